@@ -1,0 +1,780 @@
+import * as $protobuf from "protobufjs";
+import Long = require("long");
+
+export namespace tandem {
+
+    namespace v1 {
+
+        class Coordinator extends $protobuf.rpc.Service {
+            constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
+            static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): Coordinator;
+            connect: tandem.v1.Coordinator.Connect;
+            submitJob: tandem.v1.Coordinator.SubmitJob;
+            getJob: tandem.v1.Coordinator.GetJob;
+            watchJob: tandem.v1.Coordinator.WatchJob;
+            listJobs: tandem.v1.Coordinator.ListJobs;
+            cancelJob: tandem.v1.Coordinator.CancelJob;
+        }
+
+        namespace Coordinator {
+            type ConnectCallback = (error: (Error|null), response?: tandem.v1.Frame) => void;
+            type Connect = {
+              (request: tandem.v1.IFrame, callback: tandem.v1.Coordinator.ConnectCallback): void;
+              (request: tandem.v1.IFrame): Promise<tandem.v1.Frame>;
+              readonly name: "Connect";
+              readonly path: "/tandem.v1.Coordinator/Connect";
+              readonly requestType: "Frame";
+              readonly responseType: "Frame";
+              readonly requestStream: true;
+              readonly responseStream: true;
+            };
+            type SubmitJobCallback = (error: (Error|null), response?: tandem.v1.JobStatus) => void;
+            type SubmitJob = {
+              (request: tandem.v1.ISubmitJobRequest, callback: tandem.v1.Coordinator.SubmitJobCallback): void;
+              (request: tandem.v1.ISubmitJobRequest): Promise<tandem.v1.JobStatus>;
+              readonly name: "SubmitJob";
+              readonly path: "/tandem.v1.Coordinator/SubmitJob";
+              readonly requestType: "SubmitJobRequest";
+              readonly responseType: "JobStatus";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type GetJobCallback = (error: (Error|null), response?: tandem.v1.JobStatus) => void;
+            type GetJob = {
+              (request: tandem.v1.IJobRef, callback: tandem.v1.Coordinator.GetJobCallback): void;
+              (request: tandem.v1.IJobRef): Promise<tandem.v1.JobStatus>;
+              readonly name: "GetJob";
+              readonly path: "/tandem.v1.Coordinator/GetJob";
+              readonly requestType: "JobRef";
+              readonly responseType: "JobStatus";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type WatchJobCallback = (error: (Error|null), response?: tandem.v1.JobStatus) => void;
+            type WatchJob = {
+              (request: tandem.v1.IJobRef, callback: tandem.v1.Coordinator.WatchJobCallback): void;
+              (request: tandem.v1.IJobRef): Promise<tandem.v1.JobStatus>;
+              readonly name: "WatchJob";
+              readonly path: "/tandem.v1.Coordinator/WatchJob";
+              readonly requestType: "JobRef";
+              readonly responseType: "JobStatus";
+              readonly requestStream: undefined;
+              readonly responseStream: true;
+            };
+            type ListJobsCallback = (error: (Error|null), response?: tandem.v1.ListJobsResponse) => void;
+            type ListJobs = {
+              (request: tandem.v1.IListJobsRequest, callback: tandem.v1.Coordinator.ListJobsCallback): void;
+              (request: tandem.v1.IListJobsRequest): Promise<tandem.v1.ListJobsResponse>;
+              readonly name: "ListJobs";
+              readonly path: "/tandem.v1.Coordinator/ListJobs";
+              readonly requestType: "ListJobsRequest";
+              readonly responseType: "ListJobsResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type CancelJobCallback = (error: (Error|null), response?: tandem.v1.JobStatus) => void;
+            type CancelJob = {
+              (request: tandem.v1.IJobRef, callback: tandem.v1.Coordinator.CancelJobCallback): void;
+              (request: tandem.v1.IJobRef): Promise<tandem.v1.JobStatus>;
+              readonly name: "CancelJob";
+              readonly path: "/tandem.v1.Coordinator/CancelJob";
+              readonly requestType: "JobRef";
+              readonly responseType: "JobStatus";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+
+        interface IFrame extends tandem.v1.Frame.$Properties {
+        }
+
+        class Frame {
+            constructor(properties?: tandem.v1.Frame.$Properties);
+            $unknowns?: Uint8Array[];
+            hello?: (tandem.v1.Hello.$Properties|null);
+            welcome?: (tandem.v1.Welcome.$Properties|null);
+            heartbeat?: (tandem.v1.Heartbeat.$Properties|null);
+            chunk?: (tandem.v1.Chunk.$Properties|null);
+            ack?: (tandem.v1.Ack.$Properties|null);
+            goodbye?: (tandem.v1.Goodbye.$Properties|null);
+            body?: ("hello"|"welcome"|"heartbeat"|"chunk"|"ack"|"goodbye");
+            static create(properties: tandem.v1.Frame.$Shape): tandem.v1.Frame & tandem.v1.Frame.$Shape;
+            static create(properties?: tandem.v1.Frame.$Properties): tandem.v1.Frame;
+            static encode(message: tandem.v1.Frame.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Frame & tandem.v1.Frame.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Frame {
+            interface $Properties {
+                hello?: (tandem.v1.Hello.$Properties|null);
+                welcome?: (tandem.v1.Welcome.$Properties|null);
+                heartbeat?: (tandem.v1.Heartbeat.$Properties|null);
+                chunk?: (tandem.v1.Chunk.$Properties|null);
+                ack?: (tandem.v1.Ack.$Properties|null);
+                goodbye?: (tandem.v1.Goodbye.$Properties|null);
+                body?: ("hello"|"welcome"|"heartbeat"|"chunk"|"ack"|"goodbye");
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              hello?: tandem.v1.Hello.$Shape|null;
+              welcome?: tandem.v1.Welcome.$Shape|null;
+              heartbeat?: tandem.v1.Heartbeat.$Shape|null;
+              chunk?: tandem.v1.Chunk.$Shape|null;
+              ack?: tandem.v1.Ack.$Shape|null;
+              goodbye?: tandem.v1.Goodbye.$Shape|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ body?: undefined; hello?: null; welcome?: null; heartbeat?: null; chunk?: null; ack?: null; goodbye?: null }|{ body?: "hello"; hello: tandem.v1.Hello.$Shape; welcome?: null; heartbeat?: null; chunk?: null; ack?: null; goodbye?: null }|{ body?: "welcome"; hello?: null; welcome: tandem.v1.Welcome.$Shape; heartbeat?: null; chunk?: null; ack?: null; goodbye?: null }|{ body?: "heartbeat"; hello?: null; welcome?: null; heartbeat: tandem.v1.Heartbeat.$Shape; chunk?: null; ack?: null; goodbye?: null }|{ body?: "chunk"; hello?: null; welcome?: null; heartbeat?: null; chunk: tandem.v1.Chunk.$Shape; ack?: null; goodbye?: null }|{ body?: "ack"; hello?: null; welcome?: null; heartbeat?: null; chunk?: null; ack: tandem.v1.Ack.$Shape; goodbye?: null }|{ body?: "goodbye"; hello?: null; welcome?: null; heartbeat?: null; chunk?: null; ack?: null; goodbye: tandem.v1.Goodbye.$Shape })
+            );
+        }
+
+        interface IHello extends tandem.v1.Hello.$Properties {
+        }
+
+        class Hello {
+            constructor(properties?: tandem.v1.Hello.$Properties);
+            $unknowns?: Uint8Array[];
+            protocolVersion: number;
+            party: string;
+            software: string;
+            static create(properties: tandem.v1.Hello.$Shape): tandem.v1.Hello & tandem.v1.Hello.$Shape;
+            static create(properties?: tandem.v1.Hello.$Properties): tandem.v1.Hello;
+            static encode(message: tandem.v1.Hello.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Hello & tandem.v1.Hello.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Hello {
+            interface $Properties {
+                protocolVersion?: (number|null);
+                party?: (string|null);
+                software?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Hello.$Properties;
+        }
+
+        interface IWelcome extends tandem.v1.Welcome.$Properties {
+        }
+
+        class Welcome {
+            constructor(properties?: tandem.v1.Welcome.$Properties);
+            $unknowns?: Uint8Array[];
+            protocolVersion: number;
+            coordinator: string;
+            maxChunkBytes: number;
+            maxMessageBytes: number;
+            static create(properties: tandem.v1.Welcome.$Shape): tandem.v1.Welcome & tandem.v1.Welcome.$Shape;
+            static create(properties?: tandem.v1.Welcome.$Properties): tandem.v1.Welcome;
+            static encode(message: tandem.v1.Welcome.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Welcome & tandem.v1.Welcome.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Welcome {
+            interface $Properties {
+                protocolVersion?: (number|null);
+                coordinator?: (string|null);
+                maxChunkBytes?: (number|null);
+                maxMessageBytes?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Welcome.$Properties;
+        }
+
+        interface IHeartbeat extends tandem.v1.Heartbeat.$Properties {
+        }
+
+        class Heartbeat {
+            constructor(properties?: tandem.v1.Heartbeat.$Properties);
+            $unknowns?: Uint8Array[];
+            sentAtMs: number;
+            static create(properties: tandem.v1.Heartbeat.$Shape): tandem.v1.Heartbeat & tandem.v1.Heartbeat.$Shape;
+            static create(properties?: tandem.v1.Heartbeat.$Properties): tandem.v1.Heartbeat;
+            static encode(message: tandem.v1.Heartbeat.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Heartbeat & tandem.v1.Heartbeat.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Heartbeat {
+            interface $Properties {
+                sentAtMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Heartbeat.$Properties;
+        }
+
+        interface IChunk extends tandem.v1.Chunk.$Properties {
+        }
+
+        class Chunk {
+            constructor(properties?: tandem.v1.Chunk.$Properties);
+            $unknowns?: Uint8Array[];
+            messageId: string;
+            index: number;
+            count: number;
+            totalBytes: number;
+            sha256: Uint8Array;
+            data: Uint8Array;
+            static create(properties: tandem.v1.Chunk.$Shape): tandem.v1.Chunk & tandem.v1.Chunk.$Shape;
+            static create(properties?: tandem.v1.Chunk.$Properties): tandem.v1.Chunk;
+            static encode(message: tandem.v1.Chunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Chunk & tandem.v1.Chunk.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Chunk {
+            interface $Properties {
+                messageId?: (string|null);
+                index?: (number|null);
+                count?: (number|null);
+                totalBytes?: (number|null);
+                sha256?: (Uint8Array|null);
+                data?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Chunk.$Properties;
+        }
+
+        interface IAck extends tandem.v1.Ack.$Properties {
+        }
+
+        class Ack {
+            constructor(properties?: tandem.v1.Ack.$Properties);
+            $unknowns?: Uint8Array[];
+            messageId: string;
+            static create(properties: tandem.v1.Ack.$Shape): tandem.v1.Ack & tandem.v1.Ack.$Shape;
+            static create(properties?: tandem.v1.Ack.$Properties): tandem.v1.Ack;
+            static encode(message: tandem.v1.Ack.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Ack & tandem.v1.Ack.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Ack {
+            interface $Properties {
+                messageId?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Ack.$Properties;
+        }
+
+        interface IGoodbye extends tandem.v1.Goodbye.$Properties {
+        }
+
+        class Goodbye {
+            constructor(properties?: tandem.v1.Goodbye.$Properties);
+            $unknowns?: Uint8Array[];
+            code: string;
+            message: string;
+            static create(properties: tandem.v1.Goodbye.$Shape): tandem.v1.Goodbye & tandem.v1.Goodbye.$Shape;
+            static create(properties?: tandem.v1.Goodbye.$Properties): tandem.v1.Goodbye;
+            static encode(message: tandem.v1.Goodbye.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Goodbye & tandem.v1.Goodbye.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Goodbye {
+            interface $Properties {
+                code?: (string|null);
+                message?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Goodbye.$Properties;
+        }
+
+        interface IEnvelope extends tandem.v1.Envelope.$Properties {
+        }
+
+        class Envelope {
+            constructor(properties?: tandem.v1.Envelope.$Properties);
+            $unknowns?: Uint8Array[];
+            id: string;
+            jobId: string;
+            round: number;
+            step: string;
+            sender: string;
+            recipient: string;
+            seq: number;
+            kind: string;
+            body: Uint8Array;
+            sealed: boolean;
+            sentAtMs: number;
+            static create(properties: tandem.v1.Envelope.$Shape): tandem.v1.Envelope & tandem.v1.Envelope.$Shape;
+            static create(properties?: tandem.v1.Envelope.$Properties): tandem.v1.Envelope;
+            static encode(message: tandem.v1.Envelope.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Envelope & tandem.v1.Envelope.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Envelope {
+            interface $Properties {
+                id?: (string|null);
+                jobId?: (string|null);
+                round?: (number|null);
+                step?: (string|null);
+                sender?: (string|null);
+                recipient?: (string|null);
+                seq?: (number|null);
+                kind?: (string|null);
+                body?: (Uint8Array|null);
+                sealed?: (boolean|null);
+                sentAtMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Envelope.$Properties;
+        }
+
+        interface ISubmitJobRequest extends tandem.v1.SubmitJobRequest.$Properties {
+        }
+
+        class SubmitJobRequest {
+            constructor(properties?: tandem.v1.SubmitJobRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            specYaml: string;
+            specFile: string;
+            static create(properties: tandem.v1.SubmitJobRequest.$Shape): tandem.v1.SubmitJobRequest & tandem.v1.SubmitJobRequest.$Shape;
+            static create(properties?: tandem.v1.SubmitJobRequest.$Properties): tandem.v1.SubmitJobRequest;
+            static encode(message: tandem.v1.SubmitJobRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.SubmitJobRequest & tandem.v1.SubmitJobRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SubmitJobRequest {
+            interface $Properties {
+                specYaml?: (string|null);
+                specFile?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.SubmitJobRequest.$Properties;
+        }
+
+        interface IJobRef extends tandem.v1.JobRef.$Properties {
+        }
+
+        class JobRef {
+            constructor(properties?: tandem.v1.JobRef.$Properties);
+            $unknowns?: Uint8Array[];
+            jobId: string;
+            static create(properties: tandem.v1.JobRef.$Shape): tandem.v1.JobRef & tandem.v1.JobRef.$Shape;
+            static create(properties?: tandem.v1.JobRef.$Properties): tandem.v1.JobRef;
+            static encode(message: tandem.v1.JobRef.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobRef & tandem.v1.JobRef.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobRef {
+            interface $Properties {
+                jobId?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobRef.$Properties;
+        }
+
+        interface IListJobsRequest extends tandem.v1.ListJobsRequest.$Properties {
+        }
+
+        class ListJobsRequest {
+            constructor(properties?: tandem.v1.ListJobsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            limit: number;
+            static create(properties: tandem.v1.ListJobsRequest.$Shape): tandem.v1.ListJobsRequest & tandem.v1.ListJobsRequest.$Shape;
+            static create(properties?: tandem.v1.ListJobsRequest.$Properties): tandem.v1.ListJobsRequest;
+            static encode(message: tandem.v1.ListJobsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ListJobsRequest & tandem.v1.ListJobsRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ListJobsRequest {
+            interface $Properties {
+                limit?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ListJobsRequest.$Properties;
+        }
+
+        interface IListJobsResponse extends tandem.v1.ListJobsResponse.$Properties {
+        }
+
+        class ListJobsResponse {
+            constructor(properties?: tandem.v1.ListJobsResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            jobs: tandem.v1.JobStatus.$Properties[];
+            static create(properties: tandem.v1.ListJobsResponse.$Shape): tandem.v1.ListJobsResponse & tandem.v1.ListJobsResponse.$Shape;
+            static create(properties?: tandem.v1.ListJobsResponse.$Properties): tandem.v1.ListJobsResponse;
+            static encode(message: tandem.v1.ListJobsResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ListJobsResponse & tandem.v1.ListJobsResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ListJobsResponse {
+            interface $Properties {
+                jobs?: (tandem.v1.JobStatus.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ListJobsResponse.$Properties;
+        }
+
+        interface IJobStatus extends tandem.v1.JobStatus.$Properties {
+        }
+
+        class JobStatus {
+            constructor(properties?: tandem.v1.JobStatus.$Properties);
+            $unknowns?: Uint8Array[];
+            jobId: string;
+            name: string;
+            kind: string;
+            stage: string;
+            phase: string;
+            parties: string[];
+            epoch: number;
+            maxEpochs: number;
+            loss: number;
+            message: string;
+            summaryJson: string;
+            createdAtMs: number;
+            updatedAtMs: number;
+            specYaml: string;
+            static create(properties: tandem.v1.JobStatus.$Shape): tandem.v1.JobStatus & tandem.v1.JobStatus.$Shape;
+            static create(properties?: tandem.v1.JobStatus.$Properties): tandem.v1.JobStatus;
+            static encode(message: tandem.v1.JobStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobStatus & tandem.v1.JobStatus.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobStatus {
+            interface $Properties {
+                jobId?: (string|null);
+                name?: (string|null);
+                kind?: (string|null);
+                stage?: (string|null);
+                phase?: (string|null);
+                parties?: (string[]|null);
+                epoch?: (number|null);
+                maxEpochs?: (number|null);
+                loss?: (number|null);
+                message?: (string|null);
+                summaryJson?: (string|null);
+                createdAtMs?: (number|null);
+                updatedAtMs?: (number|null);
+                specYaml?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobStatus.$Properties;
+        }
+
+        interface IJobAssignment extends tandem.v1.JobAssignment.$Properties {
+        }
+
+        class JobAssignment {
+            constructor(properties?: tandem.v1.JobAssignment.$Properties);
+            $unknowns?: Uint8Array[];
+            jobId: string;
+            specJson: string;
+            ckksPublicKey: Uint8Array;
+            ckksParamsJson: string;
+            static create(properties: tandem.v1.JobAssignment.$Shape): tandem.v1.JobAssignment & tandem.v1.JobAssignment.$Shape;
+            static create(properties?: tandem.v1.JobAssignment.$Properties): tandem.v1.JobAssignment;
+            static encode(message: tandem.v1.JobAssignment.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobAssignment & tandem.v1.JobAssignment.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobAssignment {
+            interface $Properties {
+                jobId?: (string|null);
+                specJson?: (string|null);
+                ckksPublicKey?: (Uint8Array|null);
+                ckksParamsJson?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobAssignment.$Properties;
+        }
+
+        interface IPartyKey extends tandem.v1.PartyKey.$Properties {
+        }
+
+        class PartyKey {
+            constructor(properties?: tandem.v1.PartyKey.$Properties);
+            $unknowns?: Uint8Array[];
+            party: string;
+            jobId: string;
+            x25519PublicKey: Uint8Array;
+            certificateDer: Uint8Array;
+            signature: Uint8Array;
+            static create(properties: tandem.v1.PartyKey.$Shape): tandem.v1.PartyKey & tandem.v1.PartyKey.$Shape;
+            static create(properties?: tandem.v1.PartyKey.$Properties): tandem.v1.PartyKey;
+            static encode(message: tandem.v1.PartyKey.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PartyKey & tandem.v1.PartyKey.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PartyKey {
+            interface $Properties {
+                party?: (string|null);
+                jobId?: (string|null);
+                x25519PublicKey?: (Uint8Array|null);
+                certificateDer?: (Uint8Array|null);
+                signature?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PartyKey.$Properties;
+        }
+
+        interface IKeyDirectory extends tandem.v1.KeyDirectory.$Properties {
+        }
+
+        class KeyDirectory {
+            constructor(properties?: tandem.v1.KeyDirectory.$Properties);
+            $unknowns?: Uint8Array[];
+            keys: tandem.v1.PartyKey.$Properties[];
+            static create(properties: tandem.v1.KeyDirectory.$Shape): tandem.v1.KeyDirectory & tandem.v1.KeyDirectory.$Shape;
+            static create(properties?: tandem.v1.KeyDirectory.$Properties): tandem.v1.KeyDirectory;
+            static encode(message: tandem.v1.KeyDirectory.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.KeyDirectory & tandem.v1.KeyDirectory.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyDirectory {
+            interface $Properties {
+                keys?: (tandem.v1.PartyKey.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.KeyDirectory.$Properties;
+        }
+
+        interface IDecryptRequest extends tandem.v1.DecryptRequest.$Properties {
+        }
+
+        class DecryptRequest {
+            constructor(properties?: tandem.v1.DecryptRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            ciphertexts: Uint8Array[];
+            static create(properties: tandem.v1.DecryptRequest.$Shape): tandem.v1.DecryptRequest & tandem.v1.DecryptRequest.$Shape;
+            static create(properties?: tandem.v1.DecryptRequest.$Properties): tandem.v1.DecryptRequest;
+            static encode(message: tandem.v1.DecryptRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.DecryptRequest & tandem.v1.DecryptRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DecryptRequest {
+            interface $Properties {
+                ciphertexts?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.DecryptRequest.$Properties;
+        }
+
+        interface IDecryptResponse extends tandem.v1.DecryptResponse.$Properties {
+        }
+
+        class DecryptResponse {
+            constructor(properties?: tandem.v1.DecryptResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            values: Uint8Array;
+            static create(properties: tandem.v1.DecryptResponse.$Shape): tandem.v1.DecryptResponse & tandem.v1.DecryptResponse.$Shape;
+            static create(properties?: tandem.v1.DecryptResponse.$Properties): tandem.v1.DecryptResponse;
+            static encode(message: tandem.v1.DecryptResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.DecryptResponse & tandem.v1.DecryptResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DecryptResponse {
+            interface $Properties {
+                values?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.DecryptResponse.$Properties;
+        }
+
+        interface IJobEvent extends tandem.v1.JobEvent.$Properties {
+        }
+
+        class JobEvent {
+            constructor(properties?: tandem.v1.JobEvent.$Properties);
+            $unknowns?: Uint8Array[];
+            phase: string;
+            epoch: number;
+            maxEpochs: number;
+            loss: number;
+            message: string;
+            summaryJson: string;
+            done: boolean;
+            failed: boolean;
+            errorCode: string;
+            static create(properties: tandem.v1.JobEvent.$Shape): tandem.v1.JobEvent & tandem.v1.JobEvent.$Shape;
+            static create(properties?: tandem.v1.JobEvent.$Properties): tandem.v1.JobEvent;
+            static encode(message: tandem.v1.JobEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobEvent & tandem.v1.JobEvent.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobEvent {
+            interface $Properties {
+                phase?: (string|null);
+                epoch?: (number|null);
+                maxEpochs?: (number|null);
+                loss?: (number|null);
+                message?: (string|null);
+                summaryJson?: (string|null);
+                done?: (boolean|null);
+                failed?: (boolean|null);
+                errorCode?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobEvent.$Properties;
+        }
+
+        interface IJobControl extends tandem.v1.JobControl.$Properties {
+        }
+
+        class JobControl {
+            constructor(properties?: tandem.v1.JobControl.$Properties);
+            $unknowns?: Uint8Array[];
+            action: string;
+            reason: string;
+            static create(properties: tandem.v1.JobControl.$Shape): tandem.v1.JobControl & tandem.v1.JobControl.$Shape;
+            static create(properties?: tandem.v1.JobControl.$Properties): tandem.v1.JobControl;
+            static encode(message: tandem.v1.JobControl.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobControl & tandem.v1.JobControl.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobControl {
+            interface $Properties {
+                action?: (string|null);
+                reason?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobControl.$Properties;
+        }
+
+        interface IPsiElements extends tandem.v1.PsiElements.$Properties {
+        }
+
+        class PsiElements {
+            constructor(properties?: tandem.v1.PsiElements.$Properties);
+            $unknowns?: Uint8Array[];
+            elements: Uint8Array;
+            count: number;
+            static create(properties: tandem.v1.PsiElements.$Shape): tandem.v1.PsiElements & tandem.v1.PsiElements.$Shape;
+            static create(properties?: tandem.v1.PsiElements.$Properties): tandem.v1.PsiElements;
+            static encode(message: tandem.v1.PsiElements.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiElements & tandem.v1.PsiElements.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiElements {
+            interface $Properties {
+                elements?: (Uint8Array|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiElements.$Properties;
+        }
+
+        interface IRowSelection extends tandem.v1.RowSelection.$Properties {
+        }
+
+        class RowSelection {
+            constructor(properties?: tandem.v1.RowSelection.$Properties);
+            $unknowns?: Uint8Array[];
+            indices: Uint8Array;
+            count: number;
+            purpose: string;
+            static create(properties: tandem.v1.RowSelection.$Shape): tandem.v1.RowSelection & tandem.v1.RowSelection.$Shape;
+            static create(properties?: tandem.v1.RowSelection.$Properties): tandem.v1.RowSelection;
+            static encode(message: tandem.v1.RowSelection.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.RowSelection & tandem.v1.RowSelection.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RowSelection {
+            interface $Properties {
+                indices?: (Uint8Array|null);
+                count?: (number|null);
+                purpose?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.RowSelection.$Properties;
+        }
+
+        interface ICiphertextBatch extends tandem.v1.CiphertextBatch.$Properties {
+        }
+
+        class CiphertextBatch {
+            constructor(properties?: tandem.v1.CiphertextBatch.$Properties);
+            $unknowns?: Uint8Array[];
+            ciphertexts: Uint8Array[];
+            rows: number;
+            perChunk: number;
+            static create(properties: tandem.v1.CiphertextBatch.$Shape): tandem.v1.CiphertextBatch & tandem.v1.CiphertextBatch.$Shape;
+            static create(properties?: tandem.v1.CiphertextBatch.$Properties): tandem.v1.CiphertextBatch;
+            static encode(message: tandem.v1.CiphertextBatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.CiphertextBatch & tandem.v1.CiphertextBatch.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace CiphertextBatch {
+            interface $Properties {
+                ciphertexts?: (Uint8Array[]|null);
+                rows?: (number|null);
+                perChunk?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.CiphertextBatch.$Properties;
+        }
+
+        interface IScores extends tandem.v1.Scores.$Properties {
+        }
+
+        class Scores {
+            constructor(properties?: tandem.v1.Scores.$Properties);
+            $unknowns?: Uint8Array[];
+            values: Uint8Array;
+            rows: number;
+            outputs: number;
+            static create(properties: tandem.v1.Scores.$Shape): tandem.v1.Scores & tandem.v1.Scores.$Shape;
+            static create(properties?: tandem.v1.Scores.$Properties): tandem.v1.Scores;
+            static encode(message: tandem.v1.Scores.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Scores & tandem.v1.Scores.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Scores {
+            interface $Properties {
+                values?: (Uint8Array|null);
+                rows?: (number|null);
+                outputs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Scores.$Properties;
+        }
+
+        interface IControl extends tandem.v1.Control.$Properties {
+        }
+
+        class Control {
+            constructor(properties?: tandem.v1.Control.$Properties);
+            $unknowns?: Uint8Array[];
+            action: string;
+            epoch: number;
+            reason: string;
+            static create(properties: tandem.v1.Control.$Shape): tandem.v1.Control & tandem.v1.Control.$Shape;
+            static create(properties?: tandem.v1.Control.$Properties): tandem.v1.Control;
+            static encode(message: tandem.v1.Control.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Control & tandem.v1.Control.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Control {
+            interface $Properties {
+                action?: (string|null);
+                epoch?: (number|null);
+                reason?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Control.$Properties;
+        }
+    }
+}

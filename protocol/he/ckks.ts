@@ -1,0 +1,265 @@
+/**
+ * CKKS operations Tandem needs, bytes in and bytes out, so no SEAL object
+ * escapes this module and every one is deleted (see seal-runtime.ts).
+ *
+ * Levels (default primes {60, 40, 40, 60}): a fresh ciphertext has three
+ * data primes; the guest's residual (one plaintext multiply + rescale) two;
+ * a party's gradient accumulator (a second multiply + rescale) one, the
+ * decryption prime q₀ only. Masking happens at that last level.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CKKSEncoder, Ciphertext, Evaluator, Plaintext, SEALContext } from 'node-seal/throws';
+import type { CkksParams } from './params.ts';
+import { centre, constantCoefficient, fillUniformMask, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
+import { loadSeal, release, SealScope, translateSealError, withScope, type Seal } from './seal-runtime.ts';
+
+/** Number of data primes a ciphertext has at each protocol stage. */
+export const Level = { fresh: 3, residual: 2, last: 1 } as const;
+export type LevelName = keyof typeof Level;
+
+/** A masked ciphertext ready for the key holder, and what the party needs to unmask the answer. */
+export type MaskedSum = {
+  readonly ciphertext: Uint8Array;
+  /** Constant coefficient of the mask, mod q₀. Secret: never leaves the party. */
+  readonly maskConstant: bigint;
+  /** Scale of the masked ciphertext. */
+  readonly scale: number;
+};
+
+/** One CKKS context with its encoder and evaluator, for one thread. */
+export class CkksSuite {
+  readonly params: CkksParams;
+  readonly slots: number;
+  /** The decryption prime. */
+  readonly q0: bigint;
+  readonly nInverse: bigint;
+  readonly seal: Seal;
+  readonly #scope = new SealScope();
+  readonly context: SEALContext;
+  readonly encoder: CKKSEncoder;
+  readonly evaluator: Evaluator;
+  readonly #scale: number;
+
+  private constructor(seal: Seal, params: CkksParams) {
+    this.seal = seal;
+    this.params = params;
+    this.slots = params.slots;
+    this.#scale = 2 ** params.scaleBits;
+    const parms = this.#scope.track(new seal.EncryptionParameters(seal.SchemeType.ckks));
+    parms.setPolyModulusDegree(params.polyModulusDegree);
+    parms.setCoeffModulus(this.#scope.track(seal.CoeffModulus.Create(params.polyModulusDegree, Int32Array.from(params.coeffModulusBits))));
+    this.context = this.#scope.track(new seal.SEALContext(parms, true, seal.SecLevelType.tc128));
+    if (!this.context.parametersSet()) throw new RangeError(`SEAL rejected the CKKS parameters: ${JSON.stringify(params)}`);
+    this.encoder = this.#scope.track(new seal.CKKSEncoder(this.context));
+    this.evaluator = this.#scope.track(new seal.Evaluator(this.context));
+    const lastModuli = seal.jsArrayFromVecModulus(this.context.lastContextData().parms().coeffModulus()) as bigint[];
+    this.q0 = lastModuli[0] ?? 0n;
+    this.nInverse = inverseOfN(params.polyModulusDegree, this.q0);
+  }
+
+  static async create(params: CkksParams): Promise<CkksSuite> {
+    return new CkksSuite(await loadSeal(), params);
+  }
+
+  get scale(): number {
+    return this.#scale;
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+
+  /** Loads a ciphertext and checks it sits at the level the protocol step expects. */
+  loadCiphertext(scope: SealScope, bytes: Uint8Array, level: LevelName, what = 'ciphertext'): Ciphertext {
+    const ct = scope.track(new this.seal.Ciphertext());
+    try {
+      ct.loadFromArray(this.context, bytes);
+    } catch (error) {
+      throw translateSealError(this.seal, what, error);
+    }
+    if (ct.size() !== 2 || ct.coeffModulusSize() !== Level[level]) {
+      throw translateSealError(this.seal, what, new Error(`expected a ${level} ciphertext (${Level[level]} primes, size 2), got ${ct.coeffModulusSize()} primes, size ${ct.size()}`));
+    }
+    return ct;
+  }
+
+  /** Encodes values (length ≤ slots; the rest are zero) at a scale and at the level of `like`. */
+  encode(scope: SealScope, values: Float64Array, scale: number, like?: Ciphertext): Plaintext {
+    const pt = scope.track(new this.seal.Plaintext());
+    this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), scale, pt);
+    if (like !== undefined) this.evaluator.plainModSwitchToInplace(pt, like.parmsId());
+    return pt;
+  }
+
+  save(ct: Ciphertext): Uint8Array {
+    return ct.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+  }
+
+  /**
+   * The guest's residual for one chunk of rows:
+   * Σₖ coefficientsₖ ⊙ [[basisₖ]] + constant, at the `residual` level.
+   * Each party's basis ciphertexts are fresh; coefficients are plaintext per row.
+   */
+  combine(basis: readonly Uint8Array[], coefficients: readonly Float64Array[], constant: Float64Array): Uint8Array {
+    if (basis.length !== coefficients.length || basis.length === 0) throw new RangeError('combine needs one coefficient vector per basis ciphertext');
+    return withScope((scope) => {
+      let acc: Ciphertext | undefined;
+      for (let k = 0; k < basis.length; k++) {
+        const ct = this.loadCiphertext(scope, basis[k] as Uint8Array, 'fresh', 'basis ciphertext');
+        const pt = this.encode(scope, coefficients[k] as Float64Array, this.#scale, ct);
+        this.evaluator.multiplyPlainInplace(ct, pt);
+        if (acc === undefined) acc = ct;
+        else this.evaluator.addInplace(acc, ct);
+      }
+      const result = acc as Ciphertext;
+      this.evaluator.rescaleToNextInplace(result);
+      this.evaluator.addPlainInplace(result, this.encode(scope, constant, result.scale(), result));
+      return this.save(result);
+    });
+  }
+
+  /** Sums ciphertexts of one level. */
+  sum(ciphertexts: readonly Uint8Array[], level: LevelName): Uint8Array {
+    return withScope((scope) => {
+      const [first, ...rest] = ciphertexts.map((bytes) => this.loadCiphertext(scope, bytes, level));
+      if (first === undefined) throw new RangeError('sum needs at least one ciphertext');
+      for (const ct of rest) this.evaluator.addInplace(first, ct);
+      return this.save(first);
+    });
+  }
+
+  /**
+   * For each column j: Σ over chunks c of [[residual_c]] ⊙ column(c, j), one
+   * rescale per column, then masked. This is the gradient numerator of every
+   * feature a party holds, for one mini-batch.
+   */
+  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array): MaskedSum[] {
+    return withScope((scope) => {
+      const cts = residuals.map((bytes) => this.loadCiphertext(scope, bytes, 'residual', 'residual ciphertext'));
+      const out: MaskedSum[] = [];
+      for (let j = 0; j < columns; j++) {
+        const inner = new SealScope();
+        try {
+          let acc: Ciphertext | undefined;
+          for (let c = 0; c < cts.length; c++) {
+            const ct = cts[c] as Ciphertext;
+            const pt = this.encode(inner, column(c, j), this.#scale, ct);
+            const product = inner.track(new this.seal.Ciphertext());
+            this.evaluator.multiplyPlain(ct, pt, product);
+            if (acc === undefined) acc = product;
+            else this.evaluator.addInplace(acc, product);
+          }
+          const result = acc as Ciphertext;
+          this.evaluator.rescaleToNextInplace(result);
+          out.push(this.#mask(inner, result));
+        } finally {
+          inner.dispose();
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Masks the sum of the given ciphertexts (e.g. the bias gradient Σ residuals, or an epoch's loss). */
+  maskedSum(ciphertexts: readonly Uint8Array[], level: LevelName): MaskedSum {
+    return withScope((scope) => {
+      const cts = ciphertexts.map((bytes) => this.loadCiphertext(scope, bytes, level));
+      const [first, ...rest] = cts;
+      if (first === undefined) throw new RangeError('maskedSum needs at least one ciphertext');
+      for (const ct of rest) this.evaluator.addInplace(first, ct);
+      return this.#mask(scope, first);
+    });
+  }
+
+  #mask(scope: SealScope, ct: Ciphertext): MaskedSum {
+    while (ct.coeffModulusSize() > Level.last) this.evaluator.cipherModSwitchToNextInplace(ct);
+    const template = this.encode(scope, new Float64Array(0), ct.scale(), ct);
+    const bytes = template.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+    const maskConstant = fillUniformMask(viewPlaintext(bytes), this.params.polyModulusDegree, [this.q0], this.nInverse, randomBytes);
+    const mask = scope.track(new this.seal.Plaintext());
+    mask.loadFromArray(this.context, bytes);
+    this.evaluator.addPlainInplace(ct, mask);
+    return { ciphertext: this.save(ct), maskConstant, scale: ct.scale() };
+  }
+
+  /** Recovers the slot sum from the key holder's answer. */
+  unmask(answer: bigint, masked: Pick<MaskedSum, 'maskConstant' | 'scale'>): number {
+    return slotSumFromConstant(centre(answer - masked.maskConstant, this.q0), this.params.polyModulusDegree, masked.scale);
+  }
+}
+
+function padded(values: Float64Array, length: number): Float64Array {
+  if (values.length > length) throw new RangeError(`cannot encode ${values.length} values into ${length} slots`);
+  const out = new Float64Array(length);
+  out.set(values);
+  return out;
+}
+
+/** A party's encryptor under the job's public key. */
+export class CkksEncryptor {
+  readonly #suite: CkksSuite;
+  readonly #scope = new SealScope();
+  readonly #encryptor;
+
+  constructor(suite: CkksSuite, publicKeyBytes: Uint8Array) {
+    this.#suite = suite;
+    const seal = suite.seal;
+    const pk = this.#scope.track(new seal.PublicKey());
+    try {
+      pk.loadFromArray(suite.context, publicKeyBytes);
+    } catch (error) {
+      this.#scope.dispose();
+      throw translateSealError(seal, 'public key', error);
+    }
+    this.#encryptor = this.#scope.track(new seal.Encryptor(suite.context, pk));
+  }
+
+  /** Encrypts up to `slots` values as one fresh ciphertext. */
+  encrypt(values: Float64Array): Uint8Array {
+    return withScope((scope) => {
+      const pt = this.#suite.encode(scope, values, this.#suite.scale);
+      const ct = scope.track(new this.#suite.seal.Ciphertext());
+      this.#encryptor.encrypt(pt, ct);
+      return this.#suite.save(ct);
+    });
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+}
+
+/** The coordinator's per-job key pair. The secret key never leaves it. */
+export class CkksKeyHolder {
+  readonly #suite: CkksSuite;
+  readonly #scope = new SealScope();
+  readonly #decryptor;
+  readonly publicKey: Uint8Array;
+
+  constructor(suite: CkksSuite) {
+    this.#suite = suite;
+    const seal = suite.seal;
+    const keygen = this.#scope.track(new seal.KeyGenerator(suite.context));
+    const secret = this.#scope.track(keygen.secretKey());
+    const pk = this.#scope.track(keygen.createPublicKey());
+    this.publicKey = pk.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    this.#decryptor = this.#scope.track(new seal.Decryptor(suite.context, secret));
+    release(this.#scope.keep(pk));
+    release(this.#scope.keep(keygen));
+  }
+
+  /** Decrypts a masked last-level ciphertext and returns only its constant coefficient mod q₀. */
+  maskedConstant(ciphertext: Uint8Array): bigint {
+    return withScope((scope) => {
+      const ct = this.#suite.loadCiphertext(scope, ciphertext, 'last', 'masked ciphertext');
+      const pt = scope.track(new this.#suite.seal.Plaintext());
+      this.#decryptor.decrypt(ct, pt);
+      const bytes = pt.saveToArray(this.#suite.seal.ComprModeType.none) as Uint8Array;
+      return constantCoefficient(viewPlaintext(bytes), this.#suite.params.polyModulusDegree, this.#suite.q0, this.#suite.nInverse);
+    });
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * ECDH-PSI as pure state machines, one per role: `(state, message) →
+ * {state, outbound}`. The secret scalar, the shuffle and the ids are passed in.
+ *
+ * Flow (guest G with ids X and scalar a, host H with ids Y and scalar b):
+ *   G → H  psi-guest-set        a·H(X), shuffled by G
+ *   H → G  psi-host-set         b·H(Y), shuffled by H
+ *   H → G  psi-guest-reblinded  b·a·H(X), in G's order (shuffled again in `size` mode)
+ *   G → H  psi-result           (`intersection`) H's positions of the final rows, in the shared order
+ * G compares a·b·H(Y) with b·a·H(X). What each side learns, by mode:
+ *   intersection  both: which of their own rows are shared, in one shared order
+ *   membership    G: for each of H's (shuffled) rows, whether it is one of G's ids; H: nothing
+ *   size          both: only the count
+ */
+import { ProtocolStageError } from '../errors.ts';
+import { blind, ELEMENT_BYTES, hashIds } from './group.ts';
+
+export type PsiMode = 'intersection' | 'membership' | 'size';
+
+export type PsiMessage =
+  | { readonly step: 'psi-guest-set'; readonly elements: Uint8Array }
+  | { readonly step: 'psi-host-set'; readonly elements: Uint8Array }
+  | { readonly step: 'psi-guest-reblinded'; readonly elements: Uint8Array }
+  | { readonly step: 'psi-result'; readonly positions: Uint32Array; readonly count: number };
+
+export type PsiSetup = {
+  readonly mode: PsiMode;
+  readonly ids: readonly string[];
+  readonly domainKey: Uint8Array;
+  readonly scalar: Uint8Array;
+  /** `permutation[k]` = the local row sent at position k. */
+  readonly permutation: Uint32Array;
+  /** Shuffle used by the host to hide the order of re-blinded values in `size` mode. */
+  readonly resultShuffle?: Uint32Array;
+  readonly onProgress?: (done: number, total: number) => void;
+};
+
+/** One guest row matched with one host position, keyed by the doubly blinded value. */
+export type PsiMatch = { readonly guestRow: number; readonly hostPosition: number; readonly key: Uint8Array };
+
+export type GuestPsiResult =
+  | { readonly mode: 'intersection'; readonly matches: readonly PsiMatch[]; readonly hostCount: number }
+  | { readonly mode: 'membership'; readonly isMember: Uint8Array; readonly hostCount: number }
+  | { readonly mode: 'size'; readonly size: number; readonly hostCount: number };
+
+export type GuestPsiState =
+  | { readonly stage: 'awaiting-host'; readonly setup: PsiSetup; readonly hostSet?: Uint8Array; readonly reblinded?: Uint8Array }
+  | { readonly stage: 'done'; readonly result: GuestPsiResult };
+
+export type HostPsiResult =
+  | { readonly mode: 'intersection'; readonly rows: Uint32Array }
+  | { readonly mode: 'membership'; readonly permutation: Uint32Array }
+  | { readonly mode: 'size'; readonly size: number };
+
+export type HostPsiState =
+  | { readonly stage: 'awaiting-guest-set'; readonly setup: PsiSetup }
+  | { readonly stage: 'awaiting-result'; readonly setup: PsiSetup }
+  | { readonly stage: 'done'; readonly result: HostPsiResult };
+
+export type Transition<S> = { readonly state: S; readonly outbound: readonly PsiMessage[] };
+
+function blindOwn(setup: PsiSetup): Uint8Array {
+  const ordered = Array.from(setup.permutation, (row) => setup.ids[row] ?? '');
+  return blind(setup.scalar, hashIds(setup.domainKey, ordered), (done) => setup.onProgress?.(done, setup.ids.length * 2));
+}
+
+export function startGuest(setup: PsiSetup): Transition<GuestPsiState> {
+  return { state: { stage: 'awaiting-host', setup }, outbound: [{ step: 'psi-guest-set', elements: blindOwn(setup) }] };
+}
+
+export function startHost(setup: PsiSetup): Transition<HostPsiState> {
+  return { state: { stage: 'awaiting-guest-set', setup }, outbound: [{ step: 'psi-host-set', elements: blindOwn(setup) }] };
+}
+
+export function guestReceive(state: GuestPsiState, message: PsiMessage): Transition<GuestPsiState> {
+  if (state.stage !== 'awaiting-host' || (message.step !== 'psi-host-set' && message.step !== 'psi-guest-reblinded')) {
+    throw new ProtocolStageError('psi-guest', state.stage === 'awaiting-host' ? 'psi-host-set | psi-guest-reblinded' : state.stage, message.step);
+  }
+  const next = message.step === 'psi-host-set' ? { ...state, hostSet: message.elements } : { ...state, reblinded: message.elements };
+  if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
+  return { state: { stage: 'done', result: compareAtGuest(next.setup, next.hostSet, next.reblinded) }, outbound: [] };
+}
+
+function compareAtGuest(setup: PsiSetup, hostSet: Uint8Array, reblinded: Uint8Array): GuestPsiResult {
+  const hostCount = hostSet.byteLength / ELEMENT_BYTES;
+  const doubleHost = blind(setup.scalar, hostSet, (done) => setup.onProgress?.(setup.ids.length + done, setup.ids.length + hostCount));
+  const guestByKey = new Map<string, number>();
+  const reblindedCount = reblinded.byteLength / ELEMENT_BYTES;
+  for (let k = 0; k < reblindedCount; k++) {
+    guestByKey.set(Buffer.from(reblinded.buffer, reblinded.byteOffset + k * ELEMENT_BYTES, ELEMENT_BYTES).toString('base64'), k);
+  }
+  if (setup.mode === 'size') {
+    let size = 0;
+    for (let j = 0; j < hostCount; j++) if (guestByKey.has(keyAt(doubleHost, j))) size += 1;
+    return { mode: 'size', size, hostCount };
+  }
+  if (setup.mode === 'membership') {
+    const isMember = new Uint8Array(hostCount);
+    for (let j = 0; j < hostCount; j++) isMember[j] = guestByKey.has(keyAt(doubleHost, j)) ? 1 : 0;
+    return { mode: 'membership', isMember, hostCount };
+  }
+  const matches: PsiMatch[] = [];
+  for (let j = 0; j < hostCount; j++) {
+    const key = keyAt(doubleHost, j);
+    const position = guestByKey.get(key);
+    if (position !== undefined) {
+      matches.push({ guestRow: setup.permutation[position] ?? 0, hostPosition: j, key: doubleHost.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES) });
+    }
+  }
+  // The shared order: by doubly blinded value, pseudorandom and known to both sides.
+  matches.sort((x, y) => Buffer.compare(x.key, y.key));
+  return { mode: 'intersection', matches, hostCount };
+}
+
+function keyAt(elements: Uint8Array, k: number): string {
+  return Buffer.from(elements.buffer, elements.byteOffset + k * ELEMENT_BYTES, ELEMENT_BYTES).toString('base64');
+}
+
+export function hostReceive(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
+  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') {
+    let reblinded = blind(state.setup.scalar, message.elements);
+    if (state.setup.mode === 'size') reblinded = permuteElements(reblinded, state.setup.resultShuffle);
+    const outbound: PsiMessage[] = [{ step: 'psi-guest-reblinded', elements: reblinded }];
+    if (state.setup.mode === 'membership') return { state: { stage: 'done', result: { mode: 'membership', permutation: state.setup.permutation } }, outbound };
+    return { state: { stage: 'awaiting-result', setup: state.setup }, outbound };
+  }
+  if (state.stage === 'awaiting-result' && message.step === 'psi-result') {
+    if (state.setup.mode === 'size') return { state: { stage: 'done', result: { mode: 'size', size: message.count } }, outbound: [] };
+    const rows = new Uint32Array(message.positions.length);
+    for (let k = 0; k < rows.length; k++) {
+      const position = message.positions[k] ?? 0;
+      if (position >= state.setup.permutation.length) throw new ProtocolStageError('psi-host', `psi-result positions below ${state.setup.permutation.length}`, `position ${position}`);
+      rows[k] = state.setup.permutation[position] ?? 0;
+    }
+    return { state: { stage: 'done', result: { mode: 'intersection', rows } }, outbound: [] };
+  }
+  const expected = state.stage === 'awaiting-guest-set' ? 'psi-guest-set' : state.stage === 'awaiting-result' ? 'psi-result' : 'done';
+  throw new ProtocolStageError('psi-host', expected, message.step);
+}
+
+function permuteElements(elements: Uint8Array, shuffle: Uint32Array | undefined): Uint8Array {
+  if (shuffle === undefined) throw new RangeError('size mode needs a resultShuffle');
+  const out = new Uint8Array(elements.byteLength);
+  for (let k = 0; k < shuffle.length; k++) out.set(elements.subarray((shuffle[k] ?? 0) * ELEMENT_BYTES, ((shuffle[k] ?? 0) + 1) * ELEMENT_BYTES), k * ELEMENT_BYTES);
+  return out;
+}
