@@ -27,6 +27,7 @@ export const GrpcStatus = {
 type Entry = { readonly grpcStatus: number; readonly exitCode: number; readonly summary: string };
 
 export const ERROR_CATALOG = {
+  ARGUMENT_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 64, summary: 'a command-line argument is invalid' },
   CONFIG_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 78, summary: 'a configuration file is invalid' },
   CONFIG_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 66, summary: 'a configuration file was not found' },
   JOB_SPEC_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 78, summary: 'the job specification is invalid' },

@@ -1,0 +1,371 @@
+/**
+ * Node identities. A federation trusts one CA; every node (coordinator,
+ * parties, admin clients) holds an ECDSA P-256 key and a certificate signed
+ * directly by that CA whose subject CN is the node name. mTLS, the signatures
+ * on per-job sealing keys and the audit log all hang off this identity.
+ *
+ * Verification uses node:crypto's X509Certificate (synchronous, OpenSSL);
+ * only making certificates needs @peculiar/x509, which is loaded lazily so
+ * serving nodes never load it. Chains are one level deep: intermediates are
+ * not supported.
+ */
+import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import type * as X509 from '@peculiar/x509';
+import { AuthError, ConfigError, TandemError } from '../protocol/errors.ts';
+
+/** Node names: the CN, a DNS SAN and a file name, so kept to one DNS label (same rule as job specs). */
+export const NODE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+/** Paths to a node's PEM files, as named in its config (`certs: { ca, cert, key }`). */
+export type NodeCertificatePaths = { readonly ca: string; readonly cert: string; readonly key: string };
+
+/** A node's verified identity. `toJSON` and `util.inspect` redact the key, so logging it by mistake leaks nothing. */
+export type NodeIdentity = {
+  /** The certificate's subject CN. */
+  readonly name: string;
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly certDer: Uint8Array;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** SHA-256 of the certificate DER, `AB:CD:…` as `openssl x509 -fingerprint -sha256` prints it. */
+  readonly fingerprintSha256: string;
+};
+
+/**
+ * Reads and checks a node's CA, certificate and key: the certificate must be
+ * signed by the CA and valid at `now`, and the key must be its P-256 key.
+ * @throws ConfigError `CONFIG_NOT_FOUND` / `CONFIG_INVALID` for missing or unusable files
+ * @throws AuthError `AUTH_CERTIFICATE_REJECTED` for a certificate the CA did not sign or that is out of date
+ */
+export async function loadNodeIdentity(paths: NodeCertificatePaths, now: Date = new Date()): Promise<NodeIdentity> {
+  const [caPem, certPem, keyPem] = await Promise.all([readPem(paths, 'ca'), readPem(paths, 'cert'), readPem(paths, 'key')]);
+  const ca = parseCertificate(caPem, paths.ca, 'ca');
+  if (!ca.ca) throw invalid(paths.ca, 'ca', 'is not a CA certificate (basicConstraints CA:TRUE is missing)', 'point certs.ca at the federation CA certificate (ca.crt)');
+  checkValidity(ca, now, `${paths.ca}: the CA certificate`);
+  const cert = parseCertificate(certPem, paths.cert, 'cert');
+  const name = checkCertificate(cert, ca, now, paths.cert);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(keyPem);
+  } catch (error) {
+    throw invalid(paths.key, 'key', 'is not a PEM private key', 'point certs.key at the PKCS#8 key written next to the certificate', error);
+  }
+  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw invalid(paths.key, 'key', `is a ${privateKey.asymmetricKeyType ?? 'unknown'} key, but Tandem signs with ECDSA P-256`, 'issue the node an ECDSA P-256 (prime256v1) key');
+  }
+  const publicKey = createPublicKey(privateKey);
+  if (!publicKey.equals(cert.publicKey)) {
+    throw invalid(paths.key, 'key', `does not match the certificate ${paths.cert}`, `use the key that was issued with ${paths.cert}`);
+  }
+  const identity: NodeIdentity = { name, caPem, certPem, keyPem, certDer: new Uint8Array(cert.raw), privateKey, publicKey, fingerprintSha256: cert.fingerprint256 };
+  const redacted = (): object => ({ name, fingerprintSha256: identity.fingerprintSha256, keyPem: '[redacted]' });
+  Object.defineProperty(identity, 'toJSON', { value: redacted });
+  Object.defineProperty(identity, Symbol.for('nodejs.util.inspect.custom'), { value: redacted });
+  return Object.freeze(identity);
+}
+
+/**
+ * Checks a peer's certificate (DER or PEM) against the federation CA at `now`
+ * and returns its node name. Every connection and every signed sealing key goes through here.
+ * @throws AuthError `AUTH_CERTIFICATE_REJECTED` naming the reason (and the dates, when out of date)
+ */
+export function verifyPeerCertificate(certDerOrPem: Uint8Array | string, caPem: string, now: Date = new Date()): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(typeof certDerOrPem === 'string' ? certDerOrPem : Buffer.from(certDerOrPem));
+  } catch (error) {
+    throw new AuthError('AUTH_CERTIFICATE_REJECTED', 'the peer certificate could not be parsed', { cause: error });
+  }
+  return checkCertificate(cert, caCertificate(caPem), now, 'the peer certificate');
+}
+
+let cachedCa: { readonly pem: string; readonly cert: X509Certificate } | undefined;
+
+/** The CA is checked on every call; parsing it once saves work on the hot path. */
+function caCertificate(pem: string): X509Certificate {
+  if (cachedCa?.pem !== pem) cachedCa = { pem, cert: new X509Certificate(pem) };
+  return cachedCa.cert;
+}
+
+/** Chain, validity, leaf-ness and a well-formed CN; returns the CN. `label` starts every message. */
+function checkCertificate(cert: X509Certificate, ca: X509Certificate, now: Date, label: string): string {
+  const reject = (problem: string): AuthError =>
+    new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: ${problem}`, { details: { subject: cert.subject, issuer: cert.issuer, fingerprintSha256: cert.fingerprint256 } });
+  // checkIssued compares names only; the signature check is what proves the CA signed it.
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+    throw reject(`is not signed by the federation CA (issuer "${oneLine(cert.issuer)}", expected "${oneLine(ca.subject)}"). Fix: use a certificate issued by this federation's ca.crt`);
+  }
+  // A CA certificate is never a node identity, even our own.
+  if (cert.ca) throw reject('is a CA certificate, not a node certificate');
+  checkValidity(cert, now, label);
+  const name = commonName(cert);
+  if (name === undefined || !NODE_NAME.test(name)) {
+    throw reject(`has subject "${oneLine(cert.subject)}", but the CN must be a node name (lowercase letters, digits and dashes)`);
+  }
+  return name;
+}
+
+function checkValidity(cert: X509Certificate, now: Date, label: string): void {
+  const from = cert.validFromDate;
+  const to = cert.validToDate;
+  const window = `valid from ${from.toISOString()} to ${to.toISOString()}, now ${now.toISOString()}`;
+  if (now < from) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: is not valid yet (${window}). Fix: check the clock, or issue a new certificate`);
+  if (now > to) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: expired (${window}). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`);
+}
+
+function commonName(cert: X509Certificate): string | undefined {
+  return cert.subject.split('\n').find((part) => part.startsWith('CN='))?.slice(3);
+}
+
+const oneLine = (dn: string): string => dn.replaceAll('\n', ', ');
+
+type Which = keyof NodeCertificatePaths;
+
+async function readPem(paths: NodeCertificatePaths, which: Which): Promise<string> {
+  const file = paths[which];
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError('CONFIG_NOT_FOUND', { file, field: `certs.${which}`, problem: 'does not exist', fix: `run \`tandem certs init --parties <names>\` for dev certificates, or point certs.${which} at an existing PEM file` }, { cause: error });
+    }
+    throw invalid(file, which, `cannot be read (${code ?? String(error)})`, 'check the path and its permissions', error);
+  }
+}
+
+function parseCertificate(pem: string, file: string, which: Which): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (error) {
+    throw invalid(file, which, 'is not a PEM certificate', `point certs.${which} at a file that starts with -----BEGIN CERTIFICATE-----`, error);
+  }
+}
+
+function invalid(file: string, which: Which, problem: string, fix: string, cause?: unknown): ConfigError {
+  return new ConfigError('CONFIG_INVALID', { file, field: `certs.${which}`, problem, fix }, cause === undefined ? {} : { cause });
+}
+
+// ——— Issuing (dev CA and tests) ———
+
+/** A PEM certificate and its PKCS#8 PEM key. */
+export type IssuedCertificate = { readonly certPem: string; readonly keyPem: string };
+
+type X509Module = typeof X509;
+let x509Module: Promise<X509Module> | undefined;
+
+/**
+ * @peculiar/x509 resolves algorithms through tsyringe, which refuses to load
+ * without the Reflect metadata API (its README asks for a polyfill). x509's
+ * build emits no `design:*` metadata and uses no `@inject`, so tsyringe only
+ * ever reads empty metadata: this stand-in for the three functions it calls
+ * is enough. Installed only if absent, and only when issuing certificates;
+ * a `reflect-metadata` dependency would replace it.
+ */
+function loadX509(): Promise<X509Module> {
+  const reflect = Reflect as unknown as Record<string, unknown>;
+  if (typeof reflect.getMetadata !== 'function') {
+    const store = new WeakMap<object, Map<unknown, unknown>>();
+    const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
+    reflect.getOwnMetadata = own;
+    reflect.getMetadata = (key: unknown, target: object): unknown => {
+      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) if (store.get(t)?.has(key) === true) return own(key, t);
+      return undefined;
+    };
+    reflect.defineMetadata = (key: unknown, value: unknown, target: object): void => {
+      store.set(target, (store.get(target) ?? new Map()).set(key, value));
+    };
+  }
+  x509Module ??= import('@peculiar/x509');
+  return x509Module;
+}
+
+/** Options for {@link createCertificateAuthority}. */
+export type CertificateAuthorityOptions = { readonly commonName: string; readonly notBefore: Date; readonly notAfter: Date };
+
+/** Makes a self-signed ECDSA P-256 CA (CA:TRUE, pathlen 0, keyCertSign). */
+export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
+  const keys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      name: [{ CN: [options.commonName] }],
+      keys,
+      serialNumber: serialNumber(),
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      signingAlgorithm: SIGNATURE,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
+  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+}
+
+/** Options for {@link issueCertificate}. */
+export type IssueCertificateOptions = {
+  readonly caCertPem: string;
+  readonly caKeyPem: string;
+  /** Node name: subject CN, a `tandem://<name>` URI SAN and a DNS SAN. */
+  readonly name: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** More DNS / IP SANs, so TLS hostname checks pass for the addresses a server is dialled at. @default [] */
+  readonly hosts?: readonly string[];
+};
+
+/** Issues a node key and certificate (serverAuth + clientAuth) signed by the given CA. Tests use it for expired or foreign certificates. */
+export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
+  const ca = new x509.X509Certificate(options.caCertPem);
+  const caKey = createPrivateKey(options.caKeyPem).toCryptoKey(P256, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
+  const names = [
+    { type: 'url' as const, value: `tandem://${options.name}` },
+    { type: 'dns' as const, value: options.name },
+    ...(options.hosts ?? []).map((host) => ({ type: isIP(host) === 0 ? ('dns' as const) : ('ip' as const), value: host })),
+  ];
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      subject: [{ CN: [options.name] }],
+      issuer: ca.subjectName,
+      publicKey: keys.publicKey,
+      signingKey: caKey,
+      serialNumber: serialNumber(),
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      signingAlgorithm: SIGNATURE,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        new x509.SubjectAlternativeNameExtension(names),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+        await x509.AuthorityKeyIdentifierExtension.create(ca, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
+  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+}
+
+async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+}
+
+/** 128 random bits, positive and without a leading zero byte, as RFC 5280 asks. */
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return bytes.toString('hex');
+}
+
+// ——— `tandem certs init` ———
+
+/** Options for {@link initCertificates}. */
+export type InitCertificatesOptions = {
+  readonly outDir: string;
+  readonly parties: readonly string[];
+  /** @default 'coordinator' */
+  readonly coordinator?: string;
+  /** More client identities, e.g. an admin who submits jobs. @default [] */
+  readonly extraNames?: readonly string[];
+  /** @default 365 */
+  readonly validityDays?: number;
+  /** DNS names and IPs the coordinator is dialled at. @default ['localhost', '127.0.0.1'] */
+  readonly hosts?: readonly string[];
+  /** Overwrite existing files. @default false */
+  readonly force?: boolean;
+  /** The clock, for tests. @default the current time */
+  readonly now?: Date;
+};
+
+/** One file written by {@link initCertificates}. */
+export type WrittenFile = { readonly path: string; readonly node: string; readonly kind: 'certificate' | 'private key'; readonly mode: number };
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const MAX_VALIDITY_DAYS = 3650;
+/** Certificates start an hour early so a node whose clock lags the issuer's still accepts them. */
+const CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+/**
+ * Makes a development federation: a CA and one key + certificate per node,
+ * written as `ca.crt`, `ca.key`, `<name>.crt`, `<name>.key` (keys 0600, PKCS#8).
+ * Everything is generated before anything is written.
+ * @throws ConfigError `CONFIG_INVALID` for a bad name, host or validity
+ * @throws TandemError `CERTS_EXIST` when a file exists and `force` is not set
+ */
+export async function initCertificates(options: InitCertificatesOptions): Promise<readonly WrittenFile[]> {
+  const coordinator = options.coordinator ?? 'coordinator';
+  const clients = [...options.parties, ...(options.extraNames ?? [])];
+  const hosts = options.hosts ?? ['localhost', '127.0.0.1'];
+  const days = options.validityDays ?? 365;
+  checkInitOptions(coordinator, options.parties, clients, hosts, days);
+
+  const now = options.now ?? new Date();
+  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  const notAfter = new Date(now.getTime() + days * 86_400_000);
+  const ca = await createCertificateAuthority({ commonName: `Tandem dev CA ${now.toISOString().slice(0, 10)} ${randomBytes(3).toString('hex')}`, notBefore, notAfter });
+  const nodes: [string, IssuedCertificate][] = [['ca', ca]];
+  for (const name of [coordinator, ...clients]) {
+    const issued = await issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, name, notBefore, notAfter, hosts: name === coordinator ? hosts : [] });
+    nodes.push([name, issued]);
+  }
+  const files = nodes.flatMap(([node, { certPem, keyPem }]) => [
+    { path: join(options.outDir, `${node}.crt`), node, kind: 'certificate' as const, mode: 0o644, text: certPem },
+    { path: join(options.outDir, `${node}.key`), node, kind: 'private key' as const, mode: 0o600, text: keyPem },
+  ]);
+
+  const force = options.force ?? false;
+  if (!force) {
+    const existing = files.filter((f) => existsSync(f.path)).map((f) => f.path);
+    if (existing.length > 0) throw certsExist(existing);
+  }
+  await mkdir(options.outDir, { recursive: true, mode: 0o700 });
+  for (const file of files) {
+    try {
+      // 'wx' closes the gap between the check above and the write.
+      await writeFile(file.path, file.text, { mode: file.mode, flag: force ? 'w' : 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw certsExist([file.path]);
+      throw error;
+    }
+    // An overwritten file keeps its old mode; a key must not stay world-readable.
+    await chmod(file.path, file.mode);
+  }
+  return files.map(({ path, node, kind, mode }) => ({ path, node, kind, mode }));
+}
+
+function checkInitOptions(coordinator: string, parties: readonly string[], clients: readonly string[], hosts: readonly string[], days: number): void {
+  const bad = (field: string, problem: string, fix: string): ConfigError => new ConfigError('CONFIG_INVALID', { file: 'certs init', field, problem, fix });
+  if (parties.length === 0) throw bad('--parties', 'names no party', 'name at least one party, e.g. --parties brand,partner');
+  const seen = new Set<string>();
+  for (const [field, name] of [['--coordinator', coordinator] as const, ...clients.map((n) => ['--parties/--extra', n] as const)]) {
+    if (!NODE_NAME.test(name)) throw bad(field, `"${name}" is not a node name`, 'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)');
+    if (name === 'ca') throw bad(field, '"ca" is reserved for the CA files', 'choose another name');
+    if (seen.has(name)) throw bad(field, `"${name}" appears twice`, 'give every node a distinct name');
+    seen.add(name);
+  }
+  for (const host of hosts) {
+    if (isIP(host) === 0 && !DNS_NAME.test(host)) throw bad('--hosts', `"${host}" is neither an IP address nor a DNS name`, 'list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com');
+  }
+  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
+}
+
+function certsExist(paths: readonly string[]): TandemError {
+  const listed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ');
+  return new TandemError('CERTS_EXIST', `${listed} already exist${paths.length === 1 ? 's' : ''}. Fix: pass --force to overwrite, or choose another --out directory`, { details: { files: paths } });
+}
