@@ -8,11 +8,11 @@
 /** Parameters as written in a job spec. */
 export type CkksParamsOptions = {
   /** Ring dimension N; slots per ciphertext = N/2. @default 8192 */
-  readonly polyModulusDegree?: number;
+  readonly polyModulusDegree?: number | undefined;
   /** Bit sizes of the coefficient-modulus primes, first (decryption) prime first. @default [60, 40, 40, 60] */
-  readonly coeffModulusBits?: readonly number[];
+  readonly coeffModulusBits?: readonly number[] | undefined;
   /** log2 of the encoding scale Δ. @default 40 */
-  readonly scaleBits?: number;
+  readonly scaleBits?: number | undefined;
 };
 
 export type CkksParams = {

@@ -1,0 +1,300 @@
+/**
+ * Streaming CSV (RFC 4180): quoted fields, doubled quotes, CRLF or LF, an
+ * optional UTF-8 BOM, and transparent gzip for `.gz` files. Text is parsed
+ * chunk by chunk with the parser's state carried across chunk boundaries, so
+ * memory stays bounded by one record, never by the file.
+ */
+import { open } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { DataError } from '../../protocol/errors.ts';
+
+/** One data record and the 1-based line of the file where it starts. */
+export type CsvRow = { readonly line: number; readonly fields: string[] };
+
+export type CsvReaderOptions = {
+  /** Field separator, a single character. @default ',' */
+  readonly delimiter?: string;
+  /** Longest record accepted, in characters; bounds memory when a quote is never closed. @default 1048576 */
+  readonly maxRecordChars?: number;
+  /** Bytes read from disk at a time. @default 65536 */
+  readonly chunkBytes?: number;
+};
+
+/** An open CSV file: the header is read; iterate once for the data rows, or `close()` to stop early. */
+export type CsvFile = AsyncIterable<CsvRow> & {
+  readonly file: string;
+  /** Column names, trimmed, unique and non-empty. */
+  readonly header: readonly string[];
+  close(): Promise<void>;
+};
+
+const QUOTE = 34;
+const CR = 13;
+const LF = 10;
+type Mode = 'start' | 'unquoted' | 'quoted' | 'closing';
+
+/**
+ * Incremental record parser: `push` text as it arrives, then `end`. Pure
+ * (no I/O) so chunk-boundary behaviour can be tested exhaustively.
+ */
+export class CsvParser {
+  readonly #file: string;
+  readonly #delimiter: number;
+  readonly #delimiterText: string;
+  readonly #maxRecordChars: number;
+  #mode: Mode = 'start';
+  #fields: string[] = [];
+  #field = '';
+  #recordChars = 0;
+  #line = 1;
+  #recordLine = 1;
+  #quoteLine = 1;
+  #pendingCR = false;
+
+  constructor(file: string, options: CsvReaderOptions = {}) {
+    const delimiter = options.delimiter ?? ',';
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new DataError('DATA_MALFORMED', { file, problem: `the delimiter ${JSON.stringify(delimiter)} cannot be used`, fix: 'use a single character other than a quote or a line break' });
+    }
+    this.#file = file;
+    this.#delimiter = delimiter.charCodeAt(0);
+    this.#delimiterText = delimiter;
+    this.#maxRecordChars = options.maxRecordChars ?? 1_048_576;
+  }
+
+  /** The line the parser has reached (for errors raised outside it). */
+  get line(): number {
+    return this.#line;
+  }
+
+  /** Parses the next piece of text; returns the records it completed. */
+  push(text: string): CsvRow[] {
+    const out: CsvRow[] = [];
+    const n = text.length;
+    let i = 0;
+    if (this.#pendingCR && n > 0) {
+      if (text.charCodeAt(0) === LF) i = 1;
+      this.#pendingCR = false;
+    }
+    while (i < n) {
+      // Fast path: a whole line with no quotes or stray CRs is split natively.
+      if (this.#mode === 'start' && this.#fields.length === 0) {
+        const nl = text.indexOf('\n', i);
+        if (nl !== -1) {
+          const line = text.slice(i, nl > i && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl);
+          if (!line.includes('"') && !line.includes('\r')) {
+            if (line.length > this.#maxRecordChars) this.#append(line);
+            this.#fields = line.split(this.#delimiterText);
+            this.#endRecord(out);
+            i = nl + 1;
+            continue;
+          }
+        }
+      }
+      if (this.#mode === 'quoted') {
+        const q = text.indexOf('"', i);
+        const end = q === -1 ? n : q;
+        for (let nl = text.indexOf('\n', i); nl !== -1 && nl < end; nl = text.indexOf('\n', nl + 1)) this.#line++;
+        this.#append(text.slice(i, end));
+        if (q === -1) break;
+        this.#mode = 'closing';
+        i = q + 1;
+        continue;
+      }
+      const c = text.charCodeAt(i);
+      if (this.#mode === 'closing') {
+        if (c === QUOTE) {
+          this.#append('"');
+          this.#mode = 'quoted';
+          i++;
+          continue;
+        }
+        if (c !== this.#delimiter && c !== CR && c !== LF) {
+          throw this.#malformed(this.#line, `unexpected ${JSON.stringify(text[i])} after the closing quote of a field`, 'write a quote inside a quoted field as two quotes (""), and put the delimiter right after the closing quote');
+        }
+      } else if (this.#mode === 'start' && c === QUOTE) {
+        this.#mode = 'quoted';
+        this.#quoteLine = this.#line;
+        i++;
+        continue;
+      }
+      // Unquoted run (or just past a closing quote): scan to the next delimiter or line break.
+      let j = i;
+      if (this.#mode !== 'closing') {
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === this.#delimiter || d === CR || d === LF) break;
+          j++;
+        }
+        this.#append(text.slice(i, j));
+        if (j === n) {
+          this.#mode = 'unquoted';
+          break;
+        }
+      }
+      const stop = text.charCodeAt(j);
+      this.#fields.push(this.#field);
+      this.#field = '';
+      this.#mode = 'start';
+      i = j + 1;
+      if (stop === this.#delimiter) continue;
+      this.#endRecord(out);
+      if (stop === CR) {
+        if (i < n) {
+          if (text.charCodeAt(i) === LF) i++;
+        } else {
+          this.#pendingCR = true;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Flushes the last record (a file need not end with a line break). */
+  end(): CsvRow[] {
+    const out: CsvRow[] = [];
+    if (this.#mode === 'quoted') {
+      throw this.#malformed(this.#quoteLine, 'a quoted field is never closed', 'close the quote, or write a quote inside a quoted field as two quotes ("")');
+    }
+    if (this.#mode !== 'start' || this.#fields.length > 0) {
+      this.#fields.push(this.#field);
+      this.#field = '';
+      this.#endRecord(out);
+    }
+    this.#mode = 'start';
+    return out;
+  }
+
+  #append(piece: string): void {
+    this.#field += piece;
+    this.#recordChars += piece.length;
+    if (this.#recordChars > this.#maxRecordChars) {
+      throw this.#malformed(this.#recordLine, `the record is longer than ${this.#maxRecordChars} characters`, 'check for a quote that is never closed');
+    }
+  }
+
+  #endRecord(out: CsvRow[]): void {
+    const fields = this.#fields;
+    // A blank line is not a record (pandas and most exporters agree).
+    if (!(fields.length === 1 && fields[0] === '')) out.push({ line: this.#recordLine, fields });
+    this.#fields = [];
+    this.#recordChars = 0;
+    this.#line++;
+    this.#recordLine = this.#line;
+  }
+
+  #malformed(line: number, problem: string, fix: string): DataError {
+    return new DataError('DATA_MALFORMED', { file: this.#file, line, problem, fix });
+  }
+}
+
+/**
+ * Opens a CSV (or `.csv.gz`) file and reads its header row.
+ *
+ * @throws DataError DATA_FILE_NOT_FOUND when the file cannot be opened;
+ *   DATA_MALFORMED for an empty file or a bad header, and, while iterating,
+ *   for a row with the wrong number of fields, an unclosed quote or bytes
+ *   that are not UTF-8.
+ */
+export async function openCsv(file: string, options: CsvReaderOptions = {}): Promise<CsvFile> {
+  const source = await openSource(file, options.chunkBytes ?? 65_536);
+  const parser = new CsvParser(file, options);
+  const shape: { width?: number } = {};
+  const records = readRecords(file, source, parser, shape);
+  const first = await records.next();
+  if (first.done === true) {
+    throw new DataError('DATA_MALFORMED', { file, problem: 'is empty: there is no header row', fix: 'add a header row that names the columns' });
+  }
+  let header: string[];
+  try {
+    header = checkHeader(file, first.value);
+  } catch (error) {
+    await records.return(undefined);
+    throw error;
+  }
+  shape.width = header.length;
+  return {
+    file,
+    header,
+    [Symbol.asyncIterator]: () => records,
+    close: async () => {
+      await records.return(undefined);
+    },
+  };
+}
+
+async function openSource(file: string, chunkBytes: number): Promise<Readable> {
+  const handle = await open(file, 'r').catch((error: unknown) => {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new DataError('DATA_FILE_NOT_FOUND', {
+      file,
+      problem: errno === 'ENOENT' ? 'does not exist' : `cannot be opened (${errno ?? String(error)})`,
+      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : 'check the `file:` path in the dataset config (relative paths start from the config file\'s directory)',
+    }, { cause: error });
+  });
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: 'is not a regular file', fix: 'point `file:` at a CSV file' });
+  }
+  const raw = handle.createReadStream({ highWaterMark: chunkBytes });
+  if (!file.endsWith('.gz')) return raw;
+  // pipeline() destroys both streams when either fails or the reader stops early.
+  return pipeline(raw, createGunzip(), () => undefined);
+}
+
+async function* readRecords(file: string, source: Readable, parser: CsvParser, shape: { width?: number }): AsyncGenerator<CsvRow, void, undefined> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const checked = function* (rows: CsvRow[]): Generator<CsvRow> {
+    for (const row of rows) {
+      if (shape.width !== undefined && row.fields.length !== shape.width) {
+        throw new DataError('DATA_MALFORMED', {
+          file, line: row.line,
+          problem: `has ${row.fields.length} field(s) but the header has ${shape.width}`,
+          fix: 'quote any value that contains the delimiter, and give every row one value per column (empty for missing)',
+        });
+      }
+      yield row;
+    }
+  };
+  try {
+    for await (const chunk of source) yield* checked(parser.push(decode(decoder, chunk as Buffer, file, parser.line)));
+    yield* checked(parser.push(decode(decoder, undefined, file, parser.line)));
+    yield* checked(parser.end());
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    const zlib = (error as NodeJS.ErrnoException).code?.startsWith('Z_') === true;
+    throw new DataError('DATA_MALFORMED', {
+      file, line: parser.line,
+      problem: zlib ? 'is not a valid gzip file' : `could not be read (${(error as Error).message})`,
+      fix: zlib ? 'check the file is complete, or remove the .gz extension if it is plain text' : 'check the file and the disk',
+    }, { cause: error });
+  } finally {
+    source.destroy();
+  }
+}
+
+function decode(decoder: TextDecoder, chunk: Buffer | undefined, file: string, line: number): string {
+  try {
+    return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+  } catch (error) {
+    throw new DataError('DATA_MALFORMED', { file, line, problem: 'is not UTF-8 text (invalid bytes on or after this line)', fix: 'save or export the file as UTF-8' }, { cause: error });
+  }
+}
+
+function checkHeader(file: string, row: CsvRow): string[] {
+  const header = row.fields.map((name) => name.trim());
+  const seen = new Map<string, number>();
+  header.forEach((name, index) => {
+    if (name === '') {
+      throw new DataError('DATA_MALFORMED', { file, line: row.line, problem: `column ${index + 1} of the header has no name`, fix: 'name every column in the header row' });
+    }
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      throw new DataError('DATA_MALFORMED', { file, line: row.line, column: name, problem: `the header names columns ${earlier + 1} and ${index + 1} the same`, fix: 'give every column a distinct name' });
+    }
+    seen.set(name, index);
+  });
+  return header;
+}
