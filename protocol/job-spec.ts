@@ -1,0 +1,141 @@
+/**
+ * The job specification: one YAML file per job, the same for every node.
+ * It names parties, roles and datasets, but no columns or paths: those stay
+ * in each party's own node config. Validated with unknown keys rejected,
+ * then compiled (defaults filled) and frozen.
+ */
+import { z } from 'zod';
+import { compileCkksParams, type CkksParams } from './he/params.ts';
+import { compileTraining, type TrainingPlan } from './training/plan.ts';
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+const party = z
+  .strictObject({
+    /** Node name: the CN of the party's certificate. */
+    name: z.string().regex(NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    /** guest holds the labels; hosts hold features only. */
+    role: z.enum(['guest', 'host']),
+    /** Name of a dataset in that party's node config. */
+    dataset: z.string().min(1),
+  });
+
+const optimizer = z.strictObject({
+  type: z.enum(['adam', 'sgd']).optional(),
+  learningRate: z.number().positive().optional(),
+  decay: z.enum(['none', 'inverse-sqrt', 'exponential']).optional(),
+  decayRate: z.number().positive().max(1).optional(),
+  l2: z.number().min(0).optional(),
+});
+
+export const jobSpecSchema = z.strictObject({
+  /** Human-readable name. */
+  name: z.string().min(1).max(100),
+  /** What to train. */
+  kind: z.enum(['hetero-lr']),
+  parties: z.array(party).min(2, 'a job needs a guest and at least one host'),
+  alignment: z.strictObject({ mode: z.enum(['intersection']) }).optional(),
+  validation: z
+    .strictObject({
+      /** Share of aligned rows held out for evaluation. @default 0.2 */
+      fraction: z.number().gt(0).lt(1).optional(),
+      /** Keep the label mix the same in both parts. @default true */
+      stratified: z.boolean().optional(),
+    })
+    .optional(),
+  model: z
+    .strictObject({
+      /** Chebyshev expansion of the sigmoid around the guest's logit. */
+      link: z.strictObject({ degree: z.number().int().min(1).max(16).optional(), clip: z.number().positive().max(64).optional() }).optional(),
+    })
+    .optional(),
+  training: z
+    .strictObject({
+      maxEpochs: z.number().int().min(1).max(10_000).optional(),
+      batchSize: z.number().int().min(1).max(1_048_576).optional(),
+      optimizer: optimizer.optional(),
+      tolerance: z.number().min(0).optional(),
+      patience: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  privacy: z
+    .strictObject({
+      ckks: z
+        .strictObject({
+          polyModulusDegree: z.union([z.literal(8192), z.literal(16384)]).optional(),
+          coeffModulusBits: z.array(z.number().int().min(20).max(60)).min(4).optional(),
+          scaleBits: z.number().int().min(20).max(50).optional(),
+        })
+        .optional(),
+      /** log2 of the standard deviation of the coordinator's flooding noise, in units of the decrypted constant coefficient. @default 20 */
+      noiseFloodingBits: z.number().int().min(0).max(40).optional(),
+    })
+    .optional(),
+  evaluation: z
+    .strictObject({
+      /** Hosts send partial scores of validation rows to the guest at the end, so it can compute metrics. @default true */
+      shareValidationScores: z.boolean().optional(),
+    })
+    .optional(),
+  /** Seed for every shared random choice (split, batch order). @default 42 */
+  seed: z.union([z.number().int(), z.string().min(1)]).optional(),
+});
+
+export type JobSpecInput = z.infer<typeof jobSpecSchema>;
+
+export type PartySpec = { readonly name: string; readonly role: 'guest' | 'host'; readonly dataset: string };
+
+/** A validated job spec with every default filled in. */
+export type JobSpec = {
+  readonly name: string;
+  readonly kind: 'hetero-lr';
+  readonly parties: readonly PartySpec[];
+  readonly guest: PartySpec;
+  readonly hosts: readonly PartySpec[];
+  readonly alignmentMode: 'intersection';
+  readonly validationFraction: number;
+  readonly stratified: boolean;
+  readonly training: TrainingPlan;
+  readonly ckks: CkksParams;
+  readonly noiseFloodingBits: number;
+  readonly shareValidationScores: boolean;
+  readonly seed: string;
+};
+
+/** Cross-field rules the schema cannot express; returns [field, problem, fix] or undefined. */
+export function jobSpecProblem(input: JobSpecInput): readonly [string, string, string] | undefined {
+  const guests = input.parties.filter((p) => p.role === 'guest');
+  if (guests.length !== 1) return ['parties', `has ${guests.length} guests`, 'name exactly one party with role: guest (the one holding the labels)'];
+  const names = new Set<string>();
+  for (const [k, p] of input.parties.entries()) {
+    if (names.has(p.name)) return [`parties[${k}].name`, `"${p.name}" appears twice`, 'list each party once'];
+    names.add(p.name);
+  }
+  if (input.parties.some((p) => p.name === 'coordinator')) return ['parties', '"coordinator" is reserved', 'rename the party'];
+  try {
+    compileCkksParams(input.privacy?.ckks ?? {});
+  } catch (error) {
+    return ['privacy.ckks', (error as Error).message, 'use the defaults (omit privacy.ckks) or a 128-bit-secure parameter set'];
+  }
+  return undefined;
+}
+
+export function compileJobSpec(input: JobSpecInput): JobSpec {
+  const guest = input.parties.find((p) => p.role === 'guest') as PartySpec;
+  const spec: JobSpec = {
+    name: input.name,
+    kind: input.kind,
+    parties: input.parties,
+    guest,
+    hosts: input.parties.filter((p) => p.role === 'host'),
+    alignmentMode: input.alignment?.mode ?? 'intersection',
+    validationFraction: input.validation?.fraction ?? 0.2,
+    stratified: input.validation?.stratified ?? true,
+    training: compileTraining({ ...input.training, ...(input.model?.link === undefined ? {} : { link: input.model.link }) }),
+    ckks: compileCkksParams(input.privacy?.ckks ?? {}),
+    noiseFloodingBits: input.privacy?.noiseFloodingBits ?? 20,
+    shareValidationScores: input.evaluation?.shareValidationScores ?? true,
+    seed: String(input.seed ?? 42),
+  };
+  return Object.freeze(spec);
+}
