@@ -1,0 +1,179 @@
+/**
+ * Party sessions and message routing. Every party keeps one stream to the
+ * coordinator; the hub authenticates it (the stream's certificate name must
+ * match the Hello), relays sealed party-to-party envelopes, hands envelopes
+ * addressed to the coordinator to the job service, and keeps an outbox per
+ * party so nothing is lost while a party is away: envelopes stay queued
+ * until the party acknowledges them, and are resent when it reconnects.
+ */
+import type { Logger } from '../runtime/logger.ts';
+import { EnvelopeLink, type FrameDuplex } from '../runtime/envelope-link.ts';
+import { digest, type AuditSink } from '../runtime/audit-log.ts';
+import { encodeEnvelope, makeEnvelope, type Envelope, type EnvelopeHeader } from '../protocol/wire/envelope.ts';
+import type { WireLimits } from '../protocol/wire/chunking.ts';
+import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
+import { AuthError, ProtocolError, TandemError } from '../protocol/errors.ts';
+import type { tandem } from '../protocol/generated/tandem.js';
+
+type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array; audited: boolean };
+
+type Session = { link: EnvelopeLink | undefined; readonly outbox: Map<string, Queued> };
+
+export type EnvelopeHandler = (envelope: Envelope, from: string) => Promise<void> | void;
+
+export type HubOptions = {
+  readonly limits: WireLimits;
+  readonly audit: AuditSink;
+  readonly log: Logger;
+  readonly heartbeatIntervalMs: number;
+  /** Names allowed to connect as parties; undefined admits any name the CA signed. */
+  readonly parties: readonly string[] | undefined;
+};
+
+export class Hub {
+  readonly #o: HubOptions;
+  readonly #sessions = new Map<string, Session>();
+  #handler: EnvelopeHandler = () => undefined;
+  #onConnect: (party: string) => void = () => undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+    this.#timer = setInterval(() => this.#heartbeat(), options.heartbeatIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Where envelopes addressed to the coordinator (or needing a routing decision) go. */
+  setHandler(handler: EnvelopeHandler, onConnect: (party: string) => void): void {
+    this.#handler = handler;
+    this.#onConnect = onConnect;
+  }
+
+  isConnected(party: string): boolean {
+    return this.#sessions.get(party)?.link?.closed === false;
+  }
+
+  /** Accepts a party's stream. `authenticated` is the certificate's name, checked by the gRPC edge. */
+  accept(authenticated: string, duplex: FrameDuplex): void {
+    const log = this.#o.log.child({ party: authenticated });
+    let greeted = false;
+    const link: EnvelopeLink = new EnvelopeLink(duplex, this.#o.limits, {
+      onEnvelope: async (envelope, bytes) => {
+        if (!greeted) throw new ProtocolError('PROTOCOL_STAGE', 'an envelope arrived before Hello');
+        await this.#receive(authenticated, envelope, bytes);
+      },
+      onAck: (messageId) => this.#sessions.get(authenticated)?.outbox.delete(messageId),
+      onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
+      onClose: (reason) => log.info({ reason }, 'party session closed'),
+    });
+    link.on('frame', (frame: tandem.v1.Frame) => {
+      if (greeted || frame.hello === undefined || frame.hello === null) {
+        link.goodbye('PROTOCOL_STAGE', 'expected Hello as the first frame');
+        return;
+      }
+      const hello = frame.hello;
+      if (hello.protocolVersion !== PROTOCOL_VERSION) {
+        log.warn({ version: hello.protocolVersion }, 'refusing a party with another protocol version');
+        link.goodbye('PROTOCOL_VERSION_MISMATCH', `coordinator speaks protocol ${PROTOCOL_VERSION}, party sent ${hello.protocolVersion}; upgrade the older side`);
+        return;
+      }
+      if (hello.party !== authenticated) {
+        link.goodbye('AUTH_NOT_ALLOWED', `Hello names "${hello.party}" but the certificate is for "${authenticated}"`);
+        return;
+      }
+      if (this.#o.parties !== undefined && !this.#o.parties.includes(authenticated)) {
+        link.goodbye('AUTH_NOT_ALLOWED', `"${authenticated}" is not a registered party of this federation`);
+        return;
+      }
+      greeted = true;
+      const session = this.#session(authenticated);
+      session.link?.end();
+      session.link = link;
+      link.writeFrame({ welcome: { protocolVersion: PROTOCOL_VERSION, coordinator: COORDINATOR, maxChunkBytes: this.#o.limits.maxChunkBytes, maxMessageBytes: this.#o.limits.maxMessageBytes } });
+      log.info({ count: session.outbox.size }, 'party connected');
+      for (const queued of session.outbox.values()) this.#transmit(authenticated, queued);
+      this.#onConnect(authenticated);
+    });
+  }
+
+  /** Queues an envelope for a party and sends it now if the party is connected. */
+  deliver(to: string, envelope: Envelope, bytes: Uint8Array = encodeEnvelope(envelope)): void {
+    const session = this.#session(to);
+    if (session.outbox.has(envelope.id)) return; // idempotent
+    const queued: Queued = { envelope, bytes, audited: false };
+    session.outbox.set(envelope.id, queued);
+    this.#transmit(to, queued);
+  }
+
+  /** Sends a coordinator-authored envelope. */
+  send(header: Omit<EnvelopeHeader, 'sender'>, body: Uint8Array): void {
+    this.deliver(header.recipient, makeEnvelope({ ...header, sender: COORDINATOR }, body, false, Date.now()));
+  }
+
+  /** Drops everything queued for a job (after it ends). */
+  forgetJob(jobId: string): void {
+    for (const session of this.#sessions.values()) {
+      for (const [id, queued] of session.outbox) if (queued.envelope.jobId === jobId) session.outbox.delete(id);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const session of this.#sessions.values()) session.link?.goodbye('PEER_UNAVAILABLE', 'coordinator is shutting down');
+  }
+
+  #session(party: string): Session {
+    let session = this.#sessions.get(party);
+    if (session === undefined) {
+      session = { link: undefined, outbox: new Map() };
+      this.#sessions.set(party, session);
+    }
+    return session;
+  }
+
+  #transmit(to: string, queued: Queued): void {
+    const link = this.#sessions.get(to)?.link;
+    if (link === undefined || link.closed) return;
+    if (!queued.audited) {
+      queued.audited = true;
+      this.#audit('sent', to, queued.envelope, queued.bytes);
+    }
+    link.send(queued.envelope.id, queued.bytes).catch(() => {
+      // The session dropped; the envelope stays in the outbox for the next connection.
+    });
+  }
+
+  async #receive(from: string, envelope: Envelope, bytes: Uint8Array): Promise<void> {
+    this.#audit('received', from, envelope, bytes);
+    if (envelope.sender !== from) {
+      throw new AuthError('AUTH_NOT_ALLOWED', `"${from}" sent an envelope claiming to be from "${envelope.sender}"`);
+    }
+    try {
+      await this.#handler(envelope, from);
+    } catch (error) {
+      if (!(error instanceof TandemError)) throw error;
+      // A refused message is answered, not fatal: the party learns why and its session stays up.
+      this.#o.log.warn({ party: from, job: envelope.jobId, step: envelope.step, code: error.code, err: error }, 'refused an envelope');
+      this.send({ jobId: envelope.jobId, round: envelope.round, step: 'refused', recipient: from, seq: envelope.seq, kind: 'control' }, new TextEncoder().encode(JSON.stringify({ code: error.code, message: error.publicMessage, refused: envelope.id })));
+    }
+  }
+
+  #audit(direction: 'sent' | 'received', peer: string, envelope: Envelope, bytes: Uint8Array): void {
+    this.#o.audit.record({
+      job: envelope.jobId,
+      round: envelope.round,
+      step: envelope.step,
+      direction,
+      peer,
+      kind: envelope.kind,
+      messageId: envelope.id,
+      bytes: bytes.byteLength,
+      sha256: digest(bytes),
+      sealed: envelope.sealed,
+    });
+  }
+
+  #heartbeat(): void {
+    for (const session of this.#sessions.values()) session.link?.heartbeat();
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The coordinator's job service: submission, the per-job CKKS key pair,
+ * the party-key directory, relaying, masked decryption, progress and the
+ * end of a job. Admin calls are authorised here; the gRPC edge only decodes.
+ */
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import type { Logger } from '../runtime/logger.ts';
+import { validateConfig } from '../runtime/config-file.ts';
+import { compileJobSpec, jobSpecProblem, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
+import { CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts';
+import { decodeBody, type Envelope } from '../protocol/wire/envelope.ts';
+import { tandem } from '../protocol/generated/tandem.js';
+import { COORDINATOR } from '../protocol/version.ts';
+import { AuthError, ConfigError, JobError } from '../protocol/errors.ts';
+import { DecryptService } from './decrypt-service.ts';
+import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
+import type { Hub } from './hub.ts';
+
+type LiveJob = {
+  readonly spec: JobSpec;
+  readonly suite: CkksSuite;
+  readonly keys: CkksKeyHolder;
+  readonly decrypt: DecryptService;
+  readonly partyKeys: Map<string, tandem.v1.PartyKey.$Properties>;
+  readonly done: Set<string>;
+  readonly summaries: Map<string, unknown>;
+};
+
+export type JobServiceOptions = {
+  readonly store: JobStore;
+  readonly hub: Hub;
+  readonly log: Logger;
+  /** Names allowed to submit and cancel jobs. */
+  readonly admins: readonly string[];
+  /** Registered parties; undefined admits any name. */
+  readonly parties: readonly string[] | undefined;
+};
+
+export type JobWatcher = (job: JobRecord) => void;
+
+export class JobService {
+  readonly #o: JobServiceOptions;
+  readonly #live = new Map<string, LiveJob>();
+  readonly #watchers = new Map<string, Set<JobWatcher>>();
+
+  constructor(options: JobServiceOptions) {
+    this.#o = options;
+    options.hub.setHandler((envelope, from) => this.#onEnvelope(envelope, from), () => undefined);
+    for (const job of options.store.unfinished()) {
+      // The per-job secret key lived only in memory: a job interrupted by a restart cannot finish.
+      this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running; submit it again' });
+    }
+  }
+
+  async submit(caller: string, specYaml: string, specFile: string): Promise<JobRecord> {
+    this.#requireAdmin(caller, 'submit jobs');
+    const file = specFile === '' ? 'job spec' : specFile;
+    let raw: unknown;
+    try {
+      raw = parseYaml(specYaml);
+    } catch (error) {
+      throw new ConfigError('JOB_SPEC_INVALID', { file, field: '', problem: `is not valid YAML (${(error as Error).message.split('\n')[0] ?? ''})`, fix: 'correct the YAML syntax' });
+    }
+    const input = validateConfig(raw, jobSpecSchema, file, 'JOB_SPEC_INVALID');
+    const problem = jobSpecProblem(input);
+    if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
+    const spec = compileJobSpec(input);
+    const unknown = spec.parties.find((p) => this.#o.parties !== undefined && !this.#o.parties.includes(p.name));
+    if (unknown !== undefined) {
+      throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'parties', problem: `"${unknown.name}" is not a registered party of this coordinator`, fix: `use one of: ${(this.#o.parties ?? []).join(', ')}, or register it in the coordinator config` });
+    }
+    const jobId = `job-${randomBytes(5).toString('hex')}`;
+    const now = Date.now();
+    const job: JobRecord = {
+      jobId, name: spec.name, kind: spec.kind, stage: 'running', phase: 'setup', parties: spec.parties.map((p) => p.name),
+      epoch: 0, maxEpochs: spec.training.maxEpochs, loss: 0, message: 'waiting for parties', summaryJson: '{}',
+      specYaml, specJson: JSON.stringify(input), createdAtMs: now, updatedAtMs: now,
+    };
+    this.#o.store.insert(job);
+    const suite = await CkksSuite.create(spec.ckks);
+    const keys = new CkksKeyHolder(suite);
+    this.#live.set(jobId, {
+      spec, suite, keys,
+      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey: randomBytes(32) }),
+      partyKeys: new Map(), done: new Set(), summaries: new Map(),
+    });
+    const assignment = tandem.v1.JobAssignment.encode({ jobId, specJson: job.specJson, ckksPublicKey: keys.publicKey, ckksParamsJson: JSON.stringify(spec.ckks) }).finish();
+    for (const p of spec.parties) this.#o.hub.send({ jobId, round: 0, step: 'assignment', recipient: p.name, seq: 0, kind: 'key' }, assignment);
+    this.#o.log.info({ job: jobId, parties: job.parties }, 'job submitted');
+    return job;
+  }
+
+  get(caller: string, jobId: string): JobRecord {
+    const job = this.#o.store.get(jobId);
+    if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${jobId}"; \`tandem job list\` shows the jobs`, { publicMessage: `no job "${jobId}"` });
+    if (!this.#o.admins.includes(caller) && !job.parties.includes(caller)) throw new AuthError('AUTH_NOT_ALLOWED', `"${caller}" may not read job ${jobId}`);
+    return job;
+  }
+
+  list(caller: string, limit: number): JobRecord[] {
+    const jobs = this.#o.store.list(limit > 0 ? limit : 50);
+    return this.#o.admins.includes(caller) ? jobs : jobs.filter((j) => j.parties.includes(caller));
+  }
+
+  cancel(caller: string, jobId: string): JobRecord {
+    this.#requireAdmin(caller, 'cancel jobs');
+    const job = this.get(caller, jobId);
+    if (FINAL_STAGES.includes(job.stage)) throw new JobError('JOB_STATE_CONFLICT', `job ${jobId} already ${job.stage}`);
+    this.#stopParties(jobId, job.parties, `cancelled by ${caller}`);
+    return this.#finish(job, 'cancelled', `cancelled by ${caller}`);
+  }
+
+  watch(caller: string, jobId: string, watcher: JobWatcher): () => void {
+    watcher(this.get(caller, jobId));
+    let set = this.#watchers.get(jobId);
+    if (set === undefined) {
+      set = new Set();
+      this.#watchers.set(jobId, set);
+    }
+    set.add(watcher);
+    return () => set.delete(watcher);
+  }
+
+  close(): void {
+    for (const live of this.#live.values()) this.#dispose(live);
+    this.#live.clear();
+  }
+
+  #requireAdmin(caller: string, what: string): void {
+    if (!this.#o.admins.includes(caller)) {
+      throw new AuthError('AUTH_NOT_ALLOWED', `"${caller}" may not ${what}; the coordinator config lists who may (admins)`, { publicMessage: `"${caller}" may not ${what}` });
+    }
+  }
+
+  #onEnvelope(envelope: Envelope, from: string): void {
+    const job = this.#o.store.get(envelope.jobId);
+    if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${envelope.jobId}"`);
+    if (!job.parties.includes(from)) throw new JobError('JOB_NOT_PARTICIPANT', `"${from}" is not a party to job ${envelope.jobId}`);
+    const live = this.#live.get(envelope.jobId);
+    if (live === undefined || FINAL_STAGES.includes(job.stage)) return; // late message for a finished job
+    if (envelope.recipient !== COORDINATOR) {
+      if (!job.parties.includes(envelope.recipient)) throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
+      if (!envelope.sealed) throw new AuthError('AUTH_NOT_ALLOWED', 'party-to-party payloads must be sealed end to end; the coordinator refuses to relay plaintext');
+      this.#o.hub.deliver(envelope.recipient, envelope);
+      return;
+    }
+    switch (envelope.step) {
+      case 'party-key':
+        return this.#onPartyKey(live, job, from, decodeBody(tandem.v1.PartyKey, envelope.body, 'party-key'));
+      case 'decrypt': {
+        const request = decodeBody(tandem.v1.DecryptRequest, envelope.body, 'decrypt');
+        const values = live.decrypt.decrypt(envelope.id, request.ciphertexts);
+        this.#o.hub.send({ jobId: job.jobId, round: envelope.round, step: 'decrypt-result', recipient: from, seq: envelope.seq, kind: 'aggregate' }, tandem.v1.DecryptResponse.encode({ values }).finish());
+        return;
+      }
+      case 'event':
+        return this.#onEvent(live, job, from, decodeBody(tandem.v1.JobEvent, envelope.body, 'event'));
+      default:
+        throw new JobError('JOB_STATE_CONFLICT', `the coordinator does not handle step "${envelope.step}"`);
+    }
+  }
+
+  #onPartyKey(live: LiveJob, job: JobRecord, from: string, key: tandem.v1.PartyKey): void {
+    if (key.party !== from || key.jobId !== job.jobId) throw new AuthError('AUTH_NOT_ALLOWED', `party key names "${key.party}" in job "${key.jobId}"`);
+    live.partyKeys.set(from, key);
+    if (live.partyKeys.size < job.parties.length) return;
+    const directory = tandem.v1.KeyDirectory.encode({ keys: [...live.partyKeys.values()] }).finish();
+    for (const party of job.parties) this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'key-directory', recipient: party, seq: 0, kind: 'key' }, directory);
+  }
+
+  #onEvent(live: LiveJob, job: JobRecord, from: string, event: tandem.v1.JobEvent): void {
+    this.#o.store.addEvent(job.jobId, from, event.phase, event.message);
+    if (event.failed) {
+      this.#stopParties(job.jobId, job.parties.filter((p) => p !== from), `${from} failed: ${event.message}`);
+      this.#finish(job, 'failed', `${from} failed at ${event.phase}: ${event.message}`);
+      return;
+    }
+    if (event.summaryJson !== '') live.summaries.set(from, JSON.parse(event.summaryJson));
+    const isGuest = from === live.spec.guest.name;
+    let next: Partial<JobRecord> = {};
+    if (isGuest || event.phase !== 'training') {
+      next = { phase: event.phase, message: event.message };
+      if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, loss: event.loss };
+    }
+    if (event.done) {
+      live.done.add(from);
+      if (live.done.size === job.parties.length) {
+        this.#finish({ ...job, ...next }, 'completed', 'completed', JSON.stringify(Object.fromEntries(live.summaries)));
+        return;
+      }
+    }
+    if (Object.keys(next).length > 0) this.#update(job, next);
+  }
+
+  #stopParties(jobId: string, parties: readonly string[], reason: string): void {
+    const body = tandem.v1.JobControl.encode({ action: 'cancel', reason }).finish();
+    for (const party of parties) this.#o.hub.send({ jobId, round: 0, step: 'control', recipient: party, seq: 0, kind: 'control' }, body);
+  }
+
+  #finish(job: JobRecord, stage: JobStage, message: string, summaryJson?: string): JobRecord {
+    const live = this.#live.get(job.jobId);
+    if (live !== undefined) {
+      this.#dispose(live);
+      this.#live.delete(job.jobId);
+    }
+    this.#o.log.info({ job: job.jobId, stage }, 'job finished');
+    return this.#update(job, { stage, phase: stage === 'completed' ? 'done' : job.phase, message, ...(summaryJson === undefined ? {} : { summaryJson }) });
+  }
+
+  #dispose(live: LiveJob): void {
+    // The secret key is deleted with the key holder: a finished job's ciphertexts stay sealed forever.
+    live.keys.dispose();
+    live.suite.dispose();
+  }
+
+  #update(job: JobRecord, changes: Partial<JobRecord>): JobRecord {
+    const current = this.#o.store.get(job.jobId) ?? job;
+    const next: JobRecord = { ...current, ...changes, updatedAtMs: Date.now() };
+    this.#o.store.update(next);
+    for (const watcher of this.#watchers.get(job.jobId) ?? []) watcher(next);
+    return next;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Starts a coordinator: identity, job store, audit log, hub, job service and
+ * the gRPC server, from one config file.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../protocol/errors.ts';
+import { compileWireLimits } from '../protocol/wire/chunking.ts';
+import { loadNodeIdentity } from '../runtime/certs.ts';
+import { AuditLog } from '../runtime/audit-log.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { loadCoordinatorConfig, type CoordinatorConfig } from './config.ts';
+import { JobStore } from './job-store.ts';
+import { Hub } from './hub.ts';
+import { JobService } from './jobs.ts';
+import { startCoordinatorServer } from './grpc-server.ts';
+
+export type CoordinatorNode = { readonly port: number; readonly config: CoordinatorConfig; close(): Promise<void> };
+
+export async function startCoordinator(configFile: string, log: Logger): Promise<CoordinatorNode> {
+  const config = await loadCoordinatorConfig(configFile);
+  const identity = await loadNodeIdentity(config.certs);
+  if (identity.name !== config.name) {
+    throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'coordinator.name', problem: `is "${config.name}" but the certificate is for "${identity.name}"`, fix: `set coordinator.name: ${identity.name}` });
+  }
+  const limits = compileWireLimits({ maxChunkBytes: config.maxChunkBytes, maxMessageBytes: config.maxMessageBytes });
+  const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
+  const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
+  const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties });
+  const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties });
+  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, log, limits });
+  if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
+  log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');
+  return {
+    port: server.port,
+    config,
+    close: async () => {
+      await server.close();
+      jobs.close();
+      store.close();
+      audit.close();
+    },
+  };
+}
