@@ -1,0 +1,38 @@
+/** Plain-text tables and summaries for terminals. */
+import type { JobStatus } from './admin-client.ts';
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function jobLine(job: JobStatus): string[] {
+  const when = job.createdAtMs > 0 ? new Date(job.createdAtMs).toISOString().replace('T', ' ').slice(0, 19) : '';
+  return [job.jobId, job.name, job.stage, job.phase, job.epoch > 0 ? `${job.epoch}/${job.maxEpochs}` : '', job.parties.join(', '), when];
+}
+
+export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'epoch', 'parties', 'created'];
+
+type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number };
+
+/** The end-of-job summary: rows, epochs, metrics, from the guest's aggregate summary. */
+export function jobSummary(job: JobStatus): string {
+  const lines = [`job ${job.jobId} (${job.name}): ${job.stage}${job.message !== '' && job.stage !== 'completed' ? ` — ${job.message}` : ''}`];
+  let summary: Record<string, { role?: string; rows?: Record<string, number>; epochs?: number; metrics?: Metrics }> = {};
+  try {
+    summary = JSON.parse(job.summaryJson === '' ? '{}' : job.summaryJson) as typeof summary;
+  } catch {
+    return lines.join('\n');
+  }
+  const guest = Object.values(summary).find((s) => s.role === 'guest');
+  if (guest?.rows !== undefined) {
+    lines.push('', table(['aligned rows', 'train', 'validation', 'epochs'], [[String(guest.rows.aligned ?? ''), String(guest.rows.train ?? ''), String(guest.rows.validation ?? ''), String(guest.epochs ?? '')]]));
+  }
+  const m = guest?.metrics;
+  if (m !== undefined) {
+    const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
+    lines.push('', table(['metric (validation)', 'value'], [['AUC', f(m.auc)], ['KS', f(m.ks)], ['log-loss', f(m.logLoss)], ['accuracy', f(m.accuracy)]]));
+  }
+  return lines.join('\n');
+}

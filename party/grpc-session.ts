@@ -1,0 +1,157 @@
+/**
+ * A party's one outbound connection to the coordinator (parties open no
+ * port). Sends Hello, waits for Welcome, then exchanges envelopes. Outgoing
+ * envelopes stay queued until the coordinator acknowledges them and are
+ * resent after a reconnect (ids make that harmless). Reconnects with
+ * exponential backoff; a refusal that cannot heal (wrong protocol version,
+ * unknown party) stops the session with that error.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { CoordinatorClient, grpcOptions } from '../runtime/grpc-service.ts';
+import { channelCredentials } from '../runtime/grpc-tls.ts';
+import type { NodeIdentity } from '../runtime/certs.ts';
+import { EnvelopeLink } from '../runtime/envelope-link.ts';
+import { digest, type AuditSink } from '../runtime/audit-log.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { WireLimits } from '../protocol/wire/chunking.ts';
+import { encodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
+import { PROTOCOL_VERSION, SOFTWARE } from '../protocol/version.ts';
+import { TandemError, type ErrorCode } from '../protocol/errors.ts';
+import type { tandem } from '../protocol/generated/tandem.js';
+
+const FATAL: readonly string[] = ['PROTOCOL_VERSION_MISMATCH', 'AUTH_NOT_ALLOWED', 'AUTH_CERTIFICATE_REJECTED'];
+
+export type PartySessionOptions = {
+  readonly name: string;
+  readonly address: string;
+  readonly identity: NodeIdentity;
+  readonly limits: WireLimits;
+  readonly log: Logger;
+  readonly audit: AuditSink;
+  readonly heartbeatIntervalMs: number;
+  /** TLS name of the coordinator when the address is not in its certificate. */
+  readonly serverName?: string;
+  /** Every envelope from the coordinator, after it is audit-logged. */
+  readonly onEnvelope: (envelope: Envelope) => void;
+};
+
+type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array };
+
+type ConnectClient = grpc.Client & { connect(): grpc.ClientDuplexStream<tandem.v1.Frame.$Properties, tandem.v1.Frame> };
+
+export class PartySession extends EventEmitter {
+  readonly #o: PartySessionOptions;
+  readonly #outbox = new Map<string, Queued>();
+  readonly #client: ConnectClient;
+  #link: EnvelopeLink | undefined;
+  #stopped = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: PartySessionOptions) {
+    super();
+    this.#o = options;
+    const channelOptions: grpc.ChannelOptions = { ...grpcOptions(options.limits) };
+    if (options.serverName !== undefined) channelOptions['grpc.ssl_target_name_override'] = options.serverName;
+    this.#client = new CoordinatorClient(options.address, channelCredentials(options.identity), channelOptions) as unknown as ConnectClient;
+  }
+
+  get connected(): boolean {
+    return this.#link !== undefined && !this.#link.closed;
+  }
+
+  start(): void {
+    this.#connect();
+    this.#timer = setInterval(() => this.#link?.heartbeat(), this.#o.heartbeatIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Queues an envelope for the coordinator; it is retransmitted until acknowledged. */
+  send(envelope: Envelope): void {
+    if (this.#outbox.has(envelope.id)) return;
+    const bytes = encodeEnvelope(envelope);
+    this.#o.audit.record({
+      job: envelope.jobId, round: envelope.round, step: envelope.step, direction: 'sent', peer: envelope.recipient === 'coordinator' ? 'coordinator' : envelope.recipient,
+      kind: envelope.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed: envelope.sealed,
+    });
+    const queued = { envelope, bytes };
+    this.#outbox.set(envelope.id, queued);
+    this.#transmit(queued);
+  }
+
+  /** Envelopes not yet acknowledged (a clean shutdown waits for zero). */
+  get unacknowledged(): number {
+    return this.#outbox.size;
+  }
+
+  close(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#link?.end();
+    this.#client.close();
+  }
+
+  #transmit(queued: Queued): void {
+    const link = this.#link;
+    if (link === undefined || link.closed) return;
+    link.send(queued.envelope.id, queued.bytes).catch(() => {
+      // Stays queued; resent on reconnect.
+    });
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const log = this.#o.log;
+    const call = this.#client.connect();
+    let welcomed = false;
+    const link: EnvelopeLink = new EnvelopeLink(call, this.#o.limits, {
+      onEnvelope: (envelope, bytes) => {
+        this.#o.audit.record({
+          job: envelope.jobId, round: envelope.round, step: envelope.step, direction: 'received', peer: envelope.sender,
+          kind: envelope.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed: envelope.sealed,
+        });
+        this.#o.onEnvelope(envelope);
+      },
+      onAck: (id) => this.#outbox.delete(id),
+      onGoodbye: (code, message) => {
+        log.warn({ code, reason: message }, 'the coordinator closed the session');
+        if (FATAL.includes(code)) this.#fatal(new TandemError(code as ErrorCode, `the coordinator refused this party: ${message}`));
+      },
+      onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
+      onClose: (reason) => {
+        if (this.#link === link) this.#link = undefined;
+        if (welcomed) this.emit('disconnected');
+        if (!this.#stopped) this.#retry(reason);
+      },
+    });
+    link.on('frame', (frame: tandem.v1.Frame) => {
+      if (frame.welcome === undefined || frame.welcome === null) return;
+      welcomed = true;
+      this.#attempt = 0;
+      this.#link = link;
+      log.info({ address: this.#o.address, count: this.#outbox.size }, 'connected to the coordinator');
+      for (const queued of this.#outbox.values()) this.#transmit(queued);
+      this.emit('connected');
+    });
+    call.on('error', (error: grpc.ServiceError) => {
+      if (error.code === grpc.status.UNAUTHENTICATED || error.code === grpc.status.PERMISSION_DENIED) {
+        this.#fatal(new TandemError('AUTH_CERTIFICATE_REJECTED', `the coordinator refused this party's certificate: ${error.details}`));
+      }
+    });
+    link.writeFrame({ hello: { protocolVersion: PROTOCOL_VERSION, party: this.#o.name, software: SOFTWARE } });
+  }
+
+  #retry(reason: string): void {
+    this.#attempt += 1;
+    const delayMs = Math.min(10_000, 250 * 2 ** Math.min(this.#attempt, 6)) * (0.75 + Math.random() / 2);
+    this.#o.log.info({ attempt: this.#attempt, delayMs: Math.round(delayMs), reason }, 'reconnecting to the coordinator');
+    setTimeout(() => this.#connect(), delayMs);
+  }
+
+  #fatal(error: TandemError): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.emit('fatal', error);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Alignment by private set intersection (intersection mode): the guest runs
+ * ECDH-PSI with every host, keeps the rows all hosts share, and tells each
+ * host its positions of those rows in one shared order. Nobody learns
+ * another party's ids outside the intersection.
+ */
+import { createHash } from 'node:crypto';
+import { tandem } from '../../protocol/generated/tandem.js';
+import { newScalar } from '../../protocol/psi/group.ts';
+import { guestReceive, hostReceive, startGuest, startHost, type GuestPsiState, type HostPsiState, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { DataError } from '../../protocol/errors.ts';
+import { Random } from '../../protocol/random.ts';
+import type { JobChannel } from './channel.ts';
+
+export type Progress = (message: string) => void;
+
+function domainKey(jobId: string, guest: string, host: string): Uint8Array {
+  return createHash('sha256').update(`tandem/v1/psi|${jobId}|${guest}|${host}`).digest();
+}
+
+function secretPermutation(n: number): Uint32Array {
+  return new Random(newScalar()).permutation(n);
+}
+
+function elements(message: PsiMessage): Uint8Array {
+  return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
+}
+
+async function receiveElements(channel: JobChannel, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
+  const body = decodeBody(tandem.v1.PsiElements, await channel.receive(from, step, 0), step);
+  return { step, elements: body.elements } as PsiMessage;
+}
+
+/** Guest: returns its aligned rows in the shared order. */
+export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], file: string, progress: Progress): Promise<Uint32Array> {
+  const perHost = await Promise.all(
+    hosts.map(async (host) => {
+      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length) });
+      for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', elements(m));
+      progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
+      let state: GuestPsiState = t.state;
+      for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
+        t = guestReceive(state, await receiveElements(channel, host, step));
+        state = t.state;
+      }
+      if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
+      progress(`PSI with ${host}: ${state.result.matches.length} shared of ${ids.length} (host has ${state.result.hostCount})`);
+      return state.result.matches;
+    }),
+  );
+  // Rows every host shares, ordered by the doubly blinded value with the first host.
+  const positionByHost = perHost.map((matches) => new Map(matches.map((m) => [m.guestRow, m.hostPosition])));
+  const rows = (perHost[0] ?? []).map((m) => m.guestRow).filter((row) => positionByHost.every((map) => map.has(row)));
+  if (rows.length === 0) {
+    throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${hosts.join(' and ')}`, fix: 'check that both sides use the same id column and format (case, spaces, leading zeros)' });
+  }
+  hosts.forEach((host, k) => {
+    const positions = Uint32Array.from(rows, (row) => positionByHost[k]?.get(row) ?? 0);
+    channel.send(host, 'psi-result', 0, 'control', tandem.v1.RowSelection.encode({ indices: writeIndices(positions), count: positions.length, purpose: 'alignment' }).finish());
+  });
+  return Uint32Array.from(rows);
+}
+
+/** Host: returns its aligned rows in the shared order. */
+export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress): Promise<Uint32Array> {
+  const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), scalar: newScalar(), permutation: secretPermutation(ids.length) };
+  let t = startHost(setup);
+  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', elements(m));
+  progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);
+  let state: HostPsiState = t.state;
+  t = hostReceive(state, await receiveElements(channel, guest, 'psi-guest-set'));
+  state = t.state;
+  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', elements(m));
+  const selection = decodeBody(tandem.v1.RowSelection, await channel.receive(guest, 'psi-result', 0), 'psi-result');
+  t = hostReceive(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count });
+  if (t.state.stage !== 'done' || t.state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
+  if (t.state.result.rows.length === 0) {
+    throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${guest}`, fix: 'check that both sides use the same id column and format' });
+  }
+  progress(`PSI with ${guest}: ${t.state.result.rows.length} shared of ${ids.length}`);
+  return t.state.result.rows;
+}
+
+export function readIndices(bytes: Uint8Array, count: number): Uint32Array {
+  if (bytes.byteLength !== count * 4) throw new DataError('DATA_SCHEMA_MISMATCH', { file: 'row selection', problem: `${bytes.byteLength} bytes for ${count} indices`, fix: 'upgrade both parties to the same version' });
+  const out = new Uint32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = 0; k < count; k++) out[k] = view.getUint32(k * 4, true);
+  return out;
+}
+
+export function writeIndices(indices: Uint32Array): Uint8Array {
+  const out = new Uint8Array(indices.length * 4);
+  const view = new DataView(out.buffer);
+  indices.forEach((v, k) => view.setUint32(k * 4, v, true));
+  return out;
+}

@@ -1,0 +1,31 @@
+/**
+ * The party's data for a job: load the configured dataset, and after
+ * alignment, fit preprocessing on the training rows and build the feature
+ * matrix of the aligned rows. The only place the job code touches the data
+ * loader, so the protocol stays independent of file formats.
+ */
+import type { DatasetConfig } from '../config.ts';
+import { loadDataset, type Dataset } from '../data/dataset.ts';
+import { fitPreprocess, transformRows, type PreprocessSpec } from '../data/preprocess.ts';
+
+export type { Dataset } from '../data/dataset.ts';
+export type { PreprocessSpec } from '../data/preprocess.ts';
+
+export type PartyMatrix = {
+  /** Preprocessed features of the aligned rows, row-major. */
+  readonly X: Float64Array;
+  readonly columns: number;
+  readonly columnNames: readonly string[];
+  readonly spec: PreprocessSpec;
+};
+
+export async function loadJobDataset(config: DatasetConfig): Promise<Dataset> {
+  return loadDataset(config);
+}
+
+/** Fits on the training rows (given as dataset row numbers) and transforms the aligned rows. */
+export function buildMatrix(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array): PartyMatrix {
+  const spec = fitPreprocess(dataset, trainRows, config.missing);
+  const { matrix, columns } = transformRows(spec, dataset, alignedRows);
+  return { X: matrix, columns: columns.length, columnNames: columns, spec };
+}

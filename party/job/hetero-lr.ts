@@ -1,0 +1,140 @@
+/**
+ * Encrypted vertical logistic regression, one function per role. Per
+ * mini-batch (one round):
+ *   host  → guest  [[Tⱼ(clip(uₕ)/c)]]      basis of its partial logits (fresh CKKS)
+ *   guest → hosts  [[d]] = Σ βⱼ(a)⊙[[Tⱼ]] + const − y   residual, sealed
+ *   every party → coordinator  masked Σᵢ dᵢ·xᵢⱼ per feature (+ Σ d for the intercept)
+ *   coordinator → party        constant coefficients + flooding noise
+ * and each party updates only its own weights. At the end of an epoch the
+ * guest decrypts the epoch's loss the same masked way and tells the hosts
+ * whether to go on. The arithmetic is exactly that of hetero-lr-plain.ts.
+ */
+import { tandem } from '../../protocol/generated/tandem.js';
+import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { hostBasis, lossTerms, residualTerms, type LinkTerms } from '../../protocol/training/chebyshev-link.ts';
+import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
+import { columnSlice, converged, epochBatches, partialLogits } from '../../protocol/training/plan.ts';
+import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks.ts';
+import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
+import { COORDINATOR } from '../../protocol/version.ts';
+import type { JobSpec } from '../../protocol/job-spec.ts';
+import type { JobChannel } from './channel.ts';
+
+export type TrainContext = {
+  readonly channel: JobChannel;
+  readonly spec: JobSpec;
+  readonly suite: CkksSuite;
+  readonly encryptor: CkksEncryptor;
+  /** Preprocessed features of the aligned rows, row-major. */
+  readonly X: Float64Array;
+  readonly columns: number;
+  /** Training rows: indices into the aligned rows. */
+  readonly train: Uint32Array;
+  readonly onEpoch: (epoch: number, loss: number | undefined) => void;
+};
+
+export type TrainedPart = { readonly weights: Float64Array; readonly intercept: number; readonly losses: readonly number[]; readonly epochs: number };
+
+function chunks(rows: number, slots: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let from = 0; from < rows; from += slots) out.push([from, Math.min(rows, from + slots)]);
+  return out;
+}
+
+/** Asks the coordinator to decrypt masked sums and returns the unmasked slot sums. */
+async function decryptSums(ctx: TrainContext, round: number, masked: readonly MaskedSum[], seq = 0): Promise<number[]> {
+  const request = tandem.v1.DecryptRequest.encode({ ciphertexts: masked.map((m) => m.ciphertext) }).finish();
+  ctx.channel.send(COORDINATOR, 'decrypt', round, 'masked', request, seq);
+  const response = decodeBody(tandem.v1.DecryptResponse, await ctx.channel.receive(COORDINATOR, 'decrypt-result', round, seq), 'decrypt-result');
+  const values = readDecryptValues(response.values, masked.length);
+  return masked.map((m, k) => ctx.suite.unmask(values[k] ?? 0n, m));
+}
+
+function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): Uint8Array {
+  return tandem.v1.CiphertextBatch.encode({ ciphertexts: [...ciphertexts], rows, perChunk }).finish();
+}
+
+function slice(terms: LinkTerms, from: number, to: number, hosts: number): { coefficients: Float64Array[]; constant: Float64Array } {
+  const own = terms.coefficients.map((c) => c.subarray(from, to));
+  return { coefficients: Array.from({ length: hosts }, () => own).flat(), constant: terms.constant.subarray(from, to) };
+}
+
+export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promise<TrainedPart> {
+  const { spec, suite, X, columns, channel } = ctx;
+  const plan = spec.training;
+  const hosts = spec.hosts.map((h) => h.name);
+  const m = plan.link.degree;
+  const w = new Float64Array(columns + 1); // the last entry is the intercept
+  const state = initialState(w.length);
+  const penalised = Uint8Array.from({ length: w.length }, (_, k) => (k < columns ? 1 : 0));
+  const losses: number[] = [];
+  let round = 0;
+  let epochs = 0;
+  for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
+    let lossCt: Uint8Array | undefined;
+    for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
+      round += 1;
+      const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
+      const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
+      const a = partialLogits(X, columns, rows, w, w[columns]);
+      const bases = await Promise.all(hosts.map(async (h) => decodeBody(tandem.v1.CiphertextBatch, await channel.receive(h, 'basis', round), 'basis').ciphertexts));
+      const residual = residualTerms(plan.link, a, y, hosts.length);
+      const loss = lossTerms(plan.link, a, y, hosts.length);
+      const residuals: Uint8Array[] = [];
+      chunks(rows.length, suite.slots).forEach(([from, to], c) => {
+        const basis = bases.flatMap((b) => b.slice(c * m, (c + 1) * m));
+        const r = slice(residual, from, to, hosts.length);
+        residuals.push(suite.combine(basis, r.coefficients, r.constant));
+        const l = slice(loss, from, to, hosts.length);
+        const lossChunk = suite.combine(basis, l.coefficients, l.constant);
+        lossCt = lossCt === undefined ? lossChunk : suite.sum([lossCt, lossChunk], 'residual');
+      });
+      for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(residuals, rows.length, 1));
+      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+      masked.push(suite.maskedSum(residuals, 'residual'));
+      const sums = await decryptSums(ctx, round, masked);
+      applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+    }
+    const [lossSum] = await decryptSums(ctx, round, [suite.maskedSum([lossCt as Uint8Array], 'residual')], 1);
+    losses.push((lossSum ?? 0) / ctx.train.length);
+    epochs = epoch + 1;
+    const stop = converged(losses, plan.tolerance, plan.patience) || epochs === plan.maxEpochs;
+    ctx.onEpoch(epochs, losses.at(-1));
+    const control = tandem.v1.Control.encode({ action: stop ? 'stop' : 'continue', epoch: epochs }).finish();
+    for (const h of hosts) channel.send(h, 'epoch-control', round, 'control', control);
+    if (stop) break;
+  }
+  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs };
+}
+
+export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
+  const { spec, suite, X, columns, channel, encryptor } = ctx;
+  const plan = spec.training;
+  const guest = spec.guest.name;
+  const w = new Float64Array(columns);
+  const state = initialState(w.length);
+  const penalised = new Uint8Array(columns).fill(1);
+  let round = 0;
+  let epochs = 0;
+  for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
+    for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
+      round += 1;
+      const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
+      const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
+      const cts: Uint8Array[] = [];
+      for (const [from, to] of chunks(rows.length, suite.slots)) {
+        for (const values of basis) cts.push(encryptor.encrypt(values.subarray(from, to)));
+      }
+      channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
+      const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
+      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+      const sums = await decryptSums(ctx, round, masked);
+      applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+    }
+    const control = decodeBody(tandem.v1.Control, await channel.receive(guest, 'epoch-control', round), 'epoch-control');
+    epochs = epoch + 1;
+    ctx.onEpoch(epochs, undefined);
+    if (control.action === 'stop') break;
+  }
+  return { weights: w, intercept: 0, losses: [], epochs };
+}

@@ -1,0 +1,160 @@
+/**
+ * One job at one party, from assignment to saved model: setup (sealing
+ * keys), alignment (PSI), the train/validation split, preprocessing,
+ * encrypted training, evaluation, and the model part on disk. Progress goes
+ * to the coordinator as JobEvents (aggregate facts only).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tandem } from '../../protocol/generated/tandem.js';
+import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
+import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
+import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { JobError, TandemError } from '../../protocol/errors.ts';
+import { stratifiedSplit } from '../../protocol/random.ts';
+import { binaryReport } from '../../protocol/evaluation/metrics.ts';
+import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
+import { partialLogits } from '../../protocol/training/plan.ts';
+import type { NodeIdentity } from '../../runtime/certs.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { PartyConfig } from '../config.ts';
+import type { JobChannel } from './channel.ts';
+import { exchangeSealingKeys } from './setup.ts';
+import { alignAsGuest, alignAsHost, readIndices, writeIndices } from './alignment.ts';
+import { buildMatrix, loadJobDataset, type PartyMatrix } from './features.ts';
+import { trainGuest, trainHost, type TrainedPart } from './hetero-lr.ts';
+
+export type JobContext = {
+  readonly channel: JobChannel;
+  readonly assignment: tandem.v1.JobAssignment;
+  readonly config: PartyConfig;
+  readonly identity: NodeIdentity;
+  readonly log: Logger;
+};
+
+export type JobOutcome = { readonly modelFile: string; readonly summary: Record<string, unknown> };
+
+function event(ctx: JobContext, e: tandem.v1.JobEvent.$Properties): void {
+  ctx.channel.event(tandem.v1.JobEvent.encode(e).finish());
+}
+
+export async function runJob(ctx: JobContext): Promise<JobOutcome> {
+  const { channel, config } = ctx;
+  const spec = compileJobSpec(jobSpecSchema.parse(JSON.parse(ctx.assignment.specJson)));
+  const me = spec.parties.find((p) => p.name === channel.me);
+  if (me === undefined) throw new JobError('JOB_NOT_PARTICIPANT', `job ${channel.jobId} does not name ${channel.me}`);
+  const datasetConfig = config.datasets[me.dataset];
+  if (datasetConfig === undefined) {
+    throw new JobError('JOB_STATE_CONFLICT', `job ${channel.jobId} asks for dataset "${me.dataset}", which ${channel.me}'s config does not define (it has: ${Object.keys(config.datasets).join(', ')})`, {
+      publicMessage: `${channel.me} has no dataset "${me.dataset}"`,
+    });
+  }
+  const log = ctx.log.child({ job: channel.jobId });
+  const progress = (phase: string, message: string): void => {
+    log.info({ phase }, message);
+    event(ctx, { phase, message });
+  };
+
+  progress('setup', `loading dataset "${me.dataset}"`);
+  const dataset = await loadJobDataset(datasetConfig);
+  if (me.role === 'guest' && dataset.labels === undefined) {
+    throw new JobError('JOB_STATE_CONFLICT', `${channel.me} is the guest but dataset "${me.dataset}" has no label column; add \`label:\` to it in the node config`, { publicMessage: 'the guest dataset has no label' });
+  }
+  await exchangeSealingKeys(channel, ctx.identity, spec.parties.map((p) => p.name));
+  const suite = await CkksSuite.create(spec.ckks);
+  const encryptor = new CkksEncryptor(suite, ctx.assignment.ckksPublicKey);
+  try {
+    progress('psi', `aligning ${dataset.ids.length} ids by private set intersection`);
+    const hosts = spec.hosts.map((h) => h.name);
+    const aligned = me.role === 'guest'
+      ? await alignAsGuest(channel, dataset.ids, hosts, datasetConfig.file, (m) => progress('psi', m))
+      : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
+
+    const { train, validation } = await split(ctx, spec, me.role, aligned, dataset.labels);
+    const matrix = buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
+    progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)`);
+    const trainCtx = {
+      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train,
+      onEpoch: (epoch: number, loss: number | undefined) => {
+        log.info({ epoch, loss }, 'epoch done');
+        event(ctx, { phase: 'training', epoch, maxEpochs: spec.training.maxEpochs, loss: loss ?? 0, message: loss === undefined ? `epoch ${epoch}` : `epoch ${epoch}: loss ${loss.toFixed(5)}` });
+      },
+    };
+    const labels = Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0);
+    const part = me.role === 'guest' ? await trainGuest(trainCtx, labels) : await trainHost(trainCtx);
+
+    progress('evaluation', `evaluating on ${validation.length} held-out rows`);
+    const summary = me.role === 'guest'
+      ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train.length)
+      : evaluateAsHost(ctx, spec, matrix, part, validation);
+    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary);
+    event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(summary), done: true });
+    return { modelFile, summary };
+  } finally {
+    encryptor.dispose();
+    suite.dispose();
+  }
+}
+
+/** The guest draws a stratified split and tells the hosts which aligned rows are held out. */
+async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', aligned: Uint32Array, labels: Int32Array | undefined): Promise<{ train: Uint32Array; validation: Uint32Array }> {
+  const n = aligned.length;
+  if (role === 'guest') {
+    const y = spec.stratified ? Int32Array.from(aligned, (row) => labels?.[row] ?? 0) : new Int32Array(n);
+    const { train, test } = stratifiedSplit(y, spec.validationFraction, `${spec.seed}|split`);
+    const body = tandem.v1.RowSelection.encode({ indices: writeIndices(test), count: test.length, purpose: 'validation' }).finish();
+    for (const h of spec.hosts) ctx.channel.send(h.name, 'split', 0, 'control', body);
+    return { train, validation: test };
+  }
+  const selection = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(spec.guest.name, 'split', 0), 'split');
+  const validation = readIndices(selection.indices, selection.count);
+  const held = new Uint8Array(n);
+  for (const p of validation) {
+    if (p >= n) throw new JobError('JOB_STATE_CONFLICT', `the guest's split names row ${p} of ${n}`);
+    held[p] = 1;
+  }
+  return { train: Uint32Array.from({ length: n }, (_, i) => i).filter((i) => held[i] === 0), validation };
+}
+
+async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, trained: number): Promise<Record<string, unknown>> {
+  const z = partialLogits(matrix.X, matrix.columns, validation, part.weights, part.intercept);
+  if (spec.shareValidationScores) {
+    for (const h of spec.hosts) {
+      const scores = decodeBody(tandem.v1.Scores, await ctx.channel.receive(h.name, 'validation-scores', 0), 'validation-scores');
+      const u = new Float64Array(scores.values.buffer.slice(scores.values.byteOffset, scores.values.byteOffset + scores.values.byteLength));
+      if (u.length !== z.length) throw new JobError('JOB_STATE_CONFLICT', `${h.name} sent ${u.length} validation scores for ${z.length} rows`);
+      for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (u[i] ?? 0);
+    }
+  }
+  const y = Int32Array.from(validation, (p) => labels[p] ?? 0);
+  const probabilities = Float64Array.from(z, sigmoid);
+  const metrics = binaryReport(probabilities, y);
+  return { role: 'guest', rows: { aligned, train: trained, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, validationScoresShared: spec.shareValidationScores };
+}
+
+function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array): Record<string, unknown> {
+  if (spec.shareValidationScores) {
+    const u = partialLogits(matrix.X, matrix.columns, validation, part.weights);
+    ctx.channel.send(spec.guest.name, 'validation-scores', 0, 'partial-score', tandem.v1.Scores.encode({ values: new Uint8Array(u.buffer), rows: u.length, outputs: 1 }).finish());
+  }
+  return { role: 'host', epochs: part.epochs, features: matrix.columns };
+}
+
+async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>): Promise<string> {
+  const dir = join(ctx.config.node.dataDir, 'jobs', ctx.channel.jobId);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'model-part.json');
+  const model = {
+    format: 'tandem-model-part/1', jobId: ctx.channel.jobId, jobName: spec.name, party: ctx.channel.me, role,
+    parties: spec.parties, featureNames: matrix.columnNames, weights: [...part.weights], intercept: part.intercept,
+    preprocess: matrix.spec, link: spec.training.link, summary, createdAt: new Date().toISOString(),
+  };
+  await writeFile(file, `${JSON.stringify(model, null, 2)}\n`);
+  return file;
+}
+
+/** Turns any failure into the event the coordinator needs (public text only). */
+export function failureEvent(error: unknown, phase: string): tandem.v1.JobEvent.$Properties {
+  const e = error instanceof TandemError ? error : new TandemError('INTERNAL', String(error));
+  return { phase, failed: true, errorCode: e.code, message: e.publicMessage };
+}

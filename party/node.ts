@@ -1,0 +1,124 @@
+/**
+ * A party node: loads its config and identity, keeps one outbound session
+ * to the coordinator, and runs every job that names it. It opens no port.
+ */
+import { join } from 'node:path';
+import { tandem } from '../protocol/generated/tandem.js';
+import { decodeBody, type Envelope } from '../protocol/wire/envelope.ts';
+import { compileWireLimits } from '../protocol/wire/chunking.ts';
+import type { TandemError} from '../protocol/errors.ts';
+import { ConfigError, JobError, asTandemError } from '../protocol/errors.ts';
+import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
+import { AuditLog } from '../runtime/audit-log.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { loadPartyConfig, type PartyConfig } from './config.ts';
+import { Mailbox } from './mailbox.ts';
+import { PartySession } from './grpc-session.ts';
+import { JobChannel } from './job/channel.ts';
+import { failureEvent, runJob, type JobOutcome } from './job/run-job.ts';
+
+export type PartyNodeOptions = {
+  readonly log: Logger;
+  /** How long a protocol step may wait for a peer. @default 600000 */
+  readonly stepTimeoutMs?: number;
+  /** Called when a job ends, successfully or not. */
+  readonly onJobEnd?: (jobId: string, outcome: JobOutcome | TandemError) => void;
+};
+
+export type PartyNode = {
+  readonly name: string;
+  readonly config: PartyConfig;
+  /** Resolves when the session ends for good (fatal refusal). */
+  readonly stopped: Promise<TandemError>;
+  close(): Promise<void>;
+};
+
+type RunningJob = { readonly abort: AbortController; readonly channel: JobChannel };
+
+export async function startPartyNode(configFile: string, options: PartyNodeOptions): Promise<PartyNode> {
+  const config = await loadPartyConfig(configFile);
+  const identity: NodeIdentity = await loadNodeIdentity(config.node.certs);
+  if (identity.name !== config.node.name) {
+    throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'node.name', problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`, fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate` });
+  }
+  const log = options.log.child({ node: config.node.name });
+  const audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
+  const mailbox = new Mailbox();
+  const jobs = new Map<string, RunningJob>();
+  const finished = new Set<string>();
+  const limits = compileWireLimits();
+
+  const start = (envelope: Envelope): void => {
+    if (jobs.has(envelope.jobId) || finished.has(envelope.jobId)) return;
+    const assignment = decodeBody(tandem.v1.JobAssignment, envelope.body, 'assignment');
+    const abort = new AbortController();
+    const channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal });
+    jobs.set(envelope.jobId, { abort, channel });
+    log.info({ job: envelope.jobId }, 'assigned to a job');
+    runJob({ channel, assignment, config, identity, log })
+      .then((outcome) => {
+        log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
+        options.onJobEnd?.(envelope.jobId, outcome);
+      })
+      .catch((error: unknown) => {
+        const e = asTandemError(error);
+        if (e.code !== 'JOB_CANCELLED') {
+          log.error({ job: envelope.jobId, code: e.code, err: e }, `job failed: ${e.message}`);
+          try {
+            channel.event(tandem.v1.JobEvent.encode(failureEvent(e, 'failed')).finish());
+          } catch {
+            // aborted channel: nothing more to tell
+          }
+        } else {
+          log.warn({ job: envelope.jobId, reason: e.message }, 'job cancelled');
+        }
+        options.onJobEnd?.(envelope.jobId, e);
+      })
+      .finally(() => {
+        jobs.delete(envelope.jobId);
+        finished.add(envelope.jobId);
+        setTimeout(() => mailbox.dropJob(envelope.jobId), 60_000).unref();
+      });
+  };
+
+  const onEnvelope = (envelope: Envelope): void => {
+    try {
+      if (envelope.sender === 'coordinator' && envelope.step === 'assignment') return start(envelope);
+      if (envelope.sender === 'coordinator' && envelope.step === 'control') {
+        const control = decodeBody(tandem.v1.JobControl, envelope.body, 'control');
+        jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_CANCELLED', `job ${envelope.jobId} stopped: ${control.reason}`));
+        return;
+      }
+      if (envelope.sender === 'coordinator' && envelope.step === 'refused') {
+        const refusal = JSON.parse(new TextDecoder().decode(envelope.body)) as { code: string; message: string };
+        jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_FAILED', `the coordinator refused a message: ${refusal.code}: ${refusal.message}`));
+        return;
+      }
+      mailbox.put(envelope);
+    } catch (error) {
+      log.warn({ job: envelope.jobId, step: envelope.step, err: error }, 'dropped an envelope');
+    }
+  };
+
+  const session = new PartySession({
+    name: config.node.name, address: config.node.coordinator, identity, limits, log, audit,
+    heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope,
+    ...(config.node.coordinatorName === undefined ? {} : { serverName: config.node.coordinatorName }),
+  });
+  const stopped = new Promise<TandemError>((resolve) => session.once('fatal', resolve));
+  session.start();
+  log.info({ address: config.node.coordinator }, 'party node started');
+
+  return {
+    name: config.node.name,
+    config,
+    stopped,
+    close: async () => {
+      for (const job of jobs.values()) job.abort.abort(new JobError('JOB_CANCELLED', 'the party node is shutting down'));
+      const deadline = Date.now() + 3000;
+      while (session.unacknowledged > 0 && session.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      session.close();
+      audit.close();
+    },
+  };
+}
