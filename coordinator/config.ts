@@ -28,8 +28,8 @@ export const coordinatorConfigSchema = z.strictObject({
   }),
   limits: z
     .strictObject({
-      /** @default 2097152 (2 MiB) */
-      maxChunkBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+      /** Largest chunk accepted; senders use 1 MiB chunks. @default 4194304 (4 MiB) */
+      maxChunkBytes: z.number().int().min(1024 * 1024).max(64 * 1024 * 1024).optional(),
       /** @default 1073741824 (1 GiB) */
       maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024 * 1024 - 1).optional(),
     })
@@ -63,7 +63,7 @@ export async function loadCoordinatorConfig(file: string): Promise<CoordinatorCo
     parties: c.parties,
     heartbeatIntervalMs: c.heartbeatIntervalMs ?? 5000,
     portFile: c.portFile === undefined ? undefined : at(c.portFile),
-    maxChunkBytes: raw.limits?.maxChunkBytes ?? 2 * 1024 * 1024,
+    maxChunkBytes: raw.limits?.maxChunkBytes ?? 4 * 1024 * 1024,
     maxMessageBytes: raw.limits?.maxMessageBytes ?? 1024 * 1024 * 1024,
   });
 }

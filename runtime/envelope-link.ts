@@ -6,9 +6,9 @@
  */
 import { EventEmitter, once } from 'node:events';
 import type { tandem } from '../protocol/generated/tandem.js';
-import { Reassembler, splitMessage, type WireLimits } from '../protocol/wire/chunking.ts';
+import { Reassembler, SEND_CHUNK_BYTES, splitMessage, type WireLimits } from '../protocol/wire/chunking.ts';
 import { decodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
-import { TandemError, asTandemError } from '../protocol/errors.ts';
+import { ProtocolError, TandemError, asTandemError } from '../protocol/errors.ts';
 
 export type Frame = tandem.v1.Frame.$Properties;
 
@@ -66,8 +66,12 @@ export class EnvelopeLink extends EventEmitter {
 
   /** Writes one serialized envelope as chunks; resolves when all are written (not when acked). */
   send(messageId: string, bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength > this.#limits.maxMessageBytes) {
+      // Refused here rather than by the receiver, which would close the session and make us resend it forever.
+      return Promise.reject(new ProtocolError('MESSAGE_TOO_LARGE', `message ${messageId} of ${bytes.byteLength} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`));
+    }
     const run = this.#sendLock.then(async () => {
-      for (const chunk of splitMessage(messageId, bytes, this.#limits.maxChunkBytes)) {
+      for (const chunk of splitMessage(messageId, bytes, SEND_CHUNK_BYTES)) {
         if (this.#closed) throw new TandemError('PEER_UNAVAILABLE', 'the session closed while sending');
         if (!this.#duplex.write({ chunk })) await Promise.race([once(this as EventEmitter, 'closed'), new Promise<void>((resolve) => this.#duplex.once('drain', resolve))]);
       }

@@ -23,23 +23,34 @@ function allowListed(object: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Type, message and code; the stack only for internal errors, which are bugs to report. */
+function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const code = (e as { code?: unknown }).code;
+  const internal = code === undefined || code === 'INTERNAL';
+  const cause = (e as { cause?: unknown }).cause;
+  const stack = cause instanceof Error ? cause.stack : e.stack;
+  return internal ? { type: e.name, message: e.message, code, stack } : { type: e.name, message: e.message, code };
+}
+
 export type LoggerOptions = {
   /** @default 'info' */
   readonly level?: string;
   /** Pretty-print for people. @default process.stderr.isTTY */
   readonly pretty?: boolean;
   readonly role: 'coordinator' | 'party' | 'cli';
-  readonly node: string;
+  /** Omitted when the node's name is only known once its config is loaded (it adds it with `child`). */
+  readonly node?: string | undefined;
 };
 
 export function createLogger(options: LoggerOptions): Logger {
-  const base = { role: options.role, node: options.node };
+  const base = options.node === undefined ? { role: options.role } : { role: options.role, node: options.node };
   const pretty = options.pretty ?? process.stderr.isTTY;
   const config: pino.LoggerOptions = {
     level: options.level ?? 'info',
     base,
     formatters: { log: allowListed },
-    serializers: { err: (e: unknown) => (e instanceof Error ? { type: e.name, message: e.message, code: (e as { code?: unknown }).code } : e) },
+    serializers: { err: serializeError },
   };
   if (pretty) {
     return pino({ ...config, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname,role', translateTime: 'SYS:HH:MM:ss.l' } } });

@@ -47,7 +47,7 @@ export const partyCommand: CommandModule<object, StartArgs> = {
       .options(startOptions)
       .example('$0 party start --config examples/default-credit/brand.yaml', 'start the brand\'s party node'),
   handler: async (args) => {
-    const log = createLogger({ role: 'party', node: 'party', level: args['log-level'] });
+    const log = createLogger({ role: 'party', level: args['log-level'] });
     const node = await startPartyNode(args.config, { log });
     const fatal = node.stopped.then((error) => {
       throw error;

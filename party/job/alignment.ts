@@ -33,7 +33,7 @@ async function receiveElements(channel: JobChannel, from: string, step: PsiMessa
 }
 
 /** Guest: returns its aligned rows in the shared order. */
-export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], file: string, progress: Progress): Promise<Uint32Array> {
+export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress): Promise<Uint32Array> {
   const perHost = await Promise.all(
     hosts.map(async (host) => {
       let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length) });
@@ -49,9 +49,9 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
       return state.result.matches;
     }),
   );
-  // Rows every host shares, ordered by the doubly blinded value with the first host.
   const positionByHost = perHost.map((matches) => new Map(matches.map((m) => [m.guestRow, m.hostPosition])));
-  const rows = (perHost[0] ?? []).map((m) => m.guestRow).filter((row) => positionByHost.every((map) => map.has(row)));
+  const shared = (perHost[0] ?? []).map((m) => m.guestRow).filter((row) => positionByHost.every((map) => map.has(row)));
+  const rows = alignmentOrder(ids, shared, seed);
   if (rows.length === 0) {
     throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${hosts.join(' and ')}`, fix: 'check that both sides use the same id column and format (case, spaces, leading zeros)' });
   }
@@ -80,6 +80,18 @@ export async function alignAsHost(channel: JobChannel, ids: readonly string[], g
   }
   progress(`PSI with ${guest}: ${t.state.result.rows.length} shared of ${ids.length}`);
   return t.state.result.rows;
+}
+
+/**
+ * The shared row order: by SHA-256 of the job seed and the id. A host can
+ * compute it for the ids it already knows are shared, so it learns nothing
+ * about the guest's file order; a test can reproduce it on pooled data.
+ */
+export function alignmentOrder(ids: readonly string[], rows: readonly number[], seed: string): Uint32Array {
+  const key = (row: number): string => createHash('sha256').update(`tandem/v1/align|${seed}|${ids[row] ?? ''}`).digest('hex');
+  const keyed = rows.map((row) => [key(row), row] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Uint32Array.from(keyed, ([, row]) => row);
 }
 
 export function readIndices(bytes: Uint8Array, count: number): Uint32Array {

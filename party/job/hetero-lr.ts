@@ -84,13 +84,13 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       chunks(rows.length, suite.slots).forEach(([from, to], c) => {
         const basis = bases.flatMap((b) => b.slice(c * m, (c + 1) * m));
         const r = slice(residual, from, to, hosts.length);
-        residuals.push(suite.combine(basis, r.coefficients, r.constant));
+        residuals.push(suite.combine(basis, r.coefficients, r.constant, ctx.encryptor));
         const l = slice(loss, from, to, hosts.length);
-        const lossChunk = suite.combine(basis, l.coefficients, l.constant);
+        const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
         lossCt = lossCt === undefined ? lossChunk : suite.sum([lossCt, lossChunk], 'residual');
       });
       for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(residuals, rows.length, 1));
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
       masked.push(suite.maskedSum(residuals, 'residual'));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
@@ -127,7 +127,7 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       }
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
     }

@@ -67,7 +67,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     progress('psi', `aligning ${dataset.ids.length} ids by private set intersection`);
     const hosts = spec.hosts.map((h) => h.name);
     const aligned = me.role === 'guest'
-      ? await alignAsGuest(channel, dataset.ids, hosts, datasetConfig.file, (m) => progress('psi', m))
+      ? await alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => progress('psi', m))
       : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
 
     const { train, validation } = await split(ctx, spec, me.role, aligned, dataset.labels);

@@ -4,6 +4,7 @@
  * checks every other entry against the federation CA (certificate chain,
  * name, signature) before it will seal anything for that party.
  */
+import { X509Certificate } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { generateSealingKeyPair, partyKeyStatement } from '../../protocol/crypto/sealing.ts';
 import { sign, verify } from '../../protocol/crypto/signing.ts';
@@ -26,8 +27,8 @@ export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIde
     if (!parties.includes(entry.party)) throw new AuthError('AUTH_NOT_ALLOWED', `the key directory lists "${entry.party}", which is not a party to job ${channel.jobId}`);
     const name = verifyPeerCertificate(entry.certificateDer, identity.caPem, new Date());
     if (name !== entry.party) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `the sealing key for "${entry.party}" comes with a certificate for "${name}"`);
-    const certPem = derToPem(entry.certificateDer);
-    if (!verify(certPem, partyKeyStatement(channel.jobId, entry.party, entry.x25519PublicKey), entry.signature)) {
+    const signer = new X509Certificate(Buffer.from(entry.certificateDer)).publicKey;
+    if (!verify(signer, partyKeyStatement(channel.jobId, entry.party, entry.x25519PublicKey), entry.signature)) {
       throw new AuthError('AUTH_CERTIFICATE_REJECTED', `the sealing key for "${entry.party}" is not signed by its certificate's key`);
     }
     peers.set(entry.party, entry.x25519PublicKey);
@@ -38,7 +39,3 @@ export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIde
   channel.setSealing(own, peers);
 }
 
-function derToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}

@@ -49,8 +49,8 @@ describe('CKKS suite', () => {
     for (let i = 0; i < n; i++) expected += (coefficient[i]! * basisValues[i]! + constant[i]!) * feature[i]!;
 
     // Act
-    const residual = suite.combine([enc.encrypt(basisValues)], [coefficient], constant);
-    const [masked] = suite.maskedWeightedSums([residual], 1, () => feature);
+    const residual = suite.combine([enc.encrypt(basisValues)], [coefficient], constant, enc);
+    const [masked] = suite.maskedWeightedSums([residual], 1, () => feature, enc);
     const got = decryptSum(masked!);
 
     // Assert: CKKS error on a sum of 4096 products is far below 1e-4.
@@ -78,11 +78,11 @@ describe('CKKS suite', () => {
         expected += d * x[i]!;
         expectedBias += d;
       }
-      residuals.push(suite.combine(basis.map((b) => enc.encrypt(b)), coeffs, constant));
+      residuals.push(suite.combine(basis.map((b) => enc.encrypt(b)), coeffs, constant, enc));
       features.push(x);
     }
 
-    const [gradient] = suite.maskedWeightedSums(residuals, 1, (c) => features[c]!);
+    const [gradient] = suite.maskedWeightedSums(residuals, 1, (c) => features[c]!, enc);
     const bias = suite.maskedSum(residuals, 'residual');
 
     expect(Math.abs(decryptSum(gradient!) - expected)).toBeLessThan(1e-4);
@@ -138,22 +138,36 @@ describe('CKKS suite', () => {
     }
   });
 
+  it('never returns a transparent ciphertext when coefficients or a feature column are all zero', () => {
+    // At the first round every weight is 0, so even Chebyshev terms have zero coefficients.
+    const random = seeded(5);
+    const basis = [enc.encrypt(vector(64, random)), enc.encrypt(vector(64, random))];
+    const constant = vector(64, random);
+    const residual = suite.combine(basis, [new Float64Array(64), new Float64Array(64)], constant, enc);
+    const ones = new Float64Array(64).fill(1);
+    const zero = new Float64Array(64);
+    const [sum, zeroColumn] = suite.maskedWeightedSums([residual], 2, (_c, j) => (j === 0 ? ones : zero), enc);
+    const expected = constant.reduce((a, b) => a + b, 0);
+    expect(decryptSum(sum!)).toBeCloseTo(expected, 4);
+    expect(decryptSum(zeroColumn!)).toBeCloseTo(0, 4);
+  });
+
   it('rejects corrupt ciphertext bytes with CIPHERTEXT_INVALID instead of crashing', () => {
     const bytes = enc.encrypt(new Float64Array([1]));
     const corrupt = bytes.slice(0, 200);
-    expect(() => suite.combine([corrupt], [new Float64Array([1])], new Float64Array([0]))).toThrow(/basis ciphertext is not valid/);
+    expect(() => suite.combine([corrupt], [new Float64Array([1])], new Float64Array([0]), enc)).toThrow(/basis ciphertext is not valid/);
   });
 
   it('deletes every SEAL object it creates', () => {
     const before = liveSealObjects();
     const random = seeded(4);
     for (let i = 0; i < 3; i++) {
-      const r = suite.combine([enc.encrypt(vector(100, random))], [vector(100, random)], vector(100, random));
-      const sums = suite.maskedWeightedSums([r], 2, () => vector(100, random));
+      const r = suite.combine([enc.encrypt(vector(100, random))], [vector(100, random)], vector(100, random), enc);
+      const sums = suite.maskedWeightedSums([r], 2, () => vector(100, random), enc);
       keys.maskedConstant(sums[0]!.ciphertext);
     }
     try {
-      suite.combine([new Uint8Array(10)], [new Float64Array(1)], new Float64Array(1));
+      suite.combine([new Uint8Array(10)], [new Float64Array(1)], new Float64Array(1), enc);
     } catch {
       // the failure path must clean up too
     }

@@ -8,7 +8,7 @@
  * decryption prime q₀ only. Masking happens at that last level.
  */
 import { randomBytes } from 'node:crypto';
-import type { CKKSEncoder, Ciphertext, Evaluator, Plaintext, SEALContext } from 'node-seal/throws';
+import type { CKKSEncoder, Ciphertext, Evaluator, ParmsIdType, Plaintext, SEALContext } from 'node-seal/throws';
 import type { CkksParams } from './params.ts';
 import { centre, constantCoefficient, fillUniformMask, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
 import { loadSeal, release, SealScope, translateSealError, withScope, type Seal } from './seal-runtime.ts';
@@ -99,19 +99,28 @@ export class CkksSuite {
    * The guest's residual for one chunk of rows:
    * Σₖ coefficientsₖ ⊙ [[basisₖ]] + constant, at the `residual` level.
    * Each party's basis ciphertexts are fresh; coefficients are plaintext per row.
+   *
+   * A coefficient vector that encodes to zero would make SEAL's product
+   * "transparent" (a ciphertext anyone can read), so it is skipped; when
+   * every one is zero the sum starts from a fresh encryption of zero by
+   * `zeros`, so the result is always a proper ciphertext.
    */
-  combine(basis: readonly Uint8Array[], coefficients: readonly Float64Array[], constant: Float64Array): Uint8Array {
+  combine(basis: readonly Uint8Array[], coefficients: readonly Float64Array[], constant: Float64Array, zeros: CkksEncryptor): Uint8Array {
     if (basis.length !== coefficients.length || basis.length === 0) throw new RangeError('combine needs one coefficient vector per basis ciphertext');
     return withScope((scope) => {
       let acc: Ciphertext | undefined;
+      let like: Ciphertext | undefined;
       for (let k = 0; k < basis.length; k++) {
         const ct = this.loadCiphertext(scope, basis[k] as Uint8Array, 'fresh', 'basis ciphertext');
+        like ??= ct;
         const pt = this.encode(scope, coefficients[k] as Float64Array, this.#scale, ct);
+        if (pt.isZero()) continue;
         this.evaluator.multiplyPlainInplace(ct, pt);
         if (acc === undefined) acc = ct;
         else this.evaluator.addInplace(acc, ct);
       }
-      const result = acc as Ciphertext;
+      const first = like as Ciphertext;
+      const result = acc ?? zeros.encryptZeros(scope, first.parmsId(), first.scale() * this.#scale);
       this.evaluator.rescaleToNextInplace(result);
       this.evaluator.addPlainInplace(result, this.encode(scope, constant, result.scale(), result));
       return this.save(result);
@@ -133,7 +142,7 @@ export class CkksSuite {
    * rescale per column, then masked. This is the gradient numerator of every
    * feature a party holds, for one mini-batch.
    */
-  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array): MaskedSum[] {
+  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array, zeros: CkksEncryptor): MaskedSum[] {
     return withScope((scope) => {
       const cts = residuals.map((bytes) => this.loadCiphertext(scope, bytes, 'residual', 'residual ciphertext'));
       const out: MaskedSum[] = [];
@@ -144,12 +153,14 @@ export class CkksSuite {
           for (let c = 0; c < cts.length; c++) {
             const ct = cts[c] as Ciphertext;
             const pt = this.encode(inner, column(c, j), this.#scale, ct);
+            if (pt.isZero()) continue; // see combine: a zero product would be transparent
             const product = inner.track(new this.seal.Ciphertext());
             this.evaluator.multiplyPlain(ct, pt, product);
             if (acc === undefined) acc = product;
             else this.evaluator.addInplace(acc, product);
           }
-          const result = acc as Ciphertext;
+          const first = cts[0] as Ciphertext;
+          const result = acc ?? zeros.encryptZeros(inner, first.parmsId(), first.scale() * this.#scale);
           this.evaluator.rescaleToNextInplace(result);
           out.push(this.#mask(inner, result));
         } finally {
@@ -222,6 +233,16 @@ export class CkksEncryptor {
       this.#encryptor.encrypt(pt, ct);
       return this.#suite.save(ct);
     });
+  }
+
+  /** A fresh encryption of zeros at a given level and scale (SEAL encrypts at the plaintext's level). */
+  encryptZeros(scope: SealScope, parmsId: ParmsIdType, scale: number): Ciphertext {
+    const pt = scope.track(new this.#suite.seal.Plaintext());
+    this.#suite.encoder.encode(new Float64Array(this.#suite.slots), scale, pt);
+    this.#suite.evaluator.plainModSwitchToInplace(pt, parmsId);
+    const ct = scope.track(new this.#suite.seal.Ciphertext());
+    this.#encryptor.encrypt(pt, ct);
+    return ct;
   }
 
   dispose(): void {

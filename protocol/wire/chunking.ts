@@ -17,7 +17,17 @@ export type WireLimitsOptions = {
 
 export type WireLimits = Required<WireLimitsOptions>;
 
+/**
+ * Chunk size every sender uses, whatever its own receive limit: a receiver
+ * may lower `maxChunkBytes` to this and no further, so two nodes with
+ * different configs always understand each other.
+ */
+export const SEND_CHUNK_BYTES = 1024 * 1024;
+
 export function compileWireLimits(options: WireLimitsOptions = {}): WireLimits {
+  if (options.maxChunkBytes !== undefined && options.maxChunkBytes < SEND_CHUNK_BYTES) {
+    throw new ProtocolError('MESSAGE_TOO_LARGE', `maxChunkBytes ${options.maxChunkBytes} is below the ${SEND_CHUNK_BYTES}-byte chunks every node sends`);
+  }
   return Object.freeze({
     maxChunkBytes: options.maxChunkBytes ?? 4 * 1024 * 1024,
     maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024 * 1024,

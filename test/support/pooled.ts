@@ -1,0 +1,59 @@
+/**
+ * The references every accuracy check compares a federated job against,
+ * computed in process on the pooled data with the job's own alignment
+ * order, split and preprocessing: the same algorithm in plaintext
+ * (losslessness) and exact centralised Newton logistic regression.
+ */
+import { loadPartyConfig } from '../../party/config.ts';
+import { alignmentOrder } from '../../party/job/alignment.ts';
+import { buildMatrix, loadJobDataset } from '../../party/job/features.ts';
+import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
+import { stratifiedSplit } from '../../protocol/random.ts';
+import { auc } from '../../protocol/evaluation/metrics.ts';
+import { scoreLinear, trainHeteroLrPlain } from '../../protocol/training/hetero-lr-plain.ts';
+import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
+import { parse } from 'yaml';
+import { readFile } from 'node:fs/promises';
+
+export type PooledReference = { readonly plainAuc: number; readonly newtonAuc: number; readonly validationRows: number; readonly spec: JobSpec };
+
+/** `partyFiles` maps party name to its node config file. */
+export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>): Promise<PooledReference> {
+  const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
+  const load = async (name: string, dataset: string) => {
+    const config = await loadPartyConfig(partyFiles.get(name) ?? '');
+    const d = config.datasets[dataset];
+    if (d === undefined) throw new Error(`${name} has no dataset ${dataset}`);
+    return { config: d, data: await loadJobDataset(d) };
+  };
+  const guest = await load(spec.guest.name, spec.guest.dataset);
+  const hosts = await Promise.all(spec.hosts.map((h) => load(h.name, h.dataset)));
+  const hostRowOf = hosts.map((h) => new Map(h.data.ids.map((id, row) => [id, row])));
+  const shared = guest.data.ids.flatMap((id, row) => (hostRowOf.every((m) => m.has(id)) ? [row] : []));
+  const aligned = alignmentOrder(guest.data.ids, shared, spec.seed);
+  const hostAligned = hostRowOf.map((m) => Uint32Array.from(aligned, (row) => m.get(guest.data.ids[row] ?? '') ?? 0));
+  const labels = Float64Array.from(aligned, (row) => guest.data.labels?.[row] ?? 0);
+  const y = spec.stratified ? Int32Array.from(labels) : new Int32Array(aligned.length);
+  const { train, test } = stratifiedSplit(y, spec.validationFraction, `${spec.seed}|split`);
+  const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
+  const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0)));
+  const guestMatrix = { X: gm.X, columns: gm.columns };
+  const hostMatrices = hm.map((m) => ({ X: m.X, columns: m.columns }));
+  const yTest = Int32Array.from(test, (p) => labels[p] ?? 0);
+
+  const plain = trainHeteroLrPlain({ guest: guestMatrix, hosts: hostMatrices, labels, train, plan: spec.training, seed: spec.seed });
+  const plainAuc = auc(scoreLinear(plain, guestMatrix, hostMatrices, test), yTest);
+
+  const columns = gm.columns + hm.reduce((s, m) => s + m.columns, 0);
+  const joined = new Float64Array(aligned.length * columns);
+  for (let r = 0; r < aligned.length; r++) {
+    let offset = r * columns;
+    for (const m of [gm, ...hm]) {
+      joined.set(m.X.subarray(r * m.columns, (r + 1) * m.columns), offset);
+      offset += m.columns;
+    }
+  }
+  const newton = fitLogisticNewton(joined, columns, labels, train, { l2: spec.training.optimizer.l2 });
+  const newtonAuc = auc(logits(newton, joined, columns, test), yTest);
+  return { plainAuc, newtonAuc, validationRows: test.length, spec };
+}
