@@ -4,6 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { tandem } from '../protocol/generated/tandem.js';
 import { CoordinatorClient, fromServiceError, grpcOptions } from '../runtime/grpc-service.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
@@ -22,6 +23,8 @@ export type ClientFlags = {
   readonly ca?: string | undefined;
   readonly cert?: string | undefined;
   readonly key?: string | undefined;
+  /** Expected CN of the coordinator's certificate when it differs from the host dialled. @default 'coordinator' for an IP address */
+  readonly coordinatorName?: string | undefined;
 };
 
 export class AdminClient {
@@ -35,16 +38,22 @@ export class AdminClient {
   static async connect(flags: ClientFlags): Promise<AdminClient> {
     let address = flags.coordinator;
     let certs = flags.ca !== undefined && flags.cert !== undefined && flags.key !== undefined ? { ca: flags.ca, cert: flags.cert, key: flags.key } : undefined;
+    let serverName = flags.coordinatorName;
     if (flags.config !== undefined) {
       const config = await loadPartyConfig(flags.config);
       address ??= config.node.coordinator;
       certs ??= config.node.certs;
+      serverName ??= config.node.coordinatorName;
     }
     if (address === undefined || certs === undefined) {
       throw new ConfigError('CONFIG_NOT_FOUND', { file: 'command line', field: '--config', problem: 'no coordinator address or certificates given', fix: 'pass --config <node.yaml>, or --coordinator host:port --ca --cert --key' });
     }
     const identity = await loadNodeIdentity(certs);
-    const client = new CoordinatorClient(address, channelCredentials(identity), grpcOptions(compileWireLimits())) as unknown as RawClient;
+    const options: Record<string, unknown> = { ...grpcOptions(compileWireLimits()) };
+    // TLS cannot send an IP address as the server name; name the certificate we expect instead.
+    serverName ??= isIP(address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')) === 0 ? undefined : 'coordinator';
+    if (serverName !== undefined) options['grpc.ssl_target_name_override'] = serverName;
+    const client = new CoordinatorClient(address, channelCredentials(identity), options) as unknown as RawClient;
     return new AdminClient(client);
   }
 

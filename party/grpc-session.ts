@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { CoordinatorClient, grpcOptions } from '../runtime/grpc-service.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import type { NodeIdentity } from '../runtime/certs.ts';
@@ -53,7 +54,10 @@ export class PartySession extends EventEmitter {
     super();
     this.#o = options;
     const channelOptions: grpc.ChannelOptions = { ...grpcOptions(options.limits) };
-    if (options.serverName !== undefined) channelOptions['grpc.ssl_target_name_override'] = options.serverName;
+    // TLS cannot send an IP address as the server name; expect the default coordinator name instead.
+    const host = options.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const serverName = options.serverName ?? (isIP(host) === 0 ? undefined : 'coordinator');
+    if (serverName !== undefined) channelOptions['grpc.ssl_target_name_override'] = serverName;
     this.#client = new CoordinatorClient(options.address, channelCredentials(options.identity), channelOptions) as unknown as ConnectClient;
   }
 
