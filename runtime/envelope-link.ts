@@ -8,6 +8,7 @@ import { EventEmitter, once } from 'node:events';
 import type { tandem } from '../protocol/generated/tandem.js';
 import { Reassembler, SEND_CHUNK_BYTES, splitMessage, type WireLimits } from '../protocol/wire/chunking.ts';
 import { decodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
+import { emitWire, wireTapped } from './wire-tap.ts';
 import { ProtocolError, TandemError, asTandemError } from '../protocol/errors.ts';
 
 export type Frame = tandem.v1.Frame.$Properties;
@@ -70,6 +71,7 @@ export class EnvelopeLink extends EventEmitter {
       // Refused here rather than by the receiver, which would close the session and make us resend it forever.
       return Promise.reject(new ProtocolError('MESSAGE_TOO_LARGE', `message ${messageId} of ${bytes.byteLength} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`));
     }
+    if (wireTapped()) emitWire({ layer: 'link', direction: 'out', bytes });
     const run = this.#sendLock.then(async () => {
       for (const chunk of splitMessage(messageId, bytes, SEND_CHUNK_BYTES)) {
         if (this.#closed) throw new TandemError('PEER_UNAVAILABLE', 'the session closed while sending');
@@ -127,6 +129,7 @@ export class EnvelopeLink extends EventEmitter {
 
   #deliver(bytes: Uint8Array): void {
     const whole = bytes;
+    if (wireTapped()) emitWire({ layer: 'link', direction: 'in', bytes: whole });
     this.#queue = this.#queue.then(async () => {
       if (this.#closed) return;
       let envelope: Envelope;

@@ -7,6 +7,7 @@
 import { headerAad, makeEnvelope, type EnvelopeHeader, type MessageKind } from '../../protocol/wire/envelope.ts';
 import { directionalKey, open, seal, type SealingKeyPair } from '../../protocol/crypto/sealing.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
+import { emitWire, wireTapped } from '../../runtime/wire-tap.ts';
 import type { Mailbox } from '../mailbox.ts';
 import type { PartySession } from '../grpc-session.ts';
 
@@ -52,6 +53,7 @@ export class JobChannel {
     this.#o.signal.throwIfAborted();
     const header: EnvelopeHeader = { jobId: this.#o.jobId, round, step, sender: this.#o.me, recipient: to, seq, kind };
     const sealed = to !== COORDINATOR;
+    if (wireTapped()) emitWire({ layer: 'body', from: this.#o.me, to, step, kind, bytes: body });
     const payload = sealed ? seal(this.#key(this.#o.me, to), headerAad(header), body) : body;
     this.#o.session.send(makeEnvelope(header, payload, sealed, Date.now()));
   }

@@ -88,7 +88,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
       ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train.length)
       : evaluateAsHost(ctx, spec, matrix, part, validation);
     const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary);
-    event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(summary), done: true });
+    event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
   } finally {
     encryptor.dispose();
@@ -151,6 +151,18 @@ async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'ho
   };
   await writeFile(file, `${JSON.stringify(model, null, 2)}\n`);
   return file;
+}
+
+/**
+ * What the coordinator (and through it the job's submitter) may see: aggregates
+ * only. ROC thresholds are individual rows' scores, so they stay in the local
+ * model part.
+ */
+export function publicSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  const metrics = summary['metrics'] as { roc?: { thresholds?: unknown } } | undefined;
+  if (metrics?.roc === undefined) return summary;
+  const { thresholds: _rowScores, ...roc } = metrics.roc;
+  return { ...summary, metrics: { ...metrics, roc } };
 }
 
 /** Turns any failure into the event the coordinator needs (public text only). */

@@ -62,3 +62,38 @@ export async function startFederation(options: { readonly parties: readonly Part
     },
   };
 }
+
+export type JobResult = { readonly stage: string; readonly message: string; readonly summaries: Record<string, Record<string, unknown>>; readonly jobId: string };
+
+/** Submits a job spec (an object, written as YAML) as admin and waits for it to end. */
+export async function runJob(fed: Federation, spec: unknown, name = 'job.yaml'): Promise<JobResult> {
+  const file = await fed.write(name, spec);
+  const admin = await fed.admin();
+  try {
+    const submitted = await admin.submit(file);
+    const final = await admin.watch(submitted.jobId, () => undefined);
+    return { stage: final.stage, message: final.message, jobId: final.jobId, summaries: JSON.parse(final.summaryJson === '' ? '{}' : final.summaryJson) as Record<string, Record<string, unknown>> };
+  } finally {
+    admin.close();
+  }
+}
+
+/** The node config file of a party in the federation. */
+export function partyConfigFile(fed: Federation, name: string): string {
+  return join(fed.dir, `${name}.yaml`);
+}
+
+/** A two-party hetero-LR job spec over dataset `d` at brand (guest) and partner (host). */
+export function lrSpec(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'test-lr', kind: 'hetero-lr', parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'd' }], seed: 42, ...extra };
+}
+
+export const EXAMPLE_DATA = join(import.meta.dirname, '..', '..', 'examples', 'data');
+
+/** brand (guest, label y) and partner (host) on one of the example datasets. */
+export function exampleParties(dataset: 'breast' | 'default_credit'): PartySetup[] {
+  return [
+    { name: 'brand', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_guest.csv.gz`), id: 'id', label: { column: 'y' }, features: 'all' } } },
+    { name: 'partner', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_host.csv.gz`), id: 'id', features: 'all' } } },
+  ];
+}
