@@ -24,16 +24,26 @@ export type Federation = {
   write(name: string, value: unknown): Promise<string>;
   /** An admin client using `name`'s certificate. */
   admin(name?: string): Promise<AdminClient>;
+  /** Paths of `name`'s CA, certificate and key. */
+  certs(name: string): { ca: string; cert: string; key: string };
   close(): Promise<void>;
 };
 
-export async function startFederation(options: { readonly parties: readonly PartySetup[]; readonly log?: Logger; readonly stepTimeoutMs?: number }): Promise<Federation> {
+export async function startFederation(options: {
+  readonly parties: readonly PartySetup[];
+  readonly log?: Logger;
+  readonly stepTimeoutMs?: number;
+  /** Registered party names that get a certificate but no running node (tests drive them by hand). */
+  readonly idle?: readonly string[];
+  /** Names with a certificate from the federation CA that are not registered parties. */
+  readonly unregistered?: readonly string[];
+}): Promise<Federation> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-fed-'));
   const log = options.log ?? silentLogger();
-  const names = options.parties.map((p) => p.name);
+  const names = [...options.parties.map((p) => p.name), ...(options.idle ?? [])];
   const certs = join(dir, 'certs');
-  await initCertificates({ outDir: certs, parties: names, extraNames: ['admin'] });
-  const certsOf = (n: string): Record<string, string> => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
+  await initCertificates({ outDir: certs, parties: names, extraNames: ['admin', ...(options.unregistered ?? [])] });
+  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
   const write = async (name: string, value: unknown): Promise<string> => {
     const file = join(dir, name);
     await writeFile(file, typeof value === 'string' ? value : stringify(value));
@@ -54,6 +64,7 @@ export async function startFederation(options: { readonly parties: readonly Part
   }
   return {
     dir, coordinator, parties, address, write,
+    certs: certsOf as (name: string) => { ca: string; cert: string; key: string },
     admin: (name = 'admin') => AdminClient.connect({ coordinator: address, ...certsOf(name) }),
     close: async () => {
       for (const p of parties.values()) await p.close();
