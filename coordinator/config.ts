@@ -23,6 +23,8 @@ export const coordinatorConfigSchema = z.strictObject({
     parties: z.array(z.string().regex(NAME)).optional(),
     /** @default 5000 */
     heartbeatIntervalMs: z.number().int().min(100).optional(),
+    /** How long a party of a running job may stay disconnected before the job fails, naming it. @default 60000 */
+    peerGraceMs: z.number().int().min(100).optional(),
     /** Write the bound port to this file (for scripts that start on port 0). */
     portFile: z.string().optional(),
   }),
@@ -44,6 +46,7 @@ export type CoordinatorConfig = {
   readonly admins: readonly string[];
   readonly parties: readonly string[] | undefined;
   readonly heartbeatIntervalMs: number;
+  readonly peerGraceMs: number;
   readonly portFile: string | undefined;
   readonly maxChunkBytes: number;
   readonly maxMessageBytes: number;
@@ -62,6 +65,7 @@ export async function loadCoordinatorConfig(file: string): Promise<CoordinatorCo
     admins: c.admins,
     parties: c.parties,
     heartbeatIntervalMs: c.heartbeatIntervalMs ?? 5000,
+    peerGraceMs: c.peerGraceMs ?? 60_000,
     portFile: c.portFile === undefined ? undefined : at(c.portFile),
     maxChunkBytes: raw.limits?.maxChunkBytes ?? 4 * 1024 * 1024,
     maxMessageBytes: raw.limits?.maxMessageBytes ?? 1024 * 1024 * 1024,

@@ -35,6 +35,7 @@ export class Hub {
   readonly #sessions = new Map<string, Session>();
   #handler: EnvelopeHandler = () => undefined;
   #onConnect: (party: string) => void = () => undefined;
+  #onDisconnect: (party: string) => void = () => undefined;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: HubOptions) {
@@ -44,9 +45,10 @@ export class Hub {
   }
 
   /** Where envelopes addressed to the coordinator (or needing a routing decision) go. */
-  setHandler(handler: EnvelopeHandler, onConnect: (party: string) => void): void {
+  setHandler(handler: EnvelopeHandler, onConnect: (party: string) => void, onDisconnect: (party: string) => void = () => undefined): void {
     this.#handler = handler;
     this.#onConnect = onConnect;
+    this.#onDisconnect = onDisconnect;
   }
 
   isConnected(party: string): boolean {
@@ -64,7 +66,11 @@ export class Hub {
       },
       onAck: (messageId) => this.#sessions.get(authenticated)?.outbox.delete(messageId),
       onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
-      onClose: (reason) => log.info({ reason }, 'party session closed'),
+      onClose: (reason) => {
+        log.info({ reason }, 'party session closed');
+        // Only the party's current session counts: a reconnect replaces the old one first.
+        if (greeted && this.#sessions.get(authenticated)?.link === link) this.#onDisconnect(authenticated);
+      },
     });
     link.on('frame', (frame: tandem.v1.Frame) => {
       if (greeted || frame.hello === undefined || frame.hello === null) {

@@ -35,6 +35,8 @@ export type JobServiceOptions = {
   readonly admins: readonly string[];
   /** Registered parties; undefined admits any name. */
   readonly parties: readonly string[] | undefined;
+  /** How long a party of a running job may stay disconnected before the job fails. @default 60000 */
+  readonly peerGraceMs?: number | undefined;
 };
 
 export type JobWatcher = (job: JobRecord) => void;
@@ -43,10 +45,16 @@ export class JobService {
   readonly #o: JobServiceOptions;
   readonly #live = new Map<string, LiveJob>();
   readonly #watchers = new Map<string, Set<JobWatcher>>();
+  /** Parties of running jobs that are disconnected, with the timer that fails their jobs. */
+  readonly #away = new Map<string, NodeJS.Timeout>();
 
   constructor(options: JobServiceOptions) {
     this.#o = options;
-    options.hub.setHandler((envelope, from) => this.#onEnvelope(envelope, from), () => undefined);
+    options.hub.setHandler(
+      (envelope, from) => this.#onEnvelope(envelope, from),
+      (party) => this.#returned(party),
+      (party) => this.#left(party),
+    );
     for (const job of options.store.unfinished()) {
       // The per-job secret key lived only in memory: a job interrupted by a restart cannot finish.
       this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running; submit it again' });
@@ -123,6 +131,8 @@ export class JobService {
   }
 
   close(): void {
+    for (const timer of this.#away.values()) clearTimeout(timer);
+    this.#away.clear();
     for (const live of this.#live.values()) this.#dispose(live);
     this.#live.clear();
   }
@@ -191,6 +201,38 @@ export class JobService {
       }
     }
     if (Object.keys(next).length > 0) this.#update(job, next);
+  }
+
+  #left(party: string): void {
+    const grace = this.#o.peerGraceMs ?? 60_000;
+    if (this.#away.has(party) || !this.#runningJobsOf(party).length) return;
+    this.#o.log.warn({ party, graceMs: grace }, 'a party of a running job disconnected');
+    const timer = setTimeout(() => {
+      this.#away.delete(party);
+      for (const job of this.#runningJobsOf(party)) {
+        const others = job.parties.filter((p) => p !== party);
+        const reason = `${party} disconnected during ${job.phase} and did not come back within ${Math.round(grace / 1000)} s`;
+        this.#stopParties(job.jobId, others, reason);
+        this.#finish(job, 'failed', reason);
+      }
+    }, grace);
+    timer.unref();
+    this.#away.set(party, timer);
+  }
+
+  #returned(party: string): void {
+    const timer = this.#away.get(party);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#away.delete(party);
+    this.#o.log.info({ party }, 'a party of a running job came back');
+  }
+
+  #runningJobsOf(party: string): JobRecord[] {
+    return [...this.#live.keys()].flatMap((jobId) => {
+      const job = this.#o.store.get(jobId);
+      return job !== undefined && job.stage === 'running' && job.parties.includes(party) ? [job] : [];
+    });
   }
 
   #stopParties(jobId: string, parties: readonly string[], reason: string): void {

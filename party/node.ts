@@ -108,12 +108,15 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   const stopped = new Promise<TandemError>((resolve) => session.once('fatal', resolve));
   session.start();
   log.info({ address: config.node.coordinator }, 'party node started');
+  let closed = false;
 
   return {
     name: config.node.name,
     config,
     stopped,
     close: async () => {
+      if (closed) return;
+      closed = true;
       for (const job of jobs.values()) job.abort.abort(new JobError('JOB_CANCELLED', 'the party node is shutting down'));
       const deadline = Date.now() + 3000;
       while (session.unacknowledged > 0 && session.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

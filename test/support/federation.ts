@@ -37,6 +37,8 @@ export async function startFederation(options: {
   readonly idle?: readonly string[];
   /** Names with a certificate from the federation CA that are not registered parties. */
   readonly unregistered?: readonly string[];
+  /** Extra `coordinator:` settings. */
+  readonly coordinator?: Record<string, unknown>;
 }): Promise<Federation> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-fed-'));
   const log = options.log ?? silentLogger();
@@ -50,7 +52,7 @@ export async function startFederation(options: {
     return file;
   };
   const coordinatorFile = await write('coordinator.yaml', {
-    coordinator: { listen: '127.0.0.1:0', dataDir: join(dir, 'coordinator'), certs: certsOf('coordinator'), admins: ['admin'], parties: names, heartbeatIntervalMs: 500 },
+    coordinator: { listen: '127.0.0.1:0', dataDir: join(dir, 'coordinator'), certs: certsOf('coordinator'), admins: ['admin'], parties: names, heartbeatIntervalMs: 500, ...options.coordinator },
   });
   const coordinator = await startCoordinator(coordinatorFile, log);
   const address = `127.0.0.1:${coordinator.port}`;
