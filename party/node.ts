@@ -65,7 +65,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         if (e.code !== 'JOB_CANCELLED') {
           log.error({ job: envelope.jobId, code: e.code, err: e }, `job failed: ${e.message}`);
           try {
-            channel.event(tandem.v1.JobEvent.encode(failureEvent(e, 'failed')).finish());
+            channel.event(tandem.v1.JobEvent.encode(failureEvent(e, channel.phase)).finish());
           } catch {
             // aborted channel: nothing more to tell
           }

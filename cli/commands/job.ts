@@ -29,12 +29,12 @@ async function withClient<T>(args: ClientFlags, run: (client: AdminClient) => Pr
 /** Follows a job with a progress bar until it ends. */
 export async function followJob(client: AdminClient, jobId: string, interactive: boolean): Promise<JobStatus> {
   const bar = new cliProgress.SingleBar(
-    { format: ' {phase} |{bar}| epoch {value}/{total} {message}', barsize: 30, hideCursor: true, noTTYOutput: !interactive, notTTYSchedule: 5000, clearOnComplete: false },
+    { format: ' {phase} |{bar}| {unit} {value}/{total} {message}', barsize: 30, hideCursor: true, noTTYOutput: !interactive, notTTYSchedule: 5000, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   const final = await client.watch(jobId, (s) => {
-    const payload = { phase: s.phase.padEnd(10), message: s.message.slice(0, 60) };
+    const payload = { phase: s.phase.padEnd(10), unit: s.phase === 'psi' ? 'step' : 'epoch', message: s.message.slice(0, 60) };
     if (!started) {
       bar.start(Math.max(1, s.maxEpochs), s.epoch, payload);
       started = true;

@@ -20,6 +20,8 @@ export type CsvReaderOptions = {
   readonly maxRecordChars?: number;
   /** Bytes read from disk at a time. @default 65536 */
   readonly chunkBytes?: number;
+  /** The config field the path came from, e.g. `datasets.credit.file`, named in the fix when the file cannot be opened. @default "`file:` in the dataset config" */
+  readonly pathField?: string;
 };
 
 /** An open CSV file: the header is read; iterate once for the data rows, or `close()` to stop early. */
@@ -199,7 +201,7 @@ export class CsvParser {
  *   that are not UTF-8.
  */
 export async function openCsv(file: string, options: CsvReaderOptions = {}): Promise<CsvFile> {
-  const source = await openSource(file, options.chunkBytes ?? 65_536);
+  const source = await openSource(file, options.chunkBytes ?? 65_536, options.pathField ?? '`file:` in the dataset config');
   const parser = new CsvParser(file, options);
   const shape: { width?: number } = {};
   const records = readRecords(file, source, parser, shape);
@@ -225,18 +227,18 @@ export async function openCsv(file: string, options: CsvReaderOptions = {}): Pro
   };
 }
 
-async function openSource(file: string, chunkBytes: number): Promise<Readable> {
+async function openSource(file: string, chunkBytes: number, pathField: string): Promise<Readable> {
   const handle = await open(file, 'r').catch((error: unknown) => {
     const errno = (error as NodeJS.ErrnoException).code;
     throw new DataError('DATA_FILE_NOT_FOUND', {
       file,
       problem: errno === 'ENOENT' ? 'does not exist' : `cannot be opened (${errno ?? String(error)})`,
-      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : 'check the `file:` path in the dataset config (relative paths start from the config file\'s directory)',
+      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : `check the path in ${pathField} (relative paths start from the config file's directory)`,
     }, { cause: error });
   });
   if (!(await handle.stat()).isFile()) {
     await handle.close();
-    throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: 'is not a regular file', fix: 'point `file:` at a CSV file' });
+    throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: 'is not a regular file', fix: `point ${pathField} at a CSV file` });
   }
   const raw = handle.createReadStream({ highWaterMark: chunkBytes });
   if (!file.endsWith('.gz')) return raw;
@@ -279,8 +281,47 @@ function decode(decoder: TextDecoder, chunk: Buffer | undefined, file: string, l
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch (error) {
-    throw new DataError('DATA_MALFORMED', { file, line, problem: 'is not UTF-8 text (invalid bytes on or after this line)', fix: 'save or export the file as UTF-8' }, { cause: error });
+    const fix = 'save or export the file as UTF-8 (for example, "CSV UTF-8" in a spreadsheet, or `iconv -f latin1 -t utf-8`)';
+    const at = chunk === undefined ? -1 : firstInvalidUtf8(chunk);
+    if (chunk === undefined || at === -1) {
+      const problem = chunk === undefined ? 'is not UTF-8 text (it ends in the middle of a character)' : 'is not UTF-8 text (invalid bytes on or after this line)';
+      throw new DataError('DATA_MALFORMED', { file, line, problem, fix }, { cause: error });
+    }
+    let exact = line;
+    for (let i = chunk.indexOf(LF); i !== -1 && i < at; i = chunk.indexOf(LF, i + 1)) exact++;
+    const byte = (chunk[at] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+    throw new DataError('DATA_MALFORMED', { file, line: exact, problem: `is not UTF-8 text (byte 0x${byte} on this line is not valid UTF-8; the file may be Latin-1 or Windows-1252)`, fix }, { cause: error });
   }
+}
+
+/**
+ * Offset of the first byte that cannot start or continue a UTF-8 character,
+ * or -1. Up to three leading continuation bytes are skipped: they finish a
+ * character begun in the previous chunk. A character cut off at the end is
+ * not an error here (the next chunk may finish it).
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const at = (k: number): number => bytes[k] ?? 0;
+  let i = 0;
+  while (i < 3 && i < bytes.length && (at(i) & 0xc0) === 0x80) i++;
+  while (i < bytes.length) {
+    const b = at(i);
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    if (need === 0) return i;
+    for (let k = 1; k <= need; k++) {
+      if (i + k >= bytes.length) return -1;
+      if ((at(i + k) & 0xc0) !== 0x80) return i;
+    }
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+    const c = at(i + 1);
+    if ((b === 0xe0 && c < 0xa0) || (b === 0xed && c > 0x9f) || (b === 0xf0 && c < 0x90) || (b === 0xf4 && c > 0x8f)) return i;
+    i += need + 1;
+  }
+  return -1;
 }
 
 function checkHeader(file: string, row: CsvRow): string[] {

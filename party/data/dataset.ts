@@ -37,7 +37,7 @@ export type Dataset = {
 
 /** Reads the dataset's CSV file. @throws DataError naming the file, line and column of the first problem. */
 export async function loadDataset(config: DatasetConfig): Promise<Dataset> {
-  const csv = await openCsv(config.file, { delimiter: config.delimiter });
+  const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
   try {
     return await datasetFromRows(config, csv.header, csv, csv.file);
   } finally {
@@ -57,7 +57,7 @@ export async function datasetFromRows(config: DatasetConfig, header: readonly st
   const tokens = new Set(config.missing.tokens);
   const parseNumeric = numericCellParser(tokens);
   const rejectMissing = config.missing.policy === 'error';
-  const labels = plan.label === undefined ? undefined : new LabelCoder(plan.label, source);
+  const labels = plan.label === undefined ? undefined : new LabelCoder(plan.label, source, `datasets.${config.name}.label`);
   const categories = plan.features.map((f) => (f.type === 'categorical' ? new Map<string, number>() : undefined));
   const seen = plan.id === undefined ? undefined : new Map<string, number>();
   const ids: string[] = [];
@@ -82,7 +82,7 @@ export async function datasetFromRows(config: DatasetConfig, header: readonly st
           dropped++;
           continue;
         }
-        throw new DataError('DATA_ID_DUPLICATE', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: `repeats the id already used on line ${first}`, fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first' });
+        throw new DataError('DATA_ID_DUPLICATE', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: `repeats the id already used on line ${first} (id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id)})`, fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first' });
       }
       seen.set(id, row.line);
     }
@@ -115,7 +115,7 @@ export async function datasetFromRows(config: DatasetConfig, header: readonly st
         }
       }
       if (rejectMissing && Number.isNaN(value)) {
-        throw new DataError('DATA_VALUE_INVALID', { file: source, line: row.line, column: plan.features[j]?.name ?? '', problem: 'the value is missing and missing.policy is error', fix: 'fill in the value, or set missing.policy to mean, zero or indicator' });
+        throw new DataError('DATA_VALUE_INVALID', { file: source, line: row.line, column: plan.features[j]?.name ?? '', problem: 'the value is missing and missing.policy is error', fix: `fill in the value, or set datasets.${config.name}.missing.policy to mean, zero or indicator` });
       }
       features[base + j] = value;
     }
@@ -127,6 +127,9 @@ export async function datasetFromRows(config: DatasetConfig, header: readonly st
     n++;
   }
 
+  if (n === 0) {
+    throw new DataError('DATA_MALFORMED', { file: source, problem: `has a header row but no data rows (dataset "${config.name}")`, fix: `add data rows below the header, or point datasets.${config.name}.file at the complete export` });
+  }
   const matrix = features.length === n * d ? features : features.slice(0, n * d);
   const columns = plan.features.map((f, j): ColumnInfo => {
     const map = categories[j];
@@ -180,18 +183,28 @@ function planColumns(config: DatasetConfig, header: readonly string[], source: s
   const features = config.features === 'all'
     ? header.filter((h) => h !== idColumn && h !== config.label?.column).map((name): FeatureConfig => ({ name, type: 'numeric' }))
     : config.features;
-  const wanted = [idColumn, config.label?.column, ...features.map((f) => f.name)].filter((c): c is string => c !== undefined);
-  const absent = [...new Set(wanted.filter((c) => !position.has(c)))];
+  // Each wanted column with the config field that names it, so the fix can point at the line to edit.
+  const at = `datasets.${config.name}`;
+  const wanted: [string, string][] = [];
+  if (idColumn !== undefined) wanted.push([idColumn, `${at}.id`]);
+  if (config.label !== undefined) wanted.push([config.label.column, `${at}.label.column`]);
+  if (config.features !== 'all') config.features.forEach((f, i) => wanted.push([f.name, `${at}.features[${i}].name`]));
+  const absent = wanted.filter(([c], i) => !position.has(c) && wanted.findIndex(([o]) => o === c) === i);
   if (absent.length > 0) {
     const available = header.length > 40 ? `${header.slice(0, 40).join(', ')}, …` : header.join(', ');
+    const fields = absent.map(([, field]) => field).join(', ');
+    // One header column that contains another common separator: the delimiter is wrong, not the names.
+    const other = header.length === 1 ? [';', '\t', '|', ','].find((c) => c !== config.delimiter && (header[0] ?? '').includes(c)) : undefined;
     throw new DataError('DATA_COLUMN_MISSING', {
-      file: source, line: 1, column: absent[0] ?? '',
-      problem: `the header has no column${absent.length > 1 ? 's' : ''} ${absent.map((c) => JSON.stringify(c)).join(', ')} (dataset "${config.name}")`,
-      fix: `use column names from the header: ${available}`,
+      file: source, line: 1, column: absent[0]?.[0] ?? '',
+      problem: `the header has no column${absent.length > 1 ? 's' : ''} ${absent.map(([c]) => JSON.stringify(c)).join(', ')} (dataset "${config.name}")`,
+      fix: other !== undefined
+        ? `the header reads as one column, so the file is probably separated by ${JSON.stringify(other)}: set ${at}.delimiter: ${JSON.stringify(other)} in the party config`
+        : `use column names from the header: ${available} (edit ${fields} in the party config, or rename the column in the file)`,
     });
   }
   if (features.length === 0) {
-    throw new DataError('DATA_COLUMN_MISSING', { file: source, line: 1, problem: `has no feature columns besides the id and the label (dataset "${config.name}")`, fix: 'add feature columns to the file' });
+    throw new DataError('DATA_COLUMN_MISSING', { file: source, line: 1, problem: `has no feature columns besides the id and the label (dataset "${config.name}")`, fix: `add feature columns to the file, or check ${at}.id and ${at}.label.column` });
   }
   return {
     id: idColumn === undefined ? undefined : position.get(idColumn),
@@ -204,6 +217,15 @@ function planColumns(config: DatasetConfig, header: readonly string[], source: s
 
 function notNumeric(source: string, line: number, column: string, raw: string, all: boolean): DataError {
   const shown = JSON.stringify(raw.length > 40 ? `${raw.slice(0, 37)}...` : raw);
+  const text = raw.trim();
+  // Infinity, -Infinity, 1e999 and NaN parse (or overflow) but are no use to a model.
+  if (Math.abs(Number(text)) === Infinity || /^[+-]?(inf(inity)?|nan)$/i.test(text)) {
+    return new DataError('DATA_VALUE_INVALID', {
+      file: source, line, column,
+      problem: `${shown} is not a finite number`,
+      fix: 'replace it with a finite value; if it marks a missing value, add it to missing.tokens in the dataset config',
+    });
+  }
   const categorical = all ? `list the features and declare this one { name: ${column}, type: categorical }` : `declare it { name: ${column}, type: categorical }`;
   return new DataError('DATA_VALUE_INVALID', {
     file: source, line, column,
@@ -222,12 +244,15 @@ function grow<T extends Float64Array | Uint32Array | Int32Array>(array: T, lengt
 class LabelCoder {
   readonly #label: LabelConfig;
   readonly #source: string;
+  readonly #field: string;
   readonly #known = new Map<string, number>();
   readonly #classes: string[];
 
-  constructor(label: LabelConfig, source: string) {
+  /** @param field - where the label is configured, e.g. `datasets.credit.label`. */
+  constructor(label: LabelConfig, source: string, field = 'label') {
     this.#label = label;
     this.#source = source;
+    this.#field = field;
     this.#classes = label.type === 'binary' ? [label.negative, label.positive] : [...(label.classes ?? [])];
   }
 
@@ -240,8 +265,8 @@ class LabelCoder {
     const match = this.#classes.findIndex((c) => c === raw || (Number.isFinite(numeric) && c.trim() !== '' && Number(c) === numeric));
     let code = match;
     if (match === -1) {
-      if (label.type === 'binary') throw this.#invalid(line, `${JSON.stringify(raw)} is neither the positive value "${label.positive}" nor the negative value "${label.negative}"`, 'set label.positive and label.negative to the values this column uses, or correct the row');
-      if (label.classes !== undefined) throw this.#invalid(line, `${JSON.stringify(raw)} is not one of the classes ${label.classes.join(', ')}`, 'add it to label.classes, or correct the row');
+      if (label.type === 'binary') throw this.#invalid(line, `${JSON.stringify(raw)} is neither the positive value "${label.positive}" nor the negative value "${label.negative}"`, `set ${this.#field}.positive and ${this.#field}.negative to the values this column uses, or correct the row`);
+      if (label.classes !== undefined) throw this.#invalid(line, `${JSON.stringify(raw)} is not one of the classes ${label.classes.join(', ')}`, `add it to ${this.#field}.classes, or correct the row`);
       code = this.#classes.push(raw) - 1;
     }
     this.#known.set(raw, code);

@@ -26,6 +26,8 @@ export class JobChannel {
   readonly #peerKeys = new Map<string, Uint8Array>();
   readonly #keys = new Map<string, Uint8Array>();
   #eventSeq = 0;
+  /** The job phase this party is in (setup, psi, training, evaluation), for failure reports. */
+  phase = 'setup';
 
   constructor(options: ChannelOptions) {
     this.#o = options;

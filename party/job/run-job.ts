@@ -51,6 +51,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
   }
   const log = ctx.log.child({ job: channel.jobId });
   const progress = (phase: string, message: string): void => {
+    channel.phase = phase;
     log.info({ phase }, message);
     event(ctx, { phase, message });
   };
@@ -65,9 +66,16 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
   const encryptor = new CkksEncryptor(suite, ctx.assignment.ckksPublicKey);
   try {
     progress('psi', `aligning ${dataset.ids.length} ids by private set intersection`);
+    // The guest reports PSI as steps (two per host) so followers can draw a bar.
+    let psiSteps = 0;
+    const psiStep = (message: string): void => {
+      psiSteps += 1;
+      log.info({ phase: 'psi' }, message);
+      event(ctx, { phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length });
+    };
     const hosts = spec.hosts.map((h) => h.name);
     const aligned = me.role === 'guest'
-      ? await alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => progress('psi', m))
+      ? await alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m))
       : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
 
     const { train, validation } = await split(ctx, spec, me.role, aligned, dataset.labels);

@@ -1,0 +1,79 @@
+/**
+ * Jobs that cannot run fail with a message that says who and where, the
+ * party's own log gets the details (file, line, fix), and nothing hangs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
+import pino from 'pino';
+
+function rows(ids: readonly string[], label: boolean): string {
+  const header = label ? 'id,y,a,b' : 'id,c,d';
+  return [header, ...ids.map((id, k) => (label ? `${id},${k % 2},${k},${k * 2}` : `${id},${k % 7},${k % 3}`))].join('\n') + '\n';
+}
+
+describe('jobs that cannot run', () => {
+  let fed: Federation;
+  let dir: string;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tandem-fail-'));
+    const a = Array.from({ length: 50 }, (_, k) => `a${k}`);
+    const b = Array.from({ length: 50 }, (_, k) => `b${k}`);
+    await writeFile(join(dir, 'guest.csv'), rows(a, true));
+    await writeFile(join(dir, 'host-disjoint.csv'), rows(b, false));
+    await writeFile(join(dir, 'host-bad.csv'), rows(a, false).replace('\na7,0,1\n', '\na7,zero,1\n'));
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    fed = await startFederation({
+      log,
+      parties: [
+        { name: 'brand', datasets: { d: { file: join(dir, 'guest.csv'), id: 'id', label: { column: 'y' }, features: 'all' }, nolabel: { file: join(dir, 'guest.csv'), id: 'id', features: [{ name: 'a', type: 'numeric' }] } } },
+        { name: 'partner', datasets: { d: { file: join(dir, 'host-disjoint.csv'), id: 'id', features: 'all' }, bad: { file: join(dir, 'host-bad.csv'), id: 'id', features: 'all' } } },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await fed.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const partyLog = (code: string): string | undefined => lines.find((l) => l.includes(`"code":"${code}"`));
+
+  it('an empty intersection', async () => {
+    const result = await runJob(fed, lrSpec());
+    expect(result.stage).toBe('failed');
+    expect(result.message).toMatch(/failed at psi: the parties share no ids/);
+    const detail = partyLog('PSI_EMPTY_INTERSECTION');
+    expect(detail).toMatch(/none of the 50 ids is shared/);
+    expect(detail).toMatch(/same id column and format/);
+  });
+
+  it('a non-numeric value in a host column, named by file, line and column in the host log only', async () => {
+    const result = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'bad' }] }), 'bad.yaml');
+    expect(result.stage).toBe('failed');
+    expect(result.message).toMatch(/^partner failed at setup: /);
+    expect(result.message).not.toMatch(/host-bad\.csv/); // the path stays with its owner
+    const detail = partyLog('DATA_VALUE_INVALID') ?? '';
+    expect(detail).toMatch(/host-bad\.csv/);
+    expect(detail).toMatch(/line 9/);
+    expect(detail).toMatch(/"c"|column c/);
+  });
+
+  it('a guest dataset without a label, and a dataset the party does not have', async () => {
+    const noLabel = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'nolabel' }, { name: 'partner', role: 'host', dataset: 'd' }] }), 'nolabel.yaml');
+    expect(noLabel.stage).toBe('failed');
+    expect(noLabel.message).toMatch(/brand failed at setup: the guest dataset has no label/);
+    const missing = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'nope' }] }), 'missing.yaml');
+    expect(missing.stage).toBe('failed');
+    expect(missing.message).toMatch(/partner has no dataset "nope"/);
+  });
+
+  it('leaves the data files untouched', async () => {
+    const text = await readFile(join(dir, 'host-bad.csv'), 'utf8');
+    expect(text).toContain('a7,zero,1');
+  });
+});
