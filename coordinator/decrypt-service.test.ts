@@ -20,7 +20,7 @@ describe('masked decryption with noise flooding', () => {
     suite.dispose();
   });
 
-  const service = (noiseBits: number, key = 7) => new DecryptService({ keys, q0: suite.q0, noiseBits, noiseKey: new Uint8Array(32).fill(key) });
+  const service = (noiseBits: number, key = 7) => new DecryptService({ keys, q0: suite.q0, noiseBits, noiseKey: new Uint8Array(32).fill(key), polyModulusDegree: suite.params.polyModulusDegree });
 
   it('returns the raw decryption plus Gaussian noise of the configured size, the same for a retried request', () => {
     const values = Float64Array.from({ length: 4096 }, (_, k) => Math.sin(k) * 0.5);

@@ -27,6 +27,8 @@ export type DecryptServiceOptions = {
   readonly noiseBits: number;
   /** Secret seed for the noise, kept by the coordinator only. */
   readonly noiseKey: Uint8Array;
+  /** Ring dimension N, to convert value-unit noise into constant-coefficient units. */
+  readonly polyModulusDegree: number;
 };
 
 export class DecryptService {
@@ -36,12 +38,21 @@ export class DecryptService {
     this.#o = options;
   }
 
-  /** Constant coefficients (mod q₀, flooded) of each masked ciphertext, as 8-byte little-endian values. */
-  decrypt(requestId: string, ciphertexts: readonly Uint8Array[]): Uint8Array {
+  /**
+   * Constant coefficients (mod q₀, flooded) of each masked ciphertext, as
+   * 8-byte little-endian values. `dpSigma` > 0 adds differential-privacy
+   * noise of that standard deviation in value units (slot-sum units) too.
+   */
+  decrypt(requestId: string, ciphertexts: readonly Uint8Array[], dpSigma = 0): Uint8Array {
     return writeDecryptValues(
       ciphertexts.map((ct, index) => {
-        const value = this.#o.keys.maskedConstant(ct);
-        return (((value + this.noise(requestId, index)) % this.#o.q0) + this.#o.q0) % this.#o.q0;
+        const { value, scale } = this.#o.keys.maskedConstantAndScale(ct);
+        let noise = this.noise(requestId, index);
+        if (dpSigma > 0) {
+          // slot sum = coefficient · N / (2·scale), so σ value units = σ·2·scale/N coefficient units.
+          noise += BigInt(Math.round(this.#gaussian(`dp|${requestId}#${index}`) * dpSigma * ((2 * scale) / this.#o.polyModulusDegree)));
+        }
+        return (((value + noise) % this.#o.q0) + this.#o.q0) % this.#o.q0;
       }),
     );
   }
@@ -49,11 +60,15 @@ export class DecryptService {
   /** Integer Gaussian noise, σ = 2^noiseBits, deterministic per (request, index). */
   noise(requestId: string, index: number): bigint {
     if (this.#o.noiseBits === 0) return 0n;
-    const bytes = createHmac('sha256', this.#o.noiseKey).update(`${requestId}#${index}`).digest();
+    return BigInt(Math.round(this.#gaussian(`${requestId}#${index}`) * 2 ** this.#o.noiseBits));
+  }
+
+  /** A standard normal draw keyed by the coordinator's secret and a label. */
+  #gaussian(label: string): number {
+    const bytes = createHmac('sha256', this.#o.noiseKey).update(label).digest();
     // Two uniforms in (0, 1] from 52-bit integers, then Box–Muller.
     const u1 = (Number(bytes.readBigUInt64LE(0) >> 12n) + 1) / 2 ** 52;
     const u2 = Number(bytes.readBigUInt64LE(8) >> 12n) / 2 ** 52;
-    const gaussian = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return BigInt(Math.round(gaussian * 2 ** this.#o.noiseBits));
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 }

@@ -16,6 +16,7 @@ import { AuthError, ConfigError, JobError } from '../protocol/errors.ts';
 import { DecryptService } from './decrypt-service.ts';
 import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
 import type { Hub } from './hub.ts';
+import { planDp, type DpPlan } from '../protocol/privacy/dp-plan.ts';
 
 type LiveJob = {
   readonly spec: JobSpec;
@@ -25,6 +26,8 @@ type LiveJob = {
   readonly partyKeys: Map<string, tandem.v1.PartyKey.$Properties>;
   readonly done: Set<string>;
   readonly summaries: Map<string, unknown>;
+  /** Set when the guest announces the training size of a DP job. */
+  dp?: DpPlan | undefined;
 };
 
 export type JobServiceOptions = {
@@ -90,7 +93,7 @@ export class JobService {
     const keys = new CkksKeyHolder(suite);
     this.#live.set(jobId, {
       spec, suite, keys,
-      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey: randomBytes(32) }),
+      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey: randomBytes(32), polyModulusDegree: spec.ckks.polyModulusDegree }),
       partyKeys: new Map(), done: new Set(), summaries: new Map(),
     });
     const assignment = tandem.v1.JobAssignment.encode({ jobId, specJson: job.specJson, ckksPublicKey: keys.publicKey, ckksParamsJson: JSON.stringify(spec.ckks) }).finish();
@@ -158,9 +161,17 @@ export class JobService {
     switch (envelope.step) {
       case 'party-key':
         return this.#onPartyKey(live, job, from, decodeBody(tandem.v1.PartyKey, envelope.body, 'party-key'));
+      case 'dp-plan':
+        return this.#onDpPlan(live, job, from, envelope.body);
       case 'decrypt': {
         const request = decodeBody(tandem.v1.DecryptRequest, envelope.body, 'decrypt');
-        const values = live.decrypt.decrypt(envelope.id, request.ciphertexts);
+        let dpSigma = 0;
+        if (live.spec.dp !== undefined) {
+          // Under DP only gradient sums (seq 0) are decrypted, and only with the planned noise.
+          if (live.dp === undefined || envelope.seq !== 0) throw new JobError('JOB_STATE_CONFLICT', `job ${job.jobId} is differentially private: only noised gradient sums may be decrypted, after the guest's dp-plan`);
+          dpSigma = live.dp.gradientSigma;
+        }
+        const values = live.decrypt.decrypt(envelope.id, request.ciphertexts, dpSigma);
         this.#o.hub.send({ jobId: job.jobId, round: envelope.round, step: 'decrypt-result', recipient: from, seq: envelope.seq, kind: 'aggregate' }, tandem.v1.DecryptResponse.encode({ values }).finish());
         return;
       }
@@ -201,6 +212,16 @@ export class JobService {
       }
     }
     if (Object.keys(next).length > 0) this.#update(job, next);
+  }
+
+  #onDpPlan(live: LiveJob, job: JobRecord, from: string, body: Uint8Array): void {
+    const dp = live.spec.dp;
+    if (dp === undefined || from !== live.spec.guest.name || live.dp !== undefined) throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${job.jobId}`);
+    const { trainRows } = JSON.parse(new TextDecoder().decode(body)) as { trainRows: number };
+    if (!Number.isInteger(trainRows) || trainRows < 1) throw new JobError('JOB_STATE_CONFLICT', `dp-plan from ${from} names ${trainRows} training rows`);
+    const t = live.spec.training;
+    live.dp = planDp(dp, trainRows, t.batchSize, t.maxEpochs, live.spec.parties.length);
+    this.#o.log.info({ job: job.jobId, noiseMultiplier: live.dp.noiseMultiplier, epsilon: live.dp.epsilonSpent }, 'differential privacy planned');
   }
 
   #left(party: string): void {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { compileCkksParams, type CkksParams } from './he/params.ts';
 import { compileTraining, type TrainingPlan } from './training/plan.ts';
+import type { DpOptions } from './privacy/dp-plan.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -69,6 +70,17 @@ export const jobSpecSchema = z.strictObject({
         .optional(),
       /** log2 of the standard deviation of the coordinator's flooding noise, in units of the decrypted constant coefficient. @default 20 */
       noiseFloodingBits: z.number().int().min(0).max(40).optional(),
+      /** Differential privacy for the training rows (see protocol/privacy/dp-plan.ts). Off unless given. */
+      dp: z
+        .strictObject({
+          /** The ε budget; the noise is calibrated so the planned epochs spend at most this. */
+          epsilon: z.number().positive().max(100),
+          /** @default 1e-5 */
+          delta: z.number().positive().max(0.01).optional(),
+          /** L2 norm every example's feature vector is clipped to (split evenly across parties). @default 3 */
+          clip: z.number().positive().max(1000).optional(),
+        })
+        .optional(),
     })
     .optional(),
   evaluation: z
@@ -98,6 +110,7 @@ export type JobSpec = {
   readonly training: TrainingPlan;
   readonly ckks: CkksParams;
   readonly noiseFloodingBits: number;
+  readonly dp: DpOptions | undefined;
   readonly shareValidationScores: boolean;
   readonly seed: string;
 };
@@ -134,6 +147,7 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     training: compileTraining({ ...input.training, ...(input.model?.link === undefined ? {} : { link: input.model.link }) }),
     ckks: compileCkksParams(input.privacy?.ckks ?? {}),
     noiseFloodingBits: input.privacy?.noiseFloodingBits ?? 20,
+    dp: input.privacy?.dp === undefined ? undefined : { epsilon: input.privacy.dp.epsilon, delta: input.privacy.dp.delta ?? 1e-5, clip: input.privacy.dp.clip ?? 3 },
     shareValidationScores: input.evaluation?.shareValidationScores ?? true,
     seed: String(input.seed ?? 42),
   };

@@ -19,6 +19,7 @@ import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from './channel.ts';
+import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
 
 export type TrainContext = {
   readonly channel: JobChannel;
@@ -31,6 +32,8 @@ export type TrainContext = {
   /** Training rows: indices into the aligned rows. */
   readonly train: Uint32Array;
   readonly onEpoch: (epoch: number, loss: number | undefined) => void;
+  /** Differential privacy: no loss is decrypted, so every planned epoch runs. */
+  readonly dp?: DpPlan | undefined;
 };
 
 export type TrainedPart = { readonly weights: Float64Array; readonly intercept: number; readonly losses: readonly number[]; readonly epochs: number };
@@ -85,6 +88,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
         const basis = bases.flatMap((b) => b.slice(c * m, (c + 1) * m));
         const r = slice(residual, from, to, hosts.length);
         residuals.push(suite.combine(basis, r.coefficients, r.constant, ctx.encryptor));
+        if (ctx.dp !== undefined) return;
         const l = slice(loss, from, to, hosts.length);
         const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
         lossCt = lossCt === undefined ? lossChunk : suite.sum([lossCt, lossChunk], 'residual');
@@ -95,10 +99,12 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
     }
-    const [lossSum] = await decryptSums(ctx, round, [suite.maskedSum([lossCt as Uint8Array], 'residual')], 1);
-    losses.push((lossSum ?? 0) / ctx.train.length);
+    if (ctx.dp === undefined) {
+      const [lossSum] = await decryptSums(ctx, round, [suite.maskedSum([lossCt as Uint8Array], 'residual')], 1);
+      losses.push((lossSum ?? 0) / ctx.train.length);
+    }
     epochs = epoch + 1;
-    const stop = converged(losses, plan.tolerance, plan.patience) || epochs === plan.maxEpochs;
+    const stop = (ctx.dp === undefined && converged(losses, plan.tolerance, plan.patience)) || epochs === plan.maxEpochs;
     ctx.onEpoch(epochs, losses.at(-1));
     const control = tandem.v1.Control.encode({ action: stop ? 'stop' : 'continue', epoch: epochs }).finish();
     for (const h of hosts) channel.send(h, 'epoch-control', round, 'control', control);

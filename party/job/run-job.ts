@@ -5,6 +5,7 @@
  * to the coordinator as JobEvents (aggregate facts only).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
@@ -15,6 +16,8 @@ import { stratifiedSplit } from '../../protocol/random.ts';
 import { binaryReport } from '../../protocol/evaluation/metrics.ts';
 import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
+import { clipRows, DpBudgetError, planDp, type DpOptions, type DpPlan } from '../../protocol/privacy/dp-plan.ts';
+import { COORDINATOR } from '../../protocol/version.ts';
 import type { NodeIdentity } from '../../runtime/certs.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { PartyConfig } from '../config.ts';
@@ -80,9 +83,10 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
 
     const { train, validation } = await split(ctx, spec, me.role, aligned, dataset.labels);
     const matrix = buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
+    const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
     progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)`);
     const trainCtx = {
-      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train,
+      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp,
       onEpoch: (epoch: number, loss: number | undefined) => {
         log.info({ epoch, loss }, 'epoch done');
         event(ctx, { phase: 'training', epoch, maxEpochs: spec.training.maxEpochs, loss: loss ?? 0, message: loss === undefined ? `epoch ${epoch}` : `epoch ${epoch}: loss ${loss.toFixed(5)}` });
@@ -94,7 +98,10 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     progress('evaluation', `evaluating on ${validation.length} held-out rows`);
     const summary = me.role === 'guest'
       ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train.length)
-      : evaluateAsHost(ctx, spec, matrix, part, validation);
+      : evaluateAsHost(ctx, spec, matrix, part, validation, dp);
+    if (dp !== undefined && me.role === 'guest') {
+      summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
+    }
     const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary);
     event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
@@ -102,6 +109,33 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     encryptor.dispose();
     suite.dispose();
   }
+}
+
+/**
+ * Plans differential privacy (every node derives the same plan), clips this
+ * party's feature rows, and — at the guest — tells the coordinator the
+ * training size so it can add the planned noise to every decryption.
+ */
+function planPrivacy(ctx: JobContext, spec: JobSpec, trainRows: number, matrix: PartyMatrix, log: Logger): DpPlan {
+  let plan: DpPlan;
+  try {
+    plan = planDp(spec.dp as DpOptions, trainRows, spec.training.batchSize, spec.training.maxEpochs, spec.parties.length);
+  } catch (error) {
+    if (!(error instanceof DpBudgetError)) throw error;
+    throw new JobError('JOB_STATE_CONFLICT', error.message, { publicMessage: error.message });
+  }
+  const clipped = clipRows(matrix.X, matrix.columns, plan.partyClip);
+  log.info({ noiseMultiplier: plan.noiseMultiplier, epsilon: plan.epsilonSpent, clippedRows: clipped }, 'differential privacy planned');
+  if (ctx.channel.me === spec.guest.name) ctx.channel.send(COORDINATOR, 'dp-plan', 0, 'control', new TextEncoder().encode(JSON.stringify({ trainRows })));
+  return plan;
+}
+
+/** A standard normal draw from the OS's cryptographic generator (DP noise must not be predictable). */
+function secureGaussian(): number {
+  const bytes = randomBytes(16);
+  const u1 = (Number(bytes.readBigUInt64LE(0) >> 12n) + 1) / 2 ** 52;
+  const u2 = Number(bytes.readBigUInt64LE(8) >> 12n) / 2 ** 52;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /** The guest draws a stratified split and tells the hosts which aligned rows are held out. */
@@ -140,9 +174,14 @@ async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatr
   return { role: 'guest', rows: { aligned, train: trained, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, validationScoresShared: spec.shareValidationScores };
 }
 
-function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array): Record<string, unknown> {
+function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, dp: DpPlan | undefined): Record<string, unknown> {
   if (spec.shareValidationScores) {
     const u = partialLogits(matrix.X, matrix.columns, validation, part.weights);
+    if (dp !== undefined) {
+      // One row's score moves by at most 2·clip·‖w‖ when its features change within the clip.
+      const sigma = dp.evaluationNoiseMultiplier * 2 * dp.partyClip * Math.hypot(...part.weights);
+      for (let i = 0; i < u.length; i++) u[i] = (u[i] ?? 0) + sigma * secureGaussian();
+    }
     ctx.channel.send(spec.guest.name, 'validation-scores', 0, 'partial-score', tandem.v1.Scores.encode({ values: new Uint8Array(u.buffer), rows: u.length, outputs: 1 }).finish());
   }
   return { role: 'host', epochs: part.epochs, features: matrix.columns };

@@ -271,12 +271,17 @@ export class CkksKeyHolder {
 
   /** Decrypts a masked last-level ciphertext and returns only its constant coefficient mod q₀. */
   maskedConstant(ciphertext: Uint8Array): bigint {
+    return this.maskedConstantAndScale(ciphertext).value;
+  }
+
+  /** As `maskedConstant`, with the ciphertext's scale (to convert value-unit noise into coefficient units). */
+  maskedConstantAndScale(ciphertext: Uint8Array): { value: bigint; scale: number } {
     return withScope((scope) => {
       const ct = this.#suite.loadCiphertext(scope, ciphertext, 'last', 'masked ciphertext');
       const pt = scope.track(new this.#suite.seal.Plaintext());
       this.#decryptor.decrypt(ct, pt);
       const bytes = pt.saveToArray(this.#suite.seal.ComprModeType.none) as Uint8Array;
-      return constantCoefficient(viewPlaintext(bytes), this.#suite.params.polyModulusDegree, this.#suite.q0, this.#suite.nInverse);
+      return { value: constantCoefficient(viewPlaintext(bytes), this.#suite.params.polyModulusDegree, this.#suite.q0, this.#suite.nInverse), scale: ct.scale() };
     });
   }
 
