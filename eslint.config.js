@@ -7,7 +7,7 @@ import importX from 'eslint-plugin-import-x';
 const PURE = ['protocol/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'protocol/generated/**', 'bench/results/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'protocol/generated/**', 'bench/results/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

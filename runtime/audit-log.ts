@@ -5,6 +5,11 @@
  * ends of a hop, so sender and receiver records cross-match), the hash of
  * the previous record (a chain), and an ECDSA signature by the node key.
  * The chain survives restarts: opening an existing log continues it.
+ *
+ * Signed per record rather than per checkpoint: an ECDSA P-256 signature
+ * costs about 50 µs here (a job writes a few records per mini-batch), and
+ * a per-record signature lets `tandem audit verify` name the exact record
+ * that was forged, where a checkpoint could only name a range.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -69,10 +74,14 @@ export class AuditLog implements AuditSink {
     this.#node = node;
     this.#key = signingKey;
     mkdirSync(dirname(file), { recursive: true });
-    const last = existsSync(file) ? lastRecord(file) : undefined;
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const last = lastRecord(text);
     this.#seq = last === undefined ? 0 : last.seq + 1;
     this.#prev = last === undefined ? GENESIS : last.hash;
     this.#fd = openSync(file, 'a', 0o600);
+    // A crash mid-append can leave a torn last line; start on a fresh line so
+    // the torn one stays visible to `audit verify` instead of corrupting the next record.
+    if (text !== '' && !text.endsWith('\n')) writeSync(this.#fd, '\n');
   }
 
   record(entry: AuditEntry): void {
@@ -90,13 +99,38 @@ export class AuditLog implements AuditSink {
   }
 }
 
-function lastRecord(file: string): AuditRecord | undefined {
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => l !== '');
-  const last = lines.at(-1);
-  return last === undefined ? undefined : (JSON.parse(last) as AuditRecord);
+/** The last well-formed record; a torn or garbled tail is skipped (verification reports it). */
+function lastRecord(text: string): AuditRecord | undefined {
+  for (const parsed of parseAuditLines(text).reverse()) {
+    if (!('value' in parsed)) continue;
+    const r = parsed.value as Partial<AuditRecord> | null;
+    if (typeof r === 'object' && r !== null && Number.isSafeInteger(r.seq) && typeof r.hash === 'string') return r as AuditRecord;
+  }
+  return undefined;
 }
 
-/** Reads every record of a log file (verification lives in audit/verify.ts). */
+/** One non-empty line of a log: its 1-based line number and the parsed JSON, or why it did not parse. */
+export type AuditLine = { readonly line: number; readonly value: unknown } | { readonly line: number; readonly error: string };
+
+/**
+ * Splits a log into its non-empty lines with their line numbers, parsing
+ * each as JSON but checking nothing else (runtime/audit-verify.ts does),
+ * so a verifier can name the exact line of every problem.
+ */
+export function parseAuditLines(text: string): AuditLine[] {
+  const out: AuditLine[] = [];
+  text.split('\n').forEach((raw, k) => {
+    if (raw.trim() === '') return;
+    try {
+      out.push({ line: k + 1, value: JSON.parse(raw) as unknown });
+    } catch (error) {
+      out.push({ line: k + 1, error: (error as Error).message });
+    }
+  });
+  return out;
+}
+
+/** Reads every record of a log file, trusting its shape (use runtime/audit-verify.ts to check it). */
 export function readAuditLog(file: string): AuditRecord[] {
   return readFileSync(file, 'utf8')
     .split('\n')

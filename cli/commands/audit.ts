@@ -1,7 +1,7 @@
 /** `tandem audit verify | report`: check the nodes' audit logs, and report per party what left it in a job. */
 import type { Argv, CommandModule } from 'yargs';
 import { TandemError } from '../../protocol/errors.ts';
-import { auditLogNodes, formatAuditVerification, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditLogSource, type AuditVerification } from '../../runtime/audit-verify.ts';
+import { auditLogNodes, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditFinding, type AuditLogSource, type AuditVerification } from '../../runtime/audit-verify.ts';
 import { buildAuditReport, writeAuditReport } from '../../runtime/audit-report.ts';
 
 type TrustArgs = { logs: string[]; ca: string | undefined; cert: string[]; 'certs-dir': string | undefined; coordinator: string | undefined; excerpt: boolean; json: boolean };
@@ -34,6 +34,34 @@ async function verify(args: TrustArgs, sources: readonly AuditLogSource[]): Prom
   }
   const trust = await readAuditTrust({ ca: args.ca, certs: args.cert, certsDir: args['certs-dir'], nodes: auditLogNodes(sources) });
   return verifyAuditLogs(sources, trust, { coordinator: args.coordinator, allowExcerpt: args.excerpt });
+}
+
+/** Record findings name their line and seq in the message itself, so JSON readers get them too. */
+const finding = (f: AuditFinding): string => `  ${f.file}: [${f.problem}] ${f.message}`;
+
+/** The verdict, every finding and note, and a summary per node. */
+function formatAuditVerification(result: AuditVerification): string {
+  const out: string[] = [];
+  const records = result.nodes.reduce((n, s) => n + s.records, 0);
+  if (result.ok) {
+    out.push(`OK: ${result.nodes.length} log${result.nodes.length === 1 ? '' : 's'}, ${records} records: chains, signatures and cross-matches verify.`);
+  } else {
+    out.push(`FAILED: ${result.findings.length} problem${result.findings.length === 1 ? '' : 's'} in ${result.nodes.length} log${result.nodes.length === 1 ? '' : 's'} (${records} records):`);
+    for (const f of result.findings) out.push(finding(f));
+  }
+  if (result.notes.length > 0) {
+    out.push('', 'Notes (do not fail verification):');
+    for (const f of result.notes) out.push(finding(f));
+  }
+  out.push('', 'Per node:');
+  for (const s of result.nodes) {
+    const seqs = s.firstSeq === undefined ? 'empty' : `seq ${s.firstSeq}–${s.lastSeq ?? '?'}`;
+    out.push(`  ${s.node ?? '?'} (${s.role}) ${s.file}: ${s.records} records, ${seqs}, last hash ${s.lastHash ?? '-'}`);
+    out.push(`    jobs: ${s.jobs.join(', ') || '-'}`);
+    out.push(`    peers: ${s.peers.join(', ') || '-'}`);
+    out.push(`    cross-checked: ${s.matched} matched${s.unchecked > 0 ? `, ${s.unchecked} not checkable (the peer's log was not given)` : ''}`);
+  }
+  return out.join('\n');
 }
 
 export const auditCommand: CommandModule<object, object> = {

@@ -109,7 +109,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     } finally {
       process.off('SIGINT', onSignal);
       stopAll();
-      await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+      await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     }
   },
 };

@@ -3,6 +3,7 @@ import { coordinatorCommand, partyCommand } from './serve-node.ts';
 import { jobCommand } from './job.ts';
 import { certsCommand } from './certs.ts';
 import { demoCommand } from './demo.ts';
+import { auditCommand } from './audit.ts';
 
 /** Every top-level command. Each module decodes flags, calls one domain function, prints. */
-export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule];
+export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand];

@@ -66,7 +66,7 @@ export async function startFederation(options: {
   }
   return {
     dir, coordinator, parties, address, write,
-    certs: certsOf as (name: string) => { ca: string; cert: string; key: string },
+    certs: certsOf,
     admin: (name = 'admin') => AdminClient.connect({ coordinator: address, ...certsOf(name) }),
     close: async () => {
       for (const p of parties.values()) await p.close();

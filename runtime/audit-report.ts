@@ -1,0 +1,379 @@
+/**
+ * `tandem audit report`: what left each party in one job, for an auditor
+ * who is not an engineer. Built from the nodes' audit logs (verified first,
+ * when the CA is given), written as JSON and as one self-contained HTML page
+ * (no scripts, no network).
+ *
+ * The verdict per party is mechanical and explained in the page: "No
+ * row-level plaintext left <party>" holds when every message that left it is
+ * one of the protocol's kinds, every message to another party was sealed end
+ * to end, and nothing the coordinator could decrypt was sent to it unmasked.
+ * Disclosures that are part of the protocol (row positions of the
+ * intersection, the validation split, and, when enabled, the hosts' derived
+ * per-row validation scores) are listed by name, never folded into the verdict.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MESSAGE_KINDS, type MessageKind } from '../protocol/wire/envelope.ts';
+import { COORDINATOR } from '../protocol/version.ts';
+import { JobError } from '../protocol/errors.ts';
+import type { AuditEntry, AuditVerification, ParsedAuditLog } from './audit-verify.ts';
+
+export const REPORT_FORMAT = 'tandem-audit-report/1';
+
+/** What each kind of message is, in plain words. */
+export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
+  control: 'Instructions and progress notes: start, stop and continue signals, progress reports with counts and totals, and lists of row positions used to line up the shared rows and to set aside validation rows. No identifiers, feature values or labels.',
+  key: 'Public keys, certificates and the job description, needed to encrypt and to check who is who. Public by design; no data.',
+  'psi-blinded': "Identifiers scrambled with a secret key that never leaves the sender (private set intersection). The recipient can only tell which scrambled values match its own; it cannot recover any identifier it does not already hold.",
+  ciphertext: "Numbers computed from rows, encrypted with the job's key. The recipient cannot read them; only the coordinator holds the key to decrypt, and these messages are sealed so the coordinator never sees them.",
+  masked: 'Encrypted sums over a batch of rows, hidden under a fresh random mask, sent to the coordinator to decrypt. The coordinator sees only random-looking numbers; the sender removes the mask from the answer.',
+  aggregate: 'Totals over many rows (gradient sums, a loss), returned by the coordinator with added random noise. Nothing about any single row.',
+  'partial-score': "Derived per-row scores for validation rows: one number per held-out row, computed from the sender's features and model, sent to the label holder so it can measure accuracy. Not raw feature values, but a value for each of those rows.",
+  model: 'Trained model parameters (weights). Describe the model, not individual rows.',
+};
+
+/** What each protocol step carries, in plain words. */
+export const STEP_MEANINGS: Readonly<Record<string, string>> = {
+  assignment: "the job description and the job's public encryption key",
+  'party-key': "the party's public sealing key for this job, signed with its certificate",
+  'key-directory': "every party's public sealing key, collected by the coordinator",
+  event: 'progress reports: phase, row counts, the size of the overlap, training loss per pass, final accuracy figures',
+  'psi-guest-set': "the guest's identifiers, blinded with its secret key and shuffled",
+  'psi-host-set': "the host's identifiers, blinded with its secret key and shuffled",
+  'psi-guest-reblinded': "the guest's blinded identifiers, blinded again by the host",
+  'psi-result': "which of the host's rows are shared, as positions in the host's own shuffled list, in a common order",
+  split: 'which shared rows are held out for validation, as positions in the common order',
+  basis: "the host's per-row partial scores, transformed and encrypted (the guest cannot decrypt them)",
+  residual: 'per-row prediction errors, encrypted (the hosts cannot decrypt them)',
+  decrypt: 'encrypted per-feature batch products under a random mask; the coordinator returns only their masked total',
+  'decrypt-result': 'the masked totals, decrypted, with random noise added',
+  'epoch-control': 'whether to train another pass over the data',
+  'validation-scores': "the host's partial score for each validation row",
+  control: 'a stop instruction (the job was cancelled, or another party failed)',
+  refused: 'a notice that the coordinator refused a message, and why',
+  'dp-plan': 'the number of training rows, so the coordinator can size the differential-privacy noise',
+};
+
+/** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
+const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded'];
+const GUEST_STEPS = ['psi-guest-set', 'psi-result', 'split', 'residual', 'epoch-control'];
+const HOST_STEPS = ['psi-host-set', 'psi-guest-reblinded', 'basis', 'validation-scores'];
+
+export type StepTotal = { readonly step: string; readonly meaning: string; readonly messages: number; readonly bytes: number };
+
+export type KindGroup = {
+  readonly kind: string;
+  readonly meaning: string;
+  readonly messages: number;
+  /** Bytes on the wire: whole messages, headers and sealing included. */
+  readonly bytes: number;
+  /** How many of the messages were sealed end to end for their recipient. */
+  readonly sealed: number;
+  /** Messages addressed to another party (those must be sealed; the coordinator's own are not, it must read them). */
+  readonly toParties: number;
+  readonly sealedToParties: number;
+  readonly recipients: Readonly<Record<string, number>>;
+  readonly steps: readonly StepTotal[];
+};
+
+export type Verdict = {
+  readonly noRowLevelPlaintext: boolean;
+  /** The one line an auditor reads first. */
+  readonly text: string;
+  /** Why the verdict could not be given, if it could not. */
+  readonly concerns: readonly string[];
+};
+
+export type PartyReport = {
+  readonly party: string;
+  /** Inferred from the protocol steps it sent. */
+  readonly role: 'guest' | 'host' | 'unknown';
+  /** Where the figures come from: the party's own log, or its peers' records of what they received from it. */
+  readonly source: 'own log' | "peers' logs";
+  readonly messages: number;
+  readonly bytes: number;
+  readonly groups: readonly KindGroup[];
+  readonly verdict: Verdict;
+  /** What recipients learn by design, stated plainly. */
+  readonly disclosures: readonly string[];
+};
+
+export type CoordinatorReport = {
+  readonly source: 'own log' | "peers' logs";
+  readonly groups: readonly KindGroup[];
+  readonly relayed: { readonly messages: number; readonly bytes: number; readonly unsealed: number };
+};
+
+export type AuditReport = {
+  readonly format: typeof REPORT_FORMAT;
+  readonly job: string;
+  readonly generatedAt: string;
+  readonly verification: { readonly checked: boolean; readonly ok: boolean; readonly problems: number; readonly text: string };
+  /** The audit records carry no ε yet: only whether the job ran with differential privacy (a `dp-plan` message). */
+  readonly privacyBudget: { readonly enabled: boolean; readonly epsilon: null; readonly delta: null; readonly text: string };
+  readonly sources: readonly { readonly file: string; readonly node: string | undefined; readonly records: number; readonly jobRecords: number; readonly lastHash: string | undefined }[];
+  readonly parties: readonly PartyReport[];
+  readonly coordinator: CoordinatorReport | undefined;
+  readonly kinds: readonly { readonly kind: string; readonly meaning: string }[];
+};
+
+/** Options for {@link buildAuditReport}. */
+export type AuditReportOptions = {
+  readonly job: string;
+  /** The result of verifying the same logs; without it the report says they were not verified. */
+  readonly verification?: AuditVerification | undefined;
+  /** @default the current time */
+  readonly now?: Date | undefined;
+};
+
+type Item = { readonly entry: AuditEntry; readonly recipient: string };
+
+const isCoordinatorLog = (log: ParsedAuditLog): boolean =>
+  log.node === COORDINATOR || log.entries.some((e) => e.record.direction === 'sent' && e.id !== undefined && e.id.sender !== log.node);
+
+/**
+ * Builds the report of one job from parsed logs.
+ * @throws JobError `JOB_NOT_FOUND` when no log has a record of the job
+ */
+export function buildAuditReport(logs: readonly ParsedAuditLog[], options: AuditReportOptions): AuditReport {
+  const job = options.job;
+  const inJob = (log: ParsedAuditLog): AuditEntry[] => log.entries.filter((e) => e.record.job === job);
+  if (logs.every((log) => inJob(log).length === 0)) {
+    const jobs = [...new Set(logs.flatMap((log) => log.entries.map((e) => e.record.job)))];
+    throw new JobError('JOB_NOT_FOUND', `no record of job "${job}" in the logs given (they hold: ${jobs.join(', ') || 'nothing'})`);
+  }
+  const coordinatorLog = logs.find(isCoordinatorLog);
+  const partyLogs = new Map(logs.filter((l) => l !== coordinatorLog && l.node !== undefined).map((l) => [l.node as string, l]));
+  const names = new Set<string>();
+  for (const log of logs) {
+    for (const e of inJob(log)) {
+      for (const n of [e.record.peer, e.id?.sender, e.id?.recipient, log === coordinatorLog ? undefined : log.node]) if (n !== undefined && n !== COORDINATOR) names.add(n);
+    }
+  }
+
+  /** Everything that left `name` in this job: from its own log, or else from what others recorded receiving from it. */
+  const leaving = (name: string, own: ParsedAuditLog | undefined): { items: Item[]; source: 'own log' | "peers' logs" } => {
+    const seen = new Set<string>();
+    const items: Item[] = [];
+    const add = (entry: AuditEntry): void => {
+      const key = `${entry.record.messageId}\n${entry.record.sha256}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      items.push({ entry, recipient: entry.id?.recipient ?? entry.record.peer });
+    };
+    if (own !== undefined) {
+      for (const e of inJob(own)) if (e.record.direction === 'sent' && (e.id?.sender ?? name) === (own === coordinatorLog ? COORDINATOR : name)) add(e);
+      return { items, source: 'own log' };
+    }
+    for (const log of logs) for (const e of inJob(log)) if (e.record.direction === 'received' && e.id?.sender === name) add(e);
+    return { items, source: "peers' logs" };
+  };
+
+  const parties = [...names].sort().map((party): PartyReport => {
+    const { items, source } = leaving(party, partyLogs.get(party));
+    const steps = new Set(items.map((i) => i.entry.record.step));
+    const role = GUEST_STEPS.some((s) => steps.has(s)) ? 'guest' : HOST_STEPS.some((s) => steps.has(s)) ? 'host' : 'unknown';
+    const groups = groupByKind(items);
+    return { party, role, source, messages: items.length, bytes: sum(items), groups, verdict: verdict(party, items), disclosures: disclosures(party, items) };
+  });
+
+  let coordinator: CoordinatorReport | undefined;
+  const fromCoordinator = leaving(COORDINATOR, coordinatorLog);
+  if (fromCoordinator.items.length > 0 || coordinatorLog !== undefined) {
+    const relays = coordinatorLog === undefined ? [] : inJob(coordinatorLog).filter((e) => e.record.direction === 'sent' && e.id !== undefined && e.id.sender !== COORDINATOR);
+    coordinator = {
+      source: fromCoordinator.source,
+      groups: groupByKind(fromCoordinator.items),
+      relayed: { messages: relays.length, bytes: relays.reduce((n, e) => n + e.record.bytes, 0), unsealed: relays.filter((e) => !e.record.sealed).length },
+    };
+  }
+
+  const v = options.verification;
+  const problems = v?.findings.length ?? 0;
+  const verification = v === undefined
+    ? { checked: false, ok: false, problems: 0, text: 'Not verified: signatures and cross-checks between the logs were not checked. Run `tandem audit verify` (or pass --ca) before relying on this report.' }
+    : v.ok
+      ? { checked: true, ok: true, problems: 0, text: `Verified: every record is signed by its node's certificate from the federation CA, no record is missing, altered or out of order, and what each node says it sent matches what its peer says it received (${v.nodes.length} logs).` }
+      : { checked: true, ok: false, problems, text: `The logs did NOT verify: ${problems} problem${problems === 1 ? '' : 's'} (run \`tandem audit verify\` for the list). Do not rely on this report until they are explained.` };
+
+  return {
+    format: REPORT_FORMAT,
+    job,
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    verification,
+    privacyBudget: privacyBudget(logs.some((log) => inJob(log).some((e) => e.record.step === 'dp-plan'))),
+    sources: logs.map((log) => ({ file: log.file, node: log.node, records: log.entries.length, jobRecords: inJob(log).length, lastHash: log.entries.at(-1)?.record.hash })),
+    parties,
+    coordinator,
+    kinds: MESSAGE_KINDS.map((kind) => ({ kind, meaning: KIND_MEANINGS[kind] })),
+  };
+}
+
+function privacyBudget(enabled: boolean): AuditReport['privacyBudget'] {
+  const text = enabled
+    ? 'ε spent: not recorded. Differential privacy was switched on for this job (the guest sent a dp-plan), but the audit logs do not carry ε: read it from the job summary.'
+    : 'ε spent: not enabled. Differential privacy was not switched on for this job, so no privacy budget was spent or measured; the protections above do not depend on it.';
+  return { enabled, epsilon: null, delta: null, text };
+}
+
+const sum = (items: readonly Item[]): number => items.reduce((n, i) => n + i.entry.record.bytes, 0);
+
+function groupByKind(items: readonly Item[]): KindGroup[] {
+  const kinds = [...new Set(items.map((i) => i.entry.record.kind))].sort((a, b) => kindOrder(a) - kindOrder(b));
+  return kinds.map((kind) => {
+    const mine = items.filter((i) => i.entry.record.kind === kind);
+    const recipients: Record<string, number> = {};
+    for (const i of mine) recipients[i.recipient] = (recipients[i.recipient] ?? 0) + 1;
+    const steps = [...new Set(mine.map((i) => i.entry.record.step))].map((step) => {
+      const of = mine.filter((i) => i.entry.record.step === step);
+      return { step, meaning: STEP_MEANINGS[step] ?? 'a protocol step with no description yet', messages: of.length, bytes: sum(of) };
+    });
+    const toParties = mine.filter((i) => i.recipient !== COORDINATOR);
+    return {
+      kind, meaning: (KIND_MEANINGS as Record<string, string>)[kind] ?? 'Not a kind the protocol defines.', messages: mine.length, bytes: sum(mine),
+      sealed: mine.filter((i) => i.entry.record.sealed).length, toParties: toParties.length, sealedToParties: toParties.filter((i) => i.entry.record.sealed).length, recipients, steps,
+    };
+  });
+}
+
+function kindOrder(kind: string): number {
+  const k = (MESSAGE_KINDS as readonly string[]).indexOf(kind);
+  return k === -1 ? MESSAGE_KINDS.length : k;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function verdict(party: string, items: readonly Item[]): Verdict {
+  const concerns: string[] = [];
+  const unknown = [...new Set(items.map((i) => i.entry.record.kind).filter((k) => !(MESSAGE_KINDS as readonly string[]).includes(k)))];
+  if (unknown.length > 0) concerns.push(`it sent messages of a kind the protocol does not define (${unknown.join(', ')})`);
+  const unsealed = items.filter((i) => i.recipient !== COORDINATOR && !i.entry.record.sealed);
+  if (unsealed.length > 0) concerns.push(`${plural(unsealed.length, 'message')} to another party ${unsealed.length === 1 ? 'was' : 'were'} not sealed, so the coordinator could read ${unsealed.length === 1 ? 'it' : 'them'} (${[...new Set(unsealed.map((i) => i.entry.record.step))].join(', ')})`);
+  const exposed = items.filter((i) => i.recipient === COORDINATOR && NOT_FOR_COORDINATOR.includes(i.entry.record.kind));
+  if (exposed.length > 0) concerns.push(`${plural(exposed.length, 'message')} of kind ${[...new Set(exposed.map((i) => i.entry.record.kind))].join(', ')} went to the coordinator, which holds the job's decryption key`);
+  if (concerns.length > 0) return { noRowLevelPlaintext: false, concerns, text: `Cannot confirm that no row-level plaintext left ${party}: ${concerns.join('; ')}.` };
+  if (items.length === 0) return { noRowLevelPlaintext: true, concerns, text: `Nothing left ${party} in this job, according to the logs given.` };
+  const scores = items.filter((i) => i.entry.record.kind === 'partial-score');
+  const also = scores.length === 0 ? '' : ` Derived per-row scores for validation rows did leave it: ${plural(scores.length, 'message')} (${formatBytes(sum(scores))}) to ${[...new Set(scores.map((i) => i.recipient))].join(', ')}, kind partial-score.`;
+  return { noRowLevelPlaintext: true, concerns, text: `No row-level plaintext left ${party}.${also}` };
+}
+
+function disclosures(party: string, items: readonly Item[]): string[] {
+  const out: string[] = [];
+  const to = (pred: (i: Item) => boolean): string[] => [...new Set(items.filter(pred).map((i) => i.recipient))];
+  const step = (s: string) => (i: Item): boolean => i.entry.record.step === s;
+  const hostSet = to(step('psi-host-set'));
+  if (hostSet.length > 0) out.push(`${hostSet.join(', ')} learned how many identifiers ${party} put into the matching, and which of its own identifiers ${party} also holds (the overlap); never any of ${party}'s other identifiers.`);
+  const guestSet = to(step('psi-guest-set'));
+  if (guestSet.length > 0) out.push(`${guestSet.join(', ')} learned how many identifiers ${party} put into the matching; never any identifier it does not hold itself.`);
+  const psi = to(step('psi-result'));
+  if (psi.length > 0) out.push(`${psi.join(', ')} learned which of its own rows are shared with ${party} (the overlap), as row positions.`);
+  const split = to(step('split'));
+  if (split.length > 0) out.push(`${split.join(', ')} learned which shared rows were held out for validation.`);
+  const scores = items.filter((i) => i.entry.record.kind === 'partial-score');
+  if (scores.length > 0) out.push(`Derived per-row scores for validation rows: ${to((i) => i.entry.record.kind === 'partial-score').join(', ')} received ${party}'s partial score for each validation row (${plural(scores.length, 'message')}, ${formatBytes(sum(scores))}). These are not raw feature values, but each one is tied to a row the recipient also holds.`);
+  if (items.some((i) => i.entry.record.kind === 'model')) out.push(`Model parameters left ${party} (kind model).`);
+  if (items.some(step('event'))) {
+    const guest = items.some((i) => GUEST_STEPS.includes(i.entry.record.step));
+    out.push(`The coordinator received ${party}'s progress reports: the size of its list of identifiers and of the overlap, row and feature counts${guest ? ", the hosts' list sizes, training loss per pass and final accuracy figures" : ''}. Totals only.`);
+  }
+  if (items.some((i) => i.entry.record.kind === 'masked')) out.push(`The coordinator received masked batch totals to decrypt; under the random mask they carry no information to it.`);
+  return out;
+}
+
+/** `1.2 MB`-style sizes for people; the exact byte count sits beside it. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let k = 0;
+  while (value >= 1000 && k < units.length - 1) {
+    value /= 1000;
+    k += 1;
+  }
+  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[k] ?? ''}`;
+}
+
+/** Writes `<job>.audit-report.json` and `<job>.audit-report.html` into `outDir`; returns their paths. */
+export async function writeAuditReport(report: AuditReport, outDir: string): Promise<{ readonly json: string; readonly html: string }> {
+  await mkdir(outDir, { recursive: true });
+  const json = join(outDir, `${report.job}.audit-report.json`);
+  const html = join(outDir, `${report.job}.audit-report.html`);
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(html, renderAuditReportHtml(report));
+  return { json, html };
+}
+
+// ——— The HTML page ———
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+const CSS = `
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2327;max-width:60rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccd;padding-bottom:.2rem}h3{margin:1.2rem 0 .4rem}
+.sub{color:#555}.banner{padding:.8rem 1rem;border-radius:6px;margin:1rem 0}
+.ok{background:#e7f5ea;border:1px solid #7cbf8a}.warn{background:#fff6e0;border:1px solid #e0b64c}.bad{background:#fde8e8;border:1px solid #d77}
+.verdict{font-size:1.15rem;font-weight:600}
+table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e3ea;vertical-align:top}
+th{background:#f4f5f8;font-weight:600}td.n{text-align:right;white-space:nowrap}code{font-size:.9em;background:#f4f5f8;padding:0 .2em;border-radius:3px}
+.small{font-size:.88rem;color:#444}dl dt{font-weight:600;margin-top:.6rem}dl dd{margin-left:1rem}
+@media print{body{margin:0}.banner{break-inside:avoid}}
+`;
+
+function groupTable(groups: readonly KindGroup[]): string {
+  if (groups.length === 0) return '<p>No messages.</p>';
+  const rows = groups.map((g) => {
+    const steps = g.steps.map((s) => `<li><code>${escapeHtml(s.step)}</code>: ${escapeHtml(s.meaning)} (${s.messages})</li>`).join('');
+    const sealed = g.toParties === 0
+      ? 'not needed: for the coordinator'
+      : `${g.sealedToParties === g.toParties ? 'all' : `<strong>${g.sealedToParties} of ${g.toParties}</strong>`} sent to parties${g.toParties < g.messages ? `; ${g.messages - g.toParties} for the coordinator` : ''}`;
+    const to = Object.entries(g.recipients).map(([name, n]) => `${escapeHtml(name)} (${n})`).join(', ');
+    return `<tr><td><strong>${escapeHtml(g.kind)}</strong><div class="small">${escapeHtml(g.meaning)}</div><ul class="small">${steps}</ul></td>`
+      + `<td class="n">${g.messages}</td><td class="n" title="${g.bytes} bytes">${formatBytes(g.bytes)}</td><td>${sealed}</td><td>${to}</td></tr>`;
+  });
+  return `<table><thead><tr><th>What left (kind)</th><th>Messages</th><th>Size</th><th>Sealed</th><th>To</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function partySection(p: PartyReport): string {
+  const tone = p.verdict.noRowLevelPlaintext ? (p.groups.some((g) => g.kind === 'partial-score') ? 'warn' : 'ok') : 'bad';
+  const role = p.role === 'unknown' ? '' : ` <span class="sub">(${p.role === 'guest' ? 'guest: holds the labels' : 'host: holds features only'})</span>`;
+  const source = p.source === 'own log' ? `From ${escapeHtml(p.party)}'s own log.` : `${escapeHtml(p.party)}'s own log was not given: from what the others recorded receiving from it.`;
+  const disclosed = p.disclosures.length === 0 ? '' : `<h3>What the recipients learn, by design</h3><ul>${p.disclosures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>`;
+  return `<section><h2>${escapeHtml(p.party)}${role}</h2>
+<div class="banner ${tone}"><div class="verdict">${escapeHtml(p.verdict.text)}</div></div>
+<p>${p.messages} messages, ${formatBytes(p.bytes)} in total left ${escapeHtml(p.party)} in this job. <span class="small">${source}</span></p>
+${groupTable(p.groups)}${disclosed}</section>`;
+}
+
+/** One self-contained page: inline CSS, no scripts, no external resources. */
+export function renderAuditReportHtml(report: AuditReport): string {
+  const v = report.verification;
+  const vTone = !v.checked ? 'warn' : v.ok ? 'ok' : 'bad';
+  const c = report.coordinator;
+  const coordinator = c === undefined ? '' : `<section><h2>The coordinator</h2>
+<p>The coordinator runs the job and holds its decryption key, but must never see data. ${c.relayed.messages > 0 ? `It passed on ${c.relayed.messages} sealed messages between the parties (${formatBytes(c.relayed.bytes)}) that it cannot open${c.relayed.unsealed > 0 ? `; <strong>${c.relayed.unsealed} of them were not sealed</strong>` : ''}.` : ''} What it sent itself:</p>
+${groupTable(c.groups)}</section>`;
+  const kinds = report.kinds.map((k) => `<dt>${escapeHtml(k.kind)}</dt><dd>${escapeHtml(k.meaning)}</dd>`).join('');
+  const sources = report.sources.map((s) => `<tr><td>${escapeHtml(s.node ?? '?')}</td><td><code>${escapeHtml(s.file)}</code></td><td class="n">${s.jobRecords} of ${s.records}</td><td><code>${escapeHtml(s.lastHash?.slice(0, 16) ?? '-')}</code></td></tr>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Privacy audit: job ${escapeHtml(report.job)}</title><style>${CSS}</style></head><body>
+<h1>Privacy audit of job ${escapeHtml(report.job)}</h1>
+<p class="sub">Generated ${escapeHtml(report.generatedAt)} from the audit logs of ${report.sources.map((s) => escapeHtml(s.node ?? '?')).join(', ')}.</p>
+<div class="banner ${vTone}">${escapeHtml(v.text)}</div>
+<div class="banner warn">${escapeHtml(report.privacyBudget.text)}</div>
+<h2>How to read this report</h2>
+<p>Every node of the federation keeps its own tamper-evident log with one entry per message it sends or receives. This report lists, for each party, everything that left it in this job, grouped by what kind of message it was, with counts and sizes. A message is <em>sealed</em> when it was encrypted end to end for its recipient, so the coordinator that passed it on could not read it.</p>
+<p><em>Row-level plaintext</em> means readable data about individual rows: identifiers, feature values or labels. The verdict "no row-level plaintext left" is given when every message that left the party is one of the protocol's protected kinds (explained at the end), every message to another party was sealed, and nothing the coordinator could decrypt was sent to it unmasked. Some things are shared on purpose, such as which rows two parties have in common; they are listed under each party rather than hidden.</p>
+${report.parties.map(partySection).join('\n')}
+${coordinator}
+<h2>What each kind of message means</h2><dl>${kinds}</dl>
+<h2>Sources</h2>
+<table><thead><tr><th>Node</th><th>Log file</th><th>Entries for this job</th><th>Last entry's hash</th></tr></thead><tbody>${sources}</tbody></table>
+<p class="small">Keep the last hashes: a later copy of a log that does not contain them has been cut short. Sizes are of whole messages as sent, including headers and sealing.</p>
+</body></html>
+`;
+}

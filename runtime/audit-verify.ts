@@ -1,0 +1,497 @@
+/**
+ * `tandem audit verify`: checks a set of nodes' audit logs without trusting
+ * any one node.
+ *
+ * Per log: every line is a well-formed record; sequence numbers run 0, 1, 2…
+ * (an excerpt may start later when asked); each record links to the hash of
+ * the record before it; its hash matches its contents; and its signature
+ * verifies with the certificate, issued by the federation CA, of the node
+ * the log belongs to.
+ *
+ * Across logs: every hop appears on both ends with the same envelope digest.
+ * Parties talk only to the coordinator, so a party's record is matched with
+ * the coordinator's record of the same hop; when the coordinator's log is not
+ * given, a party-to-party message is matched end to end with the other
+ * party's log. The coordinator's own relay records are checked too: what it
+ * passed on must be byte-identical to what it received.
+ *
+ * Tampering this catches: an edited record (hash, or signature if the hash
+ * was recomputed), a dropped record (sequence gap, or an unmatched
+ * counterpart when it was the last one), reordered records, a forged
+ * appended record (signature), and a log replaced by another job's
+ * (records no peer corroborates). It cannot catch a node that lies
+ * consistently in its own log and in what it sends (see docs/threat-model.md).
+ */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { verify } from '../protocol/crypto/signing.ts';
+import { MESSAGE_KINDS } from '../protocol/wire/envelope.ts';
+import { COORDINATOR } from '../protocol/version.ts';
+import { AuthError, ConfigError, DataError } from '../protocol/errors.ts';
+import { verifyPeerCertificate } from './certs.ts';
+import { GENESIS, hashRecord, parseAuditLines, type AuditDirection, type AuditRecord } from './audit-log.ts';
+
+/** A log as read from disk: its path (used in every finding) and its text. */
+export type AuditLogSource = { readonly file: string; readonly text: string };
+
+/** A node certificate offered for checking signatures, and where it came from. */
+export type AuditCertificate = { readonly source: string; readonly pem: string };
+
+/** What the auditor trusts: the federation CA, and node certificates it must have issued. */
+export type AuditTrust = { readonly caSource: string; readonly caPem: string; readonly certificates: readonly AuditCertificate[] };
+
+/** Options for {@link verifyAuditLogs}. */
+export type AuditVerifyOptions = {
+  /** The coordinator's node name when it is not `coordinator`. @default detected (the log that relays) */
+  readonly coordinator?: string | undefined;
+  /** Accept logs that start after seq 0 (excerpts); the first record's prev hash is then taken on trust. @default false */
+  readonly allowExcerpt?: boolean | undefined;
+};
+
+export const FINDING_PROBLEMS = [
+  'malformed', 'unknown-kind', 'wrong-node', 'duplicate-node', 'seq-start', 'seq-gap', 'seq-order', 'seq-duplicate',
+  'broken-link', 'hash-mismatch', 'bad-signature', 'no-certificate', 'certificate-rejected', 'certificate-not-valid',
+  'header-mismatch', 'unmatched', 'digest-mismatch', 'counterpart-disagrees', 'relay-altered', 'relay-unsourced',
+  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log',
+] as const;
+export type FindingProblem = (typeof FINDING_PROBLEMS)[number];
+
+/** One problem, located as precisely as the evidence allows. `note`s do not fail verification. */
+export type AuditFinding = {
+  readonly severity: 'error' | 'note';
+  readonly problem: FindingProblem;
+  readonly file: string;
+  readonly node?: string | undefined;
+  readonly seq?: number | undefined;
+  readonly line?: number | undefined;
+  readonly message: string;
+};
+
+/** What a clean log holds, for the summary. */
+export type AuditNodeSummary = {
+  readonly file: string;
+  readonly node: string | undefined;
+  readonly role: 'coordinator' | 'party';
+  readonly records: number;
+  readonly firstSeq: number | undefined;
+  readonly lastSeq: number | undefined;
+  /** Hash of the last record: keep it to detect a later truncation of this log. */
+  readonly lastHash: string | undefined;
+  readonly jobs: readonly string[];
+  readonly peers: readonly string[];
+  /** Records whose counterpart was found in another log. */
+  readonly matched: number;
+  /** Records whose counterpart's log was not given, so they could not be cross-checked. */
+  readonly unchecked: number;
+};
+
+export type AuditVerification = {
+  /** True when there is no finding of severity `error`. */
+  readonly ok: boolean;
+  readonly findings: readonly AuditFinding[];
+  readonly notes: readonly AuditFinding[];
+  readonly nodes: readonly AuditNodeSummary[];
+  readonly certificates: readonly { readonly source: string; readonly node: string | undefined; readonly accepted: boolean }[];
+};
+
+/** The parts of a message id: `job/round/step/sender>recipient/seq`. */
+export type MessageIdParts = { readonly job: string; readonly round: number; readonly step: string; readonly sender: string; readonly recipient: string; readonly seq: number };
+
+/** A shape-checked record with where it was found. */
+export type AuditEntry = { readonly line: number; readonly record: AuditRecord; readonly id: MessageIdParts | undefined };
+
+/** A log split into shape-checked records; malformed lines are reported through `onProblem`. */
+export type ParsedAuditLog = { readonly file: string; readonly node: string | undefined; readonly entries: readonly AuditEntry[] };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const FIELDS = ['job', 'round', 'step', 'direction', 'peer', 'kind', 'messageId', 'bytes', 'sha256', 'sealed', 'seq', 'time', 'node', 'prev', 'hash', 'sig'] as const;
+
+export function parseMessageId(id: string): MessageIdParts | undefined {
+  const parts = id.split('/');
+  if (parts.length < 5) return undefined;
+  const seq = parts.at(-1) ?? '';
+  const route = (parts.at(-2) ?? '').split('>');
+  const step = parts.at(-3) ?? '';
+  const round = parts.at(-4) ?? '';
+  const job = parts.slice(0, -4).join('/');
+  if (!/^\d+$/.test(seq) || !/^\d+$/.test(round) || route.length !== 2 || step === '' || job === '') return undefined;
+  const [sender = '', recipient = ''] = route;
+  if (sender === '' || recipient === '') return undefined;
+  return { job, round: Number(round), step, sender, recipient, seq: Number(seq) };
+}
+
+/** Why a parsed JSON value is not an audit record, or undefined if it is one. */
+function shapeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not a JSON object';
+  const r = value as Record<string, unknown>;
+  const extra = Object.keys(r).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (extra.length > 0) return `has fields the record format does not define (${extra.join(', ')}), which no hash or signature covers`;
+  const isInt = (k: string): boolean => Number.isSafeInteger(r[k]) && (r[k] as number) >= 0;
+  const isText = (k: string): boolean => typeof r[k] === 'string' && r[k] !== '';
+  for (const k of ['seq', 'round', 'bytes']) if (!isInt(k)) return `field "${k}" is missing or not a whole number`;
+  for (const k of ['job', 'step', 'peer', 'kind', 'messageId', 'node', 'sig', 'time']) if (!isText(k)) return `field "${k}" is missing or empty`;
+  for (const k of ['sha256', 'prev', 'hash']) if (typeof r[k] !== 'string' || !HEX64.test(r[k])) return `field "${k}" is not a 64-digit hex hash`;
+  if (r.direction !== 'sent' && r.direction !== 'received') return 'field "direction" is neither "sent" nor "received"';
+  if (typeof r.sealed !== 'boolean') return 'field "sealed" is not true or false';
+  if (Number.isNaN(Date.parse(r.time as string))) return 'field "time" is not a timestamp';
+  return undefined;
+}
+
+/** Parses one log into records, reporting every line that is not a well-formed record. */
+export function parseAuditSource(source: AuditLogSource, onProblem: (finding: AuditFinding) => void = () => undefined): ParsedAuditLog {
+  const entries: AuditEntry[] = [];
+  for (const parsed of parseAuditLines(source.text)) {
+    const problem = 'error' in parsed ? `is not valid JSON (${parsed.error}); a torn or hand-edited line` : shapeProblem(parsed.value);
+    if (problem !== undefined || !('value' in parsed)) {
+      onProblem({ severity: 'error', problem: 'malformed', file: source.file, line: parsed.line, message: `line ${parsed.line} ${problem ?? 'is malformed'}` });
+      continue;
+    }
+    const record = parsed.value as AuditRecord;
+    entries.push({ line: parsed.line, record, id: parseMessageId(record.messageId) });
+  }
+  return { file: source.file, node: entries[0]?.record.node, entries };
+}
+
+type NodeKey = { readonly key: KeyObject; readonly source: string; readonly from: Date; readonly to: Date };
+type Report = (finding: AuditFinding) => void;
+
+/** Checks each offered certificate against the CA; returns the usable keys by node name. */
+function trustedKeys(trust: AuditTrust, report: Report, accepted: { source: string; node: string | undefined; accepted: boolean }[]): Map<string, NodeKey[]> {
+  let ca: X509Certificate;
+  try {
+    ca = new X509Certificate(trust.caPem);
+  } catch (error) {
+    throw new ConfigError('CONFIG_INVALID', { file: trust.caSource, field: '--ca', problem: 'is not a PEM certificate', fix: "pass the federation's ca.crt" }, { cause: error });
+  }
+  if (!ca.ca) throw new ConfigError('CONFIG_INVALID', { file: trust.caSource, field: '--ca', problem: 'is not a CA certificate', fix: "pass the federation's ca.crt, not a node certificate" });
+  const keys = new Map<string, NodeKey[]>();
+  for (const cert of trust.certificates) {
+    try {
+      const x = new X509Certificate(cert.pem);
+      // Logs outlive certificates: check the chain here, and each record's time against the validity window below.
+      const mid = new Date((x.validFromDate.getTime() + x.validToDate.getTime()) / 2);
+      const node = verifyPeerCertificate(cert.pem, trust.caPem, mid);
+      if (x.publicKey.asymmetricKeyType !== 'ec' || x.publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        throw new AuthError('AUTH_CERTIFICATE_REJECTED', `its key is not ECDSA P-256, the key type of every Tandem node`);
+      }
+      keys.set(node, [...(keys.get(node) ?? []), { key: x.publicKey, source: cert.source, from: x.validFromDate, to: x.validToDate }]);
+      accepted.push({ source: cert.source, node, accepted: true });
+    } catch (error) {
+      const why = error instanceof AuthError ? error.message.replace(/^the peer certificate: /, '') : 'is not a PEM certificate';
+      report({ severity: 'error', problem: 'certificate-rejected', file: cert.source, message: `certificate ${cert.source} was rejected: ${why}` });
+      accepted.push({ source: cert.source, node: undefined, accepted: false });
+    }
+  }
+  return keys;
+}
+
+const seqList = (seqs: readonly number[]): string => (seqs.length === 1 || seqs[0] === seqs.at(-1) ? `seq ${seqs[0]}` : `seqs ${seqs[0]}–${seqs.at(-1)}`);
+const lines = (entries: readonly AuditEntry[] | undefined): string => (entries ?? []).map((e) => e.line).join(', ');
+
+/** Sequence, links, hashes and signatures of one log. */
+function checkChain(log: ParsedAuditLog, keys: Map<string, NodeKey[]>, options: AuditVerifyOptions, report: Report): void {
+  const bySeq = new Map<number, AuditEntry[]>();
+  for (const e of log.entries) bySeq.set(e.record.seq, [...(bySeq.get(e.record.seq) ?? []), e]);
+  const nodeKeys = log.node === undefined ? undefined : keys.get(log.node);
+  if (log.node !== undefined && nodeKeys === undefined) {
+    report({ severity: 'error', problem: 'no-certificate', file: log.file, node: log.node, message: `no accepted certificate for node "${log.node}": none of its record signatures could be checked (pass --cert ${log.node}.crt or a --certs-dir holding it)` });
+  }
+  let maxSeq = -1;
+  log.entries.forEach((e, k) => {
+    const r = e.record;
+    const at = { file: log.file, node: log.node, seq: r.seq, line: e.line };
+    const here = `line ${e.line} (seq ${r.seq})`;
+    if (r.node !== log.node) report({ ...at, severity: 'error', problem: 'wrong-node', message: `${here} is signed as node "${r.node}", but this is "${log.node ?? '?'}"'s log: a record from another log was spliced in` });
+    if (!(MESSAGE_KINDS as readonly string[]).includes(r.kind)) report({ ...at, severity: 'error', problem: 'unknown-kind', message: `${here} has kind "${r.kind}", which is not a protocol kind (${MESSAGE_KINDS.join(', ')})` });
+    if (r.seq > maxSeq + 1) {
+      // Seqs are attacker-controlled: never materialise the span, only the records present in it.
+      const later = [...bySeq.keys()].filter((s) => s > maxSeq && s < r.seq).sort((a, b) => a - b);
+      const gone = r.seq - maxSeq - 1 - later.length;
+      const span = seqList([maxSeq + 1, r.seq - 1]);
+      const missing = later.length === 0 ? `${span} ${gone === 1 ? 'is' : 'are'}` : `${gone} record${gone === 1 ? '' : 's'} in ${span} ${gone === 1 ? 'is' : 'are'}`;
+      if (later.length > 0) report({ ...at, severity: 'error', problem: 'seq-order', message: `${here} comes before ${seqList(later)} (line ${lines(bySeq.get(later[0] ?? -1))}): records are out of order` });
+      if (gone > 0 && k > 0) {
+        report({ ...at, severity: 'error', problem: 'seq-gap', message: `${here}: ${missing} missing before it: dropped from the log` });
+      } else if (gone > 0 && options.allowExcerpt !== true) {
+        report({ ...at, severity: 'error', problem: 'seq-start', message: `${here}: the log starts at seq ${r.seq}, not 0, so ${missing} missing: the start of the log was cut off (pass --excerpt to verify an excerpt)` });
+      } else if (gone > 0) {
+        report({ ...at, severity: 'note', problem: 'excerpt-start', message: `${here}: excerpt starting at seq ${r.seq}; its link to earlier records (prev ${r.prev.slice(0, 16)}…) is taken on trust` });
+      }
+    } else if (r.seq <= maxSeq) {
+      const twins = bySeq.get(r.seq) ?? [];
+      if (twins.length > 1) report({ ...at, severity: 'error', problem: 'seq-duplicate', message: `${here}: seq ${r.seq} appears more than once (lines ${lines(twins)})` });
+      else report({ ...at, severity: 'error', problem: 'seq-order', message: `${here} comes after seq ${maxSeq} (line ${lines(bySeq.get(maxSeq))}): records are out of order` });
+    }
+    if (r.seq === 0 && r.prev !== GENESIS) {
+      report({ ...at, severity: 'error', problem: 'broken-link', message: `${here}: the first record must link to the genesis hash (64 zeros), but links to ${r.prev.slice(0, 16)}…` });
+    } else if (r.seq > 0) {
+      const before = bySeq.get(r.seq - 1);
+      if (before !== undefined && !before.some((b) => b.record.hash === r.prev)) {
+        report({ ...at, severity: 'error', problem: 'broken-link', message: `${here}: its prev hash does not match the hash of seq ${r.seq - 1} (line ${lines(before)}): that record was altered or replaced` });
+      }
+    }
+    if (hashRecord(r) !== r.hash) {
+      report({ ...at, severity: 'error', problem: 'hash-mismatch', message: `${here}: its contents do not match its hash: a field was changed after the record was written` });
+    }
+    if (nodeKeys !== undefined) {
+      const signature = Buffer.from(r.sig, 'base64');
+      const good = nodeKeys.filter((nk) => verify(nk.key, Buffer.from(r.hash, 'hex'), signature));
+      const time = new Date(r.time);
+      if (good.length === 0) {
+        report({ ...at, severity: 'error', problem: 'bad-signature', message: `${here}: its signature does not verify with ${log.node ?? '?'}'s certificate (${nodeKeys.map((nk) => nk.source).join(', ')}): the record was forged or altered by someone without ${log.node ?? '?'}'s key` });
+      } else if (!good.some((nk) => time >= nk.from && time <= nk.to)) {
+        report({ ...at, severity: 'note', problem: 'certificate-not-valid', message: `${here}: signed at ${r.time}, outside the validity of the certificate that verifies it` });
+      }
+    }
+    maxSeq = Math.max(maxSeq, r.seq);
+  });
+}
+
+/** Message-id fields that must agree with the record, from the recording node's point of view. */
+function checkHeader(log: ParsedAuditLog, coordinator: boolean, e: AuditEntry, report: Report): void {
+  const r = e.record;
+  const at = { file: log.file, node: log.node, seq: r.seq, line: e.line, severity: 'error' as const, problem: 'header-mismatch' as const };
+  const here = `line ${e.line} (seq ${r.seq})`;
+  const id = e.id;
+  if (id === undefined) {
+    report({ ...at, message: `${here}: message id "${r.messageId}" is not of the form job/round/step/sender>recipient/seq` });
+    return;
+  }
+  const wrong: string[] = [];
+  if (id.job !== r.job) wrong.push(`job "${r.job}"`);
+  if (id.round !== r.round) wrong.push(`round ${r.round}`);
+  if (id.step !== r.step) wrong.push(`step "${r.step}"`);
+  const sent = r.direction === 'sent';
+  if (sent && r.peer !== id.recipient) wrong.push(`peer "${r.peer}" (sent to ${id.recipient})`);
+  if (!sent && r.peer !== id.sender) wrong.push(`peer "${r.peer}" (sent by ${id.sender})`);
+  if (!coordinator && sent && id.sender !== log.node) wrong.push(`a "sent" record of a message from ${id.sender}`);
+  if (!coordinator && !sent && id.recipient !== log.node) wrong.push(`a "received" record of a message for ${id.recipient}`);
+  if (wrong.length > 0) report({ ...at, message: `${here}: ${wrong.join(', ')} disagree${wrong.length === 1 ? 's' : ''} with its message id ${r.messageId}` });
+}
+
+type Group = { readonly log: ParsedAuditLog; readonly job: string; readonly counterpart: string; readonly entries: AuditEntry[]; matched: number; readonly pending: AuditFinding[] };
+
+/**
+ * Verifies logs: chains, signatures, and sender/receiver cross-matches.
+ * @throws ConfigError `CONFIG_INVALID` when the CA is not a CA certificate
+ */
+export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: AuditTrust, options: AuditVerifyOptions = {}): AuditVerification {
+  const findings: AuditFinding[] = [];
+  const report: Report = (f) => findings.push(f);
+  const certificates: { source: string; node: string | undefined; accepted: boolean }[] = [];
+  const keys = trustedKeys(trust, report, certificates);
+  const logs = sources.map((s) => parseAuditSource(s, report));
+
+  const isCoordinator = (log: ParsedAuditLog): boolean =>
+    log.node !== undefined && (log.node === options.coordinator || log.node === COORDINATOR || log.entries.some((e) => e.record.direction === 'sent' && e.id !== undefined && e.id.sender !== log.node));
+  // Parties address the coordinator by its protocol name, whatever its certificate says.
+  const logical = (log: ParsedAuditLog): string | undefined => (isCoordinator(log) ? COORDINATOR : log.node);
+  const byName = new Map<string, ParsedAuditLog>();
+  for (const log of logs) {
+    checkChain(log, keys, options, report);
+    if (log.entries.length === 0) report({ severity: 'note', problem: 'empty-log', file: log.file, message: `${log.file} holds no records` });
+    const stem = /^(.+)\.audit\.jsonl$/.exec(basename(log.file))?.[1];
+    if (stem !== undefined && log.node !== undefined && stem !== log.node) {
+      report({ severity: 'note', problem: 'file-name', file: log.file, node: log.node, message: `the file is named for "${stem}" but its records are "${log.node}"'s` });
+    }
+    const name = logical(log);
+    if (name === undefined) continue;
+    const earlier = byName.get(name);
+    if (earlier !== undefined) {
+      report({ severity: 'error', problem: 'duplicate-node', file: log.file, node: log.node, message: `a second log for "${name}" (the first is ${earlier.file}); give one log per node` });
+      continue;
+    }
+    byName.set(name, log);
+    for (const e of log.entries) checkHeader(log, isCoordinator(log), e, report);
+  }
+
+  // Index every record by (node, direction, message id[, digest]).
+  const byDigest = new Map<string, { log: ParsedAuditLog; entry: AuditEntry }[]>();
+  const byId = new Map<string, { log: ParsedAuditLog; entry: AuditEntry }[]>();
+  const push = <T>(map: Map<string, T[]>, key: string, value: T): void => void map.set(key, [...(map.get(key) ?? []), value]);
+  for (const [name, log] of byName) {
+    for (const entry of log.entries) {
+      push(byDigest, `${name}\n${entry.record.direction}\n${entry.record.messageId}\n${entry.record.sha256}`, { log, entry });
+      push(byId, `${name}\n${entry.record.direction}\n${entry.record.messageId}`, { log, entry });
+    }
+  }
+  const flip = (d: AuditDirection): AuditDirection => (d === 'sent' ? 'received' : 'sent');
+  const groups = new Map<string, Group>();
+  const counts = new Map<ParsedAuditLog, { matched: number; unchecked: number }>();
+
+  for (const [name, log] of byName) {
+    const coordinator = name === COORDINATOR;
+    const tally = { matched: 0, unchecked: 0 };
+    counts.set(log, tally);
+    for (const entry of log.entries) {
+      const r = entry.record;
+      const id = entry.id;
+      if (id === undefined) continue;
+      const at = { file: log.file, node: log.node, seq: r.seq, line: entry.line, severity: 'error' as const };
+      const here = `line ${entry.line} (seq ${r.seq})`;
+      const what = `${r.messageId} (${r.kind}, ${r.bytes} bytes, sha256 ${r.sha256.slice(0, 12)}…)`;
+      // Who else must have recorded this hop: parties talk only to the coordinator; without its log, match end to end.
+      let other: string | undefined;
+      if (coordinator) other = byName.has(r.peer) ? r.peer : undefined;
+      else if (byName.has(COORDINATOR)) other = COORDINATOR;
+      else {
+        const far = r.direction === 'sent' ? id.recipient : id.sender;
+        other = far !== COORDINATOR && byName.has(far) ? far : undefined;
+      }
+      if (coordinator && id.sender !== COORDINATOR && id.recipient !== COORDINATOR) checkRelay(log, entry, byDigest, byId, report);
+      if (other === undefined) {
+        tally.unchecked += 1;
+        continue;
+      }
+      const otherLog = byName.get(other) as ParsedAuditLog;
+      // The coordinator's record of a party's hop names that party as its peer.
+      const matches = (byDigest.get(`${other}\n${flip(r.direction)}\n${r.messageId}\n${r.sha256}`) ?? []).filter((m) => other !== COORDINATOR || m.entry.record.peer === name);
+      const groupKey = `${log.file}\n${r.job}\n${other}`;
+      let group = groups.get(groupKey);
+      if (group === undefined) {
+        group = { log, job: r.job, counterpart: other, entries: [], matched: 0, pending: [] };
+        groups.set(groupKey, group);
+      }
+      group.entries.push(entry);
+      const first = matches[0];
+      if (first !== undefined) {
+        tally.matched += 1;
+        group.matched += 1;
+        const c = first.entry.record;
+        const differ = (['kind', 'bytes', 'sealed'] as const).filter((k) => c[k] !== r[k]);
+        if (differ.length > 0 && r.direction === 'sent') {
+          report({ ...at, problem: 'counterpart-disagrees', message: `${here}: ${other}'s record of ${r.messageId} (${otherLog.file} line ${first.entry.line}, seq ${c.seq}) disagrees on ${differ.map((k) => `${k} (${String(r[k])} here, ${String(c[k])} there)`).join(', ')}` });
+        }
+        continue;
+      }
+      const sameId = byId.get(`${other}\n${flip(r.direction)}\n${r.messageId}`) ?? [];
+      const verb = r.direction === 'sent' ? `sent ${what} to ${r.peer}` : `received ${what} from ${r.peer}`;
+      if (sameId.length > 0) {
+        // Reported once, from the sender's side, naming both records.
+        if (r.direction === 'sent') {
+          const c = sameId[0]?.entry;
+          group.pending.push({ ...at, problem: 'digest-mismatch', message: `${here}: ${log.node ?? '?'} says it ${verb}, but ${other}'s log (${otherLog.file} line ${c?.line ?? '?'}, seq ${c?.record.seq ?? '?'}) has that message with sha256 ${c?.record.sha256.slice(0, 12) ?? '?'}…: the bytes differ, or one record was edited` });
+        }
+        continue;
+      }
+      group.pending.push({ ...at, problem: 'unmatched', message: `${here}: ${log.node ?? '?'} says it ${verb}, but ${other}'s log (${otherLog.file}) has no matching "${flip(r.direction)}" record: dropped from ${other}'s log, or never happened` });
+    }
+  }
+
+  for (const g of groups.values()) {
+    if (g.matched > 0 || g.entries.length < 2 || g.pending.length < g.entries.length) {
+      findings.push(...g.pending);
+      continue;
+    }
+    const firstEntry = g.entries[0] as AuditEntry;
+    const lastEntry = g.entries.at(-1) as AuditEntry;
+    const otherLog = byName.get(g.counterpart) as ParsedAuditLog;
+    const knows = otherLog.entries.some((e) => e.record.job === g.job);
+    findings.push({
+      file: g.log.file, node: g.log.node, seq: firstEntry.record.seq, line: firstEntry.line, severity: 'error', problem: 'uncorroborated-job',
+      message: `lines ${firstEntry.line}–${lastEntry.line} (seqs ${firstEntry.record.seq}–${lastEntry.record.seq}): ${g.entries.length} records of job ${g.job} exchanged with ${g.counterpart}, and ${otherLog.file} matches none of them${knows ? '' : `; that log has no record of job ${g.job} at all: one of the two logs belongs to another job or was replaced`}`,
+    });
+  }
+
+  const order = new Map(sources.map((s, k) => [s.file, k]));
+  findings.sort((a, b) => (order.get(a.file) ?? -1) - (order.get(b.file) ?? -1) || (a.line ?? 0) - (b.line ?? 0));
+  const nodes = logs.map((log): AuditNodeSummary => ({
+    file: log.file,
+    node: log.node,
+    role: isCoordinator(log) ? 'coordinator' : 'party',
+    records: log.entries.length,
+    firstSeq: log.entries[0]?.record.seq,
+    lastSeq: log.entries.at(-1)?.record.seq,
+    lastHash: log.entries.at(-1)?.record.hash,
+    jobs: [...new Set(log.entries.map((e) => e.record.job))],
+    peers: [...new Set(log.entries.map((e) => e.record.peer))].sort(),
+    matched: counts.get(log)?.matched ?? 0,
+    unchecked: counts.get(log)?.unchecked ?? log.entries.length,
+  }));
+  const errors = findings.filter((f) => f.severity === 'error');
+  return { ok: errors.length === 0, findings: errors, notes: findings.filter((f) => f.severity === 'note'), nodes, certificates };
+}
+
+type Indexed = Map<string, { log: ParsedAuditLog; entry: AuditEntry }[]>;
+
+/** The coordinator's relay of a party-to-party message: passed on unchanged, and only what it received. */
+function checkRelay(log: ParsedAuditLog, entry: AuditEntry, byDigest: Indexed, byId: Indexed, report: Report): void {
+  const r = entry.record;
+  const at = { file: log.file, node: log.node, seq: r.seq, line: entry.line };
+  const here = `line ${entry.line} (seq ${r.seq})`;
+  const own = (direction: AuditDirection, digest?: string): { log: ParsedAuditLog; entry: AuditEntry }[] =>
+    (digest === undefined ? byId.get(`${COORDINATOR}\n${direction}\n${r.messageId}`) : byDigest.get(`${COORDINATOR}\n${direction}\n${r.messageId}\n${digest}`)) ?? [];
+  if (r.direction === 'received') {
+    if (own('sent').length === 0) {
+      report({ ...at, severity: 'note', problem: 'not-relayed', message: `${here}: the coordinator received ${r.messageId} for ${r.peer === entry.id?.sender ? entry.id.recipient : '?'} but has no record of passing it on (refused, job already over, or the record was dropped)` });
+    }
+    return;
+  }
+  if (own('received', r.sha256).length > 0) return;
+  const received = own('received');
+  if (received.length > 0) {
+    report({ ...at, severity: 'error', problem: 'relay-altered', message: `${here}: the coordinator passed on ${r.messageId} with sha256 ${r.sha256.slice(0, 12)}…, but received it with sha256 ${received[0]?.entry.record.sha256.slice(0, 12) ?? '?'}… (line ${received[0]?.entry.line ?? '?'}): the relay changed the bytes` });
+  } else {
+    report({ ...at, severity: 'error', problem: 'relay-unsourced', message: `${here}: the coordinator says it passed on ${r.messageId} from ${entry.id?.sender ?? '?'}, but has no record of receiving it` });
+  }
+}
+
+// ——— Reading files (the CLI's edge) ———
+
+/**
+ * Reads log files.
+ * @throws DataError `DATA_FILE_NOT_FOUND` naming a log that does not exist or cannot be read
+ */
+export async function readAuditSources(files: readonly string[]): Promise<AuditLogSource[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, text: await readFile(file, 'utf8') };
+      } catch (error) {
+        throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'pass the audit logs, found at <dataDir>/audit/<node>.audit.jsonl on each node' }, { cause: error });
+      }
+    }),
+  );
+}
+
+/** The node names the logs belong to (first record of each), to pick certificates from a directory. */
+export function auditLogNodes(sources: readonly AuditLogSource[]): string[] {
+  return [...new Set(sources.map((s) => parseAuditSource(s).node).filter((n): n is string => n !== undefined))];
+}
+
+/** Options for {@link readAuditTrust}. */
+export type AuditTrustFiles = {
+  readonly ca: string;
+  /** Node certificate files. @default [] */
+  readonly certs?: readonly string[] | undefined;
+  /** A directory holding `<node>.crt` for each node. */
+  readonly certsDir?: string | undefined;
+  /** With `certsDir`: the nodes whose certificates to take from it. */
+  readonly nodes?: readonly string[] | undefined;
+};
+
+/**
+ * Reads the CA and the node certificates.
+ * @throws ConfigError `CONFIG_NOT_FOUND` for a missing CA or certificate file
+ */
+export async function readAuditTrust(files: AuditTrustFiles): Promise<AuditTrust> {
+  const read = async (file: string, field: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError('CONFIG_NOT_FOUND', { file, field, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'pass the federation CA certificate (ca.crt) and the nodes\' certificates (<node>.crt)' }, { cause: error });
+    }
+  };
+  const caPem = await read(files.ca, '--ca');
+  const paths = [...(files.certs ?? [])];
+  if (files.certsDir !== undefined) {
+    for (const node of files.nodes ?? []) {
+      const path = join(files.certsDir, `${node}.crt`);
+      if (existsSync(path) && !paths.includes(path)) paths.push(path);
+    }
+  }
+  const certificates = await Promise.all(paths.map(async (source) => ({ source, pem: await read(source, '--cert') })));
+  return { caSource: files.ca, caPem, certificates };
+}
