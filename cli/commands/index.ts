@@ -4,6 +4,7 @@ import { jobCommand } from './job.ts';
 import { certsCommand } from './certs.ts';
 import { demoCommand } from './demo.ts';
 import { auditCommand } from './audit.ts';
+import { partyCheckCommand } from './party-check.ts';
 
 /** Every top-level command. Each module decodes flags, calls one domain function, prints. */
-export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand];
+export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand, partyCheckCommand as CommandModule];

@@ -4,8 +4,8 @@
  * encrypted training, evaluation, and the model part on disk. Progress goes
  * to the coordinator as JobEvents (aggregate facts only).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
@@ -81,7 +81,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
       ? await alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m))
       : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
 
-    const { train, validation } = await split(ctx, spec, me.role, aligned, dataset.labels);
+    const { train, validation, splitSeed } = await split(ctx, spec, me.role, aligned, dataset.labels);
     const matrix = buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
     progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)`);
@@ -102,7 +102,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     if (dp !== undefined && me.role === 'guest') {
       summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
     }
-    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary);
+    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary, dp, splitSeed);
     event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
   } finally {
@@ -139,14 +139,18 @@ function secureGaussian(): number {
 }
 
 /** The guest draws a stratified split and tells the hosts which aligned rows are held out. */
-async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', aligned: Uint32Array, labels: Int32Array | undefined): Promise<{ train: Uint32Array; validation: Uint32Array }> {
+async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', aligned: Uint32Array, labels: Int32Array | undefined): Promise<{ train: Uint32Array; validation: Uint32Array; splitSeed: string | undefined }> {
   const n = aligned.length;
   if (role === 'guest') {
+    // A stratified split drawn from a seed the hosts know would let them replay
+    // it and infer labels from which rows are held out; so the seed is keyed by
+    // a secret only this node holds (same job seed → same split, at this node).
+    const splitSeed = await splitSeedFor(ctx.config.node.dataDir, spec.seed);
     const y = spec.stratified ? Int32Array.from(aligned, (row) => labels?.[row] ?? 0) : new Int32Array(n);
-    const { train, test } = stratifiedSplit(y, spec.validationFraction, `${spec.seed}|split`);
+    const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
     const body = tandem.v1.RowSelection.encode({ indices: writeIndices(test), count: test.length, purpose: 'validation' }).finish();
     for (const h of spec.hosts) ctx.channel.send(h.name, 'split', 0, 'control', body);
-    return { train, validation: test };
+    return { train, validation: test, splitSeed };
   }
   const selection = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(spec.guest.name, 'split', 0), 'split');
   const validation = readIndices(selection.indices, selection.count);
@@ -155,7 +159,21 @@ async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', ali
     if (p >= n) throw new JobError('JOB_STATE_CONFLICT', `the guest's split names row ${p} of ${n}`);
     held[p] = 1;
   }
-  return { train: Uint32Array.from({ length: n }, (_, i) => i).filter((i) => held[i] === 0), validation };
+  return { train: Uint32Array.from({ length: n }, (_, i) => i).filter((i) => held[i] === 0), validation, splitSeed: undefined };
+}
+
+/** HMAC of the job seed under this node's secret (created on first use, mode 0600). */
+async function splitSeedFor(dataDir: string, jobSeed: string): Promise<string> {
+  const file = join(dataDir, 'node-secret');
+  let secret: Buffer;
+  try {
+    secret = await readFile(file);
+  } catch {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, randomBytes(32), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    secret = await readFile(file);
+  }
+  return createHmac('sha256', secret).update(`tandem/v1/split|${jobSeed}`).digest('hex');
 }
 
 async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, trained: number): Promise<Record<string, unknown>> {
@@ -187,14 +205,19 @@ function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, par
   return { role: 'host', epochs: part.epochs, features: matrix.columns };
 }
 
-async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>): Promise<string> {
+async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>, dp: DpPlan | undefined, splitSeed: string | undefined): Promise<string> {
   const dir = join(ctx.config.node.dataDir, 'jobs', ctx.channel.jobId);
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'model-part.json');
   const model = {
     format: 'tandem-model-part/1', jobId: ctx.channel.jobId, jobName: spec.name, party: ctx.channel.me, role,
     parties: spec.parties, featureNames: matrix.columnNames, weights: [...part.weights], intercept: part.intercept,
-    preprocess: matrix.spec, link: spec.training.link, summary, createdAt: new Date().toISOString(),
+    preprocess: matrix.spec, link: spec.training.link,
+    // Rows were clipped to this L2 norm after preprocessing (DP jobs); scoring must do the same.
+    rowClip: dp?.partyClip ?? null,
+    // Guest only: reproduces the validation split (secret from the hosts).
+    ...(splitSeed === undefined ? {} : { splitSeed }),
+    summary, createdAt: new Date().toISOString(),
   };
   await writeFile(file, `${JSON.stringify(model, null, 2)}\n`);
   return file;

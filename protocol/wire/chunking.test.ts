@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compileWireLimits, Reassembler, splitMessage } from './chunking.ts';
+import { compileWireLimits, Reassembler, SEND_CHUNK_BYTES, splitMessage, type WireLimits } from './chunking.ts';
 import { ProtocolError } from '../errors.ts';
 
-const limits = compileWireLimits({ maxChunkBytes: 1024, maxMessageBytes: 10_000, maxPendingMessages: 2 });
+// Small limits exercise the reassembler; real configs cannot go below the 1 MiB send chunk.
+const limits: WireLimits = Object.freeze({ maxChunkBytes: 1024, maxMessageBytes: 10_000, maxPendingMessages: 2 });
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31) & 255);
 
 function expectError(fn: () => unknown, code: string, pattern: RegExp): void {
@@ -67,5 +68,12 @@ describe('chunking', () => {
     r.add(splitMessage('a', bytes(2000), 1024)[0]!);
     r.add(splitMessage('b', bytes(2000), 1024)[0]!);
     expectError(() => r.add(splitMessage('c', bytes(2000), 1024)[0]!), 'MESSAGE_TOO_LARGE', /more than 2 messages are partially received/);
+  });
+});
+
+describe('configured limits', () => {
+  it('refuse a chunk limit below the size every node sends', () => {
+    expect(() => compileWireLimits({ maxChunkBytes: SEND_CHUNK_BYTES - 1 })).toThrow(/below the 1048576-byte chunks every node sends/);
+    expect(compileWireLimits({ maxChunkBytes: SEND_CHUNK_BYTES }).maxChunkBytes).toBe(SEND_CHUNK_BYTES);
   });
 });

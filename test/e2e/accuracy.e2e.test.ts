@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { pooledReference } from '../support/pooled.ts';
+import { guestSplitSeed, pooledReference, scoreSavedModel } from '../support/pooled.ts';
 
 type GuestSummary = { role: string; metrics: { auc: number }; rows: { validation: number } };
 
@@ -35,8 +35,11 @@ describe.each(cases)('federated hetero-LR on $dataset', ({ dataset, toNewton }) 
     const guest = result.summaries['brand'] as GuestSummary;
     const federated = guest.metrics.auc;
 
-    const reference = await pooledReference(await fed.write('reference.yaml', spec), new Map([['brand', partyConfigFile(fed, 'brand')], ['partner', partyConfigFile(fed, 'partner')]]));
+    const files = new Map([['brand', partyConfigFile(fed, 'brand')], ['partner', partyConfigFile(fed, 'partner')]]);
+    const reference = await pooledReference(await fed.write('reference.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
     expect(guest.rows.validation).toBe(reference.validationRows);
+    // The model parts each party saved score the held-out rows exactly as the guest reported.
+    expect(await scoreSavedModel(await fed.write('reference.yaml', spec), files, result.jobId)).toBeCloseTo(federated, 6);
     // Printed so CI logs carry the measured gaps.
     console.log(`${dataset}: federated AUC ${federated.toFixed(5)}, plaintext twin ${reference.plainAuc.toFixed(5)}, Newton ${reference.newtonAuc.toFixed(5)}`);
     expect(Math.abs(federated - reference.plainAuc)).toBeLessThan(0.001);
@@ -63,7 +66,7 @@ describe('federated hetero-LR with two hosts', () => {
     const federated = (result.summaries['brand'] as GuestSummary).metrics.auc;
     expect((result.summaries['partner2'] as { features: number }).features).toBe(10);
     const files = new Map(['brand', 'partner', 'partner2'].map((p) => [p, partyConfigFile(fed, p)]));
-    const reference = await pooledReference(await fed.write('reference.yaml', spec), files);
+    const reference = await pooledReference(await fed.write('reference.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
     console.log(`breast, two hosts: federated AUC ${federated.toFixed(5)}, plaintext twin ${reference.plainAuc.toFixed(5)}, Newton ${reference.newtonAuc.toFixed(5)}`);
     expect(Math.abs(federated - reference.plainAuc)).toBeLessThan(0.001);
     expect(federated).toBeGreaterThan(reference.newtonAuc - 0.01);

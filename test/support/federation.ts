@@ -3,7 +3,8 @@
  * coordinator on port 0 and party nodes, all with real mTLS and real CKKS,
  * in this process (or, with `spawnNode`, as separate processes).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCertificates } from '../../runtime/certs.ts';
@@ -58,6 +59,9 @@ export async function startFederation(options: {
   const address = `127.0.0.1:${coordinator.port}`;
   const parties = new Map<string, PartyNode>();
   for (const p of options.parties) {
+    // A fixed node secret makes the guest's (secret) validation split the same on every run.
+    await mkdir(join(dir, p.name), { recursive: true });
+    await writeFile(join(dir, p.name, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${p.name}`).digest(), { mode: 0o600 });
     const file = await write(`${p.name}.yaml`, {
       node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500 },
       datasets: p.datasets,

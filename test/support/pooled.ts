@@ -14,11 +14,56 @@ import { scoreLinear, trainHeteroLrPlain } from '../../protocol/training/hetero-
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { clipRows } from '../../protocol/privacy/dp-plan.ts';
+import { partialLogits } from '../../protocol/training/plan.ts';
+
+/**
+ * AUC on the validation rows of the saved model parts, scored on the pooled
+ * data (each part's own preprocessing, and row clipping for DP jobs). Tests
+ * and benchmarks only: it needs every party's data in one place.
+ */
+export async function scoreSavedModel(specFile: string, partyFiles: ReadonlyMap<string, string>, jobId: string): Promise<number> {
+  const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
+  const partOf = async (name: string, dataset: string) => {
+    const config = await loadPartyConfig(partyFiles.get(name) ?? '');
+    const d = config.datasets[dataset];
+    if (d === undefined) throw new Error(`${name} has no dataset ${dataset}`);
+    const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as { weights: number[]; intercept: number; preprocess: PreprocessSpec; rowClip: number | null };
+    return { data: await loadJobDataset(d), model };
+  };
+  const guest = await partOf(spec.guest.name, spec.guest.dataset);
+  const hosts = await Promise.all(spec.hosts.map((h) => partOf(h.name, h.dataset)));
+  const hostRowOf = hosts.map((h) => new Map(h.data.ids.map((id, row) => [id, row])));
+  const shared = guest.data.ids.flatMap((id, row) => (hostRowOf.every((m) => m.has(id)) ? [row] : []));
+  const aligned = alignmentOrder(guest.data.ids, shared, spec.seed);
+  const labels = Int32Array.from(aligned, (row) => guest.data.labels?.[row] ?? 0);
+  const { test } = stratifiedSplit(spec.stratified ? labels : new Int32Array(aligned.length), spec.validationFraction, (guest.model as { splitSeed?: string }).splitSeed ?? '');
+  const z = new Float64Array(test.length).fill(guest.model.intercept);
+  const add = (part: { data: Awaited<ReturnType<typeof loadJobDataset>>; model: { weights: number[]; preprocess: PreprocessSpec; rowClip: number | null } }, rows: Uint32Array): void => {
+    const { matrix, columns } = transformRows(part.model.preprocess, part.data, rows);
+    if (part.model.rowClip !== null) clipRows(matrix, columns.length, part.model.rowClip);
+    const u = partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, k) => k), Float64Array.from(part.model.weights));
+    for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (u[i] ?? 0);
+  };
+  add(guest, Uint32Array.from(test, (p) => aligned[p] ?? 0));
+  hosts.forEach((h, k) => add(h, Uint32Array.from(test, (p) => hostRowOf[k]?.get(guest.data.ids[aligned[p] ?? 0] ?? '') ?? 0)));
+  return auc(z, Int32Array.from(test, (p) => labels[p] ?? 0));
+}
 
 export type PooledReference = { readonly plainAuc: number; readonly newtonAuc: number; readonly validationRows: number; readonly spec: JobSpec };
 
-/** `partyFiles` maps party name to its node config file. */
-export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>): Promise<PooledReference> {
+/** The guest's secret split seed, from the model part it saved for `jobId`. */
+export async function guestSplitSeed(guestConfigFile: string, jobId: string): Promise<string> {
+  const config = await loadPartyConfig(guestConfigFile);
+  const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as { splitSeed?: string };
+  if (model.splitSeed === undefined) throw new Error(`the guest's model part for ${jobId} has no splitSeed`);
+  return model.splitSeed;
+}
+
+/** `partyFiles` maps party name to its node config file; `splitSeed` is the guest's (see guestSplitSeed). */
+export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledReference> {
   const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
   const load = async (name: string, dataset: string) => {
     const config = await loadPartyConfig(partyFiles.get(name) ?? '');
@@ -34,7 +79,7 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
   const hostAligned = hostRowOf.map((m) => Uint32Array.from(aligned, (row) => m.get(guest.data.ids[row] ?? '') ?? 0));
   const labels = Float64Array.from(aligned, (row) => guest.data.labels?.[row] ?? 0);
   const y = spec.stratified ? Int32Array.from(labels) : new Int32Array(aligned.length);
-  const { train, test } = stratifiedSplit(y, spec.validationFraction, `${spec.seed}|split`);
+  const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
   const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
   const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0)));
   const guestMatrix = { X: gm.X, columns: gm.columns };
