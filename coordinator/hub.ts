@@ -19,7 +19,8 @@ type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array; audited
 
 type Session = { link: EnvelopeLink | undefined; readonly outbox: Map<string, Queued> };
 
-export type EnvelopeHandler = (envelope: Envelope, from: string) => Promise<void> | void;
+/** `bytes` are the envelope exactly as received, so a relay forwards (and audit-logs) the same digest. */
+export type EnvelopeHandler = (envelope: Envelope, from: string, bytes: Uint8Array) => Promise<void> | void;
 
 export type HubOptions = {
   readonly limits: WireLimits;
@@ -155,7 +156,7 @@ export class Hub {
       throw new AuthError('AUTH_NOT_ALLOWED', `"${from}" sent an envelope claiming to be from "${envelope.sender}"`);
     }
     try {
-      await this.#handler(envelope, from);
+      await this.#handler(envelope, from, bytes);
     } catch (error) {
       if (!(error instanceof TandemError)) throw error;
       // A refused message is answered, not fatal: the party learns why and its session stays up.

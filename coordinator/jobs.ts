@@ -12,7 +12,7 @@ import { CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts';
 import { decodeBody, type Envelope } from '../protocol/wire/envelope.ts';
 import { tandem } from '../protocol/generated/tandem.js';
 import { COORDINATOR } from '../protocol/version.ts';
-import { AuthError, ConfigError, JobError } from '../protocol/errors.ts';
+import { AuthError, ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { DecryptService } from './decrypt-service.ts';
 import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
 import type { Hub } from './hub.ts';
@@ -54,7 +54,7 @@ export class JobService {
   constructor(options: JobServiceOptions) {
     this.#o = options;
     options.hub.setHandler(
-      (envelope, from) => this.#onEnvelope(envelope, from),
+      (envelope, from, bytes) => this.#onEnvelope(envelope, from, bytes),
       (party) => this.#returned(party),
       (party) => this.#left(party),
     );
@@ -66,6 +66,16 @@ export class JobService {
 
   async submit(caller: string, specYaml: string, specFile: string): Promise<JobRecord> {
     this.#requireAdmin(caller, 'submit jobs');
+    try {
+      return await this.#submit(specYaml, specFile);
+    } catch (error) {
+      // The spec is the submitter's own file: tell them exactly what to fix.
+      if (error instanceof ConfigError) throw new TandemError(error.code, error.message, { publicMessage: error.message, cause: error });
+      throw error;
+    }
+  }
+
+  async #submit(specYaml: string, specFile: string): Promise<JobRecord> {
     const file = specFile === '' ? 'job spec' : specFile;
     let raw: unknown;
     try {
@@ -146,7 +156,7 @@ export class JobService {
     }
   }
 
-  #onEnvelope(envelope: Envelope, from: string): void {
+  #onEnvelope(envelope: Envelope, from: string, bytes: Uint8Array): void {
     const job = this.#o.store.get(envelope.jobId);
     if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${envelope.jobId}"`);
     if (!job.parties.includes(from)) throw new JobError('JOB_NOT_PARTICIPANT', `"${from}" is not a party to job ${envelope.jobId}`);
@@ -155,7 +165,7 @@ export class JobService {
     if (envelope.recipient !== COORDINATOR) {
       if (!job.parties.includes(envelope.recipient)) throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
       if (!envelope.sealed) throw new AuthError('AUTH_NOT_ALLOWED', 'party-to-party payloads must be sealed end to end; the coordinator refuses to relay plaintext');
-      this.#o.hub.deliver(envelope.recipient, envelope);
+      this.#o.hub.deliver(envelope.recipient, envelope, bytes);
       return;
     }
     switch (envelope.step) {

@@ -72,6 +72,16 @@ describe('jobs that cannot run', () => {
     expect(missing.message).toMatch(/partner has no dataset "nope"/);
   });
 
+  it('an invalid spec is refused at submission, naming the field and the fix', async () => {
+    const admin = await fed.admin();
+    try {
+      const file = await fed.write('zero.yaml', lrSpec({ training: { maxEpochs: 0 } }));
+      await expect(admin.submit(file)).rejects.toMatchObject({ code: 'JOB_SPEC_INVALID', message: expect.stringMatching(/zero\.yaml: training\.maxEpochs: must be at least 1.*Fix:/) });
+    } finally {
+      admin.close();
+    }
+  });
+
   it('leaves the data files untouched', async () => {
     const text = await readFile(join(dir, 'host-bad.csv'), 'utf8');
     expect(text).toContain('a7,zero,1');
