@@ -210,7 +210,10 @@ export class JobService {
     if (event.summaryJson !== '') live.summaries.set(from, JSON.parse(event.summaryJson));
     const isGuest = from === live.spec.guest.name;
     let next: Partial<JobRecord> = {};
-    if (isGuest || event.phase !== 'training') {
+    // Phases only move forward: a host's late PSI event must not pull the job back from training.
+    const order = ['setup', 'psi', 'training', 'evaluation', 'done'];
+    const regress = order.indexOf(event.phase) < order.indexOf(job.phase);
+    if (!regress && (isGuest || event.phase !== 'training')) {
       next = { phase: event.phase, message: event.message };
       if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, loss: event.loss };
     }
