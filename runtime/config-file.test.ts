@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../protocol/errors.ts';
-import { deepFreeze, loadConfigFile, resolveConfigPath, validateConfig, validateConfigText } from './config-file.ts';
+import { deepFreeze, interpolateEnv, loadConfigFile, resolveConfigPath, validateConfig, validateConfigText } from './config-file.ts';
 
 const schema = z.strictObject({
   node: z.strictObject({
@@ -249,5 +249,14 @@ describe('deepFreeze', () => {
     expect(Object.isFrozen(value.a[0])).toBe(true);
     value.t[0] = 5;
     expect(value.t[0]).toBe(5);
+  });
+});
+
+describe('environment variables in node configs', () => {
+  it('substitutes set variables and defaults, and names an unset one with its line', () => {
+    const env = { TANDEM_LISTEN: '127.0.0.1:9000' };
+    expect(interpolateEnv('listen: ${TANDEM_LISTEN}\nport: ${TANDEM_PORT:-7443}\n', 'c.yaml', 'CONFIG_INVALID', env)).toBe('listen: 127.0.0.1:9000\nport: 7443\n');
+    expect(() => interpolateEnv('a: 1\nb: ${TANDEM_MISSING}\n', 'c.yaml', 'CONFIG_INVALID', env)).toThrow(/c\.yaml: line 2: uses \$\{TANDEM_MISSING\}, but the environment variable TANDEM_MISSING is not set\. Fix: set TANDEM_MISSING/);
+    expect(interpolateEnv('plain: $HOME and {x}', 'c.yaml', 'CONFIG_INVALID', env)).toBe('plain: $HOME and {x}');
   });
 });

@@ -36,7 +36,23 @@ export async function loadConfigFile<T>(file: string, schema: ZodType<T>, code: 
   } catch (error) {
     throw notReadable(file, error);
   }
-  return validateConfigText(text, schema, file, code);
+  return validateConfigText(interpolateEnv(text, file, code), schema, file, code);
+}
+
+/**
+ * Replaces `${NAME}` and `${NAME:-default}` with environment variables, so one
+ * mounted file serves several deployments (e.g. `listen: ${TANDEM_LISTEN:-0.0.0.0:7443}`).
+ * Only node config files get this, never job specs (which travel between nodes).
+ * @throws ConfigError when a variable without a default is unset.
+ */
+export function interpolateEnv(text: string, file: string, code: ConfigErrorCode = 'CONFIG_INVALID', env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string, fallback: string | undefined, offset: number) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    const line = text.slice(0, offset).split('\n').length;
+    throw new ConfigError(code, { file, field: `line ${line}`, problem: `uses \${${name}}, but the environment variable ${name} is not set`, fix: `set ${name}, or write \${${name}:-default} to give a default` });
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { certsCommand } from './certs.ts';
 import { demoCommand } from './demo.ts';
 import { auditCommand } from './audit.ts';
 import { partyCheckCommand } from './party-check.ts';
+import { healthCommand } from './health.ts';
 
 /** Every top-level command. Each module decodes flags, calls one domain function, prints. */
-export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand, partyCheckCommand as CommandModule];
+export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand, partyCheckCommand as CommandModule, healthCommand as CommandModule];

@@ -1,0 +1,155 @@
+/**
+ * docker-compose.yml describes a working system: this test reads it, starts
+ * every service's command with its own mounts, environment and healthcheck
+ * as local processes on loopback (container paths mapped to a temp tree,
+ * service names to 127.0.0.1, container ports to free local ports), and runs
+ * a small job through them. There is no Docker engine on CI machines; the
+ * file's syntax is checked by `docker-compose config` in .ci/run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'tandem.mjs');
+
+type Service = {
+  command: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  profiles?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+describe('docker-compose.yml as local processes', () => {
+  let dir: string;
+  let services: Record<string, Service>;
+  const running: ChildProcess[] = [];
+  const ports = new Map<string, number>(); // container port → local port
+  const logs = new Map<string, string[]>();
+
+  /** Builds <dir>/<service>/… mirroring the container's mounts; returns the container→host path mapper. */
+  async function mount(name: string): Promise<(p: string) => string> {
+    const root = join(dir, 'containers', name);
+    for (const volume of services[name]?.volumes ?? []) {
+      const [source = '', target = ''] = volume.split(':');
+      const host = source.startsWith('.') ? join(dir, 'repo', source) : join(dir, 'volumes', source);
+      await mkdir(source.startsWith('.') && /\.\w+$/.test(source) ? dirname(host) : host, { recursive: true });
+      await mkdir(dirname(join(root, target)), { recursive: true });
+      await symlink(host, join(root, target)).catch(() => undefined);
+    }
+    return (p) => (p.startsWith('/') && !p.startsWith('/app/') ? join(root, p) : p);
+  }
+
+  function environment(name: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    for (const [key, value] of Object.entries(services[name]?.environment ?? {})) {
+      // service:port and 0.0.0.0:port become 127.0.0.1:<the local port for that container port>.
+      env[key] = value.replace(/^([a-z][\w-]*|0\.0\.0\.0):(\d+)$/, (_m, host: string, port: string) => `${host === '0.0.0.0' || host in services ? '127.0.0.1' : host}:${ports.get(port) ?? port}`);
+    }
+    return env;
+  }
+
+  /** The service's argv as a local `node bin/tandem.mjs …` invocation. */
+  function argv(service: Service, args: readonly string[], map: (p: string) => string): string[] {
+    const entry = service.entrypoint ?? ['node', '/app/bin/tandem.mjs'];
+    expect(entry.slice(0, 2)).toEqual(['node', '/app/bin/tandem.mjs']);
+    return [BIN, ...args.map(map)];
+  }
+
+  async function start(name: string): Promise<ChildProcess> {
+    const service = services[name] as Service;
+    const map = await mount(name);
+    const out: string[] = [];
+    logs.set(name, out);
+    const child = spawn(process.execPath, argv(service, service.command, map), { env: environment(name) });
+    child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
+    running.push(child);
+    return child;
+  }
+
+  async function healthy(name: string): Promise<void> {
+    const service = services[name] as Service;
+    const test = service.healthcheck?.test ?? [];
+    expect(test[0]).toBe('CMD');
+    const map = await mount(name);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const run = spawnSync(process.execPath, [BIN, ...test.slice(3).map(map)], { env: environment(name), encoding: 'utf8' });
+      if (run.status === 0) return;
+      if (Date.now() > deadline) throw new Error(`${name} never became healthy: ${run.stdout}${run.stderr}\n${logs.get(name)?.join('') ?? ''}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tandem-compose-'));
+    const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+    services = compose.services;
+    // The bind-mounted sources, as a fresh checkout has them (certs are made by the setup service).
+    await mkdir(join(dir, 'repo', 'deploy'), { recursive: true });
+    for (const file of ['coordinator.yaml', 'brand.yaml', 'partner.yaml', 'job.yaml']) {
+      await writeFile(join(dir, 'repo', 'deploy', file), await readFile(join(ROOT, 'deploy', file)));
+    }
+    await mkdir(join(dir, 'repo', 'examples'), { recursive: true });
+    await symlink(join(ROOT, 'examples', 'data'), join(dir, 'repo', 'examples', 'data'));
+    for (const service of Object.values(services)) {
+      for (const mapping of service.ports ?? []) {
+        const container = mapping.split(':').at(-1) ?? '';
+        if (!ports.has(container)) ports.set(container, await freePort());
+      }
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(running.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts every service from its compose definition and trains through them', { timeout: 240_000 }, async () => {
+    // One-shot setup services first (profile "setup"), then the rest in dependency order.
+    const setup = Object.keys(services).filter((n) => services[n]?.profiles?.includes('setup'));
+    expect(setup).toEqual(['certs']);
+    const certs = await start('certs');
+    const code = await new Promise<number | null>((r) => certs.once('exit', r));
+    expect(code, logs.get('certs')?.join('')).toBe(0);
+
+    const order = Object.keys(services).filter((n) => !setup.includes(n));
+    expect(order).toEqual(expect.arrayContaining(['coordinator', 'brand', 'partner']));
+    for (const name of order) {
+      for (const dependency of Object.keys(services[name]?.depends_on ?? {})) await healthy(dependency);
+      await start(name);
+    }
+    for (const name of order) await healthy(name);
+
+    // A small job, submitted the way the compose file's header says (as the brand).
+    const brand = services['brand'] as Service;
+    const map = await mount('brand');
+    const spec = parse(await readFile(join(ROOT, 'deploy', 'job.yaml'), 'utf8')) as Record<string, unknown>;
+    const small = join(dir, 'containers', 'brand', 'srv', 'tandem', 'small-job.yaml');
+    await writeFile(small, stringify({ ...spec, name: 'compose-test', training: { ...(spec['training'] as object), maxEpochs: 2 } }));
+    const submit = spawnSync(process.execPath, argv(brand, ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'], map), { env: environment('brand'), encoding: 'utf8', timeout: 200_000 });
+    expect(submit.status, `${submit.stdout}\n${submit.stderr}\n${[...logs.entries()].map(([n, l]) => `--- ${n}\n${l.join('').slice(-3000)}`).join('\n')}`).toBe(0);
+    expect(submit.stdout).toMatch(/compose-test\): completed/);
+    expect(Number(/AUC\s+([0-9.]+)/.exec(submit.stdout)?.[1])).toBeGreaterThan(0.68);
+  });
+});
