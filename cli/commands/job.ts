@@ -43,6 +43,8 @@ export async function followJob(client: AdminClient, jobId: string, interactive:
       bar.update(s.epoch, payload);
     }
   });
+  // Early stopping ends before maxEpochs: a finished job still shows a full bar.
+  if (started && final.stage === 'completed') bar.update(Math.max(1, final.maxEpochs), { phase: 'done'.padEnd(10), unit: 'epoch', message: `completed after ${final.epoch} epochs` });
   bar.stop();
   return final;
 }
