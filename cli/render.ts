@@ -15,11 +15,12 @@ export function jobLine(job: JobStatus): string[] {
 export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'epoch', 'parties', 'created'];
 
 type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number };
+type GuestOnly = { features?: number; metrics?: Metrics };
 
 /** The end-of-job summary: rows, epochs, metrics, from the guest's aggregate summary. */
 export function jobSummary(job: JobStatus): string {
   const lines = [`job ${job.jobId} (${job.name}): ${job.stage}${job.message !== '' && job.stage !== 'completed' ? ` — ${job.message}` : ''}`];
-  let summary: Record<string, { role?: string; rows?: Record<string, number>; epochs?: number; metrics?: Metrics }> = {};
+  let summary: Record<string, { role?: string; rows?: Record<string, number>; epochs?: number; metrics?: Metrics; guestOnly?: GuestOnly }> = {};
   try {
     summary = JSON.parse(job.summaryJson === '' ? '{}' : job.summaryJson) as typeof summary;
   } catch {
@@ -32,7 +33,14 @@ export function jobSummary(job: JobStatus): string {
   const m = guest?.metrics;
   if (m !== undefined) {
     const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
-    lines.push('', table(['metric (validation)', 'value'], [['AUC', f(m.auc)], ['KS', f(m.ks)], ['log-loss', f(m.logLoss)], ['accuracy', f(m.accuracy)]]));
+    const alone = guest?.guestOnly?.metrics;
+    if (alone === undefined) {
+      lines.push('', table(['metric (validation)', 'value'], [['AUC', f(m.auc)], ['KS', f(m.ks)], ['log-loss', f(m.logLoss)], ['accuracy', f(m.accuracy)]]));
+    } else {
+      const rows = [['AUC', f(alone.auc), f(m.auc)], ['KS', f(alone.ks), f(m.ks)], ['log-loss', f(alone.logLoss), f(m.logLoss)], ['accuracy', f(alone.accuracy), f(m.accuracy)]];
+      lines.push('', table(['metric (validation)', 'guest data alone', 'federated'], rows));
+      if (alone.auc !== undefined && m.auc !== undefined) lines.push('', `Federation moved AUC from ${f(alone.auc)} (the guest's own features) to ${f(m.auc)} (${m.auc >= alone.auc ? '+' : ''}${(m.auc - alone.auc).toFixed(4)}).`);
+    }
   }
   return lines.join('\n');
 }

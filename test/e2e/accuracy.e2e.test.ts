@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
 import { guestSplitSeed, pooledReference, scoreSavedModel } from '../support/pooled.ts';
 
-type GuestSummary = { role: string; metrics: { auc: number }; rows: { validation: number } };
+type GuestSummary = { role: string; metrics: { auc: number }; rows: { validation: number }; guestOnly: { metrics: { auc: number } } };
 
 const cases = [
   { dataset: 'breast', toNewton: 0.01 },
@@ -44,6 +44,8 @@ describe.each(cases)('federated hetero-LR on $dataset', ({ dataset, toNewton }) 
     console.log(`${dataset}: federated AUC ${federated.toFixed(5)}, plaintext twin ${reference.plainAuc.toFixed(5)}, Newton ${reference.newtonAuc.toFixed(5)}`);
     expect(Math.abs(federated - reference.plainAuc)).toBeLessThan(0.001);
     expect(federated).toBeGreaterThan(reference.newtonAuc - toNewton);
+    // The guest-only baseline it reports is exact LR on its own columns, computed here too.
+    expect(guest.guestOnly.metrics.auc).toBeCloseTo(reference.guestOnlyAuc, 9);
   });
 });
 

@@ -52,7 +52,7 @@ export async function scoreSavedModel(specFile: string, partyFiles: ReadonlyMap<
   return auc(z, Int32Array.from(test, (p) => labels[p] ?? 0));
 }
 
-export type PooledReference = { readonly plainAuc: number; readonly newtonAuc: number; readonly validationRows: number; readonly spec: JobSpec };
+export type PooledReference = { readonly plainAuc: number; readonly newtonAuc: number; readonly guestOnlyAuc: number; readonly validationRows: number; readonly spec: JobSpec };
 
 /** The guest's secret split seed, from the model part it saved for `jobId`. */
 export async function guestSplitSeed(guestConfigFile: string, jobId: string): Promise<string> {
@@ -100,5 +100,7 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
   }
   const newton = fitLogisticNewton(joined, columns, labels, train, { l2: spec.training.optimizer.l2 });
   const newtonAuc = auc(logits(newton, joined, columns, test), yTest);
-  return { plainAuc, newtonAuc, validationRows: test.length, spec };
+  const alone = fitLogisticNewton(gm.X, gm.columns, labels, train, { l2: spec.training.optimizer.l2 });
+  const guestOnlyAuc = auc(logits(alone, gm.X, gm.columns, test), yTest);
+  return { plainAuc, newtonAuc, guestOnlyAuc, validationRows: test.length, spec };
 }
