@@ -30,6 +30,16 @@ export function jobSummary(job: JobStatus): string {
   if (guest?.rows !== undefined) {
     lines.push('', table(['aligned rows', 'train', 'validation', 'epochs'], [[String(guest.rows.aligned ?? ''), String(guest.rows.train ?? ''), String(guest.rows.validation ?? ''), String(guest.epochs ?? '')]]));
   }
+  const lookalike = guest as { kind?: string; seeds?: { listed: number; inPool: number; heldOut: number }; pool?: number; metrics?: { recallAtK?: { fraction: number; value: number }[]; liftAtK?: { fraction: number; value: number }[] }; audience?: { percent: number; size: number; expectedLift: number } } | undefined;
+  if (lookalike?.kind === 'lookalike') {
+    const recall = lookalike.metrics?.recallAtK ?? [];
+    const lift = lookalike.metrics?.liftAtK ?? [];
+    lines.push('', `${lookalike.seeds?.inPool ?? 0} of ${lookalike.seeds?.listed ?? 0} seeds are in the partner's pool of ${lookalike.pool ?? 0}; ${lookalike.seeds?.heldOut ?? 0} held out for evaluation.`);
+    lines.push('', table(['top of pool', 'recall of held-out seeds', 'lift'], recall.map((r, k) => [`${(r.fraction * 100).toFixed(0)} %`, r.value.toFixed(4), (lift[k]?.value ?? 0).toFixed(2)])));
+    const a = lookalike.audience;
+    if (a !== undefined) lines.push('', `Audience: the partner wrote its top ${a.percent} % (${a.size} users) on its side; expected lift ${a.expectedLift.toFixed(2)}×. You receive no audience ids.`);
+    return lines.join('\n');
+  }
   const m = guest?.metrics;
   if (m !== undefined) {
     const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));

@@ -59,8 +59,8 @@ const datasetSchema = z
     id: z.union([z.string().min(1), z.strictObject({ rowNumber: z.literal(true) })]),
     /** Only the guest of a job needs one. */
     label: labelSchema.optional(),
-    /** `all`: every column except the id and the label, all numeric. */
-    features: z.union([z.literal('all'), z.array(featureSchema).min(1)]),
+    /** `all`: every column except the id and the label, all numeric; `none`: an id list (e.g. lookalike seeds). */
+    features: z.union([z.literal('all'), z.literal('none'), z.array(featureSchema).min(1)]),
     missing: missingSchema.optional(),
     /** `keep-first` drops later rows whose id was already seen. @default 'error' */
     duplicateIds: z.enum(['error', 'keep-first']).optional(),
@@ -81,7 +81,7 @@ const datasetSchema = z
         if (label.classes?.findIndex((o) => String(o) === String(c)) !== i) issue(['label', 'classes', i], `repeats the class ${JSON.stringify(String(c))}`, 'list each class once');
       });
     }
-    if (d.features === 'all') return;
+    if (d.features === 'all' || d.features === 'none') return;
     const seen = new Map<string, number>();
     d.features.forEach((f, i) => {
       const earlier = seen.get(f.name);
@@ -136,7 +136,7 @@ export type DatasetConfig = {
   readonly delimiter: string;
   readonly id: IdSource;
   readonly label: LabelConfig | undefined;
-  readonly features: 'all' | readonly FeatureConfig[];
+  readonly features: 'all' | 'none' | readonly FeatureConfig[];
   readonly missing: MissingConfig;
   readonly duplicateIds: 'error' | 'keep-first';
 };
@@ -176,7 +176,7 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
       delimiter: d.delimiter ?? ',',
       id: typeof d.id === 'string' ? { kind: 'column', column: d.id } : { kind: 'row-number' },
       label: compileLabel(d.label),
-      features: d.features === 'all' ? 'all' : d.features.map((f) => ({ name: f.name, type: f.type })),
+      features: d.features === 'all' || d.features === 'none' ? d.features : d.features.map((f) => ({ name: f.name, type: f.type })),
       missing: { policy: d.missing?.policy ?? 'mean', tokens: d.missing?.tokens ?? DEFAULT_MISSING_TOKENS },
       duplicateIds: d.duplicateIds ?? 'error',
     };

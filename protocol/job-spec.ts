@@ -33,7 +33,7 @@ export const jobSpecSchema = z.strictObject({
   /** Human-readable name. */
   name: z.string().min(1).max(100),
   /** What to train. */
-  kind: z.enum(['hetero-lr']),
+  kind: z.enum(['hetero-lr', 'lookalike']),
   parties: z.array(party).min(2, 'a job needs a guest and at least one host'),
   alignment: z.strictObject({ mode: z.enum(['intersection']) }).optional(),
   validation: z
@@ -89,6 +89,15 @@ export const jobSpecSchema = z.strictObject({
       shareValidationScores: z.boolean().optional(),
     })
     .optional(),
+  /** Lookalike jobs only: the guest's seeds are expanded into the host's pool. */
+  lookalike: z
+    .strictObject({
+      /** Random non-seed pool rows (label 0) drawn per seed (label 1) for training. @default 1 */
+      decoyRatio: z.number().positive().max(100).optional(),
+      /** The audience the host writes on its side: the top percent of its pool. @default 5 */
+      audiencePercent: z.number().gt(0).max(100).optional(),
+    })
+    .optional(),
   /** Seed for every shared random choice (split, batch order). @default 42 */
   seed: z.union([z.number().int(), z.string().min(1)]).optional(),
 });
@@ -100,7 +109,8 @@ export type PartySpec = { readonly name: string; readonly role: 'guest' | 'host'
 /** A validated job spec with every default filled in. */
 export type JobSpec = {
   readonly name: string;
-  readonly kind: 'hetero-lr';
+  readonly kind: 'hetero-lr' | 'lookalike';
+  readonly lookalike: { readonly decoyRatio: number; readonly audiencePercent: number };
   readonly parties: readonly PartySpec[];
   readonly guest: PartySpec;
   readonly hosts: readonly PartySpec[];
@@ -125,6 +135,8 @@ export function jobSpecProblem(input: JobSpecInput): readonly [string, string, s
     names.add(p.name);
   }
   if (input.parties.some((p) => p.name === 'coordinator')) return ['parties', '"coordinator" is reserved', 'rename the party'];
+  if (input.kind === 'lookalike' && input.parties.length !== 2) return ['parties', `a lookalike job has one guest (the seeds) and one host (the pool), not ${input.parties.length} parties`, 'name exactly one host'];
+  if (input.kind !== 'lookalike' && input.lookalike !== undefined) return ['lookalike', `applies only to kind: lookalike, not ${input.kind}`, 'remove it, or set kind: lookalike'];
   try {
     compileCkksParams(input.privacy?.ckks ?? {});
   } catch (error) {
@@ -138,6 +150,7 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
   const spec: JobSpec = {
     name: input.name,
     kind: input.kind,
+    lookalike: { decoyRatio: input.lookalike?.decoyRatio ?? 1, audiencePercent: input.lookalike?.audiencePercent ?? 5 },
     parties: input.parties,
     guest,
     hosts: input.parties.filter((p) => p.role === 'host'),

@@ -180,7 +180,9 @@ type Plan = { readonly id: number | undefined; readonly labelIndex: number | und
 function planColumns(config: DatasetConfig, header: readonly string[], source: string): Plan {
   const position = new Map(header.map((name, i) => [name, i]));
   const idColumn = config.id.kind === 'column' ? config.id.column : undefined;
-  const features = config.features === 'all'
+  const features = config.features === 'none'
+    ? []
+    : config.features === 'all'
     ? header.filter((h) => h !== idColumn && h !== config.label?.column).map((name): FeatureConfig => ({ name, type: 'numeric' }))
     : config.features;
   // Each wanted column with the config field that names it, so the fix can point at the line to edit.
@@ -188,7 +190,7 @@ function planColumns(config: DatasetConfig, header: readonly string[], source: s
   const wanted: [string, string][] = [];
   if (idColumn !== undefined) wanted.push([idColumn, `${at}.id`]);
   if (config.label !== undefined) wanted.push([config.label.column, `${at}.label.column`]);
-  if (config.features !== 'all') config.features.forEach((f, i) => wanted.push([f.name, `${at}.features[${i}].name`]));
+  if (config.features !== 'all' && config.features !== 'none') config.features.forEach((f, i) => wanted.push([f.name, `${at}.features[${i}].name`]));
   const absent = wanted.filter(([c], i) => !position.has(c) && wanted.findIndex(([o]) => o === c) === i);
   if (absent.length > 0) {
     const available = header.length > 40 ? `${header.slice(0, 40).join(', ')}, …` : header.join(', ');
@@ -203,8 +205,8 @@ function planColumns(config: DatasetConfig, header: readonly string[], source: s
         : `use column names from the header: ${available} (edit ${fields} in the party config, or rename the column in the file)`,
     });
   }
-  if (features.length === 0) {
-    throw new DataError('DATA_COLUMN_MISSING', { file: source, line: 1, problem: `has no feature columns besides the id and the label (dataset "${config.name}")`, fix: `add feature columns to the file, or check ${at}.id and ${at}.label.column` });
+  if (features.length === 0 && config.features !== 'none') {
+    throw new DataError('DATA_COLUMN_MISSING', { file: source, line: 1, problem: `has no feature columns besides the id and the label (dataset "${config.name}")`, fix: `add feature columns to the file, check ${at}.id and ${at}.label.column, or write ${at}.features: none for an id list (a lookalike seed list)` });
   }
   return {
     id: idColumn === undefined ? undefined : position.get(idColumn),
