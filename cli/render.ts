@@ -30,6 +30,11 @@ export function jobSummary(job: JobStatus): string {
   if (guest?.rows !== undefined) {
     lines.push('', table(['aligned rows', 'train', 'validation', 'epochs'], [[String(guest.rows.aligned ?? ''), String(guest.rows.train ?? ''), String(guest.rows.validation ?? ''), String(guest.epochs ?? '')]]));
   }
+  const reach = guest as { kind?: string; overlap?: number; guestIds?: number; hostIds?: number } | undefined;
+  if (reach?.kind === 'reach') {
+    lines.push('', `Reach: ${reach.overlap ?? 0} of your ${reach.guestIds ?? 0} ids are among the partner's ${reach.hostIds ?? 0} (${(((reach.overlap ?? 0) / Math.max(1, reach.guestIds ?? 0)) * 100).toFixed(1)} %). Neither side learned which.`);
+    return lines.join('\n');
+  }
   const lookalike = guest as { kind?: string; seeds?: { listed: number; inPool: number; heldOut: number }; pool?: number; metrics?: { recallAtK?: { fraction: number; value: number }[]; liftAtK?: { fraction: number; value: number }[] }; audience?: { percent: number; size: number; expectedLift: number } } | undefined;
   if (lookalike?.kind === 'lookalike') {
     const recall = lookalike.metrics?.recallAtK ?? [];

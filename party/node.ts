@@ -9,7 +9,7 @@ import { compileWireLimits } from '../protocol/wire/chunking.ts';
 import type { TandemError} from '../protocol/errors.ts';
 import { ConfigError, JobError, asTandemError } from '../protocol/errors.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
-import { AuditLog } from '../runtime/audit-log.ts';
+import { AuditLog, type DpClaim } from '../runtime/audit-log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { loadPartyConfig, type PartyConfig } from './config.ts';
 import { Mailbox } from './mailbox.ts';
@@ -48,6 +48,26 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   const finished = new Set<string>();
   const limits = compileWireLimits();
 
+  /**
+   * With differential privacy on, signs the ε the job spent into the audit
+   * log, so an auditor reads it from the party's own signed record rather
+   * than from a job summary. Today only the guest's summary carries `dp`
+   * (party/job/run-job.ts); a host whose summary carries it states it too.
+   */
+  const stateDp = (jobId: string, outcome: JobOutcome): void => {
+    const claim = dpClaim(jobId, outcome.summary);
+    if (claim === undefined) {
+      if (outcome.summary['dp'] !== undefined) log.warn({ job: jobId, dp: outcome.summary['dp'] }, 'the job summary has a dp section without ε, δ, budget, steps and noise multiplier: no ε stated in the audit log');
+      return;
+    }
+    try {
+      const record = audit.state(claim);
+      log.info({ job: jobId, epsilon: claim.epsilon, seq: record.seq }, 'stated the ε spent in the audit log');
+    } catch (error) {
+      log.error({ job: jobId, err: error }, 'could not state the ε spent in the audit log');
+    }
+  };
+
   const start = (envelope: Envelope): void => {
     if (jobs.has(envelope.jobId) || finished.has(envelope.jobId)) return;
     const assignment = decodeBody(tandem.v1.JobAssignment, envelope.body, 'assignment');
@@ -58,6 +78,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
     runJob({ channel, assignment, config, identity, log })
       .then((outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
+        stateDp(envelope.jobId, outcome);
         options.onJobEnd?.(envelope.jobId, outcome);
       })
       .catch((error: unknown) => {
@@ -123,5 +144,22 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       session.close();
       audit.close();
     },
+  };
+}
+
+/** The `dp` claim a job's summary supports, or undefined when the job ran without differential privacy. */
+export function dpClaim(jobId: string, summary: Readonly<Record<string, unknown>>): DpClaim | undefined {
+  const dp = summary['dp'];
+  if (typeof dp !== 'object' || dp === null) return undefined;
+  const d = dp as Record<string, unknown>;
+  const num = (k: string): number | undefined => (typeof d[k] === 'number' && Number.isFinite(d[k]) ? d[k] : undefined);
+  const optional = (k: string): number | null => num(k) ?? null;
+  const [epsilon, delta, budget, steps, noiseMultiplier] = [num('epsilon'), num('delta'), num('budget'), num('steps'), num('noiseMultiplier')];
+  if (epsilon === undefined || delta === undefined || budget === undefined || steps === undefined || noiseMultiplier === undefined) return undefined;
+  return {
+    type: 'dp', job: jobId, role: typeof summary['role'] === 'string' ? summary['role'] : 'unknown',
+    epsilon, delta, budget, steps, noiseMultiplier,
+    evaluationNoiseMultiplier: optional('evaluationNoiseMultiplier'), clip: optional('clip'), samplingRate: optional('samplingRate'),
+    accountant: 'rdp-subsampled-gaussian',
   };
 }

@@ -33,7 +33,7 @@ export const jobSpecSchema = z.strictObject({
   /** Human-readable name. */
   name: z.string().min(1).max(100),
   /** What to train. */
-  kind: z.enum(['hetero-lr', 'lookalike']),
+  kind: z.enum(['hetero-lr', 'lookalike', 'reach']),
   parties: z.array(party).min(2, 'a job needs a guest and at least one host'),
   alignment: z.strictObject({ mode: z.enum(['intersection']) }).optional(),
   validation: z
@@ -109,7 +109,7 @@ export type PartySpec = { readonly name: string; readonly role: 'guest' | 'host'
 /** A validated job spec with every default filled in. */
 export type JobSpec = {
   readonly name: string;
-  readonly kind: 'hetero-lr' | 'lookalike';
+  readonly kind: 'hetero-lr' | 'lookalike' | 'reach';
   readonly lookalike: { readonly decoyRatio: number; readonly audiencePercent: number };
   readonly parties: readonly PartySpec[];
   readonly guest: PartySpec;
@@ -135,7 +135,7 @@ export function jobSpecProblem(input: JobSpecInput): readonly [string, string, s
     names.add(p.name);
   }
   if (input.parties.some((p) => p.name === 'coordinator')) return ['parties', '"coordinator" is reserved', 'rename the party'];
-  if (input.kind === 'lookalike' && input.parties.length !== 2) return ['parties', `a lookalike job has one guest (the seeds) and one host (the pool), not ${input.parties.length} parties`, 'name exactly one host'];
+  if (input.kind !== 'hetero-lr' && input.parties.length !== 2) return ['parties', `a ${input.kind} job has one guest and one host, not ${input.parties.length} parties`, 'name exactly one host'];
   if (input.kind !== 'lookalike' && input.lookalike !== undefined) return ['lookalike', `applies only to kind: lookalike, not ${input.kind}`, 'remove it, or set kind: lookalike'];
   try {
     compileCkksParams(input.privacy?.ckks ?? {});

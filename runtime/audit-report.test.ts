@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initCertificates, loadNodeIdentity, type NodeIdentity } from './certs.ts';
-import { AuditLog, digest } from './audit-log.ts';
+import { AuditLog, digest, type DpClaim } from './audit-log.ts';
 import { parseAuditSource, verifyAuditLogs, type AuditTrust, type ParsedAuditLog } from './audit-verify.ts';
-import { buildAuditReport, renderAuditReportHtml, writeAuditReport } from './audit-report.ts';
+import { buildAuditReport, formatEpsilon, renderAuditReportHtml, writeAuditReport } from './audit-report.ts';
 import { encodeEnvelope, makeEnvelope, type MessageKind } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { JobError } from '../protocol/errors.ts';
@@ -158,8 +158,88 @@ describe('audit report', () => {
 
     const report = buildAuditReport(parse(NODES.map((n) => logFile(dir, n))), { job: JOB_ID });
 
-    expect(report.privacyBudget).toMatchObject({ enabled: true, epsilon: null });
+    expect(report.privacyBudget).toMatchObject({ enabled: true, epsilon: null, statements: [] });
     expect(report.privacyBudget.text).toMatch(/^ε spent: not recorded\. Differential privacy was switched on/);
+    expect(report.privacyBudget.text).toContain("none of the logs given holds the guest's signed statement of the ε spent");
+  });
+
+  const DP_JOB: readonly Message[] = [...JOB, { from: 'brand', to: 'coordinator', step: 'dp-plan', kind: 'control', bodyBytes: 20 }];
+  const claim = (role: string, epsilon = 7.9312, extra: Partial<DpClaim> = {}): DpClaim => ({
+    type: 'dp', job: JOB_ID, role, epsilon, delta: 1e-5, budget: 8, steps: 30, noiseMultiplier: 1.23456, evaluationNoiseMultiplier: 0.8, clip: 1, samplingRate: 0.25, accountant: 'rdp-subsampled-gaussian', ...extra,
+  });
+  /** Appends statements to the nodes' logs, as party/node.ts does when a job ends. */
+  const state = (dir: string, node: NodeName, c: DpClaim): void => {
+    const log = new AuditLog(logFile(dir, node), node, ids[node].privateKey);
+    log.state(c);
+    log.close();
+  };
+
+  it("shows the ε spent from the guest's signed statement, verified, with a host's agreeing statement beside it", () => {
+    const dir = mkdtempSync(join(root, 'dp-stated-'));
+    writeJob(dir, DP_JOB);
+    state(dir, 'brand', claim('guest'));
+    state(dir, 'partner', claim('host'));
+    const files = NODES.map((n) => logFile(dir, n));
+    const verification = verifyAuditLogs(sources(files), trust);
+
+    const report = buildAuditReport(parse(files), { job: JOB_ID, verification });
+
+    expect(verification.findings).toEqual([]);
+    const b = report.privacyBudget;
+    expect(b).toMatchObject({ enabled: true, epsilon: 7.9312, delta: 1e-5, budget: 8, statedBy: 'brand', concerns: [], headline: 'ε spent: 7.94 (δ = 0.00001, budget 8)' });
+    expect(b.statements.map((s) => [s.party, s.role, s.line])).toEqual([['brand', 'guest', 16], ['partner', 'host', 15]]);
+    expect(b.text).toMatch(/^ε spent: 7\.94 \(δ = 0\.00001, budget 8\)\. This figure is the guest's own signed statement in its audit log \(brand, .*brand\.audit\.jsonl line 16, seq 15\)/);
+    expect(b.text).toContain('30 noisy training steps at noise multiplier 1.235');
+    expect(b.text).toContain("Its signature was checked with the guest's certificate.");
+    expect(b.text).toContain('partner stated the same figure in its own log.');
+    // Statements are not messages: they change no party's totals or verdict.
+    expect(report.parties.find((p) => p.party === 'brand')).toMatchObject({ role: 'guest', messages: 9 });
+    expect(report.parties.map((p) => p.party)).toEqual(['brand', 'partner']);
+
+    const html = renderAuditReportHtml(report);
+    expect(html).toContain('<div class="banner ok">ε spent: 7.94 (δ = 0.00001, budget 8).');
+    expect(html).toContain('<h2>Privacy budget (differential privacy)</h2>');
+    expect(html).toMatch(/<td>brand \(guest\)<\/td><td class="n" title="7\.9312">7\.94<\/td>/);
+  });
+
+  it('names what to look into: a host that disagrees, ε over the budget, an unverified statement', () => {
+    const dir = mkdtempSync(join(root, 'dp-concerns-'));
+    writeJob(dir, DP_JOB);
+    state(dir, 'brand', claim('guest', 8.5));
+    state(dir, 'partner', claim('host', 3));
+
+    const report = buildAuditReport(parse(NODES.map((n) => logFile(dir, n))), { job: JOB_ID });
+
+    const b = report.privacyBudget;
+    expect(b.epsilon).toBe(8.5);
+    expect(b.concerns).toEqual([
+      'the ε spent (8.5) is over the declared budget (8)',
+      expect.stringMatching(/^partner \(host\) stated ε = 3 \(δ = 0\.00001, budget 8\) at .*partner\.audit\.jsonl line 15, seq 14, which disagrees with the guest$/),
+    ]);
+    expect(b.text).toContain('Its signature was not checked: verify the logs before relying on it.');
+    expect(b.text).toContain('Look into: the ε spent (8.5) is over the declared budget (8);');
+    expect(renderAuditReportHtml(report)).toContain('<div class="banner bad">ε spent: 8.5');
+  });
+
+  it("keeps saying ε was not recorded when only a host stated it, or the guest's log is missing", () => {
+    const dir = mkdtempSync(join(root, 'dp-host-only-'));
+    writeJob(dir, DP_JOB);
+    state(dir, 'brand', { ...claim('guest'), job: 'job-9999999999' });
+    state(dir, 'partner', claim('host', 2));
+
+    const onlyHost = buildAuditReport(parse(NODES.map((n) => logFile(dir, n))), { job: JOB_ID });
+    state(dir, 'brand', claim('guest'));
+    const noGuestLog = buildAuditReport(parse([logFile(dir, 'coordinator'), logFile(dir, 'partner')]), { job: JOB_ID });
+
+    for (const report of [onlyHost, noGuestLog]) {
+      expect(report.privacyBudget).toMatchObject({ enabled: true, epsilon: null, statedBy: null, headline: 'ε spent: not recorded' });
+      expect(report.privacyBudget.text).toMatch(/^ε spent: not recorded\. Differential privacy was switched on for this job \(the guest sent a dp-plan\), but none of the logs given holds the guest's signed statement/);
+      expect(report.privacyBudget.text).toMatch(/Other statements: partner \(host\) stated ε = 2 \(.*partner\.audit\.jsonl line 15, seq 14\)\.$/);
+    }
+  });
+
+  it('rounds ε up to three significant digits, never down', () => {
+    expect([7.9312, 8, 0.5, 0.123456, 12.341, 1234.5, 7.99999].map(formatEpsilon)).toEqual(['7.94', '8', '0.5', '0.124', '12.4', '1240', '8']);
   });
 
   it('says the logs did not verify when they do not', () => {

@@ -11,13 +11,19 @@
  * Disclosures that are part of the protocol (row positions of the
  * intersection, the validation split, and, when enabled, the hosts' derived
  * per-row validation scores) are listed by name, never folded into the verdict.
+ *
+ * The ε a differentially private job spent comes from the guest's signed
+ * statement in its own log (runtime/audit-log.ts): the logs prove the guest
+ * signed that figure, not that the noise behind it was added; the report
+ * says so, and shows the hosts' statements beside it when they made one.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MESSAGE_KINDS, type MessageKind } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { JobError } from '../protocol/errors.ts';
-import type { AuditEntry, AuditVerification, ParsedAuditLog } from './audit-verify.ts';
+import { isStatement, type AuditEntry, type AuditVerification, type ParsedAuditLog } from './audit-verify.ts';
+import type { AuditClaim } from './audit-log.ts';
 
 export const REPORT_FORMAT = 'tandem-audit-report/1';
 
@@ -110,12 +116,48 @@ export type AuditReport = {
   readonly job: string;
   readonly generatedAt: string;
   readonly verification: { readonly checked: boolean; readonly ok: boolean; readonly problems: number; readonly text: string };
-  /** The audit records carry no ε yet: only whether the job ran with differential privacy (a `dp-plan` message). */
-  readonly privacyBudget: { readonly enabled: boolean; readonly epsilon: null; readonly delta: null; readonly text: string };
+  readonly privacyBudget: PrivacyBudget;
   readonly sources: readonly { readonly file: string; readonly node: string | undefined; readonly records: number; readonly jobRecords: number; readonly lastHash: string | undefined }[];
   readonly parties: readonly PartyReport[];
   readonly coordinator: CoordinatorReport | undefined;
   readonly kinds: readonly { readonly kind: string; readonly meaning: string }[];
+};
+
+/** One party's signed statement of the ε a job spent, as found in its own log. */
+export type DpStatement = {
+  readonly party: string;
+  /** The party's role as the report infers it from what it sent (not as it claims). */
+  readonly role: PartyReport['role'];
+  readonly file: string;
+  readonly line: number;
+  readonly seq: number;
+  readonly time: string;
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly budget: number;
+  readonly steps: number;
+  readonly noiseMultiplier: number;
+  readonly claim: AuditClaim;
+};
+
+/** The ε spent, if differential privacy was on: from the guest's signed statement, never from a job summary. */
+export type PrivacyBudget = {
+  /** Whether the job ran with differential privacy: the guest sent a `dp-plan`, or a party stated ε. */
+  readonly enabled: boolean;
+  /** ε spent as the guest stated it; null when DP was off or no guest statement was found. */
+  readonly epsilon: number | null;
+  readonly delta: number | null;
+  /** The ε the job declared it would not exceed. */
+  readonly budget: number | null;
+  /** The party whose signed statement gives ε (the guest), or null. */
+  readonly statedBy: string | null;
+  /** Every statement of ε for this job in the logs given, the guest's first. */
+  readonly statements: readonly DpStatement[];
+  /** What an auditor should look into: statements that disagree, ε over the budget, an unverified source. */
+  readonly concerns: readonly string[];
+  /** One line: `ε spent: 7.94 (δ = 0.00001, budget 8)` or `ε spent: not enabled`. */
+  readonly headline: string;
+  readonly text: string;
 };
 
 /** Options for {@link buildAuditReport}. */
@@ -148,7 +190,8 @@ export function buildAuditReport(logs: readonly ParsedAuditLog[], options: Audit
   const names = new Set<string>();
   for (const log of logs) {
     for (const e of inJob(log)) {
-      for (const n of [e.record.peer, e.id?.sender, e.id?.recipient, log === coordinatorLog ? undefined : log.node]) if (n !== undefined && n !== COORDINATOR) names.add(n);
+      const peer = isStatement(e.record) ? undefined : e.record.peer;
+      for (const n of [peer, e.id?.sender, e.id?.recipient, log === coordinatorLog ? undefined : log.node]) if (n !== undefined && n !== COORDINATOR) names.add(n);
     }
   }
 
@@ -202,7 +245,11 @@ export function buildAuditReport(logs: readonly ParsedAuditLog[], options: Audit
     job,
     generatedAt: (options.now ?? new Date()).toISOString(),
     verification,
-    privacyBudget: privacyBudget(logs.some((log) => inJob(log).some((e) => e.record.step === 'dp-plan'))),
+    privacyBudget: privacyBudget(
+      logs.some((log) => inJob(log).some((e) => !isStatement(e.record) && e.record.step === 'dp-plan')),
+      dpStatements(logs.filter((log) => log !== coordinatorLog), job, new Map(parties.map((p) => [p.party, p.role]))),
+      v,
+    ),
     sources: logs.map((log) => ({ file: log.file, node: log.node, records: log.entries.length, jobRecords: inJob(log).length, lastHash: log.entries.at(-1)?.record.hash })),
     parties,
     coordinator,
@@ -210,11 +257,74 @@ export function buildAuditReport(logs: readonly ParsedAuditLog[], options: Audit
   };
 }
 
-function privacyBudget(enabled: boolean): AuditReport['privacyBudget'] {
-  const text = enabled
-    ? 'ε spent: not recorded. Differential privacy was switched on for this job (the guest sent a dp-plan), but the audit logs do not carry ε: read it from the job summary.'
-    : 'ε spent: not enabled. Differential privacy was not switched on for this job, so no privacy budget was spent or measured; the protections above do not depend on it.';
-  return { enabled, epsilon: null, delta: null, text };
+/** The `dp` statements about `job` in the parties' own logs, the guest's first, each in log order. */
+function dpStatements(logs: readonly ParsedAuditLog[], job: string, roles: ReadonlyMap<string, PartyReport['role']>): DpStatement[] {
+  const out: DpStatement[] = [];
+  for (const log of logs) {
+    for (const e of log.entries) {
+      const r = e.record;
+      const c = r.claim;
+      // Only a party's statement about itself counts: filed in its own log, under this job.
+      if (!isStatement(r) || c === undefined || c.type !== 'dp' || c.job !== job || r.job !== job || r.node !== log.node) continue;
+      const num = (k: string): number => (typeof c[k] === 'number' ? c[k] : NaN);
+      out.push({
+        party: r.node, role: roles.get(r.node) ?? 'unknown', file: log.file, line: e.line, seq: r.seq, time: r.time,
+        epsilon: num('epsilon'), delta: num('delta'), budget: num('budget'), steps: num('steps'), noiseMultiplier: num('noiseMultiplier'), claim: c,
+      });
+    }
+  }
+  return out.sort((a, b) => Number(b.role === 'guest') - Number(a.role === 'guest'));
+}
+
+/** ε for people: three significant digits, rounded up so the figure shown never understates what was spent. */
+export function formatEpsilon(epsilon: number): string {
+  if (!Number.isFinite(epsilon) || epsilon <= 0) return String(epsilon);
+  const unit = 10 ** (Math.floor(Math.log10(epsilon)) - 2);
+  const up = Math.ceil(Number((epsilon / unit).toPrecision(12))) * unit;
+  return String(Number(up.toPrecision(3)));
+}
+
+function privacyBudget(dpPlan: boolean, statements: readonly DpStatement[], verification: AuditVerification | undefined): PrivacyBudget {
+  const enabled = dpPlan || statements.length > 0;
+  const guest = statements.find((s) => s.role === 'guest');
+  const none = { epsilon: null, delta: null, budget: null, statedBy: null, statements, concerns: [] as string[] };
+  if (!enabled) {
+    const headline = 'ε spent: not enabled';
+    return { enabled, ...none, headline, text: `${headline}. Differential privacy was not switched on for this job, so no privacy budget was spent or measured; the protections above do not depend on it.` };
+  }
+  const where = (s: DpStatement): string => `${s.file} line ${s.line}, seq ${s.seq}`;
+  if (guest === undefined) {
+    const others = statements.map((s) => `${s.party} (${s.role === 'unknown' ? 'role not known from the logs' : s.role}) stated ε = ${formatEpsilon(s.epsilon)} (${where(s)})`);
+    const headline = 'ε spent: not recorded';
+    const text = `${headline}. Differential privacy was switched on for this job${dpPlan ? ' (the guest sent a dp-plan)' : ''}, but none of the logs given holds the guest's signed statement of the ε spent: give the guest's own log (a log written before Tandem recorded these statements has none, and a job that failed states none).${others.length > 0 ? ` Other statements: ${others.join('; ')}.` : ''}`;
+    return { enabled, ...none, headline, text };
+  }
+  const concerns: string[] = [];
+  const guestStatements = statements.filter((s) => s.role === 'guest');
+  if (guestStatements.some((s) => s.epsilon !== guest.epsilon || s.delta !== guest.delta)) {
+    concerns.push(`${guest.party} stated ε more than once for this job, with different figures (${guestStatements.map((s) => `ε = ${formatEpsilon(s.epsilon)} at ${where(s)}`).join('; ')}); the report uses the first`);
+  }
+  if (guest.epsilon > guest.budget) concerns.push(`the ε spent (${formatEpsilon(guest.epsilon)}) is over the declared budget (${guest.budget})`);
+  for (const s of statements.filter((x) => x.role !== 'guest')) {
+    const same = s.epsilon === guest.epsilon && s.delta === guest.delta && s.budget === guest.budget;
+    if (!same) concerns.push(`${s.party} (${s.role}) stated ε = ${formatEpsilon(s.epsilon)} (δ = ${s.delta}, budget ${s.budget}) at ${where(s)}, which disagrees with the guest`);
+  }
+  const agreeing = statements.filter((s) => s.role !== 'guest' && s.epsilon === guest.epsilon && s.delta === guest.delta && s.budget === guest.budget).map((s) => s.party);
+  const headline = `ε spent: ${formatEpsilon(guest.epsilon)} (δ = ${guest.delta}, budget ${guest.budget})`;
+  const checked = verification === undefined
+    ? 'Its signature was not checked: verify the logs before relying on it.'
+    : verification.ok
+      ? "Its signature was checked with the guest's certificate."
+      : 'The logs did not verify, so do not rely on this figure until the problems are explained.';
+  const text = [
+    `${headline}.`,
+    `This figure is the guest's own signed statement in its audit log (${guest.party}, ${where(guest)}), computed by its privacy accountant for ${guest.steps} noisy training steps at noise multiplier ${Number(guest.noiseMultiplier.toPrecision(4))}${formatEpsilon(guest.epsilon) === String(guest.epsilon) ? '' : `; shown rounded up (the statement says ${guest.epsilon})`}.`,
+    checked,
+    agreeing.length > 0 ? `${agreeing.join(', ')} stated the same figure in ${agreeing.length === 1 ? 'its own log' : 'their own logs'}.` : '',
+    "ε bounds how much any one person's record can change what the others see: smaller means more private. The logs show that the guest signed this figure, not that the noise behind it was added: the coordinator adds the training noise, and each host the noise on its validation scores, from the same plan.",
+    concerns.length > 0 ? `Look into: ${concerns.join('; ')}.` : '',
+  ].filter((t) => t !== '').join(' ');
+  return { enabled, epsilon: guest.epsilon, delta: guest.delta, budget: guest.budget, statedBy: guest.party, statements, concerns, headline, text };
 }
 
 const sum = (items: readonly Item[]): number => items.reduce((n, i) => n + i.entry.record.bytes, 0);
@@ -347,6 +457,23 @@ function partySection(p: PartyReport): string {
 ${groupTable(p.groups)}${disclosed}</section>`;
 }
 
+function privacyTone(report: AuditReport): 'ok' | 'warn' | 'bad' {
+  const b = report.privacyBudget;
+  if (b.concerns.length > 0) return 'bad';
+  return !b.enabled || (b.statedBy !== null && report.verification.ok) ? 'ok' : 'warn';
+}
+
+/** The parties' signed statements of ε, when there are any. */
+function privacySection(b: PrivacyBudget): string {
+  if (b.statements.length === 0) return '';
+  const rows = b.statements.map((s) => `<tr><td>${escapeHtml(s.party)}${s.role === 'unknown' ? '' : ` (${s.role})`}</td><td class="n" title="${s.epsilon}">${escapeHtml(formatEpsilon(s.epsilon))}</td>`
+    + `<td class="n">${s.delta}</td><td class="n">${s.budget}</td><td class="n">${s.steps}</td><td class="n">${Number(s.noiseMultiplier.toPrecision(4))}</td>`
+    + `<td><code>${escapeHtml(s.file)}</code> line ${s.line}, seq ${s.seq}</td></tr>`).join('');
+  return `<h2>Privacy budget (differential privacy)</h2>
+<p>Each row is a statement a party signed into its own audit log when the job ended: the ε its privacy accountant computed for the job. The figure in the banner above is the guest's.</p>
+<table><thead><tr><th>Stated by</th><th>ε spent</th><th>δ</th><th>ε budget</th><th>Noisy steps</th><th>Noise multiplier</th><th>Where</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 /** One self-contained page: inline CSS, no scripts, no external resources. */
 export function renderAuditReportHtml(report: AuditReport): string {
   const v = report.verification;
@@ -364,7 +491,8 @@ ${groupTable(c.groups)}</section>`;
 <h1>Privacy audit of job ${escapeHtml(report.job)}</h1>
 <p class="sub">Generated ${escapeHtml(report.generatedAt)} from the audit logs of ${report.sources.map((s) => escapeHtml(s.node ?? '?')).join(', ')}.</p>
 <div class="banner ${vTone}">${escapeHtml(v.text)}</div>
-<div class="banner warn">${escapeHtml(report.privacyBudget.text)}</div>
+<div class="banner ${privacyTone(report)}">${escapeHtml(report.privacyBudget.text)}</div>
+${privacySection(report.privacyBudget)}
 <h2>How to read this report</h2>
 <p>Every node of the federation keeps its own tamper-evident log with one entry per message it sends or receives. This report lists, for each party, everything that left it in this job, grouped by what kind of message it was, with counts and sizes. A message is <em>sealed</em> when it was encrypted end to end for its recipient, so the coordinator that passed it on could not read it.</p>
 <p><em>Row-level plaintext</em> means readable data about individual rows: identifiers, feature values or labels. The verdict "no row-level plaintext left" is given when every message that left the party is one of the protocol's protected kinds (explained at the end), every message to another party was sealed, and nothing the coordinator could decrypt was sent to it unmasked. Some things are shared on purpose, such as which rows two parties have in common; they are listed under each party rather than hidden.</p>

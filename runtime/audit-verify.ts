@@ -15,6 +15,11 @@
  * party's log. The coordinator's own relay records are checked too: what it
  * passed on must be byte-identical to what it received.
  *
+ * Statements (a node's signed claim about its own part in a job, such as
+ * the ε a differentially private job spent) sit in the same chain and are
+ * checked like every record, and their digest must be that of their claim;
+ * they describe no message, so they are not cross-matched.
+ *
  * Tampering this catches: an edited record (hash, or signature if the hash
  * was recomputed), a dropped record (sequence gap, or an unmatched
  * counterpart when it was the last one), reordered records, a forged
@@ -31,7 +36,9 @@ import { MESSAGE_KINDS } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError, DataError } from '../protocol/errors.ts';
 import { verifyPeerCertificate } from './certs.ts';
-import { GENESIS, hashRecord, parseAuditLines, type AuditDirection, type AuditRecord } from './audit-log.ts';
+import {
+  GENESIS, STATEMENT_DIRECTION, STATEMENT_KIND, canonicalClaim, claimProblem, digest, hashRecord, parseAuditLines, type AuditDirection, type AuditRecord,
+} from './audit-log.ts';
 
 /** A log as read from disk: its path (used in every finding) and its text. */
 export type AuditLogSource = { readonly file: string; readonly text: string };
@@ -54,7 +61,7 @@ export const FINDING_PROBLEMS = [
   'malformed', 'unknown-kind', 'wrong-node', 'duplicate-node', 'seq-start', 'seq-gap', 'seq-order', 'seq-duplicate',
   'broken-link', 'hash-mismatch', 'bad-signature', 'no-certificate', 'certificate-rejected', 'certificate-not-valid',
   'header-mismatch', 'unmatched', 'digest-mismatch', 'counterpart-disagrees', 'relay-altered', 'relay-unsourced',
-  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log',
+  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log', 'statement-invalid',
 ] as const;
 export type FindingProblem = (typeof FINDING_PROBLEMS)[number];
 
@@ -85,6 +92,8 @@ export type AuditNodeSummary = {
   readonly matched: number;
   /** Records whose counterpart's log was not given, so they could not be cross-checked. */
   readonly unchecked: number;
+  /** Statements: signed claims, not messages, so neither matched nor unchecked. */
+  readonly statements: number;
 };
 
 export type AuditVerification = {
@@ -106,7 +115,10 @@ export type AuditEntry = { readonly line: number; readonly record: AuditRecord; 
 export type ParsedAuditLog = { readonly file: string; readonly node: string | undefined; readonly entries: readonly AuditEntry[] };
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const FIELDS = ['job', 'round', 'step', 'direction', 'peer', 'kind', 'messageId', 'bytes', 'sha256', 'sealed', 'seq', 'time', 'node', 'prev', 'hash', 'sig'] as const;
+const FIELDS = ['job', 'round', 'step', 'direction', 'peer', 'kind', 'messageId', 'bytes', 'sha256', 'sealed', 'claim', 'seq', 'time', 'node', 'prev', 'hash', 'sig'] as const;
+
+/** Whether a (shape-checked) record is a statement rather than a message. */
+export const isStatement = (r: AuditRecord): boolean => r.direction === STATEMENT_DIRECTION;
 
 export function parseMessageId(id: string): MessageIdParts | undefined {
   const parts = id.split('/');
@@ -133,8 +145,14 @@ function shapeProblem(value: unknown): string | undefined {
   for (const k of ['seq', 'round', 'bytes']) if (!isInt(k)) return `field "${k}" is missing or not a whole number`;
   for (const k of ['job', 'step', 'peer', 'kind', 'messageId', 'node', 'sig', 'time']) if (!isText(k)) return `field "${k}" is missing or empty`;
   for (const k of ['sha256', 'prev', 'hash']) if (typeof r[k] !== 'string' || !HEX64.test(r[k])) return `field "${k}" is not a 64-digit hex hash`;
-  if (r.direction !== 'sent' && r.direction !== 'received') return 'field "direction" is neither "sent" nor "received"';
   if (typeof r.sealed !== 'boolean') return 'field "sealed" is not true or false';
+  if (r.direction === STATEMENT_DIRECTION || r.kind === STATEMENT_KIND || 'claim' in r) {
+    if (r.direction !== STATEMENT_DIRECTION || r.kind !== STATEMENT_KIND || !('claim' in r)) return `is half a statement: a statement has direction "${STATEMENT_DIRECTION}", kind "${STATEMENT_KIND}" and a claim, all three`;
+    const problem = claimProblem(r.claim);
+    if (problem !== undefined) return `is a statement whose claim ${problem}`;
+  } else if (r.direction !== 'sent' && r.direction !== 'received') {
+    return 'field "direction" is neither "sent" nor "received"';
+  }
   if (Number.isNaN(Date.parse(r.time as string))) return 'field "time" is not a timestamp';
   return undefined;
 }
@@ -149,7 +167,7 @@ export function parseAuditSource(source: AuditLogSource, onProblem: (finding: Au
       continue;
     }
     const record = parsed.value as AuditRecord;
-    entries.push({ line: parsed.line, record, id: parseMessageId(record.messageId) });
+    entries.push({ line: parsed.line, record, id: isStatement(record) ? undefined : parseMessageId(record.messageId) });
   }
   return { file: source.file, node: entries[0]?.record.node, entries };
 }
@@ -204,7 +222,7 @@ function checkChain(log: ParsedAuditLog, keys: Map<string, NodeKey[]>, options: 
     const at = { file: log.file, node: log.node, seq: r.seq, line: e.line };
     const here = `line ${e.line} (seq ${r.seq})`;
     if (r.node !== log.node) report({ ...at, severity: 'error', problem: 'wrong-node', message: `${here} is signed as node "${r.node}", but this is "${log.node ?? '?'}"'s log: a record from another log was spliced in` });
-    if (!(MESSAGE_KINDS as readonly string[]).includes(r.kind)) report({ ...at, severity: 'error', problem: 'unknown-kind', message: `${here} has kind "${r.kind}", which is not a protocol kind (${MESSAGE_KINDS.join(', ')})` });
+    if (!isStatement(r) && !(MESSAGE_KINDS as readonly string[]).includes(r.kind)) report({ ...at, severity: 'error', problem: 'unknown-kind', message: `${here} has kind "${r.kind}", which is not a protocol kind (${MESSAGE_KINDS.join(', ')})` });
     if (r.seq > maxSeq + 1) {
       // Seqs are attacker-controlled: never materialise the span, only the records present in it.
       const later = [...bySeq.keys()].filter((s) => s > maxSeq && s < r.seq).sort((a, b) => a - b);
@@ -245,8 +263,30 @@ function checkChain(log: ParsedAuditLog, keys: Map<string, NodeKey[]>, options: 
         report({ ...at, severity: 'note', problem: 'certificate-not-valid', message: `${here}: signed at ${r.time}, outside the validity of the certificate that verifies it` });
       }
     }
+    if (isStatement(r)) checkStatement(log, e, report);
     maxSeq = Math.max(maxSeq, r.seq);
   });
+}
+
+/**
+ * A statement's own consistency: its digest and size are its claim's, and
+ * its header repeats the claim. (Its hash and signature are checked like
+ * every record's; whether what it claims is true is the auditor's call.)
+ */
+function checkStatement(log: ParsedAuditLog, e: AuditEntry, report: Report): void {
+  const r = e.record;
+  const claim = r.claim;
+  if (claim === undefined) return;
+  const here = `line ${e.line} (seq ${r.seq})`;
+  const canonical = Buffer.from(canonicalClaim(claim), 'utf8');
+  const wrong: string[] = [];
+  if (digest(canonical) !== r.sha256) wrong.push(`its sha256 is not the digest of its claim (the claim or the digest was changed: ${canonicalClaim(claim)})`);
+  else if (canonical.byteLength !== r.bytes) wrong.push(`its size ${r.bytes} is not its claim's (${canonical.byteLength} bytes)`);
+  if (claim.job !== r.job) wrong.push(`its claim is about job "${claim.job}" but the record is filed under job "${r.job}"`);
+  if (claim.type !== r.step) wrong.push(`its claim is of type "${claim.type}" but its step is "${r.step}"`);
+  if (r.peer !== r.node) wrong.push(`its peer is "${r.peer}", not the stating node "${r.node}"`);
+  if (r.sealed || r.round !== 0) wrong.push('a statement is neither sealed nor in a round');
+  if (wrong.length > 0) report({ file: log.file, node: log.node, seq: r.seq, line: e.line, severity: 'error', problem: 'statement-invalid', message: `${here}, a statement by ${r.node}: ${wrong.join('; ')}` });
 }
 
 /** Message-id fields that must agree with the record, from the recording node's point of view. */
@@ -304,7 +344,7 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
       continue;
     }
     byName.set(name, log);
-    for (const e of log.entries) checkHeader(log, isCoordinator(log), e, report);
+    for (const e of log.entries) if (!isStatement(e.record)) checkHeader(log, isCoordinator(log), e, report);
   }
 
   // Index every record by (node, direction, message id[, digest]).
@@ -313,6 +353,7 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
   const push = <T>(map: Map<string, T[]>, key: string, value: T): void => void map.set(key, [...(map.get(key) ?? []), value]);
   for (const [name, log] of byName) {
     for (const entry of log.entries) {
+      if (isStatement(entry.record)) continue;
       push(byDigest, `${name}\n${entry.record.direction}\n${entry.record.messageId}\n${entry.record.sha256}`, { log, entry });
       push(byId, `${name}\n${entry.record.direction}\n${entry.record.messageId}`, { log, entry });
     }
@@ -328,7 +369,9 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
     for (const entry of log.entries) {
       const r = entry.record;
       const id = entry.id;
-      if (id === undefined) continue;
+      // Statements are no messages: nothing to match (and their id is not parsed, so they stop here).
+      if (id === undefined || r.direction === STATEMENT_DIRECTION) continue;
+      const direction = r.direction;
       const at = { file: log.file, node: log.node, seq: r.seq, line: entry.line, severity: 'error' as const };
       const here = `line ${entry.line} (seq ${r.seq})`;
       const what = `${r.messageId} (${r.kind}, ${r.bytes} bytes, sha256 ${r.sha256.slice(0, 12)}…)`;
@@ -337,7 +380,7 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
       if (coordinator) other = byName.has(r.peer) ? r.peer : undefined;
       else if (byName.has(COORDINATOR)) other = COORDINATOR;
       else {
-        const far = r.direction === 'sent' ? id.recipient : id.sender;
+        const far = direction === 'sent' ? id.recipient : id.sender;
         other = far !== COORDINATOR && byName.has(far) ? far : undefined;
       }
       if (coordinator && id.sender !== COORDINATOR && id.recipient !== COORDINATOR) checkRelay(log, entry, byDigest, byId, report);
@@ -347,7 +390,7 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
       }
       const otherLog = byName.get(other) as ParsedAuditLog;
       // The coordinator's record of a party's hop names that party as its peer.
-      const matches = (byDigest.get(`${other}\n${flip(r.direction)}\n${r.messageId}\n${r.sha256}`) ?? []).filter((m) => other !== COORDINATOR || m.entry.record.peer === name);
+      const matches = (byDigest.get(`${other}\n${flip(direction)}\n${r.messageId}\n${r.sha256}`) ?? []).filter((m) => other !== COORDINATOR || m.entry.record.peer === name);
       const groupKey = `${log.file}\n${r.job}\n${other}`;
       let group = groups.get(groupKey);
       if (group === undefined) {
@@ -361,22 +404,22 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
         group.matched += 1;
         const c = first.entry.record;
         const differ = (['kind', 'bytes', 'sealed'] as const).filter((k) => c[k] !== r[k]);
-        if (differ.length > 0 && r.direction === 'sent') {
+        if (differ.length > 0 && direction === 'sent') {
           report({ ...at, problem: 'counterpart-disagrees', message: `${here}: ${other}'s record of ${r.messageId} (${otherLog.file} line ${first.entry.line}, seq ${c.seq}) disagrees on ${differ.map((k) => `${k} (${String(r[k])} here, ${String(c[k])} there)`).join(', ')}` });
         }
         continue;
       }
-      const sameId = byId.get(`${other}\n${flip(r.direction)}\n${r.messageId}`) ?? [];
-      const verb = r.direction === 'sent' ? `sent ${what} to ${r.peer}` : `received ${what} from ${r.peer}`;
+      const sameId = byId.get(`${other}\n${flip(direction)}\n${r.messageId}`) ?? [];
+      const verb = direction === 'sent' ? `sent ${what} to ${r.peer}` : `received ${what} from ${r.peer}`;
       if (sameId.length > 0) {
         // Reported once, from the sender's side, naming both records.
-        if (r.direction === 'sent') {
+        if (direction === 'sent') {
           const c = sameId[0]?.entry;
           group.pending.push({ ...at, problem: 'digest-mismatch', message: `${here}: ${log.node ?? '?'} says it ${verb}, but ${other}'s log (${otherLog.file} line ${c?.line ?? '?'}, seq ${c?.record.seq ?? '?'}) has that message with sha256 ${c?.record.sha256.slice(0, 12) ?? '?'}…: the bytes differ, or one record was edited` });
         }
         continue;
       }
-      group.pending.push({ ...at, problem: 'unmatched', message: `${here}: ${log.node ?? '?'} says it ${verb}, but ${other}'s log (${otherLog.file}) has no matching "${flip(r.direction)}" record: dropped from ${other}'s log, or never happened` });
+      group.pending.push({ ...at, problem: 'unmatched', message: `${here}: ${log.node ?? '?'} says it ${verb}, but ${other}'s log (${otherLog.file}) has no matching "${flip(direction)}" record: dropped from ${other}'s log, or never happened` });
     }
   }
 
@@ -397,19 +440,23 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
 
   const order = new Map(sources.map((s, k) => [s.file, k]));
   findings.sort((a, b) => (order.get(a.file) ?? -1) - (order.get(b.file) ?? -1) || (a.line ?? 0) - (b.line ?? 0));
-  const nodes = logs.map((log): AuditNodeSummary => ({
-    file: log.file,
-    node: log.node,
-    role: isCoordinator(log) ? 'coordinator' : 'party',
-    records: log.entries.length,
-    firstSeq: log.entries[0]?.record.seq,
-    lastSeq: log.entries.at(-1)?.record.seq,
-    lastHash: log.entries.at(-1)?.record.hash,
-    jobs: [...new Set(log.entries.map((e) => e.record.job))],
-    peers: [...new Set(log.entries.map((e) => e.record.peer))].sort(),
-    matched: counts.get(log)?.matched ?? 0,
-    unchecked: counts.get(log)?.unchecked ?? log.entries.length,
-  }));
+  const nodes = logs.map((log): AuditNodeSummary => {
+    const statements = log.entries.filter((e) => isStatement(e.record)).length;
+    return {
+      file: log.file,
+      node: log.node,
+      role: isCoordinator(log) ? 'coordinator' : 'party',
+      records: log.entries.length,
+      firstSeq: log.entries[0]?.record.seq,
+      lastSeq: log.entries.at(-1)?.record.seq,
+      lastHash: log.entries.at(-1)?.record.hash,
+      jobs: [...new Set(log.entries.map((e) => e.record.job))],
+      peers: [...new Set(log.entries.filter((e) => !isStatement(e.record)).map((e) => e.record.peer))].sort(),
+      matched: counts.get(log)?.matched ?? 0,
+      unchecked: counts.get(log)?.unchecked ?? log.entries.length - statements,
+      statements,
+    };
+  });
   const errors = findings.filter((f) => f.severity === 'error');
   return { ok: errors.length === 0, findings: errors, notes: findings.filter((f) => f.severity === 'note'), nodes, certificates };
 }

@@ -98,7 +98,7 @@ export const auditCommand: CommandModule<object, object> = {
           if (args.json) {
             process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           } else {
-            const lines = [report.verification.text, report.privacyBudget.text.split('.')[0] ?? '', '', ...report.parties.map((p) => `${p.party}: ${p.verdict.text}`), '', `Wrote ${files.html}`, `  and ${files.json}`];
+            const lines = [report.verification.text, report.privacyBudget.headline ?? '', '', ...report.parties.map((p) => `${p.party}: ${p.verdict.text}`), '', `Wrote ${files.html}`, `  and ${files.json}`];
             process.stdout.write(`${lines.join('\n')}\n`);
           }
           if (verification !== undefined && !verification.ok) process.exitCode = AUDIT_FINDINGS_EXIT_CODE;

@@ -26,6 +26,9 @@ import { exchangeSealingKeys } from './setup.ts';
 import { alignAsGuest, alignAsHost, readIndices, writeIndices } from './alignment.ts';
 import { buildMatrix, loadJobDataset, type PartyMatrix } from './features.ts';
 import { trainGuest, trainHost, type TrainedPart } from './hetero-lr.ts';
+import { guestOnlyBaseline } from './baseline.ts';
+import { runLookalike } from './lookalike.ts';
+import { runReach } from './reach.ts';
 
 export type JobContext = {
   readonly channel: JobChannel;
@@ -61,6 +64,14 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
 
   progress('setup', `loading dataset "${me.dataset}"`);
   const dataset = await loadJobDataset(datasetConfig);
+  if (spec.kind === 'reach') {
+    await exchangeSealingKeys(channel, ctx.identity, spec.parties.map((p) => p.name));
+    return runReach(ctx, spec, me, dataset, progress);
+  }
+  if (spec.kind === 'lookalike') {
+    await exchangeSealingKeys(channel, ctx.identity, spec.parties.map((p) => p.name));
+    return runLookalike({ ctx, spec, me, dataset, datasetConfig, log, progress });
+  }
   if (me.role === 'guest' && dataset.labels === undefined) {
     throw new JobError('JOB_STATE_CONFLICT', `${channel.me} is the guest but dataset "${me.dataset}" has no label column; add \`label:\` to it in the node config`, { publicMessage: 'the guest dataset has no label' });
   }
@@ -97,12 +108,13 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
 
     progress('evaluation', `evaluating on ${validation.length} held-out rows`);
     const summary = me.role === 'guest'
-      ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train.length)
+      ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train)
       : evaluateAsHost(ctx, spec, matrix, part, validation, dp);
-    if (dp !== undefined && me.role === 'guest') {
+    if (dp !== undefined) {
       summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
     }
-    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary, dp, splitSeed);
+    const scoringKey = await agreeScoringKey(ctx, spec, me.role);
+    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary, dp, splitSeed, scoringKey);
     event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
   } finally {
@@ -176,7 +188,7 @@ async function splitSeedFor(dataDir: string, jobSeed: string): Promise<string> {
   return createHmac('sha256', secret).update(`tandem/v1/split|${jobSeed}`).digest('hex');
 }
 
-async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, trained: number): Promise<Record<string, unknown>> {
+async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, train: Uint32Array): Promise<Record<string, unknown>> {
   const z = partialLogits(matrix.X, matrix.columns, validation, part.weights, part.intercept);
   if (spec.shareValidationScores) {
     for (const h of spec.hosts) {
@@ -189,7 +201,11 @@ async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatr
   const y = Int32Array.from(validation, (p) => labels[p] ?? 0);
   const probabilities = Float64Array.from(z, sigmoid);
   const metrics = binaryReport(probabilities, y);
-  return { role: 'guest', rows: { aligned, train: trained, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, validationScoresShared: spec.shareValidationScores };
+  // The guest's own features alone, same rows: what federation added. (Row-clipped under DP like the federated model.)
+  const alone = guestOnlyBaseline(matrix.X, matrix.columns, labels, train, validation, spec.training.optimizer.l2);
+  const { auc, ks, logLoss, accuracy, liftAtK, recallAtK } = alone.metrics;
+  const guestOnly = { features: alone.features, metrics: { auc, ks, logLoss, accuracy, liftAtK, recallAtK } };
+  return { role: 'guest', rows: { aligned, train: train.length, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, guestOnly, validationScoresShared: spec.shareValidationScores };
 }
 
 function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, dp: DpPlan | undefined): Record<string, unknown> {
@@ -205,7 +221,21 @@ function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, par
   return { role: 'host', epochs: part.epochs, features: matrix.columns };
 }
 
-async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>, dp: DpPlan | undefined, splitSeed: string | undefined): Promise<string> {
+/**
+ * The pseudonymous key for online scoring: the guest draws 32 random bytes
+ * and sends them sealed to each host. At serving time the guest sends a host
+ * HMAC-SHA256(key, id) instead of the id, and the host finds its row by
+ * hashing its own ids (serving/pseudonym.ts). The coordinator relays the
+ * sealed key without being able to read it.
+ */
+async function agreeScoringKey(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host'): Promise<Uint8Array> {
+  if (role === 'host') return ctx.channel.receive(spec.guest.name, 'scoring-key', 0);
+  const key = new Uint8Array(randomBytes(32));
+  for (const h of spec.hosts) ctx.channel.send(h.name, 'scoring-key', 0, 'key', key);
+  return key;
+}
+
+async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>, dp: DpPlan | undefined, splitSeed: string | undefined, scoringKey: Uint8Array): Promise<string> {
   const dir = join(ctx.config.node.dataDir, 'jobs', ctx.channel.jobId);
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'model-part.json');
@@ -217,9 +247,12 @@ async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'ho
     rowClip: dp?.partyClip ?? null,
     // Guest only: reproduces the validation split (secret from the hosts).
     ...(splitSeed === undefined ? {} : { splitSeed }),
+    // Secret shared by the guest and every host of this job: pseudonyms for online scoring.
+    scoringKey: Buffer.from(scoringKey).toString('hex'),
     summary, createdAt: new Date().toISOString(),
   };
-  await writeFile(file, `${JSON.stringify(model, null, 2)}\n`);
+  // The file holds the scoring key, so only this node's user may read it.
+  await writeFile(file, `${JSON.stringify(model, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 

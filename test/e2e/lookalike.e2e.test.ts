@@ -16,6 +16,8 @@ import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../party/job/features.ts';
 import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
+import { auc } from '../../protocol/evaluation/metrics.ts';
+import { addWireTap } from '../../runtime/wire-tap.ts';
 
 type GuestSummary = { seeds: { inPool: number; heldOut: number }; metrics: { recallAtK: { fraction: number; value: number }[]; liftAtK: { fraction: number; value: number }[] }; audience: { size: number; expectedLift: number } };
 
@@ -40,11 +42,17 @@ describe('lookalike: seed expansion into the partner pool', () => {
   });
 
   it('reaches centralised recall@top-20 % within 0.01 and keeps the audience at the host', { timeout: 300_000 }, async () => {
+    // What the host is told about rows, captured before sealing.
+    const toHost: { step: string; bytes: Uint8Array }[] = [];
+    const untap = addWireTap((e) => {
+      if (e.layer === 'body' && e.to === 'partner') toHost.push({ step: e.step, bytes: e.bytes });
+    });
     const result = await runJob(fed, {
       name: 'lookalike-test', kind: 'lookalike', seed: 42,
       parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'pool' }],
       lookalike: { decoyRatio: 1, audiencePercent: 20 },
     });
+    untap();
     expect(result.stage, result.message).toBe('completed');
     const guest = result.summaries['brand'] as GuestSummary;
     expect(guest.seeds.inPool).toBe(6636);
@@ -81,5 +89,26 @@ describe('lookalike: seed expansion into the partner pool', () => {
     expect(audience.length - 1).toBe(guest.audience.size);
     expect(guest.audience.size).toBe(6000);
     expect(Object.keys((g['summary'] as { audience: object }).audience).sort()).toEqual(['expectedLift', 'expectedRecall', 'percent', 'size']);
+
+    // The host's view: besides blinded PSI elements and ciphertexts, only the selection and the split.
+    const plainSteps = new Set(toHost.filter((m) => !['psi-guest-set', 'residual', 'epoch-control'].includes(m.step)).map((m) => m.step));
+    expect([...plainSteps].sort()).toEqual(['lookalike-selection', 'split']);
+    // In the selection, half the rows are seeds (posterior 1/(1 + decoyRatio)), and their order says nothing:
+    // the rank of a row in the selection predicts seed-ness no better than chance.
+    const positionLabels = labels.map((y, k) => [k, y] as const);
+    const seedsInSelection = positionLabels.filter(([, y]) => y === 1).length;
+    expect(seedsInSelection / labels.length).toBeCloseTo(0.5, 2);
+    const orderAuc = auc(Float64Array.from(positionLabels, ([k]) => k), Int32Array.from(labels));
+    expect(Math.abs(orderAuc - 0.5)).toBeLessThan(0.02);
+  });
+
+  it('estimates reach with size-only PSI: the overlap count and nothing else', { timeout: 120_000 }, async () => {
+    const result = await runJob(fed, {
+      name: 'reach-test', kind: 'reach', seed: 42,
+      parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'pool' }],
+    }, 'reach.yaml');
+    expect(result.stage, result.message).toBe('completed');
+    expect(result.summaries['brand']).toMatchObject({ kind: 'reach', overlap: 6636, guestIds: 6636, hostIds: 30000 });
+    expect(result.summaries['partner']).toMatchObject({ kind: 'reach', overlap: 6636 });
   });
 });

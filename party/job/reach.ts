@@ -1,0 +1,65 @@
+/**
+ * Reach estimate: how many of the guest's ids the host also has, and
+ * nothing else. PSI in `size` mode: the host shuffles the re-blinded guest
+ * set, so the guest learns only the overlap count; the guest tells the host
+ * the count. No training, no rows selected.
+ */
+import { createHmac } from 'node:crypto';
+import { tandem } from '../../protocol/generated/tandem.js';
+import { newScalar } from '../../protocol/psi/group.ts';
+import { guestReceive, hostReceive, startGuest, startHost, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { Random } from '../../protocol/random.ts';
+import { decodeBody } from '../../protocol/wire/envelope.ts';
+import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
+import type { Dataset } from './features.ts';
+import type { JobContext, JobOutcome } from './run-job.ts';
+
+function domainKey(jobId: string, guest: string, host: string): Uint8Array {
+  return createHmac('sha256', 'tandem/v1/psi-size').update(`${jobId}|${guest}|${host}`).digest();
+}
+
+function body(message: PsiMessage): Uint8Array {
+  return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
+}
+
+async function receive(ctx: JobContext, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
+  const b = decodeBody(tandem.v1.PsiElements, await ctx.channel.receive(from, step, 0), step);
+  return { step, elements: b.elements } as PsiMessage;
+}
+
+function done(ctx: JobContext, summary: Record<string, unknown>): JobOutcome {
+  ctx.channel.event(tandem.v1.JobEvent.encode({ phase: 'done', message: 'finished', summaryJson: JSON.stringify(summary), done: true }).finish());
+  return { modelFile: '', summary };
+}
+
+export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, dataset: Dataset, progress: (phase: string, message: string) => void): Promise<JobOutcome> {
+  const jobId = ctx.channel.jobId;
+  const guest = spec.guest.name;
+  const host = spec.hosts[0]?.name ?? '';
+  const permutation = new Random(newScalar()).permutation(dataset.ids.length);
+  if (me.role === 'guest') {
+    progress('psi', `counting the overlap of ${dataset.ids.length} ids with ${host} (size-only PSI)`);
+    let t = startGuest({ mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
+    for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', body(m));
+    let state = t.state;
+    for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
+      t = guestReceive(state, await receive(ctx, host, step));
+      state = t.state;
+    }
+    if (state.stage !== 'done' || state.result.mode !== 'size') throw new RangeError('size PSI did not finish');
+    const { size, hostCount } = state.result;
+    ctx.channel.send(host, 'psi-result', 0, 'control', tandem.v1.RowSelection.encode({ indices: new Uint8Array(), count: size, purpose: 'size' }).finish());
+    progress('psi', `${size} of ${dataset.ids.length} ids are in ${host}'s ${hostCount}`);
+    return done(ctx, { role: 'guest', kind: 'reach', overlap: size, guestIds: dataset.ids.length, hostIds: hostCount, share: size / Math.max(1, dataset.ids.length) });
+  }
+  progress('psi', `offering ${dataset.ids.length} ids to ${guest} (size-only PSI)`);
+  const setup = { mode: 'size' as const, ids: dataset.ids, domainKey: domainKey(jobId, guest, ctx.channel.me), scalar: newScalar(), permutation };
+  for (const m of startHost(setup).outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', body(m));
+  const guestSet = await receive(ctx, guest, 'psi-guest-set');
+  // The re-blinded guest set goes back shuffled, so the guest cannot tell which of its ids matched.
+  const count = 'elements' in guestSet ? guestSet.elements.byteLength / 32 : 0;
+  const t = hostReceive({ stage: 'awaiting-guest-set', setup: { ...setup, resultShuffle: new Random(newScalar()).permutation(count) } }, guestSet);
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', body(m));
+  const result = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'psi-result', 0), 'psi-result');
+  return done(ctx, { role: 'host', kind: 'reach', overlap: result.count, hostIds: dataset.ids.length });
+}
