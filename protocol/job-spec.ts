@@ -57,6 +57,8 @@ export const jobSpecSchema = z.strictObject({
       optimizer: optimizer.optional(),
       tolerance: z.number().min(0).optional(),
       patience: z.number().int().min(1).optional(),
+      /** Start from an earlier job's model (same parties and data layout): each party loads its own part. */
+      warmStart: z.strictObject({ job: z.string().regex(/^job-[0-9a-f]{10}$/, 'must be a job id like job-0123456789') }).optional(),
     })
     .optional(),
   privacy: z
@@ -123,6 +125,8 @@ export type JobSpec = {
   readonly dp: DpOptions | undefined;
   readonly shareValidationScores: boolean;
   readonly seed: string;
+  /** The job whose model parts seed this one's weights and preprocessing. */
+  readonly warmStartJob: string | undefined;
 };
 
 /** Cross-field rules the schema cannot express; returns [field, problem, fix] or undefined. */
@@ -163,6 +167,7 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     dp: input.privacy?.dp === undefined ? undefined : { epsilon: input.privacy.dp.epsilon, delta: input.privacy.dp.delta ?? 1e-5, clip: input.privacy.dp.clip ?? 3 },
     shareValidationScores: input.evaluation?.shareValidationScores ?? true,
     seed: String(input.seed ?? 42),
+    warmStartJob: input.training?.warmStart?.job,
   };
   return Object.freeze(spec);
 }

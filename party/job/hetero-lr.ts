@@ -34,6 +34,8 @@ export type TrainContext = {
   readonly onEpoch: (epoch: number, loss: number | undefined) => void;
   /** Differential privacy: no loss is decrypted, so every planned epoch runs. */
   readonly dp?: DpPlan | undefined;
+  /** Warm start: this party's weights from an earlier job (the guest's end with its intercept). */
+  readonly initialWeights?: Float64Array | undefined;
 };
 
 export type TrainedPart = { readonly weights: Float64Array; readonly intercept: number; readonly losses: readonly number[]; readonly epochs: number };
@@ -68,6 +70,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
   const hosts = spec.hosts.map((h) => h.name);
   const m = plan.link.degree;
   const w = new Float64Array(columns + 1); // the last entry is the intercept
+  if (ctx.initialWeights !== undefined) w.set(ctx.initialWeights.subarray(0, w.length));
   const state = initialState(w.length);
   const penalised = Uint8Array.from({ length: w.length }, (_, k) => (k < columns ? 1 : 0));
   const losses: number[] = [];
@@ -118,6 +121,7 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   const plan = spec.training;
   const guest = spec.guest.name;
   const w = new Float64Array(columns);
+  if (ctx.initialWeights !== undefined) w.set(ctx.initialWeights.subarray(0, w.length));
   const state = initialState(w.length);
   const penalised = new Uint8Array(columns).fill(1);
   let round = 0;

@@ -29,6 +29,7 @@ import { trainGuest, trainHost, type TrainedPart } from './hetero-lr.ts';
 import { guestOnlyBaseline } from './baseline.ts';
 import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
+import { loadWarmStart } from './warm-start.ts';
 
 export type JobContext = {
   readonly channel: JobChannel;
@@ -93,11 +94,12 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
       : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
 
     const { train, validation, splitSeed } = await split(ctx, spec, me.role, aligned, dataset.labels);
-    const matrix = buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
+    const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
+    const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
     progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)`);
     const trainCtx = {
-      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp,
+      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp, initialWeights: warm?.initialWeights,
       onEpoch: (epoch: number, loss: number | undefined) => {
         log.info({ epoch, loss }, 'epoch done');
         event(ctx, { phase: 'training', epoch, maxEpochs: spec.training.maxEpochs, loss: loss ?? 0, message: loss === undefined ? `epoch ${epoch}` : `epoch ${epoch}: loss ${loss.toFixed(5)}` });
@@ -110,6 +112,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     const summary = me.role === 'guest'
       ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train)
       : evaluateAsHost(ctx, spec, matrix, part, validation, dp);
+    if (warm !== undefined) summary['warmStartFrom'] = warm.fromJob;
     if (dp !== undefined) {
       summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
     }
