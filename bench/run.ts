@@ -10,8 +10,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markdownTable, Progress, type Benchmark, type BenchOutput } from './harness.ts';
 import { lrBenchmark } from './lr.ts';
+import { serveBenchmark } from './serve.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');

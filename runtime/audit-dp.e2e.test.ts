@@ -46,8 +46,10 @@ describe('audit of a differentially private job', () => {
     expect(more).toEqual([]);
     expect(statement).toMatchObject({ job: jobId, node: 'brand', direction: 'local', kind: 'statement', step: 'dp' });
     expect(statement?.claim).toMatchObject({ type: 'dp', job: jobId, role: 'guest', epsilon: guestDp.epsilon, delta: guestDp.delta, budget: 8, steps: guestDp.steps, noiseMultiplier: guestDp.noiseMultiplier });
-    // Hosts carry no ε in their summary today, so they state none; the coordinator states nothing.
-    expect(statements(await readFile(logOf('partner'), 'utf8'))).toEqual([]);
+    // The host runs the same plan and states the same ε; the coordinator states nothing.
+    const [hostStatement, ...hostMore] = statements(await readFile(logOf('partner'), 'utf8'));
+    expect(hostMore).toEqual([]);
+    expect(hostStatement?.claim).toMatchObject({ type: 'dp', job: jobId, role: 'host', epsilon: guestDp.epsilon, budget: 8, noiseMultiplier: guestDp.noiseMultiplier });
     expect(statements(await readFile(files[0] ?? '', 'utf8'))).toEqual([]);
   });
 
@@ -99,7 +101,9 @@ describe('audit of a differentially private job', () => {
       const report = buildAuditReport(sources.map((s) => parseAuditSource(s)), { job: jobId, verification });
       expect(report.privacyBudget.epsilon).toBe(0.5);
       expect(report.privacyBudget.text).toContain('The logs did not verify, so do not rely on this figure');
-      expect(renderAuditReportHtml(report)).toContain('<div class="banner warn">ε spent: 0.5');
+      expect(renderAuditReportHtml(report)).toMatch(/<div class="banner (warn|bad)">ε spent: 0\.5/);
+      // The host's own signed statement contradicts the edited figure, and the report says so.
+      expect(report.privacyBudget.text).toMatch(/partner \(host\) stated ε = 8 .*disagrees with the guest/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

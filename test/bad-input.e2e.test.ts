@@ -215,7 +215,7 @@ const CASES: readonly BadInput[] = [
   },
   jobSpec('YAML syntax error', `${JOB_HEAD}parties: [\n`, 'JOB_SPEC_INVALID', ['job.yaml: is not valid YAML at line'], 'correct the YAML syntax'),
   jobSpec('unknown kind', `name: x\nkind: hetero-sbt\n${TWO_PARTIES}`, 'JOB_SPEC_INVALID',
-    ['job.yaml: kind: "hetero-sbt" is not allowed (line 2)'], 'use hetero-lr'),
+    ['job.yaml: kind: "hetero-sbt" is not allowed (line 2)'], 'use one of: hetero-lr, lookalike, reach'),
   jobSpec('no guest', `${JOB_HEAD}${TWO_PARTIES.replace('role: guest', 'role: host')}`, 'JOB_SPEC_INVALID',
     ['job.yaml: parties: has 0 guests'], 'name exactly one party with role: guest'),
   jobSpec('two guests', `${JOB_HEAD}${TWO_PARTIES.replace('role: host', 'role: guest')}`, 'JOB_SPEC_INVALID',

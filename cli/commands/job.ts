@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { AdminClient, FINAL, type ClientFlags, type JobStatus } from '../admin-client.ts';
 import { jobLine, jobSummary, JOB_HEADERS, table } from '../render.ts';
 import { JobError } from '../../protocol/errors.ts';
+import { jobReportCommand } from './report.ts';
 
 type Common = ClientFlags & { json: boolean };
 
@@ -51,7 +52,7 @@ export async function followJob(client: AdminClient, jobId: string, interactive:
 
 export const jobCommand: CommandModule<object, object> = {
   command: 'job <command>',
-  describe: 'Submit, follow, list and cancel jobs on the coordinator',
+  describe: 'Submit, follow, list, cancel and report on jobs',
   builder: (y) =>
     y
       .command<Common & { spec: string; wait: boolean }>({
@@ -101,7 +102,8 @@ export const jobCommand: CommandModule<object, object> = {
             process.stdout.write(args.json ? `${JSON.stringify(job)}\n` : `${job.jobId}: ${job.stage}\n`);
           }),
       })
-      .demandCommand(1, 'Name a job command: submit, status, list or cancel.'),
+      .command(jobReportCommand)
+      .demandCommand(1, 'Name a job command: submit, status, list, cancel or report.'),
   handler: () => undefined,
 };
 

@@ -18,7 +18,7 @@ describe('tandem demo', () => {
       const run = spawnSync(process.execPath, [BIN, 'demo', '--dataset', 'breast', '--dir', dir], { encoding: 'utf8', timeout: 170_000 });
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/: completed/);
-      const auc = Number(/AUC\s+([0-9.]+)/.exec(run.stdout)?.[1]);
+      const auc = Number(/AUC\s+[0-9.]+\s+([0-9.]+)/.exec(run.stdout)?.[1]);
       expect(auc).toBeGreaterThan(0.98);
       for (const node of ['coordinator', 'brand', 'partner']) {
         expect(existsSync(join(dir, node, 'audit', `${node}.audit.jsonl`)), node).toBe(true);

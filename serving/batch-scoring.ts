@@ -1,0 +1,96 @@
+/**
+ * Lookalike scoring at a host: stream a pool file (CSV, optionally gzipped),
+ * score every row with the host's part of the model, rank by score and write
+ * the audience (`rank,id,score`, best first). Rows are never all held as
+ * features: only each row's id and score are kept for the ranking.
+ * `loadAudience` reads the result back for membership tests.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { DataError } from '../protocol/errors.ts';
+import { openCsv } from '../party/data/csv-reader.ts';
+import type { ServingModel } from './model-bundle.ts';
+import { fieldReader, partialScore } from './scorer.ts';
+
+export type PoolScoringOptions = {
+  readonly model: Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'>;
+  readonly poolFile: string;
+  readonly outFile: string;
+  /** The id column of the pool file. @default 'id' */
+  readonly idColumn?: string | undefined;
+  /** @default ',' */
+  readonly delimiter?: string | undefined;
+  /** Write only the best `top` rows. @default every row */
+  readonly top?: number | undefined;
+  readonly onProgress?: ((rows: number) => void) | undefined;
+};
+
+export type PoolScoringResult = { readonly rows: number; readonly written: number; readonly seconds: number; readonly rowsPerSecond: number };
+
+/** Scores a pool file and writes the ranked audience. @throws DataError naming the file, line and column of a bad value. */
+export async function scorePool(options: PoolScoringOptions): Promise<PoolScoringResult> {
+  const started = performance.now();
+  const idColumn = options.idColumn ?? 'id';
+  const csv = await openCsv(options.poolFile, { delimiter: options.delimiter ?? ',', pathField: '--pool' });
+  const ids: string[] = [];
+  let scores = new Float64Array(1 << 16);
+  try {
+    const idAt = csv.header.indexOf(idColumn);
+    if (idAt < 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: idColumn, problem: 'the pool file has no such id column', fix: `name its id column with --id (it has: ${csv.header.slice(0, 8).join(', ')})` });
+    const missing = options.model.preprocess.columns.filter((c) => !csv.header.includes(c.name)).map((c) => c.name);
+    if (missing.length > 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: missing[0] ?? '', problem: `the model needs ${missing.length} column(s) the pool file lacks`, fix: 'score a file with the columns the model was trained on' });
+    const read = fieldReader(options.model, csv.header);
+    for await (const row of csv) {
+      const n = ids.length;
+      if (n === scores.length) {
+        const grown = new Float64Array(2 * n);
+        grown.set(scores);
+        scores = grown;
+      }
+      scores[n] = partialScore(options.model, read(row.fields), `${csv.file}, line ${row.line}`);
+      ids.push(row.fields[idAt] ?? '');
+      if ((n + 1) % 100_000 === 0) options.onProgress?.(n + 1);
+    }
+  } finally {
+    await csv.close();
+  }
+  const n = ids.length;
+  const order = Uint32Array.from({ length: n }, (_, k) => k).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+  const written = Math.min(n, options.top ?? n);
+  const out = createWriteStream(options.outFile);
+  const parts: string[] = ['rank,id,score\n'];
+  for (let r = 0; r < written; r++) {
+    const k = order[r] ?? 0;
+    parts.push(`${r + 1},${csvField(ids[k] ?? '')},${scores[k] ?? 0}\n`);
+    if (parts.length >= 4096) {
+      if (!out.write(parts.join(''))) await once(out, 'drain');
+      parts.length = 0;
+    }
+  }
+  out.end(parts.join(''));
+  await once(out, 'finish');
+  const seconds = (performance.now() - started) / 1000;
+  return { rows: n, written, seconds, rowsPerSecond: n / seconds };
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export type AudienceEntry = { readonly rank: number; readonly score: number };
+
+/** Reads a ranked audience written by `scorePool`: id → rank and score. */
+export async function loadAudience(file: string): Promise<ReadonlyMap<string, AudienceEntry>> {
+  const csv = await openCsv(file, { pathField: '--audience' });
+  const audience = new Map<string, AudienceEntry>();
+  try {
+    const [rankAt, idAt, scoreAt] = ['rank', 'id', 'score'].map((c) => csv.header.indexOf(c));
+    if (rankAt === undefined || idAt === undefined || scoreAt === undefined || rankAt < 0 || idAt < 0 || scoreAt < 0) {
+      throw new DataError('DATA_SCHEMA_MISMATCH', { file: csv.file, problem: 'is not an audience file (expected columns rank,id,score)', fix: 'pass a file written by `tandem model score-pool`' });
+    }
+    for await (const row of csv) audience.set(row.fields[idAt] ?? '', { rank: Number(row.fields[rankAt]), score: Number(row.fields[scoreAt]) });
+  } finally {
+    await csv.close();
+  }
+  return audience;
+}

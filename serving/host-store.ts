@@ -1,0 +1,43 @@
+/**
+ * What a host's endpoint scores from: its own rows (the dataset the job
+ * trained on), each row's partial logit computed once at start-up with
+ * training's batch transform, and an index from pseudonym to row. Online
+ * requests are then a map lookup.
+ */
+import type { DatasetConfig } from '../party/config.ts';
+import { loadDataset } from '../party/data/dataset.ts';
+import { transformRows } from '../party/data/preprocess.ts';
+import { clipRows } from '../protocol/privacy/dp-plan.ts';
+import { partialLogits } from '../protocol/training/plan.ts';
+import type { ServingModel } from './model-bundle.ts';
+import { pseudonymIndex } from './pseudonym.ts';
+
+export type HostStore = {
+  readonly rows: number;
+  /** Partial logit of the row the pseudonym names, or undefined when this party does not hold the user. */
+  byPseudonym(p: string): number | undefined;
+  /** Partial logit of one of this party's own ids. */
+  byId(id: string): number | undefined;
+};
+
+const CHUNK_ROWS = 65_536;
+
+/** Loads the dataset and precomputes every row's partial logit (in chunks, so memory stays at one chunk of features). */
+export async function loadHostStore(model: ServingModel, dataset: DatasetConfig): Promise<HostStore> {
+  const data = await loadDataset(dataset);
+  const partials = new Float64Array(data.rowCount);
+  for (let start = 0; start < data.rowCount; start += CHUNK_ROWS) {
+    const rows = Uint32Array.from({ length: Math.min(CHUNK_ROWS, data.rowCount - start) }, (_, k) => start + k);
+    const { matrix, columns } = transformRows(model.preprocess, data, rows);
+    if (model.rowClip !== null) clipRows(matrix, columns.length, model.rowClip);
+    partials.set(partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, k) => k), model.weights, model.intercept), start);
+  }
+  const byPseudonym = pseudonymIndex(model.scoringKey, data.ids);
+  const byId = new Map(data.ids.map((id, row) => [id, row]));
+  const at = (row: number | undefined): number | undefined => (row === undefined ? undefined : partials[row]);
+  return {
+    rows: data.rowCount,
+    byPseudonym: (p) => at(byPseudonym.get(p)),
+    byId: (id) => at(byId.get(id)),
+  };
+}

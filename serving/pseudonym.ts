@@ -1,0 +1,20 @@
+/**
+ * Pseudonyms for online scoring: HMAC-SHA256 of a user id under the job's
+ * scoring key (32 random bytes the guest sent the hosts, sealed, at the end
+ * of training), base64url. Only the job's parties hold the key, so a
+ * pseudonym tells an outsider nothing; a host maps it to its own row by
+ * hashing its own ids, and learns nothing from a pseudonym of an id it does
+ * not hold except by guessing that id.
+ */
+import { createHmac } from 'node:crypto';
+
+export function pseudonym(key: Uint8Array, id: string): string {
+  return createHmac('sha256', key).update(id, 'utf8').digest('base64url');
+}
+
+/** pseudonym → position in `ids`. */
+export function pseudonymIndex(key: Uint8Array, ids: readonly string[]): Map<string, number> {
+  const index = new Map<string, number>();
+  ids.forEach((id, row) => index.set(pseudonym(key, id), row));
+  return index;
+}

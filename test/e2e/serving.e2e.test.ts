@@ -1,0 +1,257 @@
+/**
+ * Export and serving end to end: a real job on breast, each party exports
+ * its part with `tandem model export`, the host and the guest serve them from
+ * separate processes (`tandem serve`, HTTP/JSON + mTLS between them), and
+ * every served score equals the evaluation-time score of the same row.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Tensor } from '@tensorflow/tfjs';
+import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { loadPartyConfig } from '../../party/config.ts';
+import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
+import { openCsv } from '../../party/data/csv-reader.ts';
+import { transformRows } from '../../party/data/preprocess.ts';
+import { alignmentOrder } from '../../party/job/alignment.ts';
+import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
+import { stratifiedSplit } from '../../protocol/random.ts';
+import { auc } from '../../protocol/evaluation/metrics.ts';
+import { partialLogits } from '../../protocol/training/plan.ts';
+import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
+import { ConfigError } from '../../protocol/errors.ts';
+import { loadModel } from '../../serving/model-bundle.ts';
+import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
+import { loadLayersModel } from '../../serving/tfjs-layers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The `model` and `serve` commands as a CLI of their own, so the test does not depend on their registration. */
+const CLI_SOURCE = `
+import yargs from '${pathToFileURL(join(ROOT, 'node_modules/yargs/index.mjs')).href}';
+import { modelCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/model.ts')).href}';
+import { serveCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/serve.ts')).href}';
+import { reportFailure } from '${pathToFileURL(join(ROOT, 'cli/exit.ts')).href}';
+try {
+  await yargs(process.argv.slice(2)).strict().command(modelCommand).command(serveCommand).demandCommand(1)
+    .fail((message, error) => { throw error ?? new Error(message); }).parseAsync();
+} catch (error) {
+  process.exitCode = reportFailure(error);
+}
+`;
+
+type Reference = { ids: string[]; guest: Float64Array; host: Float64Array; labels: Int32Array };
+
+/** Evaluation-time scores of the validation rows, recomputed from the datasets, the job's alignment and split, and the model parts. */
+async function evaluationScores(fed: Federation, specFile: string, parts: { guest: ModelPart; host: ModelPart }): Promise<Reference> {
+  const spec = compileJobSpec(jobSpecSchema.parse((await import('yaml')).parse(await readFile(specFile, 'utf8'))));
+  const data = async (name: string): Promise<Dataset> => {
+    const config = await loadPartyConfig(partyConfigFile(fed, name));
+    return loadDataset(config.datasets['d'] as NonNullable<(typeof config.datasets)[string]>);
+  };
+  const g = await data('brand');
+  const h = await data('partner');
+  const hostRow = new Map(h.ids.map((id, row) => [id, row]));
+  const aligned = alignmentOrder(g.ids, g.ids.flatMap((id, row) => (hostRow.has(id) ? [row] : [])), spec.seed);
+  const labels = Int32Array.from(aligned, (row) => g.labels?.[row] ?? 0);
+  const { test } = stratifiedSplit(labels, spec.validationFraction, parts.guest.splitSeed ?? "");
+  const guestRows = Uint32Array.from(test, (p) => aligned[p] ?? 0);
+  const ids = Array.from(guestRows, (row) => g.ids[row] ?? '');
+  const hostRows = Uint32Array.from(ids, (id) => hostRow.get(id) ?? 0);
+  const score = (part: ModelPart, d: Dataset, rows: Uint32Array): Float64Array => {
+    const { matrix, columns } = transformRows(part.preprocess, d, rows);
+    return partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, k) => k), Float64Array.from(part.weights), part.intercept);
+  };
+  return { ids, guest: score(parts.guest, g, guestRows), host: score(parts.host, h, hostRows), labels: Int32Array.from(test, (p) => labels[p] ?? 0) };
+}
+
+async function rawRows(file: string): Promise<Map<string, Record<string, string>>> {
+  const csv = await openCsv(file);
+  const out = new Map<string, Record<string, string>>();
+  for await (const row of csv) out.set(row.fields[csv.header.indexOf('id')] ?? '', Object.fromEntries(csv.header.map((h, i) => [h, row.fields[i] ?? ''])));
+  await csv.close();
+  return out;
+}
+
+type Served = { child: ChildProcess; port: number; peerPort?: number; exited: Promise<number | null>; stderr: () => string };
+
+async function serve(cli: string, args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const ports = JSON.parse(line) as { port: number; peerPort?: number };
+  return { child, exited, stderr: () => stderr, ...ports };
+}
+
+async function http(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // metrics are text
+  }
+  return { status: res.status, json, text };
+}
+
+describe('export and serving', () => {
+  let fed: Federation;
+  let cli: string;
+  let jobId: string;
+  let reference: Reference;
+  let parts: { guest: ModelPart; host: ModelPart };
+  const models = { brand: '', partner: '' };
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    fed = await startFederation({ parties: exampleParties('breast') });
+    cli = await fed.write('serving-cli.mjs', CLI_SOURCE);
+    const result = await runJob(fed, lrSpec({ training: { maxEpochs: 5 } }));
+    expect(result.stage, result.message).toBe('completed');
+    jobId = result.jobId;
+    parts = { guest: await readModelPart(join(fed.dir, 'brand'), jobId), host: await readModelPart(join(fed.dir, 'partner'), jobId) };
+    reference = await evaluationScores(fed, join(fed.dir, 'job.yaml'), parts);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await fed.close();
+  });
+
+  it('reproduces the job\'s own validation AUC from the model parts (the reference is evaluation-time)', () => {
+    const z = reference.guest.map((g, k) => g + (reference.host[k] ?? 0));
+    const metrics = (parts.guest.summary['metrics'] as { auc: number }).auc;
+    expect(auc(z, reference.labels)).toBeCloseTo(metrics, 12);
+    expect(parts.guest.scoringKey).toBe(parts.host.scoringKey);
+    expect(parts.guest.scoringKey).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('exports each part as a signed bundle that plain TF.js loads', { timeout: 60_000 }, async () => {
+    for (const name of ['brand', 'partner'] as const) {
+      models[name] = join(fed.dir, `${name}-model`);
+      const run = spawnSync(process.execPath, [cli, 'model', 'export', '--config', partyConfigFile(fed, name), '--job', jobId, '--out', models[name]], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`exported ${name === 'brand' ? 'guest' : 'host'} part of ${jobId}`));
+    }
+    const ca = await readFile(fed.certs('brand').ca, 'utf8');
+    const brand = await loadModel(models.brand, { caPem: ca, party: 'brand' });
+    expect(brand.manifest.metrics?.['auc']).toBe((parts.guest.summary['metrics'] as { auc: number }).auc);
+    expect(JSON.stringify(brand.manifest)).not.toContain('thresholds');
+    const tfModel = await loadLayersModel(await readFile(join(models.brand, 'model.json'), 'utf8'), new Uint8Array(await readFile(join(models.brand, 'weights.bin'))));
+    const tf = await import('@tensorflow/tfjs');
+    const x = tf.tensor2d([Array.from({ length: brand.weights.length }, () => 1)]);
+    const y = (tfModel.predict(x) as Tensor).dataSync()[0] ?? NaN;
+    expect(y).toBeCloseTo(brand.weights.reduce((s, w) => s + w, brand.intercept), 4);
+  });
+
+  it('refuses a tampered model, and another party\'s model, with a clear error', async () => {
+    const ca = await readFile(fed.certs('brand').ca, 'utf8');
+    const tampered = join(fed.dir, 'tampered-model');
+    await cp(models.brand, tampered, { recursive: true });
+    const scoring = JSON.parse(await readFile(join(tampered, 'scoring.json'), 'utf8')) as { weights: number[] };
+    scoring.weights[0] = (scoring.weights[0] ?? 0) + 0.5;
+    await writeFile(join(tampered, 'scoring.json'), JSON.stringify(scoring));
+    await expect(loadModel(tampered, { caPem: ca })).rejects.toThrow(ConfigError);
+    await expect(loadModel(tampered, { caPem: ca })).rejects.toThrow(/scoring\.json does not match the digest the manifest signs: it was changed after export/);
+    await expect(loadModel(models.partner, { caPem: ca, party: 'brand' })).rejects.toThrow(/the model is partner's part, but this node is brand/);
+  });
+
+  it('scores the pool at the host, streamed, into a ranked audience equal to evaluation-time partials', { timeout: 60_000 }, async () => {
+    const audience = join(fed.dir, 'audience.csv');
+    const run = spawnSync(process.execPath, [cli, 'model', 'score-pool', '--config', partyConfigFile(fed, 'partner'), '--model', models.partner, '--pool', join(ROOT, 'examples/data/breast_host.csv.gz'), '--out', audience, '--json'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = (await readFile(audience, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const byId = new Map(lines.map(([rank, id, score]) => [id ?? '', { rank: Number(rank), score: Number(score) }]));
+    const scores = lines.map((l) => Number(l[2]));
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    let worst = 0;
+    reference.ids.forEach((id, k) => (worst = Math.max(worst, Math.abs((byId.get(id)?.score ?? NaN) - (reference.host[k] ?? 0)))));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  it('serves the guest and the host from separate processes; online scores equal evaluation-time scores', { timeout: 120_000 }, async () => {
+    const host = await serve(cli, ['--model', models.partner, '--config', partyConfigFile(fed, 'partner'), '--audience', join(fed.dir, 'audience.csv')]);
+    children.push(host.child);
+    const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '2000']);
+    children.push(guest.child);
+
+    expect((await http(guest.port, 'GET', '/healthz')).json).toMatchObject({ status: 'ok', role: 'guest', jobId });
+    expect((await http(host.port, 'GET', '/v1/model')).json).toMatchObject({ jobId, role: 'host', party: 'partner', output: 'partial-logit' });
+
+    const raw = await rawRows(join(ROOT, 'examples/data/breast_guest.csv.gz'));
+    const features = (id: string): Record<string, string> => {
+      const { id: _id, y: _label, ...rest } = raw.get(id) ?? {};
+      return rest;
+    };
+    let worst = 0;
+    for (let start = 0; start < reference.ids.length; start += 50) {
+      const ids = reference.ids.slice(start, start + 50);
+      const res = await http(guest.port, 'POST', '/v1/score-batch', { rows: ids.map((id) => ({ id, features: features(id) })) });
+      expect(res.status, res.text).toBe(200);
+      const results = res.json['results'] as { id: string; probability: number; complete: boolean; hosts: Record<string, string> }[];
+      results.forEach((r, k) => {
+        expect(r).toMatchObject({ id: ids[k], complete: true, hosts: { partner: 'ok' } });
+        const z = (reference.guest[start + k] ?? 0) + (reference.host[start + k] ?? 0);
+        worst = Math.max(worst, Math.abs(r.probability - sigmoid(z)));
+      });
+    }
+    expect(worst).toBeLessThan(1e-6);
+
+    const one = reference.ids[0] ?? '';
+    const single = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) });
+    expect(single.json['probability']).toBeCloseTo(sigmoid((reference.guest[0] ?? 0) + (reference.host[0] ?? 0)), 12);
+    expect(single.json['segment']).toBe((single.json['probability'] as number) >= 0.5 ? 'positive' : 'negative');
+    const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) });
+    expect(stranger.json).toMatchObject({ complete: false, hosts: { partner: 'not-held' }, logit: reference.guest[0] });
+    const bad = await http(guest.port, 'POST', '/v1/score', { id: one, features: { x0: 'abc' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ error: { code: 'DATA_VALUE_INVALID' } });
+
+    // Lookalike membership at the host.
+    const member = await http(host.port, 'GET', `/v1/audience/${encodeURIComponent(one)}`);
+    expect(member.json).toMatchObject({ id: one, member: true });
+    expect(member.json['score']).toBeCloseTo(reference.host[0] ?? NaN, 9);
+    expect((await http(host.port, 'GET', '/v1/audience/nobody')).json).toMatchObject({ member: false });
+
+    // Only the job's guest may ask the host for partials, and only over mTLS.
+    const admin = fed.certs('admin');
+    const pem = { ca: await readFile(admin.ca, 'utf8'), cert: await readFile(admin.cert, 'utf8'), key: await readFile(admin.key, 'utf8') };
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: host.peerPort, path: '/v1/partial-scores', method: 'POST', ca: pem.ca, cert: pem.cert, key: pem.key, checkServerIdentity: () => undefined }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ jobId, pseudonyms: [] }));
+    });
+    expect(status).toBe(403);
+
+    const metrics = await http(guest.port, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/tandem_serve_requests_total\{route="score-batch",status="200"\} \d+/);
+    expect(metrics.text).toMatch(/tandem_serve_request_duration_seconds_bucket\{route="score",le="0.01"\}/);
+    expect(metrics.text).toMatch(/tandem_serve_host_calls_total\{host="partner",outcome="ok"\}/);
+
+    // The host goes away (graceful SIGTERM): the guest falls back to its own part and says so.
+    host.child.kill('SIGTERM');
+    expect(await host.exited).toBe(0);
+    const fallback = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) });
+    expect(fallback.json).toMatchObject({ complete: false, hosts: { partner: 'unavailable' } });
+    expect(fallback.json['logit']).toBe(reference.guest[0]);
+
+    guest.child.kill('SIGTERM');
+    expect(await guest.exited, guest.stderr()).toBe(0);
+  });
+});
