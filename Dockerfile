@@ -17,9 +17,11 @@ COPY cli ./cli
 COPY coordinator ./coordinator
 COPY party ./party
 COPY protocol ./protocol
+COPY report ./report
 COPY runtime ./runtime
+COPY serving ./serving
 
-# Configs, certificates, data and audit logs are mounted under /srv/tandem.
+# Configs, certificates, data, models and audit logs are mounted under /srv/tandem.
 RUN mkdir -p /srv/tandem && chown node:node /srv/tandem
 USER node
 

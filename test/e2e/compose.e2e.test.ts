@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { gunzipSync } from 'node:zlib';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'tandem.mjs');
@@ -23,6 +24,7 @@ type Service = {
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
+  expose?: string[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -42,7 +44,7 @@ describe('docker-compose.yml as local processes', () => {
   let dir: string;
   let services: Record<string, Service>;
   const running: ChildProcess[] = [];
-  const ports = new Map<string, number>(); // container port → local port
+  const ports = new Map<string, number>(); // "service:container port" → local port
   const logs = new Map<string, string[]>();
 
   /** Builds <dir>/<service>/… mirroring the container's mounts; returns the container→host path mapper. */
@@ -58,20 +60,30 @@ describe('docker-compose.yml as local processes', () => {
     return (p) => (p.startsWith('/') && !p.startsWith('/app/') ? join(root, p) : p);
   }
 
+  /** Rewrites container addresses for running `self` on loopback: own ports and other services' ports become local ports. */
+  function local(self: string, text: string): string {
+    return text
+      .replace(/\b(0\.0\.0\.0|127\.0\.0\.1|localhost):(\d+)\b/g, (m, _h: string, port: string) => (ports.has(`${self}:${port}`) ? `127.0.0.1:${ports.get(`${self}:${port}`)}` : m))
+      .replace(/\b([a-z][\w-]*):(\d+)\b/g, (m, host: string, port: string) => (host in services && ports.has(`${host}:${port}`) ? `127.0.0.1:${ports.get(`${host}:${port}`)}` : m));
+  }
+
   function environment(name: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
-    for (const [key, value] of Object.entries(services[name]?.environment ?? {})) {
-      // service:port and 0.0.0.0:port become 127.0.0.1:<the local port for that container port>.
-      env[key] = value.replace(/^([a-z][\w-]*|0\.0\.0\.0):(\d+)$/, (_m, host: string, port: string) => `${host === '0.0.0.0' || host in services ? '127.0.0.1' : host}:${ports.get(port) ?? port}`);
-    }
+    for (const [key, value] of Object.entries(services[name]?.environment ?? {})) env[key] = local(name, value);
     return env;
   }
 
   /** The service's argv as a local `node bin/tandem.mjs …` invocation. */
-  function argv(service: Service, args: readonly string[], map: (p: string) => string): string[] {
+  function argv(name: string, args: readonly string[], map: (p: string) => string): string[] {
+    const service = services[name] as Service;
     const entry = service.entrypoint ?? ['node', '/app/bin/tandem.mjs'];
     expect(entry.slice(0, 2)).toEqual(['node', '/app/bin/tandem.mjs']);
-    return [BIN, ...args.map(map)];
+    const out = args.map((arg, k) => {
+      if (['--port', '--peer-port'].includes(args[k - 1] ?? '')) return String(ports.get(`${name}:${arg}`) ?? arg);
+      if (args[k - 1] === '--listen') return '127.0.0.1';
+      return local(name, map(arg));
+    });
+    return [BIN, ...out];
   }
 
   async function start(name: string): Promise<ChildProcess> {
@@ -79,7 +91,7 @@ describe('docker-compose.yml as local processes', () => {
     const map = await mount(name);
     const out: string[] = [];
     logs.set(name, out);
-    const child = spawn(process.execPath, argv(service, service.command, map), { env: environment(name) });
+    const child = spawn(process.execPath, argv(name, service.command, map), { env: environment(name) });
     child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
     running.push(child);
@@ -93,7 +105,7 @@ describe('docker-compose.yml as local processes', () => {
     const map = await mount(name);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const run = spawnSync(process.execPath, [BIN, ...test.slice(3).map(map)], { env: environment(name), encoding: 'utf8' });
+      const run = spawnSync(process.execPath, argv(name, test.slice(3), map), { env: environment(name), encoding: 'utf8' });
       if (run.status === 0) return;
       if (Date.now() > deadline) throw new Error(`${name} never became healthy: ${run.stdout}${run.stderr}\n${logs.get(name)?.join('') ?? ''}`);
       await new Promise((r) => setTimeout(r, 300));
@@ -111,10 +123,9 @@ describe('docker-compose.yml as local processes', () => {
     }
     await mkdir(join(dir, 'repo', 'examples'), { recursive: true });
     await symlink(join(ROOT, 'examples', 'data'), join(dir, 'repo', 'examples', 'data'));
-    for (const service of Object.values(services)) {
-      for (const mapping of service.ports ?? []) {
-        const container = mapping.split(':').at(-1) ?? '';
-        if (!ports.has(container)) ports.set(container, await freePort());
+    for (const [name, service] of Object.entries(services)) {
+      for (const container of [...(service.ports ?? []).map((m) => m.split(':').at(-1) ?? ''), ...(service.expose ?? [])]) {
+        ports.set(`${name}:${container}`, await freePort());
       }
     }
   }, 60_000);
@@ -133,8 +144,10 @@ describe('docker-compose.yml as local processes', () => {
     const code = await new Promise<number | null>((r) => certs.once('exit', r));
     expect(code, logs.get('certs')?.join('')).toBe(0);
 
-    const order = Object.keys(services).filter((n) => !setup.includes(n));
-    expect(order).toEqual(expect.arrayContaining(['coordinator', 'brand', 'partner']));
+    const scoring = Object.keys(services).filter((n) => services[n]?.profiles?.includes('scoring'));
+    expect(scoring.sort()).toEqual(['brand-score', 'partner-score']);
+    const order = Object.keys(services).filter((n) => !setup.includes(n) && !scoring.includes(n));
+    expect(order).toEqual(['coordinator', 'brand', 'partner']);
     for (const name of order) {
       for (const dependency of Object.keys(services[name]?.depends_on ?? {})) await healthy(dependency);
       await start(name);
@@ -142,14 +155,38 @@ describe('docker-compose.yml as local processes', () => {
     for (const name of order) await healthy(name);
 
     // A small job, submitted the way the compose file's header says (as the brand).
-    const brand = services['brand'] as Service;
     const map = await mount('brand');
     const spec = parse(await readFile(join(ROOT, 'deploy', 'job.yaml'), 'utf8')) as Record<string, unknown>;
     const small = join(dir, 'containers', 'brand', 'srv', 'tandem', 'small-job.yaml');
     await writeFile(small, stringify({ ...spec, name: 'compose-test', training: { ...(spec['training'] as object), maxEpochs: 2 } }));
-    const submit = spawnSync(process.execPath, argv(brand, ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'], map), { env: environment('brand'), encoding: 'utf8', timeout: 200_000 });
+    const submit = spawnSync(process.execPath, argv('brand', ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'], map), { env: environment('brand'), encoding: 'utf8', timeout: 200_000 });
     expect(submit.status, `${submit.stdout}\n${submit.stderr}\n${[...logs.entries()].map(([n, l]) => `--- ${n}\n${l.join('').slice(-3000)}`).join('\n')}`).toBe(0);
     expect(submit.stdout).toMatch(/compose-test\): completed/);
     expect(Number(/AUC\s+[0-9.]+\s+([0-9.]+)/.exec(submit.stdout)?.[1])).toBeGreaterThan(0.68);
+
+    // Each party exports its part into its data volume, as the compose header says…
+    const jobId = /job (job-[0-9a-f]+) \(compose-test\)/.exec(submit.stdout)?.[1] ?? '';
+    for (const party of ['brand', 'partner']) {
+      const exportArgs = ['model', 'export', '--config', `/srv/tandem/config/${party}.yaml`, '--job', jobId, '--out', '/srv/tandem/data/model'];
+      const exported = spawnSync(process.execPath, argv(party, exportArgs, await mount(party)), { env: environment(party), encoding: 'utf8' });
+      expect(exported.status, exported.stderr).toBe(0);
+    }
+    // …then the scoring services start (in dependency order) and the brand's endpoint scores a user.
+    for (const name of ['partner-score', 'brand-score']) {
+      for (const dependency of Object.keys(services[name]?.depends_on ?? {})) await healthy(dependency);
+      await start(name);
+      await healthy(name);
+    }
+    const [header = '', row = ''] = gunzipSync(await readFile(join(ROOT, 'examples', 'data', 'default_credit_guest.csv.gz'))).toString('utf8').split('\n');
+    const columns = header.split(',');
+    const cells = row.split(',');
+    const features = Object.fromEntries(columns.flatMap((c, k) => (c === 'id' || c === 'y' ? [] : [[c, cells[k] ?? '']])));
+    const response = await fetch(`http://127.0.0.1:${ports.get('brand-score:8080')}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: cells[0], features }) });
+    const scored = (await response.json()) as { probability: number; complete: boolean; hosts: Record<string, string> };
+    expect(response.status, JSON.stringify(scored)).toBe(200);
+    expect(scored.complete).toBe(true);
+    expect(scored.hosts).toEqual({ partner: 'ok' });
+    expect(scored.probability).toBeGreaterThan(0);
+    expect(scored.probability).toBeLessThan(1);
   });
 });
