@@ -117,11 +117,10 @@ describe('docker-compose.yml as local processes', () => {
     const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
     services = compose.services;
     // The bind-mounted sources, as a fresh checkout has them (certs are made by the setup service).
-    await mkdir(join(dir, 'repo', 'deploy'), { recursive: true });
+    await mkdir(join(dir, 'repo', 'examples', 'deploy'), { recursive: true });
     for (const file of ['coordinator.yaml', 'brand.yaml', 'partner.yaml', 'job.yaml']) {
-      await writeFile(join(dir, 'repo', 'deploy', file), await readFile(join(ROOT, 'deploy', file)));
+      await writeFile(join(dir, 'repo', 'examples', 'deploy', file), await readFile(join(ROOT, 'examples', 'deploy', file)));
     }
-    await mkdir(join(dir, 'repo', 'examples'), { recursive: true });
     await symlink(join(ROOT, 'examples', 'data'), join(dir, 'repo', 'examples', 'data'));
     for (const [name, service] of Object.entries(services)) {
       for (const container of [...(service.ports ?? []).map((m) => m.split(':').at(-1) ?? ''), ...(service.expose ?? [])]) {
@@ -156,7 +155,7 @@ describe('docker-compose.yml as local processes', () => {
 
     // A small job, submitted the way the compose file's header says (as the brand).
     const map = await mount('brand');
-    const spec = parse(await readFile(join(ROOT, 'deploy', 'job.yaml'), 'utf8')) as Record<string, unknown>;
+    const spec = parse(await readFile(join(ROOT, 'examples', 'deploy', 'job.yaml'), 'utf8')) as Record<string, unknown>;
     const small = join(dir, 'containers', 'brand', 'srv', 'tandem', 'small-job.yaml');
     await writeFile(small, stringify({ ...spec, name: 'compose-test', training: { ...(spec['training'] as object), maxEpochs: 2 } }));
     const submit = spawnSync(process.execPath, argv('brand', ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'], map), { env: environment('brand'), encoding: 'utf8', timeout: 200_000 });
