@@ -68,3 +68,18 @@ export function fromServiceError(error: grpc.ServiceError, what: string): Tandem
   if (error.code === grpc.status.DEADLINE_EXCEEDED) return new TandemError('PEER_TIMEOUT', `${what}: the coordinator did not answer in time`);
   return new TandemError('INTERNAL', `${what}: ${error.details}`);
 }
+
+/** A method of another service in the `tandem.v1` package. */
+function serviceMethod<Req, Res>(service: string, name: string, req: Codec<Req>, res: Codec<Res>) {
+  return { ...method(name, req, res, false, false), path: `/tandem.v1.${service}/${name}` };
+}
+
+/** The Scoring service of `tandem serve` (serving/grpc-server.ts): the HTTP/JSON scoring API over gRPC with mTLS. */
+export const scoringService = {
+  score: serviceMethod('Scoring', 'Score', v1.ScoreRequest, v1.ScoreResponse),
+  scoreBatch: serviceMethod('Scoring', 'ScoreBatch', v1.ScoreBatchRequest, v1.ScoreBatchResponse),
+  health: serviceMethod('Scoring', 'Health', v1.HealthRequest, v1.HealthResponse),
+  modelInfo: serviceMethod('Scoring', 'ModelInfo', v1.ModelInfoRequest, v1.ModelInfoResponse),
+} satisfies grpc.ServiceDefinition;
+
+export const ScoringClient = grpc.makeGenericClientConstructor(scoringService, 'Scoring');

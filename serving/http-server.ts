@@ -173,6 +173,14 @@ function decode<T>(schema: ZodType<T>, raw: string): T {
   } catch {
     throw new TandemError('ARGUMENT_INVALID', 'request body is not JSON', { publicMessage: 'the request body is not valid JSON' });
   }
+  return validate(schema, value);
+}
+
+/**
+ * Checks a decoded request against its schema (the gRPC adapter uses it too, so both APIs refuse the same requests with the same text).
+ * @throws TandemError ARGUMENT_INVALID naming the first bad field
+ */
+export function validate<T>(schema: ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -74,7 +74,7 @@ export class Histogram {
 
 /** The serving endpoints' metrics. */
 export class ServeMetrics {
-  readonly requests = new Counter('tandem_serve_requests_total', 'HTTP requests by route and status code');
+  readonly requests = new Counter('tandem_serve_requests_total', 'Requests by route and status (HTTP status code; gRPC status name for grpc.* routes)');
   readonly errors = new Counter('tandem_serve_errors_total', 'Failed requests by route and error code');
   readonly latency = new Histogram('tandem_serve_request_duration_seconds', 'Request latency by route');
   readonly hostCalls = new Counter('tandem_serve_host_calls_total', 'Calls from the guest endpoint to host endpoints by host and outcome');

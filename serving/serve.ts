@@ -5,7 +5,9 @@
  *   scoring — at the guest, federated online scoring; at a host, its own
  *   partial for one of its users and, with an audience file, membership;
  * - peer (HTTPS with mTLS, `peerPort`, hosts only): partial logits by
- *   pseudonym, for the job's guest and nobody else.
+ *   pseudonym, for the job's guest and nobody else;
+ * - gRPC (mTLS, `grpcPort`, optional): service `Scoring` — Score, ScoreBatch,
+ *   Health, ModelInfo — calling the same handlers as the public HTTP routes.
  *
  * Options go raw → defaults → checked → frozen (`compileServeOptions`).
  */
@@ -16,6 +18,7 @@ import { loadNodeIdentity } from '../runtime/certs.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { loadAudience, type AudienceEntry } from './batch-scoring.ts';
 import { loadHostStore, type HostStore } from './host-store.ts';
+import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
 import { startHttpServer, type HttpServer, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
 import { loadModel, type ServingModel } from './model-bundle.ts';
@@ -34,6 +37,8 @@ export type ServeOptions = {
   readonly port?: number | undefined;
   /** Host only: the mTLS peer port the guest calls; 0 picks a free one. @default 8443 */
   readonly peerPort?: number | undefined;
+  /** gRPC (service Scoring, mTLS) port; 0 picks a free one. Undefined: no gRPC endpoint. */
+  readonly grpcPort?: number | undefined;
   /** Guest only: host name → `https://address:peerPort`. A host without one is always a fallback. @default {} */
   readonly hostEndpoints?: Readonly<Record<string, string>> | undefined;
   /** Guest only: how long to wait for each host. @default 250 */
@@ -53,6 +58,7 @@ export type ServeConfig = {
   readonly listen: string;
   readonly port: number;
   readonly peerPort: number;
+  readonly grpcPort: number | undefined;
   readonly hostEndpoints: Readonly<Record<string, string>>;
   readonly hostTimeoutMs: number;
   readonly shutdownGraceTimeMs: number;
@@ -64,13 +70,13 @@ export type ServeConfig = {
 export function compileServeOptions(options: ServeOptions): ServeConfig {
   const config: ServeConfig = {
     modelDir: options.modelDir, configFile: options.configFile, listen: options.listen ?? '127.0.0.1',
-    port: options.port ?? 8080, peerPort: options.peerPort ?? 8443, hostEndpoints: { ...options.hostEndpoints },
+    port: options.port ?? 8080, peerPort: options.peerPort ?? 8443, grpcPort: options.grpcPort, hostEndpoints: { ...options.hostEndpoints },
     hostTimeoutMs: options.hostTimeoutMs ?? 250, shutdownGraceTimeMs: options.shutdownGraceTimeMs ?? 10_000,
     threshold: options.threshold ?? 0.5, audienceFile: options.audienceFile,
   };
   const bad = (option: string, problem: string): TandemError => new TandemError('ARGUMENT_INVALID', `--${option}: ${problem}`);
-  for (const [option, port] of [['port', config.port], ['peer-port', config.peerPort]] as const) {
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw bad(option, `${port} is not a port number (0–65535)`);
+  for (const [option, port] of [['port', config.port], ['peer-port', config.peerPort], ['grpc-port', config.grpcPort]] as const) {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw bad(option, `${port} is not a port number (0–65535)`);
   }
   if (!(config.hostTimeoutMs > 0)) throw bad('host-timeout-ms', 'must be positive');
   if (!(config.threshold > 0 && config.threshold < 1)) throw bad('threshold', 'must be between 0 and 1');
@@ -85,6 +91,8 @@ export type Serving = {
   readonly port: number;
   /** The mTLS peer port (hosts only). */
   readonly peerPort: number | undefined;
+  /** The gRPC port, when serving gRPC. */
+  readonly grpcPort: number | undefined;
   close(): Promise<void>;
 };
 
@@ -109,13 +117,18 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     metrics: manifest.metrics, protocolVersion: manifest.protocolVersion, createdAt: manifest.createdAt, trainedAt: manifest.trainedAt,
   };
   let closing = false;
+  const health: Route['handle'] = () => ({ status: closing ? 503 : 200, json: { status: closing ? 'draining' : 'ok', role: manifest.role, jobId: manifest.jobId } });
+  const modelInfo: Route['handle'] = () => ({ json: info });
   const common: Route[] = [
-    { method: 'GET', path: '/healthz', name: 'health', handle: () => ({ status: closing ? 503 : 200, json: { status: closing ? 'draining' : 'ok', role: manifest.role, jobId: manifest.jobId } }) },
-    { method: 'GET', path: '/v1/model', name: 'model-info', handle: () => ({ json: info }) },
+    { method: 'GET', path: '/healthz', name: 'health', handle: health },
+    { method: 'GET', path: '/v1/model', name: 'model-info', handle: modelInfo },
     { method: 'GET', path: '/metrics', name: 'metrics', handle: () => ({ text: metrics.render() }) },
   ];
   const servers: HttpServer[] = [];
   const clients: PeerClient[] = [];
+  let grpcServer: GrpcServer | undefined;
+  /** The public scoring handlers, for the gRPC adapter. */
+  let scoring: { score: Route['handle']; scoreBatch: Route['handle'] | undefined } | undefined;
   try {
     if (manifest.role === 'guest') {
       const unknown = Object.keys(config.hostEndpoints).filter((h) => !model.hosts.includes(h));
@@ -138,11 +151,14 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         for (const r of results) metrics.rowsScored.inc({ complete: String(r.complete) });
         return results;
       };
+      const scoreOne: Route['handle'] = async (req) => ({ json: (await score([req.body(scoreRow)]))[0] });
+      const scoreMany: Route['handle'] = async (req) => ({ json: { results: await score(req.body(scoreBatch).rows) } });
+      scoring = { score: scoreOne, scoreBatch: scoreMany };
       servers.push(await startHttpServer({
         routes: [
           ...common,
-          { method: 'POST', path: '/v1/score', name: 'score', handle: async (req) => ({ json: (await score([req.body(scoreRow)]))[0] }) },
-          { method: 'POST', path: '/v1/score-batch', name: 'score-batch', handle: async (req) => ({ json: { results: await score(req.body(scoreBatch).rows) } }) },
+          { method: 'POST', path: '/v1/score', name: 'score', handle: scoreOne },
+          { method: 'POST', path: '/v1/score-batch', name: 'score-batch', handle: scoreMany },
         ],
         metrics, log, host: config.listen, port: config.port,
       }));
@@ -153,17 +169,21 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       }
       const store: HostStore = await loadHostStore(model, dataset);
       const audience: ReadonlyMap<string, AudienceEntry> | undefined = config.audienceFile === undefined ? undefined : await loadAudience(config.audienceFile);
+      scoring = {
+        score: (req) => {
+          const body = req.body(hostScore);
+          if (body.features !== undefined) return { json: { partialLogit: partialScore(model, body.features, 'features') } };
+          if (body.id === undefined) throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });
+          const u = store.byId(body.id);
+          if (u === undefined) throw new TandemError('ARGUMENT_INVALID', 'unknown id', { publicMessage: 'no such user in this party\'s data' });
+          return { json: { id: body.id, partialLogit: u } };
+        },
+        scoreBatch: undefined,
+      };
       servers.push(await startHttpServer({
         routes: [
           ...common,
-          { method: 'POST', path: '/v1/score', name: 'score', handle: (req) => {
-            const body = req.body(hostScore);
-            if (body.features !== undefined) return { json: { partialLogit: partialScore(model, body.features, 'features') } };
-            if (body.id === undefined) throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });
-            const u = store.byId(body.id);
-            if (u === undefined) throw new TandemError('ARGUMENT_INVALID', 'unknown id', { publicMessage: 'no such user in this party\'s data' });
-            return { json: { id: body.id, partialLogit: u } };
-          } },
+          { method: 'POST', path: '/v1/score', name: 'score', handle: scoring.score },
           { method: 'GET', path: /^\/v1\/audience\/([^/]+)$/, name: 'audience', handle: (req) => {
             if (audience === undefined) throw new TandemError('ARGUMENT_INVALID', 'no audience', { publicMessage: 'this endpoint was started without --audience' });
             const id = req.params[0] ?? '';
@@ -187,17 +207,24 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       }));
       log.info({ rows: store.rows }, 'host rows indexed');
     }
+    if (config.grpcPort !== undefined) {
+      grpcServer = await startGrpcServer({
+        routes: { score: scoring.score, scoreBatch: scoring.scoreBatch, health, modelInfo },
+        identity, metrics, log, host: config.listen, port: config.grpcPort,
+      });
+    }
   } catch (error) {
+    await grpcServer?.close(0);
     for (const s of servers) await s.close(0);
     for (const c of clients) c.close();
     throw error;
   }
-  log.info({ job: manifest.jobId, role: manifest.role, port: servers[0]?.port }, 'serving');
+  log.info({ job: manifest.jobId, role: manifest.role, port: servers[0]?.port, grpcPort: grpcServer?.port }, 'serving');
   return {
-    model, port: servers[0]?.port ?? 0, peerPort: servers[1]?.port,
+    model, port: servers[0]?.port ?? 0, peerPort: servers[1]?.port, grpcPort: grpcServer?.port,
     close: async () => {
       closing = true;
-      await Promise.all(servers.map((s) => s.close(config.shutdownGraceTimeMs)));
+      await Promise.all([...servers.map((s) => s.close(config.shutdownGraceTimeMs)), grpcServer?.close(config.shutdownGraceTimeMs)]);
       for (const c of clients) c.close();
     },
   };

@@ -85,6 +85,62 @@ export namespace tandem {
             };
         }
 
+        class Scoring extends $protobuf.rpc.Service {
+            constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
+            static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): Scoring;
+            score: tandem.v1.Scoring.Score;
+            scoreBatch: tandem.v1.Scoring.ScoreBatch;
+            health: tandem.v1.Scoring.Health;
+            modelInfo: tandem.v1.Scoring.ModelInfo;
+        }
+
+        namespace Scoring {
+            type ScoreCallback = (error: (Error|null), response?: tandem.v1.ScoreResponse) => void;
+            type Score = {
+              (request: tandem.v1.IScoreRequest, callback: tandem.v1.Scoring.ScoreCallback): void;
+              (request: tandem.v1.IScoreRequest): Promise<tandem.v1.ScoreResponse>;
+              readonly name: "Score";
+              readonly path: "/tandem.v1.Scoring/Score";
+              readonly requestType: "ScoreRequest";
+              readonly responseType: "ScoreResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type ScoreBatchCallback = (error: (Error|null), response?: tandem.v1.ScoreBatchResponse) => void;
+            type ScoreBatch = {
+              (request: tandem.v1.IScoreBatchRequest, callback: tandem.v1.Scoring.ScoreBatchCallback): void;
+              (request: tandem.v1.IScoreBatchRequest): Promise<tandem.v1.ScoreBatchResponse>;
+              readonly name: "ScoreBatch";
+              readonly path: "/tandem.v1.Scoring/ScoreBatch";
+              readonly requestType: "ScoreBatchRequest";
+              readonly responseType: "ScoreBatchResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type HealthCallback = (error: (Error|null), response?: tandem.v1.HealthResponse) => void;
+            type Health = {
+              (request: tandem.v1.IHealthRequest, callback: tandem.v1.Scoring.HealthCallback): void;
+              (request: tandem.v1.IHealthRequest): Promise<tandem.v1.HealthResponse>;
+              readonly name: "Health";
+              readonly path: "/tandem.v1.Scoring/Health";
+              readonly requestType: "HealthRequest";
+              readonly responseType: "HealthResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type ModelInfoCallback = (error: (Error|null), response?: tandem.v1.ModelInfoResponse) => void;
+            type ModelInfo = {
+              (request: tandem.v1.IModelInfoRequest, callback: tandem.v1.Scoring.ModelInfoCallback): void;
+              (request: tandem.v1.IModelInfoRequest): Promise<tandem.v1.ModelInfoResponse>;
+              readonly name: "ModelInfo";
+              readonly path: "/tandem.v1.Scoring/ModelInfo";
+              readonly requestType: "ModelInfoRequest";
+              readonly responseType: "ModelInfoResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+
         interface IFrame extends tandem.v1.Frame.$Properties {
         }
 
@@ -775,6 +831,308 @@ export namespace tandem {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.Control.$Properties;
+        }
+
+        interface IFeatureValue extends tandem.v1.FeatureValue.$Properties {
+        }
+
+        class FeatureValue {
+            constructor(properties?: tandem.v1.FeatureValue.$Properties);
+            $unknowns?: Uint8Array[];
+            stringValue?: (string|null);
+            numberValue?: (number|null);
+            boolValue?: (boolean|null);
+            value?: ("stringValue"|"numberValue"|"boolValue");
+            static create(properties: tandem.v1.FeatureValue.$Shape): tandem.v1.FeatureValue & tandem.v1.FeatureValue.$Shape;
+            static create(properties?: tandem.v1.FeatureValue.$Properties): tandem.v1.FeatureValue;
+            static encode(message: tandem.v1.FeatureValue.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.FeatureValue & tandem.v1.FeatureValue.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace FeatureValue {
+            interface $Properties {
+                stringValue?: (string|null);
+                numberValue?: (number|null);
+                boolValue?: (boolean|null);
+                value?: ("stringValue"|"numberValue"|"boolValue");
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              stringValue?: string|null;
+              numberValue?: number|null;
+              boolValue?: boolean|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ value?: undefined; stringValue?: null; numberValue?: null; boolValue?: null }|{ value?: "stringValue"; stringValue: string; numberValue?: null; boolValue?: null }|{ value?: "numberValue"; stringValue?: null; numberValue: number; boolValue?: null }|{ value?: "boolValue"; stringValue?: null; numberValue?: null; boolValue: boolean })
+            );
+        }
+
+        interface IScoreRequest extends tandem.v1.ScoreRequest.$Properties {
+        }
+
+        class ScoreRequest {
+            constructor(properties?: tandem.v1.ScoreRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            id: string;
+            features: { [k: string]: tandem.v1.FeatureValue.$Properties };
+            static create(properties: tandem.v1.ScoreRequest.$Shape): tandem.v1.ScoreRequest & tandem.v1.ScoreRequest.$Shape;
+            static create(properties?: tandem.v1.ScoreRequest.$Properties): tandem.v1.ScoreRequest;
+            static encode(message: tandem.v1.ScoreRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ScoreRequest & tandem.v1.ScoreRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ScoreRequest {
+            interface $Properties {
+                id?: (string|null);
+                features?: ({ [k: string]: tandem.v1.FeatureValue.$Properties }|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              id?: string|null;
+              features?: { [k: string]: tandem.v1.FeatureValue.$Shape }|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IScoreResponse extends tandem.v1.ScoreResponse.$Properties {
+        }
+
+        class ScoreResponse {
+            constructor(properties?: tandem.v1.ScoreResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            id: string;
+            probability: number;
+            logit: number;
+            segment: string;
+            complete: boolean;
+            hosts: { [k: string]: string };
+            partialLogit?: (number|null);
+            static create(properties: tandem.v1.ScoreResponse.$Shape): tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape;
+            static create(properties?: tandem.v1.ScoreResponse.$Properties): tandem.v1.ScoreResponse;
+            static encode(message: tandem.v1.ScoreResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ScoreResponse {
+            interface $Properties {
+                id?: (string|null);
+                probability?: (number|null);
+                logit?: (number|null);
+                segment?: (string|null);
+                complete?: (boolean|null);
+                hosts?: ({ [k: string]: string }|null);
+                partialLogit?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ScoreResponse.$Properties;
+        }
+
+        interface IScoreBatchRequest extends tandem.v1.ScoreBatchRequest.$Properties {
+        }
+
+        class ScoreBatchRequest {
+            constructor(properties?: tandem.v1.ScoreBatchRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            rows: tandem.v1.ScoreRequest.$Properties[];
+            static create(properties: tandem.v1.ScoreBatchRequest.$Shape): tandem.v1.ScoreBatchRequest & tandem.v1.ScoreBatchRequest.$Shape;
+            static create(properties?: tandem.v1.ScoreBatchRequest.$Properties): tandem.v1.ScoreBatchRequest;
+            static encode(message: tandem.v1.ScoreBatchRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ScoreBatchRequest & tandem.v1.ScoreBatchRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ScoreBatchRequest {
+            interface $Properties {
+                rows?: (tandem.v1.ScoreRequest.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              rows?: tandem.v1.ScoreRequest.$Shape[]|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IScoreBatchResponse extends tandem.v1.ScoreBatchResponse.$Properties {
+        }
+
+        class ScoreBatchResponse {
+            constructor(properties?: tandem.v1.ScoreBatchResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            results: tandem.v1.ScoreResponse.$Properties[];
+            static create(properties: tandem.v1.ScoreBatchResponse.$Shape): tandem.v1.ScoreBatchResponse & tandem.v1.ScoreBatchResponse.$Shape;
+            static create(properties?: tandem.v1.ScoreBatchResponse.$Properties): tandem.v1.ScoreBatchResponse;
+            static encode(message: tandem.v1.ScoreBatchResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ScoreBatchResponse & tandem.v1.ScoreBatchResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ScoreBatchResponse {
+            interface $Properties {
+                results?: (tandem.v1.ScoreResponse.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ScoreBatchResponse.$Properties;
+        }
+
+        interface IHealthRequest extends tandem.v1.HealthRequest.$Properties {
+        }
+
+        class HealthRequest {
+            constructor(properties?: tandem.v1.HealthRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            static create(properties: tandem.v1.HealthRequest.$Shape): tandem.v1.HealthRequest & tandem.v1.HealthRequest.$Shape;
+            static create(properties?: tandem.v1.HealthRequest.$Properties): tandem.v1.HealthRequest;
+            static encode(message: tandem.v1.HealthRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.HealthRequest & tandem.v1.HealthRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HealthRequest {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.HealthRequest.$Properties;
+        }
+
+        interface IHealthResponse extends tandem.v1.HealthResponse.$Properties {
+        }
+
+        class HealthResponse {
+            constructor(properties?: tandem.v1.HealthResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            status: string;
+            role: string;
+            jobId: string;
+            static create(properties: tandem.v1.HealthResponse.$Shape): tandem.v1.HealthResponse & tandem.v1.HealthResponse.$Shape;
+            static create(properties?: tandem.v1.HealthResponse.$Properties): tandem.v1.HealthResponse;
+            static encode(message: tandem.v1.HealthResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.HealthResponse & tandem.v1.HealthResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HealthResponse {
+            interface $Properties {
+                status?: (string|null);
+                role?: (string|null);
+                jobId?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.HealthResponse.$Properties;
+        }
+
+        interface IModelInfoRequest extends tandem.v1.ModelInfoRequest.$Properties {
+        }
+
+        class ModelInfoRequest {
+            constructor(properties?: tandem.v1.ModelInfoRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            static create(properties: tandem.v1.ModelInfoRequest.$Shape): tandem.v1.ModelInfoRequest & tandem.v1.ModelInfoRequest.$Shape;
+            static create(properties?: tandem.v1.ModelInfoRequest.$Properties): tandem.v1.ModelInfoRequest;
+            static encode(message: tandem.v1.ModelInfoRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ModelInfoRequest & tandem.v1.ModelInfoRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ModelInfoRequest {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ModelInfoRequest.$Properties;
+        }
+
+        interface IModelParty extends tandem.v1.ModelParty.$Properties {
+        }
+
+        class ModelParty {
+            constructor(properties?: tandem.v1.ModelParty.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            role: string;
+            static create(properties: tandem.v1.ModelParty.$Shape): tandem.v1.ModelParty & tandem.v1.ModelParty.$Shape;
+            static create(properties?: tandem.v1.ModelParty.$Properties): tandem.v1.ModelParty;
+            static encode(message: tandem.v1.ModelParty.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ModelParty & tandem.v1.ModelParty.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ModelParty {
+            interface $Properties {
+                name?: (string|null);
+                role?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ModelParty.$Properties;
+        }
+
+        interface IInputColumn extends tandem.v1.InputColumn.$Properties {
+        }
+
+        class InputColumn {
+            constructor(properties?: tandem.v1.InputColumn.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            kind: string;
+            static create(properties: tandem.v1.InputColumn.$Shape): tandem.v1.InputColumn & tandem.v1.InputColumn.$Shape;
+            static create(properties?: tandem.v1.InputColumn.$Properties): tandem.v1.InputColumn;
+            static encode(message: tandem.v1.InputColumn.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.InputColumn & tandem.v1.InputColumn.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace InputColumn {
+            interface $Properties {
+                name?: (string|null);
+                kind?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.InputColumn.$Properties;
+        }
+
+        interface IModelInfoResponse extends tandem.v1.ModelInfoResponse.$Properties {
+        }
+
+        class ModelInfoResponse {
+            constructor(properties?: tandem.v1.ModelInfoResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            jobId: string;
+            jobName: string;
+            party: string;
+            role: string;
+            parties: tandem.v1.ModelParty.$Properties[];
+            featureNames: string[];
+            inputColumns: tandem.v1.InputColumn.$Properties[];
+            output: string;
+            metricsJson: string;
+            protocolVersion: number;
+            createdAt: string;
+            trainedAt: string;
+            static create(properties: tandem.v1.ModelInfoResponse.$Shape): tandem.v1.ModelInfoResponse & tandem.v1.ModelInfoResponse.$Shape;
+            static create(properties?: tandem.v1.ModelInfoResponse.$Properties): tandem.v1.ModelInfoResponse;
+            static encode(message: tandem.v1.ModelInfoResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ModelInfoResponse & tandem.v1.ModelInfoResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ModelInfoResponse {
+            interface $Properties {
+                jobId?: (string|null);
+                jobName?: (string|null);
+                party?: (string|null);
+                role?: (string|null);
+                parties?: (tandem.v1.ModelParty.$Properties[]|null);
+                featureNames?: (string[]|null);
+                inputColumns?: (tandem.v1.InputColumn.$Properties[]|null);
+                output?: (string|null);
+                metricsJson?: (string|null);
+                protocolVersion?: (number|null);
+                createdAt?: (string|null);
+                trainedAt?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ModelInfoResponse.$Properties;
         }
     }
 }

@@ -308,6 +308,205 @@ export const tandem = $root.tandem = (() => {
             return Coordinator;
         })();
 
+        v1.Scoring = (function() {
+
+            /**
+             * Constructs a new Scoring service.
+             * @memberof tandem.v1
+             * @classdesc Represents a Scoring
+             * @extends $protobuf.rpc.Service
+             * @constructor
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             */
+            const Scoring = function(rpcImpl, requestDelimited, responseDelimited) {
+                $protobuf.rpc.Service.call(this, rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            $Object.defineProperty(Scoring.prototype = $Object.create($protobuf.rpc.Service.prototype), "constructor", { value: Scoring, writable: true, enumerable: false, configurable: true });
+
+            /**
+             * Creates new Scoring service using the specified rpc implementation.
+             * @function create
+             * @memberof tandem.v1.Scoring
+             * @static
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             * @returns {Scoring} RPC service. Useful where requests and/or responses are streamed.
+             */
+            Scoring.create = function(rpcImpl, requestDelimited, responseDelimited) {
+                return new this(rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            /**
+             * Callback as used by {@link tandem.v1.Scoring#score}.
+             * @memberof tandem.v1.Scoring
+             * @typedef ScoreCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.ScoreResponse} [response] ScoreResponse
+             */
+
+            /**
+             * Calls Score.
+             * @memberof tandem.v1.Scoring
+             * @typedef Score
+             * @type {{
+             *   (request: tandem.v1.IScoreRequest, callback: tandem.v1.Scoring.ScoreCallback): void;
+             *   (request: tandem.v1.IScoreRequest): Promise<tandem.v1.ScoreResponse>;
+             *   readonly name: "Score";
+             *   readonly path: "/tandem.v1.Scoring/Score";
+             *   readonly requestType: "ScoreRequest";
+             *   readonly responseType: "ScoreResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Score.
+             * @name tandem.v1.Scoring#score
+             * @type {tandem.v1.Scoring.Score}
+             */
+            $Object.defineProperties(Scoring.prototype.score = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scoring.prototype.score, $root.tandem.v1.ScoreRequest, $root.tandem.v1.ScoreResponse, request, callback);
+            }, {
+                name: { value: "Score" },
+                path: { value: "/tandem.v1.Scoring/Score" },
+                requestType: { value: "ScoreRequest" },
+                responseType: { value: "ScoreResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link tandem.v1.Scoring#scoreBatch}.
+             * @memberof tandem.v1.Scoring
+             * @typedef ScoreBatchCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.ScoreBatchResponse} [response] ScoreBatchResponse
+             */
+
+            /**
+             * Calls ScoreBatch.
+             * @memberof tandem.v1.Scoring
+             * @typedef ScoreBatch
+             * @type {{
+             *   (request: tandem.v1.IScoreBatchRequest, callback: tandem.v1.Scoring.ScoreBatchCallback): void;
+             *   (request: tandem.v1.IScoreBatchRequest): Promise<tandem.v1.ScoreBatchResponse>;
+             *   readonly name: "ScoreBatch";
+             *   readonly path: "/tandem.v1.Scoring/ScoreBatch";
+             *   readonly requestType: "ScoreBatchRequest";
+             *   readonly responseType: "ScoreBatchResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls ScoreBatch.
+             * @name tandem.v1.Scoring#scoreBatch
+             * @type {tandem.v1.Scoring.ScoreBatch}
+             */
+            $Object.defineProperties(Scoring.prototype.scoreBatch = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scoring.prototype.scoreBatch, $root.tandem.v1.ScoreBatchRequest, $root.tandem.v1.ScoreBatchResponse, request, callback);
+            }, {
+                name: { value: "ScoreBatch" },
+                path: { value: "/tandem.v1.Scoring/ScoreBatch" },
+                requestType: { value: "ScoreBatchRequest" },
+                responseType: { value: "ScoreBatchResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link tandem.v1.Scoring#health}.
+             * @memberof tandem.v1.Scoring
+             * @typedef HealthCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.HealthResponse} [response] HealthResponse
+             */
+
+            /**
+             * Calls Health.
+             * @memberof tandem.v1.Scoring
+             * @typedef Health
+             * @type {{
+             *   (request: tandem.v1.IHealthRequest, callback: tandem.v1.Scoring.HealthCallback): void;
+             *   (request: tandem.v1.IHealthRequest): Promise<tandem.v1.HealthResponse>;
+             *   readonly name: "Health";
+             *   readonly path: "/tandem.v1.Scoring/Health";
+             *   readonly requestType: "HealthRequest";
+             *   readonly responseType: "HealthResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Health.
+             * @name tandem.v1.Scoring#health
+             * @type {tandem.v1.Scoring.Health}
+             */
+            $Object.defineProperties(Scoring.prototype.health = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scoring.prototype.health, $root.tandem.v1.HealthRequest, $root.tandem.v1.HealthResponse, request, callback);
+            }, {
+                name: { value: "Health" },
+                path: { value: "/tandem.v1.Scoring/Health" },
+                requestType: { value: "HealthRequest" },
+                responseType: { value: "HealthResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link tandem.v1.Scoring#modelInfo}.
+             * @memberof tandem.v1.Scoring
+             * @typedef ModelInfoCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.ModelInfoResponse} [response] ModelInfoResponse
+             */
+
+            /**
+             * Calls ModelInfo.
+             * @memberof tandem.v1.Scoring
+             * @typedef ModelInfo
+             * @type {{
+             *   (request: tandem.v1.IModelInfoRequest, callback: tandem.v1.Scoring.ModelInfoCallback): void;
+             *   (request: tandem.v1.IModelInfoRequest): Promise<tandem.v1.ModelInfoResponse>;
+             *   readonly name: "ModelInfo";
+             *   readonly path: "/tandem.v1.Scoring/ModelInfo";
+             *   readonly requestType: "ModelInfoRequest";
+             *   readonly responseType: "ModelInfoResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls ModelInfo.
+             * @name tandem.v1.Scoring#modelInfo
+             * @type {tandem.v1.Scoring.ModelInfo}
+             */
+            $Object.defineProperties(Scoring.prototype.modelInfo = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scoring.prototype.modelInfo, $root.tandem.v1.ModelInfoRequest, $root.tandem.v1.ModelInfoResponse, request, callback);
+            }, {
+                name: { value: "ModelInfo" },
+                path: { value: "/tandem.v1.Scoring/ModelInfo" },
+                requestType: { value: "ModelInfoRequest" },
+                responseType: { value: "ModelInfoResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            return Scoring;
+        })();
+
         v1.Frame = (function() {
 
             /**
@@ -5774,6 +5973,2361 @@ export const tandem = $root.tandem = (() => {
             };
 
             return Control;
+        })();
+
+        v1.FeatureValue = (function() {
+
+            /**
+             * Properties of a FeatureValue.
+             * @typedef {Object} tandem.v1.FeatureValue.$Properties
+             * @property {string|null} [stringValue] FeatureValue stringValue
+             * @property {number|null} [numberValue] FeatureValue numberValue
+             * @property {boolean|null} [boolValue] FeatureValue boolValue
+             * @property {"stringValue"|"numberValue"|"boolValue"} [value] FeatureValue value
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a FeatureValue.
+             * @memberof tandem.v1
+             * @interface IFeatureValue
+             * @augments tandem.v1.FeatureValue.$Properties
+             * @deprecated Use tandem.v1.FeatureValue.$Properties instead.
+             */
+
+            /**
+             * Narrowed shape of a FeatureValue.
+             * @typedef {{
+             *   stringValue?: string|null;
+             *   numberValue?: number|null;
+             *   boolValue?: boolean|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * } & (
+             *   ({ value?: undefined; stringValue?: null; numberValue?: null; boolValue?: null }|{ value?: "stringValue"; stringValue: string; numberValue?: null; boolValue?: null }|{ value?: "numberValue"; stringValue?: null; numberValue: number; boolValue?: null }|{ value?: "boolValue"; stringValue?: null; numberValue?: null; boolValue: boolean })
+             * )} tandem.v1.FeatureValue.$Shape
+             */
+
+            /**
+             * Constructs a new FeatureValue.
+             * @memberof tandem.v1
+             * @classdesc Represents a FeatureValue.
+             * @constructor
+             * @param {tandem.v1.FeatureValue.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const FeatureValue = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * FeatureValue stringValue.
+             * @member {string|null|undefined} stringValue
+             * @memberof tandem.v1.FeatureValue
+             * @instance
+             */
+            FeatureValue.prototype.stringValue = null;
+
+            /**
+             * FeatureValue numberValue.
+             * @member {number|null|undefined} numberValue
+             * @memberof tandem.v1.FeatureValue
+             * @instance
+             */
+            FeatureValue.prototype.numberValue = null;
+
+            /**
+             * FeatureValue boolValue.
+             * @member {boolean|null|undefined} boolValue
+             * @memberof tandem.v1.FeatureValue
+             * @instance
+             */
+            FeatureValue.prototype.boolValue = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * FeatureValue value.
+             * @member {"stringValue"|"numberValue"|"boolValue"|undefined} value
+             * @memberof tandem.v1.FeatureValue
+             * @instance
+             */
+            $Object.defineProperty(FeatureValue.prototype, "value", {
+                get: $util.oneOfGetter($oneOfFields = ["stringValue", "numberValue", "boolValue"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new FeatureValue instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.FeatureValue
+             * @static
+             * @param {tandem.v1.FeatureValue.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.FeatureValue} FeatureValue instance
+             * @type {{
+             *   (properties: tandem.v1.FeatureValue.$Shape): tandem.v1.FeatureValue & tandem.v1.FeatureValue.$Shape;
+             *   (properties?: tandem.v1.FeatureValue.$Properties): tandem.v1.FeatureValue;
+             * }}
+             */
+            FeatureValue.create = function(properties) {
+                return new FeatureValue(properties);
+            };
+
+            /**
+             * Encodes the specified FeatureValue message. Does not implicitly {@link tandem.v1.FeatureValue.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.FeatureValue
+             * @static
+             * @param {tandem.v1.FeatureValue.$Properties} message FeatureValue message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            FeatureValue.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.stringValue != null && $Object.hasOwnProperty.call(message, "stringValue"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.stringValue);
+                if (message.numberValue != null && $Object.hasOwnProperty.call(message, "numberValue"))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.numberValue);
+                if (message.boolValue != null && $Object.hasOwnProperty.call(message, "boolValue"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.boolValue);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a FeatureValue message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.FeatureValue
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.FeatureValue & tandem.v1.FeatureValue.$Shape} FeatureValue
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            FeatureValue.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.FeatureValue();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.stringValue = reader.stringVerify();
+                            message.value = "stringValue";
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            message.numberValue = reader.double();
+                            message.value = "numberValue";
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            message.boolValue = reader.bool();
+                            message.value = "boolValue";
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for FeatureValue
+             * @function getTypeUrl
+             * @memberof tandem.v1.FeatureValue
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            FeatureValue.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.FeatureValue";
+            };
+
+            return FeatureValue;
+        })();
+
+        v1.ScoreRequest = (function() {
+
+            /**
+             * Properties of a ScoreRequest.
+             * @typedef {Object} tandem.v1.ScoreRequest.$Properties
+             * @property {string|null} [id] ScoreRequest id
+             * @property {Object.<string,tandem.v1.FeatureValue.$Properties>|null} [features] ScoreRequest features
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScoreRequest.
+             * @memberof tandem.v1
+             * @interface IScoreRequest
+             * @augments tandem.v1.ScoreRequest.$Properties
+             * @deprecated Use tandem.v1.ScoreRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScoreRequest.
+             * @typedef {{
+             *   id?: string|null;
+             *   features?: Object.<string,tandem.v1.FeatureValue.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} tandem.v1.ScoreRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ScoreRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a ScoreRequest.
+             * @constructor
+             * @param {tandem.v1.ScoreRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScoreRequest = function (properties) {
+                this.features = {};
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScoreRequest id.
+             * @member {string} id
+             * @memberof tandem.v1.ScoreRequest
+             * @instance
+             */
+            ScoreRequest.prototype.id = "";
+
+            /**
+             * ScoreRequest features.
+             * @member {Object.<string,tandem.v1.FeatureValue.$Properties>} features
+             * @memberof tandem.v1.ScoreRequest
+             * @instance
+             */
+            ScoreRequest.prototype.features = $util.emptyObject;
+
+            /**
+             * Creates a new ScoreRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ScoreRequest
+             * @static
+             * @param {tandem.v1.ScoreRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ScoreRequest} ScoreRequest instance
+             * @type {{
+             *   (properties: tandem.v1.ScoreRequest.$Shape): tandem.v1.ScoreRequest & tandem.v1.ScoreRequest.$Shape;
+             *   (properties?: tandem.v1.ScoreRequest.$Properties): tandem.v1.ScoreRequest;
+             * }}
+             */
+            ScoreRequest.create = function(properties) {
+                return new ScoreRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ScoreRequest message. Does not implicitly {@link tandem.v1.ScoreRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ScoreRequest
+             * @static
+             * @param {tandem.v1.ScoreRequest.$Properties} message ScoreRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScoreRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.id);
+                if (message.features != null && $Object.hasOwnProperty.call(message, "features"))
+                    for (let keys = $Object.keys(message.features), i = 0; i < keys.length; ++i) {
+                        writer.uint32(/* id 2, wireType 2 =*/18).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]);
+                        $root.tandem.v1.FeatureValue.encode(message.features[keys[i]], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim().ldelim();
+                    }
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScoreRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ScoreRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ScoreRequest & tandem.v1.ScoreRequest.$Shape} ScoreRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScoreRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, key, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ScoreRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.features === $util.emptyObject)
+                                message.features = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = null;
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 2)
+                                        break;
+                                    value = $root.tandem.v1.FeatureValue.decode(reader, reader.size(), $undefined, _depth + 1, value);
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.features, key);
+                            message.features[key] = value || new $root.tandem.v1.FeatureValue();
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ScoreRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.ScoreRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ScoreRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ScoreRequest";
+            };
+
+            return ScoreRequest;
+        })();
+
+        v1.ScoreResponse = (function() {
+
+            /**
+             * Properties of a ScoreResponse.
+             * @typedef {Object} tandem.v1.ScoreResponse.$Properties
+             * @property {string|null} [id] ScoreResponse id
+             * @property {number|null} [probability] ScoreResponse probability
+             * @property {number|null} [logit] ScoreResponse logit
+             * @property {string|null} [segment] ScoreResponse segment
+             * @property {boolean|null} [complete] ScoreResponse complete
+             * @property {Object.<string,string>|null} [hosts] ScoreResponse hosts
+             * @property {number|null} [partialLogit] ScoreResponse partialLogit
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScoreResponse.
+             * @memberof tandem.v1
+             * @interface IScoreResponse
+             * @augments tandem.v1.ScoreResponse.$Properties
+             * @deprecated Use tandem.v1.ScoreResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScoreResponse.
+             * @typedef {tandem.v1.ScoreResponse.$Properties} tandem.v1.ScoreResponse.$Shape
+             */
+
+            /**
+             * Constructs a new ScoreResponse.
+             * @memberof tandem.v1
+             * @classdesc Represents a ScoreResponse.
+             * @constructor
+             * @param {tandem.v1.ScoreResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScoreResponse = function (properties) {
+                this.hosts = {};
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScoreResponse id.
+             * @member {string} id
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.id = "";
+
+            /**
+             * ScoreResponse probability.
+             * @member {number} probability
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.probability = 0;
+
+            /**
+             * ScoreResponse logit.
+             * @member {number} logit
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.logit = 0;
+
+            /**
+             * ScoreResponse segment.
+             * @member {string} segment
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.segment = "";
+
+            /**
+             * ScoreResponse complete.
+             * @member {boolean} complete
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.complete = false;
+
+            /**
+             * ScoreResponse hosts.
+             * @member {Object.<string,string>} hosts
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.hosts = $util.emptyObject;
+
+            /**
+             * ScoreResponse partialLogit.
+             * @member {number|null|undefined} partialLogit
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.partialLogit = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(ScoreResponse.prototype, "_partialLogit", {
+                get: $util.oneOfGetter($oneOfFields = ["partialLogit"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new ScoreResponse instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ScoreResponse
+             * @static
+             * @param {tandem.v1.ScoreResponse.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ScoreResponse} ScoreResponse instance
+             * @type {{
+             *   (properties: tandem.v1.ScoreResponse.$Shape): tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape;
+             *   (properties?: tandem.v1.ScoreResponse.$Properties): tandem.v1.ScoreResponse;
+             * }}
+             */
+            ScoreResponse.create = function(properties) {
+                return new ScoreResponse(properties);
+            };
+
+            /**
+             * Encodes the specified ScoreResponse message. Does not implicitly {@link tandem.v1.ScoreResponse.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ScoreResponse
+             * @static
+             * @param {tandem.v1.ScoreResponse.$Properties} message ScoreResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScoreResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.id);
+                if (message.probability != null && $Object.hasOwnProperty.call(message, "probability") && !$Object.is(message.probability, 0))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.probability);
+                if (message.logit != null && $Object.hasOwnProperty.call(message, "logit") && !$Object.is(message.logit, 0))
+                    writer.uint32(/* id 3, wireType 1 =*/25).double(message.logit);
+                if (message.segment != null && $Object.hasOwnProperty.call(message, "segment") && message.segment !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.segment);
+                if (message.complete != null && $Object.hasOwnProperty.call(message, "complete") && message.complete !== false)
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.complete);
+                if (message.hosts != null && $Object.hasOwnProperty.call(message, "hosts"))
+                    for (let keys = $Object.keys(message.hosts), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 6, wireType 2 =*/50).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.hosts[keys[i]]).ldelim();
+                if (message.partialLogit != null && $Object.hasOwnProperty.call(message, "partialLogit"))
+                    writer.uint32(/* id 7, wireType 1 =*/57).double(message.partialLogit);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScoreResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ScoreResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape} ScoreResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScoreResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, key, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ScoreResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.probability = value;
+                            else
+                                delete message.probability;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.logit = value;
+                            else
+                                delete message.logit;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.segment = value;
+                            else
+                                delete message.segment;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.complete = value;
+                            else
+                                delete message.complete;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.hosts === $util.emptyObject)
+                                message.hosts = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = "";
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 2)
+                                        break;
+                                    value = reader.stringVerify();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.hosts, key);
+                            message.hosts[key] = value;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 1)
+                                break;
+                            message.partialLogit = reader.double();
+                            message._partialLogit = "partialLogit";
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ScoreResponse
+             * @function getTypeUrl
+             * @memberof tandem.v1.ScoreResponse
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ScoreResponse.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ScoreResponse";
+            };
+
+            return ScoreResponse;
+        })();
+
+        v1.ScoreBatchRequest = (function() {
+
+            /**
+             * Properties of a ScoreBatchRequest.
+             * @typedef {Object} tandem.v1.ScoreBatchRequest.$Properties
+             * @property {Array.<tandem.v1.ScoreRequest.$Properties>|null} [rows] ScoreBatchRequest rows
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScoreBatchRequest.
+             * @memberof tandem.v1
+             * @interface IScoreBatchRequest
+             * @augments tandem.v1.ScoreBatchRequest.$Properties
+             * @deprecated Use tandem.v1.ScoreBatchRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScoreBatchRequest.
+             * @typedef {{
+             *   rows?: Array.<tandem.v1.ScoreRequest.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} tandem.v1.ScoreBatchRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ScoreBatchRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a ScoreBatchRequest.
+             * @constructor
+             * @param {tandem.v1.ScoreBatchRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScoreBatchRequest = function (properties) {
+                this.rows = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScoreBatchRequest rows.
+             * @member {Array.<tandem.v1.ScoreRequest.$Properties>} rows
+             * @memberof tandem.v1.ScoreBatchRequest
+             * @instance
+             */
+            ScoreBatchRequest.prototype.rows = $util.emptyArray;
+
+            /**
+             * Creates a new ScoreBatchRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ScoreBatchRequest
+             * @static
+             * @param {tandem.v1.ScoreBatchRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ScoreBatchRequest} ScoreBatchRequest instance
+             * @type {{
+             *   (properties: tandem.v1.ScoreBatchRequest.$Shape): tandem.v1.ScoreBatchRequest & tandem.v1.ScoreBatchRequest.$Shape;
+             *   (properties?: tandem.v1.ScoreBatchRequest.$Properties): tandem.v1.ScoreBatchRequest;
+             * }}
+             */
+            ScoreBatchRequest.create = function(properties) {
+                return new ScoreBatchRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ScoreBatchRequest message. Does not implicitly {@link tandem.v1.ScoreBatchRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ScoreBatchRequest
+             * @static
+             * @param {tandem.v1.ScoreBatchRequest.$Properties} message ScoreBatchRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScoreBatchRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.rows != null && message.rows.length)
+                    for (let i = 0; i < message.rows.length; ++i)
+                        $root.tandem.v1.ScoreRequest.encode(message.rows[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScoreBatchRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ScoreBatchRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ScoreBatchRequest & tandem.v1.ScoreBatchRequest.$Shape} ScoreBatchRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScoreBatchRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ScoreBatchRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.rows && message.rows.length))
+                                message.rows = [];
+                            message.rows.push($root.tandem.v1.ScoreRequest.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ScoreBatchRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.ScoreBatchRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ScoreBatchRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ScoreBatchRequest";
+            };
+
+            return ScoreBatchRequest;
+        })();
+
+        v1.ScoreBatchResponse = (function() {
+
+            /**
+             * Properties of a ScoreBatchResponse.
+             * @typedef {Object} tandem.v1.ScoreBatchResponse.$Properties
+             * @property {Array.<tandem.v1.ScoreResponse.$Properties>|null} [results] ScoreBatchResponse results
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScoreBatchResponse.
+             * @memberof tandem.v1
+             * @interface IScoreBatchResponse
+             * @augments tandem.v1.ScoreBatchResponse.$Properties
+             * @deprecated Use tandem.v1.ScoreBatchResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScoreBatchResponse.
+             * @typedef {tandem.v1.ScoreBatchResponse.$Properties} tandem.v1.ScoreBatchResponse.$Shape
+             */
+
+            /**
+             * Constructs a new ScoreBatchResponse.
+             * @memberof tandem.v1
+             * @classdesc Represents a ScoreBatchResponse.
+             * @constructor
+             * @param {tandem.v1.ScoreBatchResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScoreBatchResponse = function (properties) {
+                this.results = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScoreBatchResponse results.
+             * @member {Array.<tandem.v1.ScoreResponse.$Properties>} results
+             * @memberof tandem.v1.ScoreBatchResponse
+             * @instance
+             */
+            ScoreBatchResponse.prototype.results = $util.emptyArray;
+
+            /**
+             * Creates a new ScoreBatchResponse instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ScoreBatchResponse
+             * @static
+             * @param {tandem.v1.ScoreBatchResponse.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ScoreBatchResponse} ScoreBatchResponse instance
+             * @type {{
+             *   (properties: tandem.v1.ScoreBatchResponse.$Shape): tandem.v1.ScoreBatchResponse & tandem.v1.ScoreBatchResponse.$Shape;
+             *   (properties?: tandem.v1.ScoreBatchResponse.$Properties): tandem.v1.ScoreBatchResponse;
+             * }}
+             */
+            ScoreBatchResponse.create = function(properties) {
+                return new ScoreBatchResponse(properties);
+            };
+
+            /**
+             * Encodes the specified ScoreBatchResponse message. Does not implicitly {@link tandem.v1.ScoreBatchResponse.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ScoreBatchResponse
+             * @static
+             * @param {tandem.v1.ScoreBatchResponse.$Properties} message ScoreBatchResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScoreBatchResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.results != null && message.results.length)
+                    for (let i = 0; i < message.results.length; ++i)
+                        $root.tandem.v1.ScoreResponse.encode(message.results[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScoreBatchResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ScoreBatchResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ScoreBatchResponse & tandem.v1.ScoreBatchResponse.$Shape} ScoreBatchResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScoreBatchResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ScoreBatchResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.results && message.results.length))
+                                message.results = [];
+                            message.results.push($root.tandem.v1.ScoreResponse.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ScoreBatchResponse
+             * @function getTypeUrl
+             * @memberof tandem.v1.ScoreBatchResponse
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ScoreBatchResponse.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ScoreBatchResponse";
+            };
+
+            return ScoreBatchResponse;
+        })();
+
+        v1.HealthRequest = (function() {
+
+            /**
+             * Properties of a HealthRequest.
+             * @typedef {Object} tandem.v1.HealthRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HealthRequest.
+             * @memberof tandem.v1
+             * @interface IHealthRequest
+             * @augments tandem.v1.HealthRequest.$Properties
+             * @deprecated Use tandem.v1.HealthRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a HealthRequest.
+             * @typedef {tandem.v1.HealthRequest.$Properties} tandem.v1.HealthRequest.$Shape
+             */
+
+            /**
+             * Constructs a new HealthRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a HealthRequest.
+             * @constructor
+             * @param {tandem.v1.HealthRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HealthRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Creates a new HealthRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.HealthRequest
+             * @static
+             * @param {tandem.v1.HealthRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.HealthRequest} HealthRequest instance
+             * @type {{
+             *   (properties: tandem.v1.HealthRequest.$Shape): tandem.v1.HealthRequest & tandem.v1.HealthRequest.$Shape;
+             *   (properties?: tandem.v1.HealthRequest.$Properties): tandem.v1.HealthRequest;
+             * }}
+             */
+            HealthRequest.create = function(properties) {
+                return new HealthRequest(properties);
+            };
+
+            /**
+             * Encodes the specified HealthRequest message. Does not implicitly {@link tandem.v1.HealthRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.HealthRequest
+             * @static
+             * @param {tandem.v1.HealthRequest.$Properties} message HealthRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HealthRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a HealthRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.HealthRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.HealthRequest & tandem.v1.HealthRequest.$Shape} HealthRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HealthRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.HealthRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for HealthRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.HealthRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HealthRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.HealthRequest";
+            };
+
+            return HealthRequest;
+        })();
+
+        v1.HealthResponse = (function() {
+
+            /**
+             * Properties of a HealthResponse.
+             * @typedef {Object} tandem.v1.HealthResponse.$Properties
+             * @property {string|null} [status] HealthResponse status
+             * @property {string|null} [role] HealthResponse role
+             * @property {string|null} [jobId] HealthResponse jobId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HealthResponse.
+             * @memberof tandem.v1
+             * @interface IHealthResponse
+             * @augments tandem.v1.HealthResponse.$Properties
+             * @deprecated Use tandem.v1.HealthResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a HealthResponse.
+             * @typedef {tandem.v1.HealthResponse.$Properties} tandem.v1.HealthResponse.$Shape
+             */
+
+            /**
+             * Constructs a new HealthResponse.
+             * @memberof tandem.v1
+             * @classdesc Represents a HealthResponse.
+             * @constructor
+             * @param {tandem.v1.HealthResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HealthResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * HealthResponse status.
+             * @member {string} status
+             * @memberof tandem.v1.HealthResponse
+             * @instance
+             */
+            HealthResponse.prototype.status = "";
+
+            /**
+             * HealthResponse role.
+             * @member {string} role
+             * @memberof tandem.v1.HealthResponse
+             * @instance
+             */
+            HealthResponse.prototype.role = "";
+
+            /**
+             * HealthResponse jobId.
+             * @member {string} jobId
+             * @memberof tandem.v1.HealthResponse
+             * @instance
+             */
+            HealthResponse.prototype.jobId = "";
+
+            /**
+             * Creates a new HealthResponse instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.HealthResponse
+             * @static
+             * @param {tandem.v1.HealthResponse.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.HealthResponse} HealthResponse instance
+             * @type {{
+             *   (properties: tandem.v1.HealthResponse.$Shape): tandem.v1.HealthResponse & tandem.v1.HealthResponse.$Shape;
+             *   (properties?: tandem.v1.HealthResponse.$Properties): tandem.v1.HealthResponse;
+             * }}
+             */
+            HealthResponse.create = function(properties) {
+                return new HealthResponse(properties);
+            };
+
+            /**
+             * Encodes the specified HealthResponse message. Does not implicitly {@link tandem.v1.HealthResponse.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.HealthResponse
+             * @static
+             * @param {tandem.v1.HealthResponse.$Properties} message HealthResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HealthResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status") && message.status !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.status);
+                if (message.role != null && $Object.hasOwnProperty.call(message, "role") && message.role !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.role);
+                if (message.jobId != null && $Object.hasOwnProperty.call(message, "jobId") && message.jobId !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.jobId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a HealthResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.HealthResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.HealthResponse & tandem.v1.HealthResponse.$Shape} HealthResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HealthResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.HealthResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.status = value;
+                            else
+                                delete message.status;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.role = value;
+                            else
+                                delete message.role;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.jobId = value;
+                            else
+                                delete message.jobId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for HealthResponse
+             * @function getTypeUrl
+             * @memberof tandem.v1.HealthResponse
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HealthResponse.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.HealthResponse";
+            };
+
+            return HealthResponse;
+        })();
+
+        v1.ModelInfoRequest = (function() {
+
+            /**
+             * Properties of a ModelInfoRequest.
+             * @typedef {Object} tandem.v1.ModelInfoRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ModelInfoRequest.
+             * @memberof tandem.v1
+             * @interface IModelInfoRequest
+             * @augments tandem.v1.ModelInfoRequest.$Properties
+             * @deprecated Use tandem.v1.ModelInfoRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ModelInfoRequest.
+             * @typedef {tandem.v1.ModelInfoRequest.$Properties} tandem.v1.ModelInfoRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ModelInfoRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a ModelInfoRequest.
+             * @constructor
+             * @param {tandem.v1.ModelInfoRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ModelInfoRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Creates a new ModelInfoRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ModelInfoRequest
+             * @static
+             * @param {tandem.v1.ModelInfoRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ModelInfoRequest} ModelInfoRequest instance
+             * @type {{
+             *   (properties: tandem.v1.ModelInfoRequest.$Shape): tandem.v1.ModelInfoRequest & tandem.v1.ModelInfoRequest.$Shape;
+             *   (properties?: tandem.v1.ModelInfoRequest.$Properties): tandem.v1.ModelInfoRequest;
+             * }}
+             */
+            ModelInfoRequest.create = function(properties) {
+                return new ModelInfoRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ModelInfoRequest message. Does not implicitly {@link tandem.v1.ModelInfoRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ModelInfoRequest
+             * @static
+             * @param {tandem.v1.ModelInfoRequest.$Properties} message ModelInfoRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ModelInfoRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ModelInfoRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ModelInfoRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ModelInfoRequest & tandem.v1.ModelInfoRequest.$Shape} ModelInfoRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ModelInfoRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ModelInfoRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ModelInfoRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.ModelInfoRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ModelInfoRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ModelInfoRequest";
+            };
+
+            return ModelInfoRequest;
+        })();
+
+        v1.ModelParty = (function() {
+
+            /**
+             * Properties of a ModelParty.
+             * @typedef {Object} tandem.v1.ModelParty.$Properties
+             * @property {string|null} [name] ModelParty name
+             * @property {string|null} [role] ModelParty role
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ModelParty.
+             * @memberof tandem.v1
+             * @interface IModelParty
+             * @augments tandem.v1.ModelParty.$Properties
+             * @deprecated Use tandem.v1.ModelParty.$Properties instead.
+             */
+
+            /**
+             * Shape of a ModelParty.
+             * @typedef {tandem.v1.ModelParty.$Properties} tandem.v1.ModelParty.$Shape
+             */
+
+            /**
+             * Constructs a new ModelParty.
+             * @memberof tandem.v1
+             * @classdesc Represents a ModelParty.
+             * @constructor
+             * @param {tandem.v1.ModelParty.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ModelParty = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ModelParty name.
+             * @member {string} name
+             * @memberof tandem.v1.ModelParty
+             * @instance
+             */
+            ModelParty.prototype.name = "";
+
+            /**
+             * ModelParty role.
+             * @member {string} role
+             * @memberof tandem.v1.ModelParty
+             * @instance
+             */
+            ModelParty.prototype.role = "";
+
+            /**
+             * Creates a new ModelParty instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ModelParty
+             * @static
+             * @param {tandem.v1.ModelParty.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ModelParty} ModelParty instance
+             * @type {{
+             *   (properties: tandem.v1.ModelParty.$Shape): tandem.v1.ModelParty & tandem.v1.ModelParty.$Shape;
+             *   (properties?: tandem.v1.ModelParty.$Properties): tandem.v1.ModelParty;
+             * }}
+             */
+            ModelParty.create = function(properties) {
+                return new ModelParty(properties);
+            };
+
+            /**
+             * Encodes the specified ModelParty message. Does not implicitly {@link tandem.v1.ModelParty.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ModelParty
+             * @static
+             * @param {tandem.v1.ModelParty.$Properties} message ModelParty message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ModelParty.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.role != null && $Object.hasOwnProperty.call(message, "role") && message.role !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.role);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ModelParty message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ModelParty
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ModelParty & tandem.v1.ModelParty.$Shape} ModelParty
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ModelParty.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ModelParty();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.role = value;
+                            else
+                                delete message.role;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ModelParty
+             * @function getTypeUrl
+             * @memberof tandem.v1.ModelParty
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ModelParty.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ModelParty";
+            };
+
+            return ModelParty;
+        })();
+
+        v1.InputColumn = (function() {
+
+            /**
+             * Properties of an InputColumn.
+             * @typedef {Object} tandem.v1.InputColumn.$Properties
+             * @property {string|null} [name] InputColumn name
+             * @property {string|null} [kind] InputColumn kind
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an InputColumn.
+             * @memberof tandem.v1
+             * @interface IInputColumn
+             * @augments tandem.v1.InputColumn.$Properties
+             * @deprecated Use tandem.v1.InputColumn.$Properties instead.
+             */
+
+            /**
+             * Shape of an InputColumn.
+             * @typedef {tandem.v1.InputColumn.$Properties} tandem.v1.InputColumn.$Shape
+             */
+
+            /**
+             * Constructs a new InputColumn.
+             * @memberof tandem.v1
+             * @classdesc Represents an InputColumn.
+             * @constructor
+             * @param {tandem.v1.InputColumn.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const InputColumn = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * InputColumn name.
+             * @member {string} name
+             * @memberof tandem.v1.InputColumn
+             * @instance
+             */
+            InputColumn.prototype.name = "";
+
+            /**
+             * InputColumn kind.
+             * @member {string} kind
+             * @memberof tandem.v1.InputColumn
+             * @instance
+             */
+            InputColumn.prototype.kind = "";
+
+            /**
+             * Creates a new InputColumn instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.InputColumn
+             * @static
+             * @param {tandem.v1.InputColumn.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.InputColumn} InputColumn instance
+             * @type {{
+             *   (properties: tandem.v1.InputColumn.$Shape): tandem.v1.InputColumn & tandem.v1.InputColumn.$Shape;
+             *   (properties?: tandem.v1.InputColumn.$Properties): tandem.v1.InputColumn;
+             * }}
+             */
+            InputColumn.create = function(properties) {
+                return new InputColumn(properties);
+            };
+
+            /**
+             * Encodes the specified InputColumn message. Does not implicitly {@link tandem.v1.InputColumn.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.InputColumn
+             * @static
+             * @param {tandem.v1.InputColumn.$Properties} message InputColumn message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            InputColumn.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.kind != null && $Object.hasOwnProperty.call(message, "kind") && message.kind !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.kind);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an InputColumn message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.InputColumn
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.InputColumn & tandem.v1.InputColumn.$Shape} InputColumn
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            InputColumn.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.InputColumn();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.kind = value;
+                            else
+                                delete message.kind;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for InputColumn
+             * @function getTypeUrl
+             * @memberof tandem.v1.InputColumn
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            InputColumn.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.InputColumn";
+            };
+
+            return InputColumn;
+        })();
+
+        v1.ModelInfoResponse = (function() {
+
+            /**
+             * Properties of a ModelInfoResponse.
+             * @typedef {Object} tandem.v1.ModelInfoResponse.$Properties
+             * @property {string|null} [jobId] ModelInfoResponse jobId
+             * @property {string|null} [jobName] ModelInfoResponse jobName
+             * @property {string|null} [party] ModelInfoResponse party
+             * @property {string|null} [role] ModelInfoResponse role
+             * @property {Array.<tandem.v1.ModelParty.$Properties>|null} [parties] ModelInfoResponse parties
+             * @property {Array.<string>|null} [featureNames] ModelInfoResponse featureNames
+             * @property {Array.<tandem.v1.InputColumn.$Properties>|null} [inputColumns] ModelInfoResponse inputColumns
+             * @property {string|null} [output] ModelInfoResponse output
+             * @property {string|null} [metricsJson] ModelInfoResponse metricsJson
+             * @property {number|null} [protocolVersion] ModelInfoResponse protocolVersion
+             * @property {string|null} [createdAt] ModelInfoResponse createdAt
+             * @property {string|null} [trainedAt] ModelInfoResponse trainedAt
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ModelInfoResponse.
+             * @memberof tandem.v1
+             * @interface IModelInfoResponse
+             * @augments tandem.v1.ModelInfoResponse.$Properties
+             * @deprecated Use tandem.v1.ModelInfoResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a ModelInfoResponse.
+             * @typedef {tandem.v1.ModelInfoResponse.$Properties} tandem.v1.ModelInfoResponse.$Shape
+             */
+
+            /**
+             * Constructs a new ModelInfoResponse.
+             * @memberof tandem.v1
+             * @classdesc Represents a ModelInfoResponse.
+             * @constructor
+             * @param {tandem.v1.ModelInfoResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ModelInfoResponse = function (properties) {
+                this.parties = [];
+                this.featureNames = [];
+                this.inputColumns = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ModelInfoResponse jobId.
+             * @member {string} jobId
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.jobId = "";
+
+            /**
+             * ModelInfoResponse jobName.
+             * @member {string} jobName
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.jobName = "";
+
+            /**
+             * ModelInfoResponse party.
+             * @member {string} party
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.party = "";
+
+            /**
+             * ModelInfoResponse role.
+             * @member {string} role
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.role = "";
+
+            /**
+             * ModelInfoResponse parties.
+             * @member {Array.<tandem.v1.ModelParty.$Properties>} parties
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.parties = $util.emptyArray;
+
+            /**
+             * ModelInfoResponse featureNames.
+             * @member {Array.<string>} featureNames
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.featureNames = $util.emptyArray;
+
+            /**
+             * ModelInfoResponse inputColumns.
+             * @member {Array.<tandem.v1.InputColumn.$Properties>} inputColumns
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.inputColumns = $util.emptyArray;
+
+            /**
+             * ModelInfoResponse output.
+             * @member {string} output
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.output = "";
+
+            /**
+             * ModelInfoResponse metricsJson.
+             * @member {string} metricsJson
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.metricsJson = "";
+
+            /**
+             * ModelInfoResponse protocolVersion.
+             * @member {number} protocolVersion
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.protocolVersion = 0;
+
+            /**
+             * ModelInfoResponse createdAt.
+             * @member {string} createdAt
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.createdAt = "";
+
+            /**
+             * ModelInfoResponse trainedAt.
+             * @member {string} trainedAt
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.trainedAt = "";
+
+            /**
+             * Creates a new ModelInfoResponse instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ModelInfoResponse
+             * @static
+             * @param {tandem.v1.ModelInfoResponse.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ModelInfoResponse} ModelInfoResponse instance
+             * @type {{
+             *   (properties: tandem.v1.ModelInfoResponse.$Shape): tandem.v1.ModelInfoResponse & tandem.v1.ModelInfoResponse.$Shape;
+             *   (properties?: tandem.v1.ModelInfoResponse.$Properties): tandem.v1.ModelInfoResponse;
+             * }}
+             */
+            ModelInfoResponse.create = function(properties) {
+                return new ModelInfoResponse(properties);
+            };
+
+            /**
+             * Encodes the specified ModelInfoResponse message. Does not implicitly {@link tandem.v1.ModelInfoResponse.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ModelInfoResponse
+             * @static
+             * @param {tandem.v1.ModelInfoResponse.$Properties} message ModelInfoResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ModelInfoResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.jobId != null && $Object.hasOwnProperty.call(message, "jobId") && message.jobId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.jobId);
+                if (message.jobName != null && $Object.hasOwnProperty.call(message, "jobName") && message.jobName !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.jobName);
+                if (message.party != null && $Object.hasOwnProperty.call(message, "party") && message.party !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.party);
+                if (message.role != null && $Object.hasOwnProperty.call(message, "role") && message.role !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.role);
+                if (message.parties != null && message.parties.length)
+                    for (let i = 0; i < message.parties.length; ++i)
+                        $root.tandem.v1.ModelParty.encode(message.parties[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                if (message.featureNames != null && message.featureNames.length)
+                    for (let i = 0; i < message.featureNames.length; ++i)
+                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.featureNames[i]);
+                if (message.inputColumns != null && message.inputColumns.length)
+                    for (let i = 0; i < message.inputColumns.length; ++i)
+                        $root.tandem.v1.InputColumn.encode(message.inputColumns[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.output != null && $Object.hasOwnProperty.call(message, "output") && message.output !== "")
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.output);
+                if (message.metricsJson != null && $Object.hasOwnProperty.call(message, "metricsJson") && message.metricsJson !== "")
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.metricsJson);
+                if (message.protocolVersion != null && $Object.hasOwnProperty.call(message, "protocolVersion") && message.protocolVersion !== 0)
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.protocolVersion);
+                if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt") && message.createdAt !== "")
+                    writer.uint32(/* id 11, wireType 2 =*/90).string(message.createdAt);
+                if (message.trainedAt != null && $Object.hasOwnProperty.call(message, "trainedAt") && message.trainedAt !== "")
+                    writer.uint32(/* id 12, wireType 2 =*/98).string(message.trainedAt);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ModelInfoResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ModelInfoResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ModelInfoResponse & tandem.v1.ModelInfoResponse.$Shape} ModelInfoResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ModelInfoResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ModelInfoResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.jobId = value;
+                            else
+                                delete message.jobId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.jobName = value;
+                            else
+                                delete message.jobName;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.party = value;
+                            else
+                                delete message.party;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.role = value;
+                            else
+                                delete message.role;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.parties && message.parties.length))
+                                message.parties = [];
+                            message.parties.push($root.tandem.v1.ModelParty.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.featureNames && message.featureNames.length))
+                                message.featureNames = [];
+                            message.featureNames.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.inputColumns && message.inputColumns.length))
+                                message.inputColumns = [];
+                            message.inputColumns.push($root.tandem.v1.InputColumn.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.output = value;
+                            else
+                                delete message.output;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.metricsJson = value;
+                            else
+                                delete message.metricsJson;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.protocolVersion = value;
+                            else
+                                delete message.protocolVersion;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.createdAt = value;
+                            else
+                                delete message.createdAt;
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.trainedAt = value;
+                            else
+                                delete message.trainedAt;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ModelInfoResponse
+             * @function getTypeUrl
+             * @memberof tandem.v1.ModelInfoResponse
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ModelInfoResponse.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ModelInfoResponse";
+            };
+
+            return ModelInfoResponse;
         })();
 
         return v1;

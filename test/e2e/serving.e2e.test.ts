@@ -1,9 +1,11 @@
 /**
  * Export and serving end to end: a real job on breast, each party exports
  * its part with `tandem model export`, the host and the guest serve them from
- * separate processes (`tandem serve`, HTTP/JSON + mTLS between them), and
- * every served score equals the evaluation-time score of the same row.
+ * separate processes (`tandem serve`, HTTP/JSON + mTLS between them, gRPC
+ * at the guest), and every served score equals the evaluation-time score of
+ * the same row.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
@@ -23,6 +25,10 @@ import { auc } from '../../protocol/evaluation/metrics.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { ConfigError } from '../../protocol/errors.ts';
+import type { tandem } from '../../protocol/generated/tandem.js';
+import { loadNodeIdentity } from '../../runtime/certs.ts';
+import { ScoringClient } from '../../runtime/grpc-service.ts';
+import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { loadModel } from '../../serving/model-bundle.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';
@@ -76,7 +82,7 @@ async function rawRows(file: string): Promise<Map<string, Record<string, string>
   return out;
 }
 
-type Served = { child: ChildProcess; port: number; peerPort?: number; exited: Promise<number | null>; stderr: () => string };
+type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
 
 async function serve(cli: string, args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,7 +97,7 @@ async function serve(cli: string, args: string[]): Promise<Served> {
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
-  const ports = JSON.parse(line) as { port: number; peerPort?: number };
+  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number };
   return { child, exited, stderr: () => stderr, ...ports };
 }
 
@@ -185,7 +191,7 @@ describe('export and serving', () => {
   it('serves the guest and the host from separate processes; online scores equal evaluation-time scores', { timeout: 120_000 }, async () => {
     const host = await serve(cli, ['--model', models.partner, '--config', partyConfigFile(fed, 'partner'), '--audience', join(fed.dir, 'audience.csv')]);
     children.push(host.child);
-    const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '2000']);
+    const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '2000', '--grpc-port', '0']);
     children.push(guest.child);
 
     expect((await http(guest.port, 'GET', '/healthz')).json).toMatchObject({ status: 'ok', role: 'guest', jobId });
@@ -214,6 +220,23 @@ describe('export and serving', () => {
     const single = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) });
     expect(single.json['probability']).toBeCloseTo(sigmoid((reference.guest[0] ?? 0) + (reference.host[0] ?? 0)), 12);
     expect(single.json['segment']).toBe((single.json['probability'] as number) >= 0.5 ? 'positive' : 'negative');
+    // The same batch over gRPC (mTLS with the brand's certificate; party certificates name the node).
+    const grpcIds = reference.ids.slice(0, 50);
+    const client = new ScoringClient(`127.0.0.1:${guest.grpcPort ?? 0}`, channelCredentials(await loadNodeIdentity(fed.certs('brand'))), { 'grpc.ssl_target_name_override': 'brand' });
+    const viaGrpc = await new Promise<tandem.v1.ScoreBatchResponse>((resolve, reject) => {
+      const rows = grpcIds.map((id) => ({ id, features: Object.fromEntries(Object.entries(features(id)).map(([k, v]) => [k, { stringValue: v }])) }));
+      (client as unknown as { scoreBatch: (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: tandem.v1.ScoreBatchResponse) => void) => void })
+        .scoreBatch({ rows }, { deadline: Date.now() + 10_000 }, (e, r) => (e === null && r !== undefined ? resolve(r) : reject(e ?? new Error('no response'))));
+    });
+    client.close();
+    let worstGrpc = 0;
+    viaGrpc.results.forEach((r, k) => {
+      expect(r).toMatchObject({ id: grpcIds[k], complete: true, hosts: { partner: 'ok' } });
+      worstGrpc = Math.max(worstGrpc, Math.abs((r.probability ?? NaN) - sigmoid((reference.guest[k] ?? 0) + (reference.host[k] ?? 0))));
+    });
+    expect(viaGrpc.results).toHaveLength(grpcIds.length);
+    expect(worstGrpc).toBeLessThan(1e-6);
+
     const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) });
     expect(stranger.json).toMatchObject({ complete: false, hosts: { partner: 'not-held' }, logit: reference.guest[0] });
     const bad = await http(guest.port, 'POST', '/v1/score', { id: one, features: { x0: 'abc' } });

@@ -1,0 +1,159 @@
+/**
+ * The gRPC Scoring service, end to end in one process: a real host and a real
+ * guest (`startServing`, exported and signed models, the guest calling the
+ * host over mTLS), each with a gRPC port, called by a real grpc-js client
+ * with mTLS. Every gRPC answer must equal the HTTP/JSON answer to the same
+ * request.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { tandem } from '../protocol/generated/tandem.js';
+import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
+import { channelCredentials } from '../runtime/grpc-tls.ts';
+import { ScoringClient } from '../runtime/grpc-service.ts';
+import { exportModel } from './model-bundle.ts';
+import type { ModelPart } from './model-part.ts';
+import { startServing, type Serving } from './serve.ts';
+
+const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'd' }];
+const common = { format: 'tandem-model-part/1' as const, jobId: 'job-1', jobName: 'test', parties, link: { degree: 6, clip: 6 }, rowClip: null, scoringKey: 'ab'.repeat(32), summary: { metrics: { auc: 0.9 } } };
+const guestPart: ModelPart = {
+  ...common, party: 'brand', role: 'guest', featureNames: ['x', 'c=a', 'c=b'], weights: [0.5, -1, 2], intercept: -0.25, splitSeed: 's',
+  preprocess: {
+    format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: 3,
+    columns: [{ name: 'x', kind: 'numeric', mean: 1, std: 2, indicator: false }, { name: 'c', kind: 'categorical', categories: ['a', 'b'], indicator: false }],
+    outputColumns: ['x', 'c=a', 'c=b'],
+  },
+};
+const hostPart: ModelPart = {
+  ...common, party: 'partner', role: 'host', featureNames: ['z'], weights: [0.75], intercept: 0,
+  preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: [''], fittedRows: 3, columns: [{ name: 'z', kind: 'numeric', mean: 0, std: 1, indicator: false }], outputColumns: ['z'] },
+};
+
+type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Res) => void) => void;
+type Scoring = grpc.Client & {
+  score: Unary<tandem.v1.IScoreRequest, tandem.v1.ScoreResponse>;
+  scoreBatch: Unary<tandem.v1.IScoreBatchRequest, tandem.v1.ScoreBatchResponse>;
+  health: Unary<tandem.v1.IHealthRequest, tandem.v1.HealthResponse>;
+  modelInfo: Unary<tandem.v1.IModelInfoRequest, tandem.v1.ModelInfoResponse>;
+};
+
+/** A unary call as a promise: the response, or the gRPC error. */
+function call<Req, Res>(client: Scoring, rpc: 'score' | 'scoreBatch' | 'health' | 'modelInfo', request: Req): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    (client[rpc] as unknown as Unary<Req, Res>).call(client, request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error, response) => (error === null ? resolve(response as Res) : reject(error)));
+  });
+}
+
+describe('the gRPC Scoring service', () => {
+  let dir: string;
+  let brand: NodeIdentity;
+  let foreign: NodeIdentity;
+  let host: Serving;
+  let guest: Serving;
+  const clients: grpc.Client[] = [];
+  /** A client of `port` with `identity`'s certificate; party certificates name the node, so the TLS target name is the served party's. */
+  const connect = (port: number, identity: NodeIdentity, serverName: string): Scoring => {
+    const client = new ScoringClient(`127.0.0.1:${port}`, channelCredentials(identity), { 'grpc.ssl_target_name_override': serverName }) as unknown as Scoring;
+    clients.push(client);
+    return client;
+  };
+  const http = async (port: number, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+    return res.json();
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tandem-grpc-serve-'));
+    await initCertificates({ outDir: join(dir, 'certs'), parties: ['brand', 'partner'] });
+    await initCertificates({ outDir: join(dir, 'other'), parties: ['brand'] });
+    const id = (d: string, n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, d, 'ca.crt'), cert: join(dir, d, `${n}.crt`), key: join(dir, d, `${n}.key`) });
+    brand = await id('certs', 'brand');
+    foreign = await id('other', 'brand');
+    await exportModel({ part: guestPart, identity: brand, outDir: join(dir, 'brand-model') });
+    await exportModel({ part: hostPart, identity: await id('certs', 'partner'), outDir: join(dir, 'partner-model') });
+    await writeFile(join(dir, 'brand.csv'), 'id,x,c,y\nu1,1,a,1\nu2,2,b,0\n');
+    await writeFile(join(dir, 'partner.csv'), 'id,z\nu1,0.5\nu3,-1\n');
+    for (const [name, label] of [['brand', '\n    label: { column: y, positive: 1, negative: 0 }'], ['partner', '']] as const) {
+      await writeFile(join(dir, `${name}.yaml`), `node:
+  name: ${name}
+  coordinator: 127.0.0.1:7443
+  dataDir: ./${name}-data
+  certs: { ca: certs/ca.crt, cert: certs/${name}.crt, key: certs/${name}.key }
+datasets:
+  d:
+    file: ${name}.csv
+    id: id${label}
+    features: all
+`);
+    }
+    host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0, grpcPort: 0 });
+    guest = await startServing({
+      modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, grpcPort: 0,
+      hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 2_000,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await guest?.close();
+    await host?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scores at the guest exactly as the HTTP API does, one visitor and a batch', async () => {
+    expect(guest.grpcPort).toBeGreaterThan(0);
+    const client = connect(guest.grpcPort ?? 0, brand, 'brand');
+    const viaGrpc = await call<tandem.v1.IScoreRequest, tandem.v1.ScoreResponse>(client, 'score', { id: 'u1', features: { x: { numberValue: 3 }, c: { stringValue: 'b' } } });
+    const viaHttp = await http(guest.port, '/v1/score', { id: 'u1', features: { x: 3, c: 'b' } });
+    expect(viaHttp).toMatchObject({ complete: true, hosts: { partner: 'ok' } });
+    expect({ id: viaGrpc.id, probability: viaGrpc.probability, logit: viaGrpc.logit, segment: viaGrpc.segment, complete: viaGrpc.complete, hosts: viaGrpc.hosts }).toEqual(viaHttp);
+    expect(viaGrpc.partialLogit ?? undefined).toBeUndefined();
+
+    // A visitor the host does not hold, and an unset value (missing, like JSON null).
+    const rows = [{ id: 'u1', features: { x: { stringValue: 'NA' }, c: {} } }, { id: 'nobody', features: { x: { numberValue: -2 } } }];
+    const batch = await call<tandem.v1.IScoreBatchRequest, tandem.v1.ScoreBatchResponse>(client, 'scoreBatch', { rows });
+    const httpBatch = await http(guest.port, '/v1/score-batch', { rows: [{ id: 'u1', features: { x: 'NA', c: null } }, { id: 'nobody', features: { x: -2 } }] }) as { results: unknown[] };
+    expect(batch.results.map((r) => ({ id: r.id, probability: r.probability, logit: r.logit, segment: r.segment, complete: r.complete, hosts: r.hosts }))).toEqual(httpBatch.results);
+    expect(batch.results[1]).toMatchObject({ complete: false, hosts: { partner: 'not-held' } });
+  });
+
+  it('answers health and model info', async () => {
+    const client = connect(guest.grpcPort ?? 0, brand, 'brand');
+    expect(await call(client, 'health', {})).toMatchObject({ status: 'ok', role: 'guest', jobId: 'job-1' });
+    const info = await call<tandem.v1.IModelInfoRequest, tandem.v1.ModelInfoResponse>(client, 'modelInfo', {});
+    expect(info).toMatchObject({ jobId: 'job-1', party: 'brand', role: 'guest', featureNames: ['x', 'c=a', 'c=b'], output: 'logit', protocolVersion: (await http(guest.port, '/v1/model') as { protocolVersion: number }).protocolVersion });
+    expect(info.parties.map((p) => p.name)).toEqual(['brand', 'partner']);
+    expect(JSON.parse(info.metricsJson)).toEqual({ auc: 0.9 });
+  });
+
+  it('refuses a bad request with the HTTP API\'s error code and message', async () => {
+    const client = connect(guest.grpcPort ?? 0, brand, 'brand');
+    const error = await call(client, 'score', { features: { x: { numberValue: 1 } } }).catch((e: unknown) => e as grpc.ServiceError);
+    const viaHttp = await http(guest.port, '/v1/score', { features: { x: 1 } }) as { error: { code: string; message: string } };
+    expect(error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: viaHttp.error.message });
+    expect((error as grpc.ServiceError).metadata.get('tandem-error-code')).toEqual([viaHttp.error.code]);
+    const tooMany = await call(client, 'scoreBatch', { rows: [] }).catch((e: unknown) => e as grpc.ServiceError);
+    expect(tooMany).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  it('serves a host\'s partial logit by id or by features, and no batch', async () => {
+    const client = connect(host.grpcPort ?? 0, brand, 'partner');
+    const byId = await call<tandem.v1.IScoreRequest, tandem.v1.ScoreResponse>(client, 'score', { id: 'u1' });
+    expect(byId).toMatchObject({ id: 'u1', partialLogit: (await http(host.port, '/v1/score', { id: 'u1' }) as { partialLogit: number }).partialLogit });
+    const byFeatures = await call<tandem.v1.IScoreRequest, tandem.v1.ScoreResponse>(client, 'score', { features: { z: { numberValue: 2 } } });
+    expect(byFeatures.partialLogit).toBe(1.5);
+    await expect(call(client, 'scoreBatch', { rows: [{ id: 'u1' }] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'ScoreBatch is served by the guest; call Score at a host' });
+  });
+
+  it('refuses a client whose certificate is not from the federation CA, and counts gRPC calls in /metrics', async () => {
+    const outsider = connect(guest.grpcPort ?? 0, foreign, 'brand');
+    await expect(call(outsider, 'health', {})).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    const metrics = await (await fetch(`http://127.0.0.1:${guest.port}/metrics`)).text();
+    expect(metrics).toMatch(/tandem_serve_requests_total\{route="grpc\.Score",status="OK"\} [1-9]/);
+    expect(metrics).toMatch(/tandem_serve_errors_total\{code="ARGUMENT_INVALID",route="grpc\.Score"\} 1/);
+  });
+});
