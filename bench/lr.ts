@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startFederation, type Federation } from '../test/support/federation.ts';
-import { guestSplitSeed, pooledReference } from '../test/support/pooled.ts';
+import { guestSplitSeed, pooledData, pooledReference, type PooledData } from '../test/support/pooled.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { compileJobSpec, jobSpecSchema, type JobSpecInput } from '../protocol/job-spec.ts';
 import { DEFAULT_CKKS_PARAMS } from '../protocol/he/params.ts';
@@ -25,7 +25,6 @@ import type { TrainingPlan } from '../protocol/training/plan.ts';
 import type { AdminClient, JobStatus } from '../cli/admin-client.ts';
 import type { Benchmark, BenchContext, BenchOutput, Cell, Progress, Table } from './harness.ts';
 import { ckksMicro } from './lr/ckks-micro.ts';
-import { pooledData, type PooledData } from './lr/pooled-data.ts';
 import { trainWithRule, validationAuc } from './lr/plain-sim.ts';
 import { STEP_GROUPS, wireBytes, type WireBytes } from './lr/wire-bytes.ts';
 
@@ -80,8 +79,6 @@ type JobResult = {
   readonly plainAuc: number | null;
   readonly newtonAuc: number | null;
   readonly twinEpochs: number | null;
-  /** |plaintext twin on the bench's own pooled matrices − pooledReference's|: 0 unless the two data paths drifted apart. */
-  readonly pooledDrift: number | null;
 };
 
 async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: BenchContext, label: string): Promise<{ result: JobResult; data: PooledData | undefined }> {
@@ -115,7 +112,6 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
   let ref: { plainAuc: number; newtonAuc: number } | undefined;
   let data: PooledData | undefined;
   let twinEpochs: number | null = null;
-  let pooledDrift: number | null = null;
   if (final.stage === 'completed') {
     guest = (JSON.parse(final.summaryJson) as Record<string, GuestSummary | undefined>)[GUEST];
     bytes = await wireBytes(fed.dir, submitted.jobId, new Map([[GUEST, 'guest'], [HOST, 'host']]));
@@ -127,7 +123,6 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
     data = await pooledData(specFile, partyFiles, splitSeed);
     const twin = trainHeteroLrPlain({ guest: data.guest, hosts: data.hosts, labels: data.labels, train: data.train, plan: data.spec.training, seed: data.spec.seed });
     twinEpochs = twin.epochs;
-    pooledDrift = Math.abs(validationAuc(data, twin) - ref.plainAuc);
   }
 
   const result: JobResult = {
@@ -146,7 +141,6 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
     plainAuc: ref?.plainAuc ?? null,
     newtonAuc: ref?.newtonAuc ?? null,
     twinEpochs,
-    pooledDrift,
   };
   progress.done(ref !== undefined
     ? `AUC ${result.fedAuc?.toFixed(4)} (twin ${ref.plainAuc.toFixed(4)}, Newton ${ref.newtonAuc.toFixed(4)}), ${result.epochs} epochs, ${wallSeconds.toFixed(1)} s`
@@ -374,12 +368,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
 
   const completed = jobs.filter((j) => j.fedAuc !== null && j.plainAuc !== null && j.newtonAuc !== null);
   const notes: string[] = [];
-  const drifts = completed.map((j) => j.pooledDrift ?? 0);
-  if (drifts.length > 0) {
-    const worst = Math.max(...drifts);
-    notes.push(worst === 0
-      ? 'The bench\'s own pooled matrices reproduce pooledReference\'s plaintext-twin AUC exactly at every federated degree, so the simulation rows share its data path.'
-      : `WARNING: the bench's pooled matrices give a plaintext-twin AUC up to ${worst.toExponential(2)} away from pooledReference's: bench/lr/pooled-data.ts has drifted from test/support/pooled.ts.`);
+  if (completed.length > 0) {
     const maxDiff = Math.max(...completed.map((j) => Math.abs(j.fedAuc! - j.plainAuc!)));
     notes.push(`Largest |federated − plaintext twin| AUC difference: ${maxDiff.toExponential(2)} (CKKS and noise-flooding error).`);
   }

@@ -10,7 +10,7 @@ import { buildMatrix, loadJobDataset } from '../../party/job/features.ts';
 import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
 import { stratifiedSplit } from '../../protocol/random.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
-import { scoreLinear, trainHeteroLrPlain } from '../../protocol/training/hetero-lr-plain.ts';
+import { scoreLinear, trainHeteroLrPlain, type PartyMatrix } from '../../protocol/training/hetero-lr-plain.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
@@ -62,8 +62,23 @@ export async function guestSplitSeed(guestConfigFile: string, jobId: string): Pr
   return model.splitSeed;
 }
 
-/** `partyFiles` maps party name to its node config file; `splitSeed` is the guest's (see guestSplitSeed). */
-export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledReference> {
+export type PooledData = {
+  readonly spec: JobSpec;
+  readonly guest: PartyMatrix;
+  readonly hosts: readonly PartyMatrix[];
+  /** Labels of the aligned rows. */
+  readonly labels: Float64Array;
+  readonly train: Uint32Array;
+  readonly test: Uint32Array;
+  readonly yTest: Int32Array;
+};
+
+/**
+ * The pooled, preprocessed matrices of a job with its alignment order, split
+ * and preprocessing. `partyFiles` maps party name to its node config file;
+ * `splitSeed` is the guest's (see guestSplitSeed).
+ */
+export async function pooledData(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledData> {
   const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
   const load = async (name: string, dataset: string) => {
     const config = await loadPartyConfig(partyFiles.get(name) ?? '');
@@ -82,16 +97,25 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
   const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
   const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
   const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0)));
-  const guestMatrix = { X: gm.X, columns: gm.columns };
-  const hostMatrices = hm.map((m) => ({ X: m.X, columns: m.columns }));
-  const yTest = Int32Array.from(test, (p) => labels[p] ?? 0);
+  return {
+    spec,
+    guest: { X: gm.X, columns: gm.columns },
+    hosts: hm.map((m) => ({ X: m.X, columns: m.columns })),
+    labels, train, test,
+    yTest: Int32Array.from(test, (p) => labels[p] ?? 0),
+  };
+}
 
-  const plain = trainHeteroLrPlain({ guest: guestMatrix, hosts: hostMatrices, labels, train, plan: spec.training, seed: spec.seed });
-  const plainAuc = auc(scoreLinear(plain, guestMatrix, hostMatrices, test), yTest);
+/** The two references for a job: the plaintext twin and exact Newton LR, on `pooledData`. */
+export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledReference> {
+  const { spec, guest: gm, hosts: hm, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
+  const plain = trainHeteroLrPlain({ guest: gm, hosts: hm, labels, train, plan: spec.training, seed: spec.seed });
+  const plainAuc = auc(scoreLinear(plain, gm, hm, test), yTest);
 
+  const rows = labels.length;
   const columns = gm.columns + hm.reduce((s, m) => s + m.columns, 0);
-  const joined = new Float64Array(aligned.length * columns);
-  for (let r = 0; r < aligned.length; r++) {
+  const joined = new Float64Array(rows * columns);
+  for (let r = 0; r < rows; r++) {
     let offset = r * columns;
     for (const m of [gm, ...hm]) {
       joined.set(m.X.subarray(r * m.columns, (r + 1) * m.columns), offset);
