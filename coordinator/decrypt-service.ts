@@ -19,6 +19,7 @@
 import { createHmac } from 'node:crypto';
 import type { CkksKeyHolder } from '../protocol/he/ckks.ts';
 import { writeDecryptValues } from '../protocol/wire/decrypt-values.ts';
+import { gaussianFromBytes } from '../protocol/random.ts';
 
 export type DecryptServiceOptions = {
   readonly keys: CkksKeyHolder;
@@ -65,10 +66,7 @@ export class DecryptService {
 
   /** A standard normal draw keyed by the coordinator's secret and a label. */
   #gaussian(label: string): number {
-    const bytes = createHmac('sha256', this.#o.noiseKey).update(label).digest();
-    // Two uniforms in (0, 1] from 52-bit integers, then Box–Muller.
-    const u1 = (Number(bytes.readBigUInt64LE(0) >> 12n) + 1) / 2 ** 52;
-    const u2 = Number(bytes.readBigUInt64LE(8) >> 12n) / 2 ** 52;
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return gaussianFromBytes(createHmac('sha256', this.#o.noiseKey).update(label).digest());
   }
+
 }

@@ -154,3 +154,16 @@ export function stratifiedSplit(labels: Int32Array, testFraction: number, seed: 
   }
   return { train, test };
 }
+
+/**
+ * A standard normal draw from 16 bytes (two 52-bit uniforms, Box–Muller),
+ * for noise whose bytes come from a key or the OS rather than a seeded
+ * stream (differential privacy, noise flooding).
+ */
+export function gaussianFromBytes(bytes: Uint8Array): number {
+  if (bytes.byteLength < 16) throw new RangeError('gaussianFromBytes needs 16 bytes');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
+  const u1 = (Number(view.getBigUint64(0, true) >> 12n) + 1) / 2 ** 52; // (0, 1]: no log(0)
+  const u2 = Number(view.getBigUint64(8, true) >> 12n) / 2 ** 52;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}

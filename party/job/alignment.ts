@@ -23,11 +23,13 @@ function secretPermutation(n: number): Uint32Array {
   return new Random(newScalar()).permutation(n);
 }
 
-function elements(message: PsiMessage): Uint8Array {
+/** A PSI message's elements as a PsiElements body. */
+export function psiBody(message: PsiMessage): Uint8Array {
   return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
 }
 
-async function receiveElements(channel: JobChannel, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
+/** Waits for a PsiElements body from `from` at `step`. */
+export async function receivePsi(channel: JobChannel, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
   const body = decodeBody(tandem.v1.PsiElements, await channel.receive(from, step, 0), step);
   return { step, elements: body.elements } as PsiMessage;
 }
@@ -37,11 +39,11 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
   const perHost = await Promise.all(
     hosts.map(async (host) => {
       let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length) });
-      for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', elements(m));
+      for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
       progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
       let state: GuestPsiState = t.state;
       for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-        t = guestReceive(state, await receiveElements(channel, host, step));
+        t = guestReceive(state, await receivePsi(channel, host, step));
         state = t.state;
       }
       if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
@@ -66,12 +68,12 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
 export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress): Promise<Uint32Array> {
   const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), scalar: newScalar(), permutation: secretPermutation(ids.length) };
   let t = startHost(setup);
-  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', elements(m));
+  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);
   let state: HostPsiState = t.state;
-  t = hostReceive(state, await receiveElements(channel, guest, 'psi-guest-set'));
+  t = hostReceive(state, await receivePsi(channel, guest, 'psi-guest-set'));
   state = t.state;
-  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', elements(m));
+  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   const selection = decodeBody(tandem.v1.RowSelection, await channel.receive(guest, 'psi-result', 0), 'psi-result');
   t = hostReceive(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count });
   if (t.state.stage !== 'done' || t.state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');

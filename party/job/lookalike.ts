@@ -21,13 +21,13 @@
  *      and decoys it cannot tell apart). The guest computes recall@top-p %
  *      and lift on its held-out seeds; it never receives audience ids.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceive, hostReceive, startGuest, startHost, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { guestReceive, hostReceive, startGuest, startHost } from '../../protocol/psi/psi-session.ts';
 import { Random, stratifiedSplit } from '../../protocol/random.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError, JobError } from '../../protocol/errors.ts';
@@ -36,10 +36,11 @@ import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
 import type { DatasetConfig } from '../config.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { transformRows } from '../data/preprocess.ts';
-import { readIndices, writeIndices } from './alignment.ts';
+import { psiBody, readIndices, receivePsi, writeIndices } from './alignment.ts';
 import { buildMatrix, type Dataset } from './features.ts';
 import { trainGuest, trainHost } from './hetero-lr.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
+import { nodeSecretSeed } from './node-secret.ts';
 
 /** Pool fractions at which recall and lift are reported. */
 export const LOOKALIKE_FRACTIONS: readonly number[] = Object.freeze([0.01, 0.05, 0.1, 0.2]);
@@ -56,29 +57,6 @@ export type LookalikeInputs = {
 
 function domainKey(jobId: string, guest: string, host: string): Uint8Array {
   return createHmac('sha256', 'tandem/v1/psi-membership').update(`${jobId}|${guest}|${host}`).digest();
-}
-
-function elementsBody(message: PsiMessage): Uint8Array {
-  return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
-}
-
-async function receiveElements(ctx: JobContext, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
-  const body = decodeBody(tandem.v1.PsiElements, await ctx.channel.receive(from, step, 0), step);
-  return { step, elements: body.elements } as PsiMessage;
-}
-
-/** A seed only this node knows: HMAC of the job seed and a purpose under `<dataDir>/node-secret`. */
-export async function nodeSecretSeed(dataDir: string, purpose: string, jobSeed: string): Promise<string> {
-  const file = join(dataDir, 'node-secret');
-  let secret: Buffer;
-  try {
-    secret = await readFile(file);
-  } catch {
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(file, randomBytes(32), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    secret = await readFile(file);
-  }
-  return createHmac('sha256', secret).update(`tandem/v1/${purpose}|${jobSeed}`).digest('hex');
 }
 
 export async function runLookalike(inputs: LookalikeInputs): Promise<JobOutcome> {
@@ -118,10 +96,10 @@ async function asGuest(inputs: LookalikeInputs, suite: CkksSuite, encryptor: Ckk
   progress('psi', `matching ${dataset.ids.length} seeds against ${host}'s pool (membership PSI)`);
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
   let t = startGuest({ mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
-  for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', elementsBody(m));
+  for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
   let state = t.state;
   for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-    t = guestReceive(state, await receiveElements(ctx, host, step));
+    t = guestReceive(state, await receivePsi(ctx.channel, host, step));
     state = t.state;
   }
   if (state.stage !== 'done' || state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
@@ -185,9 +163,9 @@ async function asHost(inputs: LookalikeInputs, suite: CkksSuite, encryptor: Ckks
   progress('psi', `offering a pool of ${dataset.ids.length} to ${guest} (membership PSI)`);
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
   let t = startHost({ mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, guest, ctx.channel.me), scalar: newScalar(), permutation });
-  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', elementsBody(m));
-  t = hostReceive(t.state, await receiveElements(ctx, guest, 'psi-guest-set'));
-  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', elementsBody(m));
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
+  t = hostReceive(t.state, await receivePsi(ctx.channel, guest, 'psi-guest-set'));
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   if (t.state.stage !== 'done' || t.state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
 
   const selection = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'lookalike-selection', 0), 'lookalike-selection');

@@ -7,24 +7,16 @@
 import { createHmac } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceive, hostReceive, startGuest, startHost, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { guestReceive, hostReceive, startGuest, startHost } from '../../protocol/psi/psi-session.ts';
 import { Random } from '../../protocol/random.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
 import type { Dataset } from './features.ts';
+import { psiBody, receivePsi } from './alignment.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
 
 function domainKey(jobId: string, guest: string, host: string): Uint8Array {
   return createHmac('sha256', 'tandem/v1/psi-size').update(`${jobId}|${guest}|${host}`).digest();
-}
-
-function body(message: PsiMessage): Uint8Array {
-  return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
-}
-
-async function receive(ctx: JobContext, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
-  const b = decodeBody(tandem.v1.PsiElements, await ctx.channel.receive(from, step, 0), step);
-  return { step, elements: b.elements } as PsiMessage;
 }
 
 function done(ctx: JobContext, summary: Record<string, unknown>): JobOutcome {
@@ -40,10 +32,10 @@ export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, da
   if (me.role === 'guest') {
     progress('psi', `counting the overlap of ${dataset.ids.length} ids with ${host} (size-only PSI)`);
     let t = startGuest({ mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
-    for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', body(m));
+    for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
     let state = t.state;
     for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-      t = guestReceive(state, await receive(ctx, host, step));
+      t = guestReceive(state, await receivePsi(ctx.channel, host, step));
       state = t.state;
     }
     if (state.stage !== 'done' || state.result.mode !== 'size') throw new RangeError('size PSI did not finish');
@@ -54,12 +46,12 @@ export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, da
   }
   progress('psi', `offering ${dataset.ids.length} ids to ${guest} (size-only PSI)`);
   const setup = { mode: 'size' as const, ids: dataset.ids, domainKey: domainKey(jobId, guest, ctx.channel.me), scalar: newScalar(), permutation };
-  for (const m of startHost(setup).outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', body(m));
-  const guestSet = await receive(ctx, guest, 'psi-guest-set');
+  for (const m of startHost(setup).outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
+  const guestSet = await receivePsi(ctx.channel, guest, 'psi-guest-set');
   // The re-blinded guest set goes back shuffled, so the guest cannot tell which of its ids matched.
   const count = 'elements' in guestSet ? guestSet.elements.byteLength / 32 : 0;
   const t = hostReceive({ stage: 'awaiting-guest-set', setup: { ...setup, resultShuffle: new Random(newScalar()).permutation(count) } }, guestSet);
-  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', body(m));
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   const result = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'psi-result', 0), 'psi-result');
   return done(ctx, { role: 'host', kind: 'reach', overlap: result.count, hostIds: dataset.ids.length });
 }

@@ -4,15 +4,15 @@
  * encrypted training, evaluation, and the model part on disk. Progress goes
  * to the coordinator as JobEvents (aggregate facts only).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
 import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { JobError, TandemError } from '../../protocol/errors.ts';
-import { stratifiedSplit } from '../../protocol/random.ts';
+import { gaussianFromBytes, stratifiedSplit } from '../../protocol/random.ts';
 import { binaryReport } from '../../protocol/evaluation/metrics.ts';
 import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
@@ -30,6 +30,7 @@ import { guestOnlyBaseline } from './baseline.ts';
 import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
 import { loadWarmStart } from './warm-start.ts';
+import { nodeSecretSeed } from './node-secret.ts';
 
 export type JobContext = {
   readonly channel: JobChannel;
@@ -145,14 +146,6 @@ function planPrivacy(ctx: JobContext, spec: JobSpec, trainRows: number, matrix: 
   return plan;
 }
 
-/** A standard normal draw from the OS's cryptographic generator (DP noise must not be predictable). */
-function secureGaussian(): number {
-  const bytes = randomBytes(16);
-  const u1 = (Number(bytes.readBigUInt64LE(0) >> 12n) + 1) / 2 ** 52;
-  const u2 = Number(bytes.readBigUInt64LE(8) >> 12n) / 2 ** 52;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
 /** The guest draws a stratified split and tells the hosts which aligned rows are held out. */
 async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', aligned: Uint32Array, labels: Int32Array | undefined): Promise<{ train: Uint32Array; validation: Uint32Array; splitSeed: string | undefined }> {
   const n = aligned.length;
@@ -160,7 +153,7 @@ async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', ali
     // A stratified split drawn from a seed the hosts know would let them replay
     // it and infer labels from which rows are held out; so the seed is keyed by
     // a secret only this node holds (same job seed → same split, at this node).
-    const splitSeed = await splitSeedFor(ctx.config.node.dataDir, spec.seed);
+    const splitSeed = await nodeSecretSeed(ctx.config.node.dataDir, 'split', spec.seed);
     const y = spec.stratified ? Int32Array.from(aligned, (row) => labels?.[row] ?? 0) : new Int32Array(n);
     const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
     const body = tandem.v1.RowSelection.encode({ indices: writeIndices(test), count: test.length, purpose: 'validation' }).finish();
@@ -175,20 +168,6 @@ async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', ali
     held[p] = 1;
   }
   return { train: Uint32Array.from({ length: n }, (_, i) => i).filter((i) => held[i] === 0), validation, splitSeed: undefined };
-}
-
-/** HMAC of the job seed under this node's secret (created on first use, mode 0600). */
-async function splitSeedFor(dataDir: string, jobSeed: string): Promise<string> {
-  const file = join(dataDir, 'node-secret');
-  let secret: Buffer;
-  try {
-    secret = await readFile(file);
-  } catch {
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(file, randomBytes(32), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    secret = await readFile(file);
-  }
-  return createHmac('sha256', secret).update(`tandem/v1/split|${jobSeed}`).digest('hex');
 }
 
 async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, train: Uint32Array): Promise<Record<string, unknown>> {
@@ -217,7 +196,8 @@ function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, par
     if (dp !== undefined) {
       // One row's score moves by at most 2·clip·‖w‖ when its features change within the clip.
       const sigma = dp.evaluationNoiseMultiplier * 2 * dp.partyClip * Math.hypot(...part.weights);
-      for (let i = 0; i < u.length; i++) u[i] = (u[i] ?? 0) + sigma * secureGaussian();
+      // From the OS's generator: DP noise must not be predictable.
+      for (let i = 0; i < u.length; i++) u[i] = (u[i] ?? 0) + sigma * gaussianFromBytes(randomBytes(16));
     }
     ctx.channel.send(spec.guest.name, 'validation-scores', 0, 'partial-score', tandem.v1.Scores.encode({ values: new Uint8Array(u.buffer), rows: u.length, outputs: 1 }).finish());
   }
