@@ -36,9 +36,22 @@ export type TrainContext = {
   readonly dp?: DpPlan | undefined;
   /** Warm start: this party's weights from an earlier job (the guest's end with its intercept). */
   readonly initialWeights?: Float64Array | undefined;
+  /**
+   * Rounds already used in this job (e.g. by earlier one-vs-rest classes):
+   * this training numbers its rounds from here on, so no message is mistaken
+   * for another's. @default 0
+   */
+  readonly roundsBefore?: number | undefined;
 };
 
-export type TrainedPart = { readonly weights: Float64Array; readonly intercept: number; readonly losses: readonly number[]; readonly epochs: number };
+export type TrainedPart = {
+  readonly weights: Float64Array;
+  readonly intercept: number;
+  readonly losses: readonly number[];
+  readonly epochs: number;
+  /** The last round number this training used. */
+  readonly lastRound: number;
+};
 
 function chunks(rows: number, slots: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -74,7 +87,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
   const state = initialState(w.length);
   const penalised = Uint8Array.from({ length: w.length }, (_, k) => (k < columns ? 1 : 0));
   const losses: number[] = [];
-  let round = 0;
+  let round = ctx.roundsBefore ?? 0;
   let epochs = 0;
   for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
     let lossCt: Uint8Array | undefined;
@@ -113,7 +126,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
     for (const h of hosts) channel.send(h, 'epoch-control', round, 'control', control);
     if (stop) break;
   }
-  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs };
+  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs, lastRound: round };
 }
 
 export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
@@ -124,7 +137,7 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   if (ctx.initialWeights !== undefined) w.set(ctx.initialWeights.subarray(0, w.length));
   const state = initialState(w.length);
   const penalised = new Uint8Array(columns).fill(1);
-  let round = 0;
+  let round = ctx.roundsBefore ?? 0;
   let epochs = 0;
   for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
     for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
@@ -146,5 +159,5 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
     ctx.onEpoch(epochs, undefined);
     if (control.action === 'stop') break;
   }
-  return { weights: w, intercept: 0, losses: [], epochs };
+  return { weights: w, intercept: 0, losses: [], epochs, lastRound: round };
 }
