@@ -14,7 +14,7 @@ export function jobLine(job: JobStatus): string[] {
 
 export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'epoch', 'parties', 'created'];
 
-type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number };
+type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number; macroF1?: number; confusion?: number[][]; classes?: string[] };
 type GuestOnly = { features?: number; metrics?: Metrics };
 
 /** The end-of-job summary: rows, epochs, metrics, from the guest's aggregate summary. */
@@ -46,6 +46,10 @@ export function jobSummary(job: JobStatus): string {
     return lines.join('\n');
   }
   const m = guest?.metrics;
+  if (m?.confusion !== undefined) {
+    lines.push('', multiclassSummary(m, guest?.guestOnly?.metrics));
+    return lines.join('\n');
+  }
   if (m !== undefined) {
     const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
     const alone = guest?.guestOnly?.metrics;
@@ -58,4 +62,15 @@ export function jobSummary(job: JobStatus): string {
     }
   }
   return lines.join('\n');
+}
+
+/** A cold-start (multi-class) result: the guest-alone comparison and the confusion matrix. */
+function multiclassSummary(m: Metrics, alone: Metrics | undefined): string {
+  const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
+  const rows = [['accuracy', f(alone?.accuracy), f(m.accuracy)], ['macro-F1', f(alone?.macroF1), f(m.macroF1)], ['log-loss', f(alone?.logLoss), f(m.logLoss)]];
+  const classes = (m.confusion ?? []).map((_, k) => String(m.classes?.[k] ?? k));
+  const out = [table(['metric (validation)', 'guest data alone', 'federated'], rows)];
+  if (alone?.accuracy !== undefined && m.accuracy !== undefined) out.push('', `Federation moved accuracy from ${f(alone.accuracy)} (the guest's own features) to ${f(m.accuracy)} (${m.accuracy >= alone.accuracy ? '+' : ''}${(m.accuracy - alone.accuracy).toFixed(4)}).`);
+  out.push('', 'Confusion matrix (rows: true class, columns: predicted):', table(['', ...classes], (m.confusion ?? []).map((row, k) => [classes[k] ?? '', ...row.map(String)])));
+  return out.join('\n');
 }

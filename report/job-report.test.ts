@@ -82,7 +82,10 @@ describe('buildJobReport', () => {
     expect(mc.multiclass).toEqual({ classes: ['coffee', 'milk powder', 'candy'], confusion: [[18, 2, 0], [3, 15, 2], [1, 7, 12]], accuracy: 0.75, macroF1: 0.7321 });
     expect(mc.curves).toEqual({ roc: null, gain: null });
     expect(mc.data.validationPositives).toBeNull();
-    expect(mc.comparison).toEqual([expect.objectContaining({ key: 'accuracy', federated: 0.75, guestOnly: null, meaning: 'The share of people put in their true class.' })]);
+    expect(mc.comparison).toEqual([
+      expect.objectContaining({ key: 'accuracy', federated: 0.75, guestOnly: null, meaning: 'The share of people put in their true class.' }),
+      expect.objectContaining({ key: 'macroF1', federated: 0.7321, guestOnly: null }),
+    ]);
   });
 });
 

@@ -113,13 +113,15 @@ export type ModelFigures = {
   readonly ks: number | null;
   readonly logLoss: number | null;
   readonly accuracy: number | null;
+  /** Multi-class jobs. */
+  readonly macroF1: number | null;
   readonly liftAtK: readonly TopK[];
   readonly recallAtK: readonly TopK[];
 };
 
 export type ComparisonRow = {
   readonly metric: string;
-  readonly key: 'auc' | 'ks' | 'logLoss' | 'accuracy';
+  readonly key: 'auc' | 'ks' | 'logLoss' | 'accuracy' | 'macroF1';
   readonly better: 'higher' | 'lower';
   /** One sentence for a reader who does not know the metric. */
   readonly meaning: string;
@@ -165,7 +167,7 @@ const orNull = (x: number | null | undefined): number | null => (typeof x === 'n
 function figures(m: Metrics | undefined): ModelFigures | null {
   if (m === undefined) return null;
   const topK = (list: Metrics['liftAtK']): TopK[] => (list ?? []).map((t) => ({ fraction: t.fraction, rows: t.rows, value: orNull(t.value) }));
-  return { auc: orNull(m.auc), ks: orNull(m.ks), logLoss: orNull(m.logLoss), accuracy: orNull(m.accuracy), liftAtK: topK(m.liftAtK), recallAtK: topK(m.recallAtK) };
+  return { auc: orNull(m.auc), ks: orNull(m.ks), logLoss: orNull(m.logLoss), accuracy: orNull(m.accuracy), macroF1: orNull(m.macroF1), liftAtK: topK(m.liftAtK), recallAtK: topK(m.recallAtK) };
 }
 
 const METRICS: readonly Omit<ComparisonRow, 'guestOnly' | 'federated' | 'centralised'>[] = [
@@ -173,6 +175,7 @@ const METRICS: readonly Omit<ComparisonRow, 'guestOnly' | 'federated' | 'central
   { metric: 'KS', key: 'ks', better: 'higher', meaning: 'How far apart the scores of positives and negatives are at the best cut-off: 0 is no separation, 1 is complete.' },
   { metric: 'Log-loss', key: 'logLoss', better: 'lower', meaning: 'How confident and right the predicted probabilities are: lower is better.' },
   { metric: 'Accuracy', key: 'accuracy', better: 'higher', meaning: 'The share of people classified correctly when a probability of 50% or more counts as positive.' },
+  { metric: 'Macro-F1', key: 'macroF1', better: 'higher', meaning: 'The F1 score (balance of precision and recall) of each class, averaged so small classes count as much as large ones.' },
 ];
 
 /** Class names for a confusion matrix: the summary's names, the metrics' names, or 0…k−1. */

@@ -55,6 +55,7 @@ export const STEP_MEANINGS: Readonly<Record<string, string>> = {
   decrypt: 'encrypted per-feature batch products under a random mask; the coordinator returns only their masked total',
   'decrypt-result': 'the masked totals, decrypted, with random noise added',
   'epoch-control': 'whether to train another pass over the data',
+  classes: 'how many one-vs-rest models a cold-start job trains (the number of classes, not their names)',
   'validation-scores': "the host's partial score for each validation row",
   control: 'a stop instruction (the job was cancelled, or another party failed)',
   refused: 'a notice that the coordinator refused a message, and why',
@@ -63,7 +64,7 @@ export const STEP_MEANINGS: Readonly<Record<string, string>> = {
 
 /** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
 const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded'];
-const GUEST_STEPS = ['psi-guest-set', 'psi-result', 'split', 'residual', 'epoch-control'];
+const GUEST_STEPS = ['psi-guest-set', 'psi-result', 'split', 'classes', 'residual', 'epoch-control'];
 const HOST_STEPS = ['psi-host-set', 'psi-guest-reblinded', 'basis', 'validation-scores'];
 
 export type StepTotal = { readonly step: string; readonly meaning: string; readonly messages: number; readonly bytes: number };

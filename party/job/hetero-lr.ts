@@ -31,7 +31,8 @@ export type TrainContext = {
   readonly columns: number;
   /** Training rows: indices into the aligned rows. */
   readonly train: Uint32Array;
-  readonly onEpoch: (epoch: number, loss: number | undefined) => void;
+  /** After each epoch; `model` says which of several one-vs-rest models (cold start) it was. */
+  readonly onEpoch: (epoch: number, loss: number | undefined, model?: { readonly index: number; readonly of: number }) => void;
   /** Differential privacy: no loss is decrypted, so every planned epoch runs. */
   readonly dp?: DpPlan | undefined;
   /** Warm start: this party's weights from an earlier job (the guest's end with its intercept). */

@@ -25,7 +25,8 @@ import type { JobChannel } from './channel.ts';
 import { exchangeSealingKeys } from './setup.ts';
 import { alignAsGuest, alignAsHost, readIndices, writeIndices } from './alignment.ts';
 import { buildMatrix, loadJobDataset, type PartyMatrix } from './features.ts';
-import { trainGuest, trainHost, type TrainedPart } from './hetero-lr.ts';
+import type { TrainedPart } from './hetero-lr.ts';
+import { agreeOutputs, classMajorWeights, evaluateMulticlassAsGuest, evaluateMulticlassAsHost, trainOutputs } from './cold-start.ts';
 import { guestOnlyBaseline } from './baseline.ts';
 import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
@@ -98,27 +99,40 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
     const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
-    progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)`);
+    const outputs = await agreeOutputs(channel, spec, me.role, dataset.labelClasses);
+    const models = outputs === 1 ? '' : ` (one-vs-rest: ${outputs} models)`;
+    progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)${models}`);
+    const maxEpochs = spec.training.maxEpochs;
     const trainCtx = {
       channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp, initialWeights: warm?.initialWeights,
-      onEpoch: (epoch: number, loss: number | undefined) => {
-        log.info({ epoch, loss }, 'epoch done');
-        event(ctx, { phase: 'training', epoch, maxEpochs: spec.training.maxEpochs, loss: loss ?? 0, message: loss === undefined ? `epoch ${epoch}` : `epoch ${epoch}: loss ${loss.toFixed(5)}` });
+      onEpoch: (epoch: number, loss: number | undefined, model?: { index: number; of: number }) => {
+        log.info({ epoch, loss, model: model?.index }, 'epoch done');
+        const which = model === undefined ? '' : `class ${model.index + 1}/${model.of}, `;
+        event(ctx, {
+          phase: 'training', epoch: (model?.index ?? 0) * maxEpochs + epoch, maxEpochs: (model?.of ?? 1) * maxEpochs, loss: loss ?? 0,
+          message: loss === undefined ? `${which}epoch ${epoch}` : `${which}epoch ${epoch}: loss ${loss.toFixed(5)}`,
+        });
       },
     };
     const labels = Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0);
-    const part = me.role === 'guest' ? await trainGuest(trainCtx, labels) : await trainHost(trainCtx);
+    const parts = await trainOutputs(trainCtx, me.role, outputs, spec.decorrelate, me.role === 'guest' ? labels : undefined);
+    const part = parts[0] as TrainedPart;
 
     progress('evaluation', `evaluating on ${validation.length} held-out rows`);
-    const summary = me.role === 'guest'
-      ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train)
-      : evaluateAsHost(ctx, spec, matrix, part, validation, dp);
+    const evaluation = { matrix, parts, validation, train };
+    const summary = outputs > 1
+      ? me.role === 'guest'
+        ? await evaluateMulticlassAsGuest(channel, spec, evaluation, labels, dataset.labelClasses ?? [])
+        : evaluateMulticlassAsHost(channel, spec, evaluation)
+      : me.role === 'guest'
+        ? await evaluateAsGuest(ctx, spec, matrix, part, validation, labels, aligned.length, train)
+        : evaluateAsHost(ctx, spec, matrix, part, validation, dp);
     if (warm !== undefined) summary['warmStartFrom'] = warm.fromJob;
     if (dp !== undefined) {
       summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
     }
     const scoringKey = await agreeScoringKey(ctx, spec, me.role);
-    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, part, summary, dp, splitSeed, scoringKey);
+    const modelFile = await saveModelPart(ctx, spec, me.role, matrix, parts, summary, dp, splitSeed, scoringKey, dataset.labelClasses);
     event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
   } finally {
@@ -218,13 +232,18 @@ async function agreeScoringKey(ctx: JobContext, spec: JobSpec, role: 'guest' | '
   return key;
 }
 
-async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, part: TrainedPart, summary: Record<string, unknown>, dp: DpPlan | undefined, splitSeed: string | undefined, scoringKey: Uint8Array): Promise<string> {
+async function saveModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, parts: readonly TrainedPart[], summary: Record<string, unknown>, dp: DpPlan | undefined, splitSeed: string | undefined, scoringKey: Uint8Array, labelClasses: readonly string[] | undefined): Promise<string> {
   const dir = join(ctx.config.node.dataDir, 'jobs', ctx.channel.jobId);
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'model-part.json');
+  const part = parts[0] as TrainedPart;
+  // One-vs-rest (cold start, K ≥ 3 classes): K weight vectors, class-major, and K intercepts.
+  const weights = parts.length === 1
+    ? { weights: [...part.weights], intercept: part.intercept }
+    : { outputs: parts.length, multiclass: 'one-vs-rest', weights: [...classMajorWeights(parts)], intercepts: parts.map((p) => p.intercept), ...(role === 'guest' ? { classes: [...(labelClasses ?? [])] } : {}) };
   const model = {
-    format: 'tandem-model-part/1', jobId: ctx.channel.jobId, jobName: spec.name, party: ctx.channel.me, role,
-    parties: spec.parties, featureNames: matrix.columnNames, weights: [...part.weights], intercept: part.intercept,
+    format: 'tandem-model-part/1', jobId: ctx.channel.jobId, jobName: spec.name, kind: spec.kind, party: ctx.channel.me, role,
+    parties: spec.parties, featureNames: matrix.columnNames, ...weights,
     preprocess: matrix.spec, link: spec.training.link,
     // Rows were clipped to this L2 norm after preprocessing (DP jobs); scoring must do the same.
     rowClip: dp?.partyClip ?? null,

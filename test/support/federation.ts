@@ -108,9 +108,10 @@ export function lrSpec(extra: Record<string, unknown> = {}): Record<string, unkn
 export const EXAMPLE_DATA = join(import.meta.dirname, '..', '..', 'examples', 'data');
 
 /** brand (guest, label y) and partner (host) on one of the example datasets. */
-export function exampleParties(dataset: 'breast' | 'default_credit'): PartySetup[] {
+export function exampleParties(dataset: 'breast' | 'default_credit' | 'vehicle'): PartySetup[] {
+  const label = dataset === 'vehicle' ? { column: 'y', type: 'multiclass' } : { column: 'y' };
   return [
-    { name: 'brand', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_guest.csv.gz`), id: 'id', label: { column: 'y' }, features: 'all' } } },
+    { name: 'brand', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_guest.csv.gz`), id: 'id', label, features: 'all' } } },
     { name: 'partner', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_host.csv.gz`), id: 'id', features: 'all' } } },
   ];
 }

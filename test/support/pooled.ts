@@ -18,6 +18,10 @@ import { join } from 'node:path';
 import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 import { clipRows } from '../../protocol/privacy/dp-plan.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
+import { decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
+import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
+import { multiclassReport, type MulticlassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
+import { oneVsRestProbabilities } from '../../party/job/cold-start.ts';
 
 /**
  * AUC on the validation rows of the saved model parts, scored on the pooled
@@ -112,19 +116,57 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
   const plain = trainHeteroLrPlain({ guest: gm, hosts: hm, labels, train, plan: spec.training, seed: spec.seed });
   const plainAuc = auc(scoreLinear(plain, gm, hm, test), yTest);
 
-  const rows = labels.length;
-  const columns = gm.columns + hm.reduce((s, m) => s + m.columns, 0);
-  const joined = new Float64Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    let offset = r * columns;
-    for (const m of [gm, ...hm]) {
-      joined.set(m.X.subarray(r * m.columns, (r + 1) * m.columns), offset);
-      offset += m.columns;
-    }
-  }
+  const { joined, columns } = joinColumns(gm, hm, labels.length);
   const newton = fitLogisticNewton(joined, columns, labels, train, { l2: spec.training.optimizer.l2 });
   const newtonAuc = auc(logits(newton, joined, columns, test), yTest);
   const alone = fitLogisticNewton(gm.X, gm.columns, labels, train, { l2: spec.training.optimizer.l2 });
   const guestOnlyAuc = auc(logits(alone, gm.X, gm.columns, test), yTest);
   return { plainAuc, newtonAuc, guestOnlyAuc, validationRows: test.length, spec };
+}
+
+/** The parties' columns side by side, as one pooled matrix (tests and benchmarks only). */
+export function joinColumns(guest: PartyMatrix, hosts: readonly PartyMatrix[], rows: number): { joined: Float64Array; columns: number } {
+  const columns = guest.columns + hosts.reduce((s, m) => s + m.columns, 0);
+  const joined = new Float64Array(rows * columns);
+  for (let r = 0; r < rows; r++) {
+    let offset = r * columns;
+    for (const m of [guest, ...hosts]) {
+      joined.set(m.X.subarray(r * m.columns, (r + 1) * m.columns), offset);
+      offset += m.columns;
+    }
+  }
+  return { joined, columns };
+}
+
+export type ColdStartReference = {
+  /** The same one-vs-rest algorithm in plaintext: each party's decorrelated columns, same batches, same link. */
+  readonly plain: MulticlassReport;
+  /** Exact multinomial (softmax) LR on the joined standardised columns. */
+  readonly centralised: MulticlassReport;
+  /** Exact multinomial LR on the guest's columns alone. */
+  readonly guestOnly: MulticlassReport;
+  readonly validationRows: number;
+};
+
+/** The references for a cold-start job with `classes` classes, on `pooledData`. */
+export async function pooledColdStartReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string, classes: number): Promise<ColdStartReference> {
+  const { spec, guest, hosts, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
+  const decorrelated = (m: PartyMatrix): PartyMatrix => (spec.decorrelate ? { X: decorrelateRows(fitDecorrelation(m.X, m.columns, train), m.X), columns: m.columns } : m);
+  const g = decorrelated(guest);
+  const h = hosts.map(decorrelated);
+  const z = new Float64Array(test.length * classes);
+  for (let c = 0; c < classes; c++) {
+    const model = trainHeteroLrPlain({ guest: g, hosts: h, labels: Float64Array.from(labels, (v) => (v === c ? 1 : 0)), train, plan: spec.training, seed: spec.seed });
+    scoreLinear(model, g, h, test).forEach((v, i) => { z[i * classes + c] = v; });
+  }
+  const { joined, columns } = joinColumns(guest, hosts, labels.length);
+  const l2 = spec.training.optimizer.l2;
+  const centralised = fitMultinomialNewton(joined, columns, labels, classes, train, { l2 });
+  const alone = fitMultinomialNewton(guest.X, guest.columns, labels, classes, train, { l2 });
+  return {
+    plain: multiclassReport(oneVsRestProbabilities(z, classes), yTest, classes),
+    centralised: multiclassReport(multinomialProbabilities(centralised, joined, columns, test), yTest, classes),
+    guestOnly: multiclassReport(multinomialProbabilities(alone, guest.X, guest.columns, test), yTest, classes),
+    validationRows: test.length,
+  };
 }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { tandem } from '../protocol/generated/tandem.js';
+import { jobSummary } from './render.ts';
+
+describe('jobSummary', () => {
+  it('shows a cold-start result as accuracy and macro-F1 next to the guest alone, with the confusion matrix', () => {
+    const summary = {
+      brand: {
+        role: 'guest', rows: { aligned: 846, train: 677, validation: 169 }, epochs: 150,
+        metrics: { accuracy: 0.7692, macroF1: 0.75, logLoss: 0.6, confusion: [[40, 2], [5, 30]], classes: ['coffee', 'candy'] },
+        guestOnly: { features: 9, metrics: { accuracy: 0.7278, macroF1: 0.7, logLoss: 0.7 } },
+      },
+    };
+    const text = jobSummary(tandem.v1.JobStatus.create({ jobId: 'job-0123456789', name: 'segments', stage: 'completed', summaryJson: JSON.stringify(summary) }));
+    expect(text).toContain('Federation moved accuracy from 0.7278 (the guest\'s own features) to 0.7692 (+0.0414)');
+    expect(text).toMatch(/macro-F1\s+0\.7000\s+0\.7500/);
+    expect(text).toMatch(/coffee\s+40\s+2/);
+    expect(text).toMatch(/candy\s+5\s+30/);
+    expect(text).not.toContain('AUC');
+  });
+});
