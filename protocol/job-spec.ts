@@ -165,9 +165,10 @@ export function jobSpecProblem(input: JobSpecInput): readonly [string, string, s
 /**
  * Training defaults for decorrelated columns (cold start): Adam at step 0.2
  * for up to 60 epochs. On vehicle (9 random 80/20 splits, plaintext twin)
- * this lands within 0.009 of the centralised multinomial fit on average
- * (worst split −0.036) after ~37 epochs per class; Adam's usual 0.05 needs
- * over 100 (README "Cold start"). Only fills what the spec leaves out.
+ * this lands 0.007 below the centralised multinomial fit on average (worst
+ * split −0.036) after ~48 epochs per class; Adam at its usual 0.05 on raw
+ * columns is 0.049 below after 60 (README "Cold start"). Only fills what
+ * the spec leaves out.
  */
 function trainingFor(input: JobSpecInput, decorrelate: boolean): NonNullable<JobSpecInput['training']> {
   const given = input.training ?? {};

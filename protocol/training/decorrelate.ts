@@ -7,8 +7,8 @@
  * Why: FATE's vehicle data (4 classes, 18 highly correlated columns) needs
  * ≥ 200 epochs of Adam to get within 0.02 of the exact multinomial fit;
  * after each party decorrelates its own columns it gets there in 10–20
- * (plaintext simulation, 3 splits: centralised multinomial 0.799, one-vs-rest
- * with the Chebyshev link 0.793 at 10 epochs, 0.799 at 50). Each party
+ * (plaintext simulation over 9 splits: within 0.007 of the centralised
+ * multinomial fit on average, README "Cold start"). Each party
  * trains weights v on X·W and keeps w = W·v on its standardised columns, so
  * the model, its export and its scoring are unchanged: z = x·w = (x·W)·v.
  * Cross-party correlation stays (nobody sees the other's columns); the L2
@@ -72,9 +72,15 @@ export type Decorrelation = {
  * Fits W = V·diag(1/√(λ + ridge)) from the second moments of the training
  * rows (standardised features have mean ≈ 0). At most `maxRows` evenly
  * spaced training rows are used: W need not be exact, only well conditioned.
+ *
+ * The ridge (default 0.3, in units of a standardised column's variance)
+ * caps how much a near-degenerate direction is stretched (≤ 1/√0.3 ≈ 1.8×):
+ * with 0.01, breast's 30 collinear columns had their noise directions
+ * stretched 10× and the validation AUC fell (9 splits, plaintext twin: mean
+ * 0.981 at 0.01, 0.984 at 0.3; vehicle accuracy 0.802 and 0.804).
  */
 export function fitDecorrelation(X: Float64Array, columns: number, rows: ArrayLike<number>, options: { ridge?: number | undefined; maxRows?: number | undefined } = {}): Decorrelation {
-  const ridge = options.ridge ?? 0.01;
+  const ridge = options.ridge ?? 0.3;
   const n = columns;
   const step = Math.max(1, Math.ceil(rows.length / (options.maxRows ?? 20_000)));
   const C = new Float64Array(n * n);

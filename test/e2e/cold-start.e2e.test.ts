@@ -1,22 +1,21 @@
 /**
  * Cold start on FATE's vehicle data (4 classes, 846 rows; 9 columns at the
  * brand, 9 at the partner), one-vs-rest under CKKS, on the job's own fixed
- * 80/20 stratified split. The federated model must equal the same algorithm
- * run in plaintext (encryption is lossless), beat the brand's own data, and
- * stay near exact centralised multinomial LR on the pooled columns.
+ * 80/20 stratified split: issue #3's bar, federated accuracy ≥ exact
+ * centralised multinomial LR on the pooled columns − 0.02. The federated
+ * model must also equal the same algorithm run in plaintext (encryption is
+ * lossless) and beat the brand's own data.
  *
- * Issue #3 asks for ≥ centralised − 0.02. Measured: −0.024 on this split
- * (one validation row short), −0.009 on average over 9 splits (plaintext
- * twin, same defaults); the gap is first-order training stopping short of
- * the optimum (exact one-vs-rest Newton is −0.006 here), not the link. So
- * this test holds the line at −0.04 and prints the gap; README "Cold start".
- * Real coordinator and party nodes, gRPC with mTLS, PSI.
+ * Measured here: −0.018. Over 9 random splits (plaintext twin, same
+ * defaults) the mean gap is −0.007 and the worst −0.036: first-order
+ * training stops a little short of the optimum on some splits (README
+ * "Cold start"). Real coordinator and party nodes, gRPC with mTLS, PSI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { guestSplitSeed, pooledColdStartReference } from '../support/pooled.ts';
+import { guestSplitSeed, pooledColdStartReference, pooledReference } from '../support/pooled.ts';
 
 type Report = { accuracy: number; macroF1: number; logLoss: number; confusion: number[][]; classes: string[]; rows: number };
 type GuestSummary = { model: string; classes: string[]; epochsByClass: number[]; metrics: Report; guestOnly: { metrics: Report }; rows: { validation: number } };
@@ -33,7 +32,7 @@ describe('cold start on vehicle (4 classes)', () => {
     await fed.close();
   });
 
-  it('matches its plaintext twin, beats the guest alone and stays within 0.04 of centralised multinomial LR', { timeout: 600_000 }, async () => {
+  it('reaches centralised multinomial LR − 0.02 accuracy, equal to its plaintext twin and above the guest alone', { timeout: 600_000 }, async () => {
     const started = Date.now();
     const result = await runJob(fed, spec);
     expect(result.stage, result.message).toBe('completed');
@@ -51,7 +50,7 @@ describe('cold start on vehicle (4 classes)', () => {
     expect(m.rows).toBe(reference.validationRows);
     // Lossless: the same predictions as the plaintext twin, up to a row whose top two classes tie within CKKS error.
     expect(Math.abs(m.accuracy - reference.plain.accuracy)).toBeLessThanOrEqual(1 / reference.validationRows + 1e-12);
-    expect(m.accuracy).toBeGreaterThanOrEqual(reference.centralised.accuracy - 0.04);
+    expect(m.accuracy).toBeGreaterThanOrEqual(reference.centralised.accuracy - 0.02);
     // The confusion matrix accounts for every validation row, and agrees with the accuracy.
     const total = m.confusion.flat().reduce((a, b) => a + b, 0);
     const diagonal = m.confusion.reduce((s, row, i) => s + (row[i] ?? 0), 0);
@@ -79,5 +78,30 @@ describe('cold start on vehicle (4 classes)', () => {
     } finally {
       admin.close();
     }
+  });
+});
+
+describe('cold start with a binary label (breast)', () => {
+  let fed: Federation;
+  beforeAll(async () => {
+    fed = await startFederation({ parties: exampleParties('breast') });
+  });
+  afterAll(async () => {
+    await fed.close();
+  });
+
+  it('trains one binary model on decorrelated columns, equal to its plaintext twin and near exact LR', { timeout: 300_000 }, async () => {
+    const binary = lrSpec({ name: 'breast-cold-start', kind: 'cold-start' });
+    const result = await runJob(fed, binary);
+    expect(result.stage, result.message).toBe('completed');
+    const guest = result.summaries['brand'] as { metrics: { auc: number }; guestOnly: { metrics: { auc: number } } };
+    const files = new Map([['brand', partyConfigFile(fed, 'brand')], ['partner', partyConfigFile(fed, 'partner')]]);
+    const reference = await pooledReference(await fed.write('reference.yaml', binary), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
+    console.log(`breast cold start (binary, decorrelated): federated AUC ${guest.metrics.auc.toFixed(5)}, plaintext twin ${reference.plainAuc.toFixed(5)}, Newton ${reference.newtonAuc.toFixed(5)}`);
+    expect(Math.abs(guest.metrics.auc - reference.plainAuc)).toBeLessThan(0.001);
+    expect(guest.metrics.auc).toBeGreaterThan(reference.newtonAuc - 0.01);
+    const part = JSON.parse(await readFile(join(fed.dir, 'brand', 'jobs', result.jobId, 'model-part.json'), 'utf8')) as Record<string, unknown>;
+    expect(part['outputs']).toBeUndefined();
+    expect(typeof part['intercept']).toBe('number');
   });
 });

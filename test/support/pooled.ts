@@ -113,8 +113,9 @@ export async function pooledData(specFile: string, partyFiles: ReadonlyMap<strin
 /** The two references for a job: the plaintext twin and exact Newton LR, on `pooledData`. */
 export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledReference> {
   const { spec, guest: gm, hosts: hm, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
-  const plain = trainHeteroLrPlain({ guest: gm, hosts: hm, labels, train, plan: spec.training, seed: spec.seed });
-  const plainAuc = auc(scoreLinear(plain, gm, hm, test), yTest);
+  const [gd, ...hd] = [gm, ...hm].map((m) => decorrelatedFor(spec, m, train)) as [PartyMatrix, ...PartyMatrix[]];
+  const plain = trainHeteroLrPlain({ guest: gd, hosts: hd, labels, train, plan: spec.training, seed: spec.seed });
+  const plainAuc = auc(scoreLinear(plain, gd, hd, test), yTest);
 
   const { joined, columns } = joinColumns(gm, hm, labels.length);
   const newton = fitLogisticNewton(joined, columns, labels, train, { l2: spec.training.optimizer.l2 });
@@ -122,6 +123,11 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
   const alone = fitLogisticNewton(gm.X, gm.columns, labels, train, { l2: spec.training.optimizer.l2 });
   const guestOnlyAuc = auc(logits(alone, gm.X, gm.columns, test), yTest);
   return { plainAuc, newtonAuc, guestOnlyAuc, validationRows: test.length, spec };
+}
+
+/** A party's matrix as its node trains on it: decorrelated on the training rows when the spec says so. */
+function decorrelatedFor(spec: JobSpec, m: PartyMatrix, train: Uint32Array): PartyMatrix {
+  return spec.decorrelate ? { X: decorrelateRows(fitDecorrelation(m.X, m.columns, train), m.X), columns: m.columns } : m;
 }
 
 /** The parties' columns side by side, as one pooled matrix (tests and benchmarks only). */
@@ -151,9 +157,8 @@ export type ColdStartReference = {
 /** The references for a cold-start job with `classes` classes, on `pooledData`. */
 export async function pooledColdStartReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string, classes: number): Promise<ColdStartReference> {
   const { spec, guest, hosts, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
-  const decorrelated = (m: PartyMatrix): PartyMatrix => (spec.decorrelate ? { X: decorrelateRows(fitDecorrelation(m.X, m.columns, train), m.X), columns: m.columns } : m);
-  const g = decorrelated(guest);
-  const h = hosts.map(decorrelated);
+  const g = decorrelatedFor(spec, guest, train);
+  const h = hosts.map((m) => decorrelatedFor(spec, m, train));
   const z = new Float64Array(test.length * classes);
   for (let c = 0; c < classes; c++) {
     const model = trainHeteroLrPlain({ guest: g, hosts: h, labels: Float64Array.from(labels, (v) => (v === c ? 1 : 0)), train, plan: spec.training, seed: spec.seed });
