@@ -127,7 +127,7 @@ function resultSection(r: JobReport): string {
   const bars: Bar[] = [];
   if (r.guestOnly !== null) bars.push({ label: 'Your data alone', value: r.guestOnly.auc ?? undefined, colour: COLOURS.guestOnly });
   if (r.federated !== null) bars.push({ label: federatedLabel(r), value: r.federated.auc ?? undefined, colour: COLOURS.federated });
-  if (r.centralised !== null) bars.push({ label: 'All data pooled (reference)', value: r.centralised.auc, colour: COLOURS.centralised });
+  if (r.centralised?.auc != null) bars.push({ label: 'All data pooled (reference)', value: r.centralised.auc, colour: COLOURS.centralised });
   const tone = resultTone(r);
   return `<h2>What the partnership bought you</h2>
 <div class="banner ${tone}"><div class="headline">${e(headline(r))}</div></div>

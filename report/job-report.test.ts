@@ -29,7 +29,7 @@ describe('buildJobReport', () => {
     expect(report.comparison.find((r) => r.key === 'logLoss')?.better).toBe('lower');
     expect(report.centralised).toBeNull();
     const withCentral = build(part, { centralisedAuc: 0.9 });
-    expect(withCentral.centralised).toEqual({ auc: 0.9 });
+    expect(withCentral.centralised).toEqual({ auc: 0.9, accuracy: null });
     expect(withCentral.comparison.find((r) => r.key === 'auc')?.centralised).toBe(0.9);
     expect(withCentral.comparison.find((r) => r.key === 'ks')?.centralised).toBeNull();
   });
@@ -86,6 +86,10 @@ describe('buildJobReport', () => {
       expect.objectContaining({ key: 'accuracy', federated: 0.75, guestOnly: null, meaning: 'The share of people put in their true class.' }),
       expect.objectContaining({ key: 'macroF1', federated: 0.7321, guestOnly: null }),
     ]);
+    // A pooled multinomial accuracy (tests, benchmarks, the demo) goes in the accuracy row only.
+    const withCentral = build(multiclassModelPart(), { centralisedAccuracy: 0.79 });
+    expect(withCentral.centralised).toEqual({ auc: null, accuracy: 0.79 });
+    expect(withCentral.comparison.map((r) => [r.key, r.centralised])).toEqual([['accuracy', 0.79], ['macroF1', null]]);
   });
 });
 

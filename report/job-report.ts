@@ -140,7 +140,8 @@ export type JobReport = {
   readonly training: { readonly epochs: number | null; readonly maxEpochs: number | null; readonly losses: readonly number[] };
   readonly federated: ModelFigures | null;
   readonly guestOnly: (ModelFigures & { readonly features: number | null }) | null;
-  readonly centralised: { readonly auc: number } | null;
+  /** Pooled-data references given on the command line (tests and benchmarks only). */
+  readonly centralised: { readonly auc: number | null; readonly accuracy: number | null } | null;
   readonly comparison: readonly ComparisonRow[];
   readonly curves: {
     readonly roc: { readonly fpr: readonly number[]; readonly tpr: readonly number[] } | null;
@@ -158,6 +159,8 @@ export type BuildOptions = {
   readonly coordinator: CoordinatorView;
   /** A centralised (pooled-data) AUC to show beside the others: tests and benchmarks only. */
   readonly centralisedAuc?: number | undefined;
+  /** A centralised (pooled-data) accuracy, e.g. multinomial LR for a cold-start job: tests and benchmarks only. */
+  readonly centralisedAccuracy?: number | undefined;
   /** @default now */
   readonly generatedAt?: string;
 };
@@ -192,7 +195,8 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
   const guestFeatures = orNull(s.guestOnly?.features) ?? source.featureNames?.length ?? null;
   const federated = figures(s.metrics);
   const alone = s.guestOnly?.metrics === undefined ? null : { ...(figures(s.guestOnly.metrics) as ModelFigures), features: orNull(s.guestOnly.features) };
-  const centralised = options.centralisedAuc === undefined || !Number.isFinite(options.centralisedAuc) ? null : { auc: options.centralisedAuc };
+  const given = { auc: orNull(options.centralisedAuc), accuracy: orNull(options.centralisedAccuracy) };
+  const centralised = given.auc === null && given.accuracy === null ? null : given;
   const m = s.metrics;
   const isMulticlass = m?.confusion !== undefined && m.confusion.length > 0;
   const comparison = METRICS.map((row) => ({
@@ -200,7 +204,7 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     ...(isMulticlass && row.key === 'accuracy' ? { meaning: 'The share of people put in their true class.' } : {}),
     guestOnly: alone?.[row.key] ?? null,
     federated: federated?.[row.key] ?? null,
-    centralised: row.key === 'auc' ? (centralised?.auc ?? null) : null,
+    centralised: row.key === 'auc' ? (centralised?.auc ?? null) : row.key === 'accuracy' ? (centralised?.accuracy ?? null) : null,
   })).filter((r) => r.guestOnly !== null || r.federated !== null || r.centralised !== null);
   const roc = m?.roc === undefined ? null : { fpr: m.roc.fpr.map((v) => v ?? Number.NaN), tpr: m.roc.tpr.map((v) => v ?? Number.NaN) };
   const gain = m?.gain === undefined ? null : { population: m.gain.population, captured: m.gain.captured.map((v) => v ?? Number.NaN) };

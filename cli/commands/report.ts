@@ -24,6 +24,7 @@ export type JobReportOptions = {
   readonly coordinatorTimeoutMs?: number | undefined;
   /** Tests and benchmarks only: an AUC measured on pooled data, shown as a reference column. */
   readonly centralisedAuc?: number | undefined;
+  readonly centralisedAccuracy?: number | undefined;
 };
 
 export type JobReportResult = { readonly report: JobReport; readonly html: string; readonly json: string };
@@ -38,6 +39,9 @@ export const DEFAULT_COORDINATOR_TIMEOUT_MS = 5000;
 export async function runJobReport(o: JobReportOptions): Promise<JobReportResult> {
   if (o.centralisedAuc !== undefined && !(o.centralisedAuc >= 0 && o.centralisedAuc <= 1)) {
     throw new TandemError('ARGUMENT_INVALID', `--centralised-auc must be between 0 and 1, got ${o.centralisedAuc}`);
+  }
+  if (o.centralisedAccuracy !== undefined && !(o.centralisedAccuracy >= 0 && o.centralisedAccuracy <= 1)) {
+    throw new TandemError('ARGUMENT_INVALID', `--centralised-accuracy must be between 0 and 1, got ${o.centralisedAccuracy}`);
   }
   const config = await loadPartyConfig(o.config);
   const timeoutMs = o.coordinatorTimeoutMs ?? DEFAULT_COORDINATOR_TIMEOUT_MS;
@@ -58,12 +62,12 @@ export async function runJobReport(o: JobReportOptions): Promise<JobReportResult
     throw new TandemError('ARGUMENT_INVALID', `${source.party} is a host in job ${o.jobId}; the report is written at ${guest}, the guest, which holds the evaluation results. Fix: run this command with ${guest}'s node config`);
   }
   coordinator ??= await ask();
-  const report = buildJobReport(source, { coordinator, centralisedAuc: o.centralisedAuc });
+  const report = buildJobReport(source, { coordinator, centralisedAuc: o.centralisedAuc, centralisedAccuracy: o.centralisedAccuracy });
   const files = await writeJobReport(report, o.out ?? join(config.node.dataDir, 'jobs', o.jobId));
   return { report, ...files };
 }
 
-type ReportArgs = { id: string; config: string; out: string | undefined; offline: boolean; 'coordinator-timeout': number; 'centralised-auc': number | undefined; json: boolean };
+type ReportArgs = { id: string; config: string; out: string | undefined; offline: boolean; 'coordinator-timeout': number; 'centralised-auc': number | undefined; 'centralised-accuracy': number | undefined; json: boolean };
 
 const show = (file: string): string => {
   const rel = relative(process.cwd(), file);
@@ -85,11 +89,12 @@ export const jobReportCommand: CommandModule<object, ReportArgs> = {
       .option('offline', { type: 'boolean', default: false, describe: "do not ask the coordinator (the report then leaves out the job's timing and the partners' feature counts)" })
       .option('coordinator-timeout', { type: 'number', default: DEFAULT_COORDINATOR_TIMEOUT_MS, describe: 'milliseconds to wait for the coordinator before writing the report without it' })
       .option('centralised-auc', { type: 'number', alias: 'centralized-auc', describe: 'tests and benchmarks: an AUC measured on pooled data, shown as a reference column (Tandem never pools data itself)' })
+      .option('centralised-accuracy', { type: 'number', alias: 'centralized-accuracy', describe: 'tests and benchmarks: an accuracy measured on pooled data (e.g. multinomial LR for a cold-start job), shown as a reference column' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON for machines' })
       .example('$0 job report job-1a2b3c4d5e --config examples/default-credit/brand.yaml', 'write the report next to the model part')
       .example('$0 job report job-1a2b3c4d5e --config brand.yaml --out reports/', ''),
   handler: async (args) => {
-    const result = await runJobReport({ config: args.config, jobId: args.id, out: args.out, offline: args.offline, coordinatorTimeoutMs: args['coordinator-timeout'], centralisedAuc: args['centralised-auc'] });
+    const result = await runJobReport({ config: args.config, jobId: args.id, out: args.out, offline: args.offline, coordinatorTimeoutMs: args['coordinator-timeout'], centralisedAuc: args['centralised-auc'], centralisedAccuracy: args['centralised-accuracy'] });
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ html: result.html, json: result.json, report: result.report })}\n`);
       return;
