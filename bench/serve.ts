@@ -24,6 +24,7 @@ import { initCertificates, loadNodeIdentity } from '../runtime/certs.ts';
 import { exportModel, loadModel } from '../serving/model-bundle.ts';
 import type { ModelPart } from '../serving/model-part.ts';
 import { scorePool } from '../serving/batch-scoring.ts';
+import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
 import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';
 
 const COLUMNS = 10;
@@ -131,11 +132,13 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     const certsOf = (n: string) => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
     await writePool(join(dir, 'host.csv'), users, 'h');
     const configs: Record<string, string> = {};
+    const coordinator = await loadNodeIdentity(certsOf('coordinator'));
+    const job = jobRecordOf([part('brand', 'guest'), part('partner', 'host')]);
     for (const [name, role] of [['brand', 'guest'], ['partner', 'host']] as const) {
       const file = join(dir, `${name}.yaml`);
       await writeFile(file, stringify({ node: { name, coordinator: '127.0.0.1:1', dataDir: join(dir, name), certs: certsOf(name) }, datasets: { d: { file: join(dir, 'host.csv'), id: 'id', features: 'all' } } }));
       configs[name] = file;
-      await exportModel({ part: part(name, role), identity: await loadNodeIdentity(certsOf(name)), outDir: join(dir, `${name}-model`) });
+      await exportModel({ part: part(name, role), identity: await loadNodeIdentity(certsOf(name)), outDir: join(dir, `${name}-model`), coSign: testCoSigner(coordinator, name, [job]) });
     }
     const host = await endpoint({ modelDir: join(dir, 'partner-model'), configFile: configs['partner'] ?? '', port: 0, peerPort: 0 });
     const guest = await endpoint({ modelDir: join(dir, 'brand-model'), configFile: configs['brand'] ?? '', port: 0, hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 100 });

@@ -86,6 +86,11 @@ export class AdminClient {
     return this.#unary('cancelJob', { jobId }, `cancelling job ${jobId}`);
   }
 
+  /** Has the coordinator co-sign the manifest of this node's exported model part (serving/model-bundle.ts). */
+  signExport(manifestJson: string, jobId: string): Promise<tandem.v1.SignExportResponse> {
+    return this.#unary('signExport', { manifestJson }, `having the coordinator co-sign the export of job ${jobId}`);
+  }
+
   /** Streams status updates until the job ends; resolves with the final status. */
   watch(jobId: string, onStatus: (status: JobStatus) => void): Promise<JobStatus> {
     return new Promise<JobStatus>((resolve, reject) => {

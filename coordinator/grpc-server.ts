@@ -11,7 +11,9 @@ import type { Logger } from '../runtime/logger.ts';
 import type { WireLimits } from '../protocol/wire/chunking.ts';
 import type { Hub } from './hub.ts';
 import type { JobService } from './jobs.ts';
-import type { JobRecord } from './job-store.ts';
+import type { JobRecord, JobStore } from './job-store.ts';
+import { signExport } from './export-signing.ts';
+import type { AuditLog } from '../runtime/audit-log.ts';
 
 export type CoordinatorServer = { readonly port: number; close(): Promise<void> };
 
@@ -23,13 +25,17 @@ export function jobStatus(job: JobRecord): tandem.v1.JobStatus.$Properties {
   };
 }
 
-type Unary<Req> = grpc.ServerUnaryCall<Req, tandem.v1.JobStatus.$Properties | tandem.v1.ListJobsResponse.$Properties>;
+type Unary<Req> = grpc.ServerUnaryCall<Req, tandem.v1.JobStatus.$Properties | tandem.v1.ListJobsResponse.$Properties | tandem.v1.SignExportResponse.$Properties>;
 
 export async function startCoordinatorServer(options: {
   readonly listen: string;
   readonly identity: NodeIdentity;
   readonly hub: Hub;
   readonly jobs: JobService;
+  /** Read by SignExport: the job a manifest names. */
+  readonly store: Pick<JobStore, 'get'>;
+  /** Where SignExport states each co-signing. */
+  readonly audit?: Pick<AuditLog, 'state'> | undefined;
   readonly log: Logger;
   readonly limits: WireLimits;
 }): Promise<CoordinatorServer> {
@@ -64,6 +70,8 @@ export async function startCoordinatorServer(options: {
     getJob: unary<tandem.v1.JobRef>('get', (caller, r) => jobStatus(jobs.get(caller, r.jobId))),
     listJobs: unary<tandem.v1.ListJobsRequest>('list', (caller, r) => ({ jobs: jobs.list(caller, r.limit).map(jobStatus) })),
     cancelJob: unary<tandem.v1.JobRef>('cancel', (caller, r) => jobStatus(jobs.cancel(caller, r.jobId))),
+    signExport: unary<tandem.v1.SignExportRequest>('sign-export', (caller, r) =>
+      signExport(caller, r.manifestJson, { identity, job: (id) => options.store.get(id), audit: options.audit })),
     watchJob: (call: grpc.ServerWritableStream<tandem.v1.JobRef, tandem.v1.JobStatus.$Properties>) => {
       try {
         const stop = jobs.watch(peerName(call, identity), call.request.jobId, (job) => {

@@ -28,7 +28,7 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
   const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties });
   const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
-  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, log, limits });
+  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits });
   if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
   log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');
   return {

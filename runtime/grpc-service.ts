@@ -31,6 +31,7 @@ export const coordinatorService = {
   watchJob: method('WatchJob', v1.JobRef, v1.JobStatus, false, true),
   listJobs: method('ListJobs', v1.ListJobsRequest, v1.ListJobsResponse, false, false),
   cancelJob: method('CancelJob', v1.JobRef, v1.JobStatus, false, false),
+  signExport: method('SignExport', v1.SignExportRequest, v1.SignExportResponse, false, false),
 } satisfies grpc.ServiceDefinition;
 
 export const CoordinatorClient = grpc.makeGenericClientConstructor(coordinatorService, 'Coordinator');

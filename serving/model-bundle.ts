@@ -4,16 +4,19 @@
  * - `model.json` + `weights.bin`: the party's part as a TF.js LayersModel;
  * - `preprocess.json`: the fitted preprocessing (column order, scalers,
  *   encoders, missing-value policy);
- * - `scoring.json`: the float64 weights, intercept and row clip that serving
- *   uses (the LayersModel is float32);
+ * - `scoring.json`: the float64 weights, intercept (per class for a
+ *   multi-class model) and row clip that serving uses (the LayersModel is float32);
  * - `scoring-key` (mode 0600): the job's pseudonym key, secret to the job's parties;
  * - `manifest.json`: job, role, parties, feature names, metrics, protocol
  *   version, created at, the SHA-256 of every file above, signed (ECDSA
- *   P-256) with the exporting node's certificate.
+ *   P-256) with the exporting node's certificate and co-signed by the
+ *   coordinator, which first checks the manifest against its job store
+ *   (coordinator/export-signing.ts).
  *
- * Loading checks the certificate against the federation CA, the signature,
- * every file's digest and that the files agree with each other, so a model
- * that was edited, swapped or mixed with another job's files is refused.
+ * Loading checks both certificates against the federation CA, both
+ * signatures, every file's digest and that the files agree with each other,
+ * so a model that was edited, swapped, mixed with another job's files or
+ * never shown to the coordinator is refused.
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,13 +24,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AuthError, ConfigError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
-import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { canonicalJson, MANIFEST_FORMAT, manifestBody, manifestSchema, SIGNATURE_ALGORITHM, signedBytes, type CoordinatorSignature, type Manifest, type ManifestBody } from '../protocol/serving/model-manifest.ts';
+import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
 import type { PreprocessSpec } from '../party/data/preprocess.ts';
-import { preprocessSchema, type ModelPart } from './model-part.ts';
+import { interceptsOf, outputsOf, preprocessSchema, shapeProblem, type ModelPart } from './model-part.ts';
 import { checkLayersWeights, layersArtifacts, WEIGHTS_FILE } from './tfjs-layers.ts';
 
-export const MANIFEST_FORMAT = 'tandem-model-manifest/1';
 const FILES = ['model.json', WEIGHTS_FILE, 'preprocess.json', 'scoring.json', 'scoring-key'] as const;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -36,53 +39,36 @@ const scoringSchema = z.strictObject({
   format: z.literal('tandem-scoring/1'),
   featureNames: z.array(z.string()),
   weights: z.array(finite),
-  intercept: finite,
+  intercept: finite.optional(),
+  outputs: z.number().int().min(2).optional(),
+  intercepts: z.array(finite).optional(),
+  classes: z.array(z.string()).optional(),
   rowClip: finite.nullable(),
 });
 
-const manifestBodySchema = z.strictObject({
-  format: z.literal(MANIFEST_FORMAT),
-  protocolVersion: z.number().int(),
-  jobId: z.string().min(1),
-  jobName: z.string(),
-  party: z.string().min(1),
-  role: z.enum(['guest', 'host']),
-  parties: z.array(z.strictObject({ name: z.string(), role: z.enum(['guest', 'host']), dataset: z.string() })),
-  featureNames: z.array(z.string()),
-  output: z.enum(['logit', 'partial-logit']),
-  metrics: z.record(z.string(), z.unknown()).nullable(),
-  trainedAt: z.string().nullable(),
-  createdAt: z.string(),
-  files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
-  signer: z.strictObject({ name: z.string(), certificate: z.string() }),
-});
-
-const manifestSchema = manifestBodySchema.extend({ signature: z.strictObject({ algorithm: z.literal('ECDSA-P256-SHA256'), value: z.string() }) });
-
-export type ManifestBody = z.infer<typeof manifestBodySchema>;
-export type Manifest = z.infer<typeof manifestSchema>;
+export { canonicalJson, MANIFEST_FORMAT, type CoordinatorSignature, type Manifest, type ManifestBody };
 
 /** A verified, loaded model part, ready to score. */
 export type ServingModel = {
   readonly dir: string;
   readonly manifest: Manifest;
   readonly preprocess: PreprocessSpec;
+  /** Class-major for a multi-class model: `weights[c·columns + j]`. */
   readonly weights: Float64Array;
+  /** Binary: the bias (0 at a host). Multi-class: the first class's; use `intercepts`. */
   readonly intercept: number;
+  /** Logits per row: 1 (binary) or K (a K-class one-vs-rest model). */
+  readonly outputs: number;
+  /** One bias per output. */
+  readonly intercepts: Float64Array;
+  /** Multi-class guest: the class labels, in the order of the logits. */
+  readonly classes: readonly string[] | undefined;
   readonly rowClip: number | null;
   /** The job's pseudonym key (32 bytes). */
   readonly scoringKey: Uint8Array;
   readonly guest: string;
   readonly hosts: readonly string[];
 };
-
-/** JSON with keys sorted at every level: the bytes that are signed. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  });
-}
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -94,17 +80,23 @@ function publicMetrics(part: ModelPart): Record<string, unknown> | null {
   return Object.fromEntries(keep.filter((k) => k in m).map((k) => [k, m[k]]));
 }
 
+/** Has the coordinator co-sign a manifest (over mTLS, `SignExport`; tests call the coordinator's function directly). */
+export type CoSigner = (manifest: Manifest) => Promise<CoordinatorSignature>;
+
 export type ExportOptions = {
   readonly part: ModelPart;
   readonly identity: NodeIdentity;
   readonly outDir: string;
+  readonly coSign: CoSigner;
   /** @default the current time */
   readonly now?: Date | undefined;
 };
 
 /**
- * Writes the model bundle of one party's part and signs its manifest.
+ * Writes the model bundle of one party's part, signs its manifest and has the
+ * coordinator co-sign it. Nothing is written unless the coordinator signs.
  * @throws ConfigError CONFIG_INVALID when the part belongs to another node or has no scoring key
+ * @throws TandemError whatever the coordinator refused with (see coordinator/export-signing.ts)
  */
 export async function exportModel(options: ExportOptions): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
   const { part, identity, outDir } = options;
@@ -114,31 +106,42 @@ export async function exportModel(options: ExportOptions): Promise<{ readonly di
   if (part.scoringKey === undefined) {
     throw new ConfigError('CONFIG_INVALID', { file: outDir, field: 'scoringKey', problem: `job ${part.jobId} predates serving and agreed no pseudonym key`, fix: 'run the job again with this version of tandem' });
   }
-  const { modelJson, weightsBin } = await layersArtifacts(part.weights, part.intercept);
+  const outputs = outputsOf(part);
+  const intercepts = interceptsOf(part);
+  const multiclass = outputs > 1 ? { outputs, intercepts, ...(part.classes === undefined ? {} : { classes: part.classes }) } : { intercept: intercepts[0] ?? 0 };
+  const { modelJson, weightsBin } = await layersArtifacts(part.weights, intercepts);
   const contents: Record<(typeof FILES)[number], Uint8Array | string> = {
     'model.json': modelJson,
     [WEIGHTS_FILE]: weightsBin,
     'preprocess.json': `${JSON.stringify(part.preprocess, null, 2)}\n`,
-    'scoring.json': `${JSON.stringify({ format: 'tandem-scoring/1', featureNames: part.featureNames, weights: part.weights, intercept: part.intercept, rowClip: part.rowClip }, null, 2)}\n`,
+    'scoring.json': `${JSON.stringify({ format: 'tandem-scoring/1', featureNames: part.featureNames, weights: part.weights, ...multiclass, rowClip: part.rowClip }, null, 2)}\n`,
     'scoring-key': `${part.scoringKey}\n`,
   };
+  const body: ManifestBody = {
+    format: MANIFEST_FORMAT, protocolVersion: PROTOCOL_VERSION, jobId: part.jobId, jobName: part.jobName, party: part.party, role: part.role,
+    parties: part.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })), featureNames: part.featureNames,
+    output: part.role === 'guest' ? 'logit' : 'partial-logit',
+    ...(outputs > 1 ? { outputs, ...(part.classes === undefined ? {} : { classes: part.classes }) } : {}),
+    metrics: publicMetrics(part), trainedAt: part.createdAt ?? null,
+    createdAt: (options.now ?? new Date()).toISOString(),
+    files: Object.fromEntries(FILES.map((name) => [name, sha256(contents[name])])),
+    signer: { name: identity.name, certificate: identity.certPem },
+  };
+  const signature = sign(identity.privateKey, signedBytes(body));
+  const signed: Manifest = { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(signature).toString('base64') } };
+  const manifest: Manifest = { ...signed, coordinatorSignature: await options.coSign(signed) };
   await mkdir(outDir, { recursive: true });
   for (const name of FILES) {
     await writeFile(join(outDir, name), contents[name], name === 'scoring-key' ? { mode: 0o600 } : {});
   }
   await chmod(join(outDir, 'scoring-key'), 0o600);
-  const body: ManifestBody = {
-    format: MANIFEST_FORMAT, protocolVersion: PROTOCOL_VERSION, jobId: part.jobId, jobName: part.jobName, party: part.party, role: part.role,
-    parties: part.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })), featureNames: part.featureNames,
-    output: part.role === 'guest' ? 'logit' : 'partial-logit', metrics: publicMetrics(part), trainedAt: part.createdAt ?? null,
-    createdAt: (options.now ?? new Date()).toISOString(),
-    files: Object.fromEntries(FILES.map((name) => [name, sha256(contents[name])])),
-    signer: { name: identity.name, certificate: identity.certPem },
-  };
-  const signature = sign(identity.privateKey, new TextEncoder().encode(canonicalJson(body)));
-  const manifest: Manifest = { ...body, signature: { algorithm: 'ECDSA-P256-SHA256', value: Buffer.from(signature).toString('base64') } };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir: outDir, files: [...FILES, 'manifest.json'], manifest };
+}
+
+/** The coordinator's node name a model's co-signature must carry: the party config's `coordinatorName`, else the default. */
+export function coordinatorName(config: { readonly node: { readonly coordinatorName: string | undefined } }): string {
+  return config.node.coordinatorName ?? COORDINATOR;
 }
 
 export type LoadOptions = {
@@ -146,6 +149,8 @@ export type LoadOptions = {
   readonly caPem: string;
   /** Refuse a model that is not this party's. */
   readonly party?: string | undefined;
+  /** The coordinator's node name: the CN its co-signing certificate must carry. @default 'coordinator' */
+  readonly coordinator?: string | undefined;
   /** @default the current time */
   readonly now?: Date | undefined;
 };
@@ -153,7 +158,7 @@ export type LoadOptions = {
 /**
  * Loads and verifies an exported model.
  * @throws ConfigError CONFIG_NOT_FOUND for a missing file, CONFIG_INVALID for a tampered or inconsistent model
- * @throws AuthError AUTH_CERTIFICATE_REJECTED when the signer's certificate is not from the federation CA
+ * @throws AuthError AUTH_CERTIFICATE_REJECTED when a signer's certificate is not from the federation CA or names the wrong node
  */
 export async function loadModel(dir: string, options: LoadOptions): Promise<ServingModel> {
   const manifestFile = join(dir, 'manifest.json');
@@ -176,10 +181,11 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Serv
   if (signerName !== manifest.party || manifest.signer.name !== manifest.party) {
     throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${manifestFile}: the manifest is signed by ${signerName} but describes ${manifest.party}'s part of the model. Fix: serve the model that node exported`);
   }
-  const { signature, ...body } = manifest;
-  if (!verify(manifest.signer.certificate, new TextEncoder().encode(canonicalJson(body)), Buffer.from(signature.value, 'base64'))) {
+  const bytes = signedBytes(manifestBody(manifest));
+  if (!verify(manifest.signer.certificate, bytes, Buffer.from(manifest.signature.value, 'base64'))) {
     throw tampered('signature', `does not verify with ${signerName}'s certificate: the manifest was changed after export`);
   }
+  verifyCoSignature(manifestFile, manifest, bytes, options, tampered);
   if (manifest.protocolVersion !== PROTOCOL_VERSION) {
     throw tampered('protocolVersion', `is ${manifest.protocolVersion}, this tandem speaks ${PROTOCOL_VERSION}`, 'serve it with the tandem version that exported it, or export it again');
   }
@@ -195,20 +201,42 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Serv
   const text = (name: string): unknown => JSON.parse(new TextDecoder().decode(files.get(name)));
   const scoring = scoringSchema.parse(text('scoring.json'));
   const preprocess = preprocessSchema.parse(text('preprocess.json')) as PreprocessSpec;
-  if (scoring.weights.length !== preprocess.outputColumns.length || scoring.featureNames.join('\n') !== preprocess.outputColumns.join('\n') || manifest.featureNames.join('\n') !== scoring.featureNames.join('\n')) {
+  if (scoring.featureNames.join('\n') !== preprocess.outputColumns.join('\n') || manifest.featureNames.join('\n') !== scoring.featureNames.join('\n')) {
     throw tampered('featureNames', 'the weights, the preprocessing and the manifest name different columns');
   }
-  const problem = checkLayersWeights(new TextDecoder().decode(files.get('model.json')), files.get(WEIGHTS_FILE) ?? new Uint8Array(), scoring.weights, scoring.intercept);
+  const shape = shapeProblem({ ...scoring, role: manifest.role, preprocess });
+  if (shape !== undefined) throw tampered(`files.scoring.json.${shape[0]}`, shape[1]);
+  if (outputsOf(scoring) !== outputsOf(manifest) || canonicalJson(scoring.classes) !== canonicalJson(manifest.classes)) {
+    throw tampered('outputs', `scoring.json has ${outputsOf(scoring)} output(s) and classes ${canonicalJson(scoring.classes) ?? 'none'}, the manifest ${outputsOf(manifest)} and ${canonicalJson(manifest.classes) ?? 'none'}`);
+  }
+  const intercepts = interceptsOf(scoring);
+  const problem = checkLayersWeights(new TextDecoder().decode(files.get('model.json')), files.get(WEIGHTS_FILE) ?? new Uint8Array(), scoring.weights, intercepts);
   if (problem !== undefined) throw tampered(`files.${WEIGHTS_FILE}`, problem);
   const keyHex = new TextDecoder().decode(files.get('scoring-key')).trim();
   if (!/^[0-9a-f]{64}$/.test(keyHex)) throw tampered('files.scoring-key', 'the scoring key is not 32 bytes of hex');
   const guest = manifest.parties.find((p) => p.role === 'guest')?.name ?? '';
   return Object.freeze({
     dir, manifest, preprocess,
-    weights: Float64Array.from(scoring.weights), intercept: scoring.intercept, rowClip: scoring.rowClip,
+    weights: Float64Array.from(scoring.weights), intercept: intercepts[0] ?? 0, outputs: intercepts.length, intercepts: Float64Array.from(intercepts), classes: scoring.classes, rowClip: scoring.rowClip,
     scoringKey: new Uint8Array(Buffer.from(keyHex, 'hex')),
     guest, hosts: manifest.parties.filter((p) => p.role === 'host').map((p) => p.name),
   });
+}
+
+/** The coordinator's co-signature: present, by the coordinator's certificate from the federation CA, over the same bytes. */
+function verifyCoSignature(file: string, manifest: Manifest, bytes: Uint8Array, options: LoadOptions, tampered: (field: string, problem: string, fix?: string) => ConfigError): void {
+  const co = manifest.coordinatorSignature;
+  const expected = options.coordinator ?? COORDINATOR;
+  if (co === undefined) {
+    throw tampered('coordinatorSignature', 'is missing: the coordinator never co-signed this model', 'export it again with `tandem model export` (this version), which has the coordinator check and co-sign it');
+  }
+  const name = verifyPeerCertificate(co.certificate, options.caPem, options.now ?? new Date());
+  if (name !== expected || co.name !== expected) {
+    throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${file}: coordinatorSignature: is by ${name}${co.name === name ? '' : ` (claiming to be ${co.name})`}, not by the coordinator ${expected}. Fix: export the model again; set node.coordinatorName if the coordinator's certificate names another node`);
+  }
+  if (!verify(co.certificate, bytes, Buffer.from(co.value, 'base64'))) {
+    throw tampered('coordinatorSignature', `does not verify with ${expected}'s certificate: the manifest was changed after the coordinator signed it`);
+  }
 }
 
 async function readBytes(file: string): Promise<Uint8Array> {

@@ -7,7 +7,7 @@ import { startServing } from '../../serving/serve.ts';
 
 type ServeArgs = {
   model: string; config: string; listen: string; port: number; 'peer-port': number; 'grpc-port': number | undefined; 'host-endpoint': string[]; 'host-timeout-ms': number;
-  'shutdown-grace-ms': number; threshold: number; audience: string | undefined; 'port-file': string | undefined; 'log-level': string;
+  'shutdown-grace-ms': number; threshold: number; audience: string | undefined; 'allow-caller': string[] | undefined; 'port-file': string | undefined; 'log-level': string;
 };
 
 /** `name=https://host:port` pairs → a map. */
@@ -37,6 +37,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('shutdown-grace-ms', { type: 'number', default: 10_000, describe: 'on SIGTERM, how long in-flight requests may finish' })
       .option('threshold', { type: 'number', default: 0.5, describe: 'probability at or above which a visitor is in the positive segment' })
       .option('audience', { type: 'string', describe: 'host only: a ranked audience from `tandem model score-pool`, for membership tests' })
+      .option('allow-caller', { type: 'string', array: true, describe: 'certificate name (CN) allowed to score over mTLS (gRPC Score/ScoreBatch, a host\'s partial scores), once per name [default: the parties of the model\'s job]' })
       .option('port-file', { type: 'string', describe: 'write {"port","peerPort","grpcPort"} here once listening' })
       .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
       .example('$0 serve --model models/partner --config partner.yaml --port 8081 --peer-port 8443', 'a host')
@@ -46,7 +47,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const serving = await startServing({
       modelDir: args.model, configFile: args.config, listen: args.listen, port: args.port, peerPort: args['peer-port'], grpcPort: args['grpc-port'],
       hostEndpoints: parseHostEndpoints(args['host-endpoint']), hostTimeoutMs: args['host-timeout-ms'], shutdownGraceTimeMs: args['shutdown-grace-ms'],
-      threshold: args.threshold, audienceFile: args.audience, log,
+      threshold: args.threshold, audienceFile: args.audience, allowedCallers: args['allow-caller'], log,
     });
     const ports = {
       port: serving.port, ...(serving.peerPort === undefined ? {} : { peerPort: serving.peerPort }), ...(serving.grpcPort === undefined ? {} : { grpcPort: serving.grpcPort }),

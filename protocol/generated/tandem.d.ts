@@ -14,6 +14,7 @@ export namespace tandem {
             watchJob: tandem.v1.Coordinator.WatchJob;
             listJobs: tandem.v1.Coordinator.ListJobs;
             cancelJob: tandem.v1.Coordinator.CancelJob;
+            signExport: tandem.v1.Coordinator.SignExport;
         }
 
         namespace Coordinator {
@@ -80,6 +81,17 @@ export namespace tandem {
               readonly path: "/tandem.v1.Coordinator/CancelJob";
               readonly requestType: "JobRef";
               readonly responseType: "JobStatus";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type SignExportCallback = (error: (Error|null), response?: tandem.v1.SignExportResponse) => void;
+            type SignExport = {
+              (request: tandem.v1.ISignExportRequest, callback: tandem.v1.Coordinator.SignExportCallback): void;
+              (request: tandem.v1.ISignExportRequest): Promise<tandem.v1.SignExportResponse>;
+              readonly name: "SignExport";
+              readonly path: "/tandem.v1.Coordinator/SignExport";
+              readonly requestType: "SignExportRequest";
+              readonly responseType: "SignExportResponse";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -909,6 +921,9 @@ export namespace tandem {
             complete: boolean;
             hosts: { [k: string]: string };
             partialLogit?: (number|null);
+            probabilities: { [k: string]: number };
+            logits: { [k: string]: number };
+            partialLogits: number[];
             static create(properties: tandem.v1.ScoreResponse.$Shape): tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape;
             static create(properties?: tandem.v1.ScoreResponse.$Properties): tandem.v1.ScoreResponse;
             static encode(message: tandem.v1.ScoreResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -925,6 +940,9 @@ export namespace tandem {
                 complete?: (boolean|null);
                 hosts?: ({ [k: string]: string }|null);
                 partialLogit?: (number|null);
+                probabilities?: ({ [k: string]: number }|null);
+                logits?: ({ [k: string]: number }|null);
+                partialLogits?: (number[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.ScoreResponse.$Properties;
@@ -1133,6 +1151,54 @@ export namespace tandem {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.ModelInfoResponse.$Properties;
+        }
+
+        interface ISignExportRequest extends tandem.v1.SignExportRequest.$Properties {
+        }
+
+        class SignExportRequest {
+            constructor(properties?: tandem.v1.SignExportRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            manifestJson: string;
+            static create(properties: tandem.v1.SignExportRequest.$Shape): tandem.v1.SignExportRequest & tandem.v1.SignExportRequest.$Shape;
+            static create(properties?: tandem.v1.SignExportRequest.$Properties): tandem.v1.SignExportRequest;
+            static encode(message: tandem.v1.SignExportRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.SignExportRequest & tandem.v1.SignExportRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SignExportRequest {
+            interface $Properties {
+                manifestJson?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.SignExportRequest.$Properties;
+        }
+
+        interface ISignExportResponse extends tandem.v1.SignExportResponse.$Properties {
+        }
+
+        class SignExportResponse {
+            constructor(properties?: tandem.v1.SignExportResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            coordinator: string;
+            certificate: string;
+            signature: Uint8Array;
+            static create(properties: tandem.v1.SignExportResponse.$Shape): tandem.v1.SignExportResponse & tandem.v1.SignExportResponse.$Shape;
+            static create(properties?: tandem.v1.SignExportResponse.$Properties): tandem.v1.SignExportResponse;
+            static encode(message: tandem.v1.SignExportResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.SignExportResponse & tandem.v1.SignExportResponse.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SignExportResponse {
+            interface $Properties {
+                coordinator?: (string|null);
+                certificate?: (string|null);
+                signature?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.SignExportResponse.$Properties;
         }
     }
 }

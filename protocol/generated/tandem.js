@@ -305,6 +305,47 @@ export const tandem = $root.tandem = (() => {
                 responseStream: { value: $undefined }
             });
 
+            /**
+             * Callback as used by {@link tandem.v1.Coordinator#signExport}.
+             * @memberof tandem.v1.Coordinator
+             * @typedef SignExportCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.SignExportResponse} [response] SignExportResponse
+             */
+
+            /**
+             * Calls SignExport.
+             * @memberof tandem.v1.Coordinator
+             * @typedef SignExport
+             * @type {{
+             *   (request: tandem.v1.ISignExportRequest, callback: tandem.v1.Coordinator.SignExportCallback): void;
+             *   (request: tandem.v1.ISignExportRequest): Promise<tandem.v1.SignExportResponse>;
+             *   readonly name: "SignExport";
+             *   readonly path: "/tandem.v1.Coordinator/SignExport";
+             *   readonly requestType: "SignExportRequest";
+             *   readonly responseType: "SignExportResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls SignExport.
+             * @name tandem.v1.Coordinator#signExport
+             * @type {tandem.v1.Coordinator.SignExport}
+             */
+            $Object.defineProperties(Coordinator.prototype.signExport = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Coordinator.prototype.signExport, $root.tandem.v1.SignExportRequest, $root.tandem.v1.SignExportResponse, request, callback);
+            }, {
+                name: { value: "SignExport" },
+                path: { value: "/tandem.v1.Coordinator/SignExport" },
+                requestType: { value: "SignExportRequest" },
+                responseType: { value: "SignExportResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return Coordinator;
         })();
 
@@ -6430,6 +6471,9 @@ export const tandem = $root.tandem = (() => {
              * @property {boolean|null} [complete] ScoreResponse complete
              * @property {Object.<string,string>|null} [hosts] ScoreResponse hosts
              * @property {number|null} [partialLogit] ScoreResponse partialLogit
+             * @property {Object.<string,number>|null} [probabilities] ScoreResponse probabilities
+             * @property {Object.<string,number>|null} [logits] ScoreResponse logits
+             * @property {Array.<number>|null} [partialLogits] ScoreResponse partialLogits
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6456,6 +6500,9 @@ export const tandem = $root.tandem = (() => {
              */
             const ScoreResponse = function (properties) {
                 this.hosts = {};
+                this.probabilities = {};
+                this.logits = {};
+                this.partialLogits = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -6518,6 +6565,30 @@ export const tandem = $root.tandem = (() => {
              */
             ScoreResponse.prototype.partialLogit = null;
 
+            /**
+             * ScoreResponse probabilities.
+             * @member {Object.<string,number>} probabilities
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.probabilities = $util.emptyObject;
+
+            /**
+             * ScoreResponse logits.
+             * @member {Object.<string,number>} logits
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.logits = $util.emptyObject;
+
+            /**
+             * ScoreResponse partialLogits.
+             * @member {Array.<number>} partialLogits
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.partialLogits = $util.emptyArray;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -6574,6 +6645,14 @@ export const tandem = $root.tandem = (() => {
                         writer.uint32(/* id 6, wireType 2 =*/50).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.hosts[keys[i]]).ldelim();
                 if (message.partialLogit != null && $Object.hasOwnProperty.call(message, "partialLogit"))
                     writer.uint32(/* id 7, wireType 1 =*/57).double(message.partialLogit);
+                if (message.probabilities != null && $Object.hasOwnProperty.call(message, "probabilities"))
+                    for (let keys = $Object.keys(message.probabilities), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 8, wireType 2 =*/66).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 1 =*/17).double(message.probabilities[keys[i]]).ldelim();
+                if (message.logits != null && $Object.hasOwnProperty.call(message, "logits"))
+                    for (let keys = $Object.keys(message.logits), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 9, wireType 2 =*/74).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 1 =*/17).double(message.logits[keys[i]]).ldelim();
+                if (message.partialLogits != null && message.partialLogits.length)
+                    writer.uint32(/* id 10, wireType 2 =*/82).doubles(message.partialLogits);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -6704,6 +6783,92 @@ export const tandem = $root.tandem = (() => {
                                 break;
                             message.partialLogit = reader.double();
                             message._partialLogit = "partialLogit";
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.probabilities === $util.emptyObject)
+                                message.probabilities = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = 0;
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 1)
+                                        break;
+                                    value = reader.double();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.probabilities, key);
+                            message.probabilities[key] = value;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.logits === $util.emptyObject)
+                                message.logits = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = 0;
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 1)
+                                        break;
+                                    value = reader.double();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.logits, key);
+                            message.logits[key] = value;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType === 2) {
+                                if (!(message.partialLogits && message.partialLogits.length))
+                                    message.partialLogits = [];
+                                reader.doubles(message.partialLogits);
+                                continue;
+                            }
+                            if (wireType !== 1)
+                                break;
+                            if (!(message.partialLogits && message.partialLogits.length))
+                                message.partialLogits = [];
+                            message.partialLogits.push(reader.double());
                             continue;
                         }
                     }
@@ -8328,6 +8493,378 @@ export const tandem = $root.tandem = (() => {
             };
 
             return ModelInfoResponse;
+        })();
+
+        v1.SignExportRequest = (function() {
+
+            /**
+             * Properties of a SignExportRequest.
+             * @typedef {Object} tandem.v1.SignExportRequest.$Properties
+             * @property {string|null} [manifestJson] SignExportRequest manifestJson
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SignExportRequest.
+             * @memberof tandem.v1
+             * @interface ISignExportRequest
+             * @augments tandem.v1.SignExportRequest.$Properties
+             * @deprecated Use tandem.v1.SignExportRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a SignExportRequest.
+             * @typedef {tandem.v1.SignExportRequest.$Properties} tandem.v1.SignExportRequest.$Shape
+             */
+
+            /**
+             * Constructs a new SignExportRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a SignExportRequest.
+             * @constructor
+             * @param {tandem.v1.SignExportRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SignExportRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SignExportRequest manifestJson.
+             * @member {string} manifestJson
+             * @memberof tandem.v1.SignExportRequest
+             * @instance
+             */
+            SignExportRequest.prototype.manifestJson = "";
+
+            /**
+             * Creates a new SignExportRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.SignExportRequest
+             * @static
+             * @param {tandem.v1.SignExportRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.SignExportRequest} SignExportRequest instance
+             * @type {{
+             *   (properties: tandem.v1.SignExportRequest.$Shape): tandem.v1.SignExportRequest & tandem.v1.SignExportRequest.$Shape;
+             *   (properties?: tandem.v1.SignExportRequest.$Properties): tandem.v1.SignExportRequest;
+             * }}
+             */
+            SignExportRequest.create = function(properties) {
+                return new SignExportRequest(properties);
+            };
+
+            /**
+             * Encodes the specified SignExportRequest message. Does not implicitly {@link tandem.v1.SignExportRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.SignExportRequest
+             * @static
+             * @param {tandem.v1.SignExportRequest.$Properties} message SignExportRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SignExportRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.manifestJson != null && $Object.hasOwnProperty.call(message, "manifestJson") && message.manifestJson !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.manifestJson);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SignExportRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.SignExportRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.SignExportRequest & tandem.v1.SignExportRequest.$Shape} SignExportRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SignExportRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.SignExportRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.manifestJson = value;
+                            else
+                                delete message.manifestJson;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for SignExportRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.SignExportRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SignExportRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.SignExportRequest";
+            };
+
+            return SignExportRequest;
+        })();
+
+        v1.SignExportResponse = (function() {
+
+            /**
+             * Properties of a SignExportResponse.
+             * @typedef {Object} tandem.v1.SignExportResponse.$Properties
+             * @property {string|null} [coordinator] SignExportResponse coordinator
+             * @property {string|null} [certificate] SignExportResponse certificate
+             * @property {Uint8Array|null} [signature] SignExportResponse signature
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SignExportResponse.
+             * @memberof tandem.v1
+             * @interface ISignExportResponse
+             * @augments tandem.v1.SignExportResponse.$Properties
+             * @deprecated Use tandem.v1.SignExportResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a SignExportResponse.
+             * @typedef {tandem.v1.SignExportResponse.$Properties} tandem.v1.SignExportResponse.$Shape
+             */
+
+            /**
+             * Constructs a new SignExportResponse.
+             * @memberof tandem.v1
+             * @classdesc Represents a SignExportResponse.
+             * @constructor
+             * @param {tandem.v1.SignExportResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SignExportResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SignExportResponse coordinator.
+             * @member {string} coordinator
+             * @memberof tandem.v1.SignExportResponse
+             * @instance
+             */
+            SignExportResponse.prototype.coordinator = "";
+
+            /**
+             * SignExportResponse certificate.
+             * @member {string} certificate
+             * @memberof tandem.v1.SignExportResponse
+             * @instance
+             */
+            SignExportResponse.prototype.certificate = "";
+
+            /**
+             * SignExportResponse signature.
+             * @member {Uint8Array} signature
+             * @memberof tandem.v1.SignExportResponse
+             * @instance
+             */
+            SignExportResponse.prototype.signature = $util.newBuffer([]);
+
+            /**
+             * Creates a new SignExportResponse instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.SignExportResponse
+             * @static
+             * @param {tandem.v1.SignExportResponse.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.SignExportResponse} SignExportResponse instance
+             * @type {{
+             *   (properties: tandem.v1.SignExportResponse.$Shape): tandem.v1.SignExportResponse & tandem.v1.SignExportResponse.$Shape;
+             *   (properties?: tandem.v1.SignExportResponse.$Properties): tandem.v1.SignExportResponse;
+             * }}
+             */
+            SignExportResponse.create = function(properties) {
+                return new SignExportResponse(properties);
+            };
+
+            /**
+             * Encodes the specified SignExportResponse message. Does not implicitly {@link tandem.v1.SignExportResponse.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.SignExportResponse
+             * @static
+             * @param {tandem.v1.SignExportResponse.$Properties} message SignExportResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SignExportResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.coordinator != null && $Object.hasOwnProperty.call(message, "coordinator") && message.coordinator !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.coordinator);
+                if (message.certificate != null && $Object.hasOwnProperty.call(message, "certificate") && message.certificate !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.certificate);
+                if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.signature);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SignExportResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.SignExportResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.SignExportResponse & tandem.v1.SignExportResponse.$Shape} SignExportResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SignExportResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.SignExportResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.coordinator = value;
+                            else
+                                delete message.coordinator;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.certificate = value;
+                            else
+                                delete message.certificate;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.signature = value;
+                            else
+                                delete message.signature;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for SignExportResponse
+             * @function getTypeUrl
+             * @memberof tandem.v1.SignExportResponse
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SignExportResponse.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.SignExportResponse";
+            };
+
+            return SignExportResponse;
         })();
 
         return v1;

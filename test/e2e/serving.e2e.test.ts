@@ -30,6 +30,11 @@ import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { ScoringClient } from '../../runtime/grpc-service.ts';
 import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { loadModel } from '../../serving/model-bundle.ts';
+import { AdminClient } from '../../cli/admin-client.ts';
+import { sign } from '../../protocol/crypto/signing.ts';
+import { manifestBody, SIGNATURE_ALGORITHM, signedBytes, type Manifest, type ManifestBody } from '../../protocol/serving/model-manifest.ts';
+import { readAuditLog } from '../../runtime/audit-log.ts';
+import type { TandemError } from '../../protocol/errors.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';
 
@@ -82,6 +87,17 @@ async function rawRows(file: string): Promise<Map<string, Record<string, string>
   return out;
 }
 
+/** Runs the test CLI to completion without blocking this process (which hosts the federation). */
+async function runCli(cli: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { status, stdout, stderr };
+}
+
 type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
 
 async function serve(cli: string, args: string[]): Promise<Served> {
@@ -123,7 +139,7 @@ describe('export and serving', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    fed = await startFederation({ parties: exampleParties('breast') });
+    fed = await startFederation({ parties: exampleParties('breast'), unregistered: ['outsider'] });
     cli = await fed.write('serving-cli.mjs', CLI_SOURCE);
     const result = await runJob(fed, lrSpec({ training: { maxEpochs: 5 } }));
     expect(result.stage, result.message).toBe('completed');
@@ -145,15 +161,20 @@ describe('export and serving', () => {
     expect(parts.guest.scoringKey).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('exports each part as a signed bundle that plain TF.js loads', { timeout: 60_000 }, async () => {
+  it('exports each part as a bundle signed by its party and co-signed by the coordinator, that plain TF.js loads', { timeout: 60_000 }, async () => {
     for (const name of ['brand', 'partner'] as const) {
       models[name] = join(fed.dir, `${name}-model`);
-      const run = spawnSync(process.execPath, [cli, 'model', 'export', '--config', partyConfigFile(fed, name), '--job', jobId, '--out', models[name]], { encoding: 'utf8' });
+      // Asynchronously: the coordinator that co-signs runs in this process.
+      const run = await runCli(cli, ['model', 'export', '--config', partyConfigFile(fed, name), '--job', jobId, '--out', models[name]]);
       expect(run.status, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(new RegExp(`exported ${name === 'brand' ? 'guest' : 'host'} part of ${jobId}`));
+      expect(run.stdout).toMatch(new RegExp(`exported ${name === 'brand' ? 'guest' : 'host'} part of ${jobId} to .* \\(co-signed by coordinator\\)`));
     }
     const ca = await readFile(fed.certs('brand').ca, 'utf8');
     const brand = await loadModel(models.brand, { caPem: ca, party: 'brand' });
+    expect(brand.manifest.coordinatorSignature?.certificate).toBe(await readFile(fed.certs('coordinator').cert, 'utf8'));
+    // The coordinator states every co-signing in its (signed, chained) audit log.
+    const statements = readAuditLog(join(fed.dir, 'coordinator', 'audit', 'coordinator.audit.jsonl')).filter((r) => r.claim?.type === 'model-export');
+    expect(statements.map((r) => [r.claim?.['party'], r.claim?.['role'], r.job])).toEqual([['brand', 'guest', jobId], ['partner', 'host', jobId]]);
     expect(brand.manifest.metrics?.['auc']).toBe((parts.guest.summary['metrics'] as { auc: number }).auc);
     expect(JSON.stringify(brand.manifest)).not.toContain('thresholds');
     const tfModel = await loadLayersModel(await readFile(join(models.brand, 'model.json'), 'utf8'), new Uint8Array(await readFile(join(models.brand, 'weights.bin'))));
@@ -161,6 +182,39 @@ describe('export and serving', () => {
     const x = tf.tensor2d([Array.from({ length: brand.weights.length }, () => 1)]);
     const y = (tfModel.predict(x) as Tensor).dataSync()[0] ?? NaN;
     expect(y).toBeCloseTo(brand.weights.reduce((s, w) => s + w, brand.intercept), 4);
+  });
+
+  it('has the coordinator refuse to co-sign for a non-participant, an unfinished job, or a manifest that disagrees with the job', { timeout: 60_000 }, async () => {
+    const manifest = JSON.parse(await readFile(join(models.brand, 'manifest.json'), 'utf8')) as Manifest;
+    const brand = await loadNodeIdentity(fed.certs('brand'));
+    /** brand's manifest with `changes`, signed again by brand (so only the coordinator's checks can refuse it). */
+    const resigned = (changes: Partial<ManifestBody>): string => {
+      const body = { ...manifestBody(manifest), ...changes };
+      return JSON.stringify({ ...body, signature: { algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(sign(brand.privateKey, signedBytes(body))).toString('base64') } });
+    };
+    const refusal = async (client: AdminClient, json: string): Promise<TandemError> => {
+      try {
+        await client.signExport(json, jobId);
+      } catch (error) {
+        return error as TandemError;
+      } finally {
+        client.close();
+      }
+      throw new Error('the coordinator co-signed');
+    };
+    const asBrand = (): Promise<AdminClient> => AdminClient.connect({ config: partyConfigFile(fed, 'brand') });
+    // A node with a certificate from the federation CA that took no part in the job.
+    const outsider = await refusal(await fed.admin('outsider'), JSON.stringify(manifest));
+    expect(outsider).toMatchObject({ code: 'JOB_NOT_PARTICIPANT', message: expect.stringContaining(`"outsider" is not a party to job ${jobId}`) as unknown });
+    // A job that never completed.
+    const admin = await fed.admin();
+    const cancelled = (await admin.submit(join(fed.dir, 'job.yaml'))).jobId;
+    await admin.cancel(cancelled);
+    admin.close();
+    expect(await refusal(await asBrand(), resigned({ jobId: cancelled }))).toMatchObject({ code: 'JOB_STATE_CONFLICT', message: expect.stringContaining(`job ${cancelled} is cancelled`) as unknown });
+    // Metrics the job did not report, and a manifest edited after brand signed it.
+    expect(await refusal(await asBrand(), resigned({ metrics: { ...manifest.metrics, auc: 0.999 } }))).toMatchObject({ code: 'ARGUMENT_INVALID', message: expect.stringMatching(/manifest\.metrics\.auc: is 0\.999, brand reported 0\.\d+ for job/) as unknown });
+    expect(await refusal(await asBrand(), JSON.stringify({ ...manifest, role: 'host' }))).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
   });
 
   it('refuses a tampered model, and another party\'s model, with a clear error', async () => {
