@@ -7,13 +7,14 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { DataError } from '../protocol/errors.ts';
+import { DataError, TandemError } from '../protocol/errors.ts';
 import { openCsv } from '../party/data/csv-reader.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { fieldReader, partialScore } from './scorer.ts';
 
 export type PoolScoringOptions = {
-  readonly model: Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'>;
+  /** A binary model's part (`outputs` 1 or absent). */
+  readonly model: Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'> & Partial<Pick<ServingModel, 'outputs'>>;
   readonly poolFile: string;
   readonly outFile: string;
   /** The id column of the pool file. @default 'id' */
@@ -30,6 +31,10 @@ export type PoolScoringResult = { readonly rows: number; readonly written: numbe
 /** Scores a pool file and writes the ranked audience. @throws DataError naming the file, line and column of a bad value. */
 export async function scorePool(options: PoolScoringOptions): Promise<PoolScoringResult> {
   const started = performance.now();
+  if ((options.model.outputs ?? 1) > 1) {
+    // A ranked audience needs one score per user; a K-class part has K partial logits and, at a host, no class labels to pick one by.
+    throw new TandemError('ARGUMENT_INVALID', `the model is a ${options.model.outputs ?? 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`);
+  }
   const idColumn = options.idColumn ?? 'id';
   const csv = await openCsv(options.poolFile, { delimiter: options.delimiter ?? ',', pathField: '--pool' });
   const ids: string[] = [];

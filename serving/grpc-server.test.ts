@@ -15,8 +15,9 @@ import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtim
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import { ScoringClient } from '../runtime/grpc-service.ts';
 import { exportModel } from './model-bundle.ts';
+import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
 import type { ModelPart } from './model-part.ts';
-import { startServing, type Serving } from './serve.ts';
+import { compileServeOptions, startServing, type Serving } from './serve.ts';
 
 const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'd' }];
 const common = { format: 'tandem-model-part/1' as const, jobId: 'job-1', jobName: 'test', parties, link: { degree: 6, clip: 6 }, rowClip: null, scoringKey: 'ab'.repeat(32), summary: { metrics: { auc: 0.9 } } };
@@ -52,6 +53,8 @@ describe('the gRPC Scoring service', () => {
   let dir: string;
   let brand: NodeIdentity;
   let foreign: NodeIdentity;
+  let dashboard: NodeIdentity;
+  let auditor: NodeIdentity;
   let host: Serving;
   let guest: Serving;
   const clients: grpc.Client[] = [];
@@ -68,13 +71,17 @@ describe('the gRPC Scoring service', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-grpc-serve-'));
-    await initCertificates({ outDir: join(dir, 'certs'), parties: ['brand', 'partner'] });
+    await initCertificates({ outDir: join(dir, 'certs'), parties: ['brand', 'partner'], extraNames: ['dashboard', 'auditor'] });
     await initCertificates({ outDir: join(dir, 'other'), parties: ['brand'] });
     const id = (d: string, n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, d, 'ca.crt'), cert: join(dir, d, `${n}.crt`), key: join(dir, d, `${n}.key`) });
     brand = await id('certs', 'brand');
+    dashboard = await id('certs', 'dashboard');
+    auditor = await id('certs', 'auditor');
     foreign = await id('other', 'brand');
-    await exportModel({ part: guestPart, identity: brand, outDir: join(dir, 'brand-model') });
-    await exportModel({ part: hostPart, identity: await id('certs', 'partner'), outDir: join(dir, 'partner-model') });
+    const coordinator = await id('certs', 'coordinator');
+    const job = jobRecordOf([guestPart, hostPart]);
+    await exportModel({ part: guestPart, identity: brand, outDir: join(dir, 'brand-model'), coSign: testCoSigner(coordinator, 'brand', [job]) });
+    await exportModel({ part: hostPart, identity: await id('certs', 'partner'), outDir: join(dir, 'partner-model'), coSign: testCoSigner(coordinator, 'partner', [job]) });
     await writeFile(join(dir, 'brand.csv'), 'id,x,c,y\nu1,1,a,1\nu2,2,b,0\n');
     await writeFile(join(dir, 'partner.csv'), 'id,z\nu1,0.5\nu3,-1\n');
     for (const [name, label] of [['brand', '\n    label: { column: y, positive: 1, negative: 0 }'], ['partner', '']] as const) {
@@ -93,7 +100,7 @@ datasets:
     host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0, grpcPort: 0 });
     guest = await startServing({
       modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, grpcPort: 0,
-      hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 2_000,
+      hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 2_000, allowedCallers: ['brand', 'dashboard'],
     });
   }, 30_000);
 
@@ -155,5 +162,28 @@ datasets:
     const metrics = await (await fetch(`http://127.0.0.1:${guest.port}/metrics`)).text();
     expect(metrics).toMatch(/tandem_serve_requests_total\{route="grpc\.Score",status="OK"\} [1-9]/);
     expect(metrics).toMatch(/tandem_serve_errors_total\{code="ARGUMENT_INVALID",route="grpc\.Score"\} 1/);
+  });
+
+  it('lets only the allowed certificate names score (default: the job\'s parties), refusing others with PERMISSION_DENIED', async () => {
+    const notAllowed = async (port: number, who: NodeIdentity, server: string, rpc: 'score' | 'scoreBatch', request: unknown): Promise<void> => {
+      const error = await call(connect(port, who, server), rpc, request).then(() => undefined, (e: unknown) => e as grpc.ServiceError);
+      expect(error).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: `${who.name} may not call ${rpc === 'score' ? 'Score' : 'ScoreBatch'} on this endpoint; its operator can allow it with --allow-caller ${who.name}` });
+      expect(error?.metadata.get('tandem-error-code')).toEqual(['AUTH_NOT_ALLOWED']);
+    };
+    // The guest allows brand and dashboard: another certificate of the same CA is refused.
+    await notAllowed(guest.grpcPort ?? 0, auditor, 'brand', 'score', { id: 'u1', features: { x: { numberValue: 1 } } });
+    await notAllowed(guest.grpcPort ?? 0, auditor, 'brand', 'scoreBatch', { rows: [{ id: 'u1' }] });
+    const viaDashboard = await call<tandem.v1.IScoreRequest, tandem.v1.ScoreResponse>(connect(guest.grpcPort ?? 0, dashboard, 'brand'), 'score', { id: 'u1', features: { x: { numberValue: 1 } } });
+    expect(viaDashboard).toMatchObject({ id: 'u1', complete: true });
+    // The host keeps the default (brand and partner): dashboard is not a party.
+    await notAllowed(host.grpcPort ?? 0, dashboard, 'partner', 'score', { id: 'u1' });
+    // Health and model info stay open to any certificate of the federation (monitoring).
+    expect(await call(connect(guest.grpcPort ?? 0, auditor, 'brand'), 'health', {})).toMatchObject({ status: 'ok' });
+    const metrics = await (await fetch(`http://127.0.0.1:${guest.port}/metrics`)).text();
+    expect(metrics).toMatch(/tandem_serve_errors_total\{code="AUTH_NOT_ALLOWED",route="grpc\.Score"\} 1/);
+  });
+
+  it('refuses a bad --allow-caller name', () => {
+    expect(() => compileServeOptions({ modelDir: 'm', configFile: 'c', allowedCallers: ['Brand Inc'] })).toThrow('--allow-caller: "Brand Inc" is not a node name');
   });
 });

@@ -69,13 +69,17 @@ function jsonRow(r: tandem.v1.ScoreRequest.$Properties): JsonRow {
   return row;
 }
 
-type JsonScore = { id?: string; probability?: number; logit?: number; segment?: string; complete?: boolean; hosts?: Record<string, string>; partialLogit?: number };
+type JsonScore = {
+  id?: string; probability?: number; logit?: number; segment?: string; complete?: boolean; hosts?: Record<string, string>; partialLogit?: number;
+  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[];
+};
 
 function scoreResponse(json: unknown): tandem.v1.ScoreResponse {
   const r = (json ?? {}) as JsonScore;
   return tandem.v1.ScoreResponse.create({
     id: r.id ?? '', probability: r.probability ?? 0, logit: r.logit ?? 0, segment: r.segment ?? '', complete: r.complete ?? false,
     hosts: r.hosts ?? {}, ...(r.partialLogit === undefined ? {} : { partialLogit: r.partialLogit }),
+    probabilities: r.probabilities ?? {}, logits: r.logits ?? {}, partialLogits: r.partialLogits ?? [],
   });
 }
 

@@ -60,8 +60,8 @@ export function peerClient(options: PeerClientOptions): PeerClient {
             const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { jobId?: unknown; scores?: unknown };
             const scores = parsed.scores;
             if (parsed.jobId !== options.jobId) return done({ ok: false, failure: 'mismatch' }, 'mismatch');
-            if (!Array.isArray(scores) || scores.length !== pseudonyms.length || !scores.every((s) => s === null || typeof s === 'number')) return done({ ok: false, failure: 'refused' }, 'refused');
-            done({ ok: true, scores: scores as (number | null)[] }, 'ok');
+            if (!Array.isArray(scores) || scores.length !== pseudonyms.length || !scores.every(isPartial)) return done({ ok: false, failure: 'refused' }, 'refused');
+            done({ ok: true, scores: scores as (number | number[] | null)[] }, 'ok');
           } catch {
             done({ ok: false, failure: 'refused' }, 'refused');
           }
@@ -73,6 +73,11 @@ export function peerClient(options: PeerClientOptions): PeerClient {
       req.end(body);
     });
   return { name: options.name, partials: call, close: () => agent.destroy() };
+}
+
+/** A partial logit, K of them (multi-class), or null (not held). */
+function isPartial(s: unknown): boolean {
+  return s === null || typeof s === 'number' || (Array.isArray(s) && s.every((v) => typeof v === 'number'));
 }
 
 /** A host with no endpoint configured: every call falls back at once. */

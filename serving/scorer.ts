@@ -26,6 +26,37 @@ export function dot(model: Pick<ScoringParameters, 'weights' | 'intercept' | 'ro
   return s;
 }
 
+export type MulticlassParameters = ScoringParameters & Pick<ServingModel, 'outputs' | 'intercepts'>;
+
+/** This party's partial logits for one raw row, one per output (class-major weights, as training's per-class `partialLogits`). */
+export function partialScores(model: MulticlassParameters, row: RawRow, source?: string): Float64Array {
+  const x = transformRow(model.preprocess, row, source);
+  if (model.rowClip !== null) clipRows(x, x.length, model.rowClip);
+  const out = new Float64Array(model.outputs);
+  const w = model.weights;
+  for (let c = 0; c < model.outputs; c++) {
+    const base = c * x.length;
+    let s = model.intercepts[c] ?? 0;
+    for (let j = 0; j < x.length; j++) s += (x[j] ?? 0) * (w[base + j] ?? 0);
+    out[c] = s;
+  }
+  return out;
+}
+
+/** One-vs-rest class probabilities from the K full logits: `σ(z_c) / Σ_k σ(z_k)`. */
+export function classProbabilities(logits: ArrayLike<number>): Float64Array {
+  const p = Float64Array.from(logits, (z) => sigmoid(z));
+  const total = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / total);
+}
+
+/** The index of the largest value; ties go to the lowest index (as the job's evaluation). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < values.length; c++) if ((values[c] ?? -Infinity) > (values[best] ?? -Infinity)) best = c;
+  return best;
+}
+
 export { sigmoid };
 
 /**

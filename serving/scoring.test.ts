@@ -39,7 +39,7 @@ describe('partialScore', () => {
 });
 
 describe('scoreOnline', () => {
-  const model = { ...params, scoringKey: new Uint8Array(32).fill(7) } as unknown as ServingModel;
+  const model = { ...params, outputs: 1, intercepts: Float64Array.of(0.25), scoringKey: new Uint8Array(32).fill(7) } as unknown as ServingModel;
   const visitor = { id: 'u1', features: { age: '50', channel: 'web' } };
 
   it('adds each host partial found by pseudonym, never sending the id', async () => {

@@ -9,22 +9,27 @@
  * - gRPC (mTLS, `grpcPort`, optional): service `Scoring` — Score, ScoreBatch,
  *   Health, ModelInfo — calling the same handlers as the public HTTP routes.
  *
+ * On the mTLS endpoints, scoring is for the allowed callers only (by
+ * certificate CN; default: the parties of the model's job): gRPC Score and
+ * ScoreBatch, and the host's partial scores, which only the job's guest may
+ * ask for in any case.
+ *
  * Options go raw → defaults → checked → frozen (`compileServeOptions`).
  */
 import { z } from 'zod';
 import { loadPartyConfig } from '../party/config.ts';
 import { ConfigError, TandemError } from '../protocol/errors.ts';
-import { loadNodeIdentity } from '../runtime/certs.ts';
+import { loadNodeIdentity, NODE_NAME } from '../runtime/certs.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { loadAudience, type AudienceEntry } from './batch-scoring.ts';
-import { loadHostStore, type HostStore } from './host-store.ts';
+import { loadHostStore, type HostStore, type Partial } from './host-store.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
 import { startHttpServer, type HttpServer, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
-import { loadModel, type ServingModel } from './model-bundle.ts';
+import { coordinatorName, loadModel, type ServingModel } from './model-bundle.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';
 import { absentHost, PARTIAL_SCORES_PATH, peerClient, type PeerClient } from './peer-client.ts';
-import { partialScore } from './scorer.ts';
+import { partialScore, partialScores } from './scorer.ts';
 
 export type ServeOptions = {
   /** Directory written by `tandem model export`. */
@@ -49,6 +54,8 @@ export type ServeOptions = {
   readonly threshold?: number | undefined;
   /** Host only: a ranked audience (from `tandem model score-pool`) for membership tests. */
   readonly audienceFile?: string | undefined;
+  /** Certificate names (CNs) that may score over mTLS: gRPC Score/ScoreBatch, a host's partial scores. @default the parties of the model's job */
+  readonly allowedCallers?: readonly string[] | undefined;
   readonly log?: Logger | undefined;
 };
 
@@ -64,6 +71,8 @@ export type ServeConfig = {
   readonly shutdownGraceTimeMs: number;
   readonly threshold: number;
   readonly audienceFile: string | undefined;
+  /** Undefined until the model is loaded: then the job's parties. */
+  readonly allowedCallers: readonly string[] | undefined;
 };
 
 /** Fills defaults and checks ranges. @throws TandemError ARGUMENT_INVALID naming the option */
@@ -73,6 +82,7 @@ export function compileServeOptions(options: ServeOptions): ServeConfig {
     port: options.port ?? 8080, peerPort: options.peerPort ?? 8443, grpcPort: options.grpcPort, hostEndpoints: { ...options.hostEndpoints },
     hostTimeoutMs: options.hostTimeoutMs ?? 250, shutdownGraceTimeMs: options.shutdownGraceTimeMs ?? 10_000,
     threshold: options.threshold ?? 0.5, audienceFile: options.audienceFile,
+    allowedCallers: options.allowedCallers === undefined ? undefined : Object.freeze([...options.allowedCallers]),
   };
   const bad = (option: string, problem: string): TandemError => new TandemError('ARGUMENT_INVALID', `--${option}: ${problem}`);
   for (const [option, port] of [['port', config.port], ['peer-port', config.peerPort], ['grpc-port', config.grpcPort]] as const) {
@@ -80,6 +90,9 @@ export function compileServeOptions(options: ServeOptions): ServeConfig {
   }
   if (!(config.hostTimeoutMs > 0)) throw bad('host-timeout-ms', 'must be positive');
   if (!(config.threshold > 0 && config.threshold < 1)) throw bad('threshold', 'must be between 0 and 1');
+  for (const name of config.allowedCallers ?? []) {
+    if (!NODE_NAME.test(name)) throw bad('allow-caller', `"${name}" is not a node name (a certificate CN: lowercase letters, digits and dashes)`);
+  }
   for (const [name, url] of Object.entries(config.hostEndpoints)) {
     if (!/^https:\/\/[^/\s]+\/?$/.test(url)) throw bad('host-endpoint', `${name}=${url}: expected https://host:port`);
   }
@@ -102,14 +115,29 @@ const scoreBatch = z.strictObject({ rows: z.array(scoreRow).min(1).max(1000) });
 const hostScore = z.strictObject({ id: z.string().min(1).max(512).optional(), features: z.record(z.string(), rawValue).optional() });
 const partialRequest = z.strictObject({ jobId: z.string(), pseudonyms: z.array(z.string().max(64)).max(10_000) });
 
+/** A host's answer for one user: `partialLogit` (binary) or `partialLogits`, one per class. */
+const partialJson = (u: Partial): { partialLogit: number } | { partialLogits: readonly number[] } => (typeof u === 'number' ? { partialLogit: u } : { partialLogits: u });
+
 export async function startServing(options: ServeOptions): Promise<Serving> {
   const config = compileServeOptions(options);
   const log = options.log ?? silentLogger();
   const node = await loadPartyConfig(config.configFile);
   const identity = await loadNodeIdentity(node.node.certs);
-  const model = await loadModel(config.modelDir, { caPem: identity.caPem, party: identity.name });
+  const model = await loadModel(config.modelDir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(node) });
   const { manifest } = model;
   const metrics = new ServeMetrics();
+  const allowed = new Set(config.allowedCallers ?? manifest.parties.map((p) => p.name));
+  /** Refuses an mTLS caller that is not allowed to score here. */
+  const checkCaller = (peer: string | undefined, what: string): void => {
+    if (peer !== undefined && !allowed.has(peer)) {
+      throw new TandemError('AUTH_NOT_ALLOWED', `${peer} called ${what}, allowed: ${[...allowed].join(', ')}`, { publicMessage: `${peer} may not call ${what} on this endpoint; its operator can allow it with --allow-caller ${peer}` });
+    }
+  };
+  /** A scoring handler for the mTLS edge: allowed callers only (the public HTTP edge has no caller identity). */
+  const guarded = (what: string, handle: Route['handle']): Route['handle'] => (req) => {
+    checkCaller(req.peer, what);
+    return handle(req);
+  };
   const info = {
     jobId: manifest.jobId, jobName: manifest.jobName, party: manifest.party, role: manifest.role,
     parties: manifest.parties.map((p) => ({ name: p.name, role: p.role })), featureNames: manifest.featureNames,
@@ -172,11 +200,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       scoring = {
         score: (req) => {
           const body = req.body(hostScore);
-          if (body.features !== undefined) return { json: { partialLogit: partialScore(model, body.features, 'features') } };
+          if (body.features !== undefined) return { json: partialJson(model.outputs === 1 ? partialScore(model, body.features, 'features') : Array.from(partialScores(model, body.features, 'features'))) };
           if (body.id === undefined) throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });
           const u = store.byId(body.id);
           if (u === undefined) throw new TandemError('ARGUMENT_INVALID', 'unknown id', { publicMessage: 'no such user in this party\'s data' });
-          return { json: { id: body.id, partialLogit: u } };
+          return { json: { id: body.id, ...partialJson(u) } };
         },
         scoreBatch: undefined,
       };
@@ -197,6 +225,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         routes: [
           { method: 'GET', path: '/healthz', name: 'peer-health', handle: () => ({ status: closing ? 503 : 200, json: { status: closing ? 'draining' : 'ok' } }) },
           { method: 'POST', path: PARTIAL_SCORES_PATH, name: 'partial-scores', handle: (req) => {
+            checkCaller(req.peer, 'partial-scores');
             if (req.peer !== model.guest) throw new TandemError('AUTH_NOT_ALLOWED', `${String(req.peer)} asked for partial scores`, { publicMessage: `only ${model.guest}, the guest of job ${manifest.jobId}, may ask for partial scores` });
             const body = req.body(partialRequest);
             if (body.jobId !== manifest.jobId) throw new TandemError('JOB_STATE_CONFLICT', `partial scores asked for job ${body.jobId}`, { publicMessage: `this endpoint serves job ${manifest.jobId}, not ${body.jobId}` });
@@ -209,7 +238,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     }
     if (config.grpcPort !== undefined) {
       grpcServer = await startGrpcServer({
-        routes: { score: scoring.score, scoreBatch: scoring.scoreBatch, health, modelInfo },
+        routes: { score: guarded('Score', scoring.score), scoreBatch: scoring.scoreBatch === undefined ? undefined : guarded('ScoreBatch', scoring.scoreBatch), health, modelInfo },
         identity, metrics, log, host: config.listen, port: config.grpcPort,
       });
     }

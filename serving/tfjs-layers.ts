@@ -1,7 +1,8 @@
 /**
  * A party's part of the model as a TensorFlow.js LayersModel: one Dense
- * layer (units 1, linear) from its preprocessed columns to its partial logit,
- * with the intercept as the guest's bias. `tf.loadLayersModel` loads it with
+ * layer (linear) from its preprocessed columns to its partial logit — one
+ * unit for a binary model, K for a K-class (one-vs-rest) one — with the
+ * intercepts as the guest's bias. `tf.loadLayersModel` loads it with
  * plain `@tensorflow/tfjs`; the guest adds the hosts' partials and applies
  * the sigmoid.
  *
@@ -28,13 +29,21 @@ export function loadTf(): Promise<Tf> {
   return tfModule;
 }
 
-/** Builds the LayersModel for `weights` (+ `bias`) and returns model.json and weights.bin. */
-export async function layersArtifacts(weights: readonly number[], bias: number): Promise<LayersArtifacts> {
+/** The Dense kernel, row-major `[column][output]`, of class-major weights (`weights[c·columns + j]`). */
+function kernelOf(weights: readonly number[], outputs: number): number[] {
+  const columns = weights.length / outputs;
+  return Array.from({ length: weights.length }, (_, k) => weights[(k % outputs) * columns + Math.floor(k / outputs)] ?? 0);
+}
+
+/** Builds the LayersModel for class-major `weights` and one bias per output, and returns model.json and weights.bin. */
+export async function layersArtifacts(weights: readonly number[], biases: readonly number[]): Promise<LayersArtifacts> {
   const tf = await loadTf();
+  const units = biases.length;
+  const columns = weights.length / units;
   const model = tf.sequential({ name: 'tandem_party_model' });
-  model.add(tf.layers.dense({ units: 1, inputShape: [weights.length], useBias: true, activation: 'linear', name: LAYER_NAME }));
-  const kernel = tf.tensor2d([...weights], [weights.length, 1]);
-  const b = tf.tensor1d([bias]);
+  model.add(tf.layers.dense({ units, inputShape: [columns], useBias: true, activation: 'linear', name: LAYER_NAME }));
+  const kernel = tf.tensor2d(kernelOf(weights, units), [columns, units]);
+  const b = tf.tensor1d([...biases]);
   model.setWeights([kernel, b]);
   kernel.dispose();
   b.dispose();
@@ -61,10 +70,10 @@ export async function loadLayersModel(modelJson: string, weightsBin: Uint8Array)
 
 /**
  * Checks, without TF.js, that model.json declares one Dense kernel of
- * `weights.length × 1` and a bias, and that weights.bin holds `weights` and
- * `bias` rounded to float32. Returns a problem, or undefined when they agree.
+ * columns × outputs and a bias, and that weights.bin holds `weights` and
+ * `biases` rounded to float32. Returns a problem, or undefined when they agree.
  */
-export function checkLayersWeights(modelJson: string, weightsBin: Uint8Array, weights: readonly number[], bias: number): string | undefined {
+export function checkLayersWeights(modelJson: string, weightsBin: Uint8Array, weights: readonly number[], biases: readonly number[]): string | undefined {
   let specs: { name: string; shape: number[]; dtype: string }[];
   try {
     const json = JSON.parse(modelJson) as { weightsManifest?: { weights?: { name: string; shape: number[]; dtype: string }[] }[] };
@@ -75,10 +84,12 @@ export function checkLayersWeights(modelJson: string, weightsBin: Uint8Array, we
   const [kernel, b] = specs;
   if (specs.length !== 2 || kernel === undefined || b === undefined) return `model.json declares ${specs.length} weight tensors, expected a kernel and a bias`;
   if (kernel.dtype !== 'float32' || b.dtype !== 'float32') return 'model.json declares non-float32 weights';
-  if (kernel.shape[0] !== weights.length || kernel.shape[1] !== 1 || b.shape[0] !== 1) return `model.json's kernel is [${kernel.shape.join(', ')}], expected [${weights.length}, 1]`;
-  if (weightsBin.byteLength !== 4 * (weights.length + 1)) return `weights.bin has ${weightsBin.byteLength} bytes, expected ${4 * (weights.length + 1)}`;
+  const units = biases.length;
+  const columns = weights.length / units;
+  if (kernel.shape[0] !== columns || kernel.shape[1] !== units || b.shape[0] !== units) return `model.json's kernel is [${kernel.shape.join(', ')}], expected [${columns}, ${units}]`;
+  if (weightsBin.byteLength !== 4 * (weights.length + units)) return `weights.bin has ${weightsBin.byteLength} bytes, expected ${4 * (weights.length + units)}`;
   const view = new DataView(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength);
-  const expected = [...weights, bias];
+  const expected = [...kernelOf(weights, units), ...biases];
   for (let k = 0; k < expected.length; k++) {
     if (view.getFloat32(4 * k, true) !== Math.fround(expected[k] ?? 0)) return `weights.bin value ${k} differs from scoring.json`;
   }
