@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { DataError, TandemError } from '../protocol/errors.ts';
 import { openCsv } from '../party/data/csv-reader.ts';
 import type { ServingModel } from './model-bundle.ts';
-import { fieldReader, partialScore } from './scorer.ts';
+import { rankDescending } from './rank.ts';
+import { csvRowScorer } from './scorer.ts';
 
 export type PoolScoringOptions = {
   /** A binary model's part (`outputs` 1 or absent). */
@@ -36,7 +37,8 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
     throw new TandemError('ARGUMENT_INVALID', `the model is a ${options.model.outputs ?? 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`);
   }
   const idColumn = options.idColumn ?? 'id';
-  const csv = await openCsv(options.poolFile, { delimiter: options.delimiter ?? ',', pathField: '--pool' });
+  // 1 MiB reads: a million-row pool is a few hundred chunks instead of a few thousand.
+  const csv = await openCsv(options.poolFile, { delimiter: options.delimiter ?? ',', pathField: '--pool', chunkBytes: 1 << 20 });
   const ids: string[] = [];
   let scores = new Float64Array(1 << 16);
   try {
@@ -44,7 +46,7 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
     if (idAt < 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: idColumn, problem: 'the pool file has no such id column', fix: `name its id column with --id (it has: ${csv.header.slice(0, 8).join(', ')})` });
     const missing = options.model.preprocess.columns.filter((c) => !csv.header.includes(c.name)).map((c) => c.name);
     if (missing.length > 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: missing[0] ?? '', problem: `the model needs ${missing.length} column(s) the pool file lacks`, fix: 'score a file with the columns the model was trained on' });
-    const read = fieldReader(options.model, csv.header);
+    const score = csvRowScorer(options.model, csv.header, csv.file);
     for await (const row of csv) {
       const n = ids.length;
       if (n === scores.length) {
@@ -52,7 +54,7 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
         grown.set(scores);
         scores = grown;
       }
-      scores[n] = partialScore(options.model, read(row.fields), `${csv.file}, line ${row.line}`);
+      scores[n] = score(row.fields, row.line);
       ids.push(row.fields[idAt] ?? '');
       if ((n + 1) % 100_000 === 0) options.onProgress?.(n + 1);
     }
@@ -60,14 +62,15 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
     await csv.close();
   }
   const n = ids.length;
-  const order = Uint32Array.from({ length: n }, (_, k) => k).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+  const order = rankDescending(scores.subarray(0, n));
   const written = Math.min(n, options.top ?? n);
-  const out = createWriteStream(options.outFile);
+  // Large writes: with the default 16 KiB buffer every batch of lines waited for a drain.
+  const out = createWriteStream(options.outFile, { highWaterMark: 1 << 20 });
   const parts: string[] = ['rank,id,score\n'];
   for (let r = 0; r < written; r++) {
     const k = order[r] ?? 0;
     parts.push(`${r + 1},${csvField(ids[k] ?? '')},${scores[k] ?? 0}\n`);
-    if (parts.length >= 4096) {
+    if (parts.length >= 16_384) {
       if (!out.write(parts.join(''))) await once(out, 'drain');
       parts.length = 0;
     }
@@ -78,8 +81,10 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
   return { rows: n, written, seconds, rowsPerSecond: n / seconds };
 }
 
+const NEEDS_QUOTES = /[",\n\r]/;
+
 function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 export type AudienceEntry = { readonly rank: number; readonly score: number };

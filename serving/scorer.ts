@@ -4,6 +4,7 @@
  * row clip when the job had one, then the dot product in the order
  * `partialLogits` uses (intercept first). Pure: no I/O.
  */
+import { numericCellParser } from '../party/data/dataset.ts';
 import { transformRow, type RawRow } from '../party/data/preprocess.ts';
 import { clipRows } from '../protocol/privacy/dp-plan.ts';
 import { sigmoid } from '../protocol/training/chebyshev-link.ts';
@@ -24,6 +25,37 @@ export function dot(model: Pick<ScoringParameters, 'weights' | 'intercept' | 'ro
   let s = model.intercept;
   for (let j = 0; j < x.length; j++) s += (x[j] ?? 0) * (w[j] ?? 0);
   return s;
+}
+
+/**
+ * Scores CSV records with a binary part: `(fields, line) → partial logit`.
+ * When every input column is numeric without a missing-indicator and the
+ * job clipped no rows, a row whose cells are all present is scored in place
+ * with the same parser and the same operations in the same order as
+ * `transformRow` + `dot` (so the same bits) but without building a row
+ * object and a vector per row; any other row goes the general way, which
+ * also names the line of a bad value.
+ */
+export function csvRowScorer(model: ScoringParameters, header: readonly string[], file: string): (fields: readonly string[], line: number) => number {
+  const read = fieldReader(model, header);
+  const general = (fields: readonly string[], line: number): number => partialScore(model, read(fields), `${file}, line ${line}`);
+  const columns = model.preprocess.columns;
+  if (model.rowClip !== null || !columns.every((c) => c.kind === 'numeric' && !c.indicator)) return general;
+  const at = Int32Array.from(columns, (c) => header.indexOf(c.name));
+  if (at.some((i) => i < 0)) return general;
+  const mean = Float64Array.from(columns, (c) => (c.kind === 'numeric' ? c.mean : 0));
+  const std = Float64Array.from(columns, (c) => (c.kind === 'numeric' ? c.std : 1));
+  const w = model.weights;
+  const parse = numericCellParser(model.preprocess.missingTokens);
+  return (fields, line) => {
+    let s = model.intercept;
+    for (let k = 0; k < at.length; k++) {
+      const x = parse(fields[at[k] ?? 0] ?? '');
+      if (x === undefined || Number.isNaN(x)) return general(fields, line);
+      s += ((x - (mean[k] ?? 0)) / (std[k] ?? 1)) * (w[k] ?? 0);
+    }
+    return s;
+  };
 }
 
 export type MulticlassParameters = ScoringParameters & Pick<ServingModel, 'outputs' | 'intercepts'>;
