@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PreprocessSpec } from '../party/data/preprocess.ts';
-import { fieldReader, partialScore } from './scorer.ts';
+import { csvRowScorer, fieldReader, partialScore } from './scorer.ts';
 import { loadAudience, scorePool } from './batch-scoring.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';
 import { pseudonym } from './pseudonym.ts';
@@ -57,6 +57,24 @@ describe('scoreOnline', () => {
     const stranger: HostClient = { name: 'stranger', partials: () => Promise.resolve({ ok: true, scores: [null] }) };
     const [r] = await scoreOnline(model, [slow, broken, stranger], [visitor], { threshold: 0.99 });
     expect(r).toMatchObject({ logit: 2.75, complete: false, segment: 'negative', hosts: { slow: 'timeout', broken: 'unavailable', stranger: 'not-held' } });
+  });
+});
+
+describe('csvRowScorer', () => {
+  const numeric: PreprocessSpec = {
+    format: 'tandem-preprocess/1', missingPolicy: 'zero', missingTokens: ['', 'NA', '-999'], fittedRows: 10,
+    columns: [{ name: 'a', kind: 'numeric', mean: 0.3, std: 0.7, indicator: false }, { name: 'b', kind: 'numeric', mean: -1.1, std: 3.3, indicator: false }],
+    outputColumns: ['a', 'b'],
+  };
+  const model = { preprocess: numeric, weights: Float64Array.from([0.1234567, -9.87654321]), intercept: 0.333, rowClip: null };
+
+  it('scores all-numeric rows to the same bits as transformRow + dot, missing and odd cells included', () => {
+    const score = csvRowScorer(model, ['b', 'id', 'a'], 'pool.csv');
+    const cells = ['0.1', '-2.5e3', '1e-7', 'NA', '', '-999', ' 4 ', '0', '-0', '123456.789'];
+    for (const a of cells) {
+      for (const b of cells) expect(score([b, 'u', a], 2)).toBe(partialScore(model, { a, b }));
+    }
+    expect(() => score(['x', 'u', '1'], 7)).toThrow(/pool\.csv, line 7/);
   });
 });
 
