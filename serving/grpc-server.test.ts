@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { tandem } from '../protocol/generated/tandem.js';
@@ -181,6 +182,25 @@ datasets:
     expect(await call(connect(guest.grpcPort ?? 0, auditor, 'brand'), 'health', {})).toMatchObject({ status: 'ok' });
     const metrics = await (await fetch(`http://127.0.0.1:${guest.port}/metrics`)).text();
     expect(metrics).toMatch(/tandem_serve_errors_total\{code="AUTH_NOT_ALLOWED",route="grpc\.Score"\} 1/);
+  });
+
+  it('applies the allow-list to a host\'s partial scores: even the job\'s guest is refused when not allowed', async () => {
+    const strict = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0, allowedCallers: ['partner'] });
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port: strict.peerPort, path: '/v1/partial-scores', method: 'POST', ca: brand.caPem, cert: brand.certPem, key: brand.keyPem, checkServerIdentity: () => undefined }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ jobId: 'job-1', pseudonyms: [] }));
+      });
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body)).toEqual({ error: { code: 'AUTH_NOT_ALLOWED', message: 'brand may not call partial-scores on this endpoint; its operator can allow it with --allow-caller brand' } });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('refuses a bad --allow-caller name', () => {
