@@ -24,7 +24,7 @@ import { initCertificates, loadNodeIdentity } from '../runtime/certs.ts';
 import { exportModel, loadModel } from '../serving/model-bundle.ts';
 import type { ModelPart } from '../serving/model-part.ts';
 import { scorePool } from '../serving/batch-scoring.ts';
-import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
+import { jobRecordOf, testCoSigner } from '../test/support/serving.ts';
 import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';
 
 const COLUMNS = 10;

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,7 @@ import type { tandem } from '../protocol/generated/tandem.js';
 import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import { ScoringClient } from '../runtime/grpc-service.ts';
-import { exportModel } from './model-bundle.ts';
-import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
+import { writeServingFixture } from '../test/support/serving.ts';
 import type { ModelPart } from './model-part.ts';
 import { compileServeOptions, startServing, type Serving } from './serve.ts';
 
@@ -79,25 +78,7 @@ describe('the gRPC Scoring service', () => {
     dashboard = await id('certs', 'dashboard');
     auditor = await id('certs', 'auditor');
     foreign = await id('other', 'brand');
-    const coordinator = await id('certs', 'coordinator');
-    const job = jobRecordOf([guestPart, hostPart]);
-    await exportModel({ part: guestPart, identity: brand, outDir: join(dir, 'brand-model'), coSign: testCoSigner(coordinator, 'brand', [job]) });
-    await exportModel({ part: hostPart, identity: await id('certs', 'partner'), outDir: join(dir, 'partner-model'), coSign: testCoSigner(coordinator, 'partner', [job]) });
-    await writeFile(join(dir, 'brand.csv'), 'id,x,c,y\nu1,1,a,1\nu2,2,b,0\n');
-    await writeFile(join(dir, 'partner.csv'), 'id,z\nu1,0.5\nu3,-1\n');
-    for (const [name, label] of [['brand', '\n    label: { column: y, positive: 1, negative: 0 }'], ['partner', '']] as const) {
-      await writeFile(join(dir, `${name}.yaml`), `node:
-  name: ${name}
-  coordinator: 127.0.0.1:7443
-  dataDir: ./${name}-data
-  certs: { ca: certs/ca.crt, cert: certs/${name}.crt, key: certs/${name}.key }
-datasets:
-  d:
-    file: ${name}.csv
-    id: id${label}
-    features: all
-`);
-    }
+    await writeServingFixture(dir, { guest: guestPart, host: hostPart }, { brand: 'id,x,c,y\nu1,1,a,1\nu2,2,b,0\n', partner: 'id,z\nu1,0.5\nu3,-1\n' }, '{ column: y, positive: 1, negative: 0 }');
     host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0, grpcPort: 0 });
     guest = await startServing({
       modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, grpcPort: 0,

@@ -7,7 +7,7 @@ import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtim
 import { AuthError, ConfigError, JobError } from '../protocol/errors.ts';
 import { exportModel, loadModel, type CoSigner, type Manifest } from './model-bundle.ts';
 import type { ModelPart } from './model-part.ts';
-import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
+import { jobRecordOf, testCoSigner } from '../test/support/serving.ts';
 
 const part: ModelPart = {
   format: 'tandem-model-part/1', jobId: 'job-1', jobName: 'test', party: 'brand', role: 'guest',

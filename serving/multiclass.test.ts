@@ -9,7 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
@@ -18,9 +18,9 @@ import { sigmoid } from '../protocol/training/chebyshev-link.ts';
 import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import { ScoringClient } from '../runtime/grpc-service.ts';
-import { jobRecordOf, testCoSigner } from '../test/support/co-signer.ts';
+import { writeServingFixture } from '../test/support/serving.ts';
 import { scorePool } from './batch-scoring.ts';
-import { exportModel, loadModel } from './model-bundle.ts';
+import { loadModel } from './model-bundle.ts';
 import type { ModelPart } from './model-part.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';
 import { startServing, type Serving } from './serve.ts';
@@ -72,22 +72,7 @@ describe('multi-class (one-vs-rest) models', () => {
     await initCertificates({ outDir: join(dir, 'certs'), parties: ['brand', 'partner'] });
     const id = (n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, 'certs', 'ca.crt'), cert: join(dir, 'certs', `${n}.crt`), key: join(dir, 'certs', `${n}.key`) });
     brand = await id('brand');
-    const coordinator = await id('coordinator');
-    const job = jobRecordOf([guestPart, hostPart]);
-    await exportModel({ part: guestPart, identity: brand, outDir: join(dir, 'brand-model'), coSign: testCoSigner(coordinator, 'brand', [job]) });
-    await exportModel({ part: hostPart, identity: await id('partner'), outDir: join(dir, 'partner-model'), coSign: testCoSigner(coordinator, 'partner', [job]) });
-    await writeFile(join(dir, 'brand.csv'), 'id,x,c,y\nu1,1,a,bus\nu2,2,b,saab\n');
-    await writeFile(join(dir, 'partner.csv'), 'id,z\nu1,0.5\nu3,-1\n');
-    for (const name of ['brand', 'partner']) {
-      await writeFile(join(dir, `${name}.yaml`), `node:
-  name: ${name}
-  coordinator: 127.0.0.1:7443
-  dataDir: ./${name}-data
-  certs: { ca: certs/ca.crt, cert: certs/${name}.crt, key: certs/${name}.key }
-datasets:
-  d: { file: ${name}.csv, id: id, features: all }
-`);
-    }
+    await writeServingFixture(dir, { guest: guestPart, host: hostPart }, { brand: 'id,x,c,y\nu1,1,a,bus\nu2,2,b,saab\n', partner: 'id,z\nu1,0.5\nu3,-1\n' });
     host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0 });
     guest = await startServing({ modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, grpcPort: 0, hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 2_000 });
   }, 30_000);
