@@ -86,6 +86,7 @@ function scoreResponse(json: unknown): tandem.v1.ScoreResponse {
 type JsonInfo = {
   jobId: string; jobName: string; party: string; role: string; parties: { name: string; role: string }[]; featureNames: string[];
   inputColumns: { name: string; kind: string }[]; output: string; metrics: unknown; protocolVersion: number; createdAt: string; trainedAt: string | null;
+  outputs?: number; classes?: string[];
 };
 
 function modelInfoResponse(json: unknown): tandem.v1.ModelInfoResponse {
@@ -93,6 +94,7 @@ function modelInfoResponse(json: unknown): tandem.v1.ModelInfoResponse {
   return tandem.v1.ModelInfoResponse.create({
     jobId: i.jobId, jobName: i.jobName, party: i.party, role: i.role, parties: i.parties, featureNames: i.featureNames, inputColumns: i.inputColumns,
     output: i.output, metricsJson: JSON.stringify(i.metrics ?? null), protocolVersion: i.protocolVersion, createdAt: i.createdAt, trainedAt: i.trainedAt ?? '',
+    outputs: i.outputs ?? 1, classes: i.classes ?? [],
   });
 }
 

@@ -13,14 +13,14 @@ import type { ServingModel } from './model-bundle.ts';
 import { pseudonymIndex } from './pseudonym.ts';
 
 /** A row's partial logit (binary), or its K partial logits (a K-class model). */
-export type Partial = number | readonly number[];
+export type PartialLogits = number | readonly number[];
 
 export type HostStore = {
   readonly rows: number;
   /** Partial logit(s) of the row the pseudonym names, or undefined when this party does not hold the user. */
-  byPseudonym(p: string): Partial | undefined;
+  byPseudonym(p: string): PartialLogits | undefined;
   /** Partial logit(s) of one of this party's own ids. */
-  byId(id: string): Partial | undefined;
+  byId(id: string): PartialLogits | undefined;
 };
 
 const CHUNK_ROWS = 65_536;
@@ -43,7 +43,7 @@ export async function loadHostStore(model: ServingModel, dataset: DatasetConfig)
   }
   const byPseudonym = pseudonymIndex(model.scoringKey, data.ids);
   const byId = new Map(data.ids.map((id, row) => [id, row]));
-  const at = (row: number | undefined): Partial | undefined => {
+  const at = (row: number | undefined): PartialLogits | undefined => {
     if (row === undefined) return undefined;
     if (k === 1) return partials[row];
     return Array.from({ length: k }, (_, c) => partials[c * data.rowCount + row] ?? 0);

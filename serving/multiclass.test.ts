@@ -97,6 +97,7 @@ describe('multi-class (one-vs-rest) models', () => {
     // Preprocessed row (1, 0, 1): class k's logit is w[k][0] + w[k][2] + b[k].
     expect(y).toHaveLength(3);
     y.forEach((v, k) => expect(v).toBeCloseTo((guestPart.weights[3 * k] ?? 0) + (guestPart.weights[3 * k + 2] ?? 0) + (guestPart.intercepts?.[k] ?? 0), 5));
+    expect(await (await fetch(`http://127.0.0.1:${guest.port}/v1/model`)).json()).toMatchObject({ outputs: 3, classes: CLASSES });
     const hostModel = await loadModel(join(dir, 'partner-model'), { caPem: brand.caPem });
     expect(hostModel.manifest.classes).toBeUndefined();
   });

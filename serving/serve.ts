@@ -22,7 +22,7 @@ import { ConfigError, TandemError } from '../protocol/errors.ts';
 import { loadNodeIdentity, NODE_NAME } from '../runtime/certs.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { loadAudience, type AudienceEntry } from './batch-scoring.ts';
-import { loadHostStore, type HostStore, type Partial } from './host-store.ts';
+import { loadHostStore, type HostStore, type PartialLogits } from './host-store.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
 import { startHttpServer, type HttpServer, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
@@ -71,7 +71,7 @@ export type ServeConfig = {
   readonly shutdownGraceTimeMs: number;
   readonly threshold: number;
   readonly audienceFile: string | undefined;
-  /** Undefined until the model is loaded: then the job's parties. */
+  /** Undefined: the job's parties (known once the model is loaded). */
   readonly allowedCallers: readonly string[] | undefined;
 };
 
@@ -116,7 +116,7 @@ const hostScore = z.strictObject({ id: z.string().min(1).max(512).optional(), fe
 const partialRequest = z.strictObject({ jobId: z.string(), pseudonyms: z.array(z.string().max(64)).max(10_000) });
 
 /** A host's answer for one user: `partialLogit` (binary) or `partialLogits`, one per class. */
-const partialJson = (u: Partial): { partialLogit: number } | { partialLogits: readonly number[] } => (typeof u === 'number' ? { partialLogit: u } : { partialLogits: u });
+const partialJson = (u: PartialLogits): { partialLogit: number } | { partialLogits: readonly number[] } => (typeof u === 'number' ? { partialLogit: u } : { partialLogits: u });
 
 export async function startServing(options: ServeOptions): Promise<Serving> {
   const config = compileServeOptions(options);
@@ -143,6 +143,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     parties: manifest.parties.map((p) => ({ name: p.name, role: p.role })), featureNames: manifest.featureNames,
     inputColumns: model.preprocess.columns.map((c) => ({ name: c.name, kind: c.kind })), output: manifest.output,
     metrics: manifest.metrics, protocolVersion: manifest.protocolVersion, createdAt: manifest.createdAt, trainedAt: manifest.trainedAt,
+    outputs: model.outputs, ...(model.classes === undefined ? {} : { classes: model.classes }),
   };
   let closing = false;
   const health: Route['handle'] = () => ({ status: closing ? 503 : 200, json: { status: closing ? 'draining' : 'ok', role: manifest.role, jobId: manifest.jobId } });

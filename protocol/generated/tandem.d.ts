@@ -1127,6 +1127,8 @@ export namespace tandem {
             protocolVersion: number;
             createdAt: string;
             trainedAt: string;
+            outputs: number;
+            classes: string[];
             static create(properties: tandem.v1.ModelInfoResponse.$Shape): tandem.v1.ModelInfoResponse & tandem.v1.ModelInfoResponse.$Shape;
             static create(properties?: tandem.v1.ModelInfoResponse.$Properties): tandem.v1.ModelInfoResponse;
             static encode(message: tandem.v1.ModelInfoResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1148,6 +1150,8 @@ export namespace tandem {
                 protocolVersion?: (number|null);
                 createdAt?: (string|null);
                 trainedAt?: (string|null);
+                outputs?: (number|null);
+                classes?: (string[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.ModelInfoResponse.$Properties;

@@ -8123,6 +8123,8 @@ export const tandem = $root.tandem = (() => {
              * @property {number|null} [protocolVersion] ModelInfoResponse protocolVersion
              * @property {string|null} [createdAt] ModelInfoResponse createdAt
              * @property {string|null} [trainedAt] ModelInfoResponse trainedAt
+             * @property {number|null} [outputs] ModelInfoResponse outputs
+             * @property {Array.<string>|null} [classes] ModelInfoResponse classes
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8151,6 +8153,7 @@ export const tandem = $root.tandem = (() => {
                 this.parties = [];
                 this.featureNames = [];
                 this.inputColumns = [];
+                this.classes = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -8254,6 +8257,22 @@ export const tandem = $root.tandem = (() => {
             ModelInfoResponse.prototype.trainedAt = "";
 
             /**
+             * ModelInfoResponse outputs.
+             * @member {number} outputs
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.outputs = 0;
+
+            /**
+             * ModelInfoResponse classes.
+             * @member {Array.<string>} classes
+             * @memberof tandem.v1.ModelInfoResponse
+             * @instance
+             */
+            ModelInfoResponse.prototype.classes = $util.emptyArray;
+
+            /**
              * Creates a new ModelInfoResponse instance using the specified properties.
              * @function create
              * @memberof tandem.v1.ModelInfoResponse
@@ -8312,6 +8331,11 @@ export const tandem = $root.tandem = (() => {
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.createdAt);
                 if (message.trainedAt != null && $Object.hasOwnProperty.call(message, "trainedAt") && message.trainedAt !== "")
                     writer.uint32(/* id 12, wireType 2 =*/98).string(message.trainedAt);
+                if (message.outputs != null && $Object.hasOwnProperty.call(message, "outputs") && message.outputs !== 0)
+                    writer.uint32(/* id 13, wireType 0 =*/104).uint32(message.outputs);
+                if (message.classes != null && message.classes.length)
+                    for (let i = 0; i < message.classes.length; ++i)
+                        writer.uint32(/* id 14, wireType 2 =*/114).string(message.classes[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8459,6 +8483,23 @@ export const tandem = $root.tandem = (() => {
                                 message.trainedAt = value;
                             else
                                 delete message.trainedAt;
+                            continue;
+                        }
+                    case 13: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.outputs = value;
+                            else
+                                delete message.outputs;
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.classes && message.classes.length))
+                                message.classes = [];
+                            message.classes.push(reader.stringVerify());
                             continue;
                         }
                     }
