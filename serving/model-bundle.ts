@@ -76,7 +76,7 @@ const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').upda
 function publicMetrics(part: ModelPart): Record<string, unknown> | null {
   const m = part.summary['metrics'] as Record<string, unknown> | undefined;
   if (m === undefined) return null;
-  const keep = ['rows', 'positives', 'auc', 'ks', 'logLoss', 'accuracy', 'threshold', 'liftAtK', 'recallAtK'];
+  const keep = ['rows', 'positives', 'auc', 'ks', 'logLoss', 'accuracy', 'macroF1', 'threshold', 'liftAtK', 'recallAtK'];
   return Object.fromEntries(keep.filter((k) => k in m).map((k) => [k, m[k]]));
 }
 

@@ -75,11 +75,12 @@ export function partialScores(model: MulticlassParameters, row: RawRow, source?:
   return out;
 }
 
-/** One-vs-rest class probabilities from the K full logits: `σ(z_c) / Σ_k σ(z_k)`. */
+/** One-vs-rest class probabilities from the K full logits: `σ(z_c) / Σ_k σ(z_k)`, as the job's evaluation (party/job/cold-start.ts) computes them. */
 export function classProbabilities(logits: ArrayLike<number>): Float64Array {
   const p = Float64Array.from(logits, (z) => sigmoid(z));
-  const total = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / total);
+  let total = 0;
+  for (const v of p) total += v;
+  return p.map((v) => (total > 0 ? v / total : 1 / p.length));
 }
 
 /** The index of the largest value; ties go to the lowest index (as the job's evaluation). */
