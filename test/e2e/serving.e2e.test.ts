@@ -7,22 +7,13 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Tensor } from '@tensorflow/tfjs';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { loadPartyConfig } from '../../party/config.ts';
-import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
-import { openCsv } from '../../party/data/csv-reader.ts';
-import { transformRows } from '../../party/data/preprocess.ts';
-import { alignmentOrder } from '../../party/job/alignment.ts';
-import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
-import { stratifiedSplit } from '../../protocol/random.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
-import { partialLogits } from '../../protocol/training/plan.ts';
 import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { ConfigError } from '../../protocol/errors.ts';
 import type { tandem } from '../../protocol/generated/tandem.js';
@@ -37,97 +28,7 @@ import { readAuditLog } from '../../runtime/audit-log.ts';
 import type { TandemError } from '../../protocol/errors.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** The `model` and `serve` commands as a CLI of their own, so the test does not depend on their registration. */
-const CLI_SOURCE = `
-import yargs from '${pathToFileURL(join(ROOT, 'node_modules/yargs/index.mjs')).href}';
-import { modelCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/model.ts')).href}';
-import { serveCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/serve.ts')).href}';
-import { reportFailure } from '${pathToFileURL(join(ROOT, 'cli/exit.ts')).href}';
-try {
-  await yargs(process.argv.slice(2)).strict().command(modelCommand).command(serveCommand).demandCommand(1)
-    .fail((message, error) => { throw error ?? new Error(message); }).parseAsync();
-} catch (error) {
-  process.exitCode = reportFailure(error);
-}
-`;
-
-type Reference = { ids: string[]; guest: Float64Array; host: Float64Array; labels: Int32Array };
-
-/** Evaluation-time scores of the validation rows, recomputed from the datasets, the job's alignment and split, and the model parts. */
-async function evaluationScores(fed: Federation, specFile: string, parts: { guest: ModelPart; host: ModelPart }): Promise<Reference> {
-  const spec = compileJobSpec(jobSpecSchema.parse((await import('yaml')).parse(await readFile(specFile, 'utf8'))));
-  const data = async (name: string): Promise<Dataset> => {
-    const config = await loadPartyConfig(partyConfigFile(fed, name));
-    return loadDataset(config.datasets['d'] as NonNullable<(typeof config.datasets)[string]>);
-  };
-  const g = await data('brand');
-  const h = await data('partner');
-  const hostRow = new Map(h.ids.map((id, row) => [id, row]));
-  const aligned = alignmentOrder(g.ids, g.ids.flatMap((id, row) => (hostRow.has(id) ? [row] : [])), spec.seed);
-  const labels = Int32Array.from(aligned, (row) => g.labels?.[row] ?? 0);
-  const { test } = stratifiedSplit(labels, spec.validationFraction, parts.guest.splitSeed ?? "");
-  const guestRows = Uint32Array.from(test, (p) => aligned[p] ?? 0);
-  const ids = Array.from(guestRows, (row) => g.ids[row] ?? '');
-  const hostRows = Uint32Array.from(ids, (id) => hostRow.get(id) ?? 0);
-  const score = (part: ModelPart, d: Dataset, rows: Uint32Array): Float64Array => {
-    const { matrix, columns } = transformRows(part.preprocess, d, rows);
-    return partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, k) => k), Float64Array.from(part.weights), part.intercept);
-  };
-  return { ids, guest: score(parts.guest, g, guestRows), host: score(parts.host, h, hostRows), labels: Int32Array.from(test, (p) => labels[p] ?? 0) };
-}
-
-async function rawRows(file: string): Promise<Map<string, Record<string, string>>> {
-  const csv = await openCsv(file);
-  const out = new Map<string, Record<string, string>>();
-  for await (const row of csv) out.set(row.fields[csv.header.indexOf('id')] ?? '', Object.fromEntries(csv.header.map((h, i) => [h, row.fields[i] ?? ''])));
-  await csv.close();
-  return out;
-}
-
-/** Runs the test CLI to completion without blocking this process (which hosts the federation). */
-async function runCli(cli: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { status, stdout, stderr };
-}
-
-type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
-
-async function serve(cli: string, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number };
-  return { child, exited, stderr: () => stderr, ...ports };
-}
-
-async function http(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // metrics are text
-  }
-  return { status: res.status, json, text };
-}
+import { evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
 
 describe('export and serving', () => {
   let fed: Federation;
@@ -140,7 +41,7 @@ describe('export and serving', () => {
 
   beforeAll(async () => {
     fed = await startFederation({ parties: exampleParties('breast'), unregistered: ['outsider'] });
-    cli = await fed.write('serving-cli.mjs', CLI_SOURCE);
+    cli = await writeServingCli(fed);
     const result = await runJob(fed, lrSpec({ training: { maxEpochs: 5 } }));
     expect(result.stage, result.message).toBe('completed');
     jobId = result.jobId;

@@ -3,10 +3,24 @@
  * parts: the coordinator's co-signing (coordinator/export-signing.ts)
  * without a running coordinator — the job store is replaced by records built
  * from the parts themselves, so every check the coordinator makes still
- * runs — and a guest + host pair of exported models with node configs.
+ * runs — and a guest + host pair of exported models with node configs;
+ * and, for end-to-end tests, the CLI in its own processes and the
+ * evaluation-time scores that served scores must equal.
  */
-import { writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadPartyConfig } from '../../party/config.ts';
+import { openCsv } from '../../party/data/csv-reader.ts';
+import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
+import { transformRows } from '../../party/data/preprocess.ts';
+import { alignmentOrder } from '../../party/job/alignment.ts';
+import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
+import { stratifiedSplit } from '../../protocol/random.ts';
+import { partialLogits } from '../../protocol/training/plan.ts';
+import { interceptsOf, outputsOf } from '../../serving/model-part.ts';
+import { partyConfigFile, type Federation } from './federation.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../runtime/certs.ts';
 import { exportModel } from '../../serving/model-bundle.ts';
 import { signExport } from '../../coordinator/export-signing.ts';
@@ -59,4 +73,112 @@ datasets:
     features: all
 `);
   }
+}
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The `model` and `serve` commands as a CLI of their own, so the test does not depend on their registration. */
+const CLI_SOURCE = `
+import yargs from '${pathToFileURL(join(ROOT, 'node_modules/yargs/index.mjs')).href}';
+import { modelCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/model.ts')).href}';
+import { serveCommand } from '${pathToFileURL(join(ROOT, 'cli/commands/serve.ts')).href}';
+import { reportFailure } from '${pathToFileURL(join(ROOT, 'cli/exit.ts')).href}';
+try {
+  await yargs(process.argv.slice(2)).strict().command(modelCommand).command(serveCommand).demandCommand(1)
+    .fail((message, error) => { throw error ?? new Error(message); }).parseAsync();
+} catch (error) {
+  process.exitCode = reportFailure(error);
+}
+`;
+
+/** Writes the test CLI (`model` and `serve` commands) into the federation directory; returns its path. */
+export function writeServingCli(fed: Federation): Promise<string> {
+  return fed.write('serving-cli.mjs', CLI_SOURCE);
+}
+
+/**
+ * Evaluation-time partial logits of the validation rows: `guest` and `host`
+ * row-major rows × K (K = 1 for a binary model), each class as the job's
+ * evaluation computes it (the guest with its intercepts, a host without).
+ */
+export type Reference = { ids: string[]; outputs: number; guest: Float64Array; host: Float64Array; labels: Int32Array };
+
+/** Evaluation-time scores of the validation rows, recomputed from the datasets, the job's alignment and split, and the model parts. */
+export async function evaluationScores(fed: Federation, specFile: string, parts: { guest: ModelPart; host: ModelPart }): Promise<Reference> {
+  const spec = compileJobSpec(jobSpecSchema.parse((await import('yaml')).parse(await readFile(specFile, 'utf8'))));
+  const data = async (name: string): Promise<Dataset> => {
+    const config = await loadPartyConfig(partyConfigFile(fed, name));
+    return loadDataset(config.datasets['d'] as NonNullable<(typeof config.datasets)[string]>);
+  };
+  const g = await data('brand');
+  const h = await data('partner');
+  const hostRow = new Map(h.ids.map((id, row) => [id, row]));
+  const aligned = alignmentOrder(g.ids, g.ids.flatMap((id, row) => (hostRow.has(id) ? [row] : [])), spec.seed);
+  const labels = Int32Array.from(aligned, (row) => g.labels?.[row] ?? 0);
+  const { test } = stratifiedSplit(labels, spec.validationFraction, parts.guest.splitSeed ?? "");
+  const guestRows = Uint32Array.from(test, (p) => aligned[p] ?? 0);
+  const ids = Array.from(guestRows, (row) => g.ids[row] ?? '');
+  const hostRows = Uint32Array.from(ids, (id) => hostRow.get(id) ?? 0);
+  const k = outputsOf(parts.guest);
+  const score = (part: ModelPart, d: Dataset, rows: Uint32Array, withIntercept: boolean): Float64Array => {
+    const { matrix, columns } = transformRows(part.preprocess, d, rows);
+    const z = new Float64Array(rows.length * k);
+    const intercepts = interceptsOf(part);
+    for (let c = 0; c < k; c++) {
+      const w = Float64Array.from(part.weights.slice(c * columns.length, (c + 1) * columns.length));
+      partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, i) => i), w, withIntercept ? (intercepts[c] ?? 0) : 0).forEach((v, i) => (z[i * k + c] = v));
+    }
+    return z;
+  };
+  return { ids, outputs: k, guest: score(parts.guest, g, guestRows, true), host: score(parts.host, h, hostRows, false), labels: Int32Array.from(test, (p) => labels[p] ?? 0) };
+}
+
+export async function rawRows(file: string): Promise<Map<string, Record<string, string>>> {
+  const csv = await openCsv(file);
+  const out = new Map<string, Record<string, string>>();
+  for await (const row of csv) out.set(row.fields[csv.header.indexOf('id')] ?? '', Object.fromEntries(csv.header.map((h, i) => [h, row.fields[i] ?? ''])));
+  await csv.close();
+  return out;
+}
+
+/** Runs the test CLI to completion without blocking this process (which hosts the federation). */
+export async function runCli(cli: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { status, stdout, stderr };
+}
+
+export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
+
+export async function serve(cli: string, args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number };
+  return { child, exited, stderr: () => stderr, ...ports };
+}
+
+export async function http(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // metrics are text
+  }
+  return { status: res.status, json, text };
 }
