@@ -1,9 +1,13 @@
 /**
- * `tandem demo`: a whole federation on this machine, as separate processes
- * on loopback: a dev CA, a coordinator, the brand (guest) and the partner
- * (host); then one job, followed to the end, and the summary.
+ * `tandem demo`: the retail story on this machine. It generates a small
+ * seeded retail dataset (a partner pool, a brand's members and its seed
+ * list), starts a dev CA, a coordinator, the brand (guest) and the partner
+ * (host) as separate processes on loopback, and runs the two jobs Tandem
+ * exists for — lookalike seed expansion and cold start — printing for each
+ * the brand alone, federated and pooled results and the HTML report's path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,42 +19,44 @@ import { AdminClient } from '../admin-client.ts';
 import { followJob } from './job.ts';
 import { jobSummary } from '../render.ts';
 import { JobError, TandemError } from '../../protocol/errors.ts';
+import { runRetailJobs, type RetailDemoSize } from './demo-retail.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'tandem.mjs');
-const DATA = join(ROOT, 'examples', 'data');
 
-type DemoDataset = { readonly guest: string; readonly host: string; readonly describe: string };
-
-const DATASETS: Readonly<Record<string, DemoDataset>> = {
-  'default-credit': { guest: 'default_credit_guest.csv.gz', host: 'default_credit_host.csv.gz', describe: 'FATE default-credit: 30,000 card holders, 13 brand + 10 partner features' },
-  breast: { guest: 'breast_guest.csv.gz', host: 'breast_host.csv.gz', describe: 'FATE breast: 569 rows, 10 brand + 20 partner features (fast)' },
-};
-
-type DemoArgs = { dataset: string; dir: string | undefined; 'log-level': string };
+type DemoArgs = { dir: string | undefined; 'log-level': string; pool: number; members: number; features: number; 'data-seed': number };
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Run a coordinator and two parties on loopback and train one encrypted model',
+  describe: 'Generate retail example data, run a coordinator and two parties on loopback, and train a lookalike and a cold-start model',
   builder: (y) =>
     y
-      .option('dataset', { type: 'string', choices: Object.keys(DATASETS), default: 'default-credit', describe: 'which example data to train on' })
-      .option('dir', { type: 'string', describe: 'working directory for certificates, configs, logs and models (default: a new temp dir)' })
+      .option('dir', { type: 'string', describe: 'working directory for data, certificates, configs, logs, models and reports (default: a new temp dir)' })
       .option('log-level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: "the nodes' log level (logs go to <dir>/logs)" })
-      .example('$0 demo', 'train on default-credit (about a minute on two cores)')
-      .example('$0 demo --dataset breast', 'a ten-second run'),
+      .option('pool', { type: 'number', default: 20_000, describe: "users in the partner's pool" })
+      .option('members', { type: 'number', default: 8000, describe: "members in the brand's CRM (60 % of them in the pool)" })
+      .option('features', { type: 'number', default: 40, describe: "partner feature columns (12 to 112; 4 of them categorical)" })
+      .option('data-seed', { type: 'number', default: 7, describe: 'seed of the generated data' })
+      .example('$0 demo', 'the retail story: a few minutes on two cores')
+      .example('$0 demo --pool 5000 --members 2000 --features 16', 'a quicker, smaller run'),
   handler: async (args) => {
-    const dataset = DATASETS[args.dataset] as DemoDataset;
     const dir = args.dir === undefined ? await mkdtemp(join(tmpdir(), 'tandem-demo-')) : resolve(args.dir);
     await mkdir(join(dir, 'logs'), { recursive: true });
     const say = (line: string): void => void process.stderr.write(`${line}\n`);
-    say(`Tandem demo — ${dataset.describe}`);
+    say('Tandem demo — a brand and an ad partner, the retail story');
     say(`working directory: ${dir}`);
 
     const certs = join(dir, 'certs');
     await initCertificates({ outDir: certs, parties: ['brand', 'partner'], extraNames: ['admin'], force: true });
     const certsOf = (name: string) => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${name}.crt`), key: join(certs, `${name}.key`) });
-    say('1/4 made a development CA and certificates for coordinator, brand, partner and admin');
+    say('1/5 made a development CA and certificates for coordinator, brand, partner and admin');
+
+    const size: RetailDemoSize = { poolSize: args.pool, members: args.members, partnerFeatures: args.features, seed: args['data-seed'] };
+    const retail = await loadRetailExample();
+    const dataDir = join(dir, 'data');
+    const manifest = await retail.generate.generateRetail({ outDir: dataDir, ...size, onProgress: () => undefined });
+    const c = manifest.counts;
+    say(`2/5 generated retail data in ${dataDir}: a pool of ${c.pool} users × ${manifest.parameters.partnerFeatures} features at the partner; ${c.members} members at the brand (${c.membersInPool} also in the pool), ${c.seeds} of them coffee buyers (the seed list)`);
 
     const children: ChildProcess[] = [];
     const stopAll = (): void => {
@@ -70,39 +76,39 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       children.push(await startNode(dir, 'coordinator', ['coordinator', 'start', '--config', coordinatorConfig, '--log-level', args['log-level']]));
       const port = await waitForPort(portFile, children[0] as ChildProcess, join(dir, 'logs', 'coordinator.log'));
       const address = `127.0.0.1:${port}`;
-      say(`2/4 coordinator listening on ${address} (pid ${children[0]?.pid})`);
+      say(`3/5 coordinator listening on ${address} (pid ${children[0]?.pid})`);
 
-      const brand = await writeYaml(dir, 'brand.yaml', {
-        node: { name: 'brand', coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, 'brand'), certs: certsOf('brand') },
-        datasets: { demo: { file: join(DATA, dataset.guest), id: 'id', label: { column: 'y', positive: 1, negative: 0 }, features: 'all' } },
+      const datasets = retail.federation.retailDatasets(dataDir, manifest);
+      const nodeConfig = (name: 'brand' | 'partner') => ({
+        node: { name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, name), certs: certsOf(name) },
+        datasets: datasets[name],
       });
-      const partner = await writeYaml(dir, 'partner.yaml', {
-        node: { name: 'partner', coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, 'partner'), certs: certsOf('partner') },
-        datasets: { demo: { file: join(DATA, dataset.host), id: 'id', features: 'all' } },
-      });
-      for (const [name, file] of [['brand', brand], ['partner', partner]] as const) {
-        children.push(await startNode(dir, name, ['party', 'start', '--config', file, '--log-level', args['log-level']]));
+      for (const name of ['brand', 'partner'] as const) {
+        // A node draws a random secret on first use; the demo fixes it (from the data seed) so the guest's
+        // secret split, and with it the printed numbers, are the same on every run. Never do this in production.
+        await mkdir(join(dir, name), { recursive: true });
+        await writeFile(join(dir, name, 'node-secret'), createHash('sha256').update(`tandem-demo-node-secret|${name}|${size.seed}`).digest(), { mode: 0o600 });
       }
-      say(`3/4 party nodes started: brand (guest, pid ${children[1]?.pid}) and partner (host, pid ${children[2]?.pid}); they only dial out`);
+      const configs = { brand: await writeYaml(dir, 'brand.yaml', nodeConfig('brand')), partner: await writeYaml(dir, 'partner.yaml', nodeConfig('partner')) };
+      for (const name of ['brand', 'partner'] as const) {
+        children.push(await startNode(dir, name, ['party', 'start', '--config', configs[name], '--log-level', args['log-level']]));
+      }
+      say(`4/5 party nodes started: brand (guest, pid ${children[1]?.pid}) and partner (host, pid ${children[2]?.pid}); they only dial out`);
 
-      const spec = await writeYaml(dir, 'job.yaml', {
-        name: `demo-${args.dataset}`,
-        kind: 'hetero-lr',
-        parties: [{ name: 'brand', role: 'guest', dataset: 'demo' }, { name: 'partner', role: 'host', dataset: 'demo' }],
-        validation: { fraction: 0.2, stratified: true },
-        seed: 42,
-      });
       const client = await AdminClient.connect({ coordinator: address, ...certsOf('admin') });
       try {
-        const job = await client.submit(spec);
-        say(`4/4 submitted ${job.jobId}: PSI, then encrypted training (progress below)`);
-        const started = Date.now();
-        const final = await followJob(client, job.jobId, process.stderr.isTTY);
-        process.stdout.write(`${jobSummary(final)}\n\n`);
-        process.stdout.write(`took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-        process.stdout.write(`model parts: ${join(dir, 'brand', 'jobs', job.jobId, 'model-part.json')}\n             ${join(dir, 'partner', 'jobs', job.jobId, 'model-part.json')}\n`);
-        process.stdout.write(`audit logs:  ${join(dir, '*', 'audit', '*.audit.jsonl')}\nnode logs:   ${join(dir, 'logs')}\n`);
-        if (final.stage !== 'completed') throw new JobError('JOB_FAILED', `demo job ${final.stage}: ${final.message} (see ${join(dir, 'logs')})`);
+        const submit = async (name: string, spec: Record<string, unknown>) => {
+          const job = await client.submit(await writeYaml(dir, name, spec));
+          say(`submitted ${job.jobId} (${String(spec['name'])}): PSI, then encrypted training (progress below)`);
+          const started = Date.now();
+          const final = await followJob(client, job.jobId, process.stderr.isTTY);
+          process.stdout.write(`\n${jobSummary(final)}\n\ntook ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          if (final.stage !== 'completed') throw new JobError('JOB_FAILED', `demo job ${final.stage}: ${final.message} (see ${join(dir, 'logs')})`);
+          return final;
+        };
+        say('5/5 two jobs: lookalike (seed expansion into the pool), then cold start (purchase category)');
+        await runRetailJobs({ dir, configs, manifest, retail, submit, print: (text) => void process.stdout.write(`${text}\n`) });
+        process.stdout.write(`\naudit logs:  ${join(dir, '*', 'audit', '*.audit.jsonl')}\nnode logs:   ${join(dir, 'logs')}\n`);
       } finally {
         client.close();
       }
@@ -113,6 +119,22 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
   },
 };
+
+/**
+ * The retail example lives in examples/, which a source checkout has and a
+ * deployment image need not: loaded on demand so every other command works
+ * without it.
+ */
+async function loadRetailExample() {
+  try {
+    const [generate, federation, reference] = await Promise.all([import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts')]);
+    return { generate, federation, reference };
+  } catch (error) {
+    throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
+  }
+}
+
+export type RetailExample = Awaited<ReturnType<typeof loadRetailExample>>;
 
 async function writeYaml(dir: string, name: string, value: unknown): Promise<string> {
   const file = join(dir, name);

@@ -1,0 +1,73 @@
+/**
+ * The demo's two retail jobs and what it prints after each: the brand's
+ * data alone, the federated model, and — because the demo generated both
+ * parties' files — a centralised model on the pooled data, labelled as a
+ * demo-only reference. Then the job's HTML report.
+ */
+import { join } from 'node:path';
+import type { JobStatus } from '../admin-client.ts';
+import { loadPartyConfig } from '../../party/config.ts';
+import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
+import { table } from '../render.ts';
+import { runJobReport } from './report.ts';
+import type { RetailExample } from './demo.ts';
+import type { RetailManifest } from '../../examples/retail/generate.ts';
+
+/** The generated data's size and seed. */
+export type RetailDemoSize = { readonly poolSize: number; readonly members: number; readonly partnerFeatures: number; readonly seed: number };
+
+export type RetailJobsOptions = {
+  readonly dir: string;
+  /** Node config files of the two parties. */
+  readonly configs: { readonly brand: string; readonly partner: string };
+  readonly manifest: RetailManifest;
+  readonly retail: RetailExample;
+  /** Writes the spec, submits it, follows it and prints its summary; throws unless it completed. */
+  readonly submit: (file: string, spec: Record<string, unknown>) => Promise<JobStatus>;
+  readonly print: (text: string) => void;
+};
+
+const JOB_SEED = 42;
+const POOLED = 'pooled (demo only)';
+
+type LookalikeSummary = { seeds: { inPool: number; heldOut: number }; metrics: { recallAtK: { fraction: number; value: number }[] } };
+
+/** Runs the lookalike job, then the cold-start job, printing each one's comparison and report. */
+export async function runRetailJobs(o: RetailJobsOptions): Promise<void> {
+  await lookalike(o);
+}
+
+async function lookalike(o: RetailJobsOptions): Promise<void> {
+  const spec = o.retail.federation.lookalikeJob(JOB_SEED);
+  const final = await o.submit('lookalike.yaml', spec);
+  const summary = guestSummary<LookalikeSummary>(final);
+  const partner = await loadPartyConfig(o.configs.partner);
+  const brand = await loadPartyConfig(o.configs.brand);
+  const part = (dataDir: string): string => join(dataDir, 'jobs', final.jobId, 'model-part.json');
+  const fractions = summary.metrics.recallAtK.map((r) => r.fraction);
+  const pooled = await o.retail.reference.lookalikeReference({
+    guestPart: part(brand.node.dataDir), hostPart: part(partner.node.dataDir),
+    pool: partner.datasets['pool'] ?? missing('pool'), fractions, l2: compileJobSpec(jobSpecSchema.parse(spec)).training.optimizer.l2,
+  });
+  o.print(`\nLookalike — recall of the ${summary.seeds.heldOut} held-out seeds in the top of the partner's pool:`);
+  o.print(table(['top of pool', 'brand data alone*', 'federated', POOLED], summary.metrics.recallAtK.map((r, k) => [`${percent(r.fraction)}`, r.fraction.toFixed(4), r.value.toFixed(4), (pooled[k]?.value ?? 0).toFixed(4)])));
+  o.print("* the brand has no data on the partner's users, so without federation its best audience is a random one: recall = share of the pool.");
+  await report(o, final.jobId);
+}
+
+/** The guest's public summary of a finished job. */
+function guestSummary<T>(final: JobStatus): T {
+  const all = JSON.parse(final.summaryJson) as Record<string, { role?: string }>;
+  return Object.values(all).find((s) => s.role === 'guest') as T;
+}
+
+async function report(o: RetailJobsOptions, jobId: string): Promise<void> {
+  const written = await runJobReport({ config: o.configs.brand, jobId });
+  o.print(`report: ${written.html}`);
+}
+
+const percent = (fraction: number): string => `${(fraction * 100).toFixed(0)} %`;
+
+function missing(name: string): never {
+  throw new RangeError(`the demo's node config has no dataset ${name}`);
+}
