@@ -22,7 +22,8 @@ export const JOB_REPORT_FORMAT = 'tandem-job-report/1';
 
 /** JSON writes NaN as null, so every metric may be null. */
 const num = z.number().nullable().optional();
-const topKSchema = z.object({ fraction: z.number(), rows: z.number(), value: z.number().nullable() });
+// Lookalike jobs report recall on held-out seeds against pool percentiles, with no row count per fraction.
+const topKSchema = z.object({ fraction: z.number(), rows: num, value: z.number().nullable() });
 const classNames = z.array(z.union([z.string(), z.number()]));
 
 const metricsSchema = z.object({
@@ -106,7 +107,7 @@ export type CoordinatorView =
 
 // ——— The report ———
 
-export type TopK = { readonly fraction: number; readonly rows: number; readonly value: number | null };
+export type TopK = { readonly fraction: number; readonly rows: number | null; readonly value: number | null };
 
 export type ModelFigures = {
   readonly auc: number | null;
@@ -169,7 +170,7 @@ const orNull = (x: number | null | undefined): number | null => (typeof x === 'n
 
 function figures(m: Metrics | undefined): ModelFigures | null {
   if (m === undefined) return null;
-  const topK = (list: Metrics['liftAtK']): TopK[] => (list ?? []).map((t) => ({ fraction: t.fraction, rows: t.rows, value: orNull(t.value) }));
+  const topK = (list: Metrics['liftAtK']): TopK[] => (list ?? []).map((t) => ({ fraction: t.fraction, rows: orNull(t.rows), value: orNull(t.value) }));
   return { auc: orNull(m.auc), ks: orNull(m.ks), logLoss: orNull(m.logLoss), accuracy: orNull(m.accuracy), macroF1: orNull(m.macroF1), liftAtK: topK(m.liftAtK), recallAtK: topK(m.recallAtK) };
 }
 
