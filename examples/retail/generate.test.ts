@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateRetail, type RetailManifest } from './generate.ts';
 import { CATEGORIES } from './world.ts';
-import { loadJobDataset, buildMatrix, type PartyMatrix } from '../../party/job/features.ts';
+import { loadJobDataset, buildMatrix } from '../../party/job/features.ts';
+import { joinColumns } from '../../test/support/pooled.ts';
 import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type FeatureConfig, type LabelConfig } from '../../party/config.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
-import { auc } from '../../protocol/evaluation/metrics.ts';
+import { auc, multiclassReport } from '../../protocol/evaluation/metrics.ts';
+import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
 
 const SMALL = { poolSize: 3000, members: 2000, overlap: 0.75, partnerFeatures: 40, seed: 7 } as const;
 /** Large enough (6,000 joined members) that held-out metrics are not noise. */
@@ -23,27 +25,10 @@ function dataset(file: string, features: readonly FeatureConfig[] | 'none', labe
   return { name: 'd', file, delimiter: ',', id: { kind: 'column', column: 'id' }, label, features, missing: { policy: 'mean', tokens: DEFAULT_MISSING_TOKENS }, duplicateIds: 'error' };
 }
 
-/** Row-major concatenation of two matrices with the same rows. */
-function join2(a: PartyMatrix, b: PartyMatrix, rows: number): { X: Float64Array; columns: number } {
-  const columns = a.columns + b.columns;
-  const X = new Float64Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    X.set(a.X.subarray(r * a.columns, (r + 1) * a.columns), r * columns);
-    X.set(b.X.subarray(r * b.columns, (r + 1) * b.columns), r * columns + a.columns);
-  }
-  return { X, columns };
-}
-
-/** One-vs-rest exact LR: held-out accuracy of the argmax class. */
-function oneVsRestAccuracy(X: Float64Array, columns: number, labels: Int32Array, train: Uint32Array, test: Uint32Array, classes: number): number {
-  const scores = Array.from({ length: classes }, (_, c) => logits(fitLogisticNewton(X, columns, Float64Array.from(labels, (y) => (y === c ? 1 : 0)), train, { l2: 1e-3 }), X, columns, test));
-  let right = 0;
-  test.forEach((row, k) => {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if ((scores[c]?.[k] ?? 0) > (scores[best]?.[k] ?? 0)) best = c;
-    if (best === labels[row]) right++;
-  });
-  return right / test.length;
+/** Held-out accuracy of exact multinomial LR. */
+function multinomialAccuracy(X: Float64Array, columns: number, labels: Int32Array, train: Uint32Array, test: Uint32Array, classes: number): number {
+  const model = fitMultinomialNewton(X, columns, labels, classes, train, { l2: 1e-3 });
+  return multiclassReport(multinomialProbabilities(model, X, columns, test), Int32Array.from(test, (row) => labels[row] ?? 0), classes).accuracy;
 }
 
 describe('retail example generator', () => {
@@ -106,17 +91,17 @@ describe('retail example generator', () => {
     const test = Uint32Array.from({ length: n - cut }, (_, k) => cut + k);
     const b = buildMatrix(brand, brandConfig, brandRows, brandRows.subarray(0, cut));
     const p = buildMatrix(partner, partnerConfig, partnerRows, partnerRows.subarray(0, cut));
-    const both = join2(b, p, n);
+    const both = joinColumns(b, [p], n);
     const category = Int32Array.from(brandRows, (row) => brand.labels?.[row] ?? 0);
-    const brandOnly = oneVsRestAccuracy(b.X, b.columns, category, train, test, 3);
-    const pooled = oneVsRestAccuracy(both.X, both.columns, category, train, test, 3);
+    const brandOnly = multinomialAccuracy(b.X, b.columns, category, train, test, 3);
+    const pooled = multinomialAccuracy(both.joined, both.columns, category, train, test, 3);
 
     // The campaign outcome on the same rows: exact LR, brand alone against brand + partner.
     const purchased = await loadJobDataset(dataset(brandConfig.file, signal.columns.brand, { column: 'purchased', type: 'binary', positive: '1', negative: '0' }));
     const bought = Float64Array.from(brandRows, (row) => purchased.labels?.[row] ?? 0);
     const purchaseAuc = (X: Float64Array, columns: number): number => auc(logits(fitLogisticNewton(X, columns, bought, train, { l2: 1e-3 }), X, columns, test), Float64Array.from(test, (k) => bought[k] ?? 0));
     const purchaseBrand = purchaseAuc(b.X, b.columns);
-    const purchasePooled = purchaseAuc(both.X, both.columns);
+    const purchasePooled = purchaseAuc(both.joined, both.columns);
 
     // Lookalike: seeds against the rest of the pool, on partner features only.
     const seeds = new Set((await readFile(join(dir, 'signal', 'seeds.csv'), 'utf8')).trim().split('\n').slice(1));

@@ -34,3 +34,4 @@ export async function lookalikeReference(o: { readonly guestPart: string; readon
   const heldOutSeeds = host.selectedRows.filter((_, k) => validation.has(k) && guest.labels[k] === 1);
   return o.fractions.map((fraction) => ({ fraction, value: heldOutSeeds.filter((row) => (percentile[row] ?? 1) < fraction).length / Math.max(1, heldOutSeeds.length) }));
 }
+
