@@ -35,6 +35,7 @@ type LookalikeSummary = { seeds: { inPool: number; heldOut: number }; metrics: {
 /** Runs the lookalike job, then the cold-start job, printing each one's comparison and report. */
 export async function runRetailJobs(o: RetailJobsOptions): Promise<void> {
   await lookalike(o);
+  await coldStart(o);
 }
 
 async function lookalike(o: RetailJobsOptions): Promise<void> {
@@ -52,6 +53,28 @@ async function lookalike(o: RetailJobsOptions): Promise<void> {
   o.print(`\nLookalike — recall of the ${summary.seeds.heldOut} held-out seeds in the top of the partner's pool:`);
   o.print(table(['top of pool', 'brand data alone*', 'federated', POOLED], summary.metrics.recallAtK.map((r, k) => [`${percent(r.fraction)}`, r.fraction.toFixed(4), r.value.toFixed(4), (pooled[k]?.value ?? 0).toFixed(4)])));
   o.print("* the brand has no data on the partner's users, so without federation its best audience is a random one: recall = share of the pool.");
+  await report(o, final.jobId);
+}
+
+type MulticlassFigures = { accuracy?: number; macroF1?: number };
+type ColdStartSummary = { metrics: MulticlassFigures; guestOnly?: { metrics?: MulticlassFigures }; classes: string[] };
+
+async function coldStart(o: RetailJobsOptions): Promise<void> {
+  const spec = o.retail.federation.coldStartJob(JOB_SEED);
+  const final = await o.submit('cold-start.yaml', spec);
+  const summary = guestSummary<ColdStartSummary>(final);
+  const files = new Map([['brand', o.configs.brand], ['partner', o.configs.partner]]);
+  const specFile = join(o.dir, 'cold-start.yaml');
+  const splitSeed = await o.retail.pooled.guestSplitSeed(o.configs.brand, final.jobId);
+  const pooled = await o.retail.pooled.pooledColdStartReference(specFile, files, splitSeed, summary.classes.length);
+  const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
+  const alone = summary.guestOnly?.metrics;
+  o.print(`\nCold start — which category (${summary.classes.join(' / ')}) a member buys, on ${pooled.validationRows} held-out members:`);
+  o.print(table(['metric', 'brand data alone', 'federated', POOLED], [
+    ['accuracy', f(alone?.accuracy), f(summary.metrics.accuracy), f(pooled.centralised.accuracy)],
+    ['macro-F1', f(alone?.macroF1), f(summary.metrics.macroF1), f(pooled.centralised.macroF1)],
+  ]));
+  o.print('brand data alone: exact multinomial LR on its CRM columns; pooled: exact multinomial LR on both parties\' columns.');
   await report(o, final.jobId);
 }
 

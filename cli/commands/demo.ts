@@ -127,8 +127,10 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
  */
 async function loadRetailExample() {
   try {
-    const [generate, federation, reference] = await Promise.all([import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts')]);
-    return { generate, federation, reference };
+    const [generate, federation, reference, pooled] = await Promise.all([
+      import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts'), import('../../test/support/pooled.ts'),
+    ]);
+    return { generate, federation, reference, pooled };
   } catch (error) {
     throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
   }

@@ -21,11 +21,13 @@ function tableRow(text: string, heading: string, first: string): number[] {
 }
 
 describe('tandem demo', () => {
-  it('runs the retail lookalike and cold-start jobs across three processes and prints what federation bought', { timeout: 300_000 }, async () => {
+  it('runs the retail lookalike and cold-start jobs across three processes and prints what federation bought', { timeout: 600_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tandem-demo-test-'));
     try {
-      const run = spawnSync(process.execPath, [BIN, 'demo', '--dir', dir, '--pool', '6000', '--members', '4000', '--features', '24'], { encoding: 'utf8', timeout: 290_000 });
+      const run = spawnSync(process.execPath, [BIN, 'demo', '--dir', dir, '--pool', '6000', '--members', '4000', '--features', '24'], { encoding: 'utf8', timeout: 590_000 });
       expect(run.status, run.stderr).toBe(0);
+      // Printed so CI logs carry the measured comparisons.
+      console.log(run.stdout.split('\n').filter((l) => /^(Lookalike|Cold start) —|^(1|5|10|20) %  |^(accuracy|macro-F1)  /.test(l)).join('\n'));
       expect(run.stderr).not.toMatch(/DeprecationWarning/);
       for (const file of ['partner.csv', 'brand.csv', 'seeds.csv', 'manifest.json']) expect(existsSync(join(dir, 'data', file)), file).toBe(true);
 
@@ -36,8 +38,15 @@ describe('tandem demo', () => {
       expect(federated).toBeGreaterThan(0.3);
       expect(Math.abs((federated ?? 0) - (pooled ?? 0))).toBeLessThan(0.1);
 
+      // Cold start: the partner's features lift the brand's category accuracy well above its own, close to pooled.
+      expect(run.stdout).toMatch(/\(retail-cold-start\): completed/);
+      const [aloneAccuracy, federatedAccuracy, pooledAccuracy] = tableRow(run.stdout, 'Cold start —', 'accuracy');
+      expect(federatedAccuracy).toBeGreaterThan((aloneAccuracy ?? 1) + 0.05);
+      expect(federatedAccuracy).toBeGreaterThan((pooledAccuracy ?? 1) - 0.03);
+      expect(tableRow(run.stdout, 'Cold start —', 'macro-F1')).toHaveLength(3);
+
       const jobs = [...run.stdout.matchAll(/job (job-[0-9a-f]+) \((retail-[a-z-]+)\): completed/g)].map((m) => ({ id: m[1] ?? '', name: m[2] ?? '' }));
-      expect(jobs.map((j) => j.name)).toEqual(['retail-lookalike']);
+      expect(jobs.map((j) => j.name)).toEqual(['retail-lookalike', 'retail-cold-start']);
       const reports = [...run.stdout.matchAll(/^report: (.+\.report\.html)$/gm)].map((m) => m[1] ?? '');
       expect(reports).toHaveLength(jobs.length);
       for (const [k, file] of reports.entries()) {
