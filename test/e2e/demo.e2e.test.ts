@@ -27,7 +27,7 @@ describe('tandem demo', () => {
       const run = spawnSync(process.execPath, [BIN, 'demo', '--dir', dir, '--pool', '6000', '--members', '4000', '--features', '24'], { encoding: 'utf8', timeout: 590_000 });
       expect(run.status, run.stderr).toBe(0);
       // Printed so CI logs carry the measured comparisons.
-      console.log(run.stdout.split('\n').filter((l) => /^(Lookalike|Cold start) —|^(1|5|10|20) %  |^(accuracy|macro-F1)  /.test(l)).join('\n'));
+      console.log(run.stdout.split('\n').filter((l) => /^(Lookalike|Cold start) —|^(1|5|10|20) % {2}|^(accuracy|macro-F1) {2}/.test(l)).join('\n'));
       expect(run.stderr).not.toMatch(/DeprecationWarning/);
       for (const file of ['partner.csv', 'brand.csv', 'seeds.csv', 'manifest.json']) expect(existsSync(join(dir, 'data', file)), file).toBe(true);
 
