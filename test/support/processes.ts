@@ -4,7 +4,6 @@
  * <dir>/logs, that a test can SIGKILL and start again with the same command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { initCertificates } from '../../runtime/certs.ts';
 import { AdminClient } from '../../cli/admin-client.ts';
-import type { PartySetup } from './federation.ts';
+import { writeTestNodeSecret, type PartySetup } from './federation.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
 
@@ -39,7 +38,8 @@ export type ProcessFederation = {
   close(): Promise<void>;
 };
 
-function freePort(): Promise<number> {
+/** A port free on loopback right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -104,9 +104,7 @@ export async function startProcessFederation(parties: readonly PartySetup[]): Pr
   const nodes = new Map<string, NodeProcess>();
   nodes.set('coordinator', nodeProcess(dir, 'coordinator', ['coordinator', 'start', '--config', coordinatorFile]));
   for (const p of parties) {
-    // A fixed node secret makes the guest's (secret) validation split the same on every run.
-    await mkdir(join(dir, p.name), { recursive: true });
-    await writeFile(join(dir, p.name, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${p.name}`).digest(), { mode: 0o600 });
+    await writeTestNodeSecret(join(dir, p.name), p.name);
     const file = await write(`${p.name}.yaml`, {
       node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500 },
       datasets: p.datasets,
