@@ -152,6 +152,11 @@ export class JobCheckpoint {
   }
 }
 
+/** `checkpoint.keep(key, compute)`, or just `compute()` for a job without a checkpoint. */
+export function keepIn<T>(checkpoint: JobCheckpoint | undefined, key: string, compute: () => T | Promise<T>): Promise<T> {
+  return checkpoint === undefined ? Promise.resolve(compute()) : checkpoint.keep(key, compute);
+}
+
 /**
  * Job setup that survives a restart: the sealing key pair is saved before
  * its public half is published, and the verified peer keys once known.

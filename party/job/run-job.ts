@@ -32,7 +32,7 @@ import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
 import { loadWarmStart } from './warm-start.ts';
 import { nodeSecretSeed } from './node-secret.ts';
-import { durableSealingKeys, type JobCheckpoint } from './checkpoint.ts';
+import { durableSealingKeys, keepIn, type JobCheckpoint } from './checkpoint.ts';
 
 export type JobContext = {
   readonly channel: JobChannel;
@@ -110,9 +110,9 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     const align = (): Promise<Uint32Array> => me.role === 'guest'
       ? alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m), psiSeed)
       : alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed);
-    const aligned = durable === undefined ? await align() : await durable.keep('psi', align);
+    const aligned = await keepIn(durable, 'psi', align);
 
-    const { train, validation, splitSeed } = await (durable === undefined ? split(ctx, spec, me.role, aligned, dataset.labels) : durable.keep('split', () => split(ctx, spec, me.role, aligned, dataset.labels)));
+    const { train, validation, splitSeed } = await keepIn(durable, 'split', () => split(ctx, spec, me.role, aligned, dataset.labels));
     const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
     const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
@@ -246,8 +246,7 @@ function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, par
 async function agreeScoringKey(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host'): Promise<Uint8Array> {
   if (role === 'host') return ctx.channel.receive(spec.guest.name, 'scoring-key', 0);
   // Kept: hosts that already stored it must get the same key from a restarted guest.
-  const draw = (): Uint8Array => new Uint8Array(randomBytes(32));
-  const key = ctx.checkpoint === undefined ? draw() : await ctx.checkpoint.keep('scoring-key', draw);
+  const key = await keepIn(ctx.checkpoint, 'scoring-key', () => new Uint8Array(randomBytes(32)));
   for (const h of spec.hosts) ctx.channel.send(h.name, 'scoring-key', 0, 'key', key);
   return key;
 }
