@@ -14,6 +14,7 @@
  * without faults; what remains between runs is CKKS encryption noise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminClient } from '../../cli/admin-client.ts';
@@ -155,5 +156,13 @@ describe('durable jobs survive kill -9 of any node', () => {
     expect(Object.fromEntries(kills)).toEqual({ brand: 1, partner: 1, coordinator: 1 });
     expect(run.stage, run.message).toBe('completed');
     expect(maxDifference(reference, await models(run.jobId))).toBeLessThan(TOLERANCE);
+  });
+
+  it('leaves audit logs whose chains, signatures and cross-matches still verify', { timeout: 60_000 }, () => {
+    const logs = ['coordinator', ...PARTIES].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
+    const certs = join(fed.dir, 'certs');
+    const verify = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs'), 'audit', 'verify', '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...logs], { encoding: 'utf8' });
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^OK: 3 logs/);
   });
 });
