@@ -91,8 +91,8 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       })
       .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
-        await checkpoint?.complete('outcome');
         stateDp(envelope.jobId, outcome);
+        await checkpoint?.complete('outcome');
         options.onJobEnd?.(envelope.jobId, outcome);
       })
       .catch(async (error: unknown) => {
