@@ -116,7 +116,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
     const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
-    const outputs = durable === undefined ? await agreeOutputs(channel, spec, me.role, dataset.labelClasses) : await durable.keep('outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
+    const outputs = await keepIn(durable, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
     const models = outputs === 1 ? '' : ` (one-vs-rest: ${outputs} models)`;
     progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)${models}`);
     const maxEpochs = spec.training.maxEpochs;
