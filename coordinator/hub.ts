@@ -5,11 +5,16 @@
  * addressed to the coordinator to the job service, and keeps an outbox per
  * party so nothing is lost while a party is away: envelopes stay queued
  * until the party acknowledges them, and are resent when it reconnects.
+ * With a store the outboxes survive a coordinator restart, and an envelope
+ * id once handled is never handled again: a party that resends after its
+ * own restart (docs/durability.md) is acknowledged and ignored.
  */
 import type { Logger } from '../runtime/logger.ts';
 import { EnvelopeLink, type FrameDuplex } from '../runtime/envelope-link.ts';
 import { digest, type AuditSink } from '../runtime/audit-log.ts';
-import { encodeEnvelope, makeEnvelope, type Envelope, type EnvelopeHeader } from '../protocol/wire/envelope.ts';
+import { decodeEnvelope, encodeEnvelope, makeEnvelope, type Envelope, type EnvelopeHeader } from '../protocol/wire/envelope.ts';
+import type { JobStore } from './job-store.ts';
+import { faultPoint } from '../runtime/fault.ts';
 import type { WireLimits } from '../protocol/wire/chunking.ts';
 import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { AuthError, ProtocolError, TandemError } from '../protocol/errors.ts';
@@ -29,6 +34,8 @@ export type HubOptions = {
   readonly heartbeatIntervalMs: number;
   /** Names allowed to connect as parties; undefined admits any name the CA signed. */
   readonly parties: readonly string[] | undefined;
+  /** Where outboxes and handled ids are kept across restarts; undefined keeps them in memory only. */
+  readonly store?: Pick<JobStore, 'queue' | 'dequeue' | 'queued' | 'accept' | 'accepted'> | undefined;
 };
 
 export class Hub {
@@ -43,6 +50,10 @@ export class Hub {
     this.#o = options;
     this.#timer = setInterval(() => this.#heartbeat(), options.heartbeatIntervalMs);
     this.#timer.unref();
+    for (const { recipient, bytes } of options.store?.queued() ?? []) {
+      const envelope = decodeEnvelope(bytes);
+      this.#session(recipient).outbox.set(envelope.id, { envelope, bytes, audited: false });
+    }
   }
 
   /** Where envelopes addressed to the coordinator (or needing a routing decision) go. */
@@ -65,7 +76,10 @@ export class Hub {
         if (!greeted) throw new ProtocolError('PROTOCOL_STAGE', 'an envelope arrived before Hello');
         await this.#receive(authenticated, envelope, bytes);
       },
-      onAck: (messageId) => this.#sessions.get(authenticated)?.outbox.delete(messageId),
+      onAck: (messageId) => {
+        this.#sessions.get(authenticated)?.outbox.delete(messageId);
+        this.#o.store?.dequeue(authenticated, messageId);
+      },
       onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
       onClose: (reason) => {
         log.info({ reason }, 'party session closed');
@@ -109,6 +123,7 @@ export class Hub {
     if (session.outbox.has(envelope.id)) return; // idempotent
     const queued: Queued = { envelope, bytes, audited: false };
     session.outbox.set(envelope.id, queued);
+    this.#o.store?.queue(to, envelope.id, envelope.jobId, envelope.step, bytes);
     this.#transmit(to, queued);
   }
 
@@ -117,10 +132,10 @@ export class Hub {
     this.deliver(header.recipient, makeEnvelope({ ...header, sender: COORDINATOR }, body, false, Date.now()));
   }
 
-  /** Drops everything queued for a job (after it ends). */
+  /** Drops everything queued for a job (after it ends) except the orders to stop. */
   forgetJob(jobId: string): void {
     for (const session of this.#sessions.values()) {
-      for (const [id, queued] of session.outbox) if (queued.envelope.jobId === jobId) session.outbox.delete(id);
+      for (const [id, queued] of session.outbox) if (queued.envelope.jobId === jobId && queued.envelope.step !== 'control') session.outbox.delete(id);
     }
   }
 
@@ -152,11 +167,19 @@ export class Hub {
 
   async #receive(from: string, envelope: Envelope, bytes: Uint8Array): Promise<void> {
     this.#audit('received', from, envelope, bytes);
+    faultPoint(envelope.step, envelope.round);
     if (envelope.sender !== from) {
       throw new AuthError('AUTH_NOT_ALLOWED', `"${from}" sent an envelope claiming to be from "${envelope.sender}"`);
     }
+    const store = this.#o.store;
+    if (store?.accepted(envelope.id) === true) {
+      this.#o.log.debug({ party: from, id: envelope.id }, 'dropped a resent envelope');
+      return;
+    }
     try {
       await this.#handler(envelope, from, bytes);
+      // Recorded after its effects: a crash in between makes the resend run again (handlers are idempotent).
+      store?.accept(envelope.id, envelope.jobId);
     } catch (error) {
       if (!(error instanceof TandemError)) throw error;
       // A refused message is answered, not fatal: the party learns why and its session stays up.

@@ -2,9 +2,15 @@
  * The coordinator's job store: jobs and their progress in an embedded SQLite
  * database (node:sqlite), so `job status` and `job list` survive a restart.
  * Holds only job-level facts and aggregate results, never row-level data.
+ *
+ * For durable jobs (docs/durability.md) it also holds, while a job runs, its
+ * CKKS secret key and coordinator state, the relay's undelivered envelopes
+ * and the ids already accepted from each party (so a resend is dropped).
+ * All of it is deleted when the job ends; `secure_delete` overwrites the
+ * freed pages, and the file is readable by this user only.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type JobStage = 'submitted' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -50,7 +56,65 @@ export class JobStore {
       CREATE TABLE IF NOT EXISTS job_events (
         job_id TEXT NOT NULL, at_ms INTEGER NOT NULL, party TEXT NOT NULL, phase TEXT NOT NULL, message TEXT NOT NULL
       );
+      PRAGMA secure_delete = ON;
+      CREATE TABLE IF NOT EXISTS job_secrets (job_id TEXT PRIMARY KEY, secret_key BLOB NOT NULL, noise_key BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS job_state (job_id TEXT PRIMARY KEY, state_json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS relay_outbox (
+        n INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, step TEXT NOT NULL, bytes BLOB NOT NULL,
+        UNIQUE (recipient, id)
+      );
+      CREATE TABLE IF NOT EXISTS relay_seen (id TEXT PRIMARY KEY, job_id TEXT NOT NULL);
     `);
+    if (file !== ':memory:') chmodSync(file, 0o600);
+  }
+
+  /** The secrets of a running job (deleted by {@link forgetJob}). */
+  saveSecrets(jobId: string, secretKey: Uint8Array, noiseKey: Uint8Array): void {
+    this.#db.prepare('INSERT OR REPLACE INTO job_secrets VALUES (?, ?, ?)').run(jobId, secretKey, noiseKey);
+  }
+
+  secrets(jobId: string): { secretKey: Uint8Array; noiseKey: Uint8Array } | undefined {
+    const row = this.#db.prepare('SELECT secret_key, noise_key FROM job_secrets WHERE job_id = ?').get(jobId) as { secret_key: Uint8Array; noise_key: Uint8Array } | undefined;
+    return row === undefined ? undefined : { secretKey: row.secret_key, noiseKey: row.noise_key };
+  }
+
+  /** The coordinator's own progress in a running job, as JSON. */
+  saveState(jobId: string, stateJson: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO job_state VALUES (?, ?)').run(jobId, stateJson);
+  }
+
+  state(jobId: string): string | undefined {
+    return (this.#db.prepare('SELECT state_json FROM job_state WHERE job_id = ?').get(jobId) as { state_json: string } | undefined)?.state_json;
+  }
+
+  /** Keeps an envelope for `recipient` until it acknowledges it (idempotent by id). */
+  queue(recipient: string, id: string, jobId: string, step: string, bytes: Uint8Array): void {
+    this.#db.prepare('INSERT OR IGNORE INTO relay_outbox (recipient, id, job_id, step, bytes) VALUES (?, ?, ?, ?, ?)').run(recipient, id, jobId, step, bytes);
+  }
+
+  dequeue(recipient: string, id: string): void {
+    this.#db.prepare('DELETE FROM relay_outbox WHERE recipient = ? AND id = ?').run(recipient, id);
+  }
+
+  /** Every queued envelope, oldest first. */
+  queued(): Array<{ recipient: string; bytes: Uint8Array }> {
+    return this.#db.prepare('SELECT recipient, bytes FROM relay_outbox ORDER BY n').all() as Array<{ recipient: string; bytes: Uint8Array }>;
+  }
+
+  /** Records an envelope id as handled, so a resend of it is dropped. */
+  accept(id: string, jobId: string): void {
+    // Only while the job runs: the message that ended it must not leave a row behind.
+    this.#db.prepare("INSERT OR IGNORE INTO relay_seen SELECT ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND stage IN ('submitted', 'running'))").run(id, jobId, jobId);
+  }
+
+  accepted(id: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM relay_seen WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** Deletes what a finished job no longer needs: secrets, state, accepted ids and queued envelopes except stop orders. */
+  forgetJob(jobId: string): void {
+    for (const table of ['job_secrets', 'job_state', 'relay_seen']) this.#db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(jobId);
+    this.#db.prepare("DELETE FROM relay_outbox WHERE job_id = ? AND step != 'control'").run(jobId);
   }
 
   insert(job: JobRecord): void {

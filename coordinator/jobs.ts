@@ -19,6 +19,7 @@ import type { Hub } from './hub.ts';
 import { planDp, type DpPlan } from '../protocol/privacy/dp-plan.ts';
 
 type LiveJob = {
+  readonly jobId: string;
   readonly spec: JobSpec;
   readonly suite: CkksSuite;
   readonly keys: CkksKeyHolder;
@@ -28,7 +29,11 @@ type LiveJob = {
   readonly summaries: Map<string, unknown>;
   /** Set when the guest announces the training size of a DP job. */
   dp?: DpPlan | undefined;
+  dpTrainRows?: number | undefined;
 };
+
+/** What the job store keeps of a running job besides its secrets, so a restarted coordinator carries on. */
+type SavedState = { partyKeys: string[]; done: string[]; summaries: Record<string, unknown>; dpTrainRows?: number | undefined };
 
 export type JobServiceOptions = {
   readonly store: JobStore;
@@ -58,10 +63,62 @@ export class JobService {
       (party) => this.#returned(party),
       (party) => this.#left(party),
     );
-    for (const job of options.store.unfinished()) {
-      // The per-job secret key lived only in memory: a job interrupted by a restart cannot finish.
-      this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running; submit it again' });
+  }
+
+  /**
+   * After a restart: takes up every job that was running, with its saved
+   * key pair and state; the parties reconnect and carry on. A running job
+   * without saved secrets (an older coordinator's) cannot finish and fails.
+   */
+  async resume(): Promise<void> {
+    for (const job of this.#o.store.unfinished()) {
+      const secrets = this.#o.store.secrets(job.jobId);
+      if (secrets === undefined) {
+        this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running and has no saved keys for it; submit it again' });
+        continue;
+      }
+      const spec = compileJobSpec(jobSpecSchema.parse(JSON.parse(job.specJson)));
+      const live = await this.#start(job.jobId, spec, secrets);
+      const saved = JSON.parse(this.#o.store.state(job.jobId) ?? '{"partyKeys":[],"done":[],"summaries":{}}') as SavedState;
+      for (const bytes of saved.partyKeys) {
+        const key = tandem.v1.PartyKey.decode(Buffer.from(bytes, 'base64'));
+        live.partyKeys.set(key.party, key);
+      }
+      for (const party of saved.done) live.done.add(party);
+      for (const [party, summary] of Object.entries(saved.summaries)) live.summaries.set(party, summary);
+      if (saved.dpTrainRows !== undefined) this.#planDp(live, saved.dpTrainRows);
+      this.#o.log.info({ job: job.jobId, phase: job.phase }, 'resumed a running job after a restart');
+      // A party that does not come back within the grace period fails the job, as if it had just left.
+      for (const party of job.parties) if (!this.#o.hub.isConnected(party)) this.#left(party);
     }
+  }
+
+  /** Makes a job live: its CKKS suite and key pair (new, or restored from the store) and decrypt service. */
+  async #start(jobId: string, spec: JobSpec, saved?: { secretKey: Uint8Array; noiseKey: Uint8Array }): Promise<LiveJob> {
+    const suite = await CkksSuite.create(spec.ckks);
+    const keys = new CkksKeyHolder(suite, saved?.secretKey);
+    const noiseKey = saved?.noiseKey ?? new Uint8Array(randomBytes(32));
+    if (saved === undefined) this.#o.store.saveSecrets(jobId, keys.exportSecretKey(), noiseKey);
+    const live: LiveJob = {
+      jobId, spec, suite, keys,
+      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree }),
+      partyKeys: new Map(), done: new Set(), summaries: new Map(),
+    };
+    this.#live.set(jobId, live);
+    return live;
+  }
+
+  #saveState(live: LiveJob): void {
+    const state: SavedState = {
+      partyKeys: [...live.partyKeys.values()].map((k) => Buffer.from(tandem.v1.PartyKey.encode(k).finish()).toString('base64')),
+      done: [...live.done], summaries: Object.fromEntries(live.summaries), dpTrainRows: live.dpTrainRows,
+    };
+    this.#o.store.saveState(live.jobId, JSON.stringify(state));
+  }
+
+  #assign(live: LiveJob, job: JobRecord, party: string): void {
+    const assignment = tandem.v1.JobAssignment.encode({ jobId: job.jobId, specJson: job.specJson, ckksPublicKey: live.keys.publicKey, ckksParamsJson: JSON.stringify(live.spec.ckks) }).finish();
+    this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'assignment', recipient: party, seq: 0, kind: 'key' }, assignment);
   }
 
   async submit(caller: string, specYaml: string, specFile: string): Promise<JobRecord> {
@@ -99,15 +156,8 @@ export class JobService {
       specYaml, specJson: JSON.stringify(input), createdAtMs: now, updatedAtMs: now,
     };
     this.#o.store.insert(job);
-    const suite = await CkksSuite.create(spec.ckks);
-    const keys = new CkksKeyHolder(suite);
-    this.#live.set(jobId, {
-      spec, suite, keys,
-      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey: randomBytes(32), polyModulusDegree: spec.ckks.polyModulusDegree }),
-      partyKeys: new Map(), done: new Set(), summaries: new Map(),
-    });
-    const assignment = tandem.v1.JobAssignment.encode({ jobId, specJson: job.specJson, ckksPublicKey: keys.publicKey, ckksParamsJson: JSON.stringify(spec.ckks) }).finish();
-    for (const p of spec.parties) this.#o.hub.send({ jobId, round: 0, step: 'assignment', recipient: p.name, seq: 0, kind: 'key' }, assignment);
+    const live = await this.#start(jobId, spec);
+    for (const p of spec.parties) this.#assign(live, job, p.name);
     this.#o.log.info({ job: jobId, parties: job.parties }, 'job submitted');
     return job;
   }
@@ -195,6 +245,7 @@ export class JobService {
   #onPartyKey(live: LiveJob, job: JobRecord, from: string, key: tandem.v1.PartyKey): void {
     if (key.party !== from || key.jobId !== job.jobId) throw new AuthError('AUTH_NOT_ALLOWED', `party key names "${key.party}" in job "${key.jobId}"`);
     live.partyKeys.set(from, key);
+    this.#saveState(live);
     if (live.partyKeys.size < job.parties.length) return;
     const directory = tandem.v1.KeyDirectory.encode({ keys: [...live.partyKeys.values()] }).finish();
     for (const party of job.parties) this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'key-directory', recipient: party, seq: 0, kind: 'key' }, directory);
@@ -208,6 +259,8 @@ export class JobService {
       return;
     }
     if (event.summaryJson !== '') live.summaries.set(from, JSON.parse(event.summaryJson));
+    if (event.done) live.done.add(from);
+    if (event.done || event.summaryJson !== '') this.#saveState(live);
     const isGuest = from === live.spec.guest.name;
     let next: Partial<JobRecord> = {};
     // Phases only move forward: a host's late PSI event must not pull the job back from training.
@@ -218,7 +271,6 @@ export class JobService {
       if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, loss: event.loss };
     }
     if (event.done) {
-      live.done.add(from);
       if (live.done.size === job.parties.length) {
         this.#finish({ ...job, ...next }, 'completed', 'completed', JSON.stringify(Object.fromEntries(live.summaries)));
         return;
@@ -229,12 +281,19 @@ export class JobService {
 
   #onDpPlan(live: LiveJob, job: JobRecord, from: string, body: Uint8Array): void {
     const dp = live.spec.dp;
-    if (dp === undefined || from !== live.spec.guest.name || live.dp !== undefined) throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${job.jobId}`);
     const { trainRows } = JSON.parse(new TextDecoder().decode(body)) as { trainRows: number };
+    // The same plan again (a guest resuming after a restart) is no conflict.
+    if (dp === undefined || from !== live.spec.guest.name || (live.dp !== undefined && live.dpTrainRows !== trainRows)) throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${job.jobId}`);
     if (!Number.isInteger(trainRows) || trainRows < 1) throw new JobError('JOB_STATE_CONFLICT', `dp-plan from ${from} names ${trainRows} training rows`);
+    this.#planDp(live, trainRows);
+    this.#saveState(live);
+  }
+
+  #planDp(live: LiveJob, trainRows: number): void {
     const t = live.spec.training;
-    live.dp = planDp(dp, trainRows, t.batchSize, t.maxEpochs, live.spec.parties.length);
-    this.#o.log.info({ job: job.jobId, noiseMultiplier: live.dp.noiseMultiplier, epsilon: live.dp.epsilonSpent }, 'differential privacy planned');
+    live.dp = planDp(live.spec.dp as NonNullable<JobSpec['dp']>, trainRows, t.batchSize, t.maxEpochs, live.spec.parties.length);
+    live.dpTrainRows = trainRows;
+    this.#o.log.info({ job: live.jobId, noiseMultiplier: live.dp.noiseMultiplier, epsilon: live.dp.epsilonSpent }, 'differential privacy planned');
   }
 
   #left(party: string): void {
@@ -255,6 +314,11 @@ export class JobService {
   }
 
   #returned(party: string): void {
+    // A party that restarted knows its jobs only from its checkpoints: assign them again (it resumes).
+    for (const job of this.#runningJobsOf(party)) {
+      const live = this.#live.get(job.jobId);
+      if (live !== undefined && !live.done.has(party)) this.#assign(live, job, party);
+    }
     const timer = this.#away.get(party);
     if (timer === undefined) return;
     clearTimeout(timer);
@@ -280,6 +344,8 @@ export class JobService {
       this.#dispose(live);
       this.#live.delete(job.jobId);
     }
+    this.#o.store.forgetJob(job.jobId);
+    this.#o.hub.forgetJob(job.jobId);
     this.#o.log.info({ job: job.jobId, stage }, 'job finished');
     return this.#update(job, { stage, phase: stage === 'completed' ? 'done' : job.phase, message, ...(summaryJson === undefined ? {} : { summaryJson }) });
   }

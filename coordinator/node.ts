@@ -26,8 +26,9 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   const limits = compileWireLimits({ maxChunkBytes: config.maxChunkBytes, maxMessageBytes: config.maxMessageBytes });
   const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
   const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
-  const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties });
+  const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
   const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
+  await jobs.resume();
   const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits });
   if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
   log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');

@@ -2,12 +2,16 @@
  * A party's one outbound connection to the coordinator (parties open no
  * port). Sends Hello, waits for Welcome, then exchanges envelopes. Outgoing
  * envelopes stay queued until the coordinator acknowledges them and are
- * resent after a reconnect (ids make that harmless). Reconnects with
+ * resent after a reconnect (ids make that harmless); with `outboxDir` the
+ * queue is on disk too, so a party restarted after a crash still delivers
+ * what it had sent (docs/durability.md). Reconnects with
  * exponential backoff; a refusal that cannot heal (wrong protocol version,
  * unknown party) stops the session with that error.
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { CoordinatorClient, grpcOptions } from '../runtime/grpc-service.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
@@ -16,7 +20,7 @@ import { EnvelopeLink } from '../runtime/envelope-link.ts';
 import { digest, type AuditSink } from '../runtime/audit-log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { WireLimits } from '../protocol/wire/chunking.ts';
-import { encodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
 import { PROTOCOL_VERSION, SOFTWARE } from '../protocol/version.ts';
 import { TandemError, type ErrorCode } from '../protocol/errors.ts';
 import type { tandem } from '../protocol/generated/tandem.js';
@@ -33,11 +37,13 @@ export type PartySessionOptions = {
   readonly heartbeatIntervalMs: number;
   /** TLS name of the coordinator when the address is not in its certificate. */
   readonly serverName?: string;
-  /** Every envelope from the coordinator, after it is audit-logged. */
+  /** Every envelope from the coordinator, after it is audit-logged; it is acknowledged once this returns. */
   readonly onEnvelope: (envelope: Envelope) => void;
+  /** Keeps unacknowledged envelopes in this directory, one file each, across restarts. @default in memory only */
+  readonly outboxDir?: string | undefined;
 };
 
-type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array };
+type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array; readonly file?: string | undefined };
 
 type ConnectClient = grpc.Client & { connect(): grpc.ClientDuplexStream<tandem.v1.Frame.$Properties, tandem.v1.Frame> };
 
@@ -49,10 +55,12 @@ export class PartySession extends EventEmitter {
   #stopped = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #files = 0;
 
   constructor(options: PartySessionOptions) {
     super();
     this.#o = options;
+    if (options.outboxDir !== undefined) this.#restoreOutbox(options.outboxDir);
     const channelOptions: grpc.ChannelOptions = { ...grpcOptions(options.limits) };
     // TLS cannot send an IP address as the server name; expect the default coordinator name instead.
     const host = options.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -79,9 +87,41 @@ export class PartySession extends EventEmitter {
       job: envelope.jobId, round: envelope.round, step: envelope.step, direction: 'sent', peer: envelope.recipient === 'coordinator' ? 'coordinator' : envelope.recipient,
       kind: envelope.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed: envelope.sealed,
     });
-    const queued = { envelope, bytes };
+    const queued = { envelope, bytes, file: this.#persist(bytes) };
     this.#outbox.set(envelope.id, queued);
     this.#transmit(queued);
+  }
+
+  /** Writes an outgoing envelope to the outbox directory (whole or not at all) before it may leave. */
+  #persist(bytes: Uint8Array): string | undefined {
+    const dir = this.#o.outboxDir;
+    if (dir === undefined) return undefined;
+    // Names sort in sending order, so a restarted party resends in the original order.
+    const file = join(dir, `${String(Date.now()).padStart(14, '0')}-${String(this.#files++).padStart(9, '0')}.env`);
+    writeFileSync(`${file}.tmp`, bytes);
+    renameSync(`${file}.tmp`, file);
+    return file;
+  }
+
+  #restoreOutbox(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir).sort()) {
+      const file = join(dir, name);
+      if (!name.endsWith('.env')) {
+        rmSync(file, { force: true }); // a write cut short by a crash: never sent
+        continue;
+      }
+      const bytes = new Uint8Array(readFileSync(file));
+      const envelope = decodeEnvelope(bytes);
+      this.#outbox.set(envelope.id, { envelope, bytes, file });
+    }
+    if (this.#outbox.size > 0) this.#o.log.info({ count: this.#outbox.size }, 'resending envelopes queued before a restart');
+  }
+
+  #acknowledged(id: string): void {
+    const queued = this.#outbox.get(id);
+    this.#outbox.delete(id);
+    if (queued?.file !== undefined) rmSync(queued.file, { force: true });
   }
 
   /** Envelopes not yet acknowledged (a clean shutdown waits for zero). */
@@ -117,7 +157,7 @@ export class PartySession extends EventEmitter {
         });
         this.#o.onEnvelope(envelope);
       },
-      onAck: (id) => this.#outbox.delete(id),
+      onAck: (id) => this.#acknowledged(id),
       onGoodbye: (code, message) => {
         log.warn({ code, reason: message }, 'the coordinator closed the session');
         if (FATAL.includes(code)) this.#fatal(new TandemError(code as ErrorCode, `the coordinator refused this party: ${message}`));

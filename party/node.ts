@@ -1,6 +1,10 @@
 /**
  * A party node: loads its config and identity, keeps one outbound session
  * to the coordinator, and runs every job that names it. It opens no port.
+ * Jobs are durable (docs/durability.md): outgoing envelopes wait on disk
+ * until acknowledged, incoming ones until a checkpoint covers them, and a
+ * job the coordinator assigns again after a restart resumes from its
+ * checkpoint.
  */
 import { join } from 'node:path';
 import { tandem } from '../protocol/generated/tandem.js';
@@ -16,6 +20,8 @@ import { Mailbox } from './mailbox.ts';
 import { PartySession } from './grpc-session.ts';
 import { JobChannel } from './job/channel.ts';
 import { failureEvent, runJob, type JobOutcome } from './job/run-job.ts';
+import { JobCheckpoint } from './job/checkpoint.ts';
+import { faultPoint } from '../runtime/fault.ts';
 
 export type PartyNodeOptions = {
   readonly log: Logger;
@@ -33,7 +39,7 @@ export type PartyNode = {
   close(): Promise<void>;
 };
 
-type RunningJob = { readonly abort: AbortController; readonly channel: JobChannel };
+type RunningJob = { readonly abort: AbortController };
 
 export async function startPartyNode(configFile: string, options: PartyNodeOptions): Promise<PartyNode> {
   const config = await loadPartyConfig(configFile);
@@ -43,7 +49,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   }
   const log = options.log.child({ node: config.node.name });
   const audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
-  const mailbox = new Mailbox();
+  const mailbox = new Mailbox(config.node.dataDir);
   const jobs = new Map<string, RunningJob>();
   const finished = new Set<string>();
   const limits = compileWireLimits();
@@ -72,27 +78,37 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
     if (jobs.has(envelope.jobId) || finished.has(envelope.jobId)) return;
     const assignment = decodeBody(tandem.v1.JobAssignment, envelope.body, 'assignment');
     const abort = new AbortController();
-    const channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal });
-    jobs.set(envelope.jobId, { abort, channel });
+    jobs.set(envelope.jobId, { abort });
     log.info({ job: envelope.jobId }, 'assigned to a job');
-    runJob({ channel, assignment, config, identity, log })
-      .then((outcome) => {
+    let channel: JobChannel | undefined;
+    let checkpoint: JobCheckpoint | undefined;
+    JobCheckpoint.open(config.node.dataDir, envelope.jobId, mailbox)
+      .then((opened) => {
+        checkpoint = opened;
+        // Events are numbered per start, so a resumed job's events are not dropped as resends.
+        channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal, eventSeqBase: (opened.incarnation - 1) * 2 ** 20 });
+        return runJob({ channel, assignment, config, identity, log, checkpoint: opened });
+      })
+      .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
         stateDp(envelope.jobId, outcome);
+        await checkpoint?.complete('outcome');
         options.onJobEnd?.(envelope.jobId, outcome);
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         const e = asTandemError(error);
         if (e.code !== 'JOB_CANCELLED') {
           log.error({ job: envelope.jobId, code: e.code, err: e }, `job failed: ${e.message}`);
           try {
-            channel.event(tandem.v1.JobEvent.encode(failureEvent(e, channel.phase)).finish());
+            channel?.event(tandem.v1.JobEvent.encode(failureEvent(e, channel.phase)).finish());
           } catch {
             // aborted channel: nothing more to tell
           }
         } else {
           log.warn({ job: envelope.jobId, reason: e.message }, 'job cancelled');
         }
+        // A node shutting down keeps its checkpoint to resume; a failed or cancelled job has nothing to resume.
+        if (!closed) await checkpoint?.discard().catch(() => undefined);
         options.onJobEnd?.(envelope.jobId, e);
       })
       .finally(() => {
@@ -116,6 +132,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         return;
       }
       mailbox.put(envelope);
+      faultPoint(envelope.step, envelope.round);
     } catch (error) {
       log.warn({ job: envelope.jobId, step: envelope.step, err: error }, 'dropped an envelope');
     }
@@ -123,7 +140,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
 
   const session = new PartySession({
     name: config.node.name, address: config.node.coordinator, identity, limits, log, audit,
-    heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope,
+    heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope, outboxDir: join(config.node.dataDir, 'outbox'),
     ...(config.node.coordinatorName === undefined ? {} : { serverName: config.node.coordinatorName }),
   });
   const stopped = new Promise<TandemError>((resolve) => session.once('fatal', resolve));

@@ -19,8 +19,20 @@ function domainKey(jobId: string, guest: string, host: string): Uint8Array {
   return createHash('sha256').update(`tandem/v1/psi|${jobId}|${guest}|${host}`).digest();
 }
 
-function secretPermutation(n: number): Uint32Array {
-  return new Random(newScalar()).permutation(n);
+/**
+ * This party's PSI scalar and shuffle for one peer. Given `seedFor` (a
+ * secret only this node can compute, per job and peer) they are derived
+ * from it, so a party restarted mid-PSI blinds exactly as before and its
+ * resent messages match what the peer already used (docs/durability.md);
+ * otherwise they are fresh random.
+ */
+export type PsiSeed = (peer: string) => Promise<Uint8Array>;
+
+async function psiSecrets(peer: string, n: number, seedFor: PsiSeed | undefined): Promise<{ scalar: Uint8Array; permutation: Uint32Array }> {
+  if (seedFor === undefined) return { scalar: newScalar(), permutation: new Random(newScalar()).permutation(n) };
+  const seed = await seedFor(peer);
+  const derive = (label: string): Uint8Array => createHash('sha256').update(`tandem/v1/psi-${label}|`).update(seed).digest();
+  return { scalar: derive('scalar'), permutation: new Random(derive('permutation')).permutation(n) };
 }
 
 /** A PSI message's elements as a PsiElements body. */
@@ -35,10 +47,10 @@ export async function receivePsi(channel: JobChannel, from: string, step: PsiMes
 }
 
 /** Guest: returns its aligned rows in the shared order. */
-export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress): Promise<Uint32Array> {
+export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
   const perHost = await Promise.all(
     hosts.map(async (host) => {
-      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length) });
+      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) });
       for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
       progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
       let state: GuestPsiState = t.state;
@@ -65,8 +77,8 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
 }
 
 /** Host: returns its aligned rows in the shared order. */
-export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress): Promise<Uint32Array> {
-  const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), scalar: newScalar(), permutation: secretPermutation(ids.length) };
+export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
+  const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), ...(await psiSecrets(guest, ids.length, seedFor)) };
   let t = startHost(setup);
   for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);

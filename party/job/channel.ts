@@ -18,6 +18,8 @@ export type ChannelOptions = {
   readonly mailbox: Mailbox;
   readonly stepTimeoutMs: number;
   readonly signal: AbortSignal;
+  /** First event number; a resumed job starts past its earlier runs' events (party/job/checkpoint.ts). @default 0 */
+  readonly eventSeqBase?: number | undefined;
 };
 
 export class JobChannel {
@@ -31,6 +33,7 @@ export class JobChannel {
 
   constructor(options: ChannelOptions) {
     this.#o = options;
+    this.#eventSeq = options.eventSeqBase ?? 0;
   }
 
   get jobId(): string {

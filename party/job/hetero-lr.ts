@@ -20,6 +20,7 @@ import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from './channel.ts';
 import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
+import type { TrainingCheckpoint, TrainingState } from './checkpoint.ts';
 
 export type TrainContext = {
   readonly channel: JobChannel;
@@ -43,6 +44,8 @@ export type TrainContext = {
    * for another's. @default 0
    */
   readonly roundsBefore?: number | undefined;
+  /** Durable rounds (party/job/checkpoint.ts), per training by its first round: resume after a restart, resend the same bytes. @default none */
+  readonly checkpoint?: ((roundsBefore: number) => TrainingCheckpoint) | undefined;
 };
 
 export type TrainedPart = {
@@ -69,6 +72,21 @@ async function decryptSums(ctx: TrainContext, round: number, masked: readonly Ma
   return masked.map((m, k) => ctx.suite.unmask(values[k] ?? 0n, m));
 }
 
+/** Without a checkpoint, a round's results are just computed. */
+function prepare<T>(durable: TrainingCheckpoint | undefined, key: string, compute: () => T): Promise<T> {
+  return durable === undefined ? Promise.resolve(compute()) : durable.prepare(key, compute);
+}
+
+/** Restores weights and optimizer state saved before a restart; returns the saved progress. */
+function resume(durable: TrainingCheckpoint | undefined, w: Float64Array, state: TrainingState['optimizer'], losses: number[]): TrainingState | undefined {
+  const saved = durable?.resumed;
+  if (saved === undefined) return undefined;
+  w.set(saved.weights);
+  Object.assign(state, structuredClone(saved.optimizer));
+  losses.push(...saved.losses);
+  return saved;
+}
+
 function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): Uint8Array {
   return tandem.v1.CiphertextBatch.encode({ ciphertexts: [...ciphertexts], rows, perChunk }).finish();
 }
@@ -89,35 +107,46 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
   const penalised = Uint8Array.from({ length: w.length }, (_, k) => (k < columns ? 1 : 0));
   const losses: number[] = [];
   let round = ctx.roundsBefore ?? 0;
-  let epochs = 0;
-  for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
-    let lossCt: Uint8Array | undefined;
+  const durable = ctx.checkpoint?.(round);
+  const resumed = resume(durable, w, state, losses);
+  let epochs = resumed?.epochs ?? 0;
+  for (let epoch = 0; epoch < plan.maxEpochs && resumed?.stopped !== true; epoch++) {
+    let lossCt = epoch === resumed?.epochs ? resumed.lossCt : undefined;
     for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
       round += 1;
+      if (round <= (resumed?.round ?? -1)) continue; // done before a restart
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(X, columns, rows, w, w[columns]);
       const bases = await Promise.all(hosts.map(async (h) => decodeBody(tandem.v1.CiphertextBatch, await channel.receive(h, 'basis', round), 'basis').ciphertexts));
-      const residual = residualTerms(plan.link, a, y, hosts.length);
-      const loss = lossTerms(plan.link, a, y, hosts.length);
-      const residuals: Uint8Array[] = [];
-      chunks(rows.length, suite.slots).forEach(([from, to], c) => {
-        const basis = bases.flatMap((b) => b.slice(c * m, (c + 1) * m));
-        const r = slice(residual, from, to, hosts.length);
-        residuals.push(suite.combine(basis, r.coefficients, r.constant, ctx.encryptor));
-        if (ctx.dp !== undefined) return;
-        const l = slice(loss, from, to, hosts.length);
-        const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
-        lossCt = lossCt === undefined ? lossChunk : suite.sum([lossCt, lossChunk], 'residual');
+      const prepared = await prepare(durable, `guest round ${round}`, () => {
+        const residual = residualTerms(plan.link, a, y, hosts.length);
+        const loss = lossTerms(plan.link, a, y, hosts.length);
+        const residuals: Uint8Array[] = [];
+        let lossSum = lossCt;
+        chunks(rows.length, suite.slots).forEach(([from, to], c) => {
+          const basis = bases.flatMap((b) => b.slice(c * m, (c + 1) * m));
+          const r = slice(residual, from, to, hosts.length);
+          residuals.push(suite.combine(basis, r.coefficients, r.constant, ctx.encryptor));
+          if (ctx.dp !== undefined) return;
+          const l = slice(loss, from, to, hosts.length);
+          const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
+          lossSum = lossSum === undefined ? lossChunk : suite.sum([lossSum, lossChunk], 'residual');
+        });
+        const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
+        masked.push(suite.maskedSum(residuals, 'residual'));
+        return { residuals, masked, lossCt: lossSum };
       });
-      for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(residuals, rows.length, 1));
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
-      masked.push(suite.maskedSum(residuals, 'residual'));
-      const sums = await decryptSums(ctx, round, masked);
+      lossCt = prepared.lossCt;
+      for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(prepared.residuals, rows.length, 1));
+      const sums = await decryptSums(ctx, round, prepared.masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+      await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses, lossCt });
     }
+    if (epoch < epochs) continue; // this epoch's end was done before a restart
     if (ctx.dp === undefined) {
-      const [lossSum] = await decryptSums(ctx, round, [suite.maskedSum([lossCt as Uint8Array], 'residual')], 1);
+      const masked = await prepare(durable, `guest loss ${round}`, () => [suite.maskedSum([lossCt as Uint8Array], 'residual')]);
+      const [lossSum] = await decryptSums(ctx, round, masked, 1);
       losses.push((lossSum ?? 0) / ctx.train.length);
     }
     epochs = epoch + 1;
@@ -125,9 +154,10 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
     ctx.onEpoch(epochs, losses.at(-1));
     const control = tandem.v1.Control.encode({ action: stop ? 'stop' : 'continue', epoch: epochs }).finish();
     for (const h of hosts) channel.send(h, 'epoch-control', round, 'control', control);
+    await durable?.completed({ round, epochs, stopped: stop, weights: w, optimizer: state, losses });
     if (stop) break;
   }
-  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs, lastRound: round };
+  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs, lastRound: Math.max(round, resumed?.round ?? 0) };
 }
 
 export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
@@ -139,10 +169,13 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   const state = initialState(w.length);
   const penalised = new Uint8Array(columns).fill(1);
   let round = ctx.roundsBefore ?? 0;
-  let epochs = 0;
-  for (let epoch = 0; epoch < plan.maxEpochs; epoch++) {
+  const durable = ctx.checkpoint?.(round);
+  const resumed = resume(durable, w, state, []);
+  let epochs = resumed?.epochs ?? 0;
+  for (let epoch = 0; epoch < plan.maxEpochs && resumed?.stopped !== true; epoch++) {
     for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
       round += 1;
+      if (round <= (resumed?.round ?? -1)) continue; // done before a restart
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
       const cts: Uint8Array[] = [];
@@ -151,14 +184,17 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       }
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
+      const masked = await prepare(durable, `host round ${round}`, () => suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+      await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });
     }
+    if (epoch < epochs) continue; // this epoch's end was done before a restart
     const control = decodeBody(tandem.v1.Control, await channel.receive(guest, 'epoch-control', round), 'epoch-control');
     epochs = epoch + 1;
     ctx.onEpoch(epochs, undefined);
+    await durable?.completed({ round, epochs, stopped: control.action === 'stop', weights: w, optimizer: state, losses: [] });
     if (control.action === 'stop') break;
   }
-  return { weights: w, intercept: 0, losses: [], epochs, lastRound: round };
+  return { weights: w, intercept: 0, losses: [], epochs, lastRound: Math.max(round, resumed?.round ?? 0) };
 }

@@ -32,6 +32,7 @@ import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
 import { loadWarmStart } from './warm-start.ts';
 import { nodeSecretSeed } from './node-secret.ts';
+import { durableSealingKeys, keepIn, type JobCheckpoint } from './checkpoint.ts';
 
 export type JobContext = {
   readonly channel: JobChannel;
@@ -39,6 +40,8 @@ export type JobContext = {
   readonly config: PartyConfig;
   readonly identity: NodeIdentity;
   readonly log: Logger;
+  /** Durable state for resuming after a restart (party/job/checkpoint.ts); hetero-LR jobs only. @default none */
+  readonly checkpoint?: JobCheckpoint | undefined;
 };
 
 export type JobOutcome = { readonly modelFile: string; readonly summary: Record<string, unknown> };
@@ -59,6 +62,17 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     });
   }
   const log = ctx.log.child({ job: channel.jobId });
+  const durable = ctx.checkpoint;
+  const finished = durable?.kept<JobOutcome>('outcome');
+  if (finished !== undefined) {
+    // Done before a restart, but the coordinator asked again: repeat the answer.
+    event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(finished.summary)), done: true });
+    return finished;
+  }
+  if (durable?.resuming === true && spec.kind !== 'hetero-lr' && spec.kind !== 'cold-start') {
+    throw new JobError('JOB_FAILED', `${channel.me} restarted during job ${channel.jobId}; a ${spec.kind} job cannot resume (hetero-lr and cold-start jobs can), submit it again`, { publicMessage: `${channel.me} restarted; a ${spec.kind} job cannot resume` });
+  }
+  if (durable?.resuming === true) log.info({ incarnation: durable.incarnation }, 'resuming the job from its checkpoint');
   const progress = (phase: string, message: string): void => {
     channel.phase = phase;
     log.info({ phase }, message);
@@ -78,7 +92,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
   if (me.role === 'guest' && dataset.labels === undefined) {
     throw new JobError('JOB_STATE_CONFLICT', `${channel.me} is the guest but dataset "${me.dataset}" has no label column; add \`label:\` to it in the node config`, { publicMessage: 'the guest dataset has no label' });
   }
-  await exchangeSealingKeys(channel, ctx.identity, spec.parties.map((p) => p.name));
+  await durableSealingKeys(durable, channel, ctx.identity, spec.parties.map((p) => p.name));
   const suite = await CkksSuite.create(spec.ckks);
   const encryptor = new CkksEncryptor(suite, ctx.assignment.ckksPublicKey);
   try {
@@ -91,20 +105,23 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
       event(ctx, { phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length });
     };
     const hosts = spec.hosts.map((h) => h.name);
-    const aligned = me.role === 'guest'
-      ? await alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m))
-      : await alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m));
+    // Secret to this node, per job and peer: a restarted PSI blinds exactly as before.
+    const psiSeed = async (peer: string): Promise<Uint8Array> => Buffer.from(await nodeSecretSeed(config.node.dataDir, 'psi', `${channel.jobId}|${peer}`), 'hex');
+    const align = (): Promise<Uint32Array> => me.role === 'guest'
+      ? alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m), psiSeed)
+      : alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed);
+    const aligned = await keepIn(durable, 'psi', align);
 
-    const { train, validation, splitSeed } = await split(ctx, spec, me.role, aligned, dataset.labels);
+    const { train, validation, splitSeed } = await keepIn(durable, 'split', () => split(ctx, spec, me.role, aligned, dataset.labels));
     const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
     const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
-    const outputs = await agreeOutputs(channel, spec, me.role, dataset.labelClasses);
+    const outputs = await keepIn(durable, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
     const models = outputs === 1 ? '' : ` (one-vs-rest: ${outputs} models)`;
     progress('training', `training on ${train.length} rows, ${matrix.columns} features (${validation.length} held out)${models}`);
     const maxEpochs = spec.training.maxEpochs;
     const trainCtx = {
-      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp, initialWeights: warm?.initialWeights,
+      channel, spec, suite, encryptor, X: matrix.X, columns: matrix.columns, train, dp, initialWeights: warm?.initialWeights, checkpoint: durable?.training,
       onEpoch: (epoch: number, loss: number | undefined, model?: { index: number; of: number }) => {
         log.info({ epoch, loss, model: model?.index }, 'epoch done');
         const which = model === undefined ? '' : `class ${model.index + 1}/${model.of}, `;
@@ -133,6 +150,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     }
     const scoringKey = await agreeScoringKey(ctx, spec, me.role);
     const modelFile = await saveModelPart(ctx, spec, me.role, matrix, parts, summary, dp, splitSeed, scoringKey, dataset.labelClasses);
+    await durable?.keep('outcome', () => ({ modelFile, summary }));
     event(ctx, { phase: 'done', message: 'finished', summaryJson: JSON.stringify(publicSummary(summary)), done: true });
     return { modelFile, summary };
   } finally {
@@ -227,7 +245,8 @@ function evaluateAsHost(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, par
  */
 async function agreeScoringKey(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host'): Promise<Uint8Array> {
   if (role === 'host') return ctx.channel.receive(spec.guest.name, 'scoring-key', 0);
-  const key = new Uint8Array(randomBytes(32));
+  // Kept: hosts that already stored it must get the same key from a restarted guest.
+  const key = await keepIn(ctx.checkpoint, 'scoring-key', () => new Uint8Array(randomBytes(32)));
   for (const h of spec.hosts) ctx.channel.send(h.name, 'scoring-key', 0, 'key', key);
   return key;
 }

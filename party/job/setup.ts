@@ -14,8 +14,8 @@ import { COORDINATOR } from '../../protocol/version.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../../runtime/certs.ts';
 import type { JobChannel } from './channel.ts';
 
-export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIdentity, parties: readonly string[]): Promise<void> {
-  const own = generateSealingKeyPair();
+/** Returns the verified peer keys. `own` is given when resuming (peers already seal to it). */
+export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIdentity, parties: readonly string[], own = generateSealingKeyPair()): Promise<Map<string, Uint8Array>> {
   const signature = sign(identity.privateKey, partyKeyStatement(channel.jobId, channel.me, own.publicKey));
   const key = tandem.v1.PartyKey.encode({ party: channel.me, jobId: channel.jobId, x25519PublicKey: own.publicKey, certificateDer: identity.certDer, signature }).finish();
   channel.send(COORDINATOR, 'party-key', 0, 'key', key);
@@ -37,5 +37,6 @@ export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIde
     if (p !== channel.me && !peers.has(p)) throw new AuthError('AUTH_NOT_ALLOWED', `the key directory has no key for "${p}"`);
   }
   channel.setSealing(own, peers);
+  return peers;
 }
 

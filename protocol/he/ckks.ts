@@ -255,18 +255,42 @@ export class CkksKeyHolder {
   readonly #suite: CkksSuite;
   readonly #scope = new SealScope();
   readonly #decryptor;
+  readonly #secret;
   readonly publicKey: Uint8Array;
 
-  constructor(suite: CkksSuite) {
+  /**
+   * A new key pair, or — for a coordinator resuming a job after a restart —
+   * the one saved with {@link exportSecretKey} (the public key is then
+   * re-derived: a fresh encryption of the same secret, equally valid).
+   */
+  constructor(suite: CkksSuite, savedSecretKey?: Uint8Array) {
     this.#suite = suite;
     const seal = suite.seal;
-    const keygen = this.#scope.track(new seal.KeyGenerator(suite.context));
+    let keygen;
+    if (savedSecretKey === undefined) {
+      keygen = this.#scope.track(new seal.KeyGenerator(suite.context));
+    } else {
+      const saved = this.#scope.track(new seal.SecretKey());
+      try {
+        saved.loadFromArray(suite.context, savedSecretKey);
+      } catch (error) {
+        this.#scope.dispose();
+        throw translateSealError(seal, 'saved secret key', error);
+      }
+      keygen = this.#scope.track(new seal.KeyGenerator(suite.context, saved));
+    }
     const secret = this.#scope.track(keygen.secretKey());
     const pk = this.#scope.track(keygen.createPublicKey());
     this.publicKey = pk.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    this.#secret = secret;
     this.#decryptor = this.#scope.track(new seal.Decryptor(suite.context, secret));
     release(this.#scope.keep(pk));
     release(this.#scope.keep(keygen));
+  }
+
+  /** The secret key's bytes, for the coordinator's job store only (a running job must survive a restart). */
+  exportSecretKey(): Uint8Array {
+    return this.#secret.saveToArray(this.#suite.seal.ComprModeType.none) as Uint8Array;
   }
 
   /** Decrypts a masked last-level ciphertext and returns only its constant coefficient mod q₀. */

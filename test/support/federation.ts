@@ -59,9 +59,7 @@ export async function startFederation(options: {
   const address = `127.0.0.1:${coordinator.port}`;
   const parties = new Map<string, PartyNode>();
   for (const p of options.parties) {
-    // A fixed node secret makes the guest's (secret) validation split the same on every run.
-    await mkdir(join(dir, p.name), { recursive: true });
-    await writeFile(join(dir, p.name, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${p.name}`).digest(), { mode: 0o600 });
+    await writeTestNodeSecret(join(dir, p.name), p.name);
     const file = await write(`${p.name}.yaml`, {
       node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500 },
       datasets: p.datasets,
@@ -78,6 +76,12 @@ export async function startFederation(options: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fixed node secret in `dataDir`: the guest's (secret) validation split is then the same on every run. */
+export async function writeTestNodeSecret(dataDir: string, name: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${name}`).digest(), { mode: 0o600 });
 }
 
 export type JobResult = { readonly stage: string; readonly message: string; readonly summaries: Record<string, Record<string, unknown>>; readonly jobId: string };
