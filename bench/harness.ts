@@ -35,11 +35,15 @@ export type BenchContext = {
   readonly progress: Progress;
   /** A smoke run: fewer jobs, epochs and repetitions. Numbers are not comparable with a full run. */
   readonly quick: boolean;
+  /** Values of the benchmark's own `--name value` options (see {@link Benchmark.options}). */
+  readonly options: ReadonlyMap<string, string>;
 };
 
 export type Benchmark = {
   readonly name: string;
   readonly description: string;
+  /** Options this benchmark accepts, by name (without `--`), with a line of help each. @default none */
+  readonly options?: Readonly<Record<string, string>> | undefined;
   run(ctx: BenchContext): Promise<BenchOutput>;
 };
 
