@@ -11,6 +11,7 @@ import { guestReceive, hostReceive, startGuest, startHost, type GuestPsiState, t
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
+import { parallelBlind } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
 
 export type Progress = (message: string) => void;
@@ -38,7 +39,7 @@ export async function receivePsi(channel: JobChannel, from: string, step: PsiMes
 export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress): Promise<Uint32Array> {
   const perHost = await Promise.all(
     hosts.map(async (host) => {
-      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length) });
+      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), scalar: newScalar(), permutation: secretPermutation(ids.length), blinder: parallelBlind });
       for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
       progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
       let state: GuestPsiState = t.state;
@@ -66,7 +67,7 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
 
 /** Host: returns its aligned rows in the shared order. */
 export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress): Promise<Uint32Array> {
-  const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), scalar: newScalar(), permutation: secretPermutation(ids.length) };
+  const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), scalar: newScalar(), permutation: secretPermutation(ids.length), blinder: parallelBlind };
   let t = startHost(setup);
   for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);

@@ -18,6 +18,7 @@ import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks
 import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
+import { encryptAll, maskedWeightedSumsAll } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
 import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
 
@@ -111,7 +112,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
         lossCt = lossCt === undefined ? lossChunk : suite.sum([lossCt, lossChunk], 'residual');
       });
       for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(residuals, rows.length, 1));
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
+      const masked = await maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
       masked.push(suite.maskedSum(residuals, 'residual'));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
@@ -145,13 +146,10 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       round += 1;
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
-      const cts: Uint8Array[] = [];
-      for (const [from, to] of chunks(rows.length, suite.slots)) {
-        for (const values of basis) cts.push(encryptor.encrypt(values.subarray(from, to)));
-      }
+      const cts = await encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to))));
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
-      const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
+      const masked = await maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
     }

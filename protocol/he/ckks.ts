@@ -7,7 +7,7 @@
  * a party's gradient accumulator (a second multiply + rescale) one, the
  * decryption prime q₀ only. Masking happens at that last level.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CKKSEncoder, Ciphertext, Evaluator, ParmsIdType, Plaintext, SEALContext } from 'node-seal/throws';
 import type { CkksParams } from './params.ts';
 import { centre, constantCoefficient, fillUniformMask, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
@@ -211,9 +211,15 @@ export class CkksEncryptor {
   readonly #suite: CkksSuite;
   readonly #scope = new SealScope();
   readonly #encryptor;
+  /** The public key as received, so worker threads can build their own encryptor. */
+  readonly publicKey: Uint8Array;
+  /** A short digest of the public key: worker threads cache one encryptor per key. */
+  readonly keyId: string;
 
   constructor(suite: CkksSuite, publicKeyBytes: Uint8Array) {
     this.#suite = suite;
+    this.publicKey = publicKeyBytes;
+    this.keyId = createHash('sha256').update(publicKeyBytes).digest('hex').slice(0, 32);
     const seal = suite.seal;
     const pk = this.#scope.track(new seal.PublicKey());
     try {

@@ -13,7 +13,7 @@
  *   size          both: only the count
  */
 import { ProtocolStageError } from '../errors.ts';
-import { blind, ELEMENT_BYTES, hashIds } from './group.ts';
+import { blind, ELEMENT_BYTES, hashIds, type Blinder } from './group.ts';
 
 export type PsiMode = 'intersection' | 'membership' | 'size';
 
@@ -33,6 +33,8 @@ export type PsiSetup = {
   /** Shuffle used by the host to hide the order of re-blinded values in `size` mode. */
   readonly resultShuffle?: Uint32Array;
   readonly onProgress?: (done: number, total: number) => void;
+  /** How to blind (e.g. on worker threads); must give the same bytes as {@link blind}. @default blind, on this thread */
+  readonly blinder?: Blinder | undefined;
 };
 
 /** One guest row matched with one host position, keyed by the doubly blinded value. */
@@ -61,7 +63,7 @@ export type Transition<S> = { readonly state: S; readonly outbound: readonly Psi
 
 function blindOwn(setup: PsiSetup): Uint8Array {
   const ordered = Array.from(setup.permutation, (row) => setup.ids[row] ?? '');
-  return blind(setup.scalar, hashIds(setup.domainKey, ordered), (done) => setup.onProgress?.(done, setup.ids.length * 2));
+  return (setup.blinder ?? blind)(setup.scalar, hashIds(setup.domainKey, ordered), (done) => setup.onProgress?.(done, setup.ids.length * 2));
 }
 
 export function startGuest(setup: PsiSetup): Transition<GuestPsiState> {
@@ -83,7 +85,7 @@ export function guestReceive(state: GuestPsiState, message: PsiMessage): Transit
 
 function compareAtGuest(setup: PsiSetup, hostSet: Uint8Array, reblinded: Uint8Array): GuestPsiResult {
   const hostCount = hostSet.byteLength / ELEMENT_BYTES;
-  const doubleHost = blind(setup.scalar, hostSet, (done) => setup.onProgress?.(setup.ids.length + done, setup.ids.length + hostCount));
+  const doubleHost = (setup.blinder ?? blind)(setup.scalar, hostSet, (done) => setup.onProgress?.(setup.ids.length + done, setup.ids.length + hostCount));
   const guestByKey = new Map<string, number>();
   const reblindedCount = reblinded.byteLength / ELEMENT_BYTES;
   for (let k = 0; k < reblindedCount; k++) {
@@ -118,7 +120,7 @@ function keyAt(elements: Uint8Array, k: number): string {
 
 export function hostReceive(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
   if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') {
-    let reblinded = blind(state.setup.scalar, message.elements);
+    let reblinded = (state.setup.blinder ?? blind)(state.setup.scalar, message.elements);
     if (state.setup.mode === 'size') reblinded = permuteElements(reblinded, state.setup.resultShuffle);
     const outbound: PsiMessage[] = [{ step: 'psi-guest-reblinded', elements: reblinded }];
     if (state.setup.mode === 'membership') return { state: { stage: 'done', result: { mode: 'membership', permutation: state.setup.permutation } }, outbound };
