@@ -26,6 +26,7 @@ import { writeSynthetic, type SyntheticData } from './scale/data.ts';
 import { startProcessFederation, type RoleUsage } from './scale/processes.ts';
 import { ckksStep, paillierStep, type CkksStep, type PaillierStep } from './scale/paillier.ts';
 import { wireBytes, type WireBytes } from './lr/wire-bytes.ts';
+import { measureChoices, type Choices } from './scale/choices.ts';
 
 const GUEST = 'brand';
 const HOST = 'partner';
@@ -302,6 +303,43 @@ function stepTable(paillier: PaillierStep, ckks: CkksStep): Table {
   };
 }
 
+function choicesTable(choices: Choices, results: readonly SizeResult[]): Table {
+  const largest = results.reduce<SizeResult | undefined>((a, r) => (a === undefined || (r.trainRows ?? 0) > (a.trainRows ?? 0) ? r : a), undefined);
+  const rows = largest?.trainRows ?? 0;
+  const preEncodedGiB = (Math.ceil(rows / 4096) * HOST_FEATURES * choices.plaintextBytes) / 2 ** 30;
+  return {
+    title: 'Packing and protocol choices (one 4,096-slot chunk, one thread, median ms)',
+    description: [
+      'The inner sum of one feature column by masked decryption (Tandem) or by rotations; a feature column encoded on the fly or pre-encoded;',
+      `ciphertext compression. Keeping every host column pre-encoded for ${rows.toLocaleString('en-US')} training rows would take ${preEncodedGiB.toFixed(1)} GiB`,
+      `(${choices.plaintextBytes.toLocaleString('en-US')} bytes per plaintext at the residual level × ${HOST_FEATURES} columns × chunks), and mini-batches are reshuffled every epoch.`,
+    ].join(' '),
+    columns: [
+      { key: 'group', label: 'choice' },
+      { key: 'what', label: 'operation' },
+      { key: 'ms', label: 'ms', digits: 2 },
+      { key: 'note', label: 'note' },
+    ],
+    rows: choices.rows,
+  };
+}
+
+function batchTable(byBatch: ReadonlyArray<{ batch: number; step: CkksStep }>): Table {
+  return {
+    title: 'Mini-batch size: CKKS step cost per row (one thread, no wire)',
+    description: 'Every mini-batch pays whole ciphertexts (4,096 slots) and one masked decryption per feature, so below 4,096 rows a batch costs almost as much as a full one.',
+    columns: [
+      { key: 'batch', label: 'batch rows' },
+      { key: 'perBatch', label: 'ms per batch', digits: 0 },
+      { key: 'perRow', label: 'µs per row', digits: 0 },
+      { key: 'passPerMillion', label: 's per pass per 10⁶ rows', digits: 0 },
+    ],
+    rows: [...byBatch].sort((a, b) => a.batch - b.batch).map(({ batch, step }) => ({
+      batch, perBatch: step.total * 1e3, perRow: (step.total / step.batchRows) * 1e6, passPerMillion: step.passSeconds(1e6),
+    })),
+  };
+}
+
 async function run(ctx: BenchContext): Promise<BenchOutput> {
   const { progress, quick } = ctx;
   const sizes = option(ctx, 'sizes', quick ? '4k' : '20k').split(',').map(parseSize);
@@ -329,6 +367,13 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   const paillier = await paillierStep(inputs, sampleRows);
   progress.done(`${(paillier.perRow.total * 1e3).toFixed(0)} ms per row`);
 
+  progress.step('packing choices: inner sum, pre-encoding, compression, batch size');
+  const choices = await measureChoices(quick ? 3 : 15);
+  const batchSizes = quick ? [1024] : [512, 1024, 2048];
+  const byBatch: Array<{ batch: number; step: CkksStep }> = [{ batch: ckks.batchRows, step: ckks }];
+  for (const batch of batchSizes) byBatch.push({ batch, step: await ckksStep({ ...inputs, batchRows: batch }, quick ? 1 : 3) });
+  progress.done(`${choices.rows.length} measurements, ${byBatch.length} batch sizes`);
+
   const notes = [
     `Machine load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after each size: ${results.map((r) => `${r.ids}: ${r.loadAverage.map((v) => v.toFixed(2)).join(', ')}`).join('; ')}. ${availableParallelism()} cores, shared with other work.`,
     `CKKS step max |error| against plaintext ${ckks.maxError.toExponential(2)}; Paillier ${paillier.maxError.toExponential(2)}.`,
@@ -336,7 +381,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   ];
   return {
     parameters: { sizes, overlap, epochs, guestFeatures: GUEST_FEATURES, hostFeatures: HOST_FEATURES, seed: SEED, cryptoThreads: threads ?? 'node default', paillierSampleRows: sampleRows, results },
-    tables: [scaleTable(results), cpuTable(results), paillierTable(results, paillier, ckks), stepTable(paillier, ckks)],
+    tables: [scaleTable(results), cpuTable(results), paillierTable(results, paillier, ckks), stepTable(paillier, ckks), choicesTable(choices, results), batchTable(byBatch)],
     notes,
   };
 }
