@@ -15,7 +15,7 @@ import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../../protocol/he/ckks.
 import { DEFAULT_CKKS_PARAMS } from '../../protocol/he/params.ts';
 import { SealScope, withScope } from '../../protocol/he/seal-runtime.ts';
 import { Random } from '../../protocol/random.ts';
-import { timeIt, type Cell } from '../harness.ts';
+import { cpuTimeIt as timeIt, type Cell } from '../harness.ts';
 
 export type Choices = { readonly rows: Record<string, Cell>[]; readonly galoisKeyBytes: number; readonly plaintextBytes: number };
 
@@ -63,7 +63,7 @@ export async function measureChoices(reps: number): Promise<Choices> {
         evaluator.rotateVector(acc, step, galois, rotated);
         evaluator.addInplace(acc, rotated);
       }
-    }), Math.max(3, Math.floor(reps / 3)), 1), `+ Galois keys of ${(galoisKeyBytes / 1e6).toFixed(1)} MB per party`);
+    }), Math.max(2, Math.floor(reps / 3)), 3, 1), `+ Galois keys of ${(galoisKeyBytes / 1e6).toFixed(1)} MB per party`);
 
     const fresh = suite.loadCiphertext(scope, basis[0]!, 'fresh');
     for (const [name, mode] of [['none', seal.ComprModeType.none], ['zlib', seal.ComprModeType.zlib], ['zstd', seal.ComprModeType.zstd]] as const) {

@@ -22,6 +22,8 @@
  * on one 4,096-row batch of the same data: the host's basis encryptions, the
  * guest's residual and loss combines, both parties' masked weighted sums and
  * the key holder's masked decryptions.
+ *
+ * Times are CPU seconds of this thread (one thread does all the work).
  */
 import { generateRandomKeys } from 'paillier-bigint';
 import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../../protocol/he/ckks.ts';
@@ -29,7 +31,7 @@ import { DEFAULT_CKKS_PARAMS } from '../../protocol/he/params.ts';
 import { compileLink, hostBasis, lossTerms, residualTerms } from '../../protocol/training/chebyshev-link.ts';
 import { columnSlice, partialLogits } from '../../protocol/training/plan.ts';
 import type { PartyMatrix } from '../../protocol/training/hetero-lr-plain.ts';
-import { median } from '../harness.ts';
+import { median, threadCpuMs } from '../harness.ts';
 
 const D_SCALE = 2 ** 32;
 const X_SCALE = 2 ** 24;
@@ -66,8 +68,11 @@ function fixed(value: number, scale: number): bigint {
   return BigInt(Math.round(value * scale));
 }
 
+/** Both schemes are timed in CPU seconds of this thread, so load from other processes does not skew the ratio. */
+const now = threadCpuMs;
+
 function seconds(t0: number): number {
-  return (performance.now() - t0) / 1000;
+  return (now() - t0) / 1000;
 }
 
 /** Residual dᵢ of FATE's first-order Taylor rule on rows [0, rows). */
@@ -84,10 +89,10 @@ export async function paillierStep(inputs: StepInputs, sampleRows: number): Prom
   const { publicKey: pk, privateKey: sk } = await generateRandomKeys(2048, true);
   const n = sampleRows;
   const { hostQuarter, guestPart } = taylorParts(inputs, n);
-  let t0 = performance.now();
+  let t0 = now();
   const encrypted = Array.from(hostQuarter, (v) => pk.encrypt(fixed(v + D_OFFSET / 2, D_SCALE)));
   const encrypt = seconds(t0);
-  t0 = performance.now();
+  t0 = now();
   const residual = encrypted.map((c, i) => pk.plaintextAddition(c, fixed((guestPart[i] ?? 0) + D_OFFSET / 2, D_SCALE)));
   const residualSeconds = seconds(t0);
   const weightedSums = (party: PartyMatrix): { positive: bigint[]; negative: bigint[] } => {
@@ -105,10 +110,10 @@ export async function paillierStep(inputs: StepInputs, sampleRows: number): Prom
     }
     return { positive, negative };
   };
-  t0 = performance.now();
+  t0 = now();
   const guestSums = weightedSums(inputs.guest);
   const guestSeconds = seconds(t0);
-  t0 = performance.now();
+  t0 = now();
   const hostSums = weightedSums(inputs.host);
   const hostSeconds = seconds(t0);
 
@@ -118,7 +123,7 @@ export async function paillierStep(inputs: StepInputs, sampleRows: number): Prom
   const decryptTimes: number[] = [];
   const check = (party: PartyMatrix, sums: { positive: bigint[]; negative: bigint[] }, time: boolean): void => {
     for (let j = 0; j < party.columns; j++) {
-      t0 = performance.now();
+      t0 = now();
       const p = sk.decrypt(sums.positive[j] as bigint);
       const q = sk.decrypt(sums.negative[j] as bigint);
       if (time) decryptTimes.push(seconds(t0) / 2);
@@ -160,10 +165,10 @@ export async function ckksStep(inputs: StepInputs, reps: number): Promise<CkksSt
   let maxError = 0;
   try {
     for (let rep = 0; rep < reps + 1; rep++) {
-      let t0 = performance.now();
+      let t0 = now();
       const basis = hostBasis(link, partialLogits(inputs.host.X, inputs.host.columns, index, wh)).map((v) => enc.encrypt(v));
       let host = seconds(t0);
-      t0 = performance.now();
+      t0 = now();
       const a = partialLogits(inputs.guest.X, inputs.guest.columns, index, wg, 0.1);
       const r = residualTerms(link, a, y, 1);
       const l = lossTerms(link, a, y, 1);
@@ -172,10 +177,10 @@ export async function ckksStep(inputs: StepInputs, reps: number): Promise<CkksSt
       const guestMasked = suite.maskedWeightedSums([residual], inputs.guest.columns, column(inputs.guest), enc);
       guestMasked.push(suite.maskedSum([residual], 'residual'));
       const guest = seconds(t0);
-      t0 = performance.now();
+      t0 = now();
       const hostMasked = suite.maskedWeightedSums([residual], inputs.host.columns, column(inputs.host), enc);
       host += seconds(t0);
-      t0 = performance.now();
+      t0 = now();
       const answers = [...guestMasked, ...hostMasked].map((m) => keys.maskedConstant(m.ciphertext));
       const coordinator = seconds(t0);
       if (rep === 0) {
