@@ -62,6 +62,10 @@ async function usageOf(pid: number): Promise<RoleUsage> {
 /** Starts `tandem <args>` and resolves once its log shows `ready` (or rejects if it exits first). */
 function startRole(name: string, args: readonly string[], logFile: string, ready: string): Promise<RoleProcess> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // If the benchmark dies (Ctrl-C, a crash), its nodes go with it.
+  const orphanGuard = (): void => void child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   const log = createWriteStream(logFile);
   return new Promise((resolve, reject) => {
     let seen = '';
