@@ -172,6 +172,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   for (const ids of sizes) {
     const out = await runSize(ctx, ids, { overlap, epochs, threads });
     results.push(out.result);
+    // Each size's figures as soon as they exist: a long run stopped later still leaves them.
+    process.stderr.write(`scale result: ${JSON.stringify(out.result)}\n`);
     sample ??= out.data;
   }
 

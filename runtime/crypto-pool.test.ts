@@ -5,7 +5,7 @@ import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts'
 import { DEFAULT_CKKS_PARAMS } from '../protocol/he/params.ts';
 import { Random } from '../protocol/random.ts';
 import { liveSealObjects } from '../protocol/he/seal-runtime.ts';
-import { closeCryptoPool, configureCryptoThreads, encryptAll, maskedWeightedSumsAll, parallelBlind, workerSealObjects } from './crypto-pool.ts';
+import { closeCryptoPool, configureCryptoThreads, encryptAll, maskedWeightedSumsAll, blindOnWorkers, workerSealObjects } from './crypto-pool.ts';
 
 describe('the crypto worker pool', () => {
   let suite: CkksSuite;
@@ -27,20 +27,20 @@ describe('the crypto worker pool', () => {
     await closeCryptoPool();
   });
 
-  it('blinds PSI elements to the same bytes as one thread', () => {
+  it('blinds PSI elements to the same bytes as one thread', async () => {
     const elements = hashIds(randomBytes(32), Array.from({ length: 5000 }, (_, i) => `user-${i}`));
     const scalar = newScalar();
     const progress: number[] = [];
-    const pooled = parallelBlind(scalar, elements, (done) => progress.push(done));
+    const pooled = await blindOnWorkers(scalar, elements, (done) => progress.push(done));
     expect(Buffer.from(pooled).equals(Buffer.from(blind(scalar, elements)))).toBe(true);
     expect(progress.at(-1)).toBe(5000);
   });
 
-  it('names the low-order element a worker rejected, as one thread does', () => {
+  it('names the low-order element a worker rejected, as one thread does', async () => {
     const elements = hashIds(randomBytes(32), Array.from({ length: 4000 }, (_, i) => `user-${i}`));
     elements.fill(0, 3001 * 32, 3002 * 32); // u = 0: a point of order 2
     expect(() => blind(newScalar(), elements)).toThrow('PSI element 3001 is a low-order point');
-    expect(() => parallelBlind(newScalar(), elements)).toThrow('PSI element 3001 is a low-order point');
+    await expect(blindOnWorkers(newScalar(), elements)).rejects.toThrow('PSI element 3001 is a low-order point');
   });
 
   it('encrypts and computes masked weighted sums that decrypt like the single-thread path', async () => {

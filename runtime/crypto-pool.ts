@@ -11,7 +11,8 @@
  * configured wins when several run in one process, as in tests).
  */
 import { availableParallelism } from 'node:os';
-import { blind, checkedCount, ELEMENT_BYTES, lowOrderError, type Blinder } from '../protocol/psi/group.ts';
+import { blind, checkedCount, ELEMENT_BYTES, lowOrderError } from '../protocol/psi/group.ts';
+import type { AsyncBlinder } from '../protocol/psi/psi-session.ts';
 import type { CkksEncryptor, CkksSuite, MaskedSum } from '../protocol/he/ckks.ts';
 import { ERROR_CATALOG, ProtocolError, type ErrorCode } from '../protocol/errors.ts';
 import { Control, WorkerPool, type SerializedError } from './worker-pool.ts';
@@ -60,11 +61,12 @@ function ranges(count: number, parts: number): Array<[number, number]> {
 }
 
 /**
- * {@link blind} on every worker at once, synchronous like it (PSI's state
- * machines are pure and synchronous): the shares run on the workers while
- * this thread waits. Same bytes as `blind`.
+ * {@link blind} with one share of the elements per worker, over shared
+ * memory: same bytes, every core, and this thread stays free to answer its
+ * peers (a thread blocked for a minute blinding 1M ids misses gRPC keepalives
+ * and is dropped by the coordinator).
  */
-export const parallelBlind: Blinder = (scalar, elements, onProgress) => {
+export const blindOnWorkers: AsyncBlinder = async (scalar, elements, onProgress) => {
   const count = checkedCount(elements);
   const workers = cryptoPool();
   if (workers === undefined || count < MIN_SHARED_ELEMENTS) return blind(scalar, elements, onProgress);
@@ -74,7 +76,7 @@ export const parallelBlind: Blinder = (scalar, elements, onProgress) => {
   const controlBuffer = new SharedArrayBuffer(Control.length * 4);
   const control = new Int32Array(controlBuffer);
   const tasks = ranges(count, workers.size).map(([from, to]): BlindTask => ({ kind: 'blind', scalar: Uint8Array.from(scalar), input, output, control: controlBuffer, from, to }));
-  workers.runShared(tasks, control, onProgress);
+  await workers.runShared(tasks, control, onProgress);
   if (Atomics.load(control, Control.failed) !== 0) {
     const at = Atomics.load(control, Control.failedAt);
     if (at > 0) throw lowOrderError(at - 1);

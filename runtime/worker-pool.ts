@@ -3,11 +3,9 @@
  *
  * - `run(task)`: an async task, queued until a worker is free; the worker
  *   answers with a message. For work the caller can await (CKKS in training).
- * - `runShared(tasks, control)`: one task per worker over shared memory,
- *   waited for with `Atomics.wait`, so the caller stays synchronous (PSI's
- *   pure state machines call a synchronous blinder). The main thread blocks,
- *   as it did when it computed the same thing itself, but the work runs on
- *   every core.
+ * - `runShared(tasks, control)`: one task per worker over shared memory
+ *   (PSI's large element arrays are written in place, never copied through
+ *   messages), awaited with `Atomics.waitAsync`.
  *
  * Workers start on first use and are unref'd while idle, so an idle pool
  * never keeps a process alive.
@@ -60,20 +58,28 @@ export class WorkerPool {
   }
 
   /**
-   * Posts `tasks[k]` to worker k (at most `size` tasks) and blocks until every
-   * one has added 1 to `control[Control.done]`. `onProgress` sees
-   * `control[Control.progress]` about every `pollMs`.
+   * Posts `tasks[k]` to worker k (at most `size` tasks) and resolves once
+   * every one has added 1 to `control[Control.done]` (waited for with
+   * `Atomics.waitAsync`, so this thread's event loop keeps running).
+   * `onProgress` sees `control[Control.progress]` about every `pollMs`.
    */
-  runShared(tasks: readonly object[], control: Int32Array, onProgress?: (progress: number) => void, pollMs = 200): void {
+  async runShared(tasks: readonly object[], control: Int32Array, onProgress?: (progress: number) => void, pollMs = 200): Promise<void> {
     if (this.#closed) throw new Error('the worker pool is closed');
     if (tasks.length > this.size) throw new RangeError(`runShared takes at most ${this.size} tasks, got ${tasks.length}`);
     this.#start();
     tasks.forEach((task, k) => this.#workers[k]?.postMessage({ id: -1, shared: true, task }));
-    for (;;) {
-      const done = Atomics.load(control, Control.done);
-      if (done >= tasks.length) break;
-      Atomics.wait(control, Control.done, done, pollMs);
-      onProgress?.(Atomics.load(control, Control.progress));
+    const workers = this.#workers.slice(0, tasks.length);
+    workers.forEach((w) => w.ref());
+    try {
+      for (;;) {
+        const done = Atomics.load(control, Control.done);
+        if (done >= tasks.length) break;
+        const wait = Atomics.waitAsync(control, Control.done, done, pollMs);
+        if (wait.async) await wait.value;
+        onProgress?.(Atomics.load(control, Control.progress));
+      }
+    } finally {
+      workers.forEach((w) => w.unref());
     }
   }
 
