@@ -23,7 +23,7 @@ import { compileTraining } from '../protocol/training/plan.ts';
 import type { JobStatus } from '../cli/admin-client.ts';
 import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';
 import { writeSynthetic, type SyntheticData } from './scale/data.ts';
-import { startProcessFederation, type RoleUsage } from './scale/processes.ts';
+import { startProcessFederation, UsageSampler, type RoleUsage } from './scale/processes.ts';
 import { ckksStep, paillierStep, type CkksStep } from './scale/paillier.ts';
 import { wireBytes } from './lr/wire-bytes.ts';
 import { measureChoices } from './scale/choices.ts';
@@ -44,10 +44,6 @@ function option(ctx: BenchContext, name: string, fallback: string): string {
 async function usageOf(roles: ReadonlyMap<Role, () => Promise<RoleUsage>>): Promise<Usage> {
   const entries = await Promise.all(ROLES.map(async (r) => [r, await roles.get(r)!()] as const));
   return Object.fromEntries(entries) as Usage;
-}
-
-function coreSeconds(from: Usage, to: Usage): number {
-  return ROLES.reduce((s, r) => s + to[r].cpuSeconds - from[r].cpuSeconds, 0);
 }
 
 async function runSize(ctx: BenchContext, ids: number, opts: { overlap: number; epochs: number; threads: string | undefined }): Promise<{ result: SizeResult; data: SyntheticData }> {
@@ -82,45 +78,48 @@ async function runSize(ctx: BenchContext, ids: number, opts: { overlap: number; 
         training: { maxEpochs: opts.epochs, patience: opts.epochs },
       });
       const admin = await fed.admin();
-      const marks = new Map<string, { wall: number; usage: Promise<Usage> }>();
-      const mark = (name: string): void => {
-        if (!marks.has(name)) marks.set(name, { wall: performance.now(), usage: usageOf(roles) });
-      };
-      mark('submit');
+      const sampler = new UsageSampler(fed.roles);
+      await sampler.sample();
+      const submittedAt = Date.now();
       let final: JobStatus;
       let jobId: string;
       try {
         const submitted = await admin.submit(spec);
         jobId = submitted.jobId;
         final = await admin.watch(jobId, (s: JobStatus) => {
-          if (s.phase === 'psi') mark('psi');
-          if (s.phase === 'training') mark('training');
-          if (s.phase === 'evaluation' || s.phase === 'done' || s.stage === 'completed') mark('end');
           const epoch = s.phase === 'training' && s.epoch > 0 ? ` epoch ${s.epoch}/${s.maxEpochs}` : '';
           progress.detail(`${s.stage}/${s.phase}${epoch}`);
         });
-        mark('end');
       } finally {
         admin.close();
+        await sampler.sample();
+        sampler.stop();
       }
-      const at = async (name: string): Promise<{ wall: number; usage: Usage } | undefined> => {
-        const m = marks.get(name);
-        return m === undefined ? undefined : { wall: m.wall, usage: await m.usage };
-      };
-      const [submit, psi, training, end] = await Promise.all(['submit', 'psi', 'training', 'end'].map(at));
       const after = await usageOf(roles);
       const peakRssMiB = Object.fromEntries(ROLES.map((r) => [r, after[r].peakRssBytes / MIB])) as Record<Role, number>;
       const completed = final.stage === 'completed';
       const summary = completed ? (JSON.parse(final.summaryJson) as Record<string, { epochs?: number; rows?: { train?: number } } | undefined>) : {};
       const passes = summary[GUEST]?.epochs ?? 0;
       const bytes = completed ? await wireBytes(fed.dir, jobId, new Map([[GUEST, 'guest'], [HOST, 'host']])) : null;
-      const span = (a: typeof psi, b: typeof psi): number | null => (a === undefined || b === undefined ? null : (b.wall - a.wall) / 1000);
-      const cores = (a: typeof psi, b: typeof psi): number | null => (a === undefined || b === undefined ? null : coreSeconds(a.usage, b.usage));
-      const trainSeconds = completed ? span(training, end) : null;
-      const cpuByRole = completed && training !== undefined && end !== undefined
-        ? Object.fromEntries(ROLES.map((r) => [r, (end.usage[r].cpuSeconds - training.usage[r].cpuSeconds) / Math.max(passes, 1)])) as Record<Role, number>
+      // Phases from the parties' own logs: PSI starts when both have loaded their data and ends when both
+      // have their aligned rows; training runs from when both start it to when both start evaluating.
+      const logs = await Promise.all(fed.roles.filter((r) => r.name !== 'coordinator').map((r) => r.phases()));
+      const both = (phase: string, which: 'first' | 'last'): number | undefined => {
+        const times = logs.map((l) => l.get(phase)?.[which]);
+        return times.some((t) => t === undefined) ? undefined : Math.max(...(times as number[]));
+      };
+      const psiStart = both('psi', 'first');
+      const psiEnd = both('psi', 'last');
+      const trainStart = both('training', 'first');
+      const trainEnd = both('evaluation', 'first');
+      const span = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : (b - a) / 1000);
+      const cpu = (role: Role, a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : sampler.cpuBetween(role, a, b));
+      const cores = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : ROLES.reduce((sum, r) => sum + (cpu(r, a, b) ?? 0), 0));
+      const trainSeconds = completed ? span(trainStart, trainEnd) : null;
+      const cpuByRole = completed && trainStart !== undefined && trainEnd !== undefined
+        ? Object.fromEntries(ROLES.map((r) => [r, (cpu(r, trainStart, trainEnd) ?? 0) / Math.max(passes, 1)])) as Record<Role, number>
         : null;
-      progress.done(completed ? `PSI ${span(psi, training)?.toFixed(1)} s, ${passes} passes in ${trainSeconds?.toFixed(1)} s` : `${final.stage}: ${final.message}`);
+      progress.done(completed ? `PSI ${span(psiStart, psiEnd)?.toFixed(1)} s, ${passes} passes in ${trainSeconds?.toFixed(1)} s` : `${final.stage}: ${final.message}`);
 
       const trainRows = summary[GUEST]?.rows?.train ?? null;
       let plainSecondsPerPass: number | null = null;
@@ -141,10 +140,10 @@ async function runSize(ctx: BenchContext, ids: number, opts: { overlap: number; 
       }
       const result: SizeResult = {
         ids, shared: data.shared, trainRows, stage: final.stage, message: final.message, generateSeconds, csvBytes: data.bytes,
-        loadSeconds: span(psi === undefined ? undefined : submit, psi),
-        psiSeconds: span(psi, training), psiCoreSeconds: cores(psi, training),
+        loadSeconds: span(submittedAt, psiStart),
+        psiSeconds: span(psiStart, psiEnd), psiCoreSeconds: cores(psiStart, psiEnd),
         passes, secondsPerPass: trainSeconds === null ? null : trainSeconds / Math.max(passes, 1),
-        coreSecondsPerPass: completed ? (cores(training, end) ?? 0) / Math.max(passes, 1) : null,
+        coreSecondsPerPass: completed ? (cores(trainStart, trainEnd) ?? 0) / Math.max(passes, 1) : null,
         cpuByRole, peakRssMiB, bytes, plainSecondsPerPass, plainEpochsToConverge, loadAverage: loadavg(),
       };
       return { result, data };

@@ -27,7 +27,59 @@ export type RoleUsage = {
   readonly peakRssBytes: number;
 };
 
-export type RoleProcess = { readonly name: string; readonly child: ChildProcess; readonly log: string; usage(): Promise<RoleUsage> };
+export type RoleProcess = {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly log: string;
+  usage(): Promise<RoleUsage>;
+  /** From its JSON log: when each job phase was first and last logged (epoch ms). */
+  phases(): Promise<Map<string, { first: number; last: number }>>;
+};
+
+/** Every role's /proc counters every `intervalMs`, to read CPU time between any two instants. */
+export class UsageSampler {
+  readonly #roles: readonly RoleProcess[];
+  readonly #samples = new Map<string, Array<{ at: number; cpuSeconds: number }>>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(roles: readonly RoleProcess[], intervalMs = 250) {
+    this.#roles = roles;
+    for (const r of roles) this.#samples.set(r.name, []);
+    this.#timer = setInterval(() => void this.sample(), intervalMs);
+  }
+
+  async sample(): Promise<void> {
+    await Promise.all(this.#roles.map(async (r) => {
+      const at = Date.now();
+      const usage = await r.usage().catch(() => undefined);
+      if (usage !== undefined) this.#samples.get(r.name)?.push({ at, cpuSeconds: usage.cpuSeconds });
+    }));
+  }
+
+  /** CPU seconds `role` spent from the last sample at or before `from` to the first at or after `to` (slightly more, never less). */
+  cpuBetween(role: string, from: number, to: number): number {
+    const samples = this.#samples.get(role) ?? [];
+    const before = samples.findLast((s) => s.at <= from) ?? samples[0];
+    const after = samples.find((s) => s.at >= to) ?? samples.at(-1);
+    return before === undefined || after === undefined ? NaN : after.cpuSeconds - before.cpuSeconds;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+async function phasesOf(logFile: string): Promise<Map<string, { first: number; last: number }>> {
+  const phases = new Map<string, { first: number; last: number }>();
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { phase?: unknown; time?: unknown };
+    if (typeof record.phase !== 'string' || typeof record.time !== 'number') continue;
+    const seen = phases.get(record.phase);
+    phases.set(record.phase, { first: seen?.first ?? record.time, last: record.time });
+  }
+  return phases;
+}
 
 export type ProcessFederation = {
   readonly dir: string;
@@ -69,7 +121,7 @@ function startRole(name: string, args: readonly string[], logFile: string, ready
   const log = createWriteStream(logFile);
   return new Promise((resolve, reject) => {
     let seen = '';
-    const role: RoleProcess = { name, child, log: logFile, usage: () => usageOf(child.pid ?? 0) };
+    const role: RoleProcess = { name, child, log: logFile, usage: () => usageOf(child.pid ?? 0), phases: () => phasesOf(logFile) };
     // The logger writes JSON lines to stderr; stdout is kept too.
     child.stdout?.pipe(log);
     child.stderr?.on('data', (chunk: Buffer) => {
