@@ -35,11 +35,15 @@ export type BenchContext = {
   readonly progress: Progress;
   /** A smoke run: fewer jobs, epochs and repetitions. Numbers are not comparable with a full run. */
   readonly quick: boolean;
+  /** Values of the benchmark's own `--name value` options (see {@link Benchmark.options}). */
+  readonly options: ReadonlyMap<string, string>;
 };
 
 export type Benchmark = {
   readonly name: string;
   readonly description: string;
+  /** Options this benchmark accepts, by name (without `--`), with a line of help each. @default none */
+  readonly options?: Readonly<Record<string, string>> | undefined;
   run(ctx: BenchContext): Promise<BenchOutput>;
 };
 
@@ -133,6 +137,29 @@ export function median(values: readonly number[]): number {
 }
 
 export type Timing = { readonly medianMs: number; readonly minMs: number; readonly maxMs: number; readonly reps: number };
+
+/**
+ * Milliseconds per call in CPU time of the calling thread, which other
+ * processes on a shared machine do not inflate (wall time does). The thread
+ * clock ticks in milliseconds, so calls are timed in blocks of `reps`; the
+ * result is the median (and range) of `blocks` block means.
+ */
+export function cpuTimeIt(fn: () => void, reps: number, blocks = 3, warmup = 2): Timing {
+  for (let k = 0; k < warmup; k++) fn();
+  const means: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const t0 = threadCpuMs();
+    for (let k = 0; k < reps; k++) fn();
+    means.push((threadCpuMs() - t0) / reps);
+  }
+  return { medianMs: median(means), minMs: Math.min(...means), maxMs: Math.max(...means), reps: reps * blocks };
+}
+
+/** CPU milliseconds of the calling thread. */
+export function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Runs `fn` `warmup` times untimed, then `reps` times timed; milliseconds per call. */
 export function timeIt(fn: () => void, reps: number, warmup = 3): Timing {

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { markdownTable, Progress, type Benchmark, type BenchOutput } from './harness.ts';
 import { lrBenchmark } from './lr.ts';
 import { serveBenchmark } from './serve.ts';
+import { scaleBenchmark } from './scale.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -67,6 +68,7 @@ function usage(): string {
     'Options:',
     '  --quick   smoke run: fewer jobs, epochs and repetitions (numbers not comparable with a full run)',
     '  --help    this text',
+    ...BENCHMARKS.flatMap((b) => Object.entries(b.options ?? {}).map(([name, help]) => `  --${name} <value>   (${b.name}) ${help}`)),
   ].join('\n');
 }
 
@@ -95,13 +97,13 @@ function timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
 }
 
-async function runOne(b: Benchmark, quick: boolean): Promise<void> {
+async function runOne(b: Benchmark, quick: boolean, options: ReadonlyMap<string, string>): Promise<void> {
   const started = new Date();
   const progress = new Progress(b.name);
   const t0 = performance.now();
   let output: BenchOutput;
   try {
-    output = await b.run({ progress, quick });
+    output = await b.run({ progress, quick, options });
   } finally {
     progress.close();
   }
@@ -128,16 +130,34 @@ async function runOne(b: Benchmark, quick: boolean): Promise<void> {
   process.stderr.write(`wrote ${relative(process.cwd(), `${base}.json`)} and ${relative(process.cwd(), `${base}.md`)}\n`);
 }
 
+/** Splits `--name value` and `--name=value` options (names a benchmark declares) from flags and names. */
+function parseArgs(argv: readonly string[]): { flags: string[]; names: string[]; options: Map<string, string> } {
+  const valued = new Set(BENCHMARKS.flatMap((b) => Object.keys(b.options ?? {})));
+  const flags: string[] = [];
+  const names: string[] = [];
+  const options = new Map<string, string>();
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k] ?? '';
+    const [name = '', inline] = arg.replace(/^--/, '').split('=', 2);
+    if (arg.startsWith('--') && valued.has(name)) {
+      const value = inline ?? argv[++k];
+      if (value === undefined) flags.push(arg); // reported as unknown below: it needs a value
+      else options.set(name, value);
+    } else if (arg.startsWith('-')) flags.push(arg);
+    else names.push(arg);
+  }
+  return { flags, names, options };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  const flags = argv.filter((a) => a.startsWith('-'));
-  const names = argv.filter((a) => !a.startsWith('-'));
+  const { flags, names, options } = parseArgs(argv);
   if (flags.includes('--help') || flags.includes('-h')) {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
   const unknownFlags = flags.filter((f) => f !== '--quick');
   if (unknownFlags.length > 0) {
-    process.stderr.write(`error: unknown option ${unknownFlags.join(', ')}\n\n${usage()}\n`);
+    process.stderr.write(`error: unknown option (or option without its value) ${unknownFlags.join(', ')}\n\n${usage()}\n`);
     return 2;
   }
   const known = new Map(BENCHMARKS.map((b) => [b.name, b]));
@@ -148,7 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const selected = names.length === 0 ? BENCHMARKS : [...new Set(names)].map((n) => known.get(n) as Benchmark);
-  for (const b of selected) await runOne(b, flags.includes('--quick'));
+  for (const b of selected) await runOne(b, flags.includes('--quick'), options);
   return 0;
 }
 

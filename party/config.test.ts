@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../protocol/errors.ts';
@@ -49,6 +49,7 @@ describe('loadPartyConfig', () => {
       name: 'brand', coordinator: '127.0.0.1:7443', coordinatorName: undefined, dataDir: join(dir, '.tandem/brand'),
       certs: { ca: join(dir, 'certs/ca.crt'), cert: join(dir, 'certs/brand.crt'), key: join(dir, 'certs/brand.key') },
       heartbeatIntervalMs: 5000,
+      cryptoThreads: availableParallelism(),
     });
     expect(config.datasets['credit']).toEqual({
       name: 'credit', file: join(dir, '../data/guest.csv'), delimiter: ',', id: { kind: 'column', column: 'id' },
@@ -135,7 +136,7 @@ describe('loadPartyConfig errors', () => {
     const error = await failure(file);
 
     expect(error.field).toBe('node.port');
-    expect(error.fix).toBe('remove it; allowed keys here are: name, coordinator, coordinatorName, dataDir, certs, heartbeatIntervalMs');
+    expect(error.fix).toBe('remove it; allowed keys here are: name, coordinator, coordinatorName, dataDir, certs, heartbeatIntervalMs, cryptoThreads');
   });
 
   it('asks for a missing required key', async () => {

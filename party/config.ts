@@ -4,6 +4,7 @@
  * rejected, nothing defaulted), `compilePartyConfig` (defaults filled, paths
  * resolved against the config file's directory), then frozen.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { deepFreeze, loadConfigFile, resolveConfigPath } from '../runtime/config-file.ts';
@@ -112,6 +113,11 @@ export const partyConfigSchema = z.strictObject({
     }),
     /** @default 5000 */
     heartbeatIntervalMs: z.number().int().min(100).optional(),
+    /**
+     * Worker threads for PSI blinding and CKKS encryption and weighted sums;
+     * 0 runs them on the main thread. @default the machine's available parallelism
+     */
+    cryptoThreads: z.number().int().min(0).max(256).optional(),
   }),
   /** Datasets by name; a job spec refers to them by that name. @default {} */
   datasets: z.record(z.string().regex(DATASET_NAME, 'must start with a letter and hold only letters, digits, _ and -'), datasetSchema).optional(),
@@ -152,6 +158,7 @@ export type PartyConfig = {
     readonly dataDir: string;
     readonly certs: { readonly ca: string; readonly cert: string; readonly key: string };
     readonly heartbeatIntervalMs: number;
+    readonly cryptoThreads: number;
   };
   readonly datasets: Readonly<Record<string, DatasetConfig>>;
 };
@@ -190,6 +197,7 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
       dataDir: at(n.dataDir),
       certs: { ca: at(n.certs.ca), cert: at(n.certs.cert), key: at(n.certs.key) },
       heartbeatIntervalMs: n.heartbeatIntervalMs ?? 5000,
+      cryptoThreads: n.cryptoThreads ?? availableParallelism(),
     },
     datasets,
   });

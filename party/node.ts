@@ -17,6 +17,7 @@ import { AuditLog, type DpClaim } from '../runtime/audit-log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { loadPartyConfig, type PartyConfig } from './config.ts';
 import { Mailbox } from './mailbox.ts';
+import { configureCryptoThreads } from '../runtime/crypto-pool.ts';
 import { PartySession } from './grpc-session.ts';
 import { JobChannel } from './job/channel.ts';
 import { failureEvent, runJob, type JobOutcome } from './job/run-job.ts';
@@ -43,6 +44,7 @@ type RunningJob = { readonly abort: AbortController };
 
 export async function startPartyNode(configFile: string, options: PartyNodeOptions): Promise<PartyNode> {
   const config = await loadPartyConfig(configFile);
+  configureCryptoThreads(config.node.cryptoThreads);
   const identity: NodeIdentity = await loadNodeIdentity(config.node.certs);
   if (identity.name !== config.node.name) {
     throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'node.name', problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`, fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate` });

@@ -7,10 +7,11 @@
 import { createHash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceive, hostReceive, startGuest, startHost, type GuestPsiState, type HostPsiState, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { guestReceiveAsync, hostReceiveAsync, startGuestAsync, startHostAsync, type GuestPsiState, type HostPsiState, type PsiMessage } from '../../protocol/psi/psi-session.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
+import { blindOnWorkers } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
 
 export type Progress = (message: string) => void;
@@ -50,12 +51,12 @@ export async function receivePsi(channel: JobChannel, from: string, step: PsiMes
 export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
   const perHost = await Promise.all(
     hosts.map(async (host) => {
-      let t = startGuest({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) });
+      let t = await startGuestAsync({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, blindOnWorkers);
       for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
       progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
       let state: GuestPsiState = t.state;
       for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-        t = guestReceive(state, await receivePsi(channel, host, step));
+        t = await guestReceiveAsync(state, await receivePsi(channel, host, step), blindOnWorkers);
         state = t.state;
       }
       if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
@@ -79,15 +80,15 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
 /** Host: returns its aligned rows in the shared order. */
 export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
   const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), ...(await psiSecrets(guest, ids.length, seedFor)) };
-  let t = startHost(setup);
+  let t = await startHostAsync(setup, blindOnWorkers);
   for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);
   let state: HostPsiState = t.state;
-  t = hostReceive(state, await receivePsi(channel, guest, 'psi-guest-set'));
+  t = await hostReceiveAsync(state, await receivePsi(channel, guest, 'psi-guest-set'), blindOnWorkers);
   state = t.state;
   for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   const selection = decodeBody(tandem.v1.RowSelection, await channel.receive(guest, 'psi-result', 0), 'psi-result');
-  t = hostReceive(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count });
+  t = await hostReceiveAsync(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count }, blindOnWorkers);
   if (t.state.stage !== 'done' || t.state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
   if (t.state.result.rows.length === 0) {
     throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${guest}`, fix: 'check that both sides use the same id column and format' });

@@ -45,7 +45,7 @@ export type TrainingCheckpoint = {
   /** The state after the last completed round, when resuming. */
   readonly resumed: TrainingState | undefined;
   /** Computes a round's outbound results once: saved before they are sent, reused by a re-run. */
-  prepare<T>(key: string, compute: () => T): Promise<T>;
+  prepare<T>(key: string, compute: () => T | Promise<T>): Promise<T>;
   /** Saves the state after a completed round. */
   completed(state: TrainingState): Promise<void>;
 };
@@ -111,9 +111,9 @@ export class JobCheckpoint {
     const saved = this.#saved;
     return {
       resumed: saved.training.get(start),
-      prepare: async <T>(key: string, compute: () => T): Promise<T> => {
+      prepare: async <T>(key: string, compute: () => T | Promise<T>): Promise<T> => {
         if (saved.pending?.key === key) return saved.pending.value as T;
-        const value = compute();
+        const value = await compute();
         saved.pending = { key, value };
         await this.#write();
         return value;

@@ -18,6 +18,7 @@ import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks
 import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
+import { encryptAll, maskedWeightedSumsAll } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
 import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
 import type { TrainingCheckpoint, TrainingState } from './checkpoint.ts';
@@ -73,8 +74,8 @@ async function decryptSums(ctx: TrainContext, round: number, masked: readonly Ma
 }
 
 /** Without a checkpoint, a round's results are just computed. */
-function prepare<T>(durable: TrainingCheckpoint | undefined, key: string, compute: () => T): Promise<T> {
-  return durable === undefined ? Promise.resolve(compute()) : durable.prepare(key, compute);
+async function prepare<T>(durable: TrainingCheckpoint | undefined, key: string, compute: () => T | Promise<T>): Promise<T> {
+  return durable === undefined ? compute() : durable.prepare(key, compute);
 }
 
 /** Restores weights and optimizer state saved before a restart; returns the saved progress. */
@@ -119,7 +120,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(X, columns, rows, w, w[columns]);
       const bases = await Promise.all(hosts.map(async (h) => decodeBody(tandem.v1.CiphertextBatch, await channel.receive(h, 'basis', round), 'basis').ciphertexts));
-      const prepared = await prepare(durable, `guest round ${round}`, () => {
+      const prepared = await prepare(durable, `guest round ${round}`, async () => {
         const residual = residualTerms(plan.link, a, y, hosts.length);
         const loss = lossTerms(plan.link, a, y, hosts.length);
         const residuals: Uint8Array[] = [];
@@ -133,7 +134,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
           const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
           lossSum = lossSum === undefined ? lossChunk : suite.sum([lossSum, lossChunk], 'residual');
         });
-        const masked = suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor);
+        const masked = await maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
         masked.push(suite.maskedSum(residuals, 'residual'));
         return { residuals, masked, lossCt: lossSum };
       });
@@ -178,13 +179,10 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       if (round <= (resumed?.round ?? -1)) continue; // done before a restart
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
-      const cts: Uint8Array[] = [];
-      for (const [from, to] of chunks(rows.length, suite.slots)) {
-        for (const values of basis) cts.push(encryptor.encrypt(values.subarray(from, to)));
-      }
+      const cts = await encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to))));
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
-      const masked = await prepare(durable, `host round ${round}`, () => suite.maskedWeightedSums(residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)), ctx.encryptor));
+      const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots))));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });

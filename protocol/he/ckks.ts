@@ -7,7 +7,7 @@
  * a party's gradient accumulator (a second multiply + rescale) one, the
  * decryption prime q₀ only. Masking happens at that last level.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CKKSEncoder, Ciphertext, Evaluator, ParmsIdType, Plaintext, SEALContext } from 'node-seal/throws';
 import type { CkksParams } from './params.ts';
 import { centre, constantCoefficient, fillUniformMask, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
@@ -39,6 +39,7 @@ export class CkksSuite {
   readonly encoder: CKKSEncoder;
   readonly evaluator: Evaluator;
   readonly #scale: number;
+  readonly #maskTemplates = new Map<string, Uint8Array>();
 
   private constructor(seal: Seal, params: CkksParams) {
     this.seal = seal;
@@ -184,13 +185,28 @@ export class CkksSuite {
 
   #mask(scope: SealScope, ct: Ciphertext): MaskedSum {
     while (ct.coeffModulusSize() > Level.last) this.evaluator.cipherModSwitchToNextInplace(ct);
-    const template = this.encode(scope, new Float64Array(0), ct.scale(), ct);
-    const bytes = template.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+    const bytes = this.#maskTemplate(scope, ct).slice();
     const maskConstant = fillUniformMask(viewPlaintext(bytes), this.params.polyModulusDegree, [this.q0], this.nInverse, randomBytes);
     const mask = scope.track(new this.seal.Plaintext());
     mask.loadFromArray(this.context, bytes);
     this.evaluator.addPlainInplace(ct, mask);
     return { ciphertext: this.save(ct), maskConstant, scale: ct.scale() };
+  }
+
+  /**
+   * A serialized last-level plaintext at the ciphertext's scale, whose
+   * residues the mask overwrites. Only its header (parameters, scale) matters,
+   * so it is encoded once per scale: encoding costs as much as the
+   * multiplication it masks (bench/scale/choices.ts).
+   */
+  #maskTemplate(scope: SealScope, ct: Ciphertext): Uint8Array {
+    const key = String(ct.scale());
+    let template = this.#maskTemplates.get(key);
+    if (template === undefined) {
+      template = this.encode(scope, new Float64Array(0), ct.scale(), ct).saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+      this.#maskTemplates.set(key, template);
+    }
+    return template;
   }
 
   /** Recovers the slot sum from the key holder's answer. */
@@ -211,9 +227,15 @@ export class CkksEncryptor {
   readonly #suite: CkksSuite;
   readonly #scope = new SealScope();
   readonly #encryptor;
+  /** The public key as received, so worker threads can build their own encryptor. */
+  readonly publicKey: Uint8Array;
+  /** A short digest of the public key: worker threads cache one encryptor per key. */
+  readonly keyId: string;
 
   constructor(suite: CkksSuite, publicKeyBytes: Uint8Array) {
     this.#suite = suite;
+    this.publicKey = publicKeyBytes;
+    this.keyId = createHash('sha256').update(publicKeyBytes).digest('hex').slice(0, 32);
     const seal = suite.seal;
     const pk = this.#scope.track(new seal.PublicKey());
     try {

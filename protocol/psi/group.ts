@@ -43,24 +43,48 @@ export function hashIds(domainKey: Uint8Array, ids: readonly string[]): Uint8Arr
   return out;
 }
 
+/** Blinds packed elements with a secret scalar; what {@link blind} does, pluggable so a caller can spread it over threads. */
+export type Blinder = (scalar: Uint8Array, elements: Uint8Array, onProgress?: (done: number) => void) => Uint8Array;
+
 /** Raises every element (packed 32-byte u-coordinates) to the secret scalar. */
-export function blind(scalar: Uint8Array, elements: Uint8Array, onProgress?: (done: number) => void): Uint8Array {
+export const blind: Blinder = (scalar, elements, onProgress) => {
+  const out = new Uint8Array(checkedCount(elements) * ELEMENT_BYTES);
+  blindInto(scalar, elements, out, onProgress);
+  return out;
+};
+
+/** The number of packed elements, or MESSAGE_CORRUPT when the bytes are not whole elements. */
+export function checkedCount(elements: Uint8Array): number {
   if (elements.byteLength % ELEMENT_BYTES !== 0) {
     throw new ProtocolError('MESSAGE_CORRUPT', `PSI elements must be a multiple of ${ELEMENT_BYTES} bytes, got ${elements.byteLength}`);
   }
-  const count = elements.byteLength / ELEMENT_BYTES;
+  return elements.byteLength / ELEMENT_BYTES;
+}
+
+/** The error for a low-order input, naming its index in the whole set. */
+export function lowOrderError(index: number, cause?: unknown): ProtocolError {
+  return new ProtocolError('MESSAGE_CORRUPT', `PSI element ${index} is a low-order point`, { cause });
+}
+
+/**
+ * Blinds `elements` into `out` (same length). `firstIndex` is the index of
+ * the first element in the whole set, for error messages when `elements` is
+ * one worker's share.
+ */
+export function blindInto(scalar: Uint8Array, elements: Uint8Array, out: Uint8Array, onProgress?: (done: number) => void, firstIndex = 0): void {
+  const count = checkedCount(elements);
+  if (out.byteLength !== elements.byteLength) throw new RangeError('blindInto needs an output as long as its input');
   const input = Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength);
-  const out = Buffer.alloc(elements.byteLength);
+  const output = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   const n = Buffer.from(scalar);
   for (let i = 0; i < count; i++) {
     const from = i * ELEMENT_BYTES;
     try {
-      sodium.crypto_scalarmult(out.subarray(from, from + ELEMENT_BYTES), n, input.subarray(from, from + ELEMENT_BYTES));
+      sodium.crypto_scalarmult(output.subarray(from, from + ELEMENT_BYTES), n, input.subarray(from, from + ELEMENT_BYTES));
     } catch (error) {
-      throw new ProtocolError('MESSAGE_CORRUPT', `PSI element ${i} is a low-order point`, { cause: error });
+      throw lowOrderError(firstIndex + i, error);
     }
     if (onProgress !== undefined && (i & 0x3fff) === 0x3fff) onProgress(i + 1);
   }
   onProgress?.(count);
-  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { guestReceive, hostReceive, startGuest, startHost, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode } from './psi-session.ts';
-import { newScalar } from './group.ts';
+import { guestReceive, guestReceiveAsync, hostReceive, hostReceiveAsync, startGuest, startGuestAsync, startHost, startHostAsync, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode } from './psi-session.ts';
+import { blind, newScalar } from './group.ts';
 import { ProtocolStageError } from '../errors.ts';
 
 function permutation(n: number): Uint32Array {
@@ -96,5 +96,31 @@ describe('PSI', () => {
     const early: PsiMessage = { step: 'psi-result', positions: new Uint32Array(0), count: 0 };
     expect(() => hostReceive(h.state, early)).toThrow(ProtocolStageError);
     expect(() => hostReceive(h.state, early)).toThrow('psi-host: expected stage "psi-guest-set" but received "psi-result"');
+  });
+
+  it('gives the same result through the async transitions and an async blinder', async () => {
+    const guestIds = ids('user-', 0, 300);
+    const hostIds = ids('user-', 200, 600);
+    const domainKey = randomBytes(32);
+    const guestSetup = { mode: 'intersection' as const, ids: guestIds, domainKey, scalar: newScalar(), permutation: permutation(guestIds.length) };
+    const hostSetup = { mode: 'intersection' as const, ids: hostIds, domainKey, scalar: newScalar(), permutation: permutation(hostIds.length) };
+    let blinded = 0;
+    const blinder = async (scalar: Uint8Array, elements: Uint8Array): Promise<Uint8Array> => {
+      blinded += elements.byteLength / 32;
+      return Promise.resolve(blind(scalar, elements));
+    };
+    const drive = async (async: boolean) => {
+      const g = async ? await startGuestAsync(guestSetup, blinder) : startGuest(guestSetup);
+      const h = async ? await startHostAsync(hostSetup, blinder) : startHost(hostSetup);
+      const toGuest = async ? await hostReceiveAsync(h.state, g.outbound[0]!, blinder) : hostReceive(h.state, g.outbound[0]!);
+      let guest = g.state;
+      for (const m of [h.outbound[0]!, toGuest.outbound[0]!]) guest = (async ? await guestReceiveAsync(guest, m, blinder) : guestReceive(guest, m)).state;
+      if (guest.stage !== 'done' || guest.result.mode !== 'intersection') throw new Error('guest not done');
+      return guest.result.matches.map((m) => [m.guestRow, m.hostPosition]);
+    };
+    const sync = await drive(false);
+    expect(sync).toHaveLength(100);
+    expect(await drive(true)).toEqual(sync);
+    expect(blinded).toBe(300 + 400 + 300 + 400); // every blinding went through the async blinder
   });
 });

@@ -59,31 +59,79 @@ export type HostPsiState =
 
 export type Transition<S> = { readonly state: S; readonly outbound: readonly PsiMessage[] };
 
-function blindOwn(setup: PsiSetup): Uint8Array {
-  const ordered = Array.from(setup.permutation, (row) => setup.ids[row] ?? '');
-  return blind(setup.scalar, hashIds(setup.domainKey, ordered), (done) => setup.onProgress?.(done, setup.ids.length * 2));
+/**
+ * Blinds like {@link blind} but off the calling thread (e.g. on a worker
+ * pool), so a node keeps answering its peers meanwhile. Must give the same
+ * bytes as `blind`. The `*Async` transitions take one; the plain ones blind
+ * on the calling thread.
+ */
+export type AsyncBlinder = (scalar: Uint8Array, elements: Uint8Array, onProgress?: (done: number) => void) => Promise<Uint8Array>;
+
+/** What a party blinds first: H(id) of its rows in its secret order. */
+function ownElements(setup: PsiSetup): Uint8Array {
+  return hashIds(setup.domainKey, Array.from(setup.permutation, (row) => setup.ids[row] ?? ''));
+}
+
+function ownProgress(setup: PsiSetup): (done: number) => void {
+  return (done) => setup.onProgress?.(done, setup.ids.length * 2);
+}
+
+function hostSetProgress(setup: PsiSetup, hostSet: Uint8Array): (done: number) => void {
+  const hostCount = hostSet.byteLength / ELEMENT_BYTES;
+  return (done) => setup.onProgress?.(setup.ids.length + done, setup.ids.length + hostCount);
 }
 
 export function startGuest(setup: PsiSetup): Transition<GuestPsiState> {
-  return { state: { stage: 'awaiting-host', setup }, outbound: [{ step: 'psi-guest-set', elements: blindOwn(setup) }] };
+  return guestStarted(setup, blind(setup.scalar, ownElements(setup), ownProgress(setup)));
+}
+
+export async function startGuestAsync(setup: PsiSetup, blinder: AsyncBlinder): Promise<Transition<GuestPsiState>> {
+  return guestStarted(setup, await blinder(setup.scalar, ownElements(setup), ownProgress(setup)));
+}
+
+function guestStarted(setup: PsiSetup, elements: Uint8Array): Transition<GuestPsiState> {
+  return { state: { stage: 'awaiting-host', setup }, outbound: [{ step: 'psi-guest-set', elements }] };
 }
 
 export function startHost(setup: PsiSetup): Transition<HostPsiState> {
-  return { state: { stage: 'awaiting-guest-set', setup }, outbound: [{ step: 'psi-host-set', elements: blindOwn(setup) }] };
+  return hostStarted(setup, blind(setup.scalar, ownElements(setup), ownProgress(setup)));
 }
 
-export function guestReceive(state: GuestPsiState, message: PsiMessage): Transition<GuestPsiState> {
+export async function startHostAsync(setup: PsiSetup, blinder: AsyncBlinder): Promise<Transition<HostPsiState>> {
+  return hostStarted(setup, await blinder(setup.scalar, ownElements(setup), ownProgress(setup)));
+}
+
+function hostStarted(setup: PsiSetup, elements: Uint8Array): Transition<HostPsiState> {
+  return { state: { stage: 'awaiting-guest-set', setup }, outbound: [{ step: 'psi-host-set', elements }] };
+}
+
+type GuestCollecting = Extract<GuestPsiState, { stage: 'awaiting-host' }>;
+
+/** Stores a host message; once both are in, the host set still needs blinding with our scalar. */
+function guestCollect(state: GuestPsiState, message: PsiMessage): GuestCollecting {
   if (state.stage !== 'awaiting-host' || (message.step !== 'psi-host-set' && message.step !== 'psi-guest-reblinded')) {
     throw new ProtocolStageError('psi-guest', state.stage === 'awaiting-host' ? 'psi-host-set | psi-guest-reblinded' : state.stage, message.step);
   }
-  const next = message.step === 'psi-host-set' ? { ...state, hostSet: message.elements } : { ...state, reblinded: message.elements };
-  if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
-  return { state: { stage: 'done', result: compareAtGuest(next.setup, next.hostSet, next.reblinded) }, outbound: [] };
+  return message.step === 'psi-host-set' ? { ...state, hostSet: message.elements } : { ...state, reblinded: message.elements };
 }
 
-function compareAtGuest(setup: PsiSetup, hostSet: Uint8Array, reblinded: Uint8Array): GuestPsiResult {
-  const hostCount = hostSet.byteLength / ELEMENT_BYTES;
-  const doubleHost = blind(setup.scalar, hostSet, (done) => setup.onProgress?.(setup.ids.length + done, setup.ids.length + hostCount));
+export function guestReceive(state: GuestPsiState, message: PsiMessage): Transition<GuestPsiState> {
+  const next = guestCollect(state, message);
+  if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
+  const doubleHost = blind(next.setup.scalar, next.hostSet, hostSetProgress(next.setup, next.hostSet));
+  return { state: { stage: 'done', result: compareAtGuest(next.setup, doubleHost, next.reblinded) }, outbound: [] };
+}
+
+export async function guestReceiveAsync(state: GuestPsiState, message: PsiMessage, blinder: AsyncBlinder): Promise<Transition<GuestPsiState>> {
+  const next = guestCollect(state, message);
+  if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
+  const doubleHost = await blinder(next.setup.scalar, next.hostSet, hostSetProgress(next.setup, next.hostSet));
+  return { state: { stage: 'done', result: compareAtGuest(next.setup, doubleHost, next.reblinded) }, outbound: [] };
+}
+
+/** Compares a·b·H(Y) (the host set blinded by us) with b·a·H(X). */
+function compareAtGuest(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Array): GuestPsiResult {
+  const hostCount = doubleHost.byteLength / ELEMENT_BYTES;
   const guestByKey = new Map<string, number>();
   const reblindedCount = reblinded.byteLength / ELEMENT_BYTES;
   for (let k = 0; k < reblindedCount; k++) {
@@ -117,13 +165,24 @@ function keyAt(elements: Uint8Array, k: number): string {
 }
 
 export function hostReceive(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
-  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') {
-    let reblinded = blind(state.setup.scalar, message.elements);
-    if (state.setup.mode === 'size') reblinded = permuteElements(reblinded, state.setup.resultShuffle);
-    const outbound: PsiMessage[] = [{ step: 'psi-guest-reblinded', elements: reblinded }];
-    if (state.setup.mode === 'membership') return { state: { stage: 'done', result: { mode: 'membership', permutation: state.setup.permutation } }, outbound };
-    return { state: { stage: 'awaiting-result', setup: state.setup }, outbound };
-  }
+  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') return hostReblinded(state.setup, blind(state.setup.scalar, message.elements));
+  return hostOther(state, message);
+}
+
+export async function hostReceiveAsync(state: HostPsiState, message: PsiMessage, blinder: AsyncBlinder): Promise<Transition<HostPsiState>> {
+  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') return hostReblinded(state.setup, await blinder(state.setup.scalar, message.elements));
+  return hostOther(state, message);
+}
+
+/** The host answers the guest set with b·a·H(X). */
+function hostReblinded(setup: PsiSetup, blinded: Uint8Array): Transition<HostPsiState> {
+  const reblinded = setup.mode === 'size' ? permuteElements(blinded, setup.resultShuffle) : blinded;
+  const outbound: PsiMessage[] = [{ step: 'psi-guest-reblinded', elements: reblinded }];
+  if (setup.mode === 'membership') return { state: { stage: 'done', result: { mode: 'membership', permutation: setup.permutation } }, outbound };
+  return { state: { stage: 'awaiting-result', setup }, outbound };
+}
+
+function hostOther(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
   if (state.stage === 'awaiting-result' && message.step === 'psi-result') {
     if (state.setup.mode === 'size') return { state: { stage: 'done', result: { mode: 'size', size: message.count } }, outbound: [] };
     const rows = new Uint32Array(message.positions.length);

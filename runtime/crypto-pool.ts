@@ -1,0 +1,135 @@
+/**
+ * The process's crypto worker pool and the parallel forms of the hot loops
+ * that use it: PSI blinding (X25519), CKKS encryption, and the masked
+ * weighted sums Σ [[d]]·x per feature. Each gives the same result as its
+ * single-threaded form — byte for byte for PSI, equal within CKKS precision
+ * for CKKS (fresh encryption randomness and masks differ) — and falls back
+ * to it when the pool is off (`node.cryptoThreads: 0`) or the work is too
+ * small to split.
+ *
+ * One pool per process, sized by the party node's config (the last node
+ * configured wins when several run in one process, as in tests).
+ */
+import { availableParallelism } from 'node:os';
+import { blind, checkedCount, ELEMENT_BYTES, lowOrderError } from '../protocol/psi/group.ts';
+import type { AsyncBlinder } from '../protocol/psi/psi-session.ts';
+import type { CkksEncryptor, CkksSuite, MaskedSum } from '../protocol/he/ckks.ts';
+import { ERROR_CATALOG, ProtocolError, type ErrorCode } from '../protocol/errors.ts';
+import { Control, WorkerPool, type SerializedError } from './worker-pool.ts';
+import type { BlindTask, EncryptTask, StatsTask, WeightedSumsTask } from './crypto-worker.ts';
+
+const WORKER = new URL('./crypto-worker.ts', import.meta.url);
+/** Below this many elements one thread is faster than handing out shares (≈ 60 ms of work). */
+const MIN_SHARED_ELEMENTS = 1024;
+
+let threads = availableParallelism();
+let pool: WorkerPool | undefined;
+
+function revive(e: SerializedError): Error {
+  if (e.code !== undefined && e.code in ERROR_CATALOG) return new ProtocolError(e.code as ErrorCode, e.message, e.publicMessage === undefined ? {} : { publicMessage: e.publicMessage });
+  return Object.assign(new Error(e.message), { name: e.name });
+}
+
+/** Sets the number of worker threads (0: none, everything on the calling thread). Closes a pool of another size. */
+export function configureCryptoThreads(count: number): void {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`cryptoThreads must be a non-negative integer, got ${count}`);
+  if (count === threads) return;
+  threads = count;
+  const old = pool;
+  pool = undefined;
+  void old?.close();
+}
+
+/** The pool, started on first use; undefined when configured off. */
+export function cryptoPool(): WorkerPool | undefined {
+  if (threads === 0) return undefined;
+  pool ??= new WorkerPool(WORKER, threads, revive);
+  return pool;
+}
+
+/** Closes the pool's threads (tests; a node process simply exits). */
+export async function closeCryptoPool(): Promise<void> {
+  const old = pool;
+  pool = undefined;
+  await old?.close();
+}
+
+/** [from, to) ranges splitting `count` items into at most `parts` near-equal pieces. */
+function ranges(count: number, parts: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(parts, count));
+  return Array.from({ length: n }, (_, k) => [Math.floor((k * count) / n), Math.floor(((k + 1) * count) / n)] as [number, number]).filter(([a, b]) => b > a);
+}
+
+/**
+ * {@link blind} with one share of the elements per worker, over shared
+ * memory: same bytes, every core, and this thread stays free to answer its
+ * peers (a thread blocked for a minute blinding 1M ids misses gRPC keepalives
+ * and is dropped by the coordinator).
+ */
+export const blindOnWorkers: AsyncBlinder = async (scalar, elements, onProgress) => {
+  const count = checkedCount(elements);
+  const workers = cryptoPool();
+  if (workers === undefined || count < MIN_SHARED_ELEMENTS) return blind(scalar, elements, onProgress);
+  const input = new SharedArrayBuffer(elements.byteLength);
+  new Uint8Array(input).set(elements);
+  const output = new SharedArrayBuffer(elements.byteLength);
+  const controlBuffer = new SharedArrayBuffer(Control.length * 4);
+  const control = new Int32Array(controlBuffer);
+  const tasks = ranges(count, workers.size).map(([from, to]): BlindTask => ({ kind: 'blind', scalar: Uint8Array.from(scalar), input, output, control: controlBuffer, from, to }));
+  await workers.runShared(tasks, control, onProgress);
+  if (Atomics.load(control, Control.failed) !== 0) {
+    const at = Atomics.load(control, Control.failedAt);
+    if (at > 0) throw lowOrderError(at - 1);
+    throw new ProtocolError('MESSAGE_CORRUPT', 'PSI blinding failed on a worker thread');
+  }
+  onProgress?.(count);
+  const out = new Uint8Array(count * ELEMENT_BYTES);
+  out.set(new Uint8Array(output));
+  return out;
+};
+
+function keyOf(suite: CkksSuite, encryptor: CkksEncryptor): Pick<EncryptTask, 'params' | 'keyId' | 'publicKey'> {
+  return { params: suite.params, keyId: encryptor.keyId, publicKey: encryptor.publicKey };
+}
+
+/** `encryptor.encrypt` of every vector, spread over the workers; results in input order. */
+export async function encryptAll(suite: CkksSuite, encryptor: CkksEncryptor, values: readonly Float64Array[]): Promise<Uint8Array[]> {
+  const workers = cryptoPool();
+  if (workers === undefined || values.length < 2) return values.map((v) => encryptor.encrypt(v));
+  const key = keyOf(suite, encryptor);
+  const parts = await Promise.all(ranges(values.length, workers.size).map(([from, to]) => {
+    // slice(): a subarray would clone its whole underlying buffer.
+    const task: EncryptTask = { kind: 'encrypt', ...key, values: values.slice(from, to).map((v) => v.slice()) };
+    return workers.run<Uint8Array[]>(task);
+  }));
+  return parts.flat();
+}
+
+/**
+ * `suite.maskedWeightedSums` with the feature columns split over the
+ * workers; masked sums in column order. `column(c, j)` is read on this
+ * thread, so the caller's matrix never crosses a thread boundary whole.
+ */
+export async function maskedWeightedSumsAll(
+  suite: CkksSuite, encryptor: CkksEncryptor, residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array,
+): Promise<MaskedSum[]> {
+  const workers = cryptoPool();
+  if (workers === undefined || columns < 2) return suite.maskedWeightedSums(residuals, columns, column, encryptor);
+  const key = keyOf(suite, encryptor);
+  const parts = await Promise.all(ranges(columns, workers.size).map(([from, to]) => {
+    const task: WeightedSumsTask = {
+      kind: 'weighted-sums', ...key, residuals,
+      columns: Array.from({ length: to - from }, (_, k) => residuals.map((_r, c) => column(c, from + k))),
+    };
+    return workers.run<MaskedSum[]>(task);
+  }));
+  return parts.flat();
+}
+
+/** Live SEAL objects per worker (one answer per worker while the pool is otherwise idle). */
+export async function workerSealObjects(): Promise<number[]> {
+  const workers = cryptoPool();
+  if (workers === undefined) return [];
+  const task: StatsTask = { kind: 'stats' };
+  return Promise.all(Array.from({ length: workers.size }, () => workers.run<number>(task)));
+}
