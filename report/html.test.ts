@@ -110,6 +110,22 @@ describe('headline', () => {
     expect(resultTone(withAucs(0.997, 0.991))).toBe('warn');
   });
 
+  it('compares a cold-start model with the guest alone by accuracy', () => {
+    const part = multiclassModelPart();
+    const summary = part['summary'] as Record<string, unknown>;
+    const mc = build({ ...part, summary: { ...summary, guestOnly: { features: 9, metrics: { accuracy: 0.6, macroF1: 0.55 } } } });
+    expect(headline(mc)).toBe("Adding partner's data changed the share of held-out people put in their true class from 60.0% with your data alone to 75.0% (+0.150).");
+    expect(resultTone(mc)).toBe('ok');
+  });
+
+  it('reads a lookalike job by the held-out seeds it finds at the top of the pool', () => {
+    const lookalike = build({
+      ...binaryModelPart(),
+      summary: { role: 'guest', kind: 'lookalike', rows: { aligned: 2000, train: 1600, validation: 400 }, metrics: { recallAtK: [{ fraction: 0.1, value: 0.3 }, { fraction: 0.2, value: 0.49 }], liftAtK: [{ fraction: 0.2, value: 2.45 }] } },
+    });
+    expect(headline(lookalike)).toBe("Ranking partner's pool with the lookalike model puts 49% of your held-out seeds in its top 20% (random ranking: 20%, lift 2.5×). The audience stays with partner; you receive no ids.");
+  });
+
   it('does not claim a comparison when the hosts kept their scores', () => {
     const kept = withAucs(0.65, 0.66, { validationScoresShared: false });
     expect(headline(kept)).toContain('measures your part of the federated model only');

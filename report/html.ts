@@ -59,14 +59,23 @@ export function headline(r: JobReport): string {
     return `In this job the federated model ranked people less well than your data alone: AUC ${decimal(fed)} federated against ${decimal(alone)} alone (${signed(gain)}).${r.training.epochs === null ? '' : ` It trained for ${r.training.epochs} epoch${r.training.epochs === 1 ? '' : 's'}.`}`;
   }
   if (isShown(fed)) return `The federated model, trained with ${partners}, reaches an AUC of ${decimal(fed)} on held-out people.`;
-  if (r.multiclass !== null) return `The federated model, trained with ${partners}, puts ${percent(r.multiclass.accuracy)} of held-out people in the right class.`;
+  if (r.multiclass !== null) {
+    const accuracy = r.multiclass.accuracy;
+    const aloneAccuracy = r.guestOnly?.accuracy ?? null;
+    if (isShown(accuracy) && isShown(aloneAccuracy)) return `Adding ${partners}'s data changed the share of held-out people put in their true class from ${percent(aloneAccuracy)} with your data alone to ${percent(accuracy)} (${signed(accuracy - aloneAccuracy)}).`;
+    return `The federated model, trained with ${partners}, puts ${percent(accuracy)} of held-out people in the right class.`;
+  }
+  // Lookalike: no labels for the pool, so the measure is how many held-out seeds the model ranks near the top of it.
+  const recall20 = at(r.federated?.recallAtK, 0.2);
+  if (isShown(recall20)) return `Ranking ${partners}'s pool with the lookalike model puts ${percent(recall20, 0)} of your held-out seeds in its top 20% (random ranking: 20%, lift ${times(at(r.federated?.liftAtK, 0.2) ?? recall20 / 0.2, 1)}). The audience stays with ${partners}; you receive no ids.`;
   return 'This job has no evaluation results.';
 }
 
 /** Green when federation helped, blue when it changed nothing, amber when it did worse or cannot be judged. */
 export function resultTone(r: JobReport): 'ok' | 'info' | 'warn' {
-  const fed = r.federated?.auc ?? null;
-  const alone = r.guestOnly?.auc ?? null;
+  const byAccuracy = r.multiclass !== null;
+  const fed = (byAccuracy ? r.multiclass?.accuracy : r.federated?.auc) ?? null;
+  const alone = (byAccuracy ? r.guestOnly?.accuracy : r.guestOnly?.auc) ?? null;
   if (!r.validationScoresShared) return 'warn';
   if (!isShown(fed) || !isShown(alone)) return 'info';
   return fed - alone > 0.0005 ? 'ok' : fed - alone >= -0.0005 ? 'info' : 'warn';
