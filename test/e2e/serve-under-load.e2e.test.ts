@@ -10,11 +10,12 @@
  * measures latency and throughput, which have no pass mark.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { runCli } from '../support/serving.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
 const LOAD_MS = 60_000;
@@ -54,7 +55,8 @@ describe('scoring endpoints under load while a job trains', () => {
     const models: Record<string, string> = {};
     for (const name of ['brand', 'partner']) {
       models[name] = join(fed.dir, `${name}-model`);
-      const run = spawnSync(process.execPath, [BIN, 'model', 'export', '--config', partyConfigFile(fed, name), '--job', first.jobId, '--out', models[name] ?? ''], { encoding: 'utf8' });
+      // Not spawnSync: export asks the coordinator, which runs in this process, to co-sign.
+      const run = await runCli(BIN, ['model', 'export', '--config', partyConfigFile(fed, name), '--job', first.jobId, '--out', models[name] ?? '']);
       expect(run.status, run.stderr).toBe(0);
     }
     host = await serve(['--model', models['partner'] ?? '', '--config', partyConfigFile(fed, 'partner')]);
