@@ -7,7 +7,7 @@
  * Why: FATE's vehicle data (4 classes, 18 highly correlated columns) needs
  * ≥ 200 epochs of Adam to get within 0.02 of the exact multinomial fit;
  * after each party decorrelates its own columns it gets there in 10–20
- * (plaintext simulation over 9 splits: within 0.007 of the centralised
+ * (plaintext simulation over 9 splits: within 0.008 of the centralised
  * multinomial fit on average, README "Cold start"). Each party
  * trains weights v on X·W and keeps w = W·v on its standardised columns, so
  * the model, its export and its scoring are unchanged: z = x·w = (x·W)·v.

@@ -9,7 +9,7 @@
  * twin up to one validation row whose two best classes are within CKKS and
  * flooding noise of each other (one row is 0.0059 here, so in such a run
  * the federated figure reads −0.024). Over 9 random splits the twin's mean
- * gap is −0.007 and the worst −0.036 (README "Cold start"). Real
+ * gap is −0.008 and the worst −0.036 (README "Cold start"). Real
  * coordinator and party nodes, gRPC with mTLS, PSI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -133,7 +133,7 @@ describe('tandem job report', () => {
     expect(report.data).toMatchObject(guestSummary.rows);
     expect(report.federated?.auc).toBe(guestSummary.metrics.auc);
     expect(report.guestOnly?.auc).toBe(guestSummary.guestOnly.metrics.auc);
-    expect(report.centralised).toEqual({ auc: centralisedAuc });
+    expect(report.centralised).toEqual({ auc: centralisedAuc, accuracy: null });
     expect(report.training.losses).toHaveLength(report.training.epochs ?? -1);
     // From the coordinator: the stage, the epoch limit and the host's feature count (breast: 10 + 20 columns).
     expect(report.coordinator).toMatchObject({ reached: true, stage: 'completed', maxEpochs: 5 });
