@@ -12,13 +12,25 @@
  */
 import { createHmac } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Random, seedFrom } from '../../protocol/random.ts';
 import { openCsv } from '../../party/data/csv-reader.ts';
 
-/** The public data set, relative to the repository root's parent. */
-export const HILLSTROM_CSV = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'retail', 'hillstrom.csv');
+/**
+ * The shared data directory: `$TANDEM_SHARED_DATA` if set, else
+ * `../shared/data` next to the repository, else `/work/shared/data` (where
+ * the development machines keep it when a clean clone lives elsewhere, as CI's does).
+ */
+function sharedDataDir(): string {
+  const sibling = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data');
+  const candidates = [process.env['TANDEM_SHARED_DATA'], sibling, '/work/shared/data'].filter((d): d is string => d !== undefined && d !== '');
+  return candidates.find((d) => existsSync(d)) ?? sibling;
+}
+
+/** The public data set (see sharedDataDir). */
+export const HILLSTROM_CSV = join(sharedDataDir(), 'retail', 'hillstrom.csv');
 
 /** The brand's CRM: what it knows from its own sales and campaign, and the outcomes (labels). */
 export const BRAND_COLUMNS = ['recency', 'history_segment', 'history', 'newbie', 'segment', 'visit', 'conversion', 'spend'] as const;
