@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceiveAsync, hostReceiveAsync, startGuestAsync, startHostAsync, type GuestPsiState, type HostPsiState, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import { guestReceiveAsync, hostReceiveAsync, startGuestAsync, startHostAsync, type GuestPsiResult, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode, type PsiSetup } from '../../protocol/psi/psi-session.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
@@ -47,21 +47,31 @@ export async function receivePsi(channel: JobChannel, from: string, step: PsiMes
   return { step, elements: body.elements } as PsiMessage;
 }
 
+/**
+ * The guest's side of one PSI run with `host`, in any mode: sends its blinded
+ * set, takes the host's two answers (blinding on the worker pool) and
+ * returns the result; `onSent` runs once the set is on its way.
+ */
+export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, host: string, setup: PsiSetup & { readonly mode: M }, onSent?: () => void): Promise<Extract<GuestPsiResult, { mode: M }>> {
+  let t = await startGuestAsync(setup, blindOnWorkers);
+  for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
+  onSent?.();
+  let state: GuestPsiState = t.state;
+  for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
+    t = await guestReceiveAsync(state, await receivePsi(channel, host, step), blindOnWorkers);
+    state = t.state;
+  }
+  if (state.stage !== 'done' || state.result.mode !== setup.mode) throw new RangeError(`${setup.mode} PSI with ${host} did not finish`);
+  return state.result as Extract<GuestPsiResult, { mode: M }>;
+}
+
 /** Guest: returns its aligned rows in the shared order. */
 export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
   const perHost = await Promise.all(
     hosts.map(async (host) => {
-      let t = await startGuestAsync({ mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, blindOnWorkers);
-      for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
-      progress(`PSI with ${host}: sent ${ids.length} blinded ids`);
-      let state: GuestPsiState = t.state;
-      for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-        t = await guestReceiveAsync(state, await receivePsi(channel, host, step), blindOnWorkers);
-        state = t.state;
-      }
-      if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
-      progress(`PSI with ${host}: ${state.result.matches.length} shared of ${ids.length} (host has ${state.result.hostCount})`);
-      return state.result.matches;
+      const result = await runGuestPsi(channel, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
+      progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);
+      return result.matches;
     }),
   );
   const positionByHost = perHost.map((matches) => new Map(matches.map((m) => [m.guestRow, m.hostPosition])));

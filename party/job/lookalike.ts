@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceive, hostReceive, startGuest, startHost } from '../../protocol/psi/psi-session.ts';
+import { hostReceive, startHost } from '../../protocol/psi/psi-session.ts';
 import { Random, stratifiedSplit } from '../../protocol/random.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError, JobError } from '../../protocol/errors.ts';
@@ -36,7 +36,7 @@ import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
 import type { DatasetConfig } from '../config.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { transformRows } from '../data/preprocess.ts';
-import { psiBody, readIndices, receivePsi, writeIndices } from './alignment.ts';
+import { psiBody, readIndices, receivePsi, runGuestPsi, writeIndices } from './alignment.ts';
 import { buildMatrix, type Dataset } from './features.ts';
 import { trainGuest, trainHost } from './hetero-lr.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
@@ -95,15 +95,7 @@ async function asGuest(inputs: LookalikeInputs, suite: CkksSuite, encryptor: Ckk
   // 1. Which pool positions are seeds.
   progress('psi', `matching ${dataset.ids.length} seeds against ${host}'s pool (membership PSI)`);
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
-  let t = startGuest({ mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
-  for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
-  let state = t.state;
-  for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-    t = guestReceive(state, await receivePsi(ctx.channel, host, step));
-    state = t.state;
-  }
-  if (state.stage !== 'done' || state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
-  const { isMember, hostCount } = state.result;
+  const { isMember, hostCount } = await runGuestPsi(ctx.channel, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
   const seeds: number[] = [];
   const others: number[] = [];
   isMember.forEach((member, position) => (member === 1 ? seeds : others).push(position));

@@ -7,12 +7,12 @@
 import { createHmac } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { guestReceive, hostReceive, startGuest, startHost } from '../../protocol/psi/psi-session.ts';
+import { hostReceive, startHost } from '../../protocol/psi/psi-session.ts';
 import { Random } from '../../protocol/random.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
 import type { Dataset } from './features.ts';
-import { psiBody, receivePsi } from './alignment.ts';
+import { psiBody, receivePsi, runGuestPsi } from './alignment.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
 
 function domainKey(jobId: string, guest: string, host: string): Uint8Array {
@@ -31,15 +31,7 @@ export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, da
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
   if (me.role === 'guest') {
     progress('psi', `counting the overlap of ${dataset.ids.length} ids with ${host} (size-only PSI)`);
-    let t = startGuest({ mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
-    for (const m of t.outbound) ctx.channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
-    let state = t.state;
-    for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-      t = guestReceive(state, await receivePsi(ctx.channel, host, step));
-      state = t.state;
-    }
-    if (state.stage !== 'done' || state.result.mode !== 'size') throw new RangeError('size PSI did not finish');
-    const { size, hostCount } = state.result;
+    const { size, hostCount } = await runGuestPsi(ctx.channel, host, { mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
     ctx.channel.send(host, 'psi-result', 0, 'control', tandem.v1.RowSelection.encode({ indices: new Uint8Array(), count: size, purpose: 'size' }).finish());
     progress('psi', `${size} of ${dataset.ids.length} ids are in ${host}'s ${hostCount}`);
     return done(ctx, { role: 'guest', kind: 'reach', overlap: size, guestIds: dataset.ids.length, hostIds: hostCount, share: size / Math.max(1, dataset.ids.length) });
