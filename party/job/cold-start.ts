@@ -28,6 +28,7 @@ import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from './channel.ts';
 import type { PartyMatrix } from './features.ts';
 import { trainGuest, trainHost, type TrainContext, type TrainedPart } from './hetero-lr.ts';
+import { addHostValidationScores } from './validation-scores.ts';
 
 /** Most classes a cold-start job trains (one encrypted training each). */
 export const MAX_CLASSES = 32;
@@ -132,14 +133,7 @@ export type MulticlassEvaluation = {
 export async function evaluateMulticlassAsGuest(channel: JobChannel, spec: JobSpec, e: MulticlassEvaluation, labels: Float64Array, classes: readonly string[]): Promise<Record<string, unknown>> {
   const K = e.parts.length;
   const z = classLogits(e.matrix, e.parts, e.validation, true);
-  if (spec.shareValidationScores) {
-    for (const h of spec.hosts) {
-      const scores = decodeBody(tandem.v1.Scores, await channel.receive(h.name, 'validation-scores', 0), 'validation-scores');
-      const u = new Float64Array(scores.values.buffer.slice(scores.values.byteOffset, scores.values.byteOffset + scores.values.byteLength));
-      if (u.length !== z.length || scores.outputs !== K) throw new JobError('JOB_STATE_CONFLICT', `${h.name} sent ${u.length} validation scores (${scores.outputs} per row) for ${e.validation.length} rows × ${K} classes`);
-      for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (u[i] ?? 0);
-    }
-  }
+  if (spec.shareValidationScores) await addHostValidationScores(channel, spec, z, K);
   const y = Int32Array.from(e.validation, (p) => labels[p] ?? 0);
   const metrics = report(oneVsRestProbabilities(z, K), y, classes);
   const alone = fitMultinomialNewton(e.matrix.X, e.matrix.columns, labels, K, e.train, { l2: spec.training.optimizer.l2 });

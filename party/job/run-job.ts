@@ -32,6 +32,7 @@ import { runLookalike } from './lookalike.ts';
 import { runReach } from './reach.ts';
 import { loadWarmStart } from './warm-start.ts';
 import { nodeSecretSeed } from './node-secret.ts';
+import { addHostValidationScores } from './validation-scores.ts';
 import { durableSealingKeys, keepIn, type JobCheckpoint } from './checkpoint.ts';
 
 export type JobContext = {
@@ -204,14 +205,7 @@ async function split(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', ali
 
 async function evaluateAsGuest(ctx: JobContext, spec: JobSpec, matrix: PartyMatrix, part: TrainedPart, validation: Uint32Array, labels: Float64Array, aligned: number, train: Uint32Array): Promise<Record<string, unknown>> {
   const z = partialLogits(matrix.X, matrix.columns, validation, part.weights, part.intercept);
-  if (spec.shareValidationScores) {
-    for (const h of spec.hosts) {
-      const scores = decodeBody(tandem.v1.Scores, await ctx.channel.receive(h.name, 'validation-scores', 0), 'validation-scores');
-      const u = new Float64Array(scores.values.buffer.slice(scores.values.byteOffset, scores.values.byteOffset + scores.values.byteLength));
-      if (u.length !== z.length) throw new JobError('JOB_STATE_CONFLICT', `${h.name} sent ${u.length} validation scores for ${z.length} rows`);
-      for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (u[i] ?? 0);
-    }
-  }
+  if (spec.shareValidationScores) await addHostValidationScores(ctx.channel, spec, z, 1);
   const y = Int32Array.from(validation, (p) => labels[p] ?? 0);
   const probabilities = Float64Array.from(z, sigmoid);
   const metrics = binaryReport(probabilities, y);
