@@ -43,13 +43,15 @@ export async function loadHostStore(model: ServingModel, dataset: DatasetConfig)
   }
   const byPseudonym = pseudonymIndex(model.scoringKey, data.ids);
   const byId = new Map(data.ids.map((id, row) => [id, row]));
+  // Only the row count from here on: a closure over `data` would keep every feature column alive for the endpoint's lifetime.
+  const rowCount = data.rowCount;
   const at = (row: number | undefined): PartialLogits | undefined => {
     if (row === undefined) return undefined;
     if (k === 1) return partials[row];
-    return Array.from({ length: k }, (_, c) => partials[c * data.rowCount + row] ?? 0);
+    return Array.from({ length: k }, (_, c) => partials[c * rowCount + row] ?? 0);
   };
   return {
-    rows: data.rowCount,
+    rows: rowCount,
     byPseudonym: (p) => at(byPseudonym.get(p)),
     byId: (id) => at(byId.get(id)),
   };

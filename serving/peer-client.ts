@@ -5,7 +5,7 @@
  * CN), whatever address it is reached at. Failures come back as values.
  */
 import { Agent, request } from 'node:https';
-import type { PeerCertificate } from 'node:tls';
+import { createSecureContext, type PeerCertificate } from 'node:tls';
 import type { NodeIdentity } from '../runtime/certs.ts';
 import type { HostAnswer, HostClient } from './online-scoring.ts';
 
@@ -31,10 +31,14 @@ export function peerClient(options: PeerClientOptions): PeerClient {
   const timeoutMs = options.timeoutMs ?? 250;
   const agent = new Agent({
     keepAlive: true, maxSockets: 64,
-    ca: options.identity.caPem, cert: options.identity.certPem, key: options.identity.keyPem,
+    // One TLS context for every connection, built once: given ca/cert/key instead, each new connection parses
+    // them again, and every request hashes the three PEMs into the agent's pool key.
+    secureContext: createSecureContext({ ca: options.identity.caPem, cert: options.identity.certPem, key: options.identity.keyPem }),
     // Peers are named by certificate CN, not by the address they are dialled at.
     checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.subject.CN === options.name ? undefined : new Error(`expected ${options.name}'s certificate, got CN=${String(cert.subject.CN)}`)),
   });
+  // The URL is parsed once, not on every request.
+  const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 443 : Number(url.port), path: url.pathname, method: 'POST', agent } as const;
   const call = (pseudonyms: readonly string[]): Promise<HostAnswer> =>
     new Promise((resolve) => {
       const started = performance.now();
@@ -47,7 +51,7 @@ export function peerClient(options: PeerClientOptions): PeerClient {
         resolve(answer);
       };
       const body = JSON.stringify({ jobId: options.jobId, pseudonyms });
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request({ ...target, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));

@@ -24,6 +24,7 @@ import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { loadAudience, type AudienceEntry } from './batch-scoring.ts';
 import { loadHostStore, type HostStore, type PartialLogits } from './host-store.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
+import { coalescing } from './host-batcher.ts';
 import { startHttpServer, type HttpServer, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
 import { coordinatorName, loadModel, type ServingModel } from './model-bundle.ts';
@@ -173,7 +174,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
           },
         });
         clients.push(client);
-        return client;
+        return coalescing(client);
       });
       const score = async (rows: readonly z.infer<typeof scoreRow>[]) => {
         const results = await scoreOnline(model, hosts, rows.map((r) => ({ id: r.id, features: r.features ?? {} })), { threshold: config.threshold });
