@@ -43,7 +43,7 @@ export const jobSpecSchema = z.strictObject({
        * (four X25519 multiplications per pair of ids; nothing rests on the
        * coordinator). `coordinator`: each party sends the coordinator keyed
        * PRF values of its ids, under a key the coordinator cannot compute, and
-       * it matches them (protocol/psi/coordinator-aided.ts): ~50× less CPU,
+       * it matches them (protocol/psi/coordinator-aided.ts): a tenth of the CPU,
        * sound only while the coordinator colludes with no party
        * (docs/threat-model.md). hetero-lr and cold-start jobs only.
        * @default ecdh
