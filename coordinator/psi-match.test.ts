@@ -45,6 +45,15 @@ describe('the coordinator in coordinator-aided PSI', () => {
     expect(() => new PsiMatcher('job-0', spec('ecdh')).offer('brand', 0, short)).toThrow(refused('JOB_STATE_CONFLICT'));
   });
 
+  it('tells the guest of a reach job the count only', () => {
+    const reach = compileJobSpec(jobSpecSchema.parse({ name: 'x', kind: 'reach', alignment: { psi: 'coordinator' }, parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'p1', role: 'host', dataset: 'd' }] }));
+    const m = new PsiMatcher('job-0', reach);
+    m.offer('brand', 0, set('p1', 'p1', ids(0, 100)));
+    const body = tandem.v1.PsiPrfMatches.decode(m.offer('p1', 0, set('brand', 'p1', ids(60, 200)))!.body);
+    expect({ count: body.count, guestCount: body.guestCount, hostCount: body.hostCount }).toEqual({ count: 40, guestCount: 100, hostCount: 140 });
+    expect([body.guestPositions.byteLength, body.hostPositions.byteLength]).toEqual([0, 0]);
+  });
+
   it('refuses a pair whose lists repeat a value', () => {
     const m = new PsiMatcher('job-0', spec('coordinator'));
     const s = set('brand', 'p1', ids(0, 4));

@@ -58,8 +58,10 @@ export class PsiMatcher {
     if (pending.guest === undefined || pending.host === undefined) return undefined;
     this.#pending.delete(host);
     const { guestPositions, hostPositions } = matchPrfSets(pending.guest, pending.host, { guest, host });
+    // A reach job (size-only PSI) tells the guest the count and no positions.
+    const positions = this.#spec.kind === 'reach' ? {} : { guestPositions: uint32Bytes(guestPositions), hostPositions: uint32Bytes(hostPositions) };
     const body = tandem.v1.PsiPrfMatches.encode({
-      peer: host, guestPositions: uint32Bytes(guestPositions), hostPositions: uint32Bytes(hostPositions), count: guestPositions.length,
+      peer: host, ...positions, count: guestPositions.length,
       guestCount: pending.guest.byteLength / PRF_BYTES, hostCount: pending.host.byteLength / PRF_BYTES,
     }).finish();
     const reply = { to: guest, seq: hosts.indexOf(host), body };

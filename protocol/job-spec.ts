@@ -45,7 +45,8 @@ export const jobSpecSchema = z.strictObject({
        * PRF values of its ids, under a key the coordinator cannot compute, and
        * it matches them (protocol/psi/coordinator-aided.ts): a tenth of the CPU,
        * sound only while the coordinator colludes with no party
-       * (docs/threat-model.md). hetero-lr and cold-start jobs only.
+       * (docs/threat-model.md). Every job kind: lookalike (membership) and
+       * reach (size only) too.
        * @default ecdh
        */
       psi: z.enum(['ecdh', 'coordinator']).optional(),
@@ -170,9 +171,6 @@ export function jobSpecProblem(input: JobSpecInput): readonly [string, string, s
     if (input.training?.warmStart !== undefined) return ['training.warmStart', 'is not supported for cold-start jobs yet', 'remove training.warmStart'];
   }
   if (input.kind !== 'hetero-lr' && input.kind !== 'cold-start' && input.parties.length !== 2) return ['parties', `a ${input.kind} job has one guest and one host, not ${input.parties.length} parties`, 'name exactly one host'];
-  if (input.alignment?.psi === 'coordinator' && input.kind !== 'hetero-lr' && input.kind !== 'cold-start') {
-    return ['alignment.psi', `coordinator-aided PSI aligns rows for hetero-lr and cold-start jobs; a ${input.kind} job runs ECDH-PSI`, 'remove alignment.psi (or set it to ecdh)'];
-  }
   if (input.kind !== 'lookalike' && input.lookalike !== undefined) return ['lookalike', `applies only to kind: lookalike, not ${input.kind}`, 'remove it, or set kind: lookalike'];
   try {
     compileCkksParams(input.privacy?.ckks ?? {});

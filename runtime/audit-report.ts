@@ -381,6 +381,7 @@ function disclosures(party: string, items: readonly Item[]): string[] {
   if (hostSet.length > 0) out.push(`${hostSet.join(', ')} learned how many identifiers ${party} put into the matching, and which of its own identifiers ${party} also holds (the overlap); never any of ${party}'s other identifiers.`);
   const guestSet = to(step('psi-guest-set'));
   if (guestSet.length > 0) out.push(`${guestSet.join(', ')} learned how many identifiers ${party} put into the matching; never any identifier it does not hold itself.`);
+  if (to(step('psi-prf')).length > 0) out.push(`The coordinator learned how many identifiers ${party} put into the matching, and how many matched; it received them only as values keyed with a secret it does not hold (coordinator-aided matching, which relies on the coordinator not colluding with another party).`);
   const psi = to(step('psi-result'));
   if (psi.length > 0) out.push(`${psi.join(', ')} learned which of its own rows are shared with ${party} (the overlap), as row positions.`);
   const split = to(step('split'));

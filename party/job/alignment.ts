@@ -72,7 +72,7 @@ export type PsiProtocol = JobSpec['alignmentPsi'];
 
 /** Guest: returns its aligned rows in the shared order. */
 export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
-  const perHost: readonly (readonly PrfMatch[])[] = psi === 'coordinator' ? await matchViaCoordinator(channel, ids, hosts, progress, seedFor) : await Promise.all(
+  const perHost: readonly (readonly PrfMatch[])[] = psi === 'coordinator' ? (await matchViaCoordinator(channel, ids, hosts, progress, seedFor)).map((r) => r.matches) : await Promise.all(
     hosts.map(async (host) => {
       const result = await runGuestPsi(channel, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
       progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);

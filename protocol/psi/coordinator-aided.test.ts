@@ -4,7 +4,7 @@ import { matchPrfSets, prfSet, PRF_BYTES, readPositions, uint32Bytes } from './c
 import { guestReceive, hostReceive, startGuest, startHost } from './psi-session.ts';
 import { newScalar } from './group.ts';
 import { Random } from '../random.ts';
-import { jobSpecProblem, jobSpecSchema } from '../job-spec.ts';
+import { compileJobSpec, jobSpecProblem, jobSpecSchema } from '../job-spec.ts';
 
 const ids = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 const names = { guest: 'brand', host: 'partner' };
@@ -82,11 +82,13 @@ describe('coordinator-aided PSI', () => {
     expect(() => readPositions(uint32Bytes(Uint32Array.of(9)), 1, 8, 'psi-result')).toThrow('psi-result: position 9 is out of range (the list has 8)');
   });
 
-  it('is chosen in the job spec for hetero-lr and cold-start only, refused elsewhere naming the field', () => {
-    const spec = (kind: string): unknown => ({ name: 'x', kind, parties: [{ name: 'a', role: 'guest', dataset: 'd' }, { name: 'b', role: 'host', dataset: 'd' }], alignment: { psi: 'coordinator' } });
-    expect(jobSpecProblem(jobSpecSchema.parse(spec('hetero-lr')))).toBeUndefined();
-    expect(jobSpecProblem(jobSpecSchema.parse(spec('cold-start')))).toBeUndefined();
-    expect(jobSpecProblem(jobSpecSchema.parse(spec('lookalike')))?.[0]).toBe('alignment.psi');
-    expect(jobSpecProblem(jobSpecSchema.parse(spec('reach')))?.[0]).toBe('alignment.psi');
+  it('is chosen in the job spec for every job kind, ECDH by default', () => {
+    for (const kind of ['hetero-lr', 'cold-start', 'lookalike', 'reach']) {
+      const spec = { name: 'x', kind, parties: [{ name: 'a', role: 'guest', dataset: 'd' }, { name: 'b', role: 'host', dataset: 'd' }] };
+      expect(jobSpecProblem(jobSpecSchema.parse({ ...spec, alignment: { psi: 'coordinator' } }))).toBeUndefined();
+      expect(compileJobSpec(jobSpecSchema.parse({ ...spec, alignment: { psi: 'coordinator' } })).alignmentPsi).toBe('coordinator');
+      expect(compileJobSpec(jobSpecSchema.parse(spec)).alignmentPsi).toBe('ecdh');
+    }
+    expect(() => jobSpecSchema.parse({ name: 'x', kind: 'reach', parties: [], alignment: { psi: 'server' } })).toThrow(/psi/);
   });
 });

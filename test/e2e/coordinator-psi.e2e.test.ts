@@ -4,18 +4,19 @@
  * coordinator matching PRF values, over real gRPC with mTLS and real CKKS.
  * Checked: the same rows and (up to CKKS and flooding noise) the same model
  * and accuracy; no id crosses the wire in any form the capture can find; the
- * PRF lists and the coordinator's answer are in the coordinator's audit log;
- * and a job kind it does not serve is refused at submission.
+ * PRF lists and the coordinator's answer are in every node's audit log; and
+ * reach (size-only) and lookalike (membership) jobs count and find the same
+ * seeds as with ECDH.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
 import { readAuditLog } from '../../runtime/audit-log.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../party/job/features.ts';
-import { lrSpec, runJob, startFederation, type Federation, type JobResult } from '../support/federation.ts';
+import { lrSpec, runJob, startFederation, type Federation, type JobResult, type PartySetup } from '../support/federation.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
 type ModelPart = { weights: number[]; intercept: number };
@@ -33,7 +34,12 @@ describe('coordinator-aided PSI: a full job', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-cpsi-'));
-    fed = await startFederation({ parties: await longIdBreastParties(dir) });
+    const parties = await longIdBreastParties(dir);
+    // Seeds for lookalike and reach: the guest's positive rows (357 of 569), ids only.
+    const rows = (await readFile(join(dir, 'guest.csv'), 'utf8')).trim().split('\n').slice(1);
+    await writeFile(join(dir, 'seeds.csv'), `id\n${rows.filter((l) => l.split(',')[1] === '1').map((l) => l.split(',')[0]).join('\n')}\n`);
+    const [guest, host] = parties as [PartySetup, PartySetup];
+    fed = await startFederation({ parties: [{ ...guest, datasets: { ...guest.datasets, seeds: { file: join(dir, 'seeds.csv'), id: 'id', features: 'none' } } }, host] });
     ecdh = await runJob(fed, spec(), 'ecdh.yaml');
     const remove = addWireTap((e: WireEvent) => {
       if (e.layer === 'link' && e.direction === 'out') link.push(Buffer.from(e.bytes));
@@ -104,13 +110,29 @@ describe('coordinator-aided PSI: a full job', () => {
     expect(at('coordinator').filter((r) => r.step === 'psi-prf').every((r) => r.bytes > 569 * 16 && !r.sealed)).toBe(true);
   });
 
-  it('is refused at submission for a job kind it does not serve, naming the field', async () => {
-    const admin = await fed.admin();
-    try {
-      const file = await fed.write('reach.yaml', { ...lrSpec(), kind: 'reach', alignment: { psi: 'coordinator' } });
-      await expect(admin.submit(file)).rejects.toThrow(/alignment\.psi/);
-    } finally {
-      admin.close();
-    }
+  const seedJob = (kind: 'lookalike' | 'reach', psi: string): Record<string, unknown> => ({
+    name: `${kind}-${psi}`, kind, seed: 42, alignment: { psi }, ...(kind === 'lookalike' ? { training: { maxEpochs: 3 } } : {}),
+    parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'd' }],
   });
+
+  it('counts the same reach as ECDH size-only PSI, and the coordinator tells the guest no positions', async () => {
+    const [a, b] = [await runJob(fed, seedJob('reach', 'ecdh'), 'reach-ecdh.yaml'), await runJob(fed, seedJob('reach', 'coordinator'), 'reach-coordinator.yaml')];
+    expect([a.stage, b.stage]).toEqual(['completed', 'completed']);
+    expect(a.summaries['brand']).toMatchObject({ overlap: 357, guestIds: 357, hostIds: 569 });
+    expect(b.summaries['brand']).toEqual(a.summaries['brand']);
+    expect(b.summaries['partner']).toEqual(a.summaries['partner']);
+    // The whole answer envelope (header, peer, count, two sizes) is smaller than 357 positions would be.
+    const answers = readAuditLog(join(fed.dir, 'coordinator', 'audit', 'coordinator.audit.jsonl')).filter((r) => r.job === b.jobId && r.step === 'psi-matches');
+    expect(answers.map((r) => [r.direction, r.peer])).toEqual([['sent', 'brand']]);
+    expect(answers[0]!.bytes).toBeLessThan(357 * 4);
+  }, 120_000);
+
+  it('finds the same seeds in the pool for lookalike as ECDH membership PSI', async () => {
+    const [a, b] = [await runJob(fed, seedJob('lookalike', 'ecdh'), 'look-ecdh.yaml'), await runJob(fed, seedJob('lookalike', 'coordinator'), 'look-coordinator.yaml')];
+    expect([a.stage, b.stage], `${a.message} / ${b.message}`).toEqual(['completed', 'completed']);
+    const [x, y] = [a.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown }, b.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown }];
+    expect(y.seeds).toEqual(x.seeds);
+    expect(y.seeds).toMatchObject({ listed: 357, inPool: 357 });
+    expect([y.pool, y.rows]).toEqual([x.pool, x.rows]);
+  }, 240_000);
 });
