@@ -1,8 +1,10 @@
 /**
  * Alignment by private set intersection (intersection mode): the guest runs
- * ECDH-PSI with every host, keeps the rows all hosts share, and tells each
- * host its positions of those rows in one shared order. Nobody learns
- * another party's ids outside the intersection.
+ * ECDH-PSI with every host (or, with `alignment.psi: coordinator`, has the
+ * coordinator match PRF lists: party/job/coordinator-psi.ts), keeps the rows
+ * all hosts share, and tells each host its positions of those rows in one
+ * shared order. Nobody learns another party's ids outside the intersection
+ * (with the coordinator's help, as long as it colludes with no party).
  */
 import { createHash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
