@@ -12,8 +12,9 @@ import { markdownTable, Progress, type Benchmark, type BenchOutput } from './har
 import { lrBenchmark } from './lr.ts';
 import { serveBenchmark } from './serve.ts';
 import { scaleBenchmark } from './scale.ts';
+import { psiBenchmark } from './psi.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');

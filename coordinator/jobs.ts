@@ -14,6 +14,7 @@ import { tandem } from '../protocol/generated/tandem.js';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { DecryptService } from './decrypt-service.ts';
+import { PsiMatcher } from './psi-match.ts';
 import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
 import type { Hub } from './hub.ts';
 import { planDp, type DpPlan } from '../protocol/privacy/dp-plan.ts';
@@ -27,6 +28,8 @@ type LiveJob = {
   readonly partyKeys: Map<string, tandem.v1.PartyKey.$Properties>;
   readonly done: Set<string>;
   readonly summaries: Map<string, unknown>;
+  /** Coordinator-aided PSI's pending lists (alignment.psi: coordinator). */
+  readonly psi: PsiMatcher;
   /** Set when the guest announces the training size of a DP job. */
   dp?: DpPlan | undefined;
   dpTrainRows?: number | undefined;
@@ -102,7 +105,7 @@ export class JobService {
     const live: LiveJob = {
       jobId, spec, suite, keys,
       decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree }),
-      partyKeys: new Map(), done: new Set(), summaries: new Map(),
+      partyKeys: new Map(), done: new Set(), summaries: new Map(), psi: new PsiMatcher(jobId, spec),
     };
     this.#live.set(jobId, live);
     return live;
@@ -233,6 +236,11 @@ export class JobService {
         }
         const values = live.decrypt.decrypt(envelope.id, request.ciphertexts, dpSigma);
         this.#o.hub.send({ jobId: job.jobId, round: envelope.round, step: 'decrypt-result', recipient: from, seq: envelope.seq, kind: 'aggregate' }, tandem.v1.DecryptResponse.encode({ values }).finish());
+        return;
+      }
+      case 'psi-prf': {
+        const reply = live.psi.offer(from, envelope.seq, decodeBody(tandem.v1.PsiPrfSet, envelope.body, 'psi-prf'));
+        if (reply !== undefined) this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'psi-matches', recipient: reply.to, seq: reply.seq, kind: 'psi-prf' }, reply.body);
         return;
       }
       case 'event':

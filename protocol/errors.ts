@@ -40,6 +40,7 @@ export const ERROR_CATALOG = {
   DATA_LABEL_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a label value is not allowed' },
   DATA_SCHEMA_MISMATCH: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'the data does not match the expected schema' },
   PSI_EMPTY_INTERSECTION: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 65, summary: 'the parties share no ids' },
+  PSI_INPUT_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 76, summary: 'a private set intersection message is malformed' },
   JOB_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 66, summary: 'no such job' },
   JOB_NOT_PARTICIPANT: { grpcStatus: GrpcStatus.PERMISSION_DENIED, exitCode: 77, summary: 'this node is not a party to the job' },
   JOB_STATE_CONFLICT: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 75, summary: 'the job is not in a state that allows this' },

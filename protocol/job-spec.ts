@@ -35,7 +35,23 @@ export const jobSpecSchema = z.strictObject({
   /** What to train. */
   kind: z.enum(['hetero-lr', 'lookalike', 'reach', 'cold-start']),
   parties: z.array(party).min(2, 'a job needs a guest and at least one host'),
-  alignment: z.strictObject({ mode: z.enum(['intersection']) }).optional(),
+  alignment: z
+    .strictObject({
+      mode: z.enum(['intersection']).optional(),
+      /**
+       * How ids are matched. `ecdh`: the parties run ECDH-PSI between them
+       * (four X25519 multiplications per pair of ids; nothing rests on the
+       * coordinator). `coordinator`: each party sends the coordinator keyed
+       * PRF values of its ids, under a key the coordinator cannot compute, and
+       * it matches them (protocol/psi/coordinator-aided.ts): a tenth of the CPU,
+       * sound only while the coordinator colludes with no party
+       * (docs/threat-model.md). Every job kind: lookalike (membership) and
+       * reach (size only) too.
+       * @default ecdh
+       */
+      psi: z.enum(['ecdh', 'coordinator']).optional(),
+    })
+    .optional(),
   validation: z
     .strictObject({
       /** Share of aligned rows held out for evaluation. @default 0.2 */
@@ -123,6 +139,8 @@ export type JobSpec = {
   readonly guest: PartySpec;
   readonly hosts: readonly PartySpec[];
   readonly alignmentMode: 'intersection';
+  /** How ids are matched (job spec `alignment.psi`). */
+  readonly alignmentPsi: 'ecdh' | 'coordinator';
   readonly validationFraction: number;
   readonly stratified: boolean;
   readonly training: TrainingPlan;
@@ -190,6 +208,7 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     guest,
     hosts: input.parties.filter((p) => p.role === 'host'),
     alignmentMode: input.alignment?.mode ?? 'intersection',
+    alignmentPsi: input.alignment?.psi ?? 'ecdh',
     validationFraction: input.validation?.fraction ?? 0.2,
     stratified: input.validation?.stratified ?? true,
     training: compileTraining({ ...trainingFor(input, decorrelate), ...(input.model?.link === undefined ? {} : { link: input.model.link }) }),

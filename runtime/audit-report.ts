@@ -37,6 +37,7 @@ export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
   aggregate: 'Totals over many rows (gradient sums, a loss), returned by the coordinator with added random noise. Nothing about any single row.',
   'partial-score': "Derived per-row scores for validation rows: one number per held-out row, computed from the sender's features and model, sent to the label holder so it can measure accuracy. Not raw feature values, but a value for each of those rows.",
   model: 'Trained model parameters (weights). Describe the model, not individual rows.',
+  'psi-prf': "Identifiers turned into random-looking values with a key the two parties share and the coordinator does not hold, sent to the coordinator to match (coordinator-aided private set intersection), and the coordinator's answer: which positions matched. The coordinator learns only how many values each side sent and how many matched.",
 };
 
 /** What each protocol step carries, in plain words. */
@@ -60,6 +61,8 @@ export const STEP_MEANINGS: Readonly<Record<string, string>> = {
   control: 'a stop instruction (the job was cancelled, or another party failed)',
   refused: 'a notice that the coordinator refused a message, and why',
   'dp-plan': 'the number of training rows, so the coordinator can size the differential-privacy noise',
+  'psi-prf': "a party's identifiers as keyed random-looking values, shuffled, for the coordinator to match (it cannot compute them itself)",
+  'psi-matches': "which positions of the guest's and the host's lists matched, from the coordinator to the guest",
 };
 
 /** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
@@ -378,6 +381,7 @@ function disclosures(party: string, items: readonly Item[]): string[] {
   if (hostSet.length > 0) out.push(`${hostSet.join(', ')} learned how many identifiers ${party} put into the matching, and which of its own identifiers ${party} also holds (the overlap); never any of ${party}'s other identifiers.`);
   const guestSet = to(step('psi-guest-set'));
   if (guestSet.length > 0) out.push(`${guestSet.join(', ')} learned how many identifiers ${party} put into the matching; never any identifier it does not hold itself.`);
+  if (to(step('psi-prf')).length > 0) out.push(`The coordinator learned how many identifiers ${party} put into the matching, and how many matched; it received them only as values keyed with a secret it does not hold (coordinator-aided matching, which relies on the coordinator not colluding with another party).`);
   const psi = to(step('psi-result'));
   if (psi.length > 0) out.push(`${psi.join(', ')} learned which of its own rows are shared with ${party} (the overlap), as row positions.`);
   const split = to(step('split'));

@@ -1,8 +1,10 @@
 /**
  * Alignment by private set intersection (intersection mode): the guest runs
- * ECDH-PSI with every host, keeps the rows all hosts share, and tells each
- * host its positions of those rows in one shared order. Nobody learns
- * another party's ids outside the intersection.
+ * ECDH-PSI with every host (or, with `alignment.psi: coordinator`, has the
+ * coordinator match PRF lists: party/job/coordinator-psi.ts), keeps the rows
+ * all hosts share, and tells each host its positions of those rows in one
+ * shared order. Nobody learns another party's ids outside the intersection
+ * (with the coordinator's help, as long as it colludes with no party).
  */
 import { createHash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
@@ -13,6 +15,8 @@ import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
 import { blindOnWorkers } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
+import type { JobSpec } from '../../protocol/job-spec.ts';
+import { alignAsHostViaCoordinator, matchViaCoordinator, type PrfMatch } from './coordinator-psi.ts';
 
 export type Progress = (message: string) => void;
 
@@ -65,9 +69,12 @@ export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, host: 
   return state.result as Extract<GuestPsiResult, { mode: M }>;
 }
 
+/** How ids are matched: the job spec's `alignment.psi`. */
+export type PsiProtocol = JobSpec['alignmentPsi'];
+
 /** Guest: returns its aligned rows in the shared order. */
-export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
-  const perHost = await Promise.all(
+export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
+  const perHost: readonly (readonly PrfMatch[])[] = psi === 'coordinator' ? (await matchViaCoordinator(channel, ids, hosts, progress, seedFor)).map((r) => r.matches) : await Promise.all(
     hosts.map(async (host) => {
       const result = await runGuestPsi(channel, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
       progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);
@@ -88,7 +95,8 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
 }
 
 /** Host: returns its aligned rows in the shared order. */
-export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed): Promise<Uint32Array> {
+export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
+  if (psi === 'coordinator') return alignAsHostViaCoordinator(channel, ids, guest, file, progress, seedFor);
   const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), ...(await psiSecrets(guest, ids.length, seedFor)) };
   let t = await startHostAsync(setup, blindOnWorkers);
   for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));

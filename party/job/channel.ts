@@ -5,7 +5,7 @@
  * coordinator must read them.
  */
 import { headerAad, makeEnvelope, type EnvelopeHeader, type MessageKind } from '../../protocol/wire/envelope.ts';
-import { directionalKey, open, seal, type SealingKeyPair } from '../../protocol/crypto/sealing.ts';
+import { directionalKey, open, pairKey, seal, type SealingKeyPair } from '../../protocol/crypto/sealing.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import { emitWire, wireTapped } from '../../runtime/wire-tap.ts';
 import type { Mailbox } from '../mailbox.ts';
@@ -72,6 +72,13 @@ export class JobChannel {
     const envelope = await this.#o.mailbox.take({ jobId: this.#o.jobId, step, round, sender: from, seq }, timeoutMs, this.#o.signal);
     if (from === COORDINATOR) return envelope.body;
     return open(this.#key(from, this.#o.me), headerAad(envelope), envelope.body, `${step} from ${from}`);
+  }
+
+  /** A secret only this party and `peer` can compute, per job and purpose (protocol/crypto/sealing.ts pairKey). */
+  pairKey(peer: string, purpose: string): Uint8Array {
+    const peerKey = this.#peerKeys.get(peer);
+    if (this.#sealing === undefined || peerKey === undefined) throw new RangeError(`no sealing key for ${peer} yet`);
+    return pairKey(this.#sealing, peerKey, this.#o.jobId, purpose, this.#o.me, peer);
   }
 
   #key(sender: string, recipient: string): Uint8Array {

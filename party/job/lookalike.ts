@@ -37,6 +37,7 @@ import type { DatasetConfig } from '../config.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { transformRows } from '../data/preprocess.ts';
 import { psiBody, readIndices, receivePsi, runGuestPsi, writeIndices } from './alignment.ts';
+import { matchViaCoordinator, offerViaCoordinator } from './coordinator-psi.ts';
 import { buildMatrix, type Dataset } from './features.ts';
 import { trainGuest, trainHost } from './hetero-lr.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
@@ -95,7 +96,9 @@ async function asGuest(inputs: LookalikeInputs, suite: CkksSuite, encryptor: Ckk
   // 1. Which pool positions are seeds.
   progress('psi', `matching ${dataset.ids.length} seeds against ${host}'s pool (membership PSI)`);
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
-  const { isMember, hostCount } = await runGuestPsi(ctx.channel, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
+  const { isMember, hostCount } = spec.alignmentPsi === 'coordinator'
+    ? await membershipViaCoordinator(ctx, dataset.ids, host)
+    : await runGuestPsi(ctx.channel, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
   const seeds: number[] = [];
   const others: number[] = [];
   isMember.forEach((member, position) => (member === 1 ? seeds : others).push(position));
@@ -147,18 +150,32 @@ async function asGuest(inputs: LookalikeInputs, suite: CkksSuite, encryptor: Ckk
   return { modelFile, summary };
 }
 
+/** Guest, coordinator-aided: which of the host's (shuffled) pool positions hold one of its seeds. */
+async function membershipViaCoordinator(ctx: JobContext, ids: readonly string[], host: string): Promise<{ isMember: Uint8Array; hostCount: number }> {
+  const [answer] = await matchViaCoordinator(ctx.channel, ids, [host], () => undefined, undefined);
+  const isMember = new Uint8Array(answer?.hostCount ?? 0);
+  for (const m of answer?.matches ?? []) isMember[m.hostPosition] = 1;
+  return { isMember, hostCount: isMember.length };
+}
+
+/** Host, ECDH: offers its pool in membership mode; returns its secret order of the pool. */
+async function offerPoolEcdh(ctx: JobContext, ids: readonly string[], guest: string): Promise<Uint32Array> {
+  const permutation = new Random(newScalar()).permutation(ids.length);
+  let t = startHost({ mode: 'membership', ids, domainKey: domainKey(ctx.channel.jobId, guest, ctx.channel.me), scalar: newScalar(), permutation });
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
+  t = hostReceive(t.state, await receivePsi(ctx.channel, guest, 'psi-guest-set'));
+  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
+  if (t.state.stage !== 'done' || t.state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
+  return permutation;
+}
+
 async function asHost(inputs: LookalikeInputs, suite: CkksSuite, encryptor: CkksEncryptor): Promise<JobOutcome> {
   const { ctx, spec, dataset, datasetConfig, progress } = inputs;
   const guest = spec.guest.name;
   const jobId = ctx.channel.jobId;
 
   progress('psi', `offering a pool of ${dataset.ids.length} to ${guest} (membership PSI)`);
-  const permutation = new Random(newScalar()).permutation(dataset.ids.length);
-  let t = startHost({ mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, guest, ctx.channel.me), scalar: newScalar(), permutation });
-  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
-  t = hostReceive(t.state, await receivePsi(ctx.channel, guest, 'psi-guest-set'));
-  for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
-  if (t.state.stage !== 'done' || t.state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
+  const permutation = spec.alignmentPsi === 'coordinator' ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined) : await offerPoolEcdh(ctx, dataset.ids, guest);
 
   const selection = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'lookalike-selection', 0), 'lookalike-selection');
   const positions = readIndices(selection.indices, selection.count);

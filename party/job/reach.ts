@@ -13,6 +13,7 @@ import { decodeBody } from '../../protocol/wire/envelope.ts';
 import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
 import type { Dataset } from './features.ts';
 import { psiBody, receivePsi, runGuestPsi } from './alignment.ts';
+import { countViaCoordinator, offerViaCoordinator } from './coordinator-psi.ts';
 import type { JobContext, JobOutcome } from './run-job.ts';
 
 function domainKey(jobId: string, guest: string, host: string): Uint8Array {
@@ -31,12 +32,23 @@ export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, da
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
   if (me.role === 'guest') {
     progress('psi', `counting the overlap of ${dataset.ids.length} ids with ${host} (size-only PSI)`);
-    const { size, hostCount } = await runGuestPsi(ctx.channel, host, { mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
+    const { size, hostCount } = spec.alignmentPsi === 'coordinator'
+      ? await countViaCoordinator(ctx.channel, dataset.ids, host)
+      : await runGuestPsi(ctx.channel, host, { mode: 'size', ids: dataset.ids, domainKey: domainKey(jobId, guest, host), scalar: newScalar(), permutation });
     ctx.channel.send(host, 'psi-result', 0, 'control', tandem.v1.RowSelection.encode({ indices: new Uint8Array(), count: size, purpose: 'size' }).finish());
     progress('psi', `${size} of ${dataset.ids.length} ids are in ${host}'s ${hostCount}`);
     return done(ctx, { role: 'guest', kind: 'reach', overlap: size, guestIds: dataset.ids.length, hostIds: hostCount, share: size / Math.max(1, dataset.ids.length) });
   }
   progress('psi', `offering ${dataset.ids.length} ids to ${guest} (size-only PSI)`);
+  if (spec.alignmentPsi === 'coordinator') await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined);
+  else await offerEcdh(ctx, dataset, guest, permutation);
+  const result = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'psi-result', 0), 'psi-result');
+  return done(ctx, { role: 'host', kind: 'reach', overlap: result.count, hostIds: dataset.ids.length });
+}
+
+/** Host, ECDH: its blinded set, then the guest's set re-blinded and shuffled. */
+async function offerEcdh(ctx: JobContext, dataset: Dataset, guest: string, permutation: Uint32Array): Promise<void> {
+  const jobId = ctx.channel.jobId;
   const setup = { mode: 'size' as const, ids: dataset.ids, domainKey: domainKey(jobId, guest, ctx.channel.me), scalar: newScalar(), permutation };
   for (const m of startHost(setup).outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
   const guestSet = await receivePsi(ctx.channel, guest, 'psi-guest-set');
@@ -44,6 +56,4 @@ export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, da
   const count = 'elements' in guestSet ? guestSet.elements.byteLength / 32 : 0;
   const t = hostReceive({ stage: 'awaiting-guest-set', setup: { ...setup, resultShuffle: new Random(newScalar()).permutation(count) } }, guestSet);
   for (const m of t.outbound) ctx.channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
-  const result = decodeBody(tandem.v1.RowSelection, await ctx.channel.receive(guest, 'psi-result', 0), 'psi-result');
-  return done(ctx, { role: 'host', kind: 'reach', overlap: result.count, hostIds: dataset.ids.length });
 }

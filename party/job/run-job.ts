@@ -109,8 +109,8 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     // Secret to this node, per job and peer: a restarted PSI blinds exactly as before.
     const psiSeed = async (peer: string): Promise<Uint8Array> => Buffer.from(await nodeSecretSeed(config.node.dataDir, 'psi', `${channel.jobId}|${peer}`), 'hex');
     const align = (): Promise<Uint32Array> => me.role === 'guest'
-      ? alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m), psiSeed)
-      : alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed);
+      ? alignAsGuest(channel, dataset.ids, hosts, spec.seed, datasetConfig.file, (m) => psiStep(m), psiSeed, spec.alignmentPsi)
+      : alignAsHost(channel, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed, spec.alignmentPsi);
     const aligned = await keepIn(durable, 'psi', align);
 
     const { train, validation, splitSeed } = await keepIn(durable, 'split', () => split(ctx, spec, me.role, aligned, dataset.labels));

@@ -37,12 +37,24 @@ export function exportSealingPrivateKey(pair: SealingKeyPair): Uint8Array {
 
 /** The key for messages from `sender` to `recipient` in `jobId`. */
 export function directionalKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, sender: string, recipient: string): Uint8Array {
+  return derivedKey(own, peerPublicKey, jobId, `tandem/v1/seal|${sender}>${recipient}`);
+}
+
+/**
+ * A key only `a` and `b` can compute, for `purpose` in `jobId` (the same at
+ * both ends: the names are sorted). Used where the two parties need a shared
+ * secret the coordinator must not hold, such as coordinator-aided PSI's PRF key.
+ */
+export function pairKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, purpose: string, a: string, b: string): Uint8Array {
+  return derivedKey(own, peerPublicKey, jobId, `tandem/v1/pair|${purpose}|${[a, b].sort().join('&')}`);
+}
+
+function derivedKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, info: string): Uint8Array {
   if (peerPublicKey.byteLength !== 32) throw new ProtocolError('MESSAGE_CORRUPT', `a sealing public key must be 32 bytes, got ${peerPublicKey.byteLength}`);
   const peer = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]), format: 'der', type: 'spki' });
   const shared = diffieHellman({ privateKey: own.privateKey, publicKey: peer });
   if (shared.every((b) => b === 0)) throw new ProtocolError('MESSAGE_CORRUPT', 'the peer sealing key is of small order');
-  const info = Buffer.from(`tandem/v1/seal|${sender}>${recipient}`);
-  return new Uint8Array(hkdfSync('sha256', shared, Buffer.from(jobId), info, 32));
+  return new Uint8Array(hkdfSync('sha256', shared, Buffer.from(jobId), Buffer.from(info), 32));
 }
 
 /** nonce ‖ ciphertext ‖ tag */

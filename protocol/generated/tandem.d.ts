@@ -1204,5 +1204,63 @@ export namespace tandem {
             }
             type $Shape = tandem.v1.SignExportResponse.$Properties;
         }
+
+        interface IPsiPrfSet extends tandem.v1.PsiPrfSet.$Properties {
+        }
+
+        class PsiPrfSet {
+            constructor(properties?: tandem.v1.PsiPrfSet.$Properties);
+            $unknowns?: Uint8Array[];
+            peer: string;
+            values: Uint8Array;
+            count: number;
+            static create(properties: tandem.v1.PsiPrfSet.$Shape): tandem.v1.PsiPrfSet & tandem.v1.PsiPrfSet.$Shape;
+            static create(properties?: tandem.v1.PsiPrfSet.$Properties): tandem.v1.PsiPrfSet;
+            static encode(message: tandem.v1.PsiPrfSet.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiPrfSet & tandem.v1.PsiPrfSet.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiPrfSet {
+            interface $Properties {
+                peer?: (string|null);
+                values?: (Uint8Array|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiPrfSet.$Properties;
+        }
+
+        interface IPsiPrfMatches extends tandem.v1.PsiPrfMatches.$Properties {
+        }
+
+        class PsiPrfMatches {
+            constructor(properties?: tandem.v1.PsiPrfMatches.$Properties);
+            $unknowns?: Uint8Array[];
+            peer: string;
+            guestPositions: Uint8Array;
+            hostPositions: Uint8Array;
+            count: number;
+            guestCount: number;
+            hostCount: number;
+            static create(properties: tandem.v1.PsiPrfMatches.$Shape): tandem.v1.PsiPrfMatches & tandem.v1.PsiPrfMatches.$Shape;
+            static create(properties?: tandem.v1.PsiPrfMatches.$Properties): tandem.v1.PsiPrfMatches;
+            static encode(message: tandem.v1.PsiPrfMatches.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiPrfMatches & tandem.v1.PsiPrfMatches.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiPrfMatches {
+            interface $Properties {
+                peer?: (string|null);
+                guestPositions?: (Uint8Array|null);
+                hostPositions?: (Uint8Array|null);
+                count?: (number|null);
+                guestCount?: (number|null);
+                hostCount?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiPrfMatches.$Properties;
+        }
     }
 }

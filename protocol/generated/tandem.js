@@ -8908,6 +8908,478 @@ export const tandem = $root.tandem = (() => {
             return SignExportResponse;
         })();
 
+        v1.PsiPrfSet = (function() {
+
+            /**
+             * Properties of a PsiPrfSet.
+             * @typedef {Object} tandem.v1.PsiPrfSet.$Properties
+             * @property {string|null} [peer] PsiPrfSet peer
+             * @property {Uint8Array|null} [values] PsiPrfSet values
+             * @property {number|null} [count] PsiPrfSet count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiPrfSet.
+             * @memberof tandem.v1
+             * @interface IPsiPrfSet
+             * @augments tandem.v1.PsiPrfSet.$Properties
+             * @deprecated Use tandem.v1.PsiPrfSet.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiPrfSet.
+             * @typedef {tandem.v1.PsiPrfSet.$Properties} tandem.v1.PsiPrfSet.$Shape
+             */
+
+            /**
+             * Constructs a new PsiPrfSet.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiPrfSet.
+             * @constructor
+             * @param {tandem.v1.PsiPrfSet.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiPrfSet = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiPrfSet peer.
+             * @member {string} peer
+             * @memberof tandem.v1.PsiPrfSet
+             * @instance
+             */
+            PsiPrfSet.prototype.peer = "";
+
+            /**
+             * PsiPrfSet values.
+             * @member {Uint8Array} values
+             * @memberof tandem.v1.PsiPrfSet
+             * @instance
+             */
+            PsiPrfSet.prototype.values = $util.newBuffer([]);
+
+            /**
+             * PsiPrfSet count.
+             * @member {number} count
+             * @memberof tandem.v1.PsiPrfSet
+             * @instance
+             */
+            PsiPrfSet.prototype.count = 0;
+
+            /**
+             * Creates a new PsiPrfSet instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiPrfSet
+             * @static
+             * @param {tandem.v1.PsiPrfSet.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiPrfSet} PsiPrfSet instance
+             * @type {{
+             *   (properties: tandem.v1.PsiPrfSet.$Shape): tandem.v1.PsiPrfSet & tandem.v1.PsiPrfSet.$Shape;
+             *   (properties?: tandem.v1.PsiPrfSet.$Properties): tandem.v1.PsiPrfSet;
+             * }}
+             */
+            PsiPrfSet.create = function(properties) {
+                return new PsiPrfSet(properties);
+            };
+
+            /**
+             * Encodes the specified PsiPrfSet message. Does not implicitly {@link tandem.v1.PsiPrfSet.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiPrfSet
+             * @static
+             * @param {tandem.v1.PsiPrfSet.$Properties} message PsiPrfSet message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiPrfSet.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer") && message.peer !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.peer);
+                if (message.values != null && $Object.hasOwnProperty.call(message, "values") && message.values.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.values);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiPrfSet message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiPrfSet
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiPrfSet & tandem.v1.PsiPrfSet.$Shape} PsiPrfSet
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiPrfSet.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiPrfSet();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.peer = value;
+                            else
+                                delete message.peer;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.values = value;
+                            else
+                                delete message.values;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiPrfSet
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiPrfSet
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiPrfSet.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiPrfSet";
+            };
+
+            return PsiPrfSet;
+        })();
+
+        v1.PsiPrfMatches = (function() {
+
+            /**
+             * Properties of a PsiPrfMatches.
+             * @typedef {Object} tandem.v1.PsiPrfMatches.$Properties
+             * @property {string|null} [peer] PsiPrfMatches peer
+             * @property {Uint8Array|null} [guestPositions] PsiPrfMatches guestPositions
+             * @property {Uint8Array|null} [hostPositions] PsiPrfMatches hostPositions
+             * @property {number|null} [count] PsiPrfMatches count
+             * @property {number|null} [guestCount] PsiPrfMatches guestCount
+             * @property {number|null} [hostCount] PsiPrfMatches hostCount
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiPrfMatches.
+             * @memberof tandem.v1
+             * @interface IPsiPrfMatches
+             * @augments tandem.v1.PsiPrfMatches.$Properties
+             * @deprecated Use tandem.v1.PsiPrfMatches.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiPrfMatches.
+             * @typedef {tandem.v1.PsiPrfMatches.$Properties} tandem.v1.PsiPrfMatches.$Shape
+             */
+
+            /**
+             * Constructs a new PsiPrfMatches.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiPrfMatches.
+             * @constructor
+             * @param {tandem.v1.PsiPrfMatches.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiPrfMatches = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiPrfMatches peer.
+             * @member {string} peer
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.peer = "";
+
+            /**
+             * PsiPrfMatches guestPositions.
+             * @member {Uint8Array} guestPositions
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.guestPositions = $util.newBuffer([]);
+
+            /**
+             * PsiPrfMatches hostPositions.
+             * @member {Uint8Array} hostPositions
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.hostPositions = $util.newBuffer([]);
+
+            /**
+             * PsiPrfMatches count.
+             * @member {number} count
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.count = 0;
+
+            /**
+             * PsiPrfMatches guestCount.
+             * @member {number} guestCount
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.guestCount = 0;
+
+            /**
+             * PsiPrfMatches hostCount.
+             * @member {number} hostCount
+             * @memberof tandem.v1.PsiPrfMatches
+             * @instance
+             */
+            PsiPrfMatches.prototype.hostCount = 0;
+
+            /**
+             * Creates a new PsiPrfMatches instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiPrfMatches
+             * @static
+             * @param {tandem.v1.PsiPrfMatches.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiPrfMatches} PsiPrfMatches instance
+             * @type {{
+             *   (properties: tandem.v1.PsiPrfMatches.$Shape): tandem.v1.PsiPrfMatches & tandem.v1.PsiPrfMatches.$Shape;
+             *   (properties?: tandem.v1.PsiPrfMatches.$Properties): tandem.v1.PsiPrfMatches;
+             * }}
+             */
+            PsiPrfMatches.create = function(properties) {
+                return new PsiPrfMatches(properties);
+            };
+
+            /**
+             * Encodes the specified PsiPrfMatches message. Does not implicitly {@link tandem.v1.PsiPrfMatches.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiPrfMatches
+             * @static
+             * @param {tandem.v1.PsiPrfMatches.$Properties} message PsiPrfMatches message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiPrfMatches.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer") && message.peer !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.peer);
+                if (message.guestPositions != null && $Object.hasOwnProperty.call(message, "guestPositions") && message.guestPositions.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.guestPositions);
+                if (message.hostPositions != null && $Object.hasOwnProperty.call(message, "hostPositions") && message.hostPositions.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.hostPositions);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.count);
+                if (message.guestCount != null && $Object.hasOwnProperty.call(message, "guestCount") && message.guestCount !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.guestCount);
+                if (message.hostCount != null && $Object.hasOwnProperty.call(message, "hostCount") && message.hostCount !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.hostCount);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiPrfMatches message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiPrfMatches
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiPrfMatches & tandem.v1.PsiPrfMatches.$Shape} PsiPrfMatches
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiPrfMatches.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiPrfMatches();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.peer = value;
+                            else
+                                delete message.peer;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.guestPositions = value;
+                            else
+                                delete message.guestPositions;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.hostPositions = value;
+                            else
+                                delete message.hostPositions;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.guestCount = value;
+                            else
+                                delete message.guestCount;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.hostCount = value;
+                            else
+                                delete message.hostCount;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiPrfMatches
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiPrfMatches
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiPrfMatches.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiPrfMatches";
+            };
+
+            return PsiPrfMatches;
+        })();
+
         return v1;
     })();
 

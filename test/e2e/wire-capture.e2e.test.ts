@@ -16,30 +16,17 @@
  *     64 labels encoded as bytes, int32, float32 and float64.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
-import { EXAMPLE_DATA, lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../party/job/features.ts';
 import { alignmentOrder } from '../../party/job/alignment.ts';
 import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 import { Random } from '../../protocol/random.ts';
-
-/** Rewrites a gzipped example CSV with long synthetic ids. */
-async function withLongIds(source: string, target: string): Promise<void> {
-  const lines = gunzipSync(await readFile(source)).toString('utf8').trimEnd().split('\n');
-  const out = lines.map((line, k) => {
-    if (k === 0) return line;
-    const comma = line.indexOf(',');
-    const id = line.slice(0, comma);
-    return `cust-${createHash('sha256').update(`wire-test|${id}`).digest('hex').slice(0, 24)}${line.slice(comma)}`;
-  });
-  await writeFile(target, `${out.join('\n')}\n`);
-}
 
 type Capture = { link: Buffer; body: Buffer; bodyKinds: Map<string, number> };
 
@@ -108,16 +95,7 @@ describe('wire capture: a full job', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-wire-'));
-    const guestFile = join(dir, 'guest.csv');
-    const hostFile = join(dir, 'host.csv');
-    await withLongIds(join(EXAMPLE_DATA, 'breast_guest.csv.gz'), guestFile);
-    await withLongIds(join(EXAMPLE_DATA, 'breast_host.csv.gz'), hostFile);
-    fed = await startFederation({
-      parties: [
-        { name: 'brand', datasets: { d: { file: guestFile, id: 'id', label: { column: 'y' }, features: 'all' } } },
-        { name: 'partner', datasets: { d: { file: hostFile, id: 'id', features: 'all' } } },
-      ],
-    });
+    fed = await startFederation({ parties: await longIdBreastParties(dir) });
     const link: Buffer[] = [];
     const body: Buffer[] = [];
     const remove = addWireTap((e: WireEvent) => {
@@ -162,20 +140,17 @@ describe('wire capture: a full job', () => {
     // Ids are "cust-" + 24 hex digits. One pass collects every run of 16+ hex
     // digits in the capture (random bytes almost never make one); no id may
     // share one, and the prefix may not appear at all.
-    const runs = (buffer: Buffer): string[] => buffer.toString('latin1').match(/[0-9a-f]{16,}/g) ?? [];
-    const captured = [...runs(capture.link), ...runs(capture.body)];
+    const captured = [...hexRuns(capture.link), ...hexRuns(capture.body)];
     for (const name of ['brand', 'partner']) {
       const { ids } = await party(name);
       expect(ids.length).toBe(569);
-      const hex = ids.map((id) => id.slice(5));
-      const leaked = hex.filter((h) => captured.some((run) => run.includes(h.slice(0, 16)) || h.includes(run)));
-      expect(leaked).toEqual([]);
+      expect(leakedIds(ids, captured)).toEqual([]);
     }
     expect(capture.link.includes('cust-')).toBe(false);
     expect(capture.body.includes('cust-')).toBe(false);
     // The search works: an id planted in a copy of the capture is found.
     const { ids } = await party('brand');
-    expect(runs(Buffer.concat([capture.body.subarray(0, 5000), Buffer.from(ids[7]!)])).some((run) => run.includes(ids[7]!.slice(5)))).toBe(true);
+    expect(leakedIds([ids[7]!], hexRuns(Buffer.concat([capture.body.subarray(0, 5000), Buffer.from(ids[7]!)])))).toEqual([ids[7]]);
   });
 
   it('carries no feature value (raw or standardised) and no weight as float64', async () => {
