@@ -24,7 +24,7 @@ import type { PartyConfig } from '../config.ts';
 import type { JobChannel } from './channel.ts';
 import { exchangeSealingKeys } from './setup.ts';
 import { alignAsGuest, alignAsHost, readIndices, writeIndices } from './alignment.ts';
-import { buildMatrix, loadJobDataset, type PartyMatrix } from './features.ts';
+import { buildMatrixAsync, loadJobDataset, type PartyMatrix } from './features.ts';
 import type { TrainedPart } from './hetero-lr.ts';
 import { agreeOutputs, classMajorWeights, evaluateMulticlassAsGuest, evaluateMulticlassAsHost, trainOutputs } from './cold-start.ts';
 import { guestOnlyBaseline } from './baseline.ts';
@@ -115,7 +115,7 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
 
     const { train, validation, splitSeed } = await keepIn(durable, 'split', () => split(ctx, spec, me.role, aligned, dataset.labels));
     const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(config.node.dataDir, channel.me, spec, dataset, aligned);
-    const matrix = warm?.matrix ?? buildMatrix(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
+    const matrix = warm?.matrix ?? await buildMatrixAsync(dataset, datasetConfig, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
     const dp = spec.dp === undefined ? undefined : planPrivacy(ctx, spec, train.length, matrix, log);
     const outputs = await keepIn(durable, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
     const models = outputs === 1 ? '' : ` (one-vs-rest: ${outputs} models)`;
