@@ -80,6 +80,19 @@ function blindShare(task: BlindTask): void {
   }
 }
 
+/**
+ * The result's ciphertext buffers that can be moved to the caller instead of
+ * copied (13 MB a batch for a host's 100 masked sums): only arrays that own
+ * their whole buffer — never a view into the WASM heap or shared memory.
+ */
+function ownedBuffers(result: Uint8Array[] | MaskedSum[] | number): ArrayBuffer[] {
+  if (typeof result === 'number') return [];
+  return result.flatMap((r) => {
+    const bytes = r instanceof Uint8Array ? r : r.ciphertext;
+    return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? [bytes.buffer] : [];
+  });
+}
+
 function serialize(error: unknown): SerializedError {
   if (error instanceof TandemError) return { name: error.name, message: error.message, code: error.code, publicMessage: error.publicMessage };
   return { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
@@ -91,8 +104,7 @@ parentPort?.on('message', (message: { id: number; shared?: boolean; task: unknow
     return;
   }
   handle(message.task as CryptoTask).then(
-    // Copied, not transferred: a few hundred kB per ciphertext, and never a view of the WASM heap by mistake.
-    (result) => parentPort?.postMessage({ id: message.id, ok: true, result }),
+    (result) => parentPort?.postMessage({ id: message.id, ok: true, result }, ownedBuffers(result)),
     (error: unknown) => parentPort?.postMessage({ id: message.id, ok: false, error: serialize(error) }),
   );
 });

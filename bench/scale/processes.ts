@@ -113,7 +113,10 @@ async function usageOf(pid: number): Promise<RoleUsage> {
 
 /** Starts `tandem <args>` and resolves once its log shows `ready` (or rejects if it exits first). */
 function startRole(name: string, args: readonly string[], logFile: string, ready: string): Promise<RoleProcess> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // TANDEM_SCALE_CPU_PROF=<dir>: V8 CPU profiles of every role (and its worker threads), written when it stops.
+  const profileDir = process.env['TANDEM_SCALE_CPU_PROF'];
+  const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)];
+  const child = spawn(process.execPath, [...profile, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // If the benchmark dies (Ctrl-C, a crash), its nodes go with it.
   const orphanGuard = (): void => void child.kill('SIGTERM');
   process.once('exit', orphanGuard);

@@ -6,7 +6,7 @@ import { DataError } from '../../protocol/errors.ts';
 import type { DatasetConfig, FeatureConfig, MissingConfig } from '../config.ts';
 import { openCsv } from './csv-reader.ts';
 import { loadDataset, type Dataset } from './dataset.ts';
-import { fitPreprocess, transformRow, transformRows, type PreprocessSpec } from './preprocess.ts';
+import { fitAndTransformAsync, fitPreprocess, transformRow, transformRows, type PreprocessSpec } from './preprocess.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -134,6 +134,33 @@ describe('fitPreprocess and transformRows', () => {
     expect(d).toBe(13);
     expect(mean).toBeCloseTo(0, 10);
     expect(variance).toBeCloseTo(1, 10);
+  });
+
+  it('fits and transforms in slices (yielding between them) to the same spec and bits, with sums in row order', async () => {
+    const data = await loadDataset(config('/work/shared/data/fate/default_credit_hetero_guest.csv', { features: 'all', label: { column: 'y', type: 'binary', positive: '1', negative: '0' } }));
+    const rows = Uint32Array.from({ length: data.rowCount }, (_, i) => data.rowCount - 1 - i);
+    const fit = rows.filter((_, k) => k % 5 !== 0);
+    expect(fit.length).toBeGreaterThan(16_384); // more than one slice of rows
+
+    const sliced = await fitAndTransformAsync(data, fit, policy('mean'), rows);
+    const spec = fitPreprocess(data, fit, policy('mean'));
+
+    expect(sliced.spec).toEqual(spec);
+    expect(Buffer.from(sliced.matrix.buffer).equals(Buffer.from(transformRows(spec, data, rows).matrix.buffer))).toBe(true);
+    // The mean is the plain sum over the fitted rows in their order, as a column-by-column pass computes it.
+    const d = data.columns.length;
+    let sum = 0;
+    for (const row of fit) sum += data.features[row * d + 12] ?? NaN;
+    expect(spec.columns[12]).toMatchObject({ kind: 'numeric', mean: sum / fit.length });
+  });
+
+  it('under the error policy names the first column with a missing value, even when a later column has one on an earlier row', async () => {
+    const data = await fixtureDataset();
+    const spec = fitPreprocess(data, Uint32Array.of(0, 1), policy('error'));
+
+    // Row 3 (line 5) misses c; row 2 (line 4) misses a, which comes first.
+    expect(() => transformRows(spec, data, Uint32Array.of(3, 2))).toThrow(expect.objectContaining({ code: 'DATA_VALUE_INVALID', line: 4, column: 'a' }) as Error);
+    await expect(fitAndTransformAsync(data, Uint32Array.of(3, 2), policy('error'), all)).rejects.toMatchObject({ line: 4, column: 'a' });
   });
 });
 

@@ -6,7 +6,7 @@
  * shared order. Nobody learns another party's ids outside the intersection
  * (with the coordinator's help, as long as it colludes with no party).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
 import { guestReceiveAsync, hostReceiveAsync, startGuestAsync, startHostAsync, type GuestPsiResult, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode, type PsiSetup } from '../../protocol/psi/psi-session.ts';
@@ -121,10 +121,11 @@ export async function alignAsHost(channel: JobChannel, ids: readonly string[], g
  * about the guest's file order; a test can reproduce it on pooled data.
  */
 export function alignmentOrder(ids: readonly string[], rows: readonly number[], seed: string): Uint32Array {
-  const key = (row: number): string => createHash('sha256').update(`tandem/v1/align|${seed}|${ids[row] ?? ''}`).digest('hex');
-  const keyed = rows.map((row) => [key(row), row] as const);
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return Uint32Array.from(keyed, ([, row]) => row);
+  const keys = rows.map((row) => hash('sha256', `tandem/v1/align|${seed}|${ids[row] ?? ''}`, 'hex'));
+  // Sorted on a 48-bit prefix first: comparing numbers, not strings, is what keeps 500,000 rows under a second.
+  const prefix = Float64Array.from(keys, (key) => parseInt(key.slice(0, 12), 16));
+  const order = Uint32Array.from(rows, (_, k) => k).sort((a, b) => (prefix[a] ?? 0) - (prefix[b] ?? 0) || ((keys[a] ?? '') < (keys[b] ?? '') ? -1 : (keys[a] ?? '') > (keys[b] ?? '') ? 1 : 0));
+  return Uint32Array.from(order, (k) => rows[k] ?? 0);
 }
 
 export function readIndices(bytes: Uint8Array, count: number): Uint32Array {

@@ -6,7 +6,7 @@
  */
 import type { DatasetConfig } from '../config.ts';
 import { loadDataset, type Dataset } from '../data/dataset.ts';
-import { fitPreprocess, transformRows, type PreprocessSpec } from '../data/preprocess.ts';
+import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessSpec } from '../data/preprocess.ts';
 
 export type { Dataset } from '../data/dataset.ts';
 export type { PreprocessSpec } from '../data/preprocess.ts';
@@ -27,5 +27,11 @@ export async function loadJobDataset(config: DatasetConfig): Promise<Dataset> {
 export function buildMatrix(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array): PartyMatrix {
   const spec = fitPreprocess(dataset, trainRows, config.missing);
   const { matrix, columns } = transformRows(spec, dataset, alignedRows);
+  return { X: matrix, columns: columns.length, columnNames: columns, spec };
+}
+
+/** {@link buildMatrix} (same matrix), yielding to the event loop between columns so a node keeps answering its peers at 1M rows. */
+export async function buildMatrixAsync(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array): Promise<PartyMatrix> {
+  const { spec, matrix, columns } = await fitAndTransformAsync(dataset, trainRows, config.missing, alignedRows);
   return { X: matrix, columns: columns.length, columnNames: columns, spec };
 }

@@ -65,10 +65,24 @@ export function inverseOfN(n: number, q: bigint): bigint {
  */
 export function constantCoefficient(view: PlaintextView, n: number, q0: bigint, nInverse: bigint): bigint {
   if (view.coeffCount < n) throw new RangeError(`plaintext has ${view.coeffCount} residues, fewer than N=${n}`);
-  let sum = 0n;
-  // Summing 2^13 values below 2^60 stays far below 2^80; reduce once at the end.
-  for (let i = 0; i < n; i++) sum += view.data.getBigUint64(i * 8, true);
-  return ((sum % q0) * nInverse) % q0;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    low += view.data.getUint32(i * 8, true);
+    high += view.data.getUint32(i * 8 + 4, true);
+  }
+  return ((residueSum(low, high, n) % q0) * nInverse) % q0;
+}
+
+/**
+ * Σ of `n` 64-bit residues from the sums of their low and high 32-bit
+ * halves: each half-sum stays below n·2^32, exact in a double for n < 2^21,
+ * so no BigInt is made per residue (masking 100 columns a batch made
+ * millions of them, and the garbage to collect).
+ */
+function residueSum(low: number, high: number, n: number): bigint {
+  if (n >= 2 ** 21) throw new RangeError(`N=${n} is too large for exact half-sums`);
+  return (BigInt(high) << 32n) + BigInt(low);
 }
 
 /**
@@ -84,29 +98,42 @@ export function fillUniformMask(
   randomBytes: (count: number) => Uint8Array,
 ): bigint {
   if (view.coeffCount !== n * moduli.length) throw new RangeError(`mask template has ${view.coeffCount} residues, expected ${n * moduli.length}`);
+  let firstLow = 0;
+  let firstHigh = 0;
   for (let k = 0; k < moduli.length; k++) {
     const q = moduli[k] ?? 0n;
-    const bits = BigInt(q.toString(2).length);
-    const keep = (1n << bits) - 1n;
+    // Rejection sampling on the prime's bit length keeps the value exactly uniform; in 32-bit halves, no BigInt per value.
+    const bits = q.toString(2).length;
+    const keepLow = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    const keepHigh = bits <= 32 ? 0 : bits >= 64 ? 0xffffffff : 2 ** (bits - 32) - 1;
+    const qLow = Number(q & 0xffffffffn);
+    const qHigh = Number(q >> 32n);
     let pool = randomBytes(n * 8);
     let poolView = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
     let next = 0;
     for (let i = 0; i < n; i++) {
-      let value: bigint;
+      let low: number;
+      let high: number;
       do {
         if (next === pool.byteLength) {
           pool = randomBytes(n * 8);
           poolView = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
           next = 0;
         }
-        // Rejection sampling on the prime's bit length keeps the value exactly uniform.
-        value = poolView.getBigUint64(next, true) & keep;
+        low = (poolView.getUint32(next, true) & keepLow) >>> 0;
+        high = (poolView.getUint32(next + 4, true) & keepHigh) >>> 0;
         next += 8;
-      } while (value >= q);
-      view.data.setBigUint64((k * n + i) * 8, value, true);
+      } while (high > qHigh || (high === qHigh && low >= qLow));
+      view.data.setUint32((k * n + i) * 8, low, true);
+      view.data.setUint32((k * n + i) * 8 + 4, high, true);
+      if (k === 0) {
+        firstLow += low;
+        firstHigh += high;
+      }
     }
   }
-  return constantCoefficient(view, n, moduli[0] ?? 1n, nInverse);
+  const q0 = moduli[0] ?? 1n;
+  return ((residueSum(firstLow, firstHigh, n) % q0) * nInverse) % q0;
 }
 
 /** Maps a residue mod q to the centred integer in (−q/2, q/2]. */

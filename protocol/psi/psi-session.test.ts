@@ -123,4 +123,44 @@ describe('PSI', () => {
     expect(await drive(true)).toEqual(sync);
     expect(blinded).toBe(300 + 400 + 300 + 400); // every blinding went through the async blinder
   });
+
+  it('compares packed values exactly as a map of their bytes would: matches, shared order, repeats and near-equal prefixes', async () => {
+    // Values chosen so that some agree on their first 8 bytes (the sort's numeric prefix) and differ later, and some repeat.
+    const element = (k: number, tail: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, b) => (b < 8 ? (k * 37 + b) % 7 : (tail * 131 + b) % 251));
+    const pack = (values: Uint8Array[]): Uint8Array => {
+      const out = new Uint8Array(values.length * 32);
+      values.forEach((v, k) => out.set(v, k * 32));
+      return out;
+    };
+    const guestValues = Array.from({ length: 400 }, (_, k) => element(k, k % 50));
+    const hostValues = Array.from({ length: 300 }, (_, k) => element(k * 3, (k * 3) % 170));
+    const reblinded = pack(guestValues);
+    const hostSet = pack(hostValues);
+    const perm = Uint32Array.from({ length: 400 }, (_, k) => (k * 7) % 400);
+    const setup = (mode: PsiMode) => ({ mode, ids: [], domainKey: new Uint8Array(32), scalar: new Uint8Array(32), permutation: perm });
+    const identity = async (_scalar: Uint8Array, elements: Uint8Array): Promise<Uint8Array> => Promise.resolve(elements);
+    const compare = async (mode: PsiMode) => {
+      let state: GuestPsiState = { stage: 'awaiting-host', setup: setup(mode), reblinded };
+      state = (await guestReceiveAsync(state, { step: 'psi-host-set', elements: hostSet }, identity)).state;
+      if (state.stage !== 'done') throw new Error('guest not done');
+      return state.result;
+    };
+
+    // The reference: what the comparison did before, base64 keys in a Map (a repeated value keeps its last position) and Buffer.compare.
+    const byKey = new Map(guestValues.map((v, k) => [Buffer.from(v).toString('base64'), k]));
+    const expected = hostValues.flatMap((v, j) => {
+      const k = byKey.get(Buffer.from(v).toString('base64'));
+      return k === undefined ? [] : [{ guestRow: perm[k], hostPosition: j, key: v }];
+    }).sort((x, y) => Buffer.compare(x.key, y.key));
+    expect(expected.length).toBeGreaterThan(20);
+    expect(expected.length).toBeLessThan(300);
+
+    const intersection = await compare('intersection');
+    if (intersection.mode !== 'intersection') throw new Error('wrong mode');
+    expect(intersection.matches.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')])).toEqual(expected.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')]));
+    const membership = await compare('membership');
+    if (membership.mode !== 'membership') throw new Error('wrong mode');
+    expect([...membership.isMember]).toEqual(hostValues.map((v) => (byKey.has(Buffer.from(v).toString('base64')) ? 1 : 0)));
+    expect(await compare('size')).toEqual({ mode: 'size', size: expected.length, hostCount: 300 });
+  });
 });

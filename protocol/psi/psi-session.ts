@@ -12,8 +12,9 @@
  *   membership    G: for each of H's (shuffled) rows, whether it is one of G's ids; H: nothing
  *   size          both: only the count
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ProtocolStageError } from '../errors.ts';
-import { blind, ELEMENT_BYTES, hashIds } from './group.ts';
+import { blind, ELEMENT_BYTES, hashIds, hashIdsAsync } from './group.ts';
 
 export type PsiMode = 'intersection' | 'membership' | 'size';
 
@@ -72,6 +73,11 @@ function ownElements(setup: PsiSetup): Uint8Array {
   return hashIds(setup.domainKey, Array.from(setup.permutation, (row) => setup.ids[row] ?? ''));
 }
 
+/** {@link ownElements}, hashing in slices that let the event loop run (1M ids take seconds). */
+function ownElementsAsync(setup: PsiSetup): Promise<Uint8Array> {
+  return hashIdsAsync(setup.domainKey, setup.ids, setup.permutation);
+}
+
 function ownProgress(setup: PsiSetup): (done: number) => void {
   return (done) => setup.onProgress?.(done, setup.ids.length * 2);
 }
@@ -86,7 +92,7 @@ export function startGuest(setup: PsiSetup): Transition<GuestPsiState> {
 }
 
 export async function startGuestAsync(setup: PsiSetup, blinder: AsyncBlinder): Promise<Transition<GuestPsiState>> {
-  return guestStarted(setup, await blinder(setup.scalar, ownElements(setup), ownProgress(setup)));
+  return guestStarted(setup, await blinder(setup.scalar, await ownElementsAsync(setup), ownProgress(setup)));
 }
 
 function guestStarted(setup: PsiSetup, elements: Uint8Array): Transition<GuestPsiState> {
@@ -98,7 +104,7 @@ export function startHost(setup: PsiSetup): Transition<HostPsiState> {
 }
 
 export async function startHostAsync(setup: PsiSetup, blinder: AsyncBlinder): Promise<Transition<HostPsiState>> {
-  return hostStarted(setup, await blinder(setup.scalar, ownElements(setup), ownProgress(setup)));
+  return hostStarted(setup, await blinder(setup.scalar, await ownElementsAsync(setup), ownProgress(setup)));
 }
 
 function hostStarted(setup: PsiSetup, elements: Uint8Array): Transition<HostPsiState> {
@@ -126,42 +132,128 @@ export async function guestReceiveAsync(state: GuestPsiState, message: PsiMessag
   const next = guestCollect(state, message);
   if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
   const doubleHost = await blinder(next.setup.scalar, next.hostSet, hostSetProgress(next.setup, next.hostSet));
-  return { state: { stage: 'done', result: compareAtGuest(next.setup, doubleHost, next.reblinded) }, outbound: [] };
+  return { state: { stage: 'done', result: await compareAtGuestAsync(next.setup, doubleHost, next.reblinded) }, outbound: [] };
 }
 
-/** Compares a·b·H(Y) (the host set blinded by us) with b·a·H(X). */
+/** Elements compared per slice before the async comparison yields to the event loop. */
+const COMPARE_SLICE = 65_536;
+
+/** Compares a·b·H(Y) (the host set blinded by us) with b·a·H(X), on this thread in one go. */
 function compareAtGuest(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Array): GuestPsiResult {
+  const steps = comparing(setup, doubleHost, reblinded);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/** {@link compareAtGuest} letting the event loop run between slices (1M ids take about a second of CPU). */
+async function compareAtGuestAsync(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Array): Promise<GuestPsiResult> {
+  const steps = comparing(setup, doubleHost, reblinded);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * The comparison, pausing (`yield`) between slices: the guest's values go
+ * in an open-addressing table on their packed bytes (no string per value —
+ * base64 keys in a Map took seconds and hundreds of MB at 1M ids).
+ */
+function* comparing(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Array): Generator<void, GuestPsiResult> {
   const hostCount = doubleHost.byteLength / ELEMENT_BYTES;
-  const guestByKey = new Map<string, number>();
-  const reblindedCount = reblinded.byteLength / ELEMENT_BYTES;
-  for (let k = 0; k < reblindedCount; k++) {
-    guestByKey.set(Buffer.from(reblinded.buffer, reblinded.byteOffset + k * ELEMENT_BYTES, ELEMENT_BYTES).toString('base64'), k);
+  const guestByKey = new ElementIndex(reblinded);
+  for (let k = 0; k < reblinded.byteLength / ELEMENT_BYTES; k++) {
+    guestByKey.add(k);
+    if (k % COMPARE_SLICE === COMPARE_SLICE - 1) yield;
   }
-  if (setup.mode === 'size') {
-    let size = 0;
-    for (let j = 0; j < hostCount; j++) if (guestByKey.has(keyAt(doubleHost, j))) size += 1;
-    return { mode: 'size', size, hostCount };
-  }
-  if (setup.mode === 'membership') {
-    const isMember = new Uint8Array(hostCount);
-    for (let j = 0; j < hostCount; j++) isMember[j] = guestByKey.has(keyAt(doubleHost, j)) ? 1 : 0;
-    return { mode: 'membership', isMember, hostCount };
-  }
-  const matches: PsiMatch[] = [];
+  const found = new Int32Array(hostCount);
   for (let j = 0; j < hostCount; j++) {
-    const key = keyAt(doubleHost, j);
-    const position = guestByKey.get(key);
-    if (position !== undefined) {
-      matches.push({ guestRow: setup.permutation[position] ?? 0, hostPosition: j, key: doubleHost.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES) });
-    }
+    found[j] = guestByKey.get(doubleHost, j);
+    if (j % COMPARE_SLICE === COMPARE_SLICE - 1) yield;
   }
+  if (setup.mode === 'size') return { mode: 'size', size: found.reduce((n, k) => (k >= 0 ? n + 1 : n), 0), hostCount };
+  if (setup.mode === 'membership') return { mode: 'membership', isMember: Uint8Array.from(found, (k) => (k >= 0 ? 1 : 0)), hostCount };
+  const hostPositions: number[] = [];
+  found.forEach((k, j) => {
+    if (k >= 0) hostPositions.push(j);
+  });
+  yield;
   // The shared order: by doubly blinded value, pseudorandom and known to both sides.
-  matches.sort((x, y) => Buffer.compare(x.key, y.key));
+  const order = sortedByElement(doubleHost, hostPositions);
+  yield;
+  const matches = Array.from(order, (m): PsiMatch => {
+    const j = hostPositions[m] ?? 0;
+    return { guestRow: setup.permutation[found[j] ?? 0] ?? 0, hostPosition: j, key: doubleHost.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES) };
+  });
   return { mode: 'intersection', matches, hostCount };
 }
 
-function keyAt(elements: Uint8Array, k: number): string {
-  return Buffer.from(elements.buffer, elements.byteOffset + k * ELEMENT_BYTES, ELEMENT_BYTES).toString('base64');
+/** Big-endian 32-bit word `w` of packed element k: comparing words in order compares bytes lexicographically. */
+function wordAt(elements: Uint8Array, k: number, w: number): number {
+  const o = k * ELEMENT_BYTES + w * 4;
+  return (((elements[o] ?? 0) << 24) | ((elements[o + 1] ?? 0) << 16) | ((elements[o + 2] ?? 0) << 8) | (elements[o + 3] ?? 0)) >>> 0;
+}
+
+function sameElement(a: Uint8Array, i: number, b: Uint8Array, j: number): boolean {
+  for (let k = 0; k < ELEMENT_BYTES; k++) if (a[i * ELEMENT_BYTES + k] !== b[j * ELEMENT_BYTES + k]) return false;
+  return true;
+}
+
+/** Indices into `positions`, ordered as Buffer.compare orders the elements at those positions (ties by position). */
+function sortedByElement(elements: Uint8Array, positions: readonly number[]): Uint32Array {
+  const first = Float64Array.from(positions, (j) => wordAt(elements, j, 0) * 2 ** 32 + wordAt(elements, j, 1));
+  const order = Uint32Array.from(positions, (_, m) => m);
+  const bytes = Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength);
+  return order.sort((x, y) => {
+    const byPrefix = (first[x] ?? 0) - (first[y] ?? 0);
+    if (byPrefix !== 0) return byPrefix;
+    const i = positions[x] ?? 0;
+    const j = positions[y] ?? 0;
+    return Buffer.compare(bytes.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), bytes.subarray(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES)) || i - j;
+  });
+}
+
+/**
+ * Packed elements by value: linear probing on their first word (blinded
+ * values are uniformly random, so it spreads them). A repeated value keeps
+ * its last position, as `Map.set` did.
+ */
+class ElementIndex {
+  readonly #elements: Uint8Array;
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+
+  constructor(elements: Uint8Array) {
+    this.#elements = elements;
+    const count = elements.byteLength / ELEMENT_BYTES;
+    let size = 16;
+    while (size < count * 2) size *= 2;
+    this.#slots = new Int32Array(size).fill(-1);
+    this.#mask = size - 1;
+  }
+
+  /** Indexes element k of the set (call in order: a repeated value keeps its last position). */
+  add(k: number): void {
+    this.#slots[this.#find(this.#elements, k)] = k;
+  }
+
+  /** The position of element j of `elements` in the indexed set, or -1. */
+  get(elements: Uint8Array, j: number): number {
+    return this.#slots[this.#find(elements, j)] ?? -1;
+  }
+
+  /** The slot holding element j of `elements`, or the empty slot where it would go. */
+  #find(elements: Uint8Array, j: number): number {
+    let slot = wordAt(elements, j, 0) & this.#mask;
+    for (;;) {
+      const k = this.#slots[slot] ?? -1;
+      if (k < 0 || sameElement(this.#elements, k, elements, j)) return slot;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
 }
 
 export function hostReceive(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
