@@ -3,7 +3,7 @@ import { CkksEncryptor, CkksKeyHolder, CkksSuite, type MaskedSum } from './ckks.
 import { DEFAULT_CKKS_PARAMS } from './params.ts';
 import { liveSealObjects } from './seal-runtime.ts';
 import { ProtocolError } from '../errors.ts';
-import { viewPlaintext } from './plaintext-layout.ts';
+import { inflateMasked } from './compact-masked.ts';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -89,42 +89,34 @@ describe('CKKS suite', () => {
     expect(Math.abs(decryptSum(bias) - expectedBias)).toBeLessThan(1e-4);
   });
 
-  it('shows the key holder only a uniformly random polynomial', () => {
-    // The masked ciphertext decrypts to residues spread over the whole of [0, q0):
-    // check the mean and the top-bit frequency, which an unmasked small value cannot match.
+  it('shows the key holder the second polynomial and one uniformly random residue, nothing else', () => {
+    // Masking the same sum many times: the payloads differ only in the 8 bytes of the masked residue S0,
+    // S0 is spread over the whole of [0, q0) (an unmasked Σ of residues is one fixed value), and each
+    // decrypts, once unmasked, to the same slot sum.
     const random = seeded(3);
-    const masked = suite.maskedSum([enc.encrypt(vector(suite.slots, random))], 'fresh');
-    const seal = suite.seal;
-    const ct = new seal.Ciphertext();
-    ct.loadFromArray(suite.context, masked.ciphertext);
-    expect(ct.coeffModulusSize()).toBe(1);
-    ct.delete();
-    // Decrypt via a throwaway decryptor that exposes the raw plaintext.
-    const keygen = new seal.KeyGenerator(suite.context);
-    const secret = keygen.secretKey();
-    const pkBytes = keygen.createPublicKey();
-    const ownEnc = new seal.Encryptor(suite.context, pkBytes);
-    const dec = new seal.Decryptor(suite.context, secret);
-    const local = new CkksEncryptorShim(suite, ownEnc);
-    const m = suite.maskedSum([local.encrypt(vector(suite.slots, random))], 'fresh');
-    const ct2 = new seal.Ciphertext();
-    ct2.loadFromArray(suite.context, m.ciphertext);
-    const pt = new seal.Plaintext();
-    dec.decrypt(ct2, pt);
-    const view = viewPlaintext(pt.saveToArray(seal.ComprModeType.none) as Uint8Array);
+    const values = vector(suite.slots, random);
+    const ct = enc.encrypt(values);
+    const masks = Array.from({ length: 200 }, () => suite.maskedSum([ct], 'fresh'));
+    const first = masks[0]!.ciphertext;
+    const n = suite.params.polyModulusDegree;
+    const s0At = first.byteLength - n * 8 - 8;
+    const full = inflateMasked(first, n, suite.q0);
+    const loaded = new suite.seal.Ciphertext();
+    loaded.loadFromArray(suite.context, full);
+    expect(loaded.coeffModulusSize()).toBe(1);
+    loaded.delete();
+    expect(first.byteLength).toBe(full.byteLength - (n - 1) * 8 + 4);
     let high = 0;
-    let mean = 0;
-    const q = Number(suite.q0);
-    for (let i = 0; i < view.coeffCount; i++) {
-      const v = Number(view.data.getBigUint64(i * 8, true));
-      if (v > q / 2) high += 1;
-      mean += v / q / view.coeffCount;
+    for (const m of masks) {
+      expect(Buffer.compare(Buffer.from(m.ciphertext.subarray(0, s0At)), Buffer.from(first.subarray(0, s0At)))).toBe(0);
+      expect(Buffer.compare(Buffer.from(m.ciphertext.subarray(s0At + 8)), Buffer.from(first.subarray(s0At + 8)))).toBe(0);
+      const s0 = new DataView(m.ciphertext.buffer, m.ciphertext.byteOffset + s0At, 8).getBigUint64(0, true);
+      expect(s0 < suite.q0).toBe(true);
+      if (s0 > suite.q0 / 2n) high += 1;
+      expect(decryptSum(m)).toBeCloseTo(values.reduce((a, b) => a + b, 0), 3);
     }
-    for (const o of [pt, ct2, dec, ownEnc, pkBytes, secret, keygen]) o.delete();
-    expect(high / view.coeffCount).toBeGreaterThan(0.45);
-    expect(high / view.coeffCount).toBeLessThan(0.55);
-    expect(mean).toBeGreaterThan(0.47);
-    expect(mean).toBeLessThan(0.53);
+    expect(high / masks.length).toBeGreaterThan(0.38);
+    expect(high / masks.length).toBeLessThan(0.62);
   });
 
   it('rejects a ciphertext at the wrong level with CIPHERTEXT_INVALID', () => {
@@ -152,6 +144,16 @@ describe('CKKS suite', () => {
     expect(decryptSum(zeroColumn!)).toBeCloseTo(0, 4);
   });
 
+  it('rejects a truncated or tampered compact masked sum with CIPHERTEXT_INVALID', () => {
+    const masked = suite.maskedSum([enc.encrypt(new Float64Array([1, 2]))], 'fresh').ciphertext;
+    const n = suite.params.polyModulusDegree;
+    const overQ = masked.slice();
+    new DataView(overQ.buffer).setBigUint64(masked.byteLength - n * 8 - 8, suite.q0, true);
+    for (const bad of [masked.slice(0, masked.byteLength - 8), overQ]) {
+      expect(() => keys.maskedConstant(bad)).toThrow(expect.objectContaining({ code: 'CIPHERTEXT_INVALID', message: expect.stringMatching(/masked ciphertext is not valid/) }));
+    }
+  });
+
   it('rejects corrupt ciphertext bytes with CIPHERTEXT_INVALID instead of crashing', () => {
     const bytes = enc.encrypt(new Float64Array([1]));
     const corrupt = bytes.slice(0, 200);
@@ -175,22 +177,3 @@ describe('CKKS suite', () => {
   });
 });
 
-/** Encrypts with a raw SEAL encryptor (test only), so the test can hold the secret key. */
-class CkksEncryptorShim {
-  readonly suite: CkksSuite;
-  readonly encryptor: { encrypt(pt: unknown, ct: unknown): void };
-  constructor(suite: CkksSuite, encryptor: { encrypt(pt: unknown, ct: unknown): void }) {
-    this.suite = suite;
-    this.encryptor = encryptor;
-  }
-  encrypt(values: Float64Array): Uint8Array {
-    const pt = new this.suite.seal.Plaintext();
-    this.suite.encoder.encode(values, this.suite.scale, pt);
-    const ct = new this.suite.seal.Ciphertext();
-    this.encryptor.encrypt(pt, ct);
-    const bytes = this.suite.save(ct);
-    pt.delete();
-    ct.delete();
-    return bytes;
-  }
-}

@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CKKSEncoder, Ciphertext, Evaluator, ParmsIdType, Plaintext, SEALContext } from 'node-seal/throws';
 import type { CkksParams } from './params.ts';
-import { centre, constantCoefficient, fillUniformMask, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
+import { centre, constantCoefficient, inverseOfN, slotSumFromConstant, viewPlaintext } from './plaintext-layout.ts';
+import { compactMasked, inflateMasked, isCompactMasked } from './compact-masked.ts';
 import { loadSeal, release, SealScope, translateSealError, withScope, type Seal } from './seal-runtime.ts';
 
 /** Number of data primes a ciphertext has at each protocol stage. */
@@ -39,7 +40,6 @@ export class CkksSuite {
   readonly encoder: CKKSEncoder;
   readonly evaluator: Evaluator;
   readonly #scale: number;
-  readonly #maskTemplates = new Map<string, Uint8Array>();
 
   private constructor(seal: Seal, params: CkksParams) {
     this.seal = seal;
@@ -163,7 +163,7 @@ export class CkksSuite {
           const first = cts[0] as Ciphertext;
           const result = acc ?? zeros.encryptZeros(inner, first.parmsId(), first.scale() * this.#scale);
           this.evaluator.rescaleToNextInplace(result);
-          out.push(this.#mask(inner, result));
+          out.push(this.#mask(result));
         } finally {
           inner.dispose();
         }
@@ -179,34 +179,15 @@ export class CkksSuite {
       const [first, ...rest] = cts;
       if (first === undefined) throw new RangeError('maskedSum needs at least one ciphertext');
       for (const ct of rest) this.evaluator.addInplace(first, ct);
-      return this.#mask(scope, first);
+      return this.#mask(first);
     });
   }
 
-  #mask(scope: SealScope, ct: Ciphertext): MaskedSum {
+  /** Brings a sum to the last level and masks it in compact form (compact-masked.ts): the key holder gets ĉ1 and one uniform residue. */
+  #mask(ct: Ciphertext): MaskedSum {
     while (ct.coeffModulusSize() > Level.last) this.evaluator.cipherModSwitchToNextInplace(ct);
-    const bytes = this.#maskTemplate(scope, ct).slice();
-    const maskConstant = fillUniformMask(viewPlaintext(bytes), this.params.polyModulusDegree, [this.q0], this.nInverse, randomBytes);
-    const mask = scope.track(new this.seal.Plaintext());
-    mask.loadFromArray(this.context, bytes);
-    this.evaluator.addPlainInplace(ct, mask);
-    return { ciphertext: this.save(ct), maskConstant, scale: ct.scale() };
-  }
-
-  /**
-   * A serialized last-level plaintext at the ciphertext's scale, whose
-   * residues the mask overwrites. Only its header (parameters, scale) matters,
-   * so it is encoded once per scale: encoding costs as much as the
-   * multiplication it masks (bench/scale/choices.ts).
-   */
-  #maskTemplate(scope: SealScope, ct: Ciphertext): Uint8Array {
-    const key = String(ct.scale());
-    let template = this.#maskTemplates.get(key);
-    if (template === undefined) {
-      template = this.encode(scope, new Float64Array(0), ct.scale(), ct).saveToArray(this.seal.ComprModeType.none) as Uint8Array;
-      this.#maskTemplates.set(key, template);
-    }
-    return template;
+    const { payload, maskConstant } = compactMasked(this.save(ct), this.params.polyModulusDegree, this.q0, this.nInverse, randomBytes);
+    return { ciphertext: payload, maskConstant, scale: ct.scale() };
   }
 
   /** Recovers the slot sum from the key holder's answer. */
@@ -323,12 +304,22 @@ export class CkksKeyHolder {
   /** As `maskedConstant`, with the ciphertext's scale (to convert value-unit noise into coefficient units). */
   maskedConstantAndScale(ciphertext: Uint8Array): { value: bigint; scale: number } {
     return withScope((scope) => {
-      const ct = this.#suite.loadCiphertext(scope, ciphertext, 'last', 'masked ciphertext');
+      const ct = this.#suite.loadCiphertext(scope, this.#inflate(ciphertext), 'last', 'masked ciphertext');
       const pt = scope.track(new this.#suite.seal.Plaintext());
       this.#decryptor.decrypt(ct, pt);
       const bytes = pt.saveToArray(this.#suite.seal.ComprModeType.none) as Uint8Array;
       return { value: constantCoefficient(viewPlaintext(bytes), this.#suite.params.polyModulusDegree, this.#suite.q0, this.#suite.nInverse), scale: ct.scale() };
     });
+  }
+
+  /** A compact masked sum as the SEAL ciphertext it stands for; a plain ciphertext as it is. */
+  #inflate(bytes: Uint8Array): Uint8Array {
+    if (!isCompactMasked(bytes)) return bytes;
+    try {
+      return inflateMasked(bytes, this.#suite.params.polyModulusDegree, this.#suite.q0);
+    } catch (error) {
+      throw translateSealError(this.#suite.seal, 'masked ciphertext', error);
+    }
   }
 
   dispose(): void {

@@ -7,10 +7,8 @@
  *    m₀ = N⁻¹ · Σᵢ NTT(m)ᵢ (mod q): the other coefficients cancel.
  * 2. For CKKS with real-valued slots, Σ slots = N·m₀ / (2Δ): the slot sum is
  *    the constant coefficient, scaled.
- * So a party adds a plaintext whose residues are uniform mod q (the mask),
- * the key holder decrypts and returns only N⁻¹·Σ residues, and the party
- * subtracts the mask's constant coefficient. What the key holder saw was a
- * uniformly random polynomial.
+ * So the key holder returns only N⁻¹·Σ residues of a decryption; how a party
+ * masks what it sends for that is in compact-masked.ts.
  *
  * Layout (SEAL 4.1, compression none), little-endian:
  * SEALHeader(16) | parms_id(32) | coeff_count u64 | scale f64 |
@@ -77,63 +75,11 @@ export function constantCoefficient(view: PlaintextView, n: number, q0: bigint, 
 /**
  * Σ of `n` 64-bit residues from the sums of their low and high 32-bit
  * halves: each half-sum stays below n·2^32, exact in a double for n < 2^21,
- * so no BigInt is made per residue (masking 100 columns a batch made
- * millions of them, and the garbage to collect).
+ * so no BigInt is made per residue.
  */
 function residueSum(low: number, high: number, n: number): bigint {
   if (n >= 2 ** 21) throw new RangeError(`N=${n} is too large for exact half-sums`);
   return (BigInt(high) << 32n) + BigInt(low);
-}
-
-/**
- * Overwrites every residue with a uniform value mod its prime and returns the
- * mask's constant coefficient mod q₀. `moduli[k]` is the k-th prime of the
- * plaintext's level; `randomBytes` must be a CSPRNG.
- */
-export function fillUniformMask(
-  view: PlaintextView,
-  n: number,
-  moduli: readonly bigint[],
-  nInverse: bigint,
-  randomBytes: (count: number) => Uint8Array,
-): bigint {
-  if (view.coeffCount !== n * moduli.length) throw new RangeError(`mask template has ${view.coeffCount} residues, expected ${n * moduli.length}`);
-  let firstLow = 0;
-  let firstHigh = 0;
-  for (let k = 0; k < moduli.length; k++) {
-    const q = moduli[k] ?? 0n;
-    // Rejection sampling on the prime's bit length keeps the value exactly uniform; in 32-bit halves, no BigInt per value.
-    const bits = q.toString(2).length;
-    const keepLow = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-    const keepHigh = bits <= 32 ? 0 : bits >= 64 ? 0xffffffff : 2 ** (bits - 32) - 1;
-    const qLow = Number(q & 0xffffffffn);
-    const qHigh = Number(q >> 32n);
-    let pool = randomBytes(n * 8);
-    let poolView = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
-    let next = 0;
-    for (let i = 0; i < n; i++) {
-      let low: number;
-      let high: number;
-      do {
-        if (next === pool.byteLength) {
-          pool = randomBytes(n * 8);
-          poolView = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
-          next = 0;
-        }
-        low = (poolView.getUint32(next, true) & keepLow) >>> 0;
-        high = (poolView.getUint32(next + 4, true) & keepHigh) >>> 0;
-        next += 8;
-      } while (high > qHigh || (high === qHigh && low >= qLow));
-      view.data.setUint32((k * n + i) * 8, low, true);
-      view.data.setUint32((k * n + i) * 8 + 4, high, true);
-      if (k === 0) {
-        firstLow += low;
-        firstHigh += high;
-      }
-    }
-  }
-  const q0 = moduli[0] ?? 1n;
-  return ((residueSum(firstLow, firstHigh, n) % q0) * nInverse) % q0;
 }
 
 /** Maps a residue mod q to the centred integer in (−q/2, q/2]. */
