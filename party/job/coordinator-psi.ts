@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tandem } from '../../protocol/generated/tandem.js';
-import { prfSet, psiInputError, readPositions } from '../../protocol/psi/coordinator-aided.ts';
+import { prfSetAsync, psiInputError, readPositions } from '../../protocol/psi/coordinator-aided.ts';
 import { newScalar } from '../../protocol/psi/group.ts';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { DataError } from '../../protocol/errors.ts';
@@ -33,7 +33,7 @@ async function order(peer: string, n: number, seedFor: Seed): Promise<Uint32Arra
 
 async function sendSet(channel: JobChannel, ids: readonly string[], peer: string, seq: number, seedFor: Seed): Promise<Uint32Array> {
   const permutation = await order(peer, ids.length, seedFor);
-  const values = prfSet(channel.pairKey(peer, PURPOSE), ids, permutation);
+  const values = await prfSetAsync(channel.pairKey(peer, PURPOSE), ids, permutation);
   channel.send(COORDINATOR, 'psi-prf', 0, 'psi-prf', tandem.v1.PsiPrfSet.encode({ peer, values, count: ids.length }).finish(), seq);
   return permutation;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { matchPrfSets, prfSet, PRF_BYTES, readPositions, uint32Bytes } from './coordinator-aided.ts';
+import { matchPrfSets, prfSet, prfSetAsync, PRF_BYTES, readPositions, uint32Bytes } from './coordinator-aided.ts';
 import { guestReceive, hostReceive, startGuest, startHost } from './psi-session.ts';
 import { newScalar } from './group.ts';
 import { Random } from '../random.ts';
@@ -55,6 +55,13 @@ describe('coordinator-aided PSI', () => {
     expect(Buffer.from(a).includes(Buffer.from('alice-'))).toBe(false);
     const b = prfSet(fixedKey('k4'), ids('alice-', 0, 50), new Random('p').permutation(50));
     expect(matchPrfSets(a, b, names).guestPositions).toHaveLength(0);
+  });
+
+  it('gives the same bytes when it yields between slices as in one go', async () => {
+    const list = ids('v', 0, 40_000);
+    const permutation = new Random('s').permutation(list.length);
+    const sliced = await prfSetAsync(fixedKey('k5'), list, permutation);
+    expect(Buffer.from(sliced).equals(Buffer.from(prfSet(fixedKey('k5'), list, permutation)))).toBe(true);
   });
 
   it('answers in guest-position order with the host positions alongside', () => {
