@@ -217,13 +217,17 @@ export function buildAuditReport(logs: readonly ParsedAuditLog[], options: Audit
     return { items, source: "peers' logs" };
   };
 
+  const sentSteps = new Map<string, Set<string>>();
   const parties = [...names].sort().map((party): PartyReport => {
     const { items, source } = leaving(party, partyLogs.get(party));
     const steps = new Set(items.map((i) => i.entry.record.step));
+    sentSteps.set(party, steps);
     const role = GUEST_STEPS.some((s) => steps.has(s)) ? 'guest' : HOST_STEPS.some((s) => steps.has(s)) ? 'host' : 'unknown';
     const groups = groupByKind(items);
     return { party, role, source, messages: items.length, bytes: sum(items), groups, verdict: verdict(party, items), disclosures: disclosures(party, items) };
-  });
+  }).map((p, _k, all): PartyReport =>
+    // In a reach job with coordinator-aided PSI a host sends only its PRF list, as the guest does: it is the host once another party is the guest.
+    p.role === 'unknown' && sentSteps.get(p.party)?.has('psi-prf') === true && all.some((o) => o.role === 'guest') ? { ...p, role: 'host' } : p);
 
   let coordinator: CoordinatorReport | undefined;
   const fromCoordinator = leaving(COORDINATOR, coordinatorLog);

@@ -10,10 +10,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
 import { readAuditLog } from '../../runtime/audit-log.ts';
+import { buildAuditReport } from '../../runtime/audit-report.ts';
+import { parseAuditSource } from '../../runtime/audit-verify.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../party/job/features.ts';
 import { lrSpec, runJob, startFederation, type Federation, type JobResult, type PartySetup } from '../support/federation.ts';
@@ -125,6 +128,10 @@ describe('coordinator-aided PSI: a full job', () => {
     const answers = readAuditLog(join(fed.dir, 'coordinator', 'audit', 'coordinator.audit.jsonl')).filter((r) => r.job === b.jobId && r.step === 'psi-matches');
     expect(answers.map((r) => [r.direction, r.peer])).toEqual([['sent', 'brand']]);
     expect(answers[0]!.bytes).toBeLessThan(357 * 4);
+    // The audit report tells the roles apart although the host sent nothing but its PRF list.
+    const logs = ['coordinator', 'brand', 'partner'].map((n) => join(fed.dir, n, 'audit', `${n}.audit.jsonl`));
+    const report = buildAuditReport(logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })), { job: b.jobId });
+    expect(Object.fromEntries(report.parties.map((p) => [p.party, p.role]))).toEqual({ brand: 'guest', partner: 'host' });
   }, 120_000);
 
   it('finds the same seeds in the pool for lookalike as ECDH membership PSI', async () => {
