@@ -41,6 +41,8 @@ describe('a party job checkpoint across restarts', () => {
     await training.completed(state(3));
     const masked = [{ ciphertext: Uint8Array.of(1, 2), maskConstant: 2n ** 70n, scale: 2 ** 40 }];
     expect(await training.prepare('guest round 4', () => masked)).toBe(masked);
+    const basis = [Uint8Array.of(7, 7)];
+    expect(await training.prepare('host basis 4', () => basis)).toBe(basis);
 
     const second = await restart(dir);
     expect([second.checkpoint.resuming, second.checkpoint.incarnation]).toEqual([true, 2]);
@@ -50,6 +52,8 @@ describe('a party job checkpoint across restarts', () => {
     expect(resumed.resumed).toEqual(state(3));
     // The same round computes nothing new: the saved masks (a bigint beyond 2^64 included) come back.
     expect(await resumed.prepare('guest round 4', () => [])).toEqual(masked);
+    // Every write-ahead result of the round comes back, not only the last one saved.
+    expect(await resumed.prepare('host basis 4', () => [])).toEqual(basis);
     // Another training of the job (one-vs-rest) starts from scratch.
     expect(second.checkpoint.training(10).resumed).toBeUndefined();
   });

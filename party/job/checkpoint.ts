@@ -7,11 +7,12 @@
  *   restart: the sealing key pair (peers already seal to its public half),
  *   the PSI result, the split, the scoring key, the outcome.
  * - `training(start)`: per training, the state after the last completed
- *   round (weights, optimizer, losses, the guest's loss accumulator) and one
- *   pending write-ahead slot: a round's outbound results (the guest's
- *   residuals, masked sums and their secret masks) are saved before any of
- *   them is sent, so a re-run sends the same bytes and can unmask the answers
- *   the coordinator already gave. Each completed round also commits the
+ *   round (weights, optimizer, losses, the guest's loss accumulator) and the
+ *   round's write-ahead results: every outbound result of the round (the
+ *   host's basis ciphertexts, the guest's residuals, masked sums and their
+ *   secret masks), each saved before it is sent, so a re-run sends the same
+ *   bytes for every message a peer may already hold and can unmask the
+ *   answers the coordinator already gave. Each completed round also commits the
  *   inbox (party/mailbox.ts): messages taken so far are not needed again.
  * - `incarnation`: how often the job has started here; events are numbered
  *   per incarnation so a resumed run's events are not taken for resends.
@@ -54,7 +55,8 @@ type Saved = {
   incarnation: number;
   kept: Map<string, unknown>;
   training: Map<number, TrainingState>;
-  pending: { key: string; value: unknown } | undefined;
+  /** The current round's write-ahead results by key (older checkpoints held one `{ key, value }`). */
+  pending: Map<string, unknown> | { key: string; value: unknown } | undefined;
 };
 
 export class JobCheckpoint {
@@ -112,9 +114,10 @@ export class JobCheckpoint {
     return {
       resumed: saved.training.get(start),
       prepare: async <T>(key: string, compute: () => T | Promise<T>): Promise<T> => {
-        if (saved.pending?.key === key) return saved.pending.value as T;
+        const pending = pendingMap(saved);
+        if (pending.has(key)) return pending.get(key) as T;
         const value = await compute();
-        saved.pending = { key, value };
+        pending.set(key, value);
         await this.#write();
         return value;
       },
@@ -150,6 +153,12 @@ export class JobCheckpoint {
     await writeFile(`${file}.tmp`, serialize(this.#saved), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
+}
+
+/** The round's write-ahead results as a map, converting the one-slot form of older checkpoints. */
+function pendingMap(saved: Saved): Map<string, unknown> {
+  if (!(saved.pending instanceof Map)) saved.pending = new Map(saved.pending === undefined ? [] : [[saved.pending.key, saved.pending.value]]);
+  return saved.pending;
 }
 
 /** `checkpoint.keep(key, compute)`, or just `compute()` for a job without a checkpoint. */

@@ -180,7 +180,8 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       if (round <= (resumed?.round ?? -1)) continue; // done before a restart
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
-      const cts = await encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to))));
+      // Saved before it is sent: a re-run after a crash must send the guest the same bytes (encryption is randomised).
+      const cts = await prepare(durable, `host basis ${round}`, () => encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to)))));
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
       const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots))));
