@@ -21,6 +21,8 @@
  * have this form.
  */
 
+import { sumResidues } from './plaintext-layout.ts';
+
 const MAGIC = [0x54, 0x4d, 0x53, 0x31]; // "TMS1"
 const MAGIC_BYTES = MAGIC.length;
 const SEAL_HEADER_BYTES = 16;
@@ -45,15 +47,7 @@ export function compactMasked(
 ): { readonly payload: Uint8Array; readonly maskConstant: bigint } {
   const headerBytes = ciphertext.byteLength - 2 * n * 8;
   checkHeader(ciphertext, headerBytes, ciphertext.byteLength);
-  const view = new DataView(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
-  // Σ ĉ0 in 32-bit halves: each half-sum stays exact in a double for N < 2^21.
-  let low = 0;
-  let high = 0;
-  for (let i = 0; i < n; i++) {
-    low += view.getUint32(headerBytes + i * 8, true);
-    high += view.getUint32(headerBytes + i * 8 + 4, true);
-  }
-  const sum = ((BigInt(high) << 32n) + BigInt(low)) % q0;
+  const sum = sumResidues(new DataView(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength), headerBytes, n, q0);
   const r = uniformBelow(q0, randomBytes);
   const payload = new Uint8Array(MAGIC_BYTES + headerBytes + 8 + n * 8);
   payload.set(MAGIC, 0);

@@ -63,23 +63,23 @@ export function inverseOfN(n: number, q: bigint): bigint {
  */
 export function constantCoefficient(view: PlaintextView, n: number, q0: bigint, nInverse: bigint): bigint {
   if (view.coeffCount < n) throw new RangeError(`plaintext has ${view.coeffCount} residues, fewer than N=${n}`);
-  let low = 0;
-  let high = 0;
-  for (let i = 0; i < n; i++) {
-    low += view.data.getUint32(i * 8, true);
-    high += view.data.getUint32(i * 8 + 4, true);
-  }
-  return ((residueSum(low, high, n) % q0) * nInverse) % q0;
+  return (sumResidues(view.data, 0, n, q0) * nInverse) % q0;
 }
 
 /**
- * Σ of `n` 64-bit residues from the sums of their low and high 32-bit
- * halves: each half-sum stays below n·2^32, exact in a double for n < 2^21,
- * so no BigInt is made per residue.
+ * Σ mod q of `n` little-endian 64-bit residues starting at byte `offset`,
+ * summed in their low and high 32-bit halves: each half-sum stays below
+ * n·2^32, exact in a double for n < 2^21, so no BigInt is made per residue.
  */
-function residueSum(low: number, high: number, n: number): bigint {
+export function sumResidues(data: DataView, offset: number, n: number, q: bigint): bigint {
   if (n >= 2 ** 21) throw new RangeError(`N=${n} is too large for exact half-sums`);
-  return (BigInt(high) << 32n) + BigInt(low);
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    low += data.getUint32(offset + i * 8, true);
+    high += data.getUint32(offset + i * 8 + 4, true);
+  }
+  return ((BigInt(high) << 32n) + BigInt(low)) % q;
 }
 
 /** Maps a residue mod q to the centred integer in (−q/2, q/2]. */
