@@ -4,14 +4,21 @@
  * Holds only job-level facts and aggregate results, never row-level data.
  *
  * For durable jobs (docs/durability.md) it also holds, while a job runs, its
- * CKKS secret key and coordinator state, the relay's undelivered envelopes
- * and the ids already accepted from each party (so a resend is dropped).
- * All of it is deleted when the job ends; `secure_delete` overwrites the
- * freed pages, and the file is readable by this user only.
+ * CKKS secret key and coordinator state and the ids already accepted from
+ * each party (so a resend is dropped), and keeps the relay's undelivered
+ * envelopes next to it (coordinator/relay-outbox.ts). All of it is deleted
+ * when the job ends; `secure_delete` overwrites the freed pages, and the
+ * file is readable by this user only.
+ *
+ * `synchronous = NORMAL`: in WAL mode a commit is safe when the process is
+ * killed and may be lost only with the machine's power, the same guarantee
+ * as the parties' checkpoints and outboxes; FULL paid an fsync for every
+ * envelope the coordinator accepted, on the event loop every party waits on.
  */
 import { DatabaseSync } from 'node:sqlite';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { RelayOutbox } from './relay-outbox.ts';
 
 export type JobStage = 'submitted' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -42,12 +49,15 @@ type Row = {
 
 export class JobStore {
   readonly #db: DatabaseSync;
+  readonly #relay: RelayOutbox;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
+    this.#relay = new RelayOutbox(file === ':memory:' ? undefined : join(dirname(file), 'relay'));
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS jobs (
         job_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, stage TEXT NOT NULL, phase TEXT NOT NULL,
         parties TEXT NOT NULL, epoch INTEGER NOT NULL, max_epochs INTEGER NOT NULL, loss REAL NOT NULL, message TEXT NOT NULL,
@@ -59,13 +69,18 @@ export class JobStore {
       PRAGMA secure_delete = ON;
       CREATE TABLE IF NOT EXISTS job_secrets (job_id TEXT PRIMARY KEY, secret_key BLOB NOT NULL, noise_key BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS job_state (job_id TEXT PRIMARY KEY, state_json TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS relay_outbox (
-        n INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, step TEXT NOT NULL, bytes BLOB NOT NULL,
-        UNIQUE (recipient, id)
-      );
       CREATE TABLE IF NOT EXISTS relay_seen (id TEXT PRIMARY KEY, job_id TEXT NOT NULL);
     `);
     if (file !== ':memory:') chmodSync(file, 0o600);
+    this.#migrateRelayTable();
+  }
+
+  /** A store written by an earlier version kept the relay's envelopes in a table: move them to the outbox. */
+  #migrateRelayTable(): void {
+    if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'relay_outbox'").get() === undefined) return;
+    const rows = this.#db.prepare('SELECT recipient, id, job_id, step, bytes FROM relay_outbox ORDER BY n').all() as Array<{ recipient: string; id: string; job_id: string; step: string; bytes: Uint8Array }>;
+    for (const r of rows) this.#relay.queue(r.recipient, r.id, r.job_id, r.step, r.bytes);
+    this.#db.exec('DROP TABLE relay_outbox');
   }
 
   /** The secrets of a running job (deleted by {@link forgetJob}). */
@@ -89,16 +104,16 @@ export class JobStore {
 
   /** Keeps an envelope for `recipient` until it acknowledges it (idempotent by id). */
   queue(recipient: string, id: string, jobId: string, step: string, bytes: Uint8Array): void {
-    this.#db.prepare('INSERT OR IGNORE INTO relay_outbox (recipient, id, job_id, step, bytes) VALUES (?, ?, ?, ?, ?)').run(recipient, id, jobId, step, bytes);
+    this.#relay.queue(recipient, id, jobId, step, bytes);
   }
 
   dequeue(recipient: string, id: string): void {
-    this.#db.prepare('DELETE FROM relay_outbox WHERE recipient = ? AND id = ?').run(recipient, id);
+    this.#relay.dequeue(recipient, id);
   }
 
   /** Every queued envelope, oldest first. */
   queued(): Array<{ recipient: string; bytes: Uint8Array }> {
-    return this.#db.prepare('SELECT recipient, bytes FROM relay_outbox ORDER BY n').all() as Array<{ recipient: string; bytes: Uint8Array }>;
+    return this.#relay.queued();
   }
 
   /** Records an envelope id as handled, so a resend of it is dropped. */
@@ -114,7 +129,7 @@ export class JobStore {
   /** Deletes what a finished job no longer needs: secrets, state, accepted ids and queued envelopes except stop orders. */
   forgetJob(jobId: string): void {
     for (const table of ['job_secrets', 'job_state', 'relay_seen']) this.#db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(jobId);
-    this.#db.prepare("DELETE FROM relay_outbox WHERE job_id = ? AND step != 'control'").run(jobId);
+    this.#relay.forgetJob(jobId);
   }
 
   insert(job: JobRecord): void {
