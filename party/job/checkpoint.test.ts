@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { serialize } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,6 +59,31 @@ describe('a party job checkpoint across restarts', () => {
     expect(second.checkpoint.training(10).resumed).toBeUndefined();
   });
 
+  it('drops a completed round\'s write-ahead results, and reads a checkpoint written whole by an earlier version', async () => {
+    const first = await restart(dir);
+    const training = first.checkpoint.training(0);
+    await training.prepare('host basis 1', () => [Uint8Array.of(1)]);
+    await training.completed(state(1));
+    expect(await readdir(join(dir, 'jobs', JOB))).not.toContain('pending');
+    const again = await restart(dir);
+    expect(await again.checkpoint.training(0).prepare('host basis 1', () => [Uint8Array.of(9)])).toEqual([Uint8Array.of(9)]);
+
+    // The one-file layout: kept values, training states and the round's write-ahead results together.
+    const old = join(dir, 'jobs', 'job-old');
+    await mkdir(old, { recursive: true });
+    const pending = new Map<string, unknown>([['host basis 5', [Uint8Array.of(5)]]]);
+    await writeFile(join(old, 'checkpoint.v8'), serialize({ incarnation: 3, kept: new Map([['psi', Uint32Array.of(2, 1)]]), training: new Map([[0, state(4)]]), pending }));
+    const mailbox = new Mailbox(dir);
+    const upgraded = await JobCheckpoint.open(dir, 'job-old', mailbox);
+    expect([upgraded.incarnation, upgraded.kept('psi')]).toEqual([4, Uint32Array.of(2, 1)]);
+    expect(upgraded.training(0).resumed).toEqual(state(4));
+    // Rewritten in the new layout, and still all there after another start.
+    const reopened = await JobCheckpoint.open(dir, 'job-old', new Mailbox(dir));
+    expect([reopened.incarnation, reopened.kept('psi')]).toEqual([5, Uint32Array.of(2, 1)]);
+    expect(await reopened.training(0).prepare('host basis 5', () => [])).toEqual([Uint8Array.of(5)]);
+    expect((await readdir(old)).sort()).toEqual(['checkpoint.v8', 'kept.v8', 'pending']);
+  });
+
   it('gives a restarted party back the messages it took after its last completed round, and only those', async () => {
     const first = await restart(dir);
     for (const round of [1, 2, 3]) first.mailbox.put(envelope('basis', round));
@@ -81,7 +107,7 @@ describe('a party job checkpoint across restarts', () => {
     await checkpoint.keep('psi', () => Uint32Array.of(4, 2));
     await checkpoint.keep('outcome', () => ({ modelFile: 'model-part.json', summary: { auc: 0.99 } }));
     await checkpoint.complete('outcome');
-    expect(await readdir(join(dir, 'jobs', JOB))).toEqual(['checkpoint.v8']);
+    expect((await readdir(join(dir, 'jobs', JOB))).sort()).toEqual(['checkpoint.v8', 'kept.v8']);
     const again = await restart(dir);
     expect(again.checkpoint.kept('outcome')).toEqual({ modelFile: 'model-part.json', summary: { auc: 0.99 } });
     expect(again.checkpoint.kept('psi')).toBeUndefined();

@@ -1,7 +1,13 @@
 /**
  * A party's durable job state (docs/durability.md): what it must not
- * recompute differently after a `kill -9`, in `<dataDir>/jobs/<job>/checkpoint.v8`,
- * replaced whole (temp file + rename) at every save.
+ * recompute differently after a `kill -9`, in `<dataDir>/jobs/<job>/`,
+ * each file replaced whole (temp file + rename):
+ * `kept.v8` (the `keep` results, written when one is added),
+ * `checkpoint.v8` (the incarnation and the training states, every round) and
+ * `pending/<n>.v8` (one per write-ahead result, deleted when its round
+ * completes). Split so that a round rewrites only what changed: at 1M ids
+ * the kept PSI result and split are 4 MB, and a host's round writes 9 MB of
+ * ciphertexts, each of which used to be rewritten with every save.
  *
  * - `keep(key, compute)`: a result computed once per job and reused after a
  *   restart: the sealing key pair (peers already seal to its public half),
@@ -17,7 +23,7 @@
  * - `incarnation`: how often the job has started here; events are numbered
  *   per incarnation so a resumed run's events are not taken for resends.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { OptimizerState } from '../../protocol/training/optimizer.ts';
@@ -53,11 +59,15 @@ export type TrainingCheckpoint = {
 
 type Saved = {
   incarnation: number;
+  /** In `kept.v8`; older checkpoints held it in `checkpoint.v8` too. */
   kept: Map<string, unknown>;
   training: Map<number, TrainingState>;
-  /** The current round's write-ahead results by key (older checkpoints held one `{ key, value }`). */
+  /** The current round's write-ahead results by key, from `pending/` (older checkpoints held them here, or one `{ key, value }`). */
   pending: Map<string, unknown> | { key: string; value: unknown } | undefined;
 };
+
+/** What `checkpoint.v8` holds now: the rest is in `kept.v8` and `pending/`. */
+type SavedState = Pick<Saved, 'incarnation' | 'training'>;
 
 export class JobCheckpoint {
   readonly #dir: string;
@@ -78,15 +88,19 @@ export class JobCheckpoint {
   /** Opens (or starts) a job's checkpoint and puts its saved inbox back into the mailbox. */
   static async open(dataDir: string, jobId: string, mailbox: Mailbox): Promise<JobCheckpoint> {
     const dir = join(dataDir, 'jobs', jobId);
+    const state = await readSaved<Partial<Saved> & SavedState>(join(dir, 'checkpoint.v8'));
     let saved: Saved | undefined;
-    try {
-      saved = deserialize(await readFile(join(dir, 'checkpoint.v8'))) as Saved;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (state !== undefined) {
+      const pending = pendingMap({ pending: state.pending } as Saved);
+      for (const { key, value } of await readPending(join(dir, 'pending'))) pending.set(key, value);
+      saved = { incarnation: state.incarnation, training: state.training, kept: state.kept ?? (await readSaved<Map<string, unknown>>(join(dir, 'kept.v8'))) ?? new Map<string, unknown>(), pending };
     }
     const checkpoint = new JobCheckpoint(dir, jobId, mailbox, saved ?? { incarnation: 0, kept: new Map(), training: new Map(), pending: undefined }, saved !== undefined);
     checkpoint.#saved.incarnation += 1;
-    await checkpoint.#write();
+    // An older checkpoint's pending results are rewritten as files before its state drops them.
+    if (state?.pending !== undefined) for (const [key, value] of pendingMap(checkpoint.#saved)) await checkpoint.#writePending(key, value);
+    await checkpoint.#writeKept();
+    await checkpoint.#writeState();
     mailbox.restore(jobId);
     return checkpoint;
   }
@@ -104,7 +118,7 @@ export class JobCheckpoint {
     if (this.#saved.kept.has(key)) return this.#saved.kept.get(key) as T;
     const value = await compute();
     this.#saved.kept.set(key, value);
-    await this.#write();
+    await this.#writeKept();
     return value;
   }
 
@@ -118,13 +132,15 @@ export class JobCheckpoint {
         if (pending.has(key)) return pending.get(key) as T;
         const value = await compute();
         pending.set(key, value);
-        await this.#write();
+        await this.#writePending(key, value);
         return value;
       },
       completed: async (state) => {
         saved.training.set(start, structuredClone(state));
         saved.pending = undefined;
-        await this.#write();
+        await this.#writeState();
+        // After the state: a crash in between leaves results of a completed round, which no later round asks for.
+        await rm(join(this.#dir, 'pending'), { recursive: true, force: true });
         this.#mailbox.commit(this.#jobId);
       },
     };
@@ -136,23 +152,64 @@ export class JobCheckpoint {
     this.#saved.kept = new Map([[outcomeKey, outcome]]);
     this.#saved.training.clear();
     this.#saved.pending = undefined;
-    await this.#write();
+    await this.#writeKept();
+    await this.#writeState();
+    await rm(join(this.#dir, 'pending'), { recursive: true, force: true });
     await rm(join(this.#dir, 'inbox'), { recursive: true, force: true });
   }
 
   /** The job ended for good without a result (failed or cancelled): nothing to resume. */
   async discard(): Promise<void> {
     await rm(join(this.#dir, 'inbox'), { recursive: true, force: true });
+    await rm(join(this.#dir, 'pending'), { recursive: true, force: true });
     await rm(join(this.#dir, 'checkpoint.v8'), { force: true });
+    await rm(join(this.#dir, 'kept.v8'), { force: true });
   }
 
-  async #write(): Promise<void> {
-    await mkdir(this.#dir, { recursive: true });
-    const file = join(this.#dir, 'checkpoint.v8');
-    // It holds the job's sealing key and secret masks: this node's user only.
-    await writeFile(`${file}.tmp`, serialize(this.#saved), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+  #writeKept(): Promise<void> {
+    return writeWhole(this.#dir, 'kept.v8', this.#saved.kept);
   }
+
+  #writeState(): Promise<void> {
+    const state: SavedState = { incarnation: this.#saved.incarnation, training: this.#saved.training };
+    return writeWhole(this.#dir, 'checkpoint.v8', state);
+  }
+
+  #writePending(key: string, value: unknown): Promise<void> {
+    const index = pendingMap(this.#saved).size;
+    return writeWhole(join(this.#dir, 'pending'), `${String(index).padStart(4, '0')}.v8`, { key, value });
+  }
+}
+
+/** Replaces a file whole. They hold the job's sealing key and secret masks: this node's user only. */
+async function writeWhole(dir: string, name: string, value: unknown): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, name);
+  await writeFile(`${file}.tmp`, serialize(value), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+async function readSaved<T>(file: string): Promise<T | undefined> {
+  try {
+    return deserialize(await readFile(file)) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return undefined;
+  }
+}
+
+/** The write-ahead results saved as files, in the order they were saved (a `.tmp` is a save a crash cut short). */
+async function readPending(dir: string): Promise<Array<{ key: string; value: unknown }>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return [];
+  }
+  const out: Array<{ key: string; value: unknown }> = [];
+  for (const name of names.filter((n) => n.endsWith('.v8')).sort()) out.push(deserialize(await readFile(join(dir, name))) as { key: string; value: unknown });
+  return out;
 }
 
 /** The round's write-ahead results as a map, converting the one-slot form of older checkpoints. */
