@@ -16,7 +16,7 @@ import type { AsyncBlinder } from '../protocol/psi/psi-session.ts';
 import type { CkksEncryptor, CkksSuite, MaskedSum } from '../protocol/he/ckks.ts';
 import { ERROR_CATALOG, ProtocolError, type ErrorCode } from '../protocol/errors.ts';
 import { Control, WorkerPool, type SerializedError } from './worker-pool.ts';
-import type { BlindTask, EncryptTask, StatsTask, WeightedSumsTask } from './crypto-worker.ts';
+import type { BlindTask, EncodeColumnsTask, EncryptTask, StatsTask, WeightedSumsTask } from './crypto-worker.ts';
 
 const WORKER = new URL('./crypto-worker.ts', import.meta.url);
 /** Below this many elements one thread is faster than handing out shares (≈ 60 ms of work). */
@@ -106,12 +106,31 @@ export async function encryptAll(suite: CkksSuite, encryptor: CkksEncryptor, val
 }
 
 /**
+ * `suite.encodeColumns` of every column of every chunk, in pieces over the
+ * workers (small, so that an encryption queued behind them waits little);
+ * `result[j][c]` is column j in chunk c.
+ */
+export async function encodeColumnsAll(suite: CkksSuite, encryptor: CkksEncryptor, chunks: number, columns: number, column: (chunk: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
+  const workers = cryptoPool();
+  const read = (from: number, to: number): Float64Array[] => Array.from({ length: to - from }, (_, k) => Array.from({ length: chunks }, (_c, c) => column(c, from + k))).flat();
+  const parts = workers === undefined
+    ? [suite.encodeColumns(read(0, columns))]
+    : await Promise.all(ranges(columns, 4 * workers.size).map(([from, to]) => {
+      const task: EncodeColumnsTask = { kind: 'encode-columns', ...keyOf(suite, encryptor), columns: read(from, to) };
+      return workers.run<Uint8Array[]>(task);
+    }));
+  const flat = parts.flat();
+  return Array.from({ length: columns }, (_, j) => flat.slice(j * chunks, (j + 1) * chunks));
+}
+
+/**
  * `suite.maskedWeightedSums` with the feature columns split over the
  * workers; masked sums in column order. `column(c, j)` is read on this
- * thread, so the caller's matrix never crosses a thread boundary whole.
+ * thread, so the caller's matrix never crosses a thread boundary whole; it
+ * may give the column's encoding from {@link encodeColumnsAll} instead.
  */
 export async function maskedWeightedSumsAll(
-  suite: CkksSuite, encryptor: CkksEncryptor, residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array,
+  suite: CkksSuite, encryptor: CkksEncryptor, residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array | Uint8Array,
 ): Promise<MaskedSum[]> {
   const workers = cryptoPool();
   if (workers === undefined || columns < 2) return suite.maskedWeightedSums(residuals, columns, column, encryptor);

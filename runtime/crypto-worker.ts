@@ -18,11 +18,13 @@ export type BlindTask = { readonly kind: 'blind'; readonly scalar: Uint8Array; r
 
 type CkksKey = { readonly params: CkksParams; readonly keyId: string; readonly publicKey: Uint8Array };
 export type EncryptTask = CkksKey & { readonly kind: 'encrypt'; readonly values: readonly Float64Array[] };
-/** `columns[j][c]`: column j of the batch's rows in chunk c. */
-export type WeightedSumsTask = CkksKey & { readonly kind: 'weighted-sums'; readonly residuals: readonly Uint8Array[]; readonly columns: readonly (readonly Float64Array[])[] };
+/** `columns[j][c]`: column j of the batch's rows in chunk c, as values or encoded (EncodeColumnsTask). */
+export type WeightedSumsTask = CkksKey & { readonly kind: 'weighted-sums'; readonly residuals: readonly Uint8Array[]; readonly columns: readonly (readonly (Float64Array | Uint8Array)[])[] };
+/** Feature columns encoded for a later WeightedSumsTask (`CkksSuite.encodeColumns`). */
+export type EncodeColumnsTask = CkksKey & { readonly kind: 'encode-columns'; readonly columns: readonly Float64Array[] };
 /** Live SEAL objects on the worker that runs it (tests prove workers free what they allocate). */
 export type StatsTask = { readonly kind: 'stats' };
-export type CryptoTask = EncryptTask | WeightedSumsTask | StatsTask;
+export type CryptoTask = EncryptTask | WeightedSumsTask | EncodeColumnsTask | StatsTask;
 
 const ELEMENT_BYTES = 32;
 const KEPT_KEYS = 4;
@@ -56,6 +58,7 @@ async function handle(task: CryptoTask): Promise<Uint8Array[] | MaskedSum[] | nu
   if (task.kind === 'stats') return liveSealObjects();
   const { suite, encryptor } = await encryptorFor(task);
   if (task.kind === 'encrypt') return task.values.map((v) => encryptor.encrypt(v));
+  if (task.kind === 'encode-columns') return suite.encodeColumns(task.columns);
   return suite.maskedWeightedSums(task.residuals, task.columns.length, (c, j) => task.columns[j]?.[c] ?? new Float64Array(0), encryptor);
 }
 

@@ -18,7 +18,7 @@ import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks
 import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
-import { encryptAll, maskedWeightedSumsAll } from '../../runtime/crypto-pool.ts';
+import { encodeColumnsAll, encryptAll, maskedWeightedSumsAll } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from './channel.ts';
 import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
 import type { TrainingCheckpoint, TrainingState } from './checkpoint.ts';
@@ -89,6 +89,19 @@ function resume(durable: TrainingCheckpoint | undefined, w: Float64Array, state:
   return saved;
 }
 
+/**
+ * A host's next mini-batch's feature columns, encoded while it waits for the
+ * coordinator, the guest and its own next basis: encoding is a third of a
+ * masked weighted sum's CPU, and the rows of every batch of an epoch are
+ * known in advance (the weights are not, so the basis cannot be). A failure
+ * here is left for the round that uses it to report.
+ */
+function encodeAhead(suite: CkksSuite, encryptor: CkksEncryptor, rows: Uint32Array, columns: number, column: (c: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
+  const work = encodeColumnsAll(suite, encryptor, Math.ceil(rows.length / suite.slots), columns, column);
+  work.catch(() => undefined); // awaited by the next round; not an unhandled rejection meanwhile
+  return work;
+}
+
 function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): Uint8Array {
   return tandem.v1.CiphertextBatch.encode({ ciphertexts: [...ciphertexts], rows, perChunk }).finish(true);
 }
@@ -121,7 +134,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(X, columns, rows, w, w[columns]);
       const bases = await Promise.all(hosts.map(async (h) => decodeBody(tandem.v1.CiphertextBatch, await channel.receive(h, 'basis', round), 'basis').ciphertexts));
-      const prepared = await prepare(durable, `guest round ${round}`, async () => {
+      const prepared = await prepare(durable, `guest round ${round}`, () => {
         const residual = residualTerms(plan.link, a, y, hosts.length);
         const loss = lossTerms(plan.link, a, y, hosts.length);
         const residuals: Uint8Array[] = [];
@@ -135,13 +148,17 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
           const lossChunk = suite.combine(basis, l.coefficients, l.constant, ctx.encryptor);
           lossSum = lossSum === undefined ? lossChunk : suite.sum([lossSum, lossChunk], 'residual');
         });
-        const masked = await maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
-        masked.push(suite.maskedSum(residuals, 'residual'));
-        return { residuals, masked, lossCt: lossSum };
+        return { residuals, lossCt: lossSum };
       });
       lossCt = prepared.lossCt;
+      // The hosts start on the residual while this party computes its own (fewer) masked sums.
       for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(prepared.residuals, rows.length, 1));
-      const sums = await decryptSums(ctx, round, prepared.masked);
+      const masked = await prepare(durable, `guest masked ${round}`, async () => {
+        const sums = await maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+        sums.push(suite.maskedSum(prepared.residuals, 'residual'));
+        return sums;
+      });
+      const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses, lossCt });
     }
@@ -174,17 +191,26 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   const durable = ctx.checkpoint?.(round);
   const resumed = resume(durable, w, state, []);
   let epochs = resumed?.epochs ?? 0;
+  const columnOf = (rows: Uint32Array) => (c: number, j: number): Float64Array => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots));
   for (let epoch = 0; epoch < plan.maxEpochs && resumed?.stopped !== true; epoch++) {
-    for (const positions of epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)) {
+    const batches = [...epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)].map((positions) => Uint32Array.from(positions, (p) => ctx.train[p] ?? 0));
+    // The next mini-batch's columns, encoded on the workers while this one waits on its peers (see encodeAhead).
+    let ahead: Promise<Uint8Array[][]> | undefined;
+    for (const [b, rows] of batches.entries()) {
       round += 1;
       if (round <= (resumed?.round ?? -1)) continue; // done before a restart
-      const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
+      const encoded = ahead;
+      ahead = undefined;
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
       // Saved before it is sent: a re-run after a crash must send the guest the same bytes (encryption is randomised).
       const cts = await prepare(durable, `host basis ${round}`, () => encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to)))));
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
-      const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots))));
+      const plaintexts = await encoded;
+      const column = plaintexts === undefined ? columnOf(rows) : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
+      const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column));
+      const next = batches[b + 1];
+      if (next !== undefined) ahead = encodeAhead(suite, encryptor, next, columns, columnOf(next));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });

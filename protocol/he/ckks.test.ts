@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { CkksEncryptor, CkksKeyHolder, CkksSuite, type MaskedSum } from './ckks.ts';
 import { DEFAULT_CKKS_PARAMS } from './params.ts';
-import { liveSealObjects } from './seal-runtime.ts';
+import { liveSealObjects, withScope } from './seal-runtime.ts';
 import { ProtocolError } from '../errors.ts';
 import { inflateMasked } from './compact-masked.ts';
 
@@ -84,9 +84,25 @@ describe('CKKS suite', () => {
 
     const [gradient] = suite.maskedWeightedSums(residuals, 1, (c) => features[c]!, enc);
     const bias = suite.maskedSum(residuals, 'residual');
+    // The same columns encoded ahead of time (as a host does for its next batch) give the same sum.
+    const encoded = suite.encodeColumns(features);
+    const [ahead] = suite.maskedWeightedSums(residuals, 1, (c) => encoded[c]!, enc);
 
     expect(Math.abs(decryptSum(gradient!) - expected)).toBeLessThan(1e-4);
     expect(Math.abs(decryptSum(bias) - expectedBias)).toBeLessThan(1e-4);
+    expect(Math.abs(decryptSum(ahead!) - expected)).toBeLessThan(1e-4);
+  });
+
+  it('refuses an encoded column that is not at the residual level and scale', () => {
+    const random = seeded(6);
+    const residual = suite.combine([enc.encrypt(vector(64, random))], [vector(64, random)], vector(64, random), enc);
+    const [good] = suite.encodeColumns([vector(64, random)]);
+    // A fresh-level encoding (one prime more), as encrypt would use.
+    const wrongLevel = withScope((scope) => suite.encode(scope, vector(64, random), suite.scale).saveToArray(suite.seal.ComprModeType.none) as Uint8Array);
+    expect(suite.maskedWeightedSums([residual], 1, () => good!, enc)).toHaveLength(1);
+    for (const bad of [wrongLevel, good!.slice(0, 100)]) {
+      expect(() => suite.maskedWeightedSums([residual], 1, () => bad, enc)).toThrow(expect.objectContaining({ code: 'CIPHERTEXT_INVALID', message: expect.stringMatching(/encoded feature column is not valid/) }));
+    }
   });
 
   it('shows the key holder the second polynomial and one uniformly random residue, nothing else', () => {

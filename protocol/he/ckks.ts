@@ -139,11 +139,41 @@ export class CkksSuite {
   }
 
   /**
+   * Feature columns encoded as the gradient step multiplies them (scale Δ, at
+   * the residual level), saved: a party encodes its next mini-batch's
+   * columns while it waits for this one's residual, and
+   * {@link maskedWeightedSums} only loads them (0.15 ms instead of 1.5 ms a
+   * column). Encoding is deterministic, so nothing about the protocol changes.
+   */
+  encodeColumns(columns: readonly Float64Array[]): Uint8Array[] {
+    return withScope((scope) => columns.map((values) => {
+      const pt = scope.track(new this.seal.Plaintext());
+      this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), this.#scale, pt);
+      this.evaluator.plainModSwitchToNextInplace(pt); // fresh → residual level
+      return pt.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+    }));
+  }
+
+  /** A column for the gradient step: encoded now, or loaded as {@link encodeColumns} saved it. */
+  #columnPlaintext(scope: SealScope, column: Float64Array | Uint8Array, like: Ciphertext): Plaintext {
+    if (column instanceof Float64Array) return this.encode(scope, column, this.#scale, like);
+    const pt = scope.track(new this.seal.Plaintext());
+    try {
+      pt.loadFromArray(this.context, column);
+    } catch (error) {
+      throw translateSealError(this.seal, 'encoded feature column', error);
+    }
+    if (!equalParms(scope.track(pt.parmsId()), scope.track(like.parmsId())) || pt.scale() !== this.#scale) throw translateSealError(this.seal, 'encoded feature column', new Error('not encoded at the residual level and scale'));
+    return pt;
+  }
+
+  /**
    * For each column j: Σ over chunks c of [[residual_c]] ⊙ column(c, j), one
    * rescale per column, then masked. This is the gradient numerator of every
-   * feature a party holds, for one mini-batch.
+   * feature a party holds, for one mini-batch. A column is its values, or
+   * their encoding from {@link encodeColumns}.
    */
-  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array, zeros: CkksEncryptor): MaskedSum[] {
+  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array | Uint8Array, zeros: CkksEncryptor): MaskedSum[] {
     return withScope((scope) => {
       const cts = residuals.map((bytes) => this.loadCiphertext(scope, bytes, 'residual', 'residual ciphertext'));
       const out: MaskedSum[] = [];
@@ -153,7 +183,7 @@ export class CkksSuite {
           let acc: Ciphertext | undefined;
           for (let c = 0; c < cts.length; c++) {
             const ct = cts[c] as Ciphertext;
-            const pt = this.encode(inner, column(c, j), this.#scale, ct);
+            const pt = this.#columnPlaintext(inner, column(c, j), ct);
             if (pt.isZero()) continue; // see combine: a zero product would be transparent
             const product = inner.track(new this.seal.Ciphertext());
             this.evaluator.multiplyPlain(ct, pt, product);
@@ -194,6 +224,12 @@ export class CkksSuite {
   unmask(answer: bigint, masked: Pick<MaskedSum, 'maskConstant' | 'scale'>): number {
     return slotSumFromConstant(centre(answer - masked.maskConstant, this.q0), this.params.polyModulusDegree, masked.scale);
   }
+}
+
+function equalParms(a: ParmsIdType, b: ParmsIdType): boolean {
+  const x = a.values() as BigUint64Array;
+  const y = b.values() as BigUint64Array;
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 function padded(values: Float64Array, length: number): Float64Array {
