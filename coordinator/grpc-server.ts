@@ -2,10 +2,9 @@
  * The coordinator's gRPC edge: mTLS server, handlers that authenticate the
  * caller by certificate, call one domain function and encode the answer.
  */
-import type { Http2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { tandem } from '../protocol/generated/tandem.js';
-import { coordinatorService, FLOW_CONTROL_WINDOW, grpcOptions, toServiceError } from '../runtime/grpc-service.ts';
+import { coordinatorService, grpcOptions, toServiceError } from '../runtime/grpc-service.ts';
 import { peerName, serverCredentials } from '../runtime/grpc-tls.ts';
 import type { NodeIdentity } from '../runtime/certs.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -90,7 +89,6 @@ export async function startCoordinatorServer(options: {
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listen, serverCredentials(identity), (error, bound) => (error === null ? resolve(bound) : reject(error)));
   });
-  widenFlowControl(server);
   return {
     port,
     close: () =>
@@ -103,25 +101,4 @@ export async function startCoordinatorServer(options: {
         }, 2000).unref();
       }),
   };
-}
-
-/**
- * HTTP/2's default 64 KiB receive window makes a party wait for the
- * coordinator's event loop to grant every 64 KiB of an upload (a host's
- * masked sums are 6.5 MB a mini-batch); grpc-js widens it on the client side
- * (`grpc-node.flow_control_window`) but not on a server, so each session the
- * server accepts gets the same window here.
- */
-function widenFlowControl(server: grpc.Server): void {
-  const servers = (server as unknown as { http2Servers?: Map<NodeJS.EventEmitter, unknown> }).http2Servers;
-  for (const h2 of servers?.keys() ?? []) {
-    h2.on('session', (session: Http2Session) => {
-      try {
-        session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
-        session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
-      } catch {
-        // A session already closing: nothing to widen.
-      }
-    });
-  }
 }

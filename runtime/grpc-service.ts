@@ -46,9 +46,6 @@ export const coordinatorService = {
 export const CoordinatorClient = grpc.makeGenericClientConstructor(coordinatorService, 'Coordinator');
 
 /** Channel options: messages are chunks, so the gRPC limit only needs to fit one chunk plus headers. */
-/** HTTP/2 receive window per stream and connection: a few chunks in flight, not 64 KiB. */
-export const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
-
 export function grpcOptions(limits: ReturnType<typeof compileWireLimits>): grpc.ChannelOptions {
   const max = limits.maxChunkBytes + 1024 * 1024;
   return {
@@ -58,7 +55,6 @@ export function grpcOptions(limits: ReturnType<typeof compileWireLimits>): grpc.
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
   };
 }
 
