@@ -82,3 +82,41 @@ export function columnSlice(X: Float64Array, columns: number, rows: ArrayLike<nu
   for (let r = from; r < to; r++) out[r - from] = X[(rows[r] ?? 0) * columns + j] ?? 0;
   return out;
 }
+
+/** The most a column is multiplied by to use q₀'s room (2^24): beyond it the encoding is already exact to far below CKKS's own error. */
+const MAX_UPSHIFT = 24;
+
+/**
+ * Per column, the power of two 2^k its mini-batch values are divided by
+ * before the encrypted gradient step encodes them, and its decrypted sum
+ * multiplied back by: the least k (negative when the column is small) with
+ * Σᵣ|xᵣⱼ| / 2^k / slots ≤ `limit` (`CkksSuite.columnSumLimit`). A large
+ * column (raw amounts in the thousands) so cannot overflow q₀, and a small
+ * one (a rare one-hot level) is encoded with as many more bits of precision
+ * as q₀ has room for. Only the party knows its k: the ciphertexts' scale is
+ * the same for every column.
+ */
+export function columnShifts(X: Float64Array, columns: number, rows: ArrayLike<number>, slots: number, limit: number): Int8Array {
+  const sums = new Float64Array(columns);
+  for (let r = 0; r < rows.length; r++) {
+    const base = (rows[r] ?? 0) * columns;
+    for (let j = 0; j < columns; j++) sums[j] = (sums[j] ?? 0) + Math.abs(X[base + j] ?? 0);
+  }
+  return Int8Array.from(sums, (sum) => {
+    const ratio = sum / slots / limit;
+    if (!(ratio > 2 ** -MAX_UPSHIFT)) return -MAX_UPSHIFT;
+    let k = Math.min(120, Math.ceil(Math.log2(ratio)));
+    while (ratio / 2 ** k > 1 && k < 120) k += 1; // log2's rounding
+    return k;
+  });
+}
+
+/** `columnSlice` divided by 2^shift. */
+export function shiftedColumnSlice(X: Float64Array, columns: number, rows: ArrayLike<number>, j: number, from: number, to: number, shift: number): Float64Array {
+  const out = columnSlice(X, columns, rows, j, from, to);
+  if (shift !== 0) {
+    const factor = 2 ** -shift;
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) * factor;
+  }
+  return out;
+}
