@@ -138,21 +138,33 @@ export function median(values: readonly number[]): number {
 
 export type Timing = { readonly medianMs: number; readonly minMs: number; readonly maxMs: number; readonly reps: number };
 
+/** The least CPU time a block of {@link cpuTimeIt} runs for: the thread clock ticks every 1–10 ms (4 ms on the development machine). */
+const MIN_BLOCK_CPU_MS = 200;
+
 /**
  * Milliseconds per call in CPU time of the calling thread, which other
  * processes on a shared machine do not inflate (wall time does). The thread
- * clock ticks in milliseconds, so calls are timed in blocks of `reps`; the
- * result is the median (and range) of `blocks` block means.
+ * clock ticks coarsely, so calls are timed in blocks of at least `reps`
+ * calls and at least 200 ms of CPU; the result is the median (and range) of
+ * `blocks` block means.
  */
 export function cpuTimeIt(fn: () => void, reps: number, blocks = 3, warmup = 2): Timing {
   for (let k = 0; k < warmup; k++) fn();
   const means: number[] = [];
+  let calls = 0;
   for (let b = 0; b < blocks; b++) {
     const t0 = threadCpuMs();
-    for (let k = 0; k < reps; k++) fn();
-    means.push((threadCpuMs() - t0) / reps);
+    let n = 0;
+    let elapsed = 0;
+    while (n < reps || elapsed < MIN_BLOCK_CPU_MS) {
+      fn();
+      n += 1;
+      elapsed = threadCpuMs() - t0;
+    }
+    means.push(elapsed / n);
+    calls += n;
   }
-  return { medianMs: median(means), minMs: Math.min(...means), maxMs: Math.max(...means), reps: reps * blocks };
+  return { medianMs: median(means), minMs: Math.min(...means), maxMs: Math.max(...means), reps: calls };
 }
 
 /** CPU milliseconds of the calling thread. */
