@@ -193,7 +193,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
 
   const notes = [
     `Machine load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after each size: ${results.map((r) => `${r.ids}: ${r.loadAverage.map((v) => v.toFixed(2)).join(', ')}`).join('; ')}. ${availableParallelism()} cores, shared with other work.`,
-    `CKKS step max |error| against plaintext on a ${ckks.batchRows}-row gradient sum ${ckks.maxError.toExponential(2)} (${(ckks.maxErrorToBound * 100).toFixed(0)} % of the column encoding's 6σ bound); Paillier ${paillier.maxError.toExponential(2)}.`,
+    `CKKS step max |error| against plaintext ${ckks.maxError.toExponential(2)}; Paillier ${paillier.maxError.toExponential(2)}.`,
     ...results.filter((r) => r.stage !== 'completed').map((r) => `${r.ids} ids: the job ended ${r.stage} (${r.message}).`),
   ];
   return {

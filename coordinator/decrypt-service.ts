@@ -9,12 +9,8 @@
  * (Li–Micciancio 2021). The party knows its mask and, roughly, its data, so
  * the returned value is flooded with noise of standard deviation 2^bits
  * (in units of the constant coefficient; with N = 8192 and Δ = 2^40 a unit
- * is 2^-28 of a slot sum, so the default 2^20 costs about 4e-3 absolute on a
- * gradient sum over thousands of rows). A ciphertext at a larger scale than
- * Δ — the gradient step's products, at Δ·2^columnScaleBits, whose error is
- * larger by as much — gets noise larger by the same factor, so the noise
- * stays the same in value units and the same multiple of the error; a
- * ciphertext claiming a smaller scale gets no less than 2^bits.
+ * is 2^-29 of a slot sum, so the default 2^20 costs about 2e-3 absolute on a
+ * gradient sum over thousands of rows).
  *
  * The noise is derived from a per-job secret and the request id: a retried
  * request gets the same answer (no averaging attack by resending), and a
@@ -34,8 +30,6 @@ export type DecryptServiceOptions = {
   readonly noiseKey: Uint8Array;
   /** Ring dimension N, to convert value-unit noise into constant-coefficient units. */
   readonly polyModulusDegree: number;
-  /** The job's Δ: ciphertexts at a larger scale get flooding noise larger by scale / Δ. */
-  readonly scale: number;
 };
 
 export class DecryptService {
@@ -54,7 +48,7 @@ export class DecryptService {
     return writeDecryptValues(
       ciphertexts.map((ct, index) => {
         const { value, scale } = this.#o.keys.maskedConstantAndScale(ct);
-        let noise = this.noise(requestId, index, scale);
+        let noise = this.noise(requestId, index);
         if (dpSigma > 0) {
           // slot sum = coefficient · N / (2·scale), so σ value units = σ·2·scale/N coefficient units.
           noise += BigInt(Math.round(this.#gaussian(`dp|${requestId}#${index}`) * dpSigma * ((2 * scale) / this.#o.polyModulusDegree)));
@@ -64,11 +58,10 @@ export class DecryptService {
     );
   }
 
-  /** Integer Gaussian noise, σ = 2^noiseBits · max(1, scale / Δ), deterministic per (request, index). */
-  noise(requestId: string, index: number, scale = this.#o.scale): bigint {
+  /** Integer Gaussian noise, σ = 2^noiseBits, deterministic per (request, index). */
+  noise(requestId: string, index: number): bigint {
     if (this.#o.noiseBits === 0) return 0n;
-    const factor = Number.isFinite(scale) && scale > this.#o.scale ? scale / this.#o.scale : 1;
-    return BigInt(Math.round(this.#gaussian(`${requestId}#${index}`) * 2 ** this.#o.noiseBits * factor));
+    return BigInt(Math.round(this.#gaussian(`${requestId}#${index}`) * 2 ** this.#o.noiseBits));
   }
 
   /** A standard normal draw keyed by the coordinator's secret and a label. */

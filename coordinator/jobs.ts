@@ -104,7 +104,7 @@ export class JobService {
     if (saved === undefined) this.#o.store.saveSecrets(jobId, keys.exportSecretKey(), noiseKey);
     const live: LiveJob = {
       jobId, spec, suite, keys,
-      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree, scale: suite.scale }),
+      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree }),
       partyKeys: new Map(), done: new Set(), summaries: new Map(), psi: new PsiMatcher(jobId, spec),
     };
     this.#live.set(jobId, live);

@@ -88,7 +88,7 @@ export const jobSpecSchema = z.strictObject({
       ckks: z
         .strictObject({
           polyModulusDegree: z.union([z.literal(8192), z.literal(16384)]).optional(),
-          coeffModulusBits: z.array(z.number().int().min(20).max(60)).min(3).optional(),
+          coeffModulusBits: z.array(z.number().int().min(20).max(60)).min(4).optional(),
           scaleBits: z.number().int().min(20).max(50).optional(),
         })
         .optional(),

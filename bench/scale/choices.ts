@@ -8,15 +8,11 @@
  * - encoding a feature column on the fly against multiplying by a
  *   pre-encoded plaintext, and what keeping pre-encoded columns would cost
  *   in memory;
- * - the gradient step without a rescale (a last-level residual times a
- *   column at 2^columnScaleBits, what Tandem does) against the textbook one
- *   (a residual at two primes times a column at Δ, then rescaled), the
- *   latter at primes {60, 40, 40, 60};
  * - ciphertext compression (SEAL's zlib and zstd against none): bytes and
  *   time.
  */
 import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../../protocol/he/ckks.ts';
-import { compileCkksParams, DEFAULT_CKKS_PARAMS } from '../../protocol/he/params.ts';
+import { DEFAULT_CKKS_PARAMS } from '../../protocol/he/params.ts';
 import { SealScope, withScope } from '../../protocol/he/seal-runtime.ts';
 import { Random } from '../../protocol/random.ts';
 import { cpuTimeIt as timeIt, type Cell } from '../harness.ts';
@@ -36,7 +32,7 @@ export async function measureChoices(reps: number): Promise<Choices> {
     const residualBytes = suite.combine(basis, Array.from({ length: 6 }, () => vector(0.3)), vector(0.5), enc);
     const residual = suite.loadCiphertext(scope, residualBytes, 'residual');
     const column = vector(2);
-    const preEncoded = suite.encode(scope, column, suite.columnScale, residual);
+    const preEncoded = suite.encode(scope, column, suite.scale, residual);
     const plaintextBytes = (preEncoded.saveToArray(seal.ComprModeType.none) as Uint8Array).byteLength;
 
     // Galois keys for rotations by 1, 2, 4, …, slots/2, from a key generator of their own.
@@ -48,18 +44,16 @@ export async function measureChoices(reps: number): Promise<Choices> {
     const product = (s: SealScope): ReturnType<typeof suite.loadCiphertext> => {
       const out = s.track(new seal.Ciphertext());
       evaluator.multiplyPlain(residual, preEncoded, out);
+      evaluator.rescaleToNextInplace(out);
       return out;
     };
     const rows: Record<string, Cell>[] = [];
     const add = (group: string, what: string, t: { medianMs: number }, note = ''): void => {
       rows.push({ group, what, ms: t.medianMs, note });
     };
-    add('feature column', 'encode the column (on the fly)', timeIt(() => withScope((s) => suite.encode(s, column, suite.columnScale, residual)), reps));
-    add('feature column', 'multiply a last-level residual by a pre-encoded column (no rescale)', timeIt(() => withScope(product), reps));
-    add('feature column', 'the same at two primes, column at Δ, + rescale (primes {60, 40, 40, 60})', await textbookProduct(column, reps), 'the step before protocol 2');
-    add('feature column', 'whole masked weighted sum (encode, multiply, mask, save)', timeIt(() => suite.maskedWeightedSums([residualBytes], 1, () => column, enc), reps));
-    const [encodedColumn] = suite.encodeColumns([column]);
-    add('feature column', 'whole masked weighted sum, column encoded ahead', timeIt(() => suite.maskedWeightedSums([residualBytes], 1, () => encodedColumn!, enc), reps));
+    add('feature column', 'encode the column (on the fly)', timeIt(() => withScope((s) => suite.encode(s, column, suite.scale, residual)), reps));
+    add('feature column', 'multiply by a pre-encoded column + rescale', timeIt(() => withScope(product), reps));
+    add('feature column', 'whole masked weighted sum (encode, multiply, rescale, mask, save)', timeIt(() => suite.maskedWeightedSums([residualBytes], 1, () => column, enc), reps));
     const masked = suite.maskedWeightedSums([residualBytes], 1, () => column, enc)[0]!;
     add('inner sum', 'masked decryption: key holder decrypts, sums NTT residues', timeIt(() => keys.maskedConstant(masked.ciphertext), reps), 'no extra keys');
     add('inner sum', `rotations: ${steps.length} rotate + add`, timeIt(() => withScope((s) => {
@@ -79,29 +73,6 @@ export async function measureChoices(reps: number): Promise<Choices> {
       add('compression', `load it, ${name}`, timeIt(() => withScope((s) => s.track(new seal.Ciphertext()).loadFromArray(suite.context, saved)), reps));
     }
     return { rows, galoisKeyBytes, plaintextBytes };
-  } finally {
-    scope.dispose();
-    enc.dispose();
-    keys.dispose();
-    suite.dispose();
-  }
-}
-
-/** The gradient step's multiply as it was: a residual at two primes (q₀, q₁) times a column at Δ, then rescaled to q₀. */
-async function textbookProduct(column: Float64Array, reps: number): Promise<{ medianMs: number }> {
-  const suite = await CkksSuite.create(compileCkksParams({ coeffModulusBits: [60, 40, 40, 60] }));
-  const keys = new CkksKeyHolder(suite);
-  const enc = new CkksEncryptor(suite, keys.publicKey);
-  const scope = new SealScope();
-  try {
-    const residual = suite.loadCiphertext(scope, enc.encrypt(column), 'fresh');
-    suite.evaluator.cipherModSwitchToNextInplace(residual);
-    const pt = suite.encode(scope, column, suite.scale, residual);
-    return timeIt(() => withScope((s) => {
-      const out = s.track(new suite.seal.Ciphertext());
-      suite.evaluator.multiplyPlain(residual, pt, out);
-      suite.evaluator.rescaleToNextInplace(out);
-    }), reps);
   } finally {
     scope.dispose();
     enc.dispose();

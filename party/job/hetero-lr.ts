@@ -11,9 +11,9 @@
  */
 import { tandem } from '../../protocol/generated/tandem.js';
 import { decodeBody } from '../../protocol/wire/envelope.ts';
-import { hostBasis, lossTerms, residualBound, residualTerms, type LinkTerms } from '../../protocol/training/chebyshev-link.ts';
+import { hostBasis, lossTerms, residualTerms, type LinkTerms } from '../../protocol/training/chebyshev-link.ts';
 import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
-import { columnShifts, converged, epochBatches, partialLogits, shiftedColumnSlice } from '../../protocol/training/plan.ts';
+import { columnSlice, converged, epochBatches, partialLogits } from '../../protocol/training/plan.ts';
 import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks.ts';
 import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
@@ -72,21 +72,6 @@ async function decryptSums(ctx: TrainContext, round: number, masked: readonly Ma
   const response = decodeBody(tandem.v1.DecryptResponse, await ctx.channel.receive(COORDINATOR, 'decrypt-result', round, seq), 'decrypt-result');
   const values = readDecryptValues(response.values, masked.length);
   return masked.map((m, k) => ctx.suite.unmask(values[k] ?? 0n, m));
-}
-
-/**
- * A mini-batch's feature columns as the gradient step encodes them: divided
- * by 2^shiftⱼ where a column would overflow q₀ (`columnShifts`), and what
- * to multiply its decrypted sum by. Deterministic in the rows, so a batch
- * encoded ahead and a re-run after a restart agree.
- */
-function batchColumns(ctx: TrainContext, rows: Uint32Array): { column: (c: number, j: number) => Float64Array; unshift: (sums: number[]) => number[] } {
-  const { suite, X, columns, spec } = ctx;
-  const shifts = columnShifts(X, columns, rows, suite.slots, suite.columnSumLimit(residualBound(spec.training.link, spec.hosts.length)));
-  return {
-    column: (c, j) => shiftedColumnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots), shifts[j] ?? 0),
-    unshift: (sums) => sums.map((s, j) => (j < columns ? s * 2 ** (shifts[j] ?? 0) : s)),
-  };
 }
 
 /** Without a checkpoint, a round's results are just computed. */
@@ -168,13 +153,12 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       lossCt = prepared.lossCt;
       // The hosts start on the residual while this party computes its own (fewer) masked sums.
       for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(prepared.residuals, rows.length, 1));
-      const own = batchColumns(ctx, rows);
       const masked = await prepare(durable, `guest masked ${round}`, async () => {
-        const sums = await maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, own.column);
+        const sums = await maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
         sums.push(suite.maskedSum(prepared.residuals, 'residual'));
         return sums;
       });
-      const sums = own.unshift(await decryptSums(ctx, round, masked));
+      const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses, lossCt });
     }
@@ -207,6 +191,7 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   const durable = ctx.checkpoint?.(round);
   const resumed = resume(durable, w, state, []);
   let epochs = resumed?.epochs ?? 0;
+  const columnOf = (rows: Uint32Array) => (c: number, j: number): Float64Array => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots));
   for (let epoch = 0; epoch < plan.maxEpochs && resumed?.stopped !== true; epoch++) {
     const batches = [...epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)].map((positions) => Uint32Array.from(positions, (p) => ctx.train[p] ?? 0));
     // The next mini-batch's columns, encoded on the workers while this one waits on its peers (see encodeAhead).
@@ -222,12 +207,11 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
       const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
       const plaintexts = await encoded;
-      const own = batchColumns(ctx, rows);
-      const column = plaintexts === undefined ? own.column : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
+      const column = plaintexts === undefined ? columnOf(rows) : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
       const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column));
       const next = batches[b + 1];
-      if (next !== undefined) ahead = encodeAhead(suite, encryptor, next, columns, batchColumns(ctx, next).column);
-      const sums = own.unshift(await decryptSums(ctx, round, masked));
+      if (next !== undefined) ahead = encodeAhead(suite, encryptor, next, columns, columnOf(next));
+      const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });
     }

@@ -2,12 +2,10 @@
  * CKKS operations Tandem needs, bytes in and bytes out, so no SEAL object
  * escapes this module and every one is deleted (see seal-runtime.ts).
  *
- * Levels (default primes {60, 40, 60}): a fresh ciphertext has two data
- * primes; the guest's residual (one plaintext multiply + rescale) one, the
- * decryption prime q₀ only. A party's gradient step multiplies that by its
- * feature columns encoded at the small scale 2^columnScaleBits and does not
- * rescale (the product's constant coefficient fits in q₀, see
- * {@link CkksSuite.columnSumLimit}); masking happens at that last level.
+ * Levels (default primes {60, 40, 40, 60}): a fresh ciphertext has three
+ * data primes; the guest's residual (one plaintext multiply + rescale) two;
+ * a party's gradient accumulator (a second multiply + rescale) one, the
+ * decryption prime q₀ only. Masking happens at that last level.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { CKKSEncoder, Ciphertext, Evaluator, ParmsIdType, Plaintext, SEALContext } from 'node-seal/throws';
@@ -16,8 +14,9 @@ import { centre, constantCoefficient, inverseOfN, slotSumFromConstant, viewPlain
 import { compactMasked, inflateMasked, isCompactMasked } from './compact-masked.ts';
 import { loadSeal, release, SealScope, translateSealError, withScope, type Seal } from './seal-runtime.ts';
 
-/** Protocol stages by the primes their ciphertexts carry: fresh ones all data primes, the residual and everything masked q₀ alone. */
-export type LevelName = 'fresh' | 'residual' | 'last';
+/** Number of data primes a ciphertext has at each protocol stage. */
+export const Level = { fresh: 3, residual: 2, last: 1 } as const;
+export type LevelName = keyof typeof Level;
 
 /** A masked ciphertext ready for the key holder, and what the party needs to unmask the answer. */
 export type MaskedSum = {
@@ -41,15 +40,12 @@ export class CkksSuite {
   readonly encoder: CKKSEncoder;
   readonly evaluator: Evaluator;
   readonly #scale: number;
-  /** The scale feature columns are encoded at for the gradient step, 2^columnScaleBits. */
-  readonly columnScale: number;
 
   private constructor(seal: Seal, params: CkksParams) {
     this.seal = seal;
     this.params = params;
     this.slots = params.slots;
     this.#scale = 2 ** params.scaleBits;
-    this.columnScale = 2 ** params.columnScaleBits;
     const parms = this.#scope.track(new seal.EncryptionParameters(seal.SchemeType.ckks));
     parms.setPolyModulusDegree(params.polyModulusDegree);
     parms.setCoeffModulus(this.#scope.track(seal.CoeffModulus.Create(params.polyModulusDegree, Int32Array.from(params.coeffModulusBits))));
@@ -74,30 +70,6 @@ export class CkksSuite {
     this.#scope.dispose();
   }
 
-  /**
-   * The largest Σᵣ|xᵣ| / slots a feature column may have over a mini-batch
-   * (all its chunks) for the gradient step not to overflow q₀, when every
-   * residual |dᵣ| ≤ `residualBound`: the product's constant coefficient is
-   * scale·Σᵣ dᵣxᵣ / slots with scale ≈ Δ·2^columnScaleBits (the residual's
-   * scale is Δ²/q₁ ≈ Δ), kept below q₀/8 — room for the coordinator's
-   * flooding noise and the residual's own error. A party divides a column
-   * that exceeds it by a power of two before encoding and multiplies its
-   * sum back (`columnShifts` in protocol/training/plan.ts).
-   */
-  columnSumLimit(residualBound: number): number {
-    return Number(this.q0) / 8 / (2 * this.#scale * this.columnScale * residualBound);
-  }
-
-  /** Data primes a ciphertext carries at a protocol stage. */
-  primesAt(level: LevelName): number {
-    return level === 'fresh' ? this.params.coeffModulusBits.length - 1 : 1;
-  }
-
-  /** Drops a ciphertext to q₀ alone (CKKS modulus switching keeps the scale; the value must fit q₀). */
-  #toLast(ct: Ciphertext): void {
-    while (ct.coeffModulusSize() > 1) this.evaluator.cipherModSwitchToNextInplace(ct);
-  }
-
   /** Loads a ciphertext and checks it sits at the level the protocol step expects. */
   loadCiphertext(scope: SealScope, bytes: Uint8Array, level: LevelName, what = 'ciphertext'): Ciphertext {
     const ct = scope.track(new this.seal.Ciphertext());
@@ -106,9 +78,8 @@ export class CkksSuite {
     } catch (error) {
       throw translateSealError(this.seal, what, error);
     }
-    const primes = this.primesAt(level);
-    if (ct.size() !== 2 || ct.coeffModulusSize() !== primes) {
-      throw translateSealError(this.seal, what, new Error(`expected a ${level} ciphertext (${primes} ${primes === 1 ? 'prime' : 'primes'}, size 2), got ${ct.coeffModulusSize()} primes, size ${ct.size()}`));
+    if (ct.size() !== 2 || ct.coeffModulusSize() !== Level[level]) {
+      throw translateSealError(this.seal, what, new Error(`expected a ${level} ciphertext (${Level[level]} primes, size 2), got ${ct.coeffModulusSize()} primes, size ${ct.size()}`));
     }
     return ct;
   }
@@ -127,8 +98,7 @@ export class CkksSuite {
 
   /**
    * The guest's residual for one chunk of rows:
-   * Σₖ coefficientsₖ ⊙ [[basisₖ]] + constant, rescaled once and brought to
-   * the `residual` level (q₀ alone, scale ≈ Δ).
+   * Σₖ coefficientsₖ ⊙ [[basisₖ]] + constant, at the `residual` level.
    * Each party's basis ciphertexts are fresh; coefficients are plaintext per row.
    *
    * A coefficient vector that encodes to zero would make SEAL's product
@@ -153,7 +123,6 @@ export class CkksSuite {
       const first = like as Ciphertext;
       const result = acc ?? zeros.encryptZeros(scope, first.parmsId(), first.scale() * this.#scale);
       this.evaluator.rescaleToNextInplace(result);
-      this.#toLast(result);
       this.evaluator.addPlainInplace(result, this.encode(scope, constant, result.scale(), result));
       return this.save(result);
     });
@@ -170,46 +139,39 @@ export class CkksSuite {
   }
 
   /**
-   * Feature columns encoded as the gradient step multiplies them (scale
-   * 2^columnScaleBits, at the residual level), saved: a party encodes its
-   * next mini-batch's columns while it waits for this one's residual, and
-   * {@link maskedWeightedSums} only loads them (0.07 ms instead of 1.5 ms a
+   * Feature columns encoded as the gradient step multiplies them (scale Δ, at
+   * the residual level), saved: a party encodes its next mini-batch's
+   * columns while it waits for this one's residual, and
+   * {@link maskedWeightedSums} only loads them (0.15 ms instead of 1.5 ms a
    * column). Encoding is deterministic, so nothing about the protocol changes.
    */
   encodeColumns(columns: readonly Float64Array[]): Uint8Array[] {
     return withScope((scope) => columns.map((values) => {
-      const pt = this.#encodeColumn(scope, values);
+      const pt = scope.track(new this.seal.Plaintext());
+      this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), this.#scale, pt);
+      this.evaluator.plainModSwitchToNextInplace(pt); // fresh → residual level
       return pt.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
     }));
   }
 
-  #encodeColumn(scope: SealScope, values: Float64Array): Plaintext {
-    const pt = scope.track(new this.seal.Plaintext());
-    this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), this.columnScale, pt);
-    this.evaluator.plainModSwitchToInplace(pt, scope.track(this.context.lastParmsId()));
-    return pt;
-  }
-
   /** A column for the gradient step: encoded now, or loaded as {@link encodeColumns} saved it. */
   #columnPlaintext(scope: SealScope, column: Float64Array | Uint8Array, like: Ciphertext): Plaintext {
-    if (column instanceof Float64Array) return this.#encodeColumn(scope, column);
+    if (column instanceof Float64Array) return this.encode(scope, column, this.#scale, like);
     const pt = scope.track(new this.seal.Plaintext());
     try {
       pt.loadFromArray(this.context, column);
     } catch (error) {
       throw translateSealError(this.seal, 'encoded feature column', error);
     }
-    if (!equalParms(scope.track(pt.parmsId()), scope.track(like.parmsId())) || pt.scale() !== this.columnScale) throw translateSealError(this.seal, 'encoded feature column', new Error('not encoded at the residual level and column scale'));
+    if (!equalParms(scope.track(pt.parmsId()), scope.track(like.parmsId())) || pt.scale() !== this.#scale) throw translateSealError(this.seal, 'encoded feature column', new Error('not encoded at the residual level and scale'));
     return pt;
   }
 
   /**
-   * For each column j: Σ over chunks c of [[residual_c]] ⊙ column(c, j),
-   * masked, at scale (residual scale)·2^columnScaleBits and without a
-   * rescale (a third of the CPU it used to take). This is the gradient
-   * numerator of every feature a party holds, for one mini-batch; a column
-   * must keep within {@link columnSumLimit}. A column is its values, or their
-   * encoding from {@link encodeColumns}.
+   * For each column j: Σ over chunks c of [[residual_c]] ⊙ column(c, j), one
+   * rescale per column, then masked. This is the gradient numerator of every
+   * feature a party holds, for one mini-batch. A column is its values, or
+   * their encoding from {@link encodeColumns}.
    */
   maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array | Uint8Array, zeros: CkksEncryptor): MaskedSum[] {
     return withScope((scope) => {
@@ -229,7 +191,8 @@ export class CkksSuite {
             else this.evaluator.addInplace(acc, product);
           }
           const first = cts[0] as Ciphertext;
-          const result = acc ?? zeros.encryptZeros(inner, first.parmsId(), first.scale() * this.columnScale);
+          const result = acc ?? zeros.encryptZeros(inner, first.parmsId(), first.scale() * this.#scale);
+          this.evaluator.rescaleToNextInplace(result);
           out.push(this.#mask(result));
         } finally {
           inner.dispose();
@@ -252,7 +215,7 @@ export class CkksSuite {
 
   /** Brings a sum to the last level and masks it in compact form (compact-masked.ts): the key holder gets ĉ1 and one uniform residue. */
   #mask(ct: Ciphertext): MaskedSum {
-    this.#toLast(ct);
+    while (ct.coeffModulusSize() > Level.last) this.evaluator.cipherModSwitchToNextInplace(ct);
     const { payload, maskConstant } = compactMasked(this.save(ct), this.params.polyModulusDegree, this.q0, this.nInverse, randomBytes);
     return { ciphertext: payload, maskConstant, scale: ct.scale() };
   }

@@ -138,17 +138,6 @@ export function residualTerms(link: Link, a: Float64Array, labels: Float64Array,
   return terms(link, a, hosts, sigmoid, labels);
 }
 
-/**
- * A bound on every |dᵢ| the residual terms can give, whatever the hosts'
- * partials: each host's interpolant of σ (values in (0, 1)) at the m + 1
- * Chebyshev nodes is bounded by the Lebesgue constant Λₘ ≤ 1 + (2/π)·ln(m + 1),
- * and d = Σₕ pₕ(tₕ) + (1 − H)·σ(a) − y, so |d| ≤ H·Λₘ + (H − 1) + 1.
- */
-export function residualBound(link: Link, hosts: number): number {
-  const lebesgue = 1 + (2 / Math.PI) * Math.log(link.degree + 1);
-  return hosts * (lebesgue + 1);
-}
-
 /** Per-row log-loss, as terms over the hosts' basis. */
 export function lossTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number): LinkTerms {
   return terms(link, a, hosts, (z, i) => logLossAt(z, labels[i] ?? 0));
