@@ -135,6 +135,36 @@ describe('CKKS suite', () => {
     expect(high / masks.length).toBeLessThan(0.62);
   });
 
+  it('does not let the key holder read a column by dividing its masked sum by the bias sum of the same residual', () => {
+    // What the coordinator holds for one batch: the guest's bias sum Σ[[d]] (second polynomial c1) and a host
+    // column's Σ[[d]]·x (second polynomial from c1 and the encoded column p). Were the latter exactly c1·p mod q₀
+    // (a product taken without a rescale), c1-bar / c1 would be p itself, and decoding it would give the column.
+    const random = seeded(7);
+    const n = suite.params.polyModulusDegree;
+    const residual = suite.combine([enc.encrypt(vector(suite.slots, random))], [vector(suite.slots, random)], vector(suite.slots, random), enc);
+    const x = vector(suite.slots, random, 2);
+    const [column] = suite.maskedWeightedSums([residual], 1, () => x, enc);
+    const bias = suite.maskedSum([residual], 'residual');
+    const secondPolynomial = (payload: Uint8Array): bigint[] => {
+      const view = new DataView(payload.buffer, payload.byteOffset + payload.byteLength - n * 8, n * 8);
+      return Array.from({ length: n }, (_, i) => view.getBigUint64(i * 8, true));
+    };
+    const q = suite.q0;
+    const ratio = batchInverse(secondPolynomial(bias.ciphertext), q).map((inv, i) => (secondPolynomial(column!.ciphertext)[i]! * inv) % q);
+    // Decode the ratio as the coordinator would: a plaintext at q₀ in NTT form, at the scale the two sums' scales imply.
+    const decoded = withScope((scope) => {
+      const template = suite.encode(scope, new Float64Array(suite.slots), 1, suite.loadCiphertext(scope, inflateMasked(bias.ciphertext, n, q), 'last'));
+      const bytes = (template.saveToArray(suite.seal.ComprModeType.none) as Uint8Array).slice();
+      const view = new DataView(bytes.buffer);
+      view.setFloat64(56, column!.scale / bias.scale, true); // the plaintext's scale field (plaintext-layout.ts)
+      ratio.forEach((r, i) => view.setBigUint64(bytes.byteLength - (n - i) * 8, r, true));
+      const pt = scope.track(new suite.seal.Plaintext());
+      pt.loadFromArray(suite.context, bytes);
+      return Float64Array.from(suite.encoder.decodeFloat64(pt) as Float64Array);
+    });
+    expect(Math.abs(correlation(decoded, x))).toBeLessThan(0.1);
+  });
+
   it('rejects a ciphertext at the wrong level with CIPHERTEXT_INVALID', () => {
     const fresh = enc.encrypt(new Float64Array([1, 2, 3]));
     expect(() => keys.maskedConstant(fresh)).toThrow(ProtocolError);
@@ -193,3 +223,50 @@ describe('CKKS suite', () => {
   });
 });
 
+/** Modular inverses of many residues with one exponentiation (Montgomery's trick). */
+function batchInverse(values: readonly bigint[], q: bigint): bigint[] {
+  const prefix: bigint[] = [];
+  let acc = 1n;
+  for (const v of values) {
+    prefix.push(acc);
+    acc = (acc * v) % q;
+  }
+  let inv = modPow(acc, q - 2n, q);
+  const out = new Array<bigint>(values.length);
+  for (let i = values.length - 1; i >= 0; i--) {
+    out[i] = (inv * prefix[i]!) % q;
+    inv = (inv * values[i]!) % q;
+  }
+  return out;
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  let e = exponent;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function correlation(a: Float64Array, b: Float64Array): number {
+  const n = Math.min(a.length, b.length);
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]! / n;
+    mb += b[i]! / n;
+  }
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i]! - ma) * (b[i]! - mb);
+    aa += (a[i]! - ma) ** 2;
+    bb += (b[i]! - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb || 1);
+}
