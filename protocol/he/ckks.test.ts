@@ -4,6 +4,7 @@ import { DEFAULT_CKKS_PARAMS } from './params.ts';
 import { liveSealObjects, withScope } from './seal-runtime.ts';
 import { ProtocolError } from '../errors.ts';
 import { inflateMasked } from './compact-masked.ts';
+import { modPow, SCALE_OFFSET } from './plaintext-layout.ts';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -150,13 +151,14 @@ describe('CKKS suite', () => {
       return Array.from({ length: n }, (_, i) => view.getBigUint64(i * 8, true));
     };
     const q = suite.q0;
-    const ratio = batchInverse(secondPolynomial(bias.ciphertext), q).map((inv, i) => (secondPolynomial(column!.ciphertext)[i]! * inv) % q);
+    const product = secondPolynomial(column!.ciphertext);
+    const ratio = batchInverse(secondPolynomial(bias.ciphertext), q).map((inv, i) => (product[i]! * inv) % q);
     // Decode the ratio as the coordinator would: a plaintext at q₀ in NTT form, at the scale the two sums' scales imply.
     const decoded = withScope((scope) => {
       const template = suite.encode(scope, new Float64Array(suite.slots), 1, suite.loadCiphertext(scope, inflateMasked(bias.ciphertext, n, q), 'last'));
       const bytes = (template.saveToArray(suite.seal.ComprModeType.none) as Uint8Array).slice();
       const view = new DataView(bytes.buffer);
-      view.setFloat64(56, column!.scale / bias.scale, true); // the plaintext's scale field (plaintext-layout.ts)
+      view.setFloat64(SCALE_OFFSET, column!.scale / bias.scale, true);
       ratio.forEach((r, i) => view.setBigUint64(bytes.byteLength - (n - i) * 8, r, true));
       const pt = scope.track(new suite.seal.Plaintext());
       pt.loadFromArray(suite.context, bytes);
@@ -238,18 +240,6 @@ function batchInverse(values: readonly bigint[], q: bigint): bigint[] {
     inv = (inv * values[i]!) % q;
   }
   return out;
-}
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-    e >>= 1n;
-  }
-  return result;
 }
 
 function correlation(a: Float64Array, b: Float64Array): number {

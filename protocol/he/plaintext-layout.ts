@@ -18,7 +18,8 @@
 const HEADER_BYTES = 16;
 const MAGIC = 0xa15e;
 const COEFF_COUNT_OFFSET = HEADER_BYTES + 32;
-const SCALE_OFFSET = COEFF_COUNT_OFFSET + 8;
+/** Byte offset of the scale (f64) in a serialized plaintext. */
+export const SCALE_OFFSET = COEFF_COUNT_OFFSET + 8;
 const DATA_OFFSET = SCALE_OFFSET + 8 + HEADER_BYTES + 8;
 
 export type PlaintextView = {
@@ -40,7 +41,7 @@ export function viewPlaintext(bytes: Uint8Array): PlaintextView {
   return { coeffCount, scale, data: new DataView(bytes.buffer, bytes.byteOffset + DATA_OFFSET, coeffCount * 8) };
 }
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   let result = 1n;
   let b = base % modulus;
   let e = exponent;
