@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Modules that must stay pure: no network, no filesystem, no logger. */
-const PURE = ['protocol/**/*.ts'];
+const PURE = ['protocol/**/*.ts', 'models/*/core/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'protocol/generated/**', 'bench/results/**', 'coverage/**', 'tmp/**'] },
@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     files: PURE,
-    ignores: ['protocol/**/*.test.ts'],
+    ignores: ['protocol/**/*.test.ts', 'models/*/core/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [

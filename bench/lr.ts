@@ -16,13 +16,13 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startFederation, type Federation } from '../test/support/federation.ts';
-import { guestSplitSeed, pooledData, pooledReference, type PooledData } from '../test/support/pooled.ts';
+import { guestSplitSeed, pooledData, pooledReference, type PooledData } from '../examples/pooled-reference.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { compileJobSpec, jobSpecSchema, type JobSpecInput } from '../protocol/job-spec.ts';
 import { DEFAULT_CKKS_PARAMS } from '../protocol/he/params.ts';
 import { trainHeteroLrPlain, type LinearModel } from '../protocol/training/hetero-lr-plain.ts';
 import type { TrainingPlan } from '../protocol/training/plan.ts';
-import type { AdminClient, JobStatus } from '../cli/admin-client.ts';
+import type { AdminClient, JobStatus } from '../runtime/admin-client.ts';
 import type { Benchmark, BenchContext, BenchOutput, Cell, Progress, Table } from './harness.ts';
 import { ckksMicro } from './lr/ckks-micro.ts';
 import { trainWithRule, validationAuc } from './lr/plain-sim.ts';

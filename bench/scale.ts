@@ -20,7 +20,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainHeteroLrPlain } from '../protocol/training/hetero-lr-plain.ts';
 import { compileTraining } from '../protocol/training/plan.ts';
-import type { JobStatus } from '../cli/admin-client.ts';
+import type { JobStatus } from '../runtime/admin-client.ts';
 import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';
 import { writeSynthetic, type SyntheticData } from './scale/data.ts';
 import { startProcessFederation, UsageSampler, type RoleUsage } from './scale/processes.ts';

@@ -1,5 +1,5 @@
 /** Plain-text tables and summaries for terminals. */
-import type { JobStatus } from './admin-client.ts';
+import type { JobStatus } from '../runtime/admin-client.ts';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));

@@ -12,7 +12,8 @@
 import type { Logger } from '../runtime/logger.ts';
 import { EnvelopeLink, type FrameDuplex } from '../runtime/envelope-link.ts';
 import { digest, type AuditSink } from '../runtime/audit-log.ts';
-import { decodeEnvelope, encodeEnvelope, makeEnvelope, type Envelope, type EnvelopeHeader } from '../protocol/wire/envelope.ts';
+import { decodeEnvelope, encodeEnvelope, makeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
+import { encodeMessage, REFUSED, type Message, type PropsOf } from '../protocol/messages.ts';
 import type { JobStore } from './job-store.ts';
 import { faultPoint } from '../runtime/fault.ts';
 import type { WireLimits } from '../protocol/wire/chunking.ts';
@@ -127,9 +128,14 @@ export class Hub {
     this.#transmit(to, queued);
   }
 
-  /** Sends a coordinator-authored envelope. */
-  send(header: Omit<EnvelopeHeader, 'sender'>, body: Uint8Array): void {
-    this.deliver(header.recipient, makeEnvelope({ ...header, sender: COORDINATOR }, body, false, Date.now()));
+  /** Sends a coordinator-authored message. */
+  post<M extends Message>(m: M, jobId: string, recipient: string, round: number, body: PropsOf<M>, seq = 0): void {
+    this.postEncoded(m, jobId, recipient, round, encodeMessage(m, body), seq);
+  }
+
+  /** Sends a coordinator-authored message whose body is already encoded as `m.body`. */
+  postEncoded(m: Message, jobId: string, recipient: string, round: number, body: Uint8Array, seq = 0): void {
+    this.deliver(recipient, makeEnvelope({ jobId, round, step: m.step, sender: COORDINATOR, recipient, seq, kind: m.kind }, body, false, Date.now()));
   }
 
   /** Drops everything queued for a job (after it ends) except the orders to stop. */
@@ -184,7 +190,7 @@ export class Hub {
       if (!(error instanceof TandemError)) throw error;
       // A refused message is answered, not fatal: the party learns why and its session stays up.
       this.#o.log.warn({ party: from, job: envelope.jobId, step: envelope.step, code: error.code, err: error }, 'refused an envelope');
-      this.send({ jobId: envelope.jobId, round: envelope.round, step: 'refused', recipient: from, seq: envelope.seq, kind: 'control' }, new TextEncoder().encode(JSON.stringify({ code: error.code, message: error.publicMessage, refused: envelope.id })));
+      this.post(REFUSED, envelope.jobId, from, envelope.round, { code: error.code, message: error.publicMessage, refused: envelope.id }, envelope.seq);
     }
   }
 

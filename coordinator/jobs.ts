@@ -1,42 +1,47 @@
 /**
- * The coordinator's job service: submission, the per-job CKKS key pair,
- * the party-key directory, relaying, masked decryption, progress and the
- * end of a job. Admin calls are authorised here; the gRPC edge only decodes.
+ * The coordinator's job service: submission, the party-key directory,
+ * relaying, progress and the end of a job. What a job's model family needs
+ * from the coordinator (the CKKS key pair and masked decryption, for LR) is
+ * its key holder (models/<family>/key-holder.ts); messages addressed to the
+ * coordinator are dispatched by step through a table built from the message
+ * catalog, and every relayed envelope is checked against the catalog. Admin
+ * calls are authorised here; the gRPC edge only decodes.
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../runtime/logger.ts';
 import { validateConfig } from '../runtime/config-file.ts';
 import { compileJobSpec, jobSpecProblem, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
-import { CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts';
-import { decodeBody, type Envelope } from '../protocol/wire/envelope.ts';
-import { tandem } from '../protocol/generated/tandem.js';
+import type { Envelope } from '../protocol/wire/envelope.ts';
+import type { tandem } from '../protocol/generated/tandem.js';
+import { ASSIGNMENT, decodeMessage, EVENT, JOB_CONTROL, KEY_DIRECTORY, PARTY_KEY, PSI_MATCHES, PSI_PRF, type Message, type PropsOf, type Role } from '../protocol/messages.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError, JobError, TandemError } from '../protocol/errors.ts';
-import { DecryptService } from './decrypt-service.ts';
+import { MODEL_FAMILIES, modelFamily } from '../models/registry.ts';
+import type { KeyHolder } from '../models/family.ts';
+import { jobKind } from '../jobs/registry.ts';
+import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
 import { PsiMatcher } from './psi-match.ts';
 import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
 import type { Hub } from './hub.ts';
-import { planDp, type DpPlan } from '../protocol/privacy/dp-plan.ts';
 
 type LiveJob = {
   readonly jobId: string;
   readonly spec: JobSpec;
-  readonly suite: CkksSuite;
-  readonly keys: CkksKeyHolder;
-  readonly decrypt: DecryptService;
+  /** The model family's part of the coordinator; none for a job that trains no model (reach). */
+  readonly holder: KeyHolder | undefined;
   readonly partyKeys: Map<string, tandem.v1.PartyKey.$Properties>;
   readonly done: Set<string>;
   readonly summaries: Map<string, unknown>;
   /** Coordinator-aided PSI's pending lists (alignment.psi: coordinator). */
   readonly psi: PsiMatcher;
-  /** Set when the guest announces the training size of a DP job. */
-  dp?: DpPlan | undefined;
-  dpTrainRows?: number | undefined;
 };
 
 /** What the job store keeps of a running job besides its secrets, so a restarted coordinator carries on. */
-type SavedState = { partyKeys: string[]; done: string[]; summaries: Record<string, unknown>; dpTrainRows?: number | undefined };
+type SavedState = { partyKeys: string[]; done: string[]; summaries: Record<string, unknown>; holder?: Record<string, unknown>; /** before the key holders: */ dpTrainRows?: number | undefined };
+
+/** Handles a message addressed to the coordinator; `reply` answers the sender. */
+type Handler = (live: LiveJob, job: JobRecord, envelope: Envelope, from: string, reply: <M extends Message>(m: M, body: PropsOf<M>) => void) => void;
 
 export type JobServiceOptions = {
   readonly store: JobStore;
@@ -75,53 +80,46 @@ export class JobService {
    */
   async resume(): Promise<void> {
     for (const job of this.#o.store.unfinished()) {
+      const spec = compileJobSpec(jobSpecSchema.parse(JSON.parse(job.specJson)));
       const secrets = this.#o.store.secrets(job.jobId);
-      if (secrets === undefined) {
+      if (secrets === undefined && jobKind(spec.kind).trainsModel) {
         this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running and has no saved keys for it; submit it again' });
         continue;
       }
-      const spec = compileJobSpec(jobSpecSchema.parse(JSON.parse(job.specJson)));
       const live = await this.#start(job.jobId, spec, secrets);
       const saved = JSON.parse(this.#o.store.state(job.jobId) ?? '{"partyKeys":[],"done":[],"summaries":{}}') as SavedState;
       for (const bytes of saved.partyKeys) {
-        const key = tandem.v1.PartyKey.decode(Buffer.from(bytes, 'base64'));
+        const key = PARTY_KEY.body.decode(Buffer.from(bytes, 'base64'));
         live.partyKeys.set(key.party, key);
       }
       for (const party of saved.done) live.done.add(party);
       for (const [party, summary] of Object.entries(saved.summaries)) live.summaries.set(party, summary);
-      if (saved.dpTrainRows !== undefined) this.#planDp(live, saved.dpTrainRows);
+      live.holder?.restore(saved.holder ?? (saved.dpTrainRows === undefined ? {} : { dpTrainRows: saved.dpTrainRows }));
       this.#o.log.info({ job: job.jobId, phase: job.phase }, 'resumed a running job after a restart');
       // A party that does not come back within the grace period fails the job, as if it had just left.
       for (const party of job.parties) if (!this.#o.hub.isConnected(party)) this.#left(party);
     }
   }
 
-  /** Makes a job live: its CKKS suite and key pair (new, or restored from the store) and decrypt service. */
-  async #start(jobId: string, spec: JobSpec, saved?: { secretKey: Uint8Array; noiseKey: Uint8Array }): Promise<LiveJob> {
-    const suite = await CkksSuite.create(spec.ckks);
-    const keys = new CkksKeyHolder(suite, saved?.secretKey);
-    const noiseKey = saved?.noiseKey ?? new Uint8Array(randomBytes(32));
-    if (saved === undefined) this.#o.store.saveSecrets(jobId, keys.exportSecretKey(), noiseKey);
-    const live: LiveJob = {
-      jobId, spec, suite, keys,
-      decrypt: new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree }),
-      partyKeys: new Map(), done: new Set(), summaries: new Map(), psi: new PsiMatcher(jobId, spec),
-    };
+  /** Makes a job live: its model family's key holder (new, or restored from the store's secrets). */
+  async #start(jobId: string, spec: JobSpec, saved?: KeyHolder['secrets']): Promise<LiveJob> {
+    const holder = jobKind(spec.kind).trainsModel ? await modelFamily(spec.family).keyHolder(jobId, spec, this.#o.log, saved) : undefined;
+    if (holder !== undefined && saved === undefined) this.#o.store.saveSecrets(jobId, holder.secrets.secretKey, holder.secrets.noiseKey);
+    const live: LiveJob = { jobId, spec, holder, partyKeys: new Map(), done: new Set(), summaries: new Map(), psi: new PsiMatcher(jobId, spec) };
     this.#live.set(jobId, live);
     return live;
   }
 
   #saveState(live: LiveJob): void {
     const state: SavedState = {
-      partyKeys: [...live.partyKeys.values()].map((k) => Buffer.from(tandem.v1.PartyKey.encode(k).finish()).toString('base64')),
-      done: [...live.done], summaries: Object.fromEntries(live.summaries), dpTrainRows: live.dpTrainRows,
+      partyKeys: [...live.partyKeys.values()].map((k) => Buffer.from(PARTY_KEY.body.encode(k).finish()).toString('base64')),
+      done: [...live.done], summaries: Object.fromEntries(live.summaries), holder: live.holder?.state() ?? {},
     };
     this.#o.store.saveState(live.jobId, JSON.stringify(state));
   }
 
   #assign(live: LiveJob, job: JobRecord, party: string): void {
-    const assignment = tandem.v1.JobAssignment.encode({ jobId: job.jobId, specJson: job.specJson, ckksPublicKey: live.keys.publicKey, ckksParamsJson: JSON.stringify(live.spec.ckks) }).finish();
-    this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'assignment', recipient: party, seq: 0, kind: 'key' }, assignment);
+    this.#o.hub.post(ASSIGNMENT, job.jobId, party, 0, { ...live.holder?.assignment, jobId: job.jobId, specJson: job.specJson });
   }
 
   async submit(caller: string, specYaml: string, specFile: string): Promise<JobRecord> {
@@ -147,6 +145,9 @@ export class JobService {
     const problem = jobSpecProblem(input);
     if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
     const spec = compileJobSpec(input);
+    if (!MODEL_FAMILIES.has(spec.family)) {
+      throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'model.family', problem: `"${spec.family}" is not a model family this coordinator knows`, fix: `use one of: ${[...MODEL_FAMILIES.keys()].join(', ')}` });
+    }
     const unknown = spec.parties.find((p) => this.#o.parties !== undefined && !this.#o.parties.includes(p.name));
     if (unknown !== undefined) {
       throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'parties', problem: `"${unknown.name}" is not a registered party of this coordinator`, fix: `use one of: ${(this.#o.parties ?? []).join(', ')}, or register it in the coordinator config` });
@@ -215,48 +216,41 @@ export class JobService {
     if (!job.parties.includes(from)) throw new JobError('JOB_NOT_PARTICIPANT', `"${from}" is not a party to job ${envelope.jobId}`);
     const live = this.#live.get(envelope.jobId);
     if (live === undefined || FINAL_STAGES.includes(job.stage)) return; // late message for a finished job
+    const toRole: Role = envelope.recipient === COORDINATOR ? 'coordinator' : roleOf(live.spec, envelope.recipient);
+    if (envelope.recipient !== COORDINATOR && !job.parties.includes(envelope.recipient)) throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
+    const problem = MESSAGE_CATALOG.problem(envelope.step, envelope.kind, roleOf(live.spec, from), toRole);
+    if (problem !== undefined) throw new JobError('JOB_STATE_CONFLICT', `${from} sent a message the protocol does not allow: ${problem}`);
     if (envelope.recipient !== COORDINATOR) {
-      if (!job.parties.includes(envelope.recipient)) throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
       if (!envelope.sealed) throw new AuthError('AUTH_NOT_ALLOWED', 'party-to-party payloads must be sealed end to end; the coordinator refuses to relay plaintext');
       this.#o.hub.deliver(envelope.recipient, envelope, bytes);
       return;
     }
-    switch (envelope.step) {
-      case 'party-key':
-        return this.#onPartyKey(live, job, from, decodeBody(tandem.v1.PartyKey, envelope.body, 'party-key'));
-      case 'dp-plan':
-        return this.#onDpPlan(live, job, from, envelope.body);
-      case 'decrypt': {
-        const request = decodeBody(tandem.v1.DecryptRequest, envelope.body, 'decrypt');
-        let dpSigma = 0;
-        if (live.spec.dp !== undefined) {
-          // Under DP only gradient sums (seq 0) are decrypted, and only with the planned noise.
-          if (live.dp === undefined || envelope.seq !== 0) throw new JobError('JOB_STATE_CONFLICT', `job ${job.jobId} is differentially private: only noised gradient sums may be decrypted, after the guest's dp-plan`);
-          dpSigma = live.dp.gradientSigma;
-        }
-        const values = live.decrypt.decrypt(envelope.id, request.ciphertexts, dpSigma);
-        this.#o.hub.send({ jobId: job.jobId, round: envelope.round, step: 'decrypt-result', recipient: from, seq: envelope.seq, kind: 'aggregate' }, tandem.v1.DecryptResponse.encode({ values }).finish());
-        return;
-      }
-      case 'psi-prf': {
-        const reply = live.psi.offer(from, envelope.seq, decodeBody(tandem.v1.PsiPrfSet, envelope.body, 'psi-prf'));
-        if (reply !== undefined) this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'psi-matches', recipient: reply.to, seq: reply.seq, kind: 'psi-prf' }, reply.body);
-        return;
-      }
-      case 'event':
-        return this.#onEvent(live, job, from, decodeBody(tandem.v1.JobEvent, envelope.body, 'event'));
-      default:
-        throw new JobError('JOB_STATE_CONFLICT', `the coordinator does not handle step "${envelope.step}"`);
-    }
+    const reply = <M extends Message>(m: M, body: PropsOf<M>): void => this.#o.hub.post(m, job.jobId, from, envelope.round, body, envelope.seq);
+    const own = this.#handlers.get(envelope.step);
+    if (own !== undefined) return own(live, job, envelope, from, reply);
+    if (live.holder === undefined) throw new JobError('JOB_STATE_CONFLICT', `the coordinator does not handle step "${envelope.step}" in a ${live.spec.kind} job`);
+    const before = JSON.stringify(live.holder.state());
+    live.holder.handle(envelope, from, reply);
+    // Kept for a restart when it changed (a DP plan), not on every decryption.
+    if (JSON.stringify(live.holder.state()) !== before) this.#saveState(live);
   }
+
+  /** The coordinator's own steps; a model family's steps go to the job's key holder. */
+  readonly #handlers: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+    [PARTY_KEY.step, (live, job, envelope, from) => this.#onPartyKey(live, job, from, decodeMessage(PARTY_KEY, envelope.body))],
+    [EVENT.step, (live, job, envelope, from) => this.#onEvent(live, job, from, decodeMessage(EVENT, envelope.body))],
+    [PSI_PRF.step, (live, job, envelope, from) => {
+      const reply = live.psi.offer(from, envelope.seq, decodeMessage(PSI_PRF, envelope.body));
+      if (reply !== undefined) this.#o.hub.postEncoded(PSI_MATCHES, job.jobId, reply.to, 0, reply.body, reply.seq);
+    }],
+  ]);
 
   #onPartyKey(live: LiveJob, job: JobRecord, from: string, key: tandem.v1.PartyKey): void {
     if (key.party !== from || key.jobId !== job.jobId) throw new AuthError('AUTH_NOT_ALLOWED', `party key names "${key.party}" in job "${key.jobId}"`);
     live.partyKeys.set(from, key);
     this.#saveState(live);
     if (live.partyKeys.size < job.parties.length) return;
-    const directory = tandem.v1.KeyDirectory.encode({ keys: [...live.partyKeys.values()] }).finish();
-    for (const party of job.parties) this.#o.hub.send({ jobId: job.jobId, round: 0, step: 'key-directory', recipient: party, seq: 0, kind: 'key' }, directory);
+    for (const party of job.parties) this.#o.hub.post(KEY_DIRECTORY, job.jobId, party, 0, { keys: [...live.partyKeys.values()] });
   }
 
   #onEvent(live: LiveJob, job: JobRecord, from: string, event: tandem.v1.JobEvent): void {
@@ -285,23 +279,6 @@ export class JobService {
       }
     }
     if (Object.keys(next).length > 0) this.#update(job, next);
-  }
-
-  #onDpPlan(live: LiveJob, job: JobRecord, from: string, body: Uint8Array): void {
-    const dp = live.spec.dp;
-    const { trainRows } = JSON.parse(new TextDecoder().decode(body)) as { trainRows: number };
-    // The same plan again (a guest resuming after a restart) is no conflict.
-    if (dp === undefined || from !== live.spec.guest.name || (live.dp !== undefined && live.dpTrainRows !== trainRows)) throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${job.jobId}`);
-    if (!Number.isInteger(trainRows) || trainRows < 1) throw new JobError('JOB_STATE_CONFLICT', `dp-plan from ${from} names ${trainRows} training rows`);
-    this.#planDp(live, trainRows);
-    this.#saveState(live);
-  }
-
-  #planDp(live: LiveJob, trainRows: number): void {
-    const t = live.spec.training;
-    live.dp = planDp(live.spec.dp as NonNullable<JobSpec['dp']>, trainRows, t.batchSize, t.maxEpochs, live.spec.parties.length);
-    live.dpTrainRows = trainRows;
-    this.#o.log.info({ job: live.jobId, noiseMultiplier: live.dp.noiseMultiplier, epsilon: live.dp.epsilonSpent }, 'differential privacy planned');
   }
 
   #left(party: string): void {
@@ -342,8 +319,7 @@ export class JobService {
   }
 
   #stopParties(jobId: string, parties: readonly string[], reason: string): void {
-    const body = tandem.v1.JobControl.encode({ action: 'cancel', reason }).finish();
-    for (const party of parties) this.#o.hub.send({ jobId, round: 0, step: 'control', recipient: party, seq: 0, kind: 'control' }, body);
+    for (const party of parties) this.#o.hub.post(JOB_CONTROL, jobId, party, 0, { action: 'cancel', reason });
   }
 
   #finish(job: JobRecord, stage: JobStage, message: string, summaryJson?: string): JobRecord {
@@ -359,9 +335,7 @@ export class JobService {
   }
 
   #dispose(live: LiveJob): void {
-    // The secret key is deleted with the key holder: a finished job's ciphertexts stay sealed forever.
-    live.keys.dispose();
-    live.suite.dispose();
+    live.holder?.dispose();
   }
 
   #update(job: JobRecord, changes: Partial<JobRecord>): JobRecord {
@@ -371,4 +345,8 @@ export class JobService {
     for (const watcher of this.#watchers.get(job.jobId) ?? []) watcher(next);
     return next;
   }
+}
+
+function roleOf(spec: JobSpec, party: string): Role {
+  return spec.guest.name === party ? 'guest' : 'host';
 }

@@ -7,8 +7,9 @@
  * checkpoint.
  */
 import { join } from 'node:path';
-import { tandem } from '../protocol/generated/tandem.js';
-import { decodeBody, type Envelope } from '../protocol/wire/envelope.ts';
+import type { Envelope } from '../protocol/wire/envelope.ts';
+import { ASSIGNMENT, decodeMessage, JOB_CONTROL, REFUSED } from '../protocol/messages.ts';
+import { COORDINATOR } from '../protocol/version.ts';
 import { compileWireLimits } from '../protocol/wire/chunking.ts';
 import type { TandemError} from '../protocol/errors.ts';
 import { ConfigError, JobError, asTandemError } from '../protocol/errors.ts';
@@ -17,11 +18,12 @@ import { AuditLog, type DpClaim } from '../runtime/audit-log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { loadPartyConfig, type PartyConfig } from './config.ts';
 import { Mailbox } from './mailbox.ts';
-import { configureCryptoThreads } from '../runtime/crypto-pool.ts';
+import { CryptoPool } from '../runtime/crypto-pool.ts';
 import { PartySession } from './grpc-session.ts';
-import { JobChannel } from './job/channel.ts';
-import { failureEvent, runJob, type JobOutcome } from './job/run-job.ts';
-import { JobCheckpoint } from './job/checkpoint.ts';
+import { JobChannel } from './channel.ts';
+import { runJob, type JobOutcome } from '../jobs/run-job.ts';
+import { failureEvent } from '../jobs/common/summary.ts';
+import { JobCheckpoint } from './checkpoint.ts';
 import { faultPoint } from '../runtime/fault.ts';
 
 export type PartyNodeOptions = {
@@ -44,7 +46,7 @@ type RunningJob = { readonly abort: AbortController };
 
 export async function startPartyNode(configFile: string, options: PartyNodeOptions): Promise<PartyNode> {
   const config = await loadPartyConfig(configFile);
-  configureCryptoThreads(config.node.cryptoThreads);
+  const crypto = new CryptoPool(config.node.cryptoThreads);
   const identity: NodeIdentity = await loadNodeIdentity(config.node.certs);
   if (identity.name !== config.node.name) {
     throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'node.name', problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`, fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate` });
@@ -60,7 +62,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
    * With differential privacy on, signs the ε the job spent into the audit
    * log, so an auditor reads it from the party's own signed record rather
    * than from a job summary. Today only the guest's summary carries `dp`
-   * (party/job/run-job.ts); a host whose summary carries it states it too.
+   * (models/lr/supervised.ts); a host whose summary carries it states it too.
    */
   const stateDp = (jobId: string, outcome: JobOutcome): void => {
     const claim = dpClaim(jobId, outcome.summary);
@@ -78,7 +80,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
 
   const start = (envelope: Envelope): void => {
     if (jobs.has(envelope.jobId) || finished.has(envelope.jobId)) return;
-    const assignment = decodeBody(tandem.v1.JobAssignment, envelope.body, 'assignment');
+    const assignment = decodeMessage(ASSIGNMENT, envelope.body);
     const abort = new AbortController();
     jobs.set(envelope.jobId, { abort });
     log.info({ job: envelope.jobId }, 'assigned to a job');
@@ -89,7 +91,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         checkpoint = opened;
         // Events are numbered per start, so a resumed job's events are not dropped as resends.
         channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal, eventSeqBase: (opened.incarnation - 1) * 2 ** 20 });
-        return runJob({ channel, assignment, config, identity, log, checkpoint: opened });
+        return runJob({ channel, assignment, config, identity, log, crypto, checkpoint: opened });
       })
       .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
@@ -102,7 +104,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         if (e.code !== 'JOB_CANCELLED') {
           log.error({ job: envelope.jobId, code: e.code, err: e }, `job failed: ${e.message}`);
           try {
-            channel?.event(tandem.v1.JobEvent.encode(failureEvent(e, channel.phase)).finish());
+            channel?.event(failureEvent(e, channel.phase));
           } catch {
             // aborted channel: nothing more to tell
           }
@@ -122,14 +124,14 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
 
   const onEnvelope = (envelope: Envelope): void => {
     try {
-      if (envelope.sender === 'coordinator' && envelope.step === 'assignment') return start(envelope);
-      if (envelope.sender === 'coordinator' && envelope.step === 'control') {
-        const control = decodeBody(tandem.v1.JobControl, envelope.body, 'control');
+      if (envelope.sender === COORDINATOR && envelope.step === ASSIGNMENT.step) return start(envelope);
+      if (envelope.sender === COORDINATOR && envelope.step === JOB_CONTROL.step) {
+        const control = decodeMessage(JOB_CONTROL, envelope.body);
         jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_CANCELLED', `job ${envelope.jobId} stopped: ${control.reason}`));
         return;
       }
-      if (envelope.sender === 'coordinator' && envelope.step === 'refused') {
-        const refusal = JSON.parse(new TextDecoder().decode(envelope.body)) as { code: string; message: string };
+      if (envelope.sender === COORDINATOR && envelope.step === REFUSED.step) {
+        const refusal = decodeMessage(REFUSED, envelope.body);
         jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_FAILED', `the coordinator refused a message: ${refusal.code}: ${refusal.message}`));
         return;
       }
@@ -162,6 +164,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       while (session.unacknowledged > 0 && session.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       session.close();
       audit.close();
+      await crypto.close();
     },
   };
 }

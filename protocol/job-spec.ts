@@ -62,6 +62,8 @@ export const jobSpecSchema = z.strictObject({
     .optional(),
   model: z
     .strictObject({
+      /** The model family (models/registry.ts): `lr` (logistic regression under CKKS). @default lr */
+      family: z.string().regex(NAME, 'must be a model family name, such as lr').optional(),
       /** Chebyshev expansion of the sigmoid around the guest's logit. */
       link: z.strictObject({ degree: z.number().int().min(1).max(16).optional(), clip: z.number().positive().max(64).optional() }).optional(),
       /**
@@ -143,6 +145,8 @@ export type JobSpec = {
   readonly alignmentPsi: 'ecdh' | 'coordinator';
   readonly validationFraction: number;
   readonly stratified: boolean;
+  /** The model family that trains it (`model.family`). */
+  readonly family: string;
   readonly training: TrainingPlan;
   /** Parties train on their own decorrelated columns (weights are mapped back before saving). */
   readonly decorrelate: boolean;
@@ -211,6 +215,7 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     alignmentPsi: input.alignment?.psi ?? 'ecdh',
     validationFraction: input.validation?.fraction ?? 0.2,
     stratified: input.validation?.stratified ?? true,
+    family: input.model?.family ?? 'lr',
     training: compileTraining({ ...trainingFor(input, decorrelate), ...(input.model?.link === undefined ? {} : { link: input.model.link }) }),
     decorrelate,
     ckks: compileCkksParams(input.privacy?.ckks ?? {}),

@@ -1,5 +1,5 @@
 /** Wire protocol version, checked when a party connects. Bump on any incompatible change. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The name the coordinator uses as sender and recipient of its own messages. */
 export const COORDINATOR = 'coordinator';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobStatus } from '../cli/admin-client.ts';
+import type { JobStatus } from '../runtime/admin-client.ts';
 import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { coordinatorViewOf, fetchCoordinatorView, modelPartPath, readReportSource, writeJobReport } from './files.ts';
 import { buildJobReport } from './job-report.ts';

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminClient, type ClientFlags, type JobStatus } from '../cli/admin-client.ts';
+import { AdminClient, type ClientFlags, type JobStatus } from '../runtime/admin-client.ts';
 import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { parseReportSource, type CoordinatorView, type JobReport, type ReportSource } from './job-report.ts';
 import { renderJobReportHtml } from './html.ts';

@@ -1,5 +1,5 @@
 /**
- * Model parts for the report's unit tests, shaped as party/job/run-job.ts
+ * Model parts for the report's unit tests, shaped as jobs/common/model-part.ts and models/lr/supervised.ts
  * writes them, with metrics computed by protocol/evaluation on fixed scores.
  */
 import { binaryReport } from '../protocol/evaluation/metrics.ts';

@@ -3,7 +3,7 @@
  * one self-contained HTML file, no scripts and no network, and the number
  * formats both the page and the report's sentences use.
  */
-import type { AuditReport, KindGroup, PartyReport, PrivacyBudget } from './audit-report.ts';
+import type { AuditReport, KindGroup, PartyReport, PrivacyBudget } from './audit-report-types.ts';
 
 /** ε for people: three significant digits, rounded up so the figure shown never understates what was spent. */
 export function formatEpsilon(epsilon: number): string {

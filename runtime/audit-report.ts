@@ -22,13 +22,14 @@ import { join } from 'node:path';
 import { MESSAGE_KINDS, type MessageKind } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { JobError } from '../protocol/errors.ts';
+import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
 import { isStatement, type AuditEntry, type AuditVerification, type ParsedAuditLog } from './audit-verify.ts';
-import type { AuditClaim } from './audit-log.ts';
 import { formatBytes, formatEpsilon, renderAuditReportHtml } from './audit-report-page.ts';
 
 export { formatBytes, formatEpsilon, renderAuditReportHtml } from './audit-report-page.ts';
+export { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type StepTotal, type Verdict } from './audit-report-types.ts';
+import { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type Verdict } from './audit-report-types.ts';
 
-export const REPORT_FORMAT = 'tandem-audit-report/1';
 
 /** What each kind of message is, in plain words. */
 export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
@@ -43,129 +44,15 @@ export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
   'psi-prf': "Identifiers turned into random-looking values with a key the two parties share and the coordinator does not hold, sent to the coordinator to match (coordinator-aided private set intersection), and the coordinator's answer: which positions matched. The coordinator learns only how many values each side sent and how many matched.",
 };
 
-/** What each protocol step carries, in plain words. */
-export const STEP_MEANINGS: Readonly<Record<string, string>> = {
-  assignment: "the job description and the job's public encryption key",
-  'party-key': "the party's public sealing key for this job, signed with its certificate",
-  'key-directory': "every party's public sealing key, collected by the coordinator",
-  event: 'progress reports: phase, row counts, the size of the overlap, training loss per pass, final accuracy figures',
-  'psi-guest-set': "the guest's identifiers, blinded with its secret key and shuffled",
-  'psi-host-set': "the host's identifiers, blinded with its secret key and shuffled",
-  'psi-guest-reblinded': "the guest's blinded identifiers, blinded again by the host",
-  'psi-result': "which of the host's rows are shared, as positions in the host's own shuffled list, in a common order",
-  split: 'which shared rows are held out for validation, as positions in the common order',
-  basis: "the host's per-row partial scores, transformed and encrypted (the guest cannot decrypt them)",
-  residual: 'per-row prediction errors, encrypted (the hosts cannot decrypt them)',
-  decrypt: 'encrypted per-feature batch products under a random mask; the coordinator returns only their masked total',
-  'decrypt-result': 'the masked totals, decrypted, with random noise added',
-  'epoch-control': 'whether to train another pass over the data',
-  classes: 'how many one-vs-rest models a cold-start job trains (the number of classes, not their names)',
-  'validation-scores': "the host's partial score for each validation row",
-  control: 'a stop instruction (the job was cancelled, or another party failed)',
-  refused: 'a notice that the coordinator refused a message, and why',
-  'dp-plan': 'the number of training rows, so the coordinator can size the differential-privacy noise',
-  'psi-prf': "a party's identifiers as keyed random-looking values, shuffled, for the coordinator to match (it cannot compute them itself)",
-  'psi-matches': "which positions of the guest's and the host's lists matched, from the coordinator to the guest",
-};
+/** What each protocol step carries, in plain words: from the message catalog (jobs/catalog.ts). */
+export const STEP_MEANINGS: Readonly<Record<string, string>> = Object.fromEntries(MESSAGE_CATALOG.all.map((m) => [m.step, m.meaning]));
 
 /** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
 const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded'];
-const GUEST_STEPS = ['psi-guest-set', 'psi-result', 'split', 'classes', 'residual', 'epoch-control'];
-const HOST_STEPS = ['psi-host-set', 'psi-guest-reblinded', 'basis', 'validation-scores'];
-
-export type StepTotal = { readonly step: string; readonly meaning: string; readonly messages: number; readonly bytes: number };
-
-export type KindGroup = {
-  readonly kind: string;
-  readonly meaning: string;
-  readonly messages: number;
-  /** Bytes on the wire: whole messages, headers and sealing included. */
-  readonly bytes: number;
-  /** How many of the messages were sealed end to end for their recipient. */
-  readonly sealed: number;
-  /** Messages addressed to another party (those must be sealed; the coordinator's own are not, it must read them). */
-  readonly toParties: number;
-  readonly sealedToParties: number;
-  readonly recipients: Readonly<Record<string, number>>;
-  readonly steps: readonly StepTotal[];
-};
-
-export type Verdict = {
-  readonly noRowLevelPlaintext: boolean;
-  /** The one line an auditor reads first. */
-  readonly text: string;
-  /** Why the verdict could not be given, if it could not. */
-  readonly concerns: readonly string[];
-};
-
-export type PartyReport = {
-  readonly party: string;
-  /** Inferred from the protocol steps it sent. */
-  readonly role: 'guest' | 'host' | 'unknown';
-  /** Where the figures come from: the party's own log, or its peers' records of what they received from it. */
-  readonly source: 'own log' | "peers' logs";
-  readonly messages: number;
-  readonly bytes: number;
-  readonly groups: readonly KindGroup[];
-  readonly verdict: Verdict;
-  /** What recipients learn by design, stated plainly. */
-  readonly disclosures: readonly string[];
-};
-
-export type CoordinatorReport = {
-  readonly source: 'own log' | "peers' logs";
-  readonly groups: readonly KindGroup[];
-  readonly relayed: { readonly messages: number; readonly bytes: number; readonly unsealed: number };
-};
-
-export type AuditReport = {
-  readonly format: typeof REPORT_FORMAT;
-  readonly job: string;
-  readonly generatedAt: string;
-  readonly verification: { readonly checked: boolean; readonly ok: boolean; readonly problems: number; readonly text: string };
-  readonly privacyBudget: PrivacyBudget;
-  readonly sources: readonly { readonly file: string; readonly node: string | undefined; readonly records: number; readonly jobRecords: number; readonly lastHash: string | undefined }[];
-  readonly parties: readonly PartyReport[];
-  readonly coordinator: CoordinatorReport | undefined;
-  readonly kinds: readonly { readonly kind: string; readonly meaning: string }[];
-};
-
-/** One party's signed statement of the ε a job spent, as found in its own log. */
-export type DpStatement = {
-  readonly party: string;
-  /** The party's role as the report infers it from what it sent (not as it claims). */
-  readonly role: PartyReport['role'];
-  readonly file: string;
-  readonly line: number;
-  readonly seq: number;
-  readonly time: string;
-  readonly epsilon: number;
-  readonly delta: number;
-  readonly budget: number;
-  readonly steps: number;
-  readonly noiseMultiplier: number;
-  readonly claim: AuditClaim;
-};
-
-/** The ε spent, if differential privacy was on: from the guest's signed statement, never from a job summary. */
-export type PrivacyBudget = {
-  /** Whether the job ran with differential privacy: the guest sent a `dp-plan`, or a party stated ε. */
-  readonly enabled: boolean;
-  /** ε spent as the guest stated it; null when DP was off or no guest statement was found. */
-  readonly epsilon: number | null;
-  readonly delta: number | null;
-  /** The ε the job declared it would not exceed. */
-  readonly budget: number | null;
-  /** The party whose signed statement gives ε (the guest), or null. */
-  readonly statedBy: string | null;
-  /** Every statement of ε for this job in the logs given, the guest's first. */
-  readonly statements: readonly DpStatement[];
-  /** What an auditor should look into: statements that disagree, ε over the budget, an unverified source. */
-  readonly concerns: readonly string[];
-  /** One line: `ε spent: 7.94 (δ = 0.00001, budget 8)` or `ε spent: not enabled`. */
-  readonly headline: string;
-  readonly text: string;
-};
+/** Steps only a guest sends, and steps only a host sends: who sent them tells a party's role. */
+const onlyFrom = (role: string): string[] => MESSAGE_CATALOG.all.filter((m) => m.from.length === 1 && m.from[0] === role).map((m) => m.step);
+const GUEST_STEPS = onlyFrom('guest');
+const HOST_STEPS = onlyFrom('host');
 
 /** Options for {@link buildAuditReport}. */
 export type AuditReportOptions = {

@@ -6,26 +6,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleParties, lrSpec, startFederation, type Federation } from '../test/support/federation.ts';
-import type { JobStatus } from '../cli/admin-client.ts';
+import type { JobStatus } from './admin-client.ts';
 import { liveSealObjects } from '../protocol/he/seal-runtime.ts';
-import { closeCryptoPool, configureCryptoThreads } from './crypto-pool.ts';
 
 type GuestSummary = { metrics: { auc: number }; epochs: number };
+
+/** brand and partner on breast, each node with this many crypto threads. */
+const withThreads = (cryptoThreads: number) => exampleParties('breast').map((p) => ({ ...p, node: { cryptoThreads } }));
 
 describe('hetero-LR on the crypto worker pool', () => {
   let fed: Federation;
   beforeAll(async () => {
-    fed = await startFederation({ parties: exampleParties('breast') });
+    fed = await startFederation({ parties: withThreads(2) });
   });
   afterAll(async () => {
     await fed.close();
-    await closeCryptoPool();
   });
 
-  async function train(spec: Record<string, unknown>, onStatus?: (status: JobStatus) => void): Promise<GuestSummary> {
-    const admin = await fed.admin();
+  async function train(spec: Record<string, unknown>, onStatus?: (status: JobStatus) => void, on: Federation = fed): Promise<GuestSummary> {
+    const admin = await on.admin();
     try {
-      const submitted = await admin.submit(await fed.write(`job-${Date.now()}.yaml`, spec));
+      const submitted = await admin.submit(await on.write(`job-${Date.now()}.yaml`, spec));
       const final = await admin.watch(submitted.jobId, (s) => onStatus?.(s));
       expect(final.stage, final.message).toBe('completed');
       return (JSON.parse(final.summaryJson) as Record<string, GuestSummary>)['brand']!;
@@ -35,16 +36,14 @@ describe('hetero-LR on the crypto worker pool', () => {
   }
 
   it('trains the same model with and without worker threads', { timeout: 300_000 }, async () => {
-    configureCryptoThreads(0);
-    const single = await train(lrSpec());
-    configureCryptoThreads(2);
+    const mainThreadOnly = await startFederation({ parties: withThreads(0) });
+    const single = await train(lrSpec(), undefined, mainThreadOnly).finally(() => mainThreadOnly.close());
     const pooled = await train(lrSpec());
     expect(pooled.epochs).toBe(single.epochs);
     expect(Math.abs(pooled.metrics.auc - single.metrics.auc)).toBeLessThan(0.001);
   });
 
   it('keeps memory flat over a long run of small mini-batches', { timeout: 600_000 }, async () => {
-    configureCryptoThreads(2);
     const epochs = 12;
     const rss = new Map<number, number>();
     const sealBefore = liveSealObjects();

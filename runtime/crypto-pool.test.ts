@@ -5,17 +5,17 @@ import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts'
 import { DEFAULT_CKKS_PARAMS } from '../protocol/he/params.ts';
 import { Random } from '../protocol/random.ts';
 import { liveSealObjects } from '../protocol/he/seal-runtime.ts';
-import { closeCryptoPool, configureCryptoThreads, encryptAll, maskedWeightedSumsAll, blindOnWorkers, workerSealObjects } from './crypto-pool.ts';
+import { CryptoPool } from './crypto-pool.ts';
 
 describe('the crypto worker pool', () => {
   let suite: CkksSuite;
   let keys: CkksKeyHolder;
   let enc: CkksEncryptor;
   const random = new Random('crypto-pool-test');
+  const pool = new CryptoPool(2);
   const vector = (n: number, amplitude = 1): Float64Array => Float64Array.from({ length: n }, () => (random.nextFloat() * 2 - 1) * amplitude);
 
   beforeAll(async () => {
-    configureCryptoThreads(2);
     suite = await CkksSuite.create(DEFAULT_CKKS_PARAMS);
     keys = new CkksKeyHolder(suite);
     enc = new CkksEncryptor(suite, keys.publicKey);
@@ -24,14 +24,14 @@ describe('the crypto worker pool', () => {
     enc.dispose();
     keys.dispose();
     suite.dispose();
-    await closeCryptoPool();
+    await pool.close();
   });
 
   it('blinds PSI elements to the same bytes as one thread', async () => {
     const elements = hashIds(randomBytes(32), Array.from({ length: 5000 }, (_, i) => `user-${i}`));
     const scalar = newScalar();
     const progress: number[] = [];
-    const pooled = await blindOnWorkers(scalar, elements, (done) => progress.push(done));
+    const pooled = await pool.blind(scalar, elements, (done) => progress.push(done));
     expect(Buffer.from(pooled).equals(Buffer.from(blind(scalar, elements)))).toBe(true);
     expect(progress.at(-1)).toBe(5000);
   });
@@ -40,13 +40,13 @@ describe('the crypto worker pool', () => {
     const elements = hashIds(randomBytes(32), Array.from({ length: 4000 }, (_, i) => `user-${i}`));
     elements.fill(0, 3001 * 32, 3002 * 32); // u = 0: a point of order 2
     expect(() => blind(newScalar(), elements)).toThrow('PSI element 3001 is a low-order point');
-    await expect(blindOnWorkers(newScalar(), elements)).rejects.toThrow('PSI element 3001 is a low-order point');
+    await expect(pool.blind(newScalar(), elements)).rejects.toThrow('PSI element 3001 is a low-order point');
   });
 
   it('encrypts and computes masked weighted sums that decrypt like the single-thread path', async () => {
     const slots = suite.slots;
     const basisValues = Array.from({ length: 6 }, () => vector(slots));
-    const pooledBasis = await encryptAll(suite, enc, basisValues);
+    const pooledBasis = await pool.encryptAll(suite, enc, basisValues);
     expect(pooledBasis).toHaveLength(6);
     const coefficients = Array.from({ length: 6 }, () => vector(slots, 0.3));
     const constant = vector(slots, 0.5);
@@ -54,7 +54,7 @@ describe('the crypto worker pool', () => {
     const single = suite.combine(basisValues.map((v) => enc.encrypt(v)), coefficients, constant, enc);
     const columns = Array.from({ length: 9 }, () => vector(slots, 2));
     const column = (_c: number, j: number): Float64Array => columns[j] as Float64Array;
-    const pooled = await maskedWeightedSumsAll(suite, enc, [residual], columns.length, column);
+    const pooled = await pool.maskedWeightedSumsAll(suite, enc, [residual], columns.length, column);
     const reference = suite.maskedWeightedSums([single], columns.length, column, enc);
     const d = Float64Array.from(constant, (c, i) => c + coefficients.reduce((s, co, k) => s + (co[i] ?? 0) * (basisValues[k]?.[i] ?? 0), 0));
     expect(pooled).toHaveLength(columns.length);
@@ -72,17 +72,17 @@ describe('the crypto worker pool', () => {
     const slots = suite.slots;
     const columns = Array.from({ length: 20 }, () => vector(slots));
     const round = async (): Promise<void> => {
-      const cts = await encryptAll(suite, enc, Array.from({ length: 6 }, () => vector(slots)));
+      const cts = await pool.encryptAll(suite, enc, Array.from({ length: 6 }, () => vector(slots)));
       const residual = suite.combine(cts, Array.from({ length: 6 }, () => vector(slots, 0.3)), vector(slots), enc);
-      await maskedWeightedSumsAll(suite, enc, [residual], columns.length, (_c, j) => columns[j] as Float64Array);
+      await pool.maskedWeightedSumsAll(suite, enc, [residual], columns.length, (_c, j) => columns[j] as Float64Array);
     };
     for (let k = 0; k < 3; k++) await round(); // every worker has its SEAL context and encryptor
-    const workersBefore = await workerSealObjects();
+    const workersBefore = await pool.workerSealObjects();
     const here = liveSealObjects();
     const rss = process.memoryUsage().rss;
     for (let k = 0; k < 25; k++) await round();
     expect(workersBefore).toHaveLength(2);
-    expect(await workerSealObjects()).toEqual(workersBefore);
+    expect(await pool.workerSealObjects()).toEqual(workersBefore);
     expect(liveSealObjects()).toBe(here);
     // Loose: V8 heaps take ~60 such rounds to settle (then flat, measured); a leaked round would add ~10 MB of WASM heap that never shrinks.
     expect(process.memoryUsage().rss - rss).toBeLessThan(192 * 2 ** 20);

@@ -7,8 +7,10 @@
  * to it when the pool is off (`node.cryptoThreads: 0`) or the work is too
  * small to split.
  *
- * One pool per process, sized by the party node's config (the last node
- * configured wins when several run in one process, as in tests).
+ * One pool per party node, sized by its config (`node.cryptoThreads`) and
+ * handed to its jobs through their context, so several nodes in one process
+ * (as tests start them) each get their own size. The threads start on first
+ * use.
  */
 import { availableParallelism } from 'node:os';
 import { blind, checkedCount, ELEMENT_BYTES, lowOrderError } from '../protocol/psi/group.ts';
@@ -22,36 +24,9 @@ const WORKER = new URL('./crypto-worker.ts', import.meta.url);
 /** Below this many elements one thread is faster than handing out shares (≈ 60 ms of work). */
 const MIN_SHARED_ELEMENTS = 1024;
 
-let threads = availableParallelism();
-let pool: WorkerPool | undefined;
-
 function revive(e: SerializedError): Error {
   if (e.code !== undefined && e.code in ERROR_CATALOG) return new ProtocolError(e.code as ErrorCode, e.message, e.publicMessage === undefined ? {} : { publicMessage: e.publicMessage });
   return Object.assign(new Error(e.message), { name: e.name });
-}
-
-/** Sets the number of worker threads (0: none, everything on the calling thread). Closes a pool of another size. */
-export function configureCryptoThreads(count: number): void {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`cryptoThreads must be a non-negative integer, got ${count}`);
-  if (count === threads) return;
-  threads = count;
-  const old = pool;
-  pool = undefined;
-  void old?.close();
-}
-
-/** The pool, started on first use; undefined when configured off. */
-export function cryptoPool(): WorkerPool | undefined {
-  if (threads === 0) return undefined;
-  pool ??= new WorkerPool(WORKER, threads, revive);
-  return pool;
-}
-
-/** Closes the pool's threads (tests; a node process simply exits). */
-export async function closeCryptoPool(): Promise<void> {
-  const old = pool;
-  pool = undefined;
-  await old?.close();
 }
 
 /** [from, to) ranges splitting `count` items into at most `parts` near-equal pieces. */
@@ -60,15 +35,46 @@ function ranges(count: number, parts: number): Array<[number, number]> {
   return Array.from({ length: n }, (_, k) => [Math.floor((k * count) / n), Math.floor(((k + 1) * count) / n)] as [number, number]).filter(([a, b]) => b > a);
 }
 
+function keyOf(suite: CkksSuite, encryptor: CkksEncryptor): Pick<EncryptTask, 'params' | 'keyId' | 'publicKey'> {
+  return { params: suite.params, keyId: encryptor.keyId, publicKey: encryptor.publicKey };
+}
+
+/** A party node's crypto worker threads (none with `threads: 0`: everything on the calling thread). */
+export class CryptoPool {
+  readonly threads: number;
+  #workers: WorkerPool | undefined;
+  #closed = false;
+
+  /** @param threads worker threads; @default the machine's cores */
+  constructor(threads: number = availableParallelism()) {
+    if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`cryptoThreads must be a non-negative integer, got ${threads}`);
+    this.threads = threads;
+  }
+
+  /** The worker pool, started on first use; undefined when configured off or closed. */
+  #pool(): WorkerPool | undefined {
+    if (this.threads === 0 || this.#closed) return undefined;
+    this.#workers ??= new WorkerPool(WORKER, this.threads, revive);
+    return this.#workers;
+  }
+
+  /** Stops the threads; later calls run on the calling thread. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const workers = this.#workers;
+    this.#workers = undefined;
+    await workers?.close();
+  }
+
 /**
  * {@link blind} with one share of the elements per worker, over shared
  * memory: same bytes, every core, and this thread stays free to answer its
  * peers (a thread blocked for a minute blinding 1M ids misses gRPC keepalives
  * and is dropped by the coordinator).
  */
-export const blindOnWorkers: AsyncBlinder = async (scalar, elements, onProgress) => {
+  readonly blind: AsyncBlinder = async (scalar, elements, onProgress) => {
   const count = checkedCount(elements);
-  const workers = cryptoPool();
+  const workers = this.#pool();
   if (workers === undefined || count < MIN_SHARED_ELEMENTS) return blind(scalar, elements, onProgress);
   const input = new SharedArrayBuffer(elements.byteLength);
   new Uint8Array(input).set(elements);
@@ -86,15 +92,12 @@ export const blindOnWorkers: AsyncBlinder = async (scalar, elements, onProgress)
   const out = new Uint8Array(count * ELEMENT_BYTES);
   out.set(new Uint8Array(output));
   return out;
-};
+  };
 
-function keyOf(suite: CkksSuite, encryptor: CkksEncryptor): Pick<EncryptTask, 'params' | 'keyId' | 'publicKey'> {
-  return { params: suite.params, keyId: encryptor.keyId, publicKey: encryptor.publicKey };
-}
 
 /** `encryptor.encrypt` of every vector, spread over the workers; results in input order. */
-export async function encryptAll(suite: CkksSuite, encryptor: CkksEncryptor, values: readonly Float64Array[]): Promise<Uint8Array[]> {
-  const workers = cryptoPool();
+  async encryptAll(suite: CkksSuite, encryptor: CkksEncryptor, values: readonly Float64Array[]): Promise<Uint8Array[]> {
+  const workers = this.#pool();
   if (workers === undefined || values.length < 2) return values.map((v) => encryptor.encrypt(v));
   const key = keyOf(suite, encryptor);
   const parts = await Promise.all(ranges(values.length, workers.size).map(([from, to]) => {
@@ -110,8 +113,8 @@ export async function encryptAll(suite: CkksSuite, encryptor: CkksEncryptor, val
  * workers (small, so that an encryption queued behind them waits little);
  * `result[j][c]` is column j in chunk c.
  */
-export async function encodeColumnsAll(suite: CkksSuite, encryptor: CkksEncryptor, chunks: number, columns: number, column: (chunk: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
-  const workers = cryptoPool();
+  async encodeColumnsAll(suite: CkksSuite, encryptor: CkksEncryptor, chunks: number, columns: number, column: (chunk: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
+  const workers = this.#pool();
   const read = (from: number, to: number): Float64Array[] => Array.from({ length: to - from }, (_, k) => Array.from({ length: chunks }, (_c, c) => column(c, from + k))).flat();
   const parts = workers === undefined
     ? [suite.encodeColumns(read(0, columns))]
@@ -129,10 +132,10 @@ export async function encodeColumnsAll(suite: CkksSuite, encryptor: CkksEncrypto
  * thread, so the caller's matrix never crosses a thread boundary whole; it
  * may give the column's encoding from {@link encodeColumnsAll} instead.
  */
-export async function maskedWeightedSumsAll(
+  async maskedWeightedSumsAll(
   suite: CkksSuite, encryptor: CkksEncryptor, residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array | Uint8Array,
 ): Promise<MaskedSum[]> {
-  const workers = cryptoPool();
+  const workers = this.#pool();
   if (workers === undefined || columns < 2) return suite.maskedWeightedSums(residuals, columns, column, encryptor);
   const key = keyOf(suite, encryptor);
   const parts = await Promise.all(ranges(columns, workers.size).map(([from, to]) => {
@@ -146,9 +149,10 @@ export async function maskedWeightedSumsAll(
 }
 
 /** Live SEAL objects per worker (one answer per worker while the pool is otherwise idle). */
-export async function workerSealObjects(): Promise<number[]> {
-  const workers = cryptoPool();
+  async workerSealObjects(): Promise<number[]> {
+  const workers = this.#pool();
   if (workers === undefined) return [];
   const task: StatsTask = { kind: 'stats' };
   return Promise.all(Array.from({ length: workers.size }, () => workers.run<number>(task)));
+}
 }

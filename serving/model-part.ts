@@ -1,6 +1,6 @@
 /**
  * The model part a job leaves at each party (`<dataDir>/jobs/<job>/model-part.json`,
- * written by party/job/run-job.ts), read and checked before export. Only the
+ * written by jobs/common/model-part.ts and models/lr/supervised.ts), read and checked before export. Only the
  * fields export needs are validated; the rest of the summary passes through.
  */
 import { readFile } from 'node:fs/promises';

@@ -75,7 +75,7 @@ export function partialScores(model: MulticlassParameters, row: RawRow, source?:
   return out;
 }
 
-/** One-vs-rest class probabilities from the K full logits: `σ(z_c) / Σ_k σ(z_k)`, as the job's evaluation (party/job/cold-start.ts) computes them. */
+/** One-vs-rest class probabilities from the K full logits: `σ(z_c) / Σ_k σ(z_k)`, as the job's evaluation (models/lr/one-vs-rest.ts) computes them. */
 export function classProbabilities(logits: ArrayLike<number>): Float64Array {
   const p = Float64Array.from(logits, (z) => sigmoid(z));
   let total = 0;

@@ -16,7 +16,7 @@ import { logLossAt, sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { scoreLinear, type LinearModel, type PartyMatrix } from '../../protocol/training/hetero-lr-plain.ts';
 import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
 import { converged, epochBatches, partialLogits, type TrainingPlan } from '../../protocol/training/plan.ts';
-import type { PooledData } from '../../test/support/pooled.ts';
+import type { PooledData } from '../../examples/pooled-reference.ts';
 
 export type ResidualRule = 'taylor' | 'exact';
 

@@ -18,7 +18,7 @@
  * decrypted separately (two decryptions per feature). The decrypted sums are
  * checked against plaintext, so only working operations are timed.
  *
- * CKKS: the protocol's real per-mini-batch operations (party/job/hetero-lr.ts)
+ * CKKS: the protocol's real per-mini-batch operations (models/lr/train.ts)
  * on one 4,096-row batch of the same data: the host's basis encryptions, the
  * guest's residual and loss combines, both parties' masked weighted sums and
  * the key holder's masked decryptions.

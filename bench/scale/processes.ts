@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { initCertificates } from '../../runtime/certs.ts';
-import { AdminClient } from '../../cli/admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
 const CLOCK_TICKS = 100; // USER_HZ on Linux

@@ -5,12 +5,12 @@
  * demo-only reference. Then the job's HTML report.
  */
 import { join } from 'node:path';
-import type { JobStatus } from '../admin-client.ts';
+import type { JobStatus } from '../../runtime/admin-client.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
 import { table } from '../render.ts';
 import { runJobReport } from './report.ts';
-import type { RetailExample } from './demo.ts';
+import { TandemError } from '../../protocol/errors.ts';
 import type { RetailManifest } from '../../examples/retail/generate.ts';
 
 /** The generated data's size and seed. */
@@ -94,3 +94,21 @@ const percent = (fraction: number): string => `${(fraction * 100).toFixed(0)} %`
 function missing(name: string): never {
   throw new RangeError(`the demo's node config has no dataset ${name}`);
 }
+
+/**
+ * The retail example lives in examples/, which a source checkout has and a
+ * deployment image need not: loaded on demand so every other command works
+ * without it.
+ */
+export async function loadRetailExample() {
+  try {
+    const [generate, federation, reference, pooled] = await Promise.all([
+      import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts'), import('../../examples/pooled-reference.ts'),
+    ]);
+    return { generate, federation, reference, pooled };
+  } catch (error) {
+    throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
+  }
+}
+
+export type RetailExample = Awaited<ReturnType<typeof loadRetailExample>>;

@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { stringify } from 'yaml';
 import { initCertificates } from '../../runtime/certs.ts';
-import { AdminClient } from '../admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { followJob } from './job.ts';
 import { jobSummary } from '../render.ts';
 import { JobError, TandemError } from '../../protocol/errors.ts';
-import { runRetailJobs, type RetailDemoSize } from './demo-retail.ts';
+import { loadRetailExample, runRetailJobs, type RetailDemoSize } from './demo-retail.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'tandem.mjs');
@@ -120,23 +120,6 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   },
 };
 
-/**
- * The retail example lives in examples/, which a source checkout has and a
- * deployment image need not: loaded on demand so every other command works
- * without it.
- */
-async function loadRetailExample() {
-  try {
-    const [generate, federation, reference, pooled] = await Promise.all([
-      import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts'), import('../../test/support/pooled.ts'),
-    ]);
-    return { generate, federation, reference, pooled };
-  } catch (error) {
-    throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
-  }
-}
-
-export type RetailExample = Awaited<ReturnType<typeof loadRetailExample>>;
 
 async function writeYaml(dir: string, name: string, value: unknown): Promise<string> {
   const file = join(dir, name);

@@ -1,7 +1,7 @@
 /** `tandem job submit | status | list | cancel`. */
 import type { Argv, CommandModule } from 'yargs';
 import cliProgress from 'cli-progress';
-import { AdminClient, FINAL, type ClientFlags, type JobStatus } from '../admin-client.ts';
+import { AdminClient, FINAL, type ClientFlags, type JobStatus } from '../../runtime/admin-client.ts';
 import { jobLine, jobSummary, JOB_HEADERS, table } from '../render.ts';
 import { JobError } from '../../protocol/errors.ts';
 import { jobReportCommand } from './report.ts';

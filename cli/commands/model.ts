@@ -5,7 +5,7 @@ import { loadPartyConfig } from '../../party/config.ts';
 import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { coordinatorName, exportModel, loadModel, type CoSigner } from '../../serving/model-bundle.ts';
 import { SIGNATURE_ALGORITHM } from '../../protocol/serving/model-manifest.ts';
-import { AdminClient } from '../admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { readModelPart } from '../../serving/model-part.ts';
 import { scorePool } from '../../serving/batch-scoring.ts';
 

@@ -717,6 +717,54 @@ export namespace tandem {
             type $Shape = tandem.v1.JobControl.$Properties;
         }
 
+        interface IRefusal extends tandem.v1.Refusal.$Properties {
+        }
+
+        class Refusal {
+            constructor(properties?: tandem.v1.Refusal.$Properties);
+            $unknowns?: Uint8Array[];
+            code: string;
+            message: string;
+            refused: string;
+            static create(properties: tandem.v1.Refusal.$Shape): tandem.v1.Refusal & tandem.v1.Refusal.$Shape;
+            static create(properties?: tandem.v1.Refusal.$Properties): tandem.v1.Refusal;
+            static encode(message: tandem.v1.Refusal.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.Refusal & tandem.v1.Refusal.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Refusal {
+            interface $Properties {
+                code?: (string|null);
+                message?: (string|null);
+                refused?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.Refusal.$Properties;
+        }
+
+        interface IDpPlan extends tandem.v1.DpPlan.$Properties {
+        }
+
+        class DpPlan {
+            constructor(properties?: tandem.v1.DpPlan.$Properties);
+            $unknowns?: Uint8Array[];
+            trainRows: number;
+            static create(properties: tandem.v1.DpPlan.$Shape): tandem.v1.DpPlan & tandem.v1.DpPlan.$Shape;
+            static create(properties?: tandem.v1.DpPlan.$Properties): tandem.v1.DpPlan;
+            static encode(message: tandem.v1.DpPlan.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.DpPlan & tandem.v1.DpPlan.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DpPlan {
+            interface $Properties {
+                trainRows?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.DpPlan.$Properties;
+        }
+
         interface IPsiElements extends tandem.v1.PsiElements.$Properties {
         }
 
@@ -843,6 +891,28 @@ export namespace tandem {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.Control.$Properties;
+        }
+
+        interface IScoringKey extends tandem.v1.ScoringKey.$Properties {
+        }
+
+        class ScoringKey {
+            constructor(properties?: tandem.v1.ScoringKey.$Properties);
+            $unknowns?: Uint8Array[];
+            key: Uint8Array;
+            static create(properties: tandem.v1.ScoringKey.$Shape): tandem.v1.ScoringKey & tandem.v1.ScoringKey.$Shape;
+            static create(properties?: tandem.v1.ScoringKey.$Properties): tandem.v1.ScoringKey;
+            static encode(message: tandem.v1.ScoringKey.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.ScoringKey & tandem.v1.ScoringKey.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ScoringKey {
+            interface $Properties {
+                key?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.ScoringKey.$Properties;
         }
 
         interface IFeatureValue extends tandem.v1.FeatureValue.$Properties {

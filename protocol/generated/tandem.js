@@ -5005,6 +5005,378 @@ export const tandem = $root.tandem = (() => {
             return JobControl;
         })();
 
+        v1.Refusal = (function() {
+
+            /**
+             * Properties of a Refusal.
+             * @typedef {Object} tandem.v1.Refusal.$Properties
+             * @property {string|null} [code] Refusal code
+             * @property {string|null} [message] Refusal message
+             * @property {string|null} [refused] Refusal refused
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Refusal.
+             * @memberof tandem.v1
+             * @interface IRefusal
+             * @augments tandem.v1.Refusal.$Properties
+             * @deprecated Use tandem.v1.Refusal.$Properties instead.
+             */
+
+            /**
+             * Shape of a Refusal.
+             * @typedef {tandem.v1.Refusal.$Properties} tandem.v1.Refusal.$Shape
+             */
+
+            /**
+             * Constructs a new Refusal.
+             * @memberof tandem.v1
+             * @classdesc Represents a Refusal.
+             * @constructor
+             * @param {tandem.v1.Refusal.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Refusal = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Refusal code.
+             * @member {string} code
+             * @memberof tandem.v1.Refusal
+             * @instance
+             */
+            Refusal.prototype.code = "";
+
+            /**
+             * Refusal message.
+             * @member {string} message
+             * @memberof tandem.v1.Refusal
+             * @instance
+             */
+            Refusal.prototype.message = "";
+
+            /**
+             * Refusal refused.
+             * @member {string} refused
+             * @memberof tandem.v1.Refusal
+             * @instance
+             */
+            Refusal.prototype.refused = "";
+
+            /**
+             * Creates a new Refusal instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.Refusal
+             * @static
+             * @param {tandem.v1.Refusal.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.Refusal} Refusal instance
+             * @type {{
+             *   (properties: tandem.v1.Refusal.$Shape): tandem.v1.Refusal & tandem.v1.Refusal.$Shape;
+             *   (properties?: tandem.v1.Refusal.$Properties): tandem.v1.Refusal;
+             * }}
+             */
+            Refusal.create = function(properties) {
+                return new Refusal(properties);
+            };
+
+            /**
+             * Encodes the specified Refusal message. Does not implicitly {@link tandem.v1.Refusal.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.Refusal
+             * @static
+             * @param {tandem.v1.Refusal.$Properties} message Refusal message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Refusal.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.code);
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.message);
+                if (message.refused != null && $Object.hasOwnProperty.call(message, "refused") && message.refused !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.refused);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Refusal message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.Refusal
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.Refusal & tandem.v1.Refusal.$Shape} Refusal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Refusal.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.Refusal();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.code = value;
+                            else
+                                delete message.code;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.message = value;
+                            else
+                                delete message.message;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.refused = value;
+                            else
+                                delete message.refused;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for Refusal
+             * @function getTypeUrl
+             * @memberof tandem.v1.Refusal
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            Refusal.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.Refusal";
+            };
+
+            return Refusal;
+        })();
+
+        v1.DpPlan = (function() {
+
+            /**
+             * Properties of a DpPlan.
+             * @typedef {Object} tandem.v1.DpPlan.$Properties
+             * @property {number|null} [trainRows] DpPlan trainRows
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DpPlan.
+             * @memberof tandem.v1
+             * @interface IDpPlan
+             * @augments tandem.v1.DpPlan.$Properties
+             * @deprecated Use tandem.v1.DpPlan.$Properties instead.
+             */
+
+            /**
+             * Shape of a DpPlan.
+             * @typedef {tandem.v1.DpPlan.$Properties} tandem.v1.DpPlan.$Shape
+             */
+
+            /**
+             * Constructs a new DpPlan.
+             * @memberof tandem.v1
+             * @classdesc Represents a DpPlan.
+             * @constructor
+             * @param {tandem.v1.DpPlan.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DpPlan = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DpPlan trainRows.
+             * @member {number} trainRows
+             * @memberof tandem.v1.DpPlan
+             * @instance
+             */
+            DpPlan.prototype.trainRows = 0;
+
+            /**
+             * Creates a new DpPlan instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.DpPlan
+             * @static
+             * @param {tandem.v1.DpPlan.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.DpPlan} DpPlan instance
+             * @type {{
+             *   (properties: tandem.v1.DpPlan.$Shape): tandem.v1.DpPlan & tandem.v1.DpPlan.$Shape;
+             *   (properties?: tandem.v1.DpPlan.$Properties): tandem.v1.DpPlan;
+             * }}
+             */
+            DpPlan.create = function(properties) {
+                return new DpPlan(properties);
+            };
+
+            /**
+             * Encodes the specified DpPlan message. Does not implicitly {@link tandem.v1.DpPlan.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.DpPlan
+             * @static
+             * @param {tandem.v1.DpPlan.$Properties} message DpPlan message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DpPlan.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.trainRows != null && $Object.hasOwnProperty.call(message, "trainRows") && message.trainRows !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.trainRows);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a DpPlan message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.DpPlan
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.DpPlan & tandem.v1.DpPlan.$Shape} DpPlan
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DpPlan.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.DpPlan();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.trainRows = value;
+                            else
+                                delete message.trainRows;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for DpPlan
+             * @function getTypeUrl
+             * @memberof tandem.v1.DpPlan
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DpPlan.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.DpPlan";
+            };
+
+            return DpPlan;
+        })();
+
         v1.PsiElements = (function() {
 
             /**
@@ -6014,6 +6386,172 @@ export const tandem = $root.tandem = (() => {
             };
 
             return Control;
+        })();
+
+        v1.ScoringKey = (function() {
+
+            /**
+             * Properties of a ScoringKey.
+             * @typedef {Object} tandem.v1.ScoringKey.$Properties
+             * @property {Uint8Array|null} [key] ScoringKey key
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScoringKey.
+             * @memberof tandem.v1
+             * @interface IScoringKey
+             * @augments tandem.v1.ScoringKey.$Properties
+             * @deprecated Use tandem.v1.ScoringKey.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScoringKey.
+             * @typedef {tandem.v1.ScoringKey.$Properties} tandem.v1.ScoringKey.$Shape
+             */
+
+            /**
+             * Constructs a new ScoringKey.
+             * @memberof tandem.v1
+             * @classdesc Represents a ScoringKey.
+             * @constructor
+             * @param {tandem.v1.ScoringKey.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScoringKey = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScoringKey key.
+             * @member {Uint8Array} key
+             * @memberof tandem.v1.ScoringKey
+             * @instance
+             */
+            ScoringKey.prototype.key = $util.newBuffer([]);
+
+            /**
+             * Creates a new ScoringKey instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.ScoringKey
+             * @static
+             * @param {tandem.v1.ScoringKey.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.ScoringKey} ScoringKey instance
+             * @type {{
+             *   (properties: tandem.v1.ScoringKey.$Shape): tandem.v1.ScoringKey & tandem.v1.ScoringKey.$Shape;
+             *   (properties?: tandem.v1.ScoringKey.$Properties): tandem.v1.ScoringKey;
+             * }}
+             */
+            ScoringKey.create = function(properties) {
+                return new ScoringKey(properties);
+            };
+
+            /**
+             * Encodes the specified ScoringKey message. Does not implicitly {@link tandem.v1.ScoringKey.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.ScoringKey
+             * @static
+             * @param {tandem.v1.ScoringKey.$Properties} message ScoringKey message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScoringKey.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.key);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScoringKey message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.ScoringKey
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.ScoringKey & tandem.v1.ScoringKey.$Shape} ScoringKey
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScoringKey.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.ScoringKey();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for ScoringKey
+             * @function getTypeUrl
+             * @memberof tandem.v1.ScoringKey
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ScoringKey.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.ScoringKey";
+            };
+
+            return ScoringKey;
         })();
 
         v1.FeatureValue = (function() {

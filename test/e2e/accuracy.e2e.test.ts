@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { guestSplitSeed, pooledReference, scoreSavedModel } from '../support/pooled.ts';
+import { guestSplitSeed, pooledReference, scoreSavedModel } from '../../examples/pooled-reference.ts';
 
 type GuestSummary = { role: string; metrics: { auc: number }; rows: { validation: number }; guestOnly: { metrics: { auc: number } } };
 

@@ -6,6 +6,7 @@
  * submit; party-to-party plaintext is never relayed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessage, REFUSED } from '../../protocol/messages.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { CoordinatorClient } from '../../runtime/grpc-service.ts';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { exampleParties, lrSpec, startFederation, type Federation } from '../support/federation.ts';
-import { AdminClient } from '../../cli/admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { initCertificates, loadNodeIdentity } from '../../runtime/certs.ts';
 import { PartySession } from '../../party/grpc-session.ts';
 import { silentLogger } from '../../runtime/logger.ts';
@@ -108,7 +109,7 @@ describe('authorisation', () => {
     s.send(makeEnvelope(header, new Uint8Array(64), true, Date.now()));
     const refusal = await until('a refusal', () => inbox.find((e) => e.step === 'refused'));
     s.close();
-    const body = JSON.parse(new TextDecoder().decode(refusal.body)) as { code: string };
+    const body = decodeMessage(REFUSED, refusal.body);
     expect(body.code).toBe('JOB_NOT_PARTICIPANT');
   });
 
@@ -121,7 +122,7 @@ describe('authorisation', () => {
     s.send(makeEnvelope(header, new Uint8Array(64), false, Date.now()));
     const refusal = await until('a refusal', () => inbox.find((e) => e.step === 'refused'));
     s.close();
-    const body = JSON.parse(new TextDecoder().decode(refusal.body)) as { code: string };
+    const body = decodeMessage(REFUSED, refusal.body);
     expect(body.code).toBe('AUTH_NOT_ALLOWED');
   });
 });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { guestSplitSeed, pooledColdStartReference, pooledReference } from '../support/pooled.ts';
+import { guestSplitSeed, pooledColdStartReference, pooledReference } from '../../examples/pooled-reference.ts';
 
 type Report = { accuracy: number; macroF1: number; logLoss: number; confusion: number[][]; classes: string[]; rows: number };
 type GuestSummary = { model: string; classes: string[]; epochsByClass: number[]; metrics: Report; guestOnly: { metrics: Report }; rows: { validation: number } };

@@ -18,7 +18,7 @@ import { readAuditLog } from '../../runtime/audit-log.ts';
 import { buildAuditReport } from '../../runtime/audit-report.ts';
 import { parseAuditSource } from '../../runtime/audit-verify.ts';
 import { loadPartyConfig } from '../../party/config.ts';
-import { loadJobDataset } from '../../party/job/features.ts';
+import { loadJobDataset } from '../../jobs/common/features.ts';
 import { lrSpec, runJob, startFederation, type Federation, type JobResult, type PartySetup } from '../support/federation.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AdminClient } from '../../cli/admin-client.ts';
+import type { AdminClient } from '../../runtime/admin-client.ts';
 import { exampleParties, lrSpec } from '../support/federation.ts';
 import { startProcessFederation, type NodeProcess, type ProcessFederation } from '../support/processes.ts';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { guestSplitSeed, pooledReference } from '../support/pooled.ts';
+import { guestSplitSeed, pooledReference } from '../../examples/pooled-reference.ts';
 import { splitHillstrom } from '../../examples/hillstrom/split.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hillstrom');

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_DATA, runJob, startFederation, type Federation } from '../support/federation.ts';
 import { loadPartyConfig } from '../../party/config.ts';
-import { loadJobDataset } from '../../party/job/features.ts';
+import { loadJobDataset } from '../../jobs/common/features.ts';
 import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';

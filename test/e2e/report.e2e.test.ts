@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { guestSplitSeed, pooledReference } from '../support/pooled.ts';
+import { guestSplitSeed, pooledReference } from '../../examples/pooled-reference.ts';
 import type { JobReport } from '../../report/job-report.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -11,7 +11,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { oneVsRestProbabilities } from '../../party/job/cold-start.ts';
+import { oneVsRestProbabilities } from '../../models/lr/one-vs-rest.ts';
 import { multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
 import type { tandem } from '../../protocol/generated/tandem.js';
 import { loadNodeIdentity } from '../../runtime/certs.ts';

@@ -21,7 +21,7 @@ import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { ScoringClient } from '../../runtime/grpc-service.ts';
 import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { loadModel } from '../../serving/model-bundle.ts';
-import { AdminClient } from '../../cli/admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { sign } from '../../protocol/crypto/signing.ts';
 import { manifestBody, SIGNATURE_ALGORITHM, signedBytes, type Manifest, type ManifestBody } from '../../protocol/serving/model-manifest.ts';
 import { readAuditLog } from '../../runtime/audit-log.ts';

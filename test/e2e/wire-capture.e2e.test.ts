@@ -27,8 +27,8 @@ import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
 import { lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 import { loadPartyConfig } from '../../party/config.ts';
-import { loadJobDataset } from '../../party/job/features.ts';
-import { alignmentOrder } from '../../party/job/alignment.ts';
+import { loadJobDataset } from '../../jobs/common/features.ts';
+import { alignmentOrder } from '../../jobs/common/alignment.ts';
 import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 import { Random } from '../../protocol/random.ts';
 

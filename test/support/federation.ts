@@ -11,10 +11,15 @@ import { initCertificates } from '../../runtime/certs.ts';
 import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { startCoordinator, type CoordinatorNode } from '../../coordinator/node.ts';
 import { startPartyNode, type PartyNode } from '../../party/node.ts';
-import { AdminClient } from '../../cli/admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { stringify } from 'yaml';
 
-export type PartySetup = { readonly name: string; readonly datasets: Record<string, unknown> };
+export type PartySetup = {
+  readonly name: string;
+  readonly datasets: Record<string, unknown>;
+  /** Extra `node:` settings (e.g. `cryptoThreads`). */
+  readonly node?: Record<string, unknown>;
+};
 
 export type Federation = {
   readonly dir: string;
@@ -61,7 +66,7 @@ export async function startFederation(options: {
   for (const p of options.parties) {
     await writeTestNodeSecret(join(dir, p.name), p.name);
     const file = await write(`${p.name}.yaml`, {
-      node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500 },
+      node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500, ...p.node },
       datasets: p.datasets,
     });
     parties.set(p.name, await startPartyNode(file, { log, ...(options.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: options.stepTimeoutMs }) }));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { initCertificates } from '../../runtime/certs.ts';
-import { AdminClient } from '../../cli/admin-client.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 import { writeTestNodeSecret, type PartySetup } from './federation.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');

@@ -15,7 +15,7 @@ import { loadPartyConfig } from '../../party/config.ts';
 import { openCsv } from '../../party/data/csv-reader.ts';
 import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
 import { transformRows } from '../../party/data/preprocess.ts';
-import { alignmentOrder } from '../../party/job/alignment.ts';
+import { alignmentOrder } from '../../jobs/common/alignment.ts';
 import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
 import { stratifiedSplit } from '../../protocol/random.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';

@@ -4,24 +4,24 @@
  * order, split and preprocessing: the same algorithm in plaintext
  * (losslessness) and exact centralised Newton logistic regression.
  */
-import { loadPartyConfig } from '../../party/config.ts';
-import { alignmentOrder } from '../../party/job/alignment.ts';
-import { buildMatrix, loadJobDataset } from '../../party/job/features.ts';
-import { compileJobSpec, jobSpecSchema, type JobSpec } from '../../protocol/job-spec.ts';
-import { stratifiedSplit } from '../../protocol/random.ts';
-import { auc } from '../../protocol/evaluation/metrics.ts';
-import { scoreLinear, trainHeteroLrPlain, type PartyMatrix } from '../../protocol/training/hetero-lr-plain.ts';
-import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
+import { loadPartyConfig } from '../party/config.ts';
+import { alignmentOrder } from '../jobs/common/alignment.ts';
+import { buildMatrix, loadJobDataset } from '../jobs/common/features.ts';
+import { compileJobSpec, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
+import { stratifiedSplit } from '../protocol/random.ts';
+import { auc } from '../protocol/evaluation/metrics.ts';
+import { scoreLinear, trainHeteroLrPlain, type PartyMatrix } from '../protocol/training/hetero-lr-plain.ts';
+import { fitLogisticNewton, logits } from '../protocol/training/centralised.ts';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
-import { clipRows } from '../../protocol/privacy/dp-plan.ts';
-import { partialLogits } from '../../protocol/training/plan.ts';
-import { decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
-import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
-import { multiclassReport, type MulticlassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
-import { oneVsRestProbabilities } from '../../party/job/cold-start.ts';
+import { transformRows, type PreprocessSpec } from '../party/data/preprocess.ts';
+import { clipRows } from '../protocol/privacy/dp-plan.ts';
+import { partialLogits } from '../protocol/training/plan.ts';
+import { decorrelateRows, fitDecorrelation } from '../protocol/training/decorrelate.ts';
+import { fitMultinomialNewton, multinomialProbabilities } from '../protocol/training/centralised-multinomial.ts';
+import { multiclassReport, type MulticlassReport } from '../protocol/evaluation/multiclass-metrics.ts';
+import { oneVsRestProbabilities } from '../models/lr/one-vs-rest.ts';
 
 /**
  * AUC on the validation rows of the saved model parts, scored on the pooled

@@ -17,9 +17,9 @@
  * restarted coordinator answers identically.
  */
 import { createHmac } from 'node:crypto';
-import type { CkksKeyHolder } from '../protocol/he/ckks.ts';
-import { writeDecryptValues } from '../protocol/wire/decrypt-values.ts';
-import { gaussianFromBytes } from '../protocol/random.ts';
+import type { CkksKeyHolder } from '../../protocol/he/ckks.ts';
+import { writeDecryptValues } from '../../protocol/wire/decrypt-values.ts';
+import { gaussianFromBytes } from '../../protocol/random.ts';
 
 export type DecryptServiceOptions = {
   readonly keys: CkksKeyHolder;

@@ -7,10 +7,8 @@
  *   coordinator → party        constant coefficients + flooding noise
  * and each party updates only its own weights. At the end of an epoch the
  * guest decrypts the epoch's loss the same masked way and tells the hosts
- * whether to go on. The arithmetic is exactly that of hetero-lr-plain.ts.
+ * whether to go on. The arithmetic is exactly that of protocol/training/hetero-lr-plain.ts.
  */
-import { tandem } from '../../protocol/generated/tandem.js';
-import { decodeBody } from '../../protocol/wire/envelope.ts';
 import { hostBasis, lossTerms, residualTerms, type LinkTerms } from '../../protocol/training/chebyshev-link.ts';
 import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
 import { columnSlice, converged, epochBatches, partialLogits } from '../../protocol/training/plan.ts';
@@ -18,16 +16,19 @@ import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks
 import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
-import { encodeColumnsAll, encryptAll, maskedWeightedSumsAll } from '../../runtime/crypto-pool.ts';
-import type { JobChannel } from './channel.ts';
+import type { CryptoPool } from '../../runtime/crypto-pool.ts';
+import type { JobChannel } from '../../party/channel.ts';
 import type { DpPlan } from '../../protocol/privacy/dp-plan.ts';
-import type { TrainingCheckpoint, TrainingState } from './checkpoint.ts';
+import type { TrainingCheckpoint, TrainingState } from '../../party/checkpoint.ts';
+import { BASIS, DECRYPT, DECRYPT_RESULT, EPOCH_CONTROL, RESIDUAL } from './messages.ts';
 
 export type TrainContext = {
   readonly channel: JobChannel;
   readonly spec: JobSpec;
   readonly suite: CkksSuite;
   readonly encryptor: CkksEncryptor;
+  /** This node's crypto worker threads. */
+  readonly crypto: CryptoPool;
   /** Preprocessed features of the aligned rows, row-major. */
   readonly X: Float64Array;
   readonly columns: number;
@@ -45,7 +46,7 @@ export type TrainContext = {
    * for another's. @default 0
    */
   readonly roundsBefore?: number | undefined;
-  /** Durable rounds (party/job/checkpoint.ts), per training by its first round: resume after a restart, resend the same bytes. @default none */
+  /** Durable rounds (party/checkpoint.ts), per training by its first round: resume after a restart, resend the same bytes. @default none */
   readonly checkpoint?: ((roundsBefore: number) => TrainingCheckpoint) | undefined;
 };
 
@@ -66,10 +67,8 @@ function chunks(rows: number, slots: number): Array<[number, number]> {
 
 /** Asks the coordinator to decrypt masked sums and returns the unmasked slot sums. */
 async function decryptSums(ctx: TrainContext, round: number, masked: readonly MaskedSum[], seq = 0): Promise<number[]> {
-  // finish(true): the writer's own buffer, not a copy of it (13 MB for a host's 100 masked sums); the envelope copies it anyway.
-  const request = tandem.v1.DecryptRequest.encode({ ciphertexts: masked.map((m) => m.ciphertext) }).finish(true);
-  ctx.channel.send(COORDINATOR, 'decrypt', round, 'masked', request, seq);
-  const response = decodeBody(tandem.v1.DecryptResponse, await ctx.channel.receive(COORDINATOR, 'decrypt-result', round, seq), 'decrypt-result');
+  ctx.channel.post(COORDINATOR, DECRYPT, round, { ciphertexts: masked.map((m) => m.ciphertext) }, seq);
+  const response = await ctx.channel.take(COORDINATOR, DECRYPT_RESULT, round, seq);
   const values = readDecryptValues(response.values, masked.length);
   return masked.map((m, k) => ctx.suite.unmask(values[k] ?? 0n, m));
 }
@@ -96,14 +95,14 @@ function resume(durable: TrainingCheckpoint | undefined, w: Float64Array, state:
  * known in advance (the weights are not, so the basis cannot be). A failure
  * here is left for the round that uses it to report.
  */
-function encodeAhead(suite: CkksSuite, encryptor: CkksEncryptor, rows: Uint32Array, columns: number, column: (c: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
-  const work = encodeColumnsAll(suite, encryptor, Math.ceil(rows.length / suite.slots), columns, column);
+function encodeAhead(crypto: CryptoPool, suite: CkksSuite, encryptor: CkksEncryptor, rows: Uint32Array, columns: number, column: (c: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
+  const work = crypto.encodeColumnsAll(suite, encryptor, Math.ceil(rows.length / suite.slots), columns, column);
   work.catch(() => undefined); // awaited by the next round; not an unhandled rejection meanwhile
   return work;
 }
 
-function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): Uint8Array {
-  return tandem.v1.CiphertextBatch.encode({ ciphertexts: [...ciphertexts], rows, perChunk }).finish(true);
+function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): { ciphertexts: Uint8Array[]; rows: number; perChunk: number } {
+  return { ciphertexts: [...ciphertexts], rows, perChunk };
 }
 
 function slice(terms: LinkTerms, from: number, to: number, hosts: number): { coefficients: Float64Array[]; constant: Float64Array } {
@@ -133,7 +132,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       const rows = Uint32Array.from(positions, (p) => ctx.train[p] ?? 0);
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(X, columns, rows, w, w[columns]);
-      const bases = await Promise.all(hosts.map(async (h) => decodeBody(tandem.v1.CiphertextBatch, await channel.receive(h, 'basis', round), 'basis').ciphertexts));
+      const bases = await Promise.all(hosts.map(async (h) => (await channel.take(h, BASIS, round)).ciphertexts));
       const prepared = await prepare(durable, `guest round ${round}`, () => {
         const residual = residualTerms(plan.link, a, y, hosts.length);
         const loss = lossTerms(plan.link, a, y, hosts.length);
@@ -152,9 +151,9 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       });
       lossCt = prepared.lossCt;
       // The hosts start on the residual while this party computes its own (fewer) masked sums.
-      for (const h of hosts) channel.send(h, 'residual', round, 'ciphertext', batch(prepared.residuals, rows.length, 1));
+      for (const h of hosts) channel.post(h, RESIDUAL, round, batch(prepared.residuals, rows.length, 1));
       const masked = await prepare(durable, `guest masked ${round}`, async () => {
-        const sums = await maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+        const sums = await ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
         sums.push(suite.maskedSum(prepared.residuals, 'residual'));
         return sums;
       });
@@ -171,8 +170,7 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
     epochs = epoch + 1;
     const stop = (ctx.dp === undefined && converged(losses, plan.tolerance, plan.patience)) || epochs === plan.maxEpochs;
     ctx.onEpoch(epochs, losses.at(-1));
-    const control = tandem.v1.Control.encode({ action: stop ? 'stop' : 'continue', epoch: epochs }).finish();
-    for (const h of hosts) channel.send(h, 'epoch-control', round, 'control', control);
+    for (const h of hosts) channel.post(h, EPOCH_CONTROL, round, { action: stop ? 'stop' : 'continue', epoch: epochs });
     await durable?.completed({ round, epochs, stopped: stop, weights: w, optimizer: state, losses });
     if (stop) break;
   }
@@ -203,20 +201,20 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       ahead = undefined;
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
       // Saved before it is sent: a re-run after a crash must send the guest the same bytes (encryption is randomised).
-      const cts = await prepare(durable, `host basis ${round}`, () => encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to)))));
-      channel.send(guest, 'basis', round, 'ciphertext', batch(cts, rows.length, plan.link.degree));
-      const residuals = decodeBody(tandem.v1.CiphertextBatch, await channel.receive(guest, 'residual', round), 'residual').ciphertexts;
+      const cts = await prepare(durable, `host basis ${round}`, () => ctx.crypto.encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to)))));
+      channel.post(guest, BASIS, round, batch(cts, rows.length, plan.link.degree));
+      const residuals = (await channel.take(guest, RESIDUAL, round)).ciphertexts;
       const plaintexts = await encoded;
       const column = plaintexts === undefined ? columnOf(rows) : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
-      const masked = await prepare(durable, `host round ${round}`, () => maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column));
+      const masked = await prepare(durable, `host round ${round}`, () => ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column));
       const next = batches[b + 1];
-      if (next !== undefined) ahead = encodeAhead(suite, encryptor, next, columns, columnOf(next));
+      if (next !== undefined) ahead = encodeAhead(ctx.crypto, suite, encryptor, next, columns, columnOf(next));
       const sums = await decryptSums(ctx, round, masked);
       applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });
     }
     if (epoch < epochs) continue; // this epoch's end was done before a restart
-    const control = decodeBody(tandem.v1.Control, await channel.receive(guest, 'epoch-control', round), 'epoch-control');
+    const control = await channel.take(guest, EPOCH_CONTROL, round);
     epochs = epoch + 1;
     ctx.onEpoch(epochs, undefined);
     await durable?.completed({ round, epochs, stopped: control.action === 'stop', weights: w, optimizer: state, losses: [] });

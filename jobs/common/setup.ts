@@ -5,21 +5,20 @@
  * name, signature) before it will seal anything for that party.
  */
 import { X509Certificate } from 'node:crypto';
-import { tandem } from '../../protocol/generated/tandem.js';
-import { generateSealingKeyPair, partyKeyStatement } from '../../protocol/crypto/sealing.ts';
+import { exportSealingPrivateKey, generateSealingKeyPair, importSealingKeyPair, partyKeyStatement } from '../../protocol/crypto/sealing.ts';
 import { sign, verify } from '../../protocol/crypto/signing.ts';
-import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { KEY_DIRECTORY, PARTY_KEY } from '../../protocol/messages.ts';
 import { AuthError } from '../../protocol/errors.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../../runtime/certs.ts';
-import type { JobChannel } from './channel.ts';
+import type { JobChannel } from '../../party/channel.ts';
+import type { JobCheckpoint } from '../../party/checkpoint.ts';
 
 /** Returns the verified peer keys. `own` is given when resuming (peers already seal to it). */
 export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIdentity, parties: readonly string[], own = generateSealingKeyPair()): Promise<Map<string, Uint8Array>> {
   const signature = sign(identity.privateKey, partyKeyStatement(channel.jobId, channel.me, own.publicKey));
-  const key = tandem.v1.PartyKey.encode({ party: channel.me, jobId: channel.jobId, x25519PublicKey: own.publicKey, certificateDer: identity.certDer, signature }).finish();
-  channel.send(COORDINATOR, 'party-key', 0, 'key', key);
-  const directory = decodeBody(tandem.v1.KeyDirectory, await channel.receive(COORDINATOR, 'key-directory', 0), 'key-directory');
+  channel.post(COORDINATOR, PARTY_KEY, 0, { party: channel.me, jobId: channel.jobId, x25519PublicKey: own.publicKey, certificateDer: identity.certDer, signature });
+  const directory = await channel.take(COORDINATOR, KEY_DIRECTORY, 0);
   const peers = new Map<string, Uint8Array>();
   for (const raw of directory.keys) {
     const entry = { party: raw.party ?? '', certificateDer: raw.certificateDer ?? new Uint8Array(), x25519PublicKey: raw.x25519PublicKey ?? new Uint8Array(), signature: raw.signature ?? new Uint8Array() };
@@ -40,3 +39,17 @@ export async function exchangeSealingKeys(channel: JobChannel, identity: NodeIde
   return peers;
 }
 
+/**
+ * Job setup that survives a restart: the sealing key pair is saved before
+ * its public half is published, and the verified peer keys once known.
+ */
+export async function durableSealingKeys(checkpoint: JobCheckpoint | undefined, channel: JobChannel, identity: NodeIdentity, parties: readonly string[]): Promise<void> {
+  if (checkpoint === undefined) {
+    await exchangeSealingKeys(channel, identity, parties);
+    return;
+  }
+  const own = importSealingKeyPair(await checkpoint.keep('sealing-key', () => exportSealingPrivateKey(generateSealingKeyPair())));
+  const peers = checkpoint.kept<Map<string, Uint8Array>>('sealing-peers');
+  if (peers === undefined) await checkpoint.keep('sealing-peers', () => exchangeSealingKeys(channel, identity, parties, own));
+  else channel.setSealing(own, peers);
+}

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../protocol/he/ckks.ts';
-import { DEFAULT_CKKS_PARAMS } from '../protocol/he/params.ts';
-import { readDecryptValues } from '../protocol/wire/decrypt-values.ts';
-import { centre } from '../protocol/he/plaintext-layout.ts';
+import { CkksEncryptor, CkksKeyHolder, CkksSuite } from '../../protocol/he/ckks.ts';
+import { DEFAULT_CKKS_PARAMS } from '../../protocol/he/params.ts';
+import { readDecryptValues } from '../../protocol/wire/decrypt-values.ts';
+import { centre } from '../../protocol/he/plaintext-layout.ts';
 import { DecryptService } from './decrypt-service.ts';
 
 describe('masked decryption with noise flooding', () => {

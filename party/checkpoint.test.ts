@@ -3,8 +3,8 @@ import { serialize } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeEnvelope } from '../../protocol/wire/envelope.ts';
-import { Mailbox } from '../mailbox.ts';
+import { makeEnvelope } from '../protocol/wire/envelope.ts';
+import { Mailbox } from './mailbox.ts';
 import { JobCheckpoint, type TrainingState } from './checkpoint.ts';
 
 const JOB = 'job-0123456789';

@@ -1,9 +1,10 @@
 /**
- * Cold start: a segment (class) per user from the guest's label and every
- * party's features, trained on the PSI intersection. With K ≥ 3 classes the
- * model is one-vs-rest: K encrypted binary trainings, one after the other in
- * the same job (rounds numbered on), and class probabilities
- * p_c = σ(z_c) / Σₖ σ(z_k). With 2 classes it is one binary model.
+ * Multi-class LR (cold start): a segment (class) per user from the guest's
+ * label and every party's features, trained on the PSI intersection. With
+ * K ≥ 3 classes the model is one-vs-rest: K encrypted binary trainings, one
+ * after the other in the same job (rounds numbered on), and class
+ * probabilities p_c = σ(z_c) / Σₖ σ(z_k). With 2 classes it is one binary
+ * model.
  *
  * Why one-vs-rest and not softmax: the Chebyshev link evaluates σ around the
  * guest's own logit with one host variable per expansion; a softmax residual
@@ -13,47 +14,20 @@
  * test/e2e/cold-start.e2e.test.ts on FATE's vehicle data).
  *
  * What crosses: the guest tells the hosts K (the number of classes, not their
- * names); everything else is the binary protocol K times. At evaluation the
+ * names; jobs/supervised/outputs.ts); everything else is the binary protocol K times. At evaluation the
  * hosts send K partial scores per validation row, as in the binary job.
  */
-import { tandem } from '../../protocol/generated/tandem.js';
-import { decodeBody } from '../../protocol/wire/envelope.ts';
-import { JobError } from '../../protocol/errors.ts';
 import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { correlatedWeights, decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
 import { multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
-import type { JobChannel } from './channel.ts';
-import type { PartyMatrix } from './features.ts';
-import { trainGuest, trainHost, type TrainContext, type TrainedPart } from './hetero-lr.ts';
+import type { JobChannel } from '../../party/channel.ts';
+import type { PartyMatrix } from '../../jobs/common/features.ts';
+import { trainGuest, trainHost, type TrainContext, type TrainedPart } from './train.ts';
 import { addHostValidationScores } from './validation-scores.ts';
-
-/** Most classes a cold-start job trains (one encrypted training each). */
-export const MAX_CLASSES = 32;
-
-/**
- * The number of models to train: 1 for a binary label, K for K ≥ 3 classes.
- * The guest counts its label's classes and tells the hosts (sealed).
- */
-export async function agreeOutputs(channel: JobChannel, spec: JobSpec, role: 'guest' | 'host', labelClasses: readonly string[] | undefined): Promise<number> {
-  if (spec.kind !== 'cold-start') return 1;
-  if (role === 'host') {
-    const control = decodeBody(tandem.v1.Control, await channel.receive(spec.guest.name, 'classes', 0), 'classes');
-    const outputs = control.epoch;
-    if (!(Number.isInteger(outputs) && outputs >= 1 && outputs <= MAX_CLASSES)) throw new JobError('JOB_STATE_CONFLICT', `the guest asked for ${outputs} one-vs-rest models (1..${MAX_CLASSES})`);
-    return outputs;
-  }
-  const k = labelClasses?.length ?? 2;
-  if (k > MAX_CLASSES) {
-    throw new JobError('JOB_STATE_CONFLICT', `the guest's label has ${k} classes; a cold-start job trains at most ${MAX_CLASSES} (one encrypted model each). Fix: merge rare classes, or list the ones to keep under label.classes in the node config`, { publicMessage: `the guest's label has more than ${MAX_CLASSES} classes` });
-  }
-  const outputs = k <= 2 ? 1 : k;
-  const body = tandem.v1.Control.encode({ action: 'outputs', epoch: outputs }).finish();
-  for (const h of spec.hosts) channel.send(h.name, 'classes', 0, 'control', body);
-  return outputs;
-}
+import { VALIDATION_SCORES } from './messages.ts';
 
 /**
  * Trains `outputs` models in turn (one-vs-rest when more than one), on this
@@ -156,7 +130,7 @@ function meanLosses(parts: readonly TrainedPart[]): number[] {
 export function evaluateMulticlassAsHost(channel: JobChannel, spec: JobSpec, e: MulticlassEvaluation): Record<string, unknown> {
   if (spec.shareValidationScores) {
     const u = classLogits(e.matrix, e.parts, e.validation, false);
-    channel.send(spec.guest.name, 'validation-scores', 0, 'partial-score', tandem.v1.Scores.encode({ values: new Uint8Array(u.buffer), rows: e.validation.length, outputs: e.parts.length }).finish());
+    channel.post(spec.guest.name, VALIDATION_SCORES, 0, { values: new Uint8Array(u.buffer), rows: e.validation.length, outputs: e.parts.length });
   }
   return { role: 'host', model: 'one-vs-rest', outputs: e.parts.length, epochs: e.parts.reduce((s, p) => s + p.epochs, 0), features: e.matrix.columns };
 }

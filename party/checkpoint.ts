@@ -26,12 +26,8 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { OptimizerState } from '../../protocol/training/optimizer.ts';
-import { exportSealingPrivateKey, generateSealingKeyPair, importSealingKeyPair } from '../../protocol/crypto/sealing.ts';
-import type { NodeIdentity } from '../../runtime/certs.ts';
-import type { Mailbox } from '../mailbox.ts';
-import type { JobChannel } from './channel.ts';
-import { exchangeSealingKeys } from './setup.ts';
+import type { OptimizerState } from '../protocol/training/optimizer.ts';
+import type { Mailbox } from './mailbox.ts';
 
 export type TrainingState = {
   /** The last completed round. */
@@ -47,7 +43,7 @@ export type TrainingState = {
   readonly lossCt?: Uint8Array | undefined;
 };
 
-/** The hook hetero-lr.ts gets through its context. */
+/** The hook models/lr/train.ts gets through its context. */
 export type TrainingCheckpoint = {
   /** The state after the last completed round, when resuming. */
   readonly resumed: TrainingState | undefined;
@@ -221,19 +217,4 @@ function pendingMap(saved: Saved): Map<string, unknown> {
 /** `checkpoint.keep(key, compute)`, or just `compute()` for a job without a checkpoint. */
 export function keepIn<T>(checkpoint: JobCheckpoint | undefined, key: string, compute: () => T | Promise<T>): Promise<T> {
   return checkpoint === undefined ? Promise.resolve(compute()) : checkpoint.keep(key, compute);
-}
-
-/**
- * Job setup that survives a restart: the sealing key pair is saved before
- * its public half is published, and the verified peer keys once known.
- */
-export async function durableSealingKeys(checkpoint: JobCheckpoint | undefined, channel: JobChannel, identity: NodeIdentity, parties: readonly string[]): Promise<void> {
-  if (checkpoint === undefined) {
-    await exchangeSealingKeys(channel, identity, parties);
-    return;
-  }
-  const own = importSealingKeyPair(await checkpoint.keep('sealing-key', () => exportSealingPrivateKey(generateSealingKeyPair())));
-  const peers = checkpoint.kept<Map<string, Uint8Array>>('sealing-peers');
-  if (peers === undefined) await checkpoint.keep('sealing-peers', () => exchangeSealingKeys(channel, identity, parties, own));
-  else channel.setSealing(own, peers);
 }

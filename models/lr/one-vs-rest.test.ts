@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classMajorWeights, oneVsRestProbabilities } from './cold-start.ts';
+import { classMajorWeights, oneVsRestProbabilities } from './one-vs-rest.ts';
 
 describe('one-vs-rest helpers', () => {
   it('turns per-class logits into probabilities that sum to 1, keeping the arg-max', () => {

@@ -3,18 +3,18 @@
  * protocol/psi/coordinator-aided.ts). The guest and each host send the
  * coordinator PRF values of their ids under their pair key; the coordinator
  * tells the guest which positions matched; from there the guest finishes
- * exactly as after ECDH-PSI (party/job/alignment.ts): shared rows in the
+ * exactly as after ECDH-PSI (jobs/common/alignment.ts): shared rows in the
  * shared order, and each host told its positions of them, sealed.
  */
 import { createHash } from 'node:crypto';
-import { tandem } from '../../protocol/generated/tandem.js';
+import type { tandem } from '../../protocol/generated/tandem.js';
 import { prfSetAsync, psiInputError, readPositions } from '../../protocol/psi/coordinator-aided.ts';
 import { newScalar } from '../../protocol/psi/group.ts';
-import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { PSI_MATCHES, PSI_PRF, PSI_RESULT } from '../../protocol/messages.ts';
 import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
-import type { JobChannel } from './channel.ts';
+import type { JobChannel } from '../../party/channel.ts';
 
 /** Per job and peer, secret to this node (see PsiSeed in alignment.ts). */
 type Seed = ((peer: string) => Promise<Uint8Array>) | undefined;
@@ -34,13 +34,13 @@ async function order(peer: string, n: number, seedFor: Seed): Promise<Uint32Arra
 async function sendSet(channel: JobChannel, ids: readonly string[], peer: string, seq: number, seedFor: Seed): Promise<Uint32Array> {
   const permutation = await order(peer, ids.length, seedFor);
   const values = await prfSetAsync(channel.pairKey(peer, PURPOSE), ids, permutation);
-  channel.send(COORDINATOR, 'psi-prf', 0, 'psi-prf', tandem.v1.PsiPrfSet.encode({ peer, values, count: ids.length }).finish(), seq);
+  channel.post(COORDINATOR, PSI_PRF, 0, { peer, values, count: ids.length }, seq);
   return permutation;
 }
 
 /** Guest: the coordinator's answer for `host` (sent at `seq`), checked against the list sent. */
 async function receiveMatches(channel: JobChannel, host: string, seq: number, guestCount: number): Promise<tandem.v1.PsiPrfMatches> {
-  const body = decodeBody(tandem.v1.PsiPrfMatches, await channel.receive(COORDINATOR, 'psi-matches', 0, seq), 'psi-matches');
+  const body = await channel.take(COORDINATOR, PSI_MATCHES, 0, seq);
   if (body.peer !== host || body.guestCount !== guestCount) throw psiInputError(`the coordinator answered for ${body.peer} with ${body.guestCount} guest values, expected ${host} with ${guestCount}`);
   return body;
 }
@@ -79,7 +79,7 @@ export function offerViaCoordinator(channel: JobChannel, ids: readonly string[],
 export async function alignAsHostViaCoordinator(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: (message: string) => void, seedFor: Seed): Promise<Uint32Array> {
   const permutation = await offerViaCoordinator(channel, ids, guest, seedFor);
   progress(`PSI with ${guest}: sent ${ids.length} PRF values to the coordinator`);
-  const selection = decodeBody(tandem.v1.RowSelection, await channel.receive(guest, 'psi-result', 0), 'psi-result');
+  const selection = await channel.take(guest, PSI_RESULT, 0);
   const positions = readPositions(selection.indices, selection.count, ids.length, `psi-result from ${guest}`);
   if (positions.length === 0) {
     throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${guest}`, fix: 'check that both sides use the same id column and format' });

@@ -1,20 +1,20 @@
 /**
  * Alignment by private set intersection (intersection mode): the guest runs
  * ECDH-PSI with every host (or, with `alignment.psi: coordinator`, has the
- * coordinator match PRF lists: party/job/coordinator-psi.ts), keeps the rows
+ * coordinator match PRF lists: jobs/common/coordinator-psi.ts), keeps the rows
  * all hosts share, and tells each host its positions of those rows in one
  * shared order. Nobody learns another party's ids outside the intersection
  * (with the coordinator's help, as long as it colludes with no party).
  */
 import { createHash, hash } from 'node:crypto';
-import { tandem } from '../../protocol/generated/tandem.js';
 import { newScalar } from '../../protocol/psi/group.ts';
 import { guestReceiveAsync, hostReceiveAsync, startGuestAsync, startHostAsync, type GuestPsiResult, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode, type PsiSetup } from '../../protocol/psi/psi-session.ts';
-import { decodeBody } from '../../protocol/wire/envelope.ts';
+import { PSI_GUEST_REBLINDED, PSI_GUEST_SET, PSI_HOST_SET, PSI_RESULT, type Message } from '../../protocol/messages.ts';
+import type { tandem } from '../../protocol/generated/tandem.js';
 import { DataError } from '../../protocol/errors.ts';
 import { Random } from '../../protocol/random.ts';
-import { blindOnWorkers } from '../../runtime/crypto-pool.ts';
-import type { JobChannel } from './channel.ts';
+import type { CryptoPool } from '../../runtime/crypto-pool.ts';
+import type { JobChannel } from '../../party/channel.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import { alignAsHostViaCoordinator, matchViaCoordinator, type PrfMatch } from './coordinator-psi.ts';
 
@@ -40,15 +40,24 @@ async function psiSecrets(peer: string, n: number, seedFor: PsiSeed | undefined)
   return { scalar: derive('scalar'), permutation: new Random(derive('permutation')).permutation(n) };
 }
 
-/** A PSI message's elements as a PsiElements body. */
-export function psiBody(message: PsiMessage): Uint8Array {
-  return tandem.v1.PsiElements.encode({ elements: 'elements' in message ? message.elements : new Uint8Array(), count: 'elements' in message ? message.elements.byteLength / 32 : 0 }).finish();
+type PsiElementsMessage = Message<tandem.v1.PsiElements, tandem.v1.PsiElements.$Properties>;
+
+/** The catalogued message of each PSI step that carries blinded elements. */
+const PSI_ELEMENT_STEPS: Readonly<Record<string, PsiElementsMessage>> = {
+  [PSI_GUEST_SET.step]: PSI_GUEST_SET, [PSI_HOST_SET.step]: PSI_HOST_SET, [PSI_GUEST_REBLINDED.step]: PSI_GUEST_REBLINDED,
+};
+
+/** Sends a PSI session's outbound message (blinded elements) to `to`. */
+export function postPsi(channel: JobChannel, to: string, message: PsiMessage): void {
+  const m = PSI_ELEMENT_STEPS[message.step];
+  if (m === undefined || !('elements' in message)) throw new RangeError(`PSI step ${message.step} carries no blinded elements`);
+  channel.post(to, m, 0, { elements: message.elements, count: message.elements.byteLength / 32 });
 }
 
-/** Waits for a PsiElements body from `from` at `step`. */
-export async function receivePsi(channel: JobChannel, from: string, step: PsiMessage['step']): Promise<PsiMessage> {
-  const body = decodeBody(tandem.v1.PsiElements, await channel.receive(from, step, 0), step);
-  return { step, elements: body.elements } as PsiMessage;
+/** Waits for blinded elements from `from` at step `m`. */
+export async function receivePsi(channel: JobChannel, from: string, m: PsiElementsMessage): Promise<PsiMessage> {
+  const body = await channel.take(from, m, 0);
+  return { step: m.step, elements: body.elements } as PsiMessage;
 }
 
 /**
@@ -56,13 +65,13 @@ export async function receivePsi(channel: JobChannel, from: string, step: PsiMes
  * set, takes the host's two answers (blinding on the worker pool) and
  * returns the result; `onSent` runs once the set is on its way.
  */
-export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, host: string, setup: PsiSetup & { readonly mode: M }, onSent?: () => void): Promise<Extract<GuestPsiResult, { mode: M }>> {
-  let t = await startGuestAsync(setup, blindOnWorkers);
-  for (const m of t.outbound) channel.send(host, m.step, 0, 'psi-blinded', psiBody(m));
+export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, crypto: CryptoPool, host: string, setup: PsiSetup & { readonly mode: M }, onSent?: () => void): Promise<Extract<GuestPsiResult, { mode: M }>> {
+  let t = await startGuestAsync(setup, crypto.blind);
+  for (const m of t.outbound) postPsi(channel, host, m);
   onSent?.();
   let state: GuestPsiState = t.state;
-  for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) {
-    t = await guestReceiveAsync(state, await receivePsi(channel, host, step), blindOnWorkers);
+  for (const step of [PSI_HOST_SET, PSI_GUEST_REBLINDED]) {
+    t = await guestReceiveAsync(state, await receivePsi(channel, host, step), crypto.blind);
     state = t.state;
   }
   if (state.stage !== 'done' || state.result.mode !== setup.mode) throw new RangeError(`${setup.mode} PSI with ${host} did not finish`);
@@ -73,10 +82,10 @@ export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, host: 
 export type PsiProtocol = JobSpec['alignmentPsi'];
 
 /** Guest: returns its aligned rows in the shared order. */
-export async function alignAsGuest(channel: JobChannel, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
+export async function alignAsGuest(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
   const perHost: readonly (readonly PrfMatch[])[] = psi === 'coordinator' ? (await matchViaCoordinator(channel, ids, hosts, progress, seedFor)).map((r) => r.matches) : await Promise.all(
     hosts.map(async (host) => {
-      const result = await runGuestPsi(channel, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
+      const result = await runGuestPsi(channel, crypto, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
       progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);
       return result.matches;
     }),
@@ -89,24 +98,24 @@ export async function alignAsGuest(channel: JobChannel, ids: readonly string[], 
   }
   hosts.forEach((host, k) => {
     const positions = Uint32Array.from(rows, (row) => positionByHost[k]?.get(row) ?? 0);
-    channel.send(host, 'psi-result', 0, 'control', tandem.v1.RowSelection.encode({ indices: writeIndices(positions), count: positions.length, purpose: 'alignment' }).finish());
+    channel.post(host, PSI_RESULT, 0, { indices: writeIndices(positions), count: positions.length, purpose: 'alignment' });
   });
   return Uint32Array.from(rows);
 }
 
 /** Host: returns its aligned rows in the shared order. */
-export async function alignAsHost(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
+export async function alignAsHost(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
   if (psi === 'coordinator') return alignAsHostViaCoordinator(channel, ids, guest, file, progress, seedFor);
   const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), ...(await psiSecrets(guest, ids.length, seedFor)) };
-  let t = await startHostAsync(setup, blindOnWorkers);
-  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
+  let t = await startHostAsync(setup, crypto.blind);
+  for (const m of t.outbound) postPsi(channel, guest, m);
   progress(`PSI with ${guest}: sent ${ids.length} blinded ids`);
   let state: HostPsiState = t.state;
-  t = await hostReceiveAsync(state, await receivePsi(channel, guest, 'psi-guest-set'), blindOnWorkers);
+  t = await hostReceiveAsync(state, await receivePsi(channel, guest, PSI_GUEST_SET), crypto.blind);
   state = t.state;
-  for (const m of t.outbound) channel.send(guest, m.step, 0, 'psi-blinded', psiBody(m));
-  const selection = decodeBody(tandem.v1.RowSelection, await channel.receive(guest, 'psi-result', 0), 'psi-result');
-  t = await hostReceiveAsync(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count }, blindOnWorkers);
+  for (const m of t.outbound) postPsi(channel, guest, m);
+  const selection = await channel.take(guest, PSI_RESULT, 0);
+  t = await hostReceiveAsync(state, { step: 'psi-result', positions: readIndices(selection.indices, selection.count), count: selection.count }, crypto.blind);
   if (t.state.stage !== 'done' || t.state.result.mode !== 'intersection') throw new RangeError('PSI did not finish');
   if (t.state.result.rows.length === 0) {
     throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${guest}`, fix: 'check that both sides use the same id column and format' });

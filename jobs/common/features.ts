@@ -4,12 +4,12 @@
  * matrix of the aligned rows. The only place the job code touches the data
  * loader, so the protocol stays independent of file formats.
  */
-import type { DatasetConfig } from '../config.ts';
-import { loadDataset, type Dataset } from '../data/dataset.ts';
-import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessSpec } from '../data/preprocess.ts';
+import type { DatasetConfig } from '../../party/config.ts';
+import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
+import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 
-export type { Dataset } from '../data/dataset.ts';
-export type { PreprocessSpec } from '../data/preprocess.ts';
+export type { Dataset } from '../../party/data/dataset.ts';
+export type { PreprocessSpec } from '../../party/data/preprocess.ts';
 
 export type PartyMatrix = {
   /** Preprocessed features of the aligned rows, row-major. */

@@ -1,0 +1,78 @@
+/**
+ * Supervised jobs (`hetero-lr`: a binary label; `cold-start`: a binary or
+ * multi-class segment): the guest holds labels, every party features. At
+ * each party: setup (sealing keys), alignment by PSI, the guest's secret
+ * split, the number of outputs, then the job's model family trains and
+ * evaluates, the guest gives the hosts the scoring key, and the model part
+ * is saved. Resumable after a restart of any node (docs/durability.md).
+ */
+import { JobError } from '../../protocol/errors.ts';
+import type { JobSpec, PartySpec } from '../../protocol/job-spec.ts';
+import { keepIn } from '../../party/checkpoint.ts';
+import { nodeSecretSeed } from '../../party/node-secret.ts';
+import type { DatasetConfig } from '../../party/config.ts';
+import { modelFamily } from '../../models/registry.ts';
+import type { EpochReport } from '../../models/family.ts';
+import { progressReporter, reportDone, type JobContext, type JobOutcome } from '../context.ts';
+import { alignAsGuest, alignAsHost } from '../common/alignment.ts';
+import { loadJobDataset, type Dataset } from '../common/features.ts';
+import { durableSealingKeys } from '../common/setup.ts';
+import { splitRows } from '../common/split.ts';
+import { agreeScoringKey } from '../common/scoring-key.ts';
+import { writeModelPart } from '../common/model-part.ts';
+import { publicSummary } from '../common/summary.ts';
+import { agreeOutputs } from './outputs.ts';
+
+export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpec, datasetConfig: DatasetConfig): Promise<JobOutcome> {
+  const { channel } = ctx;
+  const log = ctx.log.child({ job: channel.jobId });
+  const progress = progressReporter(ctx, log);
+  const family = modelFamily(spec.family);
+  progress('setup', `loading dataset "${me.dataset}"`);
+  const dataset = await loadJobDataset(datasetConfig);
+  if (me.role === 'guest' && dataset.labels === undefined) {
+    throw new JobError('JOB_STATE_CONFLICT', `${channel.me} is the guest but dataset "${me.dataset}" has no label column; add \`label:\` to it in the node config`, { publicMessage: 'the guest dataset has no label' });
+  }
+  await durableSealingKeys(ctx.checkpoint, channel, ctx.identity, spec.parties.map((p) => p.name));
+  const aligned = await keepIn(ctx.checkpoint, 'psi', () => align(ctx, spec, me, dataset, datasetConfig, progress));
+  const { train, validation, splitSeed } = await keepIn(ctx.checkpoint, 'split', () => splitRows(ctx, spec, me.role, aligned, dataset.labels));
+  const outputs = await keepIn(ctx.checkpoint, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
+  const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0) : undefined;
+  const trained = await family.supervised({
+    job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labels, classes: dataset.labelClasses, outputs, progress,
+    onEpoch: (report) => epochEvent(ctx, log, report),
+  });
+  const scoringKey = await agreeScoringKey(ctx, spec, me.role);
+  const modelFile = await writeModelPart(ctx, spec, me.role, { family: family.name, model: trained.model, summary: trained.summary, scoringKey, splitSeed });
+  await ctx.checkpoint?.keep('outcome', () => ({ modelFile, summary: trained.summary }));
+  reportDone(ctx, publicSummary(trained.summary));
+  return { modelFile, summary: trained.summary };
+}
+
+/** This party's aligned rows in the shared order (PSI with every host, or with the guest). */
+async function align(ctx: JobContext, spec: JobSpec, me: PartySpec, dataset: Dataset, datasetConfig: DatasetConfig, progress: ReturnType<typeof progressReporter>): Promise<Uint32Array> {
+  const { channel, config } = ctx;
+  progress('psi', `aligning ${dataset.ids.length} ids by private set intersection`);
+  // The guest reports PSI as steps (two per host) so followers can draw a bar.
+  let psiSteps = 0;
+  const psiStep = (message: string): void => {
+    psiSteps += 1;
+    ctx.log.info({ job: channel.jobId, phase: 'psi' }, message);
+    channel.event({ phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length });
+  };
+  // Secret to this node, per job and peer: a restarted PSI blinds exactly as before.
+  const psiSeed = async (peer: string): Promise<Uint8Array> => Buffer.from(await nodeSecretSeed(config.node.dataDir, 'psi', `${channel.jobId}|${peer}`), 'hex');
+  return me.role === 'guest'
+    ? alignAsGuest(channel, ctx.crypto, dataset.ids, spec.hosts.map((h) => h.name), spec.seed, datasetConfig.file, psiStep, psiSeed, spec.alignmentPsi)
+    : alignAsHost(channel, ctx.crypto, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed, spec.alignmentPsi);
+}
+
+/** One epoch done: logged, and an event whose epoch counts across one-vs-rest models (for the progress bar). */
+function epochEvent(ctx: JobContext, log: JobContext['log'], r: EpochReport): void {
+  log.info({ epoch: r.epoch, loss: r.loss, model: r.model?.index }, 'epoch done');
+  const which = r.model === undefined ? '' : `class ${r.model.index + 1}/${r.model.of}, `;
+  ctx.channel.event({
+    phase: 'training', epoch: (r.model?.index ?? 0) * r.maxEpochs + r.epoch, maxEpochs: (r.model?.of ?? 1) * r.maxEpochs, loss: r.loss ?? 0,
+    message: r.loss === undefined ? `${which}epoch ${r.epoch}` : `${which}epoch ${r.epoch}: loss ${r.loss.toFixed(5)}`,
+  });
+}
