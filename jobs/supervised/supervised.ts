@@ -21,7 +21,7 @@ import { splitRows } from '../common/split.ts';
 import { agreeScoringKey } from '../common/scoring-key.ts';
 import { writeModelPart } from '../common/model-part.ts';
 import { publicSummary } from '../common/summary.ts';
-import { agreeOutputs } from './outputs.ts';
+import { agreeOutputs, checkClassSizes } from './outputs.ts';
 
 export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpec, datasetConfig: DatasetConfig): Promise<JobOutcome> {
   const { channel } = ctx;
@@ -36,7 +36,11 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   await durableSealingKeys(ctx.checkpoint, channel, ctx.identity, spec.parties.map((p) => p.name));
   const aligned = await keepIn(ctx.checkpoint, 'psi', () => align(ctx, spec, me, dataset, datasetConfig, progress));
   const { train, validation, splitSeed } = await keepIn(ctx.checkpoint, 'split', () => splitRows(ctx, spec, me.role, aligned, dataset.labels));
+  if (me.role === 'guest' && spec.kind === 'cold-start' && dataset.labels !== undefined) {
+    checkClassSizes(dataset.labels, train, aligned, dataset.labelClasses ?? [], datasetConfig.file, datasetConfig.label?.column ?? 'label');
+  }
   const outputs = await keepIn(ctx.checkpoint, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
+  if (outputs > 8) progress('training', `${outputs} classes: one encrypted one-vs-rest training each, so about ${outputs} times as long as a binary job`);
   const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0) : undefined;
   const trained = await family.supervised({
     job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labels, classes: dataset.labelClasses, outputs, progress,

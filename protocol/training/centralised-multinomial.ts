@@ -5,7 +5,7 @@
  * (multinomial, lbfgs) fits it. The accuracy bar for cold-start jobs: tests
  * and benchmarks fit it on the same joined columns and split, in process.
  */
-import { choleskySolve, type NewtonOptions } from './centralised.ts';
+import { choleskySolve, dampedStep, type NewtonOptions } from './centralised.ts';
 
 export type MultinomialModel = {
   /** Class-major: `weights[c·columns + j]`. */
@@ -85,11 +85,27 @@ export function fitMultinomialNewton(X: Float64Array, columns: number, labels: A
       hessian[a * P + a] = (hessian[a * P + a] ?? 0) + (penalised ? 1e-12 : 1e-9);
     }
     const step = choleskySolve(hessian, gradient, P);
-    let largest = 0;
-    for (let a = 0; a < P; a++) {
-      beta[a] = (beta[a] ?? 0) - (step[a] ?? 0);
-      largest = Math.max(largest, Math.abs(step[a] ?? 0));
-    }
+    const objective = (b: Float64Array): number => {
+      let loss = 0;
+      const z = new Float64Array(classes);
+      for (let r = 0; r < n; r++) {
+        const row = rows[r] ?? 0;
+        let max = -Infinity;
+        for (let c = 0; c < classes; c++) {
+          let s = b[c * q + columns] ?? 0;
+          for (let j = 0; j < columns; j++) s += (X[row * columns + j] ?? 0) * (b[c * q + j] ?? 0);
+          z[c] = s;
+          max = Math.max(max, s);
+        }
+        let sum = 0;
+        for (let c = 0; c < classes; c++) sum += Math.exp((z[c] ?? 0) - max);
+        loss += max + Math.log(sum) - (z[labels[row] ?? 0] ?? 0);
+      }
+      let penalty = 0;
+      for (let a = 0; a < P; a++) if (a % q < columns) penalty += (b[a] ?? 0) ** 2;
+      return loss / n + (l2 / 2) * penalty;
+    };
+    const largest = dampedStep(beta, step, gradient, objective);
     if (largest < tolerance) {
       iterations += 1;
       break;

@@ -60,17 +60,52 @@ export function fitLogisticNewton(X: Float64Array, columns: number, labels: Arra
       hessian[j * p + j] = (hessian[j * p + j] ?? 0) + 1e-12;
     }
     const step = choleskySolve(hessian, gradient, p);
-    let largest = 0;
-    for (let j = 0; j < p; j++) {
-      beta[j] = (beta[j] ?? 0) - (step[j] ?? 0);
-      largest = Math.max(largest, Math.abs(step[j] ?? 0));
-    }
+    const objective = (b: Float64Array): number => {
+      let loss = 0;
+      for (let r = 0; r < n; r++) {
+        const row = rows[r] ?? 0;
+        let z = b[columns] ?? 0;
+        for (let j = 0; j < columns; j++) z += (X[row * columns + j] ?? 0) * (b[j] ?? 0);
+        loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - (labels[row] ?? 0) * z;
+      }
+      let penalty = 0;
+      for (let j = 0; j < columns; j++) penalty += (b[j] ?? 0) ** 2;
+      return loss / n + (l2 / 2) * penalty;
+    };
+    const largest = dampedStep(beta, step, gradient, objective);
     if (largest < tolerance) {
       iterations += 1;
       break;
     }
   }
   return { weights: beta.slice(0, columns), intercept: beta[columns] ?? 0, iterations };
+}
+
+/**
+ * Newton's step with backtracking: `beta -= t·step` for the largest t in
+ * 1, ½, ¼, … that lowers the objective enough (Armijo). A full step is
+ * taken whenever it helps, which is every step on well-conditioned data;
+ * on nearly separable data (a many-class label with tiny classes) the full
+ * step overshoots and the undamped fit diverged (log-loss 33).
+ * Returns the largest change of a parameter.
+ */
+export function dampedStep(beta: Float64Array, step: Float64Array, gradient: Float64Array, objective: (b: Float64Array) => number): number {
+  const before = objective(beta);
+  let slope = 0;
+  for (let j = 0; j < beta.length; j++) slope += (gradient[j] ?? 0) * (step[j] ?? 0);
+  const trial = new Float64Array(beta.length);
+  let t = 1;
+  for (let halvings = 0; halvings < 30; halvings++, t /= 2) {
+    for (let j = 0; j < beta.length; j++) trial[j] = (beta[j] ?? 0) - t * (step[j] ?? 0);
+    const after = objective(trial);
+    if (Number.isFinite(after) && after <= before - 1e-4 * t * slope) break;
+  }
+  let largest = 0;
+  for (let j = 0; j < beta.length; j++) {
+    largest = Math.max(largest, Math.abs((beta[j] ?? 0) - (trial[j] ?? 0)));
+    beta[j] = trial[j] ?? 0;
+  }
+  return largest;
 }
 
 /** Logits of a centralised model for the given rows. */
