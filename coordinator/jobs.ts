@@ -8,16 +8,15 @@
  * calls are authorised here; the gRPC edge only decodes.
  */
 import { randomBytes } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../runtime/logger.ts';
-import { validateConfig } from '../runtime/config-file.ts';
-import { compileJobSpec, jobSpecProblem, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
+import { compileJobSpec, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
+import { validateJobSpecText } from '../jobs/spec.ts';
 import type { Envelope } from '../protocol/wire/envelope.ts';
 import type { tandem } from '../protocol/generated/tandem.js';
 import { ASSIGNMENT, decodeMessage, EVENT, JOB_CONTROL, KEY_DIRECTORY, PARTY_KEY, PSI_MATCHES, PSI_PRF, type Message, type PropsOf, type Role } from '../protocol/messages.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError, JobError, TandemError } from '../protocol/errors.ts';
-import { MODEL_FAMILIES, modelFamily } from '../models/registry.ts';
+import { modelFamily } from '../models/registry.ts';
 import type { KeyHolder } from '../models/family.ts';
 import { jobKind } from '../jobs/registry.ts';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
@@ -135,19 +134,8 @@ export class JobService {
 
   async #submit(specYaml: string, specFile: string): Promise<JobRecord> {
     const file = specFile === '' ? 'job spec' : specFile;
-    let raw: unknown;
-    try {
-      raw = parseYaml(specYaml);
-    } catch (error) {
-      throw new ConfigError('JOB_SPEC_INVALID', { file, field: '', problem: `is not valid YAML (${(error as Error).message.split('\n')[0] ?? ''})`, fix: 'correct the YAML syntax' });
-    }
-    const input = validateConfig(raw, jobSpecSchema, file, 'JOB_SPEC_INVALID');
-    const problem = jobSpecProblem(input);
-    if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
+    const input = validateJobSpecText(specYaml, file);
     const spec = compileJobSpec(input);
-    if (!MODEL_FAMILIES.has(spec.family)) {
-      throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'model.family', problem: `"${spec.family}" is not a model family this coordinator knows`, fix: `use one of: ${[...MODEL_FAMILIES.keys()].join(', ')}` });
-    }
     const unknown = spec.parties.find((p) => this.#o.parties !== undefined && !this.#o.parties.includes(p.name));
     if (unknown !== undefined) {
       throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'parties', problem: `"${unknown.name}" is not a registered party of this coordinator`, fix: `use one of: ${(this.#o.parties ?? []).join(', ')}, or register it in the coordinator config` });

@@ -8,6 +8,7 @@
  * holder answers the steps addressed to the coordinator that the family
  * declares (e.g. masked decryption).
  */
+import type { ZodType } from 'zod';
 import type { tandem } from '../protocol/generated/tandem.js';
 import type { Envelope } from '../protocol/wire/envelope.ts';
 import type { Message, PropsOf } from '../protocol/messages.ts';
@@ -98,6 +99,8 @@ export type KeyHolder = {
 
 export type ModelFamily = {
   readonly name: string;
+  /** The job spec's `model:` block for this family (unknown keys rejected), checked at submission (jobs/spec.ts). */
+  readonly modelSchema: ZodType;
   /** Every message the family sends, for the catalog (jobs/catalog.ts). */
   readonly messages: readonly Message[];
   /** The coordinator's side for one job; `saved` when resuming after a coordinator restart. */

@@ -60,20 +60,11 @@ export const jobSpecSchema = z.strictObject({
       stratified: z.boolean().optional(),
     })
     .optional(),
-  model: z
-    .strictObject({
-      /** The model family (models/registry.ts): `lr` (logistic regression under CKKS). @default lr */
-      family: z.string().regex(NAME, 'must be a model family name, such as lr').optional(),
-      /** Chebyshev expansion of the sigmoid around the guest's logit. */
-      link: z.strictObject({ degree: z.number().int().min(1).max(16).optional(), clip: z.number().positive().max(64).optional() }).optional(),
-      /**
-       * Each party decorrelates its own standardised columns before training
-       * (protocol/training/decorrelate.ts): far fewer epochs on correlated data.
-       * @default true for cold-start, false otherwise
-       */
-      decorrelate: z.boolean().optional(),
-    })
-    .optional(),
+  /**
+   * The model: `family` (models/registry.ts; default `lr`) and that family's
+   * options, which the family's own schema checks (jobs/spec.ts).
+   */
+  model: z.looseObject({ family: z.string().regex(NAME, 'must be a model family name, such as lr').optional() }).optional(),
   training: z
     .strictObject({
       maxEpochs: z.number().int().min(1).max(10_000).optional(),
@@ -130,6 +121,25 @@ export const jobSpecSchema = z.strictObject({
 
 export type JobSpecInput = z.infer<typeof jobSpecSchema>;
 
+/** The `model:` block of a logistic-regression job (models/lr). */
+export const lrModelSchema = z.strictObject({
+  family: z.literal('lr').optional(),
+  /** Chebyshev expansion of the sigmoid around the guest's logit. */
+  link: z.strictObject({ degree: z.number().int().min(1).max(16).optional(), clip: z.number().positive().max(64).optional() }).optional(),
+  /**
+   * Each party decorrelates its own standardised columns before training
+   * (protocol/training/decorrelate.ts): far fewer epochs on correlated data.
+   * @default true for cold-start, false otherwise
+   */
+  decorrelate: z.boolean().optional(),
+});
+
+/** The LR options of a spec's model block (defaults when another family trains). */
+function lrModel(input: JobSpecInput): z.infer<typeof lrModelSchema> {
+  const parsed = lrModelSchema.safeParse(input.model ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
 export type PartySpec = { readonly name: string; readonly role: 'guest' | 'host'; readonly dataset: string };
 
 /** A validated job spec with every default filled in. */
@@ -147,6 +157,8 @@ export type JobSpec = {
   readonly stratified: boolean;
   /** The model family that trains it (`model.family`). */
   readonly family: string;
+  /** The whole `model:` block, for the family to read its options from (validated by its schema at submission). */
+  readonly model: Readonly<Record<string, unknown>>;
   readonly training: TrainingPlan;
   /** Parties train on their own decorrelated columns (weights are mapped back before saving). */
   readonly decorrelate: boolean;
@@ -202,7 +214,8 @@ function trainingFor(input: JobSpecInput, decorrelate: boolean): NonNullable<Job
 }
 
 export function compileJobSpec(input: JobSpecInput): JobSpec {
-  const decorrelate = input.model?.decorrelate ?? input.kind === 'cold-start';
+  const lr = lrModel(input);
+  const decorrelate = lr.decorrelate ?? input.kind === 'cold-start';
   const guest = input.parties.find((p) => p.role === 'guest') as PartySpec;
   const spec: JobSpec = {
     name: input.name,
@@ -216,7 +229,8 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     validationFraction: input.validation?.fraction ?? 0.2,
     stratified: input.validation?.stratified ?? true,
     family: input.model?.family ?? 'lr',
-    training: compileTraining({ ...trainingFor(input, decorrelate), ...(input.model?.link === undefined ? {} : { link: input.model.link }) }),
+    model: Object.freeze({ ...input.model }),
+    training: compileTraining({ ...trainingFor(input, decorrelate), ...(lr.link === undefined ? {} : { link: lr.link }) }),
     decorrelate,
     ckks: compileCkksParams(input.privacy?.ckks ?? {}),
     noiseFloodingBits: input.privacy?.noiseFloodingBits ?? 20,

@@ -3,6 +3,7 @@
  * Chebyshev link (train.ts), one-vs-rest for several classes, masked
  * decryption with noise flooding at the coordinator (key-holder.ts).
  */
+import { lrModelSchema } from '../../protocol/job-spec.ts';
 import type { ModelFamily } from '../family.ts';
 import { lrKeyHolder } from './key-holder.ts';
 import { trainLookalikeLr } from './lookalike.ts';
@@ -11,6 +12,7 @@ import { trainSupervisedLr } from './supervised.ts';
 
 export const LR_FAMILY: ModelFamily = Object.freeze({
   name: 'lr',
+  modelSchema: lrModelSchema,
   messages: LR_MESSAGES,
   keyHolder: lrKeyHolder,
   supervised: trainSupervisedLr,
