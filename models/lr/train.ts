@@ -9,7 +9,7 @@
  * guest decrypts the epoch's loss the same masked way and tells the hosts
  * whether to go on. The arithmetic is exactly that of protocol/training/hetero-lr-plain.ts.
  */
-import { hostBasis, lossTerms, residualTerms, type LinkTerms } from '../../protocol/training/chebyshev-link.ts';
+import { hostBasis, lossTerms, residualTerms, type LinkTerms, type Objective } from '../../protocol/training/chebyshev-link.ts';
 import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
 import { columnSlice, converged, epochBatches, partialLogits } from '../../protocol/training/plan.ts';
 import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks.ts';
@@ -36,6 +36,8 @@ export type TrainContext = {
   readonly train: Uint32Array;
   /** After each epoch; `model` says which of several one-vs-rest models (cold start) it was. */
   readonly onEpoch: (epoch: number, loss: number | undefined, model?: { readonly index: number; readonly of: number }) => void;
+  /** Guest only: what the model fits (a continuous label: `squared`). @default 'logistic' */
+  readonly objective?: Objective | undefined;
   /** Differential privacy: no loss is decrypted, so every planned epoch runs. */
   readonly dp?: DpPlan | undefined;
   /** Warm start: this party's weights from an earlier job (the guest's end with its intercept). */
@@ -134,8 +136,8 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       const a = partialLogits(X, columns, rows, w, w[columns]);
       const bases = await Promise.all(hosts.map(async (h) => (await channel.take(h, BASIS, round)).ciphertexts));
       const prepared = await prepare(durable, `guest round ${round}`, () => {
-        const residual = residualTerms(plan.link, a, y, hosts.length);
-        const loss = lossTerms(plan.link, a, y, hosts.length);
+        const residual = residualTerms(plan.link, a, y, hosts.length, ctx.objective);
+        const loss = lossTerms(plan.link, a, y, hosts.length, ctx.objective);
         const residuals: Uint8Array[] = [];
         let lossSum = lossCt;
         chunks(rows.length, suite.slots).forEach(([from, to], c) => {

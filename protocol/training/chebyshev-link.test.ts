@@ -71,4 +71,24 @@ describe('Chebyshev link', () => {
     expect(() => compileLink({ degree: 0 })).toThrow(/degree must be an integer in 1..16/);
     expect(() => compileLink({ clip: -1 })).toThrow(/clip must be in/);
   });
+
+  it('evaluates the squared loss and its residual exactly for partials inside the clip, with one host or two', () => {
+    const link = compileLink({ degree: 6, clip: 6 });
+    const a = Float64Array.of(0.3, -1.2, 2.5);
+    const y = Float64Array.of(1, -0.5, 0.7);
+    const u1 = Float64Array.of(1.7, -0.4, 4.9);
+    const u2 = Float64Array.of(-2.2, 0.9, 0.1);
+    const one = [hostBasis(link, u1)];
+    const two = [hostBasis(link, u1), hostBasis(link, u2)];
+    const d1 = evaluateTerms(residualTerms(link, a, y, 1, 'squared'), one);
+    const l1 = evaluateTerms(lossTerms(link, a, y, 1, 'squared'), one);
+    const d2 = evaluateTerms(residualTerms(link, a, y, 2, 'squared'), two);
+    for (let i = 0; i < 3; i++) {
+      const z1 = a[i]! + u1[i]!;
+      expect(d1[i]!).toBeCloseTo(z1 - y[i]!, 10);
+      expect(l1[i]!).toBeCloseTo((z1 - y[i]!) ** 2 / 2, 10);
+      // Linear in each host's partial: the additive expansion is exact too.
+      expect(d2[i]!).toBeCloseTo(z1 + u2[i]! - y[i]!, 10);
+    }
+  });
 });

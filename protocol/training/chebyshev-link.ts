@@ -133,14 +133,25 @@ function terms(link: Link, a: Float64Array, hosts: number, f: (z: number, row: n
   return { constant, coefficients: beta.slice(1) };
 }
 
-/** Residual d = σ̂(z) − y, as terms over the hosts' basis. */
-export function residualTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number): LinkTerms {
-  return terms(link, a, hosts, sigmoid, labels);
+/**
+ * What the model fits: `logistic` (a binary label, log-loss) or `squared`
+ * (a continuous label, standardised by the guest: linear regression). The
+ * squared loss is a polynomial of degree 2 in the host's partial, so the
+ * Chebyshev expansion is exact for it (within the clip): hosts encrypt the
+ * same basis either way and never learn which one the guest fits.
+ */
+export type Objective = 'logistic' | 'squared';
+
+const identity = (z: number): number => z;
+
+/** Residual d = σ̂(z) − y (logistic) or z − y (squared), as terms over the hosts' basis. */
+export function residualTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number, objective: Objective = 'logistic'): LinkTerms {
+  return terms(link, a, hosts, objective === 'logistic' ? sigmoid : identity, labels);
 }
 
-/** Per-row log-loss, as terms over the hosts' basis. */
-export function lossTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number): LinkTerms {
-  return terms(link, a, hosts, (z, i) => logLossAt(z, labels[i] ?? 0));
+/** Per-row loss, log-loss or ½(z − y)², as terms over the hosts' basis. */
+export function lossTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number, objective: Objective = 'logistic'): LinkTerms {
+  return terms(link, a, hosts, objective === 'logistic' ? (z, i) => logLossAt(z, labels[i] ?? 0) : (z, i) => ((z - (labels[i] ?? 0)) ** 2) / 2);
 }
 
 /** Evaluates terms in plaintext: constant + Σₕ Σⱼ coefficientⱼ ⊙ basisₕⱼ (the reference for the encrypted path). */

@@ -4,7 +4,7 @@
  * federated model must match this one up to CKKS and noise-flooding error
  * ("encryption is lossless"); tests and benchmarks use it as the reference.
  */
-import { evaluateTerms, hostBasis, lossTerms, residualTerms } from './chebyshev-link.ts';
+import { evaluateTerms, hostBasis, lossTerms, residualTerms, type Objective } from './chebyshev-link.ts';
 import { applyUpdate, initialState } from './optimizer.ts';
 import { converged, epochBatches, partialLogits, type TrainingPlan } from './plan.ts';
 
@@ -18,6 +18,8 @@ export type PlainInputs = {
   readonly train: Uint32Array;
   readonly plan: TrainingPlan;
   readonly seed: string;
+  /** @default 'logistic' */
+  readonly objective?: Objective | undefined;
 };
 
 export type LinearModel = {
@@ -44,8 +46,8 @@ export function trainHeteroLrPlain(inputs: PlainInputs): LinearModel {
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(guest.X, guest.columns, rows, wg, wg[guest.columns]);
       const bases = hosts.map((h, k) => hostBasis(plan.link, partialLogits(h.X, h.columns, rows, wh[k] as Float64Array)));
-      const d = evaluateTerms(residualTerms(plan.link, a, y, hosts.length), bases);
-      const loss = evaluateTerms(lossTerms(plan.link, a, y, hosts.length), bases);
+      const d = evaluateTerms(residualTerms(plan.link, a, y, hosts.length, inputs.objective), bases);
+      const loss = evaluateTerms(lossTerms(plan.link, a, y, hosts.length, inputs.objective), bases);
       for (const l of loss) lossSum += l;
       const n = rows.length;
       applyUpdate(plan.optimizer, stateG, wg, gradient(guest, rows, d, n, true), penalGuest, epoch);
