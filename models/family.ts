@@ -41,7 +41,9 @@ export type SupervisedRun = {
   /** Indices into `aligned`. */
   readonly train: Uint32Array;
   readonly validation: Uint32Array;
-  /** Guest only: per aligned row, the label (0/1, or the class index). */
+  /** Guest only: what the label is (a continuous label fits a regression). */
+  readonly labelType: 'binary' | 'multiclass' | 'continuous';
+  /** Guest only: per aligned row, the label (0/1, the class index, or the value of a continuous label). */
   readonly labels: Float64Array | undefined;
   /** Guest only, multi-class: the class labels in index order. */
   readonly classes: readonly string[] | undefined;

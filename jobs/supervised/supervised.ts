@@ -43,7 +43,7 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   if (outputs > 8) progress('training', `${outputs} classes: one encrypted one-vs-rest training each, so about ${outputs} times as long as a binary job`);
   const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0) : undefined;
   const trained = await family.supervised({
-    job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labels, classes: dataset.labelClasses, outputs, progress,
+    job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labelType: labelTypeOf(datasetConfig), labels, classes: dataset.labelClasses, outputs, progress,
     onEpoch: (report) => epochEvent(ctx, log, report),
   });
   const scoringKey = await agreeScoringKey(ctx, spec, me.role);
@@ -79,4 +79,10 @@ function epochEvent(ctx: JobContext, log: JobContext['log'], r: EpochReport): vo
     phase: 'training', epoch: (r.model?.index ?? 0) * r.maxEpochs + r.epoch, maxEpochs: (r.model?.of ?? 1) * r.maxEpochs, loss: r.loss ?? 0,
     message: r.loss === undefined ? `${which}epoch ${r.epoch}` : `${which}epoch ${r.epoch}: loss ${r.loss.toFixed(5)}`,
   });
+}
+
+/** What the guest's label is, from its dataset config (a host's answer is never used). */
+function labelTypeOf(config: DatasetConfig): 'binary' | 'multiclass' | 'continuous' {
+  const type: string = config.label?.type ?? 'binary';
+  return type === 'multiclass' || type === 'continuous' ? type : 'binary';
 }

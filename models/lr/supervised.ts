@@ -25,10 +25,14 @@ import { guestOnlyBaseline } from './baseline.ts';
 import { loadWarmStart } from './warm-start.ts';
 import { addHostValidationScores } from './validation-scores.ts';
 import { DP_PLAN, VALIDATION_SCORES } from './messages.ts';
+import { checkRegressionSpec, evaluateRegressionAsGuest, labelScale, standardised, type LabelScale } from './regression.ts';
 
 export async function trainSupervisedLr(run: SupervisedRun): Promise<TrainedModel> {
   const { job, spec, role, log } = run;
   const { channel } = job;
+  const regression = role === 'guest' && run.labelType === 'continuous';
+  if (regression) checkRegressionSpec(spec);
+  const scale = regression && run.labels !== undefined ? labelScale(run.labels, run.train) : undefined;
   const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(job.config.node.dataDir, channel.me, spec, run.dataset, run.aligned);
   const matrix = warm?.matrix ?? await buildMatrixAsync(run.dataset, run.datasetConfig, run.aligned, Uint32Array.from(run.train, (p) => run.aligned[p] ?? 0));
   const suite = await CkksSuite.create(spec.ckks);
@@ -40,9 +44,11 @@ export async function trainSupervisedLr(run: SupervisedRun): Promise<TrainedMode
     const maxEpochs = spec.training.maxEpochs;
     const trainCtx = {
       channel, spec, suite, encryptor, crypto: job.crypto, X: matrix.X, columns: matrix.columns, train: run.train, dp, initialWeights: warm?.initialWeights, checkpoint: job.checkpoint?.training,
+      objective: regression ? ('squared' as const) : ('logistic' as const),
       onEpoch: (epoch: number, loss: number | undefined, model?: { index: number; of: number }) => run.onEpoch({ epoch, maxEpochs, loss, model }),
     };
-    const parts = await trainOutputs(trainCtx, role, run.outputs, spec.decorrelate, role === 'guest' ? run.labels : undefined);
+    const targets = role !== 'guest' ? undefined : scale === undefined ? run.labels : standardised(run.labels ?? new Float64Array(0), scale);
+    const parts = await trainOutputs(trainCtx, role, run.outputs, spec.decorrelate, targets);
     const part = parts[0] as TrainedPart;
 
     run.progress('evaluation', `evaluating on ${run.validation.length} held-out rows`);
@@ -52,14 +58,16 @@ export async function trainSupervisedLr(run: SupervisedRun): Promise<TrainedMode
       ? role === 'guest'
         ? await evaluateMulticlassAsGuest(channel, spec, evaluation, labels, run.classes ?? [])
         : evaluateMulticlassAsHost(channel, spec, evaluation)
-      : role === 'guest'
-        ? await evaluateAsGuest(channel, spec, matrix, part, run.validation, labels, run.aligned.length, run.train)
-        : evaluateAsHost(channel, spec, matrix, part, run.validation, dp);
+      : scale !== undefined
+        ? await evaluateRegressionAsGuest(channel, spec, matrix, part, run.validation, labels, scale, run.aligned.length, run.train)
+        : role === 'guest'
+          ? await evaluateAsGuest(channel, spec, matrix, part, run.validation, labels, run.aligned.length, run.train)
+          : evaluateAsHost(channel, spec, matrix, part, run.validation, dp);
     if (warm !== undefined) summary['warmStartFrom'] = warm.fromJob;
     if (dp !== undefined) {
       summary['dp'] = { epsilon: dp.epsilonSpent, delta: dp.delta, budget: dp.epsilon, noiseMultiplier: dp.noiseMultiplier, evaluationNoiseMultiplier: dp.evaluationNoiseMultiplier, clip: dp.clip, steps: dp.steps, samplingRate: dp.q };
     }
-    return { summary, model: modelFields(spec, role, matrix, parts, dp, run.classes) };
+    return { summary, model: modelFields(spec, role, matrix, parts, dp, run.classes, scale) };
   } finally {
     encryptor.dispose();
     suite.dispose();
@@ -67,7 +75,7 @@ export async function trainSupervisedLr(run: SupervisedRun): Promise<TrainedMode
 }
 
 /** The LR fields of model-part.json (read by serving/model-part.ts and models/lr/warm-start.ts). */
-function modelFields(spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, parts: readonly TrainedPart[], dp: DpPlan | undefined, classes: readonly string[] | undefined): Record<string, unknown> {
+function modelFields(spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix, parts: readonly TrainedPart[], dp: DpPlan | undefined, classes: readonly string[] | undefined, scale: LabelScale | undefined): Record<string, unknown> {
   const part = parts[0] as TrainedPart;
   // One-vs-rest (cold start, K ≥ 3 classes): K weight vectors, class-major, and K intercepts.
   const weights = parts.length === 1
@@ -77,6 +85,8 @@ function modelFields(spec: JobSpec, role: 'guest' | 'host', matrix: PartyMatrix,
     featureNames: matrix.columnNames, ...weights, preprocess: matrix.spec, link: spec.training.link,
     // Rows were clipped to this L2 norm after preprocessing (DP jobs); scoring must do the same.
     rowClip: dp?.partyClip ?? null,
+    // A regression (guest): predictions are (guest partial + host partials)·std + mean.
+    ...(scale === undefined ? {} : { objective: 'squared', labelScale: scale }),
   };
 }
 
