@@ -193,10 +193,16 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
   const dir = join(ctx.config.node.dataDir, 'jobs', jobId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const audienceFile = join(dir, 'audience.csv');
-  const lines = ['id,score,rank', ...Array.from(ranked.subarray(0, size), (row, rank) => `${dataset.ids[row] ?? ''},${(scores[row] ?? 0).toFixed(6)},${rank + 1}`)];
+  // The format and order `tandem model score-pool` writes, so a re-scored pool can be compared line by line.
+  const lines = ['rank,id,score', ...Array.from(ranked.subarray(0, size), (row, rank) => `${rank + 1},${csvField(dataset.ids[row] ?? '')},${scores[row] ?? 0}`)];
   await writeFile(audienceFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   const summary: Record<string, unknown> = { role: 'host', kind: 'lookalike', ...trained.summary, pool: dataset.rowCount, audience: { percent: spec.lookalike.audiencePercent, size, file: audienceFile } };
+  // No scoring key: the audience is scored at the host alone, so nobody may look its users up by pseudonym.
   const modelFile = await writeModelPart(ctx, spec, 'host', { family: inputs.family.name, model: { ...trained.model, selectedRows: [...rows] }, summary });
   reportDone(ctx, { role: 'host', kind: 'lookalike', ...trained.summary, audience: { percent: spec.lookalike.audiencePercent, size } });
   return { modelFile, summary };
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
