@@ -63,7 +63,7 @@ export type Inspection = {
 export async function inspectFile(options: InspectOptions): Promise<Inspection> {
   const delimiter = options.delimiter ?? ',';
   const tokens = options.missingTokens ?? DEFAULT_MISSING_TOKENS;
-  const csv = await openCsv(options.file, { delimiter, pathField: 'the FILE argument' });
+  const csv = await openCsv(options.file, { delimiter, pathField: 'the FILE argument', relativeTo: 'cwd' });
   const profiles = csv.header.map((name) => new ColumnProfile(name, tokens));
   let rows = 0;
   let truncated = false;
