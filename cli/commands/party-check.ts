@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadPartyConfig, type DatasetConfig, type PartyConfig } from '../../party/config.ts';
-import { loadDataset, type Dataset, type InferredFeatures } from '../../party/data/dataset.ts';
+import { describeInference, loadDataset, type Dataset, type InferredFeatures } from '../../party/data/dataset.ts';
 import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
 import { asTandemError, ConfigError, DataError, TandemError } from '../../protocol/errors.ts';
 import { jobSpecProblem, jobSpecSchema, type JobSpecInput, type PartySpec } from '../../protocol/job-spec.ts';
@@ -192,12 +192,7 @@ export function renderPartyCheck(result: PartyCheckResult): string {
   const order = Object.keys(result.config.datasets);
   const rows = [...ok, ...failed].sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
   const lines = [`${result.config.node.name} (${shortPath(result.config.file)}):`, '', table(['dataset', 'file', 'rows', 'ids', 'features', 'missing cells', 'labels', 'status'], rows)];
-  for (const r of result.reports) {
-    if (r.inferred === undefined) continue;
-    const categorical = r.inferred.features.filter((f) => f.type === 'categorical').map((f) => f.name);
-    lines.push('', `${r.name}: features: all read ${categorical.length === 0 ? 'every column as numeric' : `${categorical.join(', ')} as categorical, the rest as numeric`}.`);
-    for (const note of r.inferred.notes) lines.push(`  look at ${note}`);
-  }
+  for (const r of result.reports) if (r.inferred !== undefined) lines.push('', `${r.name}: ${describeInference(r.inferred)}`);
   const job = result.job;
   if (job !== undefined && result.failures.length === 0) {
     lines.push('', `${result.config.node.name} is a ${job.party.role} of job "${job.jobName}" (${shortPath(job.file)}) with dataset "${job.party.dataset}": ready.`);

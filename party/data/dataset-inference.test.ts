@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../protocol/errors.ts';
 import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type FeatureConfig } from '../config.ts';
-import { loadDataset } from './dataset.ts';
+import { describeInference, loadDataset } from './dataset.ts';
 
 const HILLSTROM = '/work/shared/data/retail/hillstrom.csv';
 
@@ -83,6 +83,7 @@ describe('features: all', () => {
     const data = await loadDataset(config(file));
 
     expect(data.inferred?.notes).toEqual(['b: 70 % missing']);
+    expect(describeInference(data.inferred ?? { features: [], notes: [] })).toBe('features: all read every column as numeric; look at b: 70 % missing.');
   });
 
   it('refuses numbers with stray text, naming every such column with its first text, line and count', async () => {

@@ -58,6 +58,13 @@ export type InferredFeatures = {
   readonly notes: readonly string[];
 };
 
+/** One sentence for the node's log and `party-check`: which columns `features: all` read as categories, and what to look at. Names only, never values. */
+export function describeInference(inferred: InferredFeatures): string {
+  const categorical = inferred.features.filter((f) => f.type === 'categorical').map((f) => f.name);
+  const read = categorical.length === 0 ? 'every column as numeric' : `${categorical.join(', ')} as categorical, the rest as numeric`;
+  return `features: all read ${read}${inferred.notes.length === 0 ? '' : `; look at ${inferred.notes.join('; ')}`}.`;
+}
+
 /** Rows from any source that can be read again (a CSV file today, a SQL query result tomorrow). */
 export type RowSource = {
   readonly header: readonly string[];
