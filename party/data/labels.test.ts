@@ -66,6 +66,13 @@ describe('a numeric label read as binary', () => {
     expect(error.message).toContain('Fix: the column holds 3 distinct numbers (0, 1, 2): set datasets.d.label.type: multiclass if each number is a class, or type: continuous');
   });
 
+  it('with more than two text values, suggests multiclass (the segments of a cold-start job)', () => {
+    const error = thrown(() => code({ column: 'y', type: 'binary', positive: '1', negative: '0' }, ['coffee', 'candy', '', 'milk-powder', 'coffee']));
+
+    expect(error).toMatchObject({ line: 2 });
+    expect(error.message).toContain('(and 4 more rows like it). Fix: the column holds 3 distinct values (candy, coffee, milk-powder): set datasets.d.label.type: multiclass to predict one of them (a cold-start job); for a binary label, set datasets.d.label.positive and datasets.d.label.negative');
+  });
+
   it('with only two values, keeps asking for positive and negative', () => {
     const error = thrown(() => code({ column: 'y', type: 'binary', positive: '1', negative: '0' }, ['0', '2', '0']));
 

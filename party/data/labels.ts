@@ -2,10 +2,10 @@
  * Label cells to model targets: class indices for binary and multiclass
  * labels, floats for continuous ones. A bad value does not stop the read:
  * the first one is kept (with its line) while the rest of the column is
- * counted, so the error can say what the column actually holds — a numeric
- * label with many values read as binary is a regression target or a class
- * code, and the fix should say `type: continuous` or `type: multiclass`,
- * not "set positive and negative".
+ * counted, so the error can say what the column actually holds — a label
+ * with many values read as binary is a segment, a regression target or a
+ * class code, and the fix should say `type: multiclass` or `type:
+ * continuous`, not only "set positive and negative".
  */
 import { DataError } from '../../protocol/errors.ts';
 import type { LabelConfig } from '../config.ts';
@@ -86,9 +86,11 @@ export class LabelCoder {
   }
 
   #observe(raw: string): void {
+    // An empty label is its own error; it says nothing about what the column holds.
+    if (raw.trim() === '') return;
     if (this.#distinct.size < DISTINCT_CAP) this.#distinct.add(raw);
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) this.#allNumeric = false;
+    if (!Number.isFinite(value)) this.#allNumeric = false;
     else if (!Number.isInteger(value)) this.#allIntegers = false;
   }
 
@@ -103,11 +105,20 @@ export class LabelCoder {
     return new DataError('DATA_LABEL_INVALID', { file: this.#source, line: bad.line, column: this.#label.column, problem: `${bad.problem}${more}`, fix: this.#betterFix(bad) }, { details: { badRows: this.#badRows } });
   }
 
-  /** A binary label that holds many numbers is a number to predict or a class code: say so instead of asking for positive/negative. */
+  /**
+   * A binary label whose column holds more than two values is a segment
+   * (multiclass), or, for numbers, a number to predict or a class code: say
+   * so instead of only asking for positive/negative.
+   */
   #betterFix(bad: { raw: string; fix: string }): string {
-    if (this.#label.type !== 'binary' || bad.raw === '' || !this.#allNumeric || this.#distinct.size <= 2) return bad.fix;
-    const values = [...this.#distinct].sort((a, b) => Number(a) - Number(b));
-    const many = this.#distinct.size >= DISTINCT_CAP ? `at least ${DISTINCT_CAP}` : String(this.#distinct.size);
+    const values = [...this.#distinct];
+    if (this.#label.type !== 'binary' || bad.raw === '' || values.length <= 2) return bad.fix;
+    const many = values.length >= DISTINCT_CAP ? `at least ${DISTINCT_CAP}` : String(values.length);
+    if (!this.#allNumeric) {
+      const shownValues = values.sort().slice(0, 6).join(', ');
+      return `the column holds ${many} distinct values (${shownValues}${values.length > 6 ? ', …' : ''}): set ${this.#field}.type: multiclass to predict one of them (a cold-start job); for a binary label, set ${this.#field}.positive and ${this.#field}.negative`;
+    }
+    values.sort((a, b) => Number(a) - Number(b));
     const holds = `the column holds ${many} distinct numbers (${values.slice(0, 6).join(', ')}${values.length > 6 ? ', …' : ''})`;
     const continuous = `type: continuous to predict the number itself (a spend, a grade)`;
     const multiclass = `type: multiclass if each number is a class`;
