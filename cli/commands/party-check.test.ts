@@ -16,6 +16,8 @@ import { coldStartJob, lookalikeJob, retailDatasets } from '../../examples/retai
 import { generateRetail } from '../../examples/retail/generate.ts';
 import { EXAMPLE_DATA, exampleParties, lrSpec, type PartySetup } from '../../test/support/federation.ts';
 import { longIdBreastParties } from '../../test/support/long-ids.ts';
+import { MAX_CLASSES, MIN_CLASS_TRAINING_ROWS } from '../../jobs/supervised/outputs.ts';
+import { MAX_COLD_START_CLASSES, MIN_CLASS_ROWS } from '../../party/data/job-fit.ts';
 import { checkParty } from './party-check.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -174,24 +176,47 @@ describe('party-check on the configurations the end-to-end tests train with', ()
 });
 
 describe('party-check on setups no job can train', () => {
-  it('refuses a 4-class label for hetero-LR (use cold start), a continuous label for cold start, and a lookalike host with no features', async () => {
+  const STUDENT = '/work/shared/data/fate/student_hetero_';
+  const grades: PartySetup[] = [
+    { name: 'brand', datasets: { d: { file: `${STUDENT}guest.csv`, id: 'id', label: { column: 'y', type: 'continuous' } } } },
+    { name: 'partner', datasets: { d: { file: `${STUDENT}host.csv`, id: 'id' } } },
+  ];
+
+  it('uses the job\'s own limits on classes', () => {
+    expect([MAX_COLD_START_CLASSES, MIN_CLASS_ROWS]).toEqual([MAX_CLASSES, MIN_CLASS_TRAINING_ROWS]);
+  });
+
+  it('accepts a continuous label for hetero-LR (a regression), and refuses it for cold start and under privacy.dp, as models/lr/regression.ts does', async () => {
+    const regression = await federation('grades-lr', grades, lrSpec());
+    const coldStart = await federation('grades-cold-start', grades, lrSpec({ kind: 'cold-start' }));
+    const dp = await federation('grades-dp', grades, lrSpec({ privacy: { dp: { epsilon: 3, delta: 1e-5 } } }));
+
+    expect(regression).toEqual({ brand: ok, partner: ok });
+    expect(coldStart['brand']).toEqual({ alone: 'ok', withJob: 'CONFIG_INVALID' });
+    expect(dp['brand']).toEqual({ alone: 'ok', withJob: 'CONFIG_INVALID' });
+  });
+
+  it('refuses a 4-class label for hetero-LR (use cold start), a cold-start class too small to train, and a lookalike host with no features', async () => {
     const vehicle = await federation('vehicle-lr', exampleParties('vehicle'), lrSpec());
-    const continuous: PartySetup = { name: 'brand', datasets: { d: { file: '/work/shared/data/fate/student_hetero_guest.csv', id: 'id', label: { column: 'y', type: 'continuous' } } } };
-    const grades = await federation('grades', [continuous, { name: 'partner', datasets: { d: { file: '/work/shared/data/fate/student_hetero_host.csv', id: 'id' } } }], lrSpec({ kind: 'cold-start' }));
+    const tiny = join(dir, 'tiny-class.csv');
+    await writeFile(tiny, `id,y,a\n${Array.from({ length: 60 }, (_, i) => `${i},${i < 3 ? 'rare' : ['x', 'y'][i % 2]},${i}`).join('\n')}\n`);
+    const small = await federation('tiny-class', [{ name: 'brand', datasets: { d: { file: tiny, id: 'id', label: { column: 'y', type: 'multiclass' } } } }, { name: 'partner', datasets: { d: { file: tiny, id: 'id', features: [{ name: 'a', type: 'numeric' }] } } }], lrSpec({ kind: 'cold-start' }));
     const bare: PartySetup = { name: 'partner', datasets: { d: { file: join(EXAMPLE_DATA, 'breast_host.csv.gz'), id: 'id', features: 'none' } } };
     const lookalike = await federation('bare-host', [exampleParties('breast')[0] as PartySetup, bare], lrSpec({ kind: 'lookalike' }));
 
     expect(vehicle['brand']).toEqual({ alone: 'ok', withJob: 'DATA_LABEL_INVALID' });
-    expect(grades['brand']).toEqual({ alone: 'ok', withJob: 'CONFIG_INVALID' });
+    expect(small['brand']).toEqual({ alone: 'ok', withJob: 'DATA_LABEL_INVALID' });
     expect(lookalike['partner']).toEqual({ alone: 'ok', withJob: 'CONFIG_INVALID' });
   });
 
   it('says why, and what to do instead', async () => {
-    const vehicle = join(dir, 'vehicle-lr');
-    const result = await checkParty({ config: join(vehicle, 'brand.yaml'), job: join(vehicle, 'job.yaml') });
-    const refused = await checkParty({ config: join(dir, 'grades', 'brand.yaml'), job: join(dir, 'grades', 'job.yaml') }).then(() => undefined, (e: unknown) => e as Error);
+    const at = (name: string): { config: string; job: string } => ({ config: join(dir, name, 'brand.yaml'), job: join(dir, name, 'job.yaml') });
+    const vehicle = await checkParty(at('vehicle-lr'));
+    const tiny = await checkParty(at('tiny-class'));
+    const refused = await checkParty(at('grades-cold-start')).then(() => undefined, (e: unknown) => e as Error);
 
-    expect(result.failures[0]?.error.message).toContain('column "y": datasets.d.label has 4 classes, but a hetero-lr job predicts a binary label. Fix: use kind: cold-start to predict one of 4 classes');
-    expect(refused?.message).toContain('datasets.d.label.type: is continuous, but a cold-start job predicts a segment (a binary or multi-class label); no job kind trains a continuous label yet.');
+    expect(vehicle.failures[0]?.error.message).toContain('column "y": datasets.d.label has 4 classes, but a hetero-lr job predicts a binary label, or a number (continuous). Fix: use kind: cold-start to predict one of 4 classes');
+    expect(tiny.failures[0]?.error.message).toContain('datasets.d.label has 1 of its 3 classes with fewer than 5 rows in the whole file ("rare": 3)');
+    expect(refused?.message).toContain('datasets.d.label.type: is continuous, but a cold-start job predicts a segment (a binary or multi-class label). Fix: use kind: hetero-lr for a continuous label, or a binary or multiclass label');
   });
 });

@@ -14,8 +14,8 @@ import { loadPartyConfig, type DatasetConfig, type PartyConfig } from '../../par
 import { describeInference, loadDataset, type Dataset, type InferredFeatures } from '../../party/data/dataset.ts';
 import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
 import { asTandemError, ConfigError, DataError, TandemError } from '../../protocol/errors.ts';
-import { jobSpecProblem, jobSpecSchema, type JobSpecInput, type PartySpec } from '../../protocol/job-spec.ts';
-import { validateConfigText } from '../../runtime/config-file.ts';
+import type { JobSpecInput, PartySpec } from '../../protocol/job-spec.ts';
+import { validateJobSpecText } from '../../jobs/spec.ts';
 import { reportFailure } from '../exit.ts';
 import { table } from '../render.ts';
 
@@ -109,9 +109,8 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
       fix: `check the --job path (relative paths start from ${process.cwd()})`,
     }, { cause: error });
   }
-  const input = validateConfigText(text, jobSpecSchema, file, 'JOB_SPEC_INVALID');
-  const problem = jobSpecProblem(input);
-  if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
+  // As the coordinator validates it at submission, the model family's own block included.
+  const input = validateJobSpecText(text, file);
   const node = config.node.name;
   const index = input.parties.findIndex((p) => p.name === node);
   const party = input.parties[index];
@@ -129,7 +128,7 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
     });
   }
   // The same table the job reads (party/data/job-fit.ts): a lookalike seed list needs no label, cold start takes classes.
-  const misfit = configProblem(input.kind, party.role, node, dataset);
+  const misfit = configProblem({ kind: input.kind, dp: input.privacy?.dp !== undefined }, party.role, node, dataset);
   if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
   return { jobName: input.name, kind: input.kind, file, party };
 }
