@@ -94,6 +94,22 @@ describe('loadPartyConfig', () => {
     expect(config.datasets['binary']?.label).toEqual({ column: 'bought', type: 'binary', positive: '1', negative: '-1' });
   });
 
+  it('reads a continuous label, and a dataset without features as features: all', async () => {
+    const file = await configWith('continuous.yaml', `${node}datasets:
+  grades:
+    file: ${relative(dir, '/work/shared/data/fate/student_hetero_guest.csv')}
+    id: id
+    label: { column: y, type: continuous }
+`);
+
+    const config = await loadPartyConfig(file);
+    const data = await loadDataset(config.datasets['grades']!);
+
+    expect(config.datasets['grades']).toMatchObject({ label: { column: 'y', type: 'continuous' }, features: 'all' });
+    expect(data.targets).toHaveLength(395);
+    expect(data.inferred?.features).toHaveLength(6);
+  });
+
   it('loads the real hillstrom file through a relative path in the config', async () => {
     const file = await configWith('hillstrom.yaml', `${node}datasets:
   members:
@@ -191,6 +207,21 @@ describe('loadPartyConfig errors', () => {
     expect(error.field).toBe('datasets.shop.label.positive');
     expect(error.fix).toBe('remove it, or set type: binary');
     expect(error.details['issues']).toContainEqual(expect.objectContaining({ field: 'datasets.shop.label.classes[2]', problem: 'repeats the class "a"' }));
+  });
+
+  it('rejects class or positive/negative settings on a continuous label', async () => {
+    const file = await configWith('continuous-bad.yaml', `${node}datasets:
+  grades:
+    file: a.csv
+    id: id
+    label: { column: y, type: continuous, classes: [1, 2], positive: 1 }
+`);
+
+    const error = await failure(file);
+
+    expect(error.field).toBe('datasets.grades.label.classes');
+    expect(error.fix).toBe('remove it, or set type: multiclass');
+    expect(error.details['issues']).toContainEqual(expect.objectContaining({ field: 'datasets.grades.label.positive', problem: 'applies only to binary labels' }));
   });
 
   it('rejects a dataset name that a job spec could not refer to', async () => {

@@ -29,8 +29,12 @@ const featureSchema = z.strictObject({
 const labelSchema = z.strictObject({
   /** Column holding the label. */
   column: z.string().min(1),
-  /** @default 'binary' */
-  type: z.enum(['binary', 'multiclass']).optional(),
+  /**
+   * `binary`: two values (positive and negative); `multiclass`: a few classes
+   * (cold start's segments); `continuous`: a number to predict (a spend, a
+   * grade, a lifetime value). @default 'binary'
+   */
+  type: z.enum(['binary', 'multiclass', 'continuous']).optional(),
   /** Binary only: the value of a positive row. @default "1" */
   positive: labelValue.optional(),
   /** Binary only: the value of a negative row. @default "0" */
@@ -60,8 +64,12 @@ const datasetSchema = z
     id: z.union([z.string().min(1), z.strictObject({ rowNumber: z.literal(true) })]),
     /** Only the guest of a job needs one. */
     label: labelSchema.optional(),
-    /** `all`: every column except the id and the label, all numeric; `none`: an id list (e.g. lookalike seeds). */
-    features: z.union([z.literal('all'), z.literal('none'), z.array(featureSchema).min(1)]),
+    /**
+     * `all`: every column except the id and the label, each typed from its
+     * values (numbers: numeric; text: categorical), as `tandem data inspect`
+     * infers them; `none`: an id list (e.g. lookalike seeds). @default 'all'
+     */
+    features: z.union([z.literal('all'), z.literal('none'), z.array(featureSchema).min(1)]).optional(),
     missing: missingSchema.optional(),
     /** `keep-first` drops later rows whose id was already seen. @default 'error' */
     duplicateIds: z.enum(['error', 'keep-first']).optional(),
@@ -71,9 +79,10 @@ const datasetSchema = z
     const idColumn = typeof d.id === 'string' ? d.id : undefined;
     const { label } = d;
     if (label !== undefined) {
-      const binary = (label.type ?? 'binary') === 'binary';
+      const type = label.type ?? 'binary';
+      const binary = type === 'binary';
       if (label.column === idColumn) issue(['label', 'column'], 'is also the id column', 'name a different column for the label');
-      if (binary && label.classes !== undefined) issue(['label', 'classes'], 'applies only to multiclass labels', 'remove it, or set type: multiclass');
+      if (type !== 'multiclass' && label.classes !== undefined) issue(['label', 'classes'], 'applies only to multiclass labels', 'remove it, or set type: multiclass');
       for (const key of ['positive', 'negative'] as const) {
         if (!binary && label[key] !== undefined) issue(['label', key], 'applies only to binary labels', 'remove it, or set type: binary');
       }
@@ -82,7 +91,7 @@ const datasetSchema = z
         if (label.classes?.findIndex((o) => String(o) === String(c)) !== i) issue(['label', 'classes', i], `repeats the class ${JSON.stringify(String(c))}`, 'list each class once');
       });
     }
-    if (d.features === 'all' || d.features === 'none') return;
+    if (!Array.isArray(d.features)) return;
     const seen = new Map<string, number>();
     d.features.forEach((f, i) => {
       const earlier = seen.get(f.name);
@@ -133,7 +142,9 @@ export type IdSource = { readonly kind: 'column'; readonly column: string } | { 
 export type LabelConfig =
   | { readonly column: string; readonly type: 'binary'; readonly positive: string; readonly negative: string }
   /** `classes` undefined: the distinct values found, sorted. */
-  | { readonly column: string; readonly type: 'multiclass'; readonly classes: readonly string[] | undefined };
+  | { readonly column: string; readonly type: 'multiclass'; readonly classes: readonly string[] | undefined }
+  /** A number per row (parsed as a float). */
+  | { readonly column: string; readonly type: 'continuous' };
 
 /** One dataset, defaults filled and `file` absolute. */
 export type DatasetConfig = {
@@ -183,7 +194,7 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
       delimiter: d.delimiter ?? ',',
       id: typeof d.id === 'string' ? { kind: 'column', column: d.id } : { kind: 'row-number' },
       label: compileLabel(d.label),
-      features: d.features === 'all' || d.features === 'none' ? d.features : d.features.map((f) => ({ name: f.name, type: f.type })),
+      features: Array.isArray(d.features) ? d.features.map((f) => ({ name: f.name, type: f.type })) : (d.features ?? 'all'),
       missing: { policy: d.missing?.policy ?? 'mean', tokens: d.missing?.tokens ?? DEFAULT_MISSING_TOKENS },
       duplicateIds: d.duplicateIds ?? 'error',
     };
@@ -206,5 +217,6 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
 function compileLabel(label: z.output<typeof labelSchema> | undefined): LabelConfig | undefined {
   if (label === undefined) return undefined;
   if (label.type === 'multiclass') return { column: label.column, type: 'multiclass', classes: label.classes?.map(String) };
+  if (label.type === 'continuous') return { column: label.column, type: 'continuous' };
   return { column: label.column, type: 'binary', positive: String(label.positive ?? '1'), negative: String(label.negative ?? '0') };
 }

@@ -369,3 +369,95 @@ function certsExist(paths: readonly string[]): TandemError {
   const listed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ');
   return new TandemError('CERTS_EXIST', `${listed} already exist${paths.length === 1 ? 's' : ''}. Fix: pass --force to overwrite, or choose another --out directory`, { details: { files: paths } });
 }
+
+// ——— `tandem certs add` ———
+
+/** Options for {@link addCertificate}. */
+export type AddCertificateOptions = {
+  /** The directory `certs init` wrote: it must hold `ca.crt` and `ca.key`. */
+  readonly outDir: string;
+  /** The new identity's node name (its CN and file names). */
+  readonly name: string;
+  /** DNS names and IPs it is reached at, when it serves (a coordinator, a scoring endpoint). @default [] */
+  readonly hosts?: readonly string[];
+  /** @default 365, and never past the CA's own expiry */
+  readonly validityDays?: number;
+  /** Replace an existing `<name>.crt` and `<name>.key` (never the CA). @default false */
+  readonly force?: boolean;
+  /** The clock, for tests. @default the current time */
+  readonly now?: Date;
+};
+
+/**
+ * Issues one more identity (an operator, an admin, a new party) from the CA
+ * `certs init` made, without touching the CA or any other file: every node
+ * and exported model keeps verifying. Writes `<name>.crt` (0644) and
+ * `<name>.key` (0600, PKCS#8); returns them and the end of the certificate's
+ * validity (capped at the CA's).
+ * @throws ConfigError `CONFIG_NOT_FOUND` when the directory lacks `ca.crt` or `ca.key`; `CONFIG_INVALID` for a bad name, host or validity, or a CA key that does not match its certificate
+ * @throws TandemError `CERTS_EXIST` when `<name>` already has files and `force` is not set
+ */
+export async function addCertificate(options: AddCertificateOptions): Promise<{ readonly files: readonly WrittenFile[]; readonly validUntil: Date }> {
+  const { outDir, name } = options;
+  const bad = (field: string, problem: string, fix: string): ConfigError => new ConfigError('CONFIG_INVALID', { file: 'certs add', field, problem, fix });
+  if (!NODE_NAME.test(name)) throw bad('NAME', `"${name}" is not a node name`, 'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)');
+  if (name === 'ca') throw bad('NAME', '"ca" is the CA itself', '`certs add` never replaces the CA; to start a new federation, run `tandem certs init` in another --out directory');
+  const hosts = options.hosts ?? [];
+  for (const host of hosts) {
+    if (isIP(host) === 0 && !DNS_NAME.test(host)) throw bad('--hosts', `"${host}" is neither an IP address nor a DNS name`, 'list the names and addresses it is reached at, e.g. --hosts coord.example.com,10.0.0.5');
+  }
+  const days = options.validityDays ?? 365;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
+
+  const caPaths = { crt: join(outDir, 'ca.crt'), key: join(outDir, 'ca.key') };
+  const read = async (file: string, what: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ConfigError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID', {
+        file, field: '--out',
+        problem: code === 'ENOENT' ? `does not exist: certs add signs with the ${what}` : `cannot be read (${code ?? String(error)})`,
+        fix: code === 'ENOENT'
+          ? `pass --out the directory \`tandem certs init\` wrote (it holds ca.crt and ca.key); with your own CA, issue the certificate with it (CN = ${name}, ECDSA P-256)`
+          : 'check its permissions (run as the user that ran certs init)',
+      }, { cause: error });
+    }
+  };
+  const caCertPem = await read(caPaths.crt, 'CA certificate');
+  const caKeyPem = await read(caPaths.key, 'CA key');
+  let ca: X509Certificate;
+  try {
+    ca = new X509Certificate(caCertPem);
+    if (!ca.ca) throw new RangeError('not a CA');
+    if (!createPublicKey(createPrivateKey(caKeyPem)).equals(ca.publicKey)) throw new RangeError('key mismatch');
+  } catch (error) {
+    throw new ConfigError('CONFIG_INVALID', { file: caPaths.key, field: '--out', problem: 'is not the key of the CA certificate ca.crt next to it', fix: 'point --out at a directory written by `tandem certs init`, with its ca.crt and ca.key untouched' }, { cause: error });
+  }
+  const now = options.now ?? new Date();
+  checkValidity(ca, now, `${caPaths.crt}: the CA certificate`);
+
+  const files = [
+    { path: join(outDir, `${name}.crt`), node: name, kind: 'certificate' as const, mode: 0o644 },
+    { path: join(outDir, `${name}.key`), node: name, kind: 'private key' as const, mode: 0o600 },
+  ];
+  const force = options.force ?? false;
+  const taken = files.filter((f) => existsSync(f.path)).map((f) => f.path);
+  if (taken.length > 0 && !force) {
+    throw new TandemError('CERTS_EXIST', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}. Fix: choose another name, or pass --force to issue ${name} a new key and certificate (the old certificate stays valid until it expires: nothing revokes it)`, { details: { files: taken } });
+  }
+  // A certificate outliving its CA would not verify past the CA's expiry anyway.
+  const notAfter = new Date(Math.min(now.getTime() + days * 86_400_000, ca.validToDate.getTime()));
+  const issued = await issueCertificate({ caCertPem, caKeyPem, name, notBefore: new Date(now.getTime() - CLOCK_SKEW_MS), notAfter, hosts });
+  for (const [file, text] of [[files[0], issued.certPem], [files[1], issued.keyPem]] as const) {
+    if (file === undefined) continue;
+    try {
+      await writeFile(file.path, text, { mode: file.mode, flag: force ? 'w' : 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TandemError('CERTS_EXIST', `${file.path} already exists. Fix: choose another name, or pass --force`, { details: { files: [file.path] } });
+      throw error;
+    }
+    await chmod(file.path, file.mode);
+  }
+  return { files, validUntil: notAfter };
+}

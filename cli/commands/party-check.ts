@@ -2,17 +2,20 @@
  * `tandem party-check`: load and validate a party's datasets before joining a
  * job, exactly as a job would load them, and print what was found. With
  * `--job`, also validate the job spec and check that this node's part of it
- * (its dataset, and a label if it is the guest) is in place. Needs no
- * certificates and no coordinator, and writes nothing.
+ * is what that kind of job needs (party/data/job-fit.ts: a label of the
+ * right type for a supervised guest, none for a lookalike seed list,
+ * features for a host). Needs no certificates and no coordinator, and
+ * writes nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadPartyConfig, type DatasetConfig, type PartyConfig } from '../../party/config.ts';
-import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
-import { asTandemError, ConfigError, TandemError } from '../../protocol/errors.ts';
-import { jobSpecProblem, jobSpecSchema, type PartySpec } from '../../protocol/job-spec.ts';
-import { validateConfigText } from '../../runtime/config-file.ts';
+import { describeInference, loadDataset, type Dataset, type InferredFeatures } from '../../party/data/dataset.ts';
+import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
+import { asTandemError, ConfigError, DataError, TandemError } from '../../protocol/errors.ts';
+import type { JobSpecInput, PartySpec } from '../../protocol/job-spec.ts';
+import { validateJobSpecText } from '../../jobs/spec.ts';
 import { reportFailure } from '../exit.ts';
 import { table } from '../render.ts';
 
@@ -28,12 +31,16 @@ export type DatasetReport = {
   readonly categoricalColumns: number;
   /** Feature cells that are empty or a missing token (imputed per `missing.policy`). */
   readonly missingCells: number;
-  /** Rows per label value, in class order; undefined without a label. */
+  /** Rows per label value, in class order; undefined without a label or for a continuous one. */
   readonly labels: readonly { readonly value: string; readonly rows: number }[] | undefined;
+  /** A continuous label's range and mean. */
+  readonly target: { readonly min: number; readonly max: number; readonly mean: number } | undefined;
+  /** With `features: all`: the type each column was given. */
+  readonly inferred: InferredFeatures | undefined;
 };
 
 /** This node's part in a job spec. */
-export type JobPart = { readonly jobName: string; readonly file: string; readonly party: PartySpec };
+export type JobPart = { readonly jobName: string; readonly kind: JobSpecInput['kind']; readonly file: string; readonly party: PartySpec };
 
 export type PartyCheckResult = {
   readonly config: PartyConfig;
@@ -78,7 +85,11 @@ export async function checkParty(options: PartyCheckOptions): Promise<PartyCheck
   for (const name of names) {
     const dataset = config.datasets[name] as DatasetConfig;
     try {
-      reports.push(describeDataset(dataset, await loadDataset(dataset)));
+      const data = await loadDataset(dataset);
+      // Only what the job itself refuses: the label's classes, once the rows are read.
+      const misfit = job === undefined ? undefined : dataProblem(job.kind, job.party.role, dataset, data);
+      if (misfit !== undefined) throw new DataError('DATA_LABEL_INVALID', { file: dataset.file, column: dataset.label?.column ?? '', problem: `${misfit.field} ${misfit.problem}`, fix: misfit.fix });
+      reports.push(describeDataset(dataset, data));
     } catch (error) {
       failures.push({ name, error: asTandemError(error) });
     }
@@ -98,9 +109,8 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
       fix: `check the --job path (relative paths start from ${process.cwd()})`,
     }, { cause: error });
   }
-  const input = validateConfigText(text, jobSpecSchema, file, 'JOB_SPEC_INVALID');
-  const problem = jobSpecProblem(input);
-  if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
+  // As the coordinator validates it at submission, the model family's own block included.
+  const input = validateJobSpecText(text, file);
   const node = config.node.name;
   const index = input.parties.findIndex((p) => p.name === node);
   const party = input.parties[index];
@@ -117,21 +127,10 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
       fix: `name one of ${node}'s datasets, or add datasets.${party.dataset} to ${configFile}`,
     });
   }
-  if (party.role === 'guest') {
-    if (dataset.label === undefined) {
-      throw new ConfigError('CONFIG_INVALID', {
-        file: configFile, field: `datasets.${party.dataset}.label`, problem: `is missing, but ${node} is the guest of ${file} and the guest holds the labels`,
-        fix: `add label: { column: <the label column> } to datasets.${party.dataset}, or make another party the guest`,
-      });
-    }
-    if (dataset.label.type !== 'binary') {
-      throw new ConfigError('CONFIG_INVALID', {
-        file: configFile, field: `datasets.${party.dataset}.label.type`, problem: `is ${dataset.label.type}, but ${input.kind} trains a binary model`,
-        fix: 'use a binary label (type: binary, with positive and negative values)',
-      });
-    }
-  }
-  return { jobName: input.name, file, party };
+  // The same table the job reads (party/data/job-fit.ts): a lookalike seed list needs no label, cold start takes classes.
+  const misfit = configProblem({ kind: input.kind, dp: input.privacy?.dp !== undefined }, party.role, node, dataset);
+  if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
+  return { jobName: input.name, kind: input.kind, file, party };
 }
 
 function describeDataset(config: DatasetConfig, data: Dataset): DatasetReport {
@@ -143,6 +142,18 @@ function describeDataset(config: DatasetConfig, data: Dataset): DatasetReport {
     for (const c of data.labels) counts[c] = (counts[c] ?? 0) + 1;
     labels = data.labelClasses.map((value, k) => ({ value, rows: counts[k] ?? 0 }));
   }
+  let target: DatasetReport['target'];
+  if (data.targets !== undefined) {
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (const y of data.targets) {
+      min = Math.min(min, y);
+      max = Math.max(max, y);
+      sum += y;
+    }
+    target = { min, max, mean: sum / Math.max(1, data.targets.length) };
+  }
   return {
     name: config.name,
     file: config.file,
@@ -153,6 +164,8 @@ function describeDataset(config: DatasetConfig, data: Dataset): DatasetReport {
     categoricalColumns: data.columns.filter((c) => c.kind === 'categorical').length,
     missingCells,
     labels,
+    target,
+    inferred: data.inferred,
   };
 }
 
@@ -170,7 +183,7 @@ export function renderPartyCheck(result: PartyCheckResult): string {
     r.droppedDuplicates > 0 ? `${r.ids}, ${r.droppedDuplicates} duplicate(s) dropped` : r.ids,
     [r.numericColumns > 0 ? `${r.numericColumns} numeric` : '', r.categoricalColumns > 0 ? `${r.categoricalColumns} categorical` : ''].filter((s) => s !== '').join(', '),
     r.missingCells === 0 ? '0' : `${r.missingCells} (${percent(r.missingCells, r.rows * (r.numericColumns + r.categoricalColumns))})`,
-    r.labels === undefined ? '—' : r.labels.map((l) => `${l.value}: ${l.rows} (${percent(l.rows, r.rows)})`).join(', '),
+    r.target !== undefined ? `continuous: ${r.target.min} to ${r.target.max}, mean ${r.target.mean.toPrecision(4)}` : r.labels === undefined ? '—' : r.labels.map((l) => `${l.value}: ${l.rows} (${percent(l.rows, r.rows)})`).join(', '),
     'ok',
   ]);
   const failed = result.failures.map((f) => [f.name, shortPath(result.config.datasets[f.name]?.file ?? ''), '', '', '', '', '', `FAILED (${f.error.code})`]);
@@ -178,6 +191,7 @@ export function renderPartyCheck(result: PartyCheckResult): string {
   const order = Object.keys(result.config.datasets);
   const rows = [...ok, ...failed].sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
   const lines = [`${result.config.node.name} (${shortPath(result.config.file)}):`, '', table(['dataset', 'file', 'rows', 'ids', 'features', 'missing cells', 'labels', 'status'], rows)];
+  for (const r of result.reports) if (r.inferred !== undefined) lines.push('', `${r.name}: ${describeInference(r.inferred)}`);
   const job = result.job;
   if (job !== undefined && result.failures.length === 0) {
     lines.push('', `${result.config.node.name} is a ${job.party.role} of job "${job.jobName}" (${shortPath(job.file)}) with dataset "${job.party.dataset}": ready.`);

@@ -1,10 +1,10 @@
 /** `tandem coordinator start` and `tandem party start`: long-running nodes that stop cleanly on SIGINT/SIGTERM. */
 import type { CommandModule } from 'yargs';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger, logFormatOption, type LogFormat } from '../../runtime/logger.ts';
 import { startCoordinator } from '../../coordinator/node.ts';
 import { startPartyNode } from '../../party/node.ts';
 
-type StartArgs = { config: string; 'log-level': string };
+type StartArgs = { config: string; 'log-level': string; 'log-format': LogFormat | undefined };
 
 function untilSignal(close: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -21,6 +21,7 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 const startOptions = {
   config: { type: 'string', demandOption: true, describe: 'the node\'s YAML config file' },
   'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'log verbosity' },
+  'log-format': logFormatOption,
 } as const;
 
 export const coordinatorCommand: CommandModule<object, StartArgs> = {
@@ -32,7 +33,7 @@ export const coordinatorCommand: CommandModule<object, StartArgs> = {
       .options(startOptions)
       .example('$0 coordinator start --config examples/default-credit/coordinator.yaml', 'start a coordinator'),
   handler: async (args) => {
-    const log = createLogger({ role: 'coordinator', node: 'coordinator', level: args['log-level'] });
+    const log = createLogger({ role: 'coordinator', node: 'coordinator', level: args['log-level'], format: args['log-format'] });
     const node = await startCoordinator(args.config, log);
     await untilSignal(() => node.close());
   },
@@ -47,7 +48,7 @@ export const partyCommand: CommandModule<object, StartArgs> = {
       .options(startOptions)
       .example('$0 party start --config examples/default-credit/brand.yaml', 'start the brand\'s party node'),
   handler: async (args) => {
-    const log = createLogger({ role: 'party', level: args['log-level'] });
+    const log = createLogger({ role: 'party', level: args['log-level'], format: args['log-format'] });
     const node = await startPartyNode(args.config, { log });
     const fatal = node.stopped.then((error) => {
       throw error;

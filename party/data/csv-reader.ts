@@ -22,6 +22,8 @@ export type CsvReaderOptions = {
   readonly chunkBytes?: number;
   /** The config field the path came from, e.g. `datasets.credit.file`, named in the fix when the file cannot be opened. @default "`file:` in the dataset config" */
   readonly pathField?: string;
+  /** What a relative path is relative to, for that fix. @default 'config' */
+  readonly relativeTo?: 'config' | 'cwd';
 };
 
 /** An open CSV file: the header is read; iterate once for the data rows, or `close()` to stop early. */
@@ -201,7 +203,8 @@ export class CsvParser {
  *   that are not UTF-8.
  */
 export async function openCsv(file: string, options: CsvReaderOptions = {}): Promise<CsvFile> {
-  const source = await openSource(file, options.chunkBytes ?? 65_536, options.pathField ?? '`file:` in the dataset config');
+  const relative = options.relativeTo === 'cwd' ? 'the current directory' : "the config file's directory";
+  const source = await openSource(file, options.chunkBytes ?? 65_536, options.pathField ?? '`file:` in the dataset config', relative);
   const parser = new CsvParser(file, options);
   const shape: { width?: number } = {};
   const records = readRecords(file, source, parser, shape);
@@ -227,13 +230,13 @@ export async function openCsv(file: string, options: CsvReaderOptions = {}): Pro
   };
 }
 
-async function openSource(file: string, chunkBytes: number, pathField: string): Promise<Readable> {
+async function openSource(file: string, chunkBytes: number, pathField: string, relative: string): Promise<Readable> {
   const handle = await open(file, 'r').catch((error: unknown) => {
     const errno = (error as NodeJS.ErrnoException).code;
     throw new DataError('DATA_FILE_NOT_FOUND', {
       file,
       problem: errno === 'ENOENT' ? 'does not exist' : `cannot be opened (${errno ?? String(error)})`,
-      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : `check the path in ${pathField} (relative paths start from the config file's directory)`,
+      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : `check the path in ${pathField} (relative paths start from ${relative})`,
     }, { cause: error });
   });
   if (!(await handle.stat()).isFile()) {

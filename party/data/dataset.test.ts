@@ -179,14 +179,6 @@ describe('loadDataset errors', () => {
     expect(error.message).toContain('line 3, column "b": "abc" is not a number');
   });
 
-  it('suggests declaring a column categorical when `features: all` meets text (real hillstrom file)', async () => {
-    const error = await failure(loadDataset(config('/work/shared/data/retail/hillstrom.csv', { id: { kind: 'row-number' }, label: undefined })));
-
-    expect(error).toMatchObject({ code: 'DATA_VALUE_INVALID', line: 2, column: 'history_segment' });
-    expect(error.message).toContain('"2) $100 - $200" is not a number');
-    expect(error.message).toContain('declare this one { name: history_segment, type: categorical }');
-  });
-
   it('rejects a binary label outside the configured pair, naming line and value', async () => {
     const file = await fileWith('badlabel.csv', 'id,y,a\n1,1,2\n2,2,3\n');
 

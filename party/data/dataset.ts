@@ -1,13 +1,25 @@
 /**
  * Loads a configured dataset into typed arrays: ids, a row-major matrix of
- * raw feature values, and labels as class indices. Every row is checked as
- * it streams past, so a bad value is reported with its line and column
- * instead of surfacing later as a NaN in training. Arrays grow by doubling,
- * which keeps per-row overhead to the values themselves at 1M × 100.
+ * raw feature values, and labels as class indices (or values, for a
+ * continuous label). Every row is checked as it streams past, so a bad value
+ * is reported with its line and column instead of surfacing later as a NaN
+ * in training; bad cells are collected to the end of the file so one report
+ * names every column with the same problem. Arrays grow by doubling, which
+ * keeps per-row overhead to the values themselves at 1M × 100.
+ *
+ * `features: all` types each column from its values (column-profile.ts): the
+ * file is read once as all-numeric, and only when some column turned out to
+ * hold text is it read a second time with those columns categorical.
  */
 import { DataError } from '../../protocol/errors.ts';
 import type { DatasetConfig, FeatureConfig, LabelConfig } from '../config.ts';
+import { CellProblems } from './cell-problems.ts';
+import { numericCellParser, categoricalCell } from './cells.ts';
+import { inferFeatureType, isNonFiniteNumber, MAX_INFERRED_LEVELS } from './column-profile.ts';
 import { openCsv, type CsvRow } from './csv-reader.ts';
+import { LabelCoder } from './labels.ts';
+
+export { numericCellParser, categoricalCell } from './cells.ts';
 
 export type ColumnInfo =
   | { readonly name: string; readonly kind: 'numeric' }
@@ -27,110 +39,175 @@ export type Dataset = {
    */
   readonly features: Float64Array;
   readonly columns: readonly ColumnInfo[];
-  /** Class index per row: binary 0 = negative, 1 = positive. */
+  /** Class index per row: binary 0 = negative, 1 = positive. Undefined for a continuous label. */
   readonly labels?: Int32Array;
   /** Class index → label value; binary: [negative, positive]. */
   readonly labelClasses?: readonly string[];
+  /** A continuous label's value per row. */
+  readonly targets?: Float64Array;
   /** Rows dropped by `duplicateIds: keep-first`. */
   readonly droppedDuplicates: number;
+  /** With `features: all`: the type each column was given. */
+  readonly inferred?: InferredFeatures;
 };
 
-/** Reads the dataset's CSV file. @throws DataError naming the file, line and column of the first problem. */
+/** What `features: all` made of the columns, for the node's log and `party-check`. */
+export type InferredFeatures = {
+  readonly features: readonly FeatureConfig[];
+  /** Columns worth a look before training: constant, or mostly missing. Names and counts only, never values. */
+  readonly notes: readonly string[];
+};
+
+/** One sentence for the node's log and `party-check`: which columns `features: all` read as categories, and what to look at. Names only, never values. */
+export function describeInference(inferred: InferredFeatures): string {
+  const categorical = inferred.features.filter((f) => f.type === 'categorical').map((f) => f.name);
+  const read = categorical.length === 0 ? 'every column as numeric' : `${categorical.join(', ')} as categorical, the rest as numeric`;
+  return `features: all read ${read}${inferred.notes.length === 0 ? '' : `; look at ${inferred.notes.join('; ')}`}.`;
+}
+
+/** Rows from any source that can be read again (a CSV file today, a SQL query result tomorrow). */
+export type RowSource = {
+  readonly header: readonly string[];
+  readonly rows: AsyncIterable<CsvRow>;
+  /** Names the rows' origin in errors. */
+  readonly name: string;
+  close(): Promise<void>;
+};
+
+/** Reads the dataset's CSV file. @throws DataError naming the file, line and column of the first problem, and every column with the same problem. */
 export async function loadDataset(config: DatasetConfig): Promise<Dataset> {
-  const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
-  try {
-    return await datasetFromRows(config, csv.header, csv, csv.file);
-  } finally {
-    await csv.close();
-  }
+  return datasetFromRows(config, async () => {
+    const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
+    return { header: csv.header, rows: csv, name: csv.file, close: () => csv.close() };
+  });
 }
 
 /**
- * Builds a dataset from any source of text rows (a CSV file today, a SQL
- * query result tomorrow).
- *
- * @param source - names the rows' origin in errors.
+ * Builds a dataset from a source of text rows; `open` is called a second
+ * time only when `features: all` finds text columns.
  */
-export async function datasetFromRows(config: DatasetConfig, header: readonly string[], rows: AsyncIterable<CsvRow>, source: string): Promise<Dataset> {
-  const plan = planColumns(config, header, source);
+export async function datasetFromRows(config: DatasetConfig, open: () => Promise<RowSource>): Promise<Dataset> {
+  const first = await readRows(config, open, undefined);
+  if (!('reread' in first)) return config.features === 'all' ? { ...first, inferred: inferenceOf(first) } : first;
+  const second = await readRows(config, open, first.reread);
+  if ('reread' in second) throw new RangeError('a second read asked for a third');
+  return { ...second, inferred: inferenceOf(second) };
+}
+
+/** Text met in a column read as numeric under `features: all`. */
+type TextCells = { count: number; line: number; value: string; readonly levels: Set<string> };
+
+async function readRows(config: DatasetConfig, open: () => Promise<RowSource>, inferred: readonly FeatureConfig[] | undefined): Promise<Dataset | { reread: FeatureConfig[] }> {
+  const source = await open();
+  try {
+    return await readSource(config, source, inferred);
+  } finally {
+    await source.close();
+  }
+}
+
+async function readSource(config: DatasetConfig, from: RowSource, inferred: readonly FeatureConfig[] | undefined): Promise<Dataset | { reread: FeatureConfig[] }> {
+  const { header, name: source } = from;
+  const plan = planColumns(config, header, source, inferred);
   const d = plan.features.length;
+  // The first read of `features: all`: every column numeric until its text says otherwise.
+  const lenient = config.features === 'all' && inferred === undefined;
   const tokens = new Set(config.missing.tokens);
   const parseNumeric = numericCellParser(tokens);
   const rejectMissing = config.missing.policy === 'error';
   const labels = plan.label === undefined ? undefined : new LabelCoder(plan.label, source, `datasets.${config.name}.label`);
   const categories = plan.features.map((f) => (f.type === 'categorical' ? new Map<string, number>() : undefined));
+  const texts: (TextCells | undefined)[] = new Array<TextCells | undefined>(d);
+  const problems = new CellProblems();
+  const context = { source, dataset: config.name, inferred: config.features === 'all', maxLevels: MAX_INFERRED_LEVELS };
   const seen = plan.id === undefined ? undefined : new Map<string, number>();
   const ids: string[] = [];
   let capacity = 1024;
   let features = new Float64Array(capacity * d);
   let lines = new Uint32Array(capacity);
-  let labelCodes = labels === undefined ? undefined : new Int32Array(capacity);
+  let labelCodes = labels === undefined ? undefined : labels.continuous ? new Float64Array(capacity) : new Int32Array(capacity);
   let n = 0;
   let rowNumber = 0;
   let dropped = 0;
 
-  for await (const row of rows) {
-    rowNumber++;
-    const id = plan.id === undefined ? String(rowNumber) : (row.fields[plan.id] ?? '').trim();
-    if (id === '') {
-      throw new DataError('DATA_ID_MISSING', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: 'the id is empty', fix: 'give every row an id, or remove rows without one' });
-    }
-    if (seen !== undefined) {
-      const first = seen.get(id);
-      if (first !== undefined) {
-        if (config.duplicateIds === 'keep-first') {
-          dropped++;
-          continue;
-        }
-        throw new DataError('DATA_ID_DUPLICATE', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: `repeats the id already used on line ${first} (id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id)})`, fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first' });
+  try {
+    for await (const row of from.rows) {
+      rowNumber++;
+      const id = plan.id === undefined ? String(rowNumber) : (row.fields[plan.id] ?? '').trim();
+      if (id === '') {
+        throw new DataError('DATA_ID_MISSING', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: 'the id is empty', fix: 'give every row an id, or remove rows without one' });
       }
-      seen.set(id, row.line);
-    }
-    if (n === capacity) {
-      capacity *= 2;
-      features = grow(features, capacity * d);
-      lines = grow(lines, capacity);
-      if (labelCodes !== undefined) labelCodes = grow(labelCodes, capacity);
-    }
-    const base = n * d;
-    for (let j = 0; j < d; j++) {
-      const raw = row.fields[plan.indices[j] ?? 0] ?? '';
-      const map = categories[j];
-      let value: number;
-      if (map === undefined) {
-        const parsed = parseNumeric(raw);
-        if (parsed === undefined) throw notNumeric(source, row.line, plan.features[j]?.name ?? '', raw, config.features === 'all');
-        value = parsed;
-      } else {
-        const category = categoricalCell(raw, tokens);
-        if (category === undefined) {
-          value = NaN;
-        } else {
-          let code = map.get(category);
-          if (code === undefined) {
-            code = map.size;
-            map.set(category, code);
+      if (seen !== undefined) {
+        const first = seen.get(id);
+        if (first !== undefined) {
+          if (config.duplicateIds === 'keep-first') {
+            dropped++;
+            continue;
           }
-          value = code;
+          throw new DataError('DATA_ID_DUPLICATE', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: `repeats the id already used on line ${first} (id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id)})`, fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first' });
         }
+        seen.set(id, row.line);
       }
-      if (rejectMissing && Number.isNaN(value)) {
-        throw new DataError('DATA_VALUE_INVALID', { file: source, line: row.line, column: plan.features[j]?.name ?? '', problem: 'the value is missing and missing.policy is error', fix: `fill in the value, or set datasets.${config.name}.missing.policy to mean, zero or indicator` });
+      if (n === capacity) {
+        capacity *= 2;
+        features = grow(features, capacity * d);
+        lines = grow(lines, capacity);
+        if (labelCodes !== undefined) labelCodes = grow(labelCodes, capacity);
       }
-      features[base + j] = value;
+      const base = n * d;
+      for (let j = 0; j < d; j++) {
+        const raw = row.fields[plan.indices[j] ?? 0] ?? '';
+        const map = categories[j];
+        let value: number;
+        if (map === undefined) {
+          const parsed = parseNumeric(raw);
+          if (parsed === undefined) {
+            value = NaN;
+            const column = plan.features[j]?.name ?? '';
+            if (isNonFiniteNumber(raw)) problems.add('non-finite', column, row.line, raw);
+            else if (lenient) noteText(texts, j, raw.trim(), row.line);
+            else problems.add('text', column, row.line, raw);
+          } else {
+            value = parsed;
+            if (rejectMissing && Number.isNaN(value)) problems.add('missing', plan.features[j]?.name ?? '', row.line, raw);
+          }
+        } else {
+          const category = categoricalCell(raw, tokens);
+          if (category === undefined) {
+            value = NaN;
+            if (rejectMissing) problems.add('missing', plan.features[j]?.name ?? '', row.line, raw);
+          } else {
+            let code = map.get(category);
+            if (code === undefined) {
+              code = map.size;
+              map.set(category, code);
+            }
+            value = code;
+          }
+        }
+        features[base + j] = value;
+      }
+      if (labelCodes !== undefined && labels !== undefined && plan.labelIndex !== undefined) {
+        labelCodes[n] = labels.code((row.fields[plan.labelIndex] ?? '').trim(), row.line);
+      }
+      ids.push(id);
+      lines[n] = row.line;
+      n++;
     }
-    if (labelCodes !== undefined && labels !== undefined && plan.labelIndex !== undefined) {
-      labelCodes[n] = labels.code((row.fields[plan.labelIndex] ?? '').trim(), row.line);
-    }
-    ids.push(id);
-    lines[n] = row.line;
-    n++;
+  } catch (error) {
+    // Bad cells noted so far come earlier in the file than this failure: report them first.
+    throw problems.error(context) ?? error;
   }
 
   if (n === 0) {
     throw new DataError('DATA_MALFORMED', { file: source, problem: `has a header row but no data rows (dataset "${config.name}")`, fix: `add data rows below the header, or point datasets.${config.name}.file at the complete export` });
   }
   const matrix = features.length === n * d ? features : features.slice(0, n * d);
+  const reread = lenient ? typeColumns(plan.features, texts, matrix, n, problems) : undefined;
+  const problem = problems.error(context);
+  if (problem !== undefined) throw problem;
+  const finished = labels === undefined || labelCodes === undefined ? undefined : labels.finish(labelCodes.subarray(0, n));
+  if (reread !== undefined) return { reread };
   const columns = plan.features.map((f, j): ColumnInfo => {
     const map = categories[j];
     if (map === undefined) return { name: f.name, kind: 'numeric' };
@@ -142,48 +219,80 @@ export async function datasetFromRows(config: DatasetConfig, header: readonly st
     return { name: f.name, kind: 'categorical', categories: [...map.keys()], codes };
   });
   const dataset = { file: source, rowCount: n, ids, lines: lines.slice(0, n), features: matrix, columns, droppedDuplicates: dropped };
-  if (labels === undefined || labelCodes === undefined) return dataset;
-  const { codes, classes } = labels.finish(labelCodes.subarray(0, n));
-  return { ...dataset, labels: codes, labelClasses: classes };
+  if (finished === undefined) return dataset;
+  if (finished.codes instanceof Float64Array) return { ...dataset, targets: finished.codes };
+  return { ...dataset, labels: finished.codes, labelClasses: finished.classes };
+}
+
+function noteText(texts: (TextCells | undefined)[], j: number, value: string, line: number): void {
+  const seen = texts[j];
+  if (seen === undefined) {
+    texts[j] = { count: 1, line, value, levels: new Set([value]) };
+    return;
+  }
+  seen.count++;
+  if (seen.levels.size <= MAX_INFERRED_LEVELS) seen.levels.add(value);
 }
 
 /**
- * Makes the numeric cell parser the loader uses, so scoring parses exactly as
- * training did. It returns NaN for missing, `undefined` for not a number.
+ * After the all-numeric first read of `features: all`: the columns that held
+ * text are categorical (and the file is read again), or, when numbers
+ * outnumber the text, a problem to report; undefined when every column was numeric.
  */
-export function numericCellParser(missingTokens: Iterable<string>): (raw: string) => number | undefined {
-  const tokens = new Set(missingTokens);
-  const blankIsMissing = [...tokens].some((t) => t.trim() === '');
-  // Checking every cell against the token set costs as much as parsing it; only
-  // tokens that parse as numbers (like "-999") need checking before the parse.
-  const numericTokens = [...tokens].some((t) => t.trim() !== '' && Number.isFinite(Number(t)));
-  return (raw) => {
-    if (numericTokens && tokens.has(raw)) return NaN;
-    const value = Number(raw);
-    if (Number.isFinite(value)) {
-      // Number('  ') is 0: a blank cell is missing (if blanks count as missing), never zero.
-      if (value === 0 && raw.trim() === '') return blankIsMissing ? NaN : undefined;
-      return value;
-    }
-    return tokens.has(raw) || tokens.has(raw.trim()) ? NaN : undefined;
-  };
+function typeColumns(features: readonly FeatureConfig[], texts: readonly (TextCells | undefined)[], matrix: Float64Array, n: number, problems: CellProblems): FeatureConfig[] | undefined {
+  const d = features.length;
+  let categorical = false;
+  const typed = features.map((f, j): FeatureConfig => {
+    const text = texts[j];
+    if (text === undefined) return f;
+    let numbers = 0;
+    for (let i = 0; i < n; i++) if (!Number.isNaN(matrix[i * d + j] ?? NaN)) numbers++;
+    const type = inferFeatureType(numbers, text.count);
+    if (type === 'mixed') problems.add('text', f.name, text.line, text.value, text.count);
+    else if (text.levels.size > MAX_INFERRED_LEVELS) problems.add('levels', f.name, text.line, text.value);
+    categorical = true;
+    return { name: f.name, type: 'categorical' };
+  });
+  return categorical ? typed : undefined;
 }
 
-/** A categorical cell, trimmed; `undefined` means missing. */
-export function categoricalCell(raw: string, missingTokens: ReadonlySet<string>): string | undefined {
-  const value = raw.trim();
-  return missingTokens.has(raw) || missingTokens.has(value) ? undefined : value;
+/** The types `features: all` gave, and the columns worth a look: constant or mostly missing. */
+function inferenceOf(data: Dataset): InferredFeatures {
+  const d = data.columns.length;
+  const n = data.rowCount;
+  const missing = new Float64Array(d);
+  const min = new Float64Array(d).fill(Infinity);
+  const max = new Float64Array(d).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const x = data.features[i * d + j] ?? NaN;
+      if (Number.isNaN(x)) missing[j] = (missing[j] ?? 0) + 1;
+      else {
+        if (x < (min[j] ?? Infinity)) min[j] = x;
+        if (x > (max[j] ?? -Infinity)) max[j] = x;
+      }
+    }
+  }
+  const notes: string[] = [];
+  data.columns.forEach((c, j) => {
+    const absent = missing[j] ?? 0;
+    if (absent === n) notes.push(`${c.name}: every value is missing`);
+    else if (min[j] === max[j]) notes.push(`${c.name}: one value in every row${absent > 0 ? ' that has one' : ''} (constant)`);
+    else if (absent >= n / 2) notes.push(`${c.name}: ${Math.round((100 * absent) / n)} % missing`);
+  });
+  return { features: data.columns.map((c) => ({ name: c.name, type: c.kind })), notes };
 }
 
 type Plan = { readonly id: number | undefined; readonly labelIndex: number | undefined; readonly label: LabelConfig | undefined; readonly features: readonly FeatureConfig[]; readonly indices: Int32Array };
 
-function planColumns(config: DatasetConfig, header: readonly string[], source: string): Plan {
+/** @param inferred - with `features: all`, the types found by the first read. */
+function planColumns(config: DatasetConfig, header: readonly string[], source: string, inferred: readonly FeatureConfig[] | undefined): Plan {
   const position = new Map(header.map((name, i) => [name, i]));
   const idColumn = config.id.kind === 'column' ? config.id.column : undefined;
   const features = config.features === 'none'
     ? []
     : config.features === 'all'
-    ? header.filter((h) => h !== idColumn && h !== config.label?.column).map((name): FeatureConfig => ({ name, type: 'numeric' }))
+    ? (inferred ?? header.filter((h) => h !== idColumn && h !== config.label?.column).map((name): FeatureConfig => ({ name, type: 'numeric' })))
     : config.features;
   // Each wanted column with the config field that names it, so the fix can point at the line to edit.
   const at = `datasets.${config.name}`;
@@ -217,74 +326,8 @@ function planColumns(config: DatasetConfig, header: readonly string[], source: s
   };
 }
 
-function notNumeric(source: string, line: number, column: string, raw: string, all: boolean): DataError {
-  const shown = JSON.stringify(raw.length > 40 ? `${raw.slice(0, 37)}...` : raw);
-  const text = raw.trim();
-  // Infinity, -Infinity, 1e999 and NaN parse (or overflow) but are no use to a model.
-  if (Math.abs(Number(text)) === Infinity || /^[+-]?(inf(inity)?|nan)$/i.test(text)) {
-    return new DataError('DATA_VALUE_INVALID', {
-      file: source, line, column,
-      problem: `${shown} is not a finite number`,
-      fix: 'replace it with a finite value; if it marks a missing value, add it to missing.tokens in the dataset config',
-    });
-  }
-  const categorical = all ? `list the features and declare this one { name: ${column}, type: categorical }` : `declare it { name: ${column}, type: categorical }`;
-  return new DataError('DATA_VALUE_INVALID', {
-    file: source, line, column,
-    problem: `${shown} is not a number`,
-    fix: `correct the value; if it marks a missing value, add it to missing.tokens; if the column holds categories, ${categorical}`,
-  });
-}
-
 function grow<T extends Float64Array | Uint32Array | Int32Array>(array: T, length: number): T {
   const next = new (array.constructor as new (n: number) => T)(length);
   next.set(array);
   return next;
-}
-
-/** Maps label texts to class indices, checking each distinct text once. */
-class LabelCoder {
-  readonly #label: LabelConfig;
-  readonly #source: string;
-  readonly #field: string;
-  readonly #known = new Map<string, number>();
-  readonly #classes: string[];
-
-  /** @param field - where the label is configured, e.g. `datasets.credit.label`. */
-  constructor(label: LabelConfig, source: string, field = 'label') {
-    this.#label = label;
-    this.#source = source;
-    this.#field = field;
-    this.#classes = label.type === 'binary' ? [label.negative, label.positive] : [...(label.classes ?? [])];
-  }
-
-  code(raw: string, line: number): number {
-    const known = this.#known.get(raw);
-    if (known !== undefined) return known;
-    const label = this.#label;
-    if (raw === '') throw this.#invalid(line, 'the label is empty', 'give every row a label, or remove unlabelled rows');
-    const numeric = Number(raw);
-    const match = this.#classes.findIndex((c) => c === raw || (Number.isFinite(numeric) && c.trim() !== '' && Number(c) === numeric));
-    let code = match;
-    if (match === -1) {
-      if (label.type === 'binary') throw this.#invalid(line, `${JSON.stringify(raw)} is neither the positive value "${label.positive}" nor the negative value "${label.negative}"`, `set ${this.#field}.positive and ${this.#field}.negative to the values this column uses, or correct the row`);
-      if (label.classes !== undefined) throw this.#invalid(line, `${JSON.stringify(raw)} is not one of the classes ${label.classes.join(', ')}`, `add it to ${this.#field}.classes, or correct the row`);
-      code = this.#classes.push(raw) - 1;
-    }
-    this.#known.set(raw, code);
-    return code;
-  }
-
-  /** Unlisted multiclass labels get indices in sorted order (numeric when every class is a number). */
-  finish(codes: Int32Array): { codes: Int32Array; classes: string[] } {
-    if (this.#label.type === 'binary' || this.#label.classes !== undefined) return { codes: codes.slice(), classes: this.#classes };
-    const numeric = this.#classes.every((c) => Number.isFinite(Number(c)));
-    const sorted = [...this.#classes].sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
-    const remap = Int32Array.from(this.#classes, (c) => sorted.indexOf(c));
-    return { codes: codes.map((c) => remap[c] ?? c), classes: sorted };
-  }
-
-  #invalid(line: number, problem: string, fix: string): DataError {
-    return new DataError('DATA_LABEL_INVALID', { file: this.#source, line, column: this.#label.column, problem, fix });
-  }
 }
