@@ -96,8 +96,12 @@ async function describeModel(dir: string, search: ModelSearch): Promise<Exported
   };
 }
 
-/** The metrics that are single numbers (AUC, KS, accuracy, macro-F1…); curves and tables stay in the report. */
+const HEADLINE = ['auc', 'accuracy', 'macroF1', 'ks', 'logLoss'];
+
+/** The metrics that are single numbers, the quality measures first; curves and tables stay in the report. */
 function headlineMetrics(metrics: unknown): Record<string, number> {
   if (typeof metrics !== 'object' || metrics === null) return {};
-  return Object.fromEntries(Object.entries(metrics).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+  const numbers = Object.entries(metrics).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]));
+  const rank = (k: string): number => (HEADLINE.includes(k) ? HEADLINE.indexOf(k) : HEADLINE.length);
+  return Object.fromEntries(numbers.sort(([a], [b]) => rank(a) - rank(b)));
 }

@@ -4,7 +4,7 @@
 // when audit logs were given), and routes `#/page/arg` to a view. Views that
 // follow something live (a job, the federation) return a function that
 // closes their event stream when the page changes.
-import { api, errorBanner, h, show } from './ui.js';
+import { api, errorBanner, fill, h, show } from './ui.js';
 import { datasetsView, datasetView, jobsView, jobView, modelsView, submitView } from './views-party.js';
 import { federationView } from './views-coordinator.js';
 import { auditView, auditJobView } from './views-audit.js';
@@ -48,8 +48,8 @@ async function start() {
     show(errorBanner(error, 'The console did not answer'));
     return;
   }
-  document.getElementById('who').replaceChildren(h('b', null, whoami.node), whoami.kind === 'party' ? ' · party node' : ' · coordinator');
-  document.getElementById('nav').replaceChildren(...pages().map(([page, label]) => h('a', { href: `#/${page}`, data: { page } }, label)));
+  fill(document.getElementById('who'), h('b', null, whoami.node), whoami.kind === 'party' ? ' · party node' : ' · coordinator');
+  fill(document.getElementById('nav'), pages().map(([page, label]) => h('a', { href: `#/${page}`, data: { page } }, label)));
   document.getElementById('logout').addEventListener('click', async () => {
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();

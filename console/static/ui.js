@@ -30,13 +30,15 @@ function append(el, children) {
   }
 }
 
-/** Replaces the page's content. */
-export function show(...children) {
-  const main = document.getElementById('main');
-  main.replaceChildren();
-  append(main, children);
-  return main;
+/** Replaces an element's content (null, undefined and false children are left out, unlike the DOM's replaceChildren). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
 }
+
+/** Replaces the page's content. */
+export const show = (...children) => fill(document.getElementById('main'), ...children);
 
 /** A failure the API reported (its catalog code and message), thrown by api(). */
 export class ApiError extends Error {

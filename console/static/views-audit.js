@@ -2,7 +2,7 @@
 // them; for one job, `audit verify` run on the server (chains, signatures,
 // cross-matches), the verdict per party and the ε a private job spent, and
 // the records browsed by protocol step with what each step carries.
-import { api, chip, errorBanner, fmtBytes, fmtNumber, fmtTime, h, show, table } from './ui.js';
+import { api, chip, errorBanner, fill, fmtBytes, fmtNumber, fmtTime, h, show, table } from './ui.js';
 
 export async function auditView() {
   const a = await api('/api/audit');
@@ -56,11 +56,11 @@ export async function auditJobView(job) {
 
   const verify = async () => {
     button.disabled = true;
-    out.replaceChildren(h('p', { class: 'muted' }, 'Checking chains, signatures and cross-matches…'));
+    fill(out, h('p', { class: 'muted' }, 'Checking chains, signatures and cross-matches…'));
     try {
-      out.replaceChildren(...verdicts(await api(`/api/audit/jobs/${encodeURIComponent(job)}/verify`, {})));
+      fill(out, ...verdicts(await api(`/api/audit/jobs/${encodeURIComponent(job)}/verify`, {})));
     } catch (error) {
-      out.replaceChildren(errorBanner(error, 'Verification could not run'));
+      fill(out, errorBanner(error, 'Verification could not run'));
     } finally {
       button.disabled = false;
     }
@@ -70,7 +70,7 @@ export async function auditJobView(job) {
   const open = async (step, row) => {
     for (const tr of row.parentElement.children) tr.classList.toggle('sel', tr === row);
     const r = await api(`/api/audit/jobs/${encodeURIComponent(job)}/records?step=${encodeURIComponent(step)}`);
-    records.replaceChildren(
+    fill(records,
       h('h2', null, `Records of step `, h('code', null, step), ` (${r.total}${r.total > r.records.length ? `, first ${r.records.length}` : ''})`),
       table(['node', 'seq', 'time', 'direction', 'peer', 'round', 'kind', 'bytes', 'sealed', 'record hash'], r.records.map((x) => [
         x.node, fmtNumber(x.seq), fmtTime(x.time), x.direction, x.peer, x.round, x.kind, fmtBytes(x.bytes), x.sealed ? 'sealed' : '—',

@@ -3,13 +3,13 @@
 // whether each is connected, the jobs with their phases, and every failure
 // with the failing node and its error code. The server pushes the whole
 // picture as a server-sent event whenever it changes.
-import { ApiError, chip, errorBanner, fmtTime, h, show, table } from './ui.js';
+import { ApiError, chip, errorBanner, fill, fmtTime, h, show, table } from './ui.js';
 
 function render(root, f) {
   const connected = f.parties.filter((p) => p.connected).length;
   const failed = f.jobs.filter((j) => j.failure !== null);
   const running = f.jobs.filter((j) => j.stage === 'running').length;
-  root.replaceChildren(
+  fill(root,
     h('h1', null, 'Federation'),
     h('p', { class: 'sub' }, `${f.coordinator} · ${connected} of ${f.parties.length} parties connected · ${running} job${running === 1 ? '' : 's'} running`),
     h('h2', null, 'Parties'),
@@ -39,7 +39,7 @@ export function federationView() {
   const source = new EventSource('/api/federation/events');
   source.addEventListener('federation', (e) => render(root, JSON.parse(e.data)));
   source.addEventListener('failure', (e) => {
-    root.replaceChildren(h('h1', null, 'Federation'), errorBanner(new ApiError(0, JSON.parse(e.data)), 'The coordinator did not answer'));
+    fill(root, h('h1', null, 'Federation'), errorBanner(new ApiError(0, JSON.parse(e.data)), 'The coordinator did not answer'));
   });
   return () => source.close();
 }

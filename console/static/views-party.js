@@ -2,7 +2,7 @@
 // The party node's pages: datasets and their schemas, jobs (a job's progress
 // arrives as server-sent events from the coordinator's watch stream), the
 // job's report, exported models. The job form lives in views-submit.js.
-import { ApiError, api, chip, errorBanner, fmtBytes, fmtNumber, fmtTime, h, show, sparkline, table } from './ui.js';
+import { api, ApiError, chip, errorBanner, fill, fmtBytes, fmtNumber, fmtTime, h, show, sparkline, table } from './ui.js';
 
 export { submitView } from './views-submit.js';
 
@@ -55,7 +55,11 @@ export async function datasetView(name) {
   for (const bar of document.querySelectorAll('.bar[data-width]')) bar.style.width = `${Number(bar.dataset.width) * 2}px`;
 }
 
-const progressText = (j) => (j.maxEpochs > 0 && (j.phase === 'training' || j.epoch > 0) ? `epoch ${j.epoch} / ${j.maxEpochs}` : '');
+/** The coordinator counts PSI in steps and training in epochs (across classes for a one-vs-rest model). */
+const progressText = (j) => {
+  if (j.maxEpochs === 0 || j.epoch === 0) return '';
+  return j.phase === 'psi' ? `PSI step ${j.epoch} / ${j.maxEpochs}` : `epoch ${j.epoch} / ${j.maxEpochs}`;
+};
 
 export async function jobsView() {
   const { jobs } = await api('/api/jobs');
@@ -81,16 +85,16 @@ export async function jobView(id) {
 
   const render = () => {
     const at = PHASES.indexOf(job.phase);
-    head.replaceChildren(h('h1', null, job.name, ' ', chip(job.stage)), h('p', { class: 'sub' }, h('span', { class: 'mono' }, job.jobId), ` · ${job.kind} · ${job.parties.join(', ')} · this node is the ${job.role || 'observer'}`));
-    live.replaceChildren(
+    fill(head, h('h1', null, job.name, ' ', chip(job.stage)), h('p', { class: 'sub' }, h('span', { class: 'mono' }, job.jobId), ` · ${job.kind} · ${job.parties.join(', ')} · this node is the ${job.role || 'observer'}`));
+    fill(live,
       h('ol', { class: 'steps' }, PHASES.map((p, i) => h('li', { class: job.stage === 'failed' && i === at ? 'broke' : i < at || job.stage === 'completed' ? 'done' : i === at ? 'now' : null }, p))),
-      h('div', { id: 'progress', data: { stage: job.stage, phase: job.phase, epoch: job.epoch, events } },
+      h('div', { id: 'progress', data: { stage: job.stage, phase: job.phase, epoch: job.epoch, maxEpochs: job.maxEpochs, events } },
         job.maxEpochs > 0 ? h('progress', { max: job.maxEpochs, value: job.epoch }) : null,
         h('div', { class: 'row small' }, h('span', null, progressText(job) || job.phase), job.loss > 0 ? h('span', null, `training loss ${fmtNumber(job.loss)}`) : null, h('span', { class: 'muted' }, job.message))),
       losses.length > 0 ? sparkline(losses) : null,
       job.stage === 'failed' ? h('div', { class: 'banner bad' }, h('b', null, 'The job failed'), job.message) : null,
     );
-    actions.replaceChildren(job.stage === 'running' ? h('button', { class: 'danger', type: 'button', on: { click: cancel } }, 'Cancel job') : null);
+    fill(actions, job.stage === 'running' ? h('button', { class: 'danger', type: 'button', on: { click: cancel } }, 'Cancel job') : null);
   };
   const cancel = async () => {
     try {
@@ -102,11 +106,11 @@ export async function jobView(id) {
   };
   const showReport = () => {
     if (!job.report) {
-      report.replaceChildren(job.stage === 'completed' ? h('p', { class: 'muted' }, `The report is written at the guest (${job.role === 'host' ? 'not this node' : 'this node has no model part for it'}).`) : null);
+      fill(report, job.stage === 'completed' ? h('p', { class: 'muted' }, `The report is written at the guest (${job.role === 'host' ? 'not this node' : 'this node has no model part for it'}).`) : null);
       return;
     }
     const src = `/api/jobs/${encodeURIComponent(id)}/report`;
-    report.replaceChildren(h('div', { class: 'row' }, h('h2', null, 'Report'), h('a', { href: src, target: '_blank', rel: 'noopener' }, 'open on its own')),
+    fill(report, h('div', { class: 'row' }, h('h2', null, 'Report'), h('a', { href: src, target: '_blank', rel: 'noopener' }, 'open on its own')),
       h('iframe', { class: 'report', src, title: `Report of ${job.name}`, sandbox: '' }));
   };
   render();

@@ -3,7 +3,7 @@
 // can be edited), and two buttons. "Check" validates it on the server with
 // the schema and rules `tandem job submit` meets; "Submit" sends it to the
 // coordinator with this node's certificate. Offered only to an admin node.
-import { api, errorBanner, h, show } from './ui.js';
+import { api, errorBanner, fill, h, show } from './ui.js';
 
 const KINDS = [
   ['hetero-lr', 'hetero-lr — a binary model on both parties\' features'],
@@ -59,16 +59,16 @@ export async function submitView() {
   form.addEventListener('submit', (e) => e.preventDefault());
 
   const run = async (path, done) => {
-    result.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
+    fill(result, h('p', { class: 'muted' }, 'Checking…'));
     try {
       done(await api(path, { specYaml: yaml.value }));
       yaml.classList.remove('invalid');
     } catch (error) {
       yaml.classList.add('invalid');
-      result.replaceChildren(errorBanner(error, 'The spec was refused'));
+      fill(result, errorBanner(error, 'The spec was refused'));
     }
   };
-  const check = () => run('/api/jobs/check', ({ spec }) => result.replaceChildren(h('div', { class: 'banner ok', id: 'spec-ok' },
+  const check = () => run('/api/jobs/check', ({ spec }) => fill(result, h('div', { class: 'banner ok', id: 'spec-ok' },
     h('b', null, 'Valid'), `${spec.name} (${spec.kind}): ${spec.parties.map((p) => `${p.name} as ${p.role} with "${p.dataset}"`).join(', ')}. The coordinator checks the parties and the model family when it is submitted.`)));
   const submit = () => run('/api/jobs', (job) => {
     location.hash = `#/jobs/${job.jobId}`;
