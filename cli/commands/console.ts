@@ -45,6 +45,7 @@ export async function runConsole(args: ConsoleArgs): Promise<void> {
   if (args['audit-logs'].length > 0) out(`  audit logs: ${args['audit-logs'].join(', ')}`);
   const note = await reachabilityNote(server, args.listen);
   if (note !== undefined) out(note);
+  if (!LOOPBACK.test(args.listen)) out(`note: listening on ${args.listen}: other machines can reach the console (each still needs a login link or an allowed certificate).`);
   out('');
   out('Open this link to sign in; it works once (kill -HUP this process for another):');
   out('');

@@ -64,6 +64,13 @@ describe('tandem console at a party node', () => {
     // The link worked once: another browser (here, a plain client) cannot use it again.
     const again = await consoleRequest(consoleProcess.port, 'brand', fed.certs('brand').ca, new URL(consoleProcess.link).pathname + new URL(consoleProcess.link).search);
     expect(again.status).toBe(401);
+    // SIGHUP prints a fresh link, which works once too.
+    consoleProcess.child.kill('SIGHUP');
+    await expect.poll(() => /New login link: (\S+)/.exec(consoleProcess.stdout())?.[1], { timeout: 10_000 }).toMatch(/^https:\/\/brand:\d+\/login\?token=/);
+    const fresh = new URL(/New login link: (\S+)/.exec(consoleProcess.stdout())?.[1] ?? '');
+    expect(fresh.search).not.toBe(new URL(consoleProcess.link).search);
+    const ok = await consoleRequest(consoleProcess.port, 'brand', fed.certs('brand').ca, fresh.pathname + fresh.search);
+    expect(ok.status).toBe(303);
   });
 
   it('loads the dataset as a job would and shows its schema', async () => {
