@@ -1,5 +1,7 @@
 /**
- * The console's HTTP conventions: security headers on every answer, errors
+ * The console's HTTP conventions: route tables (each view — party,
+ * coordinator, auditor — is a list of routes that decode a request, call one
+ * domain function and return JSON), security headers on every answer, errors
  * as `{ error: { code, message, field?, fix? } }` with the catalog's code and
  * an HTTP status derived from its gRPC status, and server-sent events for
  * anything that changes while a page is open (the browser's EventSource
@@ -9,7 +11,9 @@
  * detailed local message (file, field, fix), as the CLI prints it; only
  * internal errors are reduced to their code, with the detail in the log.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { Logger } from '../runtime/logger.ts';
+import type { NodeContext } from './node-context.ts';
 import { ConfigError, GrpcStatus, asTandemError, type TandemError } from '../protocol/errors.ts';
 
 /** The app's pages may load only their own scripts and styles, talk only to the console, and be framed by nobody. */
@@ -88,3 +92,29 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, ke
     signal: abort.signal,
   };
 }
+
+export type ConsoleRoute = {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  /** JSON schema of params, query and body; Fastify refuses what does not match with a 400. */
+  readonly schema?: FastifySchema;
+  readonly handler: (request: FastifyRequest, reply: FastifyReply) => unknown;
+};
+
+/** What every route table gets. */
+export type RouteContext = {
+  readonly node: NodeContext;
+  readonly log: Logger;
+  /** Audit log files given with --audit-logs. */
+  readonly auditLogs: readonly string[];
+  /** Where `<node>.crt` of every node is. */
+  readonly auditCertsDir: string;
+};
+
+/** A job id as the coordinator makes them; anything else is refused before it reaches a path or a call. */
+export const JOB_ID_PATTERN = '^job-[0-9a-f]{10}$';
+
+export const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: JOB_ID_PATTERN } } } as const;
+
+/** A POST body holding a job spec's YAML. */
+export const specBody = { type: 'object', required: ['specYaml'], additionalProperties: false, properties: { specYaml: { type: 'string', minLength: 1, maxLength: 65536 } } } as const;

@@ -12,8 +12,7 @@
 import { AuthError } from '../protocol/errors.ts';
 import type { FederationView, JobStatus } from '../runtime/admin-client.ts';
 import type { tandem } from '../protocol/generated/tandem.js';
-import { errorBody, openEventStream } from './http.ts';
-import type { ConsoleRoute, RouteContext } from './routes.ts';
+import { errorBody, openEventStream, type ConsoleRoute, type RouteContext } from './http.ts';
 
 /** What the coordinator page shows. */
 export type FederationPage = {

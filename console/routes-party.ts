@@ -5,12 +5,22 @@
  * server-sent events, each job's report (built from the guest's model part
  * exactly as `tandem job report` builds it), its exported models, and the
  * job form — offered only when this node is an admin at the coordinator.
+ *
+ * The form's spec is checked here with the schema and cross-field rules
+ * `tandem job submit` meets at the coordinator (protocol/job-spec.ts through
+ * runtime/config-file.ts), so the form shows the same error, field and fix
+ * before anything is sent; then this node's own part is checked as
+ * `tandem party-check --job` does (its dataset must exist here). The
+ * coordinator checks the rest (registered parties, model family) when the
+ * spec is submitted, and its errors are shown as they come.
  */
 import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
-import { JobError, TandemError } from '../protocol/errors.ts';
-import type { PartyConfig } from '../party/config.ts';
+import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
+import { jobSpecProblem, jobSpecSchema, type JobSpecInput } from '../protocol/job-spec.ts';
+import { validateConfigText } from '../runtime/config-file.ts';
+import type { DatasetConfig, PartyConfig } from '../party/config.ts';
 import { buildJobReport, type CoordinatorView } from '../report/job-report.ts';
 import { coordinatorViewOf, modelPartPath, readReportSource } from '../report/files.ts';
 import { renderJobReportHtml, REPORT_CSP } from '../report/html.ts';
@@ -18,9 +28,7 @@ import { coordinatorName } from '../serving/model-bundle.ts';
 import { FINAL, type JobStatus } from '../runtime/admin-client.ts';
 import { inspectDataset, type DatasetSchema } from './dataset-schema.ts';
 import { findExportedModels } from './models.ts';
-import { checkJobSpec, FORM_SPEC } from './job-form.ts';
-import { errorBody, openEventStream } from './http.ts';
-import { jobParams, specBody, type ConsoleRoute, type RouteContext } from './routes.ts';
+import { errorBody, jobParams, openEventStream, specBody, type ConsoleRoute, type RouteContext } from './http.ts';
 
 /** A job as the pages show it, with this node's part in it. */
 export type JobView = {
@@ -134,4 +142,30 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
     } },
     { method: 'POST', url: '/api/jobs/:id/cancel', schema: { params: jobParams }, handler: async (request) => view(await (await ctx.node.admin()).cancel((request.params as { id: string }).id)) },
   ];
+}
+
+/** How the form's spec is named in errors (a job spec travels as text, not as a file). */
+export const FORM_SPEC = 'job spec (console form)';
+
+/** What a checked spec says, for the form's confirmation. */
+export type CheckedSpec = { readonly name: string; readonly kind: string; readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[] };
+
+/**
+ * Checks a spec as the coordinator will, then this node's part of it.
+ * @throws ConfigError JOB_SPEC_INVALID naming the field (and line) and the fix
+ */
+export function checkJobSpec(specYaml: string, node: string, datasets: Readonly<Record<string, DatasetConfig>>): CheckedSpec {
+  const input: JobSpecInput = validateConfigText(specYaml, jobSpecSchema, FORM_SPEC, 'JOB_SPEC_INVALID');
+  const problem = jobSpecProblem(input);
+  if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file: FORM_SPEC, field: problem[0], problem: problem[1], fix: problem[2] });
+  const index = input.parties.findIndex((p) => p.name === node);
+  const own = input.parties[index];
+  if (own !== undefined && datasets[own.dataset] === undefined) {
+    const names = Object.keys(datasets);
+    throw new ConfigError('JOB_SPEC_INVALID', {
+      file: FORM_SPEC, field: `parties[${index}].dataset`, problem: `"${own.dataset}" is not a dataset of ${node} (its config defines ${names.join(', ') || 'none'})`,
+      fix: names.length > 0 ? `name one of ${node}'s datasets` : `add a dataset to ${node}'s node config`,
+    });
+  }
+  return { name: input.name, kind: input.kind, parties: input.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })) };
 }

@@ -3,22 +3,25 @@
  * browser sees the node's name, issued by the federation CA), bound to
  * loopback unless told otherwise, and every route behind the session check
  * of console/auth.ts except the login link itself. The views are route
- * tables (console/routes-*.ts): the party's (datasets, jobs, models, the
- * job form), the coordinator's (parties, jobs, failures), and the auditor's
- * for any node given audit logs.
+ * tables: the party's (routes-party.ts: datasets, jobs, models, the job
+ * form), the coordinator's (routes-coordinator.ts: parties, jobs,
+ * failures), and the auditor's for any node given audit logs
+ * (audit-view.ts). The pages are hand-written HTML, CSS and ES modules in
+ * console/static, read once at start and served from memory: nothing is
+ * built, and nothing is fetched from anywhere else.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuthError, TandemError, asTandemError } from '../protocol/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CLEAR_SESSION_COOKIE, ConsoleAuth, CSRF_HEADER, crossSiteProblem, sessionCookie } from './auth.ts';
-import { errorBody, SECURITY_HEADERS, statusOf } from './http.ts';
+import { errorBody, SECURITY_HEADERS, statusOf, type ConsoleRoute, type RouteContext } from './http.ts';
 import { loadNodeContext, type NodeContext } from './node-context.ts';
-import { loadStaticAssets } from './static-assets.ts';
-import type { ConsoleRoute, RouteContext } from './routes.ts';
 import { partyRoutes } from './routes-party.ts';
 import { coordinatorRoutes } from './routes-coordinator.ts';
-import { auditRoutes } from './routes-audit.ts';
+import { auditRoutes } from './audit-view.ts';
 
 export type ConsoleOptions = {
   /** A party node's or the coordinator's config. */
@@ -156,4 +159,26 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+const STATIC_DIR = join(import.meta.dirname, 'static');
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+type Asset = { readonly body: Buffer; readonly type: string };
+
+/** Every file of console/static by name (no subdirectories). */
+async function loadStaticAssets(dir: string = STATIC_DIR): Promise<ReadonlyMap<string, Asset>> {
+  const assets = new Map<string, Asset>();
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const type = TYPES[extname(entry.name)];
+    if (!entry.isFile() || type === undefined) continue;
+    assets.set(entry.name, { body: await readFile(join(dir, entry.name)), type });
+  }
+  return assets;
 }

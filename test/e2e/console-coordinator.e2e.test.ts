@@ -13,6 +13,7 @@ import { exampleParties, lrSpec, runJob, startFederation, type Federation, type 
 import { startConsoleProcess, type ConsoleProcess } from '../support/console.ts';
 import { openConsoleBrowser, type ConsoleBrowser } from '../support/browser.ts';
 import { ERROR_CATALOG } from '../../protocol/errors.ts';
+import { AdminClient } from '../../runtime/admin-client.ts';
 
 describe('tandem console at the coordinator', () => {
   let fed: Federation;
@@ -44,6 +45,18 @@ describe('tandem console at the coordinator', () => {
     expect(completed.stage).toBe('completed');
     expect(failed.stage).toBe('failed');
     expect(failed.message).toMatch(/^partner failed at setup: .*nope.* \(error [A-Z_]+\)$/);
+  });
+
+  it('tells a party\'s or an admin\'s certificate only who it is, not the parties or the jobs', async () => {
+    for (const [name, isAdmin] of [['brand', false], ['admin', true]] as const) {
+      const client = await AdminClient.connect({ coordinator: fed.address, ...fed.certs(name) });
+      try {
+        const view = await client.describeFederation();
+        expect(view).toMatchObject({ coordinator: 'coordinator', caller: name, callerIsAdmin: isAdmin, full: false, parties: [], jobs: [], failures: [] });
+      } finally {
+        client.close();
+      }
+    }
   });
 
   it('shows the registered parties and whether each is connected, the jobs, and the failure', async () => {
