@@ -6,20 +6,19 @@
  * exactly as `tandem job report` builds it), its exported models, and the
  * job form — offered only when this node is an admin at the coordinator.
  *
- * The form's spec is checked here with the schema and cross-field rules
- * `tandem job submit` meets at the coordinator (protocol/job-spec.ts through
- * runtime/config-file.ts), so the form shows the same error, field and fix
- * before anything is sent; then this node's own part is checked as
+ * The form's spec is checked here by the function `tandem job submit` meets
+ * at the coordinator (jobs/spec.ts: the schema of protocol/job-spec.ts, the
+ * model family's own `model:` schema, the cross-field rules), so the form
+ * shows the same error, field and fix before anything is sent; then this node's own part is checked as
  * `tandem party-check --job` does (its dataset must exist here). The
- * coordinator checks the rest (registered parties, model family) when the
- * spec is submitted, and its errors are shown as they come.
+ * coordinator checks the rest (registered parties) when the spec is
+ * submitted, and its errors are shown as they come.
  */
 import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
-import { jobSpecProblem, jobSpecSchema, type JobSpecInput } from '../protocol/job-spec.ts';
-import { validateConfigText } from '../runtime/config-file.ts';
+import { validateJobSpecText } from '../jobs/spec.ts';
 import type { DatasetConfig, PartyConfig } from '../party/config.ts';
 import { buildJobReport, type CoordinatorView } from '../report/job-report.ts';
 import { coordinatorViewOf, modelPartPath, readReportSource } from '../report/files.ts';
@@ -155,9 +154,7 @@ export type CheckedSpec = { readonly name: string; readonly kind: string; readon
  * @throws ConfigError JOB_SPEC_INVALID naming the field (and line) and the fix
  */
 export function checkJobSpec(specYaml: string, node: string, datasets: Readonly<Record<string, DatasetConfig>>): CheckedSpec {
-  const input: JobSpecInput = validateConfigText(specYaml, jobSpecSchema, FORM_SPEC, 'JOB_SPEC_INVALID');
-  const problem = jobSpecProblem(input);
-  if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file: FORM_SPEC, field: problem[0], problem: problem[1], fix: problem[2] });
+  const input = validateJobSpecText(specYaml, FORM_SPEC);
   const index = input.parties.findIndex((p) => p.name === node);
   const own = input.parties[index];
   if (own !== undefined && datasets[own.dataset] === undefined) {

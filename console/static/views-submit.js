@@ -69,7 +69,7 @@ export async function submitView() {
     }
   };
   const check = () => run('/api/jobs/check', ({ spec }) => fill(result, h('div', { class: 'banner ok', id: 'spec-ok' },
-    h('b', null, 'Valid'), `${spec.name} (${spec.kind}): ${spec.parties.map((p) => `${p.name} as ${p.role} with "${p.dataset}"`).join(', ')}. The coordinator checks the parties and the model family when it is submitted.`)));
+    h('b', null, 'Valid'), `${spec.name} (${spec.kind}): ${spec.parties.map((p) => `${p.name} as ${p.role} with "${p.dataset}"`).join(', ')}. The coordinator checks that the parties are registered when it is submitted.`)));
   const submit = () => run('/api/jobs', (job) => {
     location.hash = `#/jobs/${job.jobId}`;
   });
