@@ -13,6 +13,7 @@ import type { Hub } from './hub.ts';
 import type { JobService } from './jobs.ts';
 import type { JobRecord, JobStore } from './job-store.ts';
 import { signExport } from './export-signing.ts';
+import { describeFederation } from './federation-view.ts';
 import type { AuditLog } from '../runtime/audit-log.ts';
 
 export type CoordinatorServer = { readonly port: number; close(): Promise<void> };
@@ -25,15 +26,18 @@ export function jobStatus(job: JobRecord): tandem.v1.JobStatus.$Properties {
   };
 }
 
-type Unary<Req> = grpc.ServerUnaryCall<Req, tandem.v1.JobStatus.$Properties | tandem.v1.ListJobsResponse.$Properties | tandem.v1.SignExportResponse.$Properties>;
+type Unary<Req> = grpc.ServerUnaryCall<Req, tandem.v1.JobStatus.$Properties | tandem.v1.ListJobsResponse.$Properties | tandem.v1.SignExportResponse.$Properties | tandem.v1.FederationView.$Properties>;
 
 export async function startCoordinatorServer(options: {
   readonly listen: string;
   readonly identity: NodeIdentity;
   readonly hub: Hub;
   readonly jobs: JobService;
-  /** Read by SignExport: the job a manifest names. */
-  readonly store: Pick<JobStore, 'get'>;
+  /** Read by SignExport (the job a manifest names) and DescribeFederation (the jobs). */
+  readonly store: Pick<JobStore, 'get' | 'list'>;
+  /** For DescribeFederation: who may submit jobs, and the registered parties (undefined: any name the CA signed). @default none, any */
+  readonly admins?: readonly string[] | undefined;
+  readonly parties?: readonly string[] | undefined;
   /** Where SignExport states each co-signing. */
   readonly audit?: Pick<AuditLog, 'state'> | undefined;
   readonly log: Logger;
@@ -72,6 +76,8 @@ export async function startCoordinatorServer(options: {
     cancelJob: unary<tandem.v1.JobRef>('cancel', (caller, r) => jobStatus(jobs.cancel(caller, r.jobId))),
     signExport: unary<tandem.v1.SignExportRequest>('sign-export', (caller, r) =>
       signExport(caller, r.manifestJson, { identity, job: (id) => options.store.get(id), audit: options.audit })),
+    describeFederation: unary<tandem.v1.DescribeFederationRequest>('describe-federation', (caller, r) =>
+      describeFederation(caller, r, { coordinator: identity.name, admins: options.admins ?? [], parties: options.parties, isConnected: (p) => hub.isConnected(p), jobs: (n) => options.store.list(n), status: jobStatus })),
     watchJob: (call: grpc.ServerWritableStream<tandem.v1.JobRef, tandem.v1.JobStatus.$Properties>) => {
       try {
         const stop = jobs.watch(peerName(call, identity), call.request.jobId, (job) => {

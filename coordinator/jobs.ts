@@ -21,6 +21,7 @@ import type { KeyHolder } from '../models/family.ts';
 import { jobKind } from '../jobs/registry.ts';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
 import { PsiMatcher } from './psi-match.ts';
+import { failureMessage, vanishedMessage } from './federation-view.ts';
 import { FINAL_STAGES, type JobRecord, type JobStage, type JobStore } from './job-store.ts';
 import type { Hub } from './hub.ts';
 
@@ -245,7 +246,7 @@ export class JobService {
     this.#o.store.addEvent(job.jobId, from, event.phase, event.message);
     if (event.failed) {
       this.#stopParties(job.jobId, job.parties.filter((p) => p !== from), `${from} failed: ${event.message}`);
-      this.#finish(job, 'failed', `${from} failed at ${event.phase}: ${event.message}`);
+      this.#finish(job, 'failed', failureMessage(from, event.phase, event.errorCode, event.message));
       return;
     }
     if (event.summaryJson !== '') live.summaries.set(from, JSON.parse(event.summaryJson));
@@ -277,7 +278,7 @@ export class JobService {
       this.#away.delete(party);
       for (const job of this.#runningJobsOf(party)) {
         const others = job.parties.filter((p) => p !== party);
-        const reason = `${party} disconnected during ${job.phase} and did not come back within ${Math.round(grace / 1000)} s`;
+        const reason = vanishedMessage(party, job.phase, grace);
         this.#stopParties(job.jobId, others, reason);
         this.#finish(job, 'failed', reason);
       }

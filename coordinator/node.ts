@@ -29,7 +29,7 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
   const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
   await jobs.resume();
-  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits });
+  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits, admins: config.admins, parties: config.parties });
   if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
   log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');
   return {

@@ -48,6 +48,7 @@ export const ERROR_CATALOG = {
   JOB_FAILED: { grpcStatus: GrpcStatus.ABORTED, exitCode: 70, summary: 'the job failed' },
   AUTH_CERTIFICATE_REJECTED: { grpcStatus: GrpcStatus.UNAUTHENTICATED, exitCode: 77, summary: 'the peer certificate was rejected' },
   AUTH_NOT_ALLOWED: { grpcStatus: GrpcStatus.PERMISSION_DENIED, exitCode: 77, summary: 'the caller is not allowed to do this' },
+  AUTH_SESSION_REQUIRED: { grpcStatus: GrpcStatus.UNAUTHENTICATED, exitCode: 77, summary: 'sign in to the console first' },
   CERTS_EXIST: { grpcStatus: GrpcStatus.ALREADY_EXISTS, exitCode: 73, summary: 'certificates already exist' },
   PROTOCOL_VERSION_MISMATCH: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 76, summary: 'the peers speak different protocol versions' },
   PROTOCOL_STAGE: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 76, summary: 'a message arrived at the wrong protocol stage' },

@@ -1,6 +1,7 @@
 /**
- * The admin side of the coordinator API for the CLI: submit, status, list,
- * cancel and watch jobs, over mTLS with the caller's certificate.
+ * The admin side of the coordinator API for the CLI and the console: submit,
+ * status, list, cancel and watch jobs, and describe the federation, over
+ * mTLS with the caller's certificate.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { ConfigError } from '../protocol/errors.ts';
 import { loadPartyConfig } from '../party/config.ts';
 
 export type JobStatus = tandem.v1.JobStatus;
+export type FederationView = tandem.v1.FederationView;
 
 type RawClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -71,7 +73,17 @@ export class AdminClient {
     const specYaml = await readFile(specFile, 'utf8').catch(() => {
       throw new ConfigError('CONFIG_NOT_FOUND', { file: specFile, field: '', problem: 'cannot read the job spec', fix: 'check the path' });
     });
+    return this.submitText(specYaml, specFile);
+  }
+
+  /** Submits a spec's YAML text; `specFile` only names it in errors. */
+  submitText(specYaml: string, specFile: string): Promise<JobStatus> {
     return this.#unary('submitJob', { specYaml, specFile }, `submitting ${specFile}`);
+  }
+
+  /** Who this certificate is at the coordinator; the coordinator's own certificate also gets parties and jobs. */
+  describeFederation(jobLimit = 50): Promise<FederationView> {
+    return this.#unary('describeFederation', { jobLimit }, 'describing the federation');
   }
 
   get(jobId: string): Promise<JobStatus> {
@@ -91,11 +103,12 @@ export class AdminClient {
     return this.#unary('signExport', { manifestJson }, `having the coordinator co-sign the export of job ${jobId}`);
   }
 
-  /** Streams status updates until the job ends; resolves with the final status. */
-  watch(jobId: string, onStatus: (status: JobStatus) => void): Promise<JobStatus> {
+  /** Streams status updates until the job ends (or `signal` aborts); resolves with the final status. */
+  watch(jobId: string, onStatus: (status: JobStatus) => void, signal?: AbortSignal): Promise<JobStatus> {
     return new Promise<JobStatus>((resolve, reject) => {
       let last: JobStatus | undefined;
       const call = this.#client.watchJob?.({ jobId }) as grpc.ClientReadableStream<JobStatus>;
+      signal?.addEventListener('abort', () => call.cancel(), { once: true });
       call.on('data', (status: JobStatus) => {
         last = status;
         onStatus(status);

@@ -41,6 +41,7 @@ export const coordinatorService = {
   listJobs: method('ListJobs', v1.ListJobsRequest, v1.ListJobsResponse, false, false),
   cancelJob: method('CancelJob', v1.JobRef, v1.JobStatus, false, false),
   signExport: method('SignExport', v1.SignExportRequest, v1.SignExportResponse, false, false),
+  describeFederation: method('DescribeFederation', v1.DescribeFederationRequest, v1.FederationView, false, false),
 } satisfies grpc.ServiceDefinition;
 
 export const CoordinatorClient = grpc.makeGenericClientConstructor(coordinatorService, 'Coordinator');

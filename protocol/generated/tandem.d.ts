@@ -15,6 +15,7 @@ export namespace tandem {
             listJobs: tandem.v1.Coordinator.ListJobs;
             cancelJob: tandem.v1.Coordinator.CancelJob;
             signExport: tandem.v1.Coordinator.SignExport;
+            describeFederation: tandem.v1.Coordinator.DescribeFederation;
         }
 
         namespace Coordinator {
@@ -92,6 +93,17 @@ export namespace tandem {
               readonly path: "/tandem.v1.Coordinator/SignExport";
               readonly requestType: "SignExportRequest";
               readonly responseType: "SignExportResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type DescribeFederationCallback = (error: (Error|null), response?: tandem.v1.FederationView) => void;
+            type DescribeFederation = {
+              (request: tandem.v1.IDescribeFederationRequest, callback: tandem.v1.Coordinator.DescribeFederationCallback): void;
+              (request: tandem.v1.IDescribeFederationRequest): Promise<tandem.v1.FederationView>;
+              readonly name: "DescribeFederation";
+              readonly path: "/tandem.v1.Coordinator/DescribeFederation";
+              readonly requestType: "DescribeFederationRequest";
+              readonly responseType: "FederationView";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -529,6 +541,118 @@ export namespace tandem {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.JobStatus.$Properties;
+        }
+
+        interface IDescribeFederationRequest extends tandem.v1.DescribeFederationRequest.$Properties {
+        }
+
+        class DescribeFederationRequest {
+            constructor(properties?: tandem.v1.DescribeFederationRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            jobLimit: number;
+            static create(properties: tandem.v1.DescribeFederationRequest.$Shape): tandem.v1.DescribeFederationRequest & tandem.v1.DescribeFederationRequest.$Shape;
+            static create(properties?: tandem.v1.DescribeFederationRequest.$Properties): tandem.v1.DescribeFederationRequest;
+            static encode(message: tandem.v1.DescribeFederationRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.DescribeFederationRequest & tandem.v1.DescribeFederationRequest.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DescribeFederationRequest {
+            interface $Properties {
+                jobLimit?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.DescribeFederationRequest.$Properties;
+        }
+
+        interface IPartyPresence extends tandem.v1.PartyPresence.$Properties {
+        }
+
+        class PartyPresence {
+            constructor(properties?: tandem.v1.PartyPresence.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            registered: boolean;
+            connected: boolean;
+            static create(properties: tandem.v1.PartyPresence.$Shape): tandem.v1.PartyPresence & tandem.v1.PartyPresence.$Shape;
+            static create(properties?: tandem.v1.PartyPresence.$Properties): tandem.v1.PartyPresence;
+            static encode(message: tandem.v1.PartyPresence.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PartyPresence & tandem.v1.PartyPresence.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PartyPresence {
+            interface $Properties {
+                name?: (string|null);
+                registered?: (boolean|null);
+                connected?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PartyPresence.$Properties;
+        }
+
+        interface IJobFailure extends tandem.v1.JobFailure.$Properties {
+        }
+
+        class JobFailure {
+            constructor(properties?: tandem.v1.JobFailure.$Properties);
+            $unknowns?: Uint8Array[];
+            jobId: string;
+            party: string;
+            phase: string;
+            errorCode: string;
+            message: string;
+            static create(properties: tandem.v1.JobFailure.$Shape): tandem.v1.JobFailure & tandem.v1.JobFailure.$Shape;
+            static create(properties?: tandem.v1.JobFailure.$Properties): tandem.v1.JobFailure;
+            static encode(message: tandem.v1.JobFailure.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.JobFailure & tandem.v1.JobFailure.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JobFailure {
+            interface $Properties {
+                jobId?: (string|null);
+                party?: (string|null);
+                phase?: (string|null);
+                errorCode?: (string|null);
+                message?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.JobFailure.$Properties;
+        }
+
+        interface IFederationView extends tandem.v1.FederationView.$Properties {
+        }
+
+        class FederationView {
+            constructor(properties?: tandem.v1.FederationView.$Properties);
+            $unknowns?: Uint8Array[];
+            coordinator: string;
+            caller: string;
+            callerIsAdmin: boolean;
+            full: boolean;
+            parties: tandem.v1.PartyPresence.$Properties[];
+            jobs: tandem.v1.JobStatus.$Properties[];
+            failures: tandem.v1.JobFailure.$Properties[];
+            static create(properties: tandem.v1.FederationView.$Shape): tandem.v1.FederationView & tandem.v1.FederationView.$Shape;
+            static create(properties?: tandem.v1.FederationView.$Properties): tandem.v1.FederationView;
+            static encode(message: tandem.v1.FederationView.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.FederationView & tandem.v1.FederationView.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace FederationView {
+            interface $Properties {
+                coordinator?: (string|null);
+                caller?: (string|null);
+                callerIsAdmin?: (boolean|null);
+                full?: (boolean|null);
+                parties?: (tandem.v1.PartyPresence.$Properties[]|null);
+                jobs?: (tandem.v1.JobStatus.$Properties[]|null);
+                failures?: (tandem.v1.JobFailure.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.FederationView.$Properties;
         }
 
         interface IJobAssignment extends tandem.v1.JobAssignment.$Properties {

@@ -346,6 +346,47 @@ export const tandem = $root.tandem = (() => {
                 responseStream: { value: $undefined }
             });
 
+            /**
+             * Callback as used by {@link tandem.v1.Coordinator#describeFederation}.
+             * @memberof tandem.v1.Coordinator
+             * @typedef DescribeFederationCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tandem.v1.FederationView} [response] FederationView
+             */
+
+            /**
+             * Calls DescribeFederation.
+             * @memberof tandem.v1.Coordinator
+             * @typedef DescribeFederation
+             * @type {{
+             *   (request: tandem.v1.IDescribeFederationRequest, callback: tandem.v1.Coordinator.DescribeFederationCallback): void;
+             *   (request: tandem.v1.IDescribeFederationRequest): Promise<tandem.v1.FederationView>;
+             *   readonly name: "DescribeFederation";
+             *   readonly path: "/tandem.v1.Coordinator/DescribeFederation";
+             *   readonly requestType: "DescribeFederationRequest";
+             *   readonly responseType: "FederationView";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls DescribeFederation.
+             * @name tandem.v1.Coordinator#describeFederation
+             * @type {tandem.v1.Coordinator.DescribeFederation}
+             */
+            $Object.defineProperties(Coordinator.prototype.describeFederation = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Coordinator.prototype.describeFederation, $root.tandem.v1.DescribeFederationRequest, $root.tandem.v1.FederationView, request, callback);
+            }, {
+                name: { value: "DescribeFederation" },
+                path: { value: "/tandem.v1.Coordinator/DescribeFederation" },
+                requestType: { value: "DescribeFederationRequest" },
+                responseType: { value: "FederationView" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return Coordinator;
         })();
 
@@ -3519,6 +3560,913 @@ export const tandem = $root.tandem = (() => {
             };
 
             return JobStatus;
+        })();
+
+        v1.DescribeFederationRequest = (function() {
+
+            /**
+             * Properties of a DescribeFederationRequest.
+             * @typedef {Object} tandem.v1.DescribeFederationRequest.$Properties
+             * @property {number|null} [jobLimit] DescribeFederationRequest jobLimit
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DescribeFederationRequest.
+             * @memberof tandem.v1
+             * @interface IDescribeFederationRequest
+             * @augments tandem.v1.DescribeFederationRequest.$Properties
+             * @deprecated Use tandem.v1.DescribeFederationRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a DescribeFederationRequest.
+             * @typedef {tandem.v1.DescribeFederationRequest.$Properties} tandem.v1.DescribeFederationRequest.$Shape
+             */
+
+            /**
+             * Constructs a new DescribeFederationRequest.
+             * @memberof tandem.v1
+             * @classdesc Represents a DescribeFederationRequest.
+             * @constructor
+             * @param {tandem.v1.DescribeFederationRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DescribeFederationRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DescribeFederationRequest jobLimit.
+             * @member {number} jobLimit
+             * @memberof tandem.v1.DescribeFederationRequest
+             * @instance
+             */
+            DescribeFederationRequest.prototype.jobLimit = 0;
+
+            /**
+             * Creates a new DescribeFederationRequest instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.DescribeFederationRequest
+             * @static
+             * @param {tandem.v1.DescribeFederationRequest.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.DescribeFederationRequest} DescribeFederationRequest instance
+             * @type {{
+             *   (properties: tandem.v1.DescribeFederationRequest.$Shape): tandem.v1.DescribeFederationRequest & tandem.v1.DescribeFederationRequest.$Shape;
+             *   (properties?: tandem.v1.DescribeFederationRequest.$Properties): tandem.v1.DescribeFederationRequest;
+             * }}
+             */
+            DescribeFederationRequest.create = function(properties) {
+                return new DescribeFederationRequest(properties);
+            };
+
+            /**
+             * Encodes the specified DescribeFederationRequest message. Does not implicitly {@link tandem.v1.DescribeFederationRequest.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.DescribeFederationRequest
+             * @static
+             * @param {tandem.v1.DescribeFederationRequest.$Properties} message DescribeFederationRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DescribeFederationRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.jobLimit != null && $Object.hasOwnProperty.call(message, "jobLimit") && message.jobLimit !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.jobLimit);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a DescribeFederationRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.DescribeFederationRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.DescribeFederationRequest & tandem.v1.DescribeFederationRequest.$Shape} DescribeFederationRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DescribeFederationRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.DescribeFederationRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.jobLimit = value;
+                            else
+                                delete message.jobLimit;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for DescribeFederationRequest
+             * @function getTypeUrl
+             * @memberof tandem.v1.DescribeFederationRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DescribeFederationRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.DescribeFederationRequest";
+            };
+
+            return DescribeFederationRequest;
+        })();
+
+        v1.PartyPresence = (function() {
+
+            /**
+             * Properties of a PartyPresence.
+             * @typedef {Object} tandem.v1.PartyPresence.$Properties
+             * @property {string|null} [name] PartyPresence name
+             * @property {boolean|null} [registered] PartyPresence registered
+             * @property {boolean|null} [connected] PartyPresence connected
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PartyPresence.
+             * @memberof tandem.v1
+             * @interface IPartyPresence
+             * @augments tandem.v1.PartyPresence.$Properties
+             * @deprecated Use tandem.v1.PartyPresence.$Properties instead.
+             */
+
+            /**
+             * Shape of a PartyPresence.
+             * @typedef {tandem.v1.PartyPresence.$Properties} tandem.v1.PartyPresence.$Shape
+             */
+
+            /**
+             * Constructs a new PartyPresence.
+             * @memberof tandem.v1
+             * @classdesc Represents a PartyPresence.
+             * @constructor
+             * @param {tandem.v1.PartyPresence.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PartyPresence = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PartyPresence name.
+             * @member {string} name
+             * @memberof tandem.v1.PartyPresence
+             * @instance
+             */
+            PartyPresence.prototype.name = "";
+
+            /**
+             * PartyPresence registered.
+             * @member {boolean} registered
+             * @memberof tandem.v1.PartyPresence
+             * @instance
+             */
+            PartyPresence.prototype.registered = false;
+
+            /**
+             * PartyPresence connected.
+             * @member {boolean} connected
+             * @memberof tandem.v1.PartyPresence
+             * @instance
+             */
+            PartyPresence.prototype.connected = false;
+
+            /**
+             * Creates a new PartyPresence instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PartyPresence
+             * @static
+             * @param {tandem.v1.PartyPresence.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PartyPresence} PartyPresence instance
+             * @type {{
+             *   (properties: tandem.v1.PartyPresence.$Shape): tandem.v1.PartyPresence & tandem.v1.PartyPresence.$Shape;
+             *   (properties?: tandem.v1.PartyPresence.$Properties): tandem.v1.PartyPresence;
+             * }}
+             */
+            PartyPresence.create = function(properties) {
+                return new PartyPresence(properties);
+            };
+
+            /**
+             * Encodes the specified PartyPresence message. Does not implicitly {@link tandem.v1.PartyPresence.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PartyPresence
+             * @static
+             * @param {tandem.v1.PartyPresence.$Properties} message PartyPresence message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PartyPresence.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.registered != null && $Object.hasOwnProperty.call(message, "registered") && message.registered !== false)
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.registered);
+                if (message.connected != null && $Object.hasOwnProperty.call(message, "connected") && message.connected !== false)
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.connected);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PartyPresence message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PartyPresence
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PartyPresence & tandem.v1.PartyPresence.$Shape} PartyPresence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PartyPresence.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PartyPresence();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.registered = value;
+                            else
+                                delete message.registered;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.connected = value;
+                            else
+                                delete message.connected;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PartyPresence
+             * @function getTypeUrl
+             * @memberof tandem.v1.PartyPresence
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PartyPresence.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PartyPresence";
+            };
+
+            return PartyPresence;
+        })();
+
+        v1.JobFailure = (function() {
+
+            /**
+             * Properties of a JobFailure.
+             * @typedef {Object} tandem.v1.JobFailure.$Properties
+             * @property {string|null} [jobId] JobFailure jobId
+             * @property {string|null} [party] JobFailure party
+             * @property {string|null} [phase] JobFailure phase
+             * @property {string|null} [errorCode] JobFailure errorCode
+             * @property {string|null} [message] JobFailure message
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a JobFailure.
+             * @memberof tandem.v1
+             * @interface IJobFailure
+             * @augments tandem.v1.JobFailure.$Properties
+             * @deprecated Use tandem.v1.JobFailure.$Properties instead.
+             */
+
+            /**
+             * Shape of a JobFailure.
+             * @typedef {tandem.v1.JobFailure.$Properties} tandem.v1.JobFailure.$Shape
+             */
+
+            /**
+             * Constructs a new JobFailure.
+             * @memberof tandem.v1
+             * @classdesc Represents a JobFailure.
+             * @constructor
+             * @param {tandem.v1.JobFailure.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const JobFailure = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * JobFailure jobId.
+             * @member {string} jobId
+             * @memberof tandem.v1.JobFailure
+             * @instance
+             */
+            JobFailure.prototype.jobId = "";
+
+            /**
+             * JobFailure party.
+             * @member {string} party
+             * @memberof tandem.v1.JobFailure
+             * @instance
+             */
+            JobFailure.prototype.party = "";
+
+            /**
+             * JobFailure phase.
+             * @member {string} phase
+             * @memberof tandem.v1.JobFailure
+             * @instance
+             */
+            JobFailure.prototype.phase = "";
+
+            /**
+             * JobFailure errorCode.
+             * @member {string} errorCode
+             * @memberof tandem.v1.JobFailure
+             * @instance
+             */
+            JobFailure.prototype.errorCode = "";
+
+            /**
+             * JobFailure message.
+             * @member {string} message
+             * @memberof tandem.v1.JobFailure
+             * @instance
+             */
+            JobFailure.prototype.message = "";
+
+            /**
+             * Creates a new JobFailure instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.JobFailure
+             * @static
+             * @param {tandem.v1.JobFailure.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.JobFailure} JobFailure instance
+             * @type {{
+             *   (properties: tandem.v1.JobFailure.$Shape): tandem.v1.JobFailure & tandem.v1.JobFailure.$Shape;
+             *   (properties?: tandem.v1.JobFailure.$Properties): tandem.v1.JobFailure;
+             * }}
+             */
+            JobFailure.create = function(properties) {
+                return new JobFailure(properties);
+            };
+
+            /**
+             * Encodes the specified JobFailure message. Does not implicitly {@link tandem.v1.JobFailure.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.JobFailure
+             * @static
+             * @param {tandem.v1.JobFailure.$Properties} message JobFailure message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            JobFailure.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.jobId != null && $Object.hasOwnProperty.call(message, "jobId") && message.jobId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.jobId);
+                if (message.party != null && $Object.hasOwnProperty.call(message, "party") && message.party !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.party);
+                if (message.phase != null && $Object.hasOwnProperty.call(message, "phase") && message.phase !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.phase);
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.errorCode);
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.message);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a JobFailure message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.JobFailure
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.JobFailure & tandem.v1.JobFailure.$Shape} JobFailure
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            JobFailure.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.JobFailure();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.jobId = value;
+                            else
+                                delete message.jobId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.party = value;
+                            else
+                                delete message.party;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.phase = value;
+                            else
+                                delete message.phase;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.message = value;
+                            else
+                                delete message.message;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for JobFailure
+             * @function getTypeUrl
+             * @memberof tandem.v1.JobFailure
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            JobFailure.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.JobFailure";
+            };
+
+            return JobFailure;
+        })();
+
+        v1.FederationView = (function() {
+
+            /**
+             * Properties of a FederationView.
+             * @typedef {Object} tandem.v1.FederationView.$Properties
+             * @property {string|null} [coordinator] FederationView coordinator
+             * @property {string|null} [caller] FederationView caller
+             * @property {boolean|null} [callerIsAdmin] FederationView callerIsAdmin
+             * @property {boolean|null} [full] FederationView full
+             * @property {Array.<tandem.v1.PartyPresence.$Properties>|null} [parties] FederationView parties
+             * @property {Array.<tandem.v1.JobStatus.$Properties>|null} [jobs] FederationView jobs
+             * @property {Array.<tandem.v1.JobFailure.$Properties>|null} [failures] FederationView failures
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a FederationView.
+             * @memberof tandem.v1
+             * @interface IFederationView
+             * @augments tandem.v1.FederationView.$Properties
+             * @deprecated Use tandem.v1.FederationView.$Properties instead.
+             */
+
+            /**
+             * Shape of a FederationView.
+             * @typedef {tandem.v1.FederationView.$Properties} tandem.v1.FederationView.$Shape
+             */
+
+            /**
+             * Constructs a new FederationView.
+             * @memberof tandem.v1
+             * @classdesc Represents a FederationView.
+             * @constructor
+             * @param {tandem.v1.FederationView.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const FederationView = function (properties) {
+                this.parties = [];
+                this.jobs = [];
+                this.failures = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * FederationView coordinator.
+             * @member {string} coordinator
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.coordinator = "";
+
+            /**
+             * FederationView caller.
+             * @member {string} caller
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.caller = "";
+
+            /**
+             * FederationView callerIsAdmin.
+             * @member {boolean} callerIsAdmin
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.callerIsAdmin = false;
+
+            /**
+             * FederationView full.
+             * @member {boolean} full
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.full = false;
+
+            /**
+             * FederationView parties.
+             * @member {Array.<tandem.v1.PartyPresence.$Properties>} parties
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.parties = $util.emptyArray;
+
+            /**
+             * FederationView jobs.
+             * @member {Array.<tandem.v1.JobStatus.$Properties>} jobs
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.jobs = $util.emptyArray;
+
+            /**
+             * FederationView failures.
+             * @member {Array.<tandem.v1.JobFailure.$Properties>} failures
+             * @memberof tandem.v1.FederationView
+             * @instance
+             */
+            FederationView.prototype.failures = $util.emptyArray;
+
+            /**
+             * Creates a new FederationView instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.FederationView
+             * @static
+             * @param {tandem.v1.FederationView.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.FederationView} FederationView instance
+             * @type {{
+             *   (properties: tandem.v1.FederationView.$Shape): tandem.v1.FederationView & tandem.v1.FederationView.$Shape;
+             *   (properties?: tandem.v1.FederationView.$Properties): tandem.v1.FederationView;
+             * }}
+             */
+            FederationView.create = function(properties) {
+                return new FederationView(properties);
+            };
+
+            /**
+             * Encodes the specified FederationView message. Does not implicitly {@link tandem.v1.FederationView.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.FederationView
+             * @static
+             * @param {tandem.v1.FederationView.$Properties} message FederationView message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            FederationView.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.coordinator != null && $Object.hasOwnProperty.call(message, "coordinator") && message.coordinator !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.coordinator);
+                if (message.caller != null && $Object.hasOwnProperty.call(message, "caller") && message.caller !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.caller);
+                if (message.callerIsAdmin != null && $Object.hasOwnProperty.call(message, "callerIsAdmin") && message.callerIsAdmin !== false)
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.callerIsAdmin);
+                if (message.full != null && $Object.hasOwnProperty.call(message, "full") && message.full !== false)
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.full);
+                if (message.parties != null && message.parties.length)
+                    for (let i = 0; i < message.parties.length; ++i)
+                        $root.tandem.v1.PartyPresence.encode(message.parties[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                if (message.jobs != null && message.jobs.length)
+                    for (let i = 0; i < message.jobs.length; ++i)
+                        $root.tandem.v1.JobStatus.encode(message.jobs[i], writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+                if (message.failures != null && message.failures.length)
+                    for (let i = 0; i < message.failures.length; ++i)
+                        $root.tandem.v1.JobFailure.encode(message.failures[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a FederationView message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.FederationView
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.FederationView & tandem.v1.FederationView.$Shape} FederationView
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            FederationView.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.FederationView();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.coordinator = value;
+                            else
+                                delete message.coordinator;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.caller = value;
+                            else
+                                delete message.caller;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.callerIsAdmin = value;
+                            else
+                                delete message.callerIsAdmin;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.full = value;
+                            else
+                                delete message.full;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.parties && message.parties.length))
+                                message.parties = [];
+                            message.parties.push($root.tandem.v1.PartyPresence.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.jobs && message.jobs.length))
+                                message.jobs = [];
+                            message.jobs.push($root.tandem.v1.JobStatus.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.failures && message.failures.length))
+                                message.failures = [];
+                            message.failures.push($root.tandem.v1.JobFailure.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for FederationView
+             * @function getTypeUrl
+             * @memberof tandem.v1.FederationView
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            FederationView.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.FederationView";
+            };
+
+            return FederationView;
         })();
 
         v1.JobAssignment = (function() {
