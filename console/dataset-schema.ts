@@ -12,7 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { DatasetConfig } from '../party/config.ts';
-import { datasetFromRows, type Dataset } from '../party/data/dataset.ts';
+import { loadDataset, type Dataset } from '../party/data/dataset.ts';
 import { openCsv } from '../party/data/csv-reader.ts';
 
 export type ColumnSchema = {
@@ -48,13 +48,10 @@ export type DatasetSchema = {
  */
 export async function inspectDataset(config: DatasetConfig): Promise<DatasetSchema> {
   const bytes = (await stat(config.file).catch(() => undefined))?.size ?? 0;
+  const data: Dataset = await loadDataset(config);
+  // Only the header: the rows were read by the loader above, as a job reads them.
   const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
-  let data: Dataset;
-  try {
-    data = await datasetFromRows(config, csv.header, csv, csv.file);
-  } finally {
-    await csv.close();
-  }
+  await csv.close();
   const features = new Map(data.columns.map((c, j) => [c.name, describeFeature(data, j)]));
   const idColumn = config.id.kind === 'column' ? config.id.column : undefined;
   const columns = csv.header.map((name): ColumnSchema => {

@@ -12,6 +12,9 @@ import { stratifiedSplit } from '../protocol/random.ts';
 import { auc } from '../protocol/evaluation/metrics.ts';
 import { scoreLinear, trainHeteroLrPlain, type PartyMatrix } from '../protocol/training/hetero-lr-plain.ts';
 import { fitLogisticNewton, logits } from '../protocol/training/centralised.ts';
+import { fitLeastSquares } from '../protocol/training/least-squares.ts';
+import { regressionReport } from '../protocol/evaluation/regression-metrics.ts';
+import { labelScale, standardised } from '../models/lr/regression.ts';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -96,8 +99,9 @@ export async function pooledData(specFile: string, partyFiles: ReadonlyMap<strin
   const shared = guest.data.ids.flatMap((id, row) => (hostRowOf.every((m) => m.has(id)) ? [row] : []));
   const aligned = alignmentOrder(guest.data.ids, shared, spec.seed);
   const hostAligned = hostRowOf.map((m) => Uint32Array.from(aligned, (row) => m.get(guest.data.ids[row] ?? '') ?? 0));
-  const labels = Float64Array.from(aligned, (row) => guest.data.labels?.[row] ?? 0);
-  const y = spec.stratified ? Int32Array.from(labels) : new Int32Array(aligned.length);
+  const labels = Float64Array.from(aligned, (row) => (guest.data.targets ?? guest.data.labels)?.[row] ?? 0);
+  // As the guest splits: stratified by class, and a continuous label not at all.
+  const y = spec.stratified && guest.data.targets === undefined ? Int32Array.from(labels) : new Int32Array(aligned.length);
   const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
   const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
   const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0)));
@@ -172,6 +176,35 @@ export async function pooledColdStartReference(specFile: string, partyFiles: Rea
     plain: multiclassReport(oneVsRestProbabilities(z, classes), yTest, classes),
     centralised: multiclassReport(multinomialProbabilities(centralised, joined, columns, test), yTest, classes),
     guestOnly: multiclassReport(multinomialProbabilities(alone, guest.X, guest.columns, test), yTest, classes),
+    validationRows: test.length,
+  };
+}
+
+export type RegressionReference = {
+  /** R² of the same algorithm in plaintext (the federated model must equal it). */
+  readonly plainR2: number;
+  /** R² of exact least squares on the pooled columns. */
+  readonly leastSquaresR2: number;
+  /** R² of exact least squares on the guest's columns alone. */
+  readonly guestOnlyR2: number;
+  readonly validationRows: number;
+};
+
+/** The references for a job with a continuous label: the plaintext twin (squared loss, standardised label) and exact least squares. */
+export async function pooledRegressionReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<RegressionReference> {
+  const { spec, guest: gm, hosts: hm, labels, train, test } = await pooledData(specFile, partyFiles, splitSeed);
+  const scale = labelScale(labels, train);
+  const targets = standardised(labels, scale);
+  const yTest = Float64Array.from(test, (p) => labels[p] ?? 0);
+  const r2 = (z: Float64Array): number => regressionReport(Float64Array.from(z, (v) => v * scale.std + scale.mean), yTest).r2;
+  const [gd, ...hd] = [gm, ...hm].map((m) => decorrelatedFor(spec, m, train)) as [PartyMatrix, ...PartyMatrix[]];
+  const plain = trainHeteroLrPlain({ guest: gd, hosts: hd, labels: targets, train, plan: spec.training, seed: spec.seed, objective: 'squared' });
+  const { joined, columns } = joinColumns(gm, hm, labels.length);
+  const l2 = spec.training.optimizer.l2;
+  return {
+    plainR2: r2(scoreLinear(plain, gd, hd, test)),
+    leastSquaresR2: r2(logits(fitLeastSquares(joined, columns, targets, train, l2), joined, columns, test)),
+    guestOnlyR2: r2(logits(fitLeastSquares(gm.X, gm.columns, targets, train, l2), gm.X, gm.columns, test)),
     validationRows: test.length,
   };
 }

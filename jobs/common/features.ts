@@ -5,7 +5,11 @@
  * loader, so the protocol stays independent of file formats.
  */
 import type { DatasetConfig } from '../../party/config.ts';
-import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
+import { describeInference, loadDataset, type Dataset } from '../../party/data/dataset.ts';
+import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
+import { ConfigError, DataError } from '../../protocol/errors.ts';
+import type { JobSpec } from '../../protocol/job-spec.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
 
 export type { Dataset } from '../../party/data/dataset.ts';
@@ -19,8 +23,27 @@ export type PartyMatrix = {
   readonly spec: PreprocessSpec;
 };
 
-export async function loadJobDataset(config: DatasetConfig): Promise<Dataset> {
-  return loadDataset(config);
+/** Which job, role and node a dataset is loaded for: it is checked as `party-check --job` checks it (party/data/job-fit.ts). */
+export type DatasetUse = { readonly spec: JobSpec; readonly role: 'guest' | 'host'; readonly node: string; readonly configFile: string; readonly log: Logger };
+
+/**
+ * Loads the dataset for a job: refuses, before reading, a dataset the job's
+ * kind cannot use (the same answer `party-check --job` gives), then after
+ * reading a label the kind cannot train on, and logs what `features: all`
+ * inferred.
+ */
+export async function loadJobDataset(config: DatasetConfig, use?: DatasetUse): Promise<Dataset> {
+  if (use !== undefined) {
+    const misfit = configProblem({ kind: use.spec.kind, dp: use.spec.dp !== undefined }, use.role, use.node, config);
+    if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: use.configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
+  }
+  const data = await loadDataset(config);
+  if (use !== undefined) {
+    if (data.inferred !== undefined) use.log.info({ features: data.inferred.features.length }, describeInference(data.inferred));
+    const misfit = dataProblem(use.spec.kind, use.role, config, data);
+    if (misfit !== undefined) throw new DataError('DATA_LABEL_INVALID', { file: config.file, column: config.label?.column ?? '', problem: `${misfit.field} ${misfit.problem}`, fix: misfit.fix });
+  }
+  return data;
 }
 
 /** Fits on the training rows (given as dataset row numbers) and transforms the aligned rows. */

@@ -64,7 +64,7 @@ export async function runLookalike(ctx: JobContext, spec: JobSpec, me: PartySpec
   const log = ctx.log.child({ job: ctx.channel.jobId });
   const progress = progressReporter(ctx, log);
   progress('setup', `loading dataset "${me.dataset}"`);
-  const dataset = await loadJobDataset(datasetConfig);
+  const dataset = await loadJobDataset(datasetConfig, { spec, role: me.role, node: ctx.channel.me, configFile: ctx.config.file, log: ctx.log.child({ job: ctx.channel.jobId }) });
   await durableSealingKeys(undefined, ctx.channel, ctx.identity, spec.parties.map((p) => p.name));
   const inputs: Inputs = { ctx, spec, dataset, datasetConfig, family: modelFamily(spec.family), log, progress };
   return me.role === 'guest' ? asGuest(inputs) : asHost(inputs);

@@ -29,7 +29,7 @@ function done(ctx: JobContext, summary: Record<string, unknown>): JobOutcome {
 export async function runReach(ctx: JobContext, spec: JobSpec, me: PartySpec, datasetConfig: DatasetConfig): Promise<JobOutcome> {
   const progress = progressReporter(ctx, ctx.log.child({ job: ctx.channel.jobId }));
   progress('setup', `loading dataset "${me.dataset}"`);
-  const dataset = await loadJobDataset(datasetConfig);
+  const dataset = await loadJobDataset(datasetConfig, { spec, role: me.role, node: ctx.channel.me, configFile: ctx.config.file, log: ctx.log.child({ job: ctx.channel.jobId }) });
   await durableSealingKeys(undefined, ctx.channel, ctx.identity, spec.parties.map((p) => p.name));
   const jobId = ctx.channel.jobId;
   const guest = spec.guest.name;

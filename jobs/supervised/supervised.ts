@@ -29,8 +29,8 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   const progress = progressReporter(ctx, log);
   const family = modelFamily(spec.family);
   progress('setup', `loading dataset "${me.dataset}"`);
-  const dataset = await loadJobDataset(datasetConfig);
-  if (me.role === 'guest' && dataset.labels === undefined) {
+  const dataset = await loadJobDataset(datasetConfig, { spec, role: me.role, node: ctx.channel.me, configFile: ctx.config.file, log: ctx.log.child({ job: ctx.channel.jobId }) });
+  if (me.role === 'guest' && dataset.labels === undefined && dataset.targets === undefined) {
     throw new JobError('JOB_STATE_CONFLICT', `${channel.me} is the guest but dataset "${me.dataset}" has no label column; add \`label:\` to it in the node config`, { publicMessage: 'the guest dataset has no label' });
   }
   await durableSealingKeys(ctx.checkpoint, channel, ctx.identity, spec.parties.map((p) => p.name));
@@ -41,7 +41,8 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   }
   const outputs = await keepIn(ctx.checkpoint, 'outputs', () => agreeOutputs(channel, spec, me.role, dataset.labelClasses));
   if (outputs > 8) progress('training', `${outputs} classes: one encrypted one-vs-rest training each, so about ${outputs} times as long as a binary job`);
-  const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => dataset.labels?.[row] ?? 0) : undefined;
+  // Class indices, or a continuous label's values.
+  const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => (dataset.targets ?? dataset.labels)?.[row] ?? 0) : undefined;
   const trained = await family.supervised({
     job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labelType: labelTypeOf(datasetConfig), labels, classes: dataset.labelClasses, outputs, progress,
     onEpoch: (report) => epochEvent(ctx, log, report),
