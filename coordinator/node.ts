@@ -40,6 +40,7 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
       jobs.close();
       store.close();
       audit.close();
+      log.info('coordinator stopped');
     },
   };
 }

@@ -52,6 +52,7 @@ export class PartySession extends EventEmitter {
   readonly #outbox = new Map<string, Queued>();
   readonly #client: ConnectClient;
   #link: EnvelopeLink | undefined;
+  #call: grpc.ClientDuplexStream<tandem.v1.Frame.$Properties, tandem.v1.Frame> | undefined;
   #stopped = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -133,6 +134,9 @@ export class PartySession extends EventEmitter {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#link?.end();
+    // End our half, then cancel: grpc-js keeps the call (and its socket) open until the
+    // server ends its half too, which held a stopped node's process up for ~17 s.
+    this.#call?.cancel();
     this.#client.close();
   }
 
@@ -148,6 +152,7 @@ export class PartySession extends EventEmitter {
     if (this.#stopped) return;
     const log = this.#o.log;
     const call = this.#client.connect();
+    this.#call = call;
     let welcomed = false;
     const link: EnvelopeLink = new EnvelopeLink(call, this.#o.limits, {
       onEnvelope: (envelope, bytes) => {

@@ -165,6 +165,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       session.close();
       audit.close();
       await crypto.close();
+      log.info({ jobsStopped: jobs.size }, 'party node stopped');
     },
   };
 }
