@@ -68,7 +68,7 @@ export async function startCoordinatorServer(options: {
         call.emit('error', toServiceError(error));
         return;
       }
-      hub.accept(party, call);
+      hub.accept(party, call, call.getPeer());
     },
     submitJob: unary<tandem.v1.SubmitJobRequest>('submit', async (caller, r) => jobStatus(await jobs.submit(caller, r.specYaml, r.specFile))),
     getJob: unary<tandem.v1.JobRef>('get', (caller, r) => jobStatus(jobs.get(caller, r.jobId))),

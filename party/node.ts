@@ -19,6 +19,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { loadPartyConfig, type PartyConfig } from './config.ts';
 import { Mailbox } from './mailbox.ts';
 import { CryptoPool } from '../runtime/crypto-pool.ts';
+import { acquireNodeLock } from '../runtime/node-lock.ts';
 import { PartySession } from './grpc-session.ts';
 import { JobChannel } from './channel.ts';
 import { runJob, type JobOutcome } from '../jobs/run-job.ts';
@@ -52,6 +53,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
     throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'node.name', problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`, fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate` });
   }
   const log = options.log.child({ node: config.node.name });
+  const lock = acquireNodeLock(config.node.dataDir, config.node.name, log);
   const audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
   const mailbox = new Mailbox(config.node.dataDir);
   const jobs = new Map<string, RunningJob>();
@@ -165,6 +167,7 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       session.close();
       audit.close();
       await crypto.close();
+      lock.release();
       log.info({ jobsStopped: jobs.size }, 'party node stopped');
     },
   };

@@ -21,7 +21,7 @@ import { splitRows } from '../common/split.ts';
 import { agreeScoringKey } from '../common/scoring-key.ts';
 import { writeModelPart } from '../common/model-part.ts';
 import { publicSummary } from '../common/summary.ts';
-import { agreeOutputs, checkClassSizes } from './outputs.ts';
+import { agreeOutputs, checkClassSizes, checkLabelVaries } from './outputs.ts';
 
 export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpec, datasetConfig: DatasetConfig): Promise<JobOutcome> {
   const { channel } = ctx;
@@ -36,6 +36,10 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   await durableSealingKeys(ctx.checkpoint, channel, ctx.identity, spec.parties.map((p) => p.name));
   const aligned = await keepIn(ctx.checkpoint, 'psi', () => align(ctx, spec, me, dataset, datasetConfig, progress));
   const { train, validation, splitSeed } = await keepIn(ctx.checkpoint, 'split', () => splitRows(ctx, spec, me.role, aligned, dataset.labels));
+  if (me.role === 'guest') {
+    const values = dataset.targets ?? dataset.labels;
+    if (values !== undefined) checkLabelVaries(values, train, aligned, (v) => (dataset.targets === undefined ? JSON.stringify(dataset.labelClasses?.[v] ?? String(v)) : String(v)), datasetConfig.file, datasetConfig.label?.column ?? 'label');
+  }
   if (me.role === 'guest' && spec.kind === 'cold-start' && dataset.labels !== undefined) {
     checkClassSizes(dataset.labels, train, aligned, dataset.labelClasses ?? [], datasetConfig.file, datasetConfig.label?.column ?? 'label');
   }
