@@ -94,7 +94,8 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         checkpoint = opened;
         // Events are numbered per start, so a resumed job's events are not dropped as resends.
         channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal, eventSeqBase: (opened.incarnation - 1) * 2 ** 20 });
-        return runJob({ channel, assignment, config, identity, log, crypto, checkpoint: opened });
+        // Datasets are read from the config file again at each job, so one added or edited since the node started is seen.
+        return loadPartyConfig(configFile).then((fresh) => runJob({ channel: channel as JobChannel, assignment, config: { ...config, datasets: fresh.datasets }, identity, log, crypto, checkpoint: opened }));
       })
       .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');

@@ -10,6 +10,7 @@ import { lrSpec, partyConfigFile, runJob, startFederation, type Federation } fro
 import { failureDetail } from '../../cli/commands/job.ts';
 import type { JobStatus } from '../../runtime/admin-client.ts';
 import pino from 'pino';
+import { parse, stringify } from 'yaml';
 
 function rows(ids: readonly string[], label: boolean): string {
   const header = label ? 'id,y,a,b' : 'id,c,d';
@@ -76,6 +77,17 @@ describe('jobs that cannot run', () => {
     const missing = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'nope' }] }), 'missing.yaml');
     expect(missing.stage).toBe('failed');
     expect(missing.message).toMatch(/partner has no dataset "nope"/);
+  });
+
+  it('sees a dataset added to the node config after the node started, without a restart', async () => {
+    const file = partyConfigFile(fed, 'partner');
+    const config = parse(await readFile(file, 'utf8')) as { datasets: Record<string, unknown> };
+    config.datasets['added'] = { file: join(dir, 'host-good.csv'), id: 'id', features: 'all' };
+    await writeFile(join(dir, 'host-good.csv'), rows(Array.from({ length: 50 }, (_, k) => `a${k}`), false));
+    await writeFile(file, stringify(config));
+    const result = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'added' }], training: { maxEpochs: 1 } }), 'added.yaml');
+    expect(result.message).not.toMatch(/has no dataset/);
+    expect(result.stage, result.message).toBe('completed');
   });
 
   it('an invalid spec is refused at submission, naming the field and the fix', async () => {
