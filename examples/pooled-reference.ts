@@ -7,7 +7,7 @@
 import { loadPartyConfig } from '../party/config.ts';
 import { alignmentOrder } from '../jobs/common/alignment.ts';
 import { buildMatrix, loadJobDataset } from '../jobs/common/features.ts';
-import { compileJobSpec, jobSpecSchema, type JobSpec } from '../protocol/job-spec.ts';
+import { compileJobSpec, jobSpecSchema, lrModel, type JobSpec } from '../protocol/job-spec.ts';
 import { stratifiedSplit } from '../protocol/random.ts';
 import { auc } from '../protocol/evaluation/metrics.ts';
 import { scoreLinear, trainHeteroLrPlain, type PartyMatrix } from '../protocol/training/hetero-lr-plain.ts';
@@ -103,8 +103,9 @@ export async function pooledData(specFile: string, partyFiles: ReadonlyMap<strin
   // As the guest splits: stratified by class, and a continuous label not at all.
   const y = spec.stratified && guest.data.targets === undefined ? Int32Array.from(labels) : new Int32Array(aligned.length);
   const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
-  const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0));
-  const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0)));
+  const options = { bins: lrModel(spec).bins };
+  const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0), options);
+  const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0), options));
   return {
     spec,
     guest: { X: gm.X, columns: gm.columns },

@@ -132,10 +132,17 @@ export const lrModelSchema = z.strictObject({
    * @default true for cold-start, false otherwise
    */
   decorrelate: z.boolean().optional(),
+  /**
+   * Each party cuts its numeric columns into this many quantile bins (fitted
+   * on its training rows) and one-hot encodes them, instead of
+   * standardising: a non-linear feature map with no protocol change.
+   * @default none (standardised)
+   */
+  bins: z.number().int().min(2).max(64).optional(),
 });
 
 /** The LR options of a spec's model block (defaults when another family trains). */
-function lrModel(input: JobSpecInput): z.infer<typeof lrModelSchema> {
+export function lrModel(input: Pick<JobSpecInput, 'model'>): z.infer<typeof lrModelSchema> {
   const parsed = lrModelSchema.safeParse(input.model ?? {});
   return parsed.success ? parsed.data : {};
 }

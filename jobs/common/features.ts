@@ -10,7 +10,7 @@ import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
 import { ConfigError, DataError } from '../../protocol/errors.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessOptions, type PreprocessSpec } from '../../party/data/preprocess.ts';
 
 export type { Dataset } from '../../party/data/dataset.ts';
 export type { PreprocessSpec } from '../../party/data/preprocess.ts';
@@ -48,14 +48,14 @@ export async function loadJobDataset(config: DatasetConfig, use?: DatasetUse): P
 }
 
 /** Fits on the training rows (given as dataset row numbers) and transforms the aligned rows. */
-export function buildMatrix(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array): PartyMatrix {
-  const spec = fitPreprocess(dataset, trainRows, config.missing);
+export function buildMatrix(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array, options: PreprocessOptions = {}): PartyMatrix {
+  const spec = fitPreprocess(dataset, trainRows, config.missing, options);
   const { matrix, columns } = transformRows(spec, dataset, alignedRows);
   return { X: matrix, columns: columns.length, columnNames: columns, spec };
 }
 
 /** {@link buildMatrix} (same matrix), yielding to the event loop between columns so a node keeps answering its peers at 1M rows. */
-export async function buildMatrixAsync(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array): Promise<PartyMatrix> {
-  const { spec, matrix, columns } = await fitAndTransformAsync(dataset, trainRows, config.missing, alignedRows);
+export async function buildMatrixAsync(dataset: Dataset, config: DatasetConfig, alignedRows: Uint32Array, trainRows: Uint32Array, options: PreprocessOptions = {}): Promise<PartyMatrix> {
+  const { spec, matrix, columns } = await fitAndTransformAsync(dataset, trainRows, config.missing, alignedRows, options);
   return { X: matrix, columns: columns.length, columnNames: columns, spec };
 }

@@ -5,6 +5,7 @@
  * whole pool locally with them. Weights live at the host.
  */
 import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
+import { lrModel } from '../../protocol/job-spec.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { buildMatrix } from '../../jobs/common/features.ts';
 import { transformRows } from '../../party/data/preprocess.ts';
@@ -25,7 +26,7 @@ export async function trainLookalikeLr(run: LookalikeRun): Promise<LookalikeMode
     const dataset = run.dataset;
     const config = run.datasetConfig;
     if (dataset === undefined || config === undefined) throw new RangeError('a lookalike host needs its pool');
-    const matrix = buildMatrix(dataset, config, run.rows, Uint32Array.from(run.train, (p) => run.rows[p] ?? 0));
+    const matrix = buildMatrix(dataset, config, run.rows, Uint32Array.from(run.train, (p) => run.rows[p] ?? 0), { bins: lrModel(spec).bins });
     run.log.info({ features: matrix.columns }, 'lookalike host features built');
     const part = await trainHost({ ...base, X: matrix.X, columns: matrix.columns });
     // Score the whole pool here; the audience stays at the host.

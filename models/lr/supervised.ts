@@ -15,7 +15,7 @@ import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { clipRows, DpBudgetError, planDp, type DpOptions, type DpPlan } from '../../protocol/privacy/dp-plan.ts';
 import { COORDINATOR } from '../../protocol/version.ts';
-import type { JobSpec } from '../../protocol/job-spec.ts';
+import { lrModel, type JobSpec } from '../../protocol/job-spec.ts';
 import { buildMatrixAsync, type PartyMatrix } from '../../jobs/common/features.ts';
 import type { JobChannel } from '../../party/channel.ts';
 import type { SupervisedRun, TrainedModel } from '../family.ts';
@@ -34,7 +34,7 @@ export async function trainSupervisedLr(run: SupervisedRun): Promise<TrainedMode
   if (regression) checkRegressionSpec(spec);
   const scale = regression && run.labels !== undefined ? labelScale(run.labels, run.train) : undefined;
   const warm = spec.warmStartJob === undefined ? undefined : await loadWarmStart(job.config.node.dataDir, channel.me, spec, run.dataset, run.aligned);
-  const matrix = warm?.matrix ?? await buildMatrixAsync(run.dataset, run.datasetConfig, run.aligned, Uint32Array.from(run.train, (p) => run.aligned[p] ?? 0));
+  const matrix = warm?.matrix ?? await buildMatrixAsync(run.dataset, run.datasetConfig, run.aligned, Uint32Array.from(run.train, (p) => run.aligned[p] ?? 0), { bins: lrModel(spec).bins });
   const suite = await CkksSuite.create(spec.ckks);
   const encryptor = new CkksEncryptor(suite, job.assignment.ckksPublicKey);
   try {

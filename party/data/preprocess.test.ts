@@ -67,6 +67,29 @@ describe('fitPreprocess and transformRows', () => {
     ]);
   });
 
+  it('with bins, one-hot encodes each numeric column over quantile bins fitted on the fitted rows, imputing a missing value first', async () => {
+    const data = await fixtureDataset();
+
+    const spec = fitPreprocess(data, all, policy('mean'), { bins: 3 });
+    const { matrix, columns } = transformRows(spec, data, all);
+
+    // a over all rows: 1, 2, 5, 4 (two missing) → sorted 1 2 4 5, cut at the 1/3 and 2/3 quantiles: 2 and 4; b is constant: one bin.
+    expect(spec.columns[0]).toMatchObject({ kind: 'numeric', edges: [2, 4] });
+    expect(spec.columns[1]).toMatchObject({ kind: 'numeric', edges: [] });
+    expect(columns).toEqual(['a<=2', 'a<=4', 'a>4', 'b>-inf', 'c=blue', 'c=green', 'c=red']);
+    expect(rowsOf(matrix, 7).map((r) => r.slice(0, 4))).toEqual([
+      [1, 0, 0, 1], // 1
+      [1, 0, 0, 1], // 2
+      [0, 1, 0, 1], // missing: the mean, 3
+      [0, 0, 1, 1], // 5
+      [0, 1, 0, 1], // 4
+      [0, 1, 0, 1], // missing a and b
+    ]);
+    // One row at a time (scoring) gives the same numbers.
+    expect([...transformRow(spec, { a: '5', b: '5', c: null })]).toEqual(rowsOf(matrix, 7)[3]);
+    expect([...transformRow(spec, { a: null, b: null, c: null })]).toEqual(rowsOf(matrix, 7)[5]);
+  });
+
   it('uses a std of 1 for a constant column, so its values become 0', async () => {
     const data = await fixtureDataset();
 

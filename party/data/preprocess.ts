@@ -12,7 +12,12 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { categoricalCell, numericCellParser, type ColumnInfo, type Dataset } from './dataset.ts';
 
 export type PreprocessColumn =
-  | { readonly name: string; readonly kind: 'numeric'; readonly mean: number; readonly std: number; readonly indicator: boolean }
+  /**
+   * Standardised, or — with `edges` (`model.bins` in an LR job) — one-hot
+   * over quantile bins: bin k holds edges[k−1] < x ≤ edges[k] (a missing
+   * value is imputed first, then binned).
+   */
+  | { readonly name: string; readonly kind: 'numeric'; readonly mean: number; readonly std: number; readonly indicator: boolean; readonly edges?: readonly number[] | undefined }
   /** `categories`: those seen in the fitted rows, sorted; anything else encodes as all zeros. */
   | { readonly name: string; readonly kind: 'categorical'; readonly categories: readonly string[]; readonly indicator: boolean };
 
@@ -31,12 +36,17 @@ export type PreprocessSpec = {
 /** One scoring input: raw values by column name; `null`, absent or a missing token means missing. */
 export type RawRow = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
+export type PreprocessOptions = {
+  /** Quantile bins per numeric column (one-hot), instead of standardising. @default none */
+  readonly bins?: number | undefined;
+};
+
 /**
  * Fits on `rows` (indices into the dataset).
  * @throws DataError DATA_VALUE_INVALID when the policy is `error` and a fitted row has a missing value.
  */
-export function fitPreprocess(dataset: Dataset, rows: Uint32Array, missing: MissingConfig): PreprocessSpec {
-  const fit = new ColumnFit(dataset, rows, missing);
+export function fitPreprocess(dataset: Dataset, rows: Uint32Array, missing: MissingConfig, options: PreprocessOptions = {}): PreprocessSpec {
+  const fit = new ColumnFit(dataset, rows, missing, options);
   fit.sums(0, rows.length);
   fit.squares(0, rows.length);
   return fit.spec();
@@ -61,8 +71,8 @@ const SLICE_ROWS = 16_384;
  * columns they take seconds of CPU, which on a loaded machine would hold a
  * party's event loop past its gRPC keepalive.
  */
-export async function fitAndTransformAsync(dataset: Dataset, fitRows: Uint32Array, missing: MissingConfig, rows: Uint32Array): Promise<{ spec: PreprocessSpec; matrix: Float64Array; columns: readonly string[] }> {
-  const fit = new ColumnFit(dataset, fitRows, missing);
+export async function fitAndTransformAsync(dataset: Dataset, fitRows: Uint32Array, missing: MissingConfig, rows: Uint32Array, options: PreprocessOptions = {}): Promise<{ spec: PreprocessSpec; matrix: Float64Array; columns: readonly string[] }> {
+  const fit = new ColumnFit(dataset, fitRows, missing, options);
   const sliced = async (count: number, step: (from: number, to: number) => void): Promise<void> => {
     for (let from = 0; from < count; from += SLICE_ROWS) {
       step(from, Math.min(count, from + SLICE_ROWS));
@@ -87,6 +97,7 @@ class ColumnFit {
   readonly #dataset: Dataset;
   readonly #rows: Uint32Array;
   readonly #missing: MissingConfig;
+  readonly #options: PreprocessOptions;
   readonly #numeric: Int32Array;
   readonly #sum: Float64Array;
   readonly #squares: Float64Array;
@@ -94,11 +105,12 @@ class ColumnFit {
   /** Per column, the first fitted row with a missing value, or -1. */
   readonly #firstMissing: Int32Array;
 
-  constructor(dataset: Dataset, rows: Uint32Array, missing: MissingConfig) {
+  constructor(dataset: Dataset, rows: Uint32Array, missing: MissingConfig, options: PreprocessOptions = {}) {
     const d = dataset.columns.length;
     this.#dataset = dataset;
     this.#rows = rows;
     this.#missing = missing;
+    this.#options = options;
     this.#numeric = Int32Array.from(dataset.columns.flatMap((c, j) => (c.kind === 'numeric' ? [j] : [])));
     this.#sum = new Float64Array(d);
     this.#squares = new Float64Array(d);
@@ -155,7 +167,10 @@ class ColumnFit {
       const std = count === 0 ? 1 : Math.sqrt((this.#squares[j] ?? 0) / count);
       // A constant column's computed std is rounding noise, not 0; dividing by it would amplify that noise.
       const constant = !Number.isFinite(std) || std <= 1e-12 * Math.max(1, Math.abs(mean));
-      return { name: info.name, kind: 'numeric', mean, std: constant ? 1 : std, indicator: missing.policy === 'indicator' && (this.#missingCount[j] ?? 0) > 0 };
+      const indicator = missing.policy === 'indicator' && (this.#missingCount[j] ?? 0) > 0;
+      const bins = this.#options.bins;
+      if (bins !== undefined && bins >= 2) return { name: info.name, kind: 'numeric', mean, std: constant ? 1 : std, indicator, edges: this.#edges(j, bins) };
+      return { name: info.name, kind: 'numeric', mean, std: constant ? 1 : std, indicator };
     });
     return {
       format: 'tandem-preprocess/1',
@@ -165,6 +180,30 @@ class ColumnFit {
       outputColumns: columns.flatMap(outputNames),
       fittedRows: this.#rows.length,
     };
+  }
+
+  /**
+   * Quantile cut points of column j over the fitted rows (a systematic
+   * sample of at most 65,536 values, so fitting stays O(n)): at most bins−1
+   * distinct edges below the largest value, so no bin is empty on the fit.
+   */
+  #edges(j: number, bins: number): number[] {
+    const { features, columns } = this.#dataset;
+    const d = columns.length;
+    const stride = Math.max(1, Math.floor(this.#rows.length / 65_536));
+    const values: number[] = [];
+    for (let r = 0; r < this.#rows.length; r += stride) {
+      const x = features[(this.#rows[r] ?? 0) * d + j] ?? NaN;
+      if (!Number.isNaN(x)) values.push(x);
+    }
+    values.sort((a, b) => a - b);
+    const max = values.at(-1) ?? 0;
+    const edges: number[] = [];
+    for (let k = 1; k < bins; k++) {
+      const edge = values[Math.min(values.length - 1, Math.floor((k * values.length) / bins))] ?? 0;
+      if (edge < max && edge !== edges.at(-1)) edges.push(edge);
+    }
+    return edges;
   }
 
   #mean(j: number): number {
@@ -297,6 +336,16 @@ export function transformRow(spec: PreprocessSpec, values: RawRow, source = 'inp
 }
 
 function writeNumeric(col: Extract<PreprocessColumn, { kind: 'numeric' }>, policy: MissingPolicy, x: number, out: Float64Array, at: number, onMissing: () => DataError): void {
+  if (col.edges !== undefined) {
+    if (Number.isNaN(x) && policy === 'error') throw onMissing();
+    // A missing value is imputed (the mean, or a raw 0) and binned like any other.
+    const v = Number.isNaN(x) ? (policy === 'zero' ? 0 : col.mean) : x;
+    let bin = 0;
+    while (bin < col.edges.length && v > (col.edges[bin] ?? Infinity)) bin++;
+    out[at + bin] = 1;
+    if (Number.isNaN(x) && col.indicator) out[at + col.edges.length + 1] = 1;
+    return;
+  }
   if (!Number.isNaN(x)) {
     out[at] = (x - col.mean) / col.std;
     return;
@@ -318,12 +367,14 @@ function writeCategorical(col: Extract<PreprocessColumn, { kind: 'categorical' }
 }
 
 function outputNames(col: PreprocessColumn): string[] {
-  const names = col.kind === 'numeric' ? [col.name] : col.categories.map((c) => `${col.name}=${c}`);
+  const names = col.kind === 'numeric'
+    ? col.edges === undefined ? [col.name] : Array.from({ length: col.edges.length + 1 }, (_, k) => (k < (col.edges?.length ?? 0) ? `${col.name}<=${col.edges?.[k] ?? ''}` : `${col.name}>${col.edges?.at(-1) ?? '-inf'}`))
+    : col.categories.map((c) => `${col.name}=${c}`);
   return col.indicator ? [...names, `${col.name}__missing`] : names;
 }
 
 function blockWidth(col: PreprocessColumn): number {
-  return (col.kind === 'numeric' ? 1 : col.categories.length) + (col.indicator ? 1 : 0);
+  return (col.kind === 'numeric' ? (col.edges === undefined ? 1 : col.edges.length + 1) : col.categories.length) + (col.indicator ? 1 : 0);
 }
 
 function missingError(file: string, column: string, line: number | undefined): DataError {

@@ -47,6 +47,20 @@ describe.each(cases)('federated hetero-LR on $dataset', ({ dataset, toNewton }) 
     // The guest-only baseline it reports is exact LR on its own columns, computed here too.
     expect(guest.guestOnly.metrics.auc).toBeCloseTo(reference.guestOnlyAuc, 9);
   });
+
+  if (dataset === 'breast') {
+    it('with model.bins, each party bins its own columns: equal to the plaintext twin, near exact LR on the bins', { timeout: 240_000 }, async () => {
+      const spec = lrSpec({ model: { bins: 4 } });
+      const result = await runJob(fed, spec, 'binned.yaml');
+      expect(result.stage, result.message).toBe('completed');
+      const federated = (result.summaries['brand'] as GuestSummary).metrics.auc;
+      const files = new Map([['brand', partyConfigFile(fed, 'brand')], ['partner', partyConfigFile(fed, 'partner')]]);
+      const reference = await pooledReference(await fed.write('binned-reference.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
+      console.log(`breast binned: federated AUC ${federated.toFixed(5)}, plaintext twin ${reference.plainAuc.toFixed(5)}, exact LR on the bins ${reference.newtonAuc.toFixed(5)}`);
+      expect(Math.abs(federated - reference.plainAuc)).toBeLessThan(0.001);
+      expect(federated).toBeGreaterThan(reference.newtonAuc - 0.01);
+    });
+  }
 });
 
 describe('federated hetero-LR with two hosts', () => {
