@@ -3,7 +3,7 @@
  * memory: the reference composition of the state machines (session, then
  * every bucket, then the mode's result), used by tests and by the bench's
  * pure-steps table. A deployment drives each role on its own node instead
- * (runtime/psi-oprf-driver.ts), with the same transitions.
+ * (runtime/psi-oprf-driver.ts, buckets on worker threads), with the same transitions.
  */
 import { partition } from './bucket-items.ts';
 import { digestIds } from './digest.ts';

@@ -1,0 +1,109 @@
+/**
+ * One role of OPRF-PSI on one node, over any OprfLink: open the session,
+ * digest and partition this party's ids, run the buckets (on worker threads,
+ * runtime/psi-workers.ts), and turn the outcome into the alignment mode's
+ * result. What a job calls (alignment.ts, once integrated) and what the bench
+ * runs in its role processes. The pieces are exported too, so a party that
+ * shards across processes opens the session in one and runs buckets in all.
+ */
+import { dedupe, partition, type BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
+import { IdDigester } from '../protocol/psi/oprf/digest.ts';
+import { DIGEST_BYTES } from '../protocol/psi/oprf/params.ts';
+import type { ReceiverBucketResult } from '../protocol/psi/oprf/receiver-bucket.ts';
+import { receiverResult, senderPositionRows, senderRowsAt, type OprfMode, type OprfReceiverResult } from '../protocol/psi/oprf/results.ts';
+import type { SenderBucketResult } from '../protocol/psi/oprf/sender-bucket.ts';
+import { receiverSessionReceive, senderSessionReceive, startReceiverSession, startSenderSession, type OprfParams, type OprfReceiverSetup, type OprfSenderSetup, type ReceiverSession, type SenderSession } from '../protocol/psi/oprf/session.ts';
+import { runBuckets, type OprfLink } from './psi-workers.ts';
+
+/** Where a role is, for progress reports. */
+export type OprfProgress = (event: { readonly phase: 'session' | 'digest' | 'buckets' | 'result'; readonly done: number; readonly total: number }) => void;
+
+export type OprfRoleOptions = {
+  readonly link: OprfLink;
+  readonly mode: OprfMode;
+  readonly domainKey: Uint8Array;
+  readonly secret: Uint8Array;
+  readonly ids: readonly string[];
+  /** Worker threads running buckets (0: this thread). @default 1 */
+  readonly workers?: number;
+  readonly onProgress?: OprfProgress;
+};
+
+export type OprfReceiverOptions = OprfRoleOptions & Pick<OprfReceiverSetup, 'minBuckets' | 'bucketIds'>;
+
+/** The receiver's opening: waits for the hello, answers with the setup. */
+export async function openReceiver(link: OprfLink, setup: OprfReceiverSetup): Promise<ReceiverSession> {
+  const started = startReceiverSession(setup);
+  const t = receiverSessionReceive(started.state, await link.receive('psi-oprf-hello', 0, 0));
+  for (const m of t.outbound) await link.send(m);
+  if (t.state.stage !== 'ready') throw new RangeError('the OPRF-PSI receiver session did not open');
+  return t.state.session;
+}
+
+/** The sender's opening: sends the hello, waits for the setup. */
+export async function openSender(link: OprfLink, setup: OprfSenderSetup): Promise<SenderSession> {
+  const started = startSenderSession(setup);
+  for (const m of started.outbound) await link.send(m);
+  const t = senderSessionReceive(started.state, await link.receive('psi-oprf-setup', 0, 0));
+  if (t.state.stage !== 'ready') throw new RangeError('the OPRF-PSI sender session did not open');
+  return t.state.session;
+}
+
+/** Digests ids (UTF-8, keyed by the domain key) into buckets, 16 bytes and a row number per id. */
+export function digestIntoBuckets(domainKey: Uint8Array, ids: readonly string[], buckets: number, onProgress?: OprfProgress): BucketItems[] {
+  const digests = new Uint8Array(ids.length * DIGEST_BYTES);
+  const digester = new IdDigester(domainKey);
+  for (let k = 0; k < ids.length; k++) {
+    digester.digest(ids[k] ?? '', digests, k);
+    if ((k & 0xffff) === 0xffff) onProgress?.({ phase: 'digest', done: k + 1, total: ids.length });
+  }
+  return partition(digests, buckets).map(dedupe);
+}
+
+function allBuckets(params: OprfParams): number[] {
+  return Array.from({ length: params.buckets }, (_, b) => b);
+}
+
+/** The receiver (the guest): its result in the job's mode, and the session's parameters. */
+export async function runOprfReceiver(options: OprfReceiverOptions): Promise<{ readonly params: OprfParams; readonly result: OprfReceiverResult }> {
+  const { link, domainKey, secret, ids } = options;
+  const session = await openReceiver(link, { domainKey, secret, count: ids.length, ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }), ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }) });
+  options.onProgress?.({ phase: 'session', done: 1, total: 1 });
+  const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
+  const results = await runBuckets({
+    session: { role: 'receiver', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
+    onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
+  }, options.workers ?? 1);
+  const result = receiverResult(options.mode, session.params, results as ReceiverBucketResult[]);
+  if (result.mode === 'intersection') await link.send({ step: 'psi-result', positions: result.senderPositions });
+  options.onProgress?.({ phase: 'result', done: 1, total: 1 });
+  return { params: session.params, result };
+}
+
+/** The sender's outcome: its position → row map, and in intersection mode its shared rows in the receiver's order. */
+export type OprfSenderOutcome = { readonly params: OprfParams; readonly positionRows: Int32Array; readonly rows?: Uint32Array };
+
+/** The sender (a host). */
+export async function runOprfSender(options: OprfRoleOptions): Promise<OprfSenderOutcome> {
+  const { link, domainKey, secret, ids } = options;
+  const session = await openSender(link, { domainKey, secret, count: ids.length });
+  options.onProgress?.({ phase: 'session', done: 1, total: 1 });
+  const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
+  const results = await runBuckets({
+    session: { role: 'sender', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
+    onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
+  }, options.workers ?? 1);
+  const positionRows = senderPositionRows(session.params, results as SenderBucketResult[]);
+  if (options.mode !== 'intersection') return { params: session.params, positionRows };
+  const selection = await link.receive('psi-result', 0, 0);
+  if (selection.step !== 'psi-result') throw new RangeError(`expected psi-result, got ${selection.step}`);
+  options.onProgress?.({ phase: 'result', done: 1, total: 1 });
+  return { params: session.params, positionRows, rows: senderRowsAt(positionRows, selection.positions) };
+}
+
+/** Hands a bucket's items over once (the worker takes their buffers), dropping this side's reference. */
+function takeItems(items: BucketItems[], bucket: number): BucketItems {
+  const taken = items[bucket] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) };
+  items[bucket] = { digests: new Uint8Array(0), rows: new Uint32Array(0) };
+  return taken;
+}
