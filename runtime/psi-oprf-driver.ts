@@ -18,12 +18,15 @@ import { runBuckets, type OprfLink } from './psi-workers.ts';
 /** Where a role is, for progress reports. */
 export type OprfProgress = (event: { readonly phase: 'session' | 'digest' | 'buckets' | 'result'; readonly done: number; readonly total: number }) => void;
 
+/** A party's ids: an array, or a count and chunks read in row order (a file, a generator), never all held at once. */
+export type IdSource = readonly string[] | { readonly count: number; chunks(): Iterable<readonly string[]> };
+
 export type OprfRoleOptions = {
   readonly link: OprfLink;
   readonly mode: OprfMode;
   readonly domainKey: Uint8Array;
   readonly secret: Uint8Array;
-  readonly ids: readonly string[];
+  readonly ids: IdSource;
   /** Worker threads running buckets (0: this thread). @default 1 */
   readonly workers?: number;
   readonly onProgress?: OprfProgress;
@@ -49,14 +52,28 @@ export async function openSender(link: OprfLink, setup: OprfSenderSetup): Promis
   return t.state.session;
 }
 
+export function idCount(ids: IdSource): number {
+  return 'count' in ids && !Array.isArray(ids) ? ids.count : ids.length;
+}
+
+function idChunks(ids: IdSource): Iterable<readonly string[]> {
+  return 'chunks' in ids && !Array.isArray(ids) ? ids.chunks() : [ids as readonly string[]];
+}
+
 /** Digests ids (UTF-8, keyed by the domain key) into buckets, 16 bytes and a row number per id. */
-export function digestIntoBuckets(domainKey: Uint8Array, ids: readonly string[], buckets: number, onProgress?: OprfProgress): BucketItems[] {
-  const digests = new Uint8Array(ids.length * DIGEST_BYTES);
+export function digestIntoBuckets(domainKey: Uint8Array, ids: IdSource, buckets: number, onProgress?: OprfProgress): BucketItems[] {
+  const total = idCount(ids);
+  const digests = new Uint8Array(total * DIGEST_BYTES);
   const digester = new IdDigester(domainKey);
-  for (let k = 0; k < ids.length; k++) {
-    digester.digest(ids[k] ?? '', digests, k);
-    if ((k & 0xffff) === 0xffff) onProgress?.({ phase: 'digest', done: k + 1, total: ids.length });
+  let k = 0;
+  for (const chunk of idChunks(ids)) {
+    for (const id of chunk) {
+      if (k === total) throw new RangeError(`the id source gave more than the ${total} ids it announced`);
+      digester.digest(id, digests, k++);
+      if ((k & 0xffff) === 0) onProgress?.({ phase: 'digest', done: k, total });
+    }
   }
+  if (k !== total) throw new RangeError(`the id source gave ${k} ids, not the ${total} it announced`);
   return partition(digests, buckets).map(dedupe);
 }
 
@@ -67,7 +84,7 @@ function allBuckets(params: OprfParams): number[] {
 /** The receiver (the guest): its result in the job's mode, and the session's parameters. */
 export async function runOprfReceiver(options: OprfReceiverOptions): Promise<{ readonly params: OprfParams; readonly result: OprfReceiverResult }> {
   const { link, domainKey, secret, ids } = options;
-  const session = await openReceiver(link, { domainKey, secret, count: ids.length, ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }), ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }) });
+  const session = await openReceiver(link, { domainKey, secret, count: idCount(ids), ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }), ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }) });
   options.onProgress?.({ phase: 'session', done: 1, total: 1 });
   const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
   const results = await runBuckets({
@@ -86,7 +103,7 @@ export type OprfSenderOutcome = { readonly params: OprfParams; readonly position
 /** The sender (a host). */
 export async function runOprfSender(options: OprfRoleOptions): Promise<OprfSenderOutcome> {
   const { link, domainKey, secret, ids } = options;
-  const session = await openSender(link, { domainKey, secret, count: ids.length });
+  const session = await openSender(link, { domainKey, secret, count: idCount(ids) });
   options.onProgress?.({ phase: 'session', done: 1, total: 1 });
   const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
   const results = await runBuckets({
