@@ -13,8 +13,9 @@ import { lrBenchmark } from './lr.ts';
 import { serveBenchmark } from './serve.ts';
 import { scaleBenchmark } from './scale.ts';
 import { psiBenchmark } from './psi.ts';
+import { psiOprfBenchmark } from './psi-oprf.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, psiOprfBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');

@@ -6,8 +6,8 @@
  * runs in its role processes. The pieces are exported too, so a party that
  * shards across processes opens the session in one and runs buckets in all.
  */
-import { dedupe, partition, type BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
-import { IdDigester } from '../protocol/psi/oprf/digest.ts';
+import { partition, type BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
+import { DIGEST_CHUNK, IdDigester } from '../protocol/psi/oprf/digest.ts';
 import { DIGEST_BYTES } from '../protocol/psi/oprf/params.ts';
 import type { ReceiverBucketResult } from '../protocol/psi/oprf/receiver-bucket.ts';
 import { receiverResult, senderPositionRows, senderRowsAt, type OprfMode, type OprfReceiverResult } from '../protocol/psi/oprf/results.ts';
@@ -67,14 +67,16 @@ export function digestIntoBuckets(domainKey: Uint8Array, ids: IdSource, buckets:
   const digester = new IdDigester(domainKey);
   let k = 0;
   for (const chunk of idChunks(ids)) {
-    for (const id of chunk) {
-      if (k === total) throw new RangeError(`the id source gave more than the ${total} ids it announced`);
-      digester.digest(id, digests, k++);
-      if ((k & 0xffff) === 0) onProgress?.({ phase: 'digest', done: k, total });
+    for (let from = 0; from < chunk.length; from += DIGEST_CHUNK) {
+      const part = chunk.slice(from, from + DIGEST_CHUNK);
+      if (k + part.length > total) throw new RangeError(`the id source gave more than the ${total} ids it announced`);
+      digester.digestMany(part, digests, k);
+      k += part.length;
+      onProgress?.({ phase: 'digest', done: k, total });
     }
   }
   if (k !== total) throw new RangeError(`the id source gave ${k} ids, not the ${total} it announced`);
-  return partition(digests, buckets).map(dedupe);
+  return partition(digests, buckets); // each bucket drops repeated ids when it starts
 }
 
 function allBuckets(params: OprfParams): number[] {

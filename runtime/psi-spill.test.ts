@@ -20,7 +20,7 @@ describe('spilled OPRF-PSI buckets', () => {
       expect((await stat(join(dir, 'b3.p1'))).mode & 0o777).toBe(0o600);
       const expected = partition(digestIds(domainKey, ids), 8).map(dedupe);
       for (let b = 0; b < 8; b++) {
-        const got = await readBucket(dir, b);
+        const got = dedupe(await readBucket(dir, b));
         const asMap = (items: { digests: Uint8Array; rows: Uint32Array }) => new Map(Array.from(items.rows, (row, k) => [Buffer.from(items.digests.subarray(16 * k, 16 * k + 16)).toString('hex'), row]));
         expect(asMap(got)).toEqual(asMap(expected[b]!));
       }

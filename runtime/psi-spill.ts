@@ -14,7 +14,7 @@
  */
 import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dedupe, type BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
+import type { BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
 import { bucketOf, IdDigester } from '../protocol/psi/oprf/digest.ts';
 import { DIGEST_BYTES } from '../protocol/psi/oprf/params.ts';
 
@@ -41,8 +41,6 @@ export async function spillIds(options: SpillOptions, chunks: Iterable<readonly 
   const views = buffers.map((buffer) => new DataView(buffer.buffer));
   const filled = new Uint32Array(buckets);
   const digester = new IdDigester(options.domainKey);
-  const digest = new Uint8Array(DIGEST_BYTES);
-  const words = new Int32Array(digest.buffer);
   const flush = async (b: number): Promise<void> => {
     const file = files[b] ?? (files[b] = await open(join(dir, `b${b}.p${part}`), 'w', 0o600));
     await file.write(buffers[b]!, 0, filled[b]! * RECORD_BYTES);
@@ -51,12 +49,14 @@ export async function spillIds(options: SpillOptions, chunks: Iterable<readonly 
   let row = options.firstRow ?? 0;
   try {
     for (const chunk of chunks) {
-      for (const id of chunk) {
-        digester.digest(id, digest, 0);
-        const b = bucketOf(words, 0, buckets);
+      const digests = new Uint8Array(chunk.length * DIGEST_BYTES);
+      digester.digestMany(chunk, digests, 0);
+      const words = new Int32Array(digests.buffer);
+      for (let k = 0; k < chunk.length; k++) {
+        const b = bucketOf(words, k, buckets);
         const buffer = buffers[b]!;
         const at = filled[b]! * RECORD_BYTES;
-        buffer.set(digest, at);
+        buffer.set(digests.subarray(k * DIGEST_BYTES, (k + 1) * DIGEST_BYTES), at);
         views[b]!.setUint32(at + DIGEST_BYTES, row++, true);
         filled[b] = filled[b]! + 1;
         if (filled[b] === BUFFER_RECORDS) await flush(b);
@@ -69,7 +69,7 @@ export async function spillIds(options: SpillOptions, chunks: Iterable<readonly 
   return row - (options.firstRow ?? 0);
 }
 
-/** Every part of bucket `bucket` in `dir`, one entry per distinct digest. */
+/** Every part of bucket `bucket` in `dir` (repeated ids and all: the bucket drops repeats when it starts). */
 export async function readBucket(dir: string, bucket: number): Promise<BucketItems> {
   // Parts in writer order (p2 before p10), so a repeated id keeps its last row, as in memory.
   const prefix = `b${bucket}.p`;
@@ -85,5 +85,5 @@ export async function readBucket(dir: string, bucket: number): Promise<BucketIte
       rows[k] = part.readUInt32LE(at + DIGEST_BYTES);
     }
   }
-  return dedupe({ digests, rows });
+  return { digests, rows };
 }

@@ -59,12 +59,12 @@ export class ColumnStreams {
     this.#ciphers = Array.from({ length: CODE_BITS }, (_, i) => createCipheriv('aes-128-ctr', keyAt(keys, i), iv));
   }
 
-  /** The next `rows` bits of every column, column-major into `out` (512 × rows/32 words); `rows` a multiple of 32. */
-  next(rows: number, out: Int32Array): void {
+  /** The next `rows` bits of every column, column-major into `out`, column i from word i·`stride`; `rows` a multiple of 32. */
+  next(rows: number, out: Int32Array, stride: number): void {
     const bytes = rows / 8;
     if (this.#zeros.byteLength !== bytes) this.#zeros = new Uint8Array(bytes);
-    const target = new Uint8Array(out.buffer, out.byteOffset, CODE_BITS * bytes);
-    this.#ciphers.forEach((cipher, i) => target.set(cipher.update(this.#zeros), i * bytes));
+    const target = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    this.#ciphers.forEach((cipher, i) => target.set(cipher.update(this.#zeros), 4 * i * stride));
   }
 }
 

@@ -18,9 +18,14 @@ export function digestWords(digests: Uint8Array): Int32Array {
   return new Int32Array(digests.slice().buffer);
 }
 
-/** Splits digests (row k = `rows[k]`, or k) into `buckets` buckets, keeping their order. */
+/** Splits digests (row k = `rows[k]`, or k) into `buckets` buckets, keeping their order (one bucket: the same digests, not a copy). */
 export function partition(digests: Uint8Array, buckets: number, rows?: Uint32Array): BucketItems[] {
   const count = digests.byteLength / DIGEST_BYTES;
+  if (buckets === 1) {
+    const all = rows ?? new Uint32Array(count);
+    if (rows === undefined) for (let k = 0; k < count; k++) all[k] = k;
+    return [{ digests, rows: all }];
+  }
   const words = digestWords(digests);
   const bucket = new Uint32Array(count);
   const sizes = new Uint32Array(buckets);

@@ -17,18 +17,18 @@ export function coordinates(message: OprfMessage): { readonly round: number; rea
   return message.step === 'psi-oprf-correction' || message.step === 'psi-oprf-values' ? { round: message.bucket, seq: message.chunk } : { round: 0, seq: 0 };
 }
 
-/** The protobuf body of a message (the writer's own buffer: a correction chunk is 4 MiB). */
+/** The protobuf body of a message (the writer's own buffer, not a copy: a correction chunk is 4 MiB). */
 export function encodeOprf(message: OprfMessage): Uint8Array {
   switch (message.step) {
-    case 'psi-oprf-hello': return tandem.v1.PsiOprfHello.encode({ points: message.points, codeSeed: message.codeSeed, count: message.count }).finish();
-    case 'psi-oprf-setup': return tandem.v1.PsiOprfSetup.encode({ reply: message.reply, cuckooSeed: message.cuckooSeed, count: message.count, buckets: message.buckets }).finish();
-    case 'psi-oprf-correction': return tandem.v1.PsiOprfCorrection.encode({ bucket: message.bucket, chunk: message.chunk, rows: message.rows }).finish();
-    case 'psi-oprf-values': return tandem.v1.PsiOprfValues.encode({ bucket: message.bucket, chunk: message.chunk, values: message.values }).finish();
+    case 'psi-oprf-hello': return tandem.v1.PsiOprfHello.encode({ points: message.points, codeSeed: message.codeSeed, count: message.count }).finish(true);
+    case 'psi-oprf-setup': return tandem.v1.PsiOprfSetup.encode({ reply: message.reply, cuckooSeed: message.cuckooSeed, count: message.count, buckets: message.buckets }).finish(true);
+    case 'psi-oprf-correction': return tandem.v1.PsiOprfCorrection.encode({ bucket: message.bucket, chunk: message.chunk, rows: message.rows }).finish(true);
+    case 'psi-oprf-values': return tandem.v1.PsiOprfValues.encode({ bucket: message.bucket, chunk: message.chunk, values: message.values }).finish(true);
     case 'psi-result': {
       const indices = new Uint8Array(message.positions.length * 4);
       const view = new DataView(indices.buffer);
       message.positions.forEach((p, k) => view.setUint32(4 * k, p, true));
-      return tandem.v1.RowSelection.encode({ indices, count: message.positions.length, purpose: 'alignment' }).finish();
+      return tandem.v1.RowSelection.encode({ indices, count: message.positions.length, purpose: 'alignment' }).finish(true);
     }
   }
 }

@@ -10,7 +10,7 @@
  *   R → S  psi-oprf-correction   chunk c: 64 bytes per cuckoo bin, u = t⁰ ⊕ t¹ ⊕ C(x), uniformly random to S
  *   S → R  psi-oprf-values       chunk c: 3 OPRF values per position of S's shuffled, padded bucket
  *   and in intersection mode, once:
- *   R → S  psi-result            S's positions of the shared ids, in the shared order
+ *   R → S  psi-result            S's positions of the shared ids, in the job's common order
  *
  * Sizes on the wire (n ids a side, k buckets): hello 16 KiB, setup 56 bytes,
  * corrections ≈ 64 · 1.32 · n bytes, values 3 · ℓ · n bytes (ℓ = 11 at
@@ -57,7 +57,7 @@ export type OprfValues = {
 
 export type OprfResult = {
   readonly step: 'psi-result';
-  /** The sender's global positions of the shared ids, in the shared order. */
+  /** The sender's global positions of the shared ids, in the order the job aligns rows in. */
   readonly positions: Uint32Array;
 };
 

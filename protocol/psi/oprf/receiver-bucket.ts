@@ -16,7 +16,7 @@
  */
 import { ProtocolError, ProtocolStageError } from '../../errors.ts';
 import { CodeCipher, ColumnStreams, RowHasher } from './aes.ts';
-import { columnsToRows } from './bit-matrix.ts';
+import { columnStride, columnsToRows } from './bit-matrix.ts';
 import { dedupe, digestWords, type BucketItems } from './bucket-items.ts';
 import { placeCuckoo, type CuckooTable } from './cuckoo.ts';
 import { cuckooBinsOf, tweakWord } from './digest.ts';
@@ -106,15 +106,16 @@ export function receiverBucketNext(state: ReceiverBucketState): ReceiverBucketTr
   const { params, bucket, chunk, ext } = state;
   const first = chunk * CHUNK_ROWS;
   const rows = Math.min(CHUNK_ROWS, params.bins - first);
-  const t0 = ext.scratch.words('t0', (CODE_BITS * rows) / 32);
-  const t01 = ext.scratch.words('t01', (CODE_BITS * rows) / 32);
-  ext.zero.next(rows, t0);
-  ext.one.next(rows, t01);
+  const stride = columnStride(rows);
+  const t0 = ext.scratch.words('t0', CODE_BITS * stride);
+  const t01 = ext.scratch.words('t01', CODE_BITS * stride);
+  ext.zero.next(rows, t0, stride);
+  ext.one.next(rows, t01, stride);
   for (let w = 0; w < t01.length; w++) t01[w] = t01[w]! ^ t0[w]!;
   const t0Rows = ext.scratch.words('t0-rows', rows * ROW_WORDS);
   const u = new Int32Array(rows * ROW_WORDS); // leaves in the message
-  columnsToRows(t0, rows, t0Rows);
-  columnsToRows(t01, rows, u);
+  columnsToRows(t0, rows, t0Rows, stride);
+  columnsToRows(t01, rows, u, stride);
 
   // The occupied bins of the chunk, their code inputs x‖i, codewords and H(t⁰).
   const occupied: number[] = [];

@@ -4,9 +4,12 @@
  * protocols without changing what it does with the result.
  *
  *   intersection  receiver: the shared rows with the sender's (global)
- *                 positions, in one order both sides can compute (by OPRF
- *                 value: pseudorandom, known to both); sender: its rows at
- *                 the positions the receiver sends back (psi-result)
+ *                 positions, in the order of those positions (the sender's
+ *                 secret shuffle, so the order says nothing about the
+ *                 receiver's rows, and the sender can sort them itself);
+ *                 sender: its rows at the positions the receiver sends back
+ *                 (psi-result). A job then puts the shared rows in its own
+ *                 common order (alignment.ts: by a hash of seed and id).
  *   membership    receiver: for each of the sender's padded positions,
  *                 whether it is one of the receiver's ids; sender: nothing
  *                 but its own position → row map (padding positions map to
@@ -24,7 +27,7 @@ import type { OprfParams } from './session.ts';
 export type OprfMode = 'intersection' | 'membership';
 
 /**
- * The shared ids in the shared order, column by column (an object per match
+ * The shared ids in order of the sender's positions, column by column (an object per match
  * costs more than the match at 10^6 matches): match m is the receiver's row
  * `receiverRows[m]`, the sender's global position `senderPositions[m]`, and
  * the OPRF value both know, bytes [m·ℓ, (m+1)·ℓ) of `keys`.
@@ -45,23 +48,18 @@ export function receiverResult(mode: OprfMode, params: OprfParams, buckets: read
   }
   const total = buckets.reduce((n, b) => n + b.rows.length, 0);
   const l = params.valueBytes;
-  const rows = new Uint32Array(total);
-  const positions = new Uint32Array(total);
+  const receiverRows = new Uint32Array(total);
+  const senderPositions = new Uint32Array(total);
   const keys = new Uint8Array(total * l);
   let at = 0;
-  for (const b of buckets) {
-    rows.set(b.rows, at);
-    positions.set(Uint32Array.from(b.positions, (p) => b.bucket * params.senderCapacity + p), at);
+  for (const b of [...buckets].sort((x, y) => x.bucket - y.bucket)) {
+    receiverRows.set(b.rows, at);
+    const base = b.bucket * params.senderCapacity;
+    for (let m = 0; m < b.positions.length; m++) senderPositions[at + m] = base + b.positions[m]!;
     keys.set(b.keys, at * l);
     at += b.rows.length;
   }
-  const order = orderByKey(keys, total, l);
-  const sortedKeys = new Uint8Array(total * l);
-  order.forEach((m, k) => sortedKeys.set(keys.subarray(m * l, (m + 1) * l), k * l));
-  return {
-    mode, senderCount: params.senderCount, keyBytes: l, keys: sortedKeys,
-    receiverRows: Uint32Array.from(order, (m) => rows[m] ?? 0), senderPositions: Uint32Array.from(order, (m) => positions[m] ?? 0),
-  };
+  return { mode, senderCount: params.senderCount, keyBytes: l, keys, receiverRows, senderPositions };
 }
 
 /** The sender's position → row map over all buckets (-1 at padding positions). */
@@ -86,15 +84,4 @@ function checkComplete(params: OprfParams, buckets: readonly number[]): void {
   if (seen.size !== params.buckets || buckets.some((b) => b < 0 || b >= params.buckets)) {
     throw new RangeError(`OPRF-PSI needs the result of each of ${params.buckets} buckets once, got ${buckets.length}`);
   }
-}
-
-/** Indices of `count` packed keys of `l` bytes, in the order of their bytes (a 48-bit numeric prefix first: numbers sort fast). */
-function orderByKey(keys: Uint8Array, count: number, l: number): Uint32Array {
-  const prefixes = new Float64Array(count);
-  for (let m = 0; m < count; m++) {
-    const o = m * l;
-    prefixes[m] = (keys[o] ?? 0) * 2 ** 40 + (keys[o + 1] ?? 0) * 2 ** 32 + (keys[o + 2] ?? 0) * 2 ** 24 + (keys[o + 3] ?? 0) * 2 ** 16 + (keys[o + 4] ?? 0) * 2 ** 8 + (keys[o + 5] ?? 0);
-  }
-  const bytes = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength);
-  return Uint32Array.from({ length: count }, (_, m) => m).sort((a, b) => (prefixes[a] ?? 0) - (prefixes[b] ?? 0) || Buffer.compare(bytes.subarray(a * l, (a + 1) * l), bytes.subarray(b * l, (b + 1) * l)));
 }

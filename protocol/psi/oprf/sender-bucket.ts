@@ -20,7 +20,7 @@
  */
 import { ProtocolError, ProtocolStageError } from '../../errors.ts';
 import { CodeCipher, ColumnStreams, RowHasher } from './aes.ts';
-import { columnsToRows } from './bit-matrix.ts';
+import { columnStride, columnsToRows } from './bit-matrix.ts';
 import { dedupe, digestWords, type BucketItems } from './bucket-items.ts';
 import { cuckooBinsOf, tweakWord } from './digest.ts';
 import type { OprfMessage, OprfValues } from './messages.ts';
@@ -70,7 +70,8 @@ export function startSenderBucket(session: SenderSession, bucket: number, bucket
   const binsOf = new Uint32Array(HASHES * count);
   cuckooBinsOf(words, count, params.cuckooSeed, params.bins, binsOf);
   const order = streamFor(session.secret, `slots|${bucket}`).permutation(params.senderCapacity);
-  const slots = Int32Array.from(order, (k) => (k < count ? k : -1));
+  const slots = new Int32Array(order.buffer, order.byteOffset, order.length);
+  for (let p = 0; p < slots.length; p++) if (slots[p]! >= count) slots[p] = -1;
   const ev: Evaluation = {
     items, words, binsOf, slots,
     choices: new Int32Array(session.choices.slice().buffer),
@@ -102,10 +103,11 @@ export function senderBucketReceive(state: SenderBucketState, message: OprfMessa
     throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI corrections chunk ${chunk} of bucket ${bucket}: expected ${rows * ROW_WORDS * 4} bytes, got ${message.rows.byteLength}`);
   }
   const u = message.rows.byteOffset % 4 === 0 ? new Int32Array(message.rows.buffer, message.rows.byteOffset, rows * ROW_WORDS) : new Int32Array(message.rows.slice().buffer);
-  const g = ev.scratch.words('g', (CODE_BITS * rows) / 32);
-  ev.streams.next(rows, g);
+  const stride = columnStride(rows);
+  const g = ev.scratch.words('g', CODE_BITS * stride);
+  ev.streams.next(rows, g, stride);
   const q = ev.q.subarray(first * ROW_WORDS, (first + rows) * ROW_WORDS);
-  columnsToRows(g, rows, q);
+  columnsToRows(g, rows, q, stride);
   const s = ev.choices;
   for (let j = 0; j < rows * ROW_WORDS; j += ROW_WORDS) {
     for (let w = 0; w < ROW_WORDS; w++) q[j + w] = q[j + w]! ^ (u[j + w]! & s[w]!);
@@ -122,27 +124,28 @@ export function senderBucketNext(state: SenderBucketState): SenderBucketTransiti
   const positions = Math.min(VALUE_CHUNK_POSITIONS, params.senderCapacity - first);
   const count = positions * HASHES;
   const inputs = ev.scratch.words('inputs', count * 4);
+  const { slots, words, binsOf, q, choices: s } = ev;
   for (let p = 0; p < positions; p++) {
-    const y = ev.slots[first + p]!;
+    const y = slots[first + p]!;
     if (y < 0) continue;
     for (let i = 0; i < HASHES; i++) {
       const e = 4 * (HASHES * p + i);
-      inputs[e] = ev.words[4 * y]! ^ tweakWord(i);
-      inputs[e + 1] = ev.words[4 * y + 1]!;
-      inputs[e + 2] = ev.words[4 * y + 2]!;
-      inputs[e + 3] = ev.words[4 * y + 3]!;
+      inputs[e] = words[4 * y]! ^ tweakWord(i);
+      inputs[e + 1] = words[4 * y + 1]!;
+      inputs[e + 2] = words[4 * y + 2]!;
+      inputs[e + 3] = words[4 * y + 3]!;
     }
   }
   const rows = ev.scratch.words('rows', count * ROW_WORDS);
   ev.code.encode(inputs, count, rows);
-  const s = ev.choices;
+  // F = H(q_b ⊕ (C(y‖i) ∧ s)), the row written in place of the codeword.
   for (let p = 0; p < positions; p++) {
-    const y = ev.slots[first + p]!;
+    const y = slots[first + p]!;
     if (y < 0) continue;
     for (let i = 0; i < HASHES; i++) {
       const r = ROW_WORDS * (HASHES * p + i);
-      const b = ROW_WORDS * ev.binsOf[HASHES * y + i]!;
-      for (let w = 0; w < ROW_WORDS; w++) rows[r + w] = ev.q[b + w]! ^ (rows[r + w]! & s[w]!);
+      const b = ROW_WORDS * binsOf[HASHES * y + i]!;
+      for (let w = 0; w < ROW_WORDS; w++) rows[r + w] = q[b + w]! ^ (rows[r + w]! & s[w]!);
     }
   }
   const hashed = ev.scratch.words('hashed', count * 4);
@@ -161,14 +164,19 @@ function packValues(state: Extract<SenderBucketState, { stage: 'sending-values' 
   const padding = expand(ev.secret, `padding|${bucket}|${chunk}`, out.byteLength);
   for (let p = 0; p < positions; p++) {
     const real = ev.slots[first + p]! >= 0;
-    for (let i = 0; i < HASHES; i++) {
-      const e = HASHES * p + i;
-      out.set(real ? bytes.subarray(16 * e, 16 * e + l) : padding.subarray(e * l, (e + 1) * l), e * l);
+    for (let e = HASHES * p; e < HASHES * (p + 1); e++) {
+      if (real) for (let b = 0; b < l; b++) out[e * l + b] = bytes[16 * e + b]!;
+      else for (let b = 0; b < l; b++) out[e * l + b] = padding[e * l + b]!;
     }
   }
   return out;
 }
 
 function rowsOf(ev: Evaluation): Int32Array {
-  return Int32Array.from(ev.slots, (k) => (k < 0 ? -1 : ev.items.rows[k]!));
+  const rows = new Int32Array(ev.slots.length);
+  for (let p = 0; p < rows.length; p++) {
+    const k = ev.slots[p]!;
+    rows[p] = k < 0 ? -1 : ev.items.rows[k]!;
+  }
+  return rows;
 }
