@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runOprfReceiver, runOprfSender } from './psi-oprf-driver.ts';
+import { receiveRows, runOprfReceiver, runOprfSender, sendPositions } from './psi-oprf-driver.ts';
 import { memoryLinkPair } from './psi-oprf-mailbox.ts';
 import { seedFrom } from '../protocol/random.ts';
 
@@ -13,7 +13,9 @@ async function both(mode: 'intersection' | 'membership', receiverIds: string[], 
     runOprfReceiver({ link: toSender, mode, domainKey, secret: seedFrom('driver', 'r'), ids: receiverIds, workers, minBuckets, onProgress: (e) => phases.push(e.phase) }),
     runOprfSender({ link: toReceiver, mode, domainKey, secret: seedFrom('driver', 's'), ids: senderIds, workers }),
   ]);
-  return { receiver, sender, phases };
+  if (receiver.result.mode !== 'intersection') return { receiver, sender, phases };
+  const [, rows] = await Promise.all([sendPositions(toSender, receiver.result.senderPositions), receiveRows(toReceiver, sender.positionRows)]);
+  return { receiver, sender, phases, rows };
 }
 
 describe('the OPRF-PSI role drivers', () => {
@@ -21,23 +23,23 @@ describe('the OPRF-PSI role drivers', () => {
     const receiverIds = ids('u', 0, 20_000);
     const senderIds = ids('u', 15_000, 40_000).reverse();
     const outcomes = await Promise.all([0, 2].map((workers) => both('intersection', receiverIds, senderIds, workers, 4)));
-    for (const { receiver, sender } of outcomes) {
-      if (receiver.result.mode !== 'intersection' || sender.rows === undefined) throw new Error('not an intersection');
+    for (const { receiver, rows } of outcomes) {
+      if (receiver.result.mode !== 'intersection' || rows === undefined) throw new Error('not an intersection');
       const receiverSide = Array.from(receiver.result.receiverRows, (r) => receiverIds[r]);
-      expect(Array.from(sender.rows, (r) => senderIds[r])).toEqual(receiverSide);
+      expect(Array.from(rows, (r) => senderIds[r])).toEqual(receiverSide);
       expect(new Set(receiverSide)).toEqual(new Set(ids('u', 15_000, 20_000)));
     }
     expect(Array.from(outcomes[0]!.receiver.result.mode === 'intersection' ? outcomes[0]!.receiver.result.receiverRows : [])).toEqual(Array.from(outcomes[1]!.receiver.result.mode === 'intersection' ? outcomes[1]!.receiver.result.receiverRows : []));
     expect(outcomes[1]!.phases.filter((p) => p === 'buckets')).toHaveLength(4);
   });
 
-  it('in membership mode end with the receiver knowing the pool positions of its ids and the sender waiting for nothing more', async () => {
+  it('in membership mode end with the receiver knowing the pool positions of its ids, and no positions sent back', async () => {
     const seeds = ids('p', 0, 500);
     const pool = ids('p', 250, 5_000);
-    const { receiver, sender } = await both('membership', seeds, pool, 1, 2);
+    const { receiver, sender, rows } = await both('membership', seeds, pool, 1, 2);
     if (receiver.result.mode !== 'membership') throw new Error('not membership');
     const flagged = Array.from(receiver.result.isMember).flatMap((bit, position) => (bit === 1 ? [pool[sender.positionRows[position]!]] : []));
     expect(new Set(flagged)).toEqual(new Set(ids('p', 250, 500)));
-    expect(sender.rows).toBeUndefined();
+    expect(rows).toBeUndefined();
   });
 });

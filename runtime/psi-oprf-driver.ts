@@ -23,6 +23,7 @@ export type IdSource = readonly string[] | { readonly count: number; chunks(): I
 
 export type OprfRoleOptions = {
   readonly link: OprfLink;
+  /** What the receiver's result holds; the sender's is the same in both modes. */
   readonly mode: OprfMode;
   readonly domainKey: Uint8Array;
   readonly secret: Uint8Array;
@@ -83,7 +84,11 @@ function allBuckets(params: OprfParams): number[] {
   return Array.from({ length: params.buckets }, (_, b) => b);
 }
 
-/** The receiver (the guest): its result in the job's mode, and the session's parameters. */
+/**
+ * The receiver (the guest): its result in the job's mode, and the session's
+ * parameters. In intersection mode the job then sends the sender its
+ * positions in the job's common order ({@link sendPositions}).
+ */
 export async function runOprfReceiver(options: OprfReceiverOptions): Promise<{ readonly params: OprfParams; readonly result: OprfReceiverResult }> {
   const { link, domainKey, secret, ids } = options;
   const session = await openReceiver(link, { domainKey, secret, count: idCount(ids), ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }), ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }) });
@@ -94,15 +99,26 @@ export async function runOprfReceiver(options: OprfReceiverOptions): Promise<{ r
     onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
   }, options.workers ?? 1);
   const result = receiverResult(options.mode, session.params, results as ReceiverBucketResult[]);
-  if (result.mode === 'intersection') await link.send({ step: 'psi-result', positions: result.senderPositions });
   options.onProgress?.({ phase: 'result', done: 1, total: 1 });
   return { params: session.params, result };
 }
 
-/** The sender's outcome: its position → row map, and in intersection mode its shared rows in the receiver's order. */
-export type OprfSenderOutcome = { readonly params: OprfParams; readonly positionRows: Int32Array; readonly rows?: Uint32Array };
+/** Intersection mode, receiver: tells the sender its positions of the shared rows, in the order the job aligns them. */
+export function sendPositions(link: OprfLink, positions: Uint32Array): Promise<void> {
+  return link.send({ step: 'psi-result', positions });
+}
 
-/** The sender (a host). */
+/** Intersection mode, sender: its rows at the positions the receiver sends, in that order. */
+export async function receiveRows(link: OprfLink, positionRows: Int32Array): Promise<Uint32Array> {
+  const selection = await link.receive('psi-result', 0, 0);
+  if (selection.step !== 'psi-result') throw new RangeError(`expected psi-result, got ${selection.step}`);
+  return senderRowsAt(positionRows, selection.positions);
+}
+
+/** The sender's outcome: its position → row map (-1 at padding positions). */
+export type OprfSenderOutcome = { readonly params: OprfParams; readonly positionRows: Int32Array };
+
+/** The sender (a host). In intersection mode the job then takes its shared rows with {@link receiveRows}. */
 export async function runOprfSender(options: OprfRoleOptions): Promise<OprfSenderOutcome> {
   const { link, domainKey, secret, ids } = options;
   const session = await openSender(link, { domainKey, secret, count: idCount(ids) });
@@ -112,12 +128,8 @@ export async function runOprfSender(options: OprfRoleOptions): Promise<OprfSende
     session: { role: 'sender', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
     onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
   }, options.workers ?? 1);
-  const positionRows = senderPositionRows(session.params, results as SenderBucketResult[]);
-  if (options.mode !== 'intersection') return { params: session.params, positionRows };
-  const selection = await link.receive('psi-result', 0, 0);
-  if (selection.step !== 'psi-result') throw new RangeError(`expected psi-result, got ${selection.step}`);
   options.onProgress?.({ phase: 'result', done: 1, total: 1 });
-  return { params: session.params, positionRows, rows: senderRowsAt(positionRows, selection.positions) };
+  return { params: session.params, positionRows: senderPositionRows(session.params, results as SenderBucketResult[]) };
 }
 
 /** Hands a bucket's items over once (the worker takes their buffers), dropping this side's reference. */
