@@ -198,7 +198,7 @@ async function runEcdh(config: RoleConfig, frames: FrameSocket, mark: (phase: st
   state = t.state;
   for (const m of t.outbound) await send(m);
   const selection = tandem.v1.RowSelection.decode(await frames.take('psi-result', 0, 0));
-  const positions = new Uint32Array(selection.indices.slice().buffer, 0, selection.count);
+  const positions = new Uint32Array(new Uint8Array(selection.indices).buffer, 0, selection.count);
   state = hostReceive(state, { step: 'psi-result', positions, count: selection.count }).state;
   if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new Error('ECDH host did not finish');
   mark('result');

@@ -15,7 +15,7 @@ export type BucketItems = { readonly digests: Uint8Array; readonly rows: Uint32A
 /** The 32-bit little-endian words of packed digests (4 per digest), without copying when aligned. */
 export function digestWords(digests: Uint8Array): Int32Array {
   if (digests.byteOffset % 4 === 0) return new Int32Array(digests.buffer, digests.byteOffset, digests.byteLength / 4);
-  return new Int32Array(digests.slice().buffer);
+  return new Int32Array(new Uint8Array(digests).buffer); // a copy (Buffer.slice would share memory)
 }
 
 /** Splits digests (row k = `rows[k]`, or k) into `buckets` buckets, keeping their order (one bucket: the same digests, not a copy). */

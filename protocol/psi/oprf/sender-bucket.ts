@@ -74,7 +74,7 @@ export function startSenderBucket(session: SenderSession, bucket: number, bucket
   for (let p = 0; p < slots.length; p++) if (slots[p]! >= count) slots[p] = -1;
   const ev: Evaluation = {
     items, words, binsOf, slots,
-    choices: new Int32Array(session.choices.slice().buffer),
+    choices: new Int32Array(new Uint8Array(session.choices).buffer),
     streams: new ColumnStreams(session.seeds, bucket),
     code: new CodeCipher(params.codeKeys), hasher: new RowHasher(params.hashKey),
     q: new Int32Array(params.bins * ROW_WORDS), secret: session.secret, scratch: new Scratch(),
@@ -102,7 +102,7 @@ export function senderBucketReceive(state: SenderBucketState, message: OprfMessa
   if (message.rows.byteLength !== rows * ROW_WORDS * 4) {
     throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI corrections chunk ${chunk} of bucket ${bucket}: expected ${rows * ROW_WORDS * 4} bytes, got ${message.rows.byteLength}`);
   }
-  const u = message.rows.byteOffset % 4 === 0 ? new Int32Array(message.rows.buffer, message.rows.byteOffset, rows * ROW_WORDS) : new Int32Array(message.rows.slice().buffer);
+  const u = message.rows.byteOffset % 4 === 0 ? new Int32Array(message.rows.buffer, message.rows.byteOffset, rows * ROW_WORDS) : new Int32Array(new Uint8Array(message.rows).buffer); // protobuf hands out Buffer views at any offset
   const stride = columnStride(rows);
   const g = ev.scratch.words('g', CODE_BITS * stride);
   ev.streams.next(rows, g, stride);
