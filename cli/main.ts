@@ -24,6 +24,10 @@ export async function main(argv: readonly string[]): Promise<void> {
 /** A bad command line: exit code 64 (EX_USAGE). */
 export class UsageError extends Error {}
 
+// Everything a node writes (keys, models, messages, its job store's WAL) is for its own user only:
+// files 0600, directories 0700, whatever umask the shell had. Library code also passes modes explicitly.
+process.umask(0o077);
+
 try {
   await main(process.argv);
 } catch (error) {

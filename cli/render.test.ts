@@ -18,4 +18,11 @@ describe('jobSummary', () => {
     expect(text).toMatch(/candy\s+5\s+30/);
     expect(text).not.toContain('AUC');
   });
+
+  it('prints a metric that is undefined for the data (null in JSON, e.g. AUC with one class) as n/a instead of crashing', () => {
+    const summary = { brand: { role: 'guest', rows: { aligned: 10, train: 8, validation: 2 }, epochs: 1, metrics: { auc: null, ks: null, logLoss: 0.1, accuracy: 1 }, guestOnly: { features: 2, metrics: { auc: null, ks: null, logLoss: 0.2, accuracy: 1 } } } };
+    const text = jobSummary(tandem.v1.JobStatus.create({ jobId: 'job-0123456789', name: 'flat', stage: 'completed', summaryJson: JSON.stringify(summary) }));
+    expect(text).toMatch(/AUC\s+n\/a\s+n\/a/);
+    expect(text).not.toContain('Federation moved AUC');
+  });
 });

@@ -9,10 +9,11 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 
 export function jobLine(job: JobStatus): string[] {
   const when = job.createdAtMs > 0 ? new Date(job.createdAtMs).toISOString().replace('T', ' ').slice(0, 19) : '';
-  return [job.jobId, job.name, job.stage, job.phase, job.epoch > 0 ? `${job.epoch}/${job.maxEpochs}` : '', job.parties.join(', '), when];
+  const progress = job.maxEpochs > 0 ? `${job.epoch}/${job.maxEpochs} ${job.unit === '' ? 'epochs' : job.unit}` : '';
+  return [job.jobId, job.name, job.stage, job.phase, progress, job.parties.join(', '), when];
 }
 
-export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'epoch', 'parties', 'created'];
+export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'progress', 'parties', 'created'];
 
 type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number; macroF1?: number; confusion?: number[][]; classes?: string[] };
 type GuestOnly = { features?: number; metrics?: Metrics };
@@ -51,14 +52,14 @@ export function jobSummary(job: JobStatus): string {
     return lines.join('\n');
   }
   if (m !== undefined) {
-    const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
+    const f = fixed4;
     const alone = guest?.guestOnly?.metrics;
     if (alone === undefined) {
       lines.push('', table(['metric (validation)', 'value'], [['AUC', f(m.auc)], ['KS', f(m.ks)], ['log-loss', f(m.logLoss)], ['accuracy', f(m.accuracy)]]));
     } else {
       const rows = [['AUC', f(alone.auc), f(m.auc)], ['KS', f(alone.ks), f(m.ks)], ['log-loss', f(alone.logLoss), f(m.logLoss)], ['accuracy', f(alone.accuracy), f(m.accuracy)]];
       lines.push('', table(['metric (validation)', 'guest data alone', 'federated'], rows));
-      if (alone.auc !== undefined && m.auc !== undefined) lines.push('', `Federation moved AUC from ${f(alone.auc)} (the guest's own features) to ${f(m.auc)} (${m.auc >= alone.auc ? '+' : ''}${(m.auc - alone.auc).toFixed(4)}).`);
+      if (finite(alone.auc) && finite(m.auc)) lines.push('', `Federation moved AUC from ${f(alone.auc)} (the guest's own features) to ${f(m.auc)} (${m.auc >= alone.auc ? '+' : ''}${(m.auc - alone.auc).toFixed(4)}).`);
     }
   }
   return lines.join('\n');
@@ -66,11 +67,21 @@ export function jobSummary(job: JobStatus): string {
 
 /** A cold-start (multi-class) result: the guest-alone comparison and the confusion matrix. */
 function multiclassSummary(m: Metrics, alone: Metrics | undefined): string {
-  const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
+  const f = fixed4;
   const rows = [['accuracy', f(alone?.accuracy), f(m.accuracy)], ['macro-F1', f(alone?.macroF1), f(m.macroF1)], ['log-loss', f(alone?.logLoss), f(m.logLoss)]];
   const classes = (m.confusion ?? []).map((_, k) => String(m.classes?.[k] ?? k));
   const out = [table(['metric (validation)', 'guest data alone', 'federated'], rows)];
-  if (alone?.accuracy !== undefined && m.accuracy !== undefined) out.push('', `Federation moved accuracy from ${f(alone.accuracy)} (the guest's own features) to ${f(m.accuracy)} (${m.accuracy >= alone.accuracy ? '+' : ''}${(m.accuracy - alone.accuracy).toFixed(4)}).`);
+  if (finite(alone?.accuracy) && finite(m.accuracy)) out.push('', `Federation moved accuracy from ${f(alone.accuracy)} (the guest's own features) to ${f(m.accuracy)} (${m.accuracy >= alone.accuracy ? '+' : ''}${(m.accuracy - alone.accuracy).toFixed(4)}).`);
   out.push('', 'Confusion matrix (rows: true class, columns: predicted):', table(['', ...classes], (m.confusion ?? []).map((row, k) => [classes[k] ?? '', ...row.map(String)])));
   return out.join('\n');
+}
+
+/** A metric may be absent, or null in JSON when it is undefined for the data (AUC with one class): printed as n/a, never a crash. */
+function finite(x: number | null | undefined): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function fixed4(x: number | null | undefined): string {
+  if (x === undefined) return '';
+  return finite(x) ? x.toFixed(4) : 'n/a';
 }

@@ -21,7 +21,7 @@ export type CoordinatorServer = { readonly port: number; close(): Promise<void> 
 export function jobStatus(job: JobRecord): tandem.v1.JobStatus.$Properties {
   return {
     jobId: job.jobId, name: job.name, kind: job.kind, stage: job.stage, phase: job.phase, parties: [...job.parties],
-    epoch: job.epoch, maxEpochs: job.maxEpochs, loss: job.loss, message: job.message, summaryJson: job.summaryJson,
+    epoch: job.epoch, maxEpochs: job.maxEpochs, unit: job.unit, loss: job.loss, message: job.message, summaryJson: job.summaryJson,
     createdAtMs: job.createdAtMs, updatedAtMs: job.updatedAtMs, specYaml: job.specYaml,
   };
 }
@@ -68,7 +68,7 @@ export async function startCoordinatorServer(options: {
         call.emit('error', toServiceError(error));
         return;
       }
-      hub.accept(party, call);
+      hub.accept(party, call, call.getPeer());
     },
     submitJob: unary<tandem.v1.SubmitJobRequest>('submit', async (caller, r) => jobStatus(await jobs.submit(caller, r.specYaml, r.specFile))),
     getJob: unary<tandem.v1.JobRef>('get', (caller, r) => jobStatus(jobs.get(caller, r.jobId))),

@@ -23,7 +23,7 @@ import type { tandem } from '../protocol/generated/tandem.js';
 
 type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array; audited: boolean };
 
-type Session = { link: EnvelopeLink | undefined; readonly outbox: Map<string, Queued> };
+type Session = { link: EnvelopeLink | undefined; readonly outbox: Map<string, Queued>; address: string; sinceMs: number };
 
 /** `bytes` are the envelope exactly as received, so a relay forwards (and audit-logs) the same digest. */
 export type EnvelopeHandler = (envelope: Envelope, from: string, bytes: Uint8Array) => Promise<void> | void;
@@ -68,8 +68,15 @@ export class Hub {
     return this.#sessions.get(party)?.link?.closed === false;
   }
 
-  /** Accepts a party's stream. `authenticated` is the certificate's name, checked by the gRPC edge. */
-  accept(authenticated: string, duplex: FrameDuplex): void {
+  /**
+   * Accepts a party's stream. `authenticated` is the certificate's name,
+   * checked by the gRPC edge; `address` is where it connects from (for logs).
+   * One live session per party: while a party's session is alive (a frame
+   * within three heartbeats), another connection with its certificate is
+   * refused (SESSION_DUPLICATE) and gets nothing; otherwise, as after a
+   * restart or a silent network, the newcomer replaces it.
+   */
+  accept(authenticated: string, duplex: FrameDuplex, address = 'unknown'): void {
     const log = this.#o.log.child({ party: authenticated });
     let greeted = false;
     const link: EnvelopeLink = new EnvelopeLink(duplex, this.#o.limits, {
@@ -107,10 +114,19 @@ export class Hub {
         link.goodbye('AUTH_NOT_ALLOWED', `"${authenticated}" is not a registered party of this federation`);
         return;
       }
-      greeted = true;
       const session = this.#session(authenticated);
-      session.link?.end();
+      const current = session.link;
+      if (current !== undefined && !current.closed && Date.now() - current.lastSeenMs < 3 * this.#o.heartbeatIntervalMs) {
+        const since = new Date(session.sinceMs).toISOString();
+        log.warn({ address, connectedFrom: session.address, since }, 'refused a second connection for a party that is connected');
+        link.goodbye('SESSION_DUPLICATE', `${authenticated} is already connected from ${session.address} since ${since}; is a second \`party start\` running with its certificate? Stop it; this connection gets nothing`);
+        return;
+      }
+      greeted = true;
+      current?.end();
       session.link = link;
+      session.address = address;
+      session.sinceMs = Date.now();
       link.writeFrame({ welcome: { protocolVersion: PROTOCOL_VERSION, coordinator: COORDINATOR, maxChunkBytes: this.#o.limits.maxChunkBytes, maxMessageBytes: this.#o.limits.maxMessageBytes } });
       log.info({ count: session.outbox.size }, 'party connected');
       for (const queued of session.outbox.values()) this.#transmit(authenticated, queued);
@@ -153,7 +169,7 @@ export class Hub {
   #session(party: string): Session {
     let session = this.#sessions.get(party);
     if (session === undefined) {
-      session = { link: undefined, outbox: new Map() };
+      session = { link: undefined, outbox: new Map(), address: 'unknown', sinceMs: 0 };
       this.#sessions.set(party, session);
     }
     return session;

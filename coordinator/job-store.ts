@@ -16,8 +16,10 @@
  * envelope the coordinator accepted, on the event loop every party waits on.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { TandemError } from '../protocol/errors.ts';
+import type { Logger } from '../runtime/logger.ts';
 import { RelayOutbox } from './relay-outbox.ts';
 
 export type JobStage = 'submitted' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -33,6 +35,8 @@ export type JobRecord = {
   readonly parties: readonly string[];
   readonly epoch: number;
   readonly maxEpochs: number;
+  /** What epoch / maxEpochs count ("PSI steps", "epochs", "trees"); '' before anything is counted. */
+  readonly unit: string;
   readonly loss: number;
   readonly message: string;
   readonly summaryJson: string;
@@ -44,17 +48,40 @@ export type JobRecord = {
 
 type Row = {
   job_id: string; name: string; kind: string; stage: string; phase: string; parties: string; epoch: number; max_epochs: number;
-  loss: number; message: string; summary_json: string; spec_yaml: string; spec_json: string; created_at_ms: number; updated_at_ms: number;
+  loss: number; message: string; summary_json: string; spec_yaml: string; spec_json: string; created_at_ms: number; updated_at_ms: number; unit: string;
 };
 
 export class JobStore {
   readonly #db: DatabaseSync;
   readonly #relay: RelayOutbox;
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  /**
+   * @throws TandemError STORE_CORRUPT naming the file when SQLite cannot read it
+   */
+  constructor(file: string, log?: Logger) {
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      if (!existsSync(file)) {
+        // Created 0600 before SQLite opens it: its -wal and -shm take the database file's mode.
+        writeFileSync(file, '', { mode: 0o600, flag: 'wx' });
+      } else if (statSync(file).size === 0) {
+        log?.warn({ file }, 'the job store is an empty file: starting with no jobs');
+      }
+      // Stores written by older versions (or under another umask) are tightened too.
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    }
     this.#db = new DatabaseSync(file);
     this.#relay = new RelayOutbox(file === ':memory:' ? undefined : join(dirname(file), 'relay'));
+    try {
+      this.#open();
+    } catch (error) {
+      this.#db.close();
+      const reason = (error as Error).message;
+      throw new TandemError('STORE_CORRUPT', `${file} is not a readable job store (SQLite: ${reason}). Fix: restore it from a backup of the data directory, or move it away to start with an empty store (jobs that were running are then lost)`, { cause: error });
+    }
+  }
+
+  #open(): void {
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
@@ -71,8 +98,11 @@ export class JobStore {
       CREATE TABLE IF NOT EXISTS job_state (job_id TEXT PRIMARY KEY, state_json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS relay_seen (id TEXT PRIMARY KEY, job_id TEXT NOT NULL);
     `);
-    if (file !== ':memory:') chmodSync(file, 0o600);
     this.#migrateRelayTable();
+    // Stores from before progress units: add the column (existing jobs count epochs, as they did).
+    if (!(this.#db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).some((c) => c.name === 'unit')) {
+      this.#db.exec("ALTER TABLE jobs ADD COLUMN unit TEXT NOT NULL DEFAULT 'epochs'");
+    }
   }
 
   /** A store written by an earlier version kept the relay's envelopes in a table: move them to the outbox. */
@@ -129,19 +159,22 @@ export class JobStore {
   /** Deletes what a finished job no longer needs: secrets, state, accepted ids and queued envelopes except stop orders. */
   forgetJob(jobId: string): void {
     for (const table of ['job_secrets', 'job_state', 'relay_seen']) this.#db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(jobId);
+    // secure_delete zeroes the freed pages, but in WAL mode the old pages (the job's keys) stay in the
+    // -wal file, and the zeroed ones reach the database file only at a checkpoint: do it now, and truncate the WAL.
+    this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.#relay.forgetJob(jobId);
   }
 
   insert(job: JobRecord): void {
     this.#db
-      .prepare('INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.jobId, job.name, job.kind, job.stage, job.phase, JSON.stringify(job.parties), job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.specYaml, job.specJson, job.createdAtMs, job.updatedAtMs);
+      .prepare('INSERT INTO jobs (job_id, name, kind, stage, phase, parties, epoch, max_epochs, loss, message, summary_json, spec_yaml, spec_json, created_at_ms, updated_at_ms, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(job.jobId, job.name, job.kind, job.stage, job.phase, JSON.stringify(job.parties), job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.specYaml, job.specJson, job.createdAtMs, job.updatedAtMs, job.unit);
   }
 
   update(job: JobRecord): void {
     this.#db
-      .prepare('UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?')
-      .run(job.stage, job.phase, job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.updatedAtMs, job.jobId);
+      .prepare('UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, unit = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?')
+      .run(job.stage, job.phase, job.epoch, job.maxEpochs, job.unit, job.loss, job.message, job.summaryJson, job.updatedAtMs, job.jobId);
   }
 
   addEvent(jobId: string, party: string, phase: string, message: string): void {
@@ -177,6 +210,7 @@ function fromRow(row: Row): JobRecord {
     parties: JSON.parse(row.parties) as string[],
     epoch: row.epoch,
     maxEpochs: row.max_epochs,
+    unit: row.unit,
     loss: row.loss,
     message: row.message,
     summaryJson: row.summary_json,

@@ -3,6 +3,7 @@
  * the gRPC server, from one config file.
  */
 import { writeFile } from 'node:fs/promises';
+import { acquireNodeLock } from '../runtime/node-lock.ts';
 import { join } from 'node:path';
 import { ConfigError } from '../protocol/errors.ts';
 import { compileWireLimits } from '../protocol/wire/chunking.ts';
@@ -24,7 +25,14 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
     throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'coordinator.name', problem: `is "${config.name}" but the certificate is for "${identity.name}"`, fix: `set coordinator.name: ${identity.name}` });
   }
   const limits = compileWireLimits({ maxChunkBytes: config.maxChunkBytes, maxMessageBytes: config.maxMessageBytes });
-  const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
+  const lock = acquireNodeLock(config.dataDir, config.name, log);
+  let store: JobStore;
+  try {
+    store = new JobStore(join(config.dataDir, 'jobs.sqlite'), log);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
   const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
   const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
@@ -40,6 +48,8 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
       jobs.close();
       store.close();
       audit.close();
+      lock.release();
+      log.info('coordinator stopped');
     },
   };
 }

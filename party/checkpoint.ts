@@ -179,7 +179,7 @@ export class JobCheckpoint {
 
 /** Replaces a file whole. They hold the job's sealing key and secret masks: this node's user only. */
 async function writeWhole(dir: string, name: string, value: unknown): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, name);
   await writeFile(`${file}.tmp`, serialize(value), { mode: 0o600 });
   await rename(`${file}.tmp`, file);

@@ -5,9 +5,10 @@
  * resolved against the config file's directory), then frozen.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { deepFreeze, loadConfigFile, resolveConfigPath } from '../runtime/config-file.ts';
+import { sourceQuery } from './data/duckdb-source.ts';
 
 const NODE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const DATASET_NAME = /^[A-Za-z][\w-]{0,62}$/;
@@ -54,10 +55,24 @@ const missingSchema = z.strictObject({
   tokens: z.array(z.string()).optional(),
 });
 
+/**
+ * Data read through embedded DuckDB instead of the CSV reader: a Parquet
+ * file or folder, a CSV or JSON file, or a SQL query over them. Exactly one key.
+ */
+const sourceSchema = z.strictObject({
+  parquet: z.string().min(1).optional(),
+  csv: z.string().min(1).optional(),
+  json: z.string().min(1).optional(),
+  /** Relative paths in it start at this config file's directory. */
+  sql: z.string().min(1).optional(),
+});
+
 const datasetSchema = z
   .strictObject({
-    /** CSV file, optionally gzipped (`.csv.gz`); relative to this config file. */
-    file: z.string().min(1),
+    /** CSV file, optionally gzipped (`.csv.gz`); relative to this config file. Or give `source`. */
+    file: z.string().min(1).optional(),
+    /** Instead of `file`: `{ parquet: path }`, `{ csv: path }`, `{ json: path }` or `{ sql: "select … from read_parquet('…')" }`, read by DuckDB. */
+    source: sourceSchema.optional(),
     /** @default ',' */
     delimiter: z.string().length(1).optional(),
     /** The id column's name, or `{ rowNumber: true }` to use the 1-based data row number. */
@@ -76,6 +91,12 @@ const datasetSchema = z
   })
   .superRefine((d, ctx) => {
     const issue = (path: PropertyKey[], message: string, fix: string): void => ctx.addIssue({ code: 'custom', path, message, params: { fix } });
+    if ((d.file === undefined) === (d.source === undefined)) {
+      issue(d.file === undefined ? ['file'] : ['source'], d.file === undefined ? 'is missing' : 'is given with file', 'give either file (a CSV) or source (parquet, csv, json or sql through DuckDB), not both');
+    }
+    if (d.source !== undefined && Object.values(d.source).filter((v) => v !== undefined).length !== 1) {
+      issue(['source'], 'must name exactly one of parquet, csv, json, sql', 'keep one key, e.g. source: { parquet: data/users.parquet }');
+    }
     const idColumn = typeof d.id === 'string' ? d.id : undefined;
     const { label } = d;
     if (label !== undefined) {
@@ -146,10 +167,16 @@ export type LabelConfig =
   /** A number per row (parsed as a float). */
   | { readonly column: string; readonly type: 'continuous' };
 
+/** Where a dataset's rows come from: the CSV reader, or a DuckDB query. */
+export type DatasetSource = { readonly kind: 'csv' } | { readonly kind: 'duckdb'; readonly sql: string; readonly searchPath: string };
+
 /** One dataset, defaults filled and `file` absolute. */
 export type DatasetConfig = {
   readonly name: string;
+  /** The CSV file, the file a `source:` reads, or (a SQL source) where the query is configured: what errors name. */
   readonly file: string;
+  /** @default the CSV reader */
+  readonly source?: DatasetSource | undefined;
   readonly delimiter: string;
   readonly id: IdSource;
   readonly label: LabelConfig | undefined;
@@ -188,9 +215,12 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
   const n = input.node;
   const datasets: Record<string, DatasetConfig> = {};
   for (const [name, d] of Object.entries(input.datasets ?? {})) {
+    const src = d.source;
+    const path = src?.parquet ?? src?.csv ?? src?.json;
     datasets[name] = {
       name,
-      file: at(d.file),
+      file: d.file !== undefined ? at(d.file) : path !== undefined ? at(path) : `${resolve(file)} (datasets.${name}.source.sql)`,
+      ...(src === undefined ? {} : { source: { kind: 'duckdb' as const, sql: sourceQuery(path === undefined ? src : { ...src, ...(src.parquet === undefined ? {} : { parquet: at(src.parquet) }), ...(src.csv === undefined ? {} : { csv: at(src.csv) }), ...(src.json === undefined ? {} : { json: at(src.json) }) }), searchPath: dirname(resolve(file)) } }),
       delimiter: d.delimiter ?? ',',
       id: typeof d.id === 'string' ? { kind: 'column', column: d.id } : { kind: 'row-number' },
       label: compileLabel(d.label),

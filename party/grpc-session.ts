@@ -52,6 +52,7 @@ export class PartySession extends EventEmitter {
   readonly #outbox = new Map<string, Queued>();
   readonly #client: ConnectClient;
   #link: EnvelopeLink | undefined;
+  #call: grpc.ClientDuplexStream<tandem.v1.Frame.$Properties, tandem.v1.Frame> | undefined;
   #stopped = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -98,13 +99,13 @@ export class PartySession extends EventEmitter {
     if (dir === undefined) return undefined;
     // Names sort in sending order, so a restarted party resends in the original order.
     const file = join(dir, `${String(Date.now()).padStart(14, '0')}-${String(this.#files++).padStart(9, '0')}.env`);
-    writeFileSync(`${file}.tmp`, bytes);
+    writeFileSync(`${file}.tmp`, bytes, { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
     return file;
   }
 
   #restoreOutbox(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(dir).sort()) {
       const file = join(dir, name);
       if (!name.endsWith('.env')) {
@@ -133,6 +134,9 @@ export class PartySession extends EventEmitter {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#link?.end();
+    // End our half, then cancel: grpc-js keeps the call (and its socket) open until the
+    // server ends its half too, which held a stopped node's process up for ~17 s.
+    this.#call?.cancel();
     this.#client.close();
   }
 
@@ -148,6 +152,7 @@ export class PartySession extends EventEmitter {
     if (this.#stopped) return;
     const log = this.#o.log;
     const call = this.#client.connect();
+    this.#call = call;
     let welcomed = false;
     const link: EnvelopeLink = new EnvelopeLink(call, this.#o.limits, {
       onEnvelope: (envelope, bytes) => {
@@ -159,7 +164,7 @@ export class PartySession extends EventEmitter {
       },
       onAck: (id) => this.#acknowledged(id),
       onGoodbye: (code, message) => {
-        log.warn({ code, reason: message }, 'the coordinator closed the session');
+        log.warn({ code, reason: message }, code === 'SESSION_DUPLICATE' ? `the coordinator refused this connection: ${message}` : 'the coordinator closed the session');
         if (FATAL.includes(code)) this.#fatal(new TandemError(code as ErrorCode, `the coordinator refused this party: ${message}`));
       },
       onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),

@@ -41,9 +41,9 @@ export class Mailbox {
     if (this.#seen.has(envelope.id)) return false;
     const dir = this.#inbox(envelope.jobId);
     if (dir !== undefined) {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, fileOf(envelope.id));
-      writeFileSync(`${file}.tmp`, encodeEnvelope(envelope));
+      writeFileSync(`${file}.tmp`, encodeEnvelope(envelope), { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
     }
     return this.#accept(envelope);

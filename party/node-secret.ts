@@ -15,7 +15,7 @@ export async function nodeSecretSeed(dataDir: string, purpose: string, jobSeed: 
   try {
     secret = await readFile(file);
   } catch {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(file, randomBytes(32), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
     secret = await readFile(file);
   }

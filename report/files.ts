@@ -104,10 +104,10 @@ export async function fetchCoordinatorView(flags: ClientFlags, jobId: string, ti
 
 /** Writes `<job>.report.html` and `<job>.report.json` into `outDir`; returns their paths. */
 export async function writeJobReport(report: JobReport, outDir: string): Promise<{ readonly html: string; readonly json: string }> {
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const html = join(outDir, `${report.job.id}.report.html`);
   const json = join(outDir, `${report.job.id}.report.json`);
-  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(html, renderJobReportHtml(report));
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(html, renderJobReportHtml(report), { mode: 0o600 });
   return { html, json };
 }

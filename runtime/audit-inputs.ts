@@ -21,7 +21,7 @@ export const FINDING_PROBLEMS = [
   'malformed', 'unknown-kind', 'wrong-node', 'duplicate-node', 'seq-start', 'seq-gap', 'seq-order', 'seq-duplicate',
   'broken-link', 'hash-mismatch', 'bad-signature', 'no-certificate', 'certificate-rejected', 'certificate-not-valid',
   'header-mismatch', 'unmatched', 'digest-mismatch', 'counterpart-disagrees', 'relay-altered', 'relay-unsourced',
-  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log', 'statement-invalid',
+  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log', 'statement-invalid', 'missing-log',
 ] as const;
 export type FindingProblem = (typeof FINDING_PROBLEMS)[number];
 

@@ -169,7 +169,7 @@ export class AuditLog implements AuditSink {
     this.file = file;
     this.#node = node;
     this.#key = signingKey;
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const last = lastRecord(text);
     this.#seq = last === undefined ? 0 : last.seq + 1;

@@ -285,10 +285,10 @@ function disclosures(party: string, items: readonly Item[]): string[] {
 
 /** Writes `<job>.audit-report.json` and `<job>.audit-report.html` into `outDir`; returns their paths. */
 export async function writeAuditReport(report: AuditReport, outDir: string): Promise<{ readonly json: string; readonly html: string }> {
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const json = join(outDir, `${report.job}.audit-report.json`);
   const html = join(outDir, `${report.job}.audit-report.html`);
-  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(html, renderAuditReportHtml(report));
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(html, renderAuditReportHtml(report), { mode: 0o600 });
   return { json, html };
 }

@@ -48,6 +48,11 @@ export type AuditVerifyOptions = {
   readonly coordinator?: string | undefined;
   /** Accept logs that start after seq 0 (excerpts); the first record's prev hash is then taken on trust. @default false */
   readonly allowExcerpt?: boolean | undefined;
+  /**
+   * Verify only the logs given: a party the logs name in a job but whose log
+   * is missing (or empty) is a note, not a failure. @default false
+   */
+  readonly partial?: boolean | undefined;
 };
 /** What a clean log holds, for the summary. */
 export type AuditNodeSummary = {
@@ -340,6 +345,25 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
     findings.push({
       file: g.log.file, node: g.log.node, seq: firstEntry.record.seq, line: firstEntry.line, severity: 'error', problem: 'uncorroborated-job',
       message: `lines ${firstEntry.line}–${lastEntry.line} (seqs ${firstEntry.record.seq}–${lastEntry.record.seq}): ${g.entries.length} records of job ${g.job} exchanged with ${g.counterpart}, and ${otherLog.file} matches none of them${knows ? '' : `; that log has no record of job ${g.job} at all: one of the two logs belongs to another job or was replaced`}`,
+    });
+  }
+
+  // Every party a job's records name must have a log with records: a replaced, emptied or withheld log is not "OK".
+  const named = new Map<string, { job: string; file: string }>();
+  for (const [name, log] of byName) {
+    for (const e of log.entries) {
+      if (e.id === undefined || isStatement(e.record)) continue;
+      for (const party of [e.id.sender, e.id.recipient]) if (party !== COORDINATOR && party !== name && !named.has(party)) named.set(party, { job: e.record.job, file: log.file });
+    }
+  }
+  for (const [party, where] of named) {
+    if (byName.has(party)) continue;
+    const empty = logs.find((l) => l.entries.length === 0 && basename(l.file) === `${party}.audit.jsonl`);
+    report({
+      severity: options.partial === true ? 'note' : 'error', problem: 'missing-log', file: empty?.file ?? where.file,
+      message: empty !== undefined
+        ? `${empty.file} is empty, but job ${where.job} names ${party} (${where.file}): its log was emptied or replaced`
+        : `job ${where.job} names ${party} (${where.file}), but no log of ${party} was given: add <${party}'s dataDir>/audit/${party}.audit.jsonl, or pass --partial to verify only these logs`,
     });
   }
 

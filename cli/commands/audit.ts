@@ -4,7 +4,7 @@ import { TandemError } from '../../protocol/errors.ts';
 import { auditLogNodes, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditFinding, type AuditLogSource, type AuditVerification } from '../../runtime/audit-verify.ts';
 import { buildAuditReport, writeAuditReport } from '../../runtime/audit-report.ts';
 
-type TrustArgs = { logs: string[]; ca: string | undefined; cert: string[]; 'certs-dir': string | undefined; coordinator: string | undefined; excerpt: boolean; json: boolean };
+type TrustArgs = { logs: string[]; ca: string | undefined; cert: string[]; 'certs-dir': string | undefined; coordinator: string | undefined; excerpt: boolean; partial: boolean; json: boolean };
 
 /** Exit status when the logs do not verify (like `diff`: the command ran, the answer is "no"). */
 export const AUDIT_FINDINGS_EXIT_CODE = 1;
@@ -24,6 +24,7 @@ function trustOptions<T>(y: Argv<T>, caRequired: boolean) {
     .option('certs-dir', { type: 'string', describe: 'a directory holding <node>.crt for every node whose log is given' })
     .option('coordinator', { type: 'string', describe: "the coordinator's node name, if it is not \"coordinator\" (detected otherwise)" })
     .option('excerpt', { type: 'boolean', default: false, describe: 'accept logs that start after their first record (rotated or cut excerpts)' })
+    .option('partial', { type: 'boolean', default: false, describe: 'verify only the logs given: a party the logs name whose log is missing is a note, not a failure' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON for machines' });
 }
 
@@ -33,7 +34,7 @@ async function verify(args: TrustArgs, sources: readonly AuditLogSource[]): Prom
     throw new TandemError('ARGUMENT_INVALID', "verifying needs the nodes' certificates: pass --cert <node>.crt for each node, or --certs-dir <dir>");
   }
   const trust = await readAuditTrust({ ca: args.ca, certs: args.cert, certsDir: args['certs-dir'], nodes: auditLogNodes(sources) });
-  return verifyAuditLogs(sources, trust, { coordinator: args.coordinator, allowExcerpt: args.excerpt });
+  return verifyAuditLogs(sources, trust, { coordinator: args.coordinator, allowExcerpt: args.excerpt, partial: args.partial });
 }
 
 /** Record findings name their line and seq in the message itself, so JSON readers get them too. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../protocol/errors.ts';
-import { checkClassSizes, MIN_CLASS_TRAINING_ROWS } from './outputs.ts';
+import { checkClassSizes, checkLabelVaries, MIN_CLASS_TRAINING_ROWS } from './outputs.ts';
 
 describe('the class-size guard of multi-class jobs', () => {
   const classes = ['bus', 'opel', 'saab', 'van'];
@@ -29,5 +29,17 @@ describe('the class-size guard of multi-class jobs', () => {
 
   it('does not apply to binary labels', () => {
     expect(() => checkClassSizes(new Int32Array(40), train, aligned, ['no', 'yes'], 'brand.csv', 'y')).not.toThrow();
+  });
+});
+
+describe('the guest\'s check that its label varies', () => {
+  const aligned = Uint32Array.from({ length: 10 }, (_, i) => i);
+  const train = Uint32Array.from({ length: 8 }, (_, i) => i);
+  it('refuses a label of one value on the training rows, naming the value, file and column', () => {
+    expect(() => checkLabelVaries(new Int32Array(10).fill(1), train, aligned, (v) => JSON.stringify(['no', 'yes'][v]), 'brand.csv', 'churned'))
+      .toThrow(/^brand\.csv, column "churned": every one of the 8 training rows among the shared rows has the label "yes", so there is nothing to learn/);
+  });
+  it('lets a varying label through', () => {
+    expect(() => checkLabelVaries(Int32Array.from(aligned, (i) => i % 2), train, aligned, String, 'brand.csv', 'y')).not.toThrow();
   });
 });

@@ -47,3 +47,20 @@ export async function agreeOutputs(channel: JobChannel, spec: JobSpec, role: 'gu
   for (const h of spec.hosts) channel.post(h.name, CLASSES, 0, { action: 'outputs', epoch: outputs });
   return outputs;
 }
+
+/**
+ * The guest's check that its label varies over the training rows: a binary
+ * label of one value (or a constant continuous one) leaves nothing to learn,
+ * and its metrics (AUC, R²) are undefined.
+ * @throws DataError DATA_LABEL_INVALID naming the file, the column and the value
+ */
+export function checkLabelVaries(labels: ArrayLike<number>, train: Uint32Array, aligned: Uint32Array, describe: (value: number) => string, file: string, column: string): void {
+  if (train.length === 0) return;
+  const first = labels[aligned[train[0] ?? 0] ?? 0] ?? 0;
+  for (const p of train) if ((labels[aligned[p] ?? 0] ?? 0) !== first) return;
+  throw new DataError('DATA_LABEL_INVALID', {
+    file, column,
+    problem: `every one of the ${train.length} training rows among the shared rows has the label ${describe(first)}, so there is nothing to learn (and AUC or R² would be undefined)`,
+    fix: 'check the label column and its positive/negative values, or use rows where the label varies',
+  });
+}

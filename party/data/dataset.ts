@@ -17,6 +17,7 @@ import { CellProblems } from './cell-problems.ts';
 import { numericCellParser, categoricalCell } from './cells.ts';
 import { inferFeatureType, isNonFiniteNumber, MAX_INFERRED_LEVELS } from './column-profile.ts';
 import { openCsv, type CsvRow } from './csv-reader.ts';
+import { openDuckDbQuery } from './duckdb-source.ts';
 import { LabelCoder } from './labels.ts';
 
 export { numericCellParser, categoricalCell } from './cells.ts';
@@ -74,8 +75,10 @@ export type RowSource = {
   close(): Promise<void>;
 };
 
-/** Reads the dataset's CSV file. @throws DataError naming the file, line and column of the first problem, and every column with the same problem. */
+/** Reads the dataset's CSV file or DuckDB source. @throws DataError naming the file, line (row) and column of the first problem, and every column with the same problem. */
 export async function loadDataset(config: DatasetConfig): Promise<Dataset> {
+  const source = config.source;
+  if (source?.kind === 'duckdb') return datasetFromRows(config, () => openDuckDbQuery({ sql: source.sql, searchPath: source.searchPath, name: config.file }));
   return datasetFromRows(config, async () => {
     const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
     return { header: csv.header, rows: csv, name: csv.file, close: () => csv.close() };

@@ -85,7 +85,7 @@ export async function startFederation(options: {
 
 /** A fixed node secret in `dataDir`: the guest's (secret) validation split is then the same on every run. */
 export async function writeTestNodeSecret(dataDir: string, name: string): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(join(dataDir, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${name}`).digest(), { mode: 0o600 });
 }
 
