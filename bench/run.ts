@@ -13,9 +13,10 @@ import { lrBenchmark } from './lr.ts';
 import { serveBenchmark } from './serve.ts';
 import { scaleBenchmark } from './scale.ts';
 import { psiBenchmark } from './psi.ts';
+import { psiOprfBenchmark } from './psi-oprf.ts';
 import { sourcesBenchmark } from './sources.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, sourcesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, sourcesBenchmark, psiOprfBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');

@@ -1460,5 +1460,111 @@ export namespace tandem {
             }
             type $Shape = tandem.v1.PsiPrfMatches.$Properties;
         }
+
+        interface IPsiOprfHello extends tandem.v1.PsiOprfHello.$Properties {
+        }
+
+        class PsiOprfHello {
+            constructor(properties?: tandem.v1.PsiOprfHello.$Properties);
+            $unknowns?: Uint8Array[];
+            points: Uint8Array;
+            codeSeed: Uint8Array;
+            count: number;
+            static create(properties: tandem.v1.PsiOprfHello.$Shape): tandem.v1.PsiOprfHello & tandem.v1.PsiOprfHello.$Shape;
+            static create(properties?: tandem.v1.PsiOprfHello.$Properties): tandem.v1.PsiOprfHello;
+            static encode(message: tandem.v1.PsiOprfHello.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiOprfHello & tandem.v1.PsiOprfHello.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiOprfHello {
+            interface $Properties {
+                points?: (Uint8Array|null);
+                codeSeed?: (Uint8Array|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiOprfHello.$Properties;
+        }
+
+        interface IPsiOprfSetup extends tandem.v1.PsiOprfSetup.$Properties {
+        }
+
+        class PsiOprfSetup {
+            constructor(properties?: tandem.v1.PsiOprfSetup.$Properties);
+            $unknowns?: Uint8Array[];
+            reply: Uint8Array;
+            cuckooSeed: Uint8Array;
+            count: number;
+            buckets: number;
+            static create(properties: tandem.v1.PsiOprfSetup.$Shape): tandem.v1.PsiOprfSetup & tandem.v1.PsiOprfSetup.$Shape;
+            static create(properties?: tandem.v1.PsiOprfSetup.$Properties): tandem.v1.PsiOprfSetup;
+            static encode(message: tandem.v1.PsiOprfSetup.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiOprfSetup & tandem.v1.PsiOprfSetup.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiOprfSetup {
+            interface $Properties {
+                reply?: (Uint8Array|null);
+                cuckooSeed?: (Uint8Array|null);
+                count?: (number|null);
+                buckets?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiOprfSetup.$Properties;
+        }
+
+        interface IPsiOprfCorrection extends tandem.v1.PsiOprfCorrection.$Properties {
+        }
+
+        class PsiOprfCorrection {
+            constructor(properties?: tandem.v1.PsiOprfCorrection.$Properties);
+            $unknowns?: Uint8Array[];
+            bucket: number;
+            chunk: number;
+            rows: Uint8Array;
+            static create(properties: tandem.v1.PsiOprfCorrection.$Shape): tandem.v1.PsiOprfCorrection & tandem.v1.PsiOprfCorrection.$Shape;
+            static create(properties?: tandem.v1.PsiOprfCorrection.$Properties): tandem.v1.PsiOprfCorrection;
+            static encode(message: tandem.v1.PsiOprfCorrection.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiOprfCorrection & tandem.v1.PsiOprfCorrection.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiOprfCorrection {
+            interface $Properties {
+                bucket?: (number|null);
+                chunk?: (number|null);
+                rows?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiOprfCorrection.$Properties;
+        }
+
+        interface IPsiOprfValues extends tandem.v1.PsiOprfValues.$Properties {
+        }
+
+        class PsiOprfValues {
+            constructor(properties?: tandem.v1.PsiOprfValues.$Properties);
+            $unknowns?: Uint8Array[];
+            bucket: number;
+            chunk: number;
+            values: Uint8Array;
+            static create(properties: tandem.v1.PsiOprfValues.$Shape): tandem.v1.PsiOprfValues & tandem.v1.PsiOprfValues.$Shape;
+            static create(properties?: tandem.v1.PsiOprfValues.$Properties): tandem.v1.PsiOprfValues;
+            static encode(message: tandem.v1.PsiOprfValues.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.PsiOprfValues & tandem.v1.PsiOprfValues.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PsiOprfValues {
+            interface $Properties {
+                bucket?: (number|null);
+                chunk?: (number|null);
+                values?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.PsiOprfValues.$Properties;
+        }
     }
 }

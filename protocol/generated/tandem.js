@@ -10906,6 +10906,850 @@ export const tandem = $root.tandem = (() => {
             return PsiPrfMatches;
         })();
 
+        v1.PsiOprfHello = (function() {
+
+            /**
+             * Properties of a PsiOprfHello.
+             * @typedef {Object} tandem.v1.PsiOprfHello.$Properties
+             * @property {Uint8Array|null} [points] PsiOprfHello points
+             * @property {Uint8Array|null} [codeSeed] PsiOprfHello codeSeed
+             * @property {number|null} [count] PsiOprfHello count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiOprfHello.
+             * @memberof tandem.v1
+             * @interface IPsiOprfHello
+             * @augments tandem.v1.PsiOprfHello.$Properties
+             * @deprecated Use tandem.v1.PsiOprfHello.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiOprfHello.
+             * @typedef {tandem.v1.PsiOprfHello.$Properties} tandem.v1.PsiOprfHello.$Shape
+             */
+
+            /**
+             * Constructs a new PsiOprfHello.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiOprfHello.
+             * @constructor
+             * @param {tandem.v1.PsiOprfHello.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiOprfHello = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiOprfHello points.
+             * @member {Uint8Array} points
+             * @memberof tandem.v1.PsiOprfHello
+             * @instance
+             */
+            PsiOprfHello.prototype.points = $util.newBuffer([]);
+
+            /**
+             * PsiOprfHello codeSeed.
+             * @member {Uint8Array} codeSeed
+             * @memberof tandem.v1.PsiOprfHello
+             * @instance
+             */
+            PsiOprfHello.prototype.codeSeed = $util.newBuffer([]);
+
+            /**
+             * PsiOprfHello count.
+             * @member {number} count
+             * @memberof tandem.v1.PsiOprfHello
+             * @instance
+             */
+            PsiOprfHello.prototype.count = 0;
+
+            /**
+             * Creates a new PsiOprfHello instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiOprfHello
+             * @static
+             * @param {tandem.v1.PsiOprfHello.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiOprfHello} PsiOprfHello instance
+             * @type {{
+             *   (properties: tandem.v1.PsiOprfHello.$Shape): tandem.v1.PsiOprfHello & tandem.v1.PsiOprfHello.$Shape;
+             *   (properties?: tandem.v1.PsiOprfHello.$Properties): tandem.v1.PsiOprfHello;
+             * }}
+             */
+            PsiOprfHello.create = function(properties) {
+                return new PsiOprfHello(properties);
+            };
+
+            /**
+             * Encodes the specified PsiOprfHello message. Does not implicitly {@link tandem.v1.PsiOprfHello.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiOprfHello
+             * @static
+             * @param {tandem.v1.PsiOprfHello.$Properties} message PsiOprfHello message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiOprfHello.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.points != null && $Object.hasOwnProperty.call(message, "points") && message.points.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.points);
+                if (message.codeSeed != null && $Object.hasOwnProperty.call(message, "codeSeed") && message.codeSeed.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.codeSeed);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiOprfHello message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiOprfHello
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiOprfHello & tandem.v1.PsiOprfHello.$Shape} PsiOprfHello
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiOprfHello.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiOprfHello();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.points = value;
+                            else
+                                delete message.points;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.codeSeed = value;
+                            else
+                                delete message.codeSeed;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiOprfHello
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiOprfHello
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiOprfHello.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiOprfHello";
+            };
+
+            return PsiOprfHello;
+        })();
+
+        v1.PsiOprfSetup = (function() {
+
+            /**
+             * Properties of a PsiOprfSetup.
+             * @typedef {Object} tandem.v1.PsiOprfSetup.$Properties
+             * @property {Uint8Array|null} [reply] PsiOprfSetup reply
+             * @property {Uint8Array|null} [cuckooSeed] PsiOprfSetup cuckooSeed
+             * @property {number|null} [count] PsiOprfSetup count
+             * @property {number|null} [buckets] PsiOprfSetup buckets
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiOprfSetup.
+             * @memberof tandem.v1
+             * @interface IPsiOprfSetup
+             * @augments tandem.v1.PsiOprfSetup.$Properties
+             * @deprecated Use tandem.v1.PsiOprfSetup.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiOprfSetup.
+             * @typedef {tandem.v1.PsiOprfSetup.$Properties} tandem.v1.PsiOprfSetup.$Shape
+             */
+
+            /**
+             * Constructs a new PsiOprfSetup.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiOprfSetup.
+             * @constructor
+             * @param {tandem.v1.PsiOprfSetup.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiOprfSetup = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiOprfSetup reply.
+             * @member {Uint8Array} reply
+             * @memberof tandem.v1.PsiOprfSetup
+             * @instance
+             */
+            PsiOprfSetup.prototype.reply = $util.newBuffer([]);
+
+            /**
+             * PsiOprfSetup cuckooSeed.
+             * @member {Uint8Array} cuckooSeed
+             * @memberof tandem.v1.PsiOprfSetup
+             * @instance
+             */
+            PsiOprfSetup.prototype.cuckooSeed = $util.newBuffer([]);
+
+            /**
+             * PsiOprfSetup count.
+             * @member {number} count
+             * @memberof tandem.v1.PsiOprfSetup
+             * @instance
+             */
+            PsiOprfSetup.prototype.count = 0;
+
+            /**
+             * PsiOprfSetup buckets.
+             * @member {number} buckets
+             * @memberof tandem.v1.PsiOprfSetup
+             * @instance
+             */
+            PsiOprfSetup.prototype.buckets = 0;
+
+            /**
+             * Creates a new PsiOprfSetup instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiOprfSetup
+             * @static
+             * @param {tandem.v1.PsiOprfSetup.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiOprfSetup} PsiOprfSetup instance
+             * @type {{
+             *   (properties: tandem.v1.PsiOprfSetup.$Shape): tandem.v1.PsiOprfSetup & tandem.v1.PsiOprfSetup.$Shape;
+             *   (properties?: tandem.v1.PsiOprfSetup.$Properties): tandem.v1.PsiOprfSetup;
+             * }}
+             */
+            PsiOprfSetup.create = function(properties) {
+                return new PsiOprfSetup(properties);
+            };
+
+            /**
+             * Encodes the specified PsiOprfSetup message. Does not implicitly {@link tandem.v1.PsiOprfSetup.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiOprfSetup
+             * @static
+             * @param {tandem.v1.PsiOprfSetup.$Properties} message PsiOprfSetup message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiOprfSetup.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.reply != null && $Object.hasOwnProperty.call(message, "reply") && message.reply.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.reply);
+                if (message.cuckooSeed != null && $Object.hasOwnProperty.call(message, "cuckooSeed") && message.cuckooSeed.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.cuckooSeed);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.buckets != null && $Object.hasOwnProperty.call(message, "buckets") && message.buckets !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.buckets);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiOprfSetup message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiOprfSetup
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiOprfSetup & tandem.v1.PsiOprfSetup.$Shape} PsiOprfSetup
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiOprfSetup.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiOprfSetup();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.reply = value;
+                            else
+                                delete message.reply;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.cuckooSeed = value;
+                            else
+                                delete message.cuckooSeed;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.buckets = value;
+                            else
+                                delete message.buckets;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiOprfSetup
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiOprfSetup
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiOprfSetup.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiOprfSetup";
+            };
+
+            return PsiOprfSetup;
+        })();
+
+        v1.PsiOprfCorrection = (function() {
+
+            /**
+             * Properties of a PsiOprfCorrection.
+             * @typedef {Object} tandem.v1.PsiOprfCorrection.$Properties
+             * @property {number|null} [bucket] PsiOprfCorrection bucket
+             * @property {number|null} [chunk] PsiOprfCorrection chunk
+             * @property {Uint8Array|null} [rows] PsiOprfCorrection rows
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiOprfCorrection.
+             * @memberof tandem.v1
+             * @interface IPsiOprfCorrection
+             * @augments tandem.v1.PsiOprfCorrection.$Properties
+             * @deprecated Use tandem.v1.PsiOprfCorrection.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiOprfCorrection.
+             * @typedef {tandem.v1.PsiOprfCorrection.$Properties} tandem.v1.PsiOprfCorrection.$Shape
+             */
+
+            /**
+             * Constructs a new PsiOprfCorrection.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiOprfCorrection.
+             * @constructor
+             * @param {tandem.v1.PsiOprfCorrection.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiOprfCorrection = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiOprfCorrection bucket.
+             * @member {number} bucket
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @instance
+             */
+            PsiOprfCorrection.prototype.bucket = 0;
+
+            /**
+             * PsiOprfCorrection chunk.
+             * @member {number} chunk
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @instance
+             */
+            PsiOprfCorrection.prototype.chunk = 0;
+
+            /**
+             * PsiOprfCorrection rows.
+             * @member {Uint8Array} rows
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @instance
+             */
+            PsiOprfCorrection.prototype.rows = $util.newBuffer([]);
+
+            /**
+             * Creates a new PsiOprfCorrection instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @static
+             * @param {tandem.v1.PsiOprfCorrection.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiOprfCorrection} PsiOprfCorrection instance
+             * @type {{
+             *   (properties: tandem.v1.PsiOprfCorrection.$Shape): tandem.v1.PsiOprfCorrection & tandem.v1.PsiOprfCorrection.$Shape;
+             *   (properties?: tandem.v1.PsiOprfCorrection.$Properties): tandem.v1.PsiOprfCorrection;
+             * }}
+             */
+            PsiOprfCorrection.create = function(properties) {
+                return new PsiOprfCorrection(properties);
+            };
+
+            /**
+             * Encodes the specified PsiOprfCorrection message. Does not implicitly {@link tandem.v1.PsiOprfCorrection.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @static
+             * @param {tandem.v1.PsiOprfCorrection.$Properties} message PsiOprfCorrection message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiOprfCorrection.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bucket != null && $Object.hasOwnProperty.call(message, "bucket") && message.bucket !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.bucket);
+                if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk") && message.chunk !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.chunk);
+                if (message.rows != null && $Object.hasOwnProperty.call(message, "rows") && message.rows.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.rows);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiOprfCorrection message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiOprfCorrection & tandem.v1.PsiOprfCorrection.$Shape} PsiOprfCorrection
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiOprfCorrection.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiOprfCorrection();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.bucket = value;
+                            else
+                                delete message.bucket;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.chunk = value;
+                            else
+                                delete message.chunk;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.rows = value;
+                            else
+                                delete message.rows;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiOprfCorrection
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiOprfCorrection
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiOprfCorrection.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiOprfCorrection";
+            };
+
+            return PsiOprfCorrection;
+        })();
+
+        v1.PsiOprfValues = (function() {
+
+            /**
+             * Properties of a PsiOprfValues.
+             * @typedef {Object} tandem.v1.PsiOprfValues.$Properties
+             * @property {number|null} [bucket] PsiOprfValues bucket
+             * @property {number|null} [chunk] PsiOprfValues chunk
+             * @property {Uint8Array|null} [values] PsiOprfValues values
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PsiOprfValues.
+             * @memberof tandem.v1
+             * @interface IPsiOprfValues
+             * @augments tandem.v1.PsiOprfValues.$Properties
+             * @deprecated Use tandem.v1.PsiOprfValues.$Properties instead.
+             */
+
+            /**
+             * Shape of a PsiOprfValues.
+             * @typedef {tandem.v1.PsiOprfValues.$Properties} tandem.v1.PsiOprfValues.$Shape
+             */
+
+            /**
+             * Constructs a new PsiOprfValues.
+             * @memberof tandem.v1
+             * @classdesc Represents a PsiOprfValues.
+             * @constructor
+             * @param {tandem.v1.PsiOprfValues.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PsiOprfValues = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PsiOprfValues bucket.
+             * @member {number} bucket
+             * @memberof tandem.v1.PsiOprfValues
+             * @instance
+             */
+            PsiOprfValues.prototype.bucket = 0;
+
+            /**
+             * PsiOprfValues chunk.
+             * @member {number} chunk
+             * @memberof tandem.v1.PsiOprfValues
+             * @instance
+             */
+            PsiOprfValues.prototype.chunk = 0;
+
+            /**
+             * PsiOprfValues values.
+             * @member {Uint8Array} values
+             * @memberof tandem.v1.PsiOprfValues
+             * @instance
+             */
+            PsiOprfValues.prototype.values = $util.newBuffer([]);
+
+            /**
+             * Creates a new PsiOprfValues instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.PsiOprfValues
+             * @static
+             * @param {tandem.v1.PsiOprfValues.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.PsiOprfValues} PsiOprfValues instance
+             * @type {{
+             *   (properties: tandem.v1.PsiOprfValues.$Shape): tandem.v1.PsiOprfValues & tandem.v1.PsiOprfValues.$Shape;
+             *   (properties?: tandem.v1.PsiOprfValues.$Properties): tandem.v1.PsiOprfValues;
+             * }}
+             */
+            PsiOprfValues.create = function(properties) {
+                return new PsiOprfValues(properties);
+            };
+
+            /**
+             * Encodes the specified PsiOprfValues message. Does not implicitly {@link tandem.v1.PsiOprfValues.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.PsiOprfValues
+             * @static
+             * @param {tandem.v1.PsiOprfValues.$Properties} message PsiOprfValues message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PsiOprfValues.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bucket != null && $Object.hasOwnProperty.call(message, "bucket") && message.bucket !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.bucket);
+                if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk") && message.chunk !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.chunk);
+                if (message.values != null && $Object.hasOwnProperty.call(message, "values") && message.values.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.values);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PsiOprfValues message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.PsiOprfValues
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.PsiOprfValues & tandem.v1.PsiOprfValues.$Shape} PsiOprfValues
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PsiOprfValues.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.PsiOprfValues();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.bucket = value;
+                            else
+                                delete message.bucket;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.chunk = value;
+                            else
+                                delete message.chunk;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.values = value;
+                            else
+                                delete message.values;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for PsiOprfValues
+             * @function getTypeUrl
+             * @memberof tandem.v1.PsiOprfValues
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PsiOprfValues.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.PsiOprfValues";
+            };
+
+            return PsiOprfValues;
+        })();
+
         return v1;
     })();
 
