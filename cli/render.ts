@@ -9,10 +9,11 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 
 export function jobLine(job: JobStatus): string[] {
   const when = job.createdAtMs > 0 ? new Date(job.createdAtMs).toISOString().replace('T', ' ').slice(0, 19) : '';
-  return [job.jobId, job.name, job.stage, job.phase, job.epoch > 0 ? `${job.epoch}/${job.maxEpochs}` : '', job.parties.join(', '), when];
+  const progress = job.maxEpochs > 0 ? `${job.epoch}/${job.maxEpochs} ${job.unit === '' ? 'epochs' : job.unit}` : '';
+  return [job.jobId, job.name, job.stage, job.phase, progress, job.parties.join(', '), when];
 }
 
-export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'epoch', 'parties', 'created'];
+export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'progress', 'parties', 'created'];
 
 /** Metrics as the summary's JSON carries them: a metric undefined for the data (AUC with one class) is null. */
 type Metrics = { auc?: number | null; ks?: number | null; logLoss?: number | null; accuracy?: number | null; macroF1?: number | null; confusion?: number[][]; classes?: string[] };

@@ -14,7 +14,7 @@ import type { JobRecord } from './job-store.ts';
 
 const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'h' }];
 const job: JobRecord = {
-  jobId: 'job-1', name: 'churn', kind: 'hetero-lr', stage: 'completed', phase: 'done', parties: ['brand', 'partner'], epoch: 5, maxEpochs: 5, loss: 0.3,
+  jobId: 'job-1', name: 'churn', kind: 'hetero-lr', stage: 'completed', phase: 'done', parties: ['brand', 'partner'], epoch: 5, maxEpochs: 5, unit: 'epochs', loss: 0.3,
   message: 'completed', summaryJson: JSON.stringify({ brand: { metrics: { auc: 0.91, ks: 0.6 } }, partner: {} }), specYaml: '',
   specJson: JSON.stringify({ name: 'churn', kind: 'hetero-lr', parties }), createdAtMs: 0, updatedAtMs: 0,
 };

@@ -3,7 +3,7 @@ import { describeFederation, failureMessage, failureOf, vanishedMessage, type Fe
 import type { JobRecord } from './job-store.ts';
 
 const job = (over: Partial<JobRecord>): JobRecord => ({
-  jobId: 'job-1', name: 'n', kind: 'hetero-lr', stage: 'running', phase: 'training', parties: ['brand', 'partner'], epoch: 0, maxEpochs: 5,
+  jobId: 'job-1', name: 'n', kind: 'hetero-lr', stage: 'running', phase: 'training', parties: ['brand', 'partner'], epoch: 0, maxEpochs: 5, unit: 'epochs',
   loss: 0, message: '', summaryJson: '{}', specYaml: '', specJson: '{}', createdAtMs: 1, updatedAtMs: 2, ...over,
 });
 

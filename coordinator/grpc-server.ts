@@ -21,7 +21,7 @@ export type CoordinatorServer = { readonly port: number; close(): Promise<void> 
 export function jobStatus(job: JobRecord): tandem.v1.JobStatus.$Properties {
   return {
     jobId: job.jobId, name: job.name, kind: job.kind, stage: job.stage, phase: job.phase, parties: [...job.parties],
-    epoch: job.epoch, maxEpochs: job.maxEpochs, loss: job.loss, message: job.message, summaryJson: job.summaryJson,
+    epoch: job.epoch, maxEpochs: job.maxEpochs, unit: job.unit, loss: job.loss, message: job.message, summaryJson: job.summaryJson,
     createdAtMs: job.createdAtMs, updatedAtMs: job.updatedAtMs, specYaml: job.specYaml,
   };
 }

@@ -35,6 +35,8 @@ export type JobRecord = {
   readonly parties: readonly string[];
   readonly epoch: number;
   readonly maxEpochs: number;
+  /** What epoch / maxEpochs count ("PSI steps", "epochs", "trees"); '' before anything is counted. */
+  readonly unit: string;
   readonly loss: number;
   readonly message: string;
   readonly summaryJson: string;
@@ -46,7 +48,7 @@ export type JobRecord = {
 
 type Row = {
   job_id: string; name: string; kind: string; stage: string; phase: string; parties: string; epoch: number; max_epochs: number;
-  loss: number; message: string; summary_json: string; spec_yaml: string; spec_json: string; created_at_ms: number; updated_at_ms: number;
+  loss: number; message: string; summary_json: string; spec_yaml: string; spec_json: string; created_at_ms: number; updated_at_ms: number; unit: string;
 };
 
 export class JobStore {
@@ -105,6 +107,10 @@ export class JobStore {
       CREATE TABLE IF NOT EXISTS relay_seen (id TEXT PRIMARY KEY, job_id TEXT NOT NULL);
     `);
     this.#migrateRelayTable();
+    // Stores from before progress units: add the column (existing jobs count epochs, as they did).
+    if (!(this.#db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).some((c) => c.name === 'unit')) {
+      this.#db.exec("ALTER TABLE jobs ADD COLUMN unit TEXT NOT NULL DEFAULT 'epochs'");
+    }
   }
 
   /** A store written by an earlier version kept the relay's envelopes in a table: move them to the outbox. */
@@ -169,14 +175,14 @@ export class JobStore {
 
   insert(job: JobRecord): void {
     this.#db
-      .prepare('INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.jobId, job.name, job.kind, job.stage, job.phase, JSON.stringify(job.parties), job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.specYaml, job.specJson, job.createdAtMs, job.updatedAtMs);
+      .prepare('INSERT INTO jobs (job_id, name, kind, stage, phase, parties, epoch, max_epochs, loss, message, summary_json, spec_yaml, spec_json, created_at_ms, updated_at_ms, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(job.jobId, job.name, job.kind, job.stage, job.phase, JSON.stringify(job.parties), job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.specYaml, job.specJson, job.createdAtMs, job.updatedAtMs, job.unit);
   }
 
   update(job: JobRecord): void {
     this.#db
-      .prepare('UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?')
-      .run(job.stage, job.phase, job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.updatedAtMs, job.jobId);
+      .prepare('UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, unit = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?')
+      .run(job.stage, job.phase, job.epoch, job.maxEpochs, job.unit, job.loss, job.message, job.summaryJson, job.updatedAtMs, job.jobId);
   }
 
   addEvent(jobId: string, party: string, phase: string, message: string): void {
@@ -212,6 +218,7 @@ function fromRow(row: Row): JobRecord {
     parties: JSON.parse(row.parties) as string[],
     epoch: row.epoch,
     maxEpochs: row.max_epochs,
+    unit: row.unit,
     loss: row.loss,
     message: row.message,
     summaryJson: row.summary_json,

@@ -145,7 +145,7 @@ export class JobService {
     const now = Date.now();
     const job: JobRecord = {
       jobId, name: spec.name, kind: spec.kind, stage: 'running', phase: 'setup', parties: spec.parties.map((p) => p.name),
-      epoch: 0, maxEpochs: spec.training.maxEpochs, loss: 0, message: 'waiting for parties', summaryJson: '{}',
+      epoch: 0, maxEpochs: 0, unit: '', loss: 0, message: 'waiting for parties', summaryJson: '{}',
       specYaml, specJson: JSON.stringify(input), createdAtMs: now, updatedAtMs: now,
     };
     this.#o.store.insert(job);
@@ -259,7 +259,10 @@ export class JobService {
     const regress = order.indexOf(event.phase) < order.indexOf(job.phase);
     if (!regress && (isGuest || event.phase !== 'training')) {
       next = { phase: event.phase, message: event.message };
-      if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, loss: event.loss };
+      // One notion of progress: counts with their unit. A phase that counts (PSI, training) starts from
+      // nothing; evaluation and done keep the training count, which is where the job ended.
+      if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, unit: event.unit === '' ? 'epochs' : event.unit, loss: event.loss };
+      else if (event.phase !== job.phase && (event.phase === 'psi' || event.phase === 'training')) next = { ...next, epoch: 0, maxEpochs: 0, unit: '' };
     }
     if (event.done) {
       if (live.done.size === job.parties.length) {

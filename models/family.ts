@@ -24,6 +24,8 @@ export type EpochReport = {
   readonly maxEpochs: number;
   /** The guest's training loss, when it has one. */
   readonly loss?: number | undefined;
+  /** What `epoch` counts. @default 'epochs' (a tree family counts 'trees') */
+  readonly unit?: 'epochs' | 'trees' | undefined;
   /** Several models in one job (one-vs-rest classes): which one. */
   readonly model?: { readonly index: number; readonly of: number } | undefined;
 };

@@ -7,6 +7,7 @@
  * checkpoint.
  */
 import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { Envelope } from '../protocol/wire/envelope.ts';
 import { ASSIGNMENT, decodeMessage, JOB_CONTROL, REFUSED } from '../protocol/messages.ts';
 import { COORDINATOR } from '../protocol/version.ts';
@@ -104,7 +105,8 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         checkpoint = opened;
         // Events are numbered per start, so a resumed job's events are not dropped as resends.
         channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal, eventSeqBase: (opened.incarnation - 1) * 2 ** 20 });
-        return runJob({ channel, assignment, config, identity, log, crypto, checkpoint: opened });
+        // Datasets are read from the config file again at each job, so one added or edited since the node started is seen.
+        return loadPartyConfig(configFile).then((fresh) => runJob({ channel: channel as JobChannel, assignment, config: { ...config, datasets: fresh.datasets }, identity, log, crypto, checkpoint: opened }));
       })
       .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
@@ -116,6 +118,8 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
         const e = asTandemError(error);
         if (e.code !== 'JOB_CANCELLED') {
           log.error({ job: envelope.jobId, code: e.code, err: e }, `job failed: ${e.message}`);
+          // The whole story stays on this node (paths, lines, fixes); `tandem job status --config` here prints it.
+          await writeFailure(config.node.dataDir, envelope.jobId, e).catch(() => undefined);
           try {
             channel?.event(failureEvent(e, channel.phase));
           } catch {
@@ -205,4 +209,15 @@ export function dpClaim(jobId: string, summary: Readonly<Record<string, unknown>
     evaluationNoiseMultiplier: optional('evaluationNoiseMultiplier'), clip: optional('clip'), samplingRate: optional('samplingRate'),
     accountant: 'rdp-subsampled-gaussian',
   };
+}
+
+/** Where a node keeps the full error of a job that failed at this node (`job status --config` reads it). */
+export function failureFile(dataDir: string, jobId: string): string {
+  return join(dataDir, 'jobs', jobId, 'failure.json');
+}
+
+async function writeFailure(dataDir: string, jobId: string, error: TandemError): Promise<void> {
+  const file = failureFile(dataDir, jobId);
+  await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${JSON.stringify({ jobId, code: error.code, message: error.message, at: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
 }

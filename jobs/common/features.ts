@@ -35,7 +35,8 @@ export type DatasetUse = { readonly spec: JobSpec; readonly role: 'guest' | 'hos
 export async function loadJobDataset(config: DatasetConfig, use?: DatasetUse): Promise<Dataset> {
   if (use !== undefined) {
     const misfit = configProblem({ kind: use.spec.kind, dp: use.spec.dp !== undefined }, use.role, use.node, config);
-    if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: use.configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
+    // Config names only (no paths, no data): the coordinator and the other parties may read why.
+    if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: use.configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix }, { publicMessage: `${misfit.field} ${misfit.problem}` });
   }
   const data = await loadDataset(config);
   if (use !== undefined) {

@@ -72,7 +72,7 @@ export async function runLookalike(ctx: JobContext, spec: JobSpec, me: PartySpec
 
 function epochEvent(inputs: Inputs, r: EpochReport): void {
   inputs.log.info({ epoch: r.epoch, loss: r.loss }, 'epoch done');
-  inputs.ctx.channel.event({ phase: 'training', epoch: r.epoch, maxEpochs: r.maxEpochs, loss: r.loss ?? 0, message: r.loss === undefined ? `epoch ${r.epoch}` : `epoch ${r.epoch}: loss ${r.loss.toFixed(5)}` });
+  inputs.ctx.channel.event({ phase: 'training', epoch: r.epoch, maxEpochs: r.maxEpochs, unit: r.unit ?? 'epochs', loss: r.loss ?? 0, message: r.loss === undefined ? `epoch ${r.epoch}` : `epoch ${r.epoch}: loss ${r.loss.toFixed(5)}` });
 }
 
 async function asGuest(inputs: Inputs): Promise<JobOutcome> {

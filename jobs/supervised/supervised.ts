@@ -49,7 +49,7 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
   const labels = me.role === 'guest' ? Float64Array.from(aligned, (row) => (dataset.targets ?? dataset.labels)?.[row] ?? 0) : undefined;
   const trained = await family.supervised({
     job: ctx, spec, role: me.role, log, dataset, datasetConfig, aligned, train, validation, labelType: labelTypeOf(datasetConfig), labels, classes: dataset.labelClasses, outputs, progress,
-    onEpoch: (report) => epochEvent(ctx, log, report),
+    onEpoch: epochCounter(ctx, log),
   });
   const scoringKey = await agreeScoringKey(ctx, spec, me.role);
   const modelFile = await writeModelPart(ctx, spec, me.role, { family: family.name, model: trained.model, summary: trained.summary, scoringKey, splitSeed });
@@ -67,7 +67,7 @@ async function align(ctx: JobContext, spec: JobSpec, me: PartySpec, dataset: Dat
   const psiStep = (message: string): void => {
     psiSteps += 1;
     ctx.log.info({ job: channel.jobId, phase: 'psi' }, message);
-    channel.event({ phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length });
+    channel.event({ phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length, unit: 'PSI steps' });
   };
   // Secret to this node, per job and peer: a restarted PSI blinds exactly as before.
   const psiSeed = async (peer: string): Promise<Uint8Array> => Buffer.from(await nodeSecretSeed(config.node.dataDir, 'psi', `${channel.jobId}|${peer}`), 'hex');
@@ -76,14 +76,31 @@ async function align(ctx: JobContext, spec: JobSpec, me: PartySpec, dataset: Dat
     : alignAsHost(channel, ctx.crypto, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed, spec.alignmentPsi);
 }
 
-/** One epoch done: logged, and an event whose epoch counts across one-vs-rest models (for the progress bar). */
-function epochEvent(ctx: JobContext, log: JobContext['log'], r: EpochReport): void {
-  log.info({ epoch: r.epoch, loss: r.loss, model: r.model?.index }, 'epoch done');
-  const which = r.model === undefined ? '' : `class ${r.model.index + 1}/${r.model.of}, `;
-  ctx.channel.event({
-    phase: 'training', epoch: (r.model?.index ?? 0) * r.maxEpochs + r.epoch, maxEpochs: (r.model?.of ?? 1) * r.maxEpochs, loss: r.loss ?? 0,
-    message: r.loss === undefined ? `${which}epoch ${r.epoch}` : `${which}epoch ${r.epoch}: loss ${r.loss.toFixed(5)}`,
-  });
+/**
+ * Epoch events with one count for the whole job: epochs actually trained so
+ * far (across one-vs-rest classes, each of which may stop early) out of the
+ * most the job can train, so the bar, `job list` and the summary agree.
+ */
+function epochCounter(ctx: JobContext, log: JobContext['log']): (r: EpochReport) => void {
+  let earlier = 0;
+  let current = 0;
+  let model = -1;
+  return (r) => {
+    const index = r.model?.index ?? 0;
+    if (index !== model) {
+      earlier += current;
+      model = index;
+    }
+    current = r.epoch;
+    log.info({ epoch: r.epoch, loss: r.loss, model: r.model?.index }, 'epoch done');
+    const unit = r.unit ?? 'epochs';
+    const which = r.model === undefined ? '' : `class ${r.model.index + 1}/${r.model.of}, `;
+    const noun = unit === 'trees' ? 'round' : 'epoch';
+    ctx.channel.event({
+      phase: 'training', epoch: earlier + current, maxEpochs: (r.model?.of ?? 1) * r.maxEpochs, loss: r.loss ?? 0, unit,
+      message: r.loss === undefined ? `${which}${noun} ${r.epoch}` : `${which}${noun} ${r.epoch}: loss ${r.loss.toFixed(5)}`,
+    });
+  };
 }
 
 /** What the guest's label is, from its dataset config (a host's answer is never used). */

@@ -515,6 +515,7 @@ export namespace tandem {
             createdAtMs: number;
             updatedAtMs: number;
             specYaml: string;
+            unit: string;
             static create(properties: tandem.v1.JobStatus.$Shape): tandem.v1.JobStatus & tandem.v1.JobStatus.$Shape;
             static create(properties?: tandem.v1.JobStatus.$Properties): tandem.v1.JobStatus;
             static encode(message: tandem.v1.JobStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -538,6 +539,7 @@ export namespace tandem {
                 createdAtMs?: (number|null);
                 updatedAtMs?: (number|null);
                 specYaml?: (string|null);
+                unit?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.JobStatus.$Properties;
@@ -794,6 +796,7 @@ export namespace tandem {
             done: boolean;
             failed: boolean;
             errorCode: string;
+            unit: string;
             static create(properties: tandem.v1.JobEvent.$Shape): tandem.v1.JobEvent & tandem.v1.JobEvent.$Shape;
             static create(properties?: tandem.v1.JobEvent.$Properties): tandem.v1.JobEvent;
             static encode(message: tandem.v1.JobEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -812,6 +815,7 @@ export namespace tandem {
                 done?: (boolean|null);
                 failed?: (boolean|null);
                 errorCode?: (string|null);
+                unit?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.JobEvent.$Properties;

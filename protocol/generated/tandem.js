@@ -3154,6 +3154,7 @@ export const tandem = $root.tandem = (() => {
              * @property {number|null} [createdAtMs] JobStatus createdAtMs
              * @property {number|null} [updatedAtMs] JobStatus updatedAtMs
              * @property {string|null} [specYaml] JobStatus specYaml
+             * @property {string|null} [unit] JobStatus unit
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3299,6 +3300,14 @@ export const tandem = $root.tandem = (() => {
             JobStatus.prototype.specYaml = "";
 
             /**
+             * JobStatus unit.
+             * @member {string} unit
+             * @memberof tandem.v1.JobStatus
+             * @instance
+             */
+            JobStatus.prototype.unit = "";
+
+            /**
              * Creates a new JobStatus instance using the specified properties.
              * @function create
              * @memberof tandem.v1.JobStatus
@@ -3359,6 +3368,8 @@ export const tandem = $root.tandem = (() => {
                     writer.uint32(/* id 13, wireType 1 =*/105).double(message.updatedAtMs);
                 if (message.specYaml != null && $Object.hasOwnProperty.call(message, "specYaml") && message.specYaml !== "")
                     writer.uint32(/* id 14, wireType 2 =*/114).string(message.specYaml);
+                if (message.unit != null && $Object.hasOwnProperty.call(message, "unit") && message.unit !== "")
+                    writer.uint32(/* id 15, wireType 2 =*/122).string(message.unit);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3526,6 +3537,15 @@ export const tandem = $root.tandem = (() => {
                                 message.specYaml = value;
                             else
                                 delete message.specYaml;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.unit = value;
+                            else
+                                delete message.unit;
                             continue;
                         }
                     }
@@ -5455,6 +5475,7 @@ export const tandem = $root.tandem = (() => {
              * @property {boolean|null} [done] JobEvent done
              * @property {boolean|null} [failed] JobEvent failed
              * @property {string|null} [errorCode] JobEvent errorCode
+             * @property {string|null} [unit] JobEvent unit
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5559,6 +5580,14 @@ export const tandem = $root.tandem = (() => {
             JobEvent.prototype.errorCode = "";
 
             /**
+             * JobEvent unit.
+             * @member {string} unit
+             * @memberof tandem.v1.JobEvent
+             * @instance
+             */
+            JobEvent.prototype.unit = "";
+
+            /**
              * Creates a new JobEvent instance using the specified properties.
              * @function create
              * @memberof tandem.v1.JobEvent
@@ -5608,6 +5637,8 @@ export const tandem = $root.tandem = (() => {
                     writer.uint32(/* id 8, wireType 0 =*/64).bool(message.failed);
                 if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== "")
                     writer.uint32(/* id 9, wireType 2 =*/74).string(message.errorCode);
+                if (message.unit != null && $Object.hasOwnProperty.call(message, "unit") && message.unit !== "")
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.unit);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -5731,6 +5762,15 @@ export const tandem = $root.tandem = (() => {
                                 message.errorCode = value;
                             else
                                 delete message.errorCode;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.unit = value;
+                            else
+                                delete message.unit;
                             continue;
                         }
                     }

@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { failureDetail } from '../../cli/commands/job.ts';
+import type { JobStatus } from '../../runtime/admin-client.ts';
 import pino from 'pino';
+import { parse, stringify } from 'yaml';
 
 function rows(ids: readonly string[], label: boolean): string {
   const header = label ? 'id,y,a,b' : 'id,c,d';
@@ -68,7 +71,11 @@ describe('jobs that cannot run', () => {
   it('a guest dataset without a label, and a dataset the party does not have', async () => {
     const noLabel = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'nolabel' }, { name: 'partner', role: 'host', dataset: 'd' }] }), 'nolabel.yaml');
     expect(noLabel.stage).toBe('failed');
-    expect(noLabel.message).toMatch(/brand failed at setup: the guest dataset has no label/);
+    expect(noLabel.message).toMatch(/brand failed at setup: datasets\.nolabel\.label is missing, but brand is the guest of a hetero-lr job/);
+    // The submitter running as the failing node gets the whole error (file, field, fix); anyone else is told where it is.
+    const status = { jobId: noLabel.jobId, stage: noLabel.stage, phase: 'setup', message: noLabel.message } as JobStatus;
+    expect(await failureDetail(status, partyConfigFile(fed, 'brand'))).toMatch(/^brand \(this node\) failed with CONFIG_INVALID: .*brand\.yaml: datasets\.nolabel\.label: is missing.*Fix: add label:/s);
+    expect(await failureDetail(status, partyConfigFile(fed, 'partner'))).toMatch(/The detail is in brand's node log and in brand's <dataDir>\/jobs\/job-[0-9a-f]+\/failure\.json/);
     const missing = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'nope' }] }), 'missing.yaml');
     expect(missing.stage).toBe('failed');
     expect(missing.message).toMatch(/partner has no dataset "nope"/);
@@ -80,6 +87,17 @@ describe('jobs that cannot run', () => {
     expect(result.message).toMatch(/^brand failed at \w+: a label value is not allowed/);
     const detail = partyLog('DATA_LABEL_INVALID') ?? '';
     expect(detail).toMatch(/guest-flat\.csv, column \\"y\\": every one of the \d+ training rows among the shared rows has the label/);
+  });
+
+  it('sees a dataset added to the node config after the node started, without a restart', async () => {
+    const file = partyConfigFile(fed, 'partner');
+    const config = parse(await readFile(file, 'utf8')) as { datasets: Record<string, unknown> };
+    config.datasets['added'] = { file: join(dir, 'host-good.csv'), id: 'id', features: 'all' };
+    await writeFile(join(dir, 'host-good.csv'), rows(Array.from({ length: 50 }, (_, k) => `a${k}`), false));
+    await writeFile(file, stringify(config));
+    const result = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'added' }], training: { maxEpochs: 1 } }), 'added.yaml');
+    expect(result.message).not.toMatch(/has no dataset/);
+    expect(result.stage, result.message).toBe('completed');
   });
 
   it('an invalid spec is refused at submission, naming the field and the fix', async () => {

@@ -35,7 +35,7 @@ export function jobRecordOf(parts: readonly ModelPart[], stage: JobRecord['stage
   if (first === undefined) throw new RangeError('jobRecordOf needs at least one model part');
   return {
     jobId: first.jobId, name: first.jobName, kind: 'hetero-lr', stage, phase: 'done', parties: first.parties.map((p) => p.name),
-    epoch: 0, maxEpochs: 0, loss: 0, message: stage, summaryJson: JSON.stringify(Object.fromEntries(parts.map((p) => [p.party, p.summary]))),
+    epoch: 0, maxEpochs: 0, unit: '', loss: 0, message: stage, summaryJson: JSON.stringify(Object.fromEntries(parts.map((p) => [p.party, p.summary]))),
     specYaml: '', specJson: JSON.stringify({ name: first.jobName, parties: first.parties }), createdAtMs: 0, updatedAtMs: 0,
   };
 }
