@@ -19,10 +19,17 @@ describe('jobSummary', () => {
     expect(text).not.toContain('AUC');
   });
 
-  it('prints a metric that is undefined for the data (null in JSON, e.g. AUC with one class) as n/a instead of crashing', () => {
+  it('prints a metric that is undefined for the data (null in JSON, e.g. AUC with one class) as n/a with the reason, instead of crashing', () => {
     const summary = { brand: { role: 'guest', rows: { aligned: 10, train: 8, validation: 2 }, epochs: 1, metrics: { auc: null, ks: null, logLoss: 0.1, accuracy: 1 }, guestOnly: { features: 2, metrics: { auc: null, ks: null, logLoss: 0.2, accuracy: 1 } } } };
     const text = jobSummary(tandem.v1.JobStatus.create({ jobId: 'job-0123456789', name: 'flat', stage: 'completed', summaryJson: JSON.stringify(summary) }));
     expect(text).toMatch(/AUC\s+n\/a\s+n\/a/);
     expect(text).not.toContain('Federation moved AUC');
+    expect(text).toContain('n/a: AUC and KS compare the two label values, and the validation rows hold only one of them.');
+  });
+
+  it('prints a lookalike result whose recall is undefined (null in JSON) as n/a instead of crashing', () => {
+    const summary = { brand: { role: 'guest', kind: 'lookalike', seeds: { listed: 3, inPool: 0, heldOut: 0 }, pool: 100, metrics: { recallAtK: [{ fraction: 0.1, value: null }], liftAtK: [{ fraction: 0.1, value: null }] } } };
+    const text = jobSummary(tandem.v1.JobStatus.create({ jobId: 'job-0123456789', name: 'few seeds', stage: 'completed', summaryJson: JSON.stringify(summary) }));
+    expect(text).toMatch(/10 %\s+n\/a\s+n\/a/);
   });
 });

@@ -15,7 +15,8 @@ export function jobLine(job: JobStatus): string[] {
 
 export const JOB_HEADERS = ['job', 'name', 'stage', 'phase', 'progress', 'parties', 'created'];
 
-type Metrics = { auc?: number; ks?: number; logLoss?: number; accuracy?: number; macroF1?: number; confusion?: number[][]; classes?: string[] };
+/** Metrics as the summary's JSON carries them: a metric undefined for the data (AUC with one class) is null. */
+type Metrics = { auc?: number | null; ks?: number | null; logLoss?: number | null; accuracy?: number | null; macroF1?: number | null; confusion?: number[][]; classes?: string[] };
 type GuestOnly = { features?: number; metrics?: Metrics };
 
 /** The end-of-job summary: rows, epochs, metrics, from the guest's aggregate summary. */
@@ -41,9 +42,9 @@ export function jobSummary(job: JobStatus): string {
     const recall = lookalike.metrics?.recallAtK ?? [];
     const lift = lookalike.metrics?.liftAtK ?? [];
     lines.push('', `${lookalike.seeds?.inPool ?? 0} of ${lookalike.seeds?.listed ?? 0} seeds are in the partner's pool of ${lookalike.pool ?? 0}; ${lookalike.seeds?.heldOut ?? 0} held out for evaluation.`);
-    lines.push('', table(['top of pool', 'recall of held-out seeds', 'lift'], recall.map((r, k) => [`${(r.fraction * 100).toFixed(0)} %`, r.value.toFixed(4), (lift[k]?.value ?? 0).toFixed(2)])));
+    lines.push('', table(['top of pool', 'recall of held-out seeds', 'lift'], recall.map((r, k) => [`${(r.fraction * 100).toFixed(0)} %`, fixed4(r.value), fixed(lift[k]?.value, 2)])));
     const a = lookalike.audience;
-    if (a !== undefined) lines.push('', `Audience: the partner wrote its top ${a.percent} % (${a.size} users) on its side; expected lift ${a.expectedLift.toFixed(2)}×. You receive no audience ids.`);
+    if (a !== undefined) lines.push('', `Audience: the partner wrote its top ${a.percent} % (${a.size} users) on its side; expected lift ${fixed(a.expectedLift, 2)}×. You receive no audience ids.`);
     return lines.join('\n');
   }
   const m = guest?.metrics;
@@ -60,6 +61,9 @@ export function jobSummary(job: JobStatus): string {
       const rows = [['AUC', f(alone.auc), f(m.auc)], ['KS', f(alone.ks), f(m.ks)], ['log-loss', f(alone.logLoss), f(m.logLoss)], ['accuracy', f(alone.accuracy), f(m.accuracy)]];
       lines.push('', table(['metric (validation)', 'guest data alone', 'federated'], rows));
       if (finite(alone.auc) && finite(m.auc)) lines.push('', `Federation moved AUC from ${f(alone.auc)} (the guest's own features) to ${f(m.auc)} (${m.auc >= alone.auc ? '+' : ''}${(m.auc - alone.auc).toFixed(4)}).`);
+    }
+    if ([m.auc, m.ks, alone?.auc, alone?.ks].some((x) => x === null)) {
+      lines.push('', 'n/a: AUC and KS compare the two label values, and the validation rows hold only one of them. Check the label column (its positive value), or use more rows.');
     }
   }
   return lines.join('\n');
@@ -81,7 +85,11 @@ function finite(x: number | null | undefined): x is number {
   return typeof x === 'number' && Number.isFinite(x);
 }
 
-function fixed4(x: number | null | undefined): string {
+function fixed(x: number | null | undefined, digits: number): string {
   if (x === undefined) return '';
-  return finite(x) ? x.toFixed(4) : 'n/a';
+  return finite(x) ? x.toFixed(digits) : 'n/a';
+}
+
+function fixed4(x: number | null | undefined): string {
+  return fixed(x, 4);
 }

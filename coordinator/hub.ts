@@ -79,13 +79,21 @@ export class Hub {
   accept(authenticated: string, duplex: FrameDuplex, address = 'unknown'): void {
     const log = this.#o.log.child({ party: authenticated });
     let greeted = false;
+    let ignoredAcks = 0;
     const link: EnvelopeLink = new EnvelopeLink(duplex, this.#o.limits, {
       onEnvelope: async (envelope, bytes) => {
         if (!greeted) throw new ProtocolError('PROTOCOL_STAGE', 'an envelope arrived before Hello');
         await this.#receive(authenticated, envelope, bytes);
       },
       onAck: (messageId) => {
-        this.#sessions.get(authenticated)?.outbox.delete(messageId);
+        // Only the party's current, greeted session may acknowledge: an ack deletes the envelope here, and
+        // ids are predictable, so a stream that never said Hello (or was refused) must not drop its messages.
+        const session = this.#sessions.get(authenticated);
+        if (!greeted || session?.link !== link) {
+          if (ignoredAcks++ === 0) log.warn({ address, id: messageId }, 'ignored acknowledgements from a connection that is not the party\'s session');
+          return;
+        }
+        session.outbox.delete(messageId);
         this.#o.store?.dequeue(authenticated, messageId);
       },
       onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
@@ -96,6 +104,7 @@ export class Hub {
       },
     });
     link.on('frame', (frame: tandem.v1.Frame) => {
+      if (link.closed) return; // refused or replaced: whatever it says next is not heard
       if (greeted || frame.hello === undefined || frame.hello === null) {
         link.goodbye('PROTOCOL_STAGE', 'expected Hello as the first frame');
         return;
@@ -118,8 +127,9 @@ export class Hub {
       const current = session.link;
       if (current !== undefined && !current.closed && Date.now() - current.lastSeenMs < 3 * this.#o.heartbeatIntervalMs) {
         const since = new Date(session.sinceMs).toISOString();
-        log.warn({ address, connectedFrom: session.address, since }, 'refused a second connection for a party that is connected');
-        link.goodbye('SESSION_DUPLICATE', `${authenticated} is already connected from ${session.address} since ${since}; is a second \`party start\` running with its certificate? Stop it; this connection gets nothing`);
+        const message = `${authenticated} is already connected from ${session.address} since ${since}; is a second \`party start\` running on another machine (or with a copy of its certificate)? Stop it: this connection gets nothing`;
+        log.warn({ code: 'SESSION_DUPLICATE', address, connectedFrom: session.address, since }, `refused a second connection from ${address}: ${message}`);
+        link.goodbye('SESSION_DUPLICATE', message);
         return;
       }
       greeted = true;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe('the job store on disk', () => {
     }
   });
 
-  it('refuses a damaged store with the file, SQLite\'s reason and the fix, and starts an empty one with a warning', async () => {
+  it('refuses a damaged store (not a database, or a page damaged deep inside) with the file, SQLite\'s reason and the fix, and starts an empty one with a warning', async () => {
     const file = join(dir, 'broken.sqlite');
     await writeFile(file, 'this is not a database, it only looks like one from far away'.repeat(100));
     let error: unknown;
@@ -40,6 +40,23 @@ describe('the job store on disk', () => {
     expect(error).toBeInstanceOf(TandemError);
     expect((error as TandemError).code).toBe('STORE_CORRUPT');
     expect((error as TandemError).message).toMatch(/broken\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/);
+
+    // Damage past the pages opening reads: the page check finds it at start, not a job at some later write.
+    const damaged = join(dir, 'damaged.sqlite');
+    const store0 = new JobStore(damaged);
+    for (let k = 0; k < 2000; k++) store0.addEvent(`job-${k % 50}`, 'brand', 'training', `epoch ${k}: loss ${'0'.repeat(80)}`);
+    store0.close();
+    const bytes = await readFile(damaged);
+    bytes.fill(0x41, 4096 * 6, 4096 * 9);
+    await writeFile(damaged, bytes);
+    let damage: unknown;
+    try {
+      new JobStore(damaged);
+    } catch (e) {
+      damage = e;
+    }
+    expect((damage as TandemError).code).toBe('STORE_CORRUPT');
+    expect((damage as TandemError).message).toMatch(/damaged\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/);
 
     const empty = join(dir, 'empty.sqlite');
     await writeFile(empty, '');

@@ -76,12 +76,20 @@ export class JobStore {
       this.#open();
     } catch (error) {
       this.#db.close();
+      // Not a database, or a damaged one (SQLITE_CORRUPT, SQLITE_NOTADB, a failed page check); anything else
+      // (a full disk, a read-only directory) is not the file's fault, and restoring it would not help.
+      const { errcode } = error as { errcode?: number };
+      if (errcode !== undefined && errcode !== 11 && errcode !== 26) throw error;
       const reason = (error as Error).message;
       throw new TandemError('STORE_CORRUPT', `${file} is not a readable job store (SQLite: ${reason}). Fix: restore it from a backup of the data directory, or move it away to start with an empty store (jobs that were running are then lost)`, { cause: error });
     }
   }
 
   #open(): void {
+    // A damaged page may sit where opening never looks, and fail a job later with SQLite's bare
+    // "malformed": check every page now (milliseconds for a job store; the relay is in files).
+    const problems = (this.#db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((m) => m !== 'ok');
+    if (problems.length > 0) throw new Error(`page check: ${problems.slice(0, 3).join('; ')}`);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;

@@ -26,18 +26,26 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   }
   const limits = compileWireLimits({ maxChunkBytes: config.maxChunkBytes, maxMessageBytes: config.maxMessageBytes });
   const lock = acquireNodeLock(config.dataDir, config.name, log);
-  let store: JobStore;
+  // A start that fails half-way (a damaged store, a port in use) closes what it opened and frees the directory.
+  const opened: Array<{ close(): void }> = [{ close: () => lock.release() }];
+  let parts;
   try {
-    store = new JobStore(join(config.dataDir, 'jobs.sqlite'), log);
+    const store = new JobStore(join(config.dataDir, 'jobs.sqlite'), log);
+    opened.unshift(store);
+    const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
+    opened.unshift(audit);
+    const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
+    opened.unshift(hub);
+    const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
+    opened.unshift(jobs);
+    await jobs.resume();
+    const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits, admins: config.admins, parties: config.parties });
+    parts = { store, audit, jobs, server };
   } catch (error) {
-    lock.release();
+    for (const part of opened) part.close();
     throw error;
   }
-  const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
-  const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
-  const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
-  await jobs.resume();
-  const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits, admins: config.admins, parties: config.parties });
+  const { store, audit, jobs, server } = parts;
   if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
   log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');
   return {

@@ -55,7 +55,18 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   }
   const log = options.log.child({ node: config.node.name });
   const lock = acquireNodeLock(config.node.dataDir, config.node.name, log);
-  const audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
+  /** A start that fails after taking the lock (an unreadable log or outbox) frees the directory. */
+  const failStart = async (error: unknown): Promise<never> => {
+    lock.release();
+    await crypto.close();
+    throw error;
+  };
+  let audit: AuditLog;
+  try {
+    audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
+  } catch (error) {
+    return failStart(error);
+  }
   const mailbox = new Mailbox(config.node.dataDir);
   const jobs = new Map<string, RunningJob>();
   const finished = new Set<string>();
@@ -148,11 +159,17 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
     }
   };
 
-  const session = new PartySession({
-    name: config.node.name, address: config.node.coordinator, identity, limits, log, audit,
-    heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope, outboxDir: join(config.node.dataDir, 'outbox'),
-    ...(config.node.coordinatorName === undefined ? {} : { serverName: config.node.coordinatorName }),
-  });
+  let session: PartySession;
+  try {
+    session = new PartySession({
+      name: config.node.name, address: config.node.coordinator, identity, limits, log, audit,
+      heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope, outboxDir: join(config.node.dataDir, 'outbox'),
+      ...(config.node.coordinatorName === undefined ? {} : { serverName: config.node.coordinatorName }),
+    });
+  } catch (error) {
+    audit.close();
+    return failStart(error);
+  }
   const stopped = new Promise<TandemError>((resolve) => session.once('fatal', resolve));
   session.start();
   log.info({ address: config.node.coordinator }, 'party node started');

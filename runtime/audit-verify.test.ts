@@ -278,6 +278,14 @@ describe('audit verify', () => {
     expect(find(subset.notes, 'missing-log')).toHaveLength(1);
   });
 
+  it("fails when the coordinator's log is given emptied; left out, the parties' logs are matched end to end", () => {
+    writeFileSync(files.coordinator, '');
+    const emptied = verifyAuditLogs(read(all(files)), trust);
+    expect(emptied.ok).toBe(false);
+    expect(find(emptied.findings, 'missing-log')).toEqual([expect.objectContaining({ file: files.coordinator, message: expect.stringMatching(/is empty, but job job-aaaaaaaaaa names the coordinator/) as unknown as string })]);
+    expect(verifyAuditLogs(read([files.brand, files.partner]), trust).ok).toBe(true);
+  });
+
   it('names a torn line, and a reopened log continues its chain after it', () => {
     appendFileSync(files.brand, '{"job":"job-aaaaaaaaaa","rou');
     const log = new AuditLog(files.brand, 'brand', ids.brand.privateKey);

@@ -367,6 +367,14 @@ export function verifyAuditLogs(sources: readonly AuditLogSource[], trust: Audit
     });
   }
 
+  // The coordinator's log may be left out (parties' messages are then matched end to end), but not given emptied.
+  const emptied = logs.find((l) => l.entries.length === 0 && basename(l.file) === `${options.coordinator ?? COORDINATOR}.audit.jsonl`);
+  const talked = byName.has(COORDINATOR) ? undefined : [...byName.values()].find((l) => l.entries.some((e) => !isStatement(e.record) && e.record.peer === COORDINATOR));
+  const job = talked?.entries.find((e) => !isStatement(e.record))?.record.job;
+  if (emptied !== undefined && talked !== undefined) {
+    report({ severity: options.partial === true ? 'note' : 'error', problem: 'missing-log', file: emptied.file, message: `${emptied.file} is empty, but job ${job ?? '?'} names the coordinator (${talked.file}): its log was emptied or replaced` });
+  }
+
   const order = new Map(sources.map((s, k) => [s.file, k]));
   findings.sort((a, b) => (order.get(a.file) ?? -1) - (order.get(b.file) ?? -1) || (a.line ?? 0) - (b.line ?? 0));
   const nodes = logs.map((log): AuditNodeSummary => {

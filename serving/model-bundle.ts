@@ -130,12 +130,12 @@ export async function exportModel(options: ExportOptions): Promise<{ readonly di
   const signature = sign(identity.privateKey, signedBytes(body));
   const signed: Manifest = { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(signature).toString('base64') } };
   const manifest: Manifest = { ...signed, coordinatorSignature: await options.coSign(signed) };
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   for (const name of FILES) {
-    await writeFile(join(outDir, name), contents[name], name === 'scoring-key' ? { mode: 0o600 } : {});
+    await writeFile(join(outDir, name), contents[name], { mode: 0o600 });
   }
   await chmod(join(outDir, 'scoring-key'), 0o600);
-  await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   return { dir: outDir, files: [...FILES, 'manifest.json'], manifest };
 }
 

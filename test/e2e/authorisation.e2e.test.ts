@@ -114,7 +114,9 @@ describe('authorisation', () => {
   });
 
   it('refuses to relay an unsealed party-to-party payload, even from a named party', async () => {
-    // A second session as partner (the real node keeps running); the coordinator answers this one.
+    // The partner's node stops (a second session would be refused while it runs: one live connection
+    // per party), and a session by hand takes its place in the running job.
+    await fed.parties.get('partner')?.close();
     const { session: s, inbox } = await session(fed, 'partner');
     s.start();
     await once(s, 'connected');

@@ -29,12 +29,14 @@ describe('jobs that cannot run', () => {
     await writeFile(join(dir, 'guest.csv'), rows(a, true));
     await writeFile(join(dir, 'host-disjoint.csv'), rows(b, false));
     await writeFile(join(dir, 'host-bad.csv'), rows(a, false).replace('\na7,0,1\n', '\na7,zero,1\n'));
+    await writeFile(join(dir, 'host-same.csv'), rows(a, false));
+    await writeFile(join(dir, 'guest-flat.csv'), rows(a, true).replace(/^(a\d+),0,/gm, '$1,1,'));
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
     fed = await startFederation({
       log,
       parties: [
-        { name: 'brand', datasets: { d: { file: join(dir, 'guest.csv'), id: 'id', label: { column: 'y' }, features: 'all' }, nolabel: { file: join(dir, 'guest.csv'), id: 'id', features: [{ name: 'a', type: 'numeric' }] } } },
-        { name: 'partner', datasets: { d: { file: join(dir, 'host-disjoint.csv'), id: 'id', features: 'all' }, bad: { file: join(dir, 'host-bad.csv'), id: 'id', features: 'all' } } },
+        { name: 'brand', datasets: { d: { file: join(dir, 'guest.csv'), id: 'id', label: { column: 'y' }, features: 'all' }, flat: { file: join(dir, 'guest-flat.csv'), id: 'id', label: { column: 'y' }, features: 'all' }, nolabel: { file: join(dir, 'guest.csv'), id: 'id', features: [{ name: 'a', type: 'numeric' }] } } },
+        { name: 'partner', datasets: { d: { file: join(dir, 'host-disjoint.csv'), id: 'id', features: 'all' }, bad: { file: join(dir, 'host-bad.csv'), id: 'id', features: 'all' }, same: { file: join(dir, 'host-same.csv'), id: 'id', features: 'all' } } },
       ],
     });
   });
@@ -77,6 +79,14 @@ describe('jobs that cannot run', () => {
     const missing = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'nope' }] }), 'missing.yaml');
     expect(missing.stage).toBe('failed');
     expect(missing.message).toMatch(/partner has no dataset "nope"/);
+  });
+
+  it('a guest label of one value, refused before training with the file and column in the guest log', async () => {
+    const result = await runJob(fed, lrSpec({ parties: [{ name: 'brand', role: 'guest', dataset: 'flat' }, { name: 'partner', role: 'host', dataset: 'same' }] }), 'flat.yaml');
+    expect(result.stage).toBe('failed');
+    expect(result.message).toMatch(/^brand failed at \w+: a label value is not allowed/);
+    const detail = partyLog('DATA_LABEL_INVALID') ?? '';
+    expect(detail).toMatch(/guest-flat\.csv, column \\"y\\": every one of the \d+ training rows among the shared rows has the label/);
   });
 
   it('sees a dataset added to the node config after the node started, without a restart', async () => {

@@ -2,7 +2,8 @@
  * Secrets on disk (issue #16): on a fresh run under umask 022, everything a
  * node writes in its data directory is its user's alone (files 0600,
  * directories 0700) — the coordinator's job store with its -wal and -shm
- * included, from the first write — and when a job ends its CKKS secret key
+ * included, from the first write, and the model parts, exported models and
+ * the job report after it — and when a job ends its CKKS secret key
  * and noise key are gone from every file of the coordinator's data
  * directory, byte for byte.
  */
@@ -10,7 +11,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleParties, lrSpec, startFederation, type Federation } from '../support/federation.ts';
+import { exampleParties, lrSpec, partyConfigFile, startFederation, type Federation } from '../support/federation.ts';
+import { runModelExport } from '../../cli/commands/model.ts';
+import { runJobReport } from '../../cli/commands/report.ts';
 
 /** Every path under `dir` (a node may delete a file meanwhile: it is then skipped). */
 async function walk(dir: string): Promise<string[]> {
@@ -51,6 +54,12 @@ describe('secrets on disk', () => {
     admin.close();
     expect(final.stage, final.message).toBe('completed');
     expect(keys).toBeDefined();
+    // What a party writes after the job, in its data directory: the exported model (scoring.json,
+    // weights.bin, preprocess.json, model.json, manifest.json, scoring-key) and the guest's report.
+    const exported: string[] = [];
+    for (const name of ['brand', 'partner']) exported.push(...(await runModelExport({ config: partyConfigFile(fed, name), job: jobId })).files);
+    expect(exported).toContain('scoring-key');
+    const report = await runJobReport({ config: partyConfigFile(fed, 'brand'), jobId, offline: true });
 
     const loose: string[] = [];
     for (const name of ['coordinator', 'brand', 'partner']) {
@@ -60,6 +69,8 @@ describe('secrets on disk', () => {
       }
     }
     expect(loose, 'readable by group or others').toEqual([]);
+    // The walk saw them.
+    for (const file of [report.html, report.json, join(fed.dir, 'brand', 'jobs', jobId, 'export', 'weights.bin')]) expect((await stat(file)).mode & 0o777, file).toBe(0o600);
 
     const secret = Buffer.from(keys!.secret_key);
     const noise = Buffer.from(keys!.noise_key);
