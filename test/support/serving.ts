@@ -152,7 +152,7 @@ export async function runCli(cli: string, args: string[]): Promise<{ status: num
   return { status, stdout, stderr };
 }
 
-export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
+export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string; exited: Promise<number | null>; stderr: () => string };
 
 export async function serve(cli: string, args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,12 +167,24 @@ export async function serve(cli: string, args: string[]): Promise<Served> {
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
-  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number };
+  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string };
   return { child, exited, stderr: () => stderr, ...ports };
 }
 
-export async function http(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+/** The first token of a `tandem serve` bearer token file (what an operator's service would send). */
+export async function bearerToken(file: string): Promise<string> {
+  const token = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (token === undefined) throw new Error(`${file} holds no token`);
+  return token;
+}
+
+/**
+ * One HTTP request to a serving endpoint on loopback, as an operator when
+ * `token` is given (`Authorization: Bearer`), anonymously otherwise.
+ */
+export async function http(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const headers: Record<string, string> = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
