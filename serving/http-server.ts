@@ -143,8 +143,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   let draining = false;
   let raw: Server | undefined;
   const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const requestTimeout = options.requestTimeoutMs ?? 15_000;
     const timeouts = {
-      headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 15_000, keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      // The whole request includes its headers.
+      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout), requestTimeout, keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       // Node enforces the two timeouts above only when it checks, every 30 s by default: a stalled body would live that much longer.
       connectionsCheckingInterval: 1000,
     };
