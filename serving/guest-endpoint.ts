@@ -1,8 +1,9 @@
 /**
  * The guest's scoring routes: federated online scoring of one visitor or a
  * batch, for the guest's own operators. Each host is asked over mTLS, by
- * pseudonym, through one coalescing client per host; every call sent is
- * stated in the serving audit log with the digest the host states too.
+ * pseudonym, through one coalescing client per host; the calls sent are
+ * stated in the serving audit log (aggregated per window, with the digest
+ * of their pseudonyms), as the host states the calls it answers.
  */
 import { z } from 'zod';
 import type { NodeIdentity } from '../runtime/certs.ts';

@@ -77,16 +77,24 @@ describe('the bearer token file', () => {
 describe('the serving audit log', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
-  it('states each call with its caller, count and digest, never the pseudonyms', async () => {
+  it('states the calls of a window per caller, callee and route: calls, users and a digest, never the pseudonyms', async () => {
     const dir = await tempDir();
     try {
       const file = join(dir, 'audit', 'serving', 'partner.audit.jsonl');
-      const audit = openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1' });
+      const audit = openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1', windowMs: 50 });
       audit.lookups({ caller: 'brand', callee: 'partner', route: 'partial-scores', pseudonyms: ['p-one', 'p-two'] });
+      audit.lookups({ caller: 'brand', callee: 'partner', route: 'partial-scores', pseudonyms: ['p-three'] });
+      audit.lookups({ caller: 'token-1', callee: 'partner', route: 'score', pseudonyms: ['p-four'] });
+      await new Promise((r) => setTimeout(r, 150));
+      // A later call opens a window of its own.
+      audit.lookups({ caller: 'brand', callee: 'partner', route: 'partial-scores', pseudonyms: ['p-five'] });
       audit.close();
-      const [record] = readAuditLog(file);
-      expect(record?.claim).toEqual({ type: 'serving-lookups', job: 'job-1', caller: 'brand', callee: 'partner', route: 'partial-scores', count: 2, digest: lookupDigest(['p-one', 'p-two']) });
-      expect(await readFile(file, 'utf8')).not.toMatch(/p-one|p-two/);
+      expect(readAuditLog(file).map((r) => r.claim)).toEqual([
+        { type: 'serving-lookups', job: 'job-1', caller: 'brand', callee: 'partner', route: 'partial-scores', calls: 2, count: 3, digest: lookupDigest(['p-one', 'p-two', 'p-three']) },
+        { type: 'serving-lookups', job: 'job-1', caller: 'token-1', callee: 'partner', route: 'score', calls: 1, count: 1, digest: lookupDigest(['p-four']) },
+        { type: 'serving-lookups', job: 'job-1', caller: 'brand', callee: 'partner', route: 'partial-scores', calls: 1, count: 1, digest: lookupDigest(['p-five']) },
+      ]);
+      expect(await readFile(file, 'utf8')).not.toMatch(/p-one|p-two|p-three|p-four|p-five/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
