@@ -170,25 +170,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
 
-  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+  /** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
+  const track = (reply: FastifyReply, route: string): void => {
     const started = performance.now();
-    const config = request.routeOptions.config as Partial<RouteConfig>;
-    const route = config.name ?? 'unknown';
-    // Counted once, when the connection is done with the response: finished, or abandoned by the client.
     reply.raw.once('close', () => {
       metrics.requests.inc({ route, status: reply.raw.writableFinished ? String(reply.raw.statusCode) : CLIENT_CLOSED_STATUS });
       metrics.latency.observe({ route }, (performance.now() - started) / 1000);
     });
-    if (config.action === undefined) return done();
+  };
+  /** The route's first hook: counting, then authentication and authorisation, before a byte of the body is read. */
+  const guard = (config: RouteConfig) => (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    track(reply, config.name);
     try {
       const caller = options.authenticate(request.raw);
-      options.authorize(caller, config.action, route);
+      options.authorize(caller, config.action, config.name);
       request.tandemCaller = caller;
       done();
     } catch (error) {
       done(error as Error);
     }
-  });
+  };
 
   // A request that was in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -213,7 +214,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     return reply.code(status).type('application/json').send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
   });
 
-  app.setNotFoundHandler((request) => {
+  app.setNotFoundHandler((request, reply) => {
+    track(reply, 'unknown');
     const path = request.url.split('?')[0] ?? '/';
     throw new TandemError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, { publicMessage: `no such endpoint: ${request.method} ${path}` });
   });
@@ -221,7 +223,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   for (const route of options.routes) {
     const config: RouteConfig = { name: route.name, action: route.action };
     app.route({
-      method: route.method, url: route.path, config,
+      method: route.method, url: route.path, config, onRequest: guard(config),
       handler: async (request, reply) => {
         const answer = await route.handle({
           params: request.params as Record<string, string>, caller: request.tandemCaller ?? { kind: 'anonymous' },

@@ -64,14 +64,20 @@ export async function openTokenFile(file: string): Promise<TokenFile> {
     byDigest.set(digest(token), tokenName(token));
   });
   if (byDigest.size === 0) throw new ConfigError('CONFIG_INVALID', { file, field: '', problem: 'holds no token', fix: 'add a line with a random token (e.g. from `openssl rand -base64 32`), or delete the file to have one created' });
+  // Headers that carried a valid token, so a keep-alive client is not hashed on every request (bounded: one entry per token and spelling).
+  const known = new Map<string, Caller>();
   return {
     file, created, tokens: byDigest.size,
     authenticate: (header) => {
       if (header === undefined || header === '') return { kind: 'anonymous' };
+      const seen = known.get(header);
+      if (seen !== undefined) return seen;
       const m = /^Bearer +(\S+)$/i.exec(header);
       const name = m?.[1] === undefined ? undefined : byDigest.get(digest(m[1]));
       if (name === undefined) throw new TandemError('AUTH_REQUIRED', 'a request with an unknown bearer token', { publicMessage: 'the bearer token is not one of this endpoint\'s tokens' });
-      return { kind: 'token', name };
+      const caller: Caller = { kind: 'token', name };
+      if (known.size < 4 * byDigest.size) known.set(header, caller);
+      return caller;
     },
   };
 }
