@@ -198,6 +198,48 @@ describe('the gRPC Scoring service', () => {
     }
   });
 
+  it('sends warnings as tandem-warning trailers', async () => {
+    const client = connect(guest.grpcPort ?? 0, brand, 'brand');
+    const trailers = await new Promise<grpc.Metadata>((resolve, reject) => {
+      const unary = client.score as unknown as (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
+      const pending = unary.call(client, { id: 'u1', features: { x: { numberValue: 1 }, c: { stringValue: 'zz' } } }, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) => {
+        if (e !== null) reject(e);
+      });
+      pending.on('status', (status: grpc.StatusObject) => resolve(status.metadata));
+    });
+    expect(trailers.get('tandem-warning')).toEqual(['features.c: "zz" is not a category the model was trained on; scored as none of its categories']);
+  });
+
+  it('with --public-auth mtls, serves the public API over HTTPS to operators\' certificates, and health to anyone', async () => {
+    const mtls = await startServing({
+      modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, publicAuth: 'mtls', allowedCallers: ['dashboard'],
+      hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, auditLogFile: join(dir, 'mtls.audit.jsonl'),
+    });
+    try {
+      const ask = (path: string, who?: NodeIdentity): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+        const pem = who === undefined ? { ca: brand.caPem } : { ca: brand.caPem, cert: who.certPem, key: who.keyPem };
+        const req = httpsRequest({ host: '127.0.0.1', port: mtls.port, path, method: path === '/healthz' ? 'GET' : 'POST', ...pem, checkServerIdentity: () => undefined }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(path === '/healthz' ? undefined : JSON.stringify({ id: 'u1', features: { x: 1 } }));
+      });
+      expect(mtls.tokens).toBeUndefined();
+      expect((await ask('/healthz')).status).toBe(200);
+      expect((await ask('/v1/score')).status).toBe(401);
+      expect(JSON.parse((await ask('/v1/score', dashboard)).body)).toMatchObject({ id: 'u1', complete: true });
+      expect((await ask('/v1/score', brand)).status).toBe(200);
+      expect(JSON.parse((await ask('/v1/score', partner)).body)).toMatchObject({ error: { code: 'AUTH_NOT_ALLOWED' } });
+      expect((await ask('/v1/score', auditor)).status).toBe(403);
+      // A certificate from another CA is no credential.
+      expect((await ask('/v1/score', foreign)).status).toBe(401);
+    } finally {
+      await mtls.close();
+    }
+  });
+
   it('refuses a bad --allow-caller name, and another party of the job as an allowed caller', async () => {
     expect(() => compileServeOptions({ modelDir: 'm', configFile: 'c', allowedCallers: ['Brand Inc'] })).toThrow('--allow-caller: "Brand Inc" is not a node name');
     const start = startServing({ modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, allowedCallers: ['partner'], auditLogFile: join(dir, 'other.audit.jsonl') });
