@@ -81,8 +81,11 @@ describe('the HTTP adapter', () => {
     });
   });
 
-  it('answers an unknown path or method with 404 ROUTE_NOT_FOUND, not 400', async () => {
-    await withServer({ routes: [echo] }, async (url, metrics) => {
+  it('answers an unknown path or method with 404 ROUTE_NOT_FOUND, not 400, and takes path parameters as long as ids', async () => {
+    const byId: Route = { method: 'GET', path: '/user/:id', name: 'user', action: 'audience', handle: (req) => ({ json: { id: req.params['id'] } }) };
+    await withServer({ routes: [echo, byId] }, async (url, metrics) => {
+      const id = `u ${'x'.repeat(510)}`;
+      expect(await (await fetch(`${url}/user/${encodeURIComponent(id)}`)).json()).toEqual({ id });
       const nope = await fetch(`${url}/nope`);
       expect(nope.status).toBe(404);
       expect(await nope.json()).toEqual({ error: { code: 'ROUTE_NOT_FOUND', message: 'no such endpoint: GET /nope' } });

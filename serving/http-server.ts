@@ -163,6 +163,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const app = Fastify({
     serverFactory, logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: 'idle',
     exposeHeadRoutes: false, return503OnClosing: true,
+    // Path parameters are ids (audience lookups), up to 512 characters like ids in bodies; find-my-way's default is 100.
+    routerOptions: { maxParamLength: 1024 },
   });
   app.decorateRequest('tandemCaller', undefined);
   // Every body is JSON whatever its content type says (curl and fetch send text/plain by default), parsed with Fastify's
