@@ -170,7 +170,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // Every body is JSON whatever its content type says (curl and fetch send text/plain by default), parsed with Fastify's
   // prototype-poisoning guard, within the body limit.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  // Registered by name as well: Fastify caches the parser for a named type by header, but looks the catch-all up anew each request.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  app.addContentTypeParser('*', { parseAs: 'string' }, json);
 
   /** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
   const track = (reply: FastifyReply, route: string): void => {
@@ -193,12 +196,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
   };
 
-  // A request that was in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (draining) void reply.header('connection', 'close');
-    done(null, payload);
-  });
-
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const route = (request.routeOptions.config as Partial<RouteConfig>).name ?? 'unknown';
     if (clientWentAway(error, request)) {
@@ -211,6 +208,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const who = request.tandemCaller === undefined ? undefined : callerName(request.tandemCaller);
     if (status >= 500) log.warn({ err: e, code: e.code, status, peer: who }, `${route} failed`);
     else log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
+    if (draining) void reply.header('connection', 'close');
     const retryAfterMs = e.details['retryAfterMs'];
     if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     return reply.code(status).type('application/json').send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
@@ -226,14 +224,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const config: RouteConfig = { name: route.name, action: route.action };
     app.route({
       method: route.method, url: route.path, config, onRequest: guard(config),
-      handler: async (request, reply) => {
-        const answer = await route.handle({
+      // Not async: a host's routes answer synchronously, and a promise per request would cost microtasks for nothing.
+      handler: (request, reply) => {
+        const send = (answer: Reply): void => {
+          // A request in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
+          if (draining) void reply.header('connection', 'close');
+          void reply.code(answer.status ?? 200);
+          if (answer.text !== undefined) void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
+          else void reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
+        };
+        const answer = route.handle({
           params: request.params as Record<string, string>, caller: request.tandemCaller ?? { kind: 'anonymous' },
           body: (schema) => validate(schema, request.body),
         });
-        void reply.code(answer.status ?? 200);
-        if (answer.text !== undefined) return reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
-        return reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
+        if (answer instanceof Promise) answer.then(send, (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)));
+        else send(answer);
+        return reply;
       },
     });
   }
