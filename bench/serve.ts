@@ -14,7 +14,7 @@
 import { Agent, request } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -58,12 +58,12 @@ async function writePool(file: string, rows: number, prefix: string): Promise<vo
   await once(out, 'finish');
 }
 
-/** One endpoint in its own process (as in production); resolves with its ports once listening. */
-async function endpoint(options: Record<string, unknown>): Promise<{ child: ChildProcess; port: number; peerPort?: number }> {
+/** One endpoint in its own process (as in production); resolves with its ports and its token file once listening. */
+async function endpoint(options: Record<string, unknown>): Promise<{ child: ChildProcess; port: number; peerPort?: number; tokenFile: string }> {
   const source = `
     import { startServing } from '${pathToFileURL(join(import.meta.dirname, '..', 'serving', 'serve.ts')).href}';
     const s = await startServing(${JSON.stringify(options)});
-    process.stdout.write(JSON.stringify({ port: s.port, peerPort: s.peerPort }) + '\\n');
+    process.stdout.write(JSON.stringify({ port: s.port, peerPort: s.peerPort, tokenFile: s.tokens?.file }) + '\\n');
     process.on('SIGTERM', () => void s.close());`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -74,13 +74,14 @@ async function endpoint(options: Record<string, unknown>): Promise<{ child: Chil
     });
     child.on('exit', (code) => reject(new Error(`endpoint exited with ${code}`)));
   });
-  return { child, ...(JSON.parse(line) as { port: number; peerPort?: number }) };
+  return { child, ...(JSON.parse(line) as { port: number; peerPort?: number; tokenFile: string }) };
 }
 
 const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
-async function onlineLoad(port: number, rate: number, seconds: number, features: Record<string, string>, users: number): Promise<{ p50: number; p99: number; max: number; sent: number; ok: number; fallbacks: number; throughput: number }> {
+async function onlineLoad(port: number, token: string, rate: number, seconds: number, features: Record<string, string>, users: number): Promise<{ p50: number; p99: number; max: number; sent: number; ok: number; fallbacks: number; throughput: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const authorization = `Bearer ${token}`;
   const latencies: number[] = [];
   let ok = 0;
   let fallbacks = 0;
@@ -91,7 +92,7 @@ async function onlineLoad(port: number, rate: number, seconds: number, features:
     new Promise((resolve) => {
       const t0 = performance.now();
       const body = JSON.stringify({ id: `u${k % users}`, features });
-      const req = request({ host: '127.0.0.1', port, path: '/v1/score', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/score', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => {
@@ -148,13 +149,15 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       await exited;
     };
     const features = Object.fromEntries(Array.from({ length: COLUMNS }, (_, j) => [`g${j}`, String(0.1 * j)]));
+    // As the brand's web stack: with a token from the guest endpoint's token file.
+    const token = (await readFile(guest.tokenFile, 'utf8')).split('\n').find((l) => l !== '' && !l.startsWith('#')) ?? '';
     const online = [];
     try {
       ctx.progress.step('warm-up');
-      await onlineLoad(guest.port, 200, 2, features, users);
+      await onlineLoad(guest.port, token, 200, 2, features, users);
       for (const rate of rates) {
         ctx.progress.step(`online scoring at ${rate} req/s for ${seconds} s`);
-        const r = await onlineLoad(guest.port, rate, seconds, features, users);
+        const r = await onlineLoad(guest.port, token, rate, seconds, features, users);
         online.push({ rate, seconds, sent: r.sent, ok: r.ok, fallbacks: r.fallbacks, throughput: r.throughput, p50: r.p50, p99: r.p99, max: r.max });
       }
     } finally {

@@ -4,8 +4,10 @@
  * JSON shape of the HTTP/JSON API and handed to the very same route handler,
  * so both APIs score with the same scorer, validate with the same schemas and
  * fail with the same catalogued errors (as gRPC status + `tandem-error-code`
- * metadata). Callers must present a certificate from the federation CA; the
- * handler sees the verified node name as `peer`.
+ * metadata). Callers must present a certificate from the federation CA;
+ * before a request is decoded, the verified name goes through the same
+ * authorisation function as the HTTP edge (access.ts). Warnings (a category
+ * the model was not trained on) travel as `tandem-warning` trailers.
  */
 import * as grpc from '@grpc/grpc-js';
 import { tandem } from '../protocol/generated/tandem.js';
@@ -14,6 +16,7 @@ import type { NodeIdentity } from '../runtime/certs.ts';
 import { scoringService, toServiceError } from '../runtime/grpc-service.ts';
 import { peerName, serverCredentials, type AuthenticatedCall } from '../runtime/grpc-tls.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { Action, Caller } from './access.ts';
 import { httpStatus, validate, type Reply, type Route } from './http-server.ts';
 import type { ServeMetrics } from './metrics.ts';
 
@@ -25,7 +28,7 @@ export type GrpcRoutes = {
   readonly score: Handle;
   /** Body `{rows}` → `{results}`; undefined where HTTP has no batch route (hosts). */
   readonly scoreBatch: Handle | undefined;
-  /** → `{status, role, jobId}`. */
+  /** → `{status}`. */
   readonly health: Handle;
   /** → the JSON of `GET /v1/model`. */
   readonly modelInfo: Handle;
@@ -33,6 +36,8 @@ export type GrpcRoutes = {
 
 export type GrpcServerOptions = {
   readonly routes: GrpcRoutes;
+  /** @throws TandemError when `caller` may not make the call */
+  authorize(caller: Caller, action: Action, what: string): void;
   readonly identity: NodeIdentity;
   readonly metrics: ServeMetrics;
   readonly log: Logger;
@@ -71,8 +76,18 @@ function jsonRow(r: tandem.v1.ScoreRequest.$Properties): JsonRow {
 
 type JsonScore = {
   id?: string; probability?: number; logit?: number; segment?: string; complete?: boolean; hosts?: Record<string, string>; partialLogit?: number;
-  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[];
+  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[]; warnings?: string[];
 };
+
+/** The warnings of a reply (one row's, or every row's of a batch) as `tandem-warning` trailers. */
+function warningTrailers(json: unknown): grpc.Metadata | undefined {
+  const r = (json ?? {}) as JsonScore & { results?: JsonScore[] };
+  const warnings = [...(r.warnings ?? []), ...(r.results ?? []).flatMap((x) => x.warnings ?? [])];
+  if (warnings.length === 0) return undefined;
+  const md = new grpc.Metadata();
+  for (const w of warnings) md.add('tandem-warning', w);
+  return md;
+}
 
 function scoreResponse(json: unknown): tandem.v1.ScoreResponse {
   const r = (json ?? {}) as JsonScore;
@@ -121,24 +136,26 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     return name;
   };
 
-  /** One unary RPC: verify the peer, decode to the JSON shape, call the route, encode; count and time it like an HTTP request. */
-  const unary = <Req, Res>(route: string, handle: Handle, body: (request: Req) => unknown, encode: (reply: Reply) => Res) =>
+  /** One unary RPC: verify and authorise the peer, decode to the JSON shape, call the route, encode; count and time it like an HTTP request. */
+  const unary = <Req, Res>(rpc: string, action: Action, handle: Handle, body: (request: Req) => unknown, encode: (reply: Reply) => Res) =>
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
       const started = performance.now();
+      const route = `grpc.${rpc}`;
       const done = (status: number): void => {
-        metrics.requests.inc({ route, status: grpc.status[status] ?? String(status) });
+        metrics.requests.inc({ route, status: call.cancelled ? 'CANCELLED' : (grpc.status[status] ?? String(status)) });
         metrics.latency.observe({ route }, (performance.now() - started) / 1000);
       };
       void (async () => {
         try {
-          const peer = peerOf(call);
+          const caller: Caller = { kind: 'certificate', name: peerOf(call) };
+          options.authorize(caller, action, rpc);
           const value = body(call.request);
-          const reply = await handle({ params: [], peer, body: (schema) => validate(schema, value) });
-          callback(null, encode(reply));
+          const reply = await handle({ params: {}, caller, body: (schema) => validate(schema, value) });
+          callback(null, encode(reply), warningTrailers(reply.json));
           done(grpc.status.OK);
         } catch (error) {
           const e = asTandemError(error);
-          metrics.errors.inc({ route, code: e.code });
+          metrics.errors.inc({ code: e.code, route });
           if (httpStatus(e) >= 500) log.warn({ err: e, code: e.code }, 'gRPC call failed');
           callback(toServiceError(e), null);
           done(e.grpcStatus);
@@ -147,14 +164,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     };
 
   server.addService(scoringService, {
-    score: unary('grpc.Score', routes.score, (r: tandem.v1.ScoreRequest) => jsonRow(r), (reply) => scoreResponse(reply.json)),
-    scoreBatch: unary('grpc.ScoreBatch', routes.scoreBatch ?? noBatch, (r: tandem.v1.ScoreBatchRequest) => ({ rows: r.rows.map(jsonRow) }),
+    score: unary('Score', 'score', routes.score, (r: tandem.v1.ScoreRequest) => jsonRow(r), (reply) => scoreResponse(reply.json)),
+    scoreBatch: unary('ScoreBatch', 'score', routes.scoreBatch ?? noBatch, (r: tandem.v1.ScoreBatchRequest) => ({ rows: r.rows.map(jsonRow) }),
       (reply) => tandem.v1.ScoreBatchResponse.create({ results: ((reply.json as { results?: unknown[] } | undefined)?.results ?? []).map(scoreResponse) })),
-    health: unary('grpc.Health', routes.health, () => ({}), (reply) => {
-      const h = (reply.json ?? {}) as { status?: string; role?: string; jobId?: string };
-      return tandem.v1.HealthResponse.create({ status: h.status ?? '', role: h.role ?? '', jobId: h.jobId ?? '' });
-    }),
-    modelInfo: unary('grpc.ModelInfo', routes.modelInfo, () => ({}), (reply) => modelInfoResponse(reply.json)),
+    health: unary('Health', 'health', routes.health, () => ({}), (reply) => tandem.v1.HealthResponse.create({ status: ((reply.json ?? {}) as { status?: string }).status ?? '' })),
+    modelInfo: unary('ModelInfo', 'model-info', routes.modelInfo, () => ({}), (reply) => modelInfoResponse(reply.json)),
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${address(options.host ?? '127.0.0.1')}:${options.port}`, serverCredentials(identity), (error, bound) => (error === null ? resolve(bound) : reject(error)));

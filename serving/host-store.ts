@@ -3,7 +3,18 @@
  * trained on), each row's partial logit computed once at start-up with
  * training's batch transform, and an index from pseudonym to row. Online
  * requests are then a map lookup.
+ *
+ * The guest's answer must not say whether the host holds a user (that
+ * would make the endpoint a membership oracle for the host's customer
+ * base). So a pseudonym the host does not hold is answered with a decoy:
+ * the partial logit of one of its real rows, chosen by a keyed PRF of the
+ * pseudonym (HMAC-SHA256 under a key derived from the node's secret). A
+ * decoy is drawn from the same distribution as real answers, and is the
+ * same every time the same pseudonym is asked, even across restarts, so
+ * repeating a question and averaging tells nothing. The PRF runs for every
+ * pseudonym, held or not, so the two answers also take the same work.
  */
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { DatasetConfig } from '../party/config.ts';
 import { loadDataset } from '../party/data/dataset.ts';
 import { transformRows } from '../party/data/preprocess.ts';
@@ -21,12 +32,23 @@ export type HostStore = {
   byPseudonym(p: string): PartialLogits | undefined;
   /** Partial logit(s) of one of this party's own ids. */
   byId(id: string): PartialLogits | undefined;
+  /**
+   * What the guest gets for a pseudonym: the row's partial logit(s) when the
+   * host holds the user; otherwise a decoy, or null when the host discloses
+   * membership (then the guest says `not-held`).
+   */
+  answer(p: string): PartialLogits | null;
+};
+
+export type HostStoreOptions = {
+  /** Key of the decoy PRF (32 bytes, stable across restarts). Undefined: membership is disclosed (null for an unknown pseudonym). */
+  readonly decoyKey?: Uint8Array | undefined;
 };
 
 const CHUNK_ROWS = 65_536;
 
 /** Loads the dataset and precomputes every row's partial logit (in chunks, so memory stays at one chunk of features). */
-export async function loadHostStore(model: ServingModel, dataset: DatasetConfig): Promise<HostStore> {
+export async function loadHostStore(model: ServingModel, dataset: DatasetConfig, options: HostStoreOptions = {}): Promise<HostStore> {
   const data = await loadDataset(dataset);
   const k = model.outputs;
   // Class c of row r at [c·rows + r]: each class is training's own partialLogits over the row chunk.
@@ -50,9 +72,20 @@ export async function loadHostStore(model: ServingModel, dataset: DatasetConfig)
     if (k === 1) return partials[row];
     return Array.from({ length: k }, (_, c) => partials[c * rowCount + row] ?? 0);
   };
+  const decoy = options.decoyKey === undefined || rowCount === 0 ? undefined : decoyRow(createSecretKey(options.decoyKey), rowCount);
   return {
     rows: rowCount,
     byPseudonym: (p) => at(byPseudonym.get(p)),
     byId: (id) => at(byId.get(id)),
+    answer: (p) => {
+      const stand = decoy?.(p);
+      const row = byPseudonym.get(p) ?? stand;
+      return at(row) ?? null;
+    },
   };
+}
+
+/** The PRF that picks a decoy row: the first 48 bits of HMAC-SHA256(key, pseudonym), modulo the row count (bias below 2⁻²⁸ for a billion rows). */
+export function decoyRow(key: KeyObject, rows: number): (pseudonym: string) => number {
+  return (p) => createHmac('sha256', key).update(p, 'utf8').digest().readUIntBE(0, 6) % rows;
 }

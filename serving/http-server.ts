@@ -1,36 +1,53 @@
 /**
- * The HTTP/JSON adapter: routes decode a request, call one domain function
- * and encode the answer. Failures map through the error catalog to a status
- * code and the public message only (the detail goes to the local log).
- * Every request is counted and timed; `close()` drains in-flight requests
- * before it drops connections.
+ * The HTTP/JSON adapter of `tandem serve`, on Fastify: routes decode a
+ * request, call one domain function and encode the answer. Failures map
+ * through the error catalog to a status code and the public message only;
+ * the detail goes to the local log (never a value: see request-features.ts).
+ *
+ * Before a body is read, the edge authenticates the caller (bearer token or
+ * client certificate) and asks the one authorisation function
+ * (serving/access.ts) whether that caller may call the route. The server
+ * owns its limits: bodies over `maxBodyBytes` get 413, at most
+ * `maxConnections` sockets, and timeouts for headers, the whole request
+ * (a body stalled midway is cut) and idle keep-alive connections. Every
+ * request is counted once in the metrics, a client that went away as 499;
+ * `close()` drains in-flight requests before it drops connections.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { asTandemError, GrpcStatus, TandemError } from '../protocol/errors.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { ServeMetrics } from './metrics.ts';
+import { callerName, type Action, type Caller } from './access.ts';
+import { CLIENT_CLOSED_STATUS, type ServeMetrics } from './metrics.ts';
 
 export type RouteRequest = {
-  /** Path parameters, in the order of the route pattern's groups. */
-  readonly params: readonly string[];
-  /** The verified client certificate's node name (mTLS servers only). */
-  readonly peer: string | undefined;
+  /** Path parameters by name (`/v1/audience/:id` → `id`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** Who is calling, as the edge authenticated them (already authorised for the route). */
+  readonly caller: Caller;
   body<T>(schema: ZodType<T>): T;
 };
 
-export type Reply = { readonly status?: number | undefined; readonly json?: unknown; readonly text?: string | undefined; readonly contentType?: string | undefined };
+export type Reply = {
+  readonly status?: number | undefined;
+  readonly json?: unknown;
+  readonly text?: string | undefined;
+  readonly contentType?: string | undefined;
+};
 
 export type Route = {
   readonly method: 'GET' | 'POST';
-  /** Exact path, or a pattern whose groups become `params`. */
-  readonly path: string | RegExp;
-  /** The metrics label. */
+  /** Fastify path syntax: `/v1/score`, `/v1/audience/:id`. */
+  readonly path: string;
+  /** The metrics label, and the name in refusals. */
   readonly name: string;
+  /** What the route does, for authorisation. */
+  readonly action: Action;
   handle(request: RouteRequest): Reply | Promise<Reply>;
 };
 
@@ -42,10 +59,22 @@ export type HttpServerOptions = {
   readonly host?: string | undefined;
   /** 0 picks a free port. */
   readonly port: number;
-  /** Serve HTTPS and require a client certificate from the federation CA. */
-  readonly tls?: NodeIdentity | undefined;
+  /** Who is calling, from the request's headers and socket. @throws TandemError AUTH_REQUIRED for bad credentials */
+  authenticate(request: IncomingMessage): Caller;
+  /** @throws TandemError when `caller` may not call the route */
+  authorize(caller: Caller, action: Action, what: string): void;
+  /** Serve HTTPS with this certificate; `clientCertificates: 'required'` refuses a handshake without a client certificate from the federation CA. */
+  readonly tls?: { readonly identity: NodeIdentity; readonly clientCertificates: 'required' | 'optional' } | undefined;
   /** Largest request body. @default 1048576 */
   readonly maxBodyBytes?: number | undefined;
+  /** Most open connections; more are closed on arrival. @default 512 */
+  readonly maxConnections?: number | undefined;
+  /** Time to receive a request's headers. @default 10000 */
+  readonly headersTimeoutMs?: number | undefined;
+  /** Time to receive a whole request, body included. @default 15000 */
+  readonly requestTimeoutMs?: number | undefined;
+  /** How long an idle keep-alive connection stays open. @default 30000 */
+  readonly keepAliveTimeoutMs?: number | undefined;
 };
 
 export type HttpServer = {
@@ -62,118 +91,8 @@ const STATUS_BY_GRPC: Readonly<Record<number, number>> = {
 
 /** The HTTP status for a catalogued error. */
 export function httpStatus(error: TandemError): number {
+  if (error.code === 'RATE_LIMITED') return 429;
   return STATUS_BY_GRPC[error.grpcStatus] ?? 500;
-}
-
-export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
-  const maxBody = options.maxBodyBytes ?? 1_048_576;
-  let draining = false;
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    inFlight++;
-    void serve(req, res).finally(() => {
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    });
-  };
-  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    let routeName = 'unknown';
-    let reply: Reply;
-    try {
-      const match = findRoute(options.routes, req.method ?? 'GET', path);
-      if (match === undefined) throw new TandemError('ARGUMENT_INVALID', `no route ${req.method ?? ''} ${path}`, { publicMessage: `no such endpoint: ${req.method ?? ''} ${path}` });
-      routeName = match.route.name;
-      const raw = req.method === 'POST' ? await readBody(req, maxBody) : '';
-      const peer = options.tls === undefined ? undefined : peerOf(req, options.tls);
-      reply = await match.route.handle({ params: match.params, peer, body: (schema) => decode(schema, raw) });
-    } catch (error) {
-      const e = asTandemError(error);
-      const status = httpStatus(e);
-      options.metrics.errors.inc({ route: routeName, code: e.code });
-      if (status >= 500) options.log.warn({ err: e, code: e.code }, 'request failed');
-      reply = { status, json: { error: { code: e.code, message: e.publicMessage } } };
-    }
-    const status = reply.status ?? 200;
-    const body = reply.text ?? `${JSON.stringify(reply.json ?? {})}\n`;
-    res.writeHead(status, {
-      'content-type': reply.contentType ?? (reply.text === undefined ? 'application/json' : 'text/plain; version=0.0.4'),
-      'content-length': Buffer.byteLength(body),
-      ...(draining ? { connection: 'close' } : {}),
-    });
-    res.end(body);
-    options.metrics.requests.inc({ route: routeName, status: String(status) });
-    options.metrics.latency.observe({ route: routeName }, (performance.now() - started) / 1000);
-  };
-  const server: Server = options.tls === undefined
-    ? createHttpServer({ keepAliveTimeout: 30_000 }, handler)
-    : createHttpsServer({ key: options.tls.keyPem, cert: options.tls.certPem, ca: options.tls.caPem, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 30_000 }, handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    get draining() {
-      return draining;
-    },
-    close: async (graceMs) => {
-      draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((resolve) => (idle = resolve)), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
-      }
-      server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-function findRoute(routes: readonly Route[], method: string, path: string): { route: Route; params: string[] } | undefined {
-  for (const route of routes) {
-    if (route.method !== method) continue;
-    if (typeof route.path === 'string') {
-      if (route.path === path) return { route, params: [] };
-      continue;
-    }
-    const m = route.path.exec(path);
-    if (m !== null) return { route, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')) };
-  }
-  return undefined;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        reject(new TandemError('MESSAGE_TOO_LARGE', `request body over ${limit} bytes`, { publicMessage: `the request body exceeds ${limit} bytes` }));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function decode<T>(schema: ZodType<T>, raw: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new TandemError('ARGUMENT_INVALID', 'request body is not JSON', { publicMessage: 'the request body is not valid JSON' });
-  }
-  return validate(schema, value);
 }
 
 /**
@@ -191,19 +110,175 @@ export function validate<T>(schema: ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
+type RouteConfig = { readonly name: string; readonly action: Action };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tandemCaller: Caller | undefined;
+  }
+}
+
+/** Whether a failure is the client going away, not the server failing. */
+function clientWentAway(error: unknown, request: FastifyRequest): boolean {
+  const code = (error as { code?: unknown }).code;
+  return request.raw.aborted || request.raw.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE';
+}
+
+/** A Fastify failure (body parsing, limits) as the catalogued error it stands for. */
+function catalogued(error: FastifyError | Error, maxBodyBytes: number): TandemError {
+  if (error instanceof TandemError) return error;
+  const code = (error as FastifyError).code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TandemError('MESSAGE_TOO_LARGE', `request body over ${maxBodyBytes} bytes`, { publicMessage: `the request body exceeds ${maxBodyBytes} bytes` });
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new TandemError('ARGUMENT_INVALID', 'empty request body', { publicMessage: 'the request body is empty; send a JSON object' });
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new TandemError('ARGUMENT_INVALID', 'request body length differs from content-length', { publicMessage: 'the request body does not match its content-length' });
+  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new TandemError('ARGUMENT_INVALID', 'request body is not JSON', { publicMessage: 'the request body is not valid JSON' });
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return new TandemError('ARGUMENT_INVALID', `${code ?? 'bad request'}: ${error.message}`, { publicMessage: 'the request is malformed' });
+  return asTandemError(error);
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { metrics, log } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  let draining = false;
+  let raw: Server | undefined;
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const requestTimeout = options.requestTimeoutMs ?? 15_000;
+    const timeouts = {
+      // The whole request includes its headers.
+      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout), requestTimeout, keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      // Node enforces the two timeouts above only when it checks, every 30 s by default: a stalled body would live that much longer.
+      connectionsCheckingInterval: 1000,
+    };
+    const tls = options.tls;
+    raw = tls === undefined
+      ? createHttpServer(timeouts, handler)
+      : createHttpsServer({
+        ...timeouts, key: tls.identity.keyPem, cert: tls.identity.certPem, ca: tls.identity.caPem, requestCert: true,
+        rejectUnauthorized: tls.clientCertificates === 'required', handshakeTimeout: options.headersTimeoutMs ?? 10_000,
+      }, handler);
+    raw.maxConnections = options.maxConnections ?? 512;
+    return raw;
+  };
+  const app = Fastify({
+    serverFactory, logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: 'idle',
+    exposeHeadRoutes: false, return503OnClosing: true,
+    // Path parameters are ids (audience lookups), up to 512 characters like ids in bodies; find-my-way's default is 100.
+    routerOptions: { maxParamLength: 1024 },
+  });
+  app.decorateRequest('tandemCaller', undefined);
+  // Every body is JSON whatever its content type says (curl and fetch send text/plain by default), parsed with Fastify's
+  // prototype-poisoning guard, within the body limit.
+  app.removeAllContentTypeParsers();
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  // Registered by name as well: Fastify caches the parser for a named type by header, but looks the catch-all up anew each request.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  app.addContentTypeParser('*', { parseAs: 'string' }, json);
+
+  /** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
+  const track = (reply: FastifyReply, route: string): void => {
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      metrics.requests.inc({ route, status: reply.raw.writableFinished ? String(reply.raw.statusCode) : CLIENT_CLOSED_STATUS });
+      metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+    });
+  };
+  /** The route's first hook: counting, then authentication and authorisation, before a byte of the body is read. */
+  const guard = (config: RouteConfig) => (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    track(reply, config.name);
+    try {
+      const caller = options.authenticate(request.raw);
+      options.authorize(caller, config.action, config.name);
+      request.tandemCaller = caller;
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const route = (request.routeOptions.config as Partial<RouteConfig>).name ?? 'unknown';
+    if (clientWentAway(error, request)) {
+      log.debug({ code: 'CLIENT_CLOSED' }, `${route}: the client went away before its answer`);
+      return reply.send();
+    }
+    const e = catalogued(error, maxBodyBytes);
+    const status = httpStatus(e);
+    metrics.errors.inc({ code: e.code, route });
+    const who = request.tandemCaller === undefined ? undefined : callerName(request.tandemCaller);
+    if (status >= 500) log.warn({ err: e, code: e.code, status, peer: who }, `${route} failed`);
+    else log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
+    if (draining) void reply.header('connection', 'close');
+    const retryAfterMs = e.details['retryAfterMs'];
+    if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    return reply.code(status).type('application/json').send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    track(reply, 'unknown');
+    const path = request.url.split('?')[0] ?? '/';
+    throw new TandemError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, { publicMessage: `no such endpoint: ${request.method} ${path}` });
+  });
+
+  for (const route of options.routes) {
+    const config: RouteConfig = { name: route.name, action: route.action };
+    app.route({
+      method: route.method, url: route.path, config, onRequest: guard(config),
+      // Not async: a host's routes answer synchronously, and a promise per request would cost microtasks for nothing.
+      handler: (request, reply) => {
+        const send = (answer: Reply): void => {
+          // A request in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
+          if (draining) void reply.header('connection', 'close');
+          void reply.code(answer.status ?? 200);
+          if (answer.text !== undefined) void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
+          else void reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
+        };
+        const answer = route.handle({
+          params: request.params as Record<string, string>, caller: request.tandemCaller ?? { kind: 'anonymous' },
+          body: (schema) => validate(schema, request.body),
+        });
+        if (answer instanceof Promise) answer.then(send, (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)));
+        else send(answer);
+        return reply;
+      },
+    });
+  }
+
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const server = raw ?? app.server;
+  return {
+    port: (server.address() as AddressInfo).port,
+    get draining() {
+      return draining;
+    },
+    close: async (graceMs) => {
+      draining = true;
+      const closed = app.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
 const peers = new WeakMap<object, { readonly name: string; readonly checkedAtMs: number }>();
 
 /**
- * The caller's node name, re-checked against the CA (TLS has verified the
- * chain already). Cached per connection for a minute: parsing and verifying
- * the certificate on every request of a keep-alive connection costs more
- * than scoring.
+ * The verified client certificate's node name, or undefined when the
+ * client sent none that the TLS layer accepted. Re-checked against the CA
+ * (TLS has verified the chain already) and cached per connection for a
+ * minute: parsing and verifying the certificate on every request of a
+ * keep-alive connection costs more than scoring.
  */
-function peerOf(req: IncomingMessage, identity: NodeIdentity): string {
-  const cached = peers.get(req.socket);
+export function certificateName(request: IncomingMessage, identity: NodeIdentity): string | undefined {
+  const socket = request.socket as TLSSocket;
+  if (socket.authorized !== true) return undefined;
+  const cached = peers.get(socket);
   if (cached !== undefined && Date.now() - cached.checkedAtMs < 60_000) return cached.name;
-  const cert = (req.socket as TLSSocket).getPeerCertificate();
+  const cert = socket.getPeerCertificate();
   const name = verifyPeerCertificate(new Uint8Array(cert.raw), identity.caPem);
-  peers.set(req.socket, { name, checkedAtMs: Date.now() });
+  peers.set(socket, { name, checkedAtMs: Date.now() });
   return name;
 }

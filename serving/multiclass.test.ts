@@ -18,7 +18,7 @@ import { sigmoid } from '../protocol/training/chebyshev-link.ts';
 import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import { ScoringClient } from '../runtime/grpc-service.ts';
-import { writeServingFixture } from '../test/support/serving.ts';
+import { bearerToken, http, writeServingFixture } from '../test/support/serving.ts';
 import { scorePool } from './batch-scoring.ts';
 import { loadModel } from './model-bundle.ts';
 import type { ModelPart } from './model-part.ts';
@@ -73,7 +73,8 @@ describe('multi-class (one-vs-rest) models', () => {
     const id = (n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, 'certs', 'ca.crt'), cert: join(dir, 'certs', `${n}.crt`), key: join(dir, 'certs', `${n}.key`) });
     brand = await id('brand');
     await writeServingFixture(dir, { guest: guestPart, host: hostPart }, { brand: 'id,x,c,y\nu1,1,a,bus\nu2,2,b,saab\n', partner: 'id,z\nu1,0.5\nu3,-1\n' });
-    host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0 });
+    // This host discloses membership, so the guest's fallback for a visitor it does not hold can be seen.
+    host = await startServing({ modelDir: join(dir, 'partner-model'), configFile: join(dir, 'partner.yaml'), port: 0, peerPort: 0, discloseMembership: true });
     guest = await startServing({ modelDir: join(dir, 'brand-model'), configFile: join(dir, 'brand.yaml'), port: 0, grpcPort: 0, hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 2_000 });
   }, 30_000);
 
@@ -83,8 +84,12 @@ describe('multi-class (one-vs-rest) models', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const post = async (port: number, path: string, body: unknown): Promise<Record<string, unknown>> =>
-    (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+  /** A request from the endpoint's own operator (its bearer token). */
+  const operator = async (port: number, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+    const file = (port === guest.port ? guest : host).tokens?.file ?? '';
+    return (await http(port, body === undefined ? 'GET' : 'POST', path, body, await bearerToken(file))).json;
+  };
+  const post = (port: number, path: string, body: unknown): Promise<Record<string, unknown>> => operator(port, path, body);
 
   it('exports a K-unit LayersModel and a manifest that names the classes', async () => {
     const model = await loadModel(join(dir, 'brand-model'), { caPem: brand.caPem, party: 'brand' });
@@ -97,7 +102,7 @@ describe('multi-class (one-vs-rest) models', () => {
     // Preprocessed row (1, 0, 1): class k's logit is w[k][0] + w[k][2] + b[k].
     expect(y).toHaveLength(3);
     y.forEach((v, k) => expect(v).toBeCloseTo((guestPart.weights[3 * k] ?? 0) + (guestPart.weights[3 * k + 2] ?? 0) + (guestPart.intercepts?.[k] ?? 0), 5));
-    expect(await (await fetch(`http://127.0.0.1:${guest.port}/v1/model`)).json()).toMatchObject({ outputs: 3, classes: CLASSES });
+    expect(await operator(guest.port, '/v1/model')).toMatchObject({ outputs: 3, classes: CLASSES });
     const hostModel = await loadModel(join(dir, 'partner-model'), { caPem: brand.caPem });
     expect(hostModel.manifest.classes).toBeUndefined();
   });

@@ -7,15 +7,20 @@
  * probable class.
  * A host that fails, times out or does not hold the user is data, not an
  * exception: the answer falls back to the parts that did arrive and says so.
- * Pure apart from the injected host clients.
+ * (A host that does not disclose membership answers every pseudonym, so
+ * `not-held` appears only for hosts whose operator opted in to it.)
+ * Features are checked first (request-features.ts): a bad value is refused
+ * naming its field and row, an unseen category is scored and named in
+ * `warnings`. Pure apart from the injected host clients.
  */
 import type { RawRow } from '../party/data/preprocess.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { pseudonym } from './pseudonym.ts';
+import { checkFeatures } from './request-features.ts';
 import { argmax, classProbabilities, partialScore, partialScores, sigmoid } from './scorer.ts';
 
 /** Why a host's part is missing from an answer. */
-export type HostFailure = 'timeout' | 'unavailable' | 'refused' | 'mismatch';
+export type HostFailure = 'timeout' | 'unavailable' | 'refused' | 'rate-limited' | 'mismatch';
 
 /**
  * What one call to a host endpoint returned: per pseudonym, the host's partial
@@ -50,18 +55,24 @@ export type ScoreResult = {
   /** True when every host's part is in the logit; false means a guest-only (or partial) fallback. */
   readonly complete: boolean;
   readonly hosts: Readonly<Record<string, HostStatus>>;
+  /** Present when something was scored in a way the caller may not expect (a category the model was not trained on). */
+  readonly warnings?: readonly string[];
 };
 
 export type SegmentOptions = {
   /** Probability at or above which a visitor is in the `positive` segment. @default 0.5 */
   readonly threshold?: number | undefined;
+  /** How errors and warnings name request k's features. @default `rows[k].features` */
+  readonly where?: ((k: number) => string) | undefined;
 };
 
 /** Scores a batch of visitors: one call per host for the whole batch, all hosts in parallel. */
 export async function scoreOnline(model: ServingModel, hosts: readonly HostClient[], requests: readonly ScoreRequest[], options: SegmentOptions = {}): Promise<ScoreResult[]> {
   // Guest features are checked before anyone else is asked, so a bad request costs the hosts nothing.
   const outputs = model.outputs;
-  const own = requests.map((r, k) => (outputs === 1 ? Float64Array.of(partialScore(model, r.features, `rows[${k}].features`)) : partialScores(model, r.features, `rows[${k}].features`)));
+  const where = options.where ?? ((k: number) => `rows[${k}].features`);
+  const warnings = requests.map((r, k) => checkFeatures(model.preprocess, r.features, where(k)));
+  const own = requests.map((r, k) => (outputs === 1 ? Float64Array.of(partialScore(model, r.features, where(k))) : partialScores(model, r.features, where(k))));
   const pseudonyms = requests.map((r) => pseudonym(model.scoringKey, r.id));
   const answers = await Promise.all(hosts.map((h) => h.partials(pseudonyms).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))));
   const threshold = options.threshold ?? 0.5;
@@ -92,12 +103,14 @@ export async function scoreOnline(model: ServingModel, hosts: readonly HostClien
       status[h.name] = 'ok';
       for (let c = 0; c < outputs; c++) z[c] = (z[c] ?? 0) + (parts[c] ?? 0);
     });
+    const noted = warnings[k] ?? [];
+    const extra = noted.length === 0 ? {} : { warnings: noted };
     if (outputs === 1) {
       const logit = z[0] ?? 0;
       const probability = sigmoid(logit);
-      return { id: r.id, probability, logit, segment: probability >= threshold ? 'positive' : 'negative', complete, hosts: status };
+      return { id: r.id, probability, logit, segment: probability >= threshold ? 'positive' : 'negative', complete, hosts: status, ...extra };
     }
-    return multiclassResult(r.id, z, model.classes, complete, status);
+    return { ...multiclassResult(r.id, z, model.classes, complete, status), ...extra };
   });
 }
 

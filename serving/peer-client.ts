@@ -20,6 +20,8 @@ export type PeerClientOptions = {
   readonly timeoutMs?: number | undefined;
   /** Called with each call's outcome and duration, for metrics. */
   readonly observe?: ((outcome: string, seconds: number) => void) | undefined;
+  /** Called with the pseudonyms of each call as it is sent, for the audit log. */
+  readonly onSent?: ((pseudonyms: readonly string[]) => void) | undefined;
 };
 
 export type PeerClient = HostClient & { close(): void };
@@ -57,7 +59,8 @@ export function peerClient(options: PeerClientOptions): PeerClient {
         res.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));
         res.on('end', () => {
           if (res.statusCode !== 200) {
-            done({ ok: false, failure: res.statusCode === 409 ? 'mismatch' : 'refused' }, res.statusCode === 409 ? 'mismatch' : 'refused');
+            const failure = res.statusCode === 409 ? 'mismatch' : res.statusCode === 429 ? 'rate-limited' : 'refused';
+            done({ ok: false, failure }, failure);
             return;
           }
           try {
@@ -75,6 +78,7 @@ export function peerClient(options: PeerClientOptions): PeerClient {
       const timer = setTimeout(() => done({ ok: false, failure: 'timeout' }, 'timeout'), timeoutMs);
       req.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));
       req.end(body);
+      options.onSent?.(pseudonyms);
     });
   return { name: options.name, partials: call, close: () => agent.destroy() };
 }

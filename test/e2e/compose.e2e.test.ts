@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { gunzipSync } from 'node:zlib';
 import { freePort } from '../support/processes.ts';
+import { bearerToken } from '../support/serving.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'tandem.mjs');
@@ -70,7 +71,7 @@ describe('docker-compose.yml as local processes', () => {
     expect(entry.slice(0, 2)).toEqual(['node', '/app/bin/tandem.mjs']);
     const out = args.map((arg, k) => {
       if (['--port', '--peer-port'].includes(args[k - 1] ?? '')) return String(ports.get(`${name}:${arg}`) ?? arg);
-      if (args[k - 1] === '--listen') return '127.0.0.1';
+      if (args[k - 1] === '--listen' || args[k - 1] === '--peer-listen') return '127.0.0.1';
       return local(name, map(arg));
     });
     return [BIN, ...out];
@@ -125,6 +126,15 @@ describe('docker-compose.yml as local processes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('publishes only the scoring endpoints\' public ports, and only to the host\'s loopback', () => {
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    expect(published.sort()).toEqual(['brand-score 127.0.0.1:8080:8080', 'partner-score 127.0.0.1:8081:8081']);
+    // The partner's peer port is for brand-score, on the Docker network; the coordinator's for the parties.
+    expect(services['partner-score']?.expose).toEqual(['8443']);
+    expect(services['coordinator']?.expose).toEqual(['7443']);
+    expect(services['partner-score']?.command).toEqual(expect.arrayContaining(['--peer-listen', '0.0.0.0', '--peer-port', '8443']));
+  });
+
   it('starts every service from its compose definition and trains through them', { timeout: 240_000 }, async () => {
     // One-shot setup services first (profile "setup"), then the rest in dependency order.
     const setup = Object.keys(services).filter((n) => services[n]?.profiles?.includes('setup'));
@@ -170,7 +180,12 @@ describe('docker-compose.yml as local processes', () => {
     const columns = header.split(',');
     const cells = row.split(',');
     const features = Object.fromEntries(columns.flatMap((c, k) => (c === 'id' || c === 'y' ? [] : [[c, cells[k] ?? '']])));
-    const response = await fetch(`http://127.0.0.1:${ports.get('brand-score:8080')}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: cells[0], features }) });
+    // As the brand's web stack would: with a token from the endpoint's token file (in the brand's data volume), and refused without one.
+    const url = `http://127.0.0.1:${ports.get('brand-score:8080')}/v1/score`;
+    const body = JSON.stringify({ id: cells[0], features });
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    const token = await bearerToken(join(dir, 'volumes', 'brand-data', 'serving', 'tokens'));
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
     const scored = (await response.json()) as { probability: number; complete: boolean; hosts: Record<string, string> };
     expect(response.status, JSON.stringify(scored)).toBe(200);
     expect(scored.complete).toBe(true);

@@ -15,13 +15,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { runCli } from '../support/serving.ts';
+import { bearerToken, runCli } from '../support/serving.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
 const LOAD_MS = 60_000;
 const SAMPLE_MS = 5000;
 
-type Endpoint = { child: ChildProcess; port: number; peerPort: number };
+type Endpoint = { child: ChildProcess; port: number; peerPort: number; tokenFile: string };
 
 async function serve(args: string[]): Promise<Endpoint> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -33,8 +33,8 @@ async function serve(args: string[]): Promise<Endpoint> {
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
   });
-  const ports = JSON.parse(line) as { port: number; peerPort: number };
-  return { child, port: ports.port, peerPort: ports.peerPort };
+  const ports = JSON.parse(line) as { port: number; peerPort: number; tokenFile: string };
+  return { child, port: ports.port, peerPort: ports.peerPort, tokenFile: ports.tokenFile };
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -47,6 +47,7 @@ describe('scoring endpoints under load while a job trains', () => {
   let guest: Endpoint;
   let host: Endpoint;
   let rows: Array<{ id: string; features: Record<string, string> }>;
+  let token: string;
 
   beforeAll(async () => {
     fed = await startFederation({ parties: exampleParties('breast') });
@@ -61,6 +62,7 @@ describe('scoring endpoints under load while a job trains', () => {
     }
     host = await serve(['--model', models['partner'] ?? '', '--config', partyConfigFile(fed, 'partner')]);
     guest = await serve(['--model', models['brand'] ?? '', '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort}`, '--host-timeout-ms', '10000']);
+    token = await bearerToken(guest.tokenFile);
     const [header = '', ...lines] = gunzipSync(await readFile(join(EXAMPLE_DATA, 'breast_guest.csv.gz'))).toString('utf8').trim().split('\n');
     const columns = header.split(',');
     rows = lines.map((line) => {
@@ -84,7 +86,7 @@ describe('scoring endpoints under load while a job trains', () => {
       for (let i = k; Date.now() < end; i += 4) {
         const row = rows[i % rows.length] as (typeof rows)[number];
         try {
-          const res = await fetch(`http://127.0.0.1:${guest.port}/v1/score`, { method: 'POST', body: JSON.stringify(row), headers: { 'content-type': 'application/json' } });
+          const res = await fetch(`http://127.0.0.1:${guest.port}/v1/score`, { method: 'POST', body: JSON.stringify(row), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
           const body = (await res.json()) as { complete?: boolean; hosts?: Record<string, string> };
           if (res.status !== 200 || body.complete !== true || body.hosts?.['partner'] !== 'ok') failures.push(`${res.status} ${JSON.stringify(body)}`);
         } catch (error) {

@@ -19,7 +19,7 @@ import { ScoringClient } from '../../runtime/grpc-service.ts';
 import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
-import { evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
+import { bearerToken, evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
 
 type Metrics = { accuracy: number; logLoss: number; rows: number };
 
@@ -69,11 +69,13 @@ describe('serving a cold-start (one-vs-rest, 4 classes) model', () => {
       const run = await runCli(cli, ['model', 'export', '--config', partyConfigFile(fed, name), '--job', jobId, '--out', models[name]]);
       expect(run.status, run.stderr).toBe(0);
     }
-    const host = await serve(cli, ['--model', models.partner, '--config', partyConfigFile(fed, 'partner')]);
+    // This host discloses membership, so the guest's fallback for a visitor it does not hold shows below.
+    const host = await serve(cli, ['--model', models.partner, '--config', partyConfigFile(fed, 'partner'), '--disclose-membership']);
     children.push(host.child);
     const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '2000', '--grpc-port', '0']);
     children.push(guest.child);
-    expect((await http(guest.port, 'GET', '/v1/model')).json).toMatchObject({ jobId, outputs: 4, classes: ['0', '1', '2', '3'] });
+    const token = await bearerToken(guest.tokenFile ?? '');
+    expect((await http(guest.port, 'GET', '/v1/model', undefined, token)).json).toMatchObject({ jobId, outputs: 4, classes: ['0', '1', '2', '3'] });
 
     const raw = await rawRows(join(ROOT, 'examples/data/vehicle_guest.csv.gz'));
     const features = (id: string): Record<string, string> => {
@@ -92,7 +94,7 @@ describe('serving a cold-start (one-vs-rest, 4 classes) model', () => {
     };
     for (let start = 0; start < reference.ids.length; start += 50) {
       const ids = reference.ids.slice(start, start + 50);
-      const res = await http(guest.port, 'POST', '/v1/score-batch', { rows: ids.map((id) => ({ id, features: features(id) })) });
+      const res = await http(guest.port, 'POST', '/v1/score-batch', { rows: ids.map((id) => ({ id, features: features(id) })) }, token);
       expect(res.status, res.text).toBe(200);
       (res.json['results'] as Served[]).forEach((r, k) => check(r, start + k));
     }
@@ -115,7 +117,7 @@ describe('serving a cold-start (one-vs-rest, 4 classes) model', () => {
 
     // A visitor the host does not hold: the guest's own part, and the answer says so.
     const one = reference.ids[0] ?? '';
-    const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) });
+    const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) }, token);
     expect(stranger.json).toMatchObject({ complete: false, hosts: { partner: 'not-held' } });
     expect(Object.values(stranger.json['logits'] as Record<string, number>)).toEqual(Array.from(reference.guest.subarray(0, 4)));
 

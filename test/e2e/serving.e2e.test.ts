@@ -28,7 +28,7 @@ import { readAuditLog } from '../../runtime/audit-log.ts';
 import type { TandemError } from '../../protocol/errors.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';
-import { evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
+import { bearerToken, evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
 
 describe('export and serving', () => {
   let fed: Federation;
@@ -149,8 +149,11 @@ describe('export and serving', () => {
     const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '2000', '--grpc-port', '0']);
     children.push(guest.child);
 
-    expect((await http(guest.port, 'GET', '/healthz')).json).toMatchObject({ status: 'ok', role: 'guest', jobId });
-    expect((await http(host.port, 'GET', '/v1/model')).json).toMatchObject({ jobId, role: 'host', party: 'partner', output: 'partial-logit' });
+    // Each endpoint's operator holds its bearer token; health is open and says only "ok".
+    const token = { guest: await bearerToken(guest.tokenFile ?? ''), host: await bearerToken(host.tokenFile ?? '') };
+    expect((await http(guest.port, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
+    expect((await http(guest.port, 'GET', '/v1/model', undefined, token.guest)).json).toMatchObject({ jobId, role: 'guest', party: 'brand' });
+    expect((await http(host.port, 'GET', '/v1/model', undefined, token.host)).json).toMatchObject({ jobId, role: 'host', party: 'partner', output: 'partial-logit' });
 
     const raw = await rawRows(join(ROOT, 'examples/data/breast_guest.csv.gz'));
     const features = (id: string): Record<string, string> => {
@@ -160,7 +163,7 @@ describe('export and serving', () => {
     let worst = 0;
     for (let start = 0; start < reference.ids.length; start += 50) {
       const ids = reference.ids.slice(start, start + 50);
-      const res = await http(guest.port, 'POST', '/v1/score-batch', { rows: ids.map((id) => ({ id, features: features(id) })) });
+      const res = await http(guest.port, 'POST', '/v1/score-batch', { rows: ids.map((id) => ({ id, features: features(id) })) }, token.guest);
       expect(res.status, res.text).toBe(200);
       const results = res.json['results'] as { id: string; probability: number; complete: boolean; hosts: Record<string, string> }[];
       results.forEach((r, k) => {
@@ -172,7 +175,7 @@ describe('export and serving', () => {
     expect(worst).toBeLessThan(1e-6);
 
     const one = reference.ids[0] ?? '';
-    const single = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) });
+    const single = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) }, token.guest);
     expect(single.json['probability']).toBeCloseTo(sigmoid((reference.guest[0] ?? 0) + (reference.host[0] ?? 0)), 12);
     expect(single.json['segment']).toBe((single.json['probability'] as number) >= 0.5 ? 'positive' : 'negative');
     // The same batch over gRPC (mTLS with the brand's certificate; party certificates name the node).
@@ -192,17 +195,20 @@ describe('export and serving', () => {
     expect(viaGrpc.results).toHaveLength(grpcIds.length);
     expect(worstGrpc).toBeLessThan(1e-6);
 
-    const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) });
-    expect(stranger.json).toMatchObject({ complete: false, hosts: { partner: 'not-held' }, logit: reference.guest[0] });
-    const bad = await http(guest.port, 'POST', '/v1/score', { id: one, features: { x0: 'abc' } });
+    // A visitor the host does not hold is answered like one it holds (a decoy partial): no membership oracle.
+    const stranger = await http(guest.port, 'POST', '/v1/score', { id: 'not-a-customer', features: features(one) }, token.guest);
+    expect(stranger.json).toMatchObject({ complete: true, hosts: { partner: 'ok' } });
+    expect(stranger.json['logit']).not.toBe(reference.guest[0]);
+    const bad = await http(guest.port, 'POST', '/v1/score', { id: one, features: { x0: 'abc' } }, token.guest);
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ error: { code: 'DATA_VALUE_INVALID' } });
+    expect(bad.json).toEqual({ error: { code: 'DATA_VALUE_INVALID', message: 'features.x0: "abc" is not a number' } });
 
     // Lookalike membership at the host.
-    const member = await http(host.port, 'GET', `/v1/audience/${encodeURIComponent(one)}`);
+    const member = await http(host.port, 'GET', `/v1/audience/${encodeURIComponent(one)}`, undefined, token.host);
     expect(member.json).toMatchObject({ id: one, member: true });
     expect(member.json['score']).toBeCloseTo(reference.host[0] ?? NaN, 9);
-    expect((await http(host.port, 'GET', '/v1/audience/nobody')).json).toMatchObject({ member: false });
+    expect((await http(host.port, 'GET', '/v1/audience/nobody', undefined, token.host)).json).toMatchObject({ member: false });
+    expect((await http(host.port, 'GET', '/v1/audience/nobody')).status).toBe(401);
 
     // Only the job's guest may ask the host for partials, and only over mTLS.
     const admin = fed.certs('admin');
@@ -217,15 +223,16 @@ describe('export and serving', () => {
     });
     expect(status).toBe(403);
 
-    const metrics = await http(guest.port, 'GET', '/metrics');
+    const metrics = await http(guest.port, 'GET', '/metrics', undefined, token.guest);
     expect(metrics.text).toMatch(/tandem_serve_requests_total\{route="score-batch",status="200"\} \d+/);
-    expect(metrics.text).toMatch(/tandem_serve_request_duration_seconds_bucket\{route="score",le="0.01"\}/);
+    expect(metrics.text).toMatch(/tandem_serve_request_duration_seconds_bucket\{le="0.01",route="score"\}/);
+    expect(metrics.text).toMatch(/process_cpu_seconds_total \d/);
     expect(metrics.text).toMatch(/tandem_serve_host_calls_total\{host="partner",outcome="ok"\}/);
 
     // The host goes away (graceful SIGTERM): the guest falls back to its own part and says so.
     host.child.kill('SIGTERM');
     expect(await host.exited).toBe(0);
-    const fallback = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) });
+    const fallback = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) }, token.guest);
     expect(fallback.json).toMatchObject({ complete: false, hosts: { partner: 'unavailable' } });
     expect(fallback.json['logit']).toBe(reference.guest[0]);
 

@@ -17,7 +17,7 @@ import { loadDataset, type Dataset } from '../../party/data/dataset.ts';
 import { transformRows } from '../../party/data/preprocess.ts';
 import { alignmentOrder } from '../../jobs/common/alignment.ts';
 import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
-import { stratifiedSplit } from '../../protocol/random.ts';
+import { Random, stratifiedSplit } from '../../protocol/random.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { interceptsOf, outputsOf } from '../../serving/model-part.ts';
 import { partyConfigFile, type Federation } from './federation.ts';
@@ -76,6 +76,47 @@ datasets:
 }
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The guest's numeric input columns in {@link syntheticServing} (the issue's extraction attack recovered 13 weights). */
+export const SYNTHETIC_GUEST_COLUMNS = Array.from({ length: 13 }, (_, j) => `x${j}`);
+
+/**
+ * A hand-made binary model split between `brand` (guest: 13 numeric
+ * columns and a categorical `channel`) and `partner` (host: 4 numeric
+ * columns), with seeded data: the host holds `hosts` users `h0…`, the guest
+ * the first `shared` of them plus `guestOnly` users `g0…`. Continuous
+ * features, so distinct users have distinct partial logits.
+ */
+export function syntheticServing(options: { readonly hosts: number; readonly shared: number; readonly guestOnly: number; readonly seed?: string }): { parts: { guest: ModelPart; host: ModelPart }; data: { brand: string; partner: string } } {
+  const random = new Random(options.seed ?? 'synthetic-serving');
+  const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'd' }];
+  const common = { format: 'tandem-model-part/1' as const, jobId: 'job-synthetic', jobName: 'synthetic', parties, link: { degree: 6, clip: 6 }, rowClip: null, scoringKey: '5e'.repeat(32), summary: { metrics: { auc: 0.8 } } };
+  const numeric = (name: string, k: number) => ({ name, kind: 'numeric' as const, mean: 10 * k - 20, std: 1 + k / 4, indicator: false });
+  const channels = ['web', 'app', 'store'];
+  const guestColumns = [...SYNTHETIC_GUEST_COLUMNS.map((n, j) => numeric(n, j)), { name: 'channel', kind: 'categorical' as const, categories: channels, indicator: false }];
+  const guestOutputs = [...SYNTHETIC_GUEST_COLUMNS, ...channels.map((c) => `channel=${c}`)];
+  const hostColumns = ['z0', 'z1', 'z2', 'z3'].map((n, j) => numeric(n, j));
+  const weight = (): number => Math.round((random.nextFloat() * 4 - 2) * 1e6) / 1e6;
+  const guest: ModelPart = {
+    ...common, party: 'brand', role: 'guest', featureNames: guestOutputs, weights: guestOutputs.map(weight), intercept: -0.4375, splitSeed: 's',
+    preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: options.shared + options.guestOnly, columns: guestColumns, outputColumns: guestOutputs },
+  };
+  const host: ModelPart = {
+    ...common, party: 'partner', role: 'host', featureNames: hostColumns.map((c) => c.name), weights: hostColumns.map(weight), intercept: 0,
+    preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: options.hosts, columns: hostColumns, outputColumns: hostColumns.map((c) => c.name) },
+  };
+  const cell = (c: { mean: number; std: number }): string => (c.mean + c.std * random.nextGaussian()).toFixed(6);
+  const partnerRows = Array.from({ length: options.hosts }, (_, i) => [`h${i}`, ...hostColumns.map(cell)].join(','));
+  const guestIds = [...Array.from({ length: options.shared }, (_, i) => `h${i}`), ...Array.from({ length: options.guestOnly }, (_, i) => `g${i}`)];
+  const brandRows = guestIds.map((id, i) => [id, ...guestColumns.slice(0, -1).map((c) => cell(c as { mean: number; std: number })), channels[i % 3], i % 2].join(','));
+  return {
+    parts: { guest, host },
+    data: {
+      brand: `${['id', ...guestColumns.map((c) => c.name), 'y'].join(',')}\n${brandRows.join('\n')}\n`,
+      partner: `${['id', ...hostColumns.map((c) => c.name)].join(',')}\n${partnerRows.join('\n')}\n`,
+    },
+  };
+}
 
 /** The `model` and `serve` commands as a CLI of their own, so the test does not depend on their registration. */
 const CLI_SOURCE = `
@@ -152,10 +193,10 @@ export async function runCli(cli: string, args: string[]): Promise<{ status: num
   return { status, stdout, stderr };
 }
 
-export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; exited: Promise<number | null>; stderr: () => string };
+export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string; exited: Promise<number | null>; stderr: () => string };
 
-export async function serve(cli: string, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function serve(cli: string, args: string[], logLevel = 'warn'): Promise<Served> {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', logLevel, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -167,12 +208,24 @@ export async function serve(cli: string, args: string[]): Promise<Served> {
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
-  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number };
+  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string };
   return { child, exited, stderr: () => stderr, ...ports };
 }
 
-export async function http(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+/** The first token of a `tandem serve` bearer token file (what an operator's service would send). */
+export async function bearerToken(file: string): Promise<string> {
+  const token = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (token === undefined) throw new Error(`${file} holds no token`);
+  return token;
+}
+
+/**
+ * One HTTP request to a serving endpoint on loopback, as an operator when
+ * `token` is given (`Authorization: Bearer`), anonymously otherwise.
+ */
+export async function http(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const headers: Record<string, string> = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
