@@ -1,7 +1,7 @@
 /**
  * The `sources` benchmark: loading a party's dataset from a CSV file with
  * Tandem's own streaming parser, from the same CSV through DuckDB, and from
- * Parquet through DuckDB (party/data/duckdb-source.ts), each in its own
+ * Parquet through DuckDB (data/duckdb-source.ts), each in its own
  * process: wall and CPU seconds, rows per second and peak RSS. Data: the
  * `scale` benchmark's seeded generator (ids, a label, 10 numeric columns).
  * It decides whether CSV keeps its own reader (issue #20: keep one path for
@@ -16,7 +16,7 @@ import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';
 import { writeSynthetic } from './scale/data.ts';
 import { parseSize } from './scale.ts';
 import { DEFAULT_MISSING_TOKENS, type DatasetConfig } from '../party/config.ts';
-import { sourceQuery } from '../party/data/duckdb-source.ts';
+import { sourceQuery } from '../data/duckdb-source.ts';
 
 const CHILD = join(import.meta.dirname, 'sources', 'load-one.ts');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
-import type { AuditRecord } from '../runtime/audit-log.ts';
-import type { ParsedAuditLog } from '../runtime/audit-verify.ts';
+import type { AuditRecord } from '../audit/log.ts';
+import type { ParsedAuditLog } from '../audit/verify.ts';
 import { auditJobs, auditRecords, auditSteps, STATEMENT_MEANING } from './audit-view.ts';
 
 let seq = 0;

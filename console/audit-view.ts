@@ -1,9 +1,9 @@
 /**
  * The auditor's view, on any node's console given `--audit-logs`: pick a
  * job, run `audit verify` over the logs (chains, signatures, cross-matches,
- * runtime/audit-verify.ts) with the federation CA of this node's config and
+ * audit/verify.ts) with the federation CA of this node's config and
  * the nodes' certificates, see the per-party verdict and ε
- * (runtime/audit-report.ts), and browse the records by protocol step with
+ * (audit/report.ts), and browse the records by protocol step with
  * what each step carries (its `meaning` in the message catalog,
  * jobs/catalog.ts). The browsing functions are pure over parsed logs; the
  * routes read the logs again on every request, so a page shows what is on
@@ -12,8 +12,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
-import { auditLogNodes, isStatement, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditEntry, type AuditLogSource, type ParsedAuditLog } from '../runtime/audit-verify.ts';
-import { buildAuditReport } from '../runtime/audit-report.ts';
+import { auditLogNodes, isStatement, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditEntry, type AuditLogSource, type ParsedAuditLog } from '../audit/verify.ts';
+import { buildAuditReport } from '../audit/report.ts';
 import { JOB_ID_PATTERN, type ConsoleRoute, type RouteContext } from './http.ts';
 
 /** What a statement record is (it carries no message, so the catalog has no step for it). */

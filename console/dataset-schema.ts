@@ -2,7 +2,7 @@
  * A dataset's schema as the console shows it: rows, every column of the
  * file with what the node config makes of it (id, label, feature, unused),
  * its type, missing cells and a few aggregates. The dataset is loaded
- * exactly as a job loads it (party/data/dataset.ts), so every check a job
+ * exactly as a job loads it (data/dataset.ts), so every check a job
  * would run runs here, and a bad file shows the same error it would give
  * the job. `inspectDataset` is the one function that computes it, so a
  * shared schema inference (`tandem data inspect`) can replace its body.
@@ -12,8 +12,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type { DatasetConfig } from '../party/config.ts';
-import { loadDataset, type Dataset } from '../party/data/dataset.ts';
-import { openCsv } from '../party/data/csv-reader.ts';
+import { loadDataset, type Dataset } from '../data/dataset.ts';
+import { openCsv } from '../data/csv-reader.ts';
 
 export type ColumnSchema = {
   readonly name: string;

@@ -16,7 +16,7 @@ import { AuthError, JobError, TandemError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
 import { canonicalJson, manifestBody, manifestSchema, signedBytes, type ManifestBody } from '../protocol/serving/model-manifest.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { AuditClaim } from '../runtime/audit-log.ts';
+import type { AuditClaim } from '../audit/log.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
 import type { JobRecord } from './job-store.ts';
 

@@ -14,7 +14,7 @@ import type { JobService } from './jobs.ts';
 import type { JobRecord, JobStore } from './job-store.ts';
 import { signExport } from './export-signing.ts';
 import { describeFederation } from './federation-view.ts';
-import type { AuditLog } from '../runtime/audit-log.ts';
+import type { AuditLog } from '../audit/log.ts';
 
 export type CoordinatorServer = { readonly port: number; close(): Promise<void> };
 

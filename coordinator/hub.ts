@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../runtime/logger.ts';
 import { EnvelopeLink, type FrameDuplex } from '../runtime/envelope-link.ts';
-import { digest, type AuditSink } from '../runtime/audit-log.ts';
+import { digest, type AuditSink } from '../audit/log.ts';
 import { decodeEnvelope, encodeEnvelope, makeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
 import { encodeMessage, REFUSED, type Message, type PropsOf } from '../protocol/messages.ts';
 import type { JobStore } from './job-store.ts';

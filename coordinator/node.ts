@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../protocol/errors.ts';
 import { compileWireLimits } from '../protocol/wire/chunking.ts';
 import { loadNodeIdentity } from '../runtime/certs.ts';
-import { AuditLog } from '../runtime/audit-log.ts';
+import { AuditLog } from '../audit/log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.ts';
 import { JobStore } from './job-store.ts';

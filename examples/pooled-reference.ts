@@ -18,7 +18,7 @@ import { labelScale, standardised } from '../models/lr/regression.ts';
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { transformRows, type PreprocessSpec } from '../party/data/preprocess.ts';
+import { transformRows, type PreprocessSpec } from '../data/preprocess.ts';
 import { clipRows } from '../protocol/privacy/dp-plan.ts';
 import { partialLogits } from '../protocol/training/plan.ts';
 import { decorrelateRows, fitDecorrelation } from '../protocol/training/decorrelate.ts';

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../protocol/errors.ts';
-import { loadDataset } from './data/dataset.ts';
+import { loadDataset } from '../data/dataset.ts';
 import { loadPartyConfig } from './config.ts';
 
 let dir: string;

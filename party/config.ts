@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { deepFreeze, loadConfigFile, resolveConfigPath } from '../runtime/config-file.ts';
-import { sourceQuery } from './data/duckdb-source.ts';
+import { sourceQuery } from '../data/duckdb-source.ts';
 
 const NODE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const DATASET_NAME = /^[A-Za-z][\w-]{0,62}$/;

@@ -17,7 +17,7 @@ import { CoordinatorClient, grpcOptions } from '../runtime/grpc-service.ts';
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import type { NodeIdentity } from '../runtime/certs.ts';
 import { EnvelopeLink } from '../runtime/envelope-link.ts';
-import { digest, type AuditSink } from '../runtime/audit-log.ts';
+import { digest, type AuditSink } from '../audit/log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { WireLimits } from '../protocol/wire/chunking.ts';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';

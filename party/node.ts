@@ -15,7 +15,7 @@ import { compileWireLimits } from '../protocol/wire/chunking.ts';
 import type { TandemError} from '../protocol/errors.ts';
 import { ConfigError, JobError, asTandemError } from '../protocol/errors.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
-import { AuditLog, type DpClaim } from '../runtime/audit-log.ts';
+import { AuditLog, type DpClaim } from '../audit/log.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { loadPartyConfig, type PartyConfig } from './config.ts';
 import { Mailbox } from './mailbox.ts';

@@ -6,7 +6,7 @@
  * transport worker. Fields are allow-listed: anything not listed is dropped
  * before writing, in either format, so a careless `log.info({ row })` cannot
  * leak ids, features or key material. The privacy audit log is a separate
- * sink (audit-log.ts), not a level here.
+ * sink (audit/log.ts), not a level here.
  */
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';

@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DataError, TandemError } from '../protocol/errors.ts';
-import { openCsv } from '../party/data/csv-reader.ts';
+import { openCsv } from '../data/csv-reader.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { rankDescending } from './rank.ts';
 import { csvRowScorer } from './scorer.ts';

@@ -16,8 +16,8 @@
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { DatasetConfig } from '../party/config.ts';
-import { loadDataset } from '../party/data/dataset.ts';
-import { transformRows } from '../party/data/preprocess.ts';
+import { loadDataset } from '../data/dataset.ts';
+import { transformRows } from '../data/preprocess.ts';
 import { clipRows } from '../protocol/privacy/dp-plan.ts';
 import { partialLogits } from '../protocol/training/plan.ts';
 import type { ServingModel } from './model-bundle.ts';

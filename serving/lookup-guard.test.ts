@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TandemError } from '../protocol/errors.ts';
-import { readAuditLog } from '../runtime/audit-log.ts';
+import { readAuditLog } from '../audit/log.ts';
 import { lookupLimit } from './lookup-limit.ts';
 import { lookupDigest, openServingAudit } from './serving-audit.ts';
 import { openTokenFile, tokenName } from './token-file.ts';

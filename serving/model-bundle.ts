@@ -27,7 +27,7 @@ import { sign, verify } from '../protocol/crypto/signing.ts';
 import { canonicalJson, MANIFEST_FORMAT, manifestBody, manifestSchema, SIGNATURE_ALGORITHM, signedBytes, type CoordinatorSignature, type Manifest, type ManifestBody } from '../protocol/serving/model-manifest.ts';
 import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
-import type { PreprocessSpec } from '../party/data/preprocess.ts';
+import type { PreprocessSpec } from '../data/preprocess.ts';
 import { interceptsOf, outputsOf, preprocessSchema, shapeProblem, type ModelPart } from './model-part.ts';
 import { checkLayersWeights, layersArtifacts, WEIGHTS_FILE } from './tfjs-layers.ts';
 

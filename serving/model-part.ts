@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, JobError } from '../protocol/errors.ts';
-import type { PreprocessSpec } from '../party/data/preprocess.ts';
+import type { PreprocessSpec } from '../data/preprocess.ts';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 

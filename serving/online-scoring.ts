@@ -13,7 +13,7 @@
  * naming its field and row, an unseen category is scored and named in
  * `warnings`. Pure apart from the injected host clients.
  */
-import type { RawRow } from '../party/data/preprocess.ts';
+import type { RawRow } from '../data/preprocess.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { pseudonym } from './pseudonym.ts';
 import { checkFeatures } from './request-features.ts';

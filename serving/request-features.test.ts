@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PreprocessSpec } from '../party/data/preprocess.ts';
+import type { PreprocessSpec } from '../data/preprocess.ts';
 import type { TandemError } from '../protocol/errors.ts';
 import { checkFeatures } from './request-features.ts';
 

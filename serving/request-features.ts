@@ -18,8 +18,8 @@
  * Public messages may quote the caller's own value back; the local message
  * (the one that is logged) never holds a value. Pure: no I/O.
  */
-import { categoricalCell, numericCellParser } from '../party/data/dataset.ts';
-import type { PreprocessSpec, RawRow } from '../party/data/preprocess.ts';
+import { categoricalCell, numericCellParser } from '../data/dataset.ts';
+import type { PreprocessSpec, RawRow } from '../data/preprocess.ts';
 import { TandemError } from '../protocol/errors.ts';
 
 /** How far from the training mean, in training standard deviations, a numeric value may be. */

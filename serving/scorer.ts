@@ -4,8 +4,8 @@
  * row clip when the job had one, then the dot product in the order
  * `partialLogits` uses (intercept first). Pure: no I/O.
  */
-import { numericCellParser } from '../party/data/dataset.ts';
-import { transformRow, type RawRow } from '../party/data/preprocess.ts';
+import { numericCellParser } from '../data/dataset.ts';
+import { transformRow, type RawRow } from '../data/preprocess.ts';
 import { clipRows } from '../protocol/privacy/dp-plan.ts';
 import { sigmoid } from '../protocol/training/chebyshev-link.ts';
 import type { ServingModel } from './model-bundle.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PreprocessSpec } from '../party/data/preprocess.ts';
+import type { PreprocessSpec } from '../data/preprocess.ts';
 import { csvRowScorer, fieldReader, partialScore } from './scorer.ts';
 import { loadAudience, scorePool } from './batch-scoring.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';

@@ -2,7 +2,7 @@
  * The serving endpoint's audit log: every call that looks users up (a
  * guest's partial-score call to a host, an operator's lookup by id) is
  * stated, signed with the node's key, in a hash-chained log of the same
- * format as the node's message log (runtime/audit-log.ts), so
+ * format as the node's message log (audit/log.ts), so
  * `tandem audit verify` checks it. Statements are aggregates, never a
  * pseudonym or an id in clear: per caller, callee and route, the calls of
  * one window of at most `windowMs` (how many calls, how many users, and the
@@ -21,7 +21,7 @@ import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TandemError } from '../protocol/errors.ts';
-import { AuditLog } from '../runtime/audit-log.ts';
+import { AuditLog } from '../audit/log.ts';
 
 /** The claim type of a lookup statement. */
 export const LOOKUP_CLAIM = 'serving-lookups';

@@ -13,7 +13,7 @@
  * written with 17 significant digits, so the arithmetic is the float64
  * arithmetic of scoring up to the order of additions (≈ 1e-12).
  */
-import type { PreprocessColumn, PreprocessSpec } from '../party/data/preprocess.ts';
+import type { PreprocessColumn, PreprocessSpec } from '../data/preprocess.ts';
 
 export const SQL_DIALECTS = ['duckdb', 'spark', 'bigquery'] as const;
 export type SqlDialect = (typeof SQL_DIALECTS)[number];

@@ -8,10 +8,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
 import { MESSAGE_KINDS } from '../protocol/wire/envelope.ts';
-import { STEP_MEANINGS } from '../runtime/audit-report.ts';
+import { STEP_MEANINGS } from '../audit/report.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DIRS = ['protocol', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'serving', 'cli', 'report'];
+const DIRS = ['protocol', 'data', 'audit', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'serving', 'cli', 'report', 'console'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DIRS = ['protocol', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'cli', 'serving', 'report', 'console', 'bench', 'test'];
+const DIRS = ['protocol', 'data', 'audit', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'cli', 'serving', 'report', 'console', 'bench', 'test'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

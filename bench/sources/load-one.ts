@@ -3,7 +3,7 @@
  * a party node does and prints the wall time, CPU time and peak RSS as JSON.
  * In its own process so each reader's peak memory is its own.
  */
-import { loadDataset } from '../../party/data/dataset.ts';
+import { loadDataset } from '../../data/dataset.ts';
 import type { DatasetConfig } from '../../party/config.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DatasetConfig;

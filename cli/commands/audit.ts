@@ -1,8 +1,8 @@
 /** `tandem audit verify | report`: check the nodes' audit logs, and report per party what left it in a job. */
 import type { Argv, CommandModule } from 'yargs';
 import { TandemError } from '../../protocol/errors.ts';
-import { auditLogNodes, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditFinding, type AuditLogSource, type AuditVerification } from '../../runtime/audit-verify.ts';
-import { buildAuditReport, writeAuditReport } from '../../runtime/audit-report.ts';
+import { auditLogNodes, parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditFinding, type AuditLogSource, type AuditVerification } from '../../audit/verify.ts';
+import { buildAuditReport, writeAuditReport } from '../../audit/report.ts';
 
 type TrustArgs = { logs: string[]; ca: string | undefined; cert: string[]; 'certs-dir': string | undefined; coordinator: string | undefined; excerpt: boolean; partial: boolean; json: boolean };
 

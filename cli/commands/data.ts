@@ -6,8 +6,8 @@
  */
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { ColumnSummary } from '../../party/data/column-profile.ts';
-import { datasetsYaml, formatNumber, inspectFile, type Inspection } from '../../party/data/inspect.ts';
+import type { ColumnSummary } from '../../data/column-profile.ts';
+import { datasetsYaml, formatNumber, inspectFile, type Inspection } from '../../data/inspect.ts';
 import { TandemError } from '../../protocol/errors.ts';
 import { table } from '../render.ts';
 

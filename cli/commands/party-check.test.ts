@@ -17,7 +17,7 @@ import { generateRetail } from '../../examples/retail/generate.ts';
 import { EXAMPLE_DATA, exampleParties, lrSpec, type PartySetup } from '../../test/support/federation.ts';
 import { longIdBreastParties } from '../../test/support/long-ids.ts';
 import { MAX_CLASSES, MIN_CLASS_TRAINING_ROWS } from '../../jobs/supervised/outputs.ts';
-import { MAX_COLD_START_CLASSES, MIN_CLASS_ROWS } from '../../party/data/job-fit.ts';
+import { MAX_COLD_START_CLASSES, MIN_CLASS_ROWS } from '../../data/job-fit.ts';
 import { checkParty } from './party-check.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

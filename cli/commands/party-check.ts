@@ -2,7 +2,7 @@
  * `tandem party-check`: load and validate a party's datasets before joining a
  * job, exactly as a job would load them, and print what was found. With
  * `--job`, also validate the job spec and check that this node's part of it
- * is what that kind of job needs (party/data/job-fit.ts: a label of the
+ * is what that kind of job needs (data/job-fit.ts: a label of the
  * right type for a supervised guest, none for a lookalike seed list,
  * features for a host). Needs no certificates and no coordinator, and
  * writes nothing.
@@ -11,8 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadPartyConfig, type DatasetConfig, type PartyConfig } from '../../party/config.ts';
-import { describeInference, loadDataset, type Dataset, type InferredFeatures } from '../../party/data/dataset.ts';
-import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
+import { describeInference, loadDataset, type Dataset, type InferredFeatures } from '../../data/dataset.ts';
+import { configProblem, dataProblem } from '../../data/job-fit.ts';
 import { asTandemError, ConfigError, DataError, TandemError } from '../../protocol/errors.ts';
 import type { JobSpecInput, PartySpec } from '../../protocol/job-spec.ts';
 import { validateJobSpecText } from '../../jobs/spec.ts';
@@ -127,7 +127,7 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
       fix: `name one of ${node}'s datasets, or add datasets.${party.dataset} to ${configFile}`,
     });
   }
-  // The same table the job reads (party/data/job-fit.ts): a lookalike seed list needs no label, cold start takes classes.
+  // The same table the job reads (data/job-fit.ts): a lookalike seed list needs no label, cold start takes classes.
   const misfit = configProblem({ kind: input.kind, dp: input.privacy?.dp !== undefined }, party.role, node, dataset);
   if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
   return { jobName: input.name, kind: input.kind, file, party };

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRAND_COLUMNS, PARTNER_COLUMNS, hillstromId, splitHillstrom } from './split.ts';
-import { openCsv } from '../../party/data/csv-reader.ts';
+import { openCsv } from '../../data/csv-reader.ts';
 
 async function rowsOf(file: string): Promise<{ header: readonly string[]; rows: string[][] }> {
   const csv = await openCsv(file);

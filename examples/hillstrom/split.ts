@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Random, seedFrom } from '../../protocol/random.ts';
-import { openCsv } from '../../party/data/csv-reader.ts';
+import { openCsv } from '../../data/csv-reader.ts';
 
 /**
  * The shared data directory: `$TANDEM_SHARED_DATA` if set, else

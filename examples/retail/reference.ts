@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DatasetConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
-import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 
 export type RecallAt = { readonly fraction: number; readonly value: number };

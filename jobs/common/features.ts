@@ -5,15 +5,15 @@
  * loader, so the protocol stays independent of file formats.
  */
 import type { DatasetConfig } from '../../party/config.ts';
-import { describeInference, loadDataset, type Dataset } from '../../party/data/dataset.ts';
-import { configProblem, dataProblem } from '../../party/data/job-fit.ts';
+import { describeInference, loadDataset, type Dataset } from '../../data/dataset.ts';
+import { configProblem, dataProblem } from '../../data/job-fit.ts';
 import { ConfigError, DataError } from '../../protocol/errors.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessOptions, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { fitAndTransformAsync, fitPreprocess, transformRows, type PreprocessOptions, type PreprocessSpec } from '../../data/preprocess.ts';
 
-export type { Dataset } from '../../party/data/dataset.ts';
-export type { PreprocessSpec } from '../../party/data/preprocess.ts';
+export type { Dataset } from '../../data/dataset.ts';
+export type { PreprocessSpec } from '../../data/preprocess.ts';
 
 export type PartyMatrix = {
   /** Preprocessed features of the aligned rows, row-major. */
@@ -23,7 +23,7 @@ export type PartyMatrix = {
   readonly spec: PreprocessSpec;
 };
 
-/** Which job, role and node a dataset is loaded for: it is checked as `party-check --job` checks it (party/data/job-fit.ts). */
+/** Which job, role and node a dataset is loaded for: it is checked as `party-check --job` checks it (data/job-fit.ts). */
 export type DatasetUse = { readonly spec: JobSpec; readonly role: 'guest' | 'host'; readonly node: string; readonly configFile: string; readonly log: Logger };
 
 /**

@@ -8,7 +8,7 @@ import { CkksEncryptor, CkksSuite } from '../../protocol/he/ckks.ts';
 import { lrModel } from '../../protocol/job-spec.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { buildMatrix } from '../../jobs/common/features.ts';
-import { transformRows } from '../../party/data/preprocess.ts';
+import { transformRows } from '../../data/preprocess.ts';
 import type { LookalikeModel, LookalikeRun } from '../family.ts';
 import { trainGuest, trainHost } from './train.ts';
 

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobError } from '../../protocol/errors.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
-import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import type { Dataset, PartyMatrix } from '../../jobs/common/features.ts';
 
 type SavedPart = { role: string; parties: { name: string; role: string }[]; weights: number[]; intercept: number; preprocess: PreprocessSpec; kind?: string; rowClip: number | null };

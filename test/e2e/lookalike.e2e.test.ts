@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { EXAMPLE_DATA, runJob, startFederation, type Federation } from '../support/federation.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
-import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
 import { addWireTap } from '../../runtime/wire-tap.ts';

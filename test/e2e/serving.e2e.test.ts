@@ -24,7 +24,7 @@ import { loadModel } from '../../serving/model-bundle.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
 import { sign } from '../../protocol/crypto/signing.ts';
 import { manifestBody, SIGNATURE_ALGORITHM, signedBytes, type Manifest, type ManifestBody } from '../../protocol/serving/model-manifest.ts';
-import { readAuditLog } from '../../runtime/audit-log.ts';
+import { readAuditLog } from '../../audit/log.ts';
 import type { TandemError } from '../../protocol/errors.ts';
 import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';

@@ -29,7 +29,7 @@ import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts'
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
 import { alignmentOrder } from '../../jobs/common/alignment.ts';
-import { transformRows, type PreprocessSpec } from '../../party/data/preprocess.ts';
+import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { Random } from '../../protocol/random.ts';
 
 type Capture = { link: Buffer; body: Buffer; bodyKinds: Map<string, number> };

@@ -6,8 +6,8 @@
  * `transformRow` shares every arithmetic step with the batch transform so a
  * scoring endpoint reproduces training's numbers bit for bit.
  */
-import { DataError } from '../../protocol/errors.ts';
-import type { MissingConfig, MissingPolicy } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import type { MissingConfig, MissingPolicy } from '../party/config.ts';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { categoricalCell, numericCellParser, type ColumnInfo, type Dataset } from './dataset.ts';
 

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../protocol/errors.ts';
-import { validateConfig } from '../../runtime/config-file.ts';
-import { compilePartyConfig, partyConfigSchema } from '../config.ts';
+import { ConfigError, DataError } from '../protocol/errors.ts';
+import { validateConfig } from '../runtime/config-file.ts';
+import { compilePartyConfig, partyConfigSchema } from '../party/config.ts';
 import { loadDataset } from './dataset.ts';
 
-const CREDIT = join(import.meta.dirname, '../../../shared/data/fate/default_credit_hetero_guest.csv');
+const CREDIT = join(import.meta.dirname, '../../shared/data/fate/default_credit_hetero_guest.csv');
 let dir: string;
 
 /** The datasets of a node config written in `dir` (paths relative to it). */

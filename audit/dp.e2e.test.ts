@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleParties, lrSpec, runJob, startFederation, type Federation } from '../test/support/federation.ts';
-import { parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditLogSource, type AuditTrust } from './audit-verify.ts';
-import { buildAuditReport, renderAuditReportHtml, writeAuditReport } from './audit-report.ts';
-import type { AuditRecord } from './audit-log.ts';
+import { parseAuditSource, readAuditSources, readAuditTrust, verifyAuditLogs, type AuditLogSource, type AuditTrust } from './verify.ts';
+import { buildAuditReport, renderAuditReportHtml, writeAuditReport } from './report.ts';
+import type { AuditRecord } from './log.ts';
 
 type GuestSummary = { dp?: { epsilon: number; delta: number; budget: number; noiseMultiplier: number; steps: number } };
 

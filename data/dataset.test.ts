@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../protocol/errors.ts';
-import { DEFAULT_MISSING_TOKENS, type DatasetConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import { DEFAULT_MISSING_TOKENS, type DatasetConfig } from '../party/config.ts';
 import { loadDataset, numericCellParser } from './dataset.ts';
 
 let dir: string;

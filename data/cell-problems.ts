@@ -6,7 +6,7 @@
  * problem (the kind of problem met first in the file), with a fix that can
  * be pasted for all of them.
  */
-import { DataError } from '../../protocol/errors.ts';
+import { DataError } from '../protocol/errors.ts';
 
 export type CellProblemKind =
   /** Text in a column declared (or, with `features: all`, mostly) numeric. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../protocol/errors.ts';
+import { DataError } from '../protocol/errors.ts';
 import { loadDataset } from './dataset.ts';
-import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type LabelConfig } from '../config.ts';
+import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type LabelConfig } from '../party/config.ts';
 import { LabelCoder } from './labels.ts';
 
 const STUDENT = '/work/shared/data/fate/student_hetero_guest.csv';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../protocol/errors.ts';
-import { loadPartyConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import { loadPartyConfig } from '../party/config.ts';
 import { loadDataset, type Dataset } from './dataset.ts';
 import { datasetName, datasetsYaml, inspectFile, type Inspection } from './inspect.ts';
 

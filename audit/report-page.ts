@@ -1,9 +1,9 @@
 /**
- * The `tandem audit report` page (runtime/audit-report.ts builds the report):
+ * The `tandem audit report` page (audit/report.ts builds the report):
  * one self-contained HTML file, no scripts and no network, and the number
  * formats both the page and the report's sentences use.
  */
-import type { AuditReport, KindGroup, PartyReport, PrivacyBudget } from './audit-report-types.ts';
+import type { AuditReport, KindGroup, PartyReport, PrivacyBudget } from './report-types.ts';
 
 /** ε for people: three significant digits, rounded up so the figure shown never understates what was spent. */
 export function formatEpsilon(epsilon: number): string {

@@ -9,8 +9,8 @@
  * with stray text, and text with too many values.
  */
 import { basename, resolve } from 'node:path';
-import { DataError } from '../../protocol/errors.ts';
-import { DEFAULT_MISSING_TOKENS, type FeatureConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import { DEFAULT_MISSING_TOKENS, type FeatureConfig } from '../party/config.ts';
 import { yamlName } from './cell-problems.ts';
 import { ColumnProfile, MAX_INFERRED_LEVELS, type ColumnSummary } from './column-profile.ts';
 import { openCsv } from './csv-reader.ts';

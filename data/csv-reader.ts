@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { DataError } from '../../protocol/errors.ts';
+import { DataError } from '../protocol/errors.ts';
 
 /** One data record and the 1-based line of the file where it starts. */
 export type CsvRow = { readonly line: number; readonly fields: string[] };

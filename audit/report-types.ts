@@ -1,5 +1,5 @@
-/** The shape of an audit report (runtime/audit-report.ts builds it, audit-report-page.ts renders it). */
-import type { AuditClaim } from './audit-log.ts';
+/** The shape of an audit report (audit/report.ts builds it, audit/report-page.ts renders it). */
+import type { AuditClaim } from './log.ts';
 
 export const REPORT_FORMAT = 'tandem-audit-report/1';
 

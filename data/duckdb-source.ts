@@ -11,7 +11,7 @@
  * directory (DuckDB's `file_search_path`).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DataError } from '../../protocol/errors.ts';
+import { DataError } from '../protocol/errors.ts';
 import type { CsvRow } from './csv-reader.ts';
 
 export type DuckDbQuery = {

@@ -5,7 +5,7 @@
  * `features: all` type columns with the same rule ({@link inferFeatureType}),
  * so the schema a user inspects is the one a job loads.
  */
-import type { FeatureType } from '../config.ts';
+import type { FeatureType } from '../party/config.ts';
 import { categoricalCell, numericCellParser } from './cells.ts';
 import { DistinctSketch } from './distinct-sketch.ts';
 

@@ -33,14 +33,14 @@ import { verify } from '../protocol/crypto/signing.ts';
 import { MESSAGE_KINDS } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError } from '../protocol/errors.ts';
-import { verifyPeerCertificate } from './certs.ts';
-import { GENESIS, STATEMENT_DIRECTION, canonicalClaim, digest, hashRecord, type AuditDirection } from './audit-log.ts';
-import { isStatement, parseAuditSource, type AuditEntry, type AuditFinding, type AuditLogSource, type AuditTrust, type ParsedAuditLog } from './audit-inputs.ts';
+import { verifyPeerCertificate } from '../runtime/certs.ts';
+import { GENESIS, STATEMENT_DIRECTION, canonicalClaim, digest, hashRecord, type AuditDirection } from './log.ts';
+import { isStatement, parseAuditSource, type AuditEntry, type AuditFinding, type AuditLogSource, type AuditTrust, type ParsedAuditLog } from './inputs.ts';
 
 export {
   FINDING_PROBLEMS, auditLogNodes, isStatement, parseAuditSource, parseMessageId, readAuditSources, readAuditTrust,
   type AuditCertificate, type AuditEntry, type AuditFinding, type AuditLogSource, type AuditTrust, type AuditTrustFiles, type FindingProblem, type MessageIdParts, type ParsedAuditLog,
-} from './audit-inputs.ts';
+} from './inputs.ts';
 
 /** Options for {@link verifyAuditLogs}. */
 export type AuditVerifyOptions = {

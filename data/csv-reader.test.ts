@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../protocol/errors.ts';
+import { DataError } from '../protocol/errors.ts';
 import { CsvParser, openCsv, type CsvReaderOptions, type CsvRow } from './csv-reader.ts';
 
 let dir: string;

@@ -13,7 +13,7 @@
  * per-row validation scores) are listed by name, never folded into the verdict.
  *
  * The ε a differentially private job spent comes from the guest's signed
- * statement in its own log (runtime/audit-log.ts): the logs prove the guest
+ * statement in its own log (audit/log.ts): the logs prove the guest
  * signed that figure, not that the noise behind it was added; the report
  * says so, and shows the hosts' statements beside it when they made one.
  */
@@ -23,12 +23,12 @@ import { MESSAGE_KINDS, type MessageKind } from '../protocol/wire/envelope.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { JobError } from '../protocol/errors.ts';
 import { MESSAGE_CATALOG } from '../jobs/catalog.ts';
-import { isStatement, type AuditEntry, type AuditVerification, type ParsedAuditLog } from './audit-verify.ts';
-import { formatBytes, formatEpsilon, renderAuditReportHtml } from './audit-report-page.ts';
+import { isStatement, type AuditEntry, type AuditVerification, type ParsedAuditLog } from './verify.ts';
+import { formatBytes, formatEpsilon, renderAuditReportHtml } from './report-page.ts';
 
-export { formatBytes, formatEpsilon, renderAuditReportHtml } from './audit-report-page.ts';
-export { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type StepTotal, type Verdict } from './audit-report-types.ts';
-import { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type Verdict } from './audit-report-types.ts';
+export { formatBytes, formatEpsilon, renderAuditReportHtml } from './report-page.ts';
+export { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type StepTotal, type Verdict } from './report-types.ts';
+import { REPORT_FORMAT, type AuditReport, type CoordinatorReport, type DpStatement, type KindGroup, type PartyReport, type PrivacyBudget, type Verdict } from './report-types.ts';
 
 
 /** What each kind of message is, in plain words. */

@@ -8,8 +8,8 @@
  * Two stages: `configProblem` needs only the node config; `dataProblem`
  * needs the loaded rows (how many classes the label really has).
  */
-import type { JobSpecInput } from '../../protocol/job-spec.ts';
-import type { DatasetConfig, LabelConfig } from '../config.ts';
+import type { JobSpecInput } from '../protocol/job-spec.ts';
+import type { DatasetConfig, LabelConfig } from '../party/config.ts';
 import type { Dataset } from './dataset.ts';
 
 export type JobKindName = JobSpecInput['kind'];

@@ -7,8 +7,8 @@
  * class code, and the fix should say `type: multiclass` or `type:
  * continuous`, not only "set positive and negative".
  */
-import { DataError } from '../../protocol/errors.ts';
-import type { LabelConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import type { LabelConfig } from '../party/config.ts';
 
 /** Distinct label values remembered for the error message; past this the column has "many". */
 const DISTINCT_CAP = 64;

@@ -1,5 +1,5 @@
 /**
- * What `tandem audit verify` reads (runtime/audit-verify.ts checks it): the
+ * What `tandem audit verify` reads (audit/verify.ts checks it): the
  * nodes' logs, split into shape-checked records with where each was found,
  * and the certificates the auditor trusts. Malformed lines become findings;
  * missing files are errors that name the file and what to pass instead.
@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../protocol/errors.ts';
-import { STATEMENT_DIRECTION, STATEMENT_KIND, claimProblem, parseAuditLines, type AuditRecord } from './audit-log.ts';
+import { STATEMENT_DIRECTION, STATEMENT_KIND, claimProblem, parseAuditLines, type AuditRecord } from './log.ts';
 
 /** A log as read from disk: its path (used in every finding) and its text. */
 export type AuditLogSource = { readonly file: string; readonly text: string };

@@ -226,7 +226,7 @@ export type AuditLine = { readonly line: number; readonly value: unknown } | { r
 
 /**
  * Splits a log into its non-empty lines with their line numbers, parsing
- * each as JSON but checking nothing else (runtime/audit-verify.ts does),
+ * each as JSON but checking nothing else (audit/verify.ts does),
  * so a verifier can name the exact line of every problem.
  */
 export function parseAuditLines(text: string): AuditLine[] {
@@ -242,7 +242,7 @@ export function parseAuditLines(text: string): AuditLine[] {
   return out;
 }
 
-/** Reads every record of a log file, trusting its shape (use runtime/audit-verify.ts to check it). */
+/** Reads every record of a log file, trusting its shape (use audit/verify.ts to check it). */
 export function readAuditLog(file: string): AuditRecord[] {
   return readFileSync(file, 'utf8')
     .split('\n')

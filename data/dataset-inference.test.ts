@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../protocol/errors.ts';
-import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type FeatureConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type FeatureConfig } from '../party/config.ts';
 import { describeInference, loadDataset } from './dataset.ts';
 
 const HILLSTROM = '/work/shared/data/retail/hillstrom.csv';

@@ -11,8 +11,8 @@
  * file is read once as all-numeric, and only when some column turned out to
  * hold text is it read a second time with those columns categorical.
  */
-import { DataError } from '../../protocol/errors.ts';
-import type { DatasetConfig, FeatureConfig, LabelConfig } from '../config.ts';
+import { DataError } from '../protocol/errors.ts';
+import type { DatasetConfig, FeatureConfig, LabelConfig } from '../party/config.ts';
 import { CellProblems } from './cell-problems.ts';
 import { numericCellParser, categoricalCell } from './cells.ts';
 import { inferFeatureType, isNonFiniteNumber, MAX_INFERRED_LEVELS } from './column-profile.ts';
