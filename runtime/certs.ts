@@ -46,7 +46,12 @@ export type NodeIdentity = {
  * @throws AuthError `AUTH_CERTIFICATE_REJECTED` for a certificate the CA did not sign or that is out of date
  */
 export async function loadNodeIdentity(paths: NodeCertificatePaths, now: Date = new Date()): Promise<NodeIdentity> {
-  const [caPem, certPem, keyPem] = await Promise.all([readPem(paths, 'ca'), readPem(paths, 'cert'), readPem(paths, 'key')]);
+  // Settled in order, so the error names the first missing file (ca, cert, key) every time, not whichever read failed first.
+  const read = await Promise.allSettled([readPem(paths, 'ca'), readPem(paths, 'cert'), readPem(paths, 'key')]);
+  const [caPem, certPem, keyPem] = read.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [string, string, string];
   const ca = parseCertificate(caPem, paths.ca, 'ca');
   if (!ca.ca) throw invalid(paths.ca, 'ca', 'is not a CA certificate (basicConstraints CA:TRUE is missing)', 'point certs.ca at the federation CA certificate (ca.crt)');
   checkValidity(ca, now, `${paths.ca}: the CA certificate`);
