@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { initCertificates, loadNodeIdentity } from '../runtime/certs.ts';
 import { exportModel, loadModel } from '../serving/model-bundle.ts';
-import type { ModelPart } from '../serving/model-part.ts';
+import type { ModelPart } from '../models/lr/part.ts';
 import { scorePool } from '../serving/batch-scoring.ts';
 import { jobRecordOf, testCoSigner } from '../test/support/serving.ts';
 import type { Benchmark, BenchContext, BenchOutput } from './harness.ts';

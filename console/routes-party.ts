@@ -21,7 +21,8 @@ import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { validateJobSpecText } from '../jobs/spec.ts';
 import type { DatasetConfig, PartyConfig } from '../party/config.ts';
 import { buildJobReport, type CoordinatorView } from '../report/job-report.ts';
-import { coordinatorViewOf, modelPartPath, readReportSource } from '../report/files.ts';
+import { coordinatorViewOf, readReportSource } from '../report/files.ts';
+import { modelPartFile } from '../models/model-part.ts';
 import { renderJobReportHtml, REPORT_CSP } from '../report/html.ts';
 import { coordinatorName } from '../serving/model-bundle.ts';
 import { FINAL, type JobStatus } from '../runtime/admin-client.ts';
@@ -57,7 +58,7 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
     return {
       jobId: s.jobId, name: s.name, kind: s.kind, stage: s.stage, phase: s.phase, parties: s.parties, epoch: s.epoch, maxEpochs: s.maxEpochs,
       loss: s.loss, message: s.message, createdAtMs: Number(s.createdAtMs), updatedAtMs: Number(s.updatedAtMs), role,
-      report: role === 'guest' && existsSync(modelPartPath(dataDir, s.jobId)),
+      report: role === 'guest' && existsSync(modelPartFile(dataDir, s.jobId)),
     };
   };
 

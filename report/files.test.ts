@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../runtime/admin-client.ts';
 import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
-import { coordinatorViewOf, fetchCoordinatorView, modelPartPath, readReportSource, writeJobReport } from './files.ts';
+import { coordinatorViewOf, fetchCoordinatorView, readReportSource, writeJobReport } from './files.ts';
+import { modelPartFile } from '../models/model-part.ts';
 import { buildJobReport } from './job-report.ts';
 import { binaryModelPart, COORDINATOR } from './test-fixtures.ts';
 
@@ -18,19 +19,19 @@ describe('report files', () => {
   });
 
   it('reads a model part, and names the problem when there is none or it is broken', async () => {
-    const file = modelPartPath(dir, 'job-0123456789');
+    const file = modelPartFile(dir, 'job-0123456789');
     await mkdir(join(dir, 'jobs', 'job-0123456789'), { recursive: true });
     await writeFile(file, JSON.stringify(binaryModelPart()));
     expect((await readReportSource(dir, 'job-0123456789')).jobName).toBe('spring-campaign');
 
-    await expect(readReportSource(dir, 'job-missing')).rejects.toThrow(JobError);
-    await expect(readReportSource(dir, 'job-missing')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    await expect(readReportSource(dir, 'job-00000000ff')).rejects.toThrow(JobError);
+    await expect(readReportSource(dir, 'job-00000000ff')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
     await expect(readReportSource(dir, '../../etc')).rejects.toMatchObject({ code: 'ARGUMENT_INVALID' });
     await expect(readReportSource(dir, '../../etc')).rejects.toThrow(TandemError);
 
-    await mkdir(join(dir, 'jobs', 'job-broken'), { recursive: true });
-    await writeFile(modelPartPath(dir, 'job-broken'), '{"jobId": ');
-    await expect(readReportSource(dir, 'job-broken')).rejects.toThrow(ConfigError);
+    await mkdir(join(dir, 'jobs', 'job-00000000bb'), { recursive: true });
+    await writeFile(modelPartFile(dir, 'job-00000000bb'), '{"jobId": ');
+    await expect(readReportSource(dir, 'job-00000000bb')).rejects.toThrow(ConfigError);
   });
 
   it('writes <job>.report.html and <job>.report.json', async () => {

@@ -3,20 +3,12 @@
  * coordinator (if it answers) for its view of the job, and writing the HTML
  * and JSON files.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminClient, type ClientFlags, type JobStatus } from '../runtime/admin-client.ts';
-import { ConfigError, JobError, TandemError } from '../protocol/errors.ts';
+import { readModelPartFile } from '../models/model-part.ts';
 import { parseReportSource, type CoordinatorView, type JobReport, type ReportSource } from './job-report.ts';
 import { renderJobReportHtml } from './html.ts';
-
-/** Where a job's model part lives in a party's data directory. */
-export function modelPartPath(dataDir: string, jobId: string): string {
-  return join(dataDir, 'jobs', jobId, 'model-part.json');
-}
-
-/** Job ids are made by the coordinator; anything else must not be joined into a path. */
-const JOB_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
 
 /**
  * Reads this node's model part for a job.
@@ -25,20 +17,7 @@ const JOB_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
  * @throws ConfigError CONFIG_INVALID when the file is not a model part
  */
 export async function readReportSource(dataDir: string, jobId: string): Promise<ReportSource> {
-  if (!JOB_ID.test(jobId) || jobId.includes('..')) throw new TandemError('ARGUMENT_INVALID', `"${jobId}" is not a job id. Fix: copy it from \`tandem job list\` (e.g. job-1a2b3c4d5e)`);
-  const file = modelPartPath(dataDir, jobId);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new JobError('JOB_NOT_FOUND', `${file} does not exist: this node has no finished model for job ${jobId}. Fix: check the job id with \`tandem job list\`, that the job completed, and that --config is the guest's node config`, { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('CONFIG_INVALID', { file, field: '', problem: 'is not valid JSON', fix: 'the job writes this file; run the job again' }, { cause: error });
-  }
+  const { file, raw } = await readModelPartFile(dataDir, jobId);
   return parseReportSource(raw, file);
 }
 

@@ -16,7 +16,7 @@ import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtim
 import { channelCredentials } from '../runtime/grpc-tls.ts';
 import { ScoringClient } from '../runtime/grpc-service.ts';
 import { bearerToken, writeServingFixture } from '../test/support/serving.ts';
-import type { ModelPart } from './model-part.ts';
+import type { ModelPart } from '../models/lr/part.ts';
 import { compileServeOptions, startServing, type Serving } from './serve.ts';
 
 const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'd' }];

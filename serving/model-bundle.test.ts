@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { AuthError, ConfigError, JobError } from '../protocol/errors.ts';
 import { exportModel, loadModel, type CoSigner, type Manifest } from './model-bundle.ts';
-import type { ModelPart } from './model-part.ts';
+import type { ModelPart } from '../models/lr/part.ts';
 import { jobRecordOf, testCoSigner } from '../test/support/serving.ts';
 
 const part: ModelPart = {

@@ -28,7 +28,7 @@ import { canonicalJson, MANIFEST_FORMAT, manifestBody, manifestSchema, SIGNATURE
 import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
 import type { PreprocessSpec } from '../data/preprocess.ts';
-import { interceptsOf, outputsOf, preprocessSchema, shapeProblem, type ModelPart } from './model-part.ts';
+import { interceptsOf, outputsOf, preprocessSchema, shapeProblem, type ModelPart } from '../models/lr/part.ts';
 import { checkLayersWeights, layersArtifacts, WEIGHTS_FILE } from './tfjs-layers.ts';
 
 const FILES = ['model.json', WEIGHTS_FILE, 'preprocess.json', 'scoring.json', 'scoring-key'] as const;

@@ -21,7 +21,7 @@ import { ScoringClient } from '../runtime/grpc-service.ts';
 import { bearerToken, http, writeServingFixture } from '../test/support/serving.ts';
 import { scorePool } from './batch-scoring.ts';
 import { loadModel } from './model-bundle.ts';
-import type { ModelPart } from './model-part.ts';
+import type { ModelPart } from '../models/lr/part.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';
 import { startServing, type Serving } from './serve.ts';
 import { loadLayersModel } from './tfjs-layers.ts';

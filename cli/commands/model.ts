@@ -6,7 +6,7 @@ import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { coordinatorName, exportModel, loadModel, type CoSigner } from '../../serving/model-bundle.ts';
 import { SIGNATURE_ALGORITHM } from '../../protocol/serving/model-manifest.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
-import { readModelPart } from '../../serving/model-part.ts';
+import { readModelPart } from '../../models/lr/part.ts';
 import { scorePool } from '../../serving/batch-scoring.ts';
 
 type ExportArgs = { config: string; job: string; out: string | undefined; json: boolean };

@@ -38,7 +38,7 @@ import { postPsi, readIndices, receivePsi, runGuestPsi, writeIndices } from '../
 import { matchViaCoordinator, offerViaCoordinator } from '../common/coordinator-psi.ts';
 import { loadJobDataset, type Dataset } from '../common/features.ts';
 import { durableSealingKeys } from '../common/setup.ts';
-import { writeModelPart } from '../common/model-part.ts';
+import { writeModelPart } from '../../models/model-part.ts';
 import { SPLIT } from '../../protocol/messages.ts';
 import { progressReporter, reportDone, type JobContext, type JobOutcome, type Progress } from '../context.ts';
 import { LOOKALIKE_SELECTION, POOL_PERCENTILES } from './messages.ts';

@@ -19,7 +19,7 @@ import { loadJobDataset, type Dataset } from '../common/features.ts';
 import { durableSealingKeys } from '../common/setup.ts';
 import { splitRows } from '../common/split.ts';
 import { agreeScoringKey } from '../common/scoring-key.ts';
-import { writeModelPart } from '../common/model-part.ts';
+import { writeModelPart } from '../../models/model-part.ts';
 import { publicSummary } from '../common/summary.ts';
 import { agreeOutputs, checkClassSizes, checkLabelVaries } from './outputs.ts';
 

@@ -5,25 +5,21 @@
  * their meaning. Nothing crosses a party boundary: every party reads only
  * its own file.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { JobError } from '../../protocol/errors.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
-import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
+import { transformRows } from '../../data/preprocess.ts';
+import { readModelPart, type ModelPart } from './part.ts';
 import type { Dataset, PartyMatrix } from '../../jobs/common/features.ts';
-
-type SavedPart = { role: string; parties: { name: string; role: string }[]; weights: number[]; intercept: number; preprocess: PreprocessSpec; kind?: string; rowClip: number | null };
 
 export type WarmStart = { readonly matrix: PartyMatrix; readonly initialWeights: Float64Array; readonly fromJob: string };
 
 export async function loadWarmStart(dataDir: string, me: string, spec: JobSpec, dataset: Dataset, aligned: Uint32Array): Promise<WarmStart> {
   const job = spec.warmStartJob as string;
-  const file = join(dataDir, 'jobs', job, 'model-part.json');
-  let part: SavedPart;
+  let part: ModelPart;
   try {
-    part = JSON.parse(await readFile(file, 'utf8')) as SavedPart;
+    part = await readModelPart(dataDir, job);
   } catch (error) {
-    throw new JobError('JOB_STATE_CONFLICT', `training.warmStart names ${job}, but ${me} has no model part for it at ${file}`, { publicMessage: `${me} has no model from ${job} to warm-start from`, cause: error });
+    throw new JobError('JOB_STATE_CONFLICT', `training.warmStart names ${job}, but ${me} has no usable model part for it: ${(error as Error).message}`, { publicMessage: `${me} has no model from ${job} to warm-start from`, cause: error });
   }
   const role = spec.guest.name === me ? 'guest' : 'host';
   const before = part.parties.map((p) => `${p.name}:${p.role}`).sort().join(',');

@@ -17,7 +17,7 @@ import type { tandem } from '../../protocol/generated/tandem.js';
 import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { ScoringClient } from '../../runtime/grpc-service.ts';
 import { channelCredentials } from '../../runtime/grpc-tls.ts';
-import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
+import { readModelPart, type ModelPart } from '../../models/lr/part.ts';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
 import { bearerToken, evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
 

@@ -26,7 +26,7 @@ import { sign } from '../../protocol/crypto/signing.ts';
 import { manifestBody, SIGNATURE_ALGORITHM, signedBytes, type Manifest, type ManifestBody } from '../../protocol/serving/model-manifest.ts';
 import { readAuditLog } from '../../audit/log.ts';
 import type { TandemError } from '../../protocol/errors.ts';
-import { readModelPart, type ModelPart } from '../../serving/model-part.ts';
+import { readModelPart, type ModelPart } from '../../models/lr/part.ts';
 import { loadLayersModel } from '../../serving/tfjs-layers.ts';
 import { bearerToken, evaluationScores, http, rawRows, ROOT, runCli, serve, writeServingCli, type Reference } from '../support/serving.ts';
 

@@ -19,7 +19,7 @@ import { alignmentOrder } from '../../jobs/common/alignment.ts';
 import { compileJobSpec, jobSpecSchema } from '../../protocol/job-spec.ts';
 import { Random, stratifiedSplit } from '../../protocol/random.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
-import { interceptsOf, outputsOf } from '../../serving/model-part.ts';
+import { interceptsOf, outputsOf } from '../../models/lr/part.ts';
 import { partyConfigFile, type Federation } from './federation.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../runtime/certs.ts';
 import { exportModel } from '../../serving/model-bundle.ts';
@@ -27,7 +27,7 @@ import { signExport } from '../../coordinator/export-signing.ts';
 import type { JobRecord } from '../../coordinator/job-store.ts';
 import { SIGNATURE_ALGORITHM } from '../../protocol/serving/model-manifest.ts';
 import type { CoSigner } from '../../serving/model-bundle.ts';
-import type { ModelPart } from '../../serving/model-part.ts';
+import type { ModelPart } from '../../models/lr/part.ts';
 
 /** A completed job as the coordinator would have stored it, from its parties' model parts. */
 export function jobRecordOf(parts: readonly ModelPart[], stage: JobRecord['stage'] = 'completed'): JobRecord {
