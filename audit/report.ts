@@ -42,13 +42,14 @@ export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
   'partial-score': "Derived per-row scores for validation rows: one number per held-out row, computed from the sender's features and model, sent to the label holder so it can measure accuracy. Not raw feature values, but a value for each of those rows.",
   model: 'Trained model parameters (weights). Describe the model, not individual rows.',
   'psi-prf': "Identifiers turned into random-looking values with a key the two parties share and the coordinator does not hold, sent to the coordinator to match (coordinator-aided private set intersection), and the coordinator's answer: which positions matched. The coordinator learns only how many values each side sent and how many matched.",
+  'psi-oprf': "Private set intersection by oblivious transfer (OPRF-PSI). From the label holder: random-looking corrections that tell the recipient nothing about its identifiers. From the other party: its identifiers as values of a keyed pseudorandom function, shuffled; the label holder can only tell which of them match its own identifiers, and cannot recover any identifier it does not already hold.",
 };
 
 /** What each protocol step carries, in plain words: from the message catalog (jobs/catalog.ts). */
 export const STEP_MEANINGS: Readonly<Record<string, string>> = Object.fromEntries(MESSAGE_CATALOG.all.map((m) => [m.step, m.meaning]));
 
 /** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
-const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded'];
+const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded', 'psi-oprf'];
 /** Steps only a guest sends, and steps only a host sends: who sent them tells a party's role. */
 const onlyFrom = (role: string): string[] => MESSAGE_CATALOG.all.filter((m) => m.from.length === 1 && m.from[0] === role).map((m) => m.step);
 const GUEST_STEPS = onlyFrom('guest');
@@ -267,6 +268,10 @@ function disclosures(party: string, items: readonly Item[]): string[] {
   if (hostSet.length > 0) out.push(`${hostSet.join(', ')} learned how many identifiers ${party} put into the matching, and which of its own identifiers ${party} also holds (the overlap); never any of ${party}'s other identifiers.`);
   const guestSet = to(step('psi-guest-set'));
   if (guestSet.length > 0) out.push(`${guestSet.join(', ')} learned how many identifiers ${party} put into the matching; never any identifier it does not hold itself.`);
+  const oprfHost = to(step('psi-oprf-values'));
+  if (oprfHost.length > 0) out.push(`${oprfHost.join(', ')} learned how many identifiers ${party} put into the matching, and which of its own identifiers ${party} also holds (the overlap); never any of ${party}'s other identifiers.`);
+  const oprfGuest = to(step('psi-oprf-setup'));
+  if (oprfGuest.length > 0) out.push(`${oprfGuest.join(', ')} learned how many identifiers ${party} put into the matching (and the number of buckets, which follows from the two counts); never any identifier it does not hold itself.`);
   if (to(step('psi-prf')).length > 0) out.push(`The coordinator learned how many identifiers ${party} put into the matching, and how many matched; it received them only as values keyed with a secret it does not hold (coordinator-aided matching, which relies on the coordinator not colluding with another party).`);
   const psi = to(step('psi-result'));
   if (psi.length > 0) out.push(`${psi.join(', ')} learned which of its own rows are shared with ${party} (the overlap), as row positions.`);

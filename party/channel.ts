@@ -17,13 +17,17 @@ import type { PartySession } from './grpc-session.ts';
 export type ChannelOptions = {
   readonly jobId: string;
   readonly me: string;
-  readonly session: Pick<PartySession, 'send'>;
+  /** Where envelopes go; `drained` (backpressure) is optional: without it {@link JobChannel.drained} resolves at once. */
+  readonly session: Pick<PartySession, 'send'> & Partial<Pick<PartySession, 'drained'>>;
   readonly mailbox: Mailbox;
   readonly stepTimeoutMs: number;
   readonly signal: AbortSignal;
   /** First event number; a resumed job starts past its earlier runs' events (party/checkpoint.ts). @default 0 */
   readonly eventSeqBase?: number | undefined;
 };
+
+/** Unacknowledged bytes {@link JobChannel.drained} waits below by default. */
+const DRAINED_BYTES = 16 * 1024 * 1024;
 
 export class JobChannel {
   readonly #o: ChannelOptions;
@@ -60,6 +64,18 @@ export class JobChannel {
   /** Sends message `m` with this body to `to` (sealed unless `to` is the coordinator). */
   post<M extends Message>(to: string, m: M, round: number, body: PropsOf<M>, seq = 0): void {
     this.#send(to, m, round, encodeMessage(m, body), seq);
+  }
+
+  /**
+   * Resolves once this party's envelopes not yet acknowledged by the
+   * coordinator hold at most `limitBytes`. A sender of many large messages
+   * awaits it after each post (OPRF-PSI: jobs/common/oprf-psi.ts), so memory
+   * stays bounded by a few messages instead of the whole stream; rejects
+   * when the job is aborted.
+   * @param limitBytes @default 16 MiB (four OPRF-PSI correction chunks)
+   */
+  drained(limitBytes = DRAINED_BYTES): Promise<void> {
+    return this.#o.session.drained?.(limitBytes, this.#o.signal) ?? Promise.resolve();
   }
 
   /** Sends a progress event to the coordinator (events are numbered so none is mistaken for a resend). */

@@ -57,6 +57,9 @@ export class PartySession extends EventEmitter {
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
   #files = 0;
+  /** Bytes of the envelopes in the outbox (sent or queued, not yet acknowledged). */
+  #outboxBytes = 0;
+  readonly #drainWaiters = new Set<{ readonly limitBytes: number; readonly resolve: () => void }>();
 
   constructor(options: PartySessionOptions) {
     super();
@@ -90,6 +93,7 @@ export class PartySession extends EventEmitter {
     });
     const queued = { envelope, bytes, file: this.#persist(bytes) };
     this.#outbox.set(envelope.id, queued);
+    this.#outboxBytes += bytes.byteLength;
     this.#transmit(queued);
   }
 
@@ -115,14 +119,55 @@ export class PartySession extends EventEmitter {
       const bytes = new Uint8Array(readFileSync(file));
       const envelope = decodeEnvelope(bytes);
       this.#outbox.set(envelope.id, { envelope, bytes, file });
+      this.#outboxBytes += bytes.byteLength;
     }
     if (this.#outbox.size > 0) this.#o.log.info({ count: this.#outbox.size }, 'resending envelopes queued before a restart');
   }
 
   #acknowledged(id: string): void {
     const queued = this.#outbox.get(id);
+    if (queued === undefined) return;
     this.#outbox.delete(id);
-    if (queued?.file !== undefined) rmSync(queued.file, { force: true });
+    this.#outboxBytes -= queued.bytes.byteLength;
+    if (queued.file !== undefined) rmSync(queued.file, { force: true });
+    for (const waiter of this.#drainWaiters) {
+      if (this.#outboxBytes > waiter.limitBytes) continue;
+      this.#drainWaiters.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
+  /**
+   * Resolves once the envelopes not yet acknowledged by the coordinator hold
+   * at most `limitBytes`: backpressure for a sender of many large messages
+   * (OPRF-PSI's corrections, 85 MB per million ids), which would otherwise
+   * queue them all in memory here and at the coordinator. The coordinator
+   * acknowledges an envelope once it has stored it for the recipient.
+   * Senders that do not wait (training rounds) are unaffected.
+   */
+  drained(limitBytes: number, signal?: AbortSignal): Promise<void> {
+    if (this.#outboxBytes <= limitBytes) return Promise.resolve();
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#drainWaiters.delete(waiter);
+        reject(signal?.reason as Error);
+      };
+      const waiter = {
+        limitBytes,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.#drainWaiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Bytes of envelopes not yet acknowledged. */
+  get unacknowledgedBytes(): number {
+    return this.#outboxBytes;
   }
 
   /** Envelopes not yet acknowledged (a clean shutdown waits for zero). */

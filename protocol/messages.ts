@@ -118,6 +118,23 @@ export const PSI_MATCHES = message({
   step: 'psi-matches', kind: 'psi-prf', from: ['coordinator'], to: ['guest'], body: tandem.v1.PsiPrfMatches,
   meaning: "which positions of the guest's and the host's lists matched, from the coordinator to the guest",
 });
+// OPRF-PSI (alignment.psi: oprf; protocol/psi/oprf/, docs/psi-oprf.md): round = bucket, seq = chunk.
+export const PSI_OPRF_HELLO = message({
+  step: 'psi-oprf-hello', kind: 'psi-oprf', from: ['host'], to: ['guest'], body: tandem.v1.PsiOprfHello,
+  meaning: "the host's opening of OPRF-PSI: its base oblivious-transfer points (random to the guest), a random code seed and how many ids it has",
+});
+export const PSI_OPRF_SETUP = message({
+  step: 'psi-oprf-setup', kind: 'psi-oprf', from: ['guest'], to: ['host'], body: tandem.v1.PsiOprfSetup,
+  meaning: "the guest's answer: its base oblivious-transfer reply, a random hashing seed, how many ids it has and the number of buckets",
+});
+export const PSI_OPRF_CORRECTION = message({
+  step: 'psi-oprf-correction', kind: 'psi-oprf', from: ['guest'], to: ['host'], body: tandem.v1.PsiOprfCorrection,
+  meaning: "per bucket and chunk, the guest's oblivious-transfer corrections: uniformly random to the host, they let it compute a keyed function of ids without learning the guest's",
+});
+export const PSI_OPRF_VALUES = message({
+  step: 'psi-oprf-values', kind: 'psi-oprf', from: ['host'], to: ['guest'], body: tandem.v1.PsiOprfValues,
+  meaning: "per bucket and chunk, the host's ids as keyed pseudorandom values in a shuffled order: the guest can tell only which of its own ids they match",
+});
 
 // ---------------------------------------------------------------- rows and keys every trained model uses
 
@@ -134,6 +151,7 @@ export const SCORING_KEY = message({
 export const CORE_MESSAGES: readonly Message[] = [
   ASSIGNMENT, PARTY_KEY, KEY_DIRECTORY, EVENT, JOB_CONTROL, REFUSED,
   PSI_GUEST_SET, PSI_HOST_SET, PSI_GUEST_REBLINDED, PSI_RESULT, PSI_PRF, PSI_MATCHES,
+  PSI_OPRF_HELLO, PSI_OPRF_SETUP, PSI_OPRF_CORRECTION, PSI_OPRF_VALUES,
   SPLIT, SCORING_KEY,
 ];
 

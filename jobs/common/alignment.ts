@@ -1,6 +1,7 @@
 /**
  * Alignment by private set intersection (intersection mode): the guest runs
- * ECDH-PSI with every host (or, with `alignment.psi: coordinator`, has the
+ * ECDH-PSI with every host (with `alignment.psi: oprf`, OPRF-PSI from
+ * oblivious transfer: jobs/common/oprf-psi.ts; with `coordinator`, has the
  * coordinator match PRF lists: jobs/common/coordinator-psi.ts), keeps the rows
  * all hosts share, and tells each host its positions of those rows in one
  * shared order. Nobody learns another party's ids outside the intersection
@@ -17,8 +18,14 @@ import type { CryptoPool } from '../../runtime/crypto-pool.ts';
 import type { JobChannel } from '../../party/channel.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import { alignAsHostViaCoordinator, matchViaCoordinator, type PrfMatch } from './coordinator-psi.ts';
+import { oprfAsGuest, oprfAsHost, type OprfOptions } from './oprf-psi.ts';
+import { senderRowsAt } from '../../protocol/psi/oprf/results.ts';
 
-export type Progress = (message: string) => void;
+/** Where PSI is, for the guest's progress bar: steps done of the total, when the protocol counts them (OPRF: per bucket). */
+export type PsiStepCount = { readonly done: number; readonly total: number };
+
+/** A progress message; `step` when the protocol counts its own steps (otherwise each message is one). */
+export type Progress = (message: string, step?: PsiStepCount) => void;
 
 function domainKey(jobId: string, guest: string, host: string): Uint8Array {
   return createHash('sha256').update(`tandem/v1/psi|${jobId}|${guest}|${host}`).digest();
@@ -82,14 +89,8 @@ export async function runGuestPsi<M extends PsiMode>(channel: JobChannel, crypto
 export type PsiProtocol = JobSpec['alignmentPsi'];
 
 /** Guest: returns its aligned rows in the shared order. */
-export async function alignAsGuest(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
-  const perHost: readonly (readonly PrfMatch[])[] = psi === 'coordinator' ? (await matchViaCoordinator(channel, ids, hosts, progress, seedFor)).map((r) => r.matches) : await Promise.all(
-    hosts.map(async (host) => {
-      const result = await runGuestPsi(channel, crypto, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
-      progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);
-      return result.matches;
-    }),
-  );
+export async function alignAsGuest(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], hosts: readonly string[], seed: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh', oprf: OprfOptions = {}): Promise<Uint32Array> {
+  const perHost = await guestMatches(channel, crypto, ids, hosts, progress, seedFor, psi, oprf);
   const positionByHost = perHost.map((matches) => new Map(matches.map((m) => [m.guestRow, m.hostPosition])));
   const shared = (perHost[0] ?? []).map((m) => m.guestRow).filter((row) => positionByHost.every((map) => map.has(row)));
   const rows = alignmentOrder(ids, shared, seed);
@@ -103,9 +104,26 @@ export async function alignAsGuest(channel: JobChannel, crypto: CryptoPool, ids:
   return Uint32Array.from(rows);
 }
 
+/** Guest: per host, its rows shared with that host and the host's (secret-order) positions of them. */
+async function guestMatches(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], hosts: readonly string[], progress: Progress, seedFor: PsiSeed | undefined, psi: PsiProtocol, oprf: OprfOptions): Promise<ReadonlyArray<readonly PrfMatch[]>> {
+  if (psi === 'coordinator') return (await matchViaCoordinator(channel, ids, hosts, progress, seedFor)).map((r) => r.matches);
+  if (psi === 'oprf') {
+    const results = await oprfAsGuest({ channel, ids, hosts, mode: 'intersection', seedFor, options: oprf, onStep: (message, done, total) => progress(message, { done, total }) });
+    return results.map((r) => Array.from(r.receiverRows, (guestRow, m) => ({ guestRow, hostPosition: r.senderPositions[m] ?? 0 })));
+  }
+  return Promise.all(
+    hosts.map(async (host) => {
+      const result = await runGuestPsi(channel, crypto, host, { mode: 'intersection', ids, domainKey: domainKey(channel.jobId, channel.me, host), ...(await psiSecrets(host, ids.length, seedFor)) }, () => progress(`PSI with ${host}: sent ${ids.length} blinded ids`));
+      progress(`PSI with ${host}: ${result.matches.length} shared of ${ids.length} (host has ${result.hostCount})`);
+      return result.matches;
+    }),
+  );
+}
+
 /** Host: returns its aligned rows in the shared order. */
-export async function alignAsHost(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh'): Promise<Uint32Array> {
+export async function alignAsHost(channel: JobChannel, crypto: CryptoPool, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor?: PsiSeed, psi: PsiProtocol = 'ecdh', oprf: OprfOptions = {}): Promise<Uint32Array> {
   if (psi === 'coordinator') return alignAsHostViaCoordinator(channel, ids, guest, file, progress, seedFor);
+  if (psi === 'oprf') return alignAsHostOprf(channel, ids, guest, file, progress, seedFor, oprf);
   const setup = { mode: 'intersection' as const, ids, domainKey: domainKey(channel.jobId, guest, channel.me), ...(await psiSecrets(guest, ids.length, seedFor)) };
   let t = await startHostAsync(setup, crypto.blind);
   for (const m of t.outbound) postPsi(channel, guest, m);
@@ -122,6 +140,19 @@ export async function alignAsHost(channel: JobChannel, crypto: CryptoPool, ids: 
   }
   progress(`PSI with ${guest}: ${t.state.result.rows.length} shared of ${ids.length}`);
   return t.state.result.rows;
+}
+
+/** Host, OPRF-PSI: the sender's side, then its rows at the positions the guest sends (psi-result), in the shared order. */
+async function alignAsHostOprf(channel: JobChannel, ids: readonly string[], guest: string, file: string, progress: Progress, seedFor: PsiSeed | undefined, oprf: OprfOptions): Promise<Uint32Array> {
+  const { positionRows } = await oprfAsHost(channel, ids, guest, 'intersection', seedFor, oprf, progress);
+  const selection = await channel.take(guest, PSI_RESULT, 0);
+  // A position outside the host's list, or at padding, is MESSAGE_CORRUPT (protocol/psi/oprf/results.ts).
+  const rows = senderRowsAt(positionRows, readIndices(selection.indices, selection.count));
+  if (rows.length === 0) {
+    throw new DataError('PSI_EMPTY_INTERSECTION', { file, problem: `none of the ${ids.length} ids is shared with ${guest}`, fix: 'check that both sides use the same id column and format' });
+  }
+  progress(`PSI with ${guest}: ${rows.length} shared of ${ids.length}`);
+  return rows;
 }
 
 /**

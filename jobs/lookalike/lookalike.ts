@@ -5,7 +5,12 @@
  *
  *   1. PSI in membership mode: the guest learns, for each of the host's
  *      (shuffled) pool positions, whether it is a seed; the host learns
- *      nothing about the seeds.
+ *      nothing about the seeds. With OPRF-PSI and more than one bucket the
+ *      positions include padding (random values that match nothing); a
+ *      padding position the guest draws as a decoy is replaced by the host
+ *      with a random pool row outside the selection, which is a non-seed
+ *      too (every matched seed is selected), so the counts and labels stay
+ *      as the guest chose them and nothing goes back to the guest.
  *   2. The guest picks the matched seeds (label 1) and `decoyRatio` random
  *      non-seed positions per seed (label 0), shuffles them with its secret
  *      randomness and tells the host which positions were selected. The
@@ -36,6 +41,7 @@ import { modelFamily } from '../../models/registry.ts';
 import type { EpochReport, ModelFamily } from '../../models/family.ts';
 import { postPsi, readIndices, receivePsi, runGuestPsi, writeIndices } from '../common/alignment.ts';
 import { matchViaCoordinator, offerViaCoordinator } from '../common/coordinator-psi.ts';
+import { oprfAsGuest, oprfAsHost } from '../common/oprf-psi.ts';
 import { loadJobDataset, type Dataset } from '../common/features.ts';
 import { durableSealingKeys } from '../common/setup.ts';
 import { writeModelPart } from '../../models/model-part.ts';
@@ -85,10 +91,13 @@ async function asGuest(inputs: Inputs): Promise<JobOutcome> {
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
   const { isMember, hostCount } = spec.alignmentPsi === 'coordinator'
     ? await membershipViaCoordinator(ctx, dataset.ids, host)
-    : await runGuestPsi(ctx.channel, ctx.crypto, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
+    : spec.alignmentPsi === 'oprf'
+      ? await membershipOprf(inputs, host)
+      : await runGuestPsi(ctx.channel, ctx.crypto, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
   const seeds: number[] = [];
-  const others: number[] = [];
-  isMember.forEach((member, position) => (member === 1 ? seeds : others).push(position));
+  isMember.forEach((member, position) => {
+    if (member === 1) seeds.push(position);
+  });
   if (seeds.length < 10) {
     throw new DataError('PSI_EMPTY_INTERSECTION', { file: datasetConfig.file, problem: `only ${seeds.length} of the ${dataset.ids.length} seeds are in ${host}'s pool of ${hostCount}`, fix: 'check that both sides use the same id column and format; a lookalike model needs at least 10 matched seeds' });
   }
@@ -96,9 +105,9 @@ async function asGuest(inputs: Inputs): Promise<JobOutcome> {
 
   // 2. Seeds plus decoys, in an order only the guest knows.
   const secret = new Random(await nodeSecretSeed(ctx.config.node.dataDir, 'lookalike-selection', spec.seed));
-  const decoyCount = Math.min(others.length, Math.round(seeds.length * spec.lookalike.decoyRatio));
-  const decoyOrder = secret.permutation(others.length);
-  const decoys = Array.from({ length: decoyCount }, (_, k) => others[decoyOrder[k] ?? 0] ?? 0);
+  // At most the pool's non-seeds (OPRF's padding positions are not rows: the host replaces one drawn with a real non-seed).
+  const decoyCount = Math.min(hostCount - seeds.length, Math.round(seeds.length * spec.lookalike.decoyRatio));
+  const decoys = drawDecoys(isMember, seeds.length, decoyCount, secret);
   const candidates = [...seeds.map((p) => [p, 1] as const), ...decoys.map((p) => [p, 0] as const)];
   const order = secret.permutation(candidates.length);
   const selected = Uint32Array.from(order, (k) => candidates[k]?.[0] ?? 0);
@@ -145,6 +154,95 @@ async function membershipViaCoordinator(ctx: JobContext, ids: readonly string[],
   return { isMember, hostCount: isMember.length };
 }
 
+/** Guest, OPRF-PSI: which of the host's padded pool positions hold a seed; PSI steps as events (a session, each bucket, the result). */
+async function membershipOprf(inputs: Inputs, host: string): Promise<{ isMember: Uint8Array; hostCount: number }> {
+  const { ctx, dataset, spec } = inputs;
+  const [result] = await oprfAsGuest({
+    channel: ctx.channel, ids: dataset.ids, hosts: [host], mode: 'membership', seedFor: undefined, options: spec.alignmentOprf,
+    onStep: (message, done, total) => {
+      inputs.log.info({ phase: 'psi' }, message);
+      ctx.channel.event({ phase: 'psi', message, epoch: done, maxEpochs: total, unit: 'PSI steps' });
+    },
+  });
+  if (result === undefined) throw new RangeError(`no OPRF-PSI result for ${host}`);
+  return { isMember: result.isMember, hostCount: result.senderCount };
+}
+
+/**
+ * `count` distinct positions that hold no seed, uniformly at random: by
+ * rejection while they are few next to the non-seed positions (a pool of
+ * 10^8 is not listed), else by listing those positions and shuffling.
+ */
+function drawDecoys(isMember: Uint8Array, seeds: number, count: number, random: Random): number[] {
+  const nonSeeds = isMember.length - seeds;
+  if (count * 2 > nonSeeds) {
+    const others = new Uint32Array(nonSeeds);
+    let k = 0;
+    isMember.forEach((member, position) => {
+      if (member === 0) others[k++] = position;
+    });
+    const order = random.permutation(nonSeeds);
+    return Array.from({ length: count }, (_, j) => others[order[j] ?? 0] ?? 0);
+  }
+  const chosen = new Set<number>();
+  while (chosen.size < count) {
+    const position = random.nextInt(isMember.length);
+    if (isMember[position] === 0) chosen.add(position);
+  }
+  return [...chosen];
+}
+
+/**
+ * Host: its rows at the selected pool positions (`rowAt`: position → row,
+ * -1 at OPRF padding). A padding position becomes a random row outside the
+ * selection: every matched seed is selected, so that row is a non-seed, as
+ * the guest labelled it. The host learns nothing new (it knows its padding);
+ * the guest is told nothing.
+ */
+function selectedRows(rowAt: Int32Array | Uint32Array, positions: Uint32Array, rowCount: number): Uint32Array {
+  const rows = new Uint32Array(positions.length);
+  const used = new Uint8Array(rowCount);
+  const padding: number[] = [];
+  positions.forEach((p, k) => {
+    if (p >= rowAt.length) throw new JobError('JOB_STATE_CONFLICT', `the guest selected pool position ${p} of ${rowAt.length}`);
+    const row = rowAt[p] ?? -1;
+    if (row < 0) {
+      padding.push(k);
+    } else {
+      rows[k] = row;
+      used[row] = 1;
+    }
+  });
+  if (padding.length === 0) return rows;
+  let unused = used.reduce((n, u) => n - u, rowCount);
+  if (padding.length > unused) throw new JobError('JOB_STATE_CONFLICT', `the guest selected ${positions.length} pool positions, more than the pool's ${rowCount} rows allow`);
+  const random = new Random(newScalar());
+  let rest: Uint32Array | undefined;
+  for (const k of padding) {
+    if (rest === undefined && unused * 8 < rowCount) {
+      // Few unused rows left: list them once, then draw without rejection.
+      rest = new Uint32Array(unused);
+      let j = 0;
+      used.forEach((u, row) => {
+        if (u === 0) rest![j++] = row;
+      });
+    }
+    let row: number;
+    if (rest === undefined) {
+      do row = random.nextInt(rowCount);
+      while (used[row] === 1);
+    } else {
+      const j = random.nextInt(unused);
+      row = rest[j] ?? 0;
+      rest[j] = rest[unused - 1] ?? 0;
+    }
+    used[row] = 1;
+    rows[k] = row;
+    unused -= 1;
+  }
+  return rows;
+}
+
 /** Host, ECDH: offers its pool in membership mode; returns its secret order of the pool. */
 async function offerPoolEcdh(ctx: JobContext, ids: readonly string[], guest: string): Promise<Uint32Array> {
   const permutation = new Random(newScalar()).permutation(ids.length);
@@ -162,14 +260,15 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
   const jobId = ctx.channel.jobId;
 
   progress('psi', `offering a pool of ${dataset.ids.length} to ${guest} (membership PSI)`);
-  const permutation = spec.alignmentPsi === 'coordinator' ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined) : await offerPoolEcdh(ctx, dataset.ids, guest);
+  // Position → row: the host's secret order of its pool (OPRF: -1 at padding positions).
+  const rowAt = spec.alignmentPsi === 'coordinator'
+    ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined)
+    : spec.alignmentPsi === 'oprf'
+      ? (await oprfAsHost(ctx.channel, dataset.ids, guest, 'membership', undefined, spec.alignmentOprf, (m) => progress('psi', m))).positionRows
+      : await offerPoolEcdh(ctx, dataset.ids, guest);
 
   const selection = await ctx.channel.take(guest, LOOKALIKE_SELECTION, 0);
-  const positions = readIndices(selection.indices, selection.count);
-  const rows = Uint32Array.from(positions, (p) => {
-    if (p >= permutation.length) throw new JobError('JOB_STATE_CONFLICT', `the guest selected pool position ${p} of ${permutation.length}`);
-    return permutation[p] ?? 0;
-  });
+  const rows = selectedRows(rowAt, readIndices(selection.indices, selection.count), dataset.rowCount);
   const split = await ctx.channel.take(guest, SPLIT, 0);
   const test = readIndices(split.indices, split.count);
   const held = new Uint8Array(rows.length);

@@ -14,7 +14,7 @@ import type { DatasetConfig } from '../../party/config.ts';
 import { modelFamily } from '../../models/registry.ts';
 import type { EpochReport } from '../../models/family.ts';
 import { progressReporter, reportDone, type JobContext, type JobOutcome } from '../context.ts';
-import { alignAsGuest, alignAsHost } from '../common/alignment.ts';
+import { alignAsGuest, alignAsHost, type PsiStepCount } from '../common/alignment.ts';
 import { loadJobDataset, type Dataset } from '../common/features.ts';
 import { durableSealingKeys } from '../common/setup.ts';
 import { splitRows } from '../common/split.ts';
@@ -62,18 +62,18 @@ export async function runSupervised(ctx: JobContext, spec: JobSpec, me: PartySpe
 async function align(ctx: JobContext, spec: JobSpec, me: PartySpec, dataset: Dataset, datasetConfig: DatasetConfig, progress: ReturnType<typeof progressReporter>): Promise<Uint32Array> {
   const { channel, config } = ctx;
   progress('psi', `aligning ${dataset.ids.length} ids by private set intersection`);
-  // The guest reports PSI as steps (two per host) so followers can draw a bar.
+  // The guest reports PSI as steps (two per host; OPRF: a session, each bucket and the result per host) so followers can draw a bar.
   let psiSteps = 0;
-  const psiStep = (message: string): void => {
-    psiSteps += 1;
+  const psiStep = (message: string, step?: PsiStepCount): void => {
+    psiSteps = step?.done ?? psiSteps + 1;
     ctx.log.info({ job: channel.jobId, phase: 'psi' }, message);
-    channel.event({ phase: 'psi', message, epoch: psiSteps, maxEpochs: 2 * spec.hosts.length, unit: 'PSI steps' });
+    channel.event({ phase: 'psi', message, epoch: psiSteps, maxEpochs: step?.total ?? 2 * spec.hosts.length, unit: 'PSI steps' });
   };
   // Secret to this node, per job and peer: a restarted PSI blinds exactly as before.
   const psiSeed = async (peer: string): Promise<Uint8Array> => Buffer.from(await nodeSecretSeed(config.node.dataDir, 'psi', `${channel.jobId}|${peer}`), 'hex');
   return me.role === 'guest'
-    ? alignAsGuest(channel, ctx.crypto, dataset.ids, spec.hosts.map((h) => h.name), spec.seed, datasetConfig.file, psiStep, psiSeed, spec.alignmentPsi)
-    : alignAsHost(channel, ctx.crypto, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed, spec.alignmentPsi);
+    ? alignAsGuest(channel, ctx.crypto, dataset.ids, spec.hosts.map((h) => h.name), spec.seed, datasetConfig.file, psiStep, psiSeed, spec.alignmentPsi, spec.alignmentOprf)
+    : alignAsHost(channel, ctx.crypto, dataset.ids, spec.guest.name, datasetConfig.file, (m) => progress('psi', m), psiSeed, spec.alignmentPsi, spec.alignmentOprf);
 }
 
 /**
