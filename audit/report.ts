@@ -42,6 +42,9 @@ export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
   'partial-score': "Derived per-row scores for validation rows: one number per held-out row, computed from the sender's features and model, sent to the label holder so it can measure accuracy. Not raw feature values, but a value for each of those rows.",
   model: 'Trained model parameters (weights). Describe the model, not individual rows.',
   'psi-prf': "Identifiers turned into random-looking values with a key the two parties share and the coordinator does not hold, sent to the coordinator to match (coordinator-aided private set intersection), and the coordinator's answer: which positions matched. The coordinator learns only how many values each side sent and how many matched.",
+  'secret-share': "Numbers computed from rows (gradient sums of a tree node, or which bin each row's value falls in), each hidden under a fresh random mask that only the coordinator's dealt randomness removes, and only once combined with the other party's share. Sealed so the coordinator never sees them. The label holder ends with per-bin totals of the other party's columns, never a row's value.",
+  dealer: "Random seeds given to the coordinator, and the random numbers it deals back from them, which let the label holder combine masked shares into per-bin totals. The coordinator sees no row's data, only the sizes (rows, bins) it must deal for.",
+  'split-bits': "For each split on the sender's column, one bit per shared row: which side of the split the row falls on. The label holder learns this partition of the shared rows (as in SecureBoost), not the column's values or the threshold.",
   'psi-oprf': "Private set intersection by oblivious transfer (OPRF-PSI). From the label holder: random-looking corrections that tell the recipient nothing about its identifiers. From the other party: its identifiers as values of a keyed pseudorandom function, shuffled; the label holder can only tell which of them match its own identifiers, and cannot recover any identifier it does not already hold.",
 };
 
@@ -49,7 +52,7 @@ export const KIND_MEANINGS: Readonly<Record<MessageKind, string>> = {
 export const STEP_MEANINGS: Readonly<Record<string, string>> = Object.fromEntries(MESSAGE_CATALOG.all.map((m) => [m.step, m.meaning]));
 
 /** Kinds the coordinator must never receive unmasked: it holds the job's decryption key. */
-const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded', 'psi-oprf'];
+const NOT_FOR_COORDINATOR: readonly string[] = ['ciphertext', 'partial-score', 'psi-blinded', 'psi-oprf', 'secret-share', 'split-bits'];
 /** Steps only a guest sends, and steps only a host sends: who sent them tells a party's role. */
 const onlyFrom = (role: string): string[] => MESSAGE_CATALOG.all.filter((m) => m.from.length === 1 && m.from[0] === role).map((m) => m.step);
 const GUEST_STEPS = onlyFrom('guest');

@@ -12,7 +12,7 @@ import type { ZodType } from 'zod';
 import type { tandem } from '../protocol/generated/tandem.js';
 import type { Envelope } from '../protocol/wire/envelope.ts';
 import type { Message, PropsOf } from '../protocol/messages.ts';
-import type { JobSpec } from '../protocol/job-spec.ts';
+import type { JobSpec, JobSpecInput } from '../protocol/job-spec.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { DatasetConfig } from '../party/config.ts';
 import type { Dataset } from '../jobs/common/features.ts';
@@ -105,6 +105,8 @@ export type ModelFamily = {
   readonly name: string;
   /** The job spec's `model:` block for this family (unknown keys rejected), checked at submission (jobs/spec.ts). */
   readonly modelSchema: ZodType;
+  /** Cross-field rules of a spec that trains this family: (field, problem, fix) of the first broken one. */
+  readonly specProblem?: ((input: JobSpecInput) => readonly [string, string, string] | undefined) | undefined;
   /** Every message the family sends, for the catalog (jobs/catalog.ts). */
   readonly messages: readonly Message[];
   /** The coordinator's side for one job; `saved` when resuming after a coordinator restart. */

@@ -6,8 +6,9 @@
 import { JobError } from '../protocol/errors.ts';
 import type { ModelFamily } from './family.ts';
 import { LR_FAMILY } from './lr/index.ts';
+import { TREES_FAMILY } from './trees/index.ts';
 
-export const MODEL_FAMILIES: ReadonlyMap<string, ModelFamily> = new Map([LR_FAMILY].map((f) => [f.name, f]));
+export const MODEL_FAMILIES: ReadonlyMap<string, ModelFamily> = new Map([LR_FAMILY, TREES_FAMILY].map((f) => [f.name, f]));
 
 export function modelFamily(name: string): ModelFamily {
   const family = MODEL_FAMILIES.get(name);

@@ -21,7 +21,7 @@ import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { correlatedWeights, decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
-import { multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
+import { multiclassLogLoss, multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from '../../party/channel.ts';
 import type { PartyMatrix } from '../../jobs/common/features.ts';
@@ -78,13 +78,6 @@ function classLogits(matrix: PartyMatrix, parts: readonly TrainedPart[], rows: U
     for (let i = 0; i < rows.length; i++) z[i * K + c] = u[i] ?? 0;
   });
   return z;
-}
-
-/** Multi-class log-loss: mean −log p(true class), with p floored at 1e-15. */
-function multiclassLogLoss(p: Float64Array, y: Int32Array, classes: number): number {
-  let sum = 0;
-  for (let i = 0; i < y.length; i++) sum -= Math.log(Math.max(p[i * classes + (y[i] ?? 0)] ?? 0, 1e-15));
-  return y.length === 0 ? Number.NaN : sum / y.length;
 }
 
 function report(p: Float64Array, y: Int32Array, classes: readonly string[]): Record<string, unknown> {

@@ -105,3 +105,10 @@ export function multiclassReport(scores: ScoreMatrix, labels: ArrayLike<number>,
     confusion,
   };
 }
+
+/** Multi-class log-loss: mean −log p(true class), with p floored at 1e-15. */
+export function multiclassLogLoss(p: Float64Array, y: Int32Array, classes: number): number {
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) sum -= Math.log(Math.max(p[i * classes + (y[i] ?? 0)] ?? 0, 1e-15));
+  return y.length === 0 ? Number.NaN : sum / y.length;
+}

@@ -1566,5 +1566,135 @@ export namespace tandem {
             }
             type $Shape = tandem.v1.PsiOprfValues.$Properties;
         }
+
+        interface ITreeSeed extends tandem.v1.TreeSeed.$Properties {
+        }
+
+        class TreeSeed {
+            constructor(properties?: tandem.v1.TreeSeed.$Properties);
+            $unknowns?: Uint8Array[];
+            seed: Uint8Array;
+            rows: number;
+            bins: number;
+            static create(properties: tandem.v1.TreeSeed.$Shape): tandem.v1.TreeSeed & tandem.v1.TreeSeed.$Shape;
+            static create(properties?: tandem.v1.TreeSeed.$Properties): tandem.v1.TreeSeed;
+            static encode(message: tandem.v1.TreeSeed.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeSeed & tandem.v1.TreeSeed.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeSeed {
+            interface $Properties {
+                seed?: (Uint8Array|null);
+                rows?: (number|null);
+                bins?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeSeed.$Properties;
+        }
+
+        interface ITreeWords extends tandem.v1.TreeWords.$Properties {
+        }
+
+        class TreeWords {
+            constructor(properties?: tandem.v1.TreeWords.$Properties);
+            $unknowns?: Uint8Array[];
+            words: Uint8Array;
+            count: number;
+            first: number;
+            width: number;
+            static create(properties: tandem.v1.TreeWords.$Shape): tandem.v1.TreeWords & tandem.v1.TreeWords.$Shape;
+            static create(properties?: tandem.v1.TreeWords.$Properties): tandem.v1.TreeWords;
+            static encode(message: tandem.v1.TreeWords.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeWords & tandem.v1.TreeWords.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeWords {
+            interface $Properties {
+                words?: (Uint8Array|null);
+                count?: (number|null);
+                first?: (number|null);
+                width?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeWords.$Properties;
+        }
+
+        interface ITreeDeal extends tandem.v1.TreeDeal.$Properties {
+        }
+
+        class TreeDeal {
+            constructor(properties?: tandem.v1.TreeDeal.$Properties);
+            $unknowns?: Uint8Array[];
+            host: string;
+            first: number;
+            count: number;
+            static create(properties: tandem.v1.TreeDeal.$Shape): tandem.v1.TreeDeal & tandem.v1.TreeDeal.$Shape;
+            static create(properties?: tandem.v1.TreeDeal.$Properties): tandem.v1.TreeDeal;
+            static encode(message: tandem.v1.TreeDeal.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeDeal & tandem.v1.TreeDeal.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeDeal {
+            interface $Properties {
+                host?: (string|null);
+                first?: (number|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeDeal.$Properties;
+        }
+
+        interface ITreeSplits extends tandem.v1.TreeSplits.$Properties {
+        }
+
+        class TreeSplits {
+            constructor(properties?: tandem.v1.TreeSplits.$Properties);
+            $unknowns?: Uint8Array[];
+            splits: Uint8Array;
+            count: number;
+            static create(properties: tandem.v1.TreeSplits.$Shape): tandem.v1.TreeSplits & tandem.v1.TreeSplits.$Shape;
+            static create(properties?: tandem.v1.TreeSplits.$Properties): tandem.v1.TreeSplits;
+            static encode(message: tandem.v1.TreeSplits.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeSplits & tandem.v1.TreeSplits.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeSplits {
+            interface $Properties {
+                splits?: (Uint8Array|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeSplits.$Properties;
+        }
+
+        interface ITreeBits extends tandem.v1.TreeBits.$Properties {
+        }
+
+        class TreeBits {
+            constructor(properties?: tandem.v1.TreeBits.$Properties);
+            $unknowns?: Uint8Array[];
+            bits: Uint8Array;
+            rows: number;
+            count: number;
+            static create(properties: tandem.v1.TreeBits.$Shape): tandem.v1.TreeBits & tandem.v1.TreeBits.$Shape;
+            static create(properties?: tandem.v1.TreeBits.$Properties): tandem.v1.TreeBits;
+            static encode(message: tandem.v1.TreeBits.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeBits & tandem.v1.TreeBits.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeBits {
+            interface $Properties {
+                bits?: (Uint8Array|null);
+                rows?: (number|null);
+                count?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeBits.$Properties;
+        }
     }
 }

@@ -11750,6 +11750,1036 @@ export const tandem = $root.tandem = (() => {
             return PsiOprfValues;
         })();
 
+        v1.TreeSeed = (function() {
+
+            /**
+             * Properties of a TreeSeed.
+             * @typedef {Object} tandem.v1.TreeSeed.$Properties
+             * @property {Uint8Array|null} [seed] TreeSeed seed
+             * @property {number|null} [rows] TreeSeed rows
+             * @property {number|null} [bins] TreeSeed bins
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeSeed.
+             * @memberof tandem.v1
+             * @interface ITreeSeed
+             * @augments tandem.v1.TreeSeed.$Properties
+             * @deprecated Use tandem.v1.TreeSeed.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeSeed.
+             * @typedef {tandem.v1.TreeSeed.$Properties} tandem.v1.TreeSeed.$Shape
+             */
+
+            /**
+             * Constructs a new TreeSeed.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeSeed.
+             * @constructor
+             * @param {tandem.v1.TreeSeed.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeSeed = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeSeed seed.
+             * @member {Uint8Array} seed
+             * @memberof tandem.v1.TreeSeed
+             * @instance
+             */
+            TreeSeed.prototype.seed = $util.newBuffer([]);
+
+            /**
+             * TreeSeed rows.
+             * @member {number} rows
+             * @memberof tandem.v1.TreeSeed
+             * @instance
+             */
+            TreeSeed.prototype.rows = 0;
+
+            /**
+             * TreeSeed bins.
+             * @member {number} bins
+             * @memberof tandem.v1.TreeSeed
+             * @instance
+             */
+            TreeSeed.prototype.bins = 0;
+
+            /**
+             * Creates a new TreeSeed instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeSeed
+             * @static
+             * @param {tandem.v1.TreeSeed.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeSeed} TreeSeed instance
+             * @type {{
+             *   (properties: tandem.v1.TreeSeed.$Shape): tandem.v1.TreeSeed & tandem.v1.TreeSeed.$Shape;
+             *   (properties?: tandem.v1.TreeSeed.$Properties): tandem.v1.TreeSeed;
+             * }}
+             */
+            TreeSeed.create = function(properties) {
+                return new TreeSeed(properties);
+            };
+
+            /**
+             * Encodes the specified TreeSeed message. Does not implicitly {@link tandem.v1.TreeSeed.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeSeed
+             * @static
+             * @param {tandem.v1.TreeSeed.$Properties} message TreeSeed message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeSeed.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.seed != null && $Object.hasOwnProperty.call(message, "seed") && message.seed.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.seed);
+                if (message.rows != null && $Object.hasOwnProperty.call(message, "rows") && message.rows !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.rows);
+                if (message.bins != null && $Object.hasOwnProperty.call(message, "bins") && message.bins !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.bins);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeSeed message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeSeed
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeSeed & tandem.v1.TreeSeed.$Shape} TreeSeed
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeSeed.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeSeed();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.seed = value;
+                            else
+                                delete message.seed;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.rows = value;
+                            else
+                                delete message.rows;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.bins = value;
+                            else
+                                delete message.bins;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeSeed
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeSeed
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeSeed.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeSeed";
+            };
+
+            return TreeSeed;
+        })();
+
+        v1.TreeWords = (function() {
+
+            /**
+             * Properties of a TreeWords.
+             * @typedef {Object} tandem.v1.TreeWords.$Properties
+             * @property {Uint8Array|null} [words] TreeWords words
+             * @property {number|null} [count] TreeWords count
+             * @property {number|null} [first] TreeWords first
+             * @property {number|null} [width] TreeWords width
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeWords.
+             * @memberof tandem.v1
+             * @interface ITreeWords
+             * @augments tandem.v1.TreeWords.$Properties
+             * @deprecated Use tandem.v1.TreeWords.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeWords.
+             * @typedef {tandem.v1.TreeWords.$Properties} tandem.v1.TreeWords.$Shape
+             */
+
+            /**
+             * Constructs a new TreeWords.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeWords.
+             * @constructor
+             * @param {tandem.v1.TreeWords.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeWords = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeWords words.
+             * @member {Uint8Array} words
+             * @memberof tandem.v1.TreeWords
+             * @instance
+             */
+            TreeWords.prototype.words = $util.newBuffer([]);
+
+            /**
+             * TreeWords count.
+             * @member {number} count
+             * @memberof tandem.v1.TreeWords
+             * @instance
+             */
+            TreeWords.prototype.count = 0;
+
+            /**
+             * TreeWords first.
+             * @member {number} first
+             * @memberof tandem.v1.TreeWords
+             * @instance
+             */
+            TreeWords.prototype.first = 0;
+
+            /**
+             * TreeWords width.
+             * @member {number} width
+             * @memberof tandem.v1.TreeWords
+             * @instance
+             */
+            TreeWords.prototype.width = 0;
+
+            /**
+             * Creates a new TreeWords instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeWords
+             * @static
+             * @param {tandem.v1.TreeWords.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeWords} TreeWords instance
+             * @type {{
+             *   (properties: tandem.v1.TreeWords.$Shape): tandem.v1.TreeWords & tandem.v1.TreeWords.$Shape;
+             *   (properties?: tandem.v1.TreeWords.$Properties): tandem.v1.TreeWords;
+             * }}
+             */
+            TreeWords.create = function(properties) {
+                return new TreeWords(properties);
+            };
+
+            /**
+             * Encodes the specified TreeWords message. Does not implicitly {@link tandem.v1.TreeWords.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeWords
+             * @static
+             * @param {tandem.v1.TreeWords.$Properties} message TreeWords message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeWords.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.words != null && $Object.hasOwnProperty.call(message, "words") && message.words.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.words);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.first != null && $Object.hasOwnProperty.call(message, "first") && message.first !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.first);
+                if (message.width != null && $Object.hasOwnProperty.call(message, "width") && message.width !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.width);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeWords message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeWords
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeWords & tandem.v1.TreeWords.$Shape} TreeWords
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeWords.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeWords();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.words = value;
+                            else
+                                delete message.words;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.first = value;
+                            else
+                                delete message.first;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.width = value;
+                            else
+                                delete message.width;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeWords
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeWords
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeWords.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeWords";
+            };
+
+            return TreeWords;
+        })();
+
+        v1.TreeDeal = (function() {
+
+            /**
+             * Properties of a TreeDeal.
+             * @typedef {Object} tandem.v1.TreeDeal.$Properties
+             * @property {string|null} [host] TreeDeal host
+             * @property {number|null} [first] TreeDeal first
+             * @property {number|null} [count] TreeDeal count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeDeal.
+             * @memberof tandem.v1
+             * @interface ITreeDeal
+             * @augments tandem.v1.TreeDeal.$Properties
+             * @deprecated Use tandem.v1.TreeDeal.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeDeal.
+             * @typedef {tandem.v1.TreeDeal.$Properties} tandem.v1.TreeDeal.$Shape
+             */
+
+            /**
+             * Constructs a new TreeDeal.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeDeal.
+             * @constructor
+             * @param {tandem.v1.TreeDeal.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeDeal = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeDeal host.
+             * @member {string} host
+             * @memberof tandem.v1.TreeDeal
+             * @instance
+             */
+            TreeDeal.prototype.host = "";
+
+            /**
+             * TreeDeal first.
+             * @member {number} first
+             * @memberof tandem.v1.TreeDeal
+             * @instance
+             */
+            TreeDeal.prototype.first = 0;
+
+            /**
+             * TreeDeal count.
+             * @member {number} count
+             * @memberof tandem.v1.TreeDeal
+             * @instance
+             */
+            TreeDeal.prototype.count = 0;
+
+            /**
+             * Creates a new TreeDeal instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeDeal
+             * @static
+             * @param {tandem.v1.TreeDeal.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeDeal} TreeDeal instance
+             * @type {{
+             *   (properties: tandem.v1.TreeDeal.$Shape): tandem.v1.TreeDeal & tandem.v1.TreeDeal.$Shape;
+             *   (properties?: tandem.v1.TreeDeal.$Properties): tandem.v1.TreeDeal;
+             * }}
+             */
+            TreeDeal.create = function(properties) {
+                return new TreeDeal(properties);
+            };
+
+            /**
+             * Encodes the specified TreeDeal message. Does not implicitly {@link tandem.v1.TreeDeal.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeDeal
+             * @static
+             * @param {tandem.v1.TreeDeal.$Properties} message TreeDeal message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeDeal.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.host != null && $Object.hasOwnProperty.call(message, "host") && message.host !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.host);
+                if (message.first != null && $Object.hasOwnProperty.call(message, "first") && message.first !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.first);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeDeal message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeDeal
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeDeal & tandem.v1.TreeDeal.$Shape} TreeDeal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeDeal.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeDeal();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.host = value;
+                            else
+                                delete message.host;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.first = value;
+                            else
+                                delete message.first;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeDeal
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeDeal
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeDeal.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeDeal";
+            };
+
+            return TreeDeal;
+        })();
+
+        v1.TreeSplits = (function() {
+
+            /**
+             * Properties of a TreeSplits.
+             * @typedef {Object} tandem.v1.TreeSplits.$Properties
+             * @property {Uint8Array|null} [splits] TreeSplits splits
+             * @property {number|null} [count] TreeSplits count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeSplits.
+             * @memberof tandem.v1
+             * @interface ITreeSplits
+             * @augments tandem.v1.TreeSplits.$Properties
+             * @deprecated Use tandem.v1.TreeSplits.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeSplits.
+             * @typedef {tandem.v1.TreeSplits.$Properties} tandem.v1.TreeSplits.$Shape
+             */
+
+            /**
+             * Constructs a new TreeSplits.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeSplits.
+             * @constructor
+             * @param {tandem.v1.TreeSplits.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeSplits = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeSplits splits.
+             * @member {Uint8Array} splits
+             * @memberof tandem.v1.TreeSplits
+             * @instance
+             */
+            TreeSplits.prototype.splits = $util.newBuffer([]);
+
+            /**
+             * TreeSplits count.
+             * @member {number} count
+             * @memberof tandem.v1.TreeSplits
+             * @instance
+             */
+            TreeSplits.prototype.count = 0;
+
+            /**
+             * Creates a new TreeSplits instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeSplits
+             * @static
+             * @param {tandem.v1.TreeSplits.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeSplits} TreeSplits instance
+             * @type {{
+             *   (properties: tandem.v1.TreeSplits.$Shape): tandem.v1.TreeSplits & tandem.v1.TreeSplits.$Shape;
+             *   (properties?: tandem.v1.TreeSplits.$Properties): tandem.v1.TreeSplits;
+             * }}
+             */
+            TreeSplits.create = function(properties) {
+                return new TreeSplits(properties);
+            };
+
+            /**
+             * Encodes the specified TreeSplits message. Does not implicitly {@link tandem.v1.TreeSplits.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeSplits
+             * @static
+             * @param {tandem.v1.TreeSplits.$Properties} message TreeSplits message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeSplits.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.splits != null && $Object.hasOwnProperty.call(message, "splits") && message.splits.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.splits);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeSplits message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeSplits
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeSplits & tandem.v1.TreeSplits.$Shape} TreeSplits
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeSplits.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeSplits();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.splits = value;
+                            else
+                                delete message.splits;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeSplits
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeSplits
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeSplits.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeSplits";
+            };
+
+            return TreeSplits;
+        })();
+
+        v1.TreeBits = (function() {
+
+            /**
+             * Properties of a TreeBits.
+             * @typedef {Object} tandem.v1.TreeBits.$Properties
+             * @property {Uint8Array|null} [bits] TreeBits bits
+             * @property {number|null} [rows] TreeBits rows
+             * @property {number|null} [count] TreeBits count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeBits.
+             * @memberof tandem.v1
+             * @interface ITreeBits
+             * @augments tandem.v1.TreeBits.$Properties
+             * @deprecated Use tandem.v1.TreeBits.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeBits.
+             * @typedef {tandem.v1.TreeBits.$Properties} tandem.v1.TreeBits.$Shape
+             */
+
+            /**
+             * Constructs a new TreeBits.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeBits.
+             * @constructor
+             * @param {tandem.v1.TreeBits.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeBits = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeBits bits.
+             * @member {Uint8Array} bits
+             * @memberof tandem.v1.TreeBits
+             * @instance
+             */
+            TreeBits.prototype.bits = $util.newBuffer([]);
+
+            /**
+             * TreeBits rows.
+             * @member {number} rows
+             * @memberof tandem.v1.TreeBits
+             * @instance
+             */
+            TreeBits.prototype.rows = 0;
+
+            /**
+             * TreeBits count.
+             * @member {number} count
+             * @memberof tandem.v1.TreeBits
+             * @instance
+             */
+            TreeBits.prototype.count = 0;
+
+            /**
+             * Creates a new TreeBits instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeBits
+             * @static
+             * @param {tandem.v1.TreeBits.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeBits} TreeBits instance
+             * @type {{
+             *   (properties: tandem.v1.TreeBits.$Shape): tandem.v1.TreeBits & tandem.v1.TreeBits.$Shape;
+             *   (properties?: tandem.v1.TreeBits.$Properties): tandem.v1.TreeBits;
+             * }}
+             */
+            TreeBits.create = function(properties) {
+                return new TreeBits(properties);
+            };
+
+            /**
+             * Encodes the specified TreeBits message. Does not implicitly {@link tandem.v1.TreeBits.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeBits
+             * @static
+             * @param {tandem.v1.TreeBits.$Properties} message TreeBits message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeBits.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bits != null && $Object.hasOwnProperty.call(message, "bits") && message.bits.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bits);
+                if (message.rows != null && $Object.hasOwnProperty.call(message, "rows") && message.rows !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.rows);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeBits message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeBits
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeBits & tandem.v1.TreeBits.$Shape} TreeBits
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeBits.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeBits();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bits = value;
+                            else
+                                delete message.bits;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.rows = value;
+                            else
+                                delete message.rows;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeBits
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeBits
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeBits.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeBits";
+            };
+
+            return TreeBits;
+        })();
+
         return v1;
     })();
 

@@ -6,7 +6,7 @@ import { tandem } from '../generated/tandem.js';
 import { ProtocolError } from '../errors.ts';
 
 /** What an audit record calls the payload. */
-export const MESSAGE_KINDS = ['control', 'key', 'psi-blinded', 'ciphertext', 'masked', 'aggregate', 'partial-score', 'model', 'psi-prf', 'psi-oprf'] as const;
+export const MESSAGE_KINDS = ['control', 'key', 'psi-blinded', 'ciphertext', 'masked', 'aggregate', 'partial-score', 'model', 'psi-prf', 'psi-oprf', 'secret-share', 'dealer', 'split-bits'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export type EnvelopeHeader = {

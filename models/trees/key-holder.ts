@@ -1,0 +1,70 @@
+/**
+ * The coordinator's part of a tree job: the dealer of secret-shared
+ * histograms (secure-histogram.ts). It keeps the guest's seed and each
+ * host's seed and sizes, and answers the guest's requests with its shares
+ * Vᵀu − z. It holds no key the parties use and sees no row's data. A
+ * request that arrives before the seeds it needs waits for them.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeMessage, type Message, type PropsOf } from '../../protocol/messages.ts';
+import { JobError } from '../../protocol/errors.ts';
+import type { JobSpec } from '../../protocol/job-spec.ts';
+import type { Envelope } from '../../protocol/wire/envelope.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { KeyHolder } from '../family.ts';
+import { TREE_DEAL, TREE_DEALT, TREE_SEED } from './messages.ts';
+import { dealShares, maskLabels } from './secure-histogram.ts';
+import { prfWords } from './prf.ts';
+
+type HostSeed = { seed: Uint8Array; rows: number; bins: number; V: Uint32Array };
+type Reply = <M extends Message>(m: M, body: PropsOf<M>) => void;
+
+export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promise<KeyHolder> {
+  let guestSeed: Uint8Array | undefined;
+  const hosts = new Map<string, HostSeed>();
+  const waiting: { host: string; first: number; count: number; reply: Reply }[] = [];
+  const hostNames = new Set(spec.hosts.map((h) => h.name));
+
+  const answer = (w: (typeof waiting)[number]): boolean => {
+    const h = hosts.get(w.host);
+    if (guestSeed === undefined || h === undefined) return false;
+    const shares = dealShares(guestSeed, w.host, h.seed, h.V, h.rows, h.bins, w.first, w.count);
+    w.reply(TREE_DEALT, { words: new Uint8Array(shares.buffer), count: w.count, first: w.first, width: h.bins });
+    return true;
+  };
+  const drain = (): void => {
+    for (let k = waiting.length - 1; k >= 0; k--) if (answer(waiting[k] as (typeof waiting)[number])) waiting.splice(k, 1);
+  };
+
+  return Promise.resolve({
+    assignment: {},
+    // No CKKS key in a tree job; the slots hold fresh randomness so nothing reads as a key.
+    secrets: { secretKey: new Uint8Array(randomBytes(32)), noiseKey: new Uint8Array(randomBytes(32)) },
+    handle(envelope: Envelope, from: string, reply: Reply) {
+      if (envelope.step === TREE_SEED.step) {
+        const m = decodeMessage(TREE_SEED, envelope.body);
+        if (m.seed.byteLength !== 32) throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from} has ${m.seed.byteLength} bytes, not 32`);
+        if (from === spec.guest.name) guestSeed = m.seed;
+        else if (hostNames.has(from)) {
+          if (m.rows < 1 || m.bins < 1 || m.rows * m.bins > 2 ** 28) throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from}: ${m.rows} rows × ${m.bins} bins is outside what the dealer can hold`);
+          hosts.set(from, { seed: m.seed, rows: m.rows, bins: m.bins, V: prfWords(m.seed, maskLabels.v, m.rows * m.bins) });
+          log.info({ job: jobId, host: from, rows: m.rows, bins: m.bins }, 'tree dealer ready for host');
+        } else throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from}, who is not in job ${jobId}`);
+        drain();
+        return;
+      }
+      if (envelope.step !== TREE_DEAL.step) throw new JobError('JOB_STATE_CONFLICT', `the trees dealer does not handle step "${envelope.step}"`);
+      if (from !== spec.guest.name) throw new JobError('JOB_STATE_CONFLICT', `tree-deal from ${from}: only the guest asks for shares`);
+      const m = decodeMessage(TREE_DEAL, envelope.body);
+      if (!hostNames.has(m.host) || m.count < 1 || m.count > 4096) throw new JobError('JOB_STATE_CONFLICT', `tree-deal for ${m.count} vectors of "${m.host}"`);
+      const w = { host: m.host, first: m.first, count: m.count, reply };
+      if (!answer(w)) waiting.push(w);
+    },
+    state: () => ({}),
+    restore: () => undefined,
+    dispose() {
+      hosts.clear();
+      guestSeed = undefined;
+    },
+  });
+}

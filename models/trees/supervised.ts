@@ -1,0 +1,114 @@
+/**
+ * Trees in a supervised job (hetero, cold-start): every party bins its own
+ * columns on its training rows; the guest boosts over its own columns
+ * (locally) and each host's (through secret-shared histograms), keeps the
+ * trees and leaf values, and evaluates on the validation rows it routes
+ * itself (hosts answer splits for every shared row). A host keeps the
+ * thresholds of the splits on its columns, by record. The guest also
+ * trains what it could alone (LR and trees on its own columns) and reports
+ * the better one.
+ */
+import { JobError } from '../../protocol/errors.ts';
+import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
+import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
+import { fitLeastSquares } from '../../protocol/training/least-squares.ts';
+import { buildMatrixAsync, type PartyMatrix } from '../../jobs/common/features.ts';
+import type { SupervisedRun, TrainedModel } from '../family.ts';
+import { bestOwn, ownTreesMetrics, validationMetrics } from '../own-best.ts';
+import { binRows, fitEdges, layoutOf, thresholdOf } from './core/binning.ts';
+import { boost, type Boosted, type SplitRequest, type TreeParty } from './core/booster.ts';
+import { localParty } from './core/local-party.ts';
+import type { Objective } from './core/objective.ts';
+import { remoteHost, sendGuestSeed, serveTreeHost } from './secure-histogram.ts';
+import { treesOptions, type TreesOptions } from './spec.ts';
+
+export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedModel> {
+  const { job, spec, role } = run;
+  const options = treesOptions(spec.model);
+  const trainAligned = Uint32Array.from(run.train, (p) => run.aligned[p] ?? 0);
+  const matrix = await buildMatrixAsync(run.dataset, run.datasetConfig, run.aligned, trainAligned);
+  const edges = fitEdges(matrix.X, matrix.columns, run.train, options.maxBins);
+  const codes = binRows(matrix.X, matrix.columns, edges);
+  const layout = layoutOf(edges);
+  const rows = run.aligned.length;
+  if (role === 'host') {
+    run.progress('training', `binned ${matrix.columns} columns into ${layout.total} bins; answering the guest's histograms and splits`);
+    const records = await serveTreeHost(job.channel, spec.guest.name, { codes, layout, train: run.train, rows });
+    return { summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length }, model: hostModel(matrix, records, edges) };
+  }
+  const objective: Objective = run.labelType === 'continuous' ? 'squared' : run.outputs > 1 ? 'softmax' : 'logistic';
+  const labels = run.labels ?? new Float64Array(rows);
+  const seed = sendGuestSeed(job.channel);
+  run.progress('training', `training trees on ${run.train.length} rows: ${matrix.columns} own columns and ${spec.hosts.length} host${spec.hosts.length === 1 ? '' : 's'}' (${run.validation.length} held out)`);
+  const hosts = await Promise.all(spec.hosts.map((h, k) => remoteHost(job.channel, h.name, k, seed, run.train.length, rows)));
+  const parties: TreeParty[] = [localParty(codes, layout, run.train), ...hosts];
+  let boosted: Boosted;
+  try {
+    boosted = await boost({
+      parties, rows, train: run.train, labels, objective, outputs: run.outputs, params: options, seed: String(spec.seed),
+      onRound: (round, rounds, loss) => run.onEpoch({ epoch: round, maxEpochs: rounds, loss, unit: 'trees' }),
+    });
+  } finally {
+    for (const h of hosts) h.stop();
+  }
+  run.progress('evaluation', `evaluating ${boosted.trees.length} rounds on ${run.validation.length} held-out rows`);
+  const metrics = validationMetrics(objective, boosted.scores, run.outputs, labels, run.validation, run.classes ?? []);
+  const own = await ownBest(matrix, labels, run, objective, options, String(spec.seed), spec.training.optimizer.l2);
+  const summary = {
+    role: 'guest', model: 'trees', objective, rows: { aligned: rows, train: run.train.length, validation: run.validation.length },
+    epochs: boosted.trees.length, losses: boosted.losses, stoppedEarly: boosted.stoppedEarly, metrics, guestOnly: own,
+    ...(run.classes === undefined ? {} : { classes: [...run.classes] }),
+  };
+  return { summary, model: guestModel(matrix, boosted, edges, objective, run.outputs, run.classes, spec.hosts.map((h) => h.name)) };
+}
+
+async function ownBest(matrix: PartyMatrix, labels: Float64Array, run: SupervisedRun, objective: Objective, options: TreesOptions, seed: string, l2: number): Promise<ReturnType<typeof bestOwn>> {
+  const { X, columns } = matrix;
+  const classes = run.classes ?? [];
+  let lr: Record<string, unknown>;
+  if (columns === 0) lr = {};
+  else if (objective === 'logistic') {
+    lr = validationMetrics('logistic', logitsAt(X, columns, labels, run.train, l2, run.aligned.length), 1, labels, run.validation, classes);
+  } else if (objective === 'softmax') {
+    const model = fitMultinomialNewton(X, columns, labels, run.outputs, run.train, { l2 });
+    const p = multinomialProbabilities(model, X, columns, run.validation);
+    // Scores as log-probabilities, so the same metrics code reads them.
+    const scores = new Float64Array(run.aligned.length * run.outputs);
+    run.validation.forEach((r, j) => {
+      for (let k = 0; k < run.outputs; k++) scores[r * run.outputs + k] = Math.log(Math.max(p[j * run.outputs + k] ?? 0, 1e-300));
+    });
+    lr = validationMetrics('softmax', scores, run.outputs, labels, run.validation, classes);
+  } else {
+    const model = fitLeastSquares(X, columns, labels, run.train, l2);
+    const all = Uint32Array.from({ length: run.aligned.length }, (_, r) => r);
+    lr = validationMetrics('squared', logits(model, X, columns, all), 1, labels, run.validation, classes);
+  }
+  const trees = columns === 0 ? {} : await ownTreesMetrics(X, columns, labels, run.train, run.validation, objective, run.outputs, seed, options, classes);
+  return bestOwn(objective, { features: columns, metrics: lr }, { features: columns, metrics: trees });
+}
+
+function logitsAt(X: Float64Array, columns: number, labels: Float64Array, train: Uint32Array, l2: number, rows: number): Float64Array {
+  const model = fitLogisticNewton(X, columns, labels, train, { l2 });
+  return logits(model, X, columns, Uint32Array.from({ length: rows }, (_, r) => r));
+}
+
+/** A split record as a party keeps it: its column by name, the threshold (x ≤ threshold goes left) and missing values' side. */
+function recordOf(matrix: PartyMatrix, edges: readonly Float64Array[], r: SplitRequest): Record<string, unknown> {
+  const column = matrix.columnNames[r.column];
+  if (column === undefined) throw new JobError('JOB_STATE_CONFLICT', `split record ${r.record} names column ${r.column} of ${matrix.columns}`);
+  return { record: r.record, feature: column, threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin), missingLeft: r.missingLeft };
+}
+
+function hostModel(matrix: PartyMatrix, records: readonly SplitRequest[], edges: readonly Float64Array[]): Record<string, unknown> {
+  return { family: 'trees', featureNames: matrix.columnNames, preprocess: matrix.spec, records: records.map((r) => recordOf(matrix, edges, r)) };
+}
+
+function guestModel(matrix: PartyMatrix, b: Boosted, edges: readonly Float64Array[], objective: Objective, outputs: number, classes: readonly string[] | undefined, hosts: readonly string[]): Record<string, unknown> {
+  return {
+    family: 'trees', objective, outputs, featureNames: matrix.columnNames, preprocess: matrix.spec,
+    // Party 0 is this guest; party k ≥ 1 is hosts[k − 1], which keeps its records' thresholds.
+    parties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
+    records: (b.records[0] ?? []).map((r) => recordOf(matrix, edges, r)),
+    ...(classes === undefined ? {} : { classes: [...classes] }),
+  };
+}
