@@ -5,12 +5,12 @@
  * (secure-histogram.ts), and a host keeps its split thresholds. The pure
  * booster, binning and its plaintext twin are in core/.
  */
-import { JobError } from '../../protocol/errors.ts';
 import type { ModelFamily } from '../family.ts';
 import { treesKeyHolder } from './key-holder.ts';
 import { TREE_MESSAGES } from './messages.ts';
 import { treesModelSchema, treesSpecProblem } from './spec.ts';
 import { trainSupervisedTrees } from './supervised.ts';
+import { trainLookalikeTrees } from './lookalike.ts';
 
 export const TREES_FAMILY: ModelFamily = Object.freeze({
   name: 'trees',
@@ -19,5 +19,5 @@ export const TREES_FAMILY: ModelFamily = Object.freeze({
   specProblem: treesSpecProblem,
   keyHolder: treesKeyHolder,
   supervised: trainSupervisedTrees,
-  lookalike: () => Promise.reject(new JobError('JOB_STATE_CONFLICT', 'lookalike jobs train model: { family: lr } in this version')),
+  lookalike: trainLookalikeTrees,
 });

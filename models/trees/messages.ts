@@ -49,4 +49,9 @@ export const TREE_SPLIT_BITS = message({
   meaning: "for each split on the host's columns, which side of it each shared row falls on",
 });
 
-export const TREE_MESSAGES: readonly Message[] = [TREE_SEED, TREE_LAYOUT, TREE_MASKED_BINS, TREE_STEP, TREE_VECTORS, TREE_DEAL, TREE_DEALT, TREE_HOST_SHARES, TREE_SPLITS, TREE_SPLIT_BITS];
+export const TREE_MODEL = message({
+  step: 'tree-model', kind: 'model', from: ['guest'], to: ['host'], body: tandem.v1.TreeModel,
+  meaning: "a lookalike job's trees (splits by record, leaf values), so the host can score its own pool",
+});
+
+export const TREE_MESSAGES: readonly Message[] = [TREE_MODEL, TREE_SEED, TREE_LAYOUT, TREE_MASKED_BINS, TREE_STEP, TREE_VECTORS, TREE_DEAL, TREE_DEALT, TREE_HOST_SHARES, TREE_SPLITS, TREE_SPLIT_BITS];

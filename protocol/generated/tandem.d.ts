@@ -1696,5 +1696,27 @@ export namespace tandem {
             }
             type $Shape = tandem.v1.TreeBits.$Properties;
         }
+
+        interface ITreeModel extends tandem.v1.TreeModel.$Properties {
+        }
+
+        class TreeModel {
+            constructor(properties?: tandem.v1.TreeModel.$Properties);
+            $unknowns?: Uint8Array[];
+            json: string;
+            static create(properties: tandem.v1.TreeModel.$Shape): tandem.v1.TreeModel & tandem.v1.TreeModel.$Shape;
+            static create(properties?: tandem.v1.TreeModel.$Properties): tandem.v1.TreeModel;
+            static encode(message: tandem.v1.TreeModel.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tandem.v1.TreeModel & tandem.v1.TreeModel.$Shape;
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TreeModel {
+            interface $Properties {
+                json?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tandem.v1.TreeModel.$Properties;
+        }
     }
 }

@@ -12780,6 +12780,172 @@ export const tandem = $root.tandem = (() => {
             return TreeBits;
         })();
 
+        v1.TreeModel = (function() {
+
+            /**
+             * Properties of a TreeModel.
+             * @typedef {Object} tandem.v1.TreeModel.$Properties
+             * @property {string|null} [json] TreeModel json
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TreeModel.
+             * @memberof tandem.v1
+             * @interface ITreeModel
+             * @augments tandem.v1.TreeModel.$Properties
+             * @deprecated Use tandem.v1.TreeModel.$Properties instead.
+             */
+
+            /**
+             * Shape of a TreeModel.
+             * @typedef {tandem.v1.TreeModel.$Properties} tandem.v1.TreeModel.$Shape
+             */
+
+            /**
+             * Constructs a new TreeModel.
+             * @memberof tandem.v1
+             * @classdesc Represents a TreeModel.
+             * @constructor
+             * @param {tandem.v1.TreeModel.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TreeModel = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TreeModel json.
+             * @member {string} json
+             * @memberof tandem.v1.TreeModel
+             * @instance
+             */
+            TreeModel.prototype.json = "";
+
+            /**
+             * Creates a new TreeModel instance using the specified properties.
+             * @function create
+             * @memberof tandem.v1.TreeModel
+             * @static
+             * @param {tandem.v1.TreeModel.$Properties=} [properties] Properties to set
+             * @returns {tandem.v1.TreeModel} TreeModel instance
+             * @type {{
+             *   (properties: tandem.v1.TreeModel.$Shape): tandem.v1.TreeModel & tandem.v1.TreeModel.$Shape;
+             *   (properties?: tandem.v1.TreeModel.$Properties): tandem.v1.TreeModel;
+             * }}
+             */
+            TreeModel.create = function(properties) {
+                return new TreeModel(properties);
+            };
+
+            /**
+             * Encodes the specified TreeModel message. Does not implicitly {@link tandem.v1.TreeModel.verify|verify} messages.
+             * @function encode
+             * @memberof tandem.v1.TreeModel
+             * @static
+             * @param {tandem.v1.TreeModel.$Properties} message TreeModel message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TreeModel.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.json);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TreeModel message from the specified reader or buffer.
+             * @function decode
+             * @memberof tandem.v1.TreeModel
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tandem.v1.TreeModel & tandem.v1.TreeModel.$Shape} TreeModel
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TreeModel.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tandem.v1.TreeModel();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.json = value;
+                            else
+                                delete message.json;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Gets the type url for TreeModel
+             * @function getTypeUrl
+             * @memberof tandem.v1.TreeModel
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TreeModel.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tandem.v1.TreeModel";
+            };
+
+            return TreeModel;
+        })();
+
         return v1;
     })();
 

@@ -18,6 +18,8 @@ import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
 import { addWireTap } from '../../runtime/wire-tap.ts';
+import { trainTwin } from '../../models/trees/core/twin.ts';
+import { treesOptions } from '../../models/trees/spec.ts';
 
 type GuestSummary = { seeds: { inPool: number; heldOut: number }; metrics: { recallAtK: { fraction: number; value: number }[]; liftAtK: { fraction: number; value: number }[] }; audience: { size: number; expectedLift: number } };
 
@@ -100,6 +102,37 @@ describe('lookalike: seed expansion into the partner pool', () => {
     expect(seedsInSelection / labels.length).toBeCloseTo(0.5, 2);
     const orderAuc = auc(Float64Array.from(positionLabels, ([k]) => k), Int32Array.from(labels));
     expect(Math.abs(orderAuc - 0.5)).toBeLessThan(0.02);
+  });
+
+  it('trains trees too (model.family: trees): the host scores its pool with the trees the guest grew, exactly as the plaintext twin', { timeout: 300_000 }, async () => {
+    const result = await runJob(fed, {
+      name: 'lookalike-trees', kind: 'lookalike', seed: 42, model: { family: 'trees', rounds: 20, maxDepth: 3 },
+      parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'pool' }],
+      lookalike: { decoyRatio: 1, audiencePercent: 20 },
+    }, 'lookalike-trees.yaml');
+    expect(result.stage, result.message).toBe('completed');
+    const guest = result.summaries['brand'] as GuestSummary;
+    const federated = guest.metrics.recallAtK.find((r) => r.fraction === 0.2)?.value ?? 0;
+    const part = async (name: string) => JSON.parse(await readFile(join(fed.dir, name, 'jobs', result.jobId, 'model-part.json'), 'utf8')) as Record<string, unknown>;
+    const g = await part('brand');
+    const h = await part('partner');
+    expect(h['family']).toBe('trees');
+    // The guest keeps no threshold: every split is a record of the host's.
+    expect(g['records']).toEqual([]);
+    const labels = g['labels'] as number[];
+    const validation = new Set(g['validation'] as number[]);
+    const selectedRows = h['selectedRows'] as number[];
+    const pool = await loadJobDataset((await loadPartyConfig(join(fed.dir, 'partner.yaml'))).datasets['pool']!);
+    const { matrix, columns } = transformRows(h['preprocess'] as PreprocessSpec, pool, Uint32Array.from(selectedRows));
+    // The twin: the same booster in one process on the selected rows, same split, labels, options and seed.
+    const train = Uint32Array.from(selectedRows.map((_, k) => k).filter((k) => !validation.has(k)));
+    const empty = { X: new Float64Array(0), columns: 0 };
+    const twin = await trainTwin({ parties: [empty, { X: matrix, columns: columns.length }], train, labels: Float64Array.from(labels), objective: 'logistic', outputs: 1, params: { ...treesOptions({ family: 'trees', rounds: 20, maxDepth: 3 }) }, seed: '42' });
+    expect(h['trees']).toEqual(twin.trees);
+    expect(federated).toBeGreaterThan(0.3);
+    // The audience at the host is its pool ranked by those trees.
+    const audience = (await readFile(join(fed.dir, 'partner', 'jobs', result.jobId, 'audience.csv'), 'utf8')).trim().split('\n');
+    expect(audience.length - 1).toBe(guest.audience.size);
   });
 
   it('estimates reach with size-only PSI: the overlap count and nothing else', { timeout: 120_000 }, async () => {
