@@ -156,7 +156,7 @@ describe('tandem console over HTTPS', () => {
     expect(ok.json).toEqual({ ok: true, spec: { name: 'x', kind: 'hetero-lr', parties: [{ name: 'brand', role: 'guest', dataset: 'members' }, { name: 'partner', role: 'host', dataset: 'd' }] } });
     const missing = await get('/api/jobs/check', { method: 'POST', body: { specYaml: spec('nope') }, headers: own() });
     expect(missing.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'parties[0].dataset', fix: "name one of brand's datasets" } });
-    const family = await get('/api/jobs/check', { method: 'POST', body: { specYaml: `${spec('members')}model: { family: trees }\n` }, headers: own() });
+    const family = await get('/api/jobs/check', { method: 'POST', body: { specYaml: `${spec('members')}model: { family: forest }\n` }, headers: own() });
     expect(family.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'model.family' } });
     const typo = await get('/api/jobs/check', { method: 'POST', body: { specYaml: `${spec('members')}trainning: {}\n` }, headers: own() });
     expect(typo.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'trainning', message: expect.stringMatching(/\(line 6\)\. Fix: remove it \(or rename it to "training"/) as unknown } });

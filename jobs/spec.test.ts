@@ -26,6 +26,13 @@ describe('a job spec, checked in full', () => {
     expect(error.message).toMatch(/^job\.yaml: model\.family: is "forest", which is not a model family of this version of tandem\. Fix: use one of: lr/);
   });
 
+  it('accepts trees with their options, and refuses what a tree job cannot do', () => {
+    expect(validateJobSpecText(`${HEAD}model: { family: trees, rounds: 50, maxDepth: 5, learningRate: 0.05 }\n`, 'job.yaml').model).toMatchObject({ family: 'trees', rounds: 50 });
+    expect(refusal(`${HEAD}model: { family: trees, link: { degree: 4 } }\n`).message).toMatch(/model\.link: is not a known key/);
+    expect(refusal(`${HEAD}model: { family: trees, maxDepth: 40 }\n`).message).toMatch(/model\.maxDepth/);
+    expect(refusal(`${HEAD}model: { family: trees }\nprivacy: { dp: { epsilon: 1 } }\n`).message).toMatch(/privacy\.dp: is set, but trees are not trained under differential privacy/);
+  });
+
   it("checks the model block against the family's own schema, with the line of the unknown key", () => {
     const error = refusal(`${HEAD}model:\n  family: lr\n  maxDepth: 5\n`);
     expect(error.code).toBe('JOB_SPEC_INVALID');

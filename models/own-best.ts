@@ -45,3 +45,8 @@ export function bestOwn(objective: Objective, lr: OwnModel, trees: OwnModel): Ow
   const best = score(trees) > score(lr) ? { model: 'trees' as const, ...trees } : { model: 'lr' as const, ...lr };
   return { ...best, byModel: { lr: lr.metrics, trees: trees.metrics } };
 }
+
+/** Only the named metrics (a report keeps what both own models have). */
+export function pick(metrics: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in metrics).map((k) => [k, metrics[k]]));
+}

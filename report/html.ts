@@ -84,7 +84,7 @@ export function resultTone(r: JobReport): 'ok' | 'info' | 'warn' {
 function kpis(r: JobReport): string {
   const cards: [string, string][] = [];
   if (isShown(r.federated?.auc)) cards.push([decimal(r.federated.auc), `AUC, ${federatedLabel(r).toLowerCase()}`]);
-  if (isShown(r.guestOnly?.auc)) cards.push([decimal(r.guestOnly.auc), 'AUC, your data alone']);
+  if (isShown(r.guestOnly?.auc)) cards.push([decimal(r.guestOnly.auc), `AUC, ${aloneLabel(r).toLowerCase()}`]);
   const lift10 = at(r.federated?.liftAtK, 0.1);
   if (isShown(lift10)) cards.push([times(lift10, 1), 'lift in the top 10% of scores']);
   const recall20 = at(r.federated?.recallAtK, 0.2);
@@ -134,7 +134,7 @@ function figure(svg: string | undefined, caption: string): string {
 
 function resultSection(r: JobReport): string {
   const bars: Bar[] = [];
-  if (r.guestOnly !== null) bars.push({ label: 'Your data alone', value: r.guestOnly.auc ?? undefined, colour: COLOURS.guestOnly });
+  if (r.guestOnly !== null) bars.push({ label: aloneLabel(r), value: r.guestOnly.auc ?? undefined, colour: COLOURS.guestOnly });
   if (r.federated !== null) bars.push({ label: federatedLabel(r), value: r.federated.auc ?? undefined, colour: COLOURS.federated });
   if (r.centralised?.auc != null) bars.push({ label: 'All data pooled (reference)', value: r.centralised.auc, colour: COLOURS.centralised });
   const tone = resultTone(r);
@@ -241,4 +241,10 @@ ${privacySection(r)}
 <p class="small">Written by Tandem from the results held by ${e(r.job.guest)}. This page loads nothing from the network and runs no script; the same figures are in the JSON file written next to it.</p>
 </body></html>
 `;
+}
+
+/** "Your data alone", naming the better of the guest's own models when the job says which. */
+function aloneLabel(r: JobReport): string {
+  const model = r.guestOnly?.model;
+  return model === null || model === undefined ? 'Your data alone' : `Your data alone (${model === 'trees' ? 'trees' : 'LR'}, the better of your LR and trees)`;
 }

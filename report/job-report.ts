@@ -51,7 +51,10 @@ const summarySchema = z.object({
   epochs: num,
   losses: z.array(z.number().nullable()).optional(),
   metrics: metricsSchema.optional(),
-  guestOnly: z.object({ features: num, metrics: metricsSchema.optional() }).optional(),
+  /** The better of the guest's own LR and trees (`model`), on the same rows. */
+  guestOnly: z.object({ features: num, metrics: metricsSchema.optional(), model: z.enum(['lr', 'trees']).optional() }).optional(),
+  /** The federated model's family. */
+  model: z.string().optional(),
   dp: z.object({ epsilon: num, delta: num, budget: num, noiseMultiplier: num }).optional(),
   validationScoresShared: z.boolean().optional(),
   /** Multi-class jobs: class names in index order. */
@@ -140,7 +143,9 @@ export type JobReport = {
   readonly data: { readonly aligned: number | null; readonly train: number | null; readonly validation: number | null; readonly validationPositives: number | null };
   readonly training: { readonly epochs: number | null; readonly maxEpochs: number | null; readonly losses: readonly number[] };
   readonly federated: ModelFigures | null;
-  readonly guestOnly: (ModelFigures & { readonly features: number | null }) | null;
+  readonly guestOnly: (ModelFigures & { readonly features: number | null; readonly model: 'lr' | 'trees' | null }) | null;
+  /** Which family the federated model is: trees, or LR (logistic / one-vs-rest / regression). */
+  readonly federatedModel: 'lr' | 'trees';
   /** Pooled-data references given on the command line (tests and benchmarks only). */
   readonly centralised: { readonly auc: number | null; readonly accuracy: number | null } | null;
   readonly comparison: readonly ComparisonRow[];
@@ -195,7 +200,7 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
   const hostFeatures = coordinator.reached ? coordinator.hostFeatures : {};
   const guestFeatures = orNull(s.guestOnly?.features) ?? source.featureNames?.length ?? null;
   const federated = figures(s.metrics);
-  const alone = s.guestOnly?.metrics === undefined ? null : { ...(figures(s.guestOnly.metrics) as ModelFigures), features: orNull(s.guestOnly.features) };
+  const alone = s.guestOnly?.metrics === undefined ? null : { ...(figures(s.guestOnly.metrics) as ModelFigures), features: orNull(s.guestOnly.features), model: s.guestOnly.model ?? null };
   const given = { auc: orNull(options.centralisedAuc), accuracy: orNull(options.centralisedAccuracy) };
   const centralised = given.auc === null && given.accuracy === null ? null : given;
   const m = s.metrics;
@@ -225,6 +230,7 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     data,
     training: { epochs: orNull(s.epochs), maxEpochs: coordinator.reached ? coordinator.maxEpochs : null, losses: (s.losses ?? []).map((v) => v ?? Number.NaN).filter(Number.isFinite) },
     federated,
+    federatedModel: s.model === 'trees' ? 'trees' : 'lr',
     guestOnly: alone,
     centralised,
     comparison,

@@ -21,6 +21,7 @@ import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 import { partialLogits } from '../../protocol/training/plan.ts';
 import { correlatedWeights, decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
+import { bestOwn, ownTreesMetrics } from '../own-best.ts';
 import { multiclassLogLoss, multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from '../../party/channel.ts';
@@ -104,7 +105,9 @@ export async function evaluateMulticlassAsGuest(channel: JobChannel, spec: JobSp
   const y = Int32Array.from(e.validation, (p) => labels[p] ?? 0);
   const metrics = report(oneVsRestProbabilities(z, K), y, classes);
   const alone = fitMultinomialNewton(e.matrix.X, e.matrix.columns, labels, K, e.train, { l2: spec.training.optimizer.l2 });
-  const guestOnly = { features: e.matrix.columns, metrics: report(multinomialProbabilities(alone, e.matrix.X, e.matrix.columns, e.validation), y, classes) };
+  const lr = { features: e.matrix.columns, metrics: report(multinomialProbabilities(alone, e.matrix.X, e.matrix.columns, e.validation), y, classes) };
+  const trees = e.matrix.columns === 0 ? {} : await ownTreesMetrics(e.matrix.X, e.matrix.columns, labels, e.train, e.validation, 'softmax', K, String(spec.seed), undefined, classes);
+  const guestOnly = bestOwn('softmax', lr, { features: e.matrix.columns, metrics: trees });
   const epochs = e.parts.map((p) => p.epochs);
   return {
     role: 'guest', rows: { aligned: labels.length, train: e.train.length, validation: e.validation.length },

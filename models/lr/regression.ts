@@ -8,6 +8,7 @@
  * columns alone (exact least squares on the same rows).
  */
 import { JobError } from '../../protocol/errors.ts';
+import { bestOwn, ownTreesMetrics } from '../own-best.ts';
 import { regressionReport } from '../../protocol/evaluation/regression-metrics.ts';
 import { fitLeastSquares } from '../../protocol/training/least-squares.ts';
 import { logits } from '../../protocol/training/centralised.ts';
@@ -50,6 +51,8 @@ export async function evaluateRegressionAsGuest(channel: JobChannel, spec: JobSp
   const metrics = regressionReport(Float64Array.from(z, (v) => v * scale.std + scale.mean), y);
   const alone = fitLeastSquares(matrix.X, matrix.columns, standardised(labels, scale), train, spec.training.optimizer.l2);
   const own = logits(alone, matrix.X, matrix.columns, validation);
-  const guestOnly = { features: matrix.columns, metrics: regressionReport(Float64Array.from(own, (v) => v * scale.std + scale.mean), y) };
+  const lr = { features: matrix.columns, metrics: { ...regressionReport(Float64Array.from(own, (v) => v * scale.std + scale.mean), y) } };
+  const trees = matrix.columns === 0 ? {} : await ownTreesMetrics(matrix.X, matrix.columns, labels, train, validation, 'squared', 1, String(spec.seed));
+  const guestOnly = bestOwn('squared', lr, { features: matrix.columns, metrics: trees });
   return { role: 'guest', objective: 'squared', rows: { aligned, train: train.length, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, guestOnly, labelScale: scale, validationScoresShared: spec.shareValidationScores };
 }

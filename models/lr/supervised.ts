@@ -22,6 +22,7 @@ import type { SupervisedRun, TrainedModel } from '../family.ts';
 import type { TrainedPart } from './train.ts';
 import { classMajorWeights, evaluateMulticlassAsGuest, evaluateMulticlassAsHost, trainOutputs } from './one-vs-rest.ts';
 import { guestOnlyBaseline } from './baseline.ts';
+import { bestOwn, ownTreesMetrics, pick } from '../own-best.ts';
 import { loadWarmStart } from './warm-start.ts';
 import { addHostValidationScores } from './validation-scores.ts';
 import { DP_PLAN, VALIDATION_SCORES } from './messages.ts';
@@ -118,7 +119,9 @@ async function evaluateAsGuest(channel: JobChannel, spec: JobSpec, matrix: Party
   // The guest's own features alone, same rows: what federation added. (Row-clipped under DP like the federated model.)
   const alone = guestOnlyBaseline(matrix.X, matrix.columns, labels, train, validation, spec.training.optimizer.l2);
   const { auc, ks, logLoss, accuracy, liftAtK, recallAtK } = alone.metrics;
-  const guestOnly = { features: alone.features, metrics: { auc, ks, logLoss, accuracy, liftAtK, recallAtK } };
+  // Compared with the better of the guest's own LR and trees, not the weaker.
+  const trees = matrix.columns === 0 ? {} : await ownTreesMetrics(matrix.X, matrix.columns, labels, train, validation, 'logistic', 1, String(spec.seed));
+  const guestOnly = bestOwn('logistic', { features: alone.features, metrics: { auc, ks, logLoss, accuracy, liftAtK, recallAtK } }, { features: alone.features, metrics: pick(trees, ['auc', 'ks', 'logLoss', 'accuracy', 'liftAtK', 'recallAtK']) });
   return { role: 'guest', rows: { aligned, train: train.length, validation: validation.length }, epochs: part.epochs, losses: part.losses, metrics, guestOnly, validationScoresShared: spec.shareValidationScores };
 }
 
