@@ -22,7 +22,10 @@ import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
 import type { Tree } from '../../models/trees/core/booster.ts';
 import { predictions, rawScores, recordBits, type SavedRecord } from '../../models/trees/score.ts';
-import { lrSpec, runJob, startFederation, type Federation, type JobResult } from '../support/federation.ts';
+import { lrSpec, partyConfigFile, runJob, startFederation, type Federation, type JobResult } from '../support/federation.ts';
+import { guestSplitSeed, pooledData } from '../../examples/pooled-reference.ts';
+import { trainTwin } from '../../models/trees/core/twin.ts';
+import { treesOptions } from '../../models/trees/spec.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
 type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; parties: string[] };
@@ -73,6 +76,16 @@ describe('federated trees: a full job', () => {
     expect(s.guestOnly.byModel.trees.auc).toBeGreaterThan(0.9);
     expect(s.guestOnly.metrics.auc).toBe(Math.max(s.guestOnly.byModel.lr.auc, s.guestOnly.byModel.trees.auc));
     expect(result.summaries['partner']).toMatchObject({ role: 'host', model: 'trees' });
+  });
+
+  it('grows exactly the trees of the plaintext twin on the pooled data (same alignment, split and seed)', async () => {
+    const spec = lrSpec({ name: 'test-trees', model: { family: 'trees', rounds: 30, maxDepth: 3 } });
+    const files = new Map(['brand', 'partner'].map((p) => [p, partyConfigFile(fed, p)]));
+    const pooled = await pooledData(await fed.write('twin.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
+    const twin = await trainTwin({ parties: [pooled.guest, ...pooled.hosts], train: pooled.train, labels: pooled.labels, objective: 'logistic', outputs: 1, params: treesOptions(pooled.spec.model), seed: String(pooled.spec.seed) });
+    expect((await part<GuestPart>('brand')).trees).toEqual(twin.trees);
+    const twinAuc = auc(Float64Array.from(pooled.test, (r) => twin.scores[r] ?? 0), pooled.yTest);
+    expect((result.summaries['brand'] as Summary).metrics.auc).toBeCloseTo(twinAuc, 12);
   });
 
   it('keeps thresholds with their owner: the guest part has its trees and its own records, the host part its records only', async () => {
