@@ -6,6 +6,8 @@
  * `tandem model score-pool` writes for the same pool with the exported
  * (signed) bundle, to 1e-9; the Spark SQL and BigQuery queries on standard
  * output parse; bad flags and parts without a SQL form are refused by name.
+ * The same fixture serves `tandem serve --log-format` (json or pretty lines
+ * whatever stderr is).
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCertificates } from '../../runtime/certs.ts';
 import { Random } from '../../protocol/random.ts';
 import type { ModelPart } from '../../models/lr/part.ts';
-import { runCli, syntheticServing, writeServingCli, SYNTHETIC_GUEST_COLUMNS, writeServingFixture } from '../support/serving.ts';
+import { runCli, serve, syntheticServing, writeServingCli, SYNTHETIC_GUEST_COLUMNS, writeServingFixture } from '../support/serving.ts';
 
 const JOB = 'job-5e5e5e5e5e';
 
@@ -138,5 +140,18 @@ describe('tandem model export --format sql', () => {
     expect(tree.status).toBe(64);
     expect(tree.stderr).toContain(`job ${trees}'s model is of family "trees", which has no SQL form`);
     expect(tree.stderr).toContain('(supported families: lr)');
+  });
+});
+
+describe('tandem serve --log-format', () => {
+  it.each(['json', 'pretty'] as const)('writes %s log lines on stderr whatever stderr is (here a pipe)', { timeout: 60_000 }, async (format) => {
+    const served = await serve(cli, ['--model', join(dir, 'partner-model'), '--config', join(dir, 'partner.yaml'), '--log-format', format], 'info');
+    served.child.kill('SIGTERM');
+    await served.exited;
+    // The start-up line: "serving" with the job id.
+    const serving = served.stderr().split('\n').find((l) => l.includes(JOB) && /\bserving\b(?!\/)/.test(l));
+    expect(serving, served.stderr()).toBeDefined();
+    if (format === 'json') expect(JSON.parse(serving ?? '')).toMatchObject({ msg: 'serving', job: JOB });
+    else expect(() => JSON.parse(serving ?? '') as unknown, serving).toThrow();
   });
 });
