@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { asTandemError } from '../protocol/errors.ts';
-import { loadModel, MANIFEST_FORMAT } from '../serving/model-bundle.ts';
+import { loadVerifiedModel, MANIFEST_FORMAT } from '../serving/model-bundle.ts';
 
 export type ExportedModel = {
   /** The bundle's directory, relative to the data dir. */
@@ -72,7 +72,7 @@ async function describeModel(dir: string, search: ModelSearch): Promise<Exported
   if (raw.format !== MANIFEST_FORMAT) return undefined;
   let verified: ExportedModel['verified'] = { ok: true };
   try {
-    await loadModel(dir, { caPem: search.caPem, party: search.party, coordinator: search.coordinator });
+    await loadVerifiedModel(dir, { caPem: search.caPem, party: search.party, coordinator: search.coordinator });
   } catch (error) {
     const e = asTandemError(error);
     verified = { ok: false, code: e.code, message: e.message };

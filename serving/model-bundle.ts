@@ -6,7 +6,10 @@
  *   encoders, missing-value policy);
  * - `scoring.json`: the float64 weights, intercept (per class for a
  *   multi-class model) and row clip that serving uses (the LayersModel is float32);
- * - `scoring-key` (mode 0600): the job's pseudonym key, secret to the job's parties;
+ * - `scoring-key` (mode 0600): the job's pseudonym key, secret to the job's
+ *   parties; absent from a lookalike host's model, whose job agreed no key
+ *   (its pool is scored at the host alone, `tandem model score-pool`, and
+ *   nobody may look its users up by pseudonym), so `tandem serve` refuses it;
  * - `manifest.json`: job, role, parties, feature names, metrics, protocol
  *   version, created at, the SHA-256 of every file above, signed (ECDSA
  *   P-256) with the exporting node's certificate and co-signed by the
@@ -22,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AuthError, ConfigError } from '../protocol/errors.ts';
+import { AuthError, ConfigError, TandemError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
 import { canonicalJson, MANIFEST_FORMAT, manifestBody, manifestSchema, SIGNATURE_ALGORITHM, signedBytes, type CoordinatorSignature, type Manifest, type ManifestBody } from '../protocol/serving/model-manifest.ts';
 import { COORDINATOR, PROTOCOL_VERSION } from '../protocol/version.ts';
@@ -32,6 +35,9 @@ import { interceptsOf, outputsOf, preprocessSchema, shapeProblem, type ModelPart
 import { checkLayersWeights, layersArtifacts, WEIGHTS_FILE } from './tfjs-layers.ts';
 
 const FILES = ['model.json', WEIGHTS_FILE, 'preprocess.json', 'scoring.json', 'scoring-key'] as const;
+type BundleFile = (typeof FILES)[number];
+/** The files every bundle has; `scoring-key` is there when the manifest lists it. */
+const REQUIRED_FILES: readonly BundleFile[] = FILES.filter((f) => f !== 'scoring-key');
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -48,7 +54,7 @@ const scoringSchema = z.strictObject({
 
 export { canonicalJson, MANIFEST_FORMAT, type CoordinatorSignature, type Manifest, type ManifestBody };
 
-/** A verified, loaded model part, ready to score. */
+/** A verified, loaded model part, ready to serve online (it has the job's pseudonym key). */
 export type ServingModel = {
   readonly dir: string;
   readonly manifest: Manifest;
@@ -69,6 +75,9 @@ export type ServingModel = {
   readonly guest: string;
   readonly hosts: readonly string[];
 };
+
+/** A verified, loaded model part, ready to score a pool: a lookalike host's has no pseudonym key. */
+export type VerifiedModel = Omit<ServingModel, 'scoringKey'> & { readonly scoringKey: Uint8Array | undefined };
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -95,7 +104,7 @@ export type ExportOptions = {
 /**
  * Writes the model bundle of one party's part, signs its manifest and has the
  * coordinator co-sign it. Nothing is written unless the coordinator signs.
- * @throws ConfigError CONFIG_INVALID when the part belongs to another node or has no scoring key
+ * @throws ConfigError CONFIG_INVALID when the part belongs to another node or has no scoring key (a lookalike host's needs none)
  * @throws TandemError whatever the coordinator refused with (see coordinator/export-signing.ts)
  */
 export async function exportModel(options: ExportOptions): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
@@ -103,19 +112,21 @@ export async function exportModel(options: ExportOptions): Promise<{ readonly di
   if (part.party !== identity.name) {
     throw new ConfigError('CONFIG_INVALID', { file: outDir, field: 'party', problem: `the model part was trained by ${part.party}, but this node is ${identity.name}`, fix: 'export with the config of the node that took part in the job' });
   }
-  if (part.scoringKey === undefined) {
+  // A lookalike job agrees no pseudonym key: its host's model only re-scores the host's own pool.
+  if (part.scoringKey === undefined && part.kind !== 'lookalike') {
     throw new ConfigError('CONFIG_INVALID', { file: outDir, field: 'scoringKey', problem: `job ${part.jobId} predates serving and agreed no pseudonym key`, fix: 'run the job again with this version of tandem' });
   }
+  const files = part.scoringKey === undefined ? REQUIRED_FILES : FILES;
   const outputs = outputsOf(part);
   const intercepts = interceptsOf(part);
   const multiclass = outputs > 1 ? { outputs, intercepts, ...(part.classes === undefined ? {} : { classes: part.classes }) } : { intercept: intercepts[0] ?? 0 };
   const { modelJson, weightsBin } = await layersArtifacts(part.weights, intercepts);
-  const contents: Record<(typeof FILES)[number], Uint8Array | string> = {
+  const contents: Record<BundleFile, Uint8Array | string> = {
     'model.json': modelJson,
     [WEIGHTS_FILE]: weightsBin,
     'preprocess.json': `${JSON.stringify(part.preprocess, null, 2)}\n`,
     'scoring.json': `${JSON.stringify({ format: 'tandem-scoring/1', featureNames: part.featureNames, weights: part.weights, ...multiclass, rowClip: part.rowClip }, null, 2)}\n`,
-    'scoring-key': `${part.scoringKey}\n`,
+    'scoring-key': `${part.scoringKey ?? ''}\n`,
   };
   const body: ManifestBody = {
     format: MANIFEST_FORMAT, protocolVersion: PROTOCOL_VERSION, jobId: part.jobId, jobName: part.jobName, party: part.party, role: part.role,
@@ -124,19 +135,19 @@ export async function exportModel(options: ExportOptions): Promise<{ readonly di
     ...(outputs > 1 ? { outputs, ...(part.classes === undefined ? {} : { classes: part.classes }) } : {}),
     metrics: publicMetrics(part), trainedAt: part.createdAt ?? null,
     createdAt: (options.now ?? new Date()).toISOString(),
-    files: Object.fromEntries(FILES.map((name) => [name, sha256(contents[name])])),
+    files: Object.fromEntries(files.map((name) => [name, sha256(contents[name])])),
     signer: { name: identity.name, certificate: identity.certPem },
   };
   const signature = sign(identity.privateKey, signedBytes(body));
   const signed: Manifest = { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(signature).toString('base64') } };
   const manifest: Manifest = { ...signed, coordinatorSignature: await options.coSign(signed) };
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  for (const name of FILES) {
+  for (const name of files) {
     await writeFile(join(outDir, name), contents[name], { mode: 0o600 });
   }
-  await chmod(join(outDir, 'scoring-key'), 0o600);
+  if (files.includes('scoring-key')) await chmod(join(outDir, 'scoring-key'), 0o600);
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  return { dir: outDir, files: [...FILES, 'manifest.json'], manifest };
+  return { dir: outDir, files: [...files, 'manifest.json'], manifest };
 }
 
 /** The coordinator's node name a model's co-signature must carry: the party config's `coordinatorName`, else the default. */
@@ -156,11 +167,26 @@ export type LoadOptions = {
 };
 
 /**
- * Loads and verifies an exported model.
+ * Loads and verifies an exported model for online serving: as
+ * {@link loadVerifiedModel}, and it must hold the job's pseudonym key.
+ * @throws TandemError ARGUMENT_INVALID for a lookalike host's model (no pseudonym key: it scores pools, it is not served)
+ */
+export async function loadModel(dir: string, options: LoadOptions): Promise<ServingModel> {
+  const model = await loadVerifiedModel(dir, options);
+  const scoringKey = model.scoringKey;
+  if (scoringKey === undefined) {
+    throw new TandemError('ARGUMENT_INVALID', `${dir}: is ${model.manifest.party}'s part of job ${model.manifest.jobId}, a lookalike model without a pseudonym key: its users cannot be looked up online, by design. Fix: rank the pool at ${model.manifest.party} with \`tandem model score-pool --model ${dir}\``);
+  }
+  return Object.freeze({ ...model, scoringKey });
+}
+
+/**
+ * Loads and verifies an exported model (for `tandem model score-pool`, and
+ * listing): both signatures, every file's digest, and that they agree.
  * @throws ConfigError CONFIG_NOT_FOUND for a missing file, CONFIG_INVALID for a tampered or inconsistent model
  * @throws AuthError AUTH_CERTIFICATE_REJECTED when a signer's certificate is not from the federation CA or names the wrong node
  */
-export async function loadModel(dir: string, options: LoadOptions): Promise<ServingModel> {
+export async function loadVerifiedModel(dir: string, options: LoadOptions): Promise<VerifiedModel> {
   const manifestFile = join(dir, 'manifest.json');
   const tampered = (field: string, problem: string, fix = 'export the model again with `tandem model export`; do not edit its files'): ConfigError =>
     new ConfigError('CONFIG_INVALID', { file: manifestFile, field, problem, fix });
@@ -193,7 +219,8 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Serv
     throw tampered('party', `the model is ${manifest.party}'s part, but this node is ${options.party}`, `serve ${manifest.party}'s model on ${manifest.party}'s node`);
   }
   const files = new Map<string, Uint8Array>();
-  for (const name of FILES) {
+  // The manifest (signed) says whether the bundle has a scoring key; every file it names must be there unchanged.
+  for (const name of 'scoring-key' in manifest.files ? FILES : REQUIRED_FILES) {
     const bytes = await readBytes(join(dir, name));
     if (manifest.files[name] !== sha256(bytes)) throw tampered(`files.${name}`, `${join(dir, name)} does not match the digest the manifest signs: it was changed after export`);
     files.set(name, bytes);
@@ -212,13 +239,14 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Serv
   const intercepts = interceptsOf(scoring);
   const problem = checkLayersWeights(new TextDecoder().decode(files.get('model.json')), files.get(WEIGHTS_FILE) ?? new Uint8Array(), scoring.weights, intercepts);
   if (problem !== undefined) throw tampered(`files.${WEIGHTS_FILE}`, problem);
-  const keyHex = new TextDecoder().decode(files.get('scoring-key')).trim();
-  if (!/^[0-9a-f]{64}$/.test(keyHex)) throw tampered('files.scoring-key', 'the scoring key is not 32 bytes of hex');
+  const key = files.get('scoring-key');
+  const keyHex = key === undefined ? undefined : new TextDecoder().decode(key).trim();
+  if (keyHex !== undefined && !/^[0-9a-f]{64}$/.test(keyHex)) throw tampered('files.scoring-key', 'the scoring key is not 32 bytes of hex');
   const guest = manifest.parties.find((p) => p.role === 'guest')?.name ?? '';
   return Object.freeze({
     dir, manifest, preprocess,
     weights: Float64Array.from(scoring.weights), intercept: intercepts[0] ?? 0, outputs: intercepts.length, intercepts: Float64Array.from(intercepts), classes: scoring.classes, rowClip: scoring.rowClip,
-    scoringKey: new Uint8Array(Buffer.from(keyHex, 'hex')),
+    scoringKey: keyHex === undefined ? undefined : new Uint8Array(Buffer.from(keyHex, 'hex')),
     guest, hosts: manifest.parties.filter((p) => p.role === 'host').map((p) => p.name),
   });
 }

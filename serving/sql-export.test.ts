@@ -2,8 +2,9 @@
  * The SQL export scores like `tandem model score-pool`: DuckDB runs the
  * query on the pool file and every row's partial logit matches the scorer
  * to 1e-9 (standardised and binned numbers, one-hot categories, unseen and
- * missing values, indicators, row clipping, several outputs); Spark SQL and
- * BigQuery queries are parsed by an independent SQL parser.
+ * missing values, indicators, row clipping, several outputs), and the rows
+ * the scorer refuses score NULL; Spark SQL and BigQuery queries are parsed
+ * by an independent SQL parser.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,10 +65,14 @@ function model(preprocess: PreprocessSpec, outputs: number, rowClip: number | nu
 }
 
 async function viaDuckDb(sql: string): Promise<Map<string, number[]>> {
+  return new Map([...(await viaDuckDbNullable(sql))].map(([id, values]) => [id, values.map(Number)]));
+}
+
+async function viaDuckDbNullable(sql: string): Promise<Map<string, (number | null)[]>> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   const result = await c.runAndReadAll(sql);
-  const out = new Map((result.getRowsJson() as unknown[][]).map((row) => [String(row[0]), row.slice(1).map(Number)]));
+  const out = new Map((result.getRowsJson() as unknown[][]).map((row) => [String(row[0]), row.slice(1).map((v) => (v === null ? null : Number(v)))]));
   c.closeSync();
   db.closeSync();
   return out;
@@ -96,6 +101,32 @@ describe('scoring as SQL', () => {
       expected.forEach((e, c) => (worst = Math.max(worst, Math.abs(e - (actual[c] ?? NaN)))));
     }
     expect(worst).toBeLessThan(1e-9);
+  });
+
+  it.each(['mean', 'error'] as const)('scores NULL exactly the rows the scorer refuses (missing policy %s)', async (policy) => {
+    // Fitted with mean imputation; 'error' is then what a job with missing.policy error would have saved.
+    const fitted = await spec('mean', policy === 'mean' ? 3 : undefined);
+    const m = model({ ...fitted, missingPolicy: policy }, 1, null);
+    const file = join(dir, `refused-${policy}.csv`);
+    const cells = [['ok', '30', '100.5', 'paris'], ['word', 'thirty', '100', 'lyon'], ['spaces', ' ', '100', 'nice'], ['na', 'NA', '', 'nice'], ['hex', '0x1A', '1', 'paris'], ['inf', '40', 'Infinity', 'lyon'], ['nan', 'nan', '1', 'lyon'], ['huge', '1e400', '1', 'lyon'], ['underscore', '1_000', '1', 'lyon'], ['city-na', '50', '7', 'NA'], ['padded', ' 41 ', ' 2.5e1 ', ' lyon ']];
+    await writeFile(file, `id,age,spend,city\n${cells.map((r) => r.join(',')).join('\n')}\n`);
+    const got = await viaDuckDbNullable(modelSql(m, { dialect: 'duckdb', table: `read_csv('${file}', all_varchar = true)` }));
+    const refused: string[] = [];
+    for (const [id, age, spend, city] of cells) {
+      let expected: number | null;
+      try {
+        expected = partialScore({ preprocess: m.preprocess, weights: Float64Array.from(m.weights), intercept: m.intercepts[0] ?? 0, rowClip: null }, { age, spend, city });
+      } catch {
+        expected = null;
+        refused.push(id ?? '');
+      }
+      const actual = got.get(id ?? '')?.[0];
+      // JavaScript reads hexadecimal; the SQL casts refuse it (documented in sql-export.ts): NULL, never a wrong score.
+      if (expected === null || id === 'hex') expect(actual, id).toBeNull();
+      else expect(Math.abs(expected - (actual ?? NaN)), id).toBeLessThan(1e-9);
+    }
+    // The scorer itself refuses these (so the test compares something): non-numbers, and under 'error' every missing value.
+    expect(refused).toEqual(policy === 'mean' ? ['word', 'inf', 'nan', 'huge', 'underscore'] : ['word', 'spaces', 'na', 'inf', 'nan', 'huge', 'underscore', 'city-na']);
   });
 
   it('writes Spark SQL and BigQuery queries a SQL parser accepts', async () => {

@@ -6,7 +6,12 @@
  * column, any types) and returns `id` and the partial logit(s), computed
  * exactly as `tandem model score-pool` does: the same missing-value tokens
  * and imputation, standardisation or quantile bins, one-hot categories
- * (unseen ones count as none), row clipping, weights and intercept.
+ * (unseen ones count as none), row clipping, weights and intercept. A row
+ * that score-pool refuses (a value that is not a number, or a missing value
+ * under the missing policy `error`) scores NULL: SQL cannot stop at a row,
+ * and a silently imputed score would be a wrong one. One difference
+ * remains, on the safe side: JavaScript reads `0x1A`, `0b1` and `0o7` as
+ * numbers, the SQL casts do not, so such a row scores NULL in SQL.
  *
  * Shape: a CTE turns each row into the model's preprocessed columns
  * (`f0`, `f1`, …); the outer SELECT takes their weighted sum. Literals are
@@ -44,6 +49,11 @@ const SYNTAX: Readonly<Record<SqlDialect, Syntax>> = {
   bigquery: { text: 'STRING', double: 'FLOAT64', tryCast: (e, t) => `SAFE_CAST(${e} AS ${t})`, ident: (n) => `\`${n.replaceAll('`', '\\`')}\`` },
 };
 
+/** `name` as a quoted identifier of `dialect` (a column or table name with any characters). */
+export function quoteIdentifier(dialect: SqlDialect, name: string): string {
+  return SYNTAX[dialect].ident(name);
+}
+
 /** A float64 literal that reads back as the same double. */
 function num(x: number): string {
   if (!Number.isFinite(x)) throw new RangeError(`cannot write ${x} as a SQL literal`);
@@ -54,8 +64,8 @@ function str(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** The expressions of one input column's output columns, in the model's order. */
-function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Syntax): string[] {
+/** One input column's output columns, in the model's order, and when (if ever) its value makes scoring refuse the row. */
+function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Syntax): { readonly out: string[]; readonly refuse: string | undefined } {
   const raw = q.ident(col.name);
   const text = `CAST(${raw} AS ${q.text})`;
   const tokens = spec.missingTokens.map(str).join(', ');
@@ -65,10 +75,14 @@ function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Synta
     const missing = `(${raw} IS NULL OR ${isToken})`;
     const out = col.categories.map((c) => `CASE WHEN ${missing} THEN 0.0 WHEN ${value} = ${str(c)} THEN 1.0 ELSE 0.0 END`);
     if (col.indicator) out.push(`CASE WHEN ${missing} THEN 1.0 ELSE 0.0 END`);
-    return out;
+    return { out, refuse: spec.missingPolicy === 'error' ? missing : undefined };
   }
-  const parsed = q.tryCast(`TRIM(${text})`, q.double);
+  // A number as the scorer reads one (data/cells.ts): finite (no inf or NaN spelt out) and without digit separators.
+  const cast = q.tryCast(`TRIM(${text})`, q.double);
+  const parsed = `(CASE WHEN INSTR(${text}, '_') = 0 AND ABS(${cast}) <= ${num(Number.MAX_VALUE)} THEN ${cast} END)`;
   const missing = `(${raw} IS NULL OR ${isToken} OR ${parsed} IS NULL)`;
+  // Not missing, yet not a number: scoring refuses the row (DATA_VALUE_INVALID).
+  const invalid = `(${raw} IS NOT NULL AND NOT ${isToken} AND ${parsed} IS NULL)`;
   const imputed = spec.missingPolicy === 'zero' ? '0.0' : num(col.mean);
   const value = `(CASE WHEN ${missing} THEN ${imputed} ELSE ${parsed} END)`;
   const out: string[] = [];
@@ -84,14 +98,16 @@ function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Synta
     }
   }
   if (col.indicator) out.push(`CASE WHEN ${missing} THEN 1.0 ELSE 0.0 END`);
-  return out;
+  return { out, refuse: spec.missingPolicy === 'error' ? missing : invalid };
 }
 
-/** The query: `id` and `partial_logit` (or `partial_logit_0 … _K−1`). */
+/** The query: `id` and `partial_logit` (or `partial_logit_0 … _K−1`), NULL for a row scoring refuses. */
 export function modelSql(model: SqlModel, options: SqlExportOptions): string {
   const q = SYNTAX[options.dialect];
   const spec = model.preprocess;
-  const features = spec.columns.flatMap((col) => columnExpressions(col, spec, q));
+  const expressions = spec.columns.map((col) => columnExpressions(col, spec, q));
+  const features = expressions.flatMap((e) => e.out);
+  const refusals = expressions.flatMap((e) => (e.refuse === undefined ? [] : [e.refuse]));
   const columns = spec.outputColumns.length;
   if (features.length !== columns) throw new RangeError(`the preprocessing yields ${features.length} columns but names ${columns}`);
   if (model.weights.length !== model.outputs * columns) throw new RangeError(`${model.weights.length} weights for ${model.outputs} output(s) × ${columns} columns`);
@@ -104,13 +120,18 @@ export function modelSql(model: SqlModel, options: SqlExportOptions): string {
     const terms = features.map((_, j) => `${num(model.weights[c * columns + j] ?? 0)} * ${f(j)}`);
     const sum = terms.length === 0 ? '0.0' : terms.join('\n    + ');
     const name = model.outputs === 1 ? 'partial_logit' : `partial_logit_${c}`;
-    return `  ${num(model.intercepts[c] ?? 0)} + ${scale === undefined ? `(${sum})` : `${scale} * (${sum})`} AS ${name}`;
+    const logit = `${num(model.intercepts[c] ?? 0)} + ${scale === undefined ? `(${sum})` : `${scale} * (${sum})`}`;
+    return `  ${refusals.length === 0 ? logit : `CASE WHEN refused THEN NULL ELSE ${logit} END`} AS ${name}`;
   });
+  const selected = [
+    ...features.map((e, j) => `    ${e} AS ${f(j)}`),
+    ...(refusals.length === 0 ? [] : [`    (${refusals.join('\n      OR ')}) AS refused`]),
+  ];
   return [
     `-- Tandem partial scorer (${options.dialect}): ${spec.columns.length} input columns, ${columns} model columns, ${model.outputs} output(s).`,
     'WITH t AS (',
-    features.length === 0 ? `  SELECT ${id} AS id` : `  SELECT ${id} AS id,`,
-    ...(features.length === 0 ? [] : [features.map((e, j) => `    ${e} AS ${f(j)}`).join(',\n')]),
+    selected.length === 0 ? `  SELECT ${id} AS id` : `  SELECT ${id} AS id,`,
+    ...(selected.length === 0 ? [] : [selected.join(',\n')]),
     `  FROM ${options.table}`,
     ')',
     'SELECT id,',

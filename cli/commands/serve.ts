@@ -2,14 +2,14 @@
 import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { TandemError } from '../../protocol/errors.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger, logFormatOption, type LogFormat } from '../../runtime/logger.ts';
 import { startServing } from '../../serving/serve.ts';
 
 type ServeArgs = {
   model: string; config: string; listen: string; port: number; 'peer-listen': string; 'peer-port': number; 'grpc-port': number | undefined; 'public-auth': string;
   'token-file': string | undefined; 'host-endpoint': string[]; 'host-timeout-ms': number; 'disclose-membership': boolean; 'lookup-rate': number; 'lookup-burst': number;
   'audit-log': string | undefined; 'max-connections': number; 'request-timeout-ms': number; 'shutdown-grace-ms': number; threshold: number; audience: string | undefined;
-  'allow-caller': string[] | undefined; 'port-file': string | undefined; 'log-level': string;
+  'allow-caller': string[] | undefined; 'port-file': string | undefined; 'log-level': string; 'log-format': LogFormat | undefined;
 };
 
 /** `name=https://host:port` pairs → a map. */
@@ -51,10 +51,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('audience', { type: 'string', describe: 'host only: a ranked audience from `tandem model score-pool`, for membership tests' })
       .option('port-file', { type: 'string', describe: 'write {"port","peerPort","grpcPort"} here once listening' })
       .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
+      .option('log-format', logFormatOption)
       .example('$0 serve --model models/partner --config partner.yaml --port 8081 --peer-listen 10.0.0.7 --peer-port 8443', 'a host, its peer port reachable by the guest')
       .example('$0 serve --model models/brand --config brand.yaml --port 8080 --host-endpoint partner=https://10.0.0.7:8443', 'the guest'),
   handler: async (args) => {
-    const log = createLogger({ role: 'party', level: args['log-level'] });
+    const log = createLogger({ role: 'party', level: args['log-level'], format: args['log-format'] });
     const serving = await startServing({
       modelDir: args.model, configFile: args.config, listen: args.listen, port: args.port, peerListen: args['peer-listen'], peerPort: args['peer-port'], grpcPort: args['grpc-port'],
       publicAuth: args['public-auth'] === 'mtls' ? 'mtls' : 'token', tokenFile: args['token-file'], allowedCallers: args['allow-caller'],

@@ -133,7 +133,7 @@ try {
 `;
 
 /** Writes the test CLI (`model` and `serve` commands) into the federation directory; returns its path. */
-export function writeServingCli(fed: Federation): Promise<string> {
+export function writeServingCli(fed: Pick<Federation, 'write'>): Promise<string> {
   return fed.write('serving-cli.mjs', CLI_SOURCE);
 }
 
