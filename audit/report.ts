@@ -260,7 +260,9 @@ function verdict(party: string, items: readonly Item[]): Verdict {
   if (items.length === 0) return { noRowLevelPlaintext: true, concerns, text: `Nothing left ${party} in this job, according to the logs given.` };
   const scores = items.filter((i) => i.entry.record.kind === 'partial-score');
   const also = scores.length === 0 ? '' : ` Derived per-row scores for validation rows did leave it: ${plural(scores.length, 'message')} (${formatBytes(sum(scores))}) to ${[...new Set(scores.map((i) => i.recipient))].join(', ')}, kind partial-score.`;
-  return { noRowLevelPlaintext: true, concerns, text: `No row-level plaintext left ${party}.${also}` };
+  const bits = items.filter((i) => i.entry.record.kind === 'split-bits');
+  const sides = bits.length === 0 ? '' : ` Which side of each of its tree splits every shared row falls on did leave it: ${plural(bits.length, 'message')} (${formatBytes(sum(bits))}) to ${[...new Set(bits.map((i) => i.recipient))].join(', ')}, kind split-bits.`;
+  return { noRowLevelPlaintext: true, concerns, text: `No row-level plaintext left ${party}.${also}${sides}` };
 }
 
 function disclosures(party: string, items: readonly Item[]): string[] {
@@ -282,6 +284,11 @@ function disclosures(party: string, items: readonly Item[]): string[] {
   if (split.length > 0) out.push(`${split.join(', ')} learned which shared rows were held out for validation.`);
   const scores = items.filter((i) => i.entry.record.kind === 'partial-score');
   if (scores.length > 0) out.push(`Derived per-row scores for validation rows: ${to((i) => i.entry.record.kind === 'partial-score').join(', ')} received ${party}'s partial score for each validation row (${plural(scores.length, 'message')}, ${formatBytes(sum(scores))}). These are not raw feature values, but each one is tied to a row the recipient also holds.`);
+  const bits = to((i) => i.entry.record.kind === 'split-bits');
+  if (bits.length > 0) out.push(`${bits.join(', ')} learned, for each split a tree made on ${party}'s columns, which side of it each shared row falls on (one bit per row and split, as in SecureBoost); not the column's values or the split's threshold.`);
+  const shares = to((i) => i.entry.record.kind === 'secret-share');
+  if (shares.length > 0) out.push(`${shares.join(', ')} received secret shares under uniformly random masks (tree histograms); alone they carry no information, and the label holder only ever combines them into per-bin totals.`);
+  if (items.some((i) => i.entry.record.kind === 'dealer')) out.push(`The coordinator received random seeds and the sizes it deals shares for (rows, bins, vectors); no row's data.`);
   if (items.some((i) => i.entry.record.kind === 'model')) out.push(`Model parameters left ${party} (kind model).`);
   if (items.some(step('event'))) {
     const guest = items.some((i) => GUEST_STEPS.includes(i.entry.record.step));

@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
 import { readAuditLog } from '../../audit/log.ts';
+import { buildAuditReport } from '../../audit/report.ts';
+import { parseAuditSource } from '../../audit/verify.ts';
+import { readFileSync } from 'node:fs';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
 import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
@@ -155,5 +158,15 @@ describe('federated trees: a full job', () => {
     expect(new Set(coordinator.filter((r) => !r.sealed).map((r) => r.step))).toEqual(new Set(['tree-deal', 'tree-seed']));
     expect(coordinator.filter((r) => r.kind === 'secret-share' || r.kind === 'split-bits').every((r) => r.sealed)).toBe(true);
     expect(at('brand').filter((r) => r.peer === 'partner').every((r) => r.sealed)).toBe(true);
+  });
+
+  it("audit report: no row-level plaintext left either party, and the host's split sides are named as what left it", () => {
+    const logs = ['coordinator', 'brand', 'partner'].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
+    const report = buildAuditReport(logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })), { job: result.jobId });
+    const party = (name: string) => report.parties.find((p) => p.party === name);
+    expect(party('brand')?.role).toBe('guest');
+    expect(party('brand')?.verdict.noRowLevelPlaintext).toBe(true);
+    expect(party('partner')?.verdict.noRowLevelPlaintext).toBe(true);
+    expect(party('partner')?.verdict.text).toMatch(/kind split-bits/);
   });
 });
