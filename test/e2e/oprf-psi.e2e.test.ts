@@ -26,7 +26,7 @@ import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts'
 
 type ModelPart = { weights: number[]; intercept: number };
 type GuestSummary = { rows: { aligned: number; train: number; validation: number }; metrics: { auc: number; accuracy: number }; epochs: number };
-type LookalikeSummary = { seeds: { listed: number; inPool: number; heldOut: number }; pool: number; decoys: number; rows: { aligned: number; train: number; validation: number } };
+type LookalikeSummary = { seeds: { listed: number; inPool: number; heldOut: number }; pool: number; decoys: number; rows: { aligned: number; train: number; validation: number }; losses: number[] };
 
 const OPRF_STEPS = ['psi-oprf-hello', 'psi-oprf-setup', 'psi-oprf-correction', 'psi-oprf-values'];
 
@@ -179,19 +179,32 @@ describe('OPRF-PSI: a full job', () => {
 
   it('finds the same seeds in the pool for lookalike as ECDH membership PSI, also with padded buckets', async () => {
     const a = await runJob(fed, seedJob('lookalike', { psi: 'ecdh' }), 'look-ecdh.yaml');
-    // Four buckets of 244 positions for a pool of 569: 407 padding positions, most of the guest's decoy draws.
-    const b = await runJob(fed, seedJob('lookalike', { psi: 'oprf', oprf: { buckets: 4 } }), 'look-oprf4.yaml');
-    expect([a.stage, b.stage], `${a.message} / ${b.message}`).toEqual(['completed', 'completed']);
-    const [x, y] = [a.summaries['brand'] as LookalikeSummary, b.summaries['brand'] as LookalikeSummary];
-    expect(y.seeds).toEqual(x.seeds);
-    expect(y.seeds).toMatchObject({ listed: 357, inPool: 357 });
-    // Every one of the pool's 212 non-seeds is a decoy (decoyRatio 1 asks for 357): padding positions became real rows.
-    expect([y.pool, y.decoys, y.rows]).toEqual([x.pool, x.decoys, x.rows]);
-    expect([y.pool, y.decoys]).toEqual([569, 212]);
-    // The host trained on distinct real rows: the whole pool, each once.
-    const selected = (JSON.parse(await readFile(join(fed.dir, 'partner', 'jobs', b.jobId, 'model-part.json'), 'utf8')) as { selectedRows: number[] }).selectedRows;
-    expect(new Set(selected).size).toBe(569);
-    expect(oprfRecords('brand', b.jobId).filter((r) => r.step === 'psi-oprf-values').length).toBeGreaterThanOrEqual(4);
+    const b = await runJob(fed, seedJob('lookalike', { psi: 'oprf' }), 'look-oprf.yaml');
+    // Four buckets of 244 positions for a pool of 569: 407 padding positions, which most of the guest's decoy draws hit.
+    const c = await runJob(fed, seedJob('lookalike', { psi: 'oprf', oprf: { buckets: 4 } }), 'look-oprf4.yaml');
+    // Eight buckets, half as many decoys as seeds: the host replaces each padding decoy with a random unselected row.
+    const d = await runJob(fed, { ...seedJob('lookalike', { psi: 'oprf', oprf: { buckets: 8 } }), lookalike: { decoyRatio: 0.5 } }, 'look-oprf8.yaml');
+    for (const r of [a, b, c, d]) expect(r.stage, r.message).toBe('completed');
+    const summary = (r: JobResult): LookalikeSummary => r.summaries['brand'] as LookalikeSummary;
+    const x = summary(a);
+    expect(x.seeds).toMatchObject({ listed: 357, inPool: 357 });
+    expect([x.pool, x.decoys]).toEqual([569, 212]); // decoyRatio 1 asks for 357 decoys: all 212 non-seeds
+    for (const r of [b, c]) {
+      expect(summary(r).seeds).toEqual(x.seeds);
+      expect([summary(r).pool, summary(r).decoys, summary(r).rows]).toEqual([x.pool, x.decoys, x.rows]);
+    }
+    expect(summary(d).seeds).toMatchObject({ listed: 357, inPool: 357 });
+    expect([summary(d).pool, summary(d).decoys]).toEqual([569, 179]);
+    for (const r of [b, c, d]) {
+      // The host trained on distinct real rows, one per selected position (padding replaced, never repeated).
+      const selected = (JSON.parse(await readFile(join(fed.dir, 'partner', 'jobs', r.jobId, 'model-part.json'), 'utf8')) as { selectedRows: number[] }).selectedRows;
+      expect(selected.length).toBe(357 + summary(r).decoys);
+      expect(new Set(selected).size).toBe(selected.length);
+      expect(selected.every((row) => Number.isInteger(row) && row >= 0 && row < 569)).toBe(true);
+      // Labels line up with the host's rows: the loss falls as with ECDH (unaligned labels would stay near the prior's 0.66).
+      expect(Math.abs(summary(r).losses.at(-1)! - x.losses.at(-1)!), r.jobId).toBeLessThan(0.05);
+    }
+    expect(new Set(oprfRecords('brand', c.jobId).filter((r) => r.step === 'psi-oprf-values').map((r) => r.round))).toEqual(new Set([0, 1, 2, 3]));
   }, 180_000);
 
   it('refuses a reach job with psi: oprf at submit', async () => {
