@@ -10,7 +10,8 @@
  *      padding position the guest draws as a decoy is replaced by the host
  *      with a random pool row outside the selection, which is a non-seed
  *      too (every matched seed is selected), so the counts and labels stay
- *      as the guest chose them and nothing goes back to the guest.
+ *      as the guest chose them and nothing goes back to the guest. The host
+ *      does learn that those rows are decoys (docs/threat-model.md, OPRF-PSI).
  *   2. The guest picks the matched seeds (label 1) and `decoyRatio` random
  *      non-seed positions per seed (label 0), shuffles them with its secret
  *      randomness and tells the host which positions were selected. The
@@ -196,8 +197,8 @@ function drawDecoys(isMember: Uint8Array, seeds: number, count: number, random: 
  * Host: its rows at the selected pool positions (`rowAt`: position → row,
  * -1 at OPRF padding). A padding position becomes a random row outside the
  * selection: every matched seed is selected, so that row is a non-seed, as
- * the guest labelled it. The host learns nothing new (it knows its padding);
- * the guest is told nothing.
+ * the guest labelled it. The guest is told nothing; the host knows those
+ * rows are decoys (it knows its padding), which ECDH would not tell it.
  */
 function selectedRows(rowAt: Int32Array | Uint32Array, positions: Uint32Array, rowCount: number): Uint32Array {
   const rows = new Uint32Array(positions.length);
