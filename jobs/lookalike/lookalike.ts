@@ -6,12 +6,10 @@
  *   1. PSI in membership mode: the guest learns, for each of the host's
  *      (shuffled) pool positions, whether it is a seed; the host learns
  *      nothing about the seeds. With OPRF-PSI and more than one bucket the
- *      positions include padding (random values that match nothing); a
- *      padding position the guest draws as a decoy is replaced by the host
- *      with a random pool row outside the selection, which is a non-seed
- *      too (every matched seed is selected), so the counts and labels stay
- *      as the guest chose them and nothing goes back to the guest. The host
- *      does learn that those rows are decoys (docs/threat-model.md, OPRF-PSI).
+ *      positions include padding (random values that match nothing); the
+ *      host then tells the guest which positions are padding
+ *      (`lookalike-padding`), so no decoy is drawn there. The guest learns
+ *      how many pool ids fall in each bucket; the host learns nothing new.
  *   2. The guest picks the matched seeds (label 1) and `decoyRatio` random
  *      non-seed positions per seed (label 0), shuffles them with its secret
  *      randomness and tells the host which positions were selected. The
@@ -48,7 +46,7 @@ import { durableSealingKeys } from '../common/setup.ts';
 import { writeModelPart } from '../../models/model-part.ts';
 import { SPLIT } from '../../protocol/messages.ts';
 import { progressReporter, reportDone, type JobContext, type JobOutcome, type Progress } from '../context.ts';
-import { LOOKALIKE_SELECTION, POOL_PERCENTILES } from './messages.ts';
+import { LOOKALIKE_PADDING, LOOKALIKE_SELECTION, POOL_PERCENTILES } from './messages.ts';
 
 /** Pool fractions at which recall and lift are reported. */
 export const LOOKALIKE_FRACTIONS: readonly number[] = Object.freeze([0.01, 0.05, 0.1, 0.2]);
@@ -106,9 +104,9 @@ async function asGuest(inputs: Inputs): Promise<JobOutcome> {
 
   // 2. Seeds plus decoys, in an order only the guest knows.
   const secret = new Random(await nodeSecretSeed(ctx.config.node.dataDir, 'lookalike-selection', spec.seed));
-  // At most the pool's non-seeds (OPRF's padding positions are not rows: the host replaces one drawn with a real non-seed).
+  // At most the pool's non-seeds (OPRF's padding positions are not rows and are never drawn).
   const decoyCount = Math.min(hostCount - seeds.length, Math.round(seeds.length * spec.lookalike.decoyRatio));
-  const decoys = drawDecoys(isMember, seeds.length, decoyCount, secret);
+  const decoys = drawDecoys(isMember, decoyCount, secret);
   const candidates = [...seeds.map((p) => [p, 1] as const), ...decoys.map((p) => [p, 0] as const)];
   const order = secret.permutation(candidates.length);
   const selected = Uint32Array.from(order, (k) => candidates[k]?.[0] ?? 0);
@@ -166,7 +164,14 @@ async function membershipOprf(inputs: Inputs, host: string): Promise<{ isMember:
     },
   });
   if (result === undefined) throw new RangeError(`no OPRF-PSI result for ${host}`);
-  return { isMember: result.isMember, hostCount: result.senderCount };
+  // Padding positions hold no pool row: marked 2, so they are neither seeds nor decoys.
+  const padding = await ctx.channel.take(host, LOOKALIKE_PADDING, 0);
+  const isMember = result.isMember;
+  for (const p of readIndices(padding.indices, padding.count)) {
+    if (p >= isMember.length || isMember[p] === 1) throw new JobError('JOB_STATE_CONFLICT', `${host} named pool position ${p} as padding, which ${p >= isMember.length ? 'does not exist' : 'matched a seed'}`);
+    isMember[p] = 2;
+  }
+  return { isMember, hostCount: result.senderCount };
 }
 
 /**
@@ -174,8 +179,8 @@ async function membershipOprf(inputs: Inputs, host: string): Promise<{ isMember:
  * rejection while they are few next to the non-seed positions (a pool of
  * 10^8 is not listed), else by listing those positions and shuffling.
  */
-function drawDecoys(isMember: Uint8Array, seeds: number, count: number, random: Random): number[] {
-  const nonSeeds = isMember.length - seeds;
+function drawDecoys(isMember: Uint8Array, count: number, random: Random): number[] {
+  const nonSeeds = isMember.reduce((n, m) => n + (m === 0 ? 1 : 0), 0);
   if (count * 2 > nonSeeds) {
     const others = new Uint32Array(nonSeeds);
     let k = 0;
@@ -193,55 +198,21 @@ function drawDecoys(isMember: Uint8Array, seeds: number, count: number, random: 
   return [...chosen];
 }
 
-/**
- * Host: its rows at the selected pool positions (`rowAt`: position → row,
- * -1 at OPRF padding). A padding position becomes a random row outside the
- * selection: every matched seed is selected, so that row is a non-seed, as
- * the guest labelled it. The guest is told nothing; the host knows those
- * rows are decoys (it knows its padding), which ECDH would not tell it.
- */
-function selectedRows(rowAt: Int32Array | Uint32Array, positions: Uint32Array, rowCount: number): Uint32Array {
-  const rows = new Uint32Array(positions.length);
-  const used = new Uint8Array(rowCount);
-  const padding: number[] = [];
-  positions.forEach((p, k) => {
-    if (p >= rowAt.length) throw new JobError('JOB_STATE_CONFLICT', `the guest selected pool position ${p} of ${rowAt.length}`);
-    const row = rowAt[p] ?? -1;
-    if (row < 0) {
-      padding.push(k);
-    } else {
-      rows[k] = row;
-      used[row] = 1;
-    }
+/** Host: its rows at the selected pool positions (`rowAt`: position → row, -1 at OPRF padding, which the guest was told). */
+function selectedRows(rowAt: Int32Array | Uint32Array, positions: Uint32Array): Uint32Array {
+  return Uint32Array.from(positions, (p) => {
+    const row = p < rowAt.length ? (rowAt[p] ?? -1) : -1;
+    if (row < 0) throw new JobError('JOB_STATE_CONFLICT', `the guest selected pool position ${p}, which ${p < rowAt.length ? 'is padding' : `is outside the ${rowAt.length} positions`}`);
+    return row;
   });
-  if (padding.length === 0) return rows;
-  let unused = used.reduce((n, u) => n - u, rowCount);
-  if (padding.length > unused) throw new JobError('JOB_STATE_CONFLICT', `the guest selected ${positions.length} pool positions, more than the pool's ${rowCount} rows allow`);
-  const random = new Random(newScalar());
-  let rest: Uint32Array | undefined;
-  for (const k of padding) {
-    if (rest === undefined && unused * 8 < rowCount) {
-      // Few unused rows left: list them once, then draw without rejection.
-      rest = new Uint32Array(unused);
-      let j = 0;
-      used.forEach((u, row) => {
-        if (u === 0) rest![j++] = row;
-      });
-    }
-    let row: number;
-    if (rest === undefined) {
-      do row = random.nextInt(rowCount);
-      while (used[row] === 1);
-    } else {
-      const j = random.nextInt(unused);
-      row = rest[j] ?? 0;
-      rest[j] = rest[unused - 1] ?? 0;
-    }
-    used[row] = 1;
-    rows[k] = row;
-    unused -= 1;
-  }
-  return rows;
+}
+
+/** Host, OPRF: offers its pool in membership mode, then names the padding positions (no row) so the guest draws no decoy there. */
+async function offerPoolOprf(ctx: JobContext, ids: readonly string[], guest: string, spec: JobSpec, progress: (message: string) => void): Promise<Int32Array> {
+  const { positionRows } = await oprfAsHost(ctx.channel, ids, guest, 'membership', undefined, spec.alignmentOprf, progress);
+  const padding = Uint32Array.from(positionRows.keys()).filter((p) => (positionRows[p] ?? -1) < 0);
+  ctx.channel.post(guest, LOOKALIKE_PADDING, 0, { indices: writeIndices(padding), count: padding.length, purpose: 'padding' });
+  return positionRows;
 }
 
 /** Host, ECDH: offers its pool in membership mode; returns its secret order of the pool. */
@@ -265,11 +236,11 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
   const rowAt = spec.alignmentPsi === 'coordinator'
     ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined)
     : spec.alignmentPsi === 'oprf'
-      ? (await oprfAsHost(ctx.channel, dataset.ids, guest, 'membership', undefined, spec.alignmentOprf, (m) => progress('psi', m))).positionRows
+      ? await offerPoolOprf(ctx, dataset.ids, guest, spec, (m) => progress('psi', m))
       : await offerPoolEcdh(ctx, dataset.ids, guest);
 
   const selection = await ctx.channel.take(guest, LOOKALIKE_SELECTION, 0);
-  const rows = selectedRows(rowAt, readIndices(selection.indices, selection.count), dataset.rowCount);
+  const rows = selectedRows(rowAt, readIndices(selection.indices, selection.count));
   const split = await ctx.channel.take(guest, SPLIT, 0);
   const test = readIndices(split.indices, split.count);
   const held = new Uint8Array(rows.length);

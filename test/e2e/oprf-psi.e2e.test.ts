@@ -180,9 +180,9 @@ describe('OPRF-PSI: a full job', () => {
   it('finds the same seeds in the pool for lookalike as ECDH membership PSI, also with padded buckets', async () => {
     const a = await runJob(fed, seedJob('lookalike', { psi: 'ecdh' }), 'look-ecdh.yaml');
     const b = await runJob(fed, seedJob('lookalike', { psi: 'oprf' }), 'look-oprf.yaml');
-    // Four buckets of 244 positions for a pool of 569: 407 padding positions, which most of the guest's decoy draws hit.
+    // Four buckets of 244 positions for a pool of 569: 407 padding positions, which the host names so no decoy is drawn there.
     const c = await runJob(fed, seedJob('lookalike', { psi: 'oprf', oprf: { buckets: 4 } }), 'look-oprf4.yaml');
-    // Eight buckets, half as many decoys as seeds: the host replaces each padding decoy with a random unselected row.
+    // Eight buckets, half as many decoys as seeds: decoys drawn among real non-seeds only.
     const d = await runJob(fed, { ...seedJob('lookalike', { psi: 'oprf', oprf: { buckets: 8 } }), lookalike: { decoyRatio: 0.5 } }, 'look-oprf8.yaml');
     for (const r of [a, b, c, d]) expect(r.stage, r.message).toBe('completed');
     const summary = (r: JobResult): LookalikeSummary => r.summaries['brand'] as LookalikeSummary;
@@ -196,7 +196,7 @@ describe('OPRF-PSI: a full job', () => {
     expect(summary(d).seeds).toMatchObject({ listed: 357, inPool: 357 });
     expect([summary(d).pool, summary(d).decoys]).toEqual([569, 179]);
     for (const r of [b, c, d]) {
-      // The host trained on distinct real rows, one per selected position (padding replaced, never repeated).
+      // The host trained on distinct real rows, one per selected position (a padding position would be refused).
       const selected = (JSON.parse(await readFile(join(fed.dir, 'partner', 'jobs', r.jobId, 'model-part.json'), 'utf8')) as { selectedRows: number[] }).selectedRows;
       expect(selected.length).toBe(357 + summary(r).decoys);
       expect(new Set(selected).size).toBe(selected.length);
@@ -205,6 +205,11 @@ describe('OPRF-PSI: a full job', () => {
       expect(Math.abs(summary(r).losses.at(-1)! - x.losses.at(-1)!), r.jobId).toBeLessThan(0.05);
     }
     expect(new Set(oprfRecords('brand', c.jobId).filter((r) => r.step === 'psi-oprf-values').map((r) => r.round))).toEqual(new Set([0, 1, 2, 3]));
+    // The host named its padding positions to the guest, once per OPRF lookalike job, sealed.
+    for (const r of [b, c, d]) {
+      const padding = readAuditLog(join(fed.dir, 'brand', 'audit', 'brand.audit.jsonl')).filter((x) => x.job === r.jobId && x.step === 'lookalike-padding');
+      expect(padding.map((x) => [x.direction, x.sealed])).toEqual([['received', true]]);
+    }
   }, 180_000);
 
   it('refuses a reach job with psi: oprf at submit', async () => {
