@@ -14,7 +14,7 @@ import { binRows, fitEdges, layoutOf, thresholdOf } from './core/binning.ts';
 import { boost, type Tree } from './core/booster.ts';
 import { TREE_MODEL } from './messages.ts';
 import { rawScores, recordBits, type SavedRecord } from './score.ts';
-import { remoteHost, sendGuestSeed, serveTreeHost } from './secure-histogram.ts';
+import { maskSeed, remoteHost, sendGuestSeed, serveTreeHost } from './secure-histogram.ts';
 import { treesOptions } from './spec.ts';
 
 type SharedTrees = { readonly base: number[]; readonly trees: Tree[][] };
@@ -24,7 +24,7 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
   const options = treesOptions(spec.model);
   const host = spec.hosts[0]?.name ?? '';
   if (run.role === 'guest') {
-    const seed = sendGuestSeed(job.channel);
+    const seed = sendGuestSeed(job.channel, await maskSeed(job));
     const remote = await remoteHost(job.channel, host, 0, seed, run.train.length, run.rows.length);
     let boosted;
     try {
@@ -45,7 +45,7 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
   if (dataset === undefined || config === undefined) throw new RangeError('a lookalike host needs its pool');
   const matrix = buildMatrix(dataset, config, run.rows, Uint32Array.from(run.train, (p) => run.rows[p] ?? 0));
   const edges = fitEdges(matrix.X, matrix.columns, run.train, options.maxBins);
-  const records = await serveTreeHost(job.channel, spec.guest.name, { codes: binRows(matrix.X, matrix.columns, edges), layout: layoutOf(edges), train: run.train, rows: run.rows.length });
+  const records = await serveTreeHost(job.channel, spec.guest.name, { codes: binRows(matrix.X, matrix.columns, edges), layout: layoutOf(edges), train: run.train, rows: run.rows.length }, await maskSeed(job));
   const model = JSON.parse((await job.channel.take(spec.guest.name, TREE_MODEL, 0)).json) as SharedTrees;
   if (!Array.isArray(model.trees) || !Array.isArray(model.base)) throw new JobError('JOB_STATE_CONFLICT', 'tree-model is not a tree model');
   const saved: SavedRecord[] = records.map((r) => ({ record: r.record, feature: matrix.columnNames[r.column] ?? '', threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin), missingLeft: r.missingLeft }));

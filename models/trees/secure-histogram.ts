@@ -28,6 +28,8 @@ import type { Histogram } from './core/histogram.ts';
 import { splitBits } from './core/local-party.ts';
 import { addWords, matrixTransposeTimes } from './core/ring.ts';
 import { prfWords } from './prf.ts';
+import { nodeSecretSeed } from '../../party/node-secret.ts';
+import type { JobContext } from '../../jobs/context.ts';
 import { TREE_DEAL, TREE_DEALT, TREE_HOST_SHARES, TREE_LAYOUT, TREE_MASKED_BINS, TREE_SEED, TREE_SPLIT_BITS, TREE_SPLITS, TREE_STEP, TREE_VECTORS } from './messages.ts';
 
 /** Rows of masked bins per message: about 4 MiB. */
@@ -99,6 +101,15 @@ export function combineShares(own: readonly Int32Array[], dealt: Uint32Array | I
   });
 }
 
+/**
+ * This node's mask seed for a job, from its node secret: a party restarted
+ * mid-job draws the same masks and resends the same bytes, so envelopes the
+ * coordinator already holds stay consistent with what the party does next.
+ */
+export async function maskSeed(job: JobContext): Promise<Uint8Array> {
+  return new Uint8Array(Buffer.from(await nodeSecretSeed(job.config.node.dataDir, 'tree-masks', job.channel.jobId), 'hex'));
+}
+
 // ——— The host ———
 
 export type HostTables = { readonly codes: Uint16Array; readonly layout: BinLayout; readonly train: Uint32Array; readonly rows: number };
@@ -108,10 +119,9 @@ export type HostTables = { readonly codes: Uint16Array; readonly layout: BinLayo
  * masked bins, then answers the guest's steps until it says stop. Returns
  * the splits the guest chose on its columns, by record.
  */
-export async function serveTreeHost(channel: JobChannel, guest: string, t: HostTables): Promise<SplitRequest[]> {
+export async function serveTreeHost(channel: JobChannel, guest: string, t: HostTables, seed: Uint8Array = new Uint8Array(randomBytes(32))): Promise<SplitRequest[]> {
   const columns = t.layout.offsets.length;
   const width = t.layout.total;
-  const seed = new Uint8Array(randomBytes(32));
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: t.train.length, bins: width });
   channel.post(guest, TREE_LAYOUT, 0, { words: words(t.layout.counts), count: 1, first: 0, width: columns });
   const V = prfWords(seed, maskLabels.v, t.train.length * width);
@@ -170,8 +180,7 @@ function unpackBits(packed: Uint8Array, rows: number): Uint8Array {
 // ——— The guest ———
 
 /** The guest's seed for the dealer, sent once per job (every host's u is drawn from it). */
-export function sendGuestSeed(channel: JobChannel): Uint8Array {
-  const seed = new Uint8Array(randomBytes(32));
+export function sendGuestSeed(channel: JobChannel, seed: Uint8Array = new Uint8Array(randomBytes(32))): Uint8Array {
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: 0, bins: 0 });
   return seed;
 }

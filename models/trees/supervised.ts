@@ -19,7 +19,7 @@ import { binRows, fitEdges, layoutOf, thresholdOf } from './core/binning.ts';
 import { boost, type Boosted, type SplitRequest, type TreeParty } from './core/booster.ts';
 import { localParty } from './core/local-party.ts';
 import type { Objective } from './core/objective.ts';
-import { remoteHost, sendGuestSeed, serveTreeHost } from './secure-histogram.ts';
+import { maskSeed, remoteHost, sendGuestSeed, serveTreeHost } from './secure-histogram.ts';
 import { treesOptions, type TreesOptions } from './spec.ts';
 
 export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedModel> {
@@ -33,12 +33,12 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   const rows = run.aligned.length;
   if (role === 'host') {
     run.progress('training', `binned ${matrix.columns} columns into ${layout.total} bins; answering the guest's histograms and splits`);
-    const records = await serveTreeHost(job.channel, spec.guest.name, { codes, layout, train: run.train, rows });
+    const records = await serveTreeHost(job.channel, spec.guest.name, { codes, layout, train: run.train, rows }, await maskSeed(job));
     return { summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length }, model: hostModel(matrix, records, edges) };
   }
   const objective: Objective = run.labelType === 'continuous' ? 'squared' : run.outputs > 1 ? 'softmax' : 'logistic';
   const labels = run.labels ?? new Float64Array(rows);
-  const seed = sendGuestSeed(job.channel);
+  const seed = sendGuestSeed(job.channel, await maskSeed(job));
   run.progress('training', `training trees on ${run.train.length} rows: ${matrix.columns} own columns and ${spec.hosts.length} host${spec.hosts.length === 1 ? '' : 's'}' (${run.validation.length} held out)`);
   const hosts = await Promise.all(spec.hosts.map((h, k) => remoteHost(job.channel, h.name, k, seed, run.train.length, rows)));
   const parties: TreeParty[] = [localParty(codes, layout, run.train), ...hosts];
