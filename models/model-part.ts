@@ -93,10 +93,17 @@ export type ModelPartFields = {
 export async function writeModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', fields: ModelPartFields): Promise<string> {
   const file = modelPartFile(ctx.config.node.dataDir, ctx.channel.jobId);
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-  const part = {
+  const header = {
     format: MODEL_PART_FORMAT, jobId: ctx.channel.jobId, jobName: spec.name, kind: spec.kind, family: fields.family,
     party: ctx.channel.me, role, parties: spec.parties,
+  };
+  // A family's field must not replace a header field (a tree model's own `parties` once did).
+  const clash = Object.keys(fields.model).filter((k) => k in header && k !== 'family');
+  if (clash.length > 0) throw new RangeError(`model family ${fields.family} writes header field${clash.length === 1 ? '' : 's'} ${clash.join(', ')} of model-part.json`);
+  const part = {
+    ...header,
     ...fields.model,
+    family: fields.family,
     ...(fields.splitSeed === undefined ? {} : { splitSeed: fields.splitSeed }),
     ...(fields.scoringKey === undefined ? {} : { scoringKey: Buffer.from(fields.scoringKey).toString('hex') }),
     summary: fields.summary, createdAt: new Date().toISOString(),

@@ -84,7 +84,7 @@ export function resultTone(r: JobReport): 'ok' | 'info' | 'warn' {
 function kpis(r: JobReport): string {
   const cards: [string, string][] = [];
   if (isShown(r.federated?.auc)) cards.push([decimal(r.federated.auc), `AUC, ${federatedLabel(r).toLowerCase()}`]);
-  if (isShown(r.guestOnly?.auc)) cards.push([decimal(r.guestOnly.auc), `AUC, ${aloneLabel(r).toLowerCase()}`]);
+  if (isShown(r.guestOnly?.auc)) cards.push([decimal(r.guestOnly.auc), `AUC, ${aloneLabel(r, 'your')}`]);
   const lift10 = at(r.federated?.liftAtK, 0.1);
   if (isShown(lift10)) cards.push([times(lift10, 1), 'lift in the top 10% of scores']);
   const recall20 = at(r.federated?.recallAtK, 0.2);
@@ -167,12 +167,20 @@ ${status}`;
 
 function trainingSection(r: JobReport): string {
   const t = r.training;
-  const epochs = t.epochs === null ? '' : `The model trained for ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}${t.maxEpochs !== null && t.maxEpochs > t.epochs ? ` of the ${t.maxEpochs} allowed: it stopped early because the loss had stopped improving` : ''}.`;
+  const unit = r.federatedModel === 'trees' ? 'round' : 'epoch';
+  const epochs = t.epochs === null ? '' : `The model trained for ${t.epochs} ${unit}${t.epochs === 1 ? '' : 's'}${t.maxEpochs !== null && t.maxEpochs > t.epochs ? ` of the ${t.maxEpochs} allowed: it stopped early because the loss had stopped improving` : ''}.`;
   const chart = lossChart(t.losses);
   const body = chart === undefined
     ? `<p>${r.dp === null ? 'No training loss was recorded for this job.' : 'No training loss is shown: under differential privacy the loss is never decrypted, so training always runs every epoch.'}</p>`
     : figure(chart, 'The training loss measures how wrong the model still is on the training people after each pass over the data; it should fall and then level off.');
-  return `<h2>Training</h2><p>${e(epochs)}</p>${body}`;
+  return `<h2>Training</h2><p>${e(epochs)}</p>${body}${importanceTable(r)}`;
+}
+
+/** Trees: which features carried the splits, by share of total gain (the partners' columns only in aggregate). */
+function importanceTable(r: JobReport): string {
+  if (r.importance === null || r.importance.length === 0) return '';
+  const rows = r.importance.slice(0, 15).map((i) => `<tr><td>${e(i.host ? `${i.name}'s columns (together)` : i.name)}</td><td class="n">${e(percent(i.share))}</td></tr>`);
+  return `<h3>What the trees split on</h3><p class="means">Each feature's share of the total gain of all splits. A partner's columns count together: their names stay with the partner.</p><table><tr><th>feature</th><th class="n">share of gain</th></tr>${rows.join('')}</table>`;
 }
 
 function rankingSection(r: JobReport): string {
@@ -244,7 +252,7 @@ ${privacySection(r)}
 }
 
 /** "Your data alone", naming the better of the guest's own models when the job says which. */
-function aloneLabel(r: JobReport): string {
+function aloneLabel(r: JobReport, your = 'Your'): string {
   const model = r.guestOnly?.model;
-  return model === null || model === undefined ? 'Your data alone' : `Your data alone (${model === 'trees' ? 'trees' : 'LR'}, the better of your LR and trees)`;
+  return model === null || model === undefined ? `${your} data alone` : `${your} data alone (${model === 'trees' ? 'trees' : 'LR'}, the better of your LR and trees)`;
 }

@@ -55,6 +55,8 @@ const summarySchema = z.object({
   guestOnly: z.object({ features: num, metrics: metricsSchema.optional(), model: z.enum(['lr', 'trees']).optional() }).optional(),
   /** The federated model's family. */
   model: z.string().optional(),
+  /** Trees: importance by total gain, own features by name, hosts' in aggregate. */
+  importance: z.object({ own: z.record(z.string(), z.number()), hosts: z.record(z.string(), z.number()) }).optional(),
   dp: z.object({ epsilon: num, delta: num, budget: num, noiseMultiplier: num }).optional(),
   validationScoresShared: z.boolean().optional(),
   /** Multi-class jobs: class names in index order. */
@@ -146,6 +148,8 @@ export type JobReport = {
   readonly guestOnly: (ModelFigures & { readonly features: number | null; readonly model: 'lr' | 'trees' | null }) | null;
   /** Which family the federated model is: trees, or LR (logistic / one-vs-rest / regression). */
   readonly federatedModel: 'lr' | 'trees';
+  /** Trees: importance by total gain, as a share of all gain, largest first (own features by name; each host in aggregate). */
+  readonly importance: readonly { readonly name: string; readonly host: boolean; readonly share: number }[] | null;
   /** Pooled-data references given on the command line (tests and benchmarks only). */
   readonly centralised: { readonly auc: number | null; readonly accuracy: number | null } | null;
   readonly comparison: readonly ComparisonRow[];
@@ -231,6 +235,7 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     training: { epochs: orNull(s.epochs), maxEpochs: coordinator.reached ? coordinator.maxEpochs : null, losses: (s.losses ?? []).map((v) => v ?? Number.NaN).filter(Number.isFinite) },
     federated,
     federatedModel: s.model === 'trees' ? 'trees' : 'lr',
+    importance: importanceOf(s.importance),
     guestOnly: alone,
     centralised,
     comparison,
@@ -241,4 +246,11 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     privacy: privacySummary({ jobId: source.jobId, guest: source.party, hosts, aligned: data.aligned, validation: data.validation, validationScoresShared, epsilon: dp?.epsilon ?? null, delta: dp?.delta ?? null }),
     coordinator,
   };
+}
+
+function importanceOf(i: { own: Record<string, number>; hosts: Record<string, number> } | undefined): JobReport['importance'] {
+  if (i === undefined) return null;
+  const rows = [...Object.entries(i.own).map(([name, gain]) => ({ name, host: false, gain })), ...Object.entries(i.hosts).map(([name, gain]) => ({ name, host: true, gain }))];
+  const total = rows.reduce((t, r) => t + r.gain, 0);
+  return rows.sort((a, b) => b.gain - a.gain).map((r) => ({ name: r.name, host: r.host, share: total > 0 ? r.gain / total : 0 }));
 }

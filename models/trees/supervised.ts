@@ -34,7 +34,10 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   if (role === 'host') {
     run.progress('training', `binned ${matrix.columns} columns into ${layout.total} bins; answering the guest's histograms and splits`);
     const records = await serveTreeHost(job.channel, spec.guest.name, { codes, layout, train: run.train, rows }, await maskSeed(job));
-    return { summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length }, model: hostModel(matrix, records, edges) };
+    // The host knows which of its columns were split on (not the gains, which stay with the guest).
+    const splitsByFeature: Record<string, number> = {};
+    for (const r of records) splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] = (splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] ?? 0) + 1;
+    return { summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length, splitsByFeature }, model: hostModel(matrix, records, edges) };
   }
   const objective: Objective = run.labelType === 'continuous' ? 'squared' : run.outputs > 1 ? 'softmax' : 'logistic';
   const labels = run.labels ?? new Float64Array(rows);
@@ -55,7 +58,7 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   const metrics = validationMetrics(objective, boosted.scores, run.outputs, labels, run.validation, run.classes ?? []);
   const own = await ownBest(matrix, labels, run, objective, options, String(spec.seed), spec.training.optimizer.l2);
   const summary = {
-    role: 'guest', model: 'trees', objective, rows: { aligned: rows, train: run.train.length, validation: run.validation.length },
+    role: 'guest', model: 'trees', objective, importance: importance(boosted, matrix.columnNames, spec.hosts.map((h) => h.name)), rows: { aligned: rows, train: run.train.length, validation: run.validation.length },
     epochs: boosted.trees.length, losses: boosted.losses, stoppedEarly: boosted.stoppedEarly, metrics, guestOnly: own,
     ...(run.classes === undefined ? {} : { classes: [...run.classes] }),
   };
@@ -107,8 +110,34 @@ function guestModel(matrix: PartyMatrix, b: Boosted, edges: readonly Float64Arra
   return {
     family: 'trees', objective, outputs, featureNames: matrix.columnNames, preprocess: matrix.spec,
     // Party 0 is this guest; party k ≥ 1 is hosts[k − 1], which keeps its records' thresholds.
-    parties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
+    treeParties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
     records: (b.records[0] ?? []).map((r) => recordOf(matrix, edges, r)),
     ...(classes === undefined ? {} : { classes: [...classes] }),
   };
+}
+
+/**
+ * Importance by total gain, as XGBoost's `total_gain`: per own feature by
+ * name, and per host only in aggregate (the guest knows which host column
+ * a split used by number, but reports hosts' columns summed per host).
+ */
+function importance(b: Boosted, ownNames: readonly string[], hosts: readonly string[]): { readonly own: Record<string, number>; readonly hosts: Record<string, number> } {
+  const own: Record<string, number> = {};
+  const byHost: Record<string, number> = {};
+  const guestRecords = b.records[0] ?? [];
+  for (const round of b.trees) {
+    for (const tree of round) {
+      for (const node of tree) {
+        if ('leaf' in node) continue;
+        if (node.party === 0) {
+          const name = ownNames[guestRecords[node.record]?.column ?? -1] ?? '?';
+          own[name] = (own[name] ?? 0) + node.gain;
+        } else {
+          const host = hosts[node.party - 1] ?? '?';
+          byHost[host] = (byHost[host] ?? 0) + node.gain;
+        }
+      }
+    }
+  }
+  return { own, hosts: byHost };
 }

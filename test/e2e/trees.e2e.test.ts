@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWireTap, type WireEvent } from '../../runtime/wire-tap.ts';
 import { readAuditLog } from '../../audit/log.ts';
+import { buildJobReport } from '../../report/job-report.ts';
+import { renderJobReportHtml } from '../../report/html.ts';
+import { readReportSource } from '../../report/files.ts';
 import { buildAuditReport } from '../../audit/report.ts';
 import { parseAuditSource } from '../../audit/verify.ts';
 import { readFileSync } from 'node:fs';
@@ -31,7 +34,7 @@ import { trainTwin } from '../../models/trees/core/twin.ts';
 import { treesOptions } from '../../models/trees/spec.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
-type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; parties: string[] };
+type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; treeParties: string[] };
 type HostPart = { family: string; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; trees?: unknown };
 type Summary = { model: string; epochs: number; metrics: { auc: number }; guestOnly: { model: string; metrics: { auc: number }; byModel: { lr: { auc: number }; trees: { auc: number } } } };
 
@@ -81,6 +84,17 @@ describe('federated trees: a full job', () => {
     expect(result.summaries['partner']).toMatchObject({ role: 'host', model: 'trees' });
   });
 
+  it('reports importance by gain: own features by name, the host only in aggregate, in the summary and the HTML report', async () => {
+    const s = result.summaries['brand'] as Summary & { importance: { own: Record<string, number>; hosts: Record<string, number> } };
+    const guest = await part<GuestPart>('brand');
+    for (const name of Object.keys(s.importance.own)) expect(guest.featureNames).toContain(name);
+    expect(Object.keys(s.importance.hosts)).toEqual(['partner']);
+    expect(s.importance.hosts['partner']).toBeGreaterThan(0);
+    const report = buildJobReport(await readReportSource(join(fed.dir, 'brand'), result.jobId), { coordinator: { reached: false, reason: 'not asked in this test' } });
+    expect(report.importance?.reduce((t, i) => t + i.share, 0)).toBeCloseTo(1, 9);
+    expect(renderJobReportHtml(report)).toMatch(/partner(&apos;|&#39;|')s columns \(together\)/);
+  });
+
   it('grows exactly the trees of the plaintext twin on the pooled data (same alignment, split and seed)', async () => {
     const spec = lrSpec({ name: 'test-trees', model: { family: 'trees', rounds: 30, maxDepth: 3 } });
     const files = new Map(['brand', 'partner'].map((p) => [p, partyConfigFile(fed, p)]));
@@ -95,7 +109,7 @@ describe('federated trees: a full job', () => {
     const guest = await part<GuestPart>('brand');
     const host = await part<HostPart>('partner');
     expect(guest.family).toBe('trees');
-    expect(guest.parties).toEqual(['(guest)', 'partner']);
+    expect(guest.treeParties).toEqual(['(guest)', 'partner']);
     const hostSplits = guest.trees.flat().flatMap((t) => t.filter((n) => 'party' in n && n.party === 1));
     expect(hostSplits.length).toBeGreaterThan(0);
     expect(host.records.length).toBeGreaterThanOrEqual(hostSplits.length);
