@@ -57,25 +57,37 @@ async function lookalike(o: RetailJobsOptions): Promise<void> {
 }
 
 type MulticlassFigures = { accuracy?: number; macroF1?: number };
-type ColdStartSummary = { metrics: MulticlassFigures; guestOnly?: { metrics?: MulticlassFigures }; classes: string[] };
+type ColdStartSummary = { metrics: MulticlassFigures; guestOnly?: { metrics?: MulticlassFigures; model?: string }; classes: string[] };
 
 async function coldStart(o: RetailJobsOptions): Promise<void> {
   const spec = o.retail.federation.coldStartJob(JOB_SEED);
   const final = await o.submit('cold-start.yaml', spec);
   const summary = guestSummary<ColdStartSummary>(final);
   const files = new Map([['brand', o.configs.brand], ['partner', o.configs.partner]]);
-  const specFile = join(o.dir, 'cold-start.yaml');
   const splitSeed = await o.retail.pooled.guestSplitSeed(o.configs.brand, final.jobId);
-  const pooled = await o.retail.pooled.pooledColdStartReference(specFile, files, splitSeed, summary.classes.length);
+  const pooled = await o.retail.pooled.pooledColdStartReference(join(o.dir, 'cold-start.yaml'), files, splitSeed, summary.classes.length);
+  await report(o, final.jobId);
+
+  // The same job with trees, and trees on the pooled data (the plaintext twin: what the federated trees must equal).
+  const treesSpec = { ...spec, name: 'retail-cold-start-trees', model: { family: 'trees' } };
+  const treesFinal = await o.submit('cold-start-trees.yaml', treesSpec);
+  const trees = guestSummary<ColdStartSummary>(treesFinal);
+  const treesFile = join(o.dir, 'cold-start-trees.yaml');
+  const data = await o.retail.pooled.pooledData(treesFile, files, await o.retail.pooled.guestSplitSeed(o.configs.brand, treesFinal.jobId));
+  const K = trees.classes.length;
+  const twin = await o.retail.trees.trainTwin({ parties: [data.guest, ...data.hosts], train: data.train, labels: data.labels, objective: 'softmax', outputs: K, params: o.retail.treesSpec.treesOptions(data.spec.model), seed: String(data.spec.seed) });
+  const pooledTrees = o.retail.ownBest.validationMetrics('softmax', twin.scores, K, data.labels, data.test, trees.classes) as MulticlassFigures;
+
   const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
   const alone = summary.guestOnly?.metrics;
   o.print(`\nCold start — which category (${summary.classes.join(' / ')}) a member buys, on ${pooled.validationRows} held-out members:`);
-  o.print(table(['metric', 'brand data alone', 'federated', POOLED], [
-    ['accuracy', f(alone?.accuracy), f(summary.metrics.accuracy), f(pooled.centralised.accuracy)],
-    ['macro-F1', f(alone?.macroF1), f(summary.metrics.macroF1), f(pooled.centralised.macroF1)],
+  o.print(table(['metric', 'brand data alone', 'federated LR', 'federated trees', `${POOLED} LR`, `${POOLED} trees`], [
+    ['accuracy', f(alone?.accuracy), f(summary.metrics.accuracy), f(trees.metrics.accuracy), f(pooled.centralised.accuracy), f(pooledTrees.accuracy)],
+    ['macro-F1', f(alone?.macroF1), f(summary.metrics.macroF1), f(trees.metrics.macroF1), f(pooled.centralised.macroF1), f(pooledTrees.macroF1)],
   ]));
-  o.print('brand data alone: exact multinomial LR on its CRM columns; pooled: exact multinomial LR on both parties\' columns.');
-  await report(o, final.jobId);
+  const own = summary.guestOnly?.model === 'trees' ? 'trees' : 'multinomial LR';
+  o.print(`brand data alone: the better of exact multinomial LR and trees on its CRM columns (here ${own}); pooled: the same models on both parties' columns.`);
+  await report(o, treesFinal.jobId);
 }
 
 /** The guest's public summary of a finished job. */
@@ -102,10 +114,11 @@ function missing(name: string): never {
  */
 export async function loadRetailExample() {
   try {
-    const [generate, federation, reference, pooled] = await Promise.all([
+    const [generate, federation, reference, pooled, trees, treesSpec, ownBest] = await Promise.all([
       import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts'), import('../../examples/pooled-reference.ts'),
+      import('../../models/trees/core/twin.ts'), import('../../models/trees/spec.ts'), import('../../models/own-best.ts'),
     ]);
-    return { generate, federation, reference, pooled };
+    return { generate, federation, reference, pooled, trees, treesSpec, ownBest };
   } catch (error) {
     throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
   }

@@ -40,13 +40,16 @@ describe('tandem demo', () => {
 
       // Cold start: the partner's features lift the brand's category accuracy well above its own, close to pooled.
       expect(run.stdout).toMatch(/\(retail-cold-start\): completed/);
-      const [aloneAccuracy, federatedAccuracy, pooledAccuracy] = tableRow(run.stdout, 'Cold start —', 'accuracy');
+      const [aloneAccuracy, federatedAccuracy, treesAccuracy, pooledAccuracy, pooledTreesAccuracy] = tableRow(run.stdout, 'Cold start —', 'accuracy');
       expect(federatedAccuracy).toBeGreaterThan((aloneAccuracy ?? 1) + 0.05);
       expect(federatedAccuracy).toBeGreaterThan((pooledAccuracy ?? 1) - 0.03);
-      expect(tableRow(run.stdout, 'Cold start —', 'macro-F1')).toHaveLength(3);
+      // Federated trees equal trees on the pooled data (the plaintext twin), and beat the brand's own best.
+      expect(treesAccuracy).toBe(pooledTreesAccuracy);
+      expect(treesAccuracy).toBeGreaterThan(aloneAccuracy ?? 1);
+      expect(tableRow(run.stdout, 'Cold start —', 'macro-F1')).toHaveLength(5);
 
       const jobs = [...run.stdout.matchAll(/job (job-[0-9a-f]+) \((retail-[a-z-]+)\): completed/g)].map((m) => ({ id: m[1] ?? '', name: m[2] ?? '' }));
-      expect(jobs.map((j) => j.name)).toEqual(['retail-lookalike', 'retail-cold-start']);
+      expect(jobs.map((j) => j.name)).toEqual(['retail-lookalike', 'retail-cold-start', 'retail-cold-start-trees']);
       const reports = [...run.stdout.matchAll(/^report: (.+\.report\.html)$/gm)].map((m) => m[1] ?? '');
       expect(reports).toHaveLength(jobs.length);
       for (const [k, file] of reports.entries()) {
