@@ -92,6 +92,9 @@ export type ModelPartFields = {
 
 export async function writeModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', fields: ModelPartFields): Promise<string> {
   const file = modelPartFile(ctx.config.node.dataDir, ctx.channel.jobId);
+  // A family field named like a header field would silently replace it (trees' party order once replaced the job's parties).
+  const clash = Object.keys(fields.model).find((k) => k in modelPartHeaderShape && k !== 'family');
+  if (clash !== undefined) throw new JobError('JOB_STATE_CONFLICT', `model family ${fields.family} writes a field "${clash}" that the model part's header owns`);
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
   const part = {
     format: MODEL_PART_FORMAT, jobId: ctx.channel.jobId, jobName: spec.name, kind: spec.kind, family: fields.family,

@@ -38,7 +38,7 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
     }
     const shared: SharedTrees = { base: [...boosted.base], trees: boosted.trees.map((r) => [...r]) };
     job.channel.post(host, TREE_MODEL, 0, { json: JSON.stringify(shared) });
-    return { summary: { model: 'trees', epochs: boosted.trees.length, losses: boosted.losses }, model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: [], parties: ['(guest)', host], ...shared, records: [] } };
+    return { summary: { model: 'trees', epochs: boosted.trees.length, losses: boosted.losses }, model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: [], treeParties: ['(guest)', host], ...shared, records: [] } };
   }
   const dataset = run.dataset;
   const config = run.datasetConfig;
@@ -57,7 +57,7 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
   const poolScores = Float64Array.from(all, (r) => rawScores(model.trees, model.base, [none, recordBits(saved, pool.columns, pool.matrix.subarray(r * c, (r + 1) * c))])[0] ?? 0);
   return {
     summary: { model: 'trees', epochs: model.trees.length, features: matrix.columns, splits: records.length },
-    model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: matrix.columnNames, preprocess: matrix.spec, parties: ['(guest)', '(this host)'], ...model, records: saved },
+    model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: matrix.columnNames, preprocess: matrix.spec, treeParties: ['(guest)', '(this host)'], ...model, records: saved },
     poolScores,
   };
 }

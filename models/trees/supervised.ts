@@ -107,7 +107,7 @@ function guestModel(matrix: PartyMatrix, b: Boosted, edges: readonly Float64Arra
   return {
     family: 'trees', objective, outputs, featureNames: matrix.columnNames, preprocess: matrix.spec,
     // Party 0 is this guest; party k ≥ 1 is hosts[k − 1], which keeps its records' thresholds.
-    parties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
+    treeParties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
     records: (b.records[0] ?? []).map((r) => recordOf(matrix, edges, r)),
     ...(classes === undefined ? {} : { classes: [...classes] }),
   };
