@@ -122,7 +122,7 @@ export async function loadBundle(dir: string, options: LoadOptions): Promise<Loa
   if (manifest.featureNames.join('\n') !== scoring.featureNames.join('\n')) throw tampered('featureNames', 'trees.json and the manifest name different columns');
   const shape = treesShapeProblem(scoring, preprocess.outputColumns, manifest.output !== 'split-bits');
   if (shape !== undefined) throw tampered(`files.trees.json.${shape[0]}`, shape[1]);
-  if ((scoring.outputs ?? 1) !== (manifest.outputs ?? 1) || canonicalJson(scoring.classes) !== canonicalJson(manifest.classes)) {
+  if ((scoring.outputs ?? 1) !== (manifest.outputs ?? 1) || ((scoring.outputs ?? 1) > 1 && canonicalJson(scoring.classes) !== canonicalJson(manifest.classes))) {
     throw tampered('outputs', `trees.json has ${scoring.outputs ?? 1} output(s), the manifest ${manifest.outputs ?? 1}`);
   }
   const key = files.get('scoring-key');

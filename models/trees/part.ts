@@ -45,7 +45,7 @@ export const treesScoringSchema = z.strictObject({
   trees: z.array(z.array(z.array(nodeSchema))).optional(),
   /** Whose records the trees' splits name: party 0 is the guest, party k the k-th host. */
   treeParties: z.array(z.string()).optional(),
-  /** Multi-class guest: the class labels, in output order. */
+  /** Guest of a classifier: the class labels (two for a binary model; else in output order). */
   classes: z.array(z.string()).optional(),
 });
 
@@ -75,7 +75,8 @@ export function treesShapeProblem(part: TreesScoring, columns: readonly string[]
   const outputs = part.outputs ?? 1;
   if (part.trees === undefined || part.base === undefined || part.objective === undefined) return ['trees', 'the part has no trees, base scores or objective'];
   if (part.base.length !== outputs) return ['base', `${part.base.length} base scores for ${outputs} output(s)`];
-  if (part.classes !== undefined && part.classes.length !== outputs) return ['classes', `${part.classes.length} class labels for ${outputs} outputs`];
+  // A binary model's labels are its two classes; a K-class model's, one per output.
+  if (part.classes !== undefined && part.classes.length !== Math.max(outputs, 2)) return ['classes', `${part.classes.length} class labels for ${outputs} output(s)`];
   const parties = part.treeParties?.length ?? 2;
   for (const [r, round] of part.trees.entries()) {
     if (round.length !== outputs) return [`trees.${r}`, `${round.length} trees in a round of a ${outputs}-output model`];
