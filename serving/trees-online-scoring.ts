@@ -36,7 +36,7 @@ function recordsUsed(model: Pick<TreesServingModel, 'scoring'>, parties: number)
 }
 
 /** Scores a batch of visitors: one call per host for the whole batch, all hosts in parallel. */
-export async function scoreTreesOnline(model: TreesServingModel, hosts: readonly HostClient[], requests: readonly ScoreRequest[], options: SegmentOptions = {}): Promise<(ScoreResult | PredictionResult)[]> {
+export async function scoreTreesOnline(model: Pick<TreesServingModel, 'preprocess' | 'scoring' | 'hosts' | 'scoringKey'>, hosts: readonly HostClient[], requests: readonly ScoreRequest[], options: SegmentOptions = {}): Promise<(ScoreResult | PredictionResult)[]> {
   const where = options.where ?? ((k: number) => `rows[${k}].features`);
   const warnings = requests.map((r, k) => checkFeatures(model.preprocess, r.features, where(k)));
   const bitsOf = splitBitsOf(model);

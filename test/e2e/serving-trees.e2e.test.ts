@@ -11,6 +11,7 @@
  * larger cover and says `complete: false`. What cannot score a trees part
  * (SQL, score-pool with a supervised part) refuses by name with a fix.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +23,10 @@ import { loadDataset, type Dataset } from '../../data/dataset.ts';
 import { transformRows } from '../../data/preprocess.ts';
 import { readTreesPart, type TreesPart } from '../../models/trees/part.ts';
 import { predictions, rawScores, recordBits } from '../../models/trees/score.ts';
+import type { tandem } from '../../protocol/generated/tandem.js';
+import { loadNodeIdentity } from '../../runtime/certs.ts';
+import { ScoringClient } from '../../runtime/grpc-service.ts';
+import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { pseudonym } from '../../serving/pseudonym.ts';
 import { packSplitBits } from '../../serving/split-bits.ts';
 import { bearerToken, http, rawRows, ROOT, runCli, serve, writeServingCli } from '../support/serving.ts';
@@ -101,7 +106,7 @@ describe('serving a trees model', () => {
   it('serves guest and host from separate processes; every served score equals the in-process walk of the saved parts', { timeout: 180_000 }, async () => {
     const host = await serve(cli, ['--model', models.partner, '--config', partyConfigFile(fed, 'partner')]);
     children.push(host.child);
-    const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '5000']);
+    const guest = await serve(cli, ['--model', models.brand, '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort ?? 0}`, '--host-timeout-ms', '5000', '--grpc-port', '0']);
     children.push(guest.child);
     const token = { guest: await bearerToken(guest.tokenFile ?? ''), host: await bearerToken(host.tokenFile ?? '') };
     expect((await http(host.port, 'GET', '/v1/model', undefined, token.host)).json).toMatchObject({ jobId, role: 'host', output: 'split-bits', family: 'trees' });
@@ -132,6 +137,21 @@ describe('serving a trees model', () => {
     }
     console.log(`trees serving: ${ids.length} ids over HTTP, worst |Δ| against the in-process walk = ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(1e-12);
+
+    // The same over gRPC (mTLS with the brand's certificate).
+    const grpcIds = ids.slice(0, 40);
+    const client = new ScoringClient(`127.0.0.1:${guest.grpcPort ?? 0}`, channelCredentials(await loadNodeIdentity(fed.certs('brand'))), { 'grpc.ssl_target_name_override': 'brand' });
+    const viaGrpc = await new Promise<tandem.v1.ScoreBatchResponse>((resolve, reject) => {
+      const rows = grpcIds.map((id) => ({ id, features: Object.fromEntries(Object.entries(features(id)).map(([k, v]) => [k, { stringValue: v }])) }));
+      (client as unknown as { scoreBatch: (r: unknown, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: tandem.v1.ScoreBatchResponse) => void) => void })
+        .scoreBatch({ rows }, { deadline: Date.now() + 10_000 }, (e, r) => (e === null && r !== undefined ? resolve(r) : reject(e ?? new Error('no response'))));
+    });
+    client.close();
+    expect(viaGrpc.results).toHaveLength(grpcIds.length);
+    viaGrpc.results.forEach((r, k) => {
+      expect(r).toMatchObject({ id: grpcIds[k], complete: true, hosts: { partner: 'ok' } });
+      expect(r.probability).toBe(reference(guestBits.get(grpcIds[k] ?? ''), hostBits.get(grpcIds[k] ?? '')).probability);
+    });
 
     // The host's own operator may look up one of its users: its split bits, packed as on the wire.
     const one = ids[0] ?? '';
