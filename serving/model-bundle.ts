@@ -16,6 +16,10 @@
  *   coordinator, which first checks the manifest against its job store
  *   (coordinator/export-signing.ts).
  *
+ * A trees part's bundle (trees-bundle.ts) replaces the LayersModel and
+ * `scoring.json` with `trees.json` and is signed and verified by the same
+ * functions here (`writeSignedBundle`, `verifyBundle`).
+ *
  * Loading checks both certificates against the federation CA, both
  * signatures, every file's digest and that the files agree with each other,
  * so a model that was edited, swapped, mixed with another job's files or

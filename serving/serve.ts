@@ -7,10 +7,12 @@
  *   the guest, federated online scoring; at a host, its own partial for one
  *   of its users or a feature vector and, with an audience file, membership;
  * - peer (`peerListen`:`peerPort`, HTTPS with mTLS, hosts only): partial
- *   logits by pseudonym, for the job's guest and nobody else;
+ *   logits (a trees host: split bits) by pseudonym, for the job's guest
+ *   and nobody else;
  * - gRPC (`listen`:`grpcPort`, mTLS, optional): service `Scoring`, calling
  *   the same handlers as the public routes.
  *
+ * An LR bundle and a trees bundle (trees-bundle.ts) are served alike.
  * Who may call what is decided in one place (access.ts) for every edge.
  * Options go raw → defaults → checked → frozen (`compileServeOptions`).
  */

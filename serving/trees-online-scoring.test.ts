@@ -50,4 +50,18 @@ describe('trees online scoring at the guest', () => {
     const held = await scoreTreesOnline(model, [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => null) }))], requests);
     expect(held.map((r) => [r.logit, r.hosts['partner']])).toEqual([[0.75, 'not-held'], [-0.75, 'not-held']]);
   });
+
+  it('answers a regression\'s prediction and a multi-class model\'s softmax probabilities by class', async () => {
+    const requests = [{ id: 'u1', features: { a: -1 } }];
+    const answer = host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits(2))) }));
+    const [regression] = await scoreTreesOnline({ ...model, scoring: { ...model.scoring, objective: 'squared' } }, [answer], requests);
+    expect(regression).toEqual({ id: 'u1', prediction: 0.75, logit: 0.75, complete: true, hosts: { partner: 'ok' } });
+    const leaf = (v: number): Tree => [{ leaf: v, cover: 1 }];
+    const classes = { ...model.scoring, objective: 'softmax' as const, outputs: 3, base: [0, 0, 0], trees: [[tree, leaf(0), leaf(1)]], classes: ['a', 'b', 'c'] };
+    const [multi] = await scoreTreesOnline({ ...model, scoring: classes }, [answer], requests);
+    const z = [0.5, 0, 1];
+    const total = z.reduce((s, v) => s + Math.exp(v), 0);
+    expect(multi).toMatchObject({ segment: 'c', logit: 1, logits: { a: 0.5, b: 0, c: 1 }, complete: true });
+    expect((multi as { probabilities: Record<string, number> }).probabilities['a']).toBeCloseTo(Math.exp(0.5) / total, 15);
+  });
 });

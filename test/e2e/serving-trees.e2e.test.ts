@@ -14,7 +14,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
@@ -28,6 +28,7 @@ import { loadNodeIdentity } from '../../runtime/certs.ts';
 import { ScoringClient } from '../../runtime/grpc-service.ts';
 import { channelCredentials } from '../../runtime/grpc-tls.ts';
 import { pseudonym } from '../../serving/pseudonym.ts';
+import { loadBundle } from '../../serving/trees-bundle.ts';
 import { packSplitBits } from '../../serving/split-bits.ts';
 import { bearerToken, http, rawRows, ROOT, runCli, serve, writeServingCli } from '../support/serving.ts';
 
@@ -87,6 +88,14 @@ describe('serving a trees model', () => {
     const hostOnly = parts.host.records.filter((r) => r.threshold !== null && !guestThresholds.has(r.threshold));
     expect(hostOnly.length).toBeGreaterThan(0);
     for (const r of hostOnly) expect(guestTrees).not.toContain(String(r.threshold));
+
+    // A leaf value changed after export is refused by the signed digest, as an LR weight is.
+    const ca = await readFile(fed.certs('brand').ca, 'utf8');
+    await expect(loadBundle(models.brand, { caPem: ca, party: 'brand' })).resolves.toMatchObject({ family: 'trees' });
+    const tampered = join(fed.dir, 'tampered-trees');
+    await cp(models.brand, tampered, { recursive: true });
+    await writeFile(join(tampered, 'trees.json'), guestTrees.replace(/"leaf":(-?[0-9.e-]+)/, '"leaf":9'));
+    await expect(loadBundle(tampered, { caPem: ca })).rejects.toThrow(/trees\.json does not match the digest the manifest signs: it was changed after export/);
   });
 
   it('refuses what cannot score a supervised trees part, by name and with a fix', { timeout: 60_000 }, async () => {
