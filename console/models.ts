@@ -2,13 +2,15 @@
  * The models a party node has exported (`tandem model export`): every
  * directory under its data dir that holds a `manifest.json`, with the
  * manifest's fields and whether the bundle verifies as `tandem serve` would
- * load it (both signatures, every file's digest), so the console shows a
- * tampered or half-copied export as such rather than as a model.
+ * load it (both signatures, every file's digest; LR or trees), so the
+ * console shows a tampered or half-copied export as such rather than as a
+ * model.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { asTandemError } from '../protocol/errors.ts';
-import { loadVerifiedModel, MANIFEST_FORMAT } from '../serving/model-bundle.ts';
+import { MANIFEST_FORMAT } from '../serving/model-bundle.ts';
+import { loadBundle } from '../serving/trees-bundle.ts';
 
 export type ExportedModel = {
   /** The bundle's directory, relative to the data dir. */
@@ -72,7 +74,7 @@ async function describeModel(dir: string, search: ModelSearch): Promise<Exported
   if (raw.format !== MANIFEST_FORMAT) return undefined;
   let verified: ExportedModel['verified'] = { ok: true };
   try {
-    await loadVerifiedModel(dir, { caPem: search.caPem, party: search.party, coordinator: search.coordinator });
+    await loadBundle(dir, { caPem: search.caPem, party: search.party, coordinator: search.coordinator });
   } catch (error) {
     const e = asTandemError(error);
     verified = { ok: false, code: e.code, message: e.message };

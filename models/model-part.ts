@@ -92,14 +92,14 @@ export type ModelPartFields = {
 
 export async function writeModelPart(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host', fields: ModelPartFields): Promise<string> {
   const file = modelPartFile(ctx.config.node.dataDir, ctx.channel.jobId);
+  // A family field named like a header field would silently replace it (trees' party order once replaced the job's parties).
+  const clash = Object.keys(fields.model).find((k) => k in modelPartHeaderShape && k !== 'family');
+  if (clash !== undefined) throw new JobError('JOB_STATE_CONFLICT', `model family ${fields.family} writes a field "${clash}" that the model part's header owns`);
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
   const header = {
     format: MODEL_PART_FORMAT, jobId: ctx.channel.jobId, jobName: spec.name, kind: spec.kind, family: fields.family,
     party: ctx.channel.me, role, parties: spec.parties,
   };
-  // A family's field must not replace a header field (a tree model's own `parties` once did).
-  const clash = Object.keys(fields.model).filter((k) => k in header && k !== 'family');
-  if (clash.length > 0) throw new RangeError(`model family ${fields.family} writes header field${clash.length === 1 ? '' : 's'} ${clash.join(', ')} of model-part.json`);
   const part = {
     ...header,
     ...fields.model,

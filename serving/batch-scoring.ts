@@ -9,13 +9,21 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DataError, TandemError } from '../protocol/errors.ts';
 import { openCsv } from '../data/csv-reader.ts';
+import type { PreprocessSpec } from '../data/preprocess.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { rankDescending } from './rank.ts';
 import { csvRowScorer } from './scorer.ts';
 
+/** How a model family scores a pool's CSV records: one score per row (LR: `csvRowScorer`; trees: serving/trees-scoring.ts). */
+export type PoolScorer = {
+  /** The input columns the pool file must have. */
+  readonly preprocess: Pick<PreprocessSpec, 'columns'>;
+  rowScorer(header: readonly string[], file: string): (fields: readonly string[], line: number) => number;
+};
+
 export type PoolScoringOptions = {
-  /** A binary model's part (`outputs` 1 or absent). */
-  readonly model: Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'> & Partial<Pick<ServingModel, 'outputs'>>;
+  /** A binary LR model's part (`outputs` 1 or absent), or any family's pool scorer. */
+  readonly model: (Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'> & Partial<Pick<ServingModel, 'outputs'>>) | PoolScorer;
   readonly poolFile: string;
   readonly outFile: string;
   /** The id column of the pool file. @default 'id' */
@@ -32,9 +40,11 @@ export type PoolScoringResult = { readonly rows: number; readonly written: numbe
 /** Scores a pool file and writes the ranked audience. @throws DataError naming the file, line and column of a bad value. */
 export async function scorePool(options: PoolScoringOptions): Promise<PoolScoringResult> {
   const started = performance.now();
-  if ((options.model.outputs ?? 1) > 1) {
+  const model = options.model;
+  const scorer: PoolScorer = 'rowScorer' in model ? model : { preprocess: model.preprocess, rowScorer: (header, file) => csvRowScorer(model, header, file) };
+  if (!('rowScorer' in model) && (model.outputs ?? 1) > 1) {
     // A ranked audience needs one score per user; a K-class part has K partial logits and, at a host, no class labels to pick one by.
-    throw new TandemError('ARGUMENT_INVALID', `the model is a ${options.model.outputs ?? 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`);
+    throw new TandemError('ARGUMENT_INVALID', `the model is a ${'outputs' in model ? (model.outputs ?? 1) : 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`);
   }
   const idColumn = options.idColumn ?? 'id';
   // 1 MiB reads: a million-row pool is a few hundred chunks instead of a few thousand.
@@ -44,9 +54,9 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
   try {
     const idAt = csv.header.indexOf(idColumn);
     if (idAt < 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: idColumn, problem: 'the pool file has no such id column', fix: `name its id column with --id (it has: ${csv.header.slice(0, 8).join(', ')})` });
-    const missing = options.model.preprocess.columns.filter((c) => !csv.header.includes(c.name)).map((c) => c.name);
+    const missing = scorer.preprocess.columns.filter((c) => !csv.header.includes(c.name)).map((c) => c.name);
     if (missing.length > 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: missing[0] ?? '', problem: `the model needs ${missing.length} column(s) the pool file lacks`, fix: 'score a file with the columns the model was trained on' });
-    const score = csvRowScorer(options.model, csv.header, csv.file);
+    const score = scorer.rowScorer(csv.header, csv.file);
     for await (const row of csv) {
       const n = ids.length;
       if (n === scores.length) {

@@ -11,7 +11,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError, TandemError } from '../protocol/errors.ts';
 import { outputsOf, interceptsOf } from '../models/lr/part.ts';
-import { readExportablePart } from './export-part.ts';
+import { readExportableLrPart } from './export-part.ts';
 import { modelSql, quoteIdentifier, SQL_DIALECTS, type SqlDialect } from './sql-export.ts';
 
 export type SqlExportRequest = {
@@ -54,7 +54,7 @@ export async function exportSql(request: SqlExportRequest): Promise<SqlExportRes
   if (!isDialect(dialect)) {
     throw new TandemError('ARGUMENT_INVALID', `--dialect ${dialect}: no such SQL dialect. Fix: use one of: ${SQL_DIALECTS.join(', ')}`);
   }
-  const part = await readExportablePart(request.dataDir, request.jobId, 'sql');
+  const part = await readExportableLrPart(request.dataDir, request.jobId, 'sql');
   if (part.party !== request.node) {
     throw new ConfigError('CONFIG_INVALID', { file: request.dataDir, field: 'party', problem: `the model part was trained by ${part.party}, but this node is ${request.node}`, fix: 'export with the config of the node that took part in the job' });
   }

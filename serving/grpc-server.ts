@@ -76,7 +76,7 @@ function jsonRow(r: tandem.v1.ScoreRequest.$Properties): JsonRow {
 
 type JsonScore = {
   id?: string; probability?: number; logit?: number; segment?: string; complete?: boolean; hosts?: Record<string, string>; partialLogit?: number;
-  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[]; warnings?: string[];
+  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[]; warnings?: string[]; splitBits?: string; prediction?: number;
 };
 
 /** The warnings of a reply (one row's, or every row's of a batch) as `tandem-warning` trailers. */
@@ -94,7 +94,8 @@ function scoreResponse(json: unknown): tandem.v1.ScoreResponse {
   return tandem.v1.ScoreResponse.create({
     id: r.id ?? '', probability: r.probability ?? 0, logit: r.logit ?? 0, segment: r.segment ?? '', complete: r.complete ?? false,
     hosts: r.hosts ?? {}, ...(r.partialLogit === undefined ? {} : { partialLogit: r.partialLogit }),
-    probabilities: r.probabilities ?? {}, logits: r.logits ?? {}, partialLogits: r.partialLogits ?? [],
+    probabilities: r.probabilities ?? {}, logits: r.logits ?? {}, partialLogits: r.partialLogits ?? [], splitBits: r.splitBits ?? '',
+    ...(r.prediction === undefined ? {} : { prediction: r.prediction }),
   });
 }
 

@@ -3,7 +3,9 @@
  * batch, for the guest's own operators. Each host is asked over mTLS, by
  * pseudonym, through one coalescing client per host; the calls sent are
  * stated in the serving audit log (aggregated per window, with the digest
- * of their pseudonyms), as the host states the calls it answers.
+ * of their pseudonyms), as the host states the calls it answers. An LR
+ * model adds the hosts' partial logits (online-scoring.ts); a trees model
+ * walks its trees with the hosts' split bits (trees-online-scoring.ts).
  */
 import { z } from 'zod';
 import type { NodeIdentity } from '../runtime/certs.ts';
@@ -11,8 +13,9 @@ import { rawValue, type Endpoint } from './endpoint.ts';
 import { coalescing } from './host-batcher.ts';
 import type { Route } from './http-server.ts';
 import type { ServeMetrics } from './metrics.ts';
-import type { ServingModel } from './model-bundle.ts';
 import { scoreOnline, type HostClient } from './online-scoring.ts';
+import { isTrees, type ServableModel } from './trees-bundle.ts';
+import { scoreTreesOnline } from './trees-online-scoring.ts';
 import { absentHost, peerClient, type PeerClient } from './peer-client.ts';
 import type { ServingAudit } from './serving-audit.ts';
 
@@ -20,7 +23,7 @@ const scoreRow = z.strictObject({ id: z.string().min(1).max(512), features: z.re
 const scoreBatch = z.strictObject({ rows: z.array(scoreRow).min(1).max(1000) });
 
 export type GuestEndpointOptions = {
-  readonly model: ServingModel;
+  readonly model: ServableModel;
   readonly identity: NodeIdentity;
   /** Host name → `https://address:peerPort`; a host without one is always a fallback. */
   readonly hostEndpoints: Readonly<Record<string, string>>;
@@ -49,7 +52,9 @@ export function guestEndpoint(options: GuestEndpointOptions): Endpoint & { close
     return coalescing(client);
   });
   const score = async (rows: readonly z.infer<typeof scoreRow>[], where: (k: number) => string) => {
-    const results = await scoreOnline(model, hosts, rows.map((r) => ({ id: r.id, features: r.features ?? {} })), { threshold: options.threshold, where });
+    const requests = rows.map((r) => ({ id: r.id, features: r.features ?? {} }));
+    const segment = { threshold: options.threshold, where };
+    const results = isTrees(model) ? await scoreTreesOnline(model, hosts, requests, segment) : await scoreOnline(model, hosts, requests, segment);
     for (const r of results) metrics.rowsScored.inc({ complete: String(r.complete) });
     return results;
   };

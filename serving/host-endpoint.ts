@@ -13,11 +13,14 @@ import { TandemError } from '../protocol/errors.ts';
 import { callerName } from './access.ts';
 import { rawValue, type Endpoint } from './endpoint.ts';
 import { loadAudience, type AudienceEntry } from './batch-scoring.ts';
-import { loadHostStore, type PartialLogits } from './host-store.ts';
+import { loadHostStore, type AnswerStore, type PartialLogits } from './host-store.ts';
 import type { Route } from './http-server.ts';
 import { lookupLimit, type LookupLimitOptions } from './lookup-limit.ts';
 import type { ServeMetrics } from './metrics.ts';
-import type { ServingModel } from './model-bundle.ts';
+import { packSplitBits } from './split-bits.ts';
+import { isTrees, type ServableModel } from './trees-bundle.ts';
+import { loadTreesHostStore } from './trees-host-store.ts';
+import { splitBitsOf } from './trees-scoring.ts';
 import { PARTIAL_SCORES_PATH } from './peer-client.ts';
 import { pseudonym } from './pseudonym.ts';
 import { checkFeatures } from './request-features.ts';
@@ -27,11 +30,12 @@ import type { ServingAudit } from './serving-audit.ts';
 const hostScore = z.strictObject({ id: z.string().min(1).max(512).optional(), features: z.record(z.string(), rawValue).optional() });
 const partialRequest = z.strictObject({ jobId: z.string(), pseudonyms: z.array(z.string().max(64)).max(10_000) });
 
-/** A host's answer for one user: `partialLogit` (binary) or `partialLogits`, one per class. */
-const partialJson = (u: PartialLogits): { partialLogit: number } | { partialLogits: readonly number[] } => (typeof u === 'number' ? { partialLogit: u } : { partialLogits: u });
+/** A host's answer for one user: `partialLogit` (binary), `partialLogits` (one per class), or a trees host's `splitBits`. */
+const partialJson = (u: PartialLogits | string): { partialLogit: number } | { partialLogits: readonly number[] } | { splitBits: string } =>
+  typeof u === 'string' ? { splitBits: u } : typeof u === 'number' ? { partialLogit: u } : { partialLogits: u };
 
 export type HostEndpointOptions = {
-  readonly model: ServingModel;
+  readonly model: ServableModel;
   readonly dataset: DatasetConfig;
   readonly audit: ServingAudit;
   readonly metrics: ServeMetrics;
@@ -45,7 +49,9 @@ export async function hostEndpoint(options: HostEndpointOptions): Promise<Endpoi
   const { model, audit, metrics } = options;
   const self = model.manifest.party;
   const jobId = model.manifest.jobId;
-  const store = await loadHostStore(model, options.dataset, { decoyKey: options.decoyKey });
+  const store: AnswerStore<PartialLogits | string> = isTrees(model)
+    ? await loadTreesHostStore(model, options.dataset, { decoyKey: options.decoyKey })
+    : await loadHostStore(model, options.dataset, { decoyKey: options.decoyKey });
   const audience: ReadonlyMap<string, AudienceEntry> | undefined = options.audienceFile === undefined ? undefined : await loadAudience(options.audienceFile);
   const limit = lookupLimit(options.lookups);
   /** Admits `count` lookups by `caller` (or refuses them all) and states them in the audit log. */
@@ -63,7 +69,9 @@ export async function hostEndpoint(options: HostEndpointOptions): Promise<Endpoi
     const body = req.body(hostScore);
     if (body.features !== undefined) {
       const warnings = checkFeatures(model.preprocess, body.features, 'features');
-      const u = model.outputs === 1 ? partialScore(model, body.features, 'features') : Array.from(partialScores(model, body.features, 'features'));
+      const u = isTrees(model)
+        ? packSplitBits(splitBitsOf(model)(body.features, 'features'))
+        : model.outputs === 1 ? partialScore(model, body.features, 'features') : Array.from(partialScores(model, body.features, 'features'));
       return { json: { ...partialJson(u), ...(warnings.length === 0 ? {} : { warnings }) } };
     }
     if (body.id === undefined) throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });

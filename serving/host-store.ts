@@ -26,19 +26,7 @@ import { pseudonymIndex } from './pseudonym.ts';
 /** A row's partial logit (binary), or its K partial logits (a K-class model). */
 export type PartialLogits = number | readonly number[];
 
-export type HostStore = {
-  readonly rows: number;
-  /** Partial logit(s) of the row the pseudonym names, or undefined when this party does not hold the user. */
-  byPseudonym(p: string): PartialLogits | undefined;
-  /** Partial logit(s) of one of this party's own ids. */
-  byId(id: string): PartialLogits | undefined;
-  /**
-   * What the guest gets for a pseudonym: the row's partial logit(s) when the
-   * host holds the user; otherwise a decoy, or null when the host discloses
-   * membership (then the guest says `not-held`).
-   */
-  answer(p: string): PartialLogits | null;
-};
+export type HostStore = AnswerStore<PartialLogits>;
 
 export type HostStoreOptions = {
   /** Key of the decoy PRF (32 bytes, stable across restarts). Undefined: membership is disclosed (null for an unknown pseudonym). */
@@ -63,24 +51,41 @@ export async function loadHostStore(model: ServingModel, dataset: DatasetConfig,
       partials.set(partialLogits(matrix, columns.length, local, w, model.intercepts[c] ?? 0), c * data.rowCount + start);
     }
   }
-  const byPseudonym = pseudonymIndex(model.scoringKey, data.ids);
-  const byId = new Map(data.ids.map((id, row) => [id, row]));
   // Only the row count from here on: a closure over `data` would keep every feature column alive for the endpoint's lifetime.
   const rowCount = data.rowCount;
-  const at = (row: number | undefined): PartialLogits | undefined => {
-    if (row === undefined) return undefined;
+  return answerStore(model.scoringKey, data.ids, options, (row) => {
     if (k === 1) return partials[row];
     return Array.from({ length: k }, (_, c) => partials[c * rowCount + row] ?? 0);
-  };
+  });
+}
+
+/** What a host answers about its users, whatever the model family: `T` is one row's answer (partial logits, split bits). */
+export type AnswerStore<T> = {
+  readonly rows: number;
+  /** The answer for the row the pseudonym names, or undefined when this party does not hold the user. */
+  byPseudonym(p: string): T | undefined;
+  /** The answer for one of this party's own ids. */
+  byId(id: string): T | undefined;
+  /** What the guest gets for a pseudonym: the row's answer when held; otherwise a decoy row's, or null when the host discloses membership. */
+  answer(p: string): T | null;
+};
+
+/** The pseudonym index and the decoys over rows whose answers `at` gives. */
+export function answerStore<T>(scoringKey: Uint8Array, ids: readonly string[], options: HostStoreOptions, at: (row: number) => T | undefined): AnswerStore<T> {
+  const byPseudonym = pseudonymIndex(scoringKey, ids);
+  const byId = new Map(ids.map((id, row) => [id, row]));
+  const rowCount = ids.length;
+  const answerAt = (row: number | undefined): T | undefined => (row === undefined ? undefined : at(row));
   const decoy = options.decoyKey === undefined || rowCount === 0 ? undefined : decoyRow(createSecretKey(options.decoyKey), rowCount);
   return {
     rows: rowCount,
-    byPseudonym: (p) => at(byPseudonym.get(p)),
-    byId: (id) => at(byId.get(id)),
+    byPseudonym: (p) => answerAt(byPseudonym.get(p)),
+    byId: (id) => answerAt(byId.get(id)),
     answer: (p) => {
+      // The PRF runs for every pseudonym, held or not, so both take the same work.
       const stand = decoy?.(p);
       const row = byPseudonym.get(p) ?? stand;
-      return at(row) ?? null;
+      return answerAt(row) ?? null;
     },
   };
 }

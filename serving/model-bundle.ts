@@ -16,6 +16,10 @@
  *   coordinator, which first checks the manifest against its job store
  *   (coordinator/export-signing.ts).
  *
+ * A trees part's bundle (trees-bundle.ts) replaces the LayersModel and
+ * `scoring.json` with `trees.json` and is signed and verified by the same
+ * functions here (`writeSignedBundle`, `verifyBundle`).
+ *
  * Loading checks both certificates against the federation CA, both
  * signatures, every file's digest and that the files agree with each other,
  * so a model that was edited, swapped, mixed with another job's files or
@@ -82,7 +86,7 @@ export type VerifiedModel = Omit<ServingModel, 'scoringKey'> & { readonly scorin
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Aggregate validation metrics only: ROC thresholds and gain points are individual rows' scores. */
-function publicMetrics(part: ModelPart): Record<string, unknown> | null {
+function publicMetrics(part: Pick<ModelPart, 'summary'>): Record<string, unknown> | null {
   const m = part.summary['metrics'] as Record<string, unknown> | undefined;
   if (m === undefined) return null;
   const keep = ['rows', 'positives', 'auc', 'ks', 'logLoss', 'accuracy', 'macroF1', 'threshold', 'liftAtK', 'recallAtK'];
@@ -109,6 +113,31 @@ export type ExportOptions = {
  */
 export async function exportModel(options: ExportOptions): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
   const { part, identity, outDir } = options;
+  checkExportable(part, identity, outDir);
+  const files = part.scoringKey === undefined ? REQUIRED_FILES : FILES;
+  const outputs = outputsOf(part);
+  const intercepts = interceptsOf(part);
+  const multiclass = outputs > 1 ? { outputs, intercepts, ...(part.classes === undefined ? {} : { classes: part.classes }) } : { intercept: intercepts[0] ?? 0 };
+  const { modelJson, weightsBin } = await layersArtifacts(part.weights, intercepts);
+  const all: Record<BundleFile, Uint8Array | string> = {
+    'model.json': modelJson,
+    [WEIGHTS_FILE]: weightsBin,
+    'preprocess.json': `${JSON.stringify(part.preprocess, null, 2)}\n`,
+    'scoring.json': `${JSON.stringify({ format: 'tandem-scoring/1', featureNames: part.featureNames, weights: part.weights, ...multiclass, rowClip: part.rowClip }, null, 2)}\n`,
+    'scoring-key': `${part.scoringKey ?? ''}\n`,
+  };
+  const contents = Object.fromEntries(files.map((name) => [name, all[name]]));
+  return writeSignedBundle({
+    part, identity, outDir, coSign: options.coSign, now: options.now, contents,
+    manifest: { featureNames: part.featureNames, output: part.role === 'guest' ? 'logit' : 'partial-logit', ...(outputs > 1 ? { outputs, ...(part.classes === undefined ? {} : { classes: part.classes }) } : {}) },
+  });
+}
+
+/**
+ * A part may leave only from the node that trained it, with a pseudonym key unless a lookalike job's.
+ * @throws ConfigError CONFIG_INVALID when it may not
+ */
+export function checkExportable(part: PartHeader & Pick<ModelPart, 'kind' | 'scoringKey'>, identity: Pick<NodeIdentity, 'name'>, outDir: string): void {
   if (part.party !== identity.name) {
     throw new ConfigError('CONFIG_INVALID', { file: outDir, field: 'party', problem: `the model part was trained by ${part.party}, but this node is ${identity.name}`, fix: 'export with the config of the node that took part in the job' });
   }
@@ -116,36 +145,44 @@ export async function exportModel(options: ExportOptions): Promise<{ readonly di
   if (part.scoringKey === undefined && part.kind !== 'lookalike') {
     throw new ConfigError('CONFIG_INVALID', { file: outDir, field: 'scoringKey', problem: `job ${part.jobId} predates serving and agreed no pseudonym key`, fix: 'run the job again with this version of tandem' });
   }
-  const files = part.scoringKey === undefined ? REQUIRED_FILES : FILES;
-  const outputs = outputsOf(part);
-  const intercepts = interceptsOf(part);
-  const multiclass = outputs > 1 ? { outputs, intercepts, ...(part.classes === undefined ? {} : { classes: part.classes }) } : { intercept: intercepts[0] ?? 0 };
-  const { modelJson, weightsBin } = await layersArtifacts(part.weights, intercepts);
-  const contents: Record<BundleFile, Uint8Array | string> = {
-    'model.json': modelJson,
-    [WEIGHTS_FILE]: weightsBin,
-    'preprocess.json': `${JSON.stringify(part.preprocess, null, 2)}\n`,
-    'scoring.json': `${JSON.stringify({ format: 'tandem-scoring/1', featureNames: part.featureNames, weights: part.weights, ...multiclass, rowClip: part.rowClip }, null, 2)}\n`,
-    'scoring-key': `${part.scoringKey ?? ''}\n`,
-  };
+}
+
+/** The header fields of a model part a manifest repeats. */
+export type PartHeader = Pick<ModelPart, 'jobId' | 'jobName' | 'party' | 'role' | 'parties' | 'summary' | 'createdAt'>;
+
+export type SignedBundle = {
+  readonly part: PartHeader;
+  readonly identity: NodeIdentity;
+  readonly outDir: string;
+  readonly coSign: CoSigner;
+  readonly now?: Date | undefined;
+  /** File name → contents; `scoring-key` is written 0600 like every file. */
+  readonly contents: Readonly<Record<string, Uint8Array | string>>;
+  /** The family's own manifest fields. */
+  readonly manifest: Pick<ManifestBody, 'featureNames' | 'output' | 'outputs' | 'classes' | 'family'>;
+};
+
+/** Signs a bundle's manifest (this node, then the coordinator) and writes its files: nothing is written unless the coordinator signs. */
+export async function writeSignedBundle(bundle: SignedBundle): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
+  const { part, identity, outDir, contents } = bundle;
+  const files = Object.keys(contents);
   const body: ManifestBody = {
     format: MANIFEST_FORMAT, protocolVersion: PROTOCOL_VERSION, jobId: part.jobId, jobName: part.jobName, party: part.party, role: part.role,
-    parties: part.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })), featureNames: part.featureNames,
-    output: part.role === 'guest' ? 'logit' : 'partial-logit',
-    ...(outputs > 1 ? { outputs, ...(part.classes === undefined ? {} : { classes: part.classes }) } : {}),
+    parties: part.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })), ...bundle.manifest,
     metrics: publicMetrics(part), trainedAt: part.createdAt ?? null,
-    createdAt: (options.now ?? new Date()).toISOString(),
-    files: Object.fromEntries(files.map((name) => [name, sha256(contents[name])])),
+    createdAt: (bundle.now ?? new Date()).toISOString(),
+    files: Object.fromEntries(files.map((name) => [name, sha256(contents[name] ?? '')])),
     signer: { name: identity.name, certificate: identity.certPem },
   };
   const signature = sign(identity.privateKey, signedBytes(body));
   const signed: Manifest = { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(signature).toString('base64') } };
-  const manifest: Manifest = { ...signed, coordinatorSignature: await options.coSign(signed) };
+  const manifest: Manifest = { ...signed, coordinatorSignature: await bundle.coSign(signed) };
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   for (const name of files) {
-    await writeFile(join(outDir, name), contents[name], { mode: 0o600 });
+    await writeFile(join(outDir, name), contents[name] ?? '', { mode: 0o600 });
+    // writeFile keeps the mode of a file that already existed.
+    await chmod(join(outDir, name), 0o600);
   }
-  if (files.includes('scoring-key')) await chmod(join(outDir, 'scoring-key'), 0o600);
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   return { dir: outDir, files: [...files, 'manifest.json'], manifest };
 }
@@ -174,19 +211,30 @@ export type LoadOptions = {
 export async function loadModel(dir: string, options: LoadOptions): Promise<ServingModel> {
   const model = await loadVerifiedModel(dir, options);
   const scoringKey = model.scoringKey;
-  if (scoringKey === undefined) {
-    throw new TandemError('ARGUMENT_INVALID', `${dir}: is ${model.manifest.party}'s part of job ${model.manifest.jobId}, a lookalike model without a pseudonym key: its users cannot be looked up online, by design. Fix: rank the pool at ${model.manifest.party} with \`tandem model score-pool --model ${dir}\``);
-  }
+  if (scoringKey === undefined) throw keylessRefusal(dir, model.manifest);
   return Object.freeze({ ...model, scoringKey });
 }
 
+/** Why a model without a pseudonym key (a lookalike host's) is not served online. */
+export function keylessRefusal(dir: string, manifest: Pick<Manifest, 'party' | 'jobId'>): TandemError {
+  return new TandemError('ARGUMENT_INVALID', `${dir}: is ${manifest.party}'s part of job ${manifest.jobId}, a lookalike model without a pseudonym key: its users cannot be looked up online, by design. Fix: rank the pool at ${manifest.party} with \`tandem model score-pool --model ${dir}\``);
+}
+
+/** A bundle whose signatures and file digests verified: its manifest and files, not yet read as a model. */
+export type VerifiedBundle = {
+  readonly manifest: Manifest;
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** A refusal of this bundle's manifest (field, problem and, by default, "export it again"). */
+  readonly tampered: (field: string, problem: string, fix?: string) => ConfigError;
+};
+
 /**
- * Loads and verifies an exported model (for `tandem model score-pool`, and
- * listing): both signatures, every file's digest, and that they agree.
- * @throws ConfigError CONFIG_NOT_FOUND for a missing file, CONFIG_INVALID for a tampered or inconsistent model
+ * Both signatures, the protocol version, the party and every file's digest
+ * of a bundle; `names` lists the files its manifest must cover.
+ * @throws ConfigError CONFIG_NOT_FOUND for a missing file, CONFIG_INVALID for a tampered model
  * @throws AuthError AUTH_CERTIFICATE_REJECTED when a signer's certificate is not from the federation CA or names the wrong node
  */
-export async function loadVerifiedModel(dir: string, options: LoadOptions): Promise<VerifiedModel> {
+export async function verifyBundle(dir: string, options: LoadOptions, names: (manifest: Manifest) => readonly string[]): Promise<VerifiedBundle> {
   const manifestFile = join(dir, 'manifest.json');
   const tampered = (field: string, problem: string, fix = 'export the model again with `tandem model export`; do not edit its files'): ConfigError =>
     new ConfigError('CONFIG_INVALID', { file: manifestFile, field, problem, fix });
@@ -220,10 +268,30 @@ export async function loadVerifiedModel(dir: string, options: LoadOptions): Prom
   }
   const files = new Map<string, Uint8Array>();
   // The manifest (signed) says whether the bundle has a scoring key; every file it names must be there unchanged.
-  for (const name of 'scoring-key' in manifest.files ? FILES : REQUIRED_FILES) {
+  for (const name of names(manifest)) {
     const bytes = await readBytes(join(dir, name));
     if (manifest.files[name] !== sha256(bytes)) throw tampered(`files.${name}`, `${join(dir, name)} does not match the digest the manifest signs: it was changed after export`);
     files.set(name, bytes);
+  }
+  return { manifest, files, tampered };
+}
+
+/** The family a bundle's manifest names (`lr` when it names none). */
+export function bundleFamily(manifest: Pick<Manifest, 'family'>): string {
+  return manifest.family ?? 'lr';
+}
+
+/**
+ * Loads and verifies an exported LR model (for `tandem model score-pool`, and
+ * listing): both signatures, every file's digest, and that they agree.
+ * @throws ConfigError CONFIG_NOT_FOUND for a missing file, CONFIG_INVALID for a tampered or inconsistent model
+ * @throws AuthError AUTH_CERTIFICATE_REJECTED when a signer's certificate is not from the federation CA or names the wrong node
+ * @throws TandemError ARGUMENT_INVALID for a bundle of another family (serving/trees-bundle.ts loads trees)
+ */
+export async function loadVerifiedModel(dir: string, options: LoadOptions): Promise<VerifiedModel> {
+  const { manifest, files, tampered } = await verifyBundle(dir, options, (m) => (bundleFamily(m) !== 'lr' ? [] : 'scoring-key' in m.files ? FILES : REQUIRED_FILES));
+  if (bundleFamily(manifest) !== 'lr') {
+    throw new TandemError('ARGUMENT_INVALID', `${dir}: is a ${bundleFamily(manifest)} model (job ${manifest.jobId}), and this path reads LR models only. Fix: load it with loadBundle (serving/trees-bundle.ts), as \`tandem serve\` and \`tandem model score-pool\` do`);
   }
   const text = (name: string): unknown => JSON.parse(new TextDecoder().decode(files.get(name)));
   const scoring = scoringSchema.parse(text('scoring.json'));

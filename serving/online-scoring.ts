@@ -24,10 +24,11 @@ export type HostFailure = 'timeout' | 'unavailable' | 'refused' | 'rate-limited'
 
 /**
  * What one call to a host endpoint returned: per pseudonym, the host's partial
- * logit (binary) or its K partial logits (a K-class model), or null when the
- * host does not hold that user.
+ * logit (binary), its K partial logits (a K-class model) or, from a trees
+ * host, its packed split bits (split-bits.ts); or null when the host does
+ * not hold that user.
  */
-export type HostAnswer = { readonly ok: true; readonly scores: readonly (number | readonly number[] | null)[] } | { readonly ok: false; readonly failure: HostFailure };
+export type HostAnswer = { readonly ok: true; readonly scores: readonly (number | readonly number[] | string | null)[] } | { readonly ok: false; readonly failure: HostFailure };
 
 /** The narrow boundary to a host's endpoint (serving/peer-client.ts over HTTPS with mTLS; fakes in tests). */
 export type HostClient = {
@@ -93,9 +94,9 @@ export async function scoreOnline(model: ServingModel, hosts: readonly HostClien
         complete = false;
         return;
       }
-      // A host serving another shape of model (binary vs K classes) is another model.
+      // A host serving another shape of model (binary vs K classes, or trees) is another model.
       const parts = typeof u === 'number' ? [u] : u;
-      if (parts.length !== outputs) {
+      if (typeof parts === 'string' || parts.length !== outputs) {
         status[h.name] = 'mismatch';
         complete = false;
         return;

@@ -68,7 +68,7 @@ export function peerClient(options: PeerClientOptions): PeerClient {
             const scores = parsed.scores;
             if (parsed.jobId !== options.jobId) return done({ ok: false, failure: 'mismatch' }, 'mismatch');
             if (!Array.isArray(scores) || scores.length !== pseudonyms.length || !scores.every(isPartial)) return done({ ok: false, failure: 'refused' }, 'refused');
-            done({ ok: true, scores: scores as (number | number[] | null)[] }, 'ok');
+            done({ ok: true, scores: scores as (number | number[] | string | null)[] }, 'ok');
           } catch {
             done({ ok: false, failure: 'refused' }, 'refused');
           }
@@ -83,9 +83,9 @@ export function peerClient(options: PeerClientOptions): PeerClient {
   return { name: options.name, partials: call, close: () => agent.destroy() };
 }
 
-/** A partial logit, K of them (multi-class), or null (not held). */
+/** A partial logit, K of them (multi-class), a trees host's packed split bits, or null (not held). */
 function isPartial(s: unknown): boolean {
-  return s === null || typeof s === 'number' || (Array.isArray(s) && s.every((v) => typeof v === 'number'));
+  return s === null || typeof s === 'number' || typeof s === 'string' || (Array.isArray(s) && s.every((v) => typeof v === 'number'));
 }
 
 /** A host with no endpoint configured: every call falls back at once. */

@@ -97,7 +97,7 @@ export { sigmoid };
  * keyed by the model's input columns, filled from the header positions.
  * Columns the model was not trained on are ignored; a missing one is missing.
  */
-export function fieldReader(model: ScoringParameters, header: readonly string[]): (fields: readonly string[]) => RawRow {
+export function fieldReader(model: Pick<ScoringParameters, 'preprocess'>, header: readonly string[]): (fields: readonly string[]) => RawRow {
   const names = model.preprocess.columns.map((c) => c.name);
   const position = new Map(header.map((h, i) => [h, i]));
   const at = names.map((n) => position.get(n));

@@ -7,10 +7,12 @@
  *   the guest, federated online scoring; at a host, its own partial for one
  *   of its users or a feature vector and, with an audience file, membership;
  * - peer (`peerListen`:`peerPort`, HTTPS with mTLS, hosts only): partial
- *   logits by pseudonym, for the job's guest and nobody else;
+ *   logits (a trees host: split bits) by pseudonym, for the job's guest
+ *   and nobody else;
  * - gRPC (`listen`:`grpcPort`, mTLS, optional): service `Scoring`, calling
  *   the same handlers as the public routes.
  *
+ * An LR bundle and a trees bundle (trees-bundle.ts) are served alike.
  * Who may call what is decided in one place (access.ts) for every edge.
  * Options go raw → defaults → checked → frozen (`compileServeOptions`).
  */
@@ -28,7 +30,8 @@ import { hostEndpoint } from './host-endpoint.ts';
 import { certificateName, startHttpServer, type HttpServer, type Route } from './http-server.ts';
 import { DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUP_RATE } from './lookup-limit.ts';
 import { ServeMetrics } from './metrics.ts';
-import { coordinatorName, loadModel, type ServingModel } from './model-bundle.ts';
+import { coordinatorName } from './model-bundle.ts';
+import { isTrees, loadServable, type ServableModel } from './trees-bundle.ts';
 import { MAX_PSEUDONYMS_PER_CALL } from './host-batcher.ts';
 import { openServingAudit, type ServingAudit } from './serving-audit.ts';
 import { openTokenFile, type TokenFile } from './token-file.ts';
@@ -146,7 +149,7 @@ export function compileServeOptions(options: ServeOptions): ServeConfig {
 }
 
 export type Serving = {
-  readonly model: ServingModel;
+  readonly model: ServableModel;
   readonly port: number;
   /** The mTLS peer port (hosts only). */
   readonly peerPort: number | undefined;
@@ -164,7 +167,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const log = options.log ?? silentLogger();
   const node = await loadPartyConfig(config.configFile);
   const identity = await loadNodeIdentity(node.node.certs);
-  const model = await loadModel(config.modelDir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(node) });
+  const model = await loadServable(config.modelDir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(node) });
   const { manifest } = model;
   const policy = accessPolicy({ self: identity.name, jobId: manifest.jobId, guest: model.guest, parties: manifest.parties }, config.allowedCallers);
   const tokens = config.publicAuth === 'token' ? await openTokenFile(config.tokenFile ?? join(node.node.dataDir, 'serving', 'tokens')) : undefined;
@@ -181,7 +184,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     parties: manifest.parties.map((p) => ({ name: p.name, role: p.role })), featureNames: manifest.featureNames,
     inputColumns: model.preprocess.columns.map((c) => ({ name: c.name, kind: c.kind })), output: manifest.output,
     metrics: manifest.metrics, protocolVersion: manifest.protocolVersion, createdAt: manifest.createdAt, trainedAt: manifest.trainedAt,
-    outputs: model.outputs, ...(model.classes === undefined ? {} : { classes: model.classes }),
+    ...(isTrees(model)
+      ? { family: 'trees', outputs: model.scoring.outputs ?? 1, ...(model.scoring.classes === undefined ? {} : { classes: model.scoring.classes }) }
+      : { outputs: model.outputs, ...(model.classes === undefined ? {} : { classes: model.classes }) }),
   };
   let closing = false;
   // Health says whether the endpoint is up, nothing else: it is the one route open to anyone.

@@ -3,7 +3,9 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadNodeIdentity } from '../../runtime/certs.ts';
-import { coordinatorName, exportModel, loadVerifiedModel, type CoSigner } from '../../serving/model-bundle.ts';
+import { coordinatorName, exportModel, type CoSigner } from '../../serving/model-bundle.ts';
+import { exportTreesModel, loadBundle, poolTreesModel } from '../../serving/trees-bundle.ts';
+import { treesPoolScorer } from '../../serving/trees-scoring.ts';
 import { SIGNATURE_ALGORITHM } from '../../protocol/serving/model-manifest.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
 import { TandemError } from '../../protocol/errors.ts';
@@ -25,7 +27,7 @@ type ScorePoolArgs = { config: string; model: string; pool: string; out: string;
 export async function runModelExport(args: { config: string; job: string; out?: string | undefined }): Promise<{ dir: string; files: readonly string[]; role: string; jobId: string; coordinator: string }> {
   const config = await loadPartyConfig(args.config);
   const identity = await loadNodeIdentity(config.node.certs);
-  const part = await readExportablePart(config.node.dataDir, args.job, 'bundle');
+  const read = await readExportablePart(config.node.dataDir, args.job, 'bundle');
   const outDir = args.out ?? join(config.node.dataDir, 'jobs', args.job, 'export');
   const admin = await AdminClient.connect({ config: args.config });
   try {
@@ -33,8 +35,8 @@ export async function runModelExport(args: { config: string; job: string; out?: 
       const r = await admin.signExport(JSON.stringify(manifest), args.job);
       return { name: r.coordinator, certificate: r.certificate, algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(r.signature).toString('base64') };
     };
-    const { dir, files, manifest } = await exportModel({ part, identity, outDir, coSign });
-    await loadVerifiedModel(dir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(config) });
+    const { dir, files, manifest } = read.family === 'trees' ? await exportTreesModel({ part: read.part, identity, outDir, coSign }) : await exportModel({ part: read.part, identity, outDir, coSign });
+    await loadBundle(dir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(config) });
     return { dir, files, role: manifest.role, jobId: manifest.jobId, coordinator: manifest.coordinatorSignature?.name ?? '' };
   } finally {
     admin.close();
@@ -78,7 +80,7 @@ export const modelCommand: CommandModule<object, object> = {
     y
       .command<ExportArgs>({
         command: 'export',
-        describe: "Write this node's part of a finished job: a bundle (TF.js LayersModel, preprocessing, manifest) signed by this node and co-signed by the coordinator, or (--format sql) one SQL query that scores a table of users in DuckDB, Spark SQL or BigQuery as `model score-pool` does",
+        describe: "Write this node's part of a finished job: a bundle (LR: TF.js LayersModel; trees: trees.json; preprocessing, manifest) signed by this node and co-signed by the coordinator, or (LR only, --format sql) one SQL query that scores a table of users in DuckDB, Spark SQL or BigQuery as `model score-pool` does",
         builder: (b) =>
           b
             .option('config', { type: 'string', demandOption: true, describe: "this party node's YAML config" })
@@ -111,7 +113,8 @@ export const modelCommand: CommandModule<object, object> = {
         handler: async (args) => {
           const config = await loadPartyConfig(args.config);
           const identity = await loadNodeIdentity(config.node.certs);
-          const model = await loadVerifiedModel(args.model, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(config) });
+          const bundle = await loadBundle(args.model, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(config) });
+          const model = bundle.family === 'trees' ? treesPoolScorer(poolTreesModel(bundle.model)) : bundle.model;
           const result = await scorePool({ model, poolFile: args.pool, outFile: args.out, idColumn: args.id, delimiter: args.delimiter, top: args.top });
           process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `scored ${result.rows} rows in ${result.seconds.toFixed(1)} s (${Math.round(result.rowsPerSecond)} rows/s); wrote the best ${result.written} to ${args.out}\n`);
         },

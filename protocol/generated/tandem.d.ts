@@ -1122,6 +1122,8 @@ export namespace tandem {
             probabilities: { [k: string]: number };
             logits: { [k: string]: number };
             partialLogits: number[];
+            splitBits: string;
+            prediction?: (number|null);
             static create(properties: tandem.v1.ScoreResponse.$Shape): tandem.v1.ScoreResponse & tandem.v1.ScoreResponse.$Shape;
             static create(properties?: tandem.v1.ScoreResponse.$Properties): tandem.v1.ScoreResponse;
             static encode(message: tandem.v1.ScoreResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1141,6 +1143,8 @@ export namespace tandem {
                 probabilities?: ({ [k: string]: number }|null);
                 logits?: ({ [k: string]: number }|null);
                 partialLogits?: (number[]|null);
+                splitBits?: (string|null);
+                prediction?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tandem.v1.ScoreResponse.$Properties;

@@ -8000,6 +8000,8 @@ export const tandem = $root.tandem = (() => {
              * @property {Object.<string,number>|null} [probabilities] ScoreResponse probabilities
              * @property {Object.<string,number>|null} [logits] ScoreResponse logits
              * @property {Array.<number>|null} [partialLogits] ScoreResponse partialLogits
+             * @property {string|null} [splitBits] ScoreResponse splitBits
+             * @property {number|null} [prediction] ScoreResponse prediction
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8115,12 +8117,34 @@ export const tandem = $root.tandem = (() => {
              */
             ScoreResponse.prototype.partialLogits = $util.emptyArray;
 
+            /**
+             * ScoreResponse splitBits.
+             * @member {string} splitBits
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.splitBits = "";
+
+            /**
+             * ScoreResponse prediction.
+             * @member {number|null|undefined} prediction
+             * @memberof tandem.v1.ScoreResponse
+             * @instance
+             */
+            ScoreResponse.prototype.prediction = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             // Virtual OneOf for proto3 optional field
             $Object.defineProperty(ScoreResponse.prototype, "_partialLogit", {
                 get: $util.oneOfGetter($oneOfFields = ["partialLogit"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(ScoreResponse.prototype, "_prediction", {
+                get: $util.oneOfGetter($oneOfFields = ["prediction"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -8179,6 +8203,10 @@ export const tandem = $root.tandem = (() => {
                         writer.uint32(/* id 9, wireType 2 =*/74).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 1 =*/17).double(message.logits[keys[i]]).ldelim();
                 if (message.partialLogits != null && message.partialLogits.length)
                     writer.uint32(/* id 10, wireType 2 =*/82).doubles(message.partialLogits);
+                if (message.splitBits != null && $Object.hasOwnProperty.call(message, "splitBits") && message.splitBits !== "")
+                    writer.uint32(/* id 11, wireType 2 =*/90).string(message.splitBits);
+                if (message.prediction != null && $Object.hasOwnProperty.call(message, "prediction"))
+                    writer.uint32(/* id 12, wireType 1 =*/97).double(message.prediction);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8395,6 +8423,22 @@ export const tandem = $root.tandem = (() => {
                             if (!(message.partialLogits && message.partialLogits.length))
                                 message.partialLogits = [];
                             message.partialLogits.push(reader.double());
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.splitBits = value;
+                            else
+                                delete message.splitBits;
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 1)
+                                break;
+                            message.prediction = reader.double();
+                            message._prediction = "prediction";
                             continue;
                         }
                     }

@@ -25,8 +25,11 @@ export const manifestBodySchema = z.strictObject({
   party: z.string().min(1),
   role,
   parties: z.array(z.strictObject({ name: z.string(), role, dataset: z.string() })),
+  /** The model family (models/registry.ts); absent: `lr`, as every bundle before trees. */
+  family: z.string().optional(),
   featureNames: z.array(z.string()),
-  output: z.enum(['logit', 'partial-logit']),
+  /** What the part computes: a (partial) logit (LR, a trees guest or lookalike host), or a trees host's split answers. */
+  output: z.enum(['logit', 'partial-logit', 'split-bits']),
   /** Multi-class (one-vs-rest) models: the number of logits per row; absent means 1 (binary). */
   outputs: z.number().int().min(2).optional(),
   /** Multi-class models, guest only: the class labels, in the order of the logits. */

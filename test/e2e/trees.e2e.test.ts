@@ -34,7 +34,7 @@ import { trainTwin } from '../../models/trees/core/twin.ts';
 import { treesOptions } from '../../models/trees/spec.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
-type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; treeParties: string[] };
+type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; treeParties: string[]; parties: { name: string }[] };
 type HostPart = { family: string; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; trees?: unknown };
 type Summary = { model: string; epochs: number; metrics: { auc: number }; guestOnly: { model: string; metrics: { auc: number }; byModel: { lr: { auc: number }; trees: { auc: number } } } };
 
@@ -110,6 +110,7 @@ describe('federated trees: a full job', () => {
     const host = await part<HostPart>('partner');
     expect(guest.family).toBe('trees');
     expect(guest.treeParties).toEqual(['(guest)', 'partner']);
+    expect(guest.parties.map((p) => p.name)).toEqual(['brand', 'partner']);
     const hostSplits = guest.trees.flat().flatMap((t) => t.filter((n) => 'party' in n && n.party === 1));
     expect(hostSplits.length).toBeGreaterThan(0);
     expect(host.records.length).toBeGreaterThanOrEqual(hostSplits.length);
