@@ -120,7 +120,8 @@ export async function sklearnScores(data: PooledData, task: Task, options: Trees
     runs: [{ columns: 'all', params: matched }, { columns: 'guest', params: matched }, { columns: 'all', params: null }, { columns: 'guest', params: null }],
   };
   const script = join(import.meta.dirname, '..', '..', 'test', 'support', 'hgb_reference.py');
-  const out = execFileSync('/usr/bin/python3', [script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 20 });
+  // One OpenMP thread: scikit-learn's spinning threads crawl on a shared, oversubscribed machine (and the scores do not depend on it).
+  const out = execFileSync('/usr/bin/python3', [script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } });
   const key = metricOf(task);
   const [allMatched, guestMatched, allDefaults, guestDefaults] = (JSON.parse(out) as Record<string, number>[]).map((r) => r[key] ?? NaN);
   return { allMatched: allMatched ?? NaN, guestMatched: guestMatched ?? NaN, allDefaults: allDefaults ?? NaN, guestDefaults: guestDefaults ?? NaN };
