@@ -15,8 +15,9 @@ import { scaleBenchmark } from './scale.ts';
 import { psiBenchmark } from './psi.ts';
 import { psiOprfBenchmark } from './psi-oprf.ts';
 import { sourcesBenchmark } from './sources.ts';
+import { treesBenchmark } from './trees.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, sourcesBenchmark, psiOprfBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, sourcesBenchmark, psiOprfBenchmark, treesBenchmark];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');
