@@ -17,7 +17,8 @@ import { guestSplitSeed } from '../examples/pooled-reference.ts';
 import { treesOptions } from '../models/trees/spec.ts';
 import type { Benchmark, BenchContext, BenchOutput, Cell, Table } from './harness.ts';
 import { parseSize } from './scale.ts';
-import { histogramTable, secureHistogramTimings } from './trees/histogram.ts';
+import { HOST_COLUMNS, MAX_BINS, histogramTable, secureHistogramTimings } from './trees/histogram.ts';
+import { paillierTable, paillierTimings } from './trees/paillier.ts';
 import { metricIn, metricOf, runMeasuredJob, sklearnScores, twinOf, type JobRun, type Task } from './trees/jobs.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -210,6 +211,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     await rm(scratch, { recursive: true, force: true });
   }
   const histogram = secureHistogramTimings(histRows, ctx.progress);
+  const width = Number(histogram.find((r) => typeof r['width'] === 'number')?.['width'] ?? HOST_COLUMNS * (MAX_BINS + 2));
+  const paillierRows = await paillierTimings(histRows, HOST_COLUMNS, width, ctx.quick, ctx.progress);
 
   const notes: string[] = [];
   for (const r of results) {
@@ -219,7 +222,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   notes.push('Bytes, metrics and rounds are deterministic (seed 42, fixed node secrets); wall times and RSS depend on the load on the machine.');
   return {
     parameters: { datasets: cases.map((c) => ({ name: c.name, guest: c.guest, host: c.host, kind: c.kind, task: c.task })), model, treesOptions: treesOptions(model), seed: 42, histogramRows: histRows },
-    tables: [accuracyTable(results), barsTable(results), costTable(results), histogramTable(histogram)],
+    tables: [accuracyTable(results), barsTable(results), costTable(results), histogramTable(histogram), paillierTable(paillierRows, HOST_COLUMNS, width)],
     notes,
   };
 }
