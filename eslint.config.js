@@ -19,23 +19,32 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object instead of enum.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object instead of enum.' },
+      ],
     },
   },
   {
     files: PURE,
     ignores: ['protocol/**/*.test.ts', 'models/*/core/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: '@grpc/grpc-js', message: 'protocol/ is pure: only adapter files in coordinator/ and party/ may import grpc-js.' },
-          { name: 'pino', message: 'protocol/ is pure: pass a logger in instead.' },
-          { name: 'node:fs', message: 'protocol/ is pure: read files at the edges.' },
-          { name: 'node:fs/promises', message: 'protocol/ is pure: read files at the edges.' },
-          { name: 'node:net', message: 'protocol/ is pure.' },
-          { name: 'node:http', message: 'protocol/ is pure.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@grpc/grpc-js',
+              message: 'protocol/ is pure: only adapter files in coordinator/ and party/ may import grpc-js.',
+            },
+            { name: 'pino', message: 'protocol/ is pure: pass a logger in instead.' },
+            { name: 'node:fs', message: 'protocol/ is pure: read files at the edges.' },
+            { name: 'node:fs/promises', message: 'protocol/ is pure: read files at the edges.' },
+            { name: 'node:net', message: 'protocol/ is pure.' },
+            { name: 'node:http', message: 'protocol/ is pure.' },
+          ],
+        },
+      ],
     },
   },
   {

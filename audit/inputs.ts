@@ -16,12 +16,39 @@ export type AuditLogSource = { readonly file: string; readonly text: string };
 export type AuditCertificate = { readonly source: string; readonly pem: string };
 
 /** What the auditor trusts: the federation CA, and node certificates it must have issued. */
-export type AuditTrust = { readonly caSource: string; readonly caPem: string; readonly certificates: readonly AuditCertificate[] };
+export type AuditTrust = {
+  readonly caSource: string;
+  readonly caPem: string;
+  readonly certificates: readonly AuditCertificate[];
+};
 export const FINDING_PROBLEMS = [
-  'malformed', 'unknown-kind', 'wrong-node', 'duplicate-node', 'seq-start', 'seq-gap', 'seq-order', 'seq-duplicate',
-  'broken-link', 'hash-mismatch', 'bad-signature', 'no-certificate', 'certificate-rejected', 'certificate-not-valid',
-  'header-mismatch', 'unmatched', 'digest-mismatch', 'counterpart-disagrees', 'relay-altered', 'relay-unsourced',
-  'not-relayed', 'uncorroborated-job', 'excerpt-start', 'file-name', 'empty-log', 'statement-invalid', 'missing-log',
+  'malformed',
+  'unknown-kind',
+  'wrong-node',
+  'duplicate-node',
+  'seq-start',
+  'seq-gap',
+  'seq-order',
+  'seq-duplicate',
+  'broken-link',
+  'hash-mismatch',
+  'bad-signature',
+  'no-certificate',
+  'certificate-rejected',
+  'certificate-not-valid',
+  'header-mismatch',
+  'unmatched',
+  'digest-mismatch',
+  'counterpart-disagrees',
+  'relay-altered',
+  'relay-unsourced',
+  'not-relayed',
+  'uncorroborated-job',
+  'excerpt-start',
+  'file-name',
+  'empty-log',
+  'statement-invalid',
+  'missing-log',
 ] as const;
 export type FindingProblem = (typeof FINDING_PROBLEMS)[number];
 
@@ -36,16 +63,49 @@ export type AuditFinding = {
   readonly message: string;
 };
 /** The parts of a message id: `job/round/step/sender>recipient/seq`. */
-export type MessageIdParts = { readonly job: string; readonly round: number; readonly step: string; readonly sender: string; readonly recipient: string; readonly seq: number };
+export type MessageIdParts = {
+  readonly job: string;
+  readonly round: number;
+  readonly step: string;
+  readonly sender: string;
+  readonly recipient: string;
+  readonly seq: number;
+};
 
 /** A shape-checked record with where it was found. */
-export type AuditEntry = { readonly line: number; readonly record: AuditRecord; readonly id: MessageIdParts | undefined };
+export type AuditEntry = {
+  readonly line: number;
+  readonly record: AuditRecord;
+  readonly id: MessageIdParts | undefined;
+};
 
 /** A log split into shape-checked records; malformed lines are reported through `onProblem`. */
-export type ParsedAuditLog = { readonly file: string; readonly node: string | undefined; readonly entries: readonly AuditEntry[] };
+export type ParsedAuditLog = {
+  readonly file: string;
+  readonly node: string | undefined;
+  readonly entries: readonly AuditEntry[];
+};
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const FIELDS = ['job', 'round', 'step', 'direction', 'peer', 'kind', 'messageId', 'bytes', 'sha256', 'sealed', 'claim', 'seq', 'time', 'node', 'prev', 'hash', 'sig'] as const;
+const FIELDS = [
+  'job',
+  'round',
+  'step',
+  'direction',
+  'peer',
+  'kind',
+  'messageId',
+  'bytes',
+  'sha256',
+  'sealed',
+  'claim',
+  'seq',
+  'time',
+  'node',
+  'prev',
+  'hash',
+  'sig',
+] as const;
 
 /** Whether a (shape-checked) record is a statement rather than a message. */
 export const isStatement = (r: AuditRecord): boolean => r.direction === STATEMENT_DIRECTION;
@@ -69,15 +129,19 @@ function shapeProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not a JSON object';
   const r = value as Record<string, unknown>;
   const extra = Object.keys(r).filter((k) => !(FIELDS as readonly string[]).includes(k));
-  if (extra.length > 0) return `has fields the record format does not define (${extra.join(', ')}), which no hash or signature covers`;
+  if (extra.length > 0)
+    return `has fields the record format does not define (${extra.join(', ')}), which no hash or signature covers`;
   const isInt = (k: string): boolean => Number.isSafeInteger(r[k]) && (r[k] as number) >= 0;
   const isText = (k: string): boolean => typeof r[k] === 'string' && r[k] !== '';
   for (const k of ['seq', 'round', 'bytes']) if (!isInt(k)) return `field "${k}" is missing or not a whole number`;
-  for (const k of ['job', 'step', 'peer', 'kind', 'messageId', 'node', 'sig', 'time']) if (!isText(k)) return `field "${k}" is missing or empty`;
-  for (const k of ['sha256', 'prev', 'hash']) if (typeof r[k] !== 'string' || !HEX64.test(r[k])) return `field "${k}" is not a 64-digit hex hash`;
+  for (const k of ['job', 'step', 'peer', 'kind', 'messageId', 'node', 'sig', 'time'])
+    if (!isText(k)) return `field "${k}" is missing or empty`;
+  for (const k of ['sha256', 'prev', 'hash'])
+    if (typeof r[k] !== 'string' || !HEX64.test(r[k])) return `field "${k}" is not a 64-digit hex hash`;
   if (typeof r.sealed !== 'boolean') return 'field "sealed" is not true or false';
   if (r.direction === STATEMENT_DIRECTION || r.kind === STATEMENT_KIND || 'claim' in r) {
-    if (r.direction !== STATEMENT_DIRECTION || r.kind !== STATEMENT_KIND || !('claim' in r)) return `is half a statement: a statement has direction "${STATEMENT_DIRECTION}", kind "${STATEMENT_KIND}" and a claim, all three`;
+    if (r.direction !== STATEMENT_DIRECTION || r.kind !== STATEMENT_KIND || !('claim' in r))
+      return `is half a statement: a statement has direction "${STATEMENT_DIRECTION}", kind "${STATEMENT_KIND}" and a claim, all three`;
     const problem = claimProblem(r.claim);
     if (problem !== undefined) return `is a statement whose claim ${problem}`;
   } else if (r.direction !== 'sent' && r.direction !== 'received') {
@@ -88,12 +152,24 @@ function shapeProblem(value: unknown): string | undefined {
 }
 
 /** Parses one log into records, reporting every line that is not a well-formed record. */
-export function parseAuditSource(source: AuditLogSource, onProblem: (finding: AuditFinding) => void = () => undefined): ParsedAuditLog {
+export function parseAuditSource(
+  source: AuditLogSource,
+  onProblem: (finding: AuditFinding) => void = () => undefined,
+): ParsedAuditLog {
   const entries: AuditEntry[] = [];
   for (const parsed of parseAuditLines(source.text)) {
-    const problem = 'error' in parsed ? `is not valid JSON (${parsed.error}); a torn or hand-edited line` : shapeProblem(parsed.value);
+    const problem =
+      'error' in parsed
+        ? `is not valid JSON (${parsed.error}); a torn or hand-edited line`
+        : shapeProblem(parsed.value);
     if (problem !== undefined || !('value' in parsed)) {
-      onProblem({ severity: 'error', problem: 'malformed', file: source.file, line: parsed.line, message: `line ${parsed.line} ${problem ?? 'is malformed'}` });
+      onProblem({
+        severity: 'error',
+        problem: 'malformed',
+        file: source.file,
+        line: parsed.line,
+        message: `line ${parsed.line} ${problem ?? 'is malformed'}`,
+      });
       continue;
     }
     const record = parsed.value as AuditRecord;
@@ -114,7 +190,15 @@ export async function readAuditSources(files: readonly string[]): Promise<AuditL
       try {
         return { file, text: await readFile(file, 'utf8') };
       } catch (error) {
-        throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'pass the audit logs, found at <dataDir>/audit/<node>.audit.jsonl on each node' }, { cause: error });
+        throw new DataError(
+          'DATA_FILE_NOT_FOUND',
+          {
+            file,
+            problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+            fix: 'pass the audit logs, found at <dataDir>/audit/<node>.audit.jsonl on each node',
+          },
+          { cause: error },
+        );
       }
     }),
   );
@@ -145,7 +229,16 @@ export async function readAuditTrust(files: AuditTrustFiles): Promise<AuditTrust
     try {
       return await readFile(file, 'utf8');
     } catch (error) {
-      throw new ConfigError('CONFIG_NOT_FOUND', { file, field, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'pass the federation CA certificate (ca.crt) and the nodes\' certificates (<node>.crt)' }, { cause: error });
+      throw new ConfigError(
+        'CONFIG_NOT_FOUND',
+        {
+          file,
+          field,
+          problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+          fix: "pass the federation CA certificate (ca.crt) and the nodes' certificates (<node>.crt)",
+        },
+        { cause: error },
+      );
     }
   };
   const caPem = await read(files.ca, '--ca');

@@ -100,7 +100,22 @@ export const GENESIS = '0'.repeat(64);
  * `sig`, in a fixed order; a statement's claim, canonical, comes last.
  */
 export function canonicalRecord(r: Omit<AuditRecord, 'hash' | 'sig'>): string {
-  const fields = JSON.stringify([r.seq, r.time, r.node, r.job, r.round, r.step, r.direction, r.peer, r.kind, r.messageId, r.bytes, r.sha256, r.sealed, r.prev]);
+  const fields = JSON.stringify([
+    r.seq,
+    r.time,
+    r.node,
+    r.job,
+    r.round,
+    r.step,
+    r.direction,
+    r.peer,
+    r.kind,
+    r.messageId,
+    r.bytes,
+    r.sha256,
+    r.sealed,
+    r.prev,
+  ]);
   // A record without a claim hashes exactly as before statements existed.
   return r.claim === undefined ? fields : `${fields.slice(0, -1)},${canonicalClaim(r.claim)}]`;
 }
@@ -122,14 +137,16 @@ export function claimProblem(value: unknown): string | undefined {
   if (typeof c['type'] !== 'string' || c['type'] === '') return 'has no "type"';
   if (typeof c['job'] !== 'string' || c['job'] === '') return 'has no "job"';
   for (const [k, v] of Object.entries(c)) {
-    const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    const ok =
+      v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) return `field "${k}" is not a string, finite number, true, false or null (claims are flat)`;
   }
   if (c['type'] === 'dp') {
     if (typeof c['role'] !== 'string') return 'is a "dp" claim without a "role"';
     for (const k of DP_CLAIM_NUMBERS) {
       const v = c[k];
-      if (typeof v !== 'number' || v < 0 || (k === 'steps' && !Number.isSafeInteger(v))) return `is a "dp" claim whose "${k}" is not a ${k === 'steps' ? 'whole number' : 'number'} ≥ 0`;
+      if (typeof v !== 'number' || v < 0 || (k === 'steps' && !Number.isSafeInteger(v)))
+        return `is a "dp" claim whose "${k}" is not a ${k === 'steps' ? 'whole number' : 'number'} ≥ 0`;
     }
   }
   return undefined;
@@ -148,11 +165,23 @@ export interface AuditSink {
 }
 
 /** The message-like fields of a statement: it records no message, so they describe the claim. */
-export function statementEntry(node: string, claim: AuditClaim): Omit<AuditRecord, 'seq' | 'time' | 'node' | 'prev' | 'hash' | 'sig'> {
+export function statementEntry(
+  node: string,
+  claim: AuditClaim,
+): Omit<AuditRecord, 'seq' | 'time' | 'node' | 'prev' | 'hash' | 'sig'> {
   const bytes = Buffer.from(canonicalClaim(claim), 'utf8');
   return {
-    job: claim.job, round: 0, step: claim.type, direction: STATEMENT_DIRECTION, peer: node, kind: STATEMENT_KIND,
-    messageId: `${claim.job}/statement/${claim.type}/${node}`, bytes: bytes.byteLength, sha256: digest(bytes), sealed: false, claim,
+    job: claim.job,
+    round: 0,
+    step: claim.type,
+    direction: STATEMENT_DIRECTION,
+    peer: node,
+    kind: STATEMENT_KIND,
+    messageId: `${claim.job}/statement/${claim.type}/${node}`,
+    bytes: bytes.byteLength,
+    sha256: digest(bytes),
+    sealed: false,
+    claim,
   };
 }
 
@@ -216,13 +245,15 @@ function lastRecord(text: string): AuditRecord | undefined {
   for (const parsed of parseAuditLines(text).reverse()) {
     if (!('value' in parsed)) continue;
     const r = parsed.value as Partial<AuditRecord> | null;
-    if (typeof r === 'object' && r !== null && Number.isSafeInteger(r.seq) && typeof r.hash === 'string') return r as AuditRecord;
+    if (typeof r === 'object' && r !== null && Number.isSafeInteger(r.seq) && typeof r.hash === 'string')
+      return r as AuditRecord;
   }
   return undefined;
 }
 
 /** One non-empty line of a log: its 1-based line number and the parsed JSON, or why it did not parse. */
-export type AuditLine = { readonly line: number; readonly value: unknown } | { readonly line: number; readonly error: string };
+export type AuditLine =
+  { readonly line: number; readonly value: unknown } | { readonly line: number; readonly error: string };
 
 /**
  * Splits a log into its non-empty lines with their line numbers, parsing

@@ -44,22 +44,42 @@ th{background:#f4f5f8;font-weight:600}td.n{text-align:right;white-space:nowrap}c
 function groupTable(groups: readonly KindGroup[]): string {
   if (groups.length === 0) return '<p>No messages.</p>';
   const rows = groups.map((g) => {
-    const steps = g.steps.map((s) => `<li><code>${escapeHtml(s.step)}</code>: ${escapeHtml(s.meaning)} (${s.messages})</li>`).join('');
-    const sealed = g.toParties === 0
-      ? 'not needed: for the coordinator'
-      : `${g.sealedToParties === g.toParties ? 'all' : `<strong>${g.sealedToParties} of ${g.toParties}</strong>`} sent to parties${g.toParties < g.messages ? `; ${g.messages - g.toParties} for the coordinator` : ''}`;
-    const to = Object.entries(g.recipients).map(([name, n]) => `${escapeHtml(name)} (${n})`).join(', ');
-    return `<tr><td><strong>${escapeHtml(g.kind)}</strong><div class="small">${escapeHtml(g.meaning)}</div><ul class="small">${steps}</ul></td>`
-      + `<td class="n">${g.messages}</td><td class="n" title="${g.bytes} bytes">${formatBytes(g.bytes)}</td><td>${sealed}</td><td>${to}</td></tr>`;
+    const steps = g.steps
+      .map((s) => `<li><code>${escapeHtml(s.step)}</code>: ${escapeHtml(s.meaning)} (${s.messages})</li>`)
+      .join('');
+    const sealed =
+      g.toParties === 0
+        ? 'not needed: for the coordinator'
+        : `${g.sealedToParties === g.toParties ? 'all' : `<strong>${g.sealedToParties} of ${g.toParties}</strong>`} sent to parties${g.toParties < g.messages ? `; ${g.messages - g.toParties} for the coordinator` : ''}`;
+    const to = Object.entries(g.recipients)
+      .map(([name, n]) => `${escapeHtml(name)} (${n})`)
+      .join(', ');
+    return (
+      `<tr><td><strong>${escapeHtml(g.kind)}</strong><div class="small">${escapeHtml(g.meaning)}</div><ul class="small">${steps}</ul></td>` +
+      `<td class="n">${g.messages}</td><td class="n" title="${g.bytes} bytes">${formatBytes(g.bytes)}</td><td>${sealed}</td><td>${to}</td></tr>`
+    );
   });
   return `<table><thead><tr><th>What left (kind)</th><th>Messages</th><th>Size</th><th>Sealed</th><th>To</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function partySection(p: PartyReport): string {
-  const tone = p.verdict.noRowLevelPlaintext ? (p.groups.some((g) => g.kind === 'partial-score') ? 'warn' : 'ok') : 'bad';
-  const role = p.role === 'unknown' ? '' : ` <span class="sub">(${p.role === 'guest' ? 'guest: holds the labels' : 'host: holds features only'})</span>`;
-  const source = p.source === 'own log' ? `From ${escapeHtml(p.party)}'s own log.` : `${escapeHtml(p.party)}'s own log was not given: from what the others recorded receiving from it.`;
-  const disclosed = p.disclosures.length === 0 ? '' : `<h3>What the recipients learn, by design</h3><ul>${p.disclosures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>`;
+  const tone = p.verdict.noRowLevelPlaintext
+    ? p.groups.some((g) => g.kind === 'partial-score')
+      ? 'warn'
+      : 'ok'
+    : 'bad';
+  const role =
+    p.role === 'unknown'
+      ? ''
+      : ` <span class="sub">(${p.role === 'guest' ? 'guest: holds the labels' : 'host: holds features only'})</span>`;
+  const source =
+    p.source === 'own log'
+      ? `From ${escapeHtml(p.party)}'s own log.`
+      : `${escapeHtml(p.party)}'s own log was not given: from what the others recorded receiving from it.`;
+  const disclosed =
+    p.disclosures.length === 0
+      ? ''
+      : `<h3>What the recipients learn, by design</h3><ul>${p.disclosures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>`;
   return `<section><h2>${escapeHtml(p.party)}${role}</h2>
 <div class="banner ${tone}"><div class="verdict">${escapeHtml(p.verdict.text)}</div></div>
 <p>${p.messages} messages, ${formatBytes(p.bytes)} in total left ${escapeHtml(p.party)} in this job. <span class="small">${source}</span></p>
@@ -75,9 +95,14 @@ function privacyTone(report: AuditReport): 'ok' | 'warn' | 'bad' {
 /** The parties' signed statements of ε, when there are any. */
 function privacySection(b: PrivacyBudget): string {
   if (b.statements.length === 0) return '';
-  const rows = b.statements.map((s) => `<tr><td>${escapeHtml(s.party)}${s.role === 'unknown' ? '' : ` (${s.role})`}</td><td class="n" title="${s.epsilon}">${escapeHtml(formatEpsilon(s.epsilon))}</td>`
-    + `<td class="n">${s.delta}</td><td class="n">${s.budget}</td><td class="n">${s.steps}</td><td class="n">${Number(s.noiseMultiplier.toPrecision(4))}</td>`
-    + `<td><code>${escapeHtml(s.file)}</code> line ${s.line}, seq ${s.seq}</td></tr>`).join('');
+  const rows = b.statements
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.party)}${s.role === 'unknown' ? '' : ` (${s.role})`}</td><td class="n" title="${s.epsilon}">${escapeHtml(formatEpsilon(s.epsilon))}</td>` +
+        `<td class="n">${s.delta}</td><td class="n">${s.budget}</td><td class="n">${s.steps}</td><td class="n">${Number(s.noiseMultiplier.toPrecision(4))}</td>` +
+        `<td><code>${escapeHtml(s.file)}</code> line ${s.line}, seq ${s.seq}</td></tr>`,
+    )
+    .join('');
   return `<h2>Privacy budget (differential privacy)</h2>
 <p>Each row is a statement a party signed into its own audit log when the job ended: the ε its privacy accountant computed for the job. The figure in the banner above is the guest's.</p>
 <table><thead><tr><th>Stated by</th><th>ε spent</th><th>δ</th><th>ε budget</th><th>Noisy steps</th><th>Noise multiplier</th><th>Where</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -88,11 +113,19 @@ export function renderAuditReportHtml(report: AuditReport): string {
   const v = report.verification;
   const vTone = !v.checked ? 'warn' : v.ok ? 'ok' : 'bad';
   const c = report.coordinator;
-  const coordinator = c === undefined ? '' : `<section><h2>The coordinator</h2>
+  const coordinator =
+    c === undefined
+      ? ''
+      : `<section><h2>The coordinator</h2>
 <p>The coordinator runs the job and holds its decryption key, but must never see data. ${c.relayed.messages > 0 ? `It passed on ${c.relayed.messages} sealed messages between the parties (${formatBytes(c.relayed.bytes)}) that it cannot open${c.relayed.unsealed > 0 ? `; <strong>${c.relayed.unsealed} of them were not sealed</strong>` : ''}.` : ''} What it sent itself:</p>
 ${groupTable(c.groups)}</section>`;
   const kinds = report.kinds.map((k) => `<dt>${escapeHtml(k.kind)}</dt><dd>${escapeHtml(k.meaning)}</dd>`).join('');
-  const sources = report.sources.map((s) => `<tr><td>${escapeHtml(s.node ?? '?')}</td><td><code>${escapeHtml(s.file)}</code></td><td class="n">${s.jobRecords} of ${s.records}</td><td><code>${escapeHtml(s.lastHash?.slice(0, 16) ?? '-')}</code></td></tr>`).join('');
+  const sources = report.sources
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.node ?? '?')}</td><td><code>${escapeHtml(s.file)}</code></td><td class="n">${s.jobRecords} of ${s.records}</td><td><code>${escapeHtml(s.lastHash?.slice(0, 16) ?? '-')}</code></td></tr>`,
+    )
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -3,7 +3,12 @@ import type { AuditClaim } from './log.ts';
 
 export const REPORT_FORMAT = 'tandem-audit-report/1';
 
-export type StepTotal = { readonly step: string; readonly meaning: string; readonly messages: number; readonly bytes: number };
+export type StepTotal = {
+  readonly step: string;
+  readonly meaning: string;
+  readonly messages: number;
+  readonly bytes: number;
+};
 
 export type KindGroup = {
   readonly kind: string;
@@ -52,9 +57,20 @@ export type AuditReport = {
   readonly format: typeof REPORT_FORMAT;
   readonly job: string;
   readonly generatedAt: string;
-  readonly verification: { readonly checked: boolean; readonly ok: boolean; readonly problems: number; readonly text: string };
+  readonly verification: {
+    readonly checked: boolean;
+    readonly ok: boolean;
+    readonly problems: number;
+    readonly text: string;
+  };
   readonly privacyBudget: PrivacyBudget;
-  readonly sources: readonly { readonly file: string; readonly node: string | undefined; readonly records: number; readonly jobRecords: number; readonly lastHash: string | undefined }[];
+  readonly sources: readonly {
+    readonly file: string;
+    readonly node: string | undefined;
+    readonly records: number;
+    readonly jobRecords: number;
+    readonly lastHash: string | undefined;
+  }[];
   readonly parties: readonly PartyReport[];
   readonly coordinator: CoordinatorReport | undefined;
   readonly kinds: readonly { readonly kind: string; readonly meaning: string }[];

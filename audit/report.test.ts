@@ -26,14 +26,27 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tandem-audit-report-'));
   certs = join(root, 'certs');
   await initCertificates({ outDir: certs, parties: ['brand', 'partner'] });
-  const load = (name: NodeName): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(certs, 'ca.crt'), cert: join(certs, `${name}.crt`), key: join(certs, `${name}.key`) });
+  const load = (name: NodeName): Promise<NodeIdentity> =>
+    loadNodeIdentity({ ca: join(certs, 'ca.crt'), cert: join(certs, `${name}.crt`), key: join(certs, `${name}.key`) });
   ids = { coordinator: await load('coordinator'), brand: await load('brand'), partner: await load('partner') };
-  trust = { caSource: join(certs, 'ca.crt'), caPem: ids.brand.caPem, certificates: NODES.map((n) => ({ source: join(certs, `${n}.crt`), pem: ids[n].certPem })) };
+  trust = {
+    caSource: join(certs, 'ca.crt'),
+    caPem: ids.brand.caPem,
+    certificates: NODES.map((n) => ({ source: join(certs, `${n}.crt`), pem: ids[n].certPem })),
+  };
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-type Message = { readonly from: NodeName; readonly to: NodeName; readonly step: string; readonly kind: MessageKind; readonly bodyBytes: number; readonly seq?: number; readonly sealed?: boolean };
+type Message = {
+  readonly from: NodeName;
+  readonly to: NodeName;
+  readonly step: string;
+  readonly kind: MessageKind;
+  readonly bodyBytes: number;
+  readonly seq?: number;
+  readonly sealed?: boolean;
+};
 
 /** A hetero-LR job between brand (guest) and partner (host), with the hosts' validation scores shared. */
 const JOB: readonly Message[] = [
@@ -62,14 +75,33 @@ const logFile = (dir: string, node: NodeName): string => join(dir, `${node}.audi
 
 /** Writes the three logs with the real AuditLog and keys; returns each message's envelope size by step and sender. */
 function writeJob(dir: string, messages: readonly Message[] = JOB): Map<string, number> {
-  const logs = Object.fromEntries(NODES.map((n) => [n, new AuditLog(logFile(dir, n), n, ids[n].privateKey)])) as Record<NodeName, AuditLog>;
+  const logs = Object.fromEntries(NODES.map((n) => [n, new AuditLog(logFile(dir, n), n, ids[n].privateKey)])) as Record<
+    NodeName,
+    AuditLog
+  >;
   const sizes = new Map<string, number>();
   for (const m of messages) {
     const sealed = m.sealed ?? (m.from !== COORDINATOR && m.to !== COORDINATOR);
-    const envelope = makeEnvelope({ jobId: JOB_ID, round: 0, step: m.step, sender: m.from, recipient: m.to, seq: m.seq ?? 0, kind: m.kind }, randomBytes(m.bodyBytes), sealed, Date.now());
+    const envelope = makeEnvelope(
+      { jobId: JOB_ID, round: 0, step: m.step, sender: m.from, recipient: m.to, seq: m.seq ?? 0, kind: m.kind },
+      randomBytes(m.bodyBytes),
+      sealed,
+      Date.now(),
+    );
     const bytes = encodeEnvelope(envelope);
     sizes.set(`${m.from}/${m.step}`, bytes.byteLength);
-    const entry = (direction: 'sent' | 'received', peer: string) => ({ job: JOB_ID, round: 0, step: m.step, direction, peer, kind: m.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed });
+    const entry = (direction: 'sent' | 'received', peer: string) => ({
+      job: JOB_ID,
+      round: 0,
+      step: m.step,
+      direction,
+      peer,
+      kind: m.kind,
+      messageId: envelope.id,
+      bytes: bytes.byteLength,
+      sha256: digest(bytes),
+      sealed,
+    });
     logs[m.from].record(entry('sent', m.to));
     if (m.from !== COORDINATOR && m.to !== COORDINATOR) {
       logs.coordinator.record(entry('received', m.from));
@@ -81,7 +113,8 @@ function writeJob(dir: string, messages: readonly Message[] = JOB): Map<string, 
   return sizes;
 }
 
-const parse = (files: readonly string[]): ParsedAuditLog[] => files.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') }));
+const parse = (files: readonly string[]): ParsedAuditLog[] =>
+  files.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') }));
 const sources = (files: readonly string[]) => files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 
 describe('audit report', () => {
@@ -99,21 +132,38 @@ describe('audit report', () => {
     const brand = report.parties.find((p) => p.party === 'brand');
     const partner = report.parties.find((p) => p.party === 'partner');
     expect(brand).toMatchObject({ role: 'guest', source: 'own log', messages: 8 });
-    expect(brand?.verdict).toEqual({ noRowLevelPlaintext: true, concerns: [], text: 'No row-level plaintext left brand.' });
+    expect(brand?.verdict).toEqual({
+      noRowLevelPlaintext: true,
+      concerns: [],
+      text: 'No row-level plaintext left brand.',
+    });
     expect(partner?.role).toBe('host');
     expect(partner?.verdict.noRowLevelPlaintext).toBe(true);
-    expect(partner?.verdict.text).toMatch(/^No row-level plaintext left partner\. Derived per-row scores for validation rows did leave it: 1 message \(.+\) to brand, kind partial-score\.$/);
-    expect(partner?.disclosures.some((d) => d.startsWith('Derived per-row scores for validation rows: brand received'))).toBe(true);
-    expect(partner?.disclosures.some((d) => d.includes("which of its own identifiers partner also holds"))).toBe(true);
-    expect(brand?.disclosures.some((d) => d.includes('partner learned which of its own rows are shared with brand'))).toBe(true);
-    expect(brand?.disclosures.some((d) => d.includes('partner learned which shared rows were held out for validation'))).toBe(true);
+    expect(partner?.verdict.text).toMatch(
+      /^No row-level plaintext left partner\. Derived per-row scores for validation rows did leave it: 1 message \(.+\) to brand, kind partial-score\.$/,
+    );
+    expect(
+      partner?.disclosures.some((d) => d.startsWith('Derived per-row scores for validation rows: brand received')),
+    ).toBe(true);
+    expect(partner?.disclosures.some((d) => d.includes('which of its own identifiers partner also holds'))).toBe(true);
+    expect(
+      brand?.disclosures.some((d) => d.includes('partner learned which of its own rows are shared with brand')),
+    ).toBe(true);
+    expect(
+      brand?.disclosures.some((d) => d.includes('partner learned which shared rows were held out for validation')),
+    ).toBe(true);
 
     const psi = partner?.groups.find((g) => g.kind === 'psi-blinded');
     expect(psi).toMatchObject({ messages: 2, sealed: 2, recipients: { brand: 2 } });
     expect(psi?.bytes).toBe((sizes.get('partner/psi-host-set') ?? 0) + (sizes.get('partner/psi-guest-reblinded') ?? 0));
     expect(psi?.steps.map((s) => s.step)).toEqual(['psi-host-set', 'psi-guest-reblinded']);
     expect(brand?.groups.map((g) => g.kind)).toEqual(['control', 'key', 'psi-blinded', 'ciphertext', 'masked']);
-    expect(brand?.groups.find((g) => g.kind === 'control')).toMatchObject({ messages: 4, toParties: 3, sealedToParties: 3, recipients: { partner: 3, coordinator: 1 } });
+    expect(brand?.groups.find((g) => g.kind === 'control')).toMatchObject({
+      messages: 4,
+      toParties: 3,
+      sealedToParties: 3,
+      recipients: { partner: 3, coordinator: 1 },
+    });
     expect(brand?.groups.find((g) => g.kind === 'masked')).toMatchObject({ toParties: 0, sealed: 0 });
     expect(brand?.bytes).toBe([...sizes].filter(([k]) => k.startsWith('brand/')).reduce((n, [, v]) => n + v, 0));
 
@@ -133,9 +183,13 @@ describe('audit report', () => {
 
     const partner = report.parties.find((p) => p.party === 'partner');
     expect(partner?.verdict.noRowLevelPlaintext).toBe(false);
-    expect(partner?.verdict.text).toBe("Cannot confirm that no row-level plaintext left partner: 1 message of kind ciphertext went to the coordinator, which holds the job's decryption key.");
+    expect(partner?.verdict.text).toBe(
+      "Cannot confirm that no row-level plaintext left partner: 1 message of kind ciphertext went to the coordinator, which holds the job's decryption key.",
+    );
     const brand = report.parties.find((p) => p.party === 'brand');
-    expect(brand?.verdict.text).toContain('1 message to another party was not sealed, so the coordinator could read it (residual)');
+    expect(brand?.verdict.text).toContain(
+      '1 message to another party was not sealed, so the coordinator could read it (residual)',
+    );
     expect(report.coordinator?.relayed.unsealed).toBe(1);
     expect(report.verification).toMatchObject({ checked: false });
     expect(report.verification.text).toMatch(/^Not verified/);
@@ -160,12 +214,29 @@ describe('audit report', () => {
 
     expect(report.privacyBudget).toMatchObject({ enabled: true, epsilon: null, statements: [] });
     expect(report.privacyBudget.text).toMatch(/^ε spent: not recorded\. Differential privacy was switched on/);
-    expect(report.privacyBudget.text).toContain("none of the logs given holds the guest's signed statement of the ε spent");
+    expect(report.privacyBudget.text).toContain(
+      "none of the logs given holds the guest's signed statement of the ε spent",
+    );
   });
 
-  const DP_JOB: readonly Message[] = [...JOB, { from: 'brand', to: 'coordinator', step: 'dp-plan', kind: 'control', bodyBytes: 20 }];
+  const DP_JOB: readonly Message[] = [
+    ...JOB,
+    { from: 'brand', to: 'coordinator', step: 'dp-plan', kind: 'control', bodyBytes: 20 },
+  ];
   const claim = (role: string, epsilon = 7.9312, extra: Partial<DpClaim> = {}): DpClaim => ({
-    type: 'dp', job: JOB_ID, role, epsilon, delta: 1e-5, budget: 8, steps: 30, noiseMultiplier: 1.23456, evaluationNoiseMultiplier: 0.8, clip: 1, samplingRate: 0.25, accountant: 'rdp-subsampled-gaussian', ...extra,
+    type: 'dp',
+    job: JOB_ID,
+    role,
+    epsilon,
+    delta: 1e-5,
+    budget: 8,
+    steps: 30,
+    noiseMultiplier: 1.23456,
+    evaluationNoiseMultiplier: 0.8,
+    clip: 1,
+    samplingRate: 0.25,
+    accountant: 'rdp-subsampled-gaussian',
+    ...extra,
   });
   /** Appends statements to the nodes' logs, as party/node.ts does when a job ends. */
   const state = (dir: string, node: NodeName, c: DpClaim): void => {
@@ -186,9 +257,22 @@ describe('audit report', () => {
 
     expect(verification.findings).toEqual([]);
     const b = report.privacyBudget;
-    expect(b).toMatchObject({ enabled: true, epsilon: 7.9312, delta: 1e-5, budget: 8, statedBy: 'brand', concerns: [], headline: 'ε spent: 7.94 (δ = 0.00001, budget 8)' });
-    expect(b.statements.map((s) => [s.party, s.role, s.line])).toEqual([['brand', 'guest', 16], ['partner', 'host', 15]]);
-    expect(b.text).toMatch(/^ε spent: 7\.94 \(δ = 0\.00001, budget 8\)\. This figure is the guest's own signed statement in its audit log \(brand, .*brand\.audit\.jsonl line 16, seq 15\)/);
+    expect(b).toMatchObject({
+      enabled: true,
+      epsilon: 7.9312,
+      delta: 1e-5,
+      budget: 8,
+      statedBy: 'brand',
+      concerns: [],
+      headline: 'ε spent: 7.94 (δ = 0.00001, budget 8)',
+    });
+    expect(b.statements.map((s) => [s.party, s.role, s.line])).toEqual([
+      ['brand', 'guest', 16],
+      ['partner', 'host', 15],
+    ]);
+    expect(b.text).toMatch(
+      /^ε spent: 7\.94 \(δ = 0\.00001, budget 8\)\. This figure is the guest's own signed statement in its audit log \(brand, .*brand\.audit\.jsonl line 16, seq 15\)/,
+    );
     expect(b.text).toContain('30 noisy training steps at noise multiplier 1.235');
     expect(b.text).toContain("Its signature was checked with the guest's certificate.");
     expect(b.text).toContain('partner stated the same figure in its own log.');
@@ -214,7 +298,9 @@ describe('audit report', () => {
     expect(b.epsilon).toBe(8.5);
     expect(b.concerns).toEqual([
       'the ε spent (8.5) is over the declared budget (8)',
-      expect.stringMatching(/^partner \(host\) stated ε = 3 \(δ = 0\.00001, budget 8\) at .*partner\.audit\.jsonl line 15, seq 14, which disagrees with the guest$/),
+      expect.stringMatching(
+        /^partner \(host\) stated ε = 3 \(δ = 0\.00001, budget 8\) at .*partner\.audit\.jsonl line 15, seq 14, which disagrees with the guest$/,
+      ),
     ]);
     expect(b.text).toContain('Its signature was not checked: verify the logs before relying on it.');
     expect(b.text).toContain('Look into: the ε spent (8.5) is over the declared budget (8);');
@@ -232,21 +318,40 @@ describe('audit report', () => {
     const noGuestLog = buildAuditReport(parse([logFile(dir, 'coordinator'), logFile(dir, 'partner')]), { job: JOB_ID });
 
     for (const report of [onlyHost, noGuestLog]) {
-      expect(report.privacyBudget).toMatchObject({ enabled: true, epsilon: null, statedBy: null, headline: 'ε spent: not recorded' });
-      expect(report.privacyBudget.text).toMatch(/^ε spent: not recorded\. Differential privacy was switched on for this job \(the guest sent a dp-plan\), but none of the logs given holds the guest's signed statement/);
-      expect(report.privacyBudget.text).toMatch(/Other statements: partner \(host\) stated ε = 2 \(.*partner\.audit\.jsonl line 15, seq 14\)\.$/);
+      expect(report.privacyBudget).toMatchObject({
+        enabled: true,
+        epsilon: null,
+        statedBy: null,
+        headline: 'ε spent: not recorded',
+      });
+      expect(report.privacyBudget.text).toMatch(
+        /^ε spent: not recorded\. Differential privacy was switched on for this job \(the guest sent a dp-plan\), but none of the logs given holds the guest's signed statement/,
+      );
+      expect(report.privacyBudget.text).toMatch(
+        /Other statements: partner \(host\) stated ε = 2 \(.*partner\.audit\.jsonl line 15, seq 14\)\.$/,
+      );
     }
   });
 
   it('rounds ε up to three significant digits, never down', () => {
-    expect([7.9312, 8, 0.5, 0.123456, 12.341, 1234.5, 7.99999].map(formatEpsilon)).toEqual(['7.94', '8', '0.5', '0.124', '12.4', '1240', '8']);
+    expect([7.9312, 8, 0.5, 0.123456, 12.341, 1234.5, 7.99999].map(formatEpsilon)).toEqual([
+      '7.94',
+      '8',
+      '0.5',
+      '0.124',
+      '12.4',
+      '1240',
+      '8',
+    ]);
   });
 
   it('says the logs did not verify when they do not', () => {
     const dir = mkdtempSync(join(root, 'tampered-'));
     writeJob(dir);
     const files = NODES.map((n) => logFile(dir, n));
-    const tampered = sources(files).map((s) => (s.file.endsWith('brand.audit.jsonl') ? { ...s, text: s.text.replace('"bytes":', '"bytes":1') } : s));
+    const tampered = sources(files).map((s) =>
+      s.file.endsWith('brand.audit.jsonl') ? { ...s, text: s.text.replace('"bytes":', '"bytes":1') } : s,
+    );
 
     const report = buildAuditReport(parse(files), { job: JOB_ID, verification: verifyAuditLogs(tampered, trust) });
 
@@ -266,7 +371,10 @@ describe('audit report', () => {
 
   it('renders one self-contained page with no scripts or outside resources, escaping what the logs say', () => {
     const dir = mkdtempSync(join(root, 'html-'));
-    writeJob(dir, [...JOB, { from: 'brand', to: 'coordinator', step: '<img src=x onerror=alert(1)>', kind: 'control', bodyBytes: 10 }]);
+    writeJob(dir, [
+      ...JOB,
+      { from: 'brand', to: 'coordinator', step: '<img src=x onerror=alert(1)>', kind: 'control', bodyBytes: 10 },
+    ]);
 
     const html = renderAuditReportHtml(buildAuditReport(parse(NODES.map((n) => logFile(dir, n))), { job: JOB_ID }));
 
@@ -292,14 +400,39 @@ describe('tandem audit report', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
     const outDir = join(dir, 'report');
 
-    await yargs(['audit', 'report', '--job', JOB_ID, '--out', outDir, '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...NODES.map((n) => logFile(dir, n))])
-      .command(auditCommand).strict().fail((message, error) => { throw error ?? new Error(message); }).parseAsync();
+    await yargs([
+      'audit',
+      'report',
+      '--job',
+      JOB_ID,
+      '--out',
+      outDir,
+      '--ca',
+      join(certs, 'ca.crt'),
+      '--certs-dir',
+      certs,
+      ...NODES.map((n) => logFile(dir, n)),
+    ])
+      .command(auditCommand)
+      .strict()
+      .fail((message, error) => {
+        throw error ?? new Error(message);
+      })
+      .parseAsync();
 
     expect(process.exitCode).toBeUndefined();
     expect(readdirSync(outDir).sort()).toEqual([`${JOB_ID}.audit-report.html`, `${JOB_ID}.audit-report.json`]);
-    const json = JSON.parse(readFileSync(join(outDir, `${JOB_ID}.audit-report.json`), 'utf8')) as { format: string; verification: { ok: boolean } };
+    const json = JSON.parse(readFileSync(join(outDir, `${JOB_ID}.audit-report.json`), 'utf8')) as {
+      format: string;
+      verification: { ok: boolean };
+    };
     expect(json).toMatchObject({ format: 'tandem-audit-report/1', verification: { ok: true } });
     expect(out.join('')).toContain('brand: No row-level plaintext left brand.');
-    await expect(writeAuditReport(buildAuditReport(parse([logFile(dir, 'brand')]), { job: JOB_ID }), outDir)).resolves.toEqual({ json: join(outDir, `${JOB_ID}.audit-report.json`), html: join(outDir, `${JOB_ID}.audit-report.html`) });
+    await expect(
+      writeAuditReport(buildAuditReport(parse([logFile(dir, 'brand')]), { job: JOB_ID }), outDir),
+    ).resolves.toEqual({
+      json: join(outDir, `${JOB_ID}.audit-report.json`),
+      html: join(outDir, `${JOB_ID}.audit-report.html`),
+    });
   });
 });

@@ -136,7 +136,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
-export type Timing = { readonly medianMs: number; readonly minMs: number; readonly maxMs: number; readonly reps: number };
+export type Timing = {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly reps: number;
+};
 
 /** The least CPU time a block of {@link cpuTimeIt} runs for: the thread clock ticks every 1–10 ms (4 ms on the development machine). */
 const MIN_BLOCK_CPU_MS = 200;

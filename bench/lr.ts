@@ -38,7 +38,18 @@ const MB = 1e6;
 
 /** The same datasets as examples/default-credit. */
 const PARTIES = [
-  { name: GUEST, datasets: { credit: { file: join(DATA, 'default_credit_guest.csv.gz'), id: 'id', label: { column: 'y', positive: 1, negative: 0 }, features: 'all', missing: { policy: 'mean' } } } },
+  {
+    name: GUEST,
+    datasets: {
+      credit: {
+        file: join(DATA, 'default_credit_guest.csv.gz'),
+        id: 'id',
+        label: { column: 'y', positive: 1, negative: 0 },
+        features: 'all',
+        missing: { policy: 'mean' },
+      },
+    },
+  },
   { name: HOST, datasets: { credit: { file: join(DATA, 'default_credit_host.csv.gz'), id: 'id', features: 'all' } } },
 ];
 
@@ -59,7 +70,11 @@ function planOf(input: JobSpecInput): TrainingPlan {
   return compileJobSpec(jobSpecSchema.parse(input)).training;
 }
 
-type GuestSummary = { readonly epochs: number; readonly metrics: { readonly auc: number }; readonly rows: { readonly aligned: number; readonly train: number; readonly validation: number } };
+type GuestSummary = {
+  readonly epochs: number;
+  readonly metrics: { readonly auc: number };
+  readonly rows: { readonly aligned: number; readonly train: number; readonly validation: number };
+};
 
 type JobResult = {
   readonly degree: number;
@@ -81,7 +96,13 @@ type JobResult = {
   readonly twinEpochs: number | null;
 };
 
-async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: BenchContext, label: string): Promise<{ result: JobResult; data: PooledData | undefined }> {
+async function runJob(
+  fed: Federation,
+  admin: AdminClient,
+  degree: number,
+  ctx: BenchContext,
+  label: string,
+): Promise<{ result: JobResult; data: PooledData | undefined }> {
   const { progress, quick } = ctx;
   progress.step(label);
   const input = jobInput(degree, quick);
@@ -99,12 +120,16 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
     const now = { wall: performance.now(), cpu: cpuNow() };
     if (s.phase === 'training') trainStart ??= now;
     if (s.phase === 'evaluation' || s.phase === 'done' || s.stage === 'completed') trainEnd ??= now;
-    const epoch = s.phase === 'training' && s.maxEpochs > 0 && s.epoch > 0 ? ` epoch ${s.epoch}/${s.maxEpochs}, loss ${s.loss.toFixed(5)}` : '';
+    const epoch =
+      s.phase === 'training' && s.maxEpochs > 0 && s.epoch > 0
+        ? ` epoch ${s.epoch}/${s.maxEpochs}, loss ${s.loss.toFixed(5)}`
+        : '';
     progress.detail(`${s.stage}/${s.phase}${epoch}`);
   });
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
-  const trainSeconds = trainStart !== undefined && trainEnd !== undefined ? (trainEnd.wall - trainStart.wall) / 1000 : null;
+  const trainSeconds =
+    trainStart !== undefined && trainEnd !== undefined ? (trainEnd.wall - trainStart.wall) / 1000 : null;
   const trainCpuSeconds = trainStart !== undefined && trainEnd !== undefined ? trainEnd.cpu - trainStart.cpu : null;
 
   let guest: GuestSummary | undefined;
@@ -114,14 +139,31 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
   let twinEpochs: number | null = null;
   if (final.stage === 'completed') {
     guest = (JSON.parse(final.summaryJson) as Record<string, GuestSummary | undefined>)[GUEST];
-    bytes = await wireBytes(fed.dir, submitted.jobId, new Map([[GUEST, 'guest'], [HOST, 'host']]));
+    bytes = await wireBytes(
+      fed.dir,
+      submitted.jobId,
+      new Map([
+        [GUEST, 'guest'],
+        [HOST, 'host'],
+      ]),
+    );
     progress.detail('plaintext twin and Newton references');
-    const partyFiles = new Map([[GUEST, join(fed.dir, `${GUEST}.yaml`)], [HOST, join(fed.dir, `${HOST}.yaml`)]]);
+    const partyFiles = new Map([
+      [GUEST, join(fed.dir, `${GUEST}.yaml`)],
+      [HOST, join(fed.dir, `${HOST}.yaml`)],
+    ]);
     // The guest keys its validation split by a node secret; its saved model part records the seed.
     const splitSeed = await guestSplitSeed(partyFiles.get(GUEST)!, submitted.jobId);
     ref = await pooledReference(specFile, partyFiles, splitSeed);
     data = await pooledData(specFile, partyFiles, splitSeed);
-    const twin = trainHeteroLrPlain({ guest: data.guest, hosts: data.hosts, labels: data.labels, train: data.train, plan: data.spec.training, seed: data.spec.seed });
+    const twin = trainHeteroLrPlain({
+      guest: data.guest,
+      hosts: data.hosts,
+      labels: data.labels,
+      train: data.train,
+      plan: data.spec.training,
+      seed: data.spec.seed,
+    });
     twinEpochs = twin.epochs;
   }
 
@@ -142,13 +184,19 @@ async function runJob(fed: Federation, admin: AdminClient, degree: number, ctx: 
     newtonAuc: ref?.newtonAuc ?? null,
     twinEpochs,
   };
-  progress.done(ref !== undefined
-    ? `AUC ${result.fedAuc?.toFixed(4)} (twin ${ref.plainAuc.toFixed(4)}, Newton ${ref.newtonAuc.toFixed(4)}), ${result.epochs} epochs, ${wallSeconds.toFixed(1)} s`
-    : `${final.stage}: ${final.message}`);
+  progress.done(
+    ref !== undefined
+      ? `AUC ${result.fedAuc?.toFixed(4)} (twin ${ref.plainAuc.toFixed(4)}, Newton ${ref.newtonAuc.toFixed(4)}), ${result.epochs} epochs, ${wallSeconds.toFixed(1)} s`
+      : `${final.stage}: ${final.message}`,
+  );
   return { result, data };
 }
 
-function jobsTable(jobs: readonly JobResult[], sims: readonly { label: string; model: LinearModel; auc: number }[], newtonAuc: number | null): Table {
+function jobsTable(
+  jobs: readonly JobResult[],
+  sims: readonly { label: string; model: LinearModel; auc: number }[],
+  newtonAuc: number | null,
+): Table {
   const rows: Record<string, Cell>[] = jobs.map((j) => {
     const gap = j.newtonAuc !== null && j.fedAuc !== null ? j.newtonAuc - j.fedAuc : null;
     return {
@@ -170,8 +218,20 @@ function jobsTable(jobs: readonly JobResult[], sims: readonly { label: string; m
   });
   for (const s of sims) {
     rows.push({
-      link: s.label, run: 'plaintext simulation', fedAuc: null, plainAuc: s.auc, newtonAuc, gap: newtonAuc === null ? null : newtonAuc - s.auc, fedMinusTwin: null,
-      epochs: s.model.epochs, wallSeconds: null, trainSeconds: null, secondsPerEpoch: null, cpuSeconds: null, cpuPerEpoch: null, megabytes: null,
+      link: s.label,
+      run: 'plaintext simulation',
+      fedAuc: null,
+      plainAuc: s.auc,
+      newtonAuc,
+      gap: newtonAuc === null ? null : newtonAuc - s.auc,
+      fedMinusTwin: null,
+      epochs: s.model.epochs,
+      wallSeconds: null,
+      trainSeconds: null,
+      secondsPerEpoch: null,
+      cpuSeconds: null,
+      cpuPerEpoch: null,
+      megabytes: null,
     });
   }
   return {
@@ -180,7 +240,7 @@ function jobsTable(jobs: readonly JobResult[], sims: readonly { label: string; m
       'Federated jobs run through a real coordinator and two party nodes (gRPC + mTLS + CKKS on loopback, one process).',
       '*plaintext AUC* is the plaintext twin (same batches, link and optimiser, no encryption) for Chebyshev rows and the plaintext simulation otherwise;',
       '*gap to Newton* = Newton AUC − federated AUC (plaintext AUC for simulations); *fed − twin* is the cost of encryption itself.',
-      '*wall s* is submit to completion (key setup, PSI, training, evaluation); *train s* is the guest\'s training phase; *s/epoch* = train s / epochs.',
+      "*wall s* is submit to completion (key setup, PSI, training, evaluation); *train s* is the guest's training phase; *s/epoch* = train s / epochs.",
       '*CPU s* and *CPU s/epoch* are the same spans in CPU time of the one process that runs all three nodes: less sensitive than wall time to other load on the machine.',
       `*MB sent* = all envelope bytes originated by every node (MB = 10⁶ bytes).`,
     ].join(' '),
@@ -208,22 +268,24 @@ function bytesTable(jobs: readonly JobResult[]): Table {
   const rows = jobs.flatMap((j): Record<string, Cell>[] => {
     const b = j.bytes;
     if (b === null || j.epochs === null) return [];
-    return [{
-      degree: j.degree,
-      guest: b.sentBy.guest / MB,
-      host: b.sentBy.host / MB,
-      coordinator: b.sentBy.coordinator / MB,
-      ...Object.fromEntries(STEP_GROUPS.map((g) => [g, b.byGroup[g] / MB])),
-      total: b.total / MB,
-      perEpoch: b.total / MB / j.epochs,
-      messages: b.messages,
-    }];
+    return [
+      {
+        degree: j.degree,
+        guest: b.sentBy.guest / MB,
+        host: b.sentBy.host / MB,
+        coordinator: b.sentBy.coordinator / MB,
+        ...Object.fromEntries(STEP_GROUPS.map((g) => [g, b.byGroup[g] / MB])),
+        total: b.total / MB,
+        perEpoch: b.total / MB / j.epochs,
+        messages: b.messages,
+      },
+    ];
   });
   return {
     title: 'Bytes over the wire per job (MB)',
     description: [
-      'From the parties\' audit logs: envelope bytes, without gRPC/TLS framing. *sent by* columns split the total by the node that originated each message',
-      '(the coordinator\'s relay of party-to-party messages is not counted again). By message: *basis* host → guest [[Tⱼ]] (m per chunk),',
+      "From the parties' audit logs: envelope bytes, without gRPC/TLS framing. *sent by* columns split the total by the node that originated each message",
+      "(the coordinator's relay of party-to-party messages is not counted again). By message: *basis* host → guest [[Tⱼ]] (m per chunk),",
       '*residual* guest → host [[d]], *masked* parties → coordinator masked gradient and loss sums, *decrypted* coordinator → parties,',
       '*keys* CKKS public key and sealing keys, *psi* private set intersection, *control* events, split, epoch control, validation scores.',
     ].join(' '),
@@ -261,18 +323,35 @@ function sweep(data: PooledData, quick: boolean, newtonAuc: number, progress: Pr
     const auc = validationAuc(data, stopped);
     const aucFixed = validationAuc(data, fixed);
     return {
-      degree: label, basis, auc, gap: newtonAuc - auc, gapToExact: exactStopped - auc, epochs: stopped.epochs,
-      aucFixed, gapFixed: newtonAuc - aucFixed, gapToExactFixed: exactFixed - aucFixed,
+      degree: label,
+      basis,
+      auc,
+      gap: newtonAuc - auc,
+      gapToExact: exactStopped - auc,
+      epochs: stopped.epochs,
+      aucFixed,
+      gapFixed: newtonAuc - aucFixed,
+      gapToExactFixed: exactFixed - aucFixed,
     };
   };
   const rows = (quick ? [1, 6] : SWEEP_DEGREES).map((degree) => {
     progress.detail(`degree ${degree}`);
     const plan = planOf(jobInput(degree, quick));
-    const train = (p: TrainingPlan): LinearModel => trainHeteroLrPlain({ guest: data.guest, hosts: data.hosts, labels: data.labels, train: data.train, plan: p, seed: data.spec.seed });
+    const train = (p: TrainingPlan): LinearModel =>
+      trainHeteroLrPlain({
+        guest: data.guest,
+        hosts: data.hosts,
+        labels: data.labels,
+        train: data.train,
+        plan: p,
+        seed: data.spec.seed,
+      });
     return row(degree, degree, train(plan), train(fixedEpochs(plan)));
   });
   progress.detail('Taylor, exact σ');
-  rows.push(row('Taylor (FATE)', null, trainWithRule(data, base, 'taylor'), trainWithRule(data, fixedEpochs(base), 'taylor')));
+  rows.push(
+    row('Taylor (FATE)', null, trainWithRule(data, base, 'taylor'), trainWithRule(data, fixedEpochs(base), 'taylor')),
+  );
   rows.push(row('exact σ', null, trainWithRule(data, base, 'exact'), trainWithRule(data, fixedEpochs(base), 'exact')));
   progress.done(`${rows.length} rows`);
   return {
@@ -315,7 +394,13 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   try {
     const degrees = quick ? [3] : FEDERATED_DEGREES;
     for (const [k, degree] of degrees.entries()) {
-      const out = await runJob(fed, admin, degree, ctx, `federated job ${k + 1}/${degrees.length}: Chebyshev degree ${degree}, clip ${CLIP}`);
+      const out = await runJob(
+        fed,
+        admin,
+        degree,
+        ctx,
+        `federated job ${k + 1}/${degrees.length}: Chebyshev degree ${degree}, clip ${CLIP}`,
+      );
       jobs.push(out.result);
       data ??= out.data;
     }
@@ -370,15 +455,24 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   const notes: string[] = [];
   if (completed.length > 0) {
     const maxDiff = Math.max(...completed.map((j) => Math.abs(j.fedAuc! - j.plainAuc!)));
-    notes.push(`Largest |federated − plaintext twin| AUC difference: ${maxDiff.toExponential(2)} (CKKS and noise-flooding error).`);
+    notes.push(
+      `Largest |federated − plaintext twin| AUC difference: ${maxDiff.toExponential(2)} (CKKS and noise-flooding error).`,
+    );
   }
   if (completed.length > 0 && newtonAuc !== null && sims.length === 2) {
     const best = completed.reduce((a, b) => (b.fedAuc! > a.fedAuc! ? b : a));
-    notes.push(`Gap to Newton: Taylor (FATE) ${(newtonAuc - sims[0]!.auc).toFixed(4)}; best federated Chebyshev (m=${best.degree}) ${(newtonAuc - best.fedAuc!).toFixed(4)}; exact sigmoid with the same SGD ${(newtonAuc - sims[1]!.auc).toFixed(4)}.`);
+    notes.push(
+      `Gap to Newton: Taylor (FATE) ${(newtonAuc - sims[0]!.auc).toFixed(4)}; best federated Chebyshev (m=${best.degree}) ${(newtonAuc - best.fedAuc!).toFixed(4)}; exact sigmoid with the same SGD ${(newtonAuc - sims[1]!.auc).toFixed(4)}.`,
+    );
   }
-  notes.push(`CKKS round trip (combine 6 terms → weighted sum → masked decrypt) differs from plaintext by ${micro.roundTripError.toExponential(2)}.`);
+  notes.push(
+    `CKKS round trip (combine 6 terms → weighted sum → masked decrypt) differs from plaintext by ${micro.roundTripError.toExponential(2)}.`,
+  );
   const failed = jobs.filter((j) => j.stage !== 'completed');
-  if (failed.length > 0) notes.push(`Jobs that did not complete (no references, simulations or sweep without one): ${failed.map((j) => `degree ${j.degree} (${j.stage}: ${j.message})`).join('; ')}.`);
+  if (failed.length > 0)
+    notes.push(
+      `Jobs that did not complete (no references, simulations or sweep without one): ${failed.map((j) => `degree ${j.degree} (${j.stage}: ${j.message})`).join('; ')}.`,
+    );
 
   const first = completed[0];
   return {
@@ -389,18 +483,31 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       rows: first?.rows ?? null,
       degrees: jobs.map((j) => j.degree),
       clip: CLIP,
-      training: { maxEpochs: plan.maxEpochs, batchSize: plan.batchSize, optimizer: plan.optimizer, tolerance: plan.tolerance, patience: plan.patience },
+      training: {
+        maxEpochs: plan.maxEpochs,
+        batchSize: plan.batchSize,
+        optimizer: plan.optimizer,
+        tolerance: plan.tolerance,
+        patience: plan.patience,
+      },
       ckks: DEFAULT_CKKS_PARAMS,
       microReps: micro.reps,
       jobs,
     },
-    tables: [microTable, sizeTable, jobsTable(jobs, sims, newtonAuc), bytesTable(jobs), ...(sweepTable === undefined ? [] : [sweepTable])],
+    tables: [
+      microTable,
+      sizeTable,
+      jobsTable(jobs, sims, newtonAuc),
+      bytesTable(jobs),
+      ...(sweepTable === undefined ? [] : [sweepTable]),
+    ],
     notes,
   };
 }
 
 export const lrBenchmark: Benchmark = {
   name: 'lr',
-  description: 'Hetero-LR on default-credit: CKKS micro-ops, federated jobs by Chebyshev link degree vs plaintext twin, Newton and FATE\'s Taylor residual; time and bytes.',
+  description:
+    "Hetero-LR on default-credit: CKKS micro-ops, federated jobs by Chebyshev link degree vs plaintext twin, Newton and FATE's Taylor residual; time and bytes.",
   run,
 };

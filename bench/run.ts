@@ -17,7 +17,15 @@ import { psiOprfBenchmark } from './psi-oprf.ts';
 import { sourcesBenchmark } from './sources.ts';
 import { treesBenchmark } from './trees.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [lrBenchmark, serveBenchmark, scaleBenchmark, psiBenchmark, sourcesBenchmark, psiOprfBenchmark, treesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  lrBenchmark,
+  serveBenchmark,
+  scaleBenchmark,
+  psiBenchmark,
+  sourcesBenchmark,
+  psiOprfBenchmark,
+  treesBenchmark,
+];
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -48,7 +56,8 @@ function machine(): Machine {
 }
 
 function commit(): Commit {
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     const sha = git('rev-parse', 'HEAD');
     // Only tracked files count: untracked scratch files do not change what was measured.
@@ -72,13 +81,22 @@ function usage(): string {
     'Options:',
     '  --quick   smoke run: fewer jobs, epochs and repetitions (numbers not comparable with a full run)',
     '  --help    this text',
-    ...BENCHMARKS.flatMap((b) => Object.entries(b.options ?? {}).map(([name, help]) => `  --${name} <value>   (${b.name}) ${help}`)),
+    ...BENCHMARKS.flatMap((b) =>
+      Object.entries(b.options ?? {}).map(([name, help]) => `  --${name} <value>   (${b.name}) ${help}`),
+    ),
   ].join('\n');
 }
 
-function renderMarkdown(b: Benchmark, output: BenchOutput, info: { machine: Machine; commit: Commit; startedAt: string; seconds: number; quick: boolean }): string {
+function renderMarkdown(
+  b: Benchmark,
+  output: BenchOutput,
+  info: { machine: Machine; commit: Commit; startedAt: string; seconds: number; quick: boolean },
+): string {
   const m = info.machine;
-  const sha = info.commit.sha === null ? 'unknown' : `${info.commit.sha.slice(0, 12)}${info.commit.dirty === true ? ' (with uncommitted changes)' : ''}`;
+  const sha =
+    info.commit.sha === null
+      ? 'unknown'
+      : `${info.commit.sha.slice(0, 12)}${info.commit.dirty === true ? ' (with uncommitted changes)' : ''}`;
   const lines = [
     `# Benchmark \`${b.name}\`${info.quick ? ' (quick run)' : ''}`,
     '',
@@ -98,7 +116,10 @@ function renderMarkdown(b: Benchmark, output: BenchOutput, info: { machine: Mach
 }
 
 function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
 }
 
 async function runOne(b: Benchmark, quick: boolean, options: ReadonlyMap<string, string>): Promise<void> {
@@ -131,7 +152,9 @@ async function runOne(b: Benchmark, quick: boolean, options: ReadonlyMap<string,
   await writeFile(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
-  process.stderr.write(`wrote ${relative(process.cwd(), `${base}.json`)} and ${relative(process.cwd(), `${base}.md`)}\n`);
+  process.stderr.write(
+    `wrote ${relative(process.cwd(), `${base}.json`)} and ${relative(process.cwd(), `${base}.md`)}\n`,
+  );
 }
 
 /** Splits `--name value` and `--name=value` options (names a benchmark declares) from flags and names. */
@@ -145,7 +168,8 @@ function parseArgs(argv: readonly string[]): { flags: string[]; names: string[];
     const [name = '', inline] = arg.replace(/^--/, '').split('=', 2);
     if (arg.startsWith('--') && valued.has(name)) {
       const value = inline ?? argv[++k];
-      if (value === undefined) flags.push(arg); // reported as unknown below: it needs a value
+      if (value === undefined)
+        flags.push(arg); // reported as unknown below: it needs a value
       else options.set(name, value);
     } else if (arg.startsWith('-')) flags.push(arg);
     else names.push(arg);
@@ -161,14 +185,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const unknownFlags = flags.filter((f) => f !== '--quick');
   if (unknownFlags.length > 0) {
-    process.stderr.write(`error: unknown option (or option without its value) ${unknownFlags.join(', ')}\n\n${usage()}\n`);
+    process.stderr.write(
+      `error: unknown option (or option without its value) ${unknownFlags.join(', ')}\n\n${usage()}\n`,
+    );
     return 2;
   }
   const known = new Map(BENCHMARKS.map((b) => [b.name, b]));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {
     const list = [...known.keys()].join(', ');
-    process.stderr.write(`error: no benchmark named ${unknown.map((n) => `"${n}"`).join(', ')}; available: ${list} (see --help)\n`);
+    process.stderr.write(
+      `error: no benchmark named ${unknown.map((n) => `"${n}"`).join(', ')}; available: ${list} (see --help)\n`,
+    );
     return 2;
   }
   const selected = names.length === 0 ? BENCHMARKS : [...new Set(names)].map((n) => known.get(n) as Benchmark);

@@ -33,11 +33,30 @@ const KEY = 'cd'.repeat(32);
 function part(name: string, role: 'guest' | 'host'): ModelPart {
   const names = Array.from({ length: COLUMNS }, (_, j) => `${role[0] ?? 'x'}${j}`);
   return {
-    format: 'tandem-model-part/1', jobId: 'job-bench', jobName: 'bench', party: name, role,
-    parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'd' }],
-    featureNames: names, weights: names.map((_, j) => 0.1 * (j + 1) * (j % 2 === 0 ? 1 : -1)), intercept: role === 'guest' ? -0.3 : 0,
-    link: { degree: 6, clip: 6 }, rowClip: null, scoringKey: KEY, summary: {},
-    preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: 1000, columns: names.map((n) => ({ name: n, kind: 'numeric' as const, mean: 0.5, std: 0.3, indicator: false })), outputColumns: names },
+    format: 'tandem-model-part/1',
+    jobId: 'job-bench',
+    jobName: 'bench',
+    party: name,
+    role,
+    parties: [
+      { name: 'brand', role: 'guest', dataset: 'd' },
+      { name: 'partner', role: 'host', dataset: 'd' },
+    ],
+    featureNames: names,
+    weights: names.map((_, j) => 0.1 * (j + 1) * (j % 2 === 0 ? 1 : -1)),
+    intercept: role === 'guest' ? -0.3 : 0,
+    link: { degree: 6, clip: 6 },
+    rowClip: null,
+    scoringKey: KEY,
+    summary: {},
+    preprocess: {
+      format: 'tandem-preprocess/1',
+      missingPolicy: 'mean',
+      missingTokens: ['', 'NA'],
+      fittedRows: 1000,
+      columns: names.map((n) => ({ name: n, kind: 'numeric' as const, mean: 0.5, std: 0.3, indicator: false })),
+      outputColumns: names,
+    },
   };
 }
 
@@ -47,7 +66,7 @@ async function writePool(file: string, rows: number, prefix: string): Promise<vo
   let chunk = [`${header}\n`];
   for (let r = 0; r < rows; r++) {
     const cells = [`u${r}`];
-    for (let j = 0; j < COLUMNS; j++) cells.push(((r * 7919 + j * 104729) % 1000 / 1000).toFixed(3));
+    for (let j = 0; j < COLUMNS; j++) cells.push((((r * 7919 + j * 104729) % 1000) / 1000).toFixed(3));
     chunk.push(`${cells.join(',')}\n`);
     if (chunk.length === 10_000) {
       if (!out.write(chunk.join(''))) await once(out, 'drain');
@@ -59,13 +78,17 @@ async function writePool(file: string, rows: number, prefix: string): Promise<vo
 }
 
 /** One endpoint in its own process (as in production); resolves with its ports and its token file once listening. */
-async function endpoint(options: Record<string, unknown>): Promise<{ child: ChildProcess; port: number; peerPort?: number; tokenFile: string }> {
+async function endpoint(
+  options: Record<string, unknown>,
+): Promise<{ child: ChildProcess; port: number; peerPort?: number; tokenFile: string }> {
   const source = `
     import { startServing } from '${pathToFileURL(join(import.meta.dirname, '..', 'serving', 'serve.ts')).href}';
     const s = await startServing(${JSON.stringify(options)});
     process.stdout.write(JSON.stringify({ port: s.port, peerPort: s.peerPort, tokenFile: s.tokens?.file }) + '\\n');
     process.on('SIGTERM', () => void s.close());`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -77,9 +100,17 @@ async function endpoint(options: Record<string, unknown>): Promise<{ child: Chil
   return { child, ...(JSON.parse(line) as { port: number; peerPort?: number; tokenFile: string }) };
 }
 
-const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
-async function onlineLoad(port: number, token: string, rate: number, seconds: number, features: Record<string, string>, users: number): Promise<{ p50: number; p99: number; max: number; sent: number; ok: number; fallbacks: number; throughput: number }> {
+async function onlineLoad(
+  port: number,
+  token: string,
+  rate: number,
+  seconds: number,
+  features: Record<string, string>,
+  users: number,
+): Promise<{ p50: number; p99: number; max: number; sent: number; ok: number; fallbacks: number; throughput: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const authorization = `Bearer ${token}`;
   const latencies: number[] = [];
@@ -92,18 +123,28 @@ async function onlineLoad(port: number, token: string, rate: number, seconds: nu
     new Promise((resolve) => {
       const t0 = performance.now();
       const body = JSON.stringify({ id: `u${k % users}`, features });
-      const req = request({ host: '127.0.0.1', port, path: '/v1/score', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          latencies.push(performance.now() - t0);
-          if (res.statusCode === 200) {
-            ok++;
-            if (!text.includes('"complete":true')) fallbacks++;
-          }
-          resolve();
-        });
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/score',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            latencies.push(performance.now() - t0);
+            if (res.statusCode === 200) {
+              ok++;
+              if (!text.includes('"complete":true')) fallbacks++;
+            }
+            resolve();
+          });
+        },
+      );
       req.on('error', () => resolve());
       req.end(body);
     });
@@ -117,7 +158,15 @@ async function onlineLoad(port: number, token: string, rate: number, seconds: nu
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN, sent, ok, fallbacks, throughput: ok / elapsed };
+  return {
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    sent,
+    ok,
+    fallbacks,
+    throughput: ok / elapsed,
+  };
 }
 
 async function run(ctx: BenchContext): Promise<BenchOutput> {
@@ -130,19 +179,48 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     ctx.progress.step('setup: certificates, models, host data');
     const certs = join(dir, 'certs');
     await initCertificates({ outDir: certs, parties: ['brand', 'partner'] });
-    const certsOf = (n: string) => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
+    const certsOf = (n: string) => ({
+      ca: join(certs, 'ca.crt'),
+      cert: join(certs, `${n}.crt`),
+      key: join(certs, `${n}.key`),
+    });
     await writePool(join(dir, 'host.csv'), users, 'h');
     const configs: Record<string, string> = {};
     const coordinator = await loadNodeIdentity(certsOf('coordinator'));
     const job = jobRecordOf([part('brand', 'guest'), part('partner', 'host')]);
-    for (const [name, role] of [['brand', 'guest'], ['partner', 'host']] as const) {
+    for (const [name, role] of [
+      ['brand', 'guest'],
+      ['partner', 'host'],
+    ] as const) {
       const file = join(dir, `${name}.yaml`);
-      await writeFile(file, stringify({ node: { name, coordinator: '127.0.0.1:1', dataDir: join(dir, name), certs: certsOf(name) }, datasets: { d: { file: join(dir, 'host.csv'), id: 'id', features: 'all' } } }));
+      await writeFile(
+        file,
+        stringify({
+          node: { name, coordinator: '127.0.0.1:1', dataDir: join(dir, name), certs: certsOf(name) },
+          datasets: { d: { file: join(dir, 'host.csv'), id: 'id', features: 'all' } },
+        }),
+      );
       configs[name] = file;
-      await exportModel({ part: part(name, role), identity: await loadNodeIdentity(certsOf(name)), outDir: join(dir, `${name}-model`), coSign: testCoSigner(coordinator, name, [job]) });
+      await exportModel({
+        part: part(name, role),
+        identity: await loadNodeIdentity(certsOf(name)),
+        outDir: join(dir, `${name}-model`),
+        coSign: testCoSigner(coordinator, name, [job]),
+      });
     }
-    const host = await endpoint({ modelDir: join(dir, 'partner-model'), configFile: configs['partner'] ?? '', port: 0, peerPort: 0 });
-    const guest = await endpoint({ modelDir: join(dir, 'brand-model'), configFile: configs['brand'] ?? '', port: 0, hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` }, hostTimeoutMs: 100 });
+    const host = await endpoint({
+      modelDir: join(dir, 'partner-model'),
+      configFile: configs['partner'] ?? '',
+      port: 0,
+      peerPort: 0,
+    });
+    const guest = await endpoint({
+      modelDir: join(dir, 'brand-model'),
+      configFile: configs['brand'] ?? '',
+      port: 0,
+      hostEndpoints: { partner: `https://127.0.0.1:${host.peerPort ?? 0}` },
+      hostTimeoutMs: 100,
+    });
     const stop = async (c: ChildProcess): Promise<void> => {
       const exited = once(c, 'exit');
       c.kill('SIGTERM');
@@ -150,7 +228,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     };
     const features = Object.fromEntries(Array.from({ length: COLUMNS }, (_, j) => [`g${j}`, String(0.1 * j)]));
     // As the brand's web stack: with a token from the guest endpoint's token file.
-    const token = (await readFile(guest.tokenFile, 'utf8')).split('\n').find((l) => l !== '' && !l.startsWith('#')) ?? '';
+    const token =
+      (await readFile(guest.tokenFile, 'utf8')).split('\n').find((l) => l !== '' && !l.startsWith('#')) ?? '';
     const online = [];
     try {
       ctx.progress.step('warm-up');
@@ -158,7 +237,17 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       for (const rate of rates) {
         ctx.progress.step(`online scoring at ${rate} req/s for ${seconds} s`);
         const r = await onlineLoad(guest.port, token, rate, seconds, features, users);
-        online.push({ rate, seconds, sent: r.sent, ok: r.ok, fallbacks: r.fallbacks, throughput: r.throughput, p50: r.p50, p99: r.p99, max: r.max });
+        online.push({
+          rate,
+          seconds,
+          sent: r.sent,
+          ok: r.ok,
+          fallbacks: r.fallbacks,
+          throughput: r.throughput,
+          p50: r.p50,
+          p99: r.p99,
+          max: r.max,
+        });
       }
     } finally {
       await stop(guest.child);
@@ -169,28 +258,58 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     const pool = join(dir, 'pool.csv');
     await writePool(pool, poolRows, 'h');
     ctx.progress.step(`batch scoring ${poolRows} rows`);
-    const model = await loadModel(join(dir, 'partner-model'), { caPem: (await loadNodeIdentity(certsOf('partner'))).caPem });
-    const batch = await scorePool({ model, poolFile: pool, outFile: join(dir, 'audience.csv'), onProgress: (n) => ctx.progress.detail(`${n} rows`) });
+    const model = await loadModel(join(dir, 'partner-model'), {
+      caPem: (await loadNodeIdentity(certsOf('partner'))).caPem,
+    });
+    const batch = await scorePool({
+      model,
+      poolFile: pool,
+      outFile: join(dir, 'audience.csv'),
+      onProgress: (n) => ctx.progress.detail(`${n} rows`),
+    });
     return {
-      parameters: { seconds, rates, poolRows, columnsPerParty: COLUMNS, hostUsers: users, hostTimeoutMs: 100, topology: 'guest endpoint, host endpoint and load generator in three processes on one 2-core machine, loopback; guest→host HTTPS with mTLS, keep-alive' },
+      parameters: {
+        seconds,
+        rates,
+        poolRows,
+        columnsPerParty: COLUMNS,
+        hostUsers: users,
+        hostTimeoutMs: 100,
+        topology:
+          'guest endpoint, host endpoint and load generator in three processes on one 2-core machine, loopback; guest→host HTTPS with mTLS, keep-alive',
+      },
       tables: [
         {
           title: 'Federated online scoring (POST /v1/score at the guest, one host)',
-          description: 'Open-loop load at a fixed rate. Latency is end to end at the client, including the guest→host mTLS call.',
+          description:
+            'Open-loop load at a fixed rate. Latency is end to end at the client, including the guest→host mTLS call.',
           columns: [
-            { key: 'rate', label: 'target req/s', digits: 0 }, { key: 'seconds', label: 's', digits: 0 }, { key: 'sent', label: 'sent', digits: 0 },
-            { key: 'ok', label: '200 OK', digits: 0 }, { key: 'fallbacks', label: 'fallbacks', digits: 0 }, { key: 'throughput', label: 'achieved req/s', digits: 0 },
-            { key: 'p50', label: 'p50 ms', digits: 2 }, { key: 'p99', label: 'p99 ms', digits: 2 }, { key: 'max', label: 'max ms', digits: 1 },
+            { key: 'rate', label: 'target req/s', digits: 0 },
+            { key: 'seconds', label: 's', digits: 0 },
+            { key: 'sent', label: 'sent', digits: 0 },
+            { key: 'ok', label: '200 OK', digits: 0 },
+            { key: 'fallbacks', label: 'fallbacks', digits: 0 },
+            { key: 'throughput', label: 'achieved req/s', digits: 0 },
+            { key: 'p50', label: 'p50 ms', digits: 2 },
+            { key: 'p99', label: 'p99 ms', digits: 2 },
+            { key: 'max', label: 'max ms', digits: 1 },
           ],
           rows: online,
         },
         {
           title: 'Batch scoring of a pool file at the host',
-          columns: [{ key: 'rows', label: 'rows', digits: 0 }, { key: 'seconds', label: 's', digits: 2 }, { key: 'rowsPerSecond', label: 'rows/s', digits: 0 }],
+          columns: [
+            { key: 'rows', label: 'rows', digits: 0 },
+            { key: 'seconds', label: 's', digits: 2 },
+            { key: 'rowsPerSecond', label: 'rows/s', digits: 0 },
+          ],
           rows: [{ rows: batch.rows, seconds: batch.seconds, rowsPerSecond: batch.rowsPerSecond }],
         },
       ],
-      notes: ['Targets (issue #4): p99 ≤ 10 ms at 1,000 req/s; batch ≥ 200k rows/s.', 'Batch time includes CSV parsing, preprocessing every row, sorting and writing the ranked audience.'],
+      notes: [
+        'Targets (issue #4): p99 ≤ 10 ms at 1,000 req/s; batch ≥ 200k rows/s.',
+        'Batch time includes CSV parsing, preprocessing every row, sorting and writing the ranked audience.',
+      ],
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -199,6 +318,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
 
 export const serveBenchmark: Benchmark = {
   name: 'serve',
-  description: 'Serving: federated online scoring latency/throughput (guest + 1 host, loopback) and batch scoring rows/s of a pool file',
+  description:
+    'Serving: federated online scoring latency/throughput (guest + 1 host, loopback) and batch scoring rows/s of a pool file',
   run,
 };

@@ -8,7 +8,10 @@ import { ConsoleAuth, crossSiteProblem, readCookie, SESSION_COOKIE, sessionCooki
 
 let dir: string;
 let caPem: string;
-const der = async (name: string): Promise<Uint8Array> => new Uint8Array(Buffer.from((await readFile(join(dir, `${name}.crt`), 'utf8')).replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+const der = async (name: string): Promise<Uint8Array> =>
+  new Uint8Array(
+    Buffer.from((await readFile(join(dir, `${name}.crt`), 'utf8')).replace(/-----[^-]+-----|\s/g, ''), 'base64'),
+  );
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-console-auth-'));
@@ -52,20 +55,41 @@ describe('ConsoleAuth', () => {
     now += 59_000;
     expect(auth.authenticate(`a=b; ${SESSION_COOKIE}=${first}`, undefined).via).toBe('session');
     auth.logout(`${SESSION_COOKIE}=${second}`);
-    expect(refused(() => auth.authenticate(`${SESSION_COOKIE}=${second}`, undefined)).code).toBe('AUTH_SESSION_REQUIRED');
+    expect(refused(() => auth.authenticate(`${SESSION_COOKIE}=${second}`, undefined)).code).toBe(
+      'AUTH_SESSION_REQUIRED',
+    );
     now += 2_000;
-    expect(refused(() => auth.authenticate(`${SESSION_COOKIE}=${first}`, undefined)).code).toBe('AUTH_SESSION_REQUIRED');
+    expect(refused(() => auth.authenticate(`${SESSION_COOKIE}=${first}`, undefined)).code).toBe(
+      'AUTH_SESSION_REQUIRED',
+    );
   });
 
   it('lets in a client certificate of an allowed name from the federation CA, and no other', async () => {
     const auth = new ConsoleAuth({ caPem, clientNames: ['brand'] });
-    const other = await createCertificateAuthority({ commonName: 'another CA', notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 3600_000) });
-    const forged = await issueCertificate({ caCertPem: other.certPem, caKeyPem: other.keyPem, name: 'brand', notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 3600_000) });
+    const other = await createCertificateAuthority({
+      commonName: 'another CA',
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 3600_000),
+    });
+    const forged = await issueCertificate({
+      caCertPem: other.certPem,
+      caKeyPem: other.keyPem,
+      name: 'brand',
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 3600_000),
+    });
 
     expect(auth.authenticate(undefined, await der('brand'))).toEqual({ via: 'certificate', name: 'brand' });
     expect(refused(() => auth.authenticate(undefined, undefined)).code).toBe('AUTH_SESSION_REQUIRED');
     expect(refused(() => auth.authenticate(undefined, new Uint8Array())).code).toBe('AUTH_SESSION_REQUIRED');
-    expect(refused(() => auth.authenticate(undefined, new Uint8Array(Buffer.from(forged.certPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')))).code).toBe('AUTH_SESSION_REQUIRED');
+    expect(
+      refused(() =>
+        auth.authenticate(
+          undefined,
+          new Uint8Array(Buffer.from(forged.certPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')),
+        ),
+      ).code,
+    ).toBe('AUTH_SESSION_REQUIRED');
   });
 
   it('refuses a partner certificate, which the federation CA signed but is not allowed here', async () => {
@@ -77,7 +101,9 @@ describe('ConsoleAuth', () => {
 
 describe('cookies', () => {
   it('are HttpOnly, Secure, SameSite=Strict and host-only', () => {
-    expect(sessionCookie('abc', 3_600_000)).toBe('__Host-tandem-console=abc; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=3600');
+    expect(sessionCookie('abc', 3_600_000)).toBe(
+      '__Host-tandem-console=abc; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=3600',
+    );
     expect(readCookie('x=1; __Host-tandem-console=abc; y=2', SESSION_COOKIE)).toBe('abc');
     expect(readCookie('x=1', SESSION_COOKIE)).toBeUndefined();
     expect(readCookie(undefined, SESSION_COOKIE)).toBeUndefined();
@@ -85,17 +111,29 @@ describe('cookies', () => {
 });
 
 describe('crossSiteProblem', () => {
-  const same: RequestFacts = { method: 'POST', host: 'brand:8443', origin: 'https://brand:8443', fetchSite: 'same-origin', csrfHeader: '1' };
+  const same: RequestFacts = {
+    method: 'POST',
+    host: 'brand:8443',
+    origin: 'https://brand:8443',
+    fetchSite: 'same-origin',
+    csrfHeader: '1',
+  };
 
   it("accepts the console's own POSTs and GETs, and requests from outside a browser", () => {
     expect(crossSiteProblem(same)).toBeUndefined();
     expect(crossSiteProblem({ ...same, method: 'GET', origin: undefined, csrfHeader: undefined })).toBeUndefined();
-    expect(crossSiteProblem({ ...same, method: 'GET', origin: undefined, fetchSite: undefined, csrfHeader: undefined })).toBeUndefined();
+    expect(
+      crossSiteProblem({ ...same, method: 'GET', origin: undefined, fetchSite: undefined, csrfHeader: undefined }),
+    ).toBeUndefined();
   });
 
   it('refuses what another origin sends, even on the same host', () => {
-    expect(crossSiteProblem({ ...same, origin: 'https://evil.example' })).toMatch(/Origin \(https:\/\/evil.example\) is not this console/);
-    expect(crossSiteProblem({ ...same, origin: 'https://brand:9000', fetchSite: undefined })).toMatch(/is not this console/);
+    expect(crossSiteProblem({ ...same, origin: 'https://evil.example' })).toMatch(
+      /Origin \(https:\/\/evil.example\) is not this console/,
+    );
+    expect(crossSiteProblem({ ...same, origin: 'https://brand:9000', fetchSite: undefined })).toMatch(
+      /is not this console/,
+    );
     expect(crossSiteProblem({ ...same, origin: undefined, fetchSite: undefined })).toMatch(/Origin \(none\)/);
     expect(crossSiteProblem({ ...same, csrfHeader: undefined })).toMatch(/x-tandem-console/);
     expect(crossSiteProblem({ ...same, method: 'GET', fetchSite: 'same-site' })).toMatch(/same-site page/);

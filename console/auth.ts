@@ -39,10 +39,20 @@ const secret = (): string => randomBytes(32).toString('base64url');
 export class ConsoleAuth {
   readonly #tokens = new Set<string>();
   readonly #sessions = new Map<string, number>();
-  readonly #o: { readonly caPem: string; readonly clientNames: readonly string[]; readonly sessionTtlMs: number; readonly now: () => number };
+  readonly #o: {
+    readonly caPem: string;
+    readonly clientNames: readonly string[];
+    readonly sessionTtlMs: number;
+    readonly now: () => number;
+  };
 
   constructor(options: ConsoleAuthOptions) {
-    this.#o = { clientNames: options.clientNames ?? [], sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000, now: options.now ?? Date.now, caPem: options.caPem };
+    this.#o = {
+      clientNames: options.clientNames ?? [],
+      sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000,
+      now: options.now ?? Date.now,
+      caPem: options.caPem,
+    };
   }
 
   get sessionTtlMs(): number {
@@ -63,7 +73,11 @@ export class ConsoleAuth {
   login(token: string): string {
     const key = hash(token);
     if (!this.#tokens.delete(key)) {
-      throw new AuthError('AUTH_SESSION_REQUIRED', 'this login link is not valid: each link works once. Fix: send the console SIGHUP for a new link, or start it again', { publicMessage: 'this login link was already used or is not valid; ask the console for a new one' });
+      throw new AuthError(
+        'AUTH_SESSION_REQUIRED',
+        'this login link is not valid: each link works once. Fix: send the console SIGHUP for a new link, or start it again',
+        { publicMessage: 'this login link was already used or is not valid; ask the console for a new one' },
+      );
     }
     const session = secret();
     this.#prune();
@@ -135,9 +149,11 @@ export type RequestFacts = {
  * must also name this console as its Origin and carry {@link CSRF_HEADER}.
  */
 export function crossSiteProblem(r: RequestFacts): string | undefined {
-  if (r.fetchSite !== undefined && r.fetchSite !== 'same-origin' && r.fetchSite !== 'none') return `the browser says this request came from a ${r.fetchSite} page`;
+  if (r.fetchSite !== undefined && r.fetchSite !== 'same-origin' && r.fetchSite !== 'none')
+    return `the browser says this request came from a ${r.fetchSite} page`;
   if (r.method === 'GET' || r.method === 'HEAD') return undefined;
-  if (r.host === undefined || r.origin !== `https://${r.host}`) return `its Origin (${r.origin ?? 'none'}) is not this console (https://${r.host ?? '?'})`;
+  if (r.host === undefined || r.origin !== `https://${r.host}`)
+    return `its Origin (${r.origin ?? 'none'}) is not this console (https://${r.host ?? '?'})`;
   if (r.csrfHeader !== '1') return `it lacks the ${CSRF_HEADER} header the console's pages send`;
   return undefined;
 }

@@ -57,8 +57,19 @@ export async function inspectDataset(config: DatasetConfig): Promise<DatasetSche
   const columns = csv.header.map((name): ColumnSchema => {
     const feature = features.get(name);
     if (feature !== undefined) return feature;
-    if (name === idColumn) return { name, role: 'id', type: 'text', missing: 0, distinct: data.rowCount, min: null, max: null, mean: null };
-    if (name === config.label?.column) return { name, role: 'label', type: 'label', missing: 0, distinct: data.labelClasses?.length ?? null, min: null, max: null, mean: null };
+    if (name === idColumn)
+      return { name, role: 'id', type: 'text', missing: 0, distinct: data.rowCount, min: null, max: null, mean: null };
+    if (name === config.label?.column)
+      return {
+        name,
+        role: 'label',
+        type: 'label',
+        missing: 0,
+        distinct: data.labelClasses?.length ?? null,
+        min: null,
+        max: null,
+        mean: null,
+      };
     return { name, role: 'unused', type: 'text', missing: null, distinct: null, min: null, max: null, mean: null };
   });
   return {
@@ -91,9 +102,28 @@ function describeFeature(data: Dataset, j: number): ColumnSchema {
     sum += v;
   }
   const name = column?.name ?? `column ${j}`;
-  if (column?.kind === 'categorical') return { name, role: 'feature', type: 'categorical', missing, distinct: column.categories.length, min: null, max: null, mean: null };
+  if (column?.kind === 'categorical')
+    return {
+      name,
+      role: 'feature',
+      type: 'categorical',
+      missing,
+      distinct: column.categories.length,
+      min: null,
+      max: null,
+      mean: null,
+    };
   const present = data.rowCount - missing;
-  return { name, role: 'feature', type: 'numeric', missing, distinct: null, min: present > 0 ? min : null, max: present > 0 ? max : null, mean: present > 0 ? sum / present : null };
+  return {
+    name,
+    role: 'feature',
+    type: 'numeric',
+    missing,
+    distinct: null,
+    min: present > 0 ? min : null,
+    max: present > 0 ? max : null,
+    mean: present > 0 ? sum / present : null,
+  };
 }
 
 function labelCounts(data: Dataset): DatasetSchema['labels'] {

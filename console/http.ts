@@ -17,7 +17,8 @@ import type { NodeContext } from './node-context.ts';
 import { ConfigError, GrpcStatus, asTandemError, type TandemError } from '../protocol/errors.ts';
 
 /** The app's pages may load only their own scripts and styles, talk only to the console, and be framed by nobody. */
-export const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const APP_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Headers every answer carries. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -31,9 +32,17 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const STATUS_BY_GRPC: Readonly<Record<number, number>> = {
-  [GrpcStatus.INVALID_ARGUMENT]: 400, [GrpcStatus.UNAUTHENTICATED]: 401, [GrpcStatus.PERMISSION_DENIED]: 403, [GrpcStatus.NOT_FOUND]: 404,
-  [GrpcStatus.ALREADY_EXISTS]: 409, [GrpcStatus.FAILED_PRECONDITION]: 409, [GrpcStatus.ABORTED]: 409, [GrpcStatus.CANCELLED]: 409,
-  [GrpcStatus.RESOURCE_EXHAUSTED]: 413, [GrpcStatus.UNAVAILABLE]: 503, [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.UNAUTHENTICATED]: 401,
+  [GrpcStatus.PERMISSION_DENIED]: 403,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.ALREADY_EXISTS]: 409,
+  [GrpcStatus.FAILED_PRECONDITION]: 409,
+  [GrpcStatus.ABORTED]: 409,
+  [GrpcStatus.CANCELLED]: 409,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 413,
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
 };
 
 /** The HTTP status of a catalogued error. */
@@ -41,15 +50,32 @@ export function statusOf(error: TandemError): number {
   return STATUS_BY_GRPC[error.grpcStatus] ?? 500;
 }
 
-export type ErrorBody = { readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly fix?: string; readonly line?: number } };
+export type ErrorBody = {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly field?: string;
+    readonly fix?: string;
+    readonly line?: number;
+  };
+};
 
 /** What the page is told about a failure. */
 export function errorBody(error: unknown): ErrorBody {
   const e = asTandemError(error);
-  if (e.code === 'INTERNAL') return { error: { code: e.code, message: 'internal error (the console log has the detail)' } };
+  if (e.code === 'INTERNAL')
+    return { error: { code: e.code, message: 'internal error (the console log has the detail)' } };
   if (e instanceof ConfigError) {
     const line = e.details['line'];
-    return { error: { code: e.code, message: e.message, field: e.field, fix: e.fix, ...(typeof line === 'number' ? { line } : {}) } };
+    return {
+      error: {
+        code: e.code,
+        message: e.message,
+        field: e.field,
+        fix: e.fix,
+        ...(typeof line === 'number' ? { line } : {}),
+      },
+    };
   }
   return { error: { code: e.code, message: e.message } };
 }
@@ -73,7 +99,12 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, ke
   const abort = new AbortController();
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/event-stream; charset=utf-8',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   raw.write(': open\n\n');
   const timer = setInterval(() => raw.write(': keep-alive\n\n'), keepAliveMs);
   timer.unref();
@@ -114,7 +145,16 @@ export type RouteContext = {
 /** A job id as the coordinator makes them; anything else is refused before it reaches a path or a call. */
 export const JOB_ID_PATTERN = '^job-[0-9a-f]{10}$';
 
-export const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: JOB_ID_PATTERN } } } as const;
+export const jobParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: JOB_ID_PATTERN } },
+} as const;
 
 /** A POST body holding a job spec's YAML. */
-export const specBody = { type: 'object', required: ['specYaml'], additionalProperties: false, properties: { specYaml: { type: 'string', minLength: 1, maxLength: 65536 } } } as const;
+export const specBody = {
+  type: 'object',
+  required: ['specYaml'],
+  additionalProperties: false,
+  properties: { specYaml: { type: 'string', minLength: 1, maxLength: 65536 } },
+} as const;

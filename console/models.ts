@@ -53,13 +53,27 @@ export async function findExportedModels(search: ModelSearch): Promise<ExportedM
     for (const e of entries) if (e.isDirectory() && e.name !== 'audit') await walk(join(dir, e.name), depth + 1);
   };
   await walk(search.dataDir, 0);
-  const models = (await Promise.all(dirs.map((dir) => describeModel(dir, search)))).filter((m): m is ExportedModel => m !== undefined);
+  const models = (await Promise.all(dirs.map((dir) => describeModel(dir, search)))).filter(
+    (m): m is ExportedModel => m !== undefined,
+  );
   return models.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }
 
 type RawManifest = {
-  format?: unknown; jobId?: unknown; jobName?: unknown; role?: unknown; parties?: unknown; featureNames?: unknown; output?: unknown; outputs?: unknown;
-  classes?: unknown; metrics?: unknown; trainedAt?: unknown; createdAt?: unknown; signer?: { name?: unknown }; coordinatorSignature?: { name?: unknown };
+  format?: unknown;
+  jobId?: unknown;
+  jobName?: unknown;
+  role?: unknown;
+  parties?: unknown;
+  featureNames?: unknown;
+  output?: unknown;
+  outputs?: unknown;
+  classes?: unknown;
+  metrics?: unknown;
+  trainedAt?: unknown;
+  createdAt?: unknown;
+  signer?: { name?: unknown };
+  coordinatorSignature?: { name?: unknown };
 };
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -84,7 +98,13 @@ async function describeModel(dir: string, search: ModelSearch): Promise<Exported
     jobId: text(raw.jobId),
     jobName: text(raw.jobName),
     role: text(raw.role),
-    parties: Array.isArray(raw.parties) ? (raw.parties as { name?: unknown; role?: unknown; dataset?: unknown }[]).map((p) => ({ name: text(p.name), role: text(p.role), dataset: text(p.dataset) })) : [],
+    parties: Array.isArray(raw.parties)
+      ? (raw.parties as { name?: unknown; role?: unknown; dataset?: unknown }[]).map((p) => ({
+          name: text(p.name),
+          role: text(p.role),
+          dataset: text(p.dataset),
+        }))
+      : [],
     features: Array.isArray(raw.featureNames) ? raw.featureNames.length : 0,
     output: text(raw.output),
     outputs: typeof raw.outputs === 'number' ? raw.outputs : 1,
@@ -103,7 +123,9 @@ const HEADLINE = ['auc', 'accuracy', 'macroF1', 'ks', 'logLoss'];
 /** The metrics that are single numbers, the quality measures first; curves and tables stay in the report. */
 function headlineMetrics(metrics: unknown): Record<string, number> {
   if (typeof metrics !== 'object' || metrics === null) return {};
-  const numbers = Object.entries(metrics).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]));
+  const numbers = Object.entries(metrics).filter(
+    (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
+  );
   const rank = (k: string): number => (HEADLINE.includes(k) ? HEADLINE.indexOf(k) : HEADLINE.length);
   return Object.fromEntries(numbers.sort(([a], [b]) => rank(a) - rank(b)));
 }

@@ -15,7 +15,10 @@ import { loadCoordinatorConfig, type CoordinatorConfig } from '../coordinator/co
 import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { AdminClient, type ClientFlags } from '../runtime/admin-client.ts';
 
-export type NodeContext = ({ readonly kind: 'party'; readonly config: PartyConfig } | { readonly kind: 'coordinator'; readonly config: CoordinatorConfig }) & {
+export type NodeContext = (
+  | { readonly kind: 'party'; readonly config: PartyConfig }
+  | { readonly kind: 'coordinator'; readonly config: CoordinatorConfig }
+) & {
   readonly file: string;
   readonly name: string;
   readonly identity: NodeIdentity;
@@ -42,7 +45,16 @@ export type NodeContextOptions = {
 export async function loadNodeContext(options: NodeContextOptions): Promise<NodeContext> {
   const file = options.config;
   const text = await readFile(file, 'utf8').catch((error: unknown) => {
-    throw new ConfigError('CONFIG_NOT_FOUND', { file, field: '', problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'pass the node config the party or coordinator starts with (--config)' }, { cause: error });
+    throw new ConfigError(
+      'CONFIG_NOT_FOUND',
+      {
+        file,
+        field: '',
+        problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        fix: 'pass the node config the party or coordinator starts with (--config)',
+      },
+      { cause: error },
+    );
   });
   let top: unknown;
   try {
@@ -51,18 +63,29 @@ export async function loadNodeContext(options: NodeContextOptions): Promise<Node
     top = undefined; // the loader below reports the syntax error with its line
   }
   const isCoordinator = typeof top === 'object' && top !== null && 'coordinator' in top && !('node' in top);
-  const node = isCoordinator ? ({ kind: 'coordinator', config: await loadCoordinatorConfig(file) } as const) : ({ kind: 'party', config: await loadPartyConfig(file) } as const);
+  const node = isCoordinator
+    ? ({ kind: 'coordinator', config: await loadCoordinatorConfig(file) } as const)
+    : ({ kind: 'party', config: await loadPartyConfig(file) } as const);
   const certs = node.kind === 'party' ? node.config.node.certs : node.config.certs;
   const name = node.kind === 'party' ? node.config.node.name : node.config.name;
   const identity = await loadNodeIdentity(certs);
   if (identity.name !== name) {
     const field = node.kind === 'party' ? 'node.name' : 'coordinator.name';
-    throw new ConfigError('CONFIG_INVALID', { file, field, problem: `is "${name}" but the certificate is for "${identity.name}"`, fix: `set ${field}: ${identity.name}` });
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field,
+      problem: `is "${name}" but the certificate is for "${identity.name}"`,
+      fix: `set ${field}: ${identity.name}`,
+    });
   }
   let client: Promise<AdminClient> | undefined;
   const flags = async (): Promise<ClientFlags> => {
     if (node.kind === 'party') return { config: file };
-    return { coordinator: options.coordinatorAddress ?? (await coordinatorAddress(node.config)), ...node.config.certs, coordinatorName: node.config.name };
+    return {
+      coordinator: options.coordinatorAddress ?? (await coordinatorAddress(node.config)),
+      ...node.config.certs,
+      coordinatorName: node.config.name,
+    };
   };
   return {
     ...node,
@@ -77,20 +100,32 @@ export async function loadNodeContext(options: NodeContextOptions): Promise<Node
       client.catch(() => (client = undefined));
       return client;
     },
-    close: () => void client?.then((c) => c.close(), () => undefined),
+    close: () =>
+      void client?.then(
+        (c) => c.close(),
+        () => undefined,
+      ),
   };
 }
 
 /** Where a coordinator listens, as this machine dials it. */
 async function coordinatorAddress(config: CoordinatorConfig): Promise<string> {
-  const [host = '127.0.0.1', listenPort = '0'] = [config.listen.replace(/:\d+$/, ''), /:(\d+)$/.exec(config.listen)?.[1]];
+  const [host = '127.0.0.1', listenPort = '0'] = [
+    config.listen.replace(/:\d+$/, ''),
+    /:(\d+)$/.exec(config.listen)?.[1],
+  ];
   const dial = host === '0.0.0.0' || host === '::' || host === '[::]' ? '127.0.0.1' : host;
   if (config.portFile !== undefined) {
     const port = (await readFile(config.portFile, 'utf8').catch(() => '')).trim();
     if (/^\d+$/.test(port)) return `${dial}:${port}`;
   }
   if (listenPort === '0') {
-    throw new ConfigError('CONFIG_INVALID', { file: 'coordinator config', field: 'coordinator.listen', problem: 'picks a free port (0) and no portFile says which one it got', fix: 'set coordinator.portFile, or pass tandem console --coordinator host:port' });
+    throw new ConfigError('CONFIG_INVALID', {
+      file: 'coordinator config',
+      field: 'coordinator.listen',
+      problem: 'picks a free port (0) and no portFile says which one it got',
+      fix: 'set coordinator.portFile, or pass tandem console --coordinator host:port',
+    });
   }
   return `${dial}:${listenPort}`;
 }

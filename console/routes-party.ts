@@ -32,9 +32,18 @@ import { errorBody, jobParams, openEventStream, specBody, type ConsoleRoute, typ
 
 /** A job as the pages show it, with this node's part in it. */
 export type JobView = {
-  readonly jobId: string; readonly name: string; readonly kind: string; readonly stage: string; readonly phase: string;
-  readonly parties: readonly string[]; readonly epoch: number; readonly maxEpochs: number; readonly loss: number; readonly message: string;
-  readonly createdAtMs: number; readonly updatedAtMs: number;
+  readonly jobId: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly stage: string;
+  readonly phase: string;
+  readonly parties: readonly string[];
+  readonly epoch: number;
+  readonly maxEpochs: number;
+  readonly loss: number;
+  readonly message: string;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
   /** This node's role, from the spec; empty when the spec does not name it. */
   readonly role: string;
   /** Whether this node holds the job's report (it is the guest and has the model part). */
@@ -56,8 +65,19 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
       // A spec the coordinator accepted is valid YAML; without it the role stays unknown.
     }
     return {
-      jobId: s.jobId, name: s.name, kind: s.kind, stage: s.stage, phase: s.phase, parties: s.parties, epoch: s.epoch, maxEpochs: s.maxEpochs,
-      loss: s.loss, message: s.message, createdAtMs: Number(s.createdAtMs), updatedAtMs: Number(s.updatedAtMs), role,
+      jobId: s.jobId,
+      name: s.name,
+      kind: s.kind,
+      stage: s.stage,
+      phase: s.phase,
+      parties: s.parties,
+      epoch: s.epoch,
+      maxEpochs: s.maxEpochs,
+      loss: s.loss,
+      message: s.message,
+      createdAtMs: Number(s.createdAtMs),
+      updatedAtMs: Number(s.updatedAtMs),
+      role,
       report: role === 'guest' && existsSync(modelPartFile(dataDir, s.jobId)),
     };
   };
@@ -82,65 +102,146 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
       const f = await (await ctx.node.admin()).describeFederation(1);
       return f.callerIsAdmin
         ? { allowed: true, reason: `${me} is an admin at ${f.coordinator}`, coordinator: f.coordinator }
-        : { allowed: false, reason: `${me} is not an admin at ${f.coordinator}: only the names in its config's admins may submit jobs. Ask the coordinator's operator, or submit from an admin's node`, coordinator: f.coordinator };
+        : {
+            allowed: false,
+            reason: `${me} is not an admin at ${f.coordinator}: only the names in its config's admins may submit jobs. Ask the coordinator's operator, or submit from an admin's node`,
+            coordinator: f.coordinator,
+          };
     } catch (error) {
-      return { allowed: false, reason: `the coordinator cannot be asked: ${errorBody(error).error.message}`, coordinator: '' };
+      return {
+        allowed: false,
+        reason: `the coordinator cannot be asked: ${errorBody(error).error.message}`,
+        coordinator: '',
+      };
     }
   };
 
   return [
-    { method: 'GET', url: '/api/datasets', handler: () => ({
-      node: me,
-      datasets: Object.values(config.datasets).map((d) => ({
-        name: d.name, file: d.file, ids: d.id.kind === 'column' ? `column "${d.id.column}"` : 'row numbers',
-        label: d.label === undefined ? null : `${d.label.column} (${d.label.type})`, features: typeof d.features === 'string' ? d.features : `${d.features.length} listed`,
-        missingPolicy: d.missing.policy,
-      })),
-    }) },
-    { method: 'GET', url: '/api/datasets/:name', schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 63 } } } },
-      handler: (request) => schemaOf((request.params as { name: string }).name) },
-    { method: 'GET', url: '/api/jobs', handler: async () => ({ jobs: (await (await ctx.node.admin()).list(100)).map(view) }) },
-    { method: 'GET', url: '/api/jobs/:id', schema: { params: jobParams }, handler: async (request) => {
-      const status = await (await ctx.node.admin()).get((request.params as { id: string }).id);
-      return { ...view(status), specYaml: status.specYaml };
-    } },
-    { method: 'GET', url: '/api/jobs/:id/events', schema: { params: jobParams }, handler: async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const admin = await ctx.node.admin();
-      const stream = openEventStream(request, reply);
-      void admin.watch(id, (s) => stream.send('status', view(s)), stream.signal).then(
-        (last) => stream.send('end', { stage: last.stage, final: FINAL.includes(last.stage) }),
-        (error: unknown) => stream.send('failure', errorBody(error)),
-      ).finally(() => stream.close());
-    } },
-    { method: 'GET', url: '/api/jobs/:id/report', schema: { params: jobParams }, handler: async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const source = await readReportSource(dataDir, id);
-      if (source.role !== 'guest') throw new JobError('JOB_NOT_PARTICIPANT', `${me} is a host in job ${id}; its report is at the guest, which holds the evaluation results`);
-      let coordinator: CoordinatorView;
-      try {
-        coordinator = coordinatorViewOf(await (await ctx.node.admin()).get(id));
-      } catch (error) {
-        coordinator = { reached: false, reason: errorBody(error).error.message };
-      }
-      // The report's own policy (its stylesheet by hash, nothing else), framed only by the console.
-      return reply.header('content-security-policy', `${REPORT_CSP}; frame-ancestors 'self'`).header('x-frame-options', 'SAMEORIGIN')
-        .type('text/html; charset=utf-8').send(renderJobReportHtml(buildJobReport(source, { coordinator })));
-    } },
-    { method: 'GET', url: '/api/models', handler: async () => ({
-      dataDir,
-      models: await findExportedModels({ dataDir, caPem: ctx.node.identity.caPem, party: me, coordinator: coordinatorName(config) }),
-    }) },
-    { method: 'GET', url: '/api/submit', handler: async () => ({ ...(await submission()), node: me, datasets: Object.keys(config.datasets) }) },
-    { method: 'POST', url: '/api/jobs/check', schema: { body: specBody }, handler: (request) => ({ ok: true, spec: checkJobSpec((request.body as { specYaml: string }).specYaml, me, config.datasets) }) },
-    { method: 'POST', url: '/api/jobs', schema: { body: specBody }, handler: async (request) => {
-      const { specYaml } = request.body as { specYaml: string };
-      checkJobSpec(specYaml, me, config.datasets);
-      const job = await (await ctx.node.admin()).submitText(specYaml, FORM_SPEC);
-      ctx.log.info({ job: job.jobId }, 'job submitted from the console');
-      return view(job);
-    } },
-    { method: 'POST', url: '/api/jobs/:id/cancel', schema: { params: jobParams }, handler: async (request) => view(await (await ctx.node.admin()).cancel((request.params as { id: string }).id)) },
+    {
+      method: 'GET',
+      url: '/api/datasets',
+      handler: () => ({
+        node: me,
+        datasets: Object.values(config.datasets).map((d) => ({
+          name: d.name,
+          file: d.file,
+          ids: d.id.kind === 'column' ? `column "${d.id.column}"` : 'row numbers',
+          label: d.label === undefined ? null : `${d.label.column} (${d.label.type})`,
+          features: typeof d.features === 'string' ? d.features : `${d.features.length} listed`,
+          missingPolicy: d.missing.policy,
+        })),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/datasets/:name',
+      schema: {
+        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 63 } } },
+      },
+      handler: (request) => schemaOf((request.params as { name: string }).name),
+    },
+    {
+      method: 'GET',
+      url: '/api/jobs',
+      handler: async () => ({ jobs: (await (await ctx.node.admin()).list(100)).map(view) }),
+    },
+    {
+      method: 'GET',
+      url: '/api/jobs/:id',
+      schema: { params: jobParams },
+      handler: async (request) => {
+        const status = await (await ctx.node.admin()).get((request.params as { id: string }).id);
+        return { ...view(status), specYaml: status.specYaml };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/jobs/:id/events',
+      schema: { params: jobParams },
+      handler: async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const admin = await ctx.node.admin();
+        const stream = openEventStream(request, reply);
+        void admin
+          .watch(id, (s) => stream.send('status', view(s)), stream.signal)
+          .then(
+            (last) => stream.send('end', { stage: last.stage, final: FINAL.includes(last.stage) }),
+            (error: unknown) => stream.send('failure', errorBody(error)),
+          )
+          .finally(() => stream.close());
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/jobs/:id/report',
+      schema: { params: jobParams },
+      handler: async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const source = await readReportSource(dataDir, id);
+        if (source.role !== 'guest')
+          throw new JobError(
+            'JOB_NOT_PARTICIPANT',
+            `${me} is a host in job ${id}; its report is at the guest, which holds the evaluation results`,
+          );
+        let coordinator: CoordinatorView;
+        try {
+          coordinator = coordinatorViewOf(await (await ctx.node.admin()).get(id));
+        } catch (error) {
+          coordinator = { reached: false, reason: errorBody(error).error.message };
+        }
+        // The report's own policy (its stylesheet by hash, nothing else), framed only by the console.
+        return reply
+          .header('content-security-policy', `${REPORT_CSP}; frame-ancestors 'self'`)
+          .header('x-frame-options', 'SAMEORIGIN')
+          .type('text/html; charset=utf-8')
+          .send(renderJobReportHtml(buildJobReport(source, { coordinator })));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/models',
+      handler: async () => ({
+        dataDir,
+        models: await findExportedModels({
+          dataDir,
+          caPem: ctx.node.identity.caPem,
+          party: me,
+          coordinator: coordinatorName(config),
+        }),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/submit',
+      handler: async () => ({ ...(await submission()), node: me, datasets: Object.keys(config.datasets) }),
+    },
+    {
+      method: 'POST',
+      url: '/api/jobs/check',
+      schema: { body: specBody },
+      handler: (request) => ({
+        ok: true,
+        spec: checkJobSpec((request.body as { specYaml: string }).specYaml, me, config.datasets),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/jobs',
+      schema: { body: specBody },
+      handler: async (request) => {
+        const { specYaml } = request.body as { specYaml: string };
+        checkJobSpec(specYaml, me, config.datasets);
+        const job = await (await ctx.node.admin()).submitText(specYaml, FORM_SPEC);
+        ctx.log.info({ job: job.jobId }, 'job submitted from the console');
+        return view(job);
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/jobs/:id/cancel',
+      schema: { params: jobParams },
+      handler: async (request) => view(await (await ctx.node.admin()).cancel((request.params as { id: string }).id)),
+    },
   ];
 }
 
@@ -148,22 +249,36 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
 export const FORM_SPEC = 'job spec (console form)';
 
 /** What a checked spec says, for the form's confirmation. */
-export type CheckedSpec = { readonly name: string; readonly kind: string; readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[] };
+export type CheckedSpec = {
+  readonly name: string;
+  readonly kind: string;
+  readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[];
+};
 
 /**
  * Checks a spec as the coordinator will, then this node's part of it.
  * @throws ConfigError JOB_SPEC_INVALID naming the field (and line) and the fix
  */
-export function checkJobSpec(specYaml: string, node: string, datasets: Readonly<Record<string, DatasetConfig>>): CheckedSpec {
+export function checkJobSpec(
+  specYaml: string,
+  node: string,
+  datasets: Readonly<Record<string, DatasetConfig>>,
+): CheckedSpec {
   const input = validateJobSpecText(specYaml, FORM_SPEC);
   const index = input.parties.findIndex((p) => p.name === node);
   const own = input.parties[index];
   if (own !== undefined && datasets[own.dataset] === undefined) {
     const names = Object.keys(datasets);
     throw new ConfigError('JOB_SPEC_INVALID', {
-      file: FORM_SPEC, field: `parties[${index}].dataset`, problem: `"${own.dataset}" is not a dataset of ${node} (its config defines ${names.join(', ') || 'none'})`,
+      file: FORM_SPEC,
+      field: `parties[${index}].dataset`,
+      problem: `"${own.dataset}" is not a dataset of ${node} (its config defines ${names.join(', ') || 'none'})`,
       fix: names.length > 0 ? `name one of ${node}'s datasets` : `add a dataset to ${node}'s node config`,
     });
   }
-  return { name: input.name, kind: input.kind, parties: input.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })) };
+  return {
+    name: input.name,
+    kind: input.kind,
+    parties: input.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset })),
+  };
 }

@@ -18,9 +18,19 @@ import { consoleRequest, sessionCookieOf, type ConsoleRequest, type ConsoleRespo
 let dir: string;
 let server: ConsoleServer;
 let cookie: string;
-const certs = (n: string): { ca: string; cert: string; key: string } => ({ ca: join(dir, 'certs', 'ca.crt'), cert: join(dir, 'certs', `${n}.crt`), key: join(dir, 'certs', `${n}.key`) });
-const get = (path: string, r: ConsoleRequest = {}): Promise<ConsoleResponse> => consoleRequest(server.port, 'brand', certs('brand').ca, path, r);
-const own = (): Record<string, string> => ({ cookie, origin: `https://brand:${server.port}`, 'x-tandem-console': '1', 'sec-fetch-site': 'same-origin' });
+const certs = (n: string): { ca: string; cert: string; key: string } => ({
+  ca: join(dir, 'certs', 'ca.crt'),
+  cert: join(dir, 'certs', `${n}.crt`),
+  key: join(dir, 'certs', `${n}.key`),
+});
+const get = (path: string, r: ConsoleRequest = {}): Promise<ConsoleResponse> =>
+  consoleRequest(server.port, 'brand', certs('brand').ca, path, r);
+const own = (): Record<string, string> => ({
+  cookie,
+  origin: `https://brand:${server.port}`,
+  'x-tandem-console': '1',
+  'sec-fetch-site': 'same-origin',
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-console-'));
@@ -28,10 +38,22 @@ beforeAll(async () => {
   await writeFile(join(dir, 'members.csv'), 'id,y,age\nu1,1,30\nu2,0,41\nu3,1,\n');
   await writeFile(join(dir, 'broken.csv'), 'id,y,age\nu1,1,30\nu2,0,old\n');
   const config = join(dir, 'brand.yaml');
-  await writeFile(config, stringify({
-    node: { name: 'brand', coordinator: '127.0.0.1:1', coordinatorName: 'coordinator', dataDir: join(dir, 'brand'), certs: certs('brand') },
-    datasets: { members: { file: 'members.csv', id: 'id', label: { column: 'y' }, features: 'all' }, broken: { file: 'broken.csv', id: 'id', label: { column: 'y' }, features: 'all' } },
-  }));
+  await writeFile(
+    config,
+    stringify({
+      node: {
+        name: 'brand',
+        coordinator: '127.0.0.1:1',
+        coordinatorName: 'coordinator',
+        dataDir: join(dir, 'brand'),
+        certs: certs('brand'),
+      },
+      datasets: {
+        members: { file: 'members.csv', id: 'id', label: { column: 'y' }, features: 'all' },
+        broken: { file: 'broken.csv', id: 'id', label: { column: 'y' }, features: 'all' },
+      },
+    }),
+  );
   server = await startConsole({ config, log: silentLogger() });
   cookie = sessionCookieOf(await get(new URL(server.loginLink()).pathname + new URL(server.loginLink()).search));
 }, 30_000);
@@ -43,7 +65,11 @@ afterAll(async () => {
 
 /** Every route with its parameters filled in. */
 const concrete = (url: string): string =>
-  url.replace(':id', 'job-0123456789').replace(':job', 'job-0123456789').replace(':name', 'members').replace(':file', 'app.js') + (url.endsWith('/records') ? '?step=psi-guest-set' : '');
+  url
+    .replace(':id', 'job-0123456789')
+    .replace(':job', 'job-0123456789')
+    .replace(':name', 'members')
+    .replace(':file', 'app.js') + (url.endsWith('/records') ? '?step=psi-guest-set' : '');
 
 describe('tandem console over HTTPS', () => {
   it("serves the node's own certificate, issued by the federation CA, valid for the node's name", async () => {
@@ -58,10 +84,19 @@ describe('tandem console over HTTPS', () => {
   it('answers 401 on every route without a session, the login page included only with a valid token', async () => {
     expect(server.routes.length).toBeGreaterThan(15);
     for (const route of server.routes) {
-      const r = await get(concrete(route.url), { method: route.method, ...(route.method === 'POST' ? { body: { specYaml: 'name: x' }, headers: { origin: `https://brand:${server.port}`, 'x-tandem-console': '1' } } : {}) });
+      const r = await get(concrete(route.url), {
+        method: route.method,
+        ...(route.method === 'POST'
+          ? {
+              body: { specYaml: 'name: x' },
+              headers: { origin: `https://brand:${server.port}`, 'x-tandem-console': '1' },
+            }
+          : {}),
+      });
       expect(r.status, `${route.method} ${route.url}`).toBe(401);
       expect(r.headers['set-cookie'], route.url).toBeUndefined();
-      if (route.url !== '/' && route.url !== '/login') expect((r.json as { error: { code: string } }).error.code, route.url).toBe('AUTH_SESSION_REQUIRED');
+      if (route.url !== '/' && route.url !== '/login')
+        expect((r.json as { error: { code: string } }).error.code, route.url).toBe('AUTH_SESSION_REQUIRED');
     }
     const unknown = await get('/api/no-such-route');
     expect(unknown.status).toBe(401);
@@ -86,18 +121,33 @@ describe('tandem console over HTTPS', () => {
     const again = await get(link.pathname + link.search);
     expect(again.status).toBe(401);
     expect(again.headers['set-cookie']).toBeUndefined();
-    expect((again.json as { error: { code: string; message: string } }).error).toMatchObject({ code: 'AUTH_SESSION_REQUIRED', message: expect.stringMatching(/each link works once/) as unknown });
+    expect((again.json as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'AUTH_SESSION_REQUIRED',
+      message: expect.stringMatching(/each link works once/) as unknown,
+    });
     expect((await get('/login?token=guessed-token')).status).toBe(401);
   });
 
   it('refuses requests from another origin, or without the console header, even with a valid session', async () => {
     const body = { specYaml: 'name: x' };
-    const evil = await get('/api/jobs/check', { method: 'POST', body, headers: { ...own(), origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const evil = await get('/api/jobs/check', {
+      method: 'POST',
+      body,
+      headers: { ...own(), origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     expect(evil.status).toBe(403);
     expect((evil.json as { error: { code: string } }).error.code).toBe('AUTH_NOT_ALLOWED');
-    const sibling = await get('/api/jobs/check', { method: 'POST', body, headers: { ...own(), origin: `https://brand:${server.port + 1}`, 'sec-fetch-site': 'same-site' } });
+    const sibling = await get('/api/jobs/check', {
+      method: 'POST',
+      body,
+      headers: { ...own(), origin: `https://brand:${server.port + 1}`, 'sec-fetch-site': 'same-site' },
+    });
     expect(sibling.status).toBe(403);
-    const noHeader = await get('/api/jobs/check', { method: 'POST', body, headers: { cookie, origin: `https://brand:${server.port}` } });
+    const noHeader = await get('/api/jobs/check', {
+      method: 'POST',
+      body,
+      headers: { cookie, origin: `https://brand:${server.port}` },
+    });
     expect(noHeader.status).toBe(403);
     const read = await get('/api/datasets', { headers: { cookie, 'sec-fetch-site': 'cross-site' } });
     expect(read.status).toBe(403);
@@ -126,7 +176,9 @@ describe('tandem console over HTTPS', () => {
     for (const path of ['/', '/assets/app.js', '/api/datasets']) {
       const r = await get(path, { headers: own() });
       expect(r.status, path).toBe(200);
-      expect(r.headers['content-security-policy'], path).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(r.headers['content-security-policy'], path).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      );
       expect(r.headers['x-content-type-options']).toBe('nosniff');
       expect(r.headers['referrer-policy']).toBe('no-referrer');
       expect(r.headers['cache-control']).toBe('no-store');
@@ -136,10 +188,21 @@ describe('tandem console over HTTPS', () => {
   it('loads a dataset as a job would, and shows a bad one with the error a job would get', async () => {
     const good = await get('/api/datasets/members', { headers: own() });
     expect(good.status).toBe(200);
-    expect(good.json).toMatchObject({ name: 'members', rows: 3, columns: [{ name: 'id', role: 'id' }, { name: 'y', role: 'label' }, { name: 'age', role: 'feature', missing: 1, min: 30, max: 41 }] });
+    expect(good.json).toMatchObject({
+      name: 'members',
+      rows: 3,
+      columns: [
+        { name: 'id', role: 'id' },
+        { name: 'y', role: 'label' },
+        { name: 'age', role: 'feature', missing: 1, min: 30, max: 41 },
+      ],
+    });
     const bad = await get('/api/datasets/broken', { headers: own() });
     expect(bad.status).toBe(400);
-    expect((bad.json as { error: { code: string; message: string } }).error).toMatchObject({ code: 'DATA_VALUE_INVALID', message: expect.stringMatching(/line 3, column "age"/) as unknown });
+    expect((bad.json as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'DATA_VALUE_INVALID',
+      message: expect.stringMatching(/line 3, column "age"/) as unknown,
+    });
   });
 
   it('says so when the coordinator cannot be reached, and offers no job form', async () => {
@@ -147,18 +210,48 @@ describe('tandem console over HTTPS', () => {
     expect(jobs.status).toBe(503);
     expect((jobs.json as { error: { code: string } }).error.code).toBe('PEER_UNAVAILABLE');
     const submit = await get('/api/submit', { headers: own() });
-    expect(submit.json).toMatchObject({ allowed: false, reason: expect.stringMatching(/^the coordinator cannot be asked/) as unknown });
+    expect(submit.json).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/^the coordinator cannot be asked/) as unknown,
+    });
   }, 40_000);
 
-  it('checks a job spec as `job submit` does, naming the field and the fix, and this node\'s dataset', async () => {
-    const spec = (dataset: string): string => `name: x\nkind: hetero-lr\nparties:\n  - { name: brand, role: guest, dataset: ${dataset} }\n  - { name: partner, role: host, dataset: d }\n`;
+  it("checks a job spec as `job submit` does, naming the field and the fix, and this node's dataset", async () => {
+    const spec = (dataset: string): string =>
+      `name: x\nkind: hetero-lr\nparties:\n  - { name: brand, role: guest, dataset: ${dataset} }\n  - { name: partner, role: host, dataset: d }\n`;
     const ok = await get('/api/jobs/check', { method: 'POST', body: { specYaml: spec('members') }, headers: own() });
-    expect(ok.json).toEqual({ ok: true, spec: { name: 'x', kind: 'hetero-lr', parties: [{ name: 'brand', role: 'guest', dataset: 'members' }, { name: 'partner', role: 'host', dataset: 'd' }] } });
+    expect(ok.json).toEqual({
+      ok: true,
+      spec: {
+        name: 'x',
+        kind: 'hetero-lr',
+        parties: [
+          { name: 'brand', role: 'guest', dataset: 'members' },
+          { name: 'partner', role: 'host', dataset: 'd' },
+        ],
+      },
+    });
     const missing = await get('/api/jobs/check', { method: 'POST', body: { specYaml: spec('nope') }, headers: own() });
-    expect(missing.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'parties[0].dataset', fix: "name one of brand's datasets" } });
-    const family = await get('/api/jobs/check', { method: 'POST', body: { specYaml: `${spec('members')}model: { family: forest }\n` }, headers: own() });
+    expect(missing.json).toMatchObject({
+      error: { code: 'JOB_SPEC_INVALID', field: 'parties[0].dataset', fix: "name one of brand's datasets" },
+    });
+    const family = await get('/api/jobs/check', {
+      method: 'POST',
+      body: { specYaml: `${spec('members')}model: { family: forest }\n` },
+      headers: own(),
+    });
     expect(family.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'model.family' } });
-    const typo = await get('/api/jobs/check', { method: 'POST', body: { specYaml: `${spec('members')}trainning: {}\n` }, headers: own() });
-    expect(typo.json).toMatchObject({ error: { code: 'JOB_SPEC_INVALID', field: 'trainning', message: expect.stringMatching(/\(line 6\)\. Fix: remove it \(or rename it to "training"/) as unknown } });
+    const typo = await get('/api/jobs/check', {
+      method: 'POST',
+      body: { specYaml: `${spec('members')}trainning: {}\n` },
+      headers: own(),
+    });
+    expect(typo.json).toMatchObject({
+      error: {
+        code: 'JOB_SPEC_INVALID',
+        field: 'trainning',
+        message: expect.stringMatching(/\(line 6\)\. Fix: remove it \(or rename it to "training"/) as unknown,
+      },
+    });
   });
 });

@@ -64,24 +64,51 @@ const UNAUTHENTICATED_PAGE = (message: string): string =>
 export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const node = await loadNodeContext({ config: o.config, coordinatorAddress: o.coordinatorAddress });
   const log = o.log.child({ node: node.name });
-  const auth = new ConsoleAuth({ caPem: node.identity.caPem, clientNames: o.clientCertNames ?? [node.name], sessionTtlMs: o.sessionTtlMs });
+  const auth = new ConsoleAuth({
+    caPem: node.identity.caPem,
+    clientNames: o.clientCertNames ?? [node.name],
+    sessionTtlMs: o.sessionTtlMs,
+  });
   const assets = await loadStaticAssets();
-  const ctx: RouteContext = { node, log, auditLogs: o.auditLogs ?? [], auditCertsDir: o.auditCertsDir ?? node.certsDir };
+  const ctx: RouteContext = {
+    node,
+    log,
+    auditLogs: o.auditLogs ?? [],
+    auditCertsDir: o.auditCertsDir ?? node.certsDir,
+  };
   const routes: ConsoleRoute[] = [
     ...(node.kind === 'party' ? partyRoutes(ctx, node.config) : coordinatorRoutes(ctx)),
     ...auditRoutes(ctx),
-    { method: 'GET', url: '/api/whoami', handler: () => ({ node: node.name, kind: node.kind, auditLogs: ctx.auditLogs.length, fingerprint: node.identity.fingerprintSha256 }) },
-    { method: 'POST', url: '/api/logout', handler: (request, reply) => {
-      auth.logout(request.headers.cookie);
-      void reply.header('set-cookie', CLEAR_SESSION_COOKIE);
-      return { ok: true };
-    } },
+    {
+      method: 'GET',
+      url: '/api/whoami',
+      handler: () => ({
+        node: node.name,
+        kind: node.kind,
+        auditLogs: ctx.auditLogs.length,
+        fingerprint: node.identity.fingerprintSha256,
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/logout',
+      handler: (request, reply) => {
+        auth.logout(request.headers.cookie);
+        void reply.header('set-cookie', CLEAR_SESSION_COOKIE);
+        return { ok: true };
+      },
+    },
     { method: 'GET', url: '/', handler: (_r, reply) => asset(reply, 'index.html') },
-    { method: 'GET', url: '/assets/:file', handler: (request, reply) => asset(reply, (request.params as { file: string }).file) },
+    {
+      method: 'GET',
+      url: '/assets/:file',
+      handler: (request, reply) => asset(reply, (request.params as { file: string }).file),
+    },
   ];
   const asset = (reply: FastifyReply, name: string): FastifyReply => {
     const file = assets.get(name);
-    if (file === undefined) return reply.status(404).send({ error: { code: 'ARGUMENT_INVALID', message: `no such asset: ${name}` } });
+    if (file === undefined)
+      return reply.status(404).send({ error: { code: 'ARGUMENT_INVALID', message: `no such asset: ${name}` } });
     return reply.type(file.type).send(file.body);
   };
 
@@ -92,13 +119,29 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     const der = (request.raw.socket as TLSSocket).getPeerCertificate?.(false)?.raw as Uint8Array | undefined;
     auth.authenticate(request.headers.cookie, der);
     if (path.startsWith('/api/') || request.method !== 'GET') {
-      const problem = crossSiteProblem({ method: request.method, host: request.headers.host, origin: request.headers.origin, fetchSite: header(request, 'sec-fetch-site'), csrfHeader: header(request, CSRF_HEADER) });
-      if (problem !== undefined) throw new AuthError('AUTH_NOT_ALLOWED', `refused a cross-site request: ${problem}`, { publicMessage: 'requests from other sites are refused' });
+      const problem = crossSiteProblem({
+        method: request.method,
+        host: request.headers.host,
+        origin: request.headers.origin,
+        fetchSite: header(request, 'sec-fetch-site'),
+        csrfHeader: header(request, CSRF_HEADER),
+      });
+      if (problem !== undefined)
+        throw new AuthError('AUTH_NOT_ALLOWED', `refused a cross-site request: ${problem}`, {
+          publicMessage: 'requests from other sites are refused',
+        });
     }
   };
 
   const app = Fastify({
-    https: { key: node.identity.keyPem, cert: `${node.identity.certPem.trim()}\n${node.identity.caPem.trim()}\n`, ca: node.identity.caPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    https: {
+      key: node.identity.keyPem,
+      cert: `${node.identity.certPem.trim()}\n${node.identity.caPem.trim()}\n`,
+      ca: node.identity.caPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
     logger: false,
     bodyLimit: 256 * 1024,
     forceCloseConnections: true,
@@ -121,14 +164,26 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     // Fastify's own refusals (a bad body, one too large) keep their status, under the catalog's code for bad input.
     const own = (error as { statusCode?: unknown }).statusCode;
     const fastify = !(error instanceof TandemError) && typeof own === 'number' && own < 500 ? own : undefined;
-    const e = fastify === undefined ? asTandemError(error) : new TandemError('ARGUMENT_INVALID', (error as Error).message);
+    const e =
+      fastify === undefined ? asTandemError(error) : new TandemError('ARGUMENT_INVALID', (error as Error).message);
     const status = fastify ?? statusOf(e);
     if (status >= 500) log.warn({ code: e.code, err: e }, 'console request failed');
-    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
-    if (wantsPage && status === 401) return reply.status(401).type('text/html; charset=utf-8').send(UNAUTHENTICATED_PAGE(e.publicMessage));
+    const wantsPage =
+      request.method === 'GET' &&
+      !request.url.startsWith('/api/') &&
+      (request.headers.accept ?? '').includes('text/html');
+    if (wantsPage && status === 401)
+      return reply.status(401).type('text/html; charset=utf-8').send(UNAUTHENTICATED_PAGE(e.publicMessage));
     return reply.status(status).send(errorBody(e));
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'ARGUMENT_INVALID', message: `no such page: ${request.method} ${request.url.split('?')[0] ?? ''}` } }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: {
+        code: 'ARGUMENT_INVALID',
+        message: `no such page: ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      },
+    }),
+  );
 
   app.get('/login', (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
@@ -136,7 +191,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     log.info({ address: request.ip }, 'console login');
     return reply.header('set-cookie', sessionCookie(session, auth.sessionTtlMs)).redirect('/', 303);
   });
-  for (const r of routes) app.route({ method: r.method, url: r.url, handler: r.handler, ...(r.schema === undefined ? {} : { schema: r.schema }) });
+  for (const r of routes)
+    app.route({
+      method: r.method,
+      url: r.url,
+      handler: r.handler,
+      ...(r.schema === undefined ? {} : { schema: r.schema }),
+    });
 
   await app.listen({ host: o.listen ?? '127.0.0.1', port: o.port ?? 0 });
   const address = app.server.address();
@@ -144,7 +205,9 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const origin = `https://${o.urlHost ?? node.name}:${port}`;
   log.info({ address: `${o.listen ?? '127.0.0.1'}:${port}` }, 'console listening');
   return {
-    port, node, origin,
+    port,
+    node,
+    origin,
     loginLink: () => `${origin}/login?token=${auth.issueLoginToken()}`,
     routes: [{ method: 'GET', url: '/login' }, ...routes.map(({ method, url }) => ({ method, url }))],
     close: async () => {

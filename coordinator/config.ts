@@ -13,7 +13,10 @@ export const coordinatorConfigSchema = z.strictObject({
     /** Must match the CN of the coordinator's certificate. @default coordinator */
     name: z.string().regex(NAME).optional(),
     /** host:port to listen on; port 0 picks a free one. @default 0.0.0.0:7443 */
-    listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+    listen: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
     /** Job store and audit log live here. */
     dataDir: z.string().min(1),
     certs: z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }),
@@ -31,9 +34,19 @@ export const coordinatorConfigSchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest chunk accepted; senders use 1 MiB chunks. @default 4194304 (4 MiB) */
-      maxChunkBytes: z.number().int().min(1024 * 1024).max(64 * 1024 * 1024).optional(),
+      maxChunkBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .max(64 * 1024 * 1024)
+        .optional(),
       /** @default 1073741824 (1 GiB) */
-      maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024 * 1024 - 1).optional(),
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(4 * 1024 * 1024 * 1024 - 1)
+        .optional(),
     })
     .optional(),
 });

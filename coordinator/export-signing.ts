@@ -14,7 +14,13 @@
 import { createHash } from 'node:crypto';
 import { AuthError, JobError, TandemError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
-import { canonicalJson, manifestBody, manifestSchema, signedBytes, type ManifestBody } from '../protocol/serving/model-manifest.ts';
+import {
+  canonicalJson,
+  manifestBody,
+  manifestSchema,
+  signedBytes,
+  type ManifestBody,
+} from '../protocol/serving/model-manifest.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import type { AuditClaim } from '../audit/log.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
@@ -29,12 +35,19 @@ export type ExportSigningOptions = {
   readonly audit?: { state(claim: AuditClaim): unknown } | undefined;
 };
 
-export type ExportSignature = { readonly coordinator: string; readonly certificate: string; readonly signature: Uint8Array };
+export type ExportSignature = {
+  readonly coordinator: string;
+  readonly certificate: string;
+  readonly signature: Uint8Array;
+};
 
 /** What the job store says a manifest must repeat. */
-type JobFacts = { readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[] };
+type JobFacts = {
+  readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[];
+};
 
-const refuse = (message: string): TandemError => new TandemError('ARGUMENT_INVALID', message, { publicMessage: message });
+const refuse = (message: string): TandemError =>
+  new TandemError('ARGUMENT_INVALID', message, { publicMessage: message });
 
 /**
  * Checks `manifestJson` (a manifest signed by `caller`) against the job store and co-signs its body.
@@ -56,30 +69,50 @@ export function signExport(caller: string, manifestJson: string, options: Export
   }
   const body = manifestBody(parsed.data);
   const job = options.job(body.jobId);
-  if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${body.jobId}"`, { publicMessage: `no job "${body.jobId}"` });
+  if (job === undefined)
+    throw new JobError('JOB_NOT_FOUND', `no job "${body.jobId}"`, { publicMessage: `no job "${body.jobId}"` });
   if (!job.parties.includes(caller)) {
-    throw new JobError('JOB_NOT_PARTICIPANT', `"${caller}" is not a party to job ${job.jobId}`, { publicMessage: `"${caller}" is not a party to job ${job.jobId} and cannot export its model` });
+    throw new JobError('JOB_NOT_PARTICIPANT', `"${caller}" is not a party to job ${job.jobId}`, {
+      publicMessage: `"${caller}" is not a party to job ${job.jobId} and cannot export its model`,
+    });
   }
   if (body.party !== caller || body.signer.name !== caller) {
-    throw new AuthError('AUTH_NOT_ALLOWED', `${caller} asked to co-sign ${body.party}'s part`, { publicMessage: `${caller} may only have its own part co-signed, not ${body.party}'s` });
+    throw new AuthError('AUTH_NOT_ALLOWED', `${caller} asked to co-sign ${body.party}'s part`, {
+      publicMessage: `${caller} may only have its own part co-signed, not ${body.party}'s`,
+    });
   }
   checkPartySignature(caller, parsed.data.signature.value, body, options.identity.caPem);
   if (job.stage !== 'completed') {
-    throw new JobError('JOB_STATE_CONFLICT', `job ${job.jobId} is ${job.stage}`, { publicMessage: `job ${job.jobId} is ${job.stage}; only a completed job's model can be exported` });
+    throw new JobError('JOB_STATE_CONFLICT', `job ${job.jobId} is ${job.stage}`, {
+      publicMessage: `job ${job.jobId} is ${job.stage}; only a completed job's model can be exported`,
+    });
   }
   const problem = disagreement(body, job);
   if (problem !== undefined) throw refuse(`manifest.${problem}`);
   const bytes = signedBytes(body);
   const signature = sign(options.identity.privateKey, bytes);
-  options.audit?.state({ type: 'model-export', job: job.jobId, party: caller, role: body.role, manifest: createHash('sha256').update(bytes).digest('hex') });
+  options.audit?.state({
+    type: 'model-export',
+    job: job.jobId,
+    party: caller,
+    role: body.role,
+    manifest: createHash('sha256').update(bytes).digest('hex'),
+  });
   return { coordinator: options.identity.name, certificate: options.identity.certPem, signature };
 }
 
 function checkPartySignature(caller: string, signature: string, body: ManifestBody, caPem: string): void {
   const signer = verifyPeerCertificate(body.signer.certificate, caPem);
-  if (signer !== caller) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `the manifest carries ${signer}'s certificate, sent by ${caller}`, { publicMessage: `the manifest must be signed with ${caller}'s own certificate, not ${signer}'s` });
+  if (signer !== caller)
+    throw new AuthError(
+      'AUTH_CERTIFICATE_REJECTED',
+      `the manifest carries ${signer}'s certificate, sent by ${caller}`,
+      { publicMessage: `the manifest must be signed with ${caller}'s own certificate, not ${signer}'s` },
+    );
   if (!verify(body.signer.certificate, signedBytes(body), Buffer.from(signature, 'base64'))) {
-    throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${caller}'s manifest signature does not verify`, { publicMessage: `the manifest's signature does not verify with ${caller}'s certificate` });
+    throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${caller}'s manifest signature does not verify`, {
+      publicMessage: `the manifest's signature does not verify with ${caller}'s certificate`,
+    });
   }
 }
 
@@ -87,15 +120,21 @@ function checkPartySignature(caller: string, signature: string, body: ManifestBo
 function disagreement(body: ManifestBody, job: JobRecord): string | undefined {
   const spec = JSON.parse(job.specJson) as JobFacts;
   const parties = spec.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset }));
-  if (body.protocolVersion !== PROTOCOL_VERSION) return `protocolVersion: is ${body.protocolVersion}, the coordinator speaks ${PROTOCOL_VERSION}`;
+  if (body.protocolVersion !== PROTOCOL_VERSION)
+    return `protocolVersion: is ${body.protocolVersion}, the coordinator speaks ${PROTOCOL_VERSION}`;
   if (body.jobName !== job.name) return `jobName: is "${body.jobName}", job ${job.jobId} is named "${job.name}"`;
-  if (canonicalJson(body.parties) !== canonicalJson(parties)) return `parties: are ${canonicalJson(body.parties)}, job ${job.jobId} has ${canonicalJson(parties)}`;
+  if (canonicalJson(body.parties) !== canonicalJson(parties))
+    return `parties: are ${canonicalJson(body.parties)}, job ${job.jobId} has ${canonicalJson(parties)}`;
   const role = parties.find((p) => p.name === body.party)?.role;
   if (body.role !== role) return `role: is ${body.role}, ${body.party} is the ${role ?? '?'} of job ${job.jobId}`;
-  const summaries = JSON.parse(job.summaryJson === '' ? '{}' : job.summaryJson) as Record<string, { metrics?: Record<string, unknown> } | undefined>;
+  const summaries = JSON.parse(job.summaryJson === '' ? '{}' : job.summaryJson) as Record<
+    string,
+    { metrics?: Record<string, unknown> } | undefined
+  >;
   const reported = summaries[body.party]?.metrics ?? {};
   for (const [name, value] of Object.entries(body.metrics ?? {})) {
-    if (canonicalJson(value) !== canonicalJson(reported[name])) return `metrics.${name}: is ${canonicalJson(value)}, ${body.party} reported ${canonicalJson(reported[name]) ?? 'none'} for job ${job.jobId}`;
+    if (canonicalJson(value) !== canonicalJson(reported[name]))
+      return `metrics.${name}: is ${canonicalJson(value)}, ${body.party} reported ${canonicalJson(reported[name]) ?? 'none'} for job ${job.jobId}`;
   }
   return undefined;
 }

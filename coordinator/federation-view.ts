@@ -30,7 +30,9 @@ const FAILED = /^([a-z][a-z0-9-]{0,62}) failed at ([\w-]+): ([\s\S]*?)(?: \(erro
 const VANISHED = /^([a-z][a-z0-9-]{0,62}) disconnected during ([\w-]+) ([\s\S]*?)(?: \(error ([A-Z][A-Z0-9_]*)\))?$/;
 
 /** The failure of a failed job, read back from its message; undefined for a job that did not fail. */
-export function failureOf(job: Pick<JobRecord, 'jobId' | 'stage' | 'phase' | 'message'>): tandem.v1.JobFailure.$Properties | undefined {
+export function failureOf(
+  job: Pick<JobRecord, 'jobId' | 'stage' | 'phase' | 'message'>,
+): tandem.v1.JobFailure.$Properties | undefined {
   if (job.stage !== 'failed') return undefined;
   const failed = FAILED.exec(job.message);
   if (failed !== null) {
@@ -60,8 +62,17 @@ export type FederationSources = {
 };
 
 /** The answer to DescribeFederation for `caller` (authenticated by its certificate). */
-export function describeFederation(caller: string, request: { readonly jobLimit: number }, from: FederationSources): tandem.v1.FederationView.$Properties {
-  const view = { coordinator: from.coordinator, caller, callerIsAdmin: from.admins.includes(caller), full: caller === from.coordinator };
+export function describeFederation(
+  caller: string,
+  request: { readonly jobLimit: number },
+  from: FederationSources,
+): tandem.v1.FederationView.$Properties {
+  const view = {
+    coordinator: from.coordinator,
+    caller,
+    callerIsAdmin: from.admins.includes(caller),
+    full: caller === from.coordinator,
+  };
   if (!view.full) return view;
   const jobs = from.jobs(request.jobLimit > 0 ? Math.min(request.jobLimit, 500) : 50);
   const names = from.parties ?? [...new Set(jobs.flatMap((j) => j.parties))].sort();

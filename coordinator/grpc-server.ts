@@ -20,13 +20,31 @@ export type CoordinatorServer = { readonly port: number; close(): Promise<void> 
 
 export function jobStatus(job: JobRecord): tandem.v1.JobStatus.$Properties {
   return {
-    jobId: job.jobId, name: job.name, kind: job.kind, stage: job.stage, phase: job.phase, parties: [...job.parties],
-    epoch: job.epoch, maxEpochs: job.maxEpochs, unit: job.unit, loss: job.loss, message: job.message, summaryJson: job.summaryJson,
-    createdAtMs: job.createdAtMs, updatedAtMs: job.updatedAtMs, specYaml: job.specYaml,
+    jobId: job.jobId,
+    name: job.name,
+    kind: job.kind,
+    stage: job.stage,
+    phase: job.phase,
+    parties: [...job.parties],
+    epoch: job.epoch,
+    maxEpochs: job.maxEpochs,
+    unit: job.unit,
+    loss: job.loss,
+    message: job.message,
+    summaryJson: job.summaryJson,
+    createdAtMs: job.createdAtMs,
+    updatedAtMs: job.updatedAtMs,
+    specYaml: job.specYaml,
   };
 }
 
-type Unary<Req> = grpc.ServerUnaryCall<Req, tandem.v1.JobStatus.$Properties | tandem.v1.ListJobsResponse.$Properties | tandem.v1.SignExportResponse.$Properties | tandem.v1.FederationView.$Properties>;
+type Unary<Req> = grpc.ServerUnaryCall<
+  Req,
+  | tandem.v1.JobStatus.$Properties
+  | tandem.v1.ListJobsResponse.$Properties
+  | tandem.v1.SignExportResponse.$Properties
+  | tandem.v1.FederationView.$Properties
+>;
 
 export async function startCoordinatorServer(options: {
   readonly listen: string;
@@ -70,14 +88,27 @@ export async function startCoordinatorServer(options: {
       }
       hub.accept(party, call, call.getPeer());
     },
-    submitJob: unary<tandem.v1.SubmitJobRequest>('submit', async (caller, r) => jobStatus(await jobs.submit(caller, r.specYaml, r.specFile))),
+    submitJob: unary<tandem.v1.SubmitJobRequest>('submit', async (caller, r) =>
+      jobStatus(await jobs.submit(caller, r.specYaml, r.specFile)),
+    ),
     getJob: unary<tandem.v1.JobRef>('get', (caller, r) => jobStatus(jobs.get(caller, r.jobId))),
-    listJobs: unary<tandem.v1.ListJobsRequest>('list', (caller, r) => ({ jobs: jobs.list(caller, r.limit).map(jobStatus) })),
+    listJobs: unary<tandem.v1.ListJobsRequest>('list', (caller, r) => ({
+      jobs: jobs.list(caller, r.limit).map(jobStatus),
+    })),
     cancelJob: unary<tandem.v1.JobRef>('cancel', (caller, r) => jobStatus(jobs.cancel(caller, r.jobId))),
     signExport: unary<tandem.v1.SignExportRequest>('sign-export', (caller, r) =>
-      signExport(caller, r.manifestJson, { identity, job: (id) => options.store.get(id), audit: options.audit })),
+      signExport(caller, r.manifestJson, { identity, job: (id) => options.store.get(id), audit: options.audit }),
+    ),
     describeFederation: unary<tandem.v1.DescribeFederationRequest>('describe-federation', (caller, r) =>
-      describeFederation(caller, r, { coordinator: identity.name, admins: options.admins ?? [], parties: options.parties, isConnected: (p) => hub.isConnected(p), jobs: (n) => options.store.list(n), status: jobStatus })),
+      describeFederation(caller, r, {
+        coordinator: identity.name,
+        admins: options.admins ?? [],
+        parties: options.parties,
+        isConnected: (p) => hub.isConnected(p),
+        jobs: (n) => options.store.list(n),
+        status: jobStatus,
+      }),
+    ),
     watchJob: (call: grpc.ServerWritableStream<tandem.v1.JobRef, tandem.v1.JobStatus.$Properties>) => {
       try {
         const stop = jobs.watch(peerName(call, identity), call.request.jobId, (job) => {
@@ -93,7 +124,9 @@ export async function startCoordinatorServer(options: {
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, serverCredentials(identity), (error, bound) => (error === null ? resolve(bound) : reject(error)));
+    server.bindAsync(options.listen, serverCredentials(identity), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    );
   });
   return {
     port,

@@ -27,7 +27,13 @@ class Stream extends EventEmitter {
   }
   /** Ids of the envelopes the hub sent down this stream. */
   get envelopeIds(): string[] {
-    return [...new Set(this.written.flatMap((f) => (f.chunk?.messageId === undefined || f.chunk.messageId === null ? [] : [f.chunk.messageId])))];
+    return [
+      ...new Set(
+        this.written.flatMap((f) =>
+          f.chunk?.messageId === undefined || f.chunk.messageId === null ? [] : [f.chunk.messageId],
+        ),
+      ),
+    ];
   }
   get goodbye(): { code?: string | null; message?: string | null } | undefined {
     return this.written.find((f) => f.goodbye !== undefined && f.goodbye !== null)?.goodbye ?? undefined;
@@ -38,13 +44,32 @@ const hello: Frame = { hello: { protocolVersion: PROTOCOL_VERSION, party: 'partn
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('the hub keeps one session per party', () => {
-  it('refuses a second connection while the first is alive, and neither it nor a stream without Hello can acknowledge (drop) the party\'s messages', async () => {
-    const hub = new Hub({ limits: compileWireLimits(), audit: { record: () => undefined }, log: silentLogger(), heartbeatIntervalMs: 60_000, parties: ['brand', 'partner'] });
+  it("refuses a second connection while the first is alive, and neither it nor a stream without Hello can acknowledge (drop) the party's messages", async () => {
+    const hub = new Hub({
+      limits: compileWireLimits(),
+      audit: { record: () => undefined },
+      log: silentLogger(),
+      heartbeatIntervalMs: 60_000,
+      parties: ['brand', 'partner'],
+    });
     const first = new Stream();
     hub.accept('partner', first, 'ipv4:10.0.0.1:50000');
     first.say(hello);
     expect(first.written.some((f) => f.welcome !== undefined && f.welcome !== null)).toBe(true);
-    const envelope = makeEnvelope({ jobId: 'job-0123456789', round: 3, step: 'residual', sender: 'brand', recipient: 'partner', seq: 0, kind: 'ciphertext' }, new Uint8Array(64).fill(7), true, 0);
+    const envelope = makeEnvelope(
+      {
+        jobId: 'job-0123456789',
+        round: 3,
+        step: 'residual',
+        sender: 'brand',
+        recipient: 'partner',
+        seq: 0,
+        kind: 'ciphertext',
+      },
+      new Uint8Array(64).fill(7),
+      true,
+      0,
+    );
     hub.deliver('partner', envelope);
     await settle();
     expect(first.envelopeIds).toEqual([envelope.id]);
@@ -61,7 +86,9 @@ describe('the hub keeps one session per party', () => {
     rogue.say({ ack: { messageId: envelope.id } });
     rogue.say(hello);
     expect(rogue.goodbye?.code).toBe('SESSION_DUPLICATE');
-    expect(rogue.goodbye?.message).toMatch(/^partner is already connected from ipv4:10\.0\.0\.1:50000 since \d{4}-\d\d-\d\dT[\d:.]+Z; is a second `party start` running on another machine/);
+    expect(rogue.goodbye?.message).toMatch(
+      /^partner is already connected from ipv4:10\.0\.0\.1:50000 since \d{4}-\d\d-\d\dT[\d:.]+Z; is a second `party start` running on another machine/,
+    );
     expect(rogue.written.filter((f) => f.goodbye === undefined || f.goodbye === null)).toEqual([]);
     expect(silent.envelopeIds).toEqual([]);
 
@@ -85,7 +112,13 @@ describe('the hub keeps one session per party', () => {
   });
 
   it('lets a party back in once its old session has been silent for three heartbeats', async () => {
-    const hub = new Hub({ limits: compileWireLimits(), audit: { record: () => undefined }, log: silentLogger(), heartbeatIntervalMs: 20, parties: ['partner'] });
+    const hub = new Hub({
+      limits: compileWireLimits(),
+      audit: { record: () => undefined },
+      log: silentLogger(),
+      heartbeatIntervalMs: 20,
+      parties: ['partner'],
+    });
     const old = new Stream();
     hub.accept('partner', old, 'ipv4:10.0.0.1:50000');
     old.say(hello);

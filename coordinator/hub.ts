@@ -23,7 +23,12 @@ import type { tandem } from '../protocol/generated/tandem.js';
 
 type Queued = { readonly envelope: Envelope; readonly bytes: Uint8Array; audited: boolean };
 
-type Session = { link: EnvelopeLink | undefined; readonly outbox: Map<string, Queued>; address: string; sinceMs: number };
+type Session = {
+  link: EnvelopeLink | undefined;
+  readonly outbox: Map<string, Queued>;
+  address: string;
+  sinceMs: number;
+};
 
 /** `bytes` are the envelope exactly as received, so a relay forwards (and audit-logs) the same digest. */
 export type EnvelopeHandler = (envelope: Envelope, from: string, bytes: Uint8Array) => Promise<void> | void;
@@ -58,7 +63,11 @@ export class Hub {
   }
 
   /** Where envelopes addressed to the coordinator (or needing a routing decision) go. */
-  setHandler(handler: EnvelopeHandler, onConnect: (party: string) => void, onDisconnect: (party: string) => void = () => undefined): void {
+  setHandler(
+    handler: EnvelopeHandler,
+    onConnect: (party: string) => void,
+    onDisconnect: (party: string) => void = () => undefined,
+  ): void {
     this.#handler = handler;
     this.#onConnect = onConnect;
     this.#onDisconnect = onDisconnect;
@@ -90,13 +99,18 @@ export class Hub {
         // ids are predictable, so a stream that never said Hello (or was refused) must not drop its messages.
         const session = this.#sessions.get(authenticated);
         if (!greeted || session?.link !== link) {
-          if (ignoredAcks++ === 0) log.warn({ address, id: messageId }, 'ignored acknowledgements from a connection that is not the party\'s session');
+          if (ignoredAcks++ === 0)
+            log.warn(
+              { address, id: messageId },
+              "ignored acknowledgements from a connection that is not the party's session",
+            );
           return;
         }
         session.outbox.delete(messageId);
         this.#o.store?.dequeue(authenticated, messageId);
       },
-      onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
+      onProtocolError: (error) =>
+        log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
       onClose: (reason) => {
         log.info({ reason }, 'party session closed');
         // Only the party's current session counts: a reconnect replaces the old one first.
@@ -112,7 +126,10 @@ export class Hub {
       const hello = frame.hello;
       if (hello.protocolVersion !== PROTOCOL_VERSION) {
         log.warn({ version: hello.protocolVersion }, 'refusing a party with another protocol version');
-        link.goodbye('PROTOCOL_VERSION_MISMATCH', `coordinator speaks protocol ${PROTOCOL_VERSION}, party sent ${hello.protocolVersion}; upgrade the older side`);
+        link.goodbye(
+          'PROTOCOL_VERSION_MISMATCH',
+          `coordinator speaks protocol ${PROTOCOL_VERSION}, party sent ${hello.protocolVersion}; upgrade the older side`,
+        );
         return;
       }
       if (hello.party !== authenticated) {
@@ -125,10 +142,17 @@ export class Hub {
       }
       const session = this.#session(authenticated);
       const current = session.link;
-      if (current !== undefined && !current.closed && Date.now() - current.lastSeenMs < 3 * this.#o.heartbeatIntervalMs) {
+      if (
+        current !== undefined &&
+        !current.closed &&
+        Date.now() - current.lastSeenMs < 3 * this.#o.heartbeatIntervalMs
+      ) {
         const since = new Date(session.sinceMs).toISOString();
         const message = `${authenticated} is already connected from ${session.address} since ${since}; is a second \`party start\` running on another machine (or with a copy of its certificate)? Stop it: this connection gets nothing`;
-        log.warn({ code: 'SESSION_DUPLICATE', address, connectedFrom: session.address, since }, `refused a second connection from ${address}: ${message}`);
+        log.warn(
+          { code: 'SESSION_DUPLICATE', address, connectedFrom: session.address, since },
+          `refused a second connection from ${address}: ${message}`,
+        );
         link.goodbye('SESSION_DUPLICATE', message);
         return;
       }
@@ -137,7 +161,14 @@ export class Hub {
       session.link = link;
       session.address = address;
       session.sinceMs = Date.now();
-      link.writeFrame({ welcome: { protocolVersion: PROTOCOL_VERSION, coordinator: COORDINATOR, maxChunkBytes: this.#o.limits.maxChunkBytes, maxMessageBytes: this.#o.limits.maxMessageBytes } });
+      link.writeFrame({
+        welcome: {
+          protocolVersion: PROTOCOL_VERSION,
+          coordinator: COORDINATOR,
+          maxChunkBytes: this.#o.limits.maxChunkBytes,
+          maxMessageBytes: this.#o.limits.maxMessageBytes,
+        },
+      });
       log.info({ count: session.outbox.size }, 'party connected');
       for (const queued of session.outbox.values()) this.#transmit(authenticated, queued);
       this.#onConnect(authenticated);
@@ -161,19 +192,29 @@ export class Hub {
 
   /** Sends a coordinator-authored message whose body is already encoded as `m.body`. */
   postEncoded(m: Message, jobId: string, recipient: string, round: number, body: Uint8Array, seq = 0): void {
-    this.deliver(recipient, makeEnvelope({ jobId, round, step: m.step, sender: COORDINATOR, recipient, seq, kind: m.kind }, body, false, Date.now()));
+    this.deliver(
+      recipient,
+      makeEnvelope(
+        { jobId, round, step: m.step, sender: COORDINATOR, recipient, seq, kind: m.kind },
+        body,
+        false,
+        Date.now(),
+      ),
+    );
   }
 
   /** Drops everything queued for a job (after it ends) except the orders to stop. */
   forgetJob(jobId: string): void {
     for (const session of this.#sessions.values()) {
-      for (const [id, queued] of session.outbox) if (queued.envelope.jobId === jobId && queued.envelope.step !== 'control') session.outbox.delete(id);
+      for (const [id, queued] of session.outbox)
+        if (queued.envelope.jobId === jobId && queued.envelope.step !== 'control') session.outbox.delete(id);
     }
   }
 
   close(): void {
     clearInterval(this.#timer);
-    for (const session of this.#sessions.values()) session.link?.goodbye('PEER_UNAVAILABLE', 'coordinator is shutting down');
+    for (const session of this.#sessions.values())
+      session.link?.goodbye('PEER_UNAVAILABLE', 'coordinator is shutting down');
   }
 
   #session(party: string): Session {
@@ -215,8 +256,18 @@ export class Hub {
     } catch (error) {
       if (!(error instanceof TandemError)) throw error;
       // A refused message is answered, not fatal: the party learns why and its session stays up.
-      this.#o.log.warn({ party: from, job: envelope.jobId, step: envelope.step, code: error.code, err: error }, 'refused an envelope');
-      this.post(REFUSED, envelope.jobId, from, envelope.round, { code: error.code, message: error.publicMessage, refused: envelope.id }, envelope.seq);
+      this.#o.log.warn(
+        { party: from, job: envelope.jobId, step: envelope.step, code: error.code, err: error },
+        'refused an envelope',
+      );
+      this.post(
+        REFUSED,
+        envelope.jobId,
+        from,
+        envelope.round,
+        { code: error.code, message: error.publicMessage, refused: envelope.id },
+        envelope.seq,
+      );
     }
   }
 

@@ -28,7 +28,7 @@ describe('the job store on disk', () => {
     }
   });
 
-  it('refuses a damaged store (not a database, or a page damaged deep inside) with the file, SQLite\'s reason and the fix, and starts an empty one with a warning', async () => {
+  it("refuses a damaged store (not a database, or a page damaged deep inside) with the file, SQLite's reason and the fix, and starts an empty one with a warning", async () => {
     const file = join(dir, 'broken.sqlite');
     await writeFile(file, 'this is not a database, it only looks like one from far away'.repeat(100));
     let error: unknown;
@@ -39,12 +39,15 @@ describe('the job store on disk', () => {
     }
     expect(error).toBeInstanceOf(TandemError);
     expect((error as TandemError).code).toBe('STORE_CORRUPT');
-    expect((error as TandemError).message).toMatch(/broken\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/);
+    expect((error as TandemError).message).toMatch(
+      /broken\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/,
+    );
 
     // Damage past the pages opening reads: the page check finds it at start, not a job at some later write.
     const damaged = join(dir, 'damaged.sqlite');
     const store0 = new JobStore(damaged);
-    for (let k = 0; k < 2000; k++) store0.addEvent(`job-${k % 50}`, 'brand', 'training', `epoch ${k}: loss ${'0'.repeat(80)}`);
+    for (let k = 0; k < 2000; k++)
+      store0.addEvent(`job-${k % 50}`, 'brand', 'training', `epoch ${k}: loss ${'0'.repeat(80)}`);
     store0.close();
     const bytes = await readFile(damaged);
     bytes.fill(0x41, 4096 * 6, 4096 * 9);
@@ -56,12 +59,16 @@ describe('the job store on disk', () => {
       damage = e;
     }
     expect((damage as TandemError).code).toBe('STORE_CORRUPT');
-    expect((damage as TandemError).message).toMatch(/damaged\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/);
+    expect((damage as TandemError).message).toMatch(
+      /damaged\.sqlite is not a readable job store \(SQLite: .*\)\. Fix: restore it from a backup/,
+    );
 
     const empty = join(dir, 'empty.sqlite');
     await writeFile(empty, '');
     const warnings: string[] = [];
-    const log = { warn: (_o: object, m: string) => warnings.push(m) } as unknown as ConstructorParameters<typeof JobStore>[1];
+    const log = { warn: (_o: object, m: string) => warnings.push(m) } as unknown as ConstructorParameters<
+      typeof JobStore
+    >[1];
     const store = new JobStore(empty, log);
     expect(store.list(10)).toEqual([]);
     store.close();

@@ -47,8 +47,22 @@ export type JobRecord = {
 };
 
 type Row = {
-  job_id: string; name: string; kind: string; stage: string; phase: string; parties: string; epoch: number; max_epochs: number;
-  loss: number; message: string; summary_json: string; spec_yaml: string; spec_json: string; created_at_ms: number; updated_at_ms: number; unit: string;
+  job_id: string;
+  name: string;
+  kind: string;
+  stage: string;
+  phase: string;
+  parties: string;
+  epoch: number;
+  max_epochs: number;
+  loss: number;
+  message: string;
+  summary_json: string;
+  spec_yaml: string;
+  spec_json: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+  unit: string;
 };
 
 export class JobStore {
@@ -81,14 +95,20 @@ export class JobStore {
       const { errcode } = error as { errcode?: number };
       if (errcode !== undefined && errcode !== 11 && errcode !== 26) throw error;
       const reason = (error as Error).message;
-      throw new TandemError('STORE_CORRUPT', `${file} is not a readable job store (SQLite: ${reason}). Fix: restore it from a backup of the data directory, or move it away to start with an empty store (jobs that were running are then lost)`, { cause: error });
+      throw new TandemError(
+        'STORE_CORRUPT',
+        `${file} is not a readable job store (SQLite: ${reason}). Fix: restore it from a backup of the data directory, or move it away to start with an empty store (jobs that were running are then lost)`,
+        { cause: error },
+      );
     }
   }
 
   #open(): void {
     // A damaged page may sit where opening never looks, and fail a job later with SQLite's bare
     // "malformed": check every page now (milliseconds for a job store; the relay is in files).
-    const problems = (this.#db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((m) => m !== 'ok');
+    const problems = (this.#db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>)
+      .map((r) => r.quick_check)
+      .filter((m) => m !== 'ok');
     if (problems.length > 0) throw new Error(`page check: ${problems.slice(0, 3).join('; ')}`);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
@@ -108,15 +128,22 @@ export class JobStore {
     `);
     this.#migrateRelayTable();
     // Stores from before progress units: add the column (existing jobs count epochs, as they did).
-    if (!(this.#db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).some((c) => c.name === 'unit')) {
+    if (
+      !(this.#db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).some((c) => c.name === 'unit')
+    ) {
       this.#db.exec("ALTER TABLE jobs ADD COLUMN unit TEXT NOT NULL DEFAULT 'epochs'");
     }
   }
 
   /** A store written by an earlier version kept the relay's envelopes in a table: move them to the outbox. */
   #migrateRelayTable(): void {
-    if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'relay_outbox'").get() === undefined) return;
-    const rows = this.#db.prepare('SELECT recipient, id, job_id, step, bytes FROM relay_outbox ORDER BY n').all() as Array<{ recipient: string; id: string; job_id: string; step: string; bytes: Uint8Array }>;
+    if (
+      this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'relay_outbox'").get() === undefined
+    )
+      return;
+    const rows = this.#db
+      .prepare('SELECT recipient, id, job_id, step, bytes FROM relay_outbox ORDER BY n')
+      .all() as Array<{ recipient: string; id: string; job_id: string; step: string; bytes: Uint8Array }>;
     for (const r of rows) this.#relay.queue(r.recipient, r.id, r.job_id, r.step, r.bytes);
     this.#db.exec('DROP TABLE relay_outbox');
   }
@@ -127,7 +154,8 @@ export class JobStore {
   }
 
   secrets(jobId: string): { secretKey: Uint8Array; noiseKey: Uint8Array } | undefined {
-    const row = this.#db.prepare('SELECT secret_key, noise_key FROM job_secrets WHERE job_id = ?').get(jobId) as { secret_key: Uint8Array; noise_key: Uint8Array } | undefined;
+    const row = this.#db.prepare('SELECT secret_key, noise_key FROM job_secrets WHERE job_id = ?').get(jobId) as
+      { secret_key: Uint8Array; noise_key: Uint8Array } | undefined;
     return row === undefined ? undefined : { secretKey: row.secret_key, noiseKey: row.noise_key };
   }
 
@@ -137,7 +165,10 @@ export class JobStore {
   }
 
   state(jobId: string): string | undefined {
-    return (this.#db.prepare('SELECT state_json FROM job_state WHERE job_id = ?').get(jobId) as { state_json: string } | undefined)?.state_json;
+    return (
+      this.#db.prepare('SELECT state_json FROM job_state WHERE job_id = ?').get(jobId) as
+        { state_json: string } | undefined
+    )?.state_json;
   }
 
   /** Keeps an envelope for `recipient` until it acknowledges it (idempotent by id). */
@@ -157,7 +188,11 @@ export class JobStore {
   /** Records an envelope id as handled, so a resend of it is dropped. */
   accept(id: string, jobId: string): void {
     // Only while the job runs: the message that ended it must not leave a row behind.
-    this.#db.prepare("INSERT OR IGNORE INTO relay_seen SELECT ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND stage IN ('submitted', 'running'))").run(id, jobId, jobId);
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO relay_seen SELECT ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND stage IN ('submitted', 'running'))",
+      )
+      .run(id, jobId, jobId);
   }
 
   accepted(id: string): boolean {
@@ -166,7 +201,8 @@ export class JobStore {
 
   /** Deletes what a finished job no longer needs: secrets, state, accepted ids and queued envelopes except stop orders. */
   forgetJob(jobId: string): void {
-    for (const table of ['job_secrets', 'job_state', 'relay_seen']) this.#db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(jobId);
+    for (const table of ['job_secrets', 'job_state', 'relay_seen'])
+      this.#db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(jobId);
     // secure_delete zeroes the freed pages, but in WAL mode the old pages (the job's keys) stay in the
     // -wal file, and the zeroed ones reach the database file only at a checkpoint: do it now, and truncate the WAL.
     this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -175,14 +211,46 @@ export class JobStore {
 
   insert(job: JobRecord): void {
     this.#db
-      .prepare('INSERT INTO jobs (job_id, name, kind, stage, phase, parties, epoch, max_epochs, loss, message, summary_json, spec_yaml, spec_json, created_at_ms, updated_at_ms, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.jobId, job.name, job.kind, job.stage, job.phase, JSON.stringify(job.parties), job.epoch, job.maxEpochs, job.loss, job.message, job.summaryJson, job.specYaml, job.specJson, job.createdAtMs, job.updatedAtMs, job.unit);
+      .prepare(
+        'INSERT INTO jobs (job_id, name, kind, stage, phase, parties, epoch, max_epochs, loss, message, summary_json, spec_yaml, spec_json, created_at_ms, updated_at_ms, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        job.jobId,
+        job.name,
+        job.kind,
+        job.stage,
+        job.phase,
+        JSON.stringify(job.parties),
+        job.epoch,
+        job.maxEpochs,
+        job.loss,
+        job.message,
+        job.summaryJson,
+        job.specYaml,
+        job.specJson,
+        job.createdAtMs,
+        job.updatedAtMs,
+        job.unit,
+      );
   }
 
   update(job: JobRecord): void {
     this.#db
-      .prepare('UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, unit = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?')
-      .run(job.stage, job.phase, job.epoch, job.maxEpochs, job.unit, job.loss, job.message, job.summaryJson, job.updatedAtMs, job.jobId);
+      .prepare(
+        'UPDATE jobs SET stage = ?, phase = ?, epoch = ?, max_epochs = ?, unit = ?, loss = ?, message = ?, summary_json = ?, updated_at_ms = ? WHERE job_id = ?',
+      )
+      .run(
+        job.stage,
+        job.phase,
+        job.epoch,
+        job.maxEpochs,
+        job.unit,
+        job.loss,
+        job.message,
+        job.summaryJson,
+        job.updatedAtMs,
+        job.jobId,
+      );
   }
 
   addEvent(jobId: string, party: string, phase: string, message: string): void {
@@ -195,12 +263,18 @@ export class JobStore {
   }
 
   list(limit: number): JobRecord[] {
-    return (this.#db.prepare('SELECT * FROM jobs ORDER BY created_at_ms DESC LIMIT ?').all(limit) as Row[]).map(fromRow);
+    return (this.#db.prepare('SELECT * FROM jobs ORDER BY created_at_ms DESC LIMIT ?').all(limit) as Row[]).map(
+      fromRow,
+    );
   }
 
   /** Jobs that were running when the coordinator stopped. */
   unfinished(): JobRecord[] {
-    return (this.#db.prepare("SELECT * FROM jobs WHERE stage IN ('submitted', 'running') ORDER BY created_at_ms").all() as Row[]).map(fromRow);
+    return (
+      this.#db
+        .prepare("SELECT * FROM jobs WHERE stage IN ('submitted', 'running') ORDER BY created_at_ms")
+        .all() as Row[]
+    ).map(fromRow);
   }
 
   close(): void {

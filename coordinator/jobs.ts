@@ -13,7 +13,19 @@ import { compileJobSpec, jobSpecSchema, type JobSpec } from '../protocol/job-spe
 import { validateJobSpecText } from '../jobs/spec.ts';
 import type { Envelope } from '../protocol/wire/envelope.ts';
 import type { tandem } from '../protocol/generated/tandem.js';
-import { ASSIGNMENT, decodeMessage, EVENT, JOB_CONTROL, KEY_DIRECTORY, PARTY_KEY, PSI_MATCHES, PSI_PRF, type Message, type PropsOf, type Role } from '../protocol/messages.ts';
+import {
+  ASSIGNMENT,
+  decodeMessage,
+  EVENT,
+  JOB_CONTROL,
+  KEY_DIRECTORY,
+  PARTY_KEY,
+  PSI_MATCHES,
+  PSI_PRF,
+  type Message,
+  type PropsOf,
+  type Role,
+} from '../protocol/messages.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { AuthError, ConfigError, JobError, TandemError } from '../protocol/errors.ts';
 import { modelFamily } from '../models/registry.ts';
@@ -38,10 +50,22 @@ type LiveJob = {
 };
 
 /** What the job store keeps of a running job besides its secrets, so a restarted coordinator carries on. */
-type SavedState = { partyKeys: string[]; done: string[]; summaries: Record<string, unknown>; holder?: Record<string, unknown>; /** before the key holders: */ dpTrainRows?: number | undefined };
+type SavedState = {
+  partyKeys: string[];
+  done: string[];
+  summaries: Record<string, unknown>;
+  holder?: Record<string, unknown>;
+  /** before the key holders: */ dpTrainRows?: number | undefined;
+};
 
 /** Handles a message addressed to the coordinator; `reply` answers the sender. */
-type Handler = (live: LiveJob, job: JobRecord, envelope: Envelope, from: string, reply: <M extends Message>(m: M, body: PropsOf<M>) => void) => void;
+type Handler = (
+  live: LiveJob,
+  job: JobRecord,
+  envelope: Envelope,
+  from: string,
+  reply: <M extends Message>(m: M, body: PropsOf<M>) => void,
+) => void;
 
 export type JobServiceOptions = {
   readonly store: JobStore;
@@ -83,11 +107,16 @@ export class JobService {
       const spec = compileJobSpec(jobSpecSchema.parse(JSON.parse(job.specJson)));
       const secrets = this.#o.store.secrets(job.jobId);
       if (secrets === undefined && jobKind(spec.kind).trainsModel) {
-        this.#update(job, { stage: 'failed', message: 'the coordinator restarted while the job was running and has no saved keys for it; submit it again' });
+        this.#update(job, {
+          stage: 'failed',
+          message: 'the coordinator restarted while the job was running and has no saved keys for it; submit it again',
+        });
         continue;
       }
       const live = await this.#start(job.jobId, spec, secrets);
-      const saved = JSON.parse(this.#o.store.state(job.jobId) ?? '{"partyKeys":[],"done":[],"summaries":{}}') as SavedState;
+      const saved = JSON.parse(
+        this.#o.store.state(job.jobId) ?? '{"partyKeys":[],"done":[],"summaries":{}}',
+      ) as SavedState;
       for (const bytes of saved.partyKeys) {
         const key = PARTY_KEY.body.decode(Buffer.from(bytes, 'base64'));
         live.partyKeys.set(key.party, key);
@@ -103,23 +132,42 @@ export class JobService {
 
   /** Makes a job live: its model family's key holder (new, or restored from the store's secrets). */
   async #start(jobId: string, spec: JobSpec, saved?: KeyHolder['secrets']): Promise<LiveJob> {
-    const holder = jobKind(spec.kind).trainsModel ? await modelFamily(spec.family).keyHolder(jobId, spec, this.#o.log, saved) : undefined;
-    if (holder !== undefined && saved === undefined) this.#o.store.saveSecrets(jobId, holder.secrets.secretKey, holder.secrets.noiseKey);
-    const live: LiveJob = { jobId, spec, holder, partyKeys: new Map(), done: new Set(), summaries: new Map(), psi: new PsiMatcher(jobId, spec) };
+    const holder = jobKind(spec.kind).trainsModel
+      ? await modelFamily(spec.family).keyHolder(jobId, spec, this.#o.log, saved)
+      : undefined;
+    if (holder !== undefined && saved === undefined)
+      this.#o.store.saveSecrets(jobId, holder.secrets.secretKey, holder.secrets.noiseKey);
+    const live: LiveJob = {
+      jobId,
+      spec,
+      holder,
+      partyKeys: new Map(),
+      done: new Set(),
+      summaries: new Map(),
+      psi: new PsiMatcher(jobId, spec),
+    };
     this.#live.set(jobId, live);
     return live;
   }
 
   #saveState(live: LiveJob): void {
     const state: SavedState = {
-      partyKeys: [...live.partyKeys.values()].map((k) => Buffer.from(PARTY_KEY.body.encode(k).finish()).toString('base64')),
-      done: [...live.done], summaries: Object.fromEntries(live.summaries), holder: live.holder?.state() ?? {},
+      partyKeys: [...live.partyKeys.values()].map((k) =>
+        Buffer.from(PARTY_KEY.body.encode(k).finish()).toString('base64'),
+      ),
+      done: [...live.done],
+      summaries: Object.fromEntries(live.summaries),
+      holder: live.holder?.state() ?? {},
     };
     this.#o.store.saveState(live.jobId, JSON.stringify(state));
   }
 
   #assign(live: LiveJob, job: JobRecord, party: string): void {
-    this.#o.hub.post(ASSIGNMENT, job.jobId, party, 0, { ...live.holder?.assignment, jobId: job.jobId, specJson: job.specJson });
+    this.#o.hub.post(ASSIGNMENT, job.jobId, party, 0, {
+      ...live.holder?.assignment,
+      jobId: job.jobId,
+      specJson: job.specJson,
+    });
   }
 
   async submit(caller: string, specYaml: string, specFile: string): Promise<JobRecord> {
@@ -128,7 +176,8 @@ export class JobService {
       return await this.#submit(specYaml, specFile);
     } catch (error) {
       // The spec is the submitter's own file: tell them exactly what to fix.
-      if (error instanceof ConfigError) throw new TandemError(error.code, error.message, { publicMessage: error.message, cause: error });
+      if (error instanceof ConfigError)
+        throw new TandemError(error.code, error.message, { publicMessage: error.message, cause: error });
       throw error;
     }
   }
@@ -139,14 +188,32 @@ export class JobService {
     const spec = compileJobSpec(input);
     const unknown = spec.parties.find((p) => this.#o.parties !== undefined && !this.#o.parties.includes(p.name));
     if (unknown !== undefined) {
-      throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'parties', problem: `"${unknown.name}" is not a registered party of this coordinator`, fix: `use one of: ${(this.#o.parties ?? []).join(', ')}, or register it in the coordinator config` });
+      throw new ConfigError('JOB_SPEC_INVALID', {
+        file,
+        field: 'parties',
+        problem: `"${unknown.name}" is not a registered party of this coordinator`,
+        fix: `use one of: ${(this.#o.parties ?? []).join(', ')}, or register it in the coordinator config`,
+      });
     }
     const jobId = `job-${randomBytes(5).toString('hex')}`;
     const now = Date.now();
     const job: JobRecord = {
-      jobId, name: spec.name, kind: spec.kind, stage: 'running', phase: 'setup', parties: spec.parties.map((p) => p.name),
-      epoch: 0, maxEpochs: 0, unit: '', loss: 0, message: 'waiting for parties', summaryJson: '{}',
-      specYaml, specJson: JSON.stringify(input), createdAtMs: now, updatedAtMs: now,
+      jobId,
+      name: spec.name,
+      kind: spec.kind,
+      stage: 'running',
+      phase: 'setup',
+      parties: spec.parties.map((p) => p.name),
+      epoch: 0,
+      maxEpochs: 0,
+      unit: '',
+      loss: 0,
+      message: 'waiting for parties',
+      summaryJson: '{}',
+      specYaml,
+      specJson: JSON.stringify(input),
+      createdAtMs: now,
+      updatedAtMs: now,
     };
     this.#o.store.insert(job);
     const live = await this.#start(jobId, spec);
@@ -157,8 +224,12 @@ export class JobService {
 
   get(caller: string, jobId: string): JobRecord {
     const job = this.#o.store.get(jobId);
-    if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${jobId}"; \`tandem job list\` shows the jobs`, { publicMessage: `no job "${jobId}"` });
-    if (!this.#o.admins.includes(caller) && !job.parties.includes(caller)) throw new AuthError('AUTH_NOT_ALLOWED', `"${caller}" may not read job ${jobId}`);
+    if (job === undefined)
+      throw new JobError('JOB_NOT_FOUND', `no job "${jobId}"; \`tandem job list\` shows the jobs`, {
+        publicMessage: `no job "${jobId}"`,
+      });
+    if (!this.#o.admins.includes(caller) && !job.parties.includes(caller))
+      throw new AuthError('AUTH_NOT_ALLOWED', `"${caller}" may not read job ${jobId}`);
     return job;
   }
 
@@ -195,29 +266,45 @@ export class JobService {
 
   #requireAdmin(caller: string, what: string): void {
     if (!this.#o.admins.includes(caller)) {
-      throw new AuthError('AUTH_NOT_ALLOWED', `"${caller}" may not ${what}; the coordinator config lists who may (admins)`, { publicMessage: `"${caller}" may not ${what}` });
+      throw new AuthError(
+        'AUTH_NOT_ALLOWED',
+        `"${caller}" may not ${what}; the coordinator config lists who may (admins)`,
+        { publicMessage: `"${caller}" may not ${what}` },
+      );
     }
   }
 
   #onEnvelope(envelope: Envelope, from: string, bytes: Uint8Array): void {
     const job = this.#o.store.get(envelope.jobId);
     if (job === undefined) throw new JobError('JOB_NOT_FOUND', `no job "${envelope.jobId}"`);
-    if (!job.parties.includes(from)) throw new JobError('JOB_NOT_PARTICIPANT', `"${from}" is not a party to job ${envelope.jobId}`);
+    if (!job.parties.includes(from))
+      throw new JobError('JOB_NOT_PARTICIPANT', `"${from}" is not a party to job ${envelope.jobId}`);
     const live = this.#live.get(envelope.jobId);
     if (live === undefined || FINAL_STAGES.includes(job.stage)) return; // late message for a finished job
     const toRole: Role = envelope.recipient === COORDINATOR ? 'coordinator' : roleOf(live.spec, envelope.recipient);
-    if (envelope.recipient !== COORDINATOR && !job.parties.includes(envelope.recipient)) throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
+    if (envelope.recipient !== COORDINATOR && !job.parties.includes(envelope.recipient))
+      throw new JobError('JOB_NOT_PARTICIPANT', `"${envelope.recipient}" is not a party to job ${envelope.jobId}`);
     const problem = MESSAGE_CATALOG.problem(envelope.step, envelope.kind, roleOf(live.spec, from), toRole);
-    if (problem !== undefined) throw new JobError('JOB_STATE_CONFLICT', `${from} sent a message the protocol does not allow: ${problem}`);
+    if (problem !== undefined)
+      throw new JobError('JOB_STATE_CONFLICT', `${from} sent a message the protocol does not allow: ${problem}`);
     if (envelope.recipient !== COORDINATOR) {
-      if (!envelope.sealed) throw new AuthError('AUTH_NOT_ALLOWED', 'party-to-party payloads must be sealed end to end; the coordinator refuses to relay plaintext');
+      if (!envelope.sealed)
+        throw new AuthError(
+          'AUTH_NOT_ALLOWED',
+          'party-to-party payloads must be sealed end to end; the coordinator refuses to relay plaintext',
+        );
       this.#o.hub.deliver(envelope.recipient, envelope, bytes);
       return;
     }
-    const reply = <M extends Message>(m: M, body: PropsOf<M>): void => this.#o.hub.post(m, job.jobId, from, envelope.round, body, envelope.seq);
+    const reply = <M extends Message>(m: M, body: PropsOf<M>): void =>
+      this.#o.hub.post(m, job.jobId, from, envelope.round, body, envelope.seq);
     const own = this.#handlers.get(envelope.step);
     if (own !== undefined) return own(live, job, envelope, from, reply);
-    if (live.holder === undefined) throw new JobError('JOB_STATE_CONFLICT', `the coordinator does not handle step "${envelope.step}" in a ${live.spec.kind} job`);
+    if (live.holder === undefined)
+      throw new JobError(
+        'JOB_STATE_CONFLICT',
+        `the coordinator does not handle step "${envelope.step}" in a ${live.spec.kind} job`,
+      );
     const before = JSON.stringify(live.holder.state());
     live.holder.handle(envelope, from, reply);
     // Kept for a restart when it changed (a DP plan), not on every decryption.
@@ -226,26 +313,38 @@ export class JobService {
 
   /** The coordinator's own steps; a model family's steps go to the job's key holder. */
   readonly #handlers: ReadonlyMap<string, Handler> = new Map<string, Handler>([
-    [PARTY_KEY.step, (live, job, envelope, from) => this.#onPartyKey(live, job, from, decodeMessage(PARTY_KEY, envelope.body))],
+    [
+      PARTY_KEY.step,
+      (live, job, envelope, from) => this.#onPartyKey(live, job, from, decodeMessage(PARTY_KEY, envelope.body)),
+    ],
     [EVENT.step, (live, job, envelope, from) => this.#onEvent(live, job, from, decodeMessage(EVENT, envelope.body))],
-    [PSI_PRF.step, (live, job, envelope, from) => {
-      const reply = live.psi.offer(from, envelope.seq, decodeMessage(PSI_PRF, envelope.body));
-      if (reply !== undefined) this.#o.hub.postEncoded(PSI_MATCHES, job.jobId, reply.to, 0, reply.body, reply.seq);
-    }],
+    [
+      PSI_PRF.step,
+      (live, job, envelope, from) => {
+        const reply = live.psi.offer(from, envelope.seq, decodeMessage(PSI_PRF, envelope.body));
+        if (reply !== undefined) this.#o.hub.postEncoded(PSI_MATCHES, job.jobId, reply.to, 0, reply.body, reply.seq);
+      },
+    ],
   ]);
 
   #onPartyKey(live: LiveJob, job: JobRecord, from: string, key: tandem.v1.PartyKey): void {
-    if (key.party !== from || key.jobId !== job.jobId) throw new AuthError('AUTH_NOT_ALLOWED', `party key names "${key.party}" in job "${key.jobId}"`);
+    if (key.party !== from || key.jobId !== job.jobId)
+      throw new AuthError('AUTH_NOT_ALLOWED', `party key names "${key.party}" in job "${key.jobId}"`);
     live.partyKeys.set(from, key);
     this.#saveState(live);
     if (live.partyKeys.size < job.parties.length) return;
-    for (const party of job.parties) this.#o.hub.post(KEY_DIRECTORY, job.jobId, party, 0, { keys: [...live.partyKeys.values()] });
+    for (const party of job.parties)
+      this.#o.hub.post(KEY_DIRECTORY, job.jobId, party, 0, { keys: [...live.partyKeys.values()] });
   }
 
   #onEvent(live: LiveJob, job: JobRecord, from: string, event: tandem.v1.JobEvent): void {
     this.#o.store.addEvent(job.jobId, from, event.phase, event.message);
     if (event.failed) {
-      this.#stopParties(job.jobId, job.parties.filter((p) => p !== from), `${from} failed: ${event.message}`);
+      this.#stopParties(
+        job.jobId,
+        job.parties.filter((p) => p !== from),
+        `${from} failed: ${event.message}`,
+      );
       this.#finish(job, 'failed', failureMessage(from, event.phase, event.errorCode, event.message));
       return;
     }
@@ -261,8 +360,16 @@ export class JobService {
       next = { phase: event.phase, message: event.message };
       // One notion of progress: counts with their unit. A phase that counts (PSI, training) starts from
       // nothing; evaluation and done keep the training count, which is where the job ended.
-      if (event.maxEpochs > 0) next = { ...next, epoch: event.epoch, maxEpochs: event.maxEpochs, unit: event.unit === '' ? 'epochs' : event.unit, loss: event.loss };
-      else if (event.phase !== job.phase && (event.phase === 'psi' || event.phase === 'training')) next = { ...next, epoch: 0, maxEpochs: 0, unit: '' };
+      if (event.maxEpochs > 0)
+        next = {
+          ...next,
+          epoch: event.epoch,
+          maxEpochs: event.maxEpochs,
+          unit: event.unit === '' ? 'epochs' : event.unit,
+          loss: event.loss,
+        };
+      else if (event.phase !== job.phase && (event.phase === 'psi' || event.phase === 'training'))
+        next = { ...next, epoch: 0, maxEpochs: 0, unit: '' };
     }
     if (event.done) {
       if (live.done.size === job.parties.length) {
@@ -323,7 +430,12 @@ export class JobService {
     this.#o.store.forgetJob(job.jobId);
     this.#o.hub.forgetJob(job.jobId);
     this.#o.log.info({ job: job.jobId, stage }, 'job finished');
-    return this.#update(job, { stage, phase: stage === 'completed' ? 'done' : job.phase, message, ...(summaryJson === undefined ? {} : { summaryJson }) });
+    return this.#update(job, {
+      stage,
+      phase: stage === 'completed' ? 'done' : job.phase,
+      message,
+      ...(summaryJson === undefined ? {} : { summaryJson }),
+    });
   }
 
   #dispose(live: LiveJob): void {

@@ -22,7 +22,12 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   const config = await loadCoordinatorConfig(configFile);
   const identity = await loadNodeIdentity(config.certs);
   if (identity.name !== config.name) {
-    throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'coordinator.name', problem: `is "${config.name}" but the certificate is for "${identity.name}"`, fix: `set coordinator.name: ${identity.name}` });
+    throw new ConfigError('CONFIG_INVALID', {
+      file: configFile,
+      field: 'coordinator.name',
+      problem: `is "${config.name}" but the certificate is for "${identity.name}"`,
+      fix: `set coordinator.name: ${identity.name}`,
+    });
   }
   const limits = compileWireLimits({ maxChunkBytes: config.maxChunkBytes, maxMessageBytes: config.maxMessageBytes });
   const lock = acquireNodeLock(config.dataDir, config.name, log);
@@ -32,14 +37,43 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   try {
     const store = new JobStore(join(config.dataDir, 'jobs.sqlite'), log);
     opened.unshift(store);
-    const audit = new AuditLog(join(config.dataDir, 'audit', `${config.name}.audit.jsonl`), config.name, identity.privateKey);
+    const audit = new AuditLog(
+      join(config.dataDir, 'audit', `${config.name}.audit.jsonl`),
+      config.name,
+      identity.privateKey,
+    );
     opened.unshift(audit);
-    const hub = new Hub({ limits, audit, log, heartbeatIntervalMs: config.heartbeatIntervalMs, parties: config.parties, store });
+    const hub = new Hub({
+      limits,
+      audit,
+      log,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      parties: config.parties,
+      store,
+    });
     opened.unshift(hub);
-    const jobs = new JobService({ store, hub, log, admins: config.admins, parties: config.parties, peerGraceMs: config.peerGraceMs });
+    const jobs = new JobService({
+      store,
+      hub,
+      log,
+      admins: config.admins,
+      parties: config.parties,
+      peerGraceMs: config.peerGraceMs,
+    });
     opened.unshift(jobs);
     await jobs.resume();
-    const server = await startCoordinatorServer({ listen: config.listen, identity, hub, jobs, store, audit, log, limits, admins: config.admins, parties: config.parties });
+    const server = await startCoordinatorServer({
+      listen: config.listen,
+      identity,
+      hub,
+      jobs,
+      store,
+      audit,
+      log,
+      limits,
+      admins: config.admins,
+      parties: config.parties,
+    });
     parts = { store, audit, jobs, server };
   } catch (error) {
     for (const part of opened) part.close();
@@ -47,7 +81,10 @@ export async function startCoordinator(configFile: string, log: Logger): Promise
   }
   const { store, audit, jobs, server } = parts;
   if (config.portFile !== undefined) await writeFile(config.portFile, `${server.port}\n`);
-  log.info({ address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' }, 'coordinator listening');
+  log.info(
+    { address: config.listen.replace(/:\d+$/, `:${server.port}`), parties: config.parties ?? 'any' },
+    'coordinator listening',
+  );
   return {
     port: server.port,
     config,

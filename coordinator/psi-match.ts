@@ -33,36 +33,49 @@ export class PsiMatcher {
   /** Takes one party's PsiPrfSet sent at `seq`; returns the answer once both lists of a pair are in. */
   offer(from: string, seq: number, set: tandem.v1.PsiPrfSet): PsiMatchReply | undefined {
     if (this.#spec.alignmentPsi !== 'coordinator') {
-      throw new JobError('JOB_STATE_CONFLICT', `job ${this.#jobId} aligns by ECDH-PSI; the coordinator takes no PRF sets for it`);
+      throw new JobError(
+        'JOB_STATE_CONFLICT',
+        `job ${this.#jobId} aligns by ECDH-PSI; the coordinator takes no PRF sets for it`,
+      );
     }
     const guest = this.#spec.guest.name;
     const hosts = this.#spec.hosts.map((h) => h.name);
     const fromGuest = from === guest;
     const host = fromGuest ? set.peer : from;
     if (fromGuest ? hosts.indexOf(set.peer) !== seq : set.peer !== guest || seq !== 0) {
-      throw psiInputError(`${from} sent a PRF set for "${set.peer}" at position ${seq}, which is not its partner there in job ${this.#jobId}`);
+      throw psiInputError(
+        `${from} sent a PRF set for "${set.peer}" at position ${seq}, which is not its partner there in job ${this.#jobId}`,
+      );
     }
     checkPrfSet(set.values, set.count, from);
     const side = fromGuest ? 'guest' : 'host';
     const done = this.#answered.get(host);
     if (done !== undefined) {
       // A party restarted mid-PSI sends the same list again (its order and key are derived): same answer.
-      if (done[side] !== digest(set.values)) throw psiInputError(`${from} sent a second, different PRF set for the pair with ${fromGuest ? host : guest}`);
+      if (done[side] !== digest(set.values))
+        throw psiInputError(`${from} sent a second, different PRF set for the pair with ${fromGuest ? host : guest}`);
       return done.reply;
     }
     const pending = this.#pending.get(host) ?? {};
     const earlier = pending[side];
-    if (earlier !== undefined && !Buffer.from(earlier).equals(set.values)) throw psiInputError(`${from} sent a second, different PRF set for the pair with ${fromGuest ? host : guest}`);
+    if (earlier !== undefined && !Buffer.from(earlier).equals(set.values))
+      throw psiInputError(`${from} sent a second, different PRF set for the pair with ${fromGuest ? host : guest}`);
     pending[side] = set.values;
     this.#pending.set(host, pending);
     if (pending.guest === undefined || pending.host === undefined) return undefined;
     this.#pending.delete(host);
     const { guestPositions, hostPositions } = matchPrfSets(pending.guest, pending.host, { guest, host });
     // A reach job (size-only PSI) tells the guest the count and no positions.
-    const positions = this.#spec.kind === 'reach' ? {} : { guestPositions: uint32Bytes(guestPositions), hostPositions: uint32Bytes(hostPositions) };
+    const positions =
+      this.#spec.kind === 'reach'
+        ? {}
+        : { guestPositions: uint32Bytes(guestPositions), hostPositions: uint32Bytes(hostPositions) };
     const body = tandem.v1.PsiPrfMatches.encode({
-      peer: host, ...positions, count: guestPositions.length,
-      guestCount: pending.guest.byteLength / PRF_BYTES, hostCount: pending.host.byteLength / PRF_BYTES,
+      peer: host,
+      ...positions,
+      count: guestPositions.length,
+      guestCount: pending.guest.byteLength / PRF_BYTES,
+      hostCount: pending.host.byteLength / PRF_BYTES,
     }).finish();
     const reply = { to: guest, seq: hosts.indexOf(host), body };
     this.#answered.set(host, { guest: digest(pending.guest), host: digest(pending.host), reply });

@@ -65,8 +65,16 @@ describe('RelayOutbox', () => {
     const dir = tempDir();
     const file = join(dir, 'jobs.sqlite');
     const db = new DatabaseSync(file);
-    db.exec('CREATE TABLE relay_outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, step TEXT NOT NULL, bytes BLOB NOT NULL, UNIQUE (recipient, id))');
-    db.prepare('INSERT INTO relay_outbox (recipient, id, job_id, step, bytes) VALUES (?, ?, ?, ?, ?)').run('host', 'j/1/r/g>h/0', 'j', 'r', bytes(3, 5));
+    db.exec(
+      'CREATE TABLE relay_outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, step TEXT NOT NULL, bytes BLOB NOT NULL, UNIQUE (recipient, id))',
+    );
+    db.prepare('INSERT INTO relay_outbox (recipient, id, job_id, step, bytes) VALUES (?, ?, ?, ?, ?)').run(
+      'host',
+      'j/1/r/g>h/0',
+      'j',
+      'r',
+      bytes(3, 5),
+    );
     db.close();
     const store = new JobStore(file);
     expect(store.queued()).toEqual([{ recipient: 'host', bytes: bytes(3, 5) }]);

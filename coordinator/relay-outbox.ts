@@ -41,7 +41,10 @@ export class RelayOutbox {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const names = readdirSync(dir);
     for (const name of names) if (!name.endsWith(SUFFIX)) rmSync(join(dir, name), { force: true }); // a write a crash interrupted
-    const numbered = names.filter((n) => n.endsWith(SUFFIX)).map((n) => ({ name: n, n: Number.parseInt(n, 10) })).sort((a, b) => a.n - b.n);
+    const numbered = names
+      .filter((n) => n.endsWith(SUFFIX))
+      .map((n) => ({ name: n, n: Number.parseInt(n, 10) }))
+      .sort((a, b) => a.n - b.n);
     for (const { name, n } of numbered) {
       const { header } = read(join(dir, name));
       this.#entries.set(key(header.recipient, idOf(name)), { ...header, file: name });
@@ -71,12 +74,16 @@ export class RelayOutbox {
 
   /** Every queued envelope, oldest first. */
   queued(): Array<{ recipient: string; bytes: Uint8Array }> {
-    return [...this.#entries].map(([k, e]) => ({ recipient: e.recipient, bytes: this.#dir === undefined ? this.#memory.get(k)! : read(join(this.#dir, e.file)).bytes }));
+    return [...this.#entries].map(([k, e]) => ({
+      recipient: e.recipient,
+      bytes: this.#dir === undefined ? this.#memory.get(k)! : read(join(this.#dir, e.file)).bytes,
+    }));
   }
 
   /** Drops a finished job's envelopes, except the orders to stop. */
   forgetJob(jobId: string): void {
-    for (const e of [...this.#entries.values()]) if (e.jobId === jobId && e.step !== 'control') this.dequeue(e.recipient, idOf(e.file));
+    for (const e of [...this.#entries.values()])
+      if (e.jobId === jobId && e.step !== 'control') this.dequeue(e.recipient, idOf(e.file));
   }
 }
 
@@ -111,5 +118,8 @@ function write(file: string, header: Header, bytes: Uint8Array): void {
 function read(file: string): { header: Header; bytes: Uint8Array } {
   const all = readFileSync(file);
   const length = all.readUInt32LE(0);
-  return { header: JSON.parse(all.subarray(4, 4 + length).toString('utf8')) as Header, bytes: new Uint8Array(all.buffer, all.byteOffset + 4 + length, all.byteLength - 4 - length) };
+  return {
+    header: JSON.parse(all.subarray(4, 4 + length).toString('utf8')) as Header,
+    bytes: new Uint8Array(all.buffer, all.byteOffset + 4 + length, all.byteLength - 4 - length),
+  };
 }

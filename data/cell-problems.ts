@@ -19,7 +19,13 @@ export type CellProblemKind =
   | 'levels';
 
 /** The first bad cell of one column for one kind of problem, and how many there were. */
-export type CellProblem = { readonly kind: CellProblemKind; readonly column: string; readonly line: number; readonly value: string; readonly count: number };
+export type CellProblem = {
+  readonly kind: CellProblemKind;
+  readonly column: string;
+  readonly line: number;
+  readonly value: string;
+  readonly count: number;
+};
 
 /** How the dataset's features were given, which decides the fix. */
 export type CellProblemContext = {
@@ -33,7 +39,10 @@ export type CellProblemContext = {
 
 /** Notes each column's first bad cell per kind. */
 export class CellProblems {
-  readonly #first = new Map<string, { kind: CellProblemKind; column: string; line: number; value: string; count: number }>();
+  readonly #first = new Map<
+    string,
+    { kind: CellProblemKind; column: string; line: number; value: string; count: number }
+  >();
 
   get size(): number {
     return this.#first.size;
@@ -49,7 +58,9 @@ export class CellProblems {
 
   /** Problems of one kind, in file order (then column order). */
   list(kind?: CellProblemKind): CellProblem[] {
-    return [...this.#first.values()].filter((p) => kind === undefined || p.kind === kind).sort((a, b) => a.line - b.line);
+    return [...this.#first.values()]
+      .filter((p) => kind === undefined || p.kind === kind)
+      .sort((a, b) => a.line - b.line);
   }
 
   /** The error for the kind met first in the file, naming every column with that kind; undefined when there is none. */
@@ -65,15 +76,30 @@ export function cellProblemsError(problems: readonly CellProblem[], context: Cel
   const [head, ...rest] = problems;
   if (head === undefined) throw new RangeError('no problems to report');
   const { problem, fix } = describe(head, rest, context);
-  return new DataError('DATA_VALUE_INVALID', { file: context.source, line: head.line, column: head.column, problem, fix }, { details: { columns: problems.map((p) => p.column) } });
+  return new DataError(
+    'DATA_VALUE_INVALID',
+    { file: context.source, line: head.line, column: head.column, problem, fix },
+    { details: { columns: problems.map((p) => p.column) } },
+  );
 }
 
-function describe(head: CellProblem, rest: readonly CellProblem[], context: CellProblemContext): { problem: string; fix: string } {
+function describe(
+  head: CellProblem,
+  rest: readonly CellProblem[],
+  context: CellProblemContext,
+): { problem: string; fix: string } {
   const at = `datasets.${context.dataset}`;
   const others = (what: string): string => {
     if (rest.length === 0) return '';
-    if (rest.length > 1) what = what.replace(/\b(holds|has|is)\b/, (verb) => ({ holds: 'hold', has: 'have', is: 'are' })[verb] ?? verb);
-    const listed = rest.slice(0, 12).map((p) => (p.kind === 'missing' || p.kind === 'levels' ? `"${p.column}" (line ${p.line})` : `"${p.column}" (${shown(p.value)} on line ${p.line})`));
+    if (rest.length > 1)
+      what = what.replace(/\b(holds|has|is)\b/, (verb) => ({ holds: 'hold', has: 'have', is: 'are' })[verb] ?? verb);
+    const listed = rest
+      .slice(0, 12)
+      .map((p) =>
+        p.kind === 'missing' || p.kind === 'levels'
+          ? `"${p.column}" (line ${p.line})`
+          : `"${p.column}" (${shown(p.value)} on line ${p.line})`,
+      );
     return `; ${rest.length} more column${rest.length > 1 ? 's' : ''} ${what}: ${listed.join(', ')}${rest.length > 12 ? ', …' : ''}`;
   };
   const names = [head, ...rest].map((p) => p.column);
@@ -113,5 +139,7 @@ function shown(raw: string): string {
 
 /** A column name as a plain YAML scalar where that is safe, else double-quoted. */
 export function yamlName(name: string): string {
-  return /^[A-Za-z_][\w.-]*$/.test(name) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(name) ? name : JSON.stringify(name);
+  return /^[A-Za-z_][\w.-]*$/.test(name) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(name)
+    ? name
+    : JSON.stringify(name);
 }

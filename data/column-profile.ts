@@ -19,7 +19,13 @@ const MOSTLY_MISSING = 0.5;
 const UNIQUE_SHARE = 0.98;
 const ID_MIN_ROWS = 50;
 const ID_NAME = /(^|[^a-z])(id|key|uuid|guid)$|^(id|key|uuid|guid)([^a-z]|$)/i;
-const BOOLEAN_PAIRS: readonly (readonly [string, string])[] = [['0', '1'], ['false', 'true'], ['no', 'yes'], ['n', 'y'], ['f', 't']];
+const BOOLEAN_PAIRS: readonly (readonly [string, string])[] = [
+  ['0', '1'],
+  ['false', 'true'],
+  ['no', 'yes'],
+  ['n', 'y'],
+  ['f', 't'],
+];
 
 /**
  * The one typing rule: a column whose values are all numbers (or missing)
@@ -53,9 +59,18 @@ export type ColumnSummary = {
   readonly distinctExact: boolean;
   /** The most frequent values, most frequent first (counts exact for values met before the cap). */
   readonly levels: readonly { readonly value: string; readonly count: number }[];
-  readonly numbers: { readonly count: number; readonly min: number; readonly max: number; readonly mean: number; readonly integers: boolean } | undefined;
+  readonly numbers:
+    | {
+        readonly count: number;
+        readonly min: number;
+        readonly max: number;
+        readonly mean: number;
+        readonly integers: boolean;
+      }
+    | undefined;
   /** Cells that are neither numbers nor missing, with the first few such values and the line of the first. */
-  readonly texts: { readonly count: number; readonly examples: readonly string[]; readonly firstLine: number } | undefined;
+  readonly texts:
+    { readonly count: number; readonly examples: readonly string[]; readonly firstLine: number } | undefined;
   /** Infinity, 1e999 or NaN cells (not missing tokens), with the first line. */
   readonly nonFinite: { readonly count: number; readonly firstLine: number } | undefined;
 };
@@ -105,7 +120,8 @@ export class ColumnProfile {
       if (this.#nonFinite++ === 0) this.#firstNonFiniteLine = line;
     } else {
       if (this.#texts++ === 0) this.#firstTextLine = line;
-      if (this.#textLevels.size < LEVEL_CAP || this.#textLevels.has(value)) this.#textLevels.set(value, (this.#textLevels.get(value) ?? 0) + 1);
+      if (this.#textLevels.size < LEVEL_CAP || this.#textLevels.has(value))
+        this.#textLevels.set(value, (this.#textLevels.get(value) ?? 0) + 1);
     }
   }
 
@@ -132,11 +148,39 @@ export class ColumnProfile {
     const distinctExact = this.#sketch === undefined;
     const distinct = distinctExact ? this.#levels.size : Math.max(LEVEL_CAP, Math.round(this.#sketch?.estimate() ?? 0));
     const levels = topLevels(this.#levels, 10);
-    const numbers = this.#numbers === 0 ? undefined : { count: this.#numbers, min: this.#min, max: this.#max, mean: this.#sum / this.#numbers, integers: this.#integers };
-    const texts = this.#texts === 0 ? undefined : { count: this.#texts, examples: topLevels(this.#textLevels, 3).map((l) => l.value), firstLine: this.#firstTextLine };
-    const nonFinite = this.#nonFinite === 0 ? undefined : { count: this.#nonFinite, firstLine: this.#firstNonFiniteLine };
+    const numbers =
+      this.#numbers === 0
+        ? undefined
+        : {
+            count: this.#numbers,
+            min: this.#min,
+            max: this.#max,
+            mean: this.#sum / this.#numbers,
+            integers: this.#integers,
+          };
+    const texts =
+      this.#texts === 0
+        ? undefined
+        : {
+            count: this.#texts,
+            examples: topLevels(this.#textLevels, 3).map((l) => l.value),
+            firstLine: this.#firstTextLine,
+          };
+    const nonFinite =
+      this.#nonFinite === 0 ? undefined : { count: this.#nonFinite, firstLine: this.#firstNonFiniteLine };
     const type = inferFeatureType(this.#numbers, this.#texts);
-    const base = { name: this.name, rows: this.#rows, missing: this.#missing, mostlyMissing: this.#rows > 0 && this.#missing / this.#rows >= MOSTLY_MISSING, distinct, distinctExact, levels, numbers, texts, nonFinite };
+    const base = {
+      name: this.name,
+      rows: this.#rows,
+      missing: this.#missing,
+      mostlyMissing: this.#rows > 0 && this.#missing / this.#rows >= MOSTLY_MISSING,
+      distinct,
+      distinctExact,
+      levels,
+      numbers,
+      texts,
+      nonFinite,
+    };
     const kind = ((): ColumnKind => {
       if (present === 0) return 'empty';
       if (type === 'mixed' || (nonFinite !== undefined && type === 'numeric')) return 'mixed';
@@ -157,5 +201,8 @@ function isBooleanPair(values: readonly string[]): boolean {
 }
 
 function topLevels(counts: ReadonlyMap<string, number>, n: number): { value: string; count: number }[] {
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, n).map(([value, count]) => ({ value, count }));
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, n)
+    .map(([value, count]) => ({ value, count }));
 }

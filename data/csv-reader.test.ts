@@ -20,7 +20,10 @@ async function fileWith(name: string, content: string | Uint8Array): Promise<str
   return file;
 }
 
-async function readAll(file: string, options: CsvReaderOptions = {}): Promise<{ header: readonly string[]; rows: CsvRow[] }> {
+async function readAll(
+  file: string,
+  options: CsvReaderOptions = {},
+): Promise<{ header: readonly string[]; rows: CsvRow[] }> {
   const csv = await openCsv(file, options);
   const rows: CsvRow[] = [];
   for await (const row of csv) rows.push(row);
@@ -28,7 +31,10 @@ async function readAll(file: string, options: CsvReaderOptions = {}): Promise<{ 
 }
 
 async function failure(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DataError);
   return error as DataError;
 }
@@ -42,7 +48,10 @@ describe('openCsv', () => {
     const { header, rows } = await readAll(file);
 
     expect(header).toEqual(['id', 'x0', 'x1']);
-    expect(rows).toEqual([{ line: 2, fields: ['a', '1', '2'] }, { line: 3, fields: ['b', '3', '4'] }]);
+    expect(rows).toEqual([
+      { line: 2, fields: ['a', '1', '2'] },
+      { line: 3, fields: ['b', '3', '4'] },
+    ]);
   });
 
   it('reads quoted delimiters, doubled quotes and line breaks inside quotes, with CRLF endings', async () => {
@@ -80,7 +89,10 @@ describe('openCsv', () => {
     const { header, rows } = await readAll(file);
 
     expect(header).toEqual(['id', 'x']);
-    expect(rows).toEqual([{ line: 3, fields: ['1', '2'] }, { line: 5, fields: ['3', '4'] }]);
+    expect(rows).toEqual([
+      { line: 3, fields: ['1', '2'] },
+      { line: 5, fields: ['3', '4'] },
+    ]);
   });
 
   it('reads a gzipped file transparently', async () => {
@@ -88,7 +100,10 @@ describe('openCsv', () => {
 
     const { rows } = await readAll(file);
 
-    expect(rows.map((r) => r.fields)).toEqual([['1', 'a,b'], ['2', 'c']]);
+    expect(rows.map((r) => r.fields)).toEqual([
+      ['1', 'a,b'],
+      ['2', 'c'],
+    ]);
   });
 
   it('reads another delimiter when told', async () => {
@@ -100,7 +115,10 @@ describe('openCsv', () => {
   });
 
   it('stops reading and releases the file when closed early', async () => {
-    const file = await fileWith('long.csv', `id,x\n${Array.from({ length: 5000 }, (_, i) => `${i},${i * 2}`).join('\n')}\n`);
+    const file = await fileWith(
+      'long.csv',
+      `id,x\n${Array.from({ length: 5000 }, (_, i) => `${i},${i * 2}`).join('\n')}\n`,
+    );
     const csv = await openCsv(file, { chunkBytes: 256 });
 
     const firstRows: CsvRow[] = [];
@@ -193,7 +211,9 @@ describe('openCsv errors', () => {
     const error = await failure(readAll(file, { maxRecordChars: 100, chunkBytes: 64 }));
 
     expect(error).toMatchObject({ code: 'DATA_MALFORMED', line: 2 });
-    expect(error.message).toContain('the record is longer than 100 characters. Fix: check for a quote that is never closed');
+    expect(error.message).toContain(
+      'the record is longer than 100 characters. Fix: check for a quote that is never closed',
+    );
   });
 
   it('rejects text after a closing quote', async () => {

@@ -60,7 +60,11 @@ export class CsvParser {
   constructor(file: string, options: CsvReaderOptions = {}) {
     const delimiter = options.delimiter ?? ',';
     if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-      throw new DataError('DATA_MALFORMED', { file, problem: `the delimiter ${JSON.stringify(delimiter)} cannot be used`, fix: 'use a single character other than a quote or a line break' });
+      throw new DataError('DATA_MALFORMED', {
+        file,
+        problem: `the delimiter ${JSON.stringify(delimiter)} cannot be used`,
+        fix: 'use a single character other than a quote or a line break',
+      });
     }
     this.#file = file;
     this.#delimiter = delimiter.charCodeAt(0);
@@ -116,7 +120,11 @@ export class CsvParser {
           continue;
         }
         if (c !== this.#delimiter && c !== CR && c !== LF) {
-          throw this.#malformed(this.#line, `unexpected ${JSON.stringify(text[i])} after the closing quote of a field`, 'write a quote inside a quoted field as two quotes (""), and put the delimiter right after the closing quote');
+          throw this.#malformed(
+            this.#line,
+            `unexpected ${JSON.stringify(text[i])} after the closing quote of a field`,
+            'write a quote inside a quoted field as two quotes (""), and put the delimiter right after the closing quote',
+          );
         }
       } else if (this.#mode === 'start' && c === QUOTE) {
         this.#mode = 'quoted';
@@ -160,7 +168,11 @@ export class CsvParser {
   end(): CsvRow[] {
     const out: CsvRow[] = [];
     if (this.#mode === 'quoted') {
-      throw this.#malformed(this.#quoteLine, 'a quoted field is never closed', 'close the quote, or write a quote inside a quoted field as two quotes ("")');
+      throw this.#malformed(
+        this.#quoteLine,
+        'a quoted field is never closed',
+        'close the quote, or write a quote inside a quoted field as two quotes ("")',
+      );
     }
     if (this.#mode !== 'start' || this.#fields.length > 0) {
       this.#fields.push(this.#field);
@@ -175,7 +187,11 @@ export class CsvParser {
     this.#field += piece;
     this.#recordChars += piece.length;
     if (this.#recordChars > this.#maxRecordChars) {
-      throw this.#malformed(this.#recordLine, `the record is longer than ${this.#maxRecordChars} characters`, 'check for a quote that is never closed');
+      throw this.#malformed(
+        this.#recordLine,
+        `the record is longer than ${this.#maxRecordChars} characters`,
+        'check for a quote that is never closed',
+      );
     }
   }
 
@@ -204,13 +220,22 @@ export class CsvParser {
  */
 export async function openCsv(file: string, options: CsvReaderOptions = {}): Promise<CsvFile> {
   const relative = options.relativeTo === 'cwd' ? 'the current directory' : "the config file's directory";
-  const source = await openSource(file, options.chunkBytes ?? 65_536, options.pathField ?? '`file:` in the dataset config', relative);
+  const source = await openSource(
+    file,
+    options.chunkBytes ?? 65_536,
+    options.pathField ?? '`file:` in the dataset config',
+    relative,
+  );
   const parser = new CsvParser(file, options);
   const shape: { width?: number } = {};
   const records = readRecords(file, source, parser, shape);
   const first = await records.next();
   if (first.done === true) {
-    throw new DataError('DATA_MALFORMED', { file, problem: 'is empty: there is no header row', fix: 'add a header row that names the columns' });
+    throw new DataError('DATA_MALFORMED', {
+      file,
+      problem: 'is empty: there is no header row',
+      fix: 'add a header row that names the columns',
+    });
   }
   let header: string[];
   try {
@@ -233,15 +258,26 @@ export async function openCsv(file: string, options: CsvReaderOptions = {}): Pro
 async function openSource(file: string, chunkBytes: number, pathField: string, relative: string): Promise<Readable> {
   const handle = await open(file, 'r').catch((error: unknown) => {
     const errno = (error as NodeJS.ErrnoException).code;
-    throw new DataError('DATA_FILE_NOT_FOUND', {
-      file,
-      problem: errno === 'ENOENT' ? 'does not exist' : `cannot be opened (${errno ?? String(error)})`,
-      fix: errno === 'EACCES' ? 'make it readable by the user running the party node' : `check the path in ${pathField} (relative paths start from ${relative})`,
-    }, { cause: error });
+    throw new DataError(
+      'DATA_FILE_NOT_FOUND',
+      {
+        file,
+        problem: errno === 'ENOENT' ? 'does not exist' : `cannot be opened (${errno ?? String(error)})`,
+        fix:
+          errno === 'EACCES'
+            ? 'make it readable by the user running the party node'
+            : `check the path in ${pathField} (relative paths start from ${relative})`,
+      },
+      { cause: error },
+    );
   });
   if (!(await handle.stat()).isFile()) {
     await handle.close();
-    throw new DataError('DATA_FILE_NOT_FOUND', { file, problem: 'is not a regular file', fix: `point ${pathField} at a CSV file` });
+    throw new DataError('DATA_FILE_NOT_FOUND', {
+      file,
+      problem: 'is not a regular file',
+      fix: `point ${pathField} at a CSV file`,
+    });
   }
   const raw = handle.createReadStream({ highWaterMark: chunkBytes });
   if (!file.endsWith('.gz')) return raw;
@@ -249,13 +285,19 @@ async function openSource(file: string, chunkBytes: number, pathField: string, r
   return pipeline(raw, createGunzip(), () => undefined);
 }
 
-async function* readRecords(file: string, source: Readable, parser: CsvParser, shape: { width?: number }): AsyncGenerator<CsvRow, void, undefined> {
+async function* readRecords(
+  file: string,
+  source: Readable,
+  parser: CsvParser,
+  shape: { width?: number },
+): AsyncGenerator<CsvRow, void, undefined> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const checked = function* (rows: CsvRow[]): Generator<CsvRow> {
     for (const row of rows) {
       if (shape.width !== undefined && row.fields.length !== shape.width) {
         throw new DataError('DATA_MALFORMED', {
-          file, line: row.line,
+          file,
+          line: row.line,
           problem: `has ${row.fields.length} field(s) but the header has ${shape.width}`,
           fix: 'quote any value that contains the delimiter, and give every row one value per column (empty for missing)',
         });
@@ -270,11 +312,18 @@ async function* readRecords(file: string, source: Readable, parser: CsvParser, s
   } catch (error) {
     if (error instanceof DataError) throw error;
     const zlib = (error as NodeJS.ErrnoException).code?.startsWith('Z_') === true;
-    throw new DataError('DATA_MALFORMED', {
-      file, line: parser.line,
-      problem: zlib ? 'is not a valid gzip file' : `could not be read (${(error as Error).message})`,
-      fix: zlib ? 'check the file is complete, or remove the .gz extension if it is plain text' : 'check the file and the disk',
-    }, { cause: error });
+    throw new DataError(
+      'DATA_MALFORMED',
+      {
+        file,
+        line: parser.line,
+        problem: zlib ? 'is not a valid gzip file' : `could not be read (${(error as Error).message})`,
+        fix: zlib
+          ? 'check the file is complete, or remove the .gz extension if it is plain text'
+          : 'check the file and the disk',
+      },
+      { cause: error },
+    );
   } finally {
     source.destroy();
   }
@@ -284,16 +333,29 @@ function decode(decoder: TextDecoder, chunk: Buffer | undefined, file: string, l
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch (error) {
-    const fix = 'save or export the file as UTF-8 (for example, "CSV UTF-8" in a spreadsheet, or `iconv -f latin1 -t utf-8`)';
+    const fix =
+      'save or export the file as UTF-8 (for example, "CSV UTF-8" in a spreadsheet, or `iconv -f latin1 -t utf-8`)';
     const at = chunk === undefined ? -1 : firstInvalidUtf8(chunk);
     if (chunk === undefined || at === -1) {
-      const problem = chunk === undefined ? 'is not UTF-8 text (it ends in the middle of a character)' : 'is not UTF-8 text (invalid bytes on or after this line)';
+      const problem =
+        chunk === undefined
+          ? 'is not UTF-8 text (it ends in the middle of a character)'
+          : 'is not UTF-8 text (invalid bytes on or after this line)';
       throw new DataError('DATA_MALFORMED', { file, line, problem, fix }, { cause: error });
     }
     let exact = line;
     for (let i = chunk.indexOf(LF); i !== -1 && i < at; i = chunk.indexOf(LF, i + 1)) exact++;
     const byte = (chunk[at] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-    throw new DataError('DATA_MALFORMED', { file, line: exact, problem: `is not UTF-8 text (byte 0x${byte} on this line is not valid UTF-8; the file may be Latin-1 or Windows-1252)`, fix }, { cause: error });
+    throw new DataError(
+      'DATA_MALFORMED',
+      {
+        file,
+        line: exact,
+        problem: `is not UTF-8 text (byte 0x${byte} on this line is not valid UTF-8; the file may be Latin-1 or Windows-1252)`,
+        fix,
+      },
+      { cause: error },
+    );
   }
 }
 
@@ -321,7 +383,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     }
     // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
     const c = at(i + 1);
-    if ((b === 0xe0 && c < 0xa0) || (b === 0xed && c > 0x9f) || (b === 0xf0 && c < 0x90) || (b === 0xf4 && c > 0x8f)) return i;
+    if ((b === 0xe0 && c < 0xa0) || (b === 0xed && c > 0x9f) || (b === 0xf0 && c < 0x90) || (b === 0xf4 && c > 0x8f))
+      return i;
     i += need + 1;
   }
   return -1;
@@ -332,11 +395,22 @@ function checkHeader(file: string, row: CsvRow): string[] {
   const seen = new Map<string, number>();
   header.forEach((name, index) => {
     if (name === '') {
-      throw new DataError('DATA_MALFORMED', { file, line: row.line, problem: `column ${index + 1} of the header has no name`, fix: 'name every column in the header row' });
+      throw new DataError('DATA_MALFORMED', {
+        file,
+        line: row.line,
+        problem: `column ${index + 1} of the header has no name`,
+        fix: 'name every column in the header row',
+      });
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
-      throw new DataError('DATA_MALFORMED', { file, line: row.line, column: name, problem: `the header names columns ${earlier + 1} and ${index + 1} the same`, fix: 'give every column a distinct name' });
+      throw new DataError('DATA_MALFORMED', {
+        file,
+        line: row.line,
+        column: name,
+        problem: `the header names columns ${earlier + 1} and ${index + 1} the same`,
+        fix: 'give every column a distinct name',
+      });
     }
     seen.set(name, index);
   });

@@ -23,14 +23,23 @@ async function fileWith(name: string, content: string | Uint8Array): Promise<str
 
 function config(file: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return {
-    name: 'test', file, delimiter: ',', id: { kind: 'column', column: 'id' },
-    label: { column: 'y', type: 'binary', positive: '1', negative: '0' }, features: 'all',
-    missing: { policy: 'mean', tokens: DEFAULT_MISSING_TOKENS }, duplicateIds: 'error', ...overrides,
+    name: 'test',
+    file,
+    delimiter: ',',
+    id: { kind: 'column', column: 'id' },
+    label: { column: 'y', type: 'binary', positive: '1', negative: '0' },
+    features: 'all',
+    missing: { policy: 'mean', tokens: DEFAULT_MISSING_TOKENS },
+    duplicateIds: 'error',
+    ...overrides,
   };
 }
 
 async function failure(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DataError);
   return error as DataError;
 }
@@ -43,7 +52,10 @@ describe('loadDataset', () => {
 
     expect(data.ids).toEqual(['u1', 'u2']);
     expect([...data.features]).toEqual([1.5, -2, 3, 400]);
-    expect(data.columns).toEqual([{ name: 'a', kind: 'numeric' }, { name: 'b', kind: 'numeric' }]);
+    expect(data.columns).toEqual([
+      { name: 'a', kind: 'numeric' },
+      { name: 'b', kind: 'numeric' },
+    ]);
     expect([...(data.labels ?? [])]).toEqual([1, 0]);
     expect(data.labelClasses).toEqual(['0', '1']);
     expect([...data.lines]).toEqual([2, 3]);
@@ -61,22 +73,36 @@ describe('loadDataset', () => {
   });
 
   it('loads the real hillstrom file with row-number ids and categorical columns as codes', async () => {
-    const data = await loadDataset(config('/work/shared/data/retail/hillstrom.csv', {
-      id: { kind: 'row-number' },
-      label: { column: 'visit', type: 'binary', positive: '1', negative: '0' },
-      features: [{ name: 'recency', type: 'numeric' }, { name: 'zip_code', type: 'categorical' }, { name: 'channel', type: 'categorical' }],
-    }));
+    const data = await loadDataset(
+      config('/work/shared/data/retail/hillstrom.csv', {
+        id: { kind: 'row-number' },
+        label: { column: 'visit', type: 'binary', positive: '1', negative: '0' },
+        features: [
+          { name: 'recency', type: 'numeric' },
+          { name: 'zip_code', type: 'categorical' },
+          { name: 'channel', type: 'categorical' },
+        ],
+      }),
+    );
 
     const channel = data.columns[2];
     expect(data.rowCount).toBe(64_000);
     expect(data.ids.slice(0, 3)).toEqual(['1', '2', '3']);
-    expect(channel?.kind === 'categorical' ? [...channel.categories].sort() : []).toEqual(['Multichannel', 'Phone', 'Web']);
+    expect(channel?.kind === 'categorical' ? [...channel.categories].sort() : []).toEqual([
+      'Multichannel',
+      'Phone',
+      'Web',
+    ]);
     expect(channel?.kind === 'categorical' ? channel.categories[channel.codes[0] ?? -1] : undefined).toBe('Phone');
     expect(data.features[2]).toBe(channel?.kind === 'categorical' ? channel.codes[0] : NaN);
   });
 
   it('maps unlisted multiclass labels to the sorted distinct values (the real vehicle file has 4)', async () => {
-    const data = await loadDataset(config('/work/shared/data/fate/vehicle_scale_hetero_guest.csv', { label: { column: 'y', type: 'multiclass', classes: undefined } }));
+    const data = await loadDataset(
+      config('/work/shared/data/fate/vehicle_scale_hetero_guest.csv', {
+        label: { column: 'y', type: 'multiclass', classes: undefined },
+      }),
+    );
 
     expect(data.labelClasses).toEqual(['0', '1', '2', '3']);
     expect(new Set(data.labels)).toEqual(new Set([0, 1, 2, 3]));
@@ -86,7 +112,9 @@ describe('loadDataset', () => {
     const file = await fileWith('multi.csv', 'id,y,a\n1,10,0\n2,2,0\n3,9,0\n');
 
     const sorted = await loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: undefined } }));
-    const listed = await loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: ['10', '9', '2'] } }));
+    const listed = await loadDataset(
+      config(file, { label: { column: 'y', type: 'multiclass', classes: ['10', '9', '2'] } }),
+    );
 
     expect(sorted.labelClasses).toEqual(['2', '9', '10']);
     expect([...(sorted.labels ?? [])]).toEqual([2, 0, 1]);
@@ -97,7 +125,9 @@ describe('loadDataset', () => {
     const words = await fileWith('words.csv', 'id,y,a\n1,yes,0\n2,no,0\n');
     const floats = await fileWith('floats.csv', 'id,y,a\n1,1.0,0\n2,0.0,0\n');
 
-    const fromWords = await loadDataset(config(words, { label: { column: 'y', type: 'binary', positive: 'yes', negative: 'no' } }));
+    const fromWords = await loadDataset(
+      config(words, { label: { column: 'y', type: 'binary', positive: 'yes', negative: 'no' } }),
+    );
     const fromFloats = await loadDataset(config(floats));
 
     expect([...(fromWords.labels ?? [])]).toEqual([1, 0]);
@@ -107,13 +137,27 @@ describe('loadDataset', () => {
   it('records missing values as NaN and code -1, using the configured tokens', async () => {
     const file = await fileWith('missing.csv', 'id,y,a,c\n1,1,NA,red\n2,0,,\n3,0,  ,-\n4,1,7,blue\n');
 
-    const data = await loadDataset(config(file, {
-      features: [{ name: 'a', type: 'numeric' }, { name: 'c', type: 'categorical' }],
-      missing: { policy: 'mean', tokens: ['', 'NA', '-'] },
-    }));
+    const data = await loadDataset(
+      config(file, {
+        features: [
+          { name: 'a', type: 'numeric' },
+          { name: 'c', type: 'categorical' },
+        ],
+        missing: { policy: 'mean', tokens: ['', 'NA', '-'] },
+      }),
+    );
 
     const c = data.columns[1];
-    expect([...data.features].map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(['NaN', 0, 'NaN', 'NaN', 'NaN', 'NaN', 7, 1]);
+    expect([...data.features].map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual([
+      'NaN',
+      0,
+      'NaN',
+      'NaN',
+      'NaN',
+      'NaN',
+      7,
+      1,
+    ]);
     expect(c?.kind === 'categorical' ? [...c.codes] : []).toEqual([0, -1, -1, 1]);
   });
 
@@ -145,10 +189,21 @@ describe('loadDataset errors', () => {
   it('rejects a configured column the header lacks and lists the available ones', async () => {
     const file = await fileWith('cols.csv', 'id,y,a,b\n1,1,2,3\n');
 
-    const error = await failure(loadDataset(config(file, { features: [{ name: 'a', type: 'numeric' }, { name: 'z', type: 'numeric' }] })));
+    const error = await failure(
+      loadDataset(
+        config(file, {
+          features: [
+            { name: 'a', type: 'numeric' },
+            { name: 'z', type: 'numeric' },
+          ],
+        }),
+      ),
+    );
 
     expect(error).toMatchObject({ code: 'DATA_COLUMN_MISSING', column: 'z' });
-    expect(error.message).toContain('the header has no column "z" (dataset "test"). Fix: use column names from the header: id, y, a, b');
+    expect(error.message).toContain(
+      'the header has no column "z" (dataset "test"). Fix: use column names from the header: id, y, a, b',
+    );
   });
 
   it('rejects an empty id and names its line', async () => {
@@ -191,8 +246,12 @@ describe('loadDataset errors', () => {
   it('rejects an empty label and a multiclass label that is not listed', async () => {
     const file = await fileWith('labels.csv', 'id,y,a\n1,a,2\n2,,3\n3,c,4\n');
 
-    const empty = await failure(loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: undefined } })));
-    const unlisted = await failure(loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: ['a', 'b'] } })));
+    const empty = await failure(
+      loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: undefined } })),
+    );
+    const unlisted = await failure(
+      loadDataset(config(file, { label: { column: 'y', type: 'multiclass', classes: ['a', 'b'] } })),
+    );
 
     expect(empty).toMatchObject({ code: 'DATA_LABEL_INVALID', line: 3 });
     expect(empty.message).toContain('the label is empty');

@@ -25,7 +25,12 @@ export { numericCellParser, categoricalCell } from './cells.ts';
 export type ColumnInfo =
   | { readonly name: string; readonly kind: 'numeric' }
   /** `codes[row]` indexes `categories`; -1 marks a missing value. */
-  | { readonly name: string; readonly kind: 'categorical'; readonly categories: readonly string[]; readonly codes: Int32Array };
+  | {
+      readonly name: string;
+      readonly kind: 'categorical';
+      readonly categories: readonly string[];
+      readonly codes: Int32Array;
+    };
 
 export type Dataset = {
   /** Where the rows came from, for error messages. */
@@ -62,7 +67,10 @@ export type InferredFeatures = {
 /** One sentence for the node's log and `party-check`: which columns `features: all` read as categories, and what to look at. Names only, never values. */
 export function describeInference(inferred: InferredFeatures): string {
   const categorical = inferred.features.filter((f) => f.type === 'categorical').map((f) => f.name);
-  const read = categorical.length === 0 ? 'every column as numeric' : `${categorical.join(', ')} as categorical, the rest as numeric`;
+  const read =
+    categorical.length === 0
+      ? 'every column as numeric'
+      : `${categorical.join(', ')} as categorical, the rest as numeric`;
   return `features: all read ${read}${inferred.notes.length === 0 ? '' : `; look at ${inferred.notes.join('; ')}`}.`;
 }
 
@@ -78,7 +86,10 @@ export type RowSource = {
 /** Reads the dataset's CSV file or DuckDB source. @throws DataError naming the file, line (row) and column of the first problem, and every column with the same problem. */
 export async function loadDataset(config: DatasetConfig): Promise<Dataset> {
   const source = config.source;
-  if (source?.kind === 'duckdb') return datasetFromRows(config, () => openDuckDbQuery({ sql: source.sql, searchPath: source.searchPath, name: config.file }));
+  if (source?.kind === 'duckdb')
+    return datasetFromRows(config, () =>
+      openDuckDbQuery({ sql: source.sql, searchPath: source.searchPath, name: config.file }),
+    );
   return datasetFromRows(config, async () => {
     const csv = await openCsv(config.file, { delimiter: config.delimiter, pathField: `datasets.${config.name}.file` });
     return { header: csv.header, rows: csv, name: csv.file, close: () => csv.close() };
@@ -100,7 +111,11 @@ export async function datasetFromRows(config: DatasetConfig, open: () => Promise
 /** Text met in a column read as numeric under `features: all`. */
 type TextCells = { count: number; line: number; value: string; readonly levels: Set<string> };
 
-async function readRows(config: DatasetConfig, open: () => Promise<RowSource>, inferred: readonly FeatureConfig[] | undefined): Promise<Dataset | { reread: FeatureConfig[] }> {
+async function readRows(
+  config: DatasetConfig,
+  open: () => Promise<RowSource>,
+  inferred: readonly FeatureConfig[] | undefined,
+): Promise<Dataset | { reread: FeatureConfig[] }> {
   const source = await open();
   try {
     return await readSource(config, source, inferred);
@@ -109,7 +124,11 @@ async function readRows(config: DatasetConfig, open: () => Promise<RowSource>, i
   }
 }
 
-async function readSource(config: DatasetConfig, from: RowSource, inferred: readonly FeatureConfig[] | undefined): Promise<Dataset | { reread: FeatureConfig[] }> {
+async function readSource(
+  config: DatasetConfig,
+  from: RowSource,
+  inferred: readonly FeatureConfig[] | undefined,
+): Promise<Dataset | { reread: FeatureConfig[] }> {
   const { header, name: source } = from;
   const plan = planColumns(config, header, source, inferred);
   const d = plan.features.length;
@@ -118,7 +137,8 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
   const tokens = new Set(config.missing.tokens);
   const parseNumeric = numericCellParser(tokens);
   const rejectMissing = config.missing.policy === 'error';
-  const labels = plan.label === undefined ? undefined : new LabelCoder(plan.label, source, `datasets.${config.name}.label`);
+  const labels =
+    plan.label === undefined ? undefined : new LabelCoder(plan.label, source, `datasets.${config.name}.label`);
   const categories = plan.features.map((f) => (f.type === 'categorical' ? new Map<string, number>() : undefined));
   const texts: (TextCells | undefined)[] = new Array<TextCells | undefined>(d);
   const problems = new CellProblems();
@@ -128,7 +148,8 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
   let capacity = 1024;
   let features = new Float64Array(capacity * d);
   let lines = new Uint32Array(capacity);
-  let labelCodes = labels === undefined ? undefined : labels.continuous ? new Float64Array(capacity) : new Int32Array(capacity);
+  let labelCodes =
+    labels === undefined ? undefined : labels.continuous ? new Float64Array(capacity) : new Int32Array(capacity);
   let n = 0;
   let rowNumber = 0;
   let dropped = 0;
@@ -138,7 +159,13 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
       rowNumber++;
       const id = plan.id === undefined ? String(rowNumber) : (row.fields[plan.id] ?? '').trim();
       if (id === '') {
-        throw new DataError('DATA_ID_MISSING', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: 'the id is empty', fix: 'give every row an id, or remove rows without one' });
+        throw new DataError('DATA_ID_MISSING', {
+          file: source,
+          line: row.line,
+          column: header[plan.id ?? 0] ?? '',
+          problem: 'the id is empty',
+          fix: 'give every row an id, or remove rows without one',
+        });
       }
       if (seen !== undefined) {
         const first = seen.get(id);
@@ -147,7 +174,13 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
             dropped++;
             continue;
           }
-          throw new DataError('DATA_ID_DUPLICATE', { file: source, line: row.line, column: header[plan.id ?? 0] ?? '', problem: `repeats the id already used on line ${first} (id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id)})`, fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first' });
+          throw new DataError('DATA_ID_DUPLICATE', {
+            file: source,
+            line: row.line,
+            column: header[plan.id ?? 0] ?? '',
+            problem: `repeats the id already used on line ${first} (id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id)})`,
+            fix: 'remove or merge the duplicate rows, or set duplicateIds: keep-first to keep only the first',
+          });
         }
         seen.set(id, row.line);
       }
@@ -172,7 +205,8 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
             else problems.add('text', column, row.line, raw);
           } else {
             value = parsed;
-            if (rejectMissing && Number.isNaN(value)) problems.add('missing', plan.features[j]?.name ?? '', row.line, raw);
+            if (rejectMissing && Number.isNaN(value))
+              problems.add('missing', plan.features[j]?.name ?? '', row.line, raw);
           }
         } else {
           const category = categoricalCell(raw, tokens);
@@ -203,13 +237,18 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
   }
 
   if (n === 0) {
-    throw new DataError('DATA_MALFORMED', { file: source, problem: `has a header row but no data rows (dataset "${config.name}")`, fix: `add data rows below the header, or point datasets.${config.name}.file at the complete export` });
+    throw new DataError('DATA_MALFORMED', {
+      file: source,
+      problem: `has a header row but no data rows (dataset "${config.name}")`,
+      fix: `add data rows below the header, or point datasets.${config.name}.file at the complete export`,
+    });
   }
   const matrix = features.length === n * d ? features : features.slice(0, n * d);
   const reread = lenient ? typeColumns(plan.features, texts, matrix, n, problems) : undefined;
   const problem = problems.error(context);
   if (problem !== undefined) throw problem;
-  const finished = labels === undefined || labelCodes === undefined ? undefined : labels.finish(labelCodes.subarray(0, n));
+  const finished =
+    labels === undefined || labelCodes === undefined ? undefined : labels.finish(labelCodes.subarray(0, n));
   if (reread !== undefined) return { reread };
   const columns = plan.features.map((f, j): ColumnInfo => {
     const map = categories[j];
@@ -221,7 +260,15 @@ async function readSource(config: DatasetConfig, from: RowSource, inferred: read
     }
     return { name: f.name, kind: 'categorical', categories: [...map.keys()], codes };
   });
-  const dataset = { file: source, rowCount: n, ids, lines: lines.slice(0, n), features: matrix, columns, droppedDuplicates: dropped };
+  const dataset = {
+    file: source,
+    rowCount: n,
+    ids,
+    lines: lines.slice(0, n),
+    features: matrix,
+    columns,
+    droppedDuplicates: dropped,
+  };
   if (finished === undefined) return dataset;
   if (finished.codes instanceof Float64Array) return { ...dataset, targets: finished.codes };
   return { ...dataset, labels: finished.codes, labelClasses: finished.classes };
@@ -242,7 +289,13 @@ function noteText(texts: (TextCells | undefined)[], j: number, value: string, li
  * text are categorical (and the file is read again), or, when numbers
  * outnumber the text, a problem to report; undefined when every column was numeric.
  */
-function typeColumns(features: readonly FeatureConfig[], texts: readonly (TextCells | undefined)[], matrix: Float64Array, n: number, problems: CellProblems): FeatureConfig[] | undefined {
+function typeColumns(
+  features: readonly FeatureConfig[],
+  texts: readonly (TextCells | undefined)[],
+  matrix: Float64Array,
+  n: number,
+  problems: CellProblems,
+): FeatureConfig[] | undefined {
   const d = features.length;
   let categorical = false;
   const typed = features.map((f, j): FeatureConfig => {
@@ -280,45 +333,73 @@ function inferenceOf(data: Dataset): InferredFeatures {
   data.columns.forEach((c, j) => {
     const absent = missing[j] ?? 0;
     if (absent === n) notes.push(`${c.name}: every value is missing`);
-    else if (min[j] === max[j]) notes.push(`${c.name}: one value in every row${absent > 0 ? ' that has one' : ''} (constant)`);
+    else if (min[j] === max[j])
+      notes.push(`${c.name}: one value in every row${absent > 0 ? ' that has one' : ''} (constant)`);
     else if (absent >= n / 2) notes.push(`${c.name}: ${Math.round((100 * absent) / n)} % missing`);
   });
   return { features: data.columns.map((c) => ({ name: c.name, type: c.kind })), notes };
 }
 
-type Plan = { readonly id: number | undefined; readonly labelIndex: number | undefined; readonly label: LabelConfig | undefined; readonly features: readonly FeatureConfig[]; readonly indices: Int32Array };
+type Plan = {
+  readonly id: number | undefined;
+  readonly labelIndex: number | undefined;
+  readonly label: LabelConfig | undefined;
+  readonly features: readonly FeatureConfig[];
+  readonly indices: Int32Array;
+};
 
 /** @param inferred - with `features: all`, the types found by the first read. */
-function planColumns(config: DatasetConfig, header: readonly string[], source: string, inferred: readonly FeatureConfig[] | undefined): Plan {
+function planColumns(
+  config: DatasetConfig,
+  header: readonly string[],
+  source: string,
+  inferred: readonly FeatureConfig[] | undefined,
+): Plan {
   const position = new Map(header.map((name, i) => [name, i]));
   const idColumn = config.id.kind === 'column' ? config.id.column : undefined;
-  const features = config.features === 'none'
-    ? []
-    : config.features === 'all'
-    ? (inferred ?? header.filter((h) => h !== idColumn && h !== config.label?.column).map((name): FeatureConfig => ({ name, type: 'numeric' })))
-    : config.features;
+  const features =
+    config.features === 'none'
+      ? []
+      : config.features === 'all'
+        ? (inferred ??
+          header
+            .filter((h) => h !== idColumn && h !== config.label?.column)
+            .map((name): FeatureConfig => ({ name, type: 'numeric' })))
+        : config.features;
   // Each wanted column with the config field that names it, so the fix can point at the line to edit.
   const at = `datasets.${config.name}`;
   const wanted: [string, string][] = [];
   if (idColumn !== undefined) wanted.push([idColumn, `${at}.id`]);
   if (config.label !== undefined) wanted.push([config.label.column, `${at}.label.column`]);
-  if (config.features !== 'all' && config.features !== 'none') config.features.forEach((f, i) => wanted.push([f.name, `${at}.features[${i}].name`]));
+  if (config.features !== 'all' && config.features !== 'none')
+    config.features.forEach((f, i) => wanted.push([f.name, `${at}.features[${i}].name`]));
   const absent = wanted.filter(([c], i) => !position.has(c) && wanted.findIndex(([o]) => o === c) === i);
   if (absent.length > 0) {
     const available = header.length > 40 ? `${header.slice(0, 40).join(', ')}, …` : header.join(', ');
     const fields = absent.map(([, field]) => field).join(', ');
     // One header column that contains another common separator: the delimiter is wrong, not the names.
-    const other = header.length === 1 ? [';', '\t', '|', ','].find((c) => c !== config.delimiter && (header[0] ?? '').includes(c)) : undefined;
+    const other =
+      header.length === 1
+        ? [';', '\t', '|', ','].find((c) => c !== config.delimiter && (header[0] ?? '').includes(c))
+        : undefined;
     throw new DataError('DATA_COLUMN_MISSING', {
-      file: source, line: 1, column: absent[0]?.[0] ?? '',
+      file: source,
+      line: 1,
+      column: absent[0]?.[0] ?? '',
       problem: `the header has no column${absent.length > 1 ? 's' : ''} ${absent.map(([c]) => JSON.stringify(c)).join(', ')} (dataset "${config.name}")`,
-      fix: other !== undefined
-        ? `the header reads as one column, so the file is probably separated by ${JSON.stringify(other)}: set ${at}.delimiter: ${JSON.stringify(other)} in the party config`
-        : `use column names from the header: ${available} (edit ${fields} in the party config, or rename the column in the file)`,
+      fix:
+        other !== undefined
+          ? `the header reads as one column, so the file is probably separated by ${JSON.stringify(other)}: set ${at}.delimiter: ${JSON.stringify(other)} in the party config`
+          : `use column names from the header: ${available} (edit ${fields} in the party config, or rename the column in the file)`,
     });
   }
   if (features.length === 0 && config.features !== 'none') {
-    throw new DataError('DATA_COLUMN_MISSING', { file: source, line: 1, problem: `has no feature columns besides the id and the label (dataset "${config.name}")`, fix: `add feature columns to the file, check ${at}.id and ${at}.label.column, or write ${at}.features: none for an id list (a lookalike seed list)` });
+    throw new DataError('DATA_COLUMN_MISSING', {
+      file: source,
+      line: 1,
+      problem: `has no feature columns besides the id and the label (dataset "${config.name}")`,
+      fix: `add feature columns to the file, check ${at}.id and ${at}.label.column, or write ${at}.features: none for an id list (a lookalike seed list)`,
+    });
   }
   return {
     id: idColumn === undefined ? undefined : position.get(idColumn),

@@ -18,8 +18,17 @@ let dir: string;
 
 /** The datasets of a node config written in `dir` (paths relative to it). */
 function datasets(d: Record<string, unknown>) {
-  const raw = { node: { name: 'brand', coordinator: '127.0.0.1:7443', dataDir: 'data', certs: { ca: 'ca.crt', cert: 'b.crt', key: 'b.key' } }, datasets: d };
-  return compilePartyConfig(validateConfig(raw, partyConfigSchema, join(dir, 'brand.yaml')), join(dir, 'brand.yaml')).datasets;
+  const raw = {
+    node: {
+      name: 'brand',
+      coordinator: '127.0.0.1:7443',
+      dataDir: 'data',
+      certs: { ca: 'ca.crt', cert: 'b.crt', key: 'b.key' },
+    },
+    datasets: d,
+  };
+  return compilePartyConfig(validateConfig(raw, partyConfigSchema, join(dir, 'brand.yaml')), join(dir, 'brand.yaml'))
+    .datasets;
 }
 
 beforeAll(async () => {
@@ -52,17 +61,24 @@ describe('datasets through DuckDB', () => {
 
   it('takes a SQL query over files, relative to the config, and types text and nulls as a CSV would', async () => {
     const d = datasets({
-      q: { source: { sql: "SELECT id, y, city, spend FROM read_csv('mixed.csv', all_varchar = true) WHERE id <> 'u3'" }, id: 'id', label: { column: 'y' } },
+      q: {
+        source: { sql: "SELECT id, y, city, spend FROM read_csv('mixed.csv', all_varchar = true) WHERE id <> 'u3'" },
+        id: 'id',
+        label: { column: 'y' },
+      },
       json: { source: { json: 'credit.json' }, id: 'id', label: { column: 'y' } },
     });
     const q = await loadDataset(d['q']!);
     expect(q.ids).toEqual(['u1', 'u2']);
-    expect(q.columns.map((c) => [c.name, c.kind])).toEqual([['city', 'categorical'], ['spend', 'numeric']]);
+    expect(q.columns.map((c) => [c.name, c.kind])).toEqual([
+      ['city', 'categorical'],
+      ['spend', 'numeric'],
+    ]);
     expect(Number.isNaN(q.features[3])).toBe(true); // u2's spend: NULL is a missing value
     expect((await loadDataset(d['json']!)).rowCount).toBe(500);
   });
 
-  it('names the source and DuckDB\'s reason when the query fails, and a bad value by row and column', async () => {
+  it("names the source and DuckDB's reason when the query fails, and a bad value by row and column", async () => {
     const d = datasets({
       broken: { source: { sql: 'SELEC nothing' }, id: 'id' },
       missing: { source: { parquet: 'nowhere.parquet' }, id: 'id' },
@@ -70,8 +86,12 @@ describe('datasets through DuckDB', () => {
     });
     const broken = await loadDataset(d['broken']!).catch((e: unknown) => e);
     expect(broken).toBeInstanceOf(DataError);
-    expect((broken as DataError).message).toMatch(/brand\.yaml \(datasets\.broken\.source\.sql\): DuckDB could not run the dataset's query: .*syntax error/i);
-    expect(((await loadDataset(d['missing']!).catch((e: unknown) => e)) as DataError).message).toMatch(/nowhere\.parquet: DuckDB could not run/);
+    expect((broken as DataError).message).toMatch(
+      /brand\.yaml \(datasets\.broken\.source\.sql\): DuckDB could not run the dataset's query: .*syntax error/i,
+    );
+    expect(((await loadDataset(d['missing']!).catch((e: unknown) => e)) as DataError).message).toMatch(
+      /nowhere\.parquet: DuckDB could not run/,
+    );
     const text = (await loadDataset(d['text']!).catch((e: unknown) => e)) as DataError;
     expect(text.code).toBe('DATA_VALUE_INVALID');
     expect(text.message).toContain('"x"');
@@ -79,7 +99,9 @@ describe('datasets through DuckDB', () => {
 
   it('refuses a dataset with both file and source, or a source with two keys', () => {
     expect(() => datasets({ a: { file: 'x.csv', source: { parquet: 'x.parquet' }, id: 'id' } })).toThrow(ConfigError);
-    expect(() => datasets({ a: { source: { parquet: 'x.parquet', sql: 'select 1' }, id: 'id' } })).toThrow(/exactly one of parquet, csv, json, sql/);
+    expect(() => datasets({ a: { source: { parquet: 'x.parquet', sql: 'select 1' }, id: 'id' } })).toThrow(
+      /exactly one of parquet, csv, json, sql/,
+    );
     expect(() => datasets({ a: { id: 'id' } })).toThrow(/file.*is missing/);
   });
 });

@@ -23,7 +23,12 @@ export type DuckDbQuery = {
   readonly name: string;
 };
 
-export type DuckDbRows = { readonly header: readonly string[]; readonly rows: AsyncIterable<CsvRow>; readonly name: string; close(): Promise<void> };
+export type DuckDbRows = {
+  readonly header: readonly string[];
+  readonly rows: AsyncIterable<CsvRow>;
+  readonly name: string;
+  close(): Promise<void>;
+};
 
 /** A DuckDB value as the text of a CSV cell: null is empty (a missing value), numbers at full precision. */
 function cell(value: unknown): string {
@@ -56,15 +61,29 @@ export async function openDuckDbQuery(query: DuckDbQuery): Promise<DuckDbRows> {
   } catch (error) {
     await close();
     const reason = (error as Error).message.split('\n')[0] ?? String(error);
-    throw new DataError('DATA_MALFORMED', { file: query.name, problem: `DuckDB could not run the dataset's query: ${reason}`, fix: 'check the path and the SQL (run it in the duckdb shell to see the same error)' }, { cause: error });
+    throw new DataError(
+      'DATA_MALFORMED',
+      {
+        file: query.name,
+        problem: `DuckDB could not run the dataset's query: ${reason}`,
+        fix: 'check the path and the SQL (run it in the duckdb shell to see the same error)',
+      },
+      { cause: error },
+    );
   }
 }
 
 /** The query a `source:` block stands for. */
-export function sourceQuery(source: { readonly parquet?: string | undefined; readonly csv?: string | undefined; readonly json?: string | undefined; readonly sql?: string | undefined }): string {
+export function sourceQuery(source: {
+  readonly parquet?: string | undefined;
+  readonly csv?: string | undefined;
+  readonly json?: string | undefined;
+  readonly sql?: string | undefined;
+}): string {
   const quote = (path: string): string => `'${path.replaceAll("'", "''")}'`;
   if (source.sql !== undefined) return source.sql;
-  if (source.parquet !== undefined) return `SELECT * FROM read_parquet(${quote(source.parquet.endsWith('/') ? `${source.parquet}*.parquet` : source.parquet)})`;
+  if (source.parquet !== undefined)
+    return `SELECT * FROM read_parquet(${quote(source.parquet.endsWith('/') ? `${source.parquet}*.parquet` : source.parquet)})`;
   if (source.csv !== undefined) return `SELECT * FROM read_csv(${quote(source.csv)}, all_varchar = true)`;
   if (source.json !== undefined) return `SELECT * FROM read_json_auto(${quote(source.json)})`;
   throw new RangeError('a source names none of parquet, csv, json, sql');

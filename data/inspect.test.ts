@@ -26,7 +26,8 @@ async function fileWith(name: string, content: string | Uint8Array): Promise<str
 
 /** Pastes the suggested block into a node config and loads the dataset through it, as a user would. */
 async function loadSuggested(inspection: Inspection): Promise<Dataset> {
-  const node = 'node:\n  name: brand\n  coordinator: 127.0.0.1:7443\n  dataDir: ./state\n  certs: { ca: ca.crt, cert: brand.crt, key: brand.key }\n';
+  const node =
+    'node:\n  name: brand\n  coordinator: 127.0.0.1:7443\n  dataDir: ./state\n  certs: { ca: ca.crt, cert: brand.crt, key: brand.key }\n';
   const file = await fileWith(`${inspection.name}.yaml`, `${node}${datasetsYaml(inspection)}`);
   const config = await loadPartyConfig(file);
   const dataset = config.datasets[inspection.name];
@@ -34,7 +35,8 @@ async function loadSuggested(inspection: Inspection): Promise<Dataset> {
   return loadDataset(dataset);
 }
 
-const kinds = (inspection: Inspection): Record<string, string> => Object.fromEntries(inspection.columns.map((c) => [c.name, c.kind]));
+const kinds = (inspection: Inspection): Record<string, string> =>
+  Object.fromEntries(inspection.columns.map((c) => [c.name, c.kind]));
 
 describe('inspectFile on the shared data', () => {
   it('types the real hillstrom file, with levels and counts, and suggests row numbers and a binary label', async () => {
@@ -42,11 +44,29 @@ describe('inspectFile on the shared data', () => {
 
     expect(inspection.rows).toBe(64_000);
     expect(kinds(inspection)).toEqual({
-      recency: 'numeric', history_segment: 'categorical', history: 'numeric', mens: 'boolean', womens: 'boolean', zip_code: 'categorical',
-      newbie: 'boolean', channel: 'categorical', segment: 'categorical', visit: 'boolean', conversion: 'boolean', spend: 'numeric',
+      recency: 'numeric',
+      history_segment: 'categorical',
+      history: 'numeric',
+      mens: 'boolean',
+      womens: 'boolean',
+      zip_code: 'categorical',
+      newbie: 'boolean',
+      channel: 'categorical',
+      segment: 'categorical',
+      visit: 'boolean',
+      conversion: 'boolean',
+      spend: 'numeric',
     });
-    expect(inspection.columns.find((c) => c.name === 'zip_code')?.levels).toEqual([{ value: 'Surburban', count: 28_776 }, { value: 'Urban', count: 25_661 }, { value: 'Rural', count: 9_563 }]);
-    expect(inspection.columns.find((c) => c.name === 'recency')?.numbers).toMatchObject({ min: 1, max: 12, integers: true });
+    expect(inspection.columns.find((c) => c.name === 'zip_code')?.levels).toEqual([
+      { value: 'Surburban', count: 28_776 },
+      { value: 'Urban', count: 25_661 },
+      { value: 'Rural', count: 9_563 },
+    ]);
+    expect(inspection.columns.find((c) => c.name === 'recency')?.numbers).toMatchObject({
+      min: 1,
+      max: 12,
+      integers: true,
+    });
     expect(inspection.id).toEqual({ column: undefined, note: expect.stringContaining('rows are numbered') as unknown });
     expect(inspection.label?.yaml).toBe('{ column: visit, positive: "1", negative: "0" }');
     expect(inspection.features.filter((f) => f.leftOut !== undefined)).toEqual([]);
@@ -65,12 +85,25 @@ describe('inspectFile on the shared data', () => {
     const inspection = await inspectFile({ file: HILLSTROM, label: 'visit' });
 
     const data = await loadSuggested(inspection);
-    const all = await loadDataset({ name: 'h', file: HILLSTROM, delimiter: ',', id: { kind: 'row-number' }, label: undefined, features: 'all', missing: { policy: 'mean', tokens: ['', 'NA', 'NaN', 'null'] }, duplicateIds: 'error' });
+    const all = await loadDataset({
+      name: 'h',
+      file: HILLSTROM,
+      delimiter: ',',
+      id: { kind: 'row-number' },
+      label: undefined,
+      features: 'all',
+      missing: { policy: 'mean', tokens: ['', 'NA', 'NaN', 'null'] },
+      duplicateIds: 'error',
+    });
 
     expect(data.rowCount).toBe(64_000);
     expect(data.columns.map((c) => [c.name, c.kind])).toEqual(inspection.features.map((f) => [f.name, f.type]));
-    expect(all.inferred?.features.filter((f) => f.name !== 'visit')).toEqual(inspection.features.map((f) => ({ name: f.name, type: f.type })));
-    expect(datasetsYaml(inspection)).toContain('    features:  # features: all gives the same types\n      - { name: recency, type: numeric }\n      - { name: history_segment, type: categorical }  # 7 levels\n');
+    expect(all.inferred?.features.filter((f) => f.name !== 'visit')).toEqual(
+      inspection.features.map((f) => ({ name: f.name, type: f.type })),
+    );
+    expect(datasetsYaml(inspection)).toContain(
+      '    features:  # features: all gives the same types\n      - { name: recency, type: numeric }\n      - { name: history_segment, type: categorical }  # 7 levels\n',
+    );
   });
 
   it('finds the id column of a FATE file, types every other column numeric, and suggests a continuous label for grades', async () => {
@@ -91,7 +124,21 @@ describe('inspectFile on crafted files', () => {
       const region = ['Île-de-France', '東京', '"Rhône, Alpes"'][i % 3] ?? '';
       const note = i % 10 === 0 ? '"line one\nline two"' : '';
       const score = i === 7 ? 'n/a' : i === 8 ? '?' : String(i * 1.5);
-      lines.push([`C${1000 + i}`, `"Nom ""${i}"""`, i % 4 === 0 ? 'TRUE' : 'false', i % 3 === 0 ? 'yes' : 'no', region, note, 'FR', '', score, `u${i}@example.com`, i % 5 === 0 ? 'gold' : 'silver'].join(','));
+      lines.push(
+        [
+          `C${1000 + i}`,
+          `"Nom ""${i}"""`,
+          i % 4 === 0 ? 'TRUE' : 'false',
+          i % 3 === 0 ? 'yes' : 'no',
+          region,
+          note,
+          'FR',
+          '',
+          score,
+          `u${i}@example.com`,
+          i % 5 === 0 ? 'gold' : 'silver',
+        ].join(','),
+      );
     }
     return `${lines.join('\r\n')}\r\n`;
   };
@@ -102,13 +149,35 @@ describe('inspectFile on crafted files', () => {
     const inspection = await inspectFile({ file, label: 'segment' });
 
     expect(kinds(inspection)).toEqual({
-      customer_id: 'id', 'prénom, nom': 'id', vip: 'boolean', opted_in: 'boolean', region: 'categorical', note: 'constant',
-      country: 'constant', bonus: 'empty', score: 'mixed', email: 'id', segment: 'categorical',
+      customer_id: 'id',
+      'prénom, nom': 'id',
+      vip: 'boolean',
+      opted_in: 'boolean',
+      region: 'categorical',
+      note: 'constant',
+      country: 'constant',
+      bonus: 'empty',
+      score: 'mixed',
+      email: 'id',
+      segment: 'categorical',
     });
-    expect(inspection.columns.find((c) => c.name === 'note')).toMatchObject({ mostlyMissing: true, missing: 54, levels: [{ value: 'line one\nline two', count: 6 }] });
-    expect(inspection.columns.find((c) => c.name === 'region')?.levels.map((l) => l.value).sort()).toEqual(['Rhône, Alpes', 'Île-de-France', '東京']);
+    expect(inspection.columns.find((c) => c.name === 'note')).toMatchObject({
+      mostlyMissing: true,
+      missing: 54,
+      levels: [{ value: 'line one\nline two', count: 6 }],
+    });
+    expect(
+      inspection.columns
+        .find((c) => c.name === 'region')
+        ?.levels.map((l) => l.value)
+        .sort(),
+    ).toEqual(['Rhône, Alpes', 'Île-de-France', '東京']);
     // Line 10, not 9: the first row's note is quoted across two lines.
-    expect(inspection.columns.find((c) => c.name === 'score')?.texts).toEqual({ count: 2, examples: ['?', 'n/a'], firstLine: 10 });
+    expect(inspection.columns.find((c) => c.name === 'score')?.texts).toEqual({
+      count: 2,
+      examples: ['?', 'n/a'],
+      firstLine: 10,
+    });
     expect(inspection.id.column).toBe('customer_id');
     expect(inspection.id.note).toBe('also id-like: prénom, nom, email');
     expect(inspection.label?.yaml).toBe('{ column: segment, positive: "gold", negative: "silver" }');
@@ -122,9 +191,17 @@ describe('inspectFile on crafted files', () => {
     const yaml = datasetsYaml(inspection);
     const data = await loadSuggested(inspection);
 
-    expect(inspection.features.filter((f) => f.leftOut === undefined).map((f) => [f.name, f.type])).toEqual([['vip', 'categorical'], ['opted_in', 'categorical'], ['region', 'categorical']]);
-    expect(yaml).toContain('      # - { name: "prénom, nom", type: categorical }  # a distinct value in every row: an id, not a feature\n');
-    expect(yaml).toContain('      # - { name: score, type: numeric }  # numbers with 2 text cell(s) ("?", "n/a", first on line 10): add them to missing.tokens if they mark missing values, or correct them\n');
+    expect(inspection.features.filter((f) => f.leftOut === undefined).map((f) => [f.name, f.type])).toEqual([
+      ['vip', 'categorical'],
+      ['opted_in', 'categorical'],
+      ['region', 'categorical'],
+    ]);
+    expect(yaml).toContain(
+      '      # - { name: "prénom, nom", type: categorical }  # a distinct value in every row: an id, not a feature\n',
+    );
+    expect(yaml).toContain(
+      '      # - { name: score, type: numeric }  # numbers with 2 text cell(s) ("?", "n/a", first on line 10): add them to missing.tokens if they mark missing values, or correct them\n',
+    );
     expect(yaml).toContain('      # - { name: bonus, type: numeric }  # every value is missing\n');
     expect(data.columns.map((c) => c.name)).toEqual(['vip', 'opted_in', 'region']);
     expect(data.labelClasses).toEqual(['silver', 'gold']);
@@ -134,7 +211,10 @@ describe('inspectFile on crafted files', () => {
     const file = await fileWith('crafted-2.csv', crafted());
 
     const head = await inspectFile({ file, maxRows: 10 });
-    const error = await inspectFile({ file, id: 'customer' }).then(() => undefined, (e: unknown) => e);
+    const error = await inspectFile({ file, id: 'customer' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(head).toMatchObject({ rows: 10, truncated: true });
     expect(error).toBeInstanceOf(DataError);
@@ -147,13 +227,20 @@ describe('inspectFile on crafted files', () => {
 
     const inspection = await inspectFile({ file, id: 'k' });
 
-    expect(inspection.id).toEqual({ column: 'k', note: '1 id(s) repeat an earlier one: a job refuses that unless duplicateIds: keep-first' });
+    expect(inspection.id).toEqual({
+      column: 'k',
+      note: '1 id(s) repeat an earlier one: a job refuses that unless duplicateIds: keep-first',
+    });
   });
 });
 
 describe('datasetName', () => {
   it('makes a name a job spec can refer to from the file name', () => {
-    expect([datasetName('/x/hillstrom.csv'), datasetName('a/default_credit_guest.csv.gz'), datasetName('2024 members.CSV'), datasetName('ventes-été.tsv')])
-      .toEqual(['hillstrom', 'default_credit_guest', 'd_2024_members', 'ventes-_t_']);
+    expect([
+      datasetName('/x/hillstrom.csv'),
+      datasetName('a/default_credit_guest.csv.gz'),
+      datasetName('2024 members.CSV'),
+      datasetName('ventes-été.tsv'),
+    ]).toEqual(['hillstrom', 'default_credit_guest', 'd_2024_members', 'ventes-_t_']);
   });
 });

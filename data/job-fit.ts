@@ -33,10 +33,30 @@ export const MIN_CLASS_ROWS = 5;
 
 /** Per kind. A continuous label trains a regression in hetero-lr (models/lr/regression.ts), not under privacy.dp. */
 export const DATASET_NEEDS: Readonly<Record<JobKindName, Needs>> = {
-  'hetero-lr': { guestLabels: ['binary', 'multiclass', 'continuous'], classes: { min: 2, max: 2 }, hostFeatures: true, predicts: 'a binary label, or a number (continuous)' },
-  'cold-start': { guestLabels: ['binary', 'multiclass'], classes: { min: 2, max: MAX_COLD_START_CLASSES }, hostFeatures: true, predicts: 'a segment (a binary or multi-class label)' },
-  lookalike: { guestLabels: undefined, classes: { min: 2, max: 2 }, hostFeatures: true, predicts: 'which pool users look like the seeds' },
-  reach: { guestLabels: undefined, classes: { min: 2, max: 2 }, hostFeatures: false, predicts: 'nothing (it counts the overlap)' },
+  'hetero-lr': {
+    guestLabels: ['binary', 'multiclass', 'continuous'],
+    classes: { min: 2, max: 2 },
+    hostFeatures: true,
+    predicts: 'a binary label, or a number (continuous)',
+  },
+  'cold-start': {
+    guestLabels: ['binary', 'multiclass'],
+    classes: { min: 2, max: MAX_COLD_START_CLASSES },
+    hostFeatures: true,
+    predicts: 'a segment (a binary or multi-class label)',
+  },
+  lookalike: {
+    guestLabels: undefined,
+    classes: { min: 2, max: 2 },
+    hostFeatures: true,
+    predicts: 'which pool users look like the seeds',
+  },
+  reach: {
+    guestLabels: undefined,
+    classes: { min: 2, max: 2 },
+    hostFeatures: false,
+    predicts: 'nothing (it counts the overlap)',
+  },
 };
 
 /** A problem with a dataset for its role, pointing at the config field to change. */
@@ -55,7 +75,11 @@ export function configProblem(job: JobShape, role: Role, node: string, dataset: 
   const at = `datasets.${dataset.name}`;
   if (role === 'host') {
     if (needs.hostFeatures && dataset.features === 'none') {
-      return { field: `${at}.features`, problem: `is none, but ${node} is a host of a ${kind} job and the hosts bring the features`, fix: `list the feature columns (or write features: all), or use a dataset with features` };
+      return {
+        field: `${at}.features`,
+        problem: `is none, but ${node} is a host of a ${kind} job and the hosts bring the features`,
+        fix: `list the feature columns (or write features: all), or use a dataset with features`,
+      };
     }
     return undefined;
   }
@@ -63,18 +87,32 @@ export function configProblem(job: JobShape, role: Role, node: string, dataset: 
   if (allowed === undefined) return undefined;
   const label = dataset.label;
   if (label === undefined) {
-    return { field: `${at}.label`, problem: `is missing, but ${node} is the guest of a ${kind} job and the guest holds the labels`, fix: `add label: { column: <the label column> } to ${at}, or make another party the guest` };
+    return {
+      field: `${at}.label`,
+      problem: `is missing, but ${node} is the guest of a ${kind} job and the guest holds the labels`,
+      fix: `add label: { column: <the label column> } to ${at}, or make another party the guest`,
+    };
   }
   if (!allowed.includes(label.type)) {
-    const other = (Object.entries(DATASET_NEEDS) as [JobKindName, Needs][]).find(([, n]) => n.guestLabels?.includes(label.type) === true)?.[0];
+    const other = (Object.entries(DATASET_NEEDS) as [JobKindName, Needs][]).find(
+      ([, n]) => n.guestLabels?.includes(label.type) === true,
+    )?.[0];
     return {
       field: `${at}.label.type`,
       problem: `is ${label.type}, but a ${kind} job predicts ${needs.predicts}`,
-      fix: other === undefined ? `use a ${allowed.join(' or ')} label for this job` : `use kind: ${other} for a ${label.type} label, or a ${allowed.join(' or ')} label`,
+      fix:
+        other === undefined
+          ? `use a ${allowed.join(' or ')} label for this job`
+          : `use kind: ${other} for a ${label.type} label, or a ${allowed.join(' or ')} label`,
     };
   }
   if (label.type === 'continuous' && job.dp) {
-    return { field: `${at}.label.type`, problem: 'is continuous, but the job sets privacy.dp, which bounds each row through a residual in [−1, 1]; a squared loss has no such bound', fix: 'remove privacy.dp from the job, or use a binary label' };
+    return {
+      field: `${at}.label.type`,
+      problem:
+        'is continuous, but the job sets privacy.dp, which bounds each row through a residual in [−1, 1]; a squared loss has no such bound',
+      fix: 'remove privacy.dp from the job, or use a binary label',
+    };
   }
   return undefined;
 }
@@ -85,9 +123,21 @@ export function configProblem(job: JobShape, role: Role, node: string, dataset: 
  * their rows were shared and in the training part (the job checks the
  * shared training rows, which party-check cannot know).
  */
-export function dataProblem(kind: JobKindName, role: Role, dataset: DatasetConfig, data: Dataset): FitProblem | undefined {
+export function dataProblem(
+  kind: JobKindName,
+  role: Role,
+  dataset: DatasetConfig,
+  data: Dataset,
+): FitProblem | undefined {
   const needs = DATASET_NEEDS[kind];
-  if (role !== 'guest' || needs.guestLabels === undefined || data.labelClasses === undefined || data.labels === undefined || dataset.label?.type !== 'multiclass') return undefined;
+  if (
+    role !== 'guest' ||
+    needs.guestLabels === undefined ||
+    data.labelClasses === undefined ||
+    data.labels === undefined ||
+    dataset.label?.type !== 'multiclass'
+  )
+    return undefined;
   const classes = data.labelClasses;
   const k = classes.length;
   const field = `datasets.${dataset.name}.label`;
@@ -103,11 +153,24 @@ export function dataProblem(kind: JobKindName, role: Role, dataset: DatasetConfi
       };
     }
   }
-  if (k < needs.classes.min) return { field, problem: `has ${k} class${k === 1 ? '' : 'es'} (${data.labelClasses.join(', ')}), so there is nothing to tell apart`, fix: 'check the label column, or use data with more than one class' };
+  if (k < needs.classes.min)
+    return {
+      field,
+      problem: `has ${k} class${k === 1 ? '' : 'es'} (${data.labelClasses.join(', ')}), so there is nothing to tell apart`,
+      fix: 'check the label column, or use data with more than one class',
+    };
   if (k > needs.classes.max) {
     return needs.classes.max === 2
-      ? { field, problem: `has ${k} classes, but a ${kind} job predicts ${needs.predicts}`, fix: `use kind: cold-start to predict one of ${k} classes, or recode the column into two values` }
-      : { field, problem: `has ${k} classes; a ${kind} job trains at most ${needs.classes.max} (one encrypted model per class)`, fix: `merge rare classes, or list the ones to keep under ${field}.classes` };
+      ? {
+          field,
+          problem: `has ${k} classes, but a ${kind} job predicts ${needs.predicts}`,
+          fix: `use kind: cold-start to predict one of ${k} classes, or recode the column into two values`,
+        }
+      : {
+          field,
+          problem: `has ${k} classes; a ${kind} job trains at most ${needs.classes.max} (one encrypted model per class)`,
+          fix: `merge rare classes, or list the ones to keep under ${field}.classes`,
+        };
   }
   return undefined;
 }

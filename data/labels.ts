@@ -35,7 +35,12 @@ export class LabelCoder {
     this.#label = label;
     this.#source = source;
     this.#field = field;
-    this.#classes = label.type === 'binary' ? [label.negative, label.positive] : label.type === 'multiclass' ? [...(label.classes ?? [])] : [];
+    this.#classes =
+      label.type === 'binary'
+        ? [label.negative, label.positive]
+        : label.type === 'multiclass'
+          ? [...(label.classes ?? [])]
+          : [];
   }
 
   get continuous(): boolean {
@@ -70,18 +75,37 @@ export class LabelCoder {
   #codeOf(raw: string, line: number): number {
     const label = this.#label;
     this.#observe(raw);
-    if (raw === '') return this.#reject(line, raw, 'the label is empty', 'give every row a label, or remove unlabelled rows');
+    if (raw === '')
+      return this.#reject(line, raw, 'the label is empty', 'give every row a label, or remove unlabelled rows');
     const numeric = Number(raw);
     if (label.type === 'continuous') {
       if (Number.isFinite(numeric)) return numeric;
-      return this.#reject(line, raw, `${shown(raw)} is not a number, but ${this.#field}.type is continuous`, `correct the row; if the column holds classes, set ${this.#field}.type to binary or multiclass`);
+      return this.#reject(
+        line,
+        raw,
+        `${shown(raw)} is not a number, but ${this.#field}.type is continuous`,
+        `correct the row; if the column holds classes, set ${this.#field}.type to binary or multiclass`,
+      );
     }
-    const match = this.#classes.findIndex((c) => c === raw || (Number.isFinite(numeric) && c.trim() !== '' && Number(c) === numeric));
+    const match = this.#classes.findIndex(
+      (c) => c === raw || (Number.isFinite(numeric) && c.trim() !== '' && Number(c) === numeric),
+    );
     if (match !== -1) return match;
     if (label.type === 'binary') {
-      return this.#reject(line, raw, `${shown(raw)} is neither the positive value "${label.positive}" nor the negative value "${label.negative}"`, `set ${this.#field}.positive and ${this.#field}.negative to the values this column uses, or correct the row`);
+      return this.#reject(
+        line,
+        raw,
+        `${shown(raw)} is neither the positive value "${label.positive}" nor the negative value "${label.negative}"`,
+        `set ${this.#field}.positive and ${this.#field}.negative to the values this column uses, or correct the row`,
+      );
     }
-    if (label.classes !== undefined) return this.#reject(line, raw, `${shown(raw)} is not one of the classes ${label.classes.join(', ')}`, `add it to ${this.#field}.classes, or correct the row`);
+    if (label.classes !== undefined)
+      return this.#reject(
+        line,
+        raw,
+        `${shown(raw)} is not one of the classes ${label.classes.join(', ')}`,
+        `add it to ${this.#field}.classes, or correct the row`,
+      );
     return this.#classes.push(raw) - 1;
   }
 
@@ -102,7 +126,17 @@ export class LabelCoder {
 
   #error(bad: { line: number; raw: string; problem: string; fix: string }): DataError {
     const more = this.#badRows > 1 ? ` (and ${this.#badRows - 1} more row${this.#badRows > 2 ? 's' : ''} like it)` : '';
-    return new DataError('DATA_LABEL_INVALID', { file: this.#source, line: bad.line, column: this.#label.column, problem: `${bad.problem}${more}`, fix: this.#betterFix(bad) }, { details: { badRows: this.#badRows } });
+    return new DataError(
+      'DATA_LABEL_INVALID',
+      {
+        file: this.#source,
+        line: bad.line,
+        column: this.#label.column,
+        problem: `${bad.problem}${more}`,
+        fix: this.#betterFix(bad),
+      },
+      { details: { badRows: this.#badRows } },
+    );
   }
 
   /**
@@ -122,7 +156,10 @@ export class LabelCoder {
     const holds = `the column holds ${many} distinct numbers (${values.slice(0, 6).join(', ')}${values.length > 6 ? ', …' : ''})`;
     const continuous = `type: continuous to predict the number itself (a spend, a grade)`;
     const multiclass = `type: multiclass if each number is a class`;
-    const first = !this.#allIntegers || this.#distinct.size > CLASS_CODE_MAX ? `${continuous}, or ${multiclass}` : `${multiclass}, or ${continuous}`;
+    const first =
+      !this.#allIntegers || this.#distinct.size > CLASS_CODE_MAX
+        ? `${continuous}, or ${multiclass}`
+        : `${multiclass}, or ${continuous}`;
     return `${holds}: set ${this.#field}.${first}; for a binary label, set ${this.#field}.positive and ${this.#field}.negative`;
   }
 }

@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 const tokens = ['', 'NA'];
-const features: FeatureConfig[] = [{ name: 'a', type: 'numeric' }, { name: 'b', type: 'numeric' }, { name: 'c', type: 'categorical' }];
+const features: FeatureConfig[] = [
+  { name: 'a', type: 'numeric' },
+  { name: 'b', type: 'numeric' },
+  { name: 'c', type: 'categorical' },
+];
 // Rows 0-3 are fitted; row 4 has an unseen category and row 5 only missing values.
 const fixture = 'id,a,b,c\n1,1,5,red\n2,2,5,blue\n3,NA,5,red\n4,5,5,NA\n5,4,5,green\n6,NA,NA,NA\n';
 const fitted = Uint32Array.of(0, 1, 2, 3);
@@ -25,8 +29,15 @@ const all = Uint32Array.of(0, 1, 2, 3, 4, 5);
 
 function config(file: string, overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return {
-    name: 'test', file, delimiter: ',', id: { kind: 'column', column: 'id' }, label: undefined, features,
-    missing: { policy: 'mean', tokens }, duplicateIds: 'error', ...overrides,
+    name: 'test',
+    file,
+    delimiter: ',',
+    id: { kind: 'column', column: 'id' },
+    label: undefined,
+    features,
+    missing: { policy: 'mean', tokens },
+    duplicateIds: 'error',
+    ...overrides,
   };
 }
 
@@ -114,7 +125,14 @@ describe('fitPreprocess and transformRows', () => {
     const { matrix, columns } = transformRows(spec, data, all);
 
     expect(columns).toEqual(['a', 'a__missing', 'b', 'c=blue', 'c=red', 'c__missing']);
-    expect(rowsOf(matrix, 6).map((r) => [r[1], r[5]])).toEqual([[0, 0], [0, 0], [1, 0], [0, 1], [0, 0], [1, 1]]);
+    expect(rowsOf(matrix, 6).map((r) => [r[1], r[5]])).toEqual([
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [0, 0],
+      [1, 1],
+    ]);
     expect(rowsOf(matrix, 6)[2]?.[0]).toBe(0);
   });
 
@@ -140,11 +158,18 @@ describe('fitPreprocess and transformRows', () => {
     const other = await loadDataset(config(join(dir, 'fixture.csv'), { features: [{ name: 'a', type: 'numeric' }] }));
 
     expect(() => transformRows(spec, other, Uint32Array.of(0))).toThrow(DataError);
-    expect(() => transformRows(spec, other, Uint32Array.of(0))).toThrow('column "b": the model was fitted with this column but the data has none');
+    expect(() => transformRows(spec, other, Uint32Array.of(0))).toThrow(
+      'column "b": the model was fitted with this column but the data has none',
+    );
   });
 
   it('fits the real default-credit guest columns to mean 0 and std 1', async () => {
-    const data = await loadDataset(config('/work/shared/data/fate/default_credit_hetero_guest.csv', { features: 'all', label: { column: 'y', type: 'binary', positive: '1', negative: '0' } }));
+    const data = await loadDataset(
+      config('/work/shared/data/fate/default_credit_hetero_guest.csv', {
+        features: 'all',
+        label: { column: 'y', type: 'binary', positive: '1', negative: '0' },
+      }),
+    );
     const rows = Uint32Array.from({ length: data.rowCount }, (_, i) => i);
 
     const spec = fitPreprocess(data, rows, policy('mean'));
@@ -160,7 +185,12 @@ describe('fitPreprocess and transformRows', () => {
   });
 
   it('fits and transforms in slices (yielding between them) to the same spec and bits, with sums in row order', async () => {
-    const data = await loadDataset(config('/work/shared/data/fate/default_credit_hetero_guest.csv', { features: 'all', label: { column: 'y', type: 'binary', positive: '1', negative: '0' } }));
+    const data = await loadDataset(
+      config('/work/shared/data/fate/default_credit_hetero_guest.csv', {
+        features: 'all',
+        label: { column: 'y', type: 'binary', positive: '1', negative: '0' },
+      }),
+    );
     const rows = Uint32Array.from({ length: data.rowCount }, (_, i) => data.rowCount - 1 - i);
     const fit = rows.filter((_, k) => k % 5 !== 0);
     expect(fit.length).toBeGreaterThan(16_384); // more than one slice of rows
@@ -169,7 +199,9 @@ describe('fitPreprocess and transformRows', () => {
     const spec = fitPreprocess(data, fit, policy('mean'));
 
     expect(sliced.spec).toEqual(spec);
-    expect(Buffer.from(sliced.matrix.buffer).equals(Buffer.from(transformRows(spec, data, rows).matrix.buffer))).toBe(true);
+    expect(Buffer.from(sliced.matrix.buffer).equals(Buffer.from(transformRows(spec, data, rows).matrix.buffer))).toBe(
+      true,
+    );
     // The mean is the plain sum over the fitted rows in their order, as a column-by-column pass computes it.
     const d = data.columns.length;
     let sum = 0;
@@ -182,8 +214,13 @@ describe('fitPreprocess and transformRows', () => {
     const spec = fitPreprocess(data, Uint32Array.of(0, 1), policy('error'));
 
     // Row 3 (line 5) misses c; row 2 (line 4) misses a, which comes first.
-    expect(() => transformRows(spec, data, Uint32Array.of(3, 2))).toThrow(expect.objectContaining({ code: 'DATA_VALUE_INVALID', line: 4, column: 'a' }) as Error);
-    await expect(fitAndTransformAsync(data, Uint32Array.of(3, 2), policy('error'), all)).rejects.toMatchObject({ line: 4, column: 'a' });
+    expect(() => transformRows(spec, data, Uint32Array.of(3, 2))).toThrow(
+      expect.objectContaining({ code: 'DATA_VALUE_INVALID', line: 4, column: 'a' }) as Error,
+    );
+    await expect(fitAndTransformAsync(data, Uint32Array.of(3, 2), policy('error'), all)).rejects.toMatchObject({
+      line: 4,
+      column: 'a',
+    });
   });
 });
 
@@ -198,7 +235,9 @@ describe('transformRow', () => {
     let r = 0;
     for await (const row of csv) {
       const raw = Object.fromEntries(csv.header.map((name, j) => [name, row.fields[j]]));
-      expect([...transformRow(exported, raw)]).toEqual([...matrix.subarray(r * columns.length, (r + 1) * columns.length)]);
+      expect([...transformRow(exported, raw)]).toEqual([
+        ...matrix.subarray(r * columns.length, (r + 1) * columns.length),
+      ]);
       r++;
     }
     expect(exported).toEqual(spec);
@@ -208,8 +247,12 @@ describe('transformRow', () => {
   it('matches the batch transform on the real hillstrom file, fitted on half the rows', async () => {
     const file = '/work/shared/data/retail/hillstrom.csv';
     const hillstrom: FeatureConfig[] = [
-      { name: 'recency', type: 'numeric' }, { name: 'history_segment', type: 'categorical' }, { name: 'history', type: 'numeric' },
-      { name: 'zip_code', type: 'categorical' }, { name: 'newbie', type: 'numeric' }, { name: 'channel', type: 'categorical' },
+      { name: 'recency', type: 'numeric' },
+      { name: 'history_segment', type: 'categorical' },
+      { name: 'history', type: 'numeric' },
+      { name: 'zip_code', type: 'categorical' },
+      { name: 'newbie', type: 'numeric' },
+      { name: 'channel', type: 'categorical' },
     ];
     const data = await loadDataset(config(file, { id: { kind: 'row-number' }, features: hillstrom }));
     const train = Uint32Array.from({ length: 32_000 }, (_, i) => i * 2);
@@ -222,7 +265,9 @@ describe('transformRow', () => {
     for await (const row of csv) {
       if (r === checked.length) break;
       const raw = Object.fromEntries(csv.header.map((name, j) => [name, row.fields[j]]));
-      expect([...transformRow(spec, raw)], `row ${r}`).toEqual([...matrix.subarray(r * columns.length, (r + 1) * columns.length)]);
+      expect([...transformRow(spec, raw)], `row ${r}`).toEqual([
+        ...matrix.subarray(r * columns.length, (r + 1) * columns.length),
+      ]);
       r++;
     }
     await csv.close();

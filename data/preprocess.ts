@@ -17,9 +17,21 @@ export type PreprocessColumn =
    * over quantile bins: bin k holds edges[k−1] < x ≤ edges[k] (a missing
    * value is imputed first, then binned).
    */
-  | { readonly name: string; readonly kind: 'numeric'; readonly mean: number; readonly std: number; readonly indicator: boolean; readonly edges?: readonly number[] | undefined }
+  | {
+      readonly name: string;
+      readonly kind: 'numeric';
+      readonly mean: number;
+      readonly std: number;
+      readonly indicator: boolean;
+      readonly edges?: readonly number[] | undefined;
+    }
   /** `categories`: those seen in the fitted rows, sorted; anything else encodes as all zeros. */
-  | { readonly name: string; readonly kind: 'categorical'; readonly categories: readonly string[]; readonly indicator: boolean };
+  | {
+      readonly name: string;
+      readonly kind: 'categorical';
+      readonly categories: readonly string[];
+      readonly indicator: boolean;
+    };
 
 /** A fitted preprocessing step: JSON-serialisable, exported with the model. */
 export type PreprocessSpec = {
@@ -45,7 +57,12 @@ export type PreprocessOptions = {
  * Fits on `rows` (indices into the dataset).
  * @throws DataError DATA_VALUE_INVALID when the policy is `error` and a fitted row has a missing value.
  */
-export function fitPreprocess(dataset: Dataset, rows: Uint32Array, missing: MissingConfig, options: PreprocessOptions = {}): PreprocessSpec {
+export function fitPreprocess(
+  dataset: Dataset,
+  rows: Uint32Array,
+  missing: MissingConfig,
+  options: PreprocessOptions = {},
+): PreprocessSpec {
   const fit = new ColumnFit(dataset, rows, missing, options);
   fit.sums(0, rows.length);
   fit.squares(0, rows.length);
@@ -56,7 +73,11 @@ export function fitPreprocess(dataset: Dataset, rows: Uint32Array, missing: Miss
  * Transforms dataset rows into a row-major rows.length × outputColumns.length matrix.
  * @throws DataError DATA_SCHEMA_MISMATCH when the dataset lacks a fitted column; DATA_VALUE_INVALID under policy `error`.
  */
-export function transformRows(spec: PreprocessSpec, dataset: Dataset, rows: Uint32Array): { matrix: Float64Array; columns: readonly string[] } {
+export function transformRows(
+  spec: PreprocessSpec,
+  dataset: Dataset,
+  rows: Uint32Array,
+): { matrix: Float64Array; columns: readonly string[] } {
   const transform = new RowTransform(spec, dataset, rows);
   transform.rows(0, rows.length);
   return { matrix: transform.finish(), columns: spec.outputColumns };
@@ -71,7 +92,13 @@ const SLICE_ROWS = 16_384;
  * columns they take seconds of CPU, which on a loaded machine would hold a
  * party's event loop past its gRPC keepalive.
  */
-export async function fitAndTransformAsync(dataset: Dataset, fitRows: Uint32Array, missing: MissingConfig, rows: Uint32Array, options: PreprocessOptions = {}): Promise<{ spec: PreprocessSpec; matrix: Float64Array; columns: readonly string[] }> {
+export async function fitAndTransformAsync(
+  dataset: Dataset,
+  fitRows: Uint32Array,
+  missing: MissingConfig,
+  rows: Uint32Array,
+  options: PreprocessOptions = {},
+): Promise<{ spec: PreprocessSpec; matrix: Float64Array; columns: readonly string[] }> {
   const fit = new ColumnFit(dataset, fitRows, missing, options);
   const sliced = async (count: number, step: (from: number, to: number) => void): Promise<void> => {
     for (let from = 0; from < count; from += SLICE_ROWS) {
@@ -159,7 +186,12 @@ class ColumnFit {
         }
         this.#failOnMissing(j);
         const categories = info.categories.filter((_, code) => seen[code] === 1).sort();
-        return { name: info.name, kind: 'categorical', categories, indicator: missing.policy === 'indicator' && (this.#missingCount[j] ?? 0) > 0 };
+        return {
+          name: info.name,
+          kind: 'categorical',
+          categories,
+          indicator: missing.policy === 'indicator' && (this.#missingCount[j] ?? 0) > 0,
+        };
       }
       this.#failOnMissing(j);
       const count = this.#rows.length - (this.#missingCount[j] ?? 0);
@@ -169,7 +201,15 @@ class ColumnFit {
       const constant = !Number.isFinite(std) || std <= 1e-12 * Math.max(1, Math.abs(mean));
       const indicator = missing.policy === 'indicator' && (this.#missingCount[j] ?? 0) > 0;
       const bins = this.#options.bins;
-      if (bins !== undefined && bins >= 2) return { name: info.name, kind: 'numeric', mean, std: constant ? 1 : std, indicator, edges: this.#edges(j, bins) };
+      if (bins !== undefined && bins >= 2)
+        return {
+          name: info.name,
+          kind: 'numeric',
+          mean,
+          std: constant ? 1 : std,
+          indicator,
+          edges: this.#edges(j, bins),
+        };
       return { name: info.name, kind: 'numeric', mean, std: constant ? 1 : std, indicator };
     });
     return {
@@ -218,13 +258,19 @@ class ColumnFit {
 
   #failOnMissing(j: number): void {
     const row = this.#firstMissing[j] ?? -1;
-    if (this.#missing.policy === 'error' && row >= 0) throw missingError(this.#dataset.file, this.#dataset.columns[j]?.name ?? '', this.#dataset.lines[row]);
+    if (this.#missing.policy === 'error' && row >= 0)
+      throw missingError(this.#dataset.file, this.#dataset.columns[j]?.name ?? '', this.#dataset.lines[row]);
   }
 }
 
 type Block =
   | { readonly col: Extract<PreprocessColumn, { kind: 'numeric' }>; readonly j: number; readonly at: number }
-  | { readonly col: Extract<PreprocessColumn, { kind: 'categorical' }>; readonly codes: Int32Array; readonly remap: Int32Array; readonly at: number };
+  | {
+      readonly col: Extract<PreprocessColumn, { kind: 'categorical' }>;
+      readonly codes: Int32Array;
+      readonly remap: Int32Array;
+      readonly at: number;
+    };
 
 /**
  * The transform row by row (row-major in and out, cache-friendly), through
@@ -252,8 +298,12 @@ class RowTransform {
       const info = j === undefined ? undefined : dataset.columns[j];
       if (j === undefined || info === undefined || info.kind !== col.kind) {
         throw new DataError('DATA_SCHEMA_MISMATCH', {
-          file: dataset.file, column: col.name,
-          problem: info === undefined ? 'the model was fitted with this column but the data has none' : `the model treats this column as ${col.kind} but the data declares it ${info.kind}`,
+          file: dataset.file,
+          column: col.name,
+          problem:
+            info === undefined
+              ? 'the model was fitted with this column but the data has none'
+              : `the model treats this column as ${col.kind} but the data declares it ${info.kind}`,
           fix: 'configure the dataset with the same feature columns and types it was trained with',
         });
       }
@@ -263,7 +313,12 @@ class RowTransform {
       // Dataset codes → fitted category positions, once per column rather than once per row.
       const index = new Map(col.categories.map((c, k) => [c, k]));
       const categorical = info as Extract<ColumnInfo, { kind: 'categorical' }>;
-      return { col, codes: categorical.codes, remap: Int32Array.from(categorical.categories, (c) => index.get(c) ?? -1), at: blockAt };
+      return {
+        col,
+        codes: categorical.codes,
+        remap: Int32Array.from(categorical.categories, (c) => index.get(c) ?? -1),
+        at: blockAt,
+      };
     });
     this.#matrix = new Float64Array(rows.length * spec.outputColumns.length);
     this.#firstMissing = new Int32Array(this.#blocks.length).fill(-1);
@@ -276,7 +331,12 @@ class RowTransform {
     const width = this.#spec.outputColumns.length;
     const policy = this.#spec.missingPolicy;
     const matrix = this.#matrix;
-    const unreachable = (): DataError => new DataError('DATA_VALUE_INVALID', { file: this.#dataset.file, problem: 'missing value under policy error', fix: 'report this as a bug' });
+    const unreachable = (): DataError =>
+      new DataError('DATA_VALUE_INVALID', {
+        file: this.#dataset.file,
+        problem: 'missing value under policy error',
+        fix: 'report this as a bug',
+      });
     for (let r = from; r < to; r++) {
       const row = this.#rows[r] ?? 0;
       for (let b = 0; b < this.#blocks.length; b++) {
@@ -288,7 +348,15 @@ class RowTransform {
         } else {
           const code = block.codes[row] ?? -1;
           if (policy === 'error' && code < 0) this.#missed(b, row);
-          else writeCategorical(block.col, policy, code < 0 ? undefined : (block.remap[code] ?? -1), matrix, r * width + block.at, unreachable);
+          else
+            writeCategorical(
+              block.col,
+              policy,
+              code < 0 ? undefined : (block.remap[code] ?? -1),
+              matrix,
+              r * width + block.at,
+              unreachable,
+            );
         }
       }
     }
@@ -296,7 +364,12 @@ class RowTransform {
 
   finish(): Float64Array {
     const b = this.#firstMissing.findIndex((row) => row >= 0);
-    if (b >= 0) throw missingError(this.#dataset.file, this.#blocks[b]?.col.name ?? '', this.#dataset.lines[this.#firstMissing[b] ?? 0]);
+    if (b >= 0)
+      throw missingError(
+        this.#dataset.file,
+        this.#blocks[b]?.col.name ?? '',
+        this.#dataset.lines[this.#firstMissing[b] ?? 0],
+      );
     return this.#matrix;
   }
 
@@ -321,21 +394,47 @@ export function transformRow(spec: PreprocessSpec, values: RawRow, source = 'inp
     const text = raw === null || raw === undefined ? undefined : typeof raw === 'string' ? raw : String(raw);
     const onMissing = (): DataError => missingError(source, col.name, undefined);
     if (col.kind === 'numeric') {
-      const x = typeof raw === 'number' ? (Number.isNaN(raw) || Number.isFinite(raw) ? raw : undefined) : text === undefined ? NaN : parseNumeric(text);
+      const x =
+        typeof raw === 'number'
+          ? Number.isNaN(raw) || Number.isFinite(raw)
+            ? raw
+            : undefined
+          : text === undefined
+            ? NaN
+            : parseNumeric(text);
       if (x === undefined) {
-        throw new DataError('DATA_VALUE_INVALID', { file: source, column: col.name, problem: `${JSON.stringify(text)} is not a number`, fix: 'send a number, or a missing-value token' });
+        throw new DataError('DATA_VALUE_INVALID', {
+          file: source,
+          column: col.name,
+          problem: `${JSON.stringify(text)} is not a number`,
+          fix: 'send a number, or a missing-value token',
+        });
       }
       writeNumeric(col, spec.missingPolicy, x, out, offset, onMissing);
     } else {
       const category = text === undefined ? undefined : categoricalCell(text, tokens);
-      writeCategorical(col, spec.missingPolicy, category === undefined ? undefined : (indexes[c]?.get(category) ?? -1), out, offset, onMissing);
+      writeCategorical(
+        col,
+        spec.missingPolicy,
+        category === undefined ? undefined : (indexes[c]?.get(category) ?? -1),
+        out,
+        offset,
+        onMissing,
+      );
     }
     offset += blockWidth(col);
   });
   return out;
 }
 
-function writeNumeric(col: Extract<PreprocessColumn, { kind: 'numeric' }>, policy: MissingPolicy, x: number, out: Float64Array, at: number, onMissing: () => DataError): void {
+function writeNumeric(
+  col: Extract<PreprocessColumn, { kind: 'numeric' }>,
+  policy: MissingPolicy,
+  x: number,
+  out: Float64Array,
+  at: number,
+  onMissing: () => DataError,
+): void {
   if (col.edges !== undefined) {
     if (Number.isNaN(x) && policy === 'error') throw onMissing();
     // A missing value is imputed (the mean, or a raw 0) and binned like any other.
@@ -357,7 +456,14 @@ function writeNumeric(col: Extract<PreprocessColumn, { kind: 'numeric' }>, polic
 }
 
 /** `position`: index among the fitted categories, -1 when unseen, `undefined` when missing. */
-function writeCategorical(col: Extract<PreprocessColumn, { kind: 'categorical' }>, policy: MissingPolicy, position: number | undefined, out: Float64Array, at: number, onMissing: () => DataError): void {
+function writeCategorical(
+  col: Extract<PreprocessColumn, { kind: 'categorical' }>,
+  policy: MissingPolicy,
+  position: number | undefined,
+  out: Float64Array,
+  at: number,
+  onMissing: () => DataError,
+): void {
   if (position === undefined) {
     if (policy === 'error') throw onMissing();
     if (col.indicator) out[at + col.categories.length] = 1;
@@ -367,22 +473,40 @@ function writeCategorical(col: Extract<PreprocessColumn, { kind: 'categorical' }
 }
 
 function outputNames(col: PreprocessColumn): string[] {
-  const names = col.kind === 'numeric'
-    ? col.edges === undefined ? [col.name] : Array.from({ length: col.edges.length + 1 }, (_, k) => (k < (col.edges?.length ?? 0) ? `${col.name}<=${col.edges?.[k] ?? ''}` : `${col.name}>${col.edges?.at(-1) ?? '-inf'}`))
-    : col.categories.map((c) => `${col.name}=${c}`);
+  const names =
+    col.kind === 'numeric'
+      ? col.edges === undefined
+        ? [col.name]
+        : Array.from({ length: col.edges.length + 1 }, (_, k) =>
+            k < (col.edges?.length ?? 0)
+              ? `${col.name}<=${col.edges?.[k] ?? ''}`
+              : `${col.name}>${col.edges?.at(-1) ?? '-inf'}`,
+          )
+      : col.categories.map((c) => `${col.name}=${c}`);
   return col.indicator ? [...names, `${col.name}__missing`] : names;
 }
 
 function blockWidth(col: PreprocessColumn): number {
-  return (col.kind === 'numeric' ? (col.edges === undefined ? 1 : col.edges.length + 1) : col.categories.length) + (col.indicator ? 1 : 0);
+  return (
+    (col.kind === 'numeric' ? (col.edges === undefined ? 1 : col.edges.length + 1) : col.categories.length) +
+    (col.indicator ? 1 : 0)
+  );
 }
 
 function missingError(file: string, column: string, line: number | undefined): DataError {
   const where = line === undefined ? { file, column } : { file, column, line };
-  return new DataError('DATA_VALUE_INVALID', { ...where, problem: 'the value is missing and missing.policy is error', fix: 'fill in the value, or set missing.policy to mean, zero or indicator' });
+  return new DataError('DATA_VALUE_INVALID', {
+    ...where,
+    problem: 'the value is missing and missing.policy is error',
+    fix: 'fill in the value, or set missing.policy to mean, zero or indicator',
+  });
 }
 
-type Compiled = { readonly tokens: ReadonlySet<string>; readonly parseNumeric: (raw: string) => number | undefined; readonly indexes: readonly (ReadonlyMap<string, number> | undefined)[] };
+type Compiled = {
+  readonly tokens: ReadonlySet<string>;
+  readonly parseNumeric: (raw: string) => number | undefined;
+  readonly indexes: readonly (ReadonlyMap<string, number> | undefined)[];
+};
 const cache = new WeakMap<PreprocessSpec, Compiled>();
 
 /** Lookup tables for `transformRow`, built once per spec: scoring calls it per request. */
@@ -392,7 +516,9 @@ function compiled(spec: PreprocessSpec): Compiled {
     entry = {
       tokens: new Set(spec.missingTokens),
       parseNumeric: numericCellParser(spec.missingTokens),
-      indexes: spec.columns.map((col) => (col.kind === 'categorical' ? new Map(col.categories.map((c, k) => [c, k])) : undefined)),
+      indexes: spec.columns.map((col) =>
+        col.kind === 'categorical' ? new Map(col.categories.map((c, k) => [c, k])) : undefined,
+      ),
     };
     cache.set(spec, entry);
   }

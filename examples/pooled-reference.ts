@@ -31,13 +31,22 @@ import { oneVsRestProbabilities } from '../models/lr/one-vs-rest.ts';
  * data (each part's own preprocessing, and row clipping for DP jobs). Tests
  * and benchmarks only: it needs every party's data in one place.
  */
-export async function scoreSavedModel(specFile: string, partyFiles: ReadonlyMap<string, string>, jobId: string): Promise<number> {
+export async function scoreSavedModel(
+  specFile: string,
+  partyFiles: ReadonlyMap<string, string>,
+  jobId: string,
+): Promise<number> {
   const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
   const partOf = async (name: string, dataset: string) => {
     const config = await loadPartyConfig(partyFiles.get(name) ?? '');
     const d = config.datasets[dataset];
     if (d === undefined) throw new Error(`${name} has no dataset ${dataset}`);
-    const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as { weights: number[]; intercept: number; preprocess: PreprocessSpec; rowClip: number | null };
+    const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as {
+      weights: number[];
+      intercept: number;
+      preprocess: PreprocessSpec;
+      rowClip: number | null;
+    };
     return { data: await loadJobDataset(d), model };
   };
   const guest = await partOf(spec.guest.name, spec.guest.dataset);
@@ -46,25 +55,59 @@ export async function scoreSavedModel(specFile: string, partyFiles: ReadonlyMap<
   const shared = guest.data.ids.flatMap((id, row) => (hostRowOf.every((m) => m.has(id)) ? [row] : []));
   const aligned = alignmentOrder(guest.data.ids, shared, spec.seed);
   const labels = Int32Array.from(aligned, (row) => guest.data.labels?.[row] ?? 0);
-  const { test } = stratifiedSplit(spec.stratified ? labels : new Int32Array(aligned.length), spec.validationFraction, (guest.model as { splitSeed?: string }).splitSeed ?? '');
+  const { test } = stratifiedSplit(
+    spec.stratified ? labels : new Int32Array(aligned.length),
+    spec.validationFraction,
+    (guest.model as { splitSeed?: string }).splitSeed ?? '',
+  );
   const z = new Float64Array(test.length).fill(guest.model.intercept);
-  const add = (part: { data: Awaited<ReturnType<typeof loadJobDataset>>; model: { weights: number[]; preprocess: PreprocessSpec; rowClip: number | null } }, rows: Uint32Array): void => {
+  const add = (
+    part: {
+      data: Awaited<ReturnType<typeof loadJobDataset>>;
+      model: { weights: number[]; preprocess: PreprocessSpec; rowClip: number | null };
+    },
+    rows: Uint32Array,
+  ): void => {
     const { matrix, columns } = transformRows(part.model.preprocess, part.data, rows);
     if (part.model.rowClip !== null) clipRows(matrix, columns.length, part.model.rowClip);
-    const u = partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, k) => k), Float64Array.from(part.model.weights));
+    const u = partialLogits(
+      matrix,
+      columns.length,
+      Uint32Array.from(rows, (_, k) => k),
+      Float64Array.from(part.model.weights),
+    );
     for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (u[i] ?? 0);
   };
-  add(guest, Uint32Array.from(test, (p) => aligned[p] ?? 0));
-  hosts.forEach((h, k) => add(h, Uint32Array.from(test, (p) => hostRowOf[k]?.get(guest.data.ids[aligned[p] ?? 0] ?? '') ?? 0)));
-  return auc(z, Int32Array.from(test, (p) => labels[p] ?? 0));
+  add(
+    guest,
+    Uint32Array.from(test, (p) => aligned[p] ?? 0),
+  );
+  hosts.forEach((h, k) =>
+    add(
+      h,
+      Uint32Array.from(test, (p) => hostRowOf[k]?.get(guest.data.ids[aligned[p] ?? 0] ?? '') ?? 0),
+    ),
+  );
+  return auc(
+    z,
+    Int32Array.from(test, (p) => labels[p] ?? 0),
+  );
 }
 
-export type PooledReference = { readonly plainAuc: number; readonly newtonAuc: number; readonly guestOnlyAuc: number; readonly validationRows: number; readonly spec: JobSpec };
+export type PooledReference = {
+  readonly plainAuc: number;
+  readonly newtonAuc: number;
+  readonly guestOnlyAuc: number;
+  readonly validationRows: number;
+  readonly spec: JobSpec;
+};
 
 /** The guest's secret split seed, from the model part it saved for `jobId`. */
 export async function guestSplitSeed(guestConfigFile: string, jobId: string): Promise<string> {
   const config = await loadPartyConfig(guestConfigFile);
-  const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as { splitSeed?: string };
+  const model = JSON.parse(await readFile(join(config.node.dataDir, 'jobs', jobId, 'model-part.json'), 'utf8')) as {
+    splitSeed?: string;
+  };
   if (model.splitSeed === undefined) throw new Error(`the guest's model part for ${jobId} has no splitSeed`);
   return model.splitSeed;
 }
@@ -85,7 +128,11 @@ export type PooledData = {
  * and preprocessing. `partyFiles` maps party name to its node config file;
  * `splitSeed` is the guest's (see guestSplitSeed).
  */
-export async function pooledData(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledData> {
+export async function pooledData(
+  specFile: string,
+  partyFiles: ReadonlyMap<string, string>,
+  splitSeed: string,
+): Promise<PooledData> {
   const spec = compileJobSpec(jobSpecSchema.parse(parse(await readFile(specFile, 'utf8'))));
   const load = async (name: string, dataset: string) => {
     const config = await loadPartyConfig(partyFiles.get(name) ?? '');
@@ -101,22 +148,43 @@ export async function pooledData(specFile: string, partyFiles: ReadonlyMap<strin
   const hostAligned = hostRowOf.map((m) => Uint32Array.from(aligned, (row) => m.get(guest.data.ids[row] ?? '') ?? 0));
   const labels = Float64Array.from(aligned, (row) => (guest.data.targets ?? guest.data.labels)?.[row] ?? 0);
   // As the guest splits: stratified by class, and a continuous label not at all.
-  const y = spec.stratified && guest.data.targets === undefined ? Int32Array.from(labels) : new Int32Array(aligned.length);
+  const y =
+    spec.stratified && guest.data.targets === undefined ? Int32Array.from(labels) : new Int32Array(aligned.length);
   const { train, test } = stratifiedSplit(y, spec.validationFraction, splitSeed);
   const options = { bins: lrModel(spec).bins };
-  const gm = buildMatrix(guest.data, guest.config, aligned, Uint32Array.from(train, (p) => aligned[p] ?? 0), options);
-  const hm = hosts.map((h, k) => buildMatrix(h.data, h.config, hostAligned[k] as Uint32Array, Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0), options));
+  const gm = buildMatrix(
+    guest.data,
+    guest.config,
+    aligned,
+    Uint32Array.from(train, (p) => aligned[p] ?? 0),
+    options,
+  );
+  const hm = hosts.map((h, k) =>
+    buildMatrix(
+      h.data,
+      h.config,
+      hostAligned[k] as Uint32Array,
+      Uint32Array.from(train, (p) => hostAligned[k]?.[p] ?? 0),
+      options,
+    ),
+  );
   return {
     spec,
     guest: { X: gm.X, columns: gm.columns },
     hosts: hm.map((m) => ({ X: m.X, columns: m.columns })),
-    labels, train, test,
+    labels,
+    train,
+    test,
     yTest: Int32Array.from(test, (p) => labels[p] ?? 0),
   };
 }
 
 /** The two references for a job: the plaintext twin and exact Newton LR, on `pooledData`. */
-export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<PooledReference> {
+export async function pooledReference(
+  specFile: string,
+  partyFiles: ReadonlyMap<string, string>,
+  splitSeed: string,
+): Promise<PooledReference> {
   const { spec, guest: gm, hosts: hm, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
   const [gd, ...hd] = [gm, ...hm].map((m) => decorrelatedFor(spec, m, train)) as [PartyMatrix, ...PartyMatrix[]];
   const plain = trainHeteroLrPlain({ guest: gd, hosts: hd, labels, train, plan: spec.training, seed: spec.seed });
@@ -132,11 +200,17 @@ export async function pooledReference(specFile: string, partyFiles: ReadonlyMap<
 
 /** A party's matrix as its node trains on it: decorrelated on the training rows when the spec says so. */
 function decorrelatedFor(spec: JobSpec, m: PartyMatrix, train: Uint32Array): PartyMatrix {
-  return spec.decorrelate ? { X: decorrelateRows(fitDecorrelation(m.X, m.columns, train), m.X), columns: m.columns } : m;
+  return spec.decorrelate
+    ? { X: decorrelateRows(fitDecorrelation(m.X, m.columns, train), m.X), columns: m.columns }
+    : m;
 }
 
 /** The parties' columns side by side, as one pooled matrix (tests and benchmarks only). */
-export function joinColumns(guest: PartyMatrix, hosts: readonly PartyMatrix[], rows: number): { joined: Float64Array; columns: number } {
+export function joinColumns(
+  guest: PartyMatrix,
+  hosts: readonly PartyMatrix[],
+  rows: number,
+): { joined: Float64Array; columns: number } {
   const columns = guest.columns + hosts.reduce((s, m) => s + m.columns, 0);
   const joined = new Float64Array(rows * columns);
   for (let r = 0; r < rows; r++) {
@@ -160,14 +234,28 @@ export type ColdStartReference = {
 };
 
 /** The references for a cold-start job with `classes` classes, on `pooledData`. */
-export async function pooledColdStartReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string, classes: number): Promise<ColdStartReference> {
+export async function pooledColdStartReference(
+  specFile: string,
+  partyFiles: ReadonlyMap<string, string>,
+  splitSeed: string,
+  classes: number,
+): Promise<ColdStartReference> {
   const { spec, guest, hosts, labels, train, test, yTest } = await pooledData(specFile, partyFiles, splitSeed);
   const g = decorrelatedFor(spec, guest, train);
   const h = hosts.map((m) => decorrelatedFor(spec, m, train));
   const z = new Float64Array(test.length * classes);
   for (let c = 0; c < classes; c++) {
-    const model = trainHeteroLrPlain({ guest: g, hosts: h, labels: Float64Array.from(labels, (v) => (v === c ? 1 : 0)), train, plan: spec.training, seed: spec.seed });
-    scoreLinear(model, g, h, test).forEach((v, i) => { z[i * classes + c] = v; });
+    const model = trainHeteroLrPlain({
+      guest: g,
+      hosts: h,
+      labels: Float64Array.from(labels, (v) => (v === c ? 1 : 0)),
+      train,
+      plan: spec.training,
+      seed: spec.seed,
+    });
+    scoreLinear(model, g, h, test).forEach((v, i) => {
+      z[i * classes + c] = v;
+    });
   }
   const { joined, columns } = joinColumns(guest, hosts, labels.length);
   const l2 = spec.training.optimizer.l2;
@@ -192,14 +280,30 @@ export type RegressionReference = {
 };
 
 /** The references for a job with a continuous label: the plaintext twin (squared loss, standardised label) and exact least squares. */
-export async function pooledRegressionReference(specFile: string, partyFiles: ReadonlyMap<string, string>, splitSeed: string): Promise<RegressionReference> {
+export async function pooledRegressionReference(
+  specFile: string,
+  partyFiles: ReadonlyMap<string, string>,
+  splitSeed: string,
+): Promise<RegressionReference> {
   const { spec, guest: gm, hosts: hm, labels, train, test } = await pooledData(specFile, partyFiles, splitSeed);
   const scale = labelScale(labels, train);
   const targets = standardised(labels, scale);
   const yTest = Float64Array.from(test, (p) => labels[p] ?? 0);
-  const r2 = (z: Float64Array): number => regressionReport(Float64Array.from(z, (v) => v * scale.std + scale.mean), yTest).r2;
+  const r2 = (z: Float64Array): number =>
+    regressionReport(
+      Float64Array.from(z, (v) => v * scale.std + scale.mean),
+      yTest,
+    ).r2;
   const [gd, ...hd] = [gm, ...hm].map((m) => decorrelatedFor(spec, m, train)) as [PartyMatrix, ...PartyMatrix[]];
-  const plain = trainHeteroLrPlain({ guest: gd, hosts: hd, labels: targets, train, plan: spec.training, seed: spec.seed, objective: 'squared' });
+  const plain = trainHeteroLrPlain({
+    guest: gd,
+    hosts: hd,
+    labels: targets,
+    train,
+    plan: spec.training,
+    seed: spec.seed,
+    objective: 'squared',
+  });
   const { joined, columns } = joinColumns(gm, hm, labels.length);
   const l2 = spec.training.optimizer.l2;
   return {

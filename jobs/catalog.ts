@@ -10,4 +10,8 @@ import { JOB_KINDS } from './registry.ts';
 
 const kindMessages = [...new Set([...JOB_KINDS.values()].flatMap((k) => k.messages))];
 
-export const MESSAGE_CATALOG = new MessageCatalog([...CORE_MESSAGES, ...kindMessages, ...[...MODEL_FAMILIES.values()].flatMap((f) => f.messages)]);
+export const MESSAGE_CATALOG = new MessageCatalog([
+  ...CORE_MESSAGES,
+  ...kindMessages,
+  ...[...MODEL_FAMILIES.values()].flatMap((f) => f.messages),
+]);

@@ -19,9 +19,13 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
   if (me === undefined) throw new JobError('JOB_NOT_PARTICIPANT', `job ${channel.jobId} does not name ${channel.me}`);
   const dataset = config.datasets[me.dataset];
   if (dataset === undefined) {
-    throw new JobError('JOB_STATE_CONFLICT', `job ${channel.jobId} asks for dataset "${me.dataset}", which ${channel.me}'s config does not define (it has: ${Object.keys(config.datasets).join(', ')})`, {
-      publicMessage: `${channel.me} has no dataset "${me.dataset}"`,
-    });
+    throw new JobError(
+      'JOB_STATE_CONFLICT',
+      `job ${channel.jobId} asks for dataset "${me.dataset}", which ${channel.me}'s config does not define (it has: ${Object.keys(config.datasets).join(', ')})`,
+      {
+        publicMessage: `${channel.me} has no dataset "${me.dataset}"`,
+      },
+    );
   }
   const kind = jobKind(spec.kind);
   const durable = ctx.checkpoint;
@@ -32,8 +36,13 @@ export async function runJob(ctx: JobContext): Promise<JobOutcome> {
     return finished;
   }
   if (durable?.resuming === true && !kind.resumable) {
-    throw new JobError('JOB_FAILED', `${channel.me} restarted during job ${channel.jobId}; a ${spec.kind} job cannot resume (hetero-lr and cold-start jobs can), submit it again`, { publicMessage: `${channel.me} restarted; a ${spec.kind} job cannot resume` });
+    throw new JobError(
+      'JOB_FAILED',
+      `${channel.me} restarted during job ${channel.jobId}; a ${spec.kind} job cannot resume (hetero-lr and cold-start jobs can), submit it again`,
+      { publicMessage: `${channel.me} restarted; a ${spec.kind} job cannot resume` },
+    );
   }
-  if (durable?.resuming === true) ctx.log.info({ job: channel.jobId, incarnation: durable.incarnation }, 'resuming the job from its checkpoint');
+  if (durable?.resuming === true)
+    ctx.log.info({ job: channel.jobId, incarnation: durable.incarnation }, 'resuming the job from its checkpoint');
   return kind.run(ctx, spec, me, dataset);
 }

@@ -19,10 +19,21 @@ export function validateJobSpecText(text: string, file: string): JobSpecInput {
   const name = base.model?.family ?? 'lr';
   const family = MODEL_FAMILIES.get(name);
   if (family === undefined) {
-    throw new ConfigError('JOB_SPEC_INVALID', { file, field: 'model.family', problem: `is "${name}", which is not a model family of this version of tandem`, fix: `use one of: ${[...MODEL_FAMILIES.keys()].join(', ')}` });
+    throw new ConfigError('JOB_SPEC_INVALID', {
+      file,
+      field: 'model.family',
+      problem: `is "${name}", which is not a model family of this version of tandem`,
+      fix: `use one of: ${[...MODEL_FAMILIES.keys()].join(', ')}`,
+    });
   }
-  const input = validateConfigText(text, jobSpecSchema.extend({ model: family.modelSchema.optional() }), file, 'JOB_SPEC_INVALID') as JobSpecInput;
+  const input = validateConfigText(
+    text,
+    jobSpecSchema.extend({ model: family.modelSchema.optional() }),
+    file,
+    'JOB_SPEC_INVALID',
+  ) as JobSpecInput;
   const problem = jobSpecProblem(input) ?? family.specProblem?.(input);
-  if (problem !== undefined) throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
+  if (problem !== undefined)
+    throw new ConfigError('JOB_SPEC_INVALID', { file, field: problem[0], problem: problem[1], fix: problem[2] });
   return input;
 }

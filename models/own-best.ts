@@ -17,26 +17,78 @@ import { treesOptions, type TreesOptions } from './trees/spec.ts';
 export type OwnModel = { readonly features: number; readonly metrics: Record<string, unknown> };
 
 /** The validation metrics of trees on the guest's columns alone. */
-export async function ownTreesMetrics(X: Float64Array, columns: number, labels: Float64Array, train: Uint32Array, validation: Uint32Array, objective: Objective, outputs: number, seed: string, options: TreesOptions = treesOptions({ family: 'trees' }), classes: readonly string[] = []): Promise<Record<string, unknown>> {
-  const m = await trainTwin({ parties: [{ X, columns }], train, labels, objective, outputs, params: options, seed: `${seed}|own` });
+export async function ownTreesMetrics(
+  X: Float64Array,
+  columns: number,
+  labels: Float64Array,
+  train: Uint32Array,
+  validation: Uint32Array,
+  objective: Objective,
+  outputs: number,
+  seed: string,
+  options: TreesOptions = treesOptions({ family: 'trees' }),
+  classes: readonly string[] = [],
+): Promise<Record<string, unknown>> {
+  const m = await trainTwin({
+    parties: [{ X, columns }],
+    train,
+    labels,
+    objective,
+    outputs,
+    params: options,
+    seed: `${seed}|own`,
+  });
   return validationMetrics(objective, m.scores, outputs, labels, validation, classes);
 }
 
 /** Metrics of raw scores on the validation rows, as every family reports them. */
-export function validationMetrics(objective: Objective, scores: Float64Array, outputs: number, labels: Float64Array, validation: Uint32Array, classes: readonly string[]): Record<string, unknown> {
-  if (objective === 'squared') return { ...regressionReport(Float64Array.from(validation, (r) => scores[r] ?? 0), Float64Array.from(validation, (r) => labels[r] ?? 0)) };
+export function validationMetrics(
+  objective: Objective,
+  scores: Float64Array,
+  outputs: number,
+  labels: Float64Array,
+  validation: Uint32Array,
+  classes: readonly string[],
+): Record<string, unknown> {
+  if (objective === 'squared')
+    return {
+      ...regressionReport(
+        Float64Array.from(validation, (r) => scores[r] ?? 0),
+        Float64Array.from(validation, (r) => labels[r] ?? 0),
+      ),
+    };
   if (objective === 'logistic') {
     const p = Float64Array.from(validation, (r) => predictionsOf(objective, scores, 1, r)[0] ?? 0);
-    return { ...binaryReport(p, Int32Array.from(validation, (r) => labels[r] ?? 0)) };
+    return {
+      ...binaryReport(
+        p,
+        Int32Array.from(validation, (r) => labels[r] ?? 0),
+      ),
+    };
   }
   const p = Float64Array.from(Array.from(validation).flatMap((r) => predictionsOf(objective, scores, outputs, r)));
   const y = Int32Array.from(validation, (r) => labels[r] ?? 0);
   const rep = multiclassReport(p, y, outputs);
-  return { rows: rep.rows, accuracy: rep.accuracy, macroF1: rep.macroF1, logLoss: multiclassLogLoss(p, y, outputs), perClass: rep.perClass, confusion: rep.confusion, classes: [...classes] };
+  return {
+    rows: rep.rows,
+    accuracy: rep.accuracy,
+    macroF1: rep.macroF1,
+    logLoss: multiclassLogLoss(p, y, outputs),
+    perClass: rep.perClass,
+    confusion: rep.confusion,
+    classes: [...classes],
+  };
 }
 
 /** Which own model is better on validation: AUC (binary), accuracy (classes), R² (continuous). */
-export function bestOwn(objective: Objective, lr: OwnModel, trees: OwnModel): OwnModel & { readonly model: 'lr' | 'trees'; readonly byModel: { readonly lr: Record<string, unknown>; readonly trees: Record<string, unknown> } } {
+export function bestOwn(
+  objective: Objective,
+  lr: OwnModel,
+  trees: OwnModel,
+): OwnModel & {
+  readonly model: 'lr' | 'trees';
+  readonly byModel: { readonly lr: Record<string, unknown>; readonly trees: Record<string, unknown> };
+} {
   const key = objective === 'squared' ? 'r2' : objective === 'logistic' ? 'auc' : 'accuracy';
   const score = (m: OwnModel): number => {
     const v = m.metrics[key];

@@ -84,15 +84,36 @@ export class JobChannel {
   }
 
   /** Waits for message `m` from `from` and decodes its body. */
-  async take<M extends Message>(from: string, m: M, round: number, seq = 0, timeoutMs = this.#o.stepTimeoutMs): Promise<BodyOf<M>> {
-    const envelope = await this.#o.mailbox.take({ jobId: this.#o.jobId, step: m.step, round, sender: from, seq }, timeoutMs, this.#o.signal);
-    const body = from === COORDINATOR ? envelope.body : open(this.#key(from, this.#o.me), headerAad(envelope), envelope.body, `${m.step} from ${from}`);
+  async take<M extends Message>(
+    from: string,
+    m: M,
+    round: number,
+    seq = 0,
+    timeoutMs = this.#o.stepTimeoutMs,
+  ): Promise<BodyOf<M>> {
+    const envelope = await this.#o.mailbox.take(
+      { jobId: this.#o.jobId, step: m.step, round, sender: from, seq },
+      timeoutMs,
+      this.#o.signal,
+    );
+    const body =
+      from === COORDINATOR
+        ? envelope.body
+        : open(this.#key(from, this.#o.me), headerAad(envelope), envelope.body, `${m.step} from ${from}`);
     return decodeMessage(m, body);
   }
 
   #send(to: string, m: Message, round: number, body: Uint8Array, seq: number): void {
     this.#o.signal.throwIfAborted();
-    const header: EnvelopeHeader = { jobId: this.#o.jobId, round, step: m.step, sender: this.#o.me, recipient: to, seq, kind: m.kind };
+    const header: EnvelopeHeader = {
+      jobId: this.#o.jobId,
+      round,
+      step: m.step,
+      sender: this.#o.me,
+      recipient: to,
+      seq,
+      kind: m.kind,
+    };
     const sealed = to !== COORDINATOR;
     if (wireTapped()) emitWire({ layer: 'body', from: this.#o.me, to, step: m.step, kind: m.kind, bytes: body });
     const payload = sealed ? seal(this.#key(this.#o.me, to), headerAad(header), body) : body;

@@ -10,11 +10,24 @@ import { JobCheckpoint, type TrainingState } from './checkpoint.ts';
 const JOB = 'job-0123456789';
 
 function envelope(step: string, round: number, body = Uint8Array.of(round)) {
-  return makeEnvelope({ jobId: JOB, round, step, sender: 'partner', recipient: 'brand', seq: 0, kind: 'ciphertext' }, body, true, 0);
+  return makeEnvelope(
+    { jobId: JOB, round, step, sender: 'partner', recipient: 'brand', seq: 0, kind: 'ciphertext' },
+    body,
+    true,
+    0,
+  );
 }
 
 function state(round: number): TrainingState {
-  return { round, epochs: 0, stopped: false, weights: Float64Array.of(round, -round), optimizer: { step: round, m: [0.1], v: [0.2] }, losses: [], lossCt: Uint8Array.of(7) };
+  return {
+    round,
+    epochs: 0,
+    stopped: false,
+    weights: Float64Array.of(round, -round),
+    optimizer: { step: round, m: [0.1], v: [0.2] },
+    losses: [],
+    lossCt: Uint8Array.of(7),
+  };
 }
 
 /** A process start: a fresh mailbox over the same data directory, as after `kill -9`. */
@@ -59,20 +72,30 @@ describe('a party job checkpoint across restarts', () => {
     expect(second.checkpoint.training(10).resumed).toBeUndefined();
   });
 
-  it('drops a completed round\'s write-ahead results, and reads a checkpoint written whole by an earlier version', async () => {
+  it("drops a completed round's write-ahead results, and reads a checkpoint written whole by an earlier version", async () => {
     const first = await restart(dir);
     const training = first.checkpoint.training(0);
     await training.prepare('host basis 1', () => [Uint8Array.of(1)]);
     await training.completed(state(1));
     expect(await readdir(join(dir, 'jobs', JOB))).not.toContain('pending');
     const again = await restart(dir);
-    expect(await again.checkpoint.training(0).prepare('host basis 1', () => [Uint8Array.of(9)])).toEqual([Uint8Array.of(9)]);
+    expect(await again.checkpoint.training(0).prepare('host basis 1', () => [Uint8Array.of(9)])).toEqual([
+      Uint8Array.of(9),
+    ]);
 
     // The one-file layout: kept values, training states and the round's write-ahead results together.
     const old = join(dir, 'jobs', 'job-old');
     await mkdir(old, { recursive: true });
     const pending = new Map<string, unknown>([['host basis 5', [Uint8Array.of(5)]]]);
-    await writeFile(join(old, 'checkpoint.v8'), serialize({ incarnation: 3, kept: new Map([['psi', Uint32Array.of(2, 1)]]), training: new Map([[0, state(4)]]), pending }));
+    await writeFile(
+      join(old, 'checkpoint.v8'),
+      serialize({
+        incarnation: 3,
+        kept: new Map([['psi', Uint32Array.of(2, 1)]]),
+        training: new Map([[0, state(4)]]),
+        pending,
+      }),
+    );
     const mailbox = new Mailbox(dir);
     const upgraded = await JobCheckpoint.open(dir, 'job-old', mailbox);
     expect([upgraded.incarnation, upgraded.kept('psi')]).toEqual([4, Uint32Array.of(2, 1)]);

@@ -89,12 +89,24 @@ export class JobCheckpoint {
     if (state !== undefined) {
       const pending = pendingMap({ pending: state.pending } as Saved);
       for (const { key, value } of await readPending(join(dir, 'pending'))) pending.set(key, value);
-      saved = { incarnation: state.incarnation, training: state.training, kept: state.kept ?? (await readSaved<Map<string, unknown>>(join(dir, 'kept.v8'))) ?? new Map<string, unknown>(), pending };
+      saved = {
+        incarnation: state.incarnation,
+        training: state.training,
+        kept: state.kept ?? (await readSaved<Map<string, unknown>>(join(dir, 'kept.v8'))) ?? new Map<string, unknown>(),
+        pending,
+      };
     }
-    const checkpoint = new JobCheckpoint(dir, jobId, mailbox, saved ?? { incarnation: 0, kept: new Map(), training: new Map(), pending: undefined }, saved !== undefined);
+    const checkpoint = new JobCheckpoint(
+      dir,
+      jobId,
+      mailbox,
+      saved ?? { incarnation: 0, kept: new Map(), training: new Map(), pending: undefined },
+      saved !== undefined,
+    );
     checkpoint.#saved.incarnation += 1;
     // An older checkpoint's pending results are rewritten as files before its state drops them.
-    if (state?.pending !== undefined) for (const [key, value] of pendingMap(checkpoint.#saved)) await checkpoint.#writePending(key, value);
+    if (state?.pending !== undefined)
+      for (const [key, value] of pendingMap(checkpoint.#saved)) await checkpoint.#writePending(key, value);
     await checkpoint.#writeKept();
     await checkpoint.#writeState();
     mailbox.restore(jobId);
@@ -204,17 +216,23 @@ async function readPending(dir: string): Promise<Array<{ key: string; value: unk
     return [];
   }
   const out: Array<{ key: string; value: unknown }> = [];
-  for (const name of names.filter((n) => n.endsWith('.v8')).sort()) out.push(deserialize(await readFile(join(dir, name))) as { key: string; value: unknown });
+  for (const name of names.filter((n) => n.endsWith('.v8')).sort())
+    out.push(deserialize(await readFile(join(dir, name))) as { key: string; value: unknown });
   return out;
 }
 
 /** The round's write-ahead results as a map, converting the one-slot form of older checkpoints. */
 function pendingMap(saved: Saved): Map<string, unknown> {
-  if (!(saved.pending instanceof Map)) saved.pending = new Map(saved.pending === undefined ? [] : [[saved.pending.key, saved.pending.value]]);
+  if (!(saved.pending instanceof Map))
+    saved.pending = new Map(saved.pending === undefined ? [] : [[saved.pending.key, saved.pending.value]]);
   return saved.pending;
 }
 
 /** `checkpoint.keep(key, compute)`, or just `compute()` for a job without a checkpoint. */
-export function keepIn<T>(checkpoint: JobCheckpoint | undefined, key: string, compute: () => T | Promise<T>): Promise<T> {
+export function keepIn<T>(
+  checkpoint: JobCheckpoint | undefined,
+  key: string,
+  compute: () => T | Promise<T>,
+): Promise<T> {
   return checkpoint === undefined ? Promise.resolve(compute()) : checkpoint.keep(key, compute);
 }

@@ -90,33 +90,48 @@ const datasetSchema = z
     duplicateIds: z.enum(['error', 'keep-first']).optional(),
   })
   .superRefine((d, ctx) => {
-    const issue = (path: PropertyKey[], message: string, fix: string): void => ctx.addIssue({ code: 'custom', path, message, params: { fix } });
+    const issue = (path: PropertyKey[], message: string, fix: string): void =>
+      ctx.addIssue({ code: 'custom', path, message, params: { fix } });
     if ((d.file === undefined) === (d.source === undefined)) {
-      issue(d.file === undefined ? ['file'] : ['source'], d.file === undefined ? 'is missing' : 'is given with file', 'give either file (a CSV) or source (parquet, csv, json or sql through DuckDB), not both');
+      issue(
+        d.file === undefined ? ['file'] : ['source'],
+        d.file === undefined ? 'is missing' : 'is given with file',
+        'give either file (a CSV) or source (parquet, csv, json or sql through DuckDB), not both',
+      );
     }
     if (d.source !== undefined && Object.values(d.source).filter((v) => v !== undefined).length !== 1) {
-      issue(['source'], 'must name exactly one of parquet, csv, json, sql', 'keep one key, e.g. source: { parquet: data/users.parquet }');
+      issue(
+        ['source'],
+        'must name exactly one of parquet, csv, json, sql',
+        'keep one key, e.g. source: { parquet: data/users.parquet }',
+      );
     }
     const idColumn = typeof d.id === 'string' ? d.id : undefined;
     const { label } = d;
     if (label !== undefined) {
       const type = label.type ?? 'binary';
       const binary = type === 'binary';
-      if (label.column === idColumn) issue(['label', 'column'], 'is also the id column', 'name a different column for the label');
-      if (type !== 'multiclass' && label.classes !== undefined) issue(['label', 'classes'], 'applies only to multiclass labels', 'remove it, or set type: multiclass');
+      if (label.column === idColumn)
+        issue(['label', 'column'], 'is also the id column', 'name a different column for the label');
+      if (type !== 'multiclass' && label.classes !== undefined)
+        issue(['label', 'classes'], 'applies only to multiclass labels', 'remove it, or set type: multiclass');
       for (const key of ['positive', 'negative'] as const) {
-        if (!binary && label[key] !== undefined) issue(['label', key], 'applies only to binary labels', 'remove it, or set type: binary');
+        if (!binary && label[key] !== undefined)
+          issue(['label', key], 'applies only to binary labels', 'remove it, or set type: binary');
       }
-      if (binary && String(label.positive ?? '1') === String(label.negative ?? '0')) issue(['label', 'negative'], 'is the same as positive', 'use two different values');
+      if (binary && String(label.positive ?? '1') === String(label.negative ?? '0'))
+        issue(['label', 'negative'], 'is the same as positive', 'use two different values');
       label.classes?.forEach((c, i) => {
-        if (label.classes?.findIndex((o) => String(o) === String(c)) !== i) issue(['label', 'classes', i], `repeats the class ${JSON.stringify(String(c))}`, 'list each class once');
+        if (label.classes?.findIndex((o) => String(o) === String(c)) !== i)
+          issue(['label', 'classes', i], `repeats the class ${JSON.stringify(String(c))}`, 'list each class once');
       });
     }
     if (!Array.isArray(d.features)) return;
     const seen = new Map<string, number>();
     d.features.forEach((f, i) => {
       const earlier = seen.get(f.name);
-      if (earlier !== undefined) issue(['features', i, 'name'], `repeats features[${earlier}]`, 'list each column once');
+      if (earlier !== undefined)
+        issue(['features', i, 'name'], `repeats features[${earlier}]`, 'list each column once');
       if (f.name === idColumn) issue(['features', i, 'name'], 'is the id column', 'remove it from features');
       if (f.name === label?.column) issue(['features', i, 'name'], 'is the label column', 'remove it from features');
       seen.set(f.name, i);
@@ -150,7 +165,12 @@ export const partyConfigSchema = z.strictObject({
     cryptoThreads: z.number().int().min(0).max(256).optional(),
   }),
   /** Datasets by name; a job spec refers to them by that name. @default {} */
-  datasets: z.record(z.string().regex(DATASET_NAME, 'must start with a letter and hold only letters, digits, _ and -'), datasetSchema).optional(),
+  datasets: z
+    .record(
+      z.string().regex(DATASET_NAME, 'must start with a letter and hold only letters, digits, _ and -'),
+      datasetSchema,
+    )
+    .optional(),
 });
 
 /** The YAML as written. */
@@ -168,7 +188,8 @@ export type LabelConfig =
   | { readonly column: string; readonly type: 'continuous' };
 
 /** Where a dataset's rows come from: the CSV reader, or a DuckDB query. */
-export type DatasetSource = { readonly kind: 'csv' } | { readonly kind: 'duckdb'; readonly sql: string; readonly searchPath: string };
+export type DatasetSource =
+  { readonly kind: 'csv' } | { readonly kind: 'duckdb'; readonly sql: string; readonly searchPath: string };
 
 /** One dataset, defaults filled and `file` absolute. */
 export type DatasetConfig = {
@@ -219,12 +240,36 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
     const path = src?.parquet ?? src?.csv ?? src?.json;
     datasets[name] = {
       name,
-      file: d.file !== undefined ? at(d.file) : path !== undefined ? at(path) : `${resolve(file)} (datasets.${name}.source.sql)`,
-      ...(src === undefined ? {} : { source: { kind: 'duckdb' as const, sql: sourceQuery(path === undefined ? src : { ...src, ...(src.parquet === undefined ? {} : { parquet: at(src.parquet) }), ...(src.csv === undefined ? {} : { csv: at(src.csv) }), ...(src.json === undefined ? {} : { json: at(src.json) }) }), searchPath: dirname(resolve(file)) } }),
+      file:
+        d.file !== undefined
+          ? at(d.file)
+          : path !== undefined
+            ? at(path)
+            : `${resolve(file)} (datasets.${name}.source.sql)`,
+      ...(src === undefined
+        ? {}
+        : {
+            source: {
+              kind: 'duckdb' as const,
+              sql: sourceQuery(
+                path === undefined
+                  ? src
+                  : {
+                      ...src,
+                      ...(src.parquet === undefined ? {} : { parquet: at(src.parquet) }),
+                      ...(src.csv === undefined ? {} : { csv: at(src.csv) }),
+                      ...(src.json === undefined ? {} : { json: at(src.json) }),
+                    },
+              ),
+              searchPath: dirname(resolve(file)),
+            },
+          }),
       delimiter: d.delimiter ?? ',',
       id: typeof d.id === 'string' ? { kind: 'column', column: d.id } : { kind: 'row-number' },
       label: compileLabel(d.label),
-      features: Array.isArray(d.features) ? d.features.map((f) => ({ name: f.name, type: f.type })) : (d.features ?? 'all'),
+      features: Array.isArray(d.features)
+        ? d.features.map((f) => ({ name: f.name, type: f.type }))
+        : (d.features ?? 'all'),
       missing: { policy: d.missing?.policy ?? 'mean', tokens: d.missing?.tokens ?? DEFAULT_MISSING_TOKENS },
       duplicateIds: d.duplicateIds ?? 'error',
     };
@@ -246,7 +291,13 @@ export function compilePartyConfig(input: z.output<typeof partyConfigSchema>, fi
 
 function compileLabel(label: z.output<typeof labelSchema> | undefined): LabelConfig | undefined {
   if (label === undefined) return undefined;
-  if (label.type === 'multiclass') return { column: label.column, type: 'multiclass', classes: label.classes?.map(String) };
+  if (label.type === 'multiclass')
+    return { column: label.column, type: 'multiclass', classes: label.classes?.map(String) };
   if (label.type === 'continuous') return { column: label.column, type: 'continuous' };
-  return { column: label.column, type: 'binary', positive: String(label.positive ?? '1'), negative: String(label.negative ?? '0') };
+  return {
+    column: label.column,
+    type: 'binary',
+    positive: String(label.positive ?? '1'),
+    negative: String(label.negative ?? '0'),
+  };
 }

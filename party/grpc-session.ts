@@ -70,7 +70,11 @@ export class PartySession extends EventEmitter {
     const host = options.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     const serverName = options.serverName ?? (isIP(host) === 0 ? undefined : 'coordinator');
     if (serverName !== undefined) channelOptions['grpc.ssl_target_name_override'] = serverName;
-    this.#client = new CoordinatorClient(options.address, channelCredentials(options.identity), channelOptions) as unknown as ConnectClient;
+    this.#client = new CoordinatorClient(
+      options.address,
+      channelCredentials(options.identity),
+      channelOptions,
+    ) as unknown as ConnectClient;
   }
 
   get connected(): boolean {
@@ -88,8 +92,16 @@ export class PartySession extends EventEmitter {
     if (this.#outbox.has(envelope.id)) return;
     const bytes = encodeEnvelope(envelope);
     this.#o.audit.record({
-      job: envelope.jobId, round: envelope.round, step: envelope.step, direction: 'sent', peer: envelope.recipient === 'coordinator' ? 'coordinator' : envelope.recipient,
-      kind: envelope.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed: envelope.sealed,
+      job: envelope.jobId,
+      round: envelope.round,
+      step: envelope.step,
+      direction: 'sent',
+      peer: envelope.recipient === 'coordinator' ? 'coordinator' : envelope.recipient,
+      kind: envelope.kind,
+      messageId: envelope.id,
+      bytes: bytes.byteLength,
+      sha256: digest(bytes),
+      sealed: envelope.sealed,
     });
     const queued = { envelope, bytes, file: this.#persist(bytes) };
     this.#outbox.set(envelope.id, queued);
@@ -121,7 +133,8 @@ export class PartySession extends EventEmitter {
       this.#outbox.set(envelope.id, { envelope, bytes, file });
       this.#outboxBytes += bytes.byteLength;
     }
-    if (this.#outbox.size > 0) this.#o.log.info({ count: this.#outbox.size }, 'resending envelopes queued before a restart');
+    if (this.#outbox.size > 0)
+      this.#o.log.info({ count: this.#outbox.size }, 'resending envelopes queued before a restart');
   }
 
   #acknowledged(id: string): void {
@@ -202,17 +215,32 @@ export class PartySession extends EventEmitter {
     const link: EnvelopeLink = new EnvelopeLink(call, this.#o.limits, {
       onEnvelope: (envelope, bytes) => {
         this.#o.audit.record({
-          job: envelope.jobId, round: envelope.round, step: envelope.step, direction: 'received', peer: envelope.sender,
-          kind: envelope.kind, messageId: envelope.id, bytes: bytes.byteLength, sha256: digest(bytes), sealed: envelope.sealed,
+          job: envelope.jobId,
+          round: envelope.round,
+          step: envelope.step,
+          direction: 'received',
+          peer: envelope.sender,
+          kind: envelope.kind,
+          messageId: envelope.id,
+          bytes: bytes.byteLength,
+          sha256: digest(bytes),
+          sealed: envelope.sealed,
         });
         this.#o.onEnvelope(envelope);
       },
       onAck: (id) => this.#acknowledged(id),
       onGoodbye: (code, message) => {
-        log.warn({ code, reason: message }, code === 'SESSION_DUPLICATE' ? `the coordinator refused this connection: ${message}` : 'the coordinator closed the session');
-        if (FATAL.includes(code)) this.#fatal(new TandemError(code as ErrorCode, `the coordinator refused this party: ${message}`));
+        log.warn(
+          { code, reason: message },
+          code === 'SESSION_DUPLICATE'
+            ? `the coordinator refused this connection: ${message}`
+            : 'the coordinator closed the session',
+        );
+        if (FATAL.includes(code))
+          this.#fatal(new TandemError(code as ErrorCode, `the coordinator refused this party: ${message}`));
       },
-      onProtocolError: (error) => log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
+      onProtocolError: (error) =>
+        log.warn({ code: error.code, err: error }, 'closing a session that broke the protocol'),
       onClose: (reason) => {
         if (this.#link === link) this.#link = undefined;
         if (welcomed) this.emit('disconnected');
@@ -230,7 +258,12 @@ export class PartySession extends EventEmitter {
     });
     call.on('error', (error: grpc.ServiceError) => {
       if (error.code === grpc.status.UNAUTHENTICATED || error.code === grpc.status.PERMISSION_DENIED) {
-        this.#fatal(new TandemError('AUTH_CERTIFICATE_REJECTED', `the coordinator refused this party's certificate: ${error.details}`));
+        this.#fatal(
+          new TandemError(
+            'AUTH_CERTIFICATE_REJECTED',
+            `the coordinator refused this party's certificate: ${error.details}`,
+          ),
+        );
       }
     });
     link.writeFrame({ hello: { protocolVersion: PROTOCOL_VERSION, party: this.#o.name, software: SOFTWARE } });
@@ -239,7 +272,10 @@ export class PartySession extends EventEmitter {
   #retry(reason: string): void {
     this.#attempt += 1;
     const delayMs = Math.min(10_000, 250 * 2 ** Math.min(this.#attempt, 6)) * (0.75 + Math.random() / 2);
-    this.#o.log.info({ attempt: this.#attempt, delayMs: Math.round(delayMs), reason }, 'reconnecting to the coordinator');
+    this.#o.log.info(
+      { attempt: this.#attempt, delayMs: Math.round(delayMs), reason },
+      'reconnecting to the coordinator',
+    );
     setTimeout(() => this.#connect(), delayMs);
   }
 

@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../protocol/wire/envelope.ts';
 import { JobError, TransportError } from '../protocol/errors.ts';
 
-export type MailKey = { readonly jobId: string; readonly step: string; readonly round: number; readonly sender: string; readonly seq?: number };
+export type MailKey = {
+  readonly jobId: string;
+  readonly step: string;
+  readonly round: number;
+  readonly sender: string;
+  readonly seq?: number;
+};
 
 type Waiter = { resolve: (e: Envelope) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 
@@ -76,7 +82,13 @@ export class Mailbox {
   #accept(envelope: Envelope): boolean {
     if (this.#seen.has(envelope.id)) return false;
     this.#seen.add(envelope.id);
-    const key = keyOf({ jobId: envelope.jobId, step: envelope.step, round: envelope.round, sender: envelope.sender, seq: envelope.seq });
+    const key = keyOf({
+      jobId: envelope.jobId,
+      step: envelope.step,
+      round: envelope.round,
+      sender: envelope.sender,
+      seq: envelope.seq,
+    });
     const waiter = this.#waiters.get(key);
     if (waiter !== undefined) {
       this.#waiters.delete(key);
@@ -101,7 +113,13 @@ export class Mailbox {
     return new Promise<Envelope>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(key);
-        reject(new TransportError('PEER_TIMEOUT', `no "${k.step}" from ${k.sender} for round ${k.round} of job ${k.jobId} within ${Math.round(timeoutMs / 1000)} s`, { details: { step: k.step, peer: k.sender } }));
+        reject(
+          new TransportError(
+            'PEER_TIMEOUT',
+            `no "${k.step}" from ${k.sender} for round ${k.round} of job ${k.jobId} within ${Math.round(timeoutMs / 1000)} s`,
+            { details: { step: k.step, peer: k.sender } },
+          ),
+        );
       }, timeoutMs);
       const onAbort = (): void => {
         clearTimeout(timer);

@@ -12,7 +12,7 @@ import type { Envelope } from '../protocol/wire/envelope.ts';
 import { ASSIGNMENT, decodeMessage, JOB_CONTROL, REFUSED } from '../protocol/messages.ts';
 import { COORDINATOR } from '../protocol/version.ts';
 import { compileWireLimits } from '../protocol/wire/chunking.ts';
-import type { TandemError} from '../protocol/errors.ts';
+import type { TandemError } from '../protocol/errors.ts';
 import { ConfigError, JobError, asTandemError } from '../protocol/errors.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
 import { AuditLog, type DpClaim } from '../audit/log.ts';
@@ -51,7 +51,12 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   const crypto = new CryptoPool(config.node.cryptoThreads);
   const identity: NodeIdentity = await loadNodeIdentity(config.node.certs);
   if (identity.name !== config.node.name) {
-    throw new ConfigError('CONFIG_INVALID', { file: configFile, field: 'node.name', problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`, fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate` });
+    throw new ConfigError('CONFIG_INVALID', {
+      file: configFile,
+      field: 'node.name',
+      problem: `is "${config.node.name}" but the certificate is for "${identity.name}"`,
+      fix: `set node.name: ${identity.name}, or point node.certs at ${config.node.name}'s certificate`,
+    });
   }
   const log = options.log.child({ node: config.node.name });
   const lock = acquireNodeLock(config.node.dataDir, config.node.name, log);
@@ -63,7 +68,11 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   };
   let audit: AuditLog;
   try {
-    audit = new AuditLog(join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`), config.node.name, identity.privateKey);
+    audit = new AuditLog(
+      join(config.node.dataDir, 'audit', `${config.node.name}.audit.jsonl`),
+      config.node.name,
+      identity.privateKey,
+    );
   } catch (error) {
     return failStart(error);
   }
@@ -81,7 +90,11 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   const stateDp = (jobId: string, outcome: JobOutcome): void => {
     const claim = dpClaim(jobId, outcome.summary);
     if (claim === undefined) {
-      if (outcome.summary['dp'] !== undefined) log.warn({ job: jobId, dp: outcome.summary['dp'] }, 'the job summary has a dp section without ε, δ, budget, steps and noise multiplier: no ε stated in the audit log');
+      if (outcome.summary['dp'] !== undefined)
+        log.warn(
+          { job: jobId, dp: outcome.summary['dp'] },
+          'the job summary has a dp section without ε, δ, budget, steps and noise multiplier: no ε stated in the audit log',
+        );
       return;
     }
     try {
@@ -104,9 +117,27 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       .then((opened) => {
         checkpoint = opened;
         // Events are numbered per start, so a resumed job's events are not dropped as resends.
-        channel = new JobChannel({ jobId: envelope.jobId, me: config.node.name, session, mailbox, stepTimeoutMs: options.stepTimeoutMs ?? 600_000, signal: abort.signal, eventSeqBase: (opened.incarnation - 1) * 2 ** 20 });
+        channel = new JobChannel({
+          jobId: envelope.jobId,
+          me: config.node.name,
+          session,
+          mailbox,
+          stepTimeoutMs: options.stepTimeoutMs ?? 600_000,
+          signal: abort.signal,
+          eventSeqBase: (opened.incarnation - 1) * 2 ** 20,
+        });
         // Datasets are read from the config file again at each job, so one added or edited since the node started is seen.
-        return loadPartyConfig(configFile).then((fresh) => runJob({ channel: channel as JobChannel, assignment, config: { ...config, datasets: fresh.datasets }, identity, log, crypto, checkpoint: opened }));
+        return loadPartyConfig(configFile).then((fresh) =>
+          runJob({
+            channel: channel as JobChannel,
+            assignment,
+            config: { ...config, datasets: fresh.datasets },
+            identity,
+            log,
+            crypto,
+            checkpoint: opened,
+          }),
+        );
       })
       .then(async (outcome) => {
         log.info({ job: envelope.jobId, file: outcome.modelFile }, 'job finished; model part saved');
@@ -144,12 +175,18 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
       if (envelope.sender === COORDINATOR && envelope.step === ASSIGNMENT.step) return start(envelope);
       if (envelope.sender === COORDINATOR && envelope.step === JOB_CONTROL.step) {
         const control = decodeMessage(JOB_CONTROL, envelope.body);
-        jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_CANCELLED', `job ${envelope.jobId} stopped: ${control.reason}`));
+        jobs
+          .get(envelope.jobId)
+          ?.abort.abort(new JobError('JOB_CANCELLED', `job ${envelope.jobId} stopped: ${control.reason}`));
         return;
       }
       if (envelope.sender === COORDINATOR && envelope.step === REFUSED.step) {
         const refusal = decodeMessage(REFUSED, envelope.body);
-        jobs.get(envelope.jobId)?.abort.abort(new JobError('JOB_FAILED', `the coordinator refused a message: ${refusal.code}: ${refusal.message}`));
+        jobs
+          .get(envelope.jobId)
+          ?.abort.abort(
+            new JobError('JOB_FAILED', `the coordinator refused a message: ${refusal.code}: ${refusal.message}`),
+          );
         return;
       }
       mailbox.put(envelope);
@@ -162,8 +199,15 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
   let session: PartySession;
   try {
     session = new PartySession({
-      name: config.node.name, address: config.node.coordinator, identity, limits, log, audit,
-      heartbeatIntervalMs: config.node.heartbeatIntervalMs, onEnvelope, outboxDir: join(config.node.dataDir, 'outbox'),
+      name: config.node.name,
+      address: config.node.coordinator,
+      identity,
+      limits,
+      log,
+      audit,
+      heartbeatIntervalMs: config.node.heartbeatIntervalMs,
+      onEnvelope,
+      outboxDir: join(config.node.dataDir, 'outbox'),
       ...(config.node.coordinatorName === undefined ? {} : { serverName: config.node.coordinatorName }),
     });
   } catch (error) {
@@ -182,9 +226,11 @@ export async function startPartyNode(configFile: string, options: PartyNodeOptio
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const job of jobs.values()) job.abort.abort(new JobError('JOB_CANCELLED', 'the party node is shutting down'));
+      for (const job of jobs.values())
+        job.abort.abort(new JobError('JOB_CANCELLED', 'the party node is shutting down'));
       const deadline = Date.now() + 3000;
-      while (session.unacknowledged > 0 && session.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (session.unacknowledged > 0 && session.connected && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       session.close();
       audit.close();
       await crypto.close();
@@ -201,12 +247,33 @@ export function dpClaim(jobId: string, summary: Readonly<Record<string, unknown>
   const d = dp as Record<string, unknown>;
   const num = (k: string): number | undefined => (typeof d[k] === 'number' && Number.isFinite(d[k]) ? d[k] : undefined);
   const optional = (k: string): number | null => num(k) ?? null;
-  const [epsilon, delta, budget, steps, noiseMultiplier] = [num('epsilon'), num('delta'), num('budget'), num('steps'), num('noiseMultiplier')];
-  if (epsilon === undefined || delta === undefined || budget === undefined || steps === undefined || noiseMultiplier === undefined) return undefined;
+  const [epsilon, delta, budget, steps, noiseMultiplier] = [
+    num('epsilon'),
+    num('delta'),
+    num('budget'),
+    num('steps'),
+    num('noiseMultiplier'),
+  ];
+  if (
+    epsilon === undefined ||
+    delta === undefined ||
+    budget === undefined ||
+    steps === undefined ||
+    noiseMultiplier === undefined
+  )
+    return undefined;
   return {
-    type: 'dp', job: jobId, role: typeof summary['role'] === 'string' ? summary['role'] : 'unknown',
-    epsilon, delta, budget, steps, noiseMultiplier,
-    evaluationNoiseMultiplier: optional('evaluationNoiseMultiplier'), clip: optional('clip'), samplingRate: optional('samplingRate'),
+    type: 'dp',
+    job: jobId,
+    role: typeof summary['role'] === 'string' ? summary['role'] : 'unknown',
+    epsilon,
+    delta,
+    budget,
+    steps,
+    noiseMultiplier,
+    evaluationNoiseMultiplier: optional('evaluationNoiseMultiplier'),
+    clip: optional('clip'),
+    samplingRate: optional('samplingRate'),
     accountant: 'rdp-subsampled-gaussian',
   };
 }
@@ -219,5 +286,9 @@ export function failureFile(dataDir: string, jobId: string): string {
 async function writeFailure(dataDir: string, jobId: string, error: TandemError): Promise<void> {
   const file = failureFile(dataDir, jobId);
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-  await writeFile(file, `${JSON.stringify({ jobId, code: error.code, message: error.message, at: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(
+    file,
+    `${JSON.stringify({ jobId, code: error.code, message: error.message, at: new Date().toISOString() }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
 }

@@ -27,44 +27,132 @@ export const GrpcStatus = {
 type Entry = { readonly grpcStatus: number; readonly exitCode: number; readonly summary: string };
 
 export const ERROR_CATALOG = {
-  ARGUMENT_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 64, summary: 'a command-line argument is invalid' },
+  ARGUMENT_INVALID: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 64,
+    summary: 'a command-line argument is invalid',
+  },
   CONFIG_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 78, summary: 'a configuration file is invalid' },
   CONFIG_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 66, summary: 'a configuration file was not found' },
-  JOB_SPEC_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 78, summary: 'the job specification is invalid' },
+  JOB_SPEC_INVALID: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 78,
+    summary: 'the job specification is invalid',
+  },
   DATA_FILE_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 66, summary: 'a data file was not found' },
   DATA_MALFORMED: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a data file is malformed' },
-  DATA_COLUMN_MISSING: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a configured column is missing from the data' },
+  DATA_COLUMN_MISSING: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 65,
+    summary: 'a configured column is missing from the data',
+  },
   DATA_VALUE_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a data value is invalid' },
   DATA_ID_MISSING: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a row has an empty id' },
   DATA_ID_DUPLICATE: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'an id appears more than once' },
-  DATA_LABEL_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'a label value is not allowed' },
-  DATA_SCHEMA_MISMATCH: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 65, summary: 'the data does not match the expected schema' },
-  PSI_EMPTY_INTERSECTION: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 65, summary: 'the parties share no ids' },
-  PSI_INPUT_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 76, summary: 'a private set intersection message is malformed' },
+  DATA_LABEL_INVALID: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 65,
+    summary: 'a label value is not allowed',
+  },
+  DATA_SCHEMA_MISMATCH: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 65,
+    summary: 'the data does not match the expected schema',
+  },
+  PSI_EMPTY_INTERSECTION: {
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    exitCode: 65,
+    summary: 'the parties share no ids',
+  },
+  PSI_INPUT_INVALID: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 76,
+    summary: 'a private set intersection message is malformed',
+  },
   JOB_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 66, summary: 'no such job' },
-  JOB_NOT_PARTICIPANT: { grpcStatus: GrpcStatus.PERMISSION_DENIED, exitCode: 77, summary: 'this node is not a party to the job' },
-  JOB_STATE_CONFLICT: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 75, summary: 'the job is not in a state that allows this' },
+  JOB_NOT_PARTICIPANT: {
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    exitCode: 77,
+    summary: 'this node is not a party to the job',
+  },
+  JOB_STATE_CONFLICT: {
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    exitCode: 75,
+    summary: 'the job is not in a state that allows this',
+  },
   JOB_CANCELLED: { grpcStatus: GrpcStatus.CANCELLED, exitCode: 75, summary: 'the job was cancelled' },
   JOB_FAILED: { grpcStatus: GrpcStatus.ABORTED, exitCode: 70, summary: 'the job failed' },
-  AUTH_CERTIFICATE_REJECTED: { grpcStatus: GrpcStatus.UNAUTHENTICATED, exitCode: 77, summary: 'the peer certificate was rejected' },
-  AUTH_NOT_ALLOWED: { grpcStatus: GrpcStatus.PERMISSION_DENIED, exitCode: 77, summary: 'the caller is not allowed to do this' },
-  AUTH_SESSION_REQUIRED: { grpcStatus: GrpcStatus.UNAUTHENTICATED, exitCode: 77, summary: 'sign in to the console first' },
+  AUTH_CERTIFICATE_REJECTED: {
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    exitCode: 77,
+    summary: 'the peer certificate was rejected',
+  },
+  AUTH_NOT_ALLOWED: {
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    exitCode: 77,
+    summary: 'the caller is not allowed to do this',
+  },
+  AUTH_SESSION_REQUIRED: {
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    exitCode: 77,
+    summary: 'sign in to the console first',
+  },
   AUTH_REQUIRED: { grpcStatus: GrpcStatus.UNAUTHENTICATED, exitCode: 77, summary: 'the request is not authenticated' },
   CERTS_EXIST: { grpcStatus: GrpcStatus.ALREADY_EXISTS, exitCode: 73, summary: 'certificates already exist' },
-  SESSION_DUPLICATE: { grpcStatus: GrpcStatus.ALREADY_EXISTS, exitCode: 75, summary: 'this party is already connected' },
+  SESSION_DUPLICATE: {
+    grpcStatus: GrpcStatus.ALREADY_EXISTS,
+    exitCode: 75,
+    summary: 'this party is already connected',
+  },
   STORE_CORRUPT: { grpcStatus: GrpcStatus.DATA_LOSS, exitCode: 74, summary: "the coordinator's job store is damaged" },
-  NODE_ALREADY_RUNNING: { grpcStatus: GrpcStatus.ALREADY_EXISTS, exitCode: 75, summary: 'another node already runs on this data directory' },
-  PROTOCOL_VERSION_MISMATCH: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 76, summary: 'the peers speak different protocol versions' },
-  PROTOCOL_STAGE: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 76, summary: 'a message arrived at the wrong protocol stage' },
-  MESSAGE_TOO_LARGE: { grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, exitCode: 76, summary: 'a message exceeds the size limit' },
-  RATE_LIMITED: { grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, exitCode: 75, summary: 'too many requests; try again later' },
+  NODE_ALREADY_RUNNING: {
+    grpcStatus: GrpcStatus.ALREADY_EXISTS,
+    exitCode: 75,
+    summary: 'another node already runs on this data directory',
+  },
+  PROTOCOL_VERSION_MISMATCH: {
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    exitCode: 76,
+    summary: 'the peers speak different protocol versions',
+  },
+  PROTOCOL_STAGE: {
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    exitCode: 76,
+    summary: 'a message arrived at the wrong protocol stage',
+  },
+  MESSAGE_TOO_LARGE: {
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    exitCode: 76,
+    summary: 'a message exceeds the size limit',
+  },
+  RATE_LIMITED: {
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    exitCode: 75,
+    summary: 'too many requests; try again later',
+  },
   ROUTE_NOT_FOUND: { grpcStatus: GrpcStatus.NOT_FOUND, exitCode: 64, summary: 'no such endpoint' },
-  MESSAGE_CORRUPT: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 76, summary: 'a message is corrupt or malformed' },
-  SEAL_OPEN_FAILED: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 76, summary: 'a sealed payload failed authentication' },
-  CIPHERTEXT_INVALID: { grpcStatus: GrpcStatus.INVALID_ARGUMENT, exitCode: 76, summary: 'a ciphertext does not match the job parameters' },
+  MESSAGE_CORRUPT: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 76,
+    summary: 'a message is corrupt or malformed',
+  },
+  SEAL_OPEN_FAILED: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 76,
+    summary: 'a sealed payload failed authentication',
+  },
+  CIPHERTEXT_INVALID: {
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    exitCode: 76,
+    summary: 'a ciphertext does not match the job parameters',
+  },
   PEER_UNAVAILABLE: { grpcStatus: GrpcStatus.UNAVAILABLE, exitCode: 69, summary: 'a peer is unavailable' },
   PEER_TIMEOUT: { grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, exitCode: 75, summary: 'a peer did not answer in time' },
-  NODE_VERSION_UNSUPPORTED: { grpcStatus: GrpcStatus.FAILED_PRECONDITION, exitCode: 70, summary: 'this Node.js version is not supported' },
+  NODE_VERSION_UNSUPPORTED: {
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    exitCode: 70,
+    summary: 'this Node.js version is not supported',
+  },
   INTERNAL: { grpcStatus: GrpcStatus.INTERNAL, exitCode: 70, summary: 'an internal error occurred' },
 } as const satisfies Record<string, Entry>;
 
@@ -140,7 +228,11 @@ export class DataError extends TandemError {
     where: { file: string; line?: number; column?: string; problem: string; fix: string },
     options: TandemErrorOptions = {},
   ) {
-    const loc = [where.file, where.line === undefined ? undefined : `line ${where.line}`, where.column === undefined ? undefined : `column "${where.column}"`]
+    const loc = [
+      where.file,
+      where.line === undefined ? undefined : `line ${where.line}`,
+      where.column === undefined ? undefined : `column "${where.column}"`,
+    ]
       .filter((part) => part !== undefined)
       .join(', ');
     super(code, `${loc}: ${where.problem}. Fix: ${where.fix}`, options);

@@ -11,15 +11,14 @@ import type { DpOptions } from './privacy/dp-plan.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-const party = z
-  .strictObject({
-    /** Node name: the CN of the party's certificate. */
-    name: z.string().regex(NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
-    /** guest holds the labels; hosts hold features only. */
-    role: z.enum(['guest', 'host']),
-    /** Name of a dataset in that party's node config. */
-    dataset: z.string().min(1),
-  });
+const party = z.strictObject({
+  /** Node name: the CN of the party's certificate. */
+  name: z.string().regex(NAME, 'must be lowercase letters, digits and dashes, starting with a letter'),
+  /** guest holds the labels; hosts hold features only. */
+  role: z.enum(['guest', 'host']),
+  /** Name of a dataset in that party's node config. */
+  dataset: z.string().min(1),
+});
 
 const optimizer = z.strictObject({
   type: z.enum(['adam', 'sgd']).optional(),
@@ -81,7 +80,9 @@ export const jobSpecSchema = z.strictObject({
    * The model: `family` (models/registry.ts; default `lr`) and that family's
    * options, which the family's own schema checks (jobs/spec.ts).
    */
-  model: z.looseObject({ family: z.string().regex(NAME, 'must be a model family name, such as lr').optional() }).optional(),
+  model: z
+    .looseObject({ family: z.string().regex(NAME, 'must be a model family name, such as lr').optional() })
+    .optional(),
   training: z
     .strictObject({
       maxEpochs: z.number().int().min(1).max(10_000).optional(),
@@ -90,7 +91,9 @@ export const jobSpecSchema = z.strictObject({
       tolerance: z.number().min(0).optional(),
       patience: z.number().int().min(1).optional(),
       /** Start from an earlier job's model (same parties and data layout): each party loads its own part. */
-      warmStart: z.strictObject({ job: z.string().regex(/^job-[0-9a-f]{10}$/, 'must be a job id like job-0123456789') }).optional(),
+      warmStart: z
+        .strictObject({ job: z.string().regex(/^job-[0-9a-f]{10}$/, 'must be a job id like job-0123456789') })
+        .optional(),
     })
     .optional(),
   privacy: z
@@ -142,7 +145,12 @@ export type JobSpecInput = z.infer<typeof jobSpecSchema>;
 export const lrModelSchema = z.strictObject({
   family: z.literal('lr').optional(),
   /** Chebyshev expansion of the sigmoid around the guest's logit. */
-  link: z.strictObject({ degree: z.number().int().min(1).max(16).optional(), clip: z.number().positive().max(64).optional() }).optional(),
+  link: z
+    .strictObject({
+      degree: z.number().int().min(1).max(16).optional(),
+      clip: z.number().positive().max(64).optional(),
+    })
+    .optional(),
   /**
    * Each party decorrelates its own standardised columns before training
    * (protocol/training/decorrelate.ts): far fewer epochs on correlated data.
@@ -200,28 +208,59 @@ export type JobSpec = {
 /** Cross-field rules the schema cannot express; returns [field, problem, fix] or undefined. */
 export function jobSpecProblem(input: JobSpecInput): readonly [string, string, string] | undefined {
   const guests = input.parties.filter((p) => p.role === 'guest');
-  if (guests.length !== 1) return ['parties', `has ${guests.length} guests`, 'name exactly one party with role: guest (the one holding the labels)'];
+  if (guests.length !== 1)
+    return [
+      'parties',
+      `has ${guests.length} guests`,
+      'name exactly one party with role: guest (the one holding the labels)',
+    ];
   const names = new Set<string>();
   for (const [k, p] of input.parties.entries()) {
     if (names.has(p.name)) return [`parties[${k}].name`, `"${p.name}" appears twice`, 'list each party once'];
     names.add(p.name);
   }
-  if (input.parties.some((p) => p.name === 'coordinator')) return ['parties', '"coordinator" is reserved', 'rename the party'];
+  if (input.parties.some((p) => p.name === 'coordinator'))
+    return ['parties', '"coordinator" is reserved', 'rename the party'];
   if (input.kind === 'cold-start') {
     // One-vs-rest runs one training per class; the DP accountant and warm start know one training per job.
-    if (input.privacy?.dp !== undefined) return ['privacy.dp', 'is not supported for cold-start jobs yet (one training per class would spend the budget once per class)', 'remove privacy.dp, or train a binary model with kind: hetero-lr'];
-    if (input.training?.warmStart !== undefined) return ['training.warmStart', 'is not supported for cold-start jobs yet', 'remove training.warmStart'];
+    if (input.privacy?.dp !== undefined)
+      return [
+        'privacy.dp',
+        'is not supported for cold-start jobs yet (one training per class would spend the budget once per class)',
+        'remove privacy.dp, or train a binary model with kind: hetero-lr',
+      ];
+    if (input.training?.warmStart !== undefined)
+      return ['training.warmStart', 'is not supported for cold-start jobs yet', 'remove training.warmStart'];
   }
-  if (input.kind !== 'hetero-lr' && input.kind !== 'cold-start' && input.parties.length !== 2) return ['parties', `a ${input.kind} job has one guest and one host, not ${input.parties.length} parties`, 'name exactly one host'];
-  if (input.alignment?.oprf !== undefined && input.alignment.psi !== 'oprf') return ['alignment.oprf', `applies only to psi: oprf, not ${input.alignment.psi ?? 'ecdh'}`, 'remove it, or set alignment.psi: oprf'];
+  if (input.kind !== 'hetero-lr' && input.kind !== 'cold-start' && input.parties.length !== 2)
+    return [
+      'parties',
+      `a ${input.kind} job has one guest and one host, not ${input.parties.length} parties`,
+      'name exactly one host',
+    ];
+  if (input.alignment?.oprf !== undefined && input.alignment.psi !== 'oprf')
+    return [
+      'alignment.oprf',
+      `applies only to psi: oprf, not ${input.alignment.psi ?? 'ecdh'}`,
+      'remove it, or set alignment.psi: oprf',
+    ];
   if (input.kind === 'reach' && input.alignment?.psi === 'oprf') {
-    return ['alignment.psi', 'is oprf, which cannot count a reach without telling the guest which of its ids matched (an OPRF receiver computes its own ids\' values)', 'use psi: ecdh (size-only PSI, nothing rests on the coordinator) or psi: coordinator (faster, trusts the coordinator not to collude)'];
+    return [
+      'alignment.psi',
+      "is oprf, which cannot count a reach without telling the guest which of its ids matched (an OPRF receiver computes its own ids' values)",
+      'use psi: ecdh (size-only PSI, nothing rests on the coordinator) or psi: coordinator (faster, trusts the coordinator not to collude)',
+    ];
   }
-  if (input.kind !== 'lookalike' && input.lookalike !== undefined) return ['lookalike', `applies only to kind: lookalike, not ${input.kind}`, 'remove it, or set kind: lookalike'];
+  if (input.kind !== 'lookalike' && input.lookalike !== undefined)
+    return ['lookalike', `applies only to kind: lookalike, not ${input.kind}`, 'remove it, or set kind: lookalike'];
   try {
     compileCkksParams(input.privacy?.ckks ?? {});
   } catch (error) {
-    return ['privacy.ckks', (error as Error).message, 'use the defaults (omit privacy.ckks) or a 128-bit-secure parameter set'];
+    return [
+      'privacy.ckks',
+      (error as Error).message,
+      'use the defaults (omit privacy.ckks) or a 128-bit-secure parameter set',
+    ];
   }
   return undefined;
 }
@@ -240,7 +279,12 @@ export function jobSpecProblem(input: JobSpecInput): readonly [string, string, s
 function trainingFor(input: JobSpecInput, decorrelate: boolean): NonNullable<JobSpecInput['training']> {
   const given = input.training ?? {};
   if (!decorrelate) return given;
-  return { maxEpochs: 60, tolerance: 1e-3, ...given, optimizer: { learningRate: given.optimizer?.type === 'sgd' ? undefined : 0.2, ...given.optimizer } };
+  return {
+    maxEpochs: 60,
+    tolerance: 1e-3,
+    ...given,
+    optimizer: { learningRate: given.optimizer?.type === 'sgd' ? undefined : 0.2, ...given.optimizer },
+  };
 }
 
 export function compileJobSpec(input: JobSpecInput): JobSpec {
@@ -261,11 +305,21 @@ export function compileJobSpec(input: JobSpecInput): JobSpec {
     stratified: input.validation?.stratified ?? true,
     family: input.model?.family ?? 'lr',
     model: Object.freeze({ ...input.model }),
-    training: compileTraining({ ...trainingFor(input, decorrelate), ...(lr.link === undefined ? {} : { link: lr.link }) }),
+    training: compileTraining({
+      ...trainingFor(input, decorrelate),
+      ...(lr.link === undefined ? {} : { link: lr.link }),
+    }),
     decorrelate,
     ckks: compileCkksParams(input.privacy?.ckks ?? {}),
     noiseFloodingBits: input.privacy?.noiseFloodingBits ?? 20,
-    dp: input.privacy?.dp === undefined ? undefined : { epsilon: input.privacy.dp.epsilon, delta: input.privacy.dp.delta ?? 1e-5, clip: input.privacy.dp.clip ?? 3 },
+    dp:
+      input.privacy?.dp === undefined
+        ? undefined
+        : {
+            epsilon: input.privacy.dp.epsilon,
+            delta: input.privacy.dp.delta ?? 1e-5,
+            clip: input.privacy.dp.clip ?? 3,
+          },
     shareValidationScores: input.evaluation?.shareValidationScores ?? true,
     seed: String(input.seed ?? 42),
     warmStartJob: input.training?.warmStart?.job,

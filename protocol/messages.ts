@@ -59,7 +59,9 @@ export function decodeMessage<M extends Message>(m: M, bytes: Uint8Array): BodyO
   try {
     return m.body.decode(bytes) as BodyOf<M>;
   } catch (error) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `${m.step}: body is not valid protobuf: ${(error as Error).message}`, { cause: error });
+    throw new ProtocolError('MESSAGE_CORRUPT', `${m.step}: body is not valid protobuf: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -68,91 +70,184 @@ const PARTIES: readonly Role[] = ['guest', 'host'];
 // ---------------------------------------------------------------- setup and control
 
 export const ASSIGNMENT = message({
-  step: 'assignment', kind: 'key', from: ['coordinator'], to: PARTIES, body: tandem.v1.JobAssignment,
+  step: 'assignment',
+  kind: 'key',
+  from: ['coordinator'],
+  to: PARTIES,
+  body: tandem.v1.JobAssignment,
   meaning: "the job description and the job's public encryption key",
 });
 export const PARTY_KEY = message({
-  step: 'party-key', kind: 'key', from: PARTIES, to: ['coordinator'], body: tandem.v1.PartyKey,
+  step: 'party-key',
+  kind: 'key',
+  from: PARTIES,
+  to: ['coordinator'],
+  body: tandem.v1.PartyKey,
   meaning: "the party's public sealing key for this job, signed with its certificate",
 });
 export const KEY_DIRECTORY = message({
-  step: 'key-directory', kind: 'key', from: ['coordinator'], to: PARTIES, body: tandem.v1.KeyDirectory,
+  step: 'key-directory',
+  kind: 'key',
+  from: ['coordinator'],
+  to: PARTIES,
+  body: tandem.v1.KeyDirectory,
   meaning: "every party's public sealing key, collected by the coordinator",
 });
 export const EVENT = message({
-  step: 'event', kind: 'control', from: PARTIES, to: ['coordinator'], body: tandem.v1.JobEvent,
-  meaning: 'progress reports: phase, row counts, the size of the overlap, training loss per pass, final accuracy figures',
+  step: 'event',
+  kind: 'control',
+  from: PARTIES,
+  to: ['coordinator'],
+  body: tandem.v1.JobEvent,
+  meaning:
+    'progress reports: phase, row counts, the size of the overlap, training loss per pass, final accuracy figures',
 });
 export const JOB_CONTROL = message({
-  step: 'control', kind: 'control', from: ['coordinator'], to: PARTIES, body: tandem.v1.JobControl,
+  step: 'control',
+  kind: 'control',
+  from: ['coordinator'],
+  to: PARTIES,
+  body: tandem.v1.JobControl,
   meaning: 'a stop instruction (the job was cancelled, or another party failed)',
 });
 export const REFUSED = message({
-  step: 'refused', kind: 'control', from: ['coordinator'], to: PARTIES, body: tandem.v1.Refusal,
+  step: 'refused',
+  kind: 'control',
+  from: ['coordinator'],
+  to: PARTIES,
+  body: tandem.v1.Refusal,
   meaning: 'a notice that the coordinator refused a message, and why',
 });
 
 // ---------------------------------------------------------------- alignment (PSI)
 
 export const PSI_GUEST_SET = message({
-  step: 'psi-guest-set', kind: 'psi-blinded', from: ['guest'], to: ['host'], body: tandem.v1.PsiElements,
+  step: 'psi-guest-set',
+  kind: 'psi-blinded',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.PsiElements,
   meaning: "the guest's identifiers, blinded with its secret key and shuffled",
 });
 export const PSI_HOST_SET = message({
-  step: 'psi-host-set', kind: 'psi-blinded', from: ['host'], to: ['guest'], body: tandem.v1.PsiElements,
+  step: 'psi-host-set',
+  kind: 'psi-blinded',
+  from: ['host'],
+  to: ['guest'],
+  body: tandem.v1.PsiElements,
   meaning: "the host's identifiers, blinded with its secret key and shuffled",
 });
 export const PSI_GUEST_REBLINDED = message({
-  step: 'psi-guest-reblinded', kind: 'psi-blinded', from: ['host'], to: ['guest'], body: tandem.v1.PsiElements,
+  step: 'psi-guest-reblinded',
+  kind: 'psi-blinded',
+  from: ['host'],
+  to: ['guest'],
+  body: tandem.v1.PsiElements,
   meaning: "the guest's blinded identifiers, blinded again by the host",
 });
 export const PSI_RESULT = message({
-  step: 'psi-result', kind: 'control', from: ['guest'], to: ['host'], body: tandem.v1.RowSelection,
-  meaning: "which of the host's rows are shared, as positions in the host's own shuffled list, in a common order (reach jobs: only the overlap count)",
+  step: 'psi-result',
+  kind: 'control',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.RowSelection,
+  meaning:
+    "which of the host's rows are shared, as positions in the host's own shuffled list, in a common order (reach jobs: only the overlap count)",
 });
 export const PSI_PRF = message({
-  step: 'psi-prf', kind: 'psi-prf', from: PARTIES, to: ['coordinator'], body: tandem.v1.PsiPrfSet,
-  meaning: "a party's identifiers as keyed random-looking values, shuffled, for the coordinator to match (it cannot compute them itself)",
+  step: 'psi-prf',
+  kind: 'psi-prf',
+  from: PARTIES,
+  to: ['coordinator'],
+  body: tandem.v1.PsiPrfSet,
+  meaning:
+    "a party's identifiers as keyed random-looking values, shuffled, for the coordinator to match (it cannot compute them itself)",
 });
 export const PSI_MATCHES = message({
-  step: 'psi-matches', kind: 'psi-prf', from: ['coordinator'], to: ['guest'], body: tandem.v1.PsiPrfMatches,
+  step: 'psi-matches',
+  kind: 'psi-prf',
+  from: ['coordinator'],
+  to: ['guest'],
+  body: tandem.v1.PsiPrfMatches,
   meaning: "which positions of the guest's and the host's lists matched, from the coordinator to the guest",
 });
 // OPRF-PSI (alignment.psi: oprf; protocol/psi/oprf/, docs/psi-oprf.md): round = bucket, seq = chunk.
 export const PSI_OPRF_HELLO = message({
-  step: 'psi-oprf-hello', kind: 'psi-oprf', from: ['host'], to: ['guest'], body: tandem.v1.PsiOprfHello,
-  meaning: "the host's opening of OPRF-PSI: its base oblivious-transfer points (random to the guest), a random code seed and how many ids it has",
+  step: 'psi-oprf-hello',
+  kind: 'psi-oprf',
+  from: ['host'],
+  to: ['guest'],
+  body: tandem.v1.PsiOprfHello,
+  meaning:
+    "the host's opening of OPRF-PSI: its base oblivious-transfer points (random to the guest), a random code seed and how many ids it has",
 });
 export const PSI_OPRF_SETUP = message({
-  step: 'psi-oprf-setup', kind: 'psi-oprf', from: ['guest'], to: ['host'], body: tandem.v1.PsiOprfSetup,
-  meaning: "the guest's answer: its base oblivious-transfer reply, a random hashing seed, how many ids it has and the number of buckets",
+  step: 'psi-oprf-setup',
+  kind: 'psi-oprf',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.PsiOprfSetup,
+  meaning:
+    "the guest's answer: its base oblivious-transfer reply, a random hashing seed, how many ids it has and the number of buckets",
 });
 export const PSI_OPRF_CORRECTION = message({
-  step: 'psi-oprf-correction', kind: 'psi-oprf', from: ['guest'], to: ['host'], body: tandem.v1.PsiOprfCorrection,
-  meaning: "per bucket and chunk, the guest's oblivious-transfer corrections: uniformly random to the host, they let it compute a keyed function of ids without learning the guest's",
+  step: 'psi-oprf-correction',
+  kind: 'psi-oprf',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.PsiOprfCorrection,
+  meaning:
+    "per bucket and chunk, the guest's oblivious-transfer corrections: uniformly random to the host, they let it compute a keyed function of ids without learning the guest's",
 });
 export const PSI_OPRF_VALUES = message({
-  step: 'psi-oprf-values', kind: 'psi-oprf', from: ['host'], to: ['guest'], body: tandem.v1.PsiOprfValues,
-  meaning: "per bucket and chunk, the host's ids as keyed pseudorandom values in a shuffled order: the guest can tell only which of its own ids they match",
+  step: 'psi-oprf-values',
+  kind: 'psi-oprf',
+  from: ['host'],
+  to: ['guest'],
+  body: tandem.v1.PsiOprfValues,
+  meaning:
+    "per bucket and chunk, the host's ids as keyed pseudorandom values in a shuffled order: the guest can tell only which of its own ids they match",
 });
 
 // ---------------------------------------------------------------- rows and keys every trained model uses
 
 export const SPLIT = message({
-  step: 'split', kind: 'control', from: ['guest'], to: ['host'], body: tandem.v1.RowSelection,
+  step: 'split',
+  kind: 'control',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.RowSelection,
   meaning: 'which shared rows are held out for validation, as positions in the common order',
 });
 export const SCORING_KEY = message({
-  step: 'scoring-key', kind: 'key', from: ['guest'], to: ['host'], body: tandem.v1.ScoringKey,
+  step: 'scoring-key',
+  kind: 'key',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.ScoringKey,
   meaning: "the job's pseudonym key for online scoring (hosts look users up by HMAC of the id under it)",
 });
 
 /** The steps every job kind shares. */
 export const CORE_MESSAGES: readonly Message[] = [
-  ASSIGNMENT, PARTY_KEY, KEY_DIRECTORY, EVENT, JOB_CONTROL, REFUSED,
-  PSI_GUEST_SET, PSI_HOST_SET, PSI_GUEST_REBLINDED, PSI_RESULT, PSI_PRF, PSI_MATCHES,
-  PSI_OPRF_HELLO, PSI_OPRF_SETUP, PSI_OPRF_CORRECTION, PSI_OPRF_VALUES,
-  SPLIT, SCORING_KEY,
+  ASSIGNMENT,
+  PARTY_KEY,
+  KEY_DIRECTORY,
+  EVENT,
+  JOB_CONTROL,
+  REFUSED,
+  PSI_GUEST_SET,
+  PSI_HOST_SET,
+  PSI_GUEST_REBLINDED,
+  PSI_RESULT,
+  PSI_PRF,
+  PSI_MATCHES,
+  PSI_OPRF_HELLO,
+  PSI_OPRF_SETUP,
+  PSI_OPRF_CORRECTION,
+  PSI_OPRF_VALUES,
+  SPLIT,
+  SCORING_KEY,
 ];
 
 /** A checked set of messages, looked up by step. */

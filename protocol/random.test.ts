@@ -177,4 +177,3 @@ describe('stratifiedSplit', () => {
     expect(() => stratifiedSplit(labels, 1.5, 's')).toThrow(new RangeError('testFraction must be in [0, 1], got 1.5'));
   });
 });
-

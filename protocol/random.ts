@@ -77,7 +77,8 @@ export class Random {
 
   /** A uniform integer in [0, bound), without modulo bias. `bound` must be in [1, 2³²]. */
   nextInt(bound: number): number {
-    if (!Number.isInteger(bound) || bound < 1 || bound > TWO_POW_32) throw new RangeError(`nextInt bound must be an integer in [1, 2^32], got ${bound}`);
+    if (!Number.isInteger(bound) || bound < 1 || bound > TWO_POW_32)
+      throw new RangeError(`nextInt bound must be an integer in [1, 2^32], got ${bound}`);
     // Reject the top partial copy of [0, bound) so every residue is equally likely.
     const limit = TWO_POW_32 - (TWO_POW_32 % bound);
     for (;;) {
@@ -112,7 +113,8 @@ export class Random {
 
   /** A uniformly random permutation of 0..n−1. */
   permutation(n: number): Uint32Array {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`permutation size must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`permutation size must be a non-negative integer, got ${n}`);
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     return this.shuffle(order);
@@ -128,7 +130,8 @@ export type Split = { readonly train: Uint32Array; readonly test: Uint32Array };
  * The guest computes this and sends the test rows; hosts never see labels.
  */
 export function stratifiedSplit(labels: Int32Array, testFraction: number, seed: Seed): Split {
-  if (!(testFraction >= 0 && testFraction <= 1)) throw new RangeError(`testFraction must be in [0, 1], got ${testFraction}`);
+  if (!(testFraction >= 0 && testFraction <= 1))
+    throw new RangeError(`testFraction must be in [0, 1], got ${testFraction}`);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] ?? 0;

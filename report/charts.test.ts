@@ -3,7 +3,8 @@ import { binaryReport, liftAtK } from '../protocol/evaluation/metrics.ts';
 import { aucChart, gainChart, liftChart, liftPoints, lossChart, rocChart } from './charts.ts';
 import { unbalancedTag, validationSet } from './test-fixtures.ts';
 
-const pathOf = (svg: string, series: string): string => new RegExp(`<path d="([^"]+)"[^>]*data-series="${series}"`).exec(svg)?.[1] ?? '';
+const pathOf = (svg: string, series: string): string =>
+  new RegExp(`<path d="([^"]+)"[^>]*data-series="${series}"`).exec(svg)?.[1] ?? '';
 const vertices = (d: string): number => (d.match(/[ML]/g) ?? []).length;
 
 describe('report charts', () => {
@@ -13,7 +14,8 @@ describe('report charts', () => {
   it('lift read off the gain curve equals lift@k from the metrics at the same shares', () => {
     // 200 rows: every gain point is a whole number of rows, so both must agree exactly.
     const points = new Map(liftPoints(metrics.gain, metrics.rows).map(([x, l]) => [Math.round(x * 100), l]));
-    for (const t of liftAtK(scores, labels, [0.01, 0.05, 0.1, 0.2, 0.5, 1])) expect(points.get(Math.round(t.fraction * 100))).toBeCloseTo(t.value, 12);
+    for (const t of liftAtK(scores, labels, [0.01, 0.05, 0.1, 0.2, 0.5, 1]))
+      expect(points.get(Math.round(t.fraction * 100))).toBeCloseTo(t.value, 12);
     // Lift of everyone is 1.
     expect(points.get(100)).toBeCloseTo(1, 12);
   });
@@ -59,7 +61,11 @@ describe('report charts', () => {
   });
 
   it('the AUC comparison starts at 0.5 unless a model is worse than guessing', () => {
-    const svg = aucChart([{ label: 'alone', value: 0.65, colour: '#000' }, { label: 'federated', value: 0.71, colour: '#111' }]) ?? '';
+    const svg =
+      aucChart([
+        { label: 'alone', value: 0.65, colour: '#000' },
+        { label: 'federated', value: 0.71, colour: '#111' },
+      ]) ?? '';
     expect(svg).toContain('>0.5<');
     expect(svg).toContain('>0.650<');
     expect(svg).toContain('>0.710<');

@@ -52,7 +52,11 @@ export function coordinatorViewOf(status: JobStatus): CoordinatorView {
  * throws: an unreachable coordinator only leaves parts of the report out,
  * and the reason is shown in it.
  */
-export async function fetchCoordinatorView(flags: ClientFlags, jobId: string, timeoutMs: number): Promise<CoordinatorView> {
+export async function fetchCoordinatorView(
+  flags: ClientFlags,
+  jobId: string,
+  timeoutMs: number,
+): Promise<CoordinatorView> {
   let client: AdminClient | undefined;
   let gaveUp = false;
   let timer: NodeJS.Timeout | undefined;
@@ -73,7 +77,10 @@ export async function fetchCoordinatorView(flags: ClientFlags, jobId: string, ti
   try {
     return await Promise.race([ask, timeout]);
   } catch (error) {
-    return { reached: false, reason: error instanceof Error ? (error.message.split('\n')[0] ?? 'unknown') : String(error) };
+    return {
+      reached: false,
+      reason: error instanceof Error ? (error.message.split('\n')[0] ?? 'unknown') : String(error),
+    };
   } finally {
     gaveUp = true;
     clearTimeout(timer);
@@ -82,7 +89,10 @@ export async function fetchCoordinatorView(flags: ClientFlags, jobId: string, ti
 }
 
 /** Writes `<job>.report.html` and `<job>.report.json` into `outDir`; returns their paths. */
-export async function writeJobReport(report: JobReport, outDir: string): Promise<{ readonly html: string; readonly json: string }> {
+export async function writeJobReport(
+  report: JobReport,
+  outDir: string,
+): Promise<{ readonly html: string; readonly json: string }> {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const html = join(outDir, `${report.job.id}.report.html`);
   const json = join(outDir, `${report.job.id}.report.json`);

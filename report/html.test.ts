@@ -5,18 +5,40 @@ import { dpText, headline, renderJobReportHtml, REPORT_CSP, resultTone } from '.
 import { binaryModelPart, COORDINATOR, multiclassModelPart, unbalancedTag, viaJson } from './test-fixtures.ts';
 
 const build = (part: Record<string, unknown>, options: Partial<Parameters<typeof buildJobReport>[1]> = {}): JobReport =>
-  buildJobReport(parseReportSource(viaJson(part), 'model-part.json'), { coordinator: COORDINATOR, generatedAt: '2026-05-02T09:00:00.000Z', ...options });
+  buildJobReport(parseReportSource(viaJson(part), 'model-part.json'), {
+    coordinator: COORDINATOR,
+    generatedAt: '2026-05-02T09:00:00.000Z',
+    ...options,
+  });
 
 /** The report with chosen AUCs for the guest alone and the federated model. */
 function withAucs(alone: number, federated: number, extra: Record<string, unknown> = {}): JobReport {
   const part = binaryModelPart();
-  const s = part['summary'] as { metrics: Record<string, unknown>; guestOnly: { features: number; metrics: Record<string, unknown> } };
-  return build(binaryModelPart({ summary: { metrics: { ...s.metrics, auc: federated }, guestOnly: { ...s.guestOnly, metrics: { ...s.guestOnly.metrics, auc: alone } }, ...extra } }));
+  const s = part['summary'] as {
+    metrics: Record<string, unknown>;
+    guestOnly: { features: number; metrics: Record<string, unknown> };
+  };
+  return build(
+    binaryModelPart({
+      summary: {
+        metrics: { ...s.metrics, auc: federated },
+        guestOnly: { ...s.guestOnly, metrics: { ...s.guestOnly.metrics, auc: alone } },
+        ...extra,
+      },
+    }),
+  );
 }
 
 /** The page's visible text, roughly: no style sheet, tags as spaces, entities decoded. */
 const text = (html: string): string =>
-  html.replace(/<style>[\s\S]*?<\/style>/g, ' ').replace(/<[^>]+>/g, ' ').replace(/&(#39|quot|lt|gt|amp);/g, (_, k: string) => ({ '#39': "'", quot: '"', lt: '<', gt: '>', amp: '&' })[k] ?? '').replace(/\s+/g, ' ');
+  html
+    .replace(/<style>[\s\S]*?<\/style>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(
+      /&(#39|quot|lt|gt|amp);/g,
+      (_, k: string) => ({ '#39': "'", quot: '"', lt: '<', gt: '>', amp: '&' })[k] ?? '',
+    )
+    .replace(/\s+/g, ' ');
 
 describe('renderJobReportHtml', () => {
   const report = withAucs(0.65, 0.71);
@@ -29,7 +51,9 @@ describe('renderJobReportHtml', () => {
     const hash = createHash('sha256').update(style).digest('base64');
     expect(REPORT_CSP).toContain(`style-src 'sha256-${hash}'`);
     expect(REPORT_CSP).toMatch(/^default-src 'none';/);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP.replace(/'/g, '&#39;')}">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP.replace(/'/g, '&#39;')}">`,
+    );
   });
 
   it('loads nothing and runs nothing', () => {
@@ -46,8 +70,9 @@ describe('renderJobReportHtml', () => {
 
   it('shows the key numbers', () => {
     const t = text(html);
-    expect(t).toContain('raised your model\'s AUC from 0.650 with your data alone to 0.710 (+0.060)');
-    for (const n of ['1,000', '800', '200', '0.650', '0.710', 'spring-campaign', 'job-0123456789']) expect(t).toContain(n);
+    expect(t).toContain("raised your model's AUC from 0.650 with your data alone to 0.710 (+0.060)");
+    for (const n of ['1,000', '800', '200', '0.650', '0.710', 'spring-campaign', 'job-0123456789'])
+      expect(t).toContain(n);
     for (const k of report.federated?.recallAtK ?? []) expect(t).toContain(`top ${Math.round(k.fraction * 100)}%`);
     expect(t).toContain('Differential privacy: not enabled');
     expect(t).toContain('tandem audit report --job job-0123456789');
@@ -73,7 +98,9 @@ describe('renderJobReportHtml', () => {
     expect(mc).toContain('<table class="confusion">');
     for (const c of ['coffee', 'milk powder', 'candy']) expect(mc).toContain(`<th class="n">${c}</th>`);
     // Row "candy": 1, 7, 12 of 20 → shades 0, 2, 3; the diagonal is bold.
-    expect(mc).toContain('<tr><th>candy</th><td class="h0">1</td><td class="h2">7</td><td class="h3 diag">12</td></tr>');
+    expect(mc).toContain(
+      '<tr><th>candy</th><td class="h0">1</td><td class="h2">7</td><td class="h3 diag">12</td></tr>',
+    );
     expect(text(mc)).toContain('Accuracy 75.0%, macro-F1 0.732');
     expect(mc).not.toContain('data-chart="roc"');
     // Nothing binary-only: no ranking section, no AUC card, no "positives".
@@ -84,11 +111,15 @@ describe('renderJobReportHtml', () => {
   });
 
   it('explains a missing loss curve under DP, and states ε', () => {
-    const dp = build(binaryModelPart({ summary: { losses: [], dp: { epsilon: 1.5, delta: 1e-5, budget: 2, noiseMultiplier: 1.1 } } }));
+    const dp = build(
+      binaryModelPart({ summary: { losses: [], dp: { epsilon: 1.5, delta: 1e-5, budget: 2, noiseMultiplier: 1.1 } } }),
+    );
     const page = renderJobReportHtml(dp);
     expect(page).not.toContain('data-chart="loss"');
     expect(text(page)).toContain('under differential privacy the loss is never decrypted');
-    expect(dpText(dp)).toBe('Differential privacy: ε = 1.50 spent of a budget of 2.00, δ = 1e-5. The smaller ε, the less the model can reveal about any one person.');
+    expect(dpText(dp)).toBe(
+      'Differential privacy: ε = 1.50 spent of a budget of 2.00, δ = 1e-5. The smaller ε, the less the model can reveal about any one person.',
+    );
   });
 
   it('without the coordinator, says so and shows the rest', () => {
@@ -102,28 +133,50 @@ describe('renderJobReportHtml', () => {
 
 describe('headline', () => {
   it('tells a gain, no change and a loss honestly', () => {
-    expect(headline(withAucs(0.65, 0.71))).toBe("Adding partner's data raised your model's AUC from 0.650 with your data alone to 0.710 (+0.060).");
+    expect(headline(withAucs(0.65, 0.71))).toBe(
+      "Adding partner's data raised your model's AUC from 0.650 with your data alone to 0.710 (+0.060).",
+    );
     expect(resultTone(withAucs(0.65, 0.71))).toBe('ok');
-    expect(headline(withAucs(0.7, 0.7002))).toContain('left your model\'s AUC where your data alone puts it');
+    expect(headline(withAucs(0.7, 0.7002))).toContain("left your model's AUC where your data alone puts it");
     expect(resultTone(withAucs(0.7, 0.7002))).toBe('info');
-    expect(headline(withAucs(0.997, 0.991))).toBe('In this job the federated model ranked people less well than your data alone: AUC 0.991 federated against 0.997 alone (−0.006). It trained for 4 epochs.');
+    expect(headline(withAucs(0.997, 0.991))).toBe(
+      'In this job the federated model ranked people less well than your data alone: AUC 0.991 federated against 0.997 alone (−0.006). It trained for 4 epochs.',
+    );
     expect(resultTone(withAucs(0.997, 0.991))).toBe('warn');
   });
 
   it('compares a cold-start model with the guest alone by accuracy', () => {
     const part = multiclassModelPart();
     const summary = part['summary'] as Record<string, unknown>;
-    const mc = build({ ...part, summary: { ...summary, guestOnly: { features: 9, metrics: { accuracy: 0.6, macroF1: 0.55 } } } });
-    expect(headline(mc)).toBe("Adding partner's data changed the share of held-out people put in their true class from 60.0% with your data alone to 75.0% (+0.150).");
+    const mc = build({
+      ...part,
+      summary: { ...summary, guestOnly: { features: 9, metrics: { accuracy: 0.6, macroF1: 0.55 } } },
+    });
+    expect(headline(mc)).toBe(
+      "Adding partner's data changed the share of held-out people put in their true class from 60.0% with your data alone to 75.0% (+0.150).",
+    );
     expect(resultTone(mc)).toBe('ok');
   });
 
   it('reads a lookalike job by the held-out seeds it finds at the top of the pool', () => {
     const lookalike = build({
       ...binaryModelPart(),
-      summary: { role: 'guest', kind: 'lookalike', rows: { aligned: 2000, train: 1600, validation: 400 }, metrics: { recallAtK: [{ fraction: 0.1, value: 0.3 }, { fraction: 0.2, value: 0.49 }], liftAtK: [{ fraction: 0.2, value: 2.45 }] } },
+      summary: {
+        role: 'guest',
+        kind: 'lookalike',
+        rows: { aligned: 2000, train: 1600, validation: 400 },
+        metrics: {
+          recallAtK: [
+            { fraction: 0.1, value: 0.3 },
+            { fraction: 0.2, value: 0.49 },
+          ],
+          liftAtK: [{ fraction: 0.2, value: 2.45 }],
+        },
+      },
     });
-    expect(headline(lookalike)).toBe("Ranking partner's pool with the lookalike model puts 49% of your held-out seeds in its top 20% (random ranking: 20%, lift 2.5×). The audience stays with partner; you receive no ids.");
+    expect(headline(lookalike)).toBe(
+      "Ranking partner's pool with the lookalike model puts 49% of your held-out seeds in its top 20% (random ranking: 20%, lift 2.5×). The audience stays with partner; you receive no ids.",
+    );
   });
 
   it('does not claim a comparison when the hosts kept their scores', () => {

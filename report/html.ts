@@ -7,7 +7,19 @@
  */
 import { createHash } from 'node:crypto';
 import { aucChart, gainChart, liftChart, lossChart, rocChart } from './charts.ts';
-import { count, decimal, duration, escapeXml, isShown, list, percent, signed, times, when, type Num } from './format.ts';
+import {
+  count,
+  decimal,
+  duration,
+  escapeXml,
+  isShown,
+  list,
+  percent,
+  signed,
+  times,
+  when,
+  type Num,
+} from './format.ts';
 import { auditCommandFor } from './privacy.ts';
 import { COLOURS, type Bar } from './svg.ts';
 import type { ComparisonRow, JobReport, TopK } from './job-report.ts';
@@ -39,10 +51,12 @@ export const REPORT_CSP = `default-src 'none'; style-src 'sha256-${CSS_HASH}'; i
 const e = escapeXml;
 
 const hostsOf = (r: JobReport): string[] => r.parties.filter((p) => p.role === 'host').map((p) => p.name);
-const federatedLabel = (r: JobReport): string => (r.validationScoresShared ? `With ${list(hostsOf(r))}` : 'Federated (your part only)');
+const federatedLabel = (r: JobReport): string =>
+  r.validationScoresShared ? `With ${list(hostsOf(r))}` : 'Federated (your part only)';
 
 /** The top-k figure for a fraction, if the list has it. */
-const at = (list: readonly TopK[] | undefined, fraction: number): number | null => list?.find((t) => Math.abs(t.fraction - fraction) < 1e-9)?.value ?? null;
+const at = (list: readonly TopK[] | undefined, fraction: number): number | null =>
+  list?.find((t) => Math.abs(t.fraction - fraction) < 1e-9)?.value ?? null;
 
 /** The one sentence a reader should take away. */
 export function headline(r: JobReport): string {
@@ -54,20 +68,25 @@ export function headline(r: JobReport): string {
   }
   if (isShown(fed) && isShown(alone)) {
     const gain = fed - alone;
-    if (gain > 0.0005) return `Adding ${partners}'s data raised your model's AUC from ${decimal(alone)} with your data alone to ${decimal(fed)} (${signed(gain)}).`;
-    if (gain >= -0.0005) return `Adding ${partners}'s data left your model's AUC where your data alone puts it: ${decimal(alone)} alone, ${decimal(fed)} federated.`;
+    if (gain > 0.0005)
+      return `Adding ${partners}'s data raised your model's AUC from ${decimal(alone)} with your data alone to ${decimal(fed)} (${signed(gain)}).`;
+    if (gain >= -0.0005)
+      return `Adding ${partners}'s data left your model's AUC where your data alone puts it: ${decimal(alone)} alone, ${decimal(fed)} federated.`;
     return `In this job the federated model ranked people less well than your data alone: AUC ${decimal(fed)} federated against ${decimal(alone)} alone (${signed(gain)}).${r.training.epochs === null ? '' : ` It trained for ${r.training.epochs} epoch${r.training.epochs === 1 ? '' : 's'}.`}`;
   }
-  if (isShown(fed)) return `The federated model, trained with ${partners}, reaches an AUC of ${decimal(fed)} on held-out people.`;
+  if (isShown(fed))
+    return `The federated model, trained with ${partners}, reaches an AUC of ${decimal(fed)} on held-out people.`;
   if (r.multiclass !== null) {
     const accuracy = r.multiclass.accuracy;
     const aloneAccuracy = r.guestOnly?.accuracy ?? null;
-    if (isShown(accuracy) && isShown(aloneAccuracy)) return `Adding ${partners}'s data changed the share of held-out people put in their true class from ${percent(aloneAccuracy)} with your data alone to ${percent(accuracy)} (${signed(accuracy - aloneAccuracy)}).`;
+    if (isShown(accuracy) && isShown(aloneAccuracy))
+      return `Adding ${partners}'s data changed the share of held-out people put in their true class from ${percent(aloneAccuracy)} with your data alone to ${percent(accuracy)} (${signed(accuracy - aloneAccuracy)}).`;
     return `The federated model, trained with ${partners}, puts ${percent(accuracy)} of held-out people in the right class.`;
   }
   // Lookalike: no labels for the pool, so the measure is how many held-out seeds the model ranks near the top of it.
   const recall20 = at(r.federated?.recallAtK, 0.2);
-  if (isShown(recall20)) return `Ranking ${partners}'s pool with the lookalike model puts ${percent(recall20, 0)} of your held-out seeds in its top 20% (random ranking: 20%, lift ${times(at(r.federated?.liftAtK, 0.2) ?? recall20 / 0.2, 1)}). The audience stays with ${partners}; you receive no ids.`;
+  if (isShown(recall20))
+    return `Ranking ${partners}'s pool with the lookalike model puts ${percent(recall20, 0)} of your held-out seeds in its top 20% (random ranking: 20%, lift ${times(at(r.federated?.liftAtK, 0.2) ?? recall20 / 0.2, 1)}). The audience stays with ${partners}; you receive no ids.`;
   return 'This job has no evaluation results.';
 }
 
@@ -106,7 +125,10 @@ function comparisonTable(r: JobReport): string {
   };
   const reference = (v: number | null): string => `<td class="n">${v === null ? '—' : e(decimal(v))}</td>`;
   const head = `<tr><th>measure</th><th class="n">your data alone</th><th class="n">${e(federatedLabel(r).toLowerCase())}</th>${withCentral ? '<th class="n">all data pooled (reference)</th>' : ''}<th>what it means</th></tr>`;
-  const rows = r.comparison.map((row) => `<tr><td>${e(row.metric)}</td>${cell(row, row.guestOnly)}${cell(row, row.federated)}${withCentral ? reference(row.centralised) : ''}<td class="small">${e(row.meaning)}</td></tr>`);
+  const rows = r.comparison.map(
+    (row) =>
+      `<tr><td>${e(row.metric)}</td>${cell(row, row.guestOnly)}${cell(row, row.federated)}${withCentral ? reference(row.centralised) : ''}<td class="small">${e(row.meaning)}</td></tr>`,
+  );
   const note = withCentral
     ? '<p class="small">“All data pooled” is a model trained with every party’s data in one place. Tandem never does that; the figure was supplied for reference, from a test or benchmark where pooling is allowed.</p>'
     : '';
@@ -119,9 +141,11 @@ function recallTable(r: JobReport): string {
   const alone = r.guestOnly;
   const rows = fed.recallAtK.map((t) => {
     const lift = at(fed.liftAtK, t.fraction);
-    return `<tr><td>top ${e(percent(t.fraction, 0))}</td><td class="n">${e(count(t.rows))}</td>`
-      + `<td class="n">${e(percent(at(alone?.recallAtK, t.fraction)))}</td><td class="n">${e(percent(t.value))}</td>`
-      + `<td class="n">${e(times(at(alone?.liftAtK, t.fraction)))}</td><td class="n">${e(times(lift))}</td></tr>`;
+    return (
+      `<tr><td>top ${e(percent(t.fraction, 0))}</td><td class="n">${e(count(t.rows))}</td>` +
+      `<td class="n">${e(percent(at(alone?.recallAtK, t.fraction)))}</td><td class="n">${e(percent(t.value))}</td>` +
+      `<td class="n">${e(times(at(alone?.liftAtK, t.fraction)))}</td><td class="n">${e(times(lift))}</td></tr>`
+    );
   });
   return `<h3>Recall and lift at the top of the list</h3>
 <p class="means">If you target only the best-scored share of people, this is the share of all positives you reach (recall), and how many times richer in positives that group is than average (lift).</p>
@@ -134,9 +158,12 @@ function figure(svg: string | undefined, caption: string): string {
 
 function resultSection(r: JobReport): string {
   const bars: Bar[] = [];
-  if (r.guestOnly !== null) bars.push({ label: aloneLabel(r), value: r.guestOnly.auc ?? undefined, colour: COLOURS.guestOnly });
-  if (r.federated !== null) bars.push({ label: federatedLabel(r), value: r.federated.auc ?? undefined, colour: COLOURS.federated });
-  if (r.centralised?.auc != null) bars.push({ label: 'All data pooled (reference)', value: r.centralised.auc, colour: COLOURS.centralised });
+  if (r.guestOnly !== null)
+    bars.push({ label: aloneLabel(r), value: r.guestOnly.auc ?? undefined, colour: COLOURS.guestOnly });
+  if (r.federated !== null)
+    bars.push({ label: federatedLabel(r), value: r.federated.auc ?? undefined, colour: COLOURS.federated });
+  if (r.centralised?.auc != null)
+    bars.push({ label: 'All data pooled (reference)', value: r.centralised.auc, colour: COLOURS.centralised });
   const tone = resultTone(r);
   return `<h2>What the partnership bought you</h2>
 <div class="banner ${tone}"><div class="headline">${e(headline(r))}</div></div>
@@ -147,10 +174,19 @@ ${comparisonTable(r)}`;
 }
 
 function dataSection(r: JobReport): string {
-  const roleText = (role: 'guest' | 'host', name: string): string => (role === 'guest' ? `guest: holds the outcome labels${name === r.job.guest ? ' (you)' : ''}` : 'host: adds features');
-  const parties = r.parties.map((p) => `<tr><td>${e(p.name)}</td><td>${e(roleText(p.role, p.name))}</td><td><code>${e(p.dataset)}</code></td><td class="n">${e(p.features === null ? 'not known here' : count(p.features))}</td></tr>`).join('');
+  const roleText = (role: 'guest' | 'host', name: string): string =>
+    role === 'guest' ? `guest: holds the outcome labels${name === r.job.guest ? ' (you)' : ''}` : 'host: adds features';
+  const parties = r.parties
+    .map(
+      (p) =>
+        `<tr><td>${e(p.name)}</td><td>${e(roleText(p.role, p.name))}</td><td><code>${e(p.dataset)}</code></td><td class="n">${e(p.features === null ? 'not known here' : count(p.features))}</td></tr>`,
+    )
+    .join('');
   const d = r.data;
-  const positives = isShown(d.validationPositives) && isShown(d.validation) && d.validation > 0 ? `, of whom ${count(d.validationPositives)} positive (${percent(d.validationPositives / d.validation)})` : '';
+  const positives =
+    isShown(d.validationPositives) && isShown(d.validation) && d.validation > 0
+      ? `, of whom ${count(d.validationPositives)} positive (${percent(d.validationPositives / d.validation)})`
+      : '';
   const c = r.coordinator;
   const status = c.reached
     ? `<p>The coordinator reports this job <strong>${e(c.stage)}</strong>${c.submittedAt === null ? '' : `; submitted ${e(when(c.submittedAt))}`}${c.endedAt === null || c.stage === 'running' ? '' : `, ended ${e(when(c.endedAt))}`}${c.submittedAt !== null && c.endedAt !== null ? ` (${e(duration((Date.parse(c.endedAt) - Date.parse(c.submittedAt)) / 1000))})` : ''}.</p>`
@@ -168,18 +204,30 @@ ${status}`;
 function trainingSection(r: JobReport): string {
   const t = r.training;
   const unit = r.federatedModel === 'trees' ? 'round' : 'epoch';
-  const epochs = t.epochs === null ? '' : `The model trained for ${t.epochs} ${unit}${t.epochs === 1 ? '' : 's'}${t.maxEpochs !== null && t.maxEpochs > t.epochs ? ` of the ${t.maxEpochs} allowed: it stopped early because the loss had stopped improving` : ''}.`;
+  const epochs =
+    t.epochs === null
+      ? ''
+      : `The model trained for ${t.epochs} ${unit}${t.epochs === 1 ? '' : 's'}${t.maxEpochs !== null && t.maxEpochs > t.epochs ? ` of the ${t.maxEpochs} allowed: it stopped early because the loss had stopped improving` : ''}.`;
   const chart = lossChart(t.losses);
-  const body = chart === undefined
-    ? `<p>${r.dp === null ? 'No training loss was recorded for this job.' : 'No training loss is shown: under differential privacy the loss is never decrypted, so training always runs every epoch.'}</p>`
-    : figure(chart, 'The training loss measures how wrong the model still is on the training people after each pass over the data; it should fall and then level off.');
+  const body =
+    chart === undefined
+      ? `<p>${r.dp === null ? 'No training loss was recorded for this job.' : 'No training loss is shown: under differential privacy the loss is never decrypted, so training always runs every epoch.'}</p>`
+      : figure(
+          chart,
+          'The training loss measures how wrong the model still is on the training people after each pass over the data; it should fall and then level off.',
+        );
   return `<h2>Training</h2><p>${e(epochs)}</p>${body}${importanceTable(r)}`;
 }
 
 /** Trees: which features carried the splits, by share of total gain (the partners' columns only in aggregate). */
 function importanceTable(r: JobReport): string {
   if (r.importance === null || r.importance.length === 0) return '';
-  const rows = r.importance.slice(0, 15).map((i) => `<tr><td>${e(i.host ? `${i.name}'s columns (together)` : i.name)}</td><td class="n">${e(percent(i.share))}</td></tr>`);
+  const rows = r.importance
+    .slice(0, 15)
+    .map(
+      (i) =>
+        `<tr><td>${e(i.host ? `${i.name}'s columns (together)` : i.name)}</td><td class="n">${e(percent(i.share))}</td></tr>`,
+    );
   return `<h3>What the trees split on</h3><p class="means">Each feature's share of the total gain of all splits. A partner's columns count together: their names stay with the partner.</p><table><tr><th>feature</th><th class="n">share of gain</th></tr>${rows.join('')}</table>`;
 }
 
@@ -203,7 +251,12 @@ function multiclassSection(r: JobReport): string {
   const head = `<tr><th>true class ↓ / predicted →</th>${m.classes.map((c) => `<th class="n">${e(c)}</th>`).join('')}</tr>`;
   const rows = m.confusion.map((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
-    const cells = row.map((n, p) => `<td class="h${total === 0 ? 0 : Math.round((5 * n) / total)}${p === t ? ' diag' : ''}">${e(count(n))}</td>`).join('');
+    const cells = row
+      .map(
+        (n, p) =>
+          `<td class="h${total === 0 ? 0 : Math.round((5 * n) / total)}${p === t ? ' diag' : ''}">${e(count(n))}</td>`,
+      )
+      .join('');
     return `<tr><th>${e(m.classes[t] ?? String(t))}</th>${cells}</tr>`;
   });
   const summary = `Accuracy ${percent(m.accuracy)}${isShown(m.macroF1) ? `, macro-F1 ${decimal(m.macroF1)} (the average of each class's balance of precision and recall, so small classes count as much as large ones)` : ''}.`;
@@ -220,7 +273,12 @@ export function dpText(r: JobReport): string {
 }
 
 function privacySection(r: JobReport): string {
-  const rows = r.privacy.map((p) => `<tr><td><strong>${e(p.what)}</strong></td><td>${e(p.form)}</td><td>${e(p.detail)}${p.threatModel === undefined ? '' : ` <span class="small">(threat model ${e(p.threatModel)})</span>`}</td></tr>`).join('');
+  const rows = r.privacy
+    .map(
+      (p) =>
+        `<tr><td><strong>${e(p.what)}</strong></td><td>${e(p.form)}</td><td>${e(p.detail)}${p.threatModel === undefined ? '' : ` <span class="small">(threat model ${e(p.threatModel)})</span>`}</td></tr>`,
+    )
+    .join('');
   return `<h2>Privacy: what crossed between the parties</h2>
 <div class="banner ${r.dp === null ? 'info' : 'ok'}">${e(dpText(r))}</div>
 <table><tr><th>information</th><th>crossed as</th><th>who learns what</th></tr>${rows}</table>
@@ -254,5 +312,7 @@ ${privacySection(r)}
 /** "Your data alone", naming the better of the guest's own models when the job says which. */
 function aloneLabel(r: JobReport, your = 'Your'): string {
   const model = r.guestOnly?.model;
-  return model === null || model === undefined ? `${your} data alone` : `${your} data alone (${model === 'trees' ? 'trees' : 'LR'}, the better of your LR and trees)`;
+  return model === null || model === undefined
+    ? `${your} data alone`
+    : `${your} data alone (${model === 'trees' ? 'trees' : 'LR'}, the better of your LR and trees)`;
 }

@@ -52,7 +52,9 @@ const summarySchema = z.object({
   losses: z.array(z.number().nullable()).optional(),
   metrics: metricsSchema.optional(),
   /** The better of the guest's own LR and trees (`model`), on the same rows. */
-  guestOnly: z.object({ features: num, metrics: metricsSchema.optional(), model: z.enum(['lr', 'trees']).optional() }).optional(),
+  guestOnly: z
+    .object({ features: num, metrics: metricsSchema.optional(), model: z.enum(['lr', 'trees']).optional() })
+    .optional(),
   /** The federated model's family. */
   model: z.string().optional(),
   /** Trees: importance by total gain, own features by name, hosts' in aggregate. */
@@ -87,7 +89,12 @@ export function parseReportSource(raw: unknown, file: string): ReportSource {
   const parsed = modelPartSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError('CONFIG_INVALID', { file, field: issue?.path.join('.') ?? '', problem: issue?.message ?? 'is not a model part', fix: 'the job writes this file; run the job again with this version of tandem' });
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: issue?.path.join('.') ?? '',
+      problem: issue?.message ?? 'is not a model part',
+      fix: 'the job writes this file; run the job again with this version of tandem',
+    });
   }
   return parsed.data;
 }
@@ -97,17 +104,17 @@ export function parseReportSource(raw: unknown, file: string): ReportSource {
 /** What the coordinator told us about the job, or why we do not know. */
 export type CoordinatorView =
   | {
-    readonly reached: true;
-    readonly stage: string;
-    readonly kind: string;
-    readonly message: string;
-    readonly submittedAt: string | null;
-    /** The last status change: for a finished job, when it ended. */
-    readonly endedAt: string | null;
-    readonly maxEpochs: number | null;
-    /** Feature count per host, from the hosts' public summaries. */
-    readonly hostFeatures: Readonly<Record<string, number>>;
-  }
+      readonly reached: true;
+      readonly stage: string;
+      readonly kind: string;
+      readonly message: string;
+      readonly submittedAt: string | null;
+      /** The last status change: for a finished job, when it ended. */
+      readonly endedAt: string | null;
+      readonly maxEpochs: number | null;
+      /** Feature count per host, from the hosts' public summaries. */
+      readonly hostFeatures: Readonly<Record<string, number>>;
+    }
   | { readonly reached: false; readonly reason: string };
 
 // ——— The report ———
@@ -140,12 +147,32 @@ export type ComparisonRow = {
 export type JobReport = {
   readonly format: typeof JOB_REPORT_FORMAT;
   readonly generatedAt: string;
-  readonly job: { readonly id: string; readonly name: string; readonly createdAt: string | null; readonly guest: string };
-  readonly parties: readonly { readonly name: string; readonly role: 'guest' | 'host'; readonly dataset: string; readonly features: number | null }[];
-  readonly data: { readonly aligned: number | null; readonly train: number | null; readonly validation: number | null; readonly validationPositives: number | null };
-  readonly training: { readonly epochs: number | null; readonly maxEpochs: number | null; readonly losses: readonly number[] };
+  readonly job: {
+    readonly id: string;
+    readonly name: string;
+    readonly createdAt: string | null;
+    readonly guest: string;
+  };
+  readonly parties: readonly {
+    readonly name: string;
+    readonly role: 'guest' | 'host';
+    readonly dataset: string;
+    readonly features: number | null;
+  }[];
+  readonly data: {
+    readonly aligned: number | null;
+    readonly train: number | null;
+    readonly validation: number | null;
+    readonly validationPositives: number | null;
+  };
+  readonly training: {
+    readonly epochs: number | null;
+    readonly maxEpochs: number | null;
+    readonly losses: readonly number[];
+  };
   readonly federated: ModelFigures | null;
-  readonly guestOnly: (ModelFigures & { readonly features: number | null; readonly model: 'lr' | 'trees' | null }) | null;
+  readonly guestOnly:
+    (ModelFigures & { readonly features: number | null; readonly model: 'lr' | 'trees' | null }) | null;
   /** Which family the federated model is: trees, or LR (logistic / one-vs-rest / regression). */
   readonly federatedModel: 'lr' | 'trees';
   /** Trees: importance by total gain, as a share of all gain, largest first (own features by name; each host in aggregate). */
@@ -157,8 +184,18 @@ export type JobReport = {
     readonly roc: { readonly fpr: readonly number[]; readonly tpr: readonly number[] } | null;
     readonly gain: { readonly population: readonly number[]; readonly captured: readonly number[] } | null;
   };
-  readonly multiclass: { readonly classes: readonly string[]; readonly confusion: readonly (readonly number[])[]; readonly accuracy: number | null; readonly macroF1: number | null } | null;
-  readonly dp: { readonly epsilon: number | null; readonly delta: number | null; readonly budget: number | null; readonly noiseMultiplier: number | null } | null;
+  readonly multiclass: {
+    readonly classes: readonly string[];
+    readonly confusion: readonly (readonly number[])[];
+    readonly accuracy: number | null;
+    readonly macroF1: number | null;
+  } | null;
+  readonly dp: {
+    readonly epsilon: number | null;
+    readonly delta: number | null;
+    readonly budget: number | null;
+    readonly noiseMultiplier: number | null;
+  } | null;
   /** False: the hosts kept their validation scores, so the "federated" figures are of the guest's part of the model only. */
   readonly validationScoresShared: boolean;
   readonly privacy: readonly PrivacyItem[];
@@ -175,20 +212,58 @@ export type BuildOptions = {
   readonly generatedAt?: string;
 };
 
-const orNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const orNull = (x: number | null | undefined): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : null;
 
 function figures(m: Metrics | undefined): ModelFigures | null {
   if (m === undefined) return null;
-  const topK = (list: Metrics['liftAtK']): TopK[] => (list ?? []).map((t) => ({ fraction: t.fraction, rows: orNull(t.rows), value: orNull(t.value) }));
-  return { auc: orNull(m.auc), ks: orNull(m.ks), logLoss: orNull(m.logLoss), accuracy: orNull(m.accuracy), macroF1: orNull(m.macroF1), liftAtK: topK(m.liftAtK), recallAtK: topK(m.recallAtK) };
+  const topK = (list: Metrics['liftAtK']): TopK[] =>
+    (list ?? []).map((t) => ({ fraction: t.fraction, rows: orNull(t.rows), value: orNull(t.value) }));
+  return {
+    auc: orNull(m.auc),
+    ks: orNull(m.ks),
+    logLoss: orNull(m.logLoss),
+    accuracy: orNull(m.accuracy),
+    macroF1: orNull(m.macroF1),
+    liftAtK: topK(m.liftAtK),
+    recallAtK: topK(m.recallAtK),
+  };
 }
 
 const METRICS: readonly Omit<ComparisonRow, 'guestOnly' | 'federated' | 'centralised'>[] = [
-  { metric: 'AUC', key: 'auc', better: 'higher', meaning: 'The chance that the model ranks a randomly chosen positive above a randomly chosen negative: 0.5 is guessing, 1 is perfect.' },
-  { metric: 'KS', key: 'ks', better: 'higher', meaning: 'How far apart the scores of positives and negatives are at the best cut-off: 0 is no separation, 1 is complete.' },
-  { metric: 'Log-loss', key: 'logLoss', better: 'lower', meaning: 'How confident and right the predicted probabilities are: lower is better.' },
-  { metric: 'Accuracy', key: 'accuracy', better: 'higher', meaning: 'The share of people classified correctly when a probability of 50% or more counts as positive.' },
-  { metric: 'Macro-F1', key: 'macroF1', better: 'higher', meaning: 'The F1 score (balance of precision and recall) of each class, averaged so small classes count as much as large ones.' },
+  {
+    metric: 'AUC',
+    key: 'auc',
+    better: 'higher',
+    meaning:
+      'The chance that the model ranks a randomly chosen positive above a randomly chosen negative: 0.5 is guessing, 1 is perfect.',
+  },
+  {
+    metric: 'KS',
+    key: 'ks',
+    better: 'higher',
+    meaning:
+      'How far apart the scores of positives and negatives are at the best cut-off: 0 is no separation, 1 is complete.',
+  },
+  {
+    metric: 'Log-loss',
+    key: 'logLoss',
+    better: 'lower',
+    meaning: 'How confident and right the predicted probabilities are: lower is better.',
+  },
+  {
+    metric: 'Accuracy',
+    key: 'accuracy',
+    better: 'higher',
+    meaning: 'The share of people classified correctly when a probability of 50% or more counts as positive.',
+  },
+  {
+    metric: 'Macro-F1',
+    key: 'macroF1',
+    better: 'higher',
+    meaning:
+      'The F1 score (balance of precision and recall) of each class, averaged so small classes count as much as large ones.',
+  },
 ];
 
 /** Class names for a confusion matrix: the summary's names, the metrics' names, or 0…k−1. */
@@ -204,7 +279,14 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
   const hostFeatures = coordinator.reached ? coordinator.hostFeatures : {};
   const guestFeatures = orNull(s.guestOnly?.features) ?? source.featureNames?.length ?? null;
   const federated = figures(s.metrics);
-  const alone = s.guestOnly?.metrics === undefined ? null : { ...(figures(s.guestOnly.metrics) as ModelFigures), features: orNull(s.guestOnly.features), model: s.guestOnly.model ?? null };
+  const alone =
+    s.guestOnly?.metrics === undefined
+      ? null
+      : {
+          ...(figures(s.guestOnly.metrics) as ModelFigures),
+          features: orNull(s.guestOnly.features),
+          model: s.guestOnly.model ?? null,
+        };
   const given = { auc: orNull(options.centralisedAuc), accuracy: orNull(options.centralisedAccuracy) };
   const centralised = given.auc === null && given.accuracy === null ? null : given;
   const m = s.metrics;
@@ -214,25 +296,65 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     ...(isMulticlass && row.key === 'accuracy' ? { meaning: 'The share of people put in their true class.' } : {}),
     guestOnly: alone?.[row.key] ?? null,
     federated: federated?.[row.key] ?? null,
-    centralised: row.key === 'auc' ? (centralised?.auc ?? null) : row.key === 'accuracy' ? (centralised?.accuracy ?? null) : null,
+    centralised:
+      row.key === 'auc' ? (centralised?.auc ?? null) : row.key === 'accuracy' ? (centralised?.accuracy ?? null) : null,
   })).filter((r) => r.guestOnly !== null || r.federated !== null || r.centralised !== null);
-  const roc = m?.roc === undefined ? null : { fpr: m.roc.fpr.map((v) => v ?? Number.NaN), tpr: m.roc.tpr.map((v) => v ?? Number.NaN) };
-  const gain = m?.gain === undefined ? null : { population: m.gain.population, captured: m.gain.captured.map((v) => v ?? Number.NaN) };
+  const roc =
+    m?.roc === undefined
+      ? null
+      : { fpr: m.roc.fpr.map((v) => v ?? Number.NaN), tpr: m.roc.tpr.map((v) => v ?? Number.NaN) };
+  const gain =
+    m?.gain === undefined
+      ? null
+      : { population: m.gain.population, captured: m.gain.captured.map((v) => v ?? Number.NaN) };
   const confusion = m?.confusion;
-  const multiclass = confusion === undefined || confusion.length === 0
-    ? null
-    : { classes: classLabels(s, confusion.length), confusion, accuracy: orNull(m?.accuracy), macroF1: orNull(m?.macroF1) };
-  const dp = s.dp === undefined ? null : { epsilon: orNull(s.dp.epsilon), delta: orNull(s.dp.delta), budget: orNull(s.dp.budget), noiseMultiplier: orNull(s.dp.noiseMultiplier) };
+  const multiclass =
+    confusion === undefined || confusion.length === 0
+      ? null
+      : {
+          classes: classLabels(s, confusion.length),
+          confusion,
+          accuracy: orNull(m?.accuracy),
+          macroF1: orNull(m?.macroF1),
+        };
+  const dp =
+    s.dp === undefined
+      ? null
+      : {
+          epsilon: orNull(s.dp.epsilon),
+          delta: orNull(s.dp.delta),
+          budget: orNull(s.dp.budget),
+          noiseMultiplier: orNull(s.dp.noiseMultiplier),
+        };
   const hosts = source.parties.filter((p) => p.role === 'host').map((p) => p.name);
   const validationScoresShared = s.validationScoresShared ?? true;
-  const data = { aligned: orNull(s.rows?.aligned), train: orNull(s.rows?.train), validation: orNull(s.rows?.validation), validationPositives: multiclass === null ? orNull(m?.positives) : null };
+  const data = {
+    aligned: orNull(s.rows?.aligned),
+    train: orNull(s.rows?.train),
+    validation: orNull(s.rows?.validation),
+    validationPositives: multiclass === null ? orNull(m?.positives) : null,
+  };
   return {
     format: JOB_REPORT_FORMAT,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
-    job: { id: source.jobId, name: source.jobName ?? source.jobId, createdAt: source.createdAt ?? null, guest: source.party },
-    parties: source.parties.map((p) => ({ name: p.name, role: p.role, dataset: p.dataset, features: p.name === source.party ? guestFeatures : (hostFeatures[p.name] ?? null) })),
+    job: {
+      id: source.jobId,
+      name: source.jobName ?? source.jobId,
+      createdAt: source.createdAt ?? null,
+      guest: source.party,
+    },
+    parties: source.parties.map((p) => ({
+      name: p.name,
+      role: p.role,
+      dataset: p.dataset,
+      features: p.name === source.party ? guestFeatures : (hostFeatures[p.name] ?? null),
+    })),
     data,
-    training: { epochs: orNull(s.epochs), maxEpochs: coordinator.reached ? coordinator.maxEpochs : null, losses: (s.losses ?? []).map((v) => v ?? Number.NaN).filter(Number.isFinite) },
+    training: {
+      epochs: orNull(s.epochs),
+      maxEpochs: coordinator.reached ? coordinator.maxEpochs : null,
+      losses: (s.losses ?? []).map((v) => v ?? Number.NaN).filter(Number.isFinite),
+    },
     federated,
     federatedModel: s.model === 'trees' ? 'trees' : 'lr',
     importance: importanceOf(s.importance),
@@ -243,14 +365,30 @@ export function buildJobReport(source: ReportSource, options: BuildOptions): Job
     multiclass,
     dp,
     validationScoresShared,
-    privacy: privacySummary({ jobId: source.jobId, guest: source.party, hosts, aligned: data.aligned, validation: data.validation, validationScoresShared, epsilon: dp?.epsilon ?? null, delta: dp?.delta ?? null }),
+    privacy: privacySummary({
+      jobId: source.jobId,
+      guest: source.party,
+      hosts,
+      aligned: data.aligned,
+      validation: data.validation,
+      validationScoresShared,
+      epsilon: dp?.epsilon ?? null,
+      delta: dp?.delta ?? null,
+    }),
     coordinator,
   };
 }
 
-function importanceOf(i: { own: Record<string, number>; hosts: Record<string, number> } | undefined): JobReport['importance'] {
+function importanceOf(
+  i: { own: Record<string, number>; hosts: Record<string, number> } | undefined,
+): JobReport['importance'] {
   if (i === undefined) return null;
-  const rows = [...Object.entries(i.own).map(([name, gain]) => ({ name, host: false, gain })), ...Object.entries(i.hosts).map(([name, gain]) => ({ name, host: true, gain }))];
+  const rows = [
+    ...Object.entries(i.own).map(([name, gain]) => ({ name, host: false, gain })),
+    ...Object.entries(i.hosts).map(([name, gain]) => ({ name, host: true, gain })),
+  ];
   const total = rows.reduce((t, r) => t + r.gain, 0);
-  return rows.sort((a, b) => b.gain - a.gain).map((r) => ({ name: r.name, host: r.host, share: total > 0 ? r.gain / total : 0 }));
+  return rows
+    .sort((a, b) => b.gain - a.gain)
+    .map((r) => ({ name: r.name, host: r.host, share: total > 0 ? r.gain / total : 0 }));
 }

@@ -30,7 +30,6 @@ export type PrivacyFacts = {
   readonly delta: number | null;
 };
 
-
 /** The items, in the order a reader meets them in a job. */
 export function privacySummary(f: PrivacyFacts): PrivacyItem[] {
   const hosts = f.hosts.length === 0 ? 'the partner' : list(f.hosts);
@@ -68,16 +67,16 @@ export function privacySummary(f: PrivacyFacts): PrivacyItem[] {
     },
     f.validationScoresShared
       ? {
-        what: 'Test scores',
-        form: 'one number per test person',
-        detail: `You received ${hosts}'s part of the score for each of the ${f.validation === null ? '' : `${count(f.validation)} `}held-out test people, so that you could measure the model${dp ? ', with noise added for differential privacy' : ''}. No training person's score was sent.`,
-        threatModel: 'L6',
-      }
+          what: 'Test scores',
+          form: 'one number per test person',
+          detail: `You received ${hosts}'s part of the score for each of the ${f.validation === null ? '' : `${count(f.validation)} `}held-out test people, so that you could measure the model${dp ? ', with noise added for differential privacy' : ''}. No training person's score was sent.`,
+          threatModel: 'L6',
+        }
       : {
-        what: 'Test scores',
-        form: 'not shared',
-        detail: `Kept by ${hosts}: the figures in this report measure your part of the model only.`,
-      },
+          what: 'Test scores',
+          form: 'not shared',
+          detail: `Kept by ${hosts}: the figures in this report measure your part of the model only.`,
+        },
     {
       what: 'What the coordinator saw',
       form: 'aggregates only',

@@ -21,7 +21,11 @@ describe('niceTicks', () => {
 
 describe('niceRange', () => {
   it('widens to whole ticks and includes the floor', () => {
-    expect(niceRange([0.18, 0.69], { floor: 0 })).toEqual({ min: 0, max: 0.7, ticks: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
+    expect(niceRange([0.18, 0.69], { floor: 0 })).toEqual({
+      min: 0,
+      max: 0.7,
+      ticks: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+    });
     expect(niceRange([1.41, 1.76])).toMatchObject({ min: 1.4, max: 1.8 });
   });
 
@@ -44,8 +48,29 @@ describe('scale and pathData', () => {
   });
 
   it('draws a polyline, one decimal per coordinate, and breaks at a missing point', () => {
-    expect(pathData([[0, 0], [1.234, 2.26], [3, 4]], identity, identity)).toBe('M0 0L1.2 2.3L3 4');
-    expect(pathData([[0, 0], [1, Number.NaN], [2, 2], [3, 3]], identity, identity)).toBe('M0 0M2 2L3 3');
+    expect(
+      pathData(
+        [
+          [0, 0],
+          [1.234, 2.26],
+          [3, 4],
+        ],
+        identity,
+        identity,
+      ),
+    ).toBe('M0 0L1.2 2.3L3 4');
+    expect(
+      pathData(
+        [
+          [0, 0],
+          [1, Number.NaN],
+          [2, 2],
+          [3, 3],
+        ],
+        identity,
+        identity,
+      ),
+    ).toBe('M0 0M2 2L3 3');
     expect(pathData([[Number.NaN, 1]], identity, identity)).toBe('');
   });
 });
@@ -57,15 +82,34 @@ describe('lineChart', () => {
     x: { label: 'x axis', min: 0, max: 1, ticks: [0, 0.5, 1], format: (v) => `${v * 100}%` },
     y: { label: 'y axis', min: 0, max: 1, ticks: [0, 1], format: String },
     series: [
-      { label: 'curve', points: [[0, 0], [0.5, 0.8], [1, 1]], colour: '#112233', markers: true },
-      { label: 'diagonal', points: [[0, 0], [1, 1]], colour: '#445566', dashed: true },
+      {
+        label: 'curve',
+        points: [
+          [0, 0],
+          [0.5, 0.8],
+          [1, 1],
+        ],
+        colour: '#112233',
+        markers: true,
+      },
+      {
+        label: 'diagonal',
+        points: [
+          [0, 0],
+          [1, 1],
+        ],
+        colour: '#445566',
+        dashed: true,
+      },
     ],
     width: 400,
     height: 300,
   });
 
   it('is one well-formed svg element, with its title escaped', () => {
-    expect(chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="test" viewBox="0 0 400 300"')).toBe(true);
+    expect(
+      chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="test" viewBox="0 0 400 300"'),
+    ).toBe(true);
     expect(chart.endsWith('</svg>')).toBe(true);
     expect(unbalancedTag(chart)).toBeUndefined();
     expect(chart).toContain('<title id="chart-test-title">A &lt;test&gt; &amp; &quot;chart&quot;</title>');
@@ -82,7 +126,8 @@ describe('lineChart', () => {
   });
 
   it('labels the ticks, the axes and the series', () => {
-    for (const text of ['>0%<', '>50%<', '>100%<', '>x axis<', '>y axis<', '>curve<', '>diagonal<']) expect(chart).toContain(text);
+    for (const text of ['>0%<', '>50%<', '>100%<', '>x axis<', '>y axis<', '>curve<', '>diagonal<'])
+      expect(chart).toContain(text);
   });
 
   it('uses presentation attributes only, so a strict CSP needs no style allowance', () => {
@@ -94,7 +139,11 @@ describe('barChart', () => {
   const chart = barChart({
     id: 'bars',
     title: 'bars',
-    bars: [{ label: 'half', value: 0.75, colour: '#000' }, { label: 'full', value: 1, colour: '#111' }, { label: 'none', value: undefined, colour: '#222' }],
+    bars: [
+      { label: 'half', value: 0.75, colour: '#000' },
+      { label: 'full', value: 1, colour: '#111' },
+      { label: 'none', value: undefined, colour: '#222' },
+    ],
     min: 0.5,
     max: 1,
     format: (v) => v.toFixed(2),
@@ -103,7 +152,10 @@ describe('barChart', () => {
   });
 
   it('draws bar lengths in proportion to value − min', () => {
-    const widths = [...chart.matchAll(/<rect [^>]*width="([\d.]+)"[^>]*data-value="([\d.]+)"/g)].map((m) => [Number(m[2]), Number(m[1])]);
+    const widths = [...chart.matchAll(/<rect [^>]*width="([\d.]+)"[^>]*data-value="([\d.]+)"/g)].map((m) => [
+      Number(m[2]),
+      Number(m[1]),
+    ]);
     expect(widths).toHaveLength(2);
     const [half, full] = widths.map(([, w]) => w ?? 0);
     expect(half).toBeGreaterThan(0);

@@ -79,7 +79,8 @@ const px = (v: number): string => (Math.round(v * 10) / 10).toString();
  * precision so labels read 0.3, not 0.30000000000000004.
  */
 export function niceTicks(min: number, max: number, target = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) throw new RangeError(`ticks need finite bounds, got ${min} and ${max}`);
+  if (!Number.isFinite(min) || !Number.isFinite(max))
+    throw new RangeError(`ticks need finite bounds, got ${min} and ${max}`);
   if (max < min) [min, max] = [max, min];
   if (max === min) return [min];
   const step = niceStep((max - min) / Math.max(1, target));
@@ -107,7 +108,10 @@ function niceStep(raw: number): number {
  * `floor` (e.g. 0 for a loss) is included when given. A single value gets a
  * little room on each side.
  */
-export function niceRange(values: readonly number[], options: { readonly floor?: number; readonly target?: number } = {}): { min: number; max: number; ticks: number[] } {
+export function niceRange(
+  values: readonly number[],
+  options: { readonly floor?: number; readonly target?: number } = {},
+): { min: number; max: number; ticks: number[] } {
   const finite = values.filter(Number.isFinite);
   if (options.floor !== undefined) finite.push(options.floor);
   if (finite.length === 0) return { min: 0, max: 1, ticks: niceTicks(0, 1, options.target) };
@@ -158,8 +162,10 @@ const textWidth = (text: string, size = 12): number => text.length * size * 0.56
 
 function svgOpen(id: string, title: string, width: number, height: number): string {
   const safe = escapeXml(id);
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${safe}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="chart-${safe}-title" font-family="${FONT}" font-size="12" fill="${COLOURS.text}">`
-    + `<title id="chart-${safe}-title">${escapeXml(title)}</title>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${safe}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="chart-${safe}-title" font-family="${FONT}" font-size="12" fill="${COLOURS.text}">` +
+    `<title id="chart-${safe}-title">${escapeXml(title)}</title>`
+  );
 }
 
 /** A line chart with gridlines, labelled axes and a legend above the plot. */
@@ -174,35 +180,52 @@ export function lineChart(o: LineChartOptions): string {
   const sx = scale(o.x.min, o.x.max, left, right);
   const sy = scale(o.y.min, o.y.max, bottom, top);
   const parts: string[] = [svgOpen(o.id, o.title, width, height)];
-  parts.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="#ffffff" stroke="${COLOURS.grid}"/>`);
+  parts.push(
+    `<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="#ffffff" stroke="${COLOURS.grid}"/>`,
+  );
   for (const t of o.y.ticks) {
     const y = px(sy(t));
     parts.push(`<line x1="${left}" y1="${y}" x2="${right}" y2="${y}" stroke="${COLOURS.grid}"/>`);
-    parts.push(`<text x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="${COLOURS.axis}">${escapeXml(o.y.format(t))}</text>`);
+    parts.push(
+      `<text x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="${COLOURS.axis}">${escapeXml(o.y.format(t))}</text>`,
+    );
   }
   for (const t of o.x.ticks) {
     const x = px(sx(t));
     parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="${COLOURS.grid}"/>`);
-    parts.push(`<text x="${x}" y="${bottom + 18}" text-anchor="middle" fill="${COLOURS.axis}">${escapeXml(o.x.format(t))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${bottom + 18}" text-anchor="middle" fill="${COLOURS.axis}">${escapeXml(o.x.format(t))}</text>`,
+    );
   }
-  parts.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${COLOURS.axis}"/><line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="${COLOURS.axis}"/>`);
-  parts.push(`<text x="${px((left + right) / 2)}" y="${height - 10}" text-anchor="middle">${escapeXml(o.x.label)}</text>`);
-  parts.push(`<text transform="translate(16 ${px((top + bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(o.y.label)}</text>`);
+  parts.push(
+    `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${COLOURS.axis}"/><line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="${COLOURS.axis}"/>`,
+  );
+  parts.push(
+    `<text x="${px((left + right) / 2)}" y="${height - 10}" text-anchor="middle">${escapeXml(o.x.label)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${px((top + bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(o.y.label)}</text>`,
+  );
   for (const s of o.series) {
     const d = pathData(s.points, sx, sy);
     if (d !== '') {
-      parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="${s.dashed === true ? 1.5 : 2.5}" stroke-linejoin="round" stroke-linecap="round"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''} data-series="${escapeXml(s.label)}"/>`);
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="${s.dashed === true ? 1.5 : 2.5}" stroke-linejoin="round" stroke-linecap="round"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''} data-series="${escapeXml(s.label)}"/>`,
+      );
     }
     if (s.markers === true) {
       for (const [x, y] of s.points) {
-        if (Number.isFinite(x) && Number.isFinite(y)) parts.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="3.5" fill="${s.colour}"/>`);
+        if (Number.isFinite(x) && Number.isFinite(y))
+          parts.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="3.5" fill="${s.colour}"/>`);
       }
     }
   }
   // Legend: one swatch and label per series, in a row above the plot.
   let lx = left;
   for (const s of o.series) {
-    parts.push(`<line x1="${px(lx)}" y1="18" x2="${px(lx + 22)}" y2="18" stroke="${s.colour}" stroke-width="${s.dashed === true ? 1.5 : 3}"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(
+      `<line x1="${px(lx)}" y1="18" x2="${px(lx + 22)}" y2="18" stroke="${s.colour}" stroke-width="${s.dashed === true ? 1.5 : 3}"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     parts.push(`<text x="${px(lx + 28)}" y="18" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
     lx += 28 + textWidth(s.label) + 20;
   }
@@ -225,22 +248,32 @@ export function barChart(o: BarChartOptions): string {
   for (const t of niceTicks(o.min, o.max, 5)) {
     const x = px(sx(t));
     parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="${COLOURS.grid}"/>`);
-    parts.push(`<text x="${x}" y="${bottom + 16}" text-anchor="middle" fill="${COLOURS.axis}">${escapeXml(o.format(t))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${bottom + 16}" text-anchor="middle" fill="${COLOURS.axis}">${escapeXml(o.format(t))}</text>`,
+    );
   }
   o.bars.forEach((b, i) => {
     const y = top + i * row;
     const mid = px(y + row / 2);
-    parts.push(`<text x="${left - 10}" y="${mid}" text-anchor="end" dominant-baseline="middle" font-size="13">${escapeXml(b.label)}</text>`);
+    parts.push(
+      `<text x="${left - 10}" y="${mid}" text-anchor="end" dominant-baseline="middle" font-size="13">${escapeXml(b.label)}</text>`,
+    );
     if (b.value === undefined || !Number.isFinite(b.value)) {
       parts.push(`<text x="${left + 6}" y="${mid}" dominant-baseline="middle" fill="${COLOURS.axis}">n/a</text>`);
       return;
     }
     const end = sx(b.value);
-    parts.push(`<rect x="${left}" y="${px(y + 7)}" width="${px(Math.max(0, end - left))}" height="${row - 14}" rx="3" fill="${b.colour}" data-value="${b.value}"/>`);
-    parts.push(`<text x="${px(end + 6)}" y="${mid}" dominant-baseline="middle" font-weight="600">${escapeXml(o.format(b.value))}</text>`);
+    parts.push(
+      `<rect x="${left}" y="${px(y + 7)}" width="${px(Math.max(0, end - left))}" height="${row - 14}" rx="3" fill="${b.colour}" data-value="${b.value}"/>`,
+    );
+    parts.push(
+      `<text x="${px(end + 6)}" y="${mid}" dominant-baseline="middle" font-weight="600">${escapeXml(o.format(b.value))}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="${COLOURS.axis}"/>`);
-  parts.push(`<text x="${px((left + right) / 2)}" y="${height - 8}" text-anchor="middle">${escapeXml(o.axisLabel)}</text>`);
+  parts.push(
+    `<text x="${px((left + right) / 2)}" y="${height - 8}" text-anchor="middle">${escapeXml(o.axisLabel)}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }

@@ -10,7 +10,10 @@ import type { CoordinatorView } from './job-report.ts';
 export function validationSet(n = 200, seed = 'report-fixture'): { scores: Float64Array; labels: Int32Array } {
   const random = new Random(seed);
   const labels = Int32Array.from({ length: n }, (_, i) => (i % 5 < 2 ? 1 : 0));
-  const scores = Float64Array.from(labels, (y) => 1 / (1 + Math.exp(-(y === 1 ? 1.2 : -1.2) - 1.5 * random.nextGaussian())));
+  const scores = Float64Array.from(
+    labels,
+    (y) => 1 / (1 + Math.exp(-(y === 1 ? 1.2 : -1.2) - 1.5 * random.nextGaussian())),
+  );
   return { scores, labels };
 }
 
@@ -21,14 +24,20 @@ export function binaryModelPart(overrides: { summary?: Record<string, unknown> }
   const { scores, labels } = validationSet();
   const metrics = binaryReport(scores, labels);
   // The guest alone: the same rows, noisier scores.
-  const alone = binaryReport(Float64Array.from(scores, (s, i) => (s + ((i * 7919) % 100) / 120) / 2), labels);
+  const alone = binaryReport(
+    Float64Array.from(scores, (s, i) => (s + ((i * 7919) % 100) / 120) / 2),
+    labels,
+  );
   return {
     format: 'tandem-model-part/1',
     jobId: 'job-0123456789',
     jobName: 'spring-campaign',
     party: 'brand',
     role: 'guest',
-    parties: [{ name: 'brand', role: 'guest', dataset: 'members' }, { name: 'partner', role: 'host', dataset: 'pool' }],
+    parties: [
+      { name: 'brand', role: 'guest', dataset: 'members' },
+      { name: 'partner', role: 'host', dataset: 'pool' },
+    ],
     featureNames: ['age', 'recency', 'frequency'],
     weights: [0.1, 0.2, 0.3],
     intercept: 0,
@@ -38,7 +47,17 @@ export function binaryModelPart(overrides: { summary?: Record<string, unknown> }
       epochs: 4,
       losses: [0.6931, 0.52, 0.47, 0.455],
       metrics,
-      guestOnly: { features: 3, metrics: { auc: alone.auc, ks: alone.ks, logLoss: alone.logLoss, accuracy: alone.accuracy, liftAtK: alone.liftAtK, recallAtK: alone.recallAtK } },
+      guestOnly: {
+        features: 3,
+        metrics: {
+          auc: alone.auc,
+          ks: alone.ks,
+          logLoss: alone.logLoss,
+          accuracy: alone.accuracy,
+          liftAtK: alone.liftAtK,
+          recallAtK: alone.recallAtK,
+        },
+      },
       validationScoresShared: true,
       ...overrides.summary,
     },
@@ -57,7 +76,18 @@ export function multiclassModelPart(): Record<string, unknown> {
       epochs: 3,
       losses: [1.09, 0.8, 0.7],
       classes: ['coffee', 'milk powder', 'candy'],
-      metrics: { rows: 60, classes: 3, accuracy: 0.75, macroF1: 0.7321, perClass: [], confusion: [[18, 2, 0], [3, 15, 2], [1, 7, 12]] },
+      metrics: {
+        rows: 60,
+        classes: 3,
+        accuracy: 0.75,
+        macroF1: 0.7321,
+        perClass: [],
+        confusion: [
+          [18, 2, 0],
+          [3, 15, 2],
+          [1, 7, 12],
+        ],
+      },
       validationScoresShared: true,
     },
   };

@@ -39,7 +39,10 @@ export class AdminClient {
   /** From a node config (`--config`) or explicit `--coordinator --ca --cert --key`. */
   static async connect(flags: ClientFlags): Promise<AdminClient> {
     let address = flags.coordinator;
-    let certs = flags.ca !== undefined && flags.cert !== undefined && flags.key !== undefined ? { ca: flags.ca, cert: flags.cert, key: flags.key } : undefined;
+    let certs =
+      flags.ca !== undefined && flags.cert !== undefined && flags.key !== undefined
+        ? { ca: flags.ca, cert: flags.cert, key: flags.key }
+        : undefined;
     let serverName = flags.coordinatorName;
     if (flags.config !== undefined) {
       const config = await loadPartyConfig(flags.config);
@@ -48,7 +51,12 @@ export class AdminClient {
       serverName ??= config.node.coordinatorName;
     }
     if (address === undefined || certs === undefined) {
-      throw new ConfigError('CONFIG_NOT_FOUND', { file: 'command line', field: '--config', problem: 'no coordinator address or certificates given', fix: 'pass --config <node.yaml>, or --coordinator host:port --ca --cert --key' });
+      throw new ConfigError('CONFIG_NOT_FOUND', {
+        file: 'command line',
+        field: '--config',
+        problem: 'no coordinator address or certificates given',
+        fix: 'pass --config <node.yaml>, or --coordinator host:port --ca --cert --key',
+      });
     }
     const identity = await loadNodeIdentity(certs);
     const options: Record<string, unknown> = { ...grpcOptions(compileWireLimits()) };
@@ -71,7 +79,12 @@ export class AdminClient {
 
   async submit(specFile: string): Promise<JobStatus> {
     const specYaml = await readFile(specFile, 'utf8').catch(() => {
-      throw new ConfigError('CONFIG_NOT_FOUND', { file: specFile, field: '', problem: 'cannot read the job spec', fix: 'check the path' });
+      throw new ConfigError('CONFIG_NOT_FOUND', {
+        file: specFile,
+        field: '',
+        problem: 'cannot read the job spec',
+        fix: 'check the path',
+      });
     });
     return this.submitText(specYaml, specFile);
   }
@@ -91,7 +104,9 @@ export class AdminClient {
   }
 
   list(limit: number): Promise<JobStatus[]> {
-    return this.#unary<tandem.v1.ListJobsResponse>('listJobs', { limit }, 'listing jobs').then((r) => r.jobs as JobStatus[]);
+    return this.#unary<tandem.v1.ListJobsResponse>('listJobs', { limit }, 'listing jobs').then(
+      (r) => r.jobs as JobStatus[],
+    );
   }
 
   cancel(jobId: string): Promise<JobStatus> {
@@ -114,7 +129,9 @@ export class AdminClient {
         onStatus(status);
       });
       call.on('error', (error: grpc.ServiceError) => reject(fromServiceError(error, `watching job ${jobId}`)));
-      call.on('end', () => (last === undefined ? reject(new Error('the watch ended without a status')) : resolve(last)));
+      call.on('end', () =>
+        last === undefined ? reject(new Error('the watch ended without a status')) : resolve(last),
+      );
     });
   }
 

@@ -6,7 +6,13 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, ConfigError, TandemError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
-import { createCertificateAuthority, initCertificates, issueCertificate, loadNodeIdentity, verifyPeerCertificate } from './certs.ts';
+import {
+  createCertificateAuthority,
+  initCertificates,
+  issueCertificate,
+  loadNodeIdentity,
+  verifyPeerCertificate,
+} from './certs.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2030-06-01T12:00:00Z');
@@ -29,7 +35,13 @@ describe('certs', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tandem-certs-'));
-    await initCertificates({ outDir: dir, parties: ['brand', 'partner'], extraNames: ['admin'], now: NOW, validityDays: 30 });
+    await initCertificates({
+      outDir: dir,
+      parties: ['brand', 'partner'],
+      extraNames: ['admin'],
+      now: NOW,
+      validityDays: 30,
+    });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -39,7 +51,12 @@ describe('certs', () => {
 
       const modes = names.flatMap((n) => [`${n}.crt`, `${n}.key`]).map((f) => [f, statSync(at(f)).mode & 0o777]);
 
-      expect(modes).toEqual(names.flatMap((n) => [[`${n}.crt`, 0o644], [`${n}.key`, 0o600]]));
+      expect(modes).toEqual(
+        names.flatMap((n) => [
+          [`${n}.crt`, 0o644],
+          [`${n}.key`, 0o600],
+        ]),
+      );
       expect(pem('brand.key')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     });
 
@@ -66,7 +83,9 @@ describe('certs', () => {
     it('puts the hosts on the coordinator certificate so hostname checks pass on loopback', () => {
       const coordinator = new X509Certificate(pem('coordinator.crt'));
 
-      expect(coordinator.subjectAltName).toBe('URI:tandem://coordinator, DNS:coordinator, DNS:localhost, IP Address:127.0.0.1');
+      expect(coordinator.subjectAltName).toBe(
+        'URI:tandem://coordinator, DNS:coordinator, DNS:localhost, IP Address:127.0.0.1',
+      );
       expect(coordinator.checkHost('localhost')).toBe('localhost');
       expect(coordinator.checkIP('127.0.0.1')).toBe('127.0.0.1');
     });
@@ -78,7 +97,9 @@ describe('certs', () => {
 
       expect(error).toBeInstanceOf(TandemError);
       expect(error).toMatchObject({ code: 'CERTS_EXIST' });
-      expect((error as Error).message).toBe(`${at('ca.crt')}, ${at('ca.key')}, ${at('coordinator.crt')} and 5 more already exist. Fix: pass --force to overwrite, or choose another --out directory`);
+      expect((error as Error).message).toBe(
+        `${at('ca.crt')}, ${at('ca.key')}, ${at('coordinator.crt')} and 5 more already exist. Fix: pass --force to overwrite, or choose another --out directory`,
+      );
       expect(pem('ca.crt')).toBe(before);
     });
 
@@ -96,13 +117,34 @@ describe('certs', () => {
     });
 
     it.each([
-      [{ parties: [] }, 'certs init: --parties: names no party. Fix: name at least one party, e.g. --parties brand,partner'],
-      [{ parties: ['Brand'] }, 'certs init: --parties/--extra: "Brand" is not a node name. Fix: use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)'],
-      [{ parties: ['../etc'] }, 'certs init: --parties/--extra: "../etc" is not a node name. Fix: use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)'],
-      [{ parties: ['ca'] }, 'certs init: --parties/--extra: "ca" is reserved for the CA files. Fix: choose another name'],
-      [{ parties: ['brand', 'coordinator'] }, 'certs init: --parties/--extra: "coordinator" appears twice. Fix: give every node a distinct name'],
-      [{ parties: ['brand'], hosts: ['bad host'] }, 'certs init: --hosts: "bad host" is neither an IP address nor a DNS name. Fix: list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com'],
-      [{ parties: ['brand'], validityDays: 0 }, 'certs init: --days: is 0. Fix: use a whole number of days from 1 to 3650'],
+      [
+        { parties: [] },
+        'certs init: --parties: names no party. Fix: name at least one party, e.g. --parties brand,partner',
+      ],
+      [
+        { parties: ['Brand'] },
+        'certs init: --parties/--extra: "Brand" is not a node name. Fix: use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)',
+      ],
+      [
+        { parties: ['../etc'] },
+        'certs init: --parties/--extra: "../etc" is not a node name. Fix: use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)',
+      ],
+      [
+        { parties: ['ca'] },
+        'certs init: --parties/--extra: "ca" is reserved for the CA files. Fix: choose another name',
+      ],
+      [
+        { parties: ['brand', 'coordinator'] },
+        'certs init: --parties/--extra: "coordinator" appears twice. Fix: give every node a distinct name',
+      ],
+      [
+        { parties: ['brand'], hosts: ['bad host'] },
+        'certs init: --hosts: "bad host" is neither an IP address nor a DNS name. Fix: list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com',
+      ],
+      [
+        { parties: ['brand'], validityDays: 0 },
+        'certs init: --days: is 0. Fix: use a whole number of days from 1 to 3650',
+      ],
     ])('rejects bad options before writing anything: %j', async (options, message) => {
       const empty = join(dir, 'never-created');
 
@@ -141,7 +183,11 @@ describe('certs', () => {
       const shown = [JSON.stringify(identity), inspect(identity)];
 
       for (const text of shown) expect(text).not.toContain('PRIVATE KEY');
-      expect(JSON.parse(shown[0]!)).toEqual({ name: 'brand', fingerprintSha256: identity.fingerprintSha256, keyPem: '[redacted]' });
+      expect(JSON.parse(shown[0]!)).toEqual({
+        name: 'brand',
+        fingerprintSha256: identity.fingerprintSha256,
+        keyPem: '[redacted]',
+      });
     });
 
     it('names the missing file, the field and the fix when a file does not exist', async () => {
@@ -149,14 +195,19 @@ describe('certs', () => {
 
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'CONFIG_NOT_FOUND', file: at('nobody.key'), field: 'certs.key' });
-      expect((error as Error).message).toBe(`${at('nobody.key')}: certs.key: does not exist. Fix: run \`tandem certs init --parties <names>\` for dev certificates, or point certs.key at an existing PEM file`);
+      expect((error as Error).message).toBe(
+        `${at('nobody.key')}: certs.key: does not exist. Fix: run \`tandem certs init --parties <names>\` for dev certificates, or point certs.key at an existing PEM file`,
+      );
     });
 
     it('rejects a key that belongs to another node', async () => {
       const error = await failure(() => loadNodeIdentity({ ...paths('brand'), key: at('partner.key') }, NOW));
 
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `${at('partner.key')}: certs.key: does not match the certificate ${at('brand.crt')}. Fix: use the key that was issued with ${at('brand.crt')}` });
+      expect(error).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: `${at('partner.key')}: certs.key: does not match the certificate ${at('brand.crt')}. Fix: use the key that was issued with ${at('brand.crt')}`,
+      });
     });
 
     it('rejects a file that is not a certificate', async () => {
@@ -171,12 +222,25 @@ describe('certs', () => {
       const error = await failure(() => loadNodeIdentity({ ...paths('brand'), ca: at('partner.crt') }, NOW));
 
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `${at('partner.crt')}: certs.ca: is not a CA certificate (basicConstraints CA:TRUE is missing). Fix: point certs.ca at the federation CA certificate (ca.crt)` });
+      expect(error).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: `${at('partner.crt')}: certs.ca: is not a CA certificate (basicConstraints CA:TRUE is missing). Fix: point certs.ca at the federation CA certificate (ca.crt)`,
+      });
     });
 
     it('rejects a certificate and key issued by another CA, naming the file', async () => {
-      const foreignCa = await createCertificateAuthority({ commonName: 'Mallory CA', notBefore: NOW, notAfter: new Date(NOW.getTime() + DAY_MS) });
-      const forged = await issueCertificate({ caCertPem: foreignCa.certPem, caKeyPem: foreignCa.keyPem, name: 'brand', notBefore: NOW, notAfter: new Date(NOW.getTime() + DAY_MS) });
+      const foreignCa = await createCertificateAuthority({
+        commonName: 'Mallory CA',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + DAY_MS),
+      });
+      const forged = await issueCertificate({
+        caCertPem: foreignCa.certPem,
+        caKeyPem: foreignCa.keyPem,
+        name: 'brand',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + DAY_MS),
+      });
       writeFileSync(at('forged.crt'), forged.certPem);
       writeFileSync(at('forged.key'), forged.keyPem);
 
@@ -184,11 +248,19 @@ describe('certs', () => {
 
       expect(error).toBeInstanceOf(AuthError);
       expect(error).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
-      expect((error as Error).message).toMatch(new RegExp(`^${at('forged.crt')}: is not signed by the federation CA \\(issuer "CN=Mallory CA"`));
+      expect((error as Error).message).toMatch(
+        new RegExp(`^${at('forged.crt')}: is not signed by the federation CA \\(issuer "CN=Mallory CA"`),
+      );
     });
 
     it('rejects an expired node certificate, naming the file and the dates', async () => {
-      const expired = await issueCertificate({ caCertPem: pem('ca.crt'), caKeyPem: pem('ca.key'), name: 'brand', notBefore: new Date(NOW.getTime() - 2 * DAY_MS), notAfter: new Date(NOW.getTime() - DAY_MS) });
+      const expired = await issueCertificate({
+        caCertPem: pem('ca.crt'),
+        caKeyPem: pem('ca.key'),
+        name: 'brand',
+        notBefore: new Date(NOW.getTime() - 2 * DAY_MS),
+        notAfter: new Date(NOW.getTime() - DAY_MS),
+      });
       writeFileSync(at('expired.crt'), expired.certPem);
       writeFileSync(at('expired.key'), expired.keyPem);
 
@@ -196,7 +268,9 @@ describe('certs', () => {
 
       expect(error).toBeInstanceOf(AuthError);
       expect(error).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
-      expect((error as Error).message).toBe(`${at('expired.crt')}: expired (valid from 2030-05-30T12:00:00.000Z to 2030-05-31T12:00:00.000Z, now 2030-06-01T12:00:00.000Z). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`);
+      expect((error as Error).message).toBe(
+        `${at('expired.crt')}: expired (valid from 2030-05-30T12:00:00.000Z to 2030-05-31T12:00:00.000Z, now 2030-06-01T12:00:00.000Z). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`,
+      );
     });
 
     it('rejects an expired CA before looking at the node certificate', async () => {
@@ -205,7 +279,9 @@ describe('certs', () => {
       const error = await failure(() => loadNodeIdentity(paths('brand'), later));
 
       expect(error).toBeInstanceOf(AuthError);
-      expect((error as Error).message).toBe(`${at('ca.crt')}: the CA certificate: expired (valid from 2030-06-01T11:00:00.000Z to 2030-07-01T12:00:00.000Z, now 2030-07-02T12:00:00.000Z). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`);
+      expect((error as Error).message).toBe(
+        `${at('ca.crt')}: the CA certificate: expired (valid from 2030-06-01T11:00:00.000Z to 2030-07-01T12:00:00.000Z, now 2030-07-02T12:00:00.000Z). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`,
+      );
     });
 
     it('accepts certificates for an hour before their issue time, and not earlier', async () => {
@@ -217,7 +293,9 @@ describe('certs', () => {
 
       expect(identity.name).toBe('brand');
       expect(error).toBeInstanceOf(AuthError);
-      expect((error as Error).message).toMatch(/ca\.crt: the CA certificate: is not valid yet \(valid from 2030-06-01T11:00:00\.000Z/);
+      expect((error as Error).message).toMatch(
+        /ca\.crt: the CA certificate: is not valid yet \(valid from 2030-06-01T11:00:00\.000Z/,
+      );
     });
   });
 
@@ -230,23 +308,43 @@ describe('certs', () => {
     });
 
     it('rejects a certificate issued by a different CA with the same node name', async () => {
-      const foreignCa = await createCertificateAuthority({ commonName: 'Mallory CA', notBefore: NOW, notAfter: new Date(NOW.getTime() + DAY_MS) });
-      const forged = await issueCertificate({ caCertPem: foreignCa.certPem, caKeyPem: foreignCa.keyPem, name: 'brand', notBefore: NOW, notAfter: new Date(NOW.getTime() + DAY_MS) });
+      const foreignCa = await createCertificateAuthority({
+        commonName: 'Mallory CA',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + DAY_MS),
+      });
+      const forged = await issueCertificate({
+        caCertPem: foreignCa.certPem,
+        caKeyPem: foreignCa.keyPem,
+        name: 'brand',
+        notBefore: NOW,
+        notAfter: new Date(NOW.getTime() + DAY_MS),
+      });
 
       const error = await failure(() => verifyPeerCertificate(forged.certPem, pem('ca.crt'), NOW));
 
       expect(error).toBeInstanceOf(AuthError);
       expect(error).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
-      expect((error as Error).message).toMatch(/^the peer certificate: is not signed by the federation CA \(issuer "CN=Mallory CA", expected "CN=Tandem dev CA /);
+      expect((error as Error).message).toMatch(
+        /^the peer certificate: is not signed by the federation CA \(issuer "CN=Mallory CA", expected "CN=Tandem dev CA /,
+      );
     });
 
     it('rejects an expired certificate from our own CA, giving its dates', async () => {
-      const expired = await issueCertificate({ caCertPem: pem('ca.crt'), caKeyPem: pem('ca.key'), name: 'brand', notBefore: new Date(NOW.getTime() - 2 * DAY_MS), notAfter: new Date(NOW.getTime() - DAY_MS) });
+      const expired = await issueCertificate({
+        caCertPem: pem('ca.crt'),
+        caKeyPem: pem('ca.key'),
+        name: 'brand',
+        notBefore: new Date(NOW.getTime() - 2 * DAY_MS),
+        notAfter: new Date(NOW.getTime() - DAY_MS),
+      });
 
       const error = await failure(() => verifyPeerCertificate(expired.certPem, pem('ca.crt'), NOW));
 
       expect(error).toBeInstanceOf(AuthError);
-      expect((error as Error).message).toBe('the peer certificate: expired (valid from 2030-05-30T12:00:00.000Z to 2030-05-31T12:00:00.000Z, now 2030-06-01T12:00:00.000Z). Fix: issue a new certificate (dev: `tandem certs init --force`)');
+      expect((error as Error).message).toBe(
+        'the peer certificate: expired (valid from 2030-05-30T12:00:00.000Z to 2030-05-31T12:00:00.000Z, now 2030-06-01T12:00:00.000Z). Fix: issue a new certificate (dev: `tandem certs init --force`)',
+      );
     });
 
     it('rejects the CA certificate itself as a node identity', async () => {

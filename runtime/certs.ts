@@ -9,7 +9,14 @@
  * serving nodes never load it. Chains are one level deep: intermediates are
  * not supported.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import {
+  X509Certificate,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  webcrypto,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -53,7 +60,13 @@ export async function loadNodeIdentity(paths: NodeCertificatePaths, now: Date = 
     return r.value;
   }) as [string, string, string];
   const ca = parseCertificate(caPem, paths.ca, 'ca');
-  if (!ca.ca) throw invalid(paths.ca, 'ca', 'is not a CA certificate (basicConstraints CA:TRUE is missing)', 'point certs.ca at the federation CA certificate (ca.crt)');
+  if (!ca.ca)
+    throw invalid(
+      paths.ca,
+      'ca',
+      'is not a CA certificate (basicConstraints CA:TRUE is missing)',
+      'point certs.ca at the federation CA certificate (ca.crt)',
+    );
   checkValidity(ca, now, `${paths.ca}: the CA certificate`);
   const cert = parseCertificate(certPem, paths.cert, 'cert');
   const name = checkCertificate(cert, ca, now, paths.cert);
@@ -61,16 +74,41 @@ export async function loadNodeIdentity(paths: NodeCertificatePaths, now: Date = 
   try {
     privateKey = createPrivateKey(keyPem);
   } catch (error) {
-    throw invalid(paths.key, 'key', 'is not a PEM private key', 'point certs.key at the PKCS#8 key written next to the certificate', error);
+    throw invalid(
+      paths.key,
+      'key',
+      'is not a PEM private key',
+      'point certs.key at the PKCS#8 key written next to the certificate',
+      error,
+    );
   }
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw invalid(paths.key, 'key', `is a ${privateKey.asymmetricKeyType ?? 'unknown'} key, but Tandem signs with ECDSA P-256`, 'issue the node an ECDSA P-256 (prime256v1) key');
+    throw invalid(
+      paths.key,
+      'key',
+      `is a ${privateKey.asymmetricKeyType ?? 'unknown'} key, but Tandem signs with ECDSA P-256`,
+      'issue the node an ECDSA P-256 (prime256v1) key',
+    );
   }
   const publicKey = createPublicKey(privateKey);
   if (!publicKey.equals(cert.publicKey)) {
-    throw invalid(paths.key, 'key', `does not match the certificate ${paths.cert}`, `use the key that was issued with ${paths.cert}`);
+    throw invalid(
+      paths.key,
+      'key',
+      `does not match the certificate ${paths.cert}`,
+      `use the key that was issued with ${paths.cert}`,
+    );
   }
-  const identity: NodeIdentity = { name, caPem, certPem, keyPem, certDer: new Uint8Array(cert.raw), privateKey, publicKey, fingerprintSha256: cert.fingerprint256 };
+  const identity: NodeIdentity = {
+    name,
+    caPem,
+    certPem,
+    keyPem,
+    certDer: new Uint8Array(cert.raw),
+    privateKey,
+    publicKey,
+    fingerprintSha256: cert.fingerprint256,
+  };
   const redacted = (): object => ({ name, fingerprintSha256: identity.fingerprintSha256, keyPem: '[redacted]' });
   Object.defineProperty(identity, 'toJSON', { value: redacted });
   Object.defineProperty(identity, Symbol.for('nodejs.util.inspect.custom'), { value: redacted });
@@ -82,7 +120,11 @@ export async function loadNodeIdentity(paths: NodeCertificatePaths, now: Date = 
  * and returns its node name. Every connection and every signed sealing key goes through here.
  * @throws AuthError `AUTH_CERTIFICATE_REJECTED` naming the reason (and the dates, when out of date)
  */
-export function verifyPeerCertificate(certDerOrPem: Uint8Array | string, caPem: string, now: Date = new Date()): string {
+export function verifyPeerCertificate(
+  certDerOrPem: Uint8Array | string,
+  caPem: string,
+  now: Date = new Date(),
+): string {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(typeof certDerOrPem === 'string' ? certDerOrPem : Buffer.from(certDerOrPem));
@@ -103,17 +145,23 @@ function caCertificate(pem: string): X509Certificate {
 /** Chain, validity, leaf-ness and a well-formed CN; returns the CN. `label` starts every message. */
 function checkCertificate(cert: X509Certificate, ca: X509Certificate, now: Date, label: string): string {
   const reject = (problem: string): AuthError =>
-    new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: ${problem}`, { details: { subject: cert.subject, issuer: cert.issuer, fingerprintSha256: cert.fingerprint256 } });
+    new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: ${problem}`, {
+      details: { subject: cert.subject, issuer: cert.issuer, fingerprintSha256: cert.fingerprint256 },
+    });
   // checkIssued compares names only; the signature check is what proves the CA signed it.
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    throw reject(`is not signed by the federation CA (issuer "${oneLine(cert.issuer)}", expected "${oneLine(ca.subject)}"). Fix: use a certificate issued by this federation's ca.crt`);
+    throw reject(
+      `is not signed by the federation CA (issuer "${oneLine(cert.issuer)}", expected "${oneLine(ca.subject)}"). Fix: use a certificate issued by this federation's ca.crt`,
+    );
   }
   // A CA certificate is never a node identity, even our own.
   if (cert.ca) throw reject('is a CA certificate, not a node certificate');
   checkValidity(cert, now, label);
   const name = commonName(cert);
   if (name === undefined || !NODE_NAME.test(name)) {
-    throw reject(`has subject "${oneLine(cert.subject)}", but the CN must be a node name (lowercase letters, digits and dashes)`);
+    throw reject(
+      `has subject "${oneLine(cert.subject)}", but the CN must be a node name (lowercase letters, digits and dashes)`,
+    );
   }
   return name;
 }
@@ -122,12 +170,23 @@ function checkValidity(cert: X509Certificate, now: Date, label: string): void {
   const from = cert.validFromDate;
   const to = cert.validToDate;
   const window = `valid from ${from.toISOString()} to ${to.toISOString()}, now ${now.toISOString()}`;
-  if (now < from) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: is not valid yet (${window}). Fix: check the clock, or issue a new certificate`);
-  if (now > to) throw new AuthError('AUTH_CERTIFICATE_REJECTED', `${label}: expired (${window}). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`);
+  if (now < from)
+    throw new AuthError(
+      'AUTH_CERTIFICATE_REJECTED',
+      `${label}: is not valid yet (${window}). Fix: check the clock, or issue a new certificate`,
+    );
+  if (now > to)
+    throw new AuthError(
+      'AUTH_CERTIFICATE_REJECTED',
+      `${label}: expired (${window}). Fix: issue a new certificate (dev: \`tandem certs init --force\`)`,
+    );
 }
 
 function commonName(cert: X509Certificate): string | undefined {
-  return cert.subject.split('\n').find((part) => part.startsWith('CN='))?.slice(3);
+  return cert.subject
+    .split('\n')
+    .find((part) => part.startsWith('CN='))
+    ?.slice(3);
 }
 
 const oneLine = (dn: string): string => dn.replaceAll('\n', ', ');
@@ -141,9 +200,24 @@ async function readPem(paths: NodeCertificatePaths, which: Which): Promise<strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new ConfigError('CONFIG_NOT_FOUND', { file, field: `certs.${which}`, problem: 'does not exist', fix: `run \`tandem certs init --parties <names>\` for dev certificates, or point certs.${which} at an existing PEM file` }, { cause: error });
+      throw new ConfigError(
+        'CONFIG_NOT_FOUND',
+        {
+          file,
+          field: `certs.${which}`,
+          problem: 'does not exist',
+          fix: `run \`tandem certs init --parties <names>\` for dev certificates, or point certs.${which} at an existing PEM file`,
+        },
+        { cause: error },
+      );
     }
-    throw invalid(file, which, `cannot be read (${code ?? String(error)})`, 'check the path and its permissions', error);
+    throw invalid(
+      file,
+      which,
+      `cannot be read (${code ?? String(error)})`,
+      'check the path and its permissions',
+      error,
+    );
   }
 }
 
@@ -151,12 +225,22 @@ function parseCertificate(pem: string, file: string, which: Which): X509Certific
   try {
     return new X509Certificate(pem);
   } catch (error) {
-    throw invalid(file, which, 'is not a PEM certificate', `point certs.${which} at a file that starts with -----BEGIN CERTIFICATE-----`, error);
+    throw invalid(
+      file,
+      which,
+      'is not a PEM certificate',
+      `point certs.${which} at a file that starts with -----BEGIN CERTIFICATE-----`,
+      error,
+    );
   }
 }
 
 function invalid(file: string, which: Which, problem: string, fix: string, cause?: unknown): ConfigError {
-  return new ConfigError('CONFIG_INVALID', { file, field: `certs.${which}`, problem, fix }, cause === undefined ? {} : { cause });
+  return new ConfigError(
+    'CONFIG_INVALID',
+    { file, field: `certs.${which}`, problem, fix },
+    cause === undefined ? {} : { cause },
+  );
 }
 
 // ——— Issuing (dev CA and tests) ———
@@ -182,7 +266,8 @@ function loadX509(): Promise<X509Module> {
     const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
     reflect.getOwnMetadata = own;
     reflect.getMetadata = (key: unknown, target: object): unknown => {
-      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) if (store.get(t)?.has(key) === true) return own(key, t);
+      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null)
+        if (store.get(t)?.has(key) === true) return own(key, t);
       return undefined;
     };
     reflect.defineMetadata = (key: unknown, value: unknown, target: object): void => {
@@ -194,7 +279,11 @@ function loadX509(): Promise<X509Module> {
 }
 
 /** Options for {@link createCertificateAuthority}. */
-export type CertificateAuthorityOptions = { readonly commonName: string; readonly notBefore: Date; readonly notAfter: Date };
+export type CertificateAuthorityOptions = {
+  readonly commonName: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+};
 
 /** Makes a self-signed ECDSA P-256 CA (CA:TRUE, pathlen 0, keyCertSign). */
 export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<IssuedCertificate> {
@@ -240,7 +329,10 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
   const names = [
     { type: 'url' as const, value: `tandem://${options.name}` },
     { type: 'dns' as const, value: options.name },
-    ...(options.hosts ?? []).map((host) => ({ type: isIP(host) === 0 ? ('dns' as const) : ('ip' as const), value: host })),
+    ...(options.hosts ?? []).map((host) => ({
+      type: isIP(host) === 0 ? ('dns' as const) : ('ip' as const),
+      value: host,
+    })),
   ];
   const cert = await x509.X509CertificateGenerator.create(
     {
@@ -268,7 +360,10 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
 
 async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({
+    format: 'pem',
+    type: 'pkcs8',
+  }) as string;
 }
 
 /** 128 random bits, positive and without a leading zero byte, as RFC 5280 asks. */
@@ -299,7 +394,12 @@ export type InitCertificatesOptions = {
 };
 
 /** One file written by {@link initCertificates}. */
-export type WrittenFile = { readonly path: string; readonly node: string; readonly kind: 'certificate' | 'private key'; readonly mode: number };
+export type WrittenFile = {
+  readonly path: string;
+  readonly node: string;
+  readonly kind: 'certificate' | 'private key';
+  readonly mode: number;
+};
 
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const MAX_VALIDITY_DAYS = 3650;
@@ -323,10 +423,21 @@ export async function initCertificates(options: InitCertificatesOptions): Promis
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const notAfter = new Date(now.getTime() + days * 86_400_000);
-  const ca = await createCertificateAuthority({ commonName: `Tandem dev CA ${now.toISOString().slice(0, 10)} ${randomBytes(3).toString('hex')}`, notBefore, notAfter });
+  const ca = await createCertificateAuthority({
+    commonName: `Tandem dev CA ${now.toISOString().slice(0, 10)} ${randomBytes(3).toString('hex')}`,
+    notBefore,
+    notAfter,
+  });
   const nodes: [string, IssuedCertificate][] = [['ca', ca]];
   for (const name of [coordinator, ...clients]) {
-    const issued = await issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, name, notBefore, notAfter, hosts: name === coordinator ? hosts : [] });
+    const issued = await issueCertificate({
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      name,
+      notBefore,
+      notAfter,
+      hosts: name === coordinator ? hosts : [],
+    });
     nodes.push([name, issued]);
   }
   const files = nodes.flatMap(([node, { certPem, keyPem }]) => [
@@ -354,25 +465,51 @@ export async function initCertificates(options: InitCertificatesOptions): Promis
   return files.map(({ path, node, kind, mode }) => ({ path, node, kind, mode }));
 }
 
-function checkInitOptions(coordinator: string, parties: readonly string[], clients: readonly string[], hosts: readonly string[], days: number): void {
-  const bad = (field: string, problem: string, fix: string): ConfigError => new ConfigError('CONFIG_INVALID', { file: 'certs init', field, problem, fix });
-  if (parties.length === 0) throw bad('--parties', 'names no party', 'name at least one party, e.g. --parties brand,partner');
+function checkInitOptions(
+  coordinator: string,
+  parties: readonly string[],
+  clients: readonly string[],
+  hosts: readonly string[],
+  days: number,
+): void {
+  const bad = (field: string, problem: string, fix: string): ConfigError =>
+    new ConfigError('CONFIG_INVALID', { file: 'certs init', field, problem, fix });
+  if (parties.length === 0)
+    throw bad('--parties', 'names no party', 'name at least one party, e.g. --parties brand,partner');
   const seen = new Set<string>();
-  for (const [field, name] of [['--coordinator', coordinator] as const, ...clients.map((n) => ['--parties/--extra', n] as const)]) {
-    if (!NODE_NAME.test(name)) throw bad(field, `"${name}" is not a node name`, 'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)');
+  for (const [field, name] of [
+    ['--coordinator', coordinator] as const,
+    ...clients.map((n) => ['--parties/--extra', n] as const),
+  ]) {
+    if (!NODE_NAME.test(name))
+      throw bad(
+        field,
+        `"${name}" is not a node name`,
+        'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)',
+      );
     if (name === 'ca') throw bad(field, '"ca" is reserved for the CA files', 'choose another name');
     if (seen.has(name)) throw bad(field, `"${name}" appears twice`, 'give every node a distinct name');
     seen.add(name);
   }
   for (const host of hosts) {
-    if (isIP(host) === 0 && !DNS_NAME.test(host)) throw bad('--hosts', `"${host}" is neither an IP address nor a DNS name`, 'list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com');
+    if (isIP(host) === 0 && !DNS_NAME.test(host))
+      throw bad(
+        '--hosts',
+        `"${host}" is neither an IP address nor a DNS name`,
+        'list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com',
+      );
   }
-  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS)
+    throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
 }
 
 function certsExist(paths: readonly string[]): TandemError {
   const listed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ');
-  return new TandemError('CERTS_EXIST', `${listed} already exist${paths.length === 1 ? 's' : ''}. Fix: pass --force to overwrite, or choose another --out directory`, { details: { files: paths } });
+  return new TandemError(
+    'CERTS_EXIST',
+    `${listed} already exist${paths.length === 1 ? 's' : ''}. Fix: pass --force to overwrite, or choose another --out directory`,
+    { details: { files: paths } },
+  );
 }
 
 // ——— `tandem certs add` ———
@@ -402,17 +539,36 @@ export type AddCertificateOptions = {
  * @throws ConfigError `CONFIG_NOT_FOUND` when the directory lacks `ca.crt` or `ca.key`; `CONFIG_INVALID` for a bad name, host or validity, or a CA key that does not match its certificate
  * @throws TandemError `CERTS_EXIST` when `<name>` already has files and `force` is not set
  */
-export async function addCertificate(options: AddCertificateOptions): Promise<{ readonly files: readonly WrittenFile[]; readonly validUntil: Date }> {
+export async function addCertificate(
+  options: AddCertificateOptions,
+): Promise<{ readonly files: readonly WrittenFile[]; readonly validUntil: Date }> {
   const { outDir, name } = options;
-  const bad = (field: string, problem: string, fix: string): ConfigError => new ConfigError('CONFIG_INVALID', { file: 'certs add', field, problem, fix });
-  if (!NODE_NAME.test(name)) throw bad('NAME', `"${name}" is not a node name`, 'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)');
-  if (name === 'ca') throw bad('NAME', '"ca" is the CA itself', '`certs add` never replaces the CA; to start a new federation, run `tandem certs init` in another --out directory');
+  const bad = (field: string, problem: string, fix: string): ConfigError =>
+    new ConfigError('CONFIG_INVALID', { file: 'certs add', field, problem, fix });
+  if (!NODE_NAME.test(name))
+    throw bad(
+      'NAME',
+      `"${name}" is not a node name`,
+      'use lowercase letters, digits and dashes, starting with a letter (it becomes the CN and the file name)',
+    );
+  if (name === 'ca')
+    throw bad(
+      'NAME',
+      '"ca" is the CA itself',
+      '`certs add` never replaces the CA; to start a new federation, run `tandem certs init` in another --out directory',
+    );
   const hosts = options.hosts ?? [];
   for (const host of hosts) {
-    if (isIP(host) === 0 && !DNS_NAME.test(host)) throw bad('--hosts', `"${host}" is neither an IP address nor a DNS name`, 'list the names and addresses it is reached at, e.g. --hosts coord.example.com,10.0.0.5');
+    if (isIP(host) === 0 && !DNS_NAME.test(host))
+      throw bad(
+        '--hosts',
+        `"${host}" is neither an IP address nor a DNS name`,
+        'list the names and addresses it is reached at, e.g. --hosts coord.example.com,10.0.0.5',
+      );
   }
   const days = options.validityDays ?? 365;
-  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS)
+    throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
 
   const caPaths = { crt: join(outDir, 'ca.crt'), key: join(outDir, 'ca.key') };
   const read = async (file: string, what: string): Promise<string> => {
@@ -420,13 +576,22 @@ export async function addCertificate(options: AddCertificateOptions): Promise<{ 
       return await readFile(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ConfigError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID', {
-        file, field: '--out',
-        problem: code === 'ENOENT' ? `does not exist: certs add signs with the ${what}` : `cannot be read (${code ?? String(error)})`,
-        fix: code === 'ENOENT'
-          ? `pass --out the directory \`tandem certs init\` wrote (it holds ca.crt and ca.key); with your own CA, issue the certificate with it (CN = ${name}, ECDSA P-256)`
-          : 'check its permissions (run as the user that ran certs init)',
-      }, { cause: error });
+      throw new ConfigError(
+        code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID',
+        {
+          file,
+          field: '--out',
+          problem:
+            code === 'ENOENT'
+              ? `does not exist: certs add signs with the ${what}`
+              : `cannot be read (${code ?? String(error)})`,
+          fix:
+            code === 'ENOENT'
+              ? `pass --out the directory \`tandem certs init\` wrote (it holds ca.crt and ca.key); with your own CA, issue the certificate with it (CN = ${name}, ECDSA P-256)`
+              : 'check its permissions (run as the user that ran certs init)',
+        },
+        { cause: error },
+      );
     }
   };
   const caCertPem = await read(caPaths.crt, 'CA certificate');
@@ -437,7 +602,16 @@ export async function addCertificate(options: AddCertificateOptions): Promise<{ 
     if (!ca.ca) throw new RangeError('not a CA');
     if (!createPublicKey(createPrivateKey(caKeyPem)).equals(ca.publicKey)) throw new RangeError('key mismatch');
   } catch (error) {
-    throw new ConfigError('CONFIG_INVALID', { file: caPaths.key, field: '--out', problem: 'is not the key of the CA certificate ca.crt next to it', fix: 'point --out at a directory written by `tandem certs init`, with its ca.crt and ca.key untouched' }, { cause: error });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      {
+        file: caPaths.key,
+        field: '--out',
+        problem: 'is not the key of the CA certificate ca.crt next to it',
+        fix: 'point --out at a directory written by `tandem certs init`, with its ca.crt and ca.key untouched',
+      },
+      { cause: error },
+    );
   }
   const now = options.now ?? new Date();
   checkValidity(ca, now, `${caPaths.crt}: the CA certificate`);
@@ -449,17 +623,34 @@ export async function addCertificate(options: AddCertificateOptions): Promise<{ 
   const force = options.force ?? false;
   const taken = files.filter((f) => existsSync(f.path)).map((f) => f.path);
   if (taken.length > 0 && !force) {
-    throw new TandemError('CERTS_EXIST', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}. Fix: choose another name, or pass --force to issue ${name} a new key and certificate (the old certificate stays valid until it expires: nothing revokes it)`, { details: { files: taken } });
+    throw new TandemError(
+      'CERTS_EXIST',
+      `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}. Fix: choose another name, or pass --force to issue ${name} a new key and certificate (the old certificate stays valid until it expires: nothing revokes it)`,
+      { details: { files: taken } },
+    );
   }
   // A certificate outliving its CA would not verify past the CA's expiry anyway.
   const notAfter = new Date(Math.min(now.getTime() + days * 86_400_000, ca.validToDate.getTime()));
-  const issued = await issueCertificate({ caCertPem, caKeyPem, name, notBefore: new Date(now.getTime() - CLOCK_SKEW_MS), notAfter, hosts });
-  for (const [file, text] of [[files[0], issued.certPem], [files[1], issued.keyPem]] as const) {
+  const issued = await issueCertificate({
+    caCertPem,
+    caKeyPem,
+    name,
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter,
+    hosts,
+  });
+  for (const [file, text] of [
+    [files[0], issued.certPem],
+    [files[1], issued.keyPem],
+  ] as const) {
     if (file === undefined) continue;
     try {
       await writeFile(file.path, text, { mode: file.mode, flag: force ? 'w' : 'wx' });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TandemError('CERTS_EXIST', `${file.path} already exists. Fix: choose another name, or pass --force`, { details: { files: [file.path] } });
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new TandemError('CERTS_EXIST', `${file.path} already exists. Fix: choose another name, or pass --force`, {
+          details: { files: [file.path] },
+        });
       throw error;
     }
     await chmod(file.path, file.mode);

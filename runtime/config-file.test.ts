@@ -4,19 +4,37 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../protocol/errors.ts';
-import { deepFreeze, interpolateEnv, loadConfigFile, resolveConfigPath, validateConfig, validateConfigText } from './config-file.ts';
+import {
+  deepFreeze,
+  interpolateEnv,
+  loadConfigFile,
+  resolveConfigPath,
+  validateConfig,
+  validateConfigText,
+} from './config-file.ts';
 
 const schema = z.strictObject({
   node: z.strictObject({
     name: z.string().regex(/^[a-z]+$/, 'must be lowercase letters'),
     heartbeatIntervalMs: z.number().int().min(100).optional(),
   }),
-  datasets: z.record(z.string(), z.strictObject({
-    file: z.string().min(1),
-    id: z.union([z.string().min(1), z.strictObject({ rowNumber: z.literal(true) })]),
-    features: z.union([z.literal('all'), z.array(z.strictObject({ name: z.string(), type: z.enum(['numeric', 'categorical']) }))]),
-  })).optional(),
-  seed: z.number().refine((n) => n !== 13, { message: 'is unlucky', params: { fix: 'pick any other number' } }).optional(),
+  datasets: z
+    .record(
+      z.string(),
+      z.strictObject({
+        file: z.string().min(1),
+        id: z.union([z.string().min(1), z.strictObject({ rowNumber: z.literal(true) })]),
+        features: z.union([
+          z.literal('all'),
+          z.array(z.strictObject({ name: z.string(), type: z.enum(['numeric', 'categorical']) })),
+        ]),
+      }),
+    )
+    .optional(),
+  seed: z
+    .number()
+    .refine((n) => n !== 13, { message: 'is unlucky', params: { fix: 'pick any other number' } })
+    .optional(),
 });
 
 let dir: string;
@@ -34,7 +52,10 @@ async function fileWith(name: string, text: string): Promise<string> {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
@@ -67,7 +88,11 @@ describe('loadConfigFile', () => {
 
     const config = await loadConfigFile(file, schema);
 
-    expect(config.datasets?.['credit']?.features).toEqual([{ name: 'x0', type: 'numeric' }, { name: 'x1', type: 'numeric' }, { name: 'channel', type: 'categorical' }]);
+    expect(config.datasets?.['credit']?.features).toEqual([
+      { name: 'x0', type: 'numeric' },
+      { name: 'x1', type: 'numeric' },
+      { name: 'channel', type: 'categorical' },
+    ]);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.datasets?.['credit']?.features)).toBe(true);
     expect(Object.isFrozen(config.node)).toBe(true);
@@ -110,7 +135,9 @@ describe('loadConfigFile', () => {
 
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.field).toBe('');
-    expect(error.message).toMatch(/syntax\.yaml: is not valid YAML at line 4: .*Fix: correct the YAML syntax on or just before line 4/);
+    expect(error.message).toMatch(
+      /syntax\.yaml: is not valid YAML at line 4: .*Fix: correct the YAML syntax on or just before line 4/,
+    );
   });
 
   it('rejects a key written twice', async () => {
@@ -145,51 +172,84 @@ describe('validateConfigText', () => {
     const error = thrown(() => validateConfigText('node:\n  nme: brand\n', schema, 'node.yaml'));
 
     expect(error.field).toBe('node.nme');
-    expect(error.fix).toBe('remove it (or rename it to "name" if that is what you meant); allowed keys here are: name, heartbeatIntervalMs');
+    expect(error.fix).toBe(
+      'remove it (or rename it to "name" if that is what you meant); allowed keys here are: name, heartbeatIntervalMs',
+    );
     expect(error.details['issues']).toHaveLength(1);
   });
 
   it('asks for a missing key to be added', () => {
-    const error = thrown(() => validateConfigText('node:\n  name: brand\ndatasets:\n  credit:\n    id: id\n    features: all\n', schema, 'node.yaml'));
+    const error = thrown(() =>
+      validateConfigText(
+        'node:\n  name: brand\ndatasets:\n  credit:\n    id: id\n    features: all\n',
+        schema,
+        'node.yaml',
+      ),
+    );
 
     expect(error.field).toBe('datasets.credit.file');
     expect(error.message).toContain('datasets.credit.file: is missing (line 4). Fix: add it (text)');
   });
 
   it('follows the union branch the author was writing', () => {
-    const error = thrown(() => validateConfigText('node: { name: brand }\ndatasets:\n  c:\n    file: f\n    id: { rownumber: true }\n    features: all\n', schema, 'node.yaml'));
+    const error = thrown(() =>
+      validateConfigText(
+        'node: { name: brand }\ndatasets:\n  c:\n    file: f\n    id: { rownumber: true }\n    features: all\n',
+        schema,
+        'node.yaml',
+      ),
+    );
 
     expect(error.field).toBe('datasets.c.id.rownumber');
     expect(error.fix).toContain('rename it to "rowNumber"');
   });
 
   it('lists the alternatives when no branch of a union fits', () => {
-    const error = thrown(() => validateConfigText('node: { name: brand }\ndatasets:\n  c: { file: f, id: id, features: al }\n', schema, 'node.yaml'));
+    const error = thrown(() =>
+      validateConfigText(
+        'node: { name: brand }\ndatasets:\n  c: { file: f, id: id, features: al }\n',
+        schema,
+        'node.yaml',
+      ),
+    );
 
     expect(error.field).toBe('datasets.c.features');
     expect(error.message).toContain('must be "all" or a list, but is "al"');
   });
 
   it('explains a number written with a unit, and a number in quotes', () => {
-    const withUnit = thrown(() => validateConfigText('node: { name: brand, heartbeatIntervalMs: 5s }\n', schema, 'n.yaml'));
-    const quoted = thrown(() => validateConfigText('node: { name: brand, heartbeatIntervalMs: "5000" }\n', schema, 'n.yaml'));
+    const withUnit = thrown(() =>
+      validateConfigText('node: { name: brand, heartbeatIntervalMs: 5s }\n', schema, 'n.yaml'),
+    );
+    const quoted = thrown(() =>
+      validateConfigText('node: { name: brand, heartbeatIntervalMs: "5000" }\n', schema, 'n.yaml'),
+    );
 
     expect(withUnit.fix).toBe('write the number alone; the unit is part of the field name');
     expect(quoted.fix).toBe('remove the quotes: 5000');
   });
 
   it('explains a value out of range and a pattern mismatch', () => {
-    const range = thrown(() => validateConfigText('node: { name: brand, heartbeatIntervalMs: 10 }\n', schema, 'n.yaml'));
+    const range = thrown(() =>
+      validateConfigText('node: { name: brand, heartbeatIntervalMs: 10 }\n', schema, 'n.yaml'),
+    );
     const pattern = thrown(() => validateConfigText('node: { name: Brand }\n', schema, 'n.yaml'));
 
-    expect(range.message).toContain('node.heartbeatIntervalMs: must be at least 100, but is 10 (line 1). Fix: use a value that is at least 100');
+    expect(range.message).toContain(
+      'node.heartbeatIntervalMs: must be at least 100, but is 10 (line 1). Fix: use a value that is at least 100',
+    );
     expect(pattern.message).toContain('node.name: must be lowercase letters, but is "Brand"');
     expect(pattern.fix).toBe('write a value that matches /^[a-z]+$/');
   });
 
   it('refuses a YAML alias bomb instead of expanding it', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [from, to] of [['a', 'b'], ['b', 'c'], ['c', 'd']] as const) levels.push(`${to}: &${to} [${Array(9).fill(`*${from}`).join(', ')}]`);
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+    ] as const)
+      levels.push(`${to}: &${to} [${Array(9).fill(`*${from}`).join(', ')}]`);
 
     const error = thrown(() => validateConfigText(`${levels.join('\n')}\n`, schema, 'bomb.yaml'));
 
@@ -210,17 +270,26 @@ describe('validateConfigText', () => {
     expect(error.message).toContain('(1 more: node.extra is not a known key (line 4))');
     expect(error.details['issues']).toEqual([
       { field: 'seed', problem: 'must be a number, but is "x"', fix: 'write a number', line: 1 },
-      { field: 'node.extra', problem: 'is not a known key', fix: 'remove it; allowed keys here are: name, heartbeatIntervalMs', line: 4 },
+      {
+        field: 'node.extra',
+        problem: 'is not a known key',
+        fix: 'remove it; allowed keys here are: name, heartbeatIntervalMs',
+        line: 4,
+      },
     ]);
   });
 });
 
 describe('validateConfig', () => {
   it('raises the given code for an already-parsed object, without line numbers', () => {
-    const error = thrown(() => validateConfig({ node: { name: 'brand', port: 1 } }, schema, 'job spec', 'JOB_SPEC_INVALID'));
+    const error = thrown(() =>
+      validateConfig({ node: { name: 'brand', port: 1 } }, schema, 'job spec', 'JOB_SPEC_INVALID'),
+    );
 
     expect(error.code).toBe('JOB_SPEC_INVALID');
-    expect(error.message).toBe('job spec: node.port: is not a known key. Fix: remove it; allowed keys here are: name, heartbeatIntervalMs');
+    expect(error.message).toBe(
+      'job spec: node.port: is not a known key. Fix: remove it; allowed keys here are: name, heartbeatIntervalMs',
+    );
   });
 
   it('returns a frozen copy of a valid object', () => {
@@ -255,8 +324,12 @@ describe('deepFreeze', () => {
 describe('environment variables in node configs', () => {
   it('substitutes set variables and defaults, and names an unset one with its line', () => {
     const env = { TANDEM_LISTEN: '127.0.0.1:9000' };
-    expect(interpolateEnv('listen: ${TANDEM_LISTEN}\nport: ${TANDEM_PORT:-7443}\n', 'c.yaml', 'CONFIG_INVALID', env)).toBe('listen: 127.0.0.1:9000\nport: 7443\n');
-    expect(() => interpolateEnv('a: 1\nb: ${TANDEM_MISSING}\n', 'c.yaml', 'CONFIG_INVALID', env)).toThrow(/c\.yaml: line 2: uses \$\{TANDEM_MISSING\}, but the environment variable TANDEM_MISSING is not set\. Fix: set TANDEM_MISSING/);
+    expect(
+      interpolateEnv('listen: ${TANDEM_LISTEN}\nport: ${TANDEM_PORT:-7443}\n', 'c.yaml', 'CONFIG_INVALID', env),
+    ).toBe('listen: 127.0.0.1:9000\nport: 7443\n');
+    expect(() => interpolateEnv('a: 1\nb: ${TANDEM_MISSING}\n', 'c.yaml', 'CONFIG_INVALID', env)).toThrow(
+      /c\.yaml: line 2: uses \$\{TANDEM_MISSING\}, but the environment variable TANDEM_MISSING is not set\. Fix: set TANDEM_MISSING/,
+    );
     expect(interpolateEnv('plain: $HOME and {x}', 'c.yaml', 'CONFIG_INVALID', env)).toBe('plain: $HOME and {x}');
   });
 });

@@ -15,7 +15,12 @@ import { ConfigError } from '../protocol/errors.ts';
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'JOB_SPEC_INVALID';
 
 /** One problem in a config, as a person would want to read it. */
-export type ConfigFinding = { readonly field: string; readonly problem: string; readonly fix: string; readonly line?: number };
+export type ConfigFinding = {
+  readonly field: string;
+  readonly problem: string;
+  readonly fix: string;
+  readonly line?: number;
+};
 
 type Path = readonly PropertyKey[];
 type LineOf = (path: Path) => number | undefined;
@@ -29,7 +34,11 @@ type Issue = core.$ZodIssue;
  * @returns the parsed value, deep-frozen (its type stays `T` so it can feed compile steps).
  * @throws ConfigError CONFIG_NOT_FOUND when the file cannot be read, `code` when its content is wrong.
  */
-export async function loadConfigFile<T>(file: string, schema: ZodType<T>, code: ConfigErrorCode = 'CONFIG_INVALID'): Promise<T> {
+export async function loadConfigFile<T>(
+  file: string,
+  schema: ZodType<T>,
+  code: ConfigErrorCode = 'CONFIG_INVALID',
+): Promise<T> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -45,14 +54,27 @@ export async function loadConfigFile<T>(file: string, schema: ZodType<T>, code: 
  * Only node config files get this, never job specs (which travel between nodes).
  * @throws ConfigError when a variable without a default is unset.
  */
-export function interpolateEnv(text: string, file: string, code: ConfigErrorCode = 'CONFIG_INVALID', env: NodeJS.ProcessEnv = process.env): string {
-  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string, fallback: string | undefined, offset: number) => {
-    const value = env[name];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    const line = text.slice(0, offset).split('\n').length;
-    throw new ConfigError(code, { file, field: `line ${line}`, problem: `uses \${${name}}, but the environment variable ${name} is not set`, fix: `set ${name}, or write \${${name}:-default} to give a default` });
-  });
+export function interpolateEnv(
+  text: string,
+  file: string,
+  code: ConfigErrorCode = 'CONFIG_INVALID',
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return text.replace(
+    /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g,
+    (match, name: string, fallback: string | undefined, offset: number) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      const line = text.slice(0, offset).split('\n').length;
+      throw new ConfigError(code, {
+        file,
+        field: `line ${line}`,
+        problem: `uses \${${name}}, but the environment variable ${name} is not set`,
+        fix: `set ${name}, or write \${${name}:-default} to give a default`,
+      });
+    },
+  );
 }
 
 /**
@@ -62,26 +84,44 @@ export function interpolateEnv(text: string, file: string, code: ConfigErrorCode
  * @param file - how to name the source in errors, e.g. the original file name.
  * @param code - @default 'CONFIG_INVALID'
  */
-export function validateConfigText<T>(text: string, schema: ZodType<T>, file: string, code: ConfigErrorCode = 'CONFIG_INVALID'): T {
+export function validateConfigText<T>(
+  text: string,
+  schema: ZodType<T>,
+  file: string,
+  code: ConfigErrorCode = 'CONFIG_INVALID',
+): T {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
     const line = syntax.linePos?.[0].line;
     const reason = syntax.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
-    throw new ConfigError(code, {
-      file,
-      field: '',
-      problem: `is not valid YAML${line === undefined ? '' : ` at line ${line}`}: ${reason}`,
-      fix: line === undefined ? 'correct the YAML syntax' : `correct the YAML syntax on or just before line ${line}`,
-    }, { details: { line } });
+    throw new ConfigError(
+      code,
+      {
+        file,
+        field: '',
+        problem: `is not valid YAML${line === undefined ? '' : ` at line ${line}`}: ${reason}`,
+        fix: line === undefined ? 'correct the YAML syntax' : `correct the YAML syntax on or just before line ${line}`,
+      },
+      { details: { line } },
+    );
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // Only an alias bomb gets here: a document that expands to far more than it says.
-    throw new ConfigError(code, { file, field: '', problem: `cannot be expanded (${(error as Error).message})`, fix: 'use fewer YAML aliases (*name)' }, { cause: error });
+    throw new ConfigError(
+      code,
+      {
+        file,
+        field: '',
+        problem: `cannot be expanded (${(error as Error).message})`,
+        fix: 'use fewer YAML aliases (*name)',
+      },
+      { cause: error },
+    );
   }
   return check(value, schema, file, code, yamlLineOf(doc, lineCounter));
 }
@@ -94,7 +134,12 @@ export function validateConfigText<T>(text: string, schema: ZodType<T>, file: st
  * @returns the validated value, deep-frozen.
  * @throws ConfigError with `code` for the first problem; `details.issues` lists all of them.
  */
-export function validateConfig<T>(value: unknown, schema: ZodType<T>, file: string, code: ConfigErrorCode = 'CONFIG_INVALID'): T {
+export function validateConfig<T>(
+  value: unknown,
+  schema: ZodType<T>,
+  file: string,
+  code: ConfigErrorCode = 'CONFIG_INVALID',
+): T {
   return check(value, schema, file, code, () => undefined);
 }
 
@@ -120,10 +165,17 @@ function check<T>(value: unknown, schema: ZodType<T>, file: string, code: Config
   const findings = explainIssues(result.error.issues, value, schema, lineOf);
   const first = findings[0] ?? { field: '', problem: 'is invalid', fix: 'compare it with the documented schema' };
   const others = findings.slice(1);
-  const more = others.length === 0 ? '' : ` (${others.length} more: ${others.slice(0, 5).map(summary).join('; ')}${others.length > 5 ? '; …' : ''})`;
-  throw new ConfigError(code, { file, field: first.field, problem: `${atLine(first)}${more}`, fix: first.fix }, {
-    details: { issues: findings },
-  });
+  const more =
+    others.length === 0
+      ? ''
+      : ` (${others.length} more: ${others.slice(0, 5).map(summary).join('; ')}${others.length > 5 ? '; …' : ''})`;
+  throw new ConfigError(
+    code,
+    { file, field: first.field, problem: `${atLine(first)}${more}`, fix: first.fix },
+    {
+      details: { issues: findings },
+    },
+  );
 }
 
 function atLine(f: ConfigFinding): string {
@@ -137,11 +189,17 @@ function summary(f: ConfigFinding): string {
 function notReadable(file: string, error: unknown): ConfigError {
   const errno = (error as NodeJS.ErrnoException).code;
   const problem =
-    errno === 'ENOENT' ? 'does not exist'
-    : errno === 'EISDIR' ? 'is a directory, not a file'
-    : errno === 'EACCES' ? 'cannot be read (permission denied)'
-    : `cannot be read (${errno ?? String(error)})`;
-  const fix = errno === 'EACCES' ? 'make the file readable by the user running Tandem' : `check the path (relative paths start from ${process.cwd()})`;
+    errno === 'ENOENT'
+      ? 'does not exist'
+      : errno === 'EISDIR'
+        ? 'is a directory, not a file'
+        : errno === 'EACCES'
+          ? 'cannot be read (permission denied)'
+          : `cannot be read (${errno ?? String(error)})`;
+  const fix =
+    errno === 'EACCES'
+      ? 'make the file readable by the user running Tandem'
+      : `check the path (relative paths start from ${process.cwd()})`;
   return new ConfigError('CONFIG_NOT_FOUND', { file, field: '', problem, fix }, { cause: error });
 }
 
@@ -195,7 +253,9 @@ type SchemaDef = {
 /** Findings in file order, so the first one reported is the first one a reader meets. */
 function explainIssues(issues: readonly Issue[], root: unknown, schema: ZodType, lineOf: LineOf): ConfigFinding[] {
   const raws = issues.flatMap((issue) => explain(issue, [], root, schema as unknown as ZodLike));
-  const typos = new Set(raws.flatMap((r) => (r.typoOf === undefined ? [] : [formatPath([...r.path.slice(0, -1), r.typoOf])])));
+  const typos = new Set(
+    raws.flatMap((r) => (r.typoOf === undefined ? [] : [formatPath([...r.path.slice(0, -1), r.typoOf])])),
+  );
   return raws
     .filter((r) => !(r.problem === 'is missing' && typos.has(formatPath(r.path))))
     .map((raw): ConfigFinding => {
@@ -232,20 +292,45 @@ function explain(issue: Issue, base: Path, root: unknown, schema: ZodLike): Raw[
       return [{ path, ...outOfRange(issue, value) }];
     case 'invalid_format': {
       const custom = !issue.message.startsWith('Invalid');
-      const problem = custom ? `${issue.message}, but is ${describe(value)}` : `is not a valid ${issue.format}: ${describe(value)}`;
-      return [{ path, problem, fix: issue.pattern === undefined ? `write a valid ${issue.format}` : `write a value that matches ${issue.pattern}` }];
+      const problem = custom
+        ? `${issue.message}, but is ${describe(value)}`
+        : `is not a valid ${issue.format}: ${describe(value)}`;
+      return [
+        {
+          path,
+          problem,
+          fix:
+            issue.pattern === undefined
+              ? `write a valid ${issue.format}`
+              : `write a value that matches ${issue.pattern}`,
+        },
+      ];
     }
     case 'not_multiple_of':
-      return [{ path, problem: `must be a multiple of ${issue.divisor}, but is ${describe(value)}`, fix: `use a multiple of ${issue.divisor}` }];
+      return [
+        {
+          path,
+          problem: `must be a multiple of ${issue.divisor}, but is ${describe(value)}`,
+          fix: `use a multiple of ${issue.divisor}`,
+        },
+      ];
     case 'invalid_key': {
       const inner = issue.issues[0];
       const pattern = inner?.code === 'invalid_format' ? inner.pattern : undefined;
       const reason = inner === undefined || inner.message.startsWith('Invalid') ? '' : ` (${inner.message})`;
-      return [{ path, problem: `is not an allowed name${reason}`, fix: pattern === undefined ? 'rename it' : `rename it to match ${pattern}` }];
+      return [
+        {
+          path,
+          problem: `is not an allowed name${reason}`,
+          fix: pattern === undefined ? 'rename it' : `rename it to match ${pattern}`,
+        },
+      ];
     }
     case 'custom': {
       const fix: unknown = issue.params?.['fix'];
-      return [{ path, problem: issue.message, fix: typeof fix === 'string' ? fix : 'see the documentation of this field' }];
+      return [
+        { path, problem: issue.message, fix: typeof fix === 'string' ? fix : 'see the documentation of this field' },
+      ];
     }
     default:
       return [{ path, problem: issue.message, fix: 'compare it with the documented schema' }];
@@ -264,13 +349,19 @@ function union(issue: Extract<Issue, { code: 'invalid_union' }>, path: Path, roo
     }
     const at = path.at(-1) === issue.discriminator ? path : [...path, issue.discriminator];
     const found = lookup(root, at);
-    return [found.present
-      ? { path: at, problem: `${describe(found.value)} is not allowed`, fix: choose(issue.options, found.value) }
-      : { path: at, problem: 'is missing', fix: `add it (${choices(issue.options, ' or ', true)})` }];
+    return [
+      found.present
+        ? { path: at, problem: `${describe(found.value)} is not allowed`, fix: choose(issue.options, found.value) }
+        : { path: at, problem: 'is missing', fix: `add it (${choices(issue.options, ' or ', true)})` },
+    ];
   }
-  const typeMismatch = (i: Issue): boolean => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value');
+  const typeMismatch = (i: Issue): boolean =>
+    i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value');
   const matched = issue.errors.filter((branch) => !branch.some(typeMismatch));
-  const best = matched.reduce<readonly Issue[] | undefined>((a, b) => (a === undefined || b.length < a.length ? b : a), undefined);
+  const best = matched.reduce<readonly Issue[] | undefined>(
+    (a, b) => (a === undefined || b.length < a.length ? b : a),
+    undefined,
+  );
   if (best !== undefined) return best.flatMap((i) => explain(i, path, root, schema));
   const wanted = expectation(issue);
   return [{ path, problem: `must be ${wanted}, but is ${describe(lookup(root, path).value)}`, fix: `write ${wanted}` }];
@@ -296,27 +387,57 @@ function invalidType(path: Path, expected: string, value: unknown): { problem: s
   }
   const numeric = expected === 'number' || expected === 'int';
   if (numeric && typeof value === 'string') {
-    if (value.trim() !== '' && Number.isFinite(Number(value))) return { problem: `must be ${name}, but is the text ${describe(value)}`, fix: `remove the quotes: ${value.trim()}` };
-    if (/^\s*[\d.]+\s*[a-z%]+\s*$/i.test(value)) return { problem: `must be a plain number, but is ${describe(value)}`, fix: 'write the number alone; the unit is part of the field name' };
+    if (value.trim() !== '' && Number.isFinite(Number(value)))
+      return {
+        problem: `must be ${name}, but is the text ${describe(value)}`,
+        fix: `remove the quotes: ${value.trim()}`,
+      };
+    if (/^\s*[\d.]+\s*[a-z%]+\s*$/i.test(value))
+      return {
+        problem: `must be a plain number, but is ${describe(value)}`,
+        fix: 'write the number alone; the unit is part of the field name',
+      };
   }
-  if (expected === 'int' && typeof value === 'number') return { problem: `must be a whole number, but is ${value}`, fix: `use a whole number such as ${Math.round(value)}` };
+  if (expected === 'int' && typeof value === 'number')
+    return {
+      problem: `must be a whole number, but is ${value}`,
+      fix: `use a whole number such as ${Math.round(value)}`,
+    };
   if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
     return { problem: `must be text, but YAML read it as ${describe(value)}`, fix: `quote it: "${String(value)}"` };
   }
   return { problem: `must be ${name}, but is ${describe(value)}`, fix: `write ${name}` };
 }
 
-function outOfRange(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>, value: unknown): { problem: string; fix: string } {
+function outOfRange(
+  issue: Extract<Issue, { code: 'too_small' | 'too_big' }>,
+  value: unknown,
+): { problem: string; fix: string } {
   const small = issue.code === 'too_small';
   const limit = small ? issue.minimum : issue.maximum;
-  const cmp = issue.exact === true ? 'exactly' : small ? (issue.inclusive === false ? 'more than' : 'at least') : issue.inclusive === false ? 'less than' : 'at most';
+  const cmp =
+    issue.exact === true
+      ? 'exactly'
+      : small
+        ? issue.inclusive === false
+          ? 'more than'
+          : 'at least'
+        : issue.inclusive === false
+          ? 'less than'
+          : 'at most';
   if (issue.origin === 'string') {
     if (small && limit === 1 && issue.exact !== true) return { problem: 'must not be empty', fix: 'write a value' };
-    return { problem: `must be ${cmp} ${limit} characters long, but has ${String(value).length}`, fix: `use ${cmp} ${limit} characters` };
+    return {
+      problem: `must be ${cmp} ${limit} characters long, but has ${String(value).length}`,
+      fix: `use ${cmp} ${limit} characters`,
+    };
   }
   if (issue.origin === 'array' || issue.origin === 'set') {
     const count = Array.isArray(value) ? value.length : 0;
-    return { problem: `must have ${cmp} ${limit} item(s), but has ${count}`, fix: small ? `add items until there are ${cmp} ${limit}` : `remove items until there are ${cmp} ${limit}` };
+    return {
+      problem: `must have ${cmp} ${limit} item(s), but has ${count}`,
+      fix: small ? `add items until there are ${cmp} ${limit}` : `remove items until there are ${cmp} ${limit}`,
+    };
   }
   return { problem: `must be ${cmp} ${limit}, but is ${describe(value)}`, fix: `use a value that is ${cmp} ${limit}` };
 }
@@ -328,7 +449,13 @@ function unknownKeyFix(near: string | undefined, allowed: readonly string[]): st
 }
 
 function choose(values: readonly unknown[], actual: unknown): string {
-  const near = typeof actual === 'string' ? closest(actual, values.filter((v): v is string => typeof v === 'string')) : undefined;
+  const near =
+    typeof actual === 'string'
+      ? closest(
+          actual,
+          values.filter((v): v is string => typeof v === 'string'),
+        )
+      : undefined;
   const base = values.length === 1 ? `use ${choices(values)}` : `use one of: ${choices(values, ', ')}`;
   return near === undefined ? base : `${base} (did you mean "${near}"?)`;
 }
@@ -339,8 +466,14 @@ function choices(values: readonly unknown[], separator = ' or ', quoted = false)
 
 function expectedName(expected: string): string {
   const names: Record<string, string> = {
-    string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false',
-    object: 'a mapping of keys to values', record: 'a mapping of names to values', array: 'a list', tuple: 'a list',
+    string: 'text',
+    number: 'a number',
+    int: 'a whole number',
+    boolean: 'true or false',
+    object: 'a mapping of keys to values',
+    record: 'a mapping of names to values',
+    array: 'a list',
+    tuple: 'a list',
   };
   return names[expected] ?? `a ${expected}`;
 }
@@ -370,7 +503,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -380,7 +517,8 @@ function editDistance(a: string, b: string): number {
 function lookup(root: unknown, path: Path): { present: boolean; value: unknown } {
   let value = root;
   for (const segment of path) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return { present: false, value: undefined };
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment))
+      return { present: false, value: undefined };
     value = (value as Record<PropertyKey, unknown>)[segment];
   }
   return { present: value !== undefined, value };
@@ -390,7 +528,8 @@ function formatPath(path: Path): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment))
+      out += out === '' ? segment : `.${segment}`;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
@@ -405,7 +544,8 @@ function allowedKeys(schema: ZodLike, path: Path): string[] {
 
 function unwrap(schema: ZodLike): ZodLike[] {
   const def = schema._zod.def;
-  const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined) ?? (def.type === 'lazy' ? def.getter?.() : undefined);
+  const inner =
+    def.innerType ?? (def.type === 'pipe' ? def.in : undefined) ?? (def.type === 'lazy' ? def.getter?.() : undefined);
   if (inner !== undefined) return unwrap(inner);
   if (def.type === 'union') return (def.options ?? []).flatMap(unwrap);
   if (def.type === 'intersection') return [def.left, def.right].flatMap((s) => (s === undefined ? [] : unwrap(s)));
@@ -414,6 +554,13 @@ function unwrap(schema: ZodLike): ZodLike[] {
 
 function child(schema: ZodLike, segment: PropertyKey): ZodLike[] {
   const def = schema._zod.def;
-  const next = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
+  const next =
+    def.type === 'object'
+      ? def.shape?.[String(segment)]
+      : def.type === 'array'
+        ? def.element
+        : def.type === 'record'
+          ? def.valueType
+          : undefined;
   return next === undefined ? [] : [next];
 }

@@ -23,7 +23,11 @@ describe('hetero-LR on the crypto worker pool', () => {
     await fed.close();
   });
 
-  async function train(spec: Record<string, unknown>, onStatus?: (status: JobStatus) => void, on: Federation = fed): Promise<GuestSummary> {
+  async function train(
+    spec: Record<string, unknown>,
+    onStatus?: (status: JobStatus) => void,
+    on: Federation = fed,
+  ): Promise<GuestSummary> {
     const admin = await on.admin();
     try {
       const submitted = await admin.submit(await on.write(`job-${Date.now()}.yaml`, spec));
@@ -50,7 +54,8 @@ describe('hetero-LR on the crypto worker pool', () => {
     // breast: 455 training rows in batches of 64 → 8 rounds an epoch, 96 rounds in all.
     const guest = await train(lrSpec({ training: { maxEpochs: epochs, batchSize: 64, patience: epochs } }), (s) => {
       // PSI reports its steps as epochs of 2; training's have maxEpochs = epochs.
-      if (s.phase === 'training' && s.maxEpochs === epochs && s.epoch > 0 && !rss.has(s.epoch)) rss.set(s.epoch, process.memoryUsage().rss);
+      if (s.phase === 'training' && s.maxEpochs === epochs && s.epoch > 0 && !rss.has(s.epoch))
+        rss.set(s.epoch, process.memoryUsage().rss);
     });
     expect(guest.epochs).toBe(epochs);
     expect(liveSealObjects()).toBe(sealBefore);

@@ -14,14 +14,29 @@ import { TandemError } from '../protocol/errors.ts';
 import { Control, type SerializedError } from './worker-pool.ts';
 
 /** One worker's share of a PSI blinding: elements [from, to) of `input` into `output`. */
-export type BlindTask = { readonly kind: 'blind'; readonly scalar: Uint8Array; readonly input: SharedArrayBuffer; readonly output: SharedArrayBuffer; readonly control: SharedArrayBuffer; readonly from: number; readonly to: number };
+export type BlindTask = {
+  readonly kind: 'blind';
+  readonly scalar: Uint8Array;
+  readonly input: SharedArrayBuffer;
+  readonly output: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly from: number;
+  readonly to: number;
+};
 
 type CkksKey = { readonly params: CkksParams; readonly keyId: string; readonly publicKey: Uint8Array };
 export type EncryptTask = CkksKey & { readonly kind: 'encrypt'; readonly values: readonly Float64Array[] };
 /** `columns[j][c]`: column j of the batch's rows in chunk c, as values or encoded (EncodeColumnsTask). */
-export type WeightedSumsTask = CkksKey & { readonly kind: 'weighted-sums'; readonly residuals: readonly Uint8Array[]; readonly columns: readonly (readonly (Float64Array | Uint8Array)[])[] };
+export type WeightedSumsTask = CkksKey & {
+  readonly kind: 'weighted-sums';
+  readonly residuals: readonly Uint8Array[];
+  readonly columns: readonly (readonly (Float64Array | Uint8Array)[])[];
+};
 /** Feature columns encoded for a later WeightedSumsTask (`CkksSuite.encodeColumns`). */
-export type EncodeColumnsTask = CkksKey & { readonly kind: 'encode-columns'; readonly columns: readonly Float64Array[] };
+export type EncodeColumnsTask = CkksKey & {
+  readonly kind: 'encode-columns';
+  readonly columns: readonly Float64Array[];
+};
 /** Live SEAL objects on the worker that runs it (tests prove workers free what they allocate). */
 export type StatsTask = { readonly kind: 'stats' };
 export type CryptoTask = EncryptTask | WeightedSumsTask | EncodeColumnsTask | StatsTask;
@@ -59,7 +74,12 @@ async function handle(task: CryptoTask): Promise<Uint8Array[] | MaskedSum[] | nu
   const { suite, encryptor } = await encryptorFor(task);
   if (task.kind === 'encrypt') return task.values.map((v) => encryptor.encrypt(v));
   if (task.kind === 'encode-columns') return suite.encodeColumns(task.columns);
-  return suite.maskedWeightedSums(task.residuals, task.columns.length, (c, j) => task.columns[j]?.[c] ?? new Float64Array(0), encryptor);
+  return suite.maskedWeightedSums(
+    task.residuals,
+    task.columns.length,
+    (c, j) => task.columns[j]?.[c] ?? new Float64Array(0),
+    encryptor,
+  );
 }
 
 function blindShare(task: BlindTask): void {
@@ -69,10 +89,16 @@ function blindShare(task: BlindTask): void {
     const input = new Uint8Array(task.input, bytes(task.from), bytes(task.to - task.from));
     const output = new Uint8Array(task.output, bytes(task.from), bytes(task.to - task.from));
     let reported = 0;
-    blindInto(task.scalar, input, output, (done) => {
-      Atomics.add(control, Control.progress, done - reported);
-      reported = done;
-    }, task.from);
+    blindInto(
+      task.scalar,
+      input,
+      output,
+      (done) => {
+        Atomics.add(control, Control.progress, done - reported);
+        reported = done;
+      },
+      task.from,
+    );
   } catch (error) {
     const index = /PSI element (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
     Atomics.store(control, Control.failedAt, index === undefined ? 0 : Number(index) + 1);
@@ -92,13 +118,19 @@ function ownedBuffers(result: Uint8Array[] | MaskedSum[] | number): ArrayBuffer[
   if (typeof result === 'number') return [];
   return result.flatMap((r) => {
     const bytes = r instanceof Uint8Array ? r : r.ciphertext;
-    return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? [bytes.buffer] : [];
+    return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength
+      ? [bytes.buffer]
+      : [];
   });
 }
 
 function serialize(error: unknown): SerializedError {
-  if (error instanceof TandemError) return { name: error.name, message: error.message, code: error.code, publicMessage: error.publicMessage };
-  return { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof TandemError)
+    return { name: error.name, message: error.message, code: error.code, publicMessage: error.publicMessage };
+  return {
+    name: error instanceof Error ? error.name : 'Error',
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 parentPort?.on('message', (message: { id: number; shared?: boolean; task: unknown }) => {

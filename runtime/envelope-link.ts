@@ -69,13 +69,22 @@ export class EnvelopeLink extends EventEmitter {
   send(messageId: string, bytes: Uint8Array): Promise<void> {
     if (bytes.byteLength > this.#limits.maxMessageBytes) {
       // Refused here rather than by the receiver, which would close the session and make us resend it forever.
-      return Promise.reject(new ProtocolError('MESSAGE_TOO_LARGE', `message ${messageId} of ${bytes.byteLength} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`));
+      return Promise.reject(
+        new ProtocolError(
+          'MESSAGE_TOO_LARGE',
+          `message ${messageId} of ${bytes.byteLength} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`,
+        ),
+      );
     }
     if (wireTapped()) emitWire({ layer: 'link', direction: 'out', bytes });
     const run = this.#sendLock.then(async () => {
       for (const chunk of splitMessage(messageId, bytes, SEND_CHUNK_BYTES)) {
         if (this.#closed) throw new TandemError('PEER_UNAVAILABLE', 'the session closed while sending');
-        if (!this.#duplex.write({ chunk })) await Promise.race([once(this as EventEmitter, 'closed'), new Promise<void>((resolve) => this.#duplex.once('drain', resolve))]);
+        if (!this.#duplex.write({ chunk }))
+          await Promise.race([
+            once(this as EventEmitter, 'closed'),
+            new Promise<void>((resolve) => this.#duplex.once('drain', resolve)),
+          ]);
       }
     });
     this.#sendLock = run.catch(() => undefined);
@@ -110,7 +119,14 @@ export class EnvelopeLink extends EventEmitter {
       const c = frame.chunk;
       let bytes: Uint8Array | undefined;
       try {
-        bytes = this.#reassembler.add({ messageId: c.messageId ?? '', index: c.index ?? 0, count: c.count ?? 0, totalBytes: c.totalBytes ?? 0, sha256: c.sha256 ?? new Uint8Array(), data: c.data ?? new Uint8Array() });
+        bytes = this.#reassembler.add({
+          messageId: c.messageId ?? '',
+          index: c.index ?? 0,
+          count: c.count ?? 0,
+          totalBytes: c.totalBytes ?? 0,
+          sha256: c.sha256 ?? new Uint8Array(),
+          data: c.data ?? new Uint8Array(),
+        });
       } catch (error) {
         this.#fail(asTandemError(error));
         return;

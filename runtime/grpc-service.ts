@@ -19,7 +19,13 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function method<Req, Res>(name: string, req: Codec<Req>, res: Codec<Res>, requestStream: boolean, responseStream: boolean) {
+function method<Req, Res>(
+  name: string,
+  req: Codec<Req>,
+  res: Codec<Res>,
+  requestStream: boolean,
+  responseStream: boolean,
+) {
   return {
     path: `/tandem.v1.Coordinator/${name}`,
     requestStream,
@@ -64,7 +70,11 @@ export function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   const e = asTandemError(error);
   const metadata = new grpc.Metadata();
   metadata.set('tandem-error-code', e.code);
-  return { code: e.grpcStatus, details: e instanceof TandemError && e.code !== 'INTERNAL' ? e.publicMessage : 'internal error', metadata };
+  return {
+    code: e.grpcStatus,
+    details: e instanceof TandemError && e.code !== 'INTERNAL' ? e.publicMessage : 'internal error',
+    metadata,
+  };
 }
 
 /** Rebuilds a TandemError on the client side from a gRPC error. */
@@ -74,9 +84,13 @@ export function fromServiceError(error: grpc.ServiceError, what: string): Tandem
     return new TandemError(code as TandemError['code'], `${what}: ${error.details}`, { publicMessage: error.details });
   }
   if (error.code === grpc.status.UNAVAILABLE) {
-    return new TandemError('PEER_UNAVAILABLE', `${what}: the coordinator is unreachable (${error.details}). Fix: check the address and that it is running, and that the certificates are from the same CA`);
+    return new TandemError(
+      'PEER_UNAVAILABLE',
+      `${what}: the coordinator is unreachable (${error.details}). Fix: check the address and that it is running, and that the certificates are from the same CA`,
+    );
   }
-  if (error.code === grpc.status.DEADLINE_EXCEEDED) return new TandemError('PEER_TIMEOUT', `${what}: the coordinator did not answer in time`);
+  if (error.code === grpc.status.DEADLINE_EXCEEDED)
+    return new TandemError('PEER_TIMEOUT', `${what}: the coordinator did not answer in time`);
   return new TandemError('INTERNAL', `${what}: ${error.details}`);
 }
 

@@ -5,14 +5,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../protocol/errors.ts';
-import { createCertificateAuthority, initCertificates, issueCertificate, loadNodeIdentity, type IssuedCertificate, type NodeIdentity } from './certs.ts';
+import {
+  createCertificateAuthority,
+  initCertificates,
+  issueCertificate,
+  loadNodeIdentity,
+  type IssuedCertificate,
+  type NodeIdentity,
+} from './certs.ts';
 import { channelCredentials, peerName, serverCredentials } from './grpc-tls.ts';
 
 const HOUR_MS = 3_600_000;
 const raw = (b: Buffer): Buffer => b;
 /** One unary method with raw bytes in and out: enough to see who TLS let in, no .proto needed. */
 const IDENTITY_SERVICE = {
-  whoAmI: { path: '/tandem.test.Identity/WhoAmI', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+  whoAmI: {
+    path: '/tandem.test.Identity/WhoAmI',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  },
 } satisfies grpc.ServiceDefinition;
 const IdentityClient = grpc.makeGenericClientConstructor(IDENTITY_SERVICE, 'Identity');
 type Outcome = { readonly name: string } | { readonly code: number; readonly details: string };
@@ -32,18 +47,28 @@ async function startServer(identity: NodeIdentity) {
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', serverCredentials(identity), (error, bound) => (error === null ? resolve(bound) : reject(error)));
+    server.bindAsync('127.0.0.1:0', serverCredentials(identity), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    );
   });
   return { port, state, stop: () => server.forceShutdown() };
 }
 
-type Whoami = (request: Buffer, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Buffer) => void) => void;
+type Whoami = (
+  request: Buffer,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: Buffer) => void,
+) => void;
 
 function whoAmI(client: grpc.Client): Promise<Outcome> {
   return new Promise((resolve) => {
-    (client as unknown as { whoAmI: Whoami }).whoAmI(Buffer.alloc(0), { deadline: Date.now() + 10_000 }, (error, response) => {
-      resolve(error === null ? { name: response?.toString() ?? '' } : { code: error.code, details: error.details });
-    });
+    (client as unknown as { whoAmI: Whoami }).whoAmI(
+      Buffer.alloc(0),
+      { deadline: Date.now() + 10_000 },
+      (error, response) => {
+        resolve(error === null ? { name: response?.toString() ?? '' } : { code: error.code, details: error.details });
+      },
+    );
   });
 }
 
@@ -64,7 +89,8 @@ describe('grpc-tls', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let foreign: { ca: IssuedCertificate; coordinator: IssuedCertificate; brand: IssuedCertificate };
   const pem = (name: string): string => readFileSync(join(dir, name), 'utf8');
-  const load = (node: string, ca = 'ca.crt') => loadNodeIdentity({ ca: join(dir, ca), cert: join(dir, `${node}.crt`), key: join(dir, `${node}.key`) });
+  const load = (node: string, ca = 'ca.crt') =>
+    loadNodeIdentity({ ca: join(dir, ca), cert: join(dir, `${node}.crt`), key: join(dir, `${node}.key`) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tandem-tls-'));
@@ -72,8 +98,20 @@ describe('grpc-tls', () => {
     [coordinator, brand] = await Promise.all([load('coordinator'), load('brand')]);
     server = await startServer(coordinator);
     const now = Date.now();
-    const ca = await createCertificateAuthority({ commonName: 'Mallory CA', notBefore: new Date(now - HOUR_MS), notAfter: new Date(now + HOUR_MS) });
-    const issue = (name: string, hosts: string[] = []) => issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, name, hosts, notBefore: new Date(now - HOUR_MS), notAfter: new Date(now + HOUR_MS) });
+    const ca = await createCertificateAuthority({
+      commonName: 'Mallory CA',
+      notBefore: new Date(now - HOUR_MS),
+      notAfter: new Date(now + HOUR_MS),
+    });
+    const issue = (name: string, hosts: string[] = []) =>
+      issueCertificate({
+        caCertPem: ca.certPem,
+        caKeyPem: ca.keyPem,
+        name,
+        hosts,
+        notBefore: new Date(now - HOUR_MS),
+        notAfter: new Date(now + HOUR_MS),
+      });
     foreign = { ca, coordinator: await issue('coordinator', ['127.0.0.1']), brand: await issue('brand') };
   });
 
@@ -96,13 +134,20 @@ describe('grpc-tls', () => {
 
     const outcome = await callOnce(server.port, grpc.credentials.createSsl(Buffer.from(pem('ca.crt'))));
 
-    expect(outcome).toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('alert certificate required') });
+    expect(outcome).toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringContaining('alert certificate required'),
+    });
     expect(server.state.handled).toBe(0);
   });
 
   it('refuses a client whose certificate has the right name but comes from a different CA', async () => {
     server.state.handled = 0;
-    const credentials = grpc.credentials.createSsl(Buffer.from(pem('ca.crt')), Buffer.from(foreign.brand.keyPem), Buffer.from(foreign.brand.certPem));
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(pem('ca.crt')),
+      Buffer.from(foreign.brand.keyPem),
+      Buffer.from(foreign.brand.certPem),
+    );
 
     const outcome = await callOnce(server.port, credentials);
 
@@ -113,8 +158,18 @@ describe('grpc-tls', () => {
   it('refuses a client whose certificate from our CA has expired', async () => {
     server.state.handled = 0;
     const now = Date.now();
-    const expired = await issueCertificate({ caCertPem: pem('ca.crt'), caKeyPem: pem('ca.key'), name: 'brand', notBefore: new Date(now - 2 * HOUR_MS), notAfter: new Date(now - HOUR_MS) });
-    const credentials = grpc.credentials.createSsl(Buffer.from(pem('ca.crt')), Buffer.from(expired.keyPem), Buffer.from(expired.certPem));
+    const expired = await issueCertificate({
+      caCertPem: pem('ca.crt'),
+      caKeyPem: pem('ca.key'),
+      name: 'brand',
+      notBefore: new Date(now - 2 * HOUR_MS),
+      notAfter: new Date(now - HOUR_MS),
+    });
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(pem('ca.crt')),
+      Buffer.from(expired.keyPem),
+      Buffer.from(expired.certPem),
+    );
 
     const outcome = await callOnce(server.port, credentials);
 
@@ -146,7 +201,10 @@ describe('grpc-tls', () => {
     try {
       const outcome = await callOnce(impostor.port, channelCredentials(brand));
 
-      expect(outcome).toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('self-signed certificate in certificate chain') });
+      expect(outcome).toMatchObject({
+        code: grpc.status.UNAVAILABLE,
+        details: expect.stringContaining('self-signed certificate in certificate chain'),
+      });
       expect(impostor.state.handled).toBe(0);
     } finally {
       impostor.stop();
@@ -154,7 +212,9 @@ describe('grpc-tls', () => {
   });
 
   describe('peerName', () => {
-    const callWith = (certificate: Buffer | undefined) => ({ getAuthContext: () => (certificate === undefined ? {} : { sslPeerCertificate: { raw: certificate } }) });
+    const callWith = (certificate: Buffer | undefined) => ({
+      getAuthContext: () => (certificate === undefined ? {} : { sslPeerCertificate: { raw: certificate } }),
+    });
 
     it('rejects a call that carries no verified peer certificate, with a public message that reveals nothing', () => {
       let error: unknown;
@@ -176,7 +236,9 @@ describe('grpc-tls', () => {
       const der = new X509Certificate(foreign.brand.certPem).raw;
 
       expect(() => peerName(callWith(der), coordinator)).toThrow(AuthError);
-      expect(() => peerName(callWith(der), coordinator)).toThrow(/^the peer certificate: is not signed by the federation CA \(issuer "CN=Mallory CA"/);
+      expect(() => peerName(callWith(der), coordinator)).toThrow(
+        /^the peer certificate: is not signed by the federation CA \(issuer "CN=Mallory CA"/,
+      );
     });
   });
 });

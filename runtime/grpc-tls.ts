@@ -26,7 +26,11 @@ export function serverCredentials(identity: NodeIdentity): grpc.ServerCredential
  * host (grpc-js's default hostname check).
  */
 export function channelCredentials(identity: NodeIdentity): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem));
+  return grpc.credentials.createSsl(
+    Buffer.from(identity.caPem),
+    Buffer.from(identity.keyPem),
+    Buffer.from(identity.certPem),
+  );
 }
 
 /** The part of a grpc-js server call that carries the TLS peer (every server call type has it). */
@@ -42,7 +46,11 @@ export type AuthenticatedCall = {
  * @param now @default the current time
  * @throws AuthError `AUTH_CERTIFICATE_REJECTED` when there is no verified peer certificate or it is not valid now
  */
-export function peerName(call: AuthenticatedCall, identity: Pick<NodeIdentity, 'caPem'>, now: Date = new Date()): string {
+export function peerName(
+  call: AuthenticatedCall,
+  identity: Pick<NodeIdentity, 'caPem'>,
+  now: Date = new Date(),
+): string {
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   if (raw === undefined || raw.byteLength === 0) {
     throw new AuthError('AUTH_CERTIFICATE_REJECTED', 'the caller presented no verified client certificate', {

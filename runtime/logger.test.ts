@@ -15,7 +15,13 @@ process.exit(0);
 
 function stderrOf(format: string | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', SCRIPT(format)], { env: { ...process.env, NO_COLOR: '1' } }, (error, _stdout, stderr) => (error === null ? resolve(stderr) : reject(new Error(`the logging child failed: ${stderr}`, { cause: error }))));
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', SCRIPT(format)],
+      { env: { ...process.env, NO_COLOR: '1' } },
+      (error, _stdout, stderr) =>
+        error === null ? resolve(stderr) : reject(new Error(`the logging child failed: ${stderr}`, { cause: error })),
+    );
   });
 }
 
@@ -35,7 +41,14 @@ describe('createLogger', () => {
 
     const lines = stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 30, role: 'party', node: 'brand', job: 'job-1', rows: 3, msg: 'aligned' });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 30,
+      role: 'party',
+      node: 'brand',
+      job: 'job-1',
+      rows: 3,
+      msg: 'aligned',
+    });
     expect(stderr).not.toContain('customer-42');
   });
 
@@ -51,18 +64,28 @@ describe('createLogger', () => {
   });
 
   it('defaults to pretty on a terminal and JSON elsewhere', () => {
-    expect([defaultLogFormat({ isTTY: true }), defaultLogFormat({ isTTY: false }), defaultLogFormat({})]).toEqual(['pretty', 'json', 'json']);
+    expect([defaultLogFormat({ isTTY: true }), defaultLogFormat({ isTTY: false }), defaultLogFormat({})]).toEqual([
+      'pretty',
+      'json',
+      'json',
+    ]);
   });
 
-  it.skipIf(!hasScript())('is pretty on a real terminal (a pseudo-terminal from `script`) and JSON there with --log-format json', () => {
-    const run = (format: string | undefined): string => {
-      const command = `${process.execPath} --input-type=module -e ${shellQuote(SCRIPT(format))}`;
-      return execFileSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    };
+  it.skipIf(!hasScript())(
+    'is pretty on a real terminal (a pseudo-terminal from `script`) and JSON there with --log-format json',
+    () => {
+      const run = (format: string | undefined): string => {
+        const command = `${process.execPath} --input-type=module -e ${shellQuote(SCRIPT(format))}`;
+        return execFileSync('script', ['-qec', command, '/dev/null'], {
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1' },
+        });
+      };
 
-    expect(run(undefined)).toMatch(/INFO: aligned \{"node":"brand","job":"job-1","rows":3\}/);
-    expect(JSON.parse(run('json').trim())).toMatchObject({ msg: 'aligned', node: 'brand' });
-  });
+      expect(run(undefined)).toMatch(/INFO: aligned \{"node":"brand","job":"job-1","rows":3\}/);
+      expect(JSON.parse(run('json').trim())).toMatchObject({ msg: 'aligned', node: 'brand' });
+    },
+  );
 });
 
 function shellQuote(text: string): string {

@@ -15,9 +15,42 @@ export type { Logger } from 'pino';
 
 /** The only fields a log line may carry. */
 const ALLOWED = new Set([
-  'role', 'node', 'job', 'round', 'party', 'peer', 'step', 'kind', 'bytes', 'epoch', 'epochs', 'loss', 'phase', 'stage',
-  'code', 'err', 'address', 'port', 'durationMs', 'rows', 'count', 'file', 'attempt', 'delayMs', 'status', 'version',
-  'features', 'batches', 'auc', 'metrics', 'config', 'reason', 'hosts', 'parties', 'size', 'ciphertexts',
+  'role',
+  'node',
+  'job',
+  'round',
+  'party',
+  'peer',
+  'step',
+  'kind',
+  'bytes',
+  'epoch',
+  'epochs',
+  'loss',
+  'phase',
+  'stage',
+  'code',
+  'err',
+  'address',
+  'port',
+  'durationMs',
+  'rows',
+  'count',
+  'file',
+  'attempt',
+  'delayMs',
+  'status',
+  'version',
+  'features',
+  'batches',
+  'auc',
+  'metrics',
+  'config',
+  'reason',
+  'hosts',
+  'parties',
+  'size',
+  'ciphertexts',
 ]);
 
 function allowListed(object: Record<string, unknown>): Record<string, unknown> {
@@ -51,7 +84,8 @@ export function defaultLogFormat(stream: { readonly isTTY?: boolean } = process.
 export const logFormatOption = {
   type: 'string',
   choices: LOG_FORMATS,
-  describe: 'log lines for people (pretty, the default on a terminal) or one JSON object per line (json, the default otherwise)',
+  describe:
+    'log lines for people (pretty, the default on a terminal) or one JSON object per line (json, the default otherwise)',
 } as const;
 
 export type LoggerOptions = {
@@ -73,7 +107,16 @@ export function createLogger(options: LoggerOptions): Logger {
     serializers: { err: serializeError },
   };
   if ((options.format ?? defaultLogFormat()) === 'pretty') {
-    return pino(config, pretty({ destination: 2, sync: true, singleLine: true, ignore: 'pid,hostname,role', translateTime: 'SYS:HH:MM:ss.l' }));
+    return pino(
+      config,
+      pretty({
+        destination: 2,
+        sync: true,
+        singleLine: true,
+        ignore: 'pid,hostname,role',
+        translateTime: 'SYS:HH:MM:ss.l',
+      }),
+    );
   }
   return pino(config, pino.destination({ dest: 2, sync: true }));
 }

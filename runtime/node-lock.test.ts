@@ -43,9 +43,14 @@ describe('the data directory lock', () => {
 
   it('takes over the lock of a node that died', async () => {
     const data = join(dir, 'b');
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    }).stdout;
     acquireNodeLock(data, 'brand', silentLogger()).release();
-    await writeFile(join(data, 'node.lock'), JSON.stringify({ pid: Number(dead), node: 'brand', since: '2026-01-01T00:00:00Z' }));
+    await writeFile(
+      join(data, 'node.lock'),
+      JSON.stringify({ pid: Number(dead), node: 'brand', since: '2026-01-01T00:00:00Z' }),
+    );
     const lock = acquireNodeLock(data, 'brand', silentLogger());
     expect(JSON.parse(await readFile(lock.file, 'utf8'))).toMatchObject({ pid: process.pid });
     lock.release();
@@ -54,28 +59,42 @@ describe('the data directory lock', () => {
   it('takes over a lock that names this very pid: a container restarted after a crash, where the node is pid 1 again', async () => {
     const data = join(dir, 'c');
     acquireNodeLock(data, 'brand', silentLogger()).release();
-    await writeFile(join(data, 'node.lock'), JSON.stringify({ pid: process.pid, node: 'brand', since: '2026-01-01T00:00:00Z' }));
+    await writeFile(
+      join(data, 'node.lock'),
+      JSON.stringify({ pid: process.pid, node: 'brand', since: '2026-01-01T00:00:00Z' }),
+    );
     const warnings: string[] = [];
-    const log = { warn: (_o: object, m: string) => warnings.push(m) } as unknown as Parameters<typeof acquireNodeLock>[2];
+    const log = { warn: (_o: object, m: string) => warnings.push(m) } as unknown as Parameters<
+      typeof acquireNodeLock
+    >[2];
     const lock = acquireNodeLock(data, 'brand', log);
     expect(warnings).toEqual(['took over the data directory lock of a node that is no longer running']);
     lock.release();
   });
 
-  it.runIf(processStartTicks(process.pid) !== undefined)('takes over a lock whose pid now belongs to another process, and refuses while the holder itself runs', async () => {
-    const data = join(dir, 'd');
-    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
-    try {
-      const pid = other.pid as number;
-      acquireNodeLock(data, 'brand', silentLogger()).release();
-      await writeFile(join(data, 'node.lock'), JSON.stringify({ pid, node: 'brand', since: '2026-01-01T00:00:00Z', started: '1' }));
-      acquireNodeLock(data, 'brand', silentLogger()).release();
-      await writeFile(join(data, 'node.lock'), JSON.stringify({ pid, node: 'brand', since: '2026-01-01T00:00:00Z', started: processStartTicks(pid) }));
-      expect(() => acquireNodeLock(data, 'brand', silentLogger())).toThrow(`pid ${pid}`);
-    } finally {
-      other.kill('SIGKILL');
-    }
-  });
+  it.runIf(processStartTicks(process.pid) !== undefined)(
+    'takes over a lock whose pid now belongs to another process, and refuses while the holder itself runs',
+    async () => {
+      const data = join(dir, 'd');
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+      try {
+        const pid = other.pid as number;
+        acquireNodeLock(data, 'brand', silentLogger()).release();
+        await writeFile(
+          join(data, 'node.lock'),
+          JSON.stringify({ pid, node: 'brand', since: '2026-01-01T00:00:00Z', started: '1' }),
+        );
+        acquireNodeLock(data, 'brand', silentLogger()).release();
+        await writeFile(
+          join(data, 'node.lock'),
+          JSON.stringify({ pid, node: 'brand', since: '2026-01-01T00:00:00Z', started: processStartTicks(pid) }),
+        );
+        expect(() => acquireNodeLock(data, 'brand', silentLogger())).toThrow(`pid ${pid}`);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+  );
 
   it('releases only its own lock, not one a later node took over', async () => {
     const data = join(dir, 'e');

@@ -84,10 +84,16 @@ export function acquireNodeLock(dataDir: string, node: string, log: Logger): Nod
     const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
     if (running(holder, file)) {
       const where = typeof holder.host === 'string' && holder.host !== hostname() ? ` on ${holder.host}` : '';
-      throw new TandemError('NODE_ALREADY_RUNNING', `${dataDir} is in use by ${text(holder.node, 'a node')} (pid ${holder.pid}${where}, since ${text(holder.since, '?')}; lock file ${file}). Fix: stop that process, or give this node its own dataDir`);
+      throw new TandemError(
+        'NODE_ALREADY_RUNNING',
+        `${dataDir} is in use by ${text(holder.node, 'a node')} (pid ${holder.pid}${where}, since ${text(holder.since, '?')}; lock file ${file}). Fix: stop that process, or give this node its own dataDir`,
+      );
     }
     log.warn({ lock: file, pid: holder.pid }, 'took over the data directory lock of a node that is no longer running');
     rmSync(file, { force: true });
   }
-  throw new TandemError('NODE_ALREADY_RUNNING', `could not take the lock ${file}: another node took it at the same moment`);
+  throw new TandemError(
+    'NODE_ALREADY_RUNNING',
+    `could not take the lock ${file}: another node took it at the same moment`,
+  );
 }

@@ -10,13 +10,33 @@ import { partition, type BucketItems } from '../protocol/psi/oprf/bucket-items.t
 import { DIGEST_CHUNK, IdDigester } from '../protocol/psi/oprf/digest.ts';
 import { DIGEST_BYTES } from '../protocol/psi/oprf/params.ts';
 import type { ReceiverBucketResult } from '../protocol/psi/oprf/receiver-bucket.ts';
-import { receiverResult, senderPositionRows, senderRowsAt, type OprfMode, type OprfReceiverResult } from '../protocol/psi/oprf/results.ts';
+import {
+  receiverResult,
+  senderPositionRows,
+  senderRowsAt,
+  type OprfMode,
+  type OprfReceiverResult,
+} from '../protocol/psi/oprf/results.ts';
 import type { SenderBucketResult } from '../protocol/psi/oprf/sender-bucket.ts';
-import { receiverSessionReceive, senderSessionReceive, startReceiverSession, startSenderSession, type OprfParams, type OprfReceiverSetup, type OprfSenderSetup, type ReceiverSession, type SenderSession } from '../protocol/psi/oprf/session.ts';
+import {
+  receiverSessionReceive,
+  senderSessionReceive,
+  startReceiverSession,
+  startSenderSession,
+  type OprfParams,
+  type OprfReceiverSetup,
+  type OprfSenderSetup,
+  type ReceiverSession,
+  type SenderSession,
+} from '../protocol/psi/oprf/session.ts';
 import { runBuckets, type OprfLink } from './psi-workers.ts';
 
 /** Where a role is, for progress reports. */
-export type OprfProgress = (event: { readonly phase: 'session' | 'digest' | 'buckets' | 'result'; readonly done: number; readonly total: number }) => void;
+export type OprfProgress = (event: {
+  readonly phase: 'session' | 'digest' | 'buckets' | 'result';
+  readonly done: number;
+  readonly total: number;
+}) => void;
 
 /** A party's ids: an array, or a count and chunks read in row order (a file, a generator), never all held at once. */
 export type IdSource = readonly string[] | { readonly count: number; chunks(): Iterable<readonly string[]> };
@@ -62,7 +82,12 @@ function idChunks(ids: IdSource): Iterable<readonly string[]> {
 }
 
 /** Digests ids (UTF-8, keyed by the domain key) into buckets, 16 bytes and a row number per id. */
-export function digestIntoBuckets(domainKey: Uint8Array, ids: IdSource, buckets: number, onProgress?: OprfProgress): BucketItems[] {
+export function digestIntoBuckets(
+  domainKey: Uint8Array,
+  ids: IdSource,
+  buckets: number,
+  onProgress?: OprfProgress,
+): BucketItems[] {
   const total = idCount(ids);
   const digests = new Uint8Array(total * DIGEST_BYTES);
   const digester = new IdDigester(domainKey);
@@ -89,15 +114,29 @@ function allBuckets(params: OprfParams): number[] {
  * parameters. In intersection mode the job then sends the sender its
  * positions in the job's common order ({@link sendPositions}).
  */
-export async function runOprfReceiver(options: OprfReceiverOptions): Promise<{ readonly params: OprfParams; readonly result: OprfReceiverResult }> {
+export async function runOprfReceiver(
+  options: OprfReceiverOptions,
+): Promise<{ readonly params: OprfParams; readonly result: OprfReceiverResult }> {
   const { link, domainKey, secret, ids } = options;
-  const session = await openReceiver(link, { domainKey, secret, count: idCount(ids), ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }), ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }) });
+  const session = await openReceiver(link, {
+    domainKey,
+    secret,
+    count: idCount(ids),
+    ...(options.minBuckets === undefined ? {} : { minBuckets: options.minBuckets }),
+    ...(options.bucketIds === undefined ? {} : { bucketIds: options.bucketIds }),
+  });
   options.onProgress?.({ phase: 'session', done: 1, total: 1 });
   const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
-  const results = await runBuckets({
-    session: { role: 'receiver', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
-    onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
-  }, options.workers ?? 1);
+  const results = await runBuckets(
+    {
+      session: { role: 'receiver', session },
+      buckets: allBuckets(session.params),
+      link,
+      itemsOf: (b) => takeItems(items, b),
+      onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
+    },
+    options.workers ?? 1,
+  );
   const result = receiverResult(options.mode, session.params, results as ReceiverBucketResult[]);
   options.onProgress?.({ phase: 'result', done: 1, total: 1 });
   return { params: session.params, result };
@@ -124,10 +163,16 @@ export async function runOprfSender(options: OprfRoleOptions): Promise<OprfSende
   const session = await openSender(link, { domainKey, secret, count: idCount(ids) });
   options.onProgress?.({ phase: 'session', done: 1, total: 1 });
   const items = digestIntoBuckets(domainKey, ids, session.params.buckets, options.onProgress);
-  const results = await runBuckets({
-    session: { role: 'sender', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
-    onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
-  }, options.workers ?? 1);
+  const results = await runBuckets(
+    {
+      session: { role: 'sender', session },
+      buckets: allBuckets(session.params),
+      link,
+      itemsOf: (b) => takeItems(items, b),
+      onBucket: (_, done, total) => options.onProgress?.({ phase: 'buckets', done, total }),
+    },
+    options.workers ?? 1,
+  );
   options.onProgress?.({ phase: 'result', done: 1, total: 1 });
   return { params: session.params, positionRows: senderPositionRows(session.params, results as SenderBucketResult[]) };
 }

@@ -13,13 +13,28 @@
 import { parentPort } from 'node:worker_threads';
 import type { BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
 import type { OprfMessage } from '../protocol/psi/oprf/messages.ts';
-import { receiverBucketNext, receiverBucketReceive, startReceiverBucket, type ReceiverBucketState } from '../protocol/psi/oprf/receiver-bucket.ts';
-import { senderBucketNext, senderBucketReceive, startSenderBucket, type SenderBucketState } from '../protocol/psi/oprf/sender-bucket.ts';
+import {
+  receiverBucketNext,
+  receiverBucketReceive,
+  startReceiverBucket,
+  type ReceiverBucketState,
+} from '../protocol/psi/oprf/receiver-bucket.ts';
+import {
+  senderBucketNext,
+  senderBucketReceive,
+  startSenderBucket,
+  type SenderBucketState,
+} from '../protocol/psi/oprf/sender-bucket.ts';
 import type { ReceiverSession, SenderSession } from '../protocol/psi/oprf/session.ts';
 
 /** Main thread → worker. */
 export type BucketCommand =
-  | { readonly type: 'receiver'; readonly session: ReceiverSession; readonly bucket: number; readonly items: BucketItems }
+  | {
+      readonly type: 'receiver';
+      readonly session: ReceiverSession;
+      readonly bucket: number;
+      readonly items: BucketItems;
+    }
   | { readonly type: 'sender'; readonly session: SenderSession; readonly bucket: number; readonly items: BucketItems }
   | { readonly type: 'message'; readonly message: OprfMessage }
   | { readonly type: 'ack' };
@@ -43,7 +58,12 @@ let credits = IN_FLIGHT;
 
 function post(event: BucketEvent): void {
   const message = event.type === 'outbound' ? event.message : undefined;
-  const buffer = message?.step === 'psi-oprf-correction' ? message.rows.buffer : message?.step === 'psi-oprf-values' ? message.values.buffer : undefined;
+  const buffer =
+    message?.step === 'psi-oprf-correction'
+      ? message.rows.buffer
+      : message?.step === 'psi-oprf-values'
+        ? message.values.buffer
+        : undefined;
   port?.postMessage(event, buffer instanceof ArrayBuffer ? [buffer] : []);
 }
 
@@ -95,6 +115,11 @@ port.on('message', (command: BucketCommand) => {
   } catch (error) {
     const e = error as Error & { code?: string };
     bucket = undefined;
-    port.postMessage({ type: 'error', name: e.name, message: e.message, ...(typeof e.code === 'string' ? { code: e.code } : {}) } satisfies BucketEvent);
+    port.postMessage({
+      type: 'error',
+      name: e.name,
+      message: e.message,
+      ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    } satisfies BucketEvent);
   }
 });

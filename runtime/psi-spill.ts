@@ -73,7 +73,9 @@ export async function spillIds(options: SpillOptions, chunks: Iterable<readonly 
 export async function readBucket(dir: string, bucket: number): Promise<BucketItems> {
   // Parts in writer order (p2 before p10), so a repeated id keeps its last row, as in memory.
   const prefix = `b${bucket}.p`;
-  const names = (await readdir(dir)).filter((name) => name.startsWith(prefix)).sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)));
+  const names = (await readdir(dir))
+    .filter((name) => name.startsWith(prefix))
+    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)));
   const parts = await Promise.all(names.map((name) => readFile(join(dir, name))));
   const count = parts.reduce((n, p) => n + p.byteLength / RECORD_BYTES, 0);
   const digests = new Uint8Array(count * DIGEST_BYTES);

@@ -14,8 +14,20 @@ import { ProtocolError, type ErrorCode } from '../protocol/errors.ts';
 import type { BucketItems } from '../protocol/psi/oprf/bucket-items.ts';
 import type { OprfStep } from '../protocol/psi/oprf/codec.ts';
 import type { OprfMessage } from '../protocol/psi/oprf/messages.ts';
-import { receiverBucketNext, receiverBucketReceive, startReceiverBucket, type ReceiverBucketResult, type ReceiverBucketState } from '../protocol/psi/oprf/receiver-bucket.ts';
-import { senderBucketNext, senderBucketReceive, startSenderBucket, type SenderBucketResult, type SenderBucketState } from '../protocol/psi/oprf/sender-bucket.ts';
+import {
+  receiverBucketNext,
+  receiverBucketReceive,
+  startReceiverBucket,
+  type ReceiverBucketResult,
+  type ReceiverBucketState,
+} from '../protocol/psi/oprf/receiver-bucket.ts';
+import {
+  senderBucketNext,
+  senderBucketReceive,
+  startSenderBucket,
+  type SenderBucketResult,
+  type SenderBucketState,
+} from '../protocol/psi/oprf/sender-bucket.ts';
 import type { OprfParams, ReceiverSession, SenderSession } from '../protocol/psi/oprf/session.ts';
 import type { BucketCommand, BucketEvent } from './psi-oprf-worker.ts';
 
@@ -27,7 +39,9 @@ export type OprfLink = {
   receive(step: OprfStep, bucket: number, chunk: number): Promise<OprfMessage>;
 };
 
-export type RoleSession = { readonly role: 'receiver'; readonly session: ReceiverSession } | { readonly role: 'sender'; readonly session: SenderSession };
+export type RoleSession =
+  | { readonly role: 'receiver'; readonly session: ReceiverSession }
+  | { readonly role: 'sender'; readonly session: SenderSession };
 
 export type BucketRun = {
   readonly session: RoleSession;
@@ -49,7 +63,10 @@ export async function runBuckets(run: BucketRun, size: number): Promise<(Receive
   const lane = async (worker: Worker | undefined): Promise<void> => {
     for (let bucket = queue.shift(); bucket !== undefined; bucket = queue.shift()) {
       const items = await run.itemsOf(bucket);
-      results.set(bucket, worker === undefined ? await inline(run, bucket, items) : await onWorker(worker, run, bucket, items));
+      results.set(
+        bucket,
+        worker === undefined ? await inline(run, bucket, items) : await onWorker(worker, run, bucket, items),
+      );
       run.onBucket?.(bucket, results.size, run.buckets.length);
     }
   };
@@ -67,11 +84,21 @@ export async function runBuckets(run: BucketRun, size: number): Promise<(Receive
 }
 
 /** What the bucket takes from the peer, in order: the sender's values at the receiver, the receiver's corrections at the sender. */
-function inboundSteps(params: OprfParams, role: RoleSession['role']): { readonly step: OprfStep; readonly chunks: number } {
-  return role === 'receiver' ? { step: 'psi-oprf-values', chunks: params.valueChunks } : { step: 'psi-oprf-correction', chunks: params.correctionChunks };
+function inboundSteps(
+  params: OprfParams,
+  role: RoleSession['role'],
+): { readonly step: OprfStep; readonly chunks: number } {
+  return role === 'receiver'
+    ? { step: 'psi-oprf-values', chunks: params.valueChunks }
+    : { step: 'psi-oprf-correction', chunks: params.correctionChunks };
 }
 
-function onWorker(worker: Worker, run: BucketRun, bucket: number, items: BucketItems): Promise<ReceiverBucketResult | SenderBucketResult> {
+function onWorker(
+  worker: Worker,
+  run: BucketRun,
+  bucket: number,
+  items: BucketItems,
+): Promise<ReceiverBucketResult | SenderBucketResult> {
   const { role, session } = run.session;
   const inbound = inboundSteps(session.params, role);
   return new Promise((resolve, reject) => {
@@ -90,13 +117,21 @@ function onWorker(worker: Worker, run: BucketRun, bucket: number, items: BucketI
         worker.off('error', fail);
         resolve(event.result as ReceiverBucketResult | SenderBucketResult);
       } else {
-        fail(event.code === undefined ? Object.assign(new Error(event.message), { name: event.name }) : new ProtocolError(event.code as ErrorCode, event.message));
+        fail(
+          event.code === undefined
+            ? Object.assign(new Error(event.message), { name: event.name })
+            : new ProtocolError(event.code as ErrorCode, event.message),
+        );
       }
     };
     worker.on('message', onEvent);
     worker.once('error', fail);
-    const command: BucketCommand = role === 'receiver' ? { type: 'receiver', session, bucket, items } : { type: 'sender', session, bucket, items };
-    worker.postMessage(command, [items.digests.buffer, items.rows.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer));
+    const command: BucketCommand =
+      role === 'receiver' ? { type: 'receiver', session, bucket, items } : { type: 'sender', session, bucket, items };
+    worker.postMessage(
+      command,
+      [items.digests.buffer, items.rows.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
+    );
     void (async () => {
       for (let chunk = 0; chunk < inbound.chunks && !failed; chunk++) {
         const message = await run.link.receive(inbound.step, bucket, chunk);
@@ -107,7 +142,11 @@ function onWorker(worker: Worker, run: BucketRun, bucket: number, items: BucketI
 }
 
 /** The same bucket on this thread: emit everything we can, then take the peer's chunks one by one. */
-async function inline(run: BucketRun, bucket: number, items: BucketItems): Promise<ReceiverBucketResult | SenderBucketResult> {
+async function inline(
+  run: BucketRun,
+  bucket: number,
+  items: BucketItems,
+): Promise<ReceiverBucketResult | SenderBucketResult> {
   const { role, session } = run.session;
   const inbound = inboundSteps(session.params, role);
   if (role === 'receiver') {
@@ -117,12 +156,14 @@ async function inline(run: BucketRun, bucket: number, items: BucketItems): Promi
       state = t.state;
       for (const m of t.outbound) await run.link.send(m);
     }
-    for (let chunk = 0; chunk < inbound.chunks; chunk++) state = receiverBucketReceive(state, await run.link.receive(inbound.step, bucket, chunk)).state;
+    for (let chunk = 0; chunk < inbound.chunks; chunk++)
+      state = receiverBucketReceive(state, await run.link.receive(inbound.step, bucket, chunk)).state;
     if (state.stage !== 'done') throw new RangeError(`receiver bucket ${bucket} ended at ${state.stage}`);
     return state.result;
   }
   let state: SenderBucketState = startSenderBucket(session, bucket, items);
-  for (let chunk = 0; chunk < inbound.chunks; chunk++) state = senderBucketReceive(state, await run.link.receive(inbound.step, bucket, chunk)).state;
+  for (let chunk = 0; chunk < inbound.chunks; chunk++)
+    state = senderBucketReceive(state, await run.link.receive(inbound.step, bucket, chunk)).state;
   while (state.stage === 'sending-values') {
     const t = senderBucketNext(state);
     state = t.state;

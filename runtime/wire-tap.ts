@@ -8,7 +8,14 @@
  */
 export type WireEvent =
   | { readonly layer: 'link'; readonly direction: 'out' | 'in'; readonly bytes: Uint8Array }
-  | { readonly layer: 'body'; readonly from: string; readonly to: string; readonly step: string; readonly kind: string; readonly bytes: Uint8Array };
+  | {
+      readonly layer: 'body';
+      readonly from: string;
+      readonly to: string;
+      readonly step: string;
+      readonly kind: string;
+      readonly bytes: Uint8Array;
+    };
 
 type Tap = (event: WireEvent) => void;
 

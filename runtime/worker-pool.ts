@@ -20,10 +20,17 @@ type Job = {
 };
 
 /** What a worker posts back for an async task. */
-export type WorkerReply = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /** An error as it crosses threads (classes do not survive structured cloning). */
-export type SerializedError = { readonly name: string; readonly message: string; readonly code?: string | undefined; readonly publicMessage?: string | undefined };
+export type SerializedError = {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string | undefined;
+  readonly publicMessage?: string | undefined;
+};
 
 /** Slots of the shared control array of `runShared`. */
 export const Control = { done: 0, progress: 1, failedAt: 2, failed: 3, length: 4 } as const;
@@ -40,8 +47,13 @@ export class WorkerPool {
   #closed = false;
 
   /** @param revive - turns a worker's serialized error back into a typed one. */
-  constructor(script: URL, size: number, revive: (error: SerializedError) => Error = (e) => Object.assign(new Error(e.message), { name: e.name })) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`a worker pool needs at least one thread, got ${size}`);
+  constructor(
+    script: URL,
+    size: number,
+    revive: (error: SerializedError) => Error = (e) => Object.assign(new Error(e.message), { name: e.name }),
+  ) {
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`a worker pool needs at least one thread, got ${size}`);
     this.size = size;
     this.#script = script;
     this.#revive = revive;
@@ -63,9 +75,15 @@ export class WorkerPool {
    * `Atomics.waitAsync`, so this thread's event loop keeps running).
    * `onProgress` sees `control[Control.progress]` about every `pollMs`.
    */
-  async runShared(tasks: readonly object[], control: Int32Array, onProgress?: (progress: number) => void, pollMs = 200): Promise<void> {
+  async runShared(
+    tasks: readonly object[],
+    control: Int32Array,
+    onProgress?: (progress: number) => void,
+    pollMs = 200,
+  ): Promise<void> {
     if (this.#closed) throw new Error('the worker pool is closed');
-    if (tasks.length > this.size) throw new RangeError(`runShared takes at most ${this.size} tasks, got ${tasks.length}`);
+    if (tasks.length > this.size)
+      throw new RangeError(`runShared takes at most ${this.size} tasks, got ${tasks.length}`);
     this.#start();
     tasks.forEach((task, k) => this.#workers[k]?.postMessage({ id: -1, shared: true, task }));
     const workers = this.#workers.slice(0, tasks.length);

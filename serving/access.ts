@@ -56,11 +56,22 @@ export function callerName(caller: Caller): string {
  * The operators of an endpoint: this node and the names allowed with `--allow-caller`.
  * @throws TandemError ARGUMENT_INVALID naming an allowed name that is another party of the job
  */
-export function accessPolicy(model: { readonly self: string; readonly jobId: string; readonly guest: string; readonly parties: AccessPolicy['parties'] }, allowCallers: readonly string[]): AccessPolicy {
+export function accessPolicy(
+  model: {
+    readonly self: string;
+    readonly jobId: string;
+    readonly guest: string;
+    readonly parties: AccessPolicy['parties'];
+  },
+  allowCallers: readonly string[],
+): AccessPolicy {
   for (const name of allowCallers) {
     const party = model.parties.find((p) => p.name === name);
     if (party !== undefined && name !== model.self) {
-      throw new TandemError('ARGUMENT_INVALID', `--allow-caller ${name}: ${name} is the ${party.role} of job ${model.jobId}; another party of the job may not score on this endpoint, because with chosen inputs it could extract ${model.self}'s part of the model (see docs/threat-model.md, "Serving"). Fix: remove --allow-caller ${name}; ${party.role === 'guest' ? `the guest reaches a host through its peer port, which needs no --allow-caller` : `a host is never a caller of the guest's endpoint`}`);
+      throw new TandemError(
+        'ARGUMENT_INVALID',
+        `--allow-caller ${name}: ${name} is the ${party.role} of job ${model.jobId}; another party of the job may not score on this endpoint, because with chosen inputs it could extract ${model.self}'s part of the model (see docs/threat-model.md, "Serving"). Fix: remove --allow-caller ${name}; ${party.role === 'guest' ? `the guest reaches a host through its peer port, which needs no --allow-caller` : `a host is never a caller of the guest's endpoint`}`,
+      );
     }
   }
   return Object.freeze({ ...model, operators: new Set([model.self, ...allowCallers]) });
@@ -74,23 +85,41 @@ export function accessPolicy(model: { readonly self: string; readonly jobId: str
 export function authorize(policy: AccessPolicy, edge: Edge, caller: Caller, action: Action, what: string): void {
   if (action === 'health') return;
   if (action === 'partial-scores' || edge === 'peer') {
-    if (edge === 'peer' && action === 'partial-scores' && caller.kind === 'certificate' && caller.name === policy.guest && policy.guest !== policy.self) return;
+    if (
+      edge === 'peer' &&
+      action === 'partial-scores' &&
+      caller.kind === 'certificate' &&
+      caller.name === policy.guest &&
+      policy.guest !== policy.self
+    )
+      return;
     const who = callerName(caller);
     throw new TandemError('AUTH_NOT_ALLOWED', `${who} called ${what} on the ${edge} edge`, {
-      publicMessage: action === 'partial-scores' ? `only ${policy.guest}, the guest of job ${policy.jobId}, may ask for partial scores, on the peer port` : `the peer port serves only partial scores to ${policy.guest}`,
+      publicMessage:
+        action === 'partial-scores'
+          ? `only ${policy.guest}, the guest of job ${policy.jobId}, may ask for partial scores, on the peer port`
+          : `the peer port serves only partial scores to ${policy.guest}`,
     });
   }
   if (caller.kind === 'token') return;
   if (caller.kind === 'anonymous') {
     throw new TandemError('AUTH_REQUIRED', `unauthenticated ${what}`, {
-      publicMessage: edge === 'grpc' ? 'a client certificate is required' : `${what} needs authentication: send "Authorization: Bearer <token>" with a token from this endpoint's token file`,
+      publicMessage:
+        edge === 'grpc'
+          ? 'a client certificate is required'
+          : `${what} needs authentication: send "Authorization: Bearer <token>" with a token from this endpoint's token file`,
     });
   }
   if (policy.operators.has(caller.name)) return;
   const party = policy.parties.find((p) => p.name === caller.name);
-  throw new TandemError('AUTH_NOT_ALLOWED', `${caller.name} called ${what}, operators: ${[...policy.operators].join(', ')}`, {
-    publicMessage: party === undefined
-      ? `${caller.name} may not call ${what} on this endpoint; its operator can allow it with --allow-caller ${caller.name}`
-      : `${caller.name} may not call ${what} on this endpoint: it is the ${party.role} of job ${policy.jobId}, and a party's model answers chosen inputs only to that party's own operators`,
-  });
+  throw new TandemError(
+    'AUTH_NOT_ALLOWED',
+    `${caller.name} called ${what}, operators: ${[...policy.operators].join(', ')}`,
+    {
+      publicMessage:
+        party === undefined
+          ? `${caller.name} may not call ${what} on this endpoint; its operator can allow it with --allow-caller ${caller.name}`
+          : `${caller.name} may not call ${what} on this endpoint: it is the ${party.role} of job ${policy.jobId}, and a party's model answers chosen inputs only to that party's own operators`,
+    },
+  );
 }

@@ -23,7 +23,9 @@ export type PoolScorer = {
 
 export type PoolScoringOptions = {
   /** A binary LR model's part (`outputs` 1 or absent), or any family's pool scorer. */
-  readonly model: (Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'> & Partial<Pick<ServingModel, 'outputs'>>) | PoolScorer;
+  readonly model:
+    | (Pick<ServingModel, 'preprocess' | 'weights' | 'intercept' | 'rowClip'> & Partial<Pick<ServingModel, 'outputs'>>)
+    | PoolScorer;
   readonly poolFile: string;
   readonly outFile: string;
   /** The id column of the pool file. @default 'id' */
@@ -35,27 +37,54 @@ export type PoolScoringOptions = {
   readonly onProgress?: ((rows: number) => void) | undefined;
 };
 
-export type PoolScoringResult = { readonly rows: number; readonly written: number; readonly seconds: number; readonly rowsPerSecond: number };
+export type PoolScoringResult = {
+  readonly rows: number;
+  readonly written: number;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+};
 
 /** Scores a pool file and writes the ranked audience. @throws DataError naming the file, line and column of a bad value. */
 export async function scorePool(options: PoolScoringOptions): Promise<PoolScoringResult> {
   const started = performance.now();
   const model = options.model;
-  const scorer: PoolScorer = 'rowScorer' in model ? model : { preprocess: model.preprocess, rowScorer: (header, file) => csvRowScorer(model, header, file) };
+  const scorer: PoolScorer =
+    'rowScorer' in model
+      ? model
+      : { preprocess: model.preprocess, rowScorer: (header, file) => csvRowScorer(model, header, file) };
   if (!('rowScorer' in model) && (model.outputs ?? 1) > 1) {
     // A ranked audience needs one score per user; a K-class part has K partial logits and, at a host, no class labels to pick one by.
-    throw new TandemError('ARGUMENT_INVALID', `the model is a ${'outputs' in model ? (model.outputs ?? 1) : 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`);
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `the model is a ${'outputs' in model ? (model.outputs ?? 1) : 1}-class (cold-start) model: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve a multi-class model with \`tandem serve\` for online scoring`,
+    );
   }
   const idColumn = options.idColumn ?? 'id';
   // 1 MiB reads: a million-row pool is a few hundred chunks instead of a few thousand.
-  const csv = await openCsv(options.poolFile, { delimiter: options.delimiter ?? ',', pathField: '--pool', chunkBytes: 1 << 20 });
+  const csv = await openCsv(options.poolFile, {
+    delimiter: options.delimiter ?? ',',
+    pathField: '--pool',
+    chunkBytes: 1 << 20,
+  });
   const ids: string[] = [];
   let scores = new Float64Array(1 << 16);
   try {
     const idAt = csv.header.indexOf(idColumn);
-    if (idAt < 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: idColumn, problem: 'the pool file has no such id column', fix: `name its id column with --id (it has: ${csv.header.slice(0, 8).join(', ')})` });
+    if (idAt < 0)
+      throw new DataError('DATA_COLUMN_MISSING', {
+        file: csv.file,
+        column: idColumn,
+        problem: 'the pool file has no such id column',
+        fix: `name its id column with --id (it has: ${csv.header.slice(0, 8).join(', ')})`,
+      });
     const missing = scorer.preprocess.columns.filter((c) => !csv.header.includes(c.name)).map((c) => c.name);
-    if (missing.length > 0) throw new DataError('DATA_COLUMN_MISSING', { file: csv.file, column: missing[0] ?? '', problem: `the model needs ${missing.length} column(s) the pool file lacks`, fix: 'score a file with the columns the model was trained on' });
+    if (missing.length > 0)
+      throw new DataError('DATA_COLUMN_MISSING', {
+        file: csv.file,
+        column: missing[0] ?? '',
+        problem: `the model needs ${missing.length} column(s) the pool file lacks`,
+        fix: 'score a file with the columns the model was trained on',
+      });
     const score = scorer.rowScorer(csv.header, csv.file);
     for await (const row of csv) {
       const n = ids.length;
@@ -106,9 +135,14 @@ export async function loadAudience(file: string): Promise<ReadonlyMap<string, Au
   try {
     const [rankAt, idAt, scoreAt] = ['rank', 'id', 'score'].map((c) => csv.header.indexOf(c));
     if (rankAt === undefined || idAt === undefined || scoreAt === undefined || rankAt < 0 || idAt < 0 || scoreAt < 0) {
-      throw new DataError('DATA_SCHEMA_MISMATCH', { file: csv.file, problem: 'is not an audience file (expected columns rank,id,score)', fix: 'pass a file written by `tandem model score-pool`' });
+      throw new DataError('DATA_SCHEMA_MISMATCH', {
+        file: csv.file,
+        problem: 'is not an audience file (expected columns rank,id,score)',
+        fix: 'pass a file written by `tandem model score-pool`',
+      });
     }
-    for await (const row of csv) audience.set(row.fields[idAt] ?? '', { rank: Number(row.fields[rankAt]), score: Number(row.fields[scoreAt]) });
+    for await (const row of csv)
+      audience.set(row.fields[idAt] ?? '', { rank: Number(row.fields[rankAt]), score: Number(row.fields[scoreAt]) });
   } finally {
     await csv.close();
   }

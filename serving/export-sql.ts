@@ -52,26 +52,45 @@ function isDialect(value: string): value is SqlDialect {
 export async function exportSql(request: SqlExportRequest): Promise<SqlExportResult> {
   const dialect = request.dialect ?? 'duckdb';
   if (!isDialect(dialect)) {
-    throw new TandemError('ARGUMENT_INVALID', `--dialect ${dialect}: no such SQL dialect. Fix: use one of: ${SQL_DIALECTS.join(', ')}`);
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `--dialect ${dialect}: no such SQL dialect. Fix: use one of: ${SQL_DIALECTS.join(', ')}`,
+    );
   }
   const part = await readExportableLrPart(request.dataDir, request.jobId, 'sql');
   if (part.party !== request.node) {
-    throw new ConfigError('CONFIG_INVALID', { file: request.dataDir, field: 'party', problem: `the model part was trained by ${part.party}, but this node is ${request.node}`, fix: 'export with the config of the node that took part in the job' });
+    throw new ConfigError('CONFIG_INVALID', {
+      file: request.dataDir,
+      field: 'party',
+      problem: `the model part was trained by ${part.party}, but this node is ${request.node}`,
+      fix: 'export with the config of the node that took part in the job',
+    });
   }
   const dataset = part.parties.find((p) => p.name === part.party)?.dataset ?? 'pool';
-  const table = request.table ?? (/^[A-Za-z_][A-Za-z0-9_]*$/.test(dataset) ? dataset : quoteIdentifier(dialect, dataset));
+  const table =
+    request.table ?? (/^[A-Za-z_][A-Za-z0-9_]*$/.test(dataset) ? dataset : quoteIdentifier(dialect, dataset));
   const outputs = outputsOf(part);
   const query = modelSql(
-    { preprocess: part.preprocess, weights: part.weights, intercepts: interceptsOf(part), outputs, rowClip: part.rowClip },
+    {
+      preprocess: part.preprocess,
+      weights: part.weights,
+      intercepts: interceptsOf(part),
+      outputs,
+      rowClip: part.rowClip,
+    },
     { dialect, table, idColumn: request.idColumn },
   );
   const columns = outputs === 1 ? ['partial_logit'] : Array.from({ length: outputs }, (_, c) => `partial_logit_${c}`);
-  const about = part.role === 'guest'
-    ? `${part.party}'s (guest) part, with the intercept: add the hosts' partial logits for the model's logit`
-    : part.kind === 'lookalike'
-      ? `${part.party}'s (host) part of a lookalike model: rank the pool by partial_logit, best first, for the audience`
-      : `${part.party}'s (host) part, without an intercept: the guest adds it and the other parts`;
-  const classes = part.classes === undefined ? [] : [`-- Outputs in class order: ${part.classes.map((c, k) => `partial_logit_${k} = ${c}`).join(', ')}.`];
+  const about =
+    part.role === 'guest'
+      ? `${part.party}'s (guest) part, with the intercept: add the hosts' partial logits for the model's logit`
+      : part.kind === 'lookalike'
+        ? `${part.party}'s (host) part of a lookalike model: rank the pool by partial_logit, best first, for the audience`
+        : `${part.party}'s (host) part, without an intercept: the guest adds it and the other parts`;
+  const classes =
+    part.classes === undefined
+      ? []
+      : [`-- Outputs in class order: ${part.classes.map((c, k) => `partial_logit_${k} = ${c}`).join(', ')}.`];
   const sql = [`-- Job ${part.jobId} (${part.jobName}), ${about}.`, ...classes, `${query};`, ''].join('\n');
   if (request.outFile !== undefined) {
     await mkdir(dirname(request.outFile), { recursive: true, mode: 0o700 });

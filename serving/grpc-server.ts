@@ -75,8 +75,19 @@ function jsonRow(r: tandem.v1.ScoreRequest.$Properties): JsonRow {
 }
 
 type JsonScore = {
-  id?: string; probability?: number; logit?: number; segment?: string; complete?: boolean; hosts?: Record<string, string>; partialLogit?: number;
-  probabilities?: Record<string, number>; logits?: Record<string, number>; partialLogits?: number[]; warnings?: string[]; splitBits?: string; prediction?: number;
+  id?: string;
+  probability?: number;
+  logit?: number;
+  segment?: string;
+  complete?: boolean;
+  hosts?: Record<string, string>;
+  partialLogit?: number;
+  probabilities?: Record<string, number>;
+  logits?: Record<string, number>;
+  partialLogits?: number[];
+  warnings?: string[];
+  splitBits?: string;
+  prediction?: number;
 };
 
 /** The warnings of a reply (one row's, or every row's of a batch) as `tandem-warning` trailers. */
@@ -92,25 +103,55 @@ function warningTrailers(json: unknown): grpc.Metadata | undefined {
 function scoreResponse(json: unknown): tandem.v1.ScoreResponse {
   const r = (json ?? {}) as JsonScore;
   return tandem.v1.ScoreResponse.create({
-    id: r.id ?? '', probability: r.probability ?? 0, logit: r.logit ?? 0, segment: r.segment ?? '', complete: r.complete ?? false,
-    hosts: r.hosts ?? {}, ...(r.partialLogit === undefined ? {} : { partialLogit: r.partialLogit }),
-    probabilities: r.probabilities ?? {}, logits: r.logits ?? {}, partialLogits: r.partialLogits ?? [], splitBits: r.splitBits ?? '',
+    id: r.id ?? '',
+    probability: r.probability ?? 0,
+    logit: r.logit ?? 0,
+    segment: r.segment ?? '',
+    complete: r.complete ?? false,
+    hosts: r.hosts ?? {},
+    ...(r.partialLogit === undefined ? {} : { partialLogit: r.partialLogit }),
+    probabilities: r.probabilities ?? {},
+    logits: r.logits ?? {},
+    partialLogits: r.partialLogits ?? [],
+    splitBits: r.splitBits ?? '',
     ...(r.prediction === undefined ? {} : { prediction: r.prediction }),
   });
 }
 
 type JsonInfo = {
-  jobId: string; jobName: string; party: string; role: string; parties: { name: string; role: string }[]; featureNames: string[];
-  inputColumns: { name: string; kind: string }[]; output: string; metrics: unknown; protocolVersion: number; createdAt: string; trainedAt: string | null;
-  outputs?: number; classes?: string[];
+  jobId: string;
+  jobName: string;
+  party: string;
+  role: string;
+  parties: { name: string; role: string }[];
+  featureNames: string[];
+  inputColumns: { name: string; kind: string }[];
+  output: string;
+  metrics: unknown;
+  protocolVersion: number;
+  createdAt: string;
+  trainedAt: string | null;
+  outputs?: number;
+  classes?: string[];
 };
 
 function modelInfoResponse(json: unknown): tandem.v1.ModelInfoResponse {
   const i = json as JsonInfo;
   return tandem.v1.ModelInfoResponse.create({
-    jobId: i.jobId, jobName: i.jobName, party: i.party, role: i.role, parties: i.parties, featureNames: i.featureNames, inputColumns: i.inputColumns,
-    output: i.output, metricsJson: JSON.stringify(i.metrics ?? null), protocolVersion: i.protocolVersion, createdAt: i.createdAt, trainedAt: i.trainedAt ?? '',
-    outputs: i.outputs ?? 1, classes: i.classes ?? [],
+    jobId: i.jobId,
+    jobName: i.jobName,
+    party: i.party,
+    role: i.role,
+    parties: i.parties,
+    featureNames: i.featureNames,
+    inputColumns: i.inputColumns,
+    output: i.output,
+    metricsJson: JSON.stringify(i.metrics ?? null),
+    protocolVersion: i.protocolVersion,
+    createdAt: i.createdAt,
+    trainedAt: i.trainedAt ?? '',
+    outputs: i.outputs ?? 1,
+    classes: i.classes ?? [],
   });
 }
 
@@ -118,7 +159,9 @@ function modelInfoResponse(json: unknown): tandem.v1.ModelInfoResponse {
 const address = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 const noBatch = (): never => {
-  throw new TandemError('ARGUMENT_INVALID', 'ScoreBatch at a host', { publicMessage: 'ScoreBatch is served by the guest; call Score at a host' });
+  throw new TandemError('ARGUMENT_INVALID', 'ScoreBatch at a host', {
+    publicMessage: 'ScoreBatch is served by the guest; call Score at a host',
+  });
 };
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
@@ -138,7 +181,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 
   /** One unary RPC: verify and authorise the peer, decode to the JSON shape, call the route, encode; count and time it like an HTTP request. */
-  const unary = <Req, Res>(rpc: string, action: Action, handle: Handle, body: (request: Req) => unknown, encode: (reply: Reply) => Res) =>
+  const unary =
+    <Req, Res>(
+      rpc: string,
+      action: Action,
+      handle: Handle,
+      body: (request: Req) => unknown,
+      encode: (reply: Reply) => Res,
+    ) =>
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
       const started = performance.now();
       const route = `grpc.${rpc}`;
@@ -165,14 +215,44 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     };
 
   server.addService(scoringService, {
-    score: unary('Score', 'score', routes.score, (r: tandem.v1.ScoreRequest) => jsonRow(r), (reply) => scoreResponse(reply.json)),
-    scoreBatch: unary('ScoreBatch', 'score', routes.scoreBatch ?? noBatch, (r: tandem.v1.ScoreBatchRequest) => ({ rows: r.rows.map(jsonRow) }),
-      (reply) => tandem.v1.ScoreBatchResponse.create({ results: ((reply.json as { results?: unknown[] } | undefined)?.results ?? []).map(scoreResponse) })),
-    health: unary('Health', 'health', routes.health, () => ({}), (reply) => tandem.v1.HealthResponse.create({ status: ((reply.json ?? {}) as { status?: string }).status ?? '' })),
-    modelInfo: unary('ModelInfo', 'model-info', routes.modelInfo, () => ({}), (reply) => modelInfoResponse(reply.json)),
+    score: unary(
+      'Score',
+      'score',
+      routes.score,
+      (r: tandem.v1.ScoreRequest) => jsonRow(r),
+      (reply) => scoreResponse(reply.json),
+    ),
+    scoreBatch: unary(
+      'ScoreBatch',
+      'score',
+      routes.scoreBatch ?? noBatch,
+      (r: tandem.v1.ScoreBatchRequest) => ({ rows: r.rows.map(jsonRow) }),
+      (reply) =>
+        tandem.v1.ScoreBatchResponse.create({
+          results: ((reply.json as { results?: unknown[] } | undefined)?.results ?? []).map(scoreResponse),
+        }),
+    ),
+    health: unary(
+      'Health',
+      'health',
+      routes.health,
+      () => ({}),
+      (reply) => tandem.v1.HealthResponse.create({ status: ((reply.json ?? {}) as { status?: string }).status ?? '' }),
+    ),
+    modelInfo: unary(
+      'ModelInfo',
+      'model-info',
+      routes.modelInfo,
+      () => ({}),
+      (reply) => modelInfoResponse(reply.json),
+    ),
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${address(options.host ?? '127.0.0.1')}:${options.port}`, serverCredentials(identity), (error, bound) => (error === null ? resolve(bound) : reject(error)));
+    server.bindAsync(
+      `${address(options.host ?? '127.0.0.1')}:${options.port}`,
+      serverCredentials(identity),
+      (error, bound) => (error === null ? resolve(bound) : reject(error)),
+    );
   });
   return {
     port,

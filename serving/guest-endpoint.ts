@@ -19,7 +19,10 @@ import { scoreTreesOnline } from './trees-online-scoring.ts';
 import { absentHost, peerClient, type PeerClient } from './peer-client.ts';
 import type { ServingAudit } from './serving-audit.ts';
 
-const scoreRow = z.strictObject({ id: z.string().min(1).max(512), features: z.record(z.string(), rawValue).optional() });
+const scoreRow = z.strictObject({
+  id: z.string().min(1).max(512),
+  features: z.record(z.string(), rawValue).optional(),
+});
 const scoreBatch = z.strictObject({ rows: z.array(scoreRow).min(1).max(1000) });
 
 export type GuestEndpointOptions = {
@@ -41,7 +44,11 @@ export function guestEndpoint(options: GuestEndpointOptions): Endpoint & { close
     const url = options.hostEndpoints[name];
     if (url === undefined) return absentHost(name);
     const client = peerClient({
-      name, url, identity: options.identity, jobId: model.manifest.jobId, timeoutMs: options.hostTimeoutMs,
+      name,
+      url,
+      identity: options.identity,
+      jobId: model.manifest.jobId,
+      timeoutMs: options.hostTimeoutMs,
       observe: (outcome, seconds) => {
         metrics.hostCalls.inc({ host: name, outcome });
         metrics.hostLatency.observe({ host: name }, seconds);
@@ -54,18 +61,24 @@ export function guestEndpoint(options: GuestEndpointOptions): Endpoint & { close
   const score = async (rows: readonly z.infer<typeof scoreRow>[], where: (k: number) => string) => {
     const requests = rows.map((r) => ({ id: r.id, features: r.features ?? {} }));
     const segment = { threshold: options.threshold, where };
-    const results = isTrees(model) ? await scoreTreesOnline(model, hosts, requests, segment) : await scoreOnline(model, hosts, requests, segment);
+    const results = isTrees(model)
+      ? await scoreTreesOnline(model, hosts, requests, segment)
+      : await scoreOnline(model, hosts, requests, segment);
     for (const r of results) metrics.rowsScored.inc({ complete: String(r.complete) });
     return results;
   };
   const scoreOne: Route['handle'] = async (req) => ({ json: (await score([req.body(scoreRow)], () => 'features'))[0] });
-  const scoreMany: Route['handle'] = async (req) => ({ json: { results: await score(req.body(scoreBatch).rows, (k) => `rows[${k}].features`) } });
+  const scoreMany: Route['handle'] = async (req) => ({
+    json: { results: await score(req.body(scoreBatch).rows, (k) => `rows[${k}].features`) },
+  });
   return {
     routes: [
       { method: 'POST', path: '/v1/score', name: 'score', action: 'score', handle: scoreOne },
       { method: 'POST', path: '/v1/score-batch', name: 'score-batch', action: 'score', handle: scoreMany },
     ],
-    peerRoutes: undefined, score: scoreOne, scoreBatch: scoreMany,
+    peerRoutes: undefined,
+    score: scoreOne,
+    scoreBatch: scoreMany,
     close: () => {
       for (const c of clients) c.close();
     },

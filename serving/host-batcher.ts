@@ -21,14 +21,21 @@ export function coalescing(client: HostClient, maxPseudonyms = MAX_PSEUDONYMS_PE
   let queue: Waiter[] = [];
   const send = (waiters: readonly Waiter[]): void => {
     const all = waiters.length === 1 ? (waiters[0]?.pseudonyms ?? []) : waiters.flatMap((w) => w.pseudonyms);
-    void client.partials(all).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' })).then((answer) => {
-      let at = 0;
-      for (const w of waiters) {
-        const n = w.pseudonyms.length;
-        w.resolve(answer.ok ? { ok: true, scores: waiters.length === 1 ? answer.scores : answer.scores.slice(at, at + n) } : answer);
-        at += n;
-      }
-    });
+    void client
+      .partials(all)
+      .catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))
+      .then((answer) => {
+        let at = 0;
+        for (const w of waiters) {
+          const n = w.pseudonyms.length;
+          w.resolve(
+            answer.ok
+              ? { ok: true, scores: waiters.length === 1 ? answer.scores : answer.scores.slice(at, at + n) }
+              : answer,
+          );
+          at += n;
+        }
+      });
   };
   const flush = (): void => {
     const waiters = queue;

@@ -27,11 +27,16 @@ import { checkFeatures } from './request-features.ts';
 import { partialScore, partialScores } from './scorer.ts';
 import type { ServingAudit } from './serving-audit.ts';
 
-const hostScore = z.strictObject({ id: z.string().min(1).max(512).optional(), features: z.record(z.string(), rawValue).optional() });
+const hostScore = z.strictObject({
+  id: z.string().min(1).max(512).optional(),
+  features: z.record(z.string(), rawValue).optional(),
+});
 const partialRequest = z.strictObject({ jobId: z.string(), pseudonyms: z.array(z.string().max(64)).max(10_000) });
 
 /** A host's answer for one user: `partialLogit` (binary), `partialLogits` (one per class), or a trees host's `splitBits`. */
-const partialJson = (u: PartialLogits | string): { partialLogit: number } | { partialLogits: readonly number[] } | { splitBits: string } =>
+const partialJson = (
+  u: PartialLogits | string,
+): { partialLogit: number } | { partialLogits: readonly number[] } | { splitBits: string } =>
   typeof u === 'string' ? { splitBits: u } : typeof u === 'number' ? { partialLogit: u } : { partialLogits: u };
 
 export type HostEndpointOptions = {
@@ -52,7 +57,8 @@ export async function hostEndpoint(options: HostEndpointOptions): Promise<Endpoi
   const store: AnswerStore<PartialLogits | string> = isTrees(model)
     ? await loadTreesHostStore(model, options.dataset, { decoyKey: options.decoyKey })
     : await loadHostStore(model, options.dataset, { decoyKey: options.decoyKey });
-  const audience: ReadonlyMap<string, AudienceEntry> | undefined = options.audienceFile === undefined ? undefined : await loadAudience(options.audienceFile);
+  const audience: ReadonlyMap<string, AudienceEntry> | undefined =
+    options.audienceFile === undefined ? undefined : await loadAudience(options.audienceFile);
   const limit = lookupLimit(options.lookups);
   /** Admits `count` lookups by `caller` (or refuses them all) and states them in the audit log. */
   const lookup = (caller: string, route: string, pseudonyms: readonly string[]): void => {
@@ -71,32 +77,57 @@ export async function hostEndpoint(options: HostEndpointOptions): Promise<Endpoi
       const warnings = checkFeatures(model.preprocess, body.features, 'features');
       const u = isTrees(model)
         ? packSplitBits(splitBitsOf(model)(body.features, 'features'))
-        : model.outputs === 1 ? partialScore(model, body.features, 'features') : Array.from(partialScores(model, body.features, 'features'));
+        : model.outputs === 1
+          ? partialScore(model, body.features, 'features')
+          : Array.from(partialScores(model, body.features, 'features'));
       return { json: { ...partialJson(u), ...(warnings.length === 0 ? {} : { warnings }) } };
     }
-    if (body.id === undefined) throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });
+    if (body.id === undefined)
+      throw new TandemError('ARGUMENT_INVALID', 'neither id nor features', { publicMessage: 'send an id or features' });
     lookup(callerName(req.caller), 'score', [pseudonym(model.scoringKey, body.id)]);
     const u = store.byId(body.id);
-    if (u === undefined) throw new TandemError('ARGUMENT_INVALID', 'unknown id', { publicMessage: 'no such user in this party\'s data' });
+    if (u === undefined)
+      throw new TandemError('ARGUMENT_INVALID', 'unknown id', { publicMessage: "no such user in this party's data" });
     return { json: { id: body.id, ...partialJson(u) } };
   };
   const routes: Route[] = [
     { method: 'POST', path: '/v1/score', name: 'score', action: 'score', handle: score },
-    { method: 'GET', path: '/v1/audience/:id', name: 'audience', action: 'audience', handle: (req) => {
-      if (audience === undefined) throw new TandemError('ARGUMENT_INVALID', 'no audience', { publicMessage: 'this endpoint was started without --audience' });
-      const id = req.params['id'] ?? '';
-      lookup(callerName(req.caller), 'audience', [pseudonym(model.scoringKey, id)]);
-      const entry = audience.get(id);
-      return { json: entry === undefined ? { id, member: false } : { id, member: true, rank: entry.rank, score: entry.score } };
-    } },
+    {
+      method: 'GET',
+      path: '/v1/audience/:id',
+      name: 'audience',
+      action: 'audience',
+      handle: (req) => {
+        if (audience === undefined)
+          throw new TandemError('ARGUMENT_INVALID', 'no audience', {
+            publicMessage: 'this endpoint was started without --audience',
+          });
+        const id = req.params['id'] ?? '';
+        lookup(callerName(req.caller), 'audience', [pseudonym(model.scoringKey, id)]);
+        const entry = audience.get(id);
+        return {
+          json:
+            entry === undefined ? { id, member: false } : { id, member: true, rank: entry.rank, score: entry.score },
+        };
+      },
+    },
   ];
   const peerRoutes: Route[] = [
-    { method: 'POST', path: PARTIAL_SCORES_PATH, name: 'partial-scores', action: 'partial-scores', handle: (req) => {
-      const body = req.body(partialRequest);
-      if (body.jobId !== jobId) throw new TandemError('JOB_STATE_CONFLICT', `partial scores asked for job ${body.jobId}`, { publicMessage: `this endpoint serves job ${jobId}, not ${body.jobId}` });
-      lookup(callerName(req.caller), 'partial-scores', body.pseudonyms);
-      return { json: { jobId, scores: body.pseudonyms.map((p) => store.answer(p)) } };
-    } },
+    {
+      method: 'POST',
+      path: PARTIAL_SCORES_PATH,
+      name: 'partial-scores',
+      action: 'partial-scores',
+      handle: (req) => {
+        const body = req.body(partialRequest);
+        if (body.jobId !== jobId)
+          throw new TandemError('JOB_STATE_CONFLICT', `partial scores asked for job ${body.jobId}`, {
+            publicMessage: `this endpoint serves job ${jobId}, not ${body.jobId}`,
+          });
+        lookup(callerName(req.caller), 'partial-scores', body.pseudonyms);
+        return { json: { jobId, scores: body.pseudonyms.map((p) => store.answer(p)) } };
+      },
+    },
   ];
   return { routes, peerRoutes, score, scoreBatch: undefined, rows: store.rows };
 }

@@ -36,7 +36,11 @@ export type HostStoreOptions = {
 const CHUNK_ROWS = 65_536;
 
 /** Loads the dataset and precomputes every row's partial logit (in chunks, so memory stays at one chunk of features). */
-export async function loadHostStore(model: ServingModel, dataset: DatasetConfig, options: HostStoreOptions = {}): Promise<HostStore> {
+export async function loadHostStore(
+  model: ServingModel,
+  dataset: DatasetConfig,
+  options: HostStoreOptions = {},
+): Promise<HostStore> {
   const data = await loadDataset(dataset);
   const k = model.outputs;
   // Class c of row r at [c·rows + r]: each class is training's own partialLogits over the row chunk.
@@ -48,7 +52,10 @@ export async function loadHostStore(model: ServingModel, dataset: DatasetConfig,
     const local = Uint32Array.from(rows, (_, i) => i);
     for (let c = 0; c < k; c++) {
       const w = model.weights.subarray(c * columns.length, (c + 1) * columns.length);
-      partials.set(partialLogits(matrix, columns.length, local, w, model.intercepts[c] ?? 0), c * data.rowCount + start);
+      partials.set(
+        partialLogits(matrix, columns.length, local, w, model.intercepts[c] ?? 0),
+        c * data.rowCount + start,
+      );
     }
   }
   // Only the row count from here on: a closure over `data` would keep every feature column alive for the endpoint's lifetime.
@@ -71,12 +78,20 @@ export type AnswerStore<T> = {
 };
 
 /** The pseudonym index and the decoys over rows whose answers `at` gives. */
-export function answerStore<T>(scoringKey: Uint8Array, ids: readonly string[], options: HostStoreOptions, at: (row: number) => T | undefined): AnswerStore<T> {
+export function answerStore<T>(
+  scoringKey: Uint8Array,
+  ids: readonly string[],
+  options: HostStoreOptions,
+  at: (row: number) => T | undefined,
+): AnswerStore<T> {
   const byPseudonym = pseudonymIndex(scoringKey, ids);
   const byId = new Map(ids.map((id, row) => [id, row]));
   const rowCount = ids.length;
   const answerAt = (row: number | undefined): T | undefined => (row === undefined ? undefined : at(row));
-  const decoy = options.decoyKey === undefined || rowCount === 0 ? undefined : decoyRow(createSecretKey(options.decoyKey), rowCount);
+  const decoy =
+    options.decoyKey === undefined || rowCount === 0
+      ? undefined
+      : decoyRow(createSecretKey(options.decoyKey), rowCount);
   return {
     rows: rowCount,
     byPseudonym: (p) => answerAt(byPseudonym.get(p)),

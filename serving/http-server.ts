@@ -85,8 +85,14 @@ export type HttpServer = {
 };
 
 const STATUS_BY_GRPC: Readonly<Record<number, number>> = {
-  [GrpcStatus.INVALID_ARGUMENT]: 400, [GrpcStatus.UNAUTHENTICATED]: 401, [GrpcStatus.PERMISSION_DENIED]: 403, [GrpcStatus.NOT_FOUND]: 404,
-  [GrpcStatus.FAILED_PRECONDITION]: 409, [GrpcStatus.RESOURCE_EXHAUSTED]: 413, [GrpcStatus.UNAVAILABLE]: 503, [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.UNAUTHENTICATED]: 401,
+  [GrpcStatus.PERMISSION_DENIED]: 403,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.FAILED_PRECONDITION]: 409,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 413,
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
 };
 
 /** The HTTP status for a catalogued error. */
@@ -121,19 +127,40 @@ declare module 'fastify' {
 /** Whether a failure is the client going away, not the server failing. */
 function clientWentAway(error: unknown, request: FastifyRequest): boolean {
   const code = (error as { code?: unknown }).code;
-  return request.raw.aborted || request.raw.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE';
+  return (
+    request.raw.aborted ||
+    request.raw.socket.destroyed ||
+    code === 'ECONNRESET' ||
+    code === 'ECONNABORTED' ||
+    code === 'EPIPE'
+  );
 }
 
 /** A Fastify failure (body parsing, limits) as the catalogued error it stands for. */
 function catalogued(error: FastifyError | Error, maxBodyBytes: number): TandemError {
   if (error instanceof TandemError) return error;
   const code = (error as FastifyError).code;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TandemError('MESSAGE_TOO_LARGE', `request body over ${maxBodyBytes} bytes`, { publicMessage: `the request body exceeds ${maxBodyBytes} bytes` });
-  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new TandemError('ARGUMENT_INVALID', 'empty request body', { publicMessage: 'the request body is empty; send a JSON object' });
-  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new TandemError('ARGUMENT_INVALID', 'request body length differs from content-length', { publicMessage: 'the request body does not match its content-length' });
-  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new TandemError('ARGUMENT_INVALID', 'request body is not JSON', { publicMessage: 'the request body is not valid JSON' });
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new TandemError('MESSAGE_TOO_LARGE', `request body over ${maxBodyBytes} bytes`, {
+      publicMessage: `the request body exceeds ${maxBodyBytes} bytes`,
+    });
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+    return new TandemError('ARGUMENT_INVALID', 'empty request body', {
+      publicMessage: 'the request body is empty; send a JSON object',
+    });
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH')
+    return new TandemError('ARGUMENT_INVALID', 'request body length differs from content-length', {
+      publicMessage: 'the request body does not match its content-length',
+    });
+  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return new TandemError('ARGUMENT_INVALID', 'request body is not JSON', {
+      publicMessage: 'the request body is not valid JSON',
+    });
   const status = (error as FastifyError).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return new TandemError('ARGUMENT_INVALID', `${code ?? 'bad request'}: ${error.message}`, { publicMessage: 'the request is malformed' });
+  if (status !== undefined && status >= 400 && status < 500)
+    return new TandemError('ARGUMENT_INVALID', `${code ?? 'bad request'}: ${error.message}`, {
+      publicMessage: 'the request is malformed',
+    });
   return asTandemError(error);
 }
 
@@ -146,23 +173,38 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const requestTimeout = options.requestTimeoutMs ?? 15_000;
     const timeouts = {
       // The whole request includes its headers.
-      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout), requestTimeout, keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout),
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       // Node enforces the two timeouts above only when it checks, every 30 s by default: a stalled body would live that much longer.
       connectionsCheckingInterval: 1000,
     };
     const tls = options.tls;
-    raw = tls === undefined
-      ? createHttpServer(timeouts, handler)
-      : createHttpsServer({
-        ...timeouts, key: tls.identity.keyPem, cert: tls.identity.certPem, ca: tls.identity.caPem, requestCert: true,
-        rejectUnauthorized: tls.clientCertificates === 'required', handshakeTimeout: options.headersTimeoutMs ?? 10_000,
-      }, handler);
+    raw =
+      tls === undefined
+        ? createHttpServer(timeouts, handler)
+        : createHttpsServer(
+            {
+              ...timeouts,
+              key: tls.identity.keyPem,
+              cert: tls.identity.certPem,
+              ca: tls.identity.caPem,
+              requestCert: true,
+              rejectUnauthorized: tls.clientCertificates === 'required',
+              handshakeTimeout: options.headersTimeoutMs ?? 10_000,
+            },
+            handler,
+          );
     raw.maxConnections = options.maxConnections ?? 512;
     return raw;
   };
   const app = Fastify({
-    serverFactory, logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: 'idle',
-    exposeHeadRoutes: false, return503OnClosing: true,
+    serverFactory,
+    logger: false,
+    bodyLimit: maxBodyBytes,
+    forceCloseConnections: 'idle',
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
     // Path parameters are ids (audience lookups), up to 512 characters like ids in bodies; find-my-way's default is 100.
     routerOptions: { maxParamLength: 1024 },
   });
@@ -179,22 +221,27 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const track = (reply: FastifyReply, route: string): void => {
     const started = performance.now();
     reply.raw.once('close', () => {
-      metrics.requests.inc({ route, status: reply.raw.writableFinished ? String(reply.raw.statusCode) : CLIENT_CLOSED_STATUS });
+      metrics.requests.inc({
+        route,
+        status: reply.raw.writableFinished ? String(reply.raw.statusCode) : CLIENT_CLOSED_STATUS,
+      });
       metrics.latency.observe({ route }, (performance.now() - started) / 1000);
     });
   };
   /** The route's first hook: counting, then authentication and authorisation, before a byte of the body is read. */
-  const guard = (config: RouteConfig) => (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
-    track(reply, config.name);
-    try {
-      const caller = options.authenticate(request.raw);
-      options.authorize(caller, config.action, config.name);
-      request.tandemCaller = caller;
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
-  };
+  const guard =
+    (config: RouteConfig) =>
+    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+      track(reply, config.name);
+      try {
+        const caller = options.authenticate(request.raw);
+        options.authorize(caller, config.action, config.name);
+        request.tandemCaller = caller;
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    };
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const route = (request.routeOptions.config as Partial<RouteConfig>).name ?? 'unknown';
@@ -210,34 +257,46 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     else log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
     if (draining) void reply.header('connection', 'close');
     const retryAfterMs = e.details['retryAfterMs'];
-    if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-    return reply.code(status).type('application/json').send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
+    if (typeof retryAfterMs === 'number')
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    return reply
+      .code(status)
+      .type('application/json')
+      .send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
   });
 
   app.setNotFoundHandler((request, reply) => {
     track(reply, 'unknown');
     const path = request.url.split('?')[0] ?? '/';
-    throw new TandemError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, { publicMessage: `no such endpoint: ${request.method} ${path}` });
+    throw new TandemError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, {
+      publicMessage: `no such endpoint: ${request.method} ${path}`,
+    });
   });
 
   for (const route of options.routes) {
     const config: RouteConfig = { name: route.name, action: route.action };
     app.route({
-      method: route.method, url: route.path, config, onRequest: guard(config),
+      method: route.method,
+      url: route.path,
+      config,
+      onRequest: guard(config),
       // Not async: a host's routes answer synchronously, and a promise per request would cost microtasks for nothing.
       handler: (request, reply) => {
         const send = (answer: Reply): void => {
           // A request in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
           if (draining) void reply.header('connection', 'close');
           void reply.code(answer.status ?? 200);
-          if (answer.text !== undefined) void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
+          if (answer.text !== undefined)
+            void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
           else void reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
         };
         const answer = route.handle({
-          params: request.params as Record<string, string>, caller: request.tandemCaller ?? { kind: 'anonymous' },
+          params: request.params as Record<string, string>,
+          caller: request.tandemCaller ?? { kind: 'anonymous' },
           body: (schema) => validate(schema, request.body),
         });
-        if (answer instanceof Promise) answer.then(send, (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)));
+        if (answer instanceof Promise)
+          answer.then(send, (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)));
         else send(answer);
         return reply;
       },

@@ -24,7 +24,13 @@ describe('the per-caller lookup limit', () => {
     limit.take('other', 1000);
     now = 500;
     limit.take('brand', 50);
-    expect(() => limit.take('brand', 1)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', publicMessage: 'too many lookups: at most 100 per second; try again in 10 ms', details: { retryAfterMs: 10 } }) as unknown);
+    expect(() => limit.take('brand', 1)).toThrow(
+      expect.objectContaining({
+        code: 'RATE_LIMITED',
+        publicMessage: 'too many lookups: at most 100 per second; try again in 10 ms',
+        details: { retryAfterMs: 10 },
+      }) as unknown,
+    );
     now = 100_000;
     limit.take('brand', 1000);
   });
@@ -49,7 +55,9 @@ describe('the bearer token file', () => {
       expect(tokens.authenticate(`Bearer ${token}`)).toEqual({ kind: 'token', name: tokenName(token) });
       expect(tokenName(token)).not.toContain(token.slice(0, 8));
       expect(tokens.authenticate(undefined)).toEqual({ kind: 'anonymous' });
-      expect(() => tokens.authenticate(`Bearer ${token}x`)).toThrow(expect.objectContaining({ code: 'AUTH_REQUIRED' }) as unknown);
+      expect(() => tokens.authenticate(`Bearer ${token}x`)).toThrow(
+        expect.objectContaining({ code: 'AUTH_REQUIRED' }) as unknown,
+      );
       expect(() => tokens.authenticate(`Basic ${token}`)).toThrow(TandemError);
       // A second start reads the same file.
       expect(await openTokenFile(file)).toMatchObject({ created: false, tokens: 1 });
@@ -64,10 +72,14 @@ describe('the bearer token file', () => {
       const file = join(dir, 'tokens');
       await writeFile(file, `${'a'.repeat(40)}\n`, { mode: 0o644 });
       await chmod(file, 0o644);
-      await expect(openTokenFile(file)).rejects.toThrow(`${file}: holds secrets but is readable by others (mode 644). Fix: chmod 600 ${file}`);
+      await expect(openTokenFile(file)).rejects.toThrow(
+        `${file}: holds secrets but is readable by others (mode 644). Fix: chmod 600 ${file}`,
+      );
       await writeFile(file, 'short\n');
       await chmod(file, 0o600);
-      await expect(openTokenFile(file)).rejects.toThrow(`${file}: line 1: a token must be one word of at least 32 characters`);
+      await expect(openTokenFile(file)).rejects.toThrow(
+        `${file}: line 1: a token must be one word of at least 32 characters`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -90,9 +102,36 @@ describe('the serving audit log', () => {
       audit.lookups({ caller: 'brand', callee: 'partner', route: 'partial-scores', pseudonyms: ['p-five'] });
       audit.close();
       expect(readAuditLog(file).map((r) => r.claim)).toEqual([
-        { type: 'serving-lookups', job: 'job-1', caller: 'brand', callee: 'partner', route: 'partial-scores', calls: 2, count: 3, digest: lookupDigest(['p-one', 'p-two', 'p-three']) },
-        { type: 'serving-lookups', job: 'job-1', caller: 'token-1', callee: 'partner', route: 'score', calls: 1, count: 1, digest: lookupDigest(['p-four']) },
-        { type: 'serving-lookups', job: 'job-1', caller: 'brand', callee: 'partner', route: 'partial-scores', calls: 1, count: 1, digest: lookupDigest(['p-five']) },
+        {
+          type: 'serving-lookups',
+          job: 'job-1',
+          caller: 'brand',
+          callee: 'partner',
+          route: 'partial-scores',
+          calls: 2,
+          count: 3,
+          digest: lookupDigest(['p-one', 'p-two', 'p-three']),
+        },
+        {
+          type: 'serving-lookups',
+          job: 'job-1',
+          caller: 'token-1',
+          callee: 'partner',
+          route: 'score',
+          calls: 1,
+          count: 1,
+          digest: lookupDigest(['p-four']),
+        },
+        {
+          type: 'serving-lookups',
+          job: 'job-1',
+          caller: 'brand',
+          callee: 'partner',
+          route: 'partial-scores',
+          calls: 1,
+          count: 1,
+          digest: lookupDigest(['p-five']),
+        },
       ]);
       expect(await readFile(file, 'utf8')).not.toMatch(/p-one|p-two|p-three|p-four|p-five/);
     } finally {
@@ -105,7 +144,9 @@ describe('the serving audit log', () => {
     try {
       const file = join(dir, 'partner.audit.jsonl');
       const first = openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1' });
-      expect(() => openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1' })).toThrow(`${file} is written by another tandem serve (pid ${process.pid}`);
+      expect(() => openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1' })).toThrow(
+        `${file} is written by another tandem serve (pid ${process.pid}`,
+      );
       first.close();
       openServingAudit({ file, node: 'partner', signingKey: privateKey, jobId: 'job-1' }).close();
     } finally {

@@ -42,10 +42,17 @@ export function lookupLimit(options: LookupLimitOptions = {}): LookupLimit {
         return;
       }
       const retryAfterMs = count > burst ? undefined : Math.ceil(((count - bucket.tokens) / rate) * 1000);
-      throw new TandemError('RATE_LIMITED', `${caller} asked for ${count} lookups with ${Math.floor(bucket.tokens)} left`, {
-        publicMessage: retryAfterMs === undefined ? `at most ${burst} lookups per call` : `too many lookups: at most ${rate} per second; try again in ${retryAfterMs} ms`,
-        details: { retryAfterMs: retryAfterMs ?? 1000 },
-      });
+      throw new TandemError(
+        'RATE_LIMITED',
+        `${caller} asked for ${count} lookups with ${Math.floor(bucket.tokens)} left`,
+        {
+          publicMessage:
+            retryAfterMs === undefined
+              ? `at most ${burst} lookups per call`
+              : `too many lookups: at most ${rate} per second; try again in ${retryAfterMs} ms`,
+          details: { retryAfterMs: retryAfterMs ?? 1000 },
+        },
+      );
     },
   };
 }

@@ -10,11 +10,30 @@ import type { ModelPart } from '../models/lr/part.ts';
 import { jobRecordOf, testCoSigner } from '../test/support/serving.ts';
 
 const part: ModelPart = {
-  format: 'tandem-model-part/1', jobId: 'job-1', jobName: 'test', party: 'brand', role: 'guest',
-  parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'd' }],
-  featureNames: ['x'], weights: [0.123456789012345], intercept: -0.5, link: { degree: 6, clip: 6 }, rowClip: null,
-  preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: [''], fittedRows: 3, columns: [{ name: 'x', kind: 'numeric', mean: 1, std: 2, indicator: false }], outputColumns: ['x'] },
-  scoringKey: 'ab'.repeat(32), summary: { metrics: { auc: 0.9, roc: { thresholds: [0.1, 0.2] } } },
+  format: 'tandem-model-part/1',
+  jobId: 'job-1',
+  jobName: 'test',
+  party: 'brand',
+  role: 'guest',
+  parties: [
+    { name: 'brand', role: 'guest', dataset: 'd' },
+    { name: 'partner', role: 'host', dataset: 'd' },
+  ],
+  featureNames: ['x'],
+  weights: [0.123456789012345],
+  intercept: -0.5,
+  link: { degree: 6, clip: 6 },
+  rowClip: null,
+  preprocess: {
+    format: 'tandem-preprocess/1',
+    missingPolicy: 'mean',
+    missingTokens: [''],
+    fittedRows: 3,
+    columns: [{ name: 'x', kind: 'numeric', mean: 1, std: 2, indicator: false }],
+    outputColumns: ['x'],
+  },
+  scoringKey: 'ab'.repeat(32),
+  summary: { metrics: { auc: 0.9, roc: { thresholds: [0.1, 0.2] } } },
 };
 
 describe('model bundles', () => {
@@ -28,7 +47,8 @@ describe('model bundles', () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-bundle-'));
     await initCertificates({ outDir: join(dir, 'certs'), parties: ['brand', 'partner'] });
     await initCertificates({ outDir: join(dir, 'other'), parties: ['brand'] });
-    const id = (d: string, n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, d, 'ca.crt'), cert: join(dir, d, `${n}.crt`), key: join(dir, d, `${n}.key`) });
+    const id = (d: string, n: string): Promise<NodeIdentity> =>
+      loadNodeIdentity({ ca: join(dir, d, 'ca.crt'), cert: join(dir, d, `${n}.crt`), key: join(dir, d, `${n}.key`) });
     brand = await id('certs', 'brand');
     partner = await id('certs', 'partner');
     foreign = await id('other', 'brand');
@@ -36,7 +56,8 @@ describe('model bundles', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const manifestOf = async (out: string): Promise<Manifest> => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+  const manifestOf = async (out: string): Promise<Manifest> =>
+    JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
 
   it('round-trips the float64 weights, is co-signed by the coordinator, and drops row-level metrics from the manifest', async () => {
     const out = join(dir, 'ok');
@@ -56,16 +77,20 @@ describe('model bundles', () => {
     await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest));
     const load = loadModel(out, { caPem: brand.caPem });
     await expect(load).rejects.toThrow(ConfigError);
-    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(/signature: does not verify with brand's certificate: the manifest was changed after export/);
+    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(
+      /signature: does not verify with brand's certificate: the manifest was changed after export/,
+    );
   });
 
-  it('refuses a model without the coordinator\'s co-signature, naming the file and the field', async () => {
+  it("refuses a model without the coordinator's co-signature, naming the file and the field", async () => {
     const out = join(dir, 'unsigned');
     await exportModel({ part, identity: brand, outDir: out, coSign });
     const { coordinatorSignature: _dropped, ...manifest } = await manifestOf(out);
     await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest));
     await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(ConfigError);
-    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(`${join(out, 'manifest.json')}: coordinatorSignature: is missing: the coordinator never co-signed this model`);
+    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(
+      `${join(out, 'manifest.json')}: coordinatorSignature: is missing: the coordinator never co-signed this model`,
+    );
   });
 
   it('refuses a tampered co-signature', async () => {
@@ -76,17 +101,28 @@ describe('model bundles', () => {
     // The coordinator's signature over another export (another createdAt): valid bytes, wrong manifest.
     manifest.coordinatorSignature = other.coordinatorSignature;
     await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest));
-    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(/manifest\.json: coordinatorSignature: does not verify with coordinator's certificate: the manifest was changed after the coordinator signed it/);
+    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(
+      /manifest\.json: coordinatorSignature: does not verify with coordinator's certificate: the manifest was changed after the coordinator signed it/,
+    );
   });
 
   it('refuses a co-signature by a node that is not the coordinator', async () => {
     const out = join(dir, 'partner-co');
     // partner signs where the coordinator should: a valid federation certificate, the wrong node.
-    await exportModel({ part, identity: brand, outDir: out, coSign: testCoSigner(partner, 'brand', [jobRecordOf([part])]) });
+    await exportModel({
+      part,
+      identity: brand,
+      outDir: out,
+      coSign: testCoSigner(partner, 'brand', [jobRecordOf([part])]),
+    });
     await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(AuthError);
-    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(/coordinatorSignature: is by partner, not by the coordinator coordinator/);
+    await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(
+      /coordinatorSignature: is by partner, not by the coordinator coordinator/,
+    );
     // ...unless the node config names partner as the coordinator.
-    await expect(loadModel(out, { caPem: brand.caPem, coordinator: 'partner' })).resolves.toMatchObject({ guest: 'brand' });
+    await expect(loadModel(out, { caPem: brand.caPem, coordinator: 'partner' })).resolves.toMatchObject({
+      guest: 'brand',
+    });
   });
 
   it('writes nothing when the coordinator refuses', async () => {
@@ -98,12 +134,25 @@ describe('model bundles', () => {
 
   it('refuses a model signed by a certificate from another federation', async () => {
     const out = join(dir, 'foreign');
-    await exportModel({ part, identity: foreign, outDir: out, coSign: () => Promise.resolve({ name: 'coordinator', certificate: foreign.certPem, algorithm: 'ECDSA-P256-SHA256', value: '' }) });
+    await exportModel({
+      part,
+      identity: foreign,
+      outDir: out,
+      coSign: () =>
+        Promise.resolve({
+          name: 'coordinator',
+          certificate: foreign.certPem,
+          algorithm: 'ECDSA-P256-SHA256',
+          value: '',
+        }),
+    });
     await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(AuthError);
     await expect(loadModel(out, { caPem: brand.caPem })).rejects.toThrow(/is not signed by the federation CA/);
   });
 
-  it('refuses to export another node\'s part', async () => {
-    await expect(exportModel({ part: { ...part, party: 'partner' }, identity: brand, outDir: join(dir, 'x'), coSign })).rejects.toThrow(/the model part was trained by partner, but this node is brand/);
+  it("refuses to export another node's part", async () => {
+    await expect(
+      exportModel({ part: { ...part, party: 'partner' }, identity: brand, outDir: join(dir, 'x'), coSign }),
+    ).rejects.toThrow(/the model part was trained by partner, but this node is brand/);
   });
 });

@@ -28,7 +28,9 @@ export type HostFailure = 'timeout' | 'unavailable' | 'refused' | 'rate-limited'
  * host, its packed split bits (split-bits.ts); or null when the host does
  * not hold that user.
  */
-export type HostAnswer = { readonly ok: true; readonly scores: readonly (number | readonly number[] | string | null)[] } | { readonly ok: false; readonly failure: HostFailure };
+export type HostAnswer =
+  | { readonly ok: true; readonly scores: readonly (number | readonly number[] | string | null)[] }
+  | { readonly ok: false; readonly failure: HostFailure };
 
 /** The narrow boundary to a host's endpoint (serving/peer-client.ts over HTTPS with mTLS; fakes in tests). */
 export type HostClient = {
@@ -68,14 +70,25 @@ export type SegmentOptions = {
 };
 
 /** Scores a batch of visitors: one call per host for the whole batch, all hosts in parallel. */
-export async function scoreOnline(model: ServingModel, hosts: readonly HostClient[], requests: readonly ScoreRequest[], options: SegmentOptions = {}): Promise<ScoreResult[]> {
+export async function scoreOnline(
+  model: ServingModel,
+  hosts: readonly HostClient[],
+  requests: readonly ScoreRequest[],
+  options: SegmentOptions = {},
+): Promise<ScoreResult[]> {
   // Guest features are checked before anyone else is asked, so a bad request costs the hosts nothing.
   const outputs = model.outputs;
   const where = options.where ?? ((k: number) => `rows[${k}].features`);
   const warnings = requests.map((r, k) => checkFeatures(model.preprocess, r.features, where(k)));
-  const own = requests.map((r, k) => (outputs === 1 ? Float64Array.of(partialScore(model, r.features, where(k))) : partialScores(model, r.features, where(k))));
+  const own = requests.map((r, k) =>
+    outputs === 1
+      ? Float64Array.of(partialScore(model, r.features, where(k)))
+      : partialScores(model, r.features, where(k)),
+  );
   const pseudonyms = requests.map((r) => pseudonym(model.scoringKey, r.id));
-  const answers = await Promise.all(hosts.map((h) => h.partials(pseudonyms).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))));
+  const answers = await Promise.all(
+    hosts.map((h) => h.partials(pseudonyms).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))),
+  );
   const threshold = options.threshold ?? 0.5;
   return requests.map((r, k) => {
     const z = own[k] ?? new Float64Array(outputs);
@@ -109,18 +122,38 @@ export async function scoreOnline(model: ServingModel, hosts: readonly HostClien
     if (outputs === 1) {
       const logit = z[0] ?? 0;
       const probability = sigmoid(logit);
-      return { id: r.id, probability, logit, segment: probability >= threshold ? 'positive' : 'negative', complete, hosts: status, ...extra };
+      return {
+        id: r.id,
+        probability,
+        logit,
+        segment: probability >= threshold ? 'positive' : 'negative',
+        complete,
+        hosts: status,
+        ...extra,
+      };
     }
     return { ...multiclassResult(r.id, z, model.classes, complete, status), ...extra };
   });
 }
 
-function multiclassResult(id: string, z: Float64Array, classes: readonly string[] | undefined, complete: boolean, hosts: Record<string, HostStatus>): ScoreResult {
+function multiclassResult(
+  id: string,
+  z: Float64Array,
+  classes: readonly string[] | undefined,
+  complete: boolean,
+  hosts: Record<string, HostStatus>,
+): ScoreResult {
   const p = classProbabilities(z);
   const labels = Array.from(z, (_, c) => classes?.[c] ?? String(c));
   const best = argmax(p);
   return {
-    id, probability: p[best] ?? 0, logit: z[best] ?? 0, segment: labels[best] ?? '', complete, hosts,
-    probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c] ?? 0])), logits: Object.fromEntries(labels.map((l, c) => [l, z[c] ?? 0])),
+    id,
+    probability: p[best] ?? 0,
+    logit: z[best] ?? 0,
+    segment: labels[best] ?? '',
+    complete,
+    hosts,
+    probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c] ?? 0])),
+    logits: Object.fromEntries(labels.map((l, c) => [l, z[c] ?? 0])),
   };
 }

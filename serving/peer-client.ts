@@ -32,15 +32,30 @@ export function peerClient(options: PeerClientOptions): PeerClient {
   const url = new URL(PARTIAL_SCORES_PATH, options.url);
   const timeoutMs = options.timeoutMs ?? 250;
   const agent = new Agent({
-    keepAlive: true, maxSockets: 64,
+    keepAlive: true,
+    maxSockets: 64,
     // One TLS context for every connection, built once: given ca/cert/key instead, each new connection parses
     // them again, and every request hashes the three PEMs into the agent's pool key.
-    secureContext: createSecureContext({ ca: options.identity.caPem, cert: options.identity.certPem, key: options.identity.keyPem }),
+    secureContext: createSecureContext({
+      ca: options.identity.caPem,
+      cert: options.identity.certPem,
+      key: options.identity.keyPem,
+    }),
     // Peers are named by certificate CN, not by the address they are dialled at.
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.subject.CN === options.name ? undefined : new Error(`expected ${options.name}'s certificate, got CN=${String(cert.subject.CN)}`)),
+    checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+      cert.subject.CN === options.name
+        ? undefined
+        : new Error(`expected ${options.name}'s certificate, got CN=${String(cert.subject.CN)}`),
   });
   // The URL is parsed once, not on every request.
-  const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 443 : Number(url.port), path: url.pathname, method: 'POST', agent } as const;
+  const target = {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? 443 : Number(url.port),
+    path: url.pathname,
+    method: 'POST',
+    agent,
+  } as const;
   const call = (pseudonyms: readonly string[]): Promise<HostAnswer> =>
     new Promise((resolve) => {
       const started = performance.now();
@@ -53,27 +68,34 @@ export function peerClient(options: PeerClientOptions): PeerClient {
         resolve(answer);
       };
       const body = JSON.stringify({ jobId: options.jobId, pseudonyms });
-      const req = request({ ...target, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));
-        res.on('end', () => {
-          if (res.statusCode !== 200) {
-            const failure = res.statusCode === 409 ? 'mismatch' : res.statusCode === 429 ? 'rate-limited' : 'refused';
-            done({ ok: false, failure }, failure);
-            return;
-          }
-          try {
-            const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { jobId?: unknown; scores?: unknown };
-            const scores = parsed.scores;
-            if (parsed.jobId !== options.jobId) return done({ ok: false, failure: 'mismatch' }, 'mismatch');
-            if (!Array.isArray(scores) || scores.length !== pseudonyms.length || !scores.every(isPartial)) return done({ ok: false, failure: 'refused' }, 'refused');
-            done({ ok: true, scores: scores as (number | number[] | string | null)[] }, 'ok');
-          } catch {
-            done({ ok: false, failure: 'refused' }, 'refused');
-          }
-        });
-      });
+      const req = request(
+        { ...target, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));
+          res.on('end', () => {
+            if (res.statusCode !== 200) {
+              const failure = res.statusCode === 409 ? 'mismatch' : res.statusCode === 429 ? 'rate-limited' : 'refused';
+              done({ ok: false, failure }, failure);
+              return;
+            }
+            try {
+              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+                jobId?: unknown;
+                scores?: unknown;
+              };
+              const scores = parsed.scores;
+              if (parsed.jobId !== options.jobId) return done({ ok: false, failure: 'mismatch' }, 'mismatch');
+              if (!Array.isArray(scores) || scores.length !== pseudonyms.length || !scores.every(isPartial))
+                return done({ ok: false, failure: 'refused' }, 'refused');
+              done({ ok: true, scores: scores as (number | number[] | string | null)[] }, 'ok');
+            } catch {
+              done({ ok: false, failure: 'refused' }, 'refused');
+            }
+          });
+        },
+      );
       // A late answer is still read and dropped, so its keep-alive connection (and TLS session) survives.
       const timer = setTimeout(() => done({ ok: false, failure: 'timeout' }, 'timeout'), timeoutMs);
       req.on('error', () => done({ ok: false, failure: 'unavailable' }, 'unavailable'));
@@ -85,7 +107,12 @@ export function peerClient(options: PeerClientOptions): PeerClient {
 
 /** A partial logit, K of them (multi-class), a trees host's packed split bits, or null (not held). */
 function isPartial(s: unknown): boolean {
-  return s === null || typeof s === 'number' || typeof s === 'string' || (Array.isArray(s) && s.every((v) => typeof v === 'number'));
+  return (
+    s === null ||
+    typeof s === 'number' ||
+    typeof s === 'string' ||
+    (Array.isArray(s) && s.every((v) => typeof v === 'number'))
+  );
 }
 
 /** A host with no endpoint configured: every call falls back at once. */

@@ -41,7 +41,11 @@ function compiled(spec: PreprocessSpec): Compiled {
       names: new Set(spec.columns.map((col) => col.name)),
       tokens: new Set(spec.missingTokens),
       parse: numericCellParser(spec.missingTokens),
-      categories: new Map(spec.columns.flatMap((col) => (col.kind === 'categorical' ? [[col.name, new Set(col.categories)] as const] : []))),
+      categories: new Map(
+        spec.columns.flatMap((col) =>
+          col.kind === 'categorical' ? [[col.name, new Set(col.categories)] as const] : [],
+        ),
+      ),
     };
     cache.set(spec, c);
   }
@@ -49,7 +53,9 @@ function compiled(spec: PreprocessSpec): Compiled {
 }
 
 const invalid = (field: string, problem: string, quoted: string): TandemError =>
-  new TandemError('DATA_VALUE_INVALID', `${field}: ${problem}`, { publicMessage: `${field}: ${quoted === '' ? '' : `${quoted} `}${problem}` });
+  new TandemError('DATA_VALUE_INVALID', `${field}: ${problem}`, {
+    publicMessage: `${field}: ${quoted === '' ? '' : `${quoted} `}${problem}`,
+  });
 
 /**
  * Checks one request row's features (`where` names it: `features`, `rows[3].features`).
@@ -60,9 +66,15 @@ export function checkFeatures(spec: PreprocessSpec, features: RawRow, where: str
   const c = compiled(spec);
   const unknown = Object.keys(features).filter((name) => !c.names.has(name));
   if (unknown.length > 0) {
-    const listed = unknown.slice(0, 10).map((n) => JSON.stringify(n)).join(', ') + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
+    const listed =
+      unknown
+        .slice(0, 10)
+        .map((n) => JSON.stringify(n))
+        .join(', ') + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
     const text = `${where}: unknown feature${unknown.length === 1 ? '' : 's'} ${listed}; this model's input columns are ${spec.columns.map((col) => col.name).join(', ')}`;
-    throw new TandemError('DATA_SCHEMA_MISMATCH', `${where}: ${unknown.length} unknown feature name(s)`, { publicMessage: text });
+    throw new TandemError('DATA_SCHEMA_MISMATCH', `${where}: ${unknown.length} unknown feature name(s)`, {
+      publicMessage: text,
+    });
   }
   const warnings: string[] = [];
   for (const col of spec.columns) {
@@ -73,29 +85,47 @@ export function checkFeatures(spec: PreprocessSpec, features: RawRow, where: str
       let x: number | undefined;
       if (raw === null || raw === undefined) x = NaN;
       else if (typeof raw === 'number') {
-        if (!Number.isFinite(raw)) throw invalid(field, 'is not a finite number; send null, or leave the feature out, for a missing value', shown);
+        if (!Number.isFinite(raw))
+          throw invalid(
+            field,
+            'is not a finite number; send null, or leave the feature out, for a missing value',
+            shown,
+          );
         x = raw;
       } else {
         const text = String(raw);
         x = c.parse(text);
-        if (x === undefined) throw invalid(field, Number.isNaN(Number(text)) || text.trim() === '' ? 'is not a number' : 'is not a finite number', shown);
+        if (x === undefined)
+          throw invalid(
+            field,
+            Number.isNaN(Number(text)) || text.trim() === '' ? 'is not a number' : 'is not a finite number',
+            shown,
+          );
       }
       if (Number.isNaN(x)) {
-        if (spec.missingPolicy === 'error') throw invalid(field, "is missing, and the model's missing-value policy is error", '');
+        if (spec.missingPolicy === 'error')
+          throw invalid(field, "is missing, and the model's missing-value policy is error", '');
         continue;
       }
       if (Math.abs(x - col.mean) / col.std > MAX_STANDARD_DEVIATIONS) {
-        throw invalid(field, `is more than ${MAX_STANDARD_DEVIATIONS.toLocaleString('en')} standard deviations from the mean the model was trained on; so far out, it is refused`, shown);
+        throw invalid(
+          field,
+          `is more than ${MAX_STANDARD_DEVIATIONS.toLocaleString('en')} standard deviations from the mean the model was trained on; so far out, it is refused`,
+          shown,
+        );
       }
       continue;
     }
     const category = raw === null || raw === undefined ? undefined : categoricalCell(String(raw), c.tokens);
     if (category === undefined) {
-      if (spec.missingPolicy === 'error') throw invalid(field, "is missing, and the model's missing-value policy is error", '');
+      if (spec.missingPolicy === 'error')
+        throw invalid(field, "is missing, and the model's missing-value policy is error", '');
       continue;
     }
     if (c.categories.get(col.name)?.has(category) !== true) {
-      warnings.push(`${field}: ${JSON.stringify(category)} is not a category the model was trained on; scored as none of its categories`);
+      warnings.push(
+        `${field}: ${JSON.stringify(category)} is not a category the model was trained on; scored as none of its categories`,
+      );
     }
   }
   return warnings;

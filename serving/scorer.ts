@@ -36,9 +36,14 @@ export function dot(model: Pick<ScoringParameters, 'weights' | 'intercept' | 'ro
  * object and a vector per row; any other row goes the general way, which
  * also names the line of a bad value.
  */
-export function csvRowScorer(model: ScoringParameters, header: readonly string[], file: string): (fields: readonly string[], line: number) => number {
+export function csvRowScorer(
+  model: ScoringParameters,
+  header: readonly string[],
+  file: string,
+): (fields: readonly string[], line: number) => number {
   const read = fieldReader(model, header);
-  const general = (fields: readonly string[], line: number): number => partialScore(model, read(fields), `${file}, line ${line}`);
+  const general = (fields: readonly string[], line: number): number =>
+    partialScore(model, read(fields), `${file}, line ${line}`);
   const columns = model.preprocess.columns;
   if (model.rowClip !== null || !columns.every((c) => c.kind === 'numeric' && !c.indicator)) return general;
   const at = Int32Array.from(columns, (c) => header.indexOf(c.name));
@@ -97,7 +102,10 @@ export { sigmoid };
  * keyed by the model's input columns, filled from the header positions.
  * Columns the model was not trained on are ignored; a missing one is missing.
  */
-export function fieldReader(model: Pick<ScoringParameters, 'preprocess'>, header: readonly string[]): (fields: readonly string[]) => RawRow {
+export function fieldReader(
+  model: Pick<ScoringParameters, 'preprocess'>,
+  header: readonly string[],
+): (fields: readonly string[]) => RawRow {
   const names = model.preprocess.columns.map((c) => c.name);
   const position = new Map(header.map((h, i) => [h, i]));
   const at = names.map((n) => position.get(n));

@@ -11,7 +11,10 @@ import type { ServingModel } from './model-bundle.ts';
 import { sigmoid } from '../protocol/training/chebyshev-link.ts';
 
 const preprocess: PreprocessSpec = {
-  format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: 10,
+  format: 'tandem-preprocess/1',
+  missingPolicy: 'mean',
+  missingTokens: ['', 'NA'],
+  fittedRows: 10,
   columns: [
     { name: 'age', kind: 'numeric', mean: 40, std: 10, indicator: false },
     { name: 'channel', kind: 'categorical', categories: ['app', 'web'], indicator: false },
@@ -39,16 +42,31 @@ describe('partialScore', () => {
 });
 
 describe('scoreOnline', () => {
-  const model = { ...params, outputs: 1, intercepts: Float64Array.of(0.25), scoringKey: new Uint8Array(32).fill(7) } as unknown as ServingModel;
+  const model = {
+    ...params,
+    outputs: 1,
+    intercepts: Float64Array.of(0.25),
+    scoringKey: new Uint8Array(32).fill(7),
+  } as unknown as ServingModel;
   const visitor = { id: 'u1', features: { age: '50', channel: 'web' } };
 
   it('adds each host partial found by pseudonym, never sending the id', async () => {
     const seen: string[][] = [];
-    const host: HostClient = { name: 'partner', partials: (p) => (seen.push([...p]), Promise.resolve({ ok: true, scores: [1.5] })) };
+    const host: HostClient = {
+      name: 'partner',
+      partials: (p) => (seen.push([...p]), Promise.resolve({ ok: true, scores: [1.5] })),
+    };
     const [r] = await scoreOnline(model, [host], [visitor]);
     expect(seen).toEqual([[pseudonym(model.scoringKey, 'u1')]]);
     expect(seen.flat()).not.toContain('u1');
-    expect(r).toEqual({ id: 'u1', logit: 2.75 + 1.5, probability: sigmoid(4.25), segment: 'positive', complete: true, hosts: { partner: 'ok' } });
+    expect(r).toEqual({
+      id: 'u1',
+      logit: 2.75 + 1.5,
+      probability: sigmoid(4.25),
+      segment: 'positive',
+      complete: true,
+      hosts: { partner: 'ok' },
+    });
   });
 
   it('falls back to the guest part and says which host failed and why', async () => {
@@ -56,17 +74,33 @@ describe('scoreOnline', () => {
     const broken: HostClient = { name: 'broken', partials: () => Promise.reject(new Error('boom')) };
     const stranger: HostClient = { name: 'stranger', partials: () => Promise.resolve({ ok: true, scores: [null] }) };
     const [r] = await scoreOnline(model, [slow, broken, stranger], [visitor], { threshold: 0.99 });
-    expect(r).toMatchObject({ logit: 2.75, complete: false, segment: 'negative', hosts: { slow: 'timeout', broken: 'unavailable', stranger: 'not-held' } });
+    expect(r).toMatchObject({
+      logit: 2.75,
+      complete: false,
+      segment: 'negative',
+      hosts: { slow: 'timeout', broken: 'unavailable', stranger: 'not-held' },
+    });
   });
 });
 
 describe('csvRowScorer', () => {
   const numeric: PreprocessSpec = {
-    format: 'tandem-preprocess/1', missingPolicy: 'zero', missingTokens: ['', 'NA', '-999'], fittedRows: 10,
-    columns: [{ name: 'a', kind: 'numeric', mean: 0.3, std: 0.7, indicator: false }, { name: 'b', kind: 'numeric', mean: -1.1, std: 3.3, indicator: false }],
+    format: 'tandem-preprocess/1',
+    missingPolicy: 'zero',
+    missingTokens: ['', 'NA', '-999'],
+    fittedRows: 10,
+    columns: [
+      { name: 'a', kind: 'numeric', mean: 0.3, std: 0.7, indicator: false },
+      { name: 'b', kind: 'numeric', mean: -1.1, std: 3.3, indicator: false },
+    ],
     outputColumns: ['a', 'b'],
   };
-  const model = { preprocess: numeric, weights: Float64Array.from([0.1234567, -9.87654321]), intercept: 0.333, rowClip: null };
+  const model = {
+    preprocess: numeric,
+    weights: Float64Array.from([0.1234567, -9.87654321]),
+    intercept: 0.333,
+    rowClip: null,
+  };
 
   it('scores all-numeric rows to the same bits as transformRow + dot, missing and odd cells included', () => {
     const score = csvRowScorer(model, ['b', 'id', 'a'], 'pool.csv');
@@ -88,7 +122,11 @@ describe('scorePool', () => {
       const result = await scorePool({ model: params, poolFile: pool, outFile: out, top: 2 });
       expect(result).toMatchObject({ rows: 3, written: 2 });
       const lines = (await readFile(out, 'utf8')).trim().split('\n');
-      expect(lines).toEqual(['rank,id,score', `1,b,${partialScore(params, { age: '60', channel: 'web' })}`, `2,c,${partialScore(params, { age: '45', channel: 'NA' })}`]);
+      expect(lines).toEqual([
+        'rank,id,score',
+        `1,b,${partialScore(params, { age: '60', channel: 'web' })}`,
+        `2,c,${partialScore(params, { age: '45', channel: 'NA' })}`,
+      ]);
       const audience = await loadAudience(out);
       expect(audience.get('b')).toEqual({ rank: 1, score: 3.25 });
       expect(audience.has('a')).toBe(false);
@@ -102,7 +140,9 @@ describe('scorePool', () => {
     try {
       const pool = join(dir, 'pool.csv');
       await writeFile(pool, 'id,age\na,30\n');
-      await expect(scorePool({ model: params, poolFile: pool, outFile: join(dir, 'o.csv') })).rejects.toThrow(/pool\.csv, column "channel": the model needs 1 column\(s\) the pool file lacks/);
+      await expect(scorePool({ model: params, poolFile: pool, outFile: join(dir, 'o.csv') })).rejects.toThrow(
+        /pool\.csv, column "channel": the model needs 1 column\(s\) the pool file lacks/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

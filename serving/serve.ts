@@ -117,30 +117,65 @@ export type ServeConfig = {
 /** Fills defaults and checks ranges. @throws TandemError ARGUMENT_INVALID naming the option */
 export function compileServeOptions(options: ServeOptions): ServeConfig {
   const config: ServeConfig = {
-    modelDir: options.modelDir, configFile: options.configFile, listen: options.listen ?? '127.0.0.1', port: options.port ?? 8080,
-    peerListen: options.peerListen ?? '127.0.0.1', peerPort: options.peerPort ?? 8443, grpcPort: options.grpcPort,
-    publicAuth: options.publicAuth ?? 'token', tokenFile: options.tokenFile, allowedCallers: Object.freeze([...(options.allowedCallers ?? [])]),
-    hostEndpoints: { ...options.hostEndpoints }, hostTimeoutMs: options.hostTimeoutMs ?? 250, discloseMembership: options.discloseMembership ?? false,
-    lookupRatePerSecond: options.lookupRatePerSecond ?? DEFAULT_LOOKUP_RATE, lookupBurst: options.lookupBurst ?? DEFAULT_LOOKUP_BURST, auditLogFile: options.auditLogFile,
-    maxConnections: options.maxConnections ?? 512, requestTimeoutMs: options.requestTimeoutMs ?? 15_000, headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000, shutdownGraceTimeMs: options.shutdownGraceTimeMs ?? 10_000,
-    threshold: options.threshold ?? 0.5, audienceFile: options.audienceFile,
+    modelDir: options.modelDir,
+    configFile: options.configFile,
+    listen: options.listen ?? '127.0.0.1',
+    port: options.port ?? 8080,
+    peerListen: options.peerListen ?? '127.0.0.1',
+    peerPort: options.peerPort ?? 8443,
+    grpcPort: options.grpcPort,
+    publicAuth: options.publicAuth ?? 'token',
+    tokenFile: options.tokenFile,
+    allowedCallers: Object.freeze([...(options.allowedCallers ?? [])]),
+    hostEndpoints: { ...options.hostEndpoints },
+    hostTimeoutMs: options.hostTimeoutMs ?? 250,
+    discloseMembership: options.discloseMembership ?? false,
+    lookupRatePerSecond: options.lookupRatePerSecond ?? DEFAULT_LOOKUP_RATE,
+    lookupBurst: options.lookupBurst ?? DEFAULT_LOOKUP_BURST,
+    auditLogFile: options.auditLogFile,
+    maxConnections: options.maxConnections ?? 512,
+    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+    shutdownGraceTimeMs: options.shutdownGraceTimeMs ?? 10_000,
+    threshold: options.threshold ?? 0.5,
+    audienceFile: options.audienceFile,
   };
-  const bad = (option: string, problem: string): TandemError => new TandemError('ARGUMENT_INVALID', `--${option}: ${problem}`);
-  for (const [option, port] of [['port', config.port], ['peer-port', config.peerPort], ['grpc-port', config.grpcPort]] as const) {
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw bad(option, `${port} is not a port number (0–65535)`);
+  const bad = (option: string, problem: string): TandemError =>
+    new TandemError('ARGUMENT_INVALID', `--${option}: ${problem}`);
+  for (const [option, port] of [
+    ['port', config.port],
+    ['peer-port', config.peerPort],
+    ['grpc-port', config.grpcPort],
+  ] as const) {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
+      throw bad(option, `${port} is not a port number (0–65535)`);
   }
-  if (!['token', 'mtls'].includes(config.publicAuth)) throw bad('public-auth', `${String(config.publicAuth)} is not token or mtls`);
+  if (!['token', 'mtls'].includes(config.publicAuth))
+    throw bad('public-auth', `${String(config.publicAuth)} is not token or mtls`);
   if (!(config.hostTimeoutMs > 0)) throw bad('host-timeout-ms', 'must be positive');
   if (!(config.threshold > 0 && config.threshold < 1)) throw bad('threshold', 'must be between 0 and 1');
   if (!(config.lookupRatePerSecond > 0)) throw bad('lookup-rate', 'must be positive');
-  if (!(config.lookupBurst >= MAX_PSEUDONYMS_PER_CALL)) throw bad('lookup-burst', `must be at least ${MAX_PSEUDONYMS_PER_CALL}, the pseudonyms of one full call from the guest`);
-  if (!(Number.isInteger(config.maxConnections) && config.maxConnections > 0)) throw bad('max-connections', 'must be a positive whole number');
-  for (const [option, ms] of [['request-timeout-ms', config.requestTimeoutMs], ['headers-timeout-ms', config.headersTimeoutMs], ['keep-alive-timeout-ms', config.keepAliveTimeoutMs]] as const) {
+  if (!(config.lookupBurst >= MAX_PSEUDONYMS_PER_CALL))
+    throw bad(
+      'lookup-burst',
+      `must be at least ${MAX_PSEUDONYMS_PER_CALL}, the pseudonyms of one full call from the guest`,
+    );
+  if (!(Number.isInteger(config.maxConnections) && config.maxConnections > 0))
+    throw bad('max-connections', 'must be a positive whole number');
+  for (const [option, ms] of [
+    ['request-timeout-ms', config.requestTimeoutMs],
+    ['headers-timeout-ms', config.headersTimeoutMs],
+    ['keep-alive-timeout-ms', config.keepAliveTimeoutMs],
+  ] as const) {
     if (!(Number.isFinite(ms) && ms > 0)) throw bad(option, 'must be positive');
   }
   for (const name of config.allowedCallers) {
-    if (!NODE_NAME.test(name)) throw bad('allow-caller', `"${name}" is not a node name (a certificate CN: lowercase letters, digits and dashes)`);
+    if (!NODE_NAME.test(name))
+      throw bad(
+        'allow-caller',
+        `"${name}" is not a node name (a certificate CN: lowercase letters, digits and dashes)`,
+      );
   }
   for (const [name, url] of Object.entries(config.hostEndpoints)) {
     if (!/^https:\/\/[^/\s]+\/?$/.test(url)) throw bad('host-endpoint', `${name}=${url}: expected https://host:port`);
@@ -167,38 +202,86 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const log = options.log ?? silentLogger();
   const node = await loadPartyConfig(config.configFile);
   const identity = await loadNodeIdentity(node.node.certs);
-  const model = await loadServable(config.modelDir, { caPem: identity.caPem, party: identity.name, coordinator: coordinatorName(node) });
+  const model = await loadServable(config.modelDir, {
+    caPem: identity.caPem,
+    party: identity.name,
+    coordinator: coordinatorName(node),
+  });
   const { manifest } = model;
-  const policy = accessPolicy({ self: identity.name, jobId: manifest.jobId, guest: model.guest, parties: manifest.parties }, config.allowedCallers);
-  const tokens = config.publicAuth === 'token' ? await openTokenFile(config.tokenFile ?? join(node.node.dataDir, 'serving', 'tokens')) : undefined;
-  if (tokens?.created === true) log.info({ file: tokens.file }, 'created a bearer token file with a new random token (mode 0600): give a token from it to the services that call this endpoint');
+  const policy = accessPolicy(
+    { self: identity.name, jobId: manifest.jobId, guest: model.guest, parties: manifest.parties },
+    config.allowedCallers,
+  );
+  const tokens =
+    config.publicAuth === 'token'
+      ? await openTokenFile(config.tokenFile ?? join(node.node.dataDir, 'serving', 'tokens'))
+      : undefined;
+  if (tokens?.created === true)
+    log.info(
+      { file: tokens.file },
+      'created a bearer token file with a new random token (mode 0600): give a token from it to the services that call this endpoint',
+    );
   const authenticatePublic = (request: Parameters<typeof certificateName>[0]): Caller => {
     if (tokens !== undefined) return tokens.authenticate(request.headers.authorization);
     const name = certificateName(request, identity);
     return name === undefined ? { kind: 'anonymous' } : { kind: 'certificate', name };
   };
-  const edge = (where: Edge) => (caller: Caller, action: Parameters<typeof authorize>[3], what: string): void => authorize(policy, where, caller, action, what);
+  const edge =
+    (where: Edge) =>
+    (caller: Caller, action: Parameters<typeof authorize>[3], what: string): void =>
+      authorize(policy, where, caller, action, what);
   const metrics = new ServeMetrics();
   const info = {
-    jobId: manifest.jobId, jobName: manifest.jobName, party: manifest.party, role: manifest.role,
-    parties: manifest.parties.map((p) => ({ name: p.name, role: p.role })), featureNames: manifest.featureNames,
-    inputColumns: model.preprocess.columns.map((c) => ({ name: c.name, kind: c.kind })), output: manifest.output,
-    metrics: manifest.metrics, protocolVersion: manifest.protocolVersion, createdAt: manifest.createdAt, trainedAt: manifest.trainedAt,
+    jobId: manifest.jobId,
+    jobName: manifest.jobName,
+    party: manifest.party,
+    role: manifest.role,
+    parties: manifest.parties.map((p) => ({ name: p.name, role: p.role })),
+    featureNames: manifest.featureNames,
+    inputColumns: model.preprocess.columns.map((c) => ({ name: c.name, kind: c.kind })),
+    output: manifest.output,
+    metrics: manifest.metrics,
+    protocolVersion: manifest.protocolVersion,
+    createdAt: manifest.createdAt,
+    trainedAt: manifest.trainedAt,
     ...(isTrees(model)
-      ? { family: 'trees', outputs: model.scoring.outputs ?? 1, ...(model.scoring.classes === undefined ? {} : { classes: model.scoring.classes }) }
+      ? {
+          family: 'trees',
+          outputs: model.scoring.outputs ?? 1,
+          ...(model.scoring.classes === undefined ? {} : { classes: model.scoring.classes }),
+        }
       : { outputs: model.outputs, ...(model.classes === undefined ? {} : { classes: model.classes }) }),
   };
   let closing = false;
   // Health says whether the endpoint is up, nothing else: it is the one route open to anyone.
-  const health: Route['handle'] = () => ({ status: closing ? 503 : 200, json: { status: closing ? 'draining' : 'ok' } });
+  const health: Route['handle'] = () => ({
+    status: closing ? 503 : 200,
+    json: { status: closing ? 'draining' : 'ok' },
+  });
   const modelInfo: Route['handle'] = () => ({ json: info });
   const common: Route[] = [
     { method: 'GET', path: '/healthz', name: 'health', action: 'health', handle: health },
     { method: 'GET', path: '/v1/model', name: 'model-info', action: 'model-info', handle: modelInfo },
-    { method: 'GET', path: '/metrics', name: 'metrics', action: 'metrics', handle: async () => ({ text: await metrics.render(), contentType: metrics.contentType }) },
+    {
+      method: 'GET',
+      path: '/metrics',
+      name: 'metrics',
+      action: 'metrics',
+      handle: async () => ({ text: await metrics.render(), contentType: metrics.contentType }),
+    },
   ];
-  const limits = { maxConnections: config.maxConnections, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs };
-  const audit: ServingAudit = openServingAudit({ file: config.auditLogFile ?? join(node.node.dataDir, 'audit', 'serving', `${identity.name}.audit.jsonl`), node: identity.name, signingKey: identity.privateKey, jobId: manifest.jobId });
+  const limits = {
+    maxConnections: config.maxConnections,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  };
+  const audit: ServingAudit = openServingAudit({
+    file: config.auditLogFile ?? join(node.node.dataDir, 'audit', 'serving', `${identity.name}.audit.jsonl`),
+    node: identity.name,
+    signingKey: identity.privateKey,
+    jobId: manifest.jobId,
+  });
   const servers: HttpServer[] = [];
   let grpcServer: GrpcServer | undefined;
   let endpoint: (Endpoint & { close?: () => void }) | undefined;
@@ -206,28 +289,73 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   try {
     if (manifest.role === 'guest') {
       const unknown = Object.keys(config.hostEndpoints).filter((h) => !model.hosts.includes(h));
-      if (unknown.length > 0) throw new TandemError('ARGUMENT_INVALID', `--host-endpoint ${unknown.join(', ')}: job ${manifest.jobId} has no such host (its hosts: ${model.hosts.join(', ')})`);
-      endpoint = guestEndpoint({ model, identity, hostEndpoints: config.hostEndpoints, hostTimeoutMs: config.hostTimeoutMs, threshold: config.threshold, audit, metrics });
+      if (unknown.length > 0)
+        throw new TandemError(
+          'ARGUMENT_INVALID',
+          `--host-endpoint ${unknown.join(', ')}: job ${manifest.jobId} has no such host (its hosts: ${model.hosts.join(', ')})`,
+        );
+      endpoint = guestEndpoint({
+        model,
+        identity,
+        hostEndpoints: config.hostEndpoints,
+        hostTimeoutMs: config.hostTimeoutMs,
+        threshold: config.threshold,
+        audit,
+        metrics,
+      });
     } else {
       const datasetName = manifest.parties.find((p) => p.name === manifest.party)?.dataset ?? '';
       const dataset = node.datasets[datasetName];
       if (dataset === undefined) {
-        throw new ConfigError('CONFIG_INVALID', { file: config.configFile, field: 'datasets', problem: `has no dataset "${datasetName}", which job ${manifest.jobId} trained on`, fix: 'serve with the node config the job ran with' });
+        throw new ConfigError('CONFIG_INVALID', {
+          file: config.configFile,
+          field: 'datasets',
+          problem: `has no dataset "${datasetName}", which job ${manifest.jobId} trained on`,
+          fix: 'serve with the node config the job ran with',
+        });
       }
       // Stable across restarts (the node secret), so a decoy never changes and cannot be told from a real answer by asking again.
-      const decoyKey = config.discloseMembership ? undefined : Buffer.from(await nodeSecretSeed(node.node.dataDir, 'serving-decoy', manifest.jobId), 'hex');
-      const host = await hostEndpoint({ model, dataset, audit, metrics, decoyKey, audienceFile: config.audienceFile, lookups: { ratePerSecond: config.lookupRatePerSecond, burst: config.lookupBurst } });
+      const decoyKey = config.discloseMembership
+        ? undefined
+        : Buffer.from(await nodeSecretSeed(node.node.dataDir, 'serving-decoy', manifest.jobId), 'hex');
+      const host = await hostEndpoint({
+        model,
+        dataset,
+        audit,
+        metrics,
+        decoyKey,
+        audienceFile: config.audienceFile,
+        lookups: { ratePerSecond: config.lookupRatePerSecond, burst: config.lookupBurst },
+      });
       endpoint = host;
       log.info({ rows: host.rows }, 'host rows indexed');
     }
-    servers.push(await startHttpServer({
-      routes: [...common, ...endpoint.routes], metrics, log, host: config.listen, port: config.port, ...limits,
-      authenticate: authenticatePublic, authorize: edge('public'), tls: tokens === undefined ? { identity, clientCertificates: 'optional' } : undefined,
-    }));
+    servers.push(
+      await startHttpServer({
+        routes: [...common, ...endpoint.routes],
+        metrics,
+        log,
+        host: config.listen,
+        port: config.port,
+        ...limits,
+        authenticate: authenticatePublic,
+        authorize: edge('public'),
+        tls: tokens === undefined ? { identity, clientCertificates: 'optional' } : undefined,
+      }),
+    );
     if (endpoint.peerRoutes !== undefined) {
       peer = await startHttpServer({
-        routes: [{ method: 'GET', path: '/healthz', name: 'peer-health', action: 'health', handle: health }, ...endpoint.peerRoutes],
-        metrics, log, host: config.peerListen, port: config.peerPort, ...limits, maxBodyBytes: 4 * 1_048_576, tls: { identity, clientCertificates: 'required' },
+        routes: [
+          { method: 'GET', path: '/healthz', name: 'peer-health', action: 'health', handle: health },
+          ...endpoint.peerRoutes,
+        ],
+        metrics,
+        log,
+        host: config.peerListen,
+        port: config.peerPort,
+        ...limits,
+        maxBodyBytes: 4 * 1_048_576,
+        tls: { identity, clientCertificates: 'required' },
         authenticate: (request) => {
           const name = certificateName(request, identity);
           return name === undefined ? { kind: 'anonymous' } : { kind: 'certificate', name };
@@ -238,8 +366,13 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     }
     if (config.grpcPort !== undefined) {
       grpcServer = await startGrpcServer({
-        routes: { score: endpoint.score, scoreBatch: endpoint.scoreBatch, health, modelInfo }, authorize: edge('grpc'),
-        identity, metrics, log, host: config.listen, port: config.grpcPort,
+        routes: { score: endpoint.score, scoreBatch: endpoint.scoreBatch, health, modelInfo },
+        authorize: edge('grpc'),
+        identity,
+        metrics,
+        log,
+        host: config.listen,
+        port: config.grpcPort,
       });
     }
   } catch (error) {
@@ -251,11 +384,18 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   }
   log.info({ job: manifest.jobId, role: manifest.role, port: servers[0]?.port, grpcPort: grpcServer?.port }, 'serving');
   return {
-    model, port: servers[0]?.port ?? 0, peerPort: peer?.port, grpcPort: grpcServer?.port, auditLogFile: audit.file,
+    model,
+    port: servers[0]?.port ?? 0,
+    peerPort: peer?.port,
+    grpcPort: grpcServer?.port,
+    auditLogFile: audit.file,
     tokens: tokens === undefined ? undefined : { file: tokens.file, created: tokens.created },
     close: async () => {
       closing = true;
-      await Promise.all([...servers.map((s) => s.close(config.shutdownGraceTimeMs)), grpcServer?.close(config.shutdownGraceTimeMs)]);
+      await Promise.all([
+        ...servers.map((s) => s.close(config.shutdownGraceTimeMs)),
+        grpcServer?.close(config.shutdownGraceTimeMs),
+      ]);
       endpoint?.close?.();
       audit.close();
     },

@@ -39,14 +39,21 @@ export type ServingAuditOptions = {
 export type ServingAudit = {
   readonly file: string;
   /** States, off the request's path and aggregated over a window, that `caller` asked `callee` about these users (by pseudonym) through `route`. */
-  lookups(call: { readonly caller: string; readonly callee: string; readonly route: string; readonly pseudonyms: readonly string[] }): void;
+  lookups(call: {
+    readonly caller: string;
+    readonly callee: string;
+    readonly route: string;
+    readonly pseudonyms: readonly string[];
+  }): void;
   /** Writes what is pending and releases the log. */
   close(): void;
 };
 
 /** The digest a lookup statement carries: SHA-256 over the pseudonyms of its calls, one per line, in call order. */
 export function lookupDigest(pseudonyms: readonly string[]): string {
-  return createHash('sha256').update(pseudonyms.length === 0 ? '' : `${pseudonyms.join('\n')}\n`).digest('hex');
+  return createHash('sha256')
+    .update(pseudonyms.length === 0 ? '' : `${pseudonyms.join('\n')}\n`)
+    .digest('hex');
 }
 
 /** @throws TandemError ARGUMENT_INVALID when another running process holds the log */
@@ -61,7 +68,14 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
     rmSync(lock, { force: true });
     throw error;
   }
-  type Window = { readonly caller: string; readonly callee: string; readonly route: string; calls: number; count: number; readonly hash: Hash };
+  type Window = {
+    readonly caller: string;
+    readonly callee: string;
+    readonly route: string;
+    calls: number;
+    count: number;
+    readonly hash: Hash;
+  };
   let windows = new Map<string, Window>();
   let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
@@ -69,7 +83,16 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
     const done = windows;
     windows = new Map();
     for (const w of done.values()) {
-      log.state({ type: LOOKUP_CLAIM, job: options.jobId, caller: w.caller, callee: w.callee, route: w.route, calls: w.calls, count: w.count, digest: w.hash.digest('hex') });
+      log.state({
+        type: LOOKUP_CLAIM,
+        job: options.jobId,
+        caller: w.caller,
+        callee: w.callee,
+        route: w.route,
+        calls: w.calls,
+        count: w.count,
+        digest: w.hash.digest('hex'),
+      });
     }
   };
   let closed = false;
@@ -80,7 +103,14 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
       const key = `${call.caller}\n${call.callee}\n${call.route}`;
       let w = windows.get(key);
       if (w === undefined) {
-        w = { caller: call.caller, callee: call.callee, route: call.route, calls: 0, count: 0, hash: createHash('sha256') };
+        w = {
+          caller: call.caller,
+          callee: call.callee,
+          route: call.route,
+          calls: 0,
+          count: 0,
+          hash: createHash('sha256'),
+        };
         windows.set(key, w);
       }
       w.calls += 1;
@@ -112,12 +142,18 @@ function takeLock(lock: string, file: string): void {
     }
     const pid = Number(readFileSync(lock, 'utf8').trim());
     if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
-      throw new TandemError('ARGUMENT_INVALID', `${file} is written by another tandem serve (pid ${pid}, lock ${lock}); two writers would break its chain. Fix: stop that process, or give this endpoint its own --audit-log`);
+      throw new TandemError(
+        'ARGUMENT_INVALID',
+        `${file} is written by another tandem serve (pid ${pid}, lock ${lock}); two writers would break its chain. Fix: stop that process, or give this endpoint its own --audit-log`,
+      );
     }
     // Left behind by a process that died: take it over.
     rmSync(lock, { force: true });
   }
-  throw new TandemError('ARGUMENT_INVALID', `could not lock ${file} (${lock}). Fix: remove ${lock} if no tandem serve is running`);
+  throw new TandemError(
+    'ARGUMENT_INVALID',
+    `could not lock ${file} (${lock}). Fix: remove ${lock} if no tandem serve is running`,
+  );
 }
 
 function alive(pid: number): boolean {

@@ -41,12 +41,32 @@ export type SqlExportOptions = {
   readonly idColumn?: string | undefined;
 };
 
-type Syntax = { readonly text: string; readonly double: string; readonly tryCast: (e: string, type: string) => string; readonly ident: (name: string) => string };
+type Syntax = {
+  readonly text: string;
+  readonly double: string;
+  readonly tryCast: (e: string, type: string) => string;
+  readonly ident: (name: string) => string;
+};
 
 const SYNTAX: Readonly<Record<SqlDialect, Syntax>> = {
-  duckdb: { text: 'VARCHAR', double: 'DOUBLE', tryCast: (e, t) => `TRY_CAST(${e} AS ${t})`, ident: (n) => `"${n.replaceAll('"', '""')}"` },
-  spark: { text: 'STRING', double: 'DOUBLE', tryCast: (e, t) => `TRY_CAST(${e} AS ${t})`, ident: (n) => `\`${n.replaceAll('`', '``')}\`` },
-  bigquery: { text: 'STRING', double: 'FLOAT64', tryCast: (e, t) => `SAFE_CAST(${e} AS ${t})`, ident: (n) => `\`${n.replaceAll('`', '\\`')}\`` },
+  duckdb: {
+    text: 'VARCHAR',
+    double: 'DOUBLE',
+    tryCast: (e, t) => `TRY_CAST(${e} AS ${t})`,
+    ident: (n) => `"${n.replaceAll('"', '""')}"`,
+  },
+  spark: {
+    text: 'STRING',
+    double: 'DOUBLE',
+    tryCast: (e, t) => `TRY_CAST(${e} AS ${t})`,
+    ident: (n) => `\`${n.replaceAll('`', '``')}\``,
+  },
+  bigquery: {
+    text: 'STRING',
+    double: 'FLOAT64',
+    tryCast: (e, t) => `SAFE_CAST(${e} AS ${t})`,
+    ident: (n) => `\`${n.replaceAll('`', '\\`')}\``,
+  },
 };
 
 /** `name` as a quoted identifier of `dialect` (a column or table name with any characters). */
@@ -57,7 +77,12 @@ export function quoteIdentifier(dialect: SqlDialect, name: string): string {
 /** A float64 literal that reads back as the same double. */
 function num(x: number): string {
   if (!Number.isFinite(x)) throw new RangeError(`cannot write ${x} as a SQL literal`);
-  return x === 0 ? '0.0' : x.toPrecision(17).replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '.0$1');
+  return x === 0
+    ? '0.0'
+    : x
+        .toPrecision(17)
+        .replace(/(\.\d*?)0+(e|$)/, '$1$2')
+        .replace(/\.(e|$)/, '.0$1');
 }
 
 function str(s: string): string {
@@ -65,7 +90,11 @@ function str(s: string): string {
 }
 
 /** One input column's output columns, in the model's order, and when (if ever) its value makes scoring refuse the row. */
-function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Syntax): { readonly out: string[]; readonly refuse: string | undefined } {
+function columnExpressions(
+  col: PreprocessColumn,
+  spec: PreprocessSpec,
+  q: Syntax,
+): { readonly out: string[]; readonly refuse: string | undefined } {
   const raw = q.ident(col.name);
   const text = `CAST(${raw} AS ${q.text})`;
   const tokens = spec.missingTokens.map(str).join(', ');
@@ -73,7 +102,9 @@ function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Synta
   if (col.kind === 'categorical') {
     const value = `TRIM(${text})`;
     const missing = `(${raw} IS NULL OR ${isToken})`;
-    const out = col.categories.map((c) => `CASE WHEN ${missing} THEN 0.0 WHEN ${value} = ${str(c)} THEN 1.0 ELSE 0.0 END`);
+    const out = col.categories.map(
+      (c) => `CASE WHEN ${missing} THEN 0.0 WHEN ${value} = ${str(c)} THEN 1.0 ELSE 0.0 END`,
+    );
     if (col.indicator) out.push(`CASE WHEN ${missing} THEN 1.0 ELSE 0.0 END`);
     return { out, refuse: spec.missingPolicy === 'error' ? missing : undefined };
   }
@@ -88,7 +119,11 @@ function columnExpressions(col: PreprocessColumn, spec: PreprocessSpec, q: Synta
   const out: string[] = [];
   if (col.edges === undefined) {
     // Mean imputation is exactly 0 once standardised, as scoring writes it.
-    out.push(spec.missingPolicy === 'zero' ? `((${value} - ${num(col.mean)}) / ${num(col.std)})` : `CASE WHEN ${missing} THEN 0.0 ELSE ((${parsed} - ${num(col.mean)}) / ${num(col.std)}) END`);
+    out.push(
+      spec.missingPolicy === 'zero'
+        ? `((${value} - ${num(col.mean)}) / ${num(col.std)})`
+        : `CASE WHEN ${missing} THEN 0.0 ELSE ((${parsed} - ${num(col.mean)}) / ${num(col.std)}) END`,
+    );
   } else {
     const edges = col.edges;
     for (let k = 0; k <= edges.length; k++) {
@@ -109,13 +144,18 @@ export function modelSql(model: SqlModel, options: SqlExportOptions): string {
   const features = expressions.flatMap((e) => e.out);
   const refusals = expressions.flatMap((e) => (e.refuse === undefined ? [] : [e.refuse]));
   const columns = spec.outputColumns.length;
-  if (features.length !== columns) throw new RangeError(`the preprocessing yields ${features.length} columns but names ${columns}`);
-  if (model.weights.length !== model.outputs * columns) throw new RangeError(`${model.weights.length} weights for ${model.outputs} output(s) × ${columns} columns`);
+  if (features.length !== columns)
+    throw new RangeError(`the preprocessing yields ${features.length} columns but names ${columns}`);
+  if (model.weights.length !== model.outputs * columns)
+    throw new RangeError(`${model.weights.length} weights for ${model.outputs} output(s) × ${columns} columns`);
   const id = q.ident(options.idColumn ?? 'id');
   const f = (j: number): string => `f${j}`;
   const norm = features.length === 0 ? '1.0' : `SQRT(${features.map((_, j) => `${f(j)} * ${f(j)}`).join(' + ')})`;
   // Row clipping (differential privacy): scale the row down to L2 norm rowClip, as scoring does.
-  const scale = model.rowClip === null ? undefined : `(CASE WHEN ${norm} > ${num(model.rowClip)} THEN ${num(model.rowClip)} / ${norm} ELSE 1.0 END)`;
+  const scale =
+    model.rowClip === null
+      ? undefined
+      : `(CASE WHEN ${norm} > ${num(model.rowClip)} THEN ${num(model.rowClip)} / ${norm} ELSE 1.0 END)`;
   const logits = Array.from({ length: model.outputs }, (_, c) => {
     const terms = features.map((_, j) => `${num(model.weights[c * columns + j] ?? 0)} * ${f(j)}`);
     const sum = terms.length === 0 ? '0.0' : terms.join('\n    + ');

@@ -32,7 +32,10 @@ export function loadTf(): Promise<Tf> {
 /** The Dense kernel, row-major `[column][output]`, of class-major weights (`weights[c·columns + j]`). */
 function kernelOf(weights: readonly number[], outputs: number): number[] {
   const columns = weights.length / outputs;
-  return Array.from({ length: weights.length }, (_, k) => weights[(k % outputs) * columns + Math.floor(k / outputs)] ?? 0);
+  return Array.from(
+    { length: weights.length },
+    (_, k) => weights[(k % outputs) * columns + Math.floor(k / outputs)] ?? 0,
+  );
 }
 
 /** Builds the LayersModel for class-major `weights` and one bias per output, and returns model.json and weights.bin. */
@@ -48,13 +51,21 @@ export async function layersArtifacts(weights: readonly number[], biases: readon
   kernel.dispose();
   b.dispose();
   let artifacts: LayersArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler((a) => {
-    const data = a.weightData;
-    const bytes = data === undefined ? new Uint8Array() : new Uint8Array(Array.isArray(data) ? concat(data) : data);
-    const modelJson = { modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy ?? null, weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs }] };
-    artifacts = { modelJson: `${JSON.stringify(modelJson, null, 2)}\n`, weightsBin: bytes };
-    return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' as const } });
-  }));
+  await model.save(
+    tf.io.withSaveHandler((a) => {
+      const data = a.weightData;
+      const bytes = data === undefined ? new Uint8Array() : new Uint8Array(Array.isArray(data) ? concat(data) : data);
+      const modelJson = {
+        modelTopology: a.modelTopology,
+        format: a.format,
+        generatedBy: a.generatedBy,
+        convertedBy: a.convertedBy ?? null,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs }],
+      };
+      artifacts = { modelJson: `${JSON.stringify(modelJson, null, 2)}\n`, weightsBin: bytes };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' as const } });
+    }),
+  );
   model.dispose();
   if (artifacts === undefined) throw new RangeError('tfjs did not hand over the model artifacts');
   return artifacts;
@@ -63,9 +74,21 @@ export async function layersArtifacts(weights: readonly number[], biases: readon
 /** Loads the exported LayersModel with plain TF.js from memory (tests, and users who want TF.js). */
 export async function loadLayersModel(modelJson: string, weightsBin: Uint8Array): Promise<TfModule.LayersModel> {
   const tf = await loadTf();
-  const json = JSON.parse(modelJson) as { modelTopology: object; weightsManifest: { weights: TfModule.io.WeightsManifestEntry[] }[] };
-  const buffer = weightsBin.buffer.slice(weightsBin.byteOffset, weightsBin.byteOffset + weightsBin.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]?.weights ?? [], weightData: buffer }));
+  const json = JSON.parse(modelJson) as {
+    modelTopology: object;
+    weightsManifest: { weights: TfModule.io.WeightsManifestEntry[] }[];
+  };
+  const buffer = weightsBin.buffer.slice(
+    weightsBin.byteOffset,
+    weightsBin.byteOffset + weightsBin.byteLength,
+  ) as ArrayBuffer;
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0]?.weights ?? [],
+      weightData: buffer,
+    }),
+  );
 }
 
 /**
@@ -73,25 +96,36 @@ export async function loadLayersModel(modelJson: string, weightsBin: Uint8Array)
  * columns × outputs and a bias, and that weights.bin holds `weights` and
  * `biases` rounded to float32. Returns a problem, or undefined when they agree.
  */
-export function checkLayersWeights(modelJson: string, weightsBin: Uint8Array, weights: readonly number[], biases: readonly number[]): string | undefined {
+export function checkLayersWeights(
+  modelJson: string,
+  weightsBin: Uint8Array,
+  weights: readonly number[],
+  biases: readonly number[],
+): string | undefined {
   let specs: { name: string; shape: number[]; dtype: string }[];
   try {
-    const json = JSON.parse(modelJson) as { weightsManifest?: { weights?: { name: string; shape: number[]; dtype: string }[] }[] };
+    const json = JSON.parse(modelJson) as {
+      weightsManifest?: { weights?: { name: string; shape: number[]; dtype: string }[] }[];
+    };
     specs = json.weightsManifest?.[0]?.weights ?? [];
   } catch {
     return 'model.json is not valid JSON';
   }
   const [kernel, b] = specs;
-  if (specs.length !== 2 || kernel === undefined || b === undefined) return `model.json declares ${specs.length} weight tensors, expected a kernel and a bias`;
+  if (specs.length !== 2 || kernel === undefined || b === undefined)
+    return `model.json declares ${specs.length} weight tensors, expected a kernel and a bias`;
   if (kernel.dtype !== 'float32' || b.dtype !== 'float32') return 'model.json declares non-float32 weights';
   const units = biases.length;
   const columns = weights.length / units;
-  if (kernel.shape[0] !== columns || kernel.shape[1] !== units || b.shape[0] !== units) return `model.json's kernel is [${kernel.shape.join(', ')}], expected [${columns}, ${units}]`;
-  if (weightsBin.byteLength !== 4 * (weights.length + units)) return `weights.bin has ${weightsBin.byteLength} bytes, expected ${4 * (weights.length + units)}`;
+  if (kernel.shape[0] !== columns || kernel.shape[1] !== units || b.shape[0] !== units)
+    return `model.json's kernel is [${kernel.shape.join(', ')}], expected [${columns}, ${units}]`;
+  if (weightsBin.byteLength !== 4 * (weights.length + units))
+    return `weights.bin has ${weightsBin.byteLength} bytes, expected ${4 * (weights.length + units)}`;
   const view = new DataView(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength);
   const expected = [...kernelOf(weights, units), ...biases];
   for (let k = 0; k < expected.length; k++) {
-    if (view.getFloat32(4 * k, true) !== Math.fround(expected[k] ?? 0)) return `weights.bin value ${k} differs from scoring.json`;
+    if (view.getFloat32(4 * k, true) !== Math.fround(expected[k] ?? 0))
+      return `weights.bin value ${k} differs from scoring.json`;
   }
   return undefined;
 }

@@ -46,35 +46,57 @@ export async function openTokenFile(file: string): Promise<TokenFile> {
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const header = '# Bearer tokens of `tandem serve`, one per line (Authorization: Bearer <token>). Keep this file 0600.\n';
+    const header =
+      '# Bearer tokens of `tandem serve`, one per line (Authorization: Bearer <token>). Keep this file 0600.\n';
     await writeFile(file, `${header}${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     // The mode given to writeFile is filtered by the umask; say it explicitly.
     await chmod(file, 0o600);
     created = true;
   } else if ((info.mode & 0o077) !== 0) {
-    throw new ConfigError('CONFIG_INVALID', { file, field: '', problem: `holds secrets but is readable by others (mode ${(info.mode & 0o777).toString(8)})`, fix: `chmod 600 ${file}` });
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: '',
+      problem: `holds secrets but is readable by others (mode ${(info.mode & 0o777).toString(8)})`,
+      fix: `chmod 600 ${file}`,
+    });
   }
   const byDigest = new Map<string, string>();
   (await readFile(file, 'utf8')).split('\n').forEach((raw, k) => {
     const token = raw.trim();
     if (token === '' || token.startsWith('#')) return;
     if (token.length < MIN_TOKEN_CHARS || /\s/.test(token)) {
-      throw new ConfigError('CONFIG_INVALID', { file, field: `line ${k + 1}`, problem: `a token must be one word of at least ${MIN_TOKEN_CHARS} characters`, fix: 'use a random token, e.g. from `openssl rand -base64 32`' });
+      throw new ConfigError('CONFIG_INVALID', {
+        file,
+        field: `line ${k + 1}`,
+        problem: `a token must be one word of at least ${MIN_TOKEN_CHARS} characters`,
+        fix: 'use a random token, e.g. from `openssl rand -base64 32`',
+      });
     }
     byDigest.set(digest(token), tokenName(token));
   });
-  if (byDigest.size === 0) throw new ConfigError('CONFIG_INVALID', { file, field: '', problem: 'holds no token', fix: 'add a line with a random token (e.g. from `openssl rand -base64 32`), or delete the file to have one created' });
+  if (byDigest.size === 0)
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: '',
+      problem: 'holds no token',
+      fix: 'add a line with a random token (e.g. from `openssl rand -base64 32`), or delete the file to have one created',
+    });
   // Headers that carried a valid token, so a keep-alive client is not hashed on every request (bounded: one entry per token and spelling).
   const known = new Map<string, Caller>();
   return {
-    file, created, tokens: byDigest.size,
+    file,
+    created,
+    tokens: byDigest.size,
     authenticate: (header) => {
       if (header === undefined || header === '') return { kind: 'anonymous' };
       const seen = known.get(header);
       if (seen !== undefined) return seen;
       const m = /^Bearer +(\S+)$/i.exec(header);
       const name = m?.[1] === undefined ? undefined : byDigest.get(digest(m[1]));
-      if (name === undefined) throw new TandemError('AUTH_REQUIRED', 'a request with an unknown bearer token', { publicMessage: 'the bearer token is not one of this endpoint\'s tokens' });
+      if (name === undefined)
+        throw new TandemError('AUTH_REQUIRED', 'a request with an unknown bearer token', {
+          publicMessage: "the bearer token is not one of this endpoint's tokens",
+        });
       const caller: Caller = { kind: 'token', name };
       if (known.size < 4 * byDigest.size) known.set(header, caller);
       return caller;

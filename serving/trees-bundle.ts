@@ -20,8 +20,26 @@ import { TandemError } from '../protocol/errors.ts';
 import { canonicalJson, type Manifest } from '../protocol/serving/model-manifest.ts';
 import type { NodeIdentity } from '../runtime/certs.ts';
 import { preprocessSchema } from '../models/lr/part.ts';
-import { treesScoring, treesScoringSchema, treesShapeProblem, type TreesPart, type TreesScoring } from '../models/trees/part.ts';
-import { bundleFamily, checkExportable, keylessRefusal, loadModel, loadVerifiedModel, verifyBundle, writeSignedBundle, type CoSigner, type LoadOptions, type ServingModel, type VerifiedModel } from './model-bundle.ts';
+import {
+  treesScoring,
+  treesScoringSchema,
+  treesShapeProblem,
+  type TreesPart,
+  type TreesScoring,
+} from '../models/trees/part.ts';
+import {
+  bundleFamily,
+  checkExportable,
+  keylessRefusal,
+  loadModel,
+  loadVerifiedModel,
+  verifyBundle,
+  writeSignedBundle,
+  type CoSigner,
+  type LoadOptions,
+  type ServingModel,
+  type VerifiedModel,
+} from './model-bundle.ts';
 
 export const TREES_FORMAT = 'tandem-trees/1';
 const TREES_FILES = ['trees.json', 'preprocess.json'] as const;
@@ -62,7 +80,8 @@ export async function loadServable(dir: string, options: LoadOptions): Promise<S
 }
 
 /** Either family's verified bundle. */
-export type LoadedBundle = { readonly family: 'lr'; readonly model: VerifiedModel } | { readonly family: 'trees'; readonly model: TreesModel };
+export type LoadedBundle =
+  { readonly family: 'lr'; readonly model: VerifiedModel } | { readonly family: 'trees'; readonly model: TreesModel };
 
 export type TreesExportOptions = {
   readonly part: TreesPart;
@@ -82,7 +101,9 @@ export function holdsTrees(scoring: Pick<TreesScoring, 'trees'>): boolean {
  * Writes the bundle of one party's trees part, signed by this node and co-signed by the coordinator.
  * @throws ConfigError CONFIG_INVALID when the part belongs to another node or has no scoring key (a lookalike host's needs none)
  */
-export async function exportTreesModel(options: TreesExportOptions): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
+export async function exportTreesModel(
+  options: TreesExportOptions,
+): Promise<{ readonly dir: string; readonly files: readonly string[]; readonly manifest: Manifest }> {
   const { part, identity, outDir } = options;
   checkExportable(part, identity, outDir);
   const scoring = treesScoring(part);
@@ -93,9 +114,16 @@ export async function exportTreesModel(options: TreesExportOptions): Promise<{ r
     ...(part.scoringKey === undefined ? {} : { 'scoring-key': `${part.scoringKey}\n` }),
   };
   return writeSignedBundle({
-    part, identity, outDir, coSign: options.coSign, now: options.now, contents,
+    part,
+    identity,
+    outDir,
+    coSign: options.coSign,
+    now: options.now,
+    contents,
     manifest: {
-      family: 'trees', featureNames: part.featureNames, output: holdsTrees(scoring) ? 'logit' : 'split-bits',
+      family: 'trees',
+      featureNames: part.featureNames,
+      output: holdsTrees(scoring) ? 'logit' : 'split-bits',
       ...(outputs > 1 ? { outputs, ...(part.classes === undefined ? {} : { classes: part.classes }) } : {}),
     },
   });
@@ -107,32 +135,58 @@ export async function exportTreesModel(options: TreesExportOptions): Promise<{ r
  * @throws AuthError AUTH_CERTIFICATE_REJECTED when a signer's certificate is not from the federation CA or names the wrong node
  */
 export async function loadBundle(dir: string, options: LoadOptions): Promise<LoadedBundle> {
-  const names = (m: Manifest): readonly string[] => ('scoring-key' in m.files ? [...TREES_FILES, 'scoring-key'] : TREES_FILES);
-  const { manifest, files, tampered } = await verifyBundle(dir, options, (m) => (bundleFamily(m) === 'trees' ? names(m) : []));
+  const names = (m: Manifest): readonly string[] =>
+    'scoring-key' in m.files ? [...TREES_FILES, 'scoring-key'] : TREES_FILES;
+  const { manifest, files, tampered } = await verifyBundle(dir, options, (m) =>
+    bundleFamily(m) === 'trees' ? names(m) : [],
+  );
   const family = bundleFamily(manifest);
   if (family === 'lr') return { family: 'lr', model: await loadVerifiedModel(dir, options) };
-  if (family !== 'trees') throw tampered('family', `is "${family}", a model family this tandem cannot score`, 'serve it with the tandem version that exported it');
+  if (family !== 'trees')
+    throw tampered(
+      'family',
+      `is "${family}", a model family this tandem cannot score`,
+      'serve it with the tandem version that exported it',
+    );
   const text = (name: string): unknown => JSON.parse(new TextDecoder().decode(files.get(name)));
   const raw = text('trees.json') as Record<string, unknown>;
   const { format, ...rest } = raw;
   const parsed = treesScoringSchema.safeParse(rest);
-  if (format !== TREES_FORMAT || !parsed.success) throw tampered('files.trees.json', `is not a ${TREES_FORMAT} file${parsed.error === undefined ? '' : ` (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''})`}`);
+  if (format !== TREES_FORMAT || !parsed.success)
+    throw tampered(
+      'files.trees.json',
+      `is not a ${TREES_FORMAT} file${parsed.error === undefined ? '' : ` (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''})`}`,
+    );
   const scoring = parsed.data as TreesScoring;
   const preprocess = preprocessSchema.parse(text('preprocess.json')) as PreprocessSpec;
-  if (manifest.featureNames.join('\n') !== scoring.featureNames.join('\n')) throw tampered('featureNames', 'trees.json and the manifest name different columns');
+  if (manifest.featureNames.join('\n') !== scoring.featureNames.join('\n'))
+    throw tampered('featureNames', 'trees.json and the manifest name different columns');
   const shape = treesShapeProblem(scoring, preprocess.outputColumns, manifest.output !== 'split-bits');
   if (shape !== undefined) throw tampered(`files.trees.json.${shape[0]}`, shape[1]);
-  if ((scoring.outputs ?? 1) !== (manifest.outputs ?? 1) || ((scoring.outputs ?? 1) > 1 && canonicalJson(scoring.classes) !== canonicalJson(manifest.classes))) {
-    throw tampered('outputs', `trees.json has ${scoring.outputs ?? 1} output(s), the manifest ${manifest.outputs ?? 1}`);
+  if (
+    (scoring.outputs ?? 1) !== (manifest.outputs ?? 1) ||
+    ((scoring.outputs ?? 1) > 1 && canonicalJson(scoring.classes) !== canonicalJson(manifest.classes))
+  ) {
+    throw tampered(
+      'outputs',
+      `trees.json has ${scoring.outputs ?? 1} output(s), the manifest ${manifest.outputs ?? 1}`,
+    );
   }
   const key = files.get('scoring-key');
   const keyHex = key === undefined ? undefined : new TextDecoder().decode(key).trim();
-  if (keyHex !== undefined && !/^[0-9a-f]{64}$/.test(keyHex)) throw tampered('files.scoring-key', 'the scoring key is not 32 bytes of hex');
+  if (keyHex !== undefined && !/^[0-9a-f]{64}$/.test(keyHex))
+    throw tampered('files.scoring-key', 'the scoring key is not 32 bytes of hex');
   return {
     family: 'trees',
     model: Object.freeze({
-      family: 'trees', dir, manifest, preprocess, scoring, scoringKey: keyHex === undefined ? undefined : new Uint8Array(Buffer.from(keyHex, 'hex')),
-      guest: manifest.parties.find((p) => p.role === 'guest')?.name ?? '', hosts: manifest.parties.filter((p) => p.role === 'host').map((p) => p.name),
+      family: 'trees',
+      dir,
+      manifest,
+      preprocess,
+      scoring,
+      scoringKey: keyHex === undefined ? undefined : new Uint8Array(Buffer.from(keyHex, 'hex')),
+      guest: manifest.parties.find((p) => p.role === 'guest')?.name ?? '',
+      hosts: manifest.parties.filter((p) => p.role === 'host').map((p) => p.name),
     }),
   };
 }
@@ -149,14 +203,26 @@ export function ownParty(model: Pick<TreesModel, 'manifest'>): number {
 export function poolTreesModel(model: TreesModel): TreesModel {
   const { party, jobId } = model.manifest;
   if (!holdsTrees(model.scoring)) {
-    throw new TandemError('ARGUMENT_INVALID', `${model.dir}: is ${party}'s (host) part of job ${jobId}, a trees model: a host of a supervised trees job keeps only its split thresholds (the guest keeps the trees and leaf values), so it cannot score rows alone. Fix: score at the guest, \`tandem serve\` there with --host-endpoint ${party}=https://…, and \`tandem serve\` this part as the host endpoint`);
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `${model.dir}: is ${party}'s (host) part of job ${jobId}, a trees model: a host of a supervised trees job keeps only its split thresholds (the guest keeps the trees and leaf values), so it cannot score rows alone. Fix: score at the guest, \`tandem serve\` there with --host-endpoint ${party}=https://…, and \`tandem serve\` this part as the host endpoint`,
+    );
   }
   const own = ownParty(model);
-  if (model.scoring.trees?.some((round) => round.some((tree) => tree.some((n) => 'party' in n && n.party !== own))) === true) {
-    throw new TandemError('ARGUMENT_INVALID', `${model.dir}: is ${party}'s (guest) part of job ${jobId}, a supervised trees model whose trees also split on the hosts' columns, which only the hosts can answer. Fix: score online with \`tandem serve\` (the guest, with --host-endpoint for each host); score-pool ranks a pool with a lookalike host's part`);
+  if (
+    model.scoring.trees?.some((round) => round.some((tree) => tree.some((n) => 'party' in n && n.party !== own))) ===
+    true
+  ) {
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `${model.dir}: is ${party}'s (guest) part of job ${jobId}, a supervised trees model whose trees also split on the hosts' columns, which only the hosts can answer. Fix: score online with \`tandem serve\` (the guest, with --host-endpoint for each host); score-pool ranks a pool with a lookalike host's part`,
+    );
   }
   if ((model.scoring.outputs ?? 1) > 1 || model.scoring.objective === 'squared') {
-    throw new TandemError('ARGUMENT_INVALID', `${model.dir}: job ${jobId}'s trees predict ${model.scoring.objective === 'squared' ? 'a value' : `${model.scoring.outputs ?? 1} classes`}: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve this one with \`tandem serve\``);
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `${model.dir}: job ${jobId}'s trees predict ${model.scoring.objective === 'squared' ? 'a value' : `${model.scoring.outputs ?? 1} classes`}: score-pool ranks a lookalike audience by one binary score. Fix: score a lookalike (or other binary) job's model; serve this one with \`tandem serve\``,
+    );
   }
   return model;
 }

@@ -18,7 +18,11 @@ import type { TreesServingModel } from './trees-bundle.ts';
 const CHUNK_ROWS = 65_536;
 
 /** Loads the dataset and every row's packed split bits (in chunks, so memory stays at one chunk of features). */
-export async function loadTreesHostStore(model: Pick<TreesServingModel, 'preprocess' | 'scoring' | 'scoringKey'>, dataset: DatasetConfig, options: HostStoreOptions = {}): Promise<AnswerStore<string>> {
+export async function loadTreesHostStore(
+  model: Pick<TreesServingModel, 'preprocess' | 'scoring' | 'scoringKey'>,
+  dataset: DatasetConfig,
+  options: HostStoreOptions = {},
+): Promise<AnswerStore<string>> {
   const data = await loadDataset(dataset);
   const read = recordReader(model.scoring.records, model.scoring.featureNames);
   const answers: string[] = new Array<string>(data.rowCount);

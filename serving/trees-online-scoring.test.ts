@@ -14,12 +14,32 @@ const tree: Tree = [
   { leaf: 0.5, cover: 30 },
   { leaf: 2, cover: 10 },
 ];
-const preprocess: PreprocessSpec = { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: [''], columns: [{ name: 'a', kind: 'numeric', mean: 0, std: 1, indicator: false }], outputColumns: ['a'], fittedRows: 50 };
-const model = {
-  preprocess, hosts: ['partner'], scoringKey: new Uint8Array(32).fill(1),
-  scoring: { featureNames: ['a'], records: [{ record: 0, feature: 'a', threshold: 0, missingLeft: true }], objective: 'logistic' as const, outputs: 1, base: [0.25], trees: [[tree]], treeParties: ['(guest)', 'partner'] },
+const preprocess: PreprocessSpec = {
+  format: 'tandem-preprocess/1',
+  missingPolicy: 'mean',
+  missingTokens: [''],
+  columns: [{ name: 'a', kind: 'numeric', mean: 0, std: 1, indicator: false }],
+  outputColumns: ['a'],
+  fittedRows: 50,
 };
-const host = (answer: (n: number) => HostAnswer): HostClient => ({ name: 'partner', partials: (p) => Promise.resolve(answer(p.length)) });
+const model = {
+  preprocess,
+  hosts: ['partner'],
+  scoringKey: new Uint8Array(32).fill(1),
+  scoring: {
+    featureNames: ['a'],
+    records: [{ record: 0, feature: 'a', threshold: 0, missingLeft: true }],
+    objective: 'logistic' as const,
+    outputs: 1,
+    base: [0.25],
+    trees: [[tree]],
+    treeParties: ['(guest)', 'partner'],
+  },
+};
+const host = (answer: (n: number) => HostAnswer): HostClient => ({
+  name: 'partner',
+  partials: (p) => Promise.resolve(answer(p.length)),
+});
 const bits = (...on: number[]): Uint8Array => Uint8Array.from({ length: 3 }, (_, k) => (on.includes(k) ? 1 : 0));
 
 describe('trees online scoring at the guest', () => {
@@ -31,37 +51,75 @@ describe('trees online scoring at the guest', () => {
     expect(unpackSplitBits('not base64!', 1)).toBeUndefined();
   });
 
-  it('walks an unknown party\'s splits to the child with the larger cover', () => {
+  it("walks an unknown party's splits to the child with the larger cover", () => {
     expect(rawScores([[tree]], [0.25], [bits(0), bits(2)])[0]).toBe(0.75);
     expect(rawScores([[tree]], [0.25], [bits(0), bits()])[0]).toBe(2.25);
     expect(rawScores([[tree]], [0.25], [bits(0), undefined])[0]).toBe(0.75);
   });
 
-  it('adds the host\'s bits when it answers, and falls back with the host\'s status when it does not', async () => {
-    const requests = [{ id: 'u1', features: { a: -1 } }, { id: 'u2', features: { a: 3 } }];
-    const ok = await scoreTreesOnline(model, [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits())) }))], requests);
-    expect(ok.map((r) => [r.logit, r.complete, r.hosts['partner']])).toEqual([[2.25, true, 'ok'], [-0.75, true, 'ok']]);
+  it("adds the host's bits when it answers, and falls back with the host's status when it does not", async () => {
+    const requests = [
+      { id: 'u1', features: { a: -1 } },
+      { id: 'u2', features: { a: 3 } },
+    ];
+    const ok = await scoreTreesOnline(
+      model,
+      [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits())) }))],
+      requests,
+    );
+    expect(ok.map((r) => [r.logit, r.complete, r.hosts['partner']])).toEqual([
+      [2.25, true, 'ok'],
+      [-0.75, true, 'ok'],
+    ]);
     expect(ok[0]).toMatchObject({ probability: 1 / (1 + Math.exp(-2.25)), segment: 'positive' });
     const down = await scoreTreesOnline(model, [host(() => ({ ok: false, failure: 'timeout' }))], requests);
-    expect(down.map((r) => [r.logit, r.complete, r.hosts['partner']])).toEqual([[0.75, false, 'timeout'], [-0.75, false, 'timeout']]);
+    expect(down.map((r) => [r.logit, r.complete, r.hosts['partner']])).toEqual([
+      [0.75, false, 'timeout'],
+      [-0.75, false, 'timeout'],
+    ]);
     // An LR host's partial logit, or no user, is not a trees answer: the same fallback.
-    const lr = await scoreTreesOnline(model, [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => 0.3) }))], requests);
+    const lr = await scoreTreesOnline(
+      model,
+      [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => 0.3) }))],
+      requests,
+    );
     expect(lr.map((r) => r.hosts['partner'])).toEqual(['mismatch', 'mismatch']);
-    const held = await scoreTreesOnline(model, [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => null) }))], requests);
-    expect(held.map((r) => [r.logit, r.hosts['partner']])).toEqual([[0.75, 'not-held'], [-0.75, 'not-held']]);
+    const held = await scoreTreesOnline(
+      model,
+      [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => null) }))],
+      requests,
+    );
+    expect(held.map((r) => [r.logit, r.hosts['partner']])).toEqual([
+      [0.75, 'not-held'],
+      [-0.75, 'not-held'],
+    ]);
   });
 
-  it('answers a regression\'s prediction and a multi-class model\'s softmax probabilities by class', async () => {
+  it("answers a regression's prediction and a multi-class model's softmax probabilities by class", async () => {
     const requests = [{ id: 'u1', features: { a: -1 } }];
     const answer = host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits(2))) }));
-    const [regression] = await scoreTreesOnline({ ...model, scoring: { ...model.scoring, objective: 'squared' } }, [answer], requests);
+    const [regression] = await scoreTreesOnline(
+      { ...model, scoring: { ...model.scoring, objective: 'squared' } },
+      [answer],
+      requests,
+    );
     expect(regression).toEqual({ id: 'u1', prediction: 0.75, logit: 0.75, complete: true, hosts: { partner: 'ok' } });
     const leaf = (v: number): Tree => [{ leaf: v, cover: 1 }];
-    const classes = { ...model.scoring, objective: 'softmax' as const, outputs: 3, base: [0, 0, 0], trees: [[tree, leaf(0), leaf(1)]], classes: ['a', 'b', 'c'] };
+    const classes = {
+      ...model.scoring,
+      objective: 'softmax' as const,
+      outputs: 3,
+      base: [0, 0, 0],
+      trees: [[tree, leaf(0), leaf(1)]],
+      classes: ['a', 'b', 'c'],
+    };
     const [multi] = await scoreTreesOnline({ ...model, scoring: classes }, [answer], requests);
     const z = [0.5, 0, 1];
     const total = z.reduce((s, v) => s + Math.exp(v), 0);
     expect(multi).toMatchObject({ segment: 'c', logit: 1, logits: { a: 0.5, b: 0, c: 1 }, complete: true });
-    expect((multi as { probabilities: Record<string, number> }).probabilities['a']).toBeCloseTo(Math.exp(0.5) / total, 15);
+    expect((multi as { probabilities: Record<string, number> }).probabilities['a']).toBeCloseTo(
+      Math.exp(0.5) / total,
+      15,
+    );
   });
 });

@@ -13,7 +13,14 @@
  * host clients.
  */
 import { predictions, rawScores } from '../models/trees/score.ts';
-import type { HostAnswer, HostClient, HostStatus, ScoreRequest, ScoreResult, SegmentOptions } from './online-scoring.ts';
+import type {
+  HostAnswer,
+  HostClient,
+  HostStatus,
+  ScoreRequest,
+  ScoreResult,
+  SegmentOptions,
+} from './online-scoring.ts';
 import { pseudonym } from './pseudonym.ts';
 import { checkFeatures } from './request-features.ts';
 import { argmax } from './scorer.ts';
@@ -36,7 +43,12 @@ function recordsUsed(model: Pick<TreesServingModel, 'scoring'>, parties: number)
 }
 
 /** Scores a batch of visitors: one call per host for the whole batch, all hosts in parallel. */
-export async function scoreTreesOnline(model: Pick<TreesServingModel, 'preprocess' | 'scoring' | 'hosts' | 'scoringKey'>, hosts: readonly HostClient[], requests: readonly ScoreRequest[], options: SegmentOptions = {}): Promise<(ScoreResult | PredictionResult)[]> {
+export async function scoreTreesOnline(
+  model: Pick<TreesServingModel, 'preprocess' | 'scoring' | 'hosts' | 'scoringKey'>,
+  hosts: readonly HostClient[],
+  requests: readonly ScoreRequest[],
+  options: SegmentOptions = {},
+): Promise<(ScoreResult | PredictionResult)[]> {
   const where = options.where ?? ((k: number) => `rows[${k}].features`);
   const warnings = requests.map((r, k) => checkFeatures(model.preprocess, r.features, where(k)));
   const bitsOf = splitBitsOf(model);
@@ -46,7 +58,9 @@ export async function scoreTreesOnline(model: Pick<TreesServingModel, 'preproces
   const partyOf = hosts.map((h) => treeParties.indexOf(h.name));
   const used = recordsUsed(model, treeParties.length);
   const pseudonyms = requests.map((r) => pseudonym(model.scoringKey, r.id));
-  const answers = await Promise.all(hosts.map((h) => h.partials(pseudonyms).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))));
+  const answers = await Promise.all(
+    hosts.map((h) => h.partials(pseudonyms).catch((): HostAnswer => ({ ok: false, failure: 'unavailable' }))),
+  );
   const { objective = 'logistic', base = [0], trees = [] } = model.scoring;
   const threshold = options.threshold ?? 0.5;
   return requests.map((r, k) => {
@@ -59,23 +73,48 @@ export async function scoreTreesOnline(model: Pick<TreesServingModel, 'preproces
       const party = partyOf[i] ?? -1;
       const u = answer?.ok === true ? answer.scores[k] : undefined;
       const unpacked = typeof u === 'string' && party > 0 ? unpackSplitBits(u, used[party] ?? 0) : undefined;
-      status[h.name] = answer === undefined ? 'unavailable' : !answer.ok ? answer.failure : u === null || u === undefined ? 'not-held' : unpacked === undefined ? 'mismatch' : 'ok';
+      status[h.name] =
+        answer === undefined
+          ? 'unavailable'
+          : !answer.ok
+            ? answer.failure
+            : u === null || u === undefined
+              ? 'not-held'
+              : unpacked === undefined
+                ? 'mismatch'
+                : 'ok';
       if (unpacked === undefined) complete = false;
       else bits[party] = unpacked;
     });
     const raw = rawScores(trees, base, bits);
     const p = predictions(objective, raw);
     const extra = (warnings[k] ?? []).length === 0 ? {} : { warnings: warnings[k] ?? [] };
-    if (objective === 'squared') return { id: r.id, prediction: p[0] ?? 0, logit: raw[0] ?? 0, complete, hosts: status, ...extra };
+    if (objective === 'squared')
+      return { id: r.id, prediction: p[0] ?? 0, logit: raw[0] ?? 0, complete, hosts: status, ...extra };
     if (objective === 'logistic') {
       const probability = p[0] ?? 0;
-      return { id: r.id, probability, logit: raw[0] ?? 0, segment: probability >= threshold ? 'positive' : 'negative', complete, hosts: status, ...extra };
+      return {
+        id: r.id,
+        probability,
+        logit: raw[0] ?? 0,
+        segment: probability >= threshold ? 'positive' : 'negative',
+        complete,
+        hosts: status,
+        ...extra,
+      };
     }
     const labels = Array.from(raw, (_, c) => model.scoring.classes?.[c] ?? String(c));
     const best = argmax(p);
     return {
-      id: r.id, probability: p[best] ?? 0, logit: raw[best] ?? 0, segment: labels[best] ?? '', complete, hosts: status,
-      probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c] ?? 0])), logits: Object.fromEntries(labels.map((l, c) => [l, raw[c] ?? 0])), ...extra,
+      id: r.id,
+      probability: p[best] ?? 0,
+      logit: raw[best] ?? 0,
+      segment: labels[best] ?? '',
+      complete,
+      hosts: status,
+      probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c] ?? 0])),
+      logits: Object.fromEntries(labels.map((l, c) => [l, raw[c] ?? 0])),
+      ...extra,
     };
   });
 }

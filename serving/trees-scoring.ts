@@ -11,7 +11,9 @@ import { fieldReader } from './scorer.ts';
 import { ownParty, type TreesModel } from './trees-bundle.ts';
 
 /** This party's answers for one raw row: per record number, 1 if the row goes left. */
-export function splitBitsOf(model: Pick<TreesModel, 'preprocess' | 'scoring'>): (row: RawRow, source?: string) => Uint8Array {
+export function splitBitsOf(
+  model: Pick<TreesModel, 'preprocess' | 'scoring'>,
+): (row: RawRow, source?: string) => Uint8Array {
   const read = recordReader(model.scoring.records, model.scoring.featureNames);
   return (row, source) => read(transformRow(model.preprocess, row, source));
 }

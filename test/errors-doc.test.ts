@@ -13,18 +13,35 @@ import { ERROR_CATALOG, GrpcStatus } from '../protocol/errors.ts';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8');
 
-type Documented = { readonly exitCode: number; readonly status: string; readonly statusNumber: number; readonly summary: string };
+type Documented = {
+  readonly exitCode: number;
+  readonly status: string;
+  readonly statusNumber: number;
+  readonly summary: string;
+};
 
-const CATALOG = new Map(Object.entries(ERROR_CATALOG).map(([code, e]) => [code, e as { grpcStatus: number; exitCode: number; summary: string }]));
+const CATALOG = new Map(
+  Object.entries(ERROR_CATALOG).map(([code, e]) => [
+    code,
+    e as { grpcStatus: number; exitCode: number; summary: string },
+  ]),
+);
 const STATUS_NAME = new Map(Object.entries(GrpcStatus).map(([name, n]) => [n as number, name]));
 
 /** Rows of the summary table: | `CODE` | 78 | `INVALID_ARGUMENT` (3) | public message | */
 function summaryRows(): { rows: Map<string, Documented>; duplicates: Map<string, Documented> } {
   const rows = new Map<string, Documented>();
   const duplicates = new Map<string, Documented>();
-  for (const m of DOC.matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|\s*(\d+)\s*\|\s*`([A-Z_]+)`\s*\((\d+)\)\s*\|\s*(.*?)\s*\|\s*$/gm)) {
+  for (const m of DOC.matchAll(
+    /^\|\s*`([A-Z0-9_]+)`\s*\|\s*(\d+)\s*\|\s*`([A-Z_]+)`\s*\((\d+)\)\s*\|\s*(.*?)\s*\|\s*$/gm,
+  )) {
     const [, code = '', exit = '', status = '', n = '', summary = ''] = m;
-    (rows.has(code) ? duplicates : rows).set(code, { exitCode: Number(exit), status, statusNumber: Number(n), summary });
+    (rows.has(code) ? duplicates : rows).set(code, {
+      exitCode: Number(exit),
+      status,
+      statusNumber: Number(n),
+      summary,
+    });
   }
   return { rows, duplicates };
 }
@@ -44,7 +61,10 @@ function sections(): Map<string, string> {
 
 function facts(code: string, section: string): Documented {
   const m = /^Exit code \*\*(\d+)\*\* · gRPC `([A-Z_]+)` \((\d+)\) · public message: "(.*)"\s*$/m.exec(section);
-  expect(m, `the section for ${code} has no "Exit code **N** · gRPC \`STATUS\` (n) · public message: \\"…\\"" line`).not.toBeNull();
+  expect(
+    m,
+    `the section for ${code} has no "Exit code **N** · gRPC \`STATUS\` (n) · public message: \\"…\\"" line`,
+  ).not.toBeNull();
   const [, exit = '', status = '', n = '', summary = ''] = m ?? [];
   return { exitCode: Number(exit), status, statusNumber: Number(n), summary };
 }
@@ -63,8 +83,14 @@ describe('docs/errors.md', () => {
   it('lists every catalogued code in the summary table, once, and nothing else', () => {
     const { rows, duplicates } = summaryRows();
     expect([...duplicates.keys()], 'codes listed twice in the summary table').toEqual([]);
-    expect([...CATALOG.keys()].filter((c) => !rows.has(c)), 'codes missing from the summary table').toEqual([]);
-    expect([...rows.keys()].filter((c) => !CATALOG.has(c)), 'codes in the summary table that are not in the catalog').toEqual([]);
+    expect(
+      [...CATALOG.keys()].filter((c) => !rows.has(c)),
+      'codes missing from the summary table',
+    ).toEqual([]);
+    expect(
+      [...rows.keys()].filter((c) => !CATALOG.has(c)),
+      'codes in the summary table that are not in the catalog',
+    ).toEqual([]);
   });
 
   it('gives each code in the summary table the exit code, gRPC status and public message of the catalog', () => {
@@ -74,8 +100,14 @@ describe('docs/errors.md', () => {
 
   it('has a section for every catalogued code, and none for a code that does not exist', () => {
     const documented = sections();
-    expect([...CATALOG.keys()].filter((c) => !documented.has(c)), 'codes without a ### section').toEqual([]);
-    expect([...documented.keys()].filter((c) => !CATALOG.has(c)), 'sections for codes that are not in the catalog').toEqual([]);
+    expect(
+      [...CATALOG.keys()].filter((c) => !documented.has(c)),
+      'codes without a ### section',
+    ).toEqual([]);
+    expect(
+      [...documented.keys()].filter((c) => !CATALOG.has(c)),
+      'sections for codes that are not in the catalog',
+    ).toEqual([]);
   });
 
   it('states in each section the same exit code, gRPC status and public message as the catalog, when it happens and what to do', () => {
@@ -96,6 +128,7 @@ describe('docs/errors.md', () => {
   });
 
   it('agrees with the catalog about which gRPC status numbers mean what', () => {
-    for (const [code, entry] of CATALOG) expect(STATUS_NAME.get(entry.grpcStatus), `${code} maps to an unnamed gRPC status`).toBeDefined();
+    for (const [code, entry] of CATALOG)
+      expect(STATUS_NAME.get(entry.grpcStatus), `${code} maps to an unnamed gRPC status`).toBeDefined();
   });
 });

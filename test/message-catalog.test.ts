@@ -11,7 +11,20 @@ import { MESSAGE_KINDS } from '../protocol/wire/envelope.ts';
 import { STEP_MEANINGS } from '../audit/report.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DIRS = ['protocol', 'data', 'audit', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'serving', 'cli', 'report', 'console'];
+const DIRS = [
+  'protocol',
+  'data',
+  'audit',
+  'models',
+  'jobs',
+  'coordinator',
+  'party',
+  'runtime',
+  'serving',
+  'cli',
+  'report',
+  'console',
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -26,14 +39,25 @@ const files = DIRS.flatMap((d) => sources(join(ROOT, d)));
 
 describe('the message catalog', () => {
   it('holds every message the code declares', () => {
-    const declared = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/message\(\{\s*step: '([^']+)'/g)].map((m) => ({ file: relative(ROOT, f), step: m[1] ?? '' })));
+    const declared = files.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/message\(\{\s*step: '([^']+)'/g)].map((m) => ({
+        file: relative(ROOT, f),
+        step: m[1] ?? '',
+      })),
+    );
     expect(declared.length).toBeGreaterThan(20);
     const missing = declared.filter((d) => MESSAGE_CATALOG.get(d.step) === undefined);
-    expect(missing, `declared but not in jobs/catalog.ts (register the kind or family): ${JSON.stringify(missing)}`).toEqual([]);
+    expect(
+      missing,
+      `declared but not in jobs/catalog.ts (register the kind or family): ${JSON.stringify(missing)}`,
+    ).toEqual([]);
   });
 
   it('is the only way messages are built: envelopes come from the channel and the hub alone', () => {
-    const writers = files.filter((f) => /makeEnvelope\(/.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f)).sort();
+    const writers = files
+      .filter((f) => /makeEnvelope\(/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f))
+      .sort();
     expect(writers).toEqual(['coordinator/hub.ts', 'party/channel.ts', 'protocol/wire/envelope.ts']);
   });
 

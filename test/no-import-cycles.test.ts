@@ -9,7 +9,22 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DIRS = ['protocol', 'data', 'audit', 'models', 'jobs', 'coordinator', 'party', 'runtime', 'cli', 'serving', 'report', 'console', 'bench', 'test'];
+const DIRS = [
+  'protocol',
+  'data',
+  'audit',
+  'models',
+  'jobs',
+  'coordinator',
+  'party',
+  'runtime',
+  'cli',
+  'serving',
+  'report',
+  'console',
+  'bench',
+  'test',
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -28,7 +43,8 @@ function sources(dir: string): string[] {
 export function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+'(\.[^']+\.ts)'/gm)) out.push(resolve(dirname(file), m[1] ?? ''));
+  for (const m of text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+'(\.[^']+\.ts)'/gm))
+    out.push(resolve(dirname(file), m[1] ?? ''));
   return out;
 }
 

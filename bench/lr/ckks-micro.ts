@@ -29,7 +29,8 @@ export async function ckksMicro(progress: Progress, reps: number): Promise<Micro
   try {
     const random = new Random('bench|ckks');
     const n = suite.slots;
-    const vector = (amplitude = 1): Float64Array => Float64Array.from({ length: n }, () => (random.nextFloat() * 2 - 1) * amplitude);
+    const vector = (amplitude = 1): Float64Array =>
+      Float64Array.from({ length: n }, () => (random.nextFloat() * 2 - 1) * amplitude);
     const maxTerms = Math.max(...COMBINE_TERMS);
     const basisValues = Array.from({ length: maxTerms }, () => vector());
     const basis = basisValues.map((v) => enc.encrypt(v));
@@ -39,7 +40,15 @@ export async function ckksMicro(progress: Progress, reps: number): Promise<Micro
 
     const rows: Record<string, Cell>[] = [];
     const add = (op: string, t: Timing, perCall: number, unit: string, what: string): void => {
-      rows.push({ op, unit, median: t.medianMs / perCall, min: t.minMs / perCall, max: t.maxMs / perCall, call: t.medianMs, what });
+      rows.push({
+        op,
+        unit,
+        median: t.medianMs / perCall,
+        min: t.minMs / perCall,
+        max: t.maxMs / perCall,
+        call: t.medianMs,
+        what,
+      });
     };
     const measure = (label: string, fn: () => void): Timing => {
       progress.detail(label);
@@ -47,16 +56,52 @@ export async function ckksMicro(progress: Progress, reps: number): Promise<Micro
     };
 
     const values = vector();
-    add('encode', measure('encode', () => withScope((scope) => void suite.encode(scope, values, suite.scale))), 1, 'vector', `${n} values → plaintext`);
-    add('encrypt', measure('encrypt', () => void enc.encrypt(values)), 1, 'ciphertext', 'encode + public-key encrypt + serialise');
+    add(
+      'encode',
+      measure('encode', () => withScope((scope) => void suite.encode(scope, values, suite.scale))),
+      1,
+      'vector',
+      `${n} values → plaintext`,
+    );
+    add(
+      'encrypt',
+      measure('encrypt', () => void enc.encrypt(values)),
+      1,
+      'ciphertext',
+      'encode + public-key encrypt + serialise',
+    );
     for (const m of COMBINE_TERMS) {
-      const t = measure(`combine ${m}`, () => void suite.combine(basis.slice(0, m), coefficients.slice(0, m), constant, enc));
-      add(`combine, ${m} term${m === 1 ? '' : 's'}`, t, m, 'basis term', 'guest: Σ βⱼ⊙[[Tⱼ]] + const, one rescale (per term)');
+      const t = measure(
+        `combine ${m}`,
+        () => void suite.combine(basis.slice(0, m), coefficients.slice(0, m), constant, enc),
+      );
+      add(
+        `combine, ${m} term${m === 1 ? '' : 's'}`,
+        t,
+        m,
+        'basis term',
+        'guest: Σ βⱼ⊙[[Tⱼ]] + const, one rescale (per term)',
+      );
     }
     const residual = suite.combine(basis.slice(0, 6), coefficients.slice(0, 6), constant, enc);
-    add('maskedWeightedSums', measure('maskedWeightedSums', () => void suite.maskedWeightedSums([residual], COLUMNS, (_c, j) => columns[j]!, enc)), COLUMNS, 'column', `party: [[d]]⊙x_j, rescale, mask (${COLUMNS} columns, 1 chunk)`);
+    add(
+      'maskedWeightedSums',
+      measure(
+        'maskedWeightedSums',
+        () => void suite.maskedWeightedSums([residual], COLUMNS, (_c, j) => columns[j]!, enc),
+      ),
+      COLUMNS,
+      'column',
+      `party: [[d]]⊙x_j, rescale, mask (${COLUMNS} columns, 1 chunk)`,
+    );
     const [masked] = suite.maskedWeightedSums([residual], 1, () => columns[0]!, enc);
-    add('masked decrypt', measure('masked decrypt', () => void suite.unmask(keys.maskedConstant(masked!.ciphertext), masked!)), 1, 'ciphertext', 'coordinator: decrypt, constant coefficient; party: unmask');
+    add(
+      'masked decrypt',
+      measure('masked decrypt', () => void suite.unmask(keys.maskedConstant(masked!.ciphertext), masked!)),
+      1,
+      'ciphertext',
+      'coordinator: decrypt, constant coefficient; party: unmask',
+    );
 
     // One full round trip against plaintext, so the timings are known to be of working operations.
     let expected = 0;

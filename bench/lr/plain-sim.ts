@@ -67,7 +67,9 @@ export function trainWithRule(data: PooledData, plan: TrainingPlan, rule: Residu
         lossSum += li;
       }
       applyUpdate(plan.optimizer, stateG, wg, gradient(guest, rows, d, true), penalGuest, epoch);
-      hosts.forEach((h, k) => applyUpdate(plan.optimizer, stateH[k]!, wh[k]!, gradient(h, rows, d, false), penalHosts[k]!, epoch));
+      hosts.forEach((h, k) =>
+        applyUpdate(plan.optimizer, stateH[k]!, wh[k]!, gradient(h, rows, d, false), penalHosts[k]!, epoch),
+      );
     }
     losses.push(lossSum / train.length);
     epochs = epoch + 1;

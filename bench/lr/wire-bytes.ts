@@ -9,7 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-type AuditLine = { readonly job: string; readonly direction: 'sent' | 'received'; readonly peer: string; readonly kind: string; readonly step: string; readonly bytes: number };
+type AuditLine = {
+  readonly job: string;
+  readonly direction: 'sent' | 'received';
+  readonly peer: string;
+  readonly kind: string;
+  readonly step: string;
+  readonly bytes: number;
+};
 
 /** Message steps grouped the way the protocol description names them. */
 export const STEP_GROUPS = ['basis', 'residual', 'masked', 'decrypted', 'keys', 'psi', 'control'] as const;
@@ -34,7 +41,11 @@ export type WireBytes = {
 };
 
 /** `parties` maps party name to role; `dir` is the federation directory (each party's dataDir is dir/<name>). */
-export async function wireBytes(dir: string, jobId: string, parties: ReadonlyMap<string, 'guest' | 'host'>): Promise<WireBytes> {
+export async function wireBytes(
+  dir: string,
+  jobId: string,
+  parties: ReadonlyMap<string, 'guest' | 'host'>,
+): Promise<WireBytes> {
   const sentBy = { guest: 0, host: 0, coordinator: 0 };
   const byGroup = Object.fromEntries(STEP_GROUPS.map((g) => [g, 0])) as Record<StepGroup, number>;
   let messages = 0;

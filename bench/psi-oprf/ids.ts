@@ -18,7 +18,13 @@ export function firstElement(population: Population, role: 'receiver' | 'sender'
 }
 
 /** Rows [from, to) of a role as chunks of generated ids; `spent` accumulates the milliseconds spent generating. */
-export function* idChunks(first: number, from: number, to: number, spent: { ms: number }, chunk = 65_536): Generator<string[]> {
+export function* idChunks(
+  first: number,
+  from: number,
+  to: number,
+  spent: { ms: number },
+  chunk = 65_536,
+): Generator<string[]> {
   for (let at = from; at < to; at += chunk) {
     const t = performance.now();
     const ids = new Array<string>(Math.min(chunk, to - at));

@@ -9,7 +9,15 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { Random, seedFrom } from '../../protocol/random.ts';
-import { guestReceive, hostReceive, startGuest, startHost, type GuestPsiState, type HostPsiState, type PsiMessage } from '../../protocol/psi/psi-session.ts';
+import {
+  guestReceive,
+  hostReceive,
+  startGuest,
+  startHost,
+  type GuestPsiState,
+  type HostPsiState,
+  type PsiMessage,
+} from '../../protocol/psi/psi-session.ts';
 import { newScalar } from '../../protocol/psi/group.ts';
 import { tandem } from '../../protocol/generated/tandem.js';
 import { receiverResult, senderPositionRows, senderRowsAt } from '../../protocol/psi/oprf/results.ts';
@@ -80,7 +88,9 @@ function next<T extends ParentMessage['type']>(type: T): Promise<Extract<ParentM
     if (got.type !== type) throw new Error(`expected ${type} from the parent, got ${got.type}`);
     return got as Extract<ParentMessage, { type: T }>;
   };
-  return m !== undefined ? Promise.resolve(check(m)) : new Promise((resolve) => waiters.push((got) => resolve(check(got))));
+  return m !== undefined
+    ? Promise.resolve(check(m))
+    : new Promise((resolve) => waiters.push((got) => resolve(check(got))));
 }
 
 function tell(m: ChildMessage): void {
@@ -113,18 +123,27 @@ function rowsOfRole(config: RoleConfig): number {
 /** This process's slice of the rows. */
 function slice(config: RoleConfig): { from: number; to: number } {
   const n = rowsOfRole(config);
-  return { from: Math.floor((config.index * n) / config.processes), to: Math.floor(((config.index + 1) * n) / config.processes) };
+  return {
+    from: Math.floor((config.index * n) / config.processes),
+    to: Math.floor(((config.index + 1) * n) / config.processes),
+  };
 }
 
-async function runOprf(config: RoleConfig, frames: FrameSocket, mark: (phase: string) => void, spent: { ms: number }): Promise<Pick<RoleReport, 'buckets' | 'matches' | 'wrong'>> {
+async function runOprf(
+  config: RoleConfig,
+  frames: FrameSocket,
+  mark: (phase: string) => void,
+  spent: { ms: number },
+): Promise<Pick<RoleReport, 'buckets' | 'matches' | 'wrong'>> {
   const link: OprfLink = oprfLink(frames);
   const secret = seedFrom('bench-psi-oprf', config.role);
   const count = rowsOfRole(config);
   let session: ReceiverSession | SenderSession;
   if (config.index === 0) {
-    session = config.role === 'receiver'
-      ? await openReceiver(link, { domainKey: DOMAIN_KEY, secret, count, minBuckets: config.minBuckets })
-      : await openSender(link, { domainKey: DOMAIN_KEY, secret, count });
+    session =
+      config.role === 'receiver'
+        ? await openReceiver(link, { domainKey: DOMAIN_KEY, secret, count, minBuckets: config.minBuckets })
+        : await openSender(link, { domainKey: DOMAIN_KEY, secret, count });
     if (config.processes > 1) tell({ type: 'session', session });
   } else {
     session = (await next('session')).session;
@@ -139,14 +158,20 @@ async function runOprf(config: RoleConfig, frames: FrameSocket, mark: (phase: st
     itemsOf = (b) => items[b] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) };
   } else {
     const { from, to } = slice(config);
-    await spillIds({ dir: config.spillDir, part: config.index, domainKey: DOMAIN_KEY, buckets, firstRow: from }, idChunks(first, from, to, spent));
+    await spillIds(
+      { dir: config.spillDir, part: config.index, domainKey: DOMAIN_KEY, buckets, firstRow: from },
+      idChunks(first, from, to, spent),
+    );
     tell({ type: 'spilled' });
     await next('run');
     const dir = config.spillDir;
     itemsOf = (b) => readBucket(dir, b);
   }
   mark('digest');
-  const roleSession: RoleSession = config.role === 'receiver' ? { role: 'receiver', session: session as ReceiverSession } : { role: 'sender', session: session as SenderSession };
+  const roleSession: RoleSession =
+    config.role === 'receiver'
+      ? { role: 'receiver', session: session as ReceiverSession }
+      : { role: 'sender', session: session as SenderSession };
   const results = await runBuckets({ session: roleSession, buckets: mine, itemsOf, link }, config.workers);
   mark('buckets');
   if (config.processes > 1) {
@@ -159,7 +184,11 @@ async function runOprf(config: RoleConfig, frames: FrameSocket, mark: (phase: st
     if (result.mode !== 'intersection') throw new Error('not an intersection');
     await link.send({ step: 'psi-result', positions: result.senderPositions });
     mark('result');
-    return { buckets, matches: result.receiverRows.length, wrong: result.receiverRows.filter((r) => r < offset).length };
+    return {
+      buckets,
+      matches: result.receiverRows.length,
+      wrong: result.receiverRows.filter((r) => r < offset).length,
+    };
   }
   const positions = senderPositionRows(session.params, results as SenderBucketResult[]);
   const selection = await link.receive('psi-result', 0, 0);
@@ -170,23 +199,51 @@ async function runOprf(config: RoleConfig, frames: FrameSocket, mark: (phase: st
 }
 
 /** ECDH-PSI (psi-session.ts) with the same ids, blinding on this thread: the guest is the receiver. */
-async function runEcdh(config: RoleConfig, frames: FrameSocket, mark: (phase: string) => void, spent: { ms: number }): Promise<Pick<RoleReport, 'buckets' | 'matches' | 'wrong'>> {
+async function runEcdh(
+  config: RoleConfig,
+  frames: FrameSocket,
+  mark: (phase: string) => void,
+  spent: { ms: number },
+): Promise<Pick<RoleReport, 'buckets' | 'matches' | 'wrong'>> {
   const count = rowsOfRole(config);
   const ids = [...idChunks(firstElement(config.population, config.role), 0, count, spent)].flat();
-  const setup = { mode: 'intersection' as const, ids, domainKey: DOMAIN_KEY, scalar: newScalar(), permutation: new Random(newScalar()).permutation(count) };
-  const send = (m: PsiMessage): Promise<void> => frames.send(m.step, 0, 0, 'elements' in m ? tandem.v1.PsiElements.encode({ elements: m.elements, count: m.elements.byteLength / 32 }).finish() : new Uint8Array(0));
-  const take = async (step: 'psi-guest-set' | 'psi-host-set' | 'psi-guest-reblinded'): Promise<PsiMessage> => ({ step, elements: tandem.v1.PsiElements.decode(await frames.take(step, 0, 0)).elements });
+  const setup = {
+    mode: 'intersection' as const,
+    ids,
+    domainKey: DOMAIN_KEY,
+    scalar: newScalar(),
+    permutation: new Random(newScalar()).permutation(count),
+  };
+  const send = (m: PsiMessage): Promise<void> =>
+    frames.send(
+      m.step,
+      0,
+      0,
+      'elements' in m
+        ? tandem.v1.PsiElements.encode({ elements: m.elements, count: m.elements.byteLength / 32 }).finish()
+        : new Uint8Array(0),
+    );
+  const take = async (step: 'psi-guest-set' | 'psi-host-set' | 'psi-guest-reblinded'): Promise<PsiMessage> => ({
+    step,
+    elements: tandem.v1.PsiElements.decode(await frames.take(step, 0, 0)).elements,
+  });
   const offset = config.population.receiver - config.population.shared;
   if (config.role === 'receiver') {
     const g = startGuest(setup);
     for (const m of g.outbound) await send(m);
     mark('own set');
     let state: GuestPsiState = g.state;
-    for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const) state = guestReceive(state, await take(step)).state;
+    for (const step of ['psi-host-set', 'psi-guest-reblinded'] as const)
+      state = guestReceive(state, await take(step)).state;
     if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new Error('ECDH guest did not finish');
     const matches = state.result.matches;
     const positions = Uint32Array.from(matches, (m) => m.hostPosition);
-    await frames.send('psi-result', 0, 0, tandem.v1.RowSelection.encode({ indices: new Uint8Array(positions.buffer), count: positions.length }).finish());
+    await frames.send(
+      'psi-result',
+      0,
+      0,
+      tandem.v1.RowSelection.encode({ indices: new Uint8Array(positions.buffer), count: positions.length }).finish(),
+    );
     mark('result');
     return { buckets: 1, matches: matches.length, wrong: matches.filter((m) => m.guestRow < offset).length };
   }
@@ -202,7 +259,11 @@ async function runEcdh(config: RoleConfig, frames: FrameSocket, mark: (phase: st
   state = hostReceive(state, { step: 'psi-result', positions, count: selection.count }).state;
   if (state.stage !== 'done' || state.result.mode !== 'intersection') throw new Error('ECDH host did not finish');
   mark('result');
-  return { buckets: 1, matches: state.result.rows.length, wrong: Array.from(state.result.rows).filter((r) => r >= config.population.shared).length };
+  return {
+    buckets: 1,
+    matches: state.result.rows.length,
+    wrong: Array.from(state.result.rows).filter((r) => r >= config.population.shared).length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -217,13 +278,22 @@ async function main(): Promise<void> {
     phases[phase] = performance.now() - start;
   };
   const spent = { ms: 0 };
-  const outcome = config.protocol === 'oprf' ? await runOprf(config, frames, mark, spent) : await runEcdh(config, frames, mark, spent);
+  const outcome =
+    config.protocol === 'oprf'
+      ? await runOprf(config, frames, mark, spent)
+      : await runEcdh(config, frames, mark, spent);
   const used = process.cpuUsage(cpu);
   tell({
     type: 'report',
     report: {
-      role: config.role, index: config.index, cpuSeconds: (used.user + used.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      bytesSent: frames.bytesSent, phases, generateSeconds: spent.ms / 1000, ...outcome,
+      role: config.role,
+      index: config.index,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      bytesSent: frames.bytesSent,
+      phases,
+      generateSeconds: spent.ms / 1000,
+      ...outcome,
     },
   });
   // Let the peer read what we sent before the socket closes.

@@ -17,7 +17,11 @@ import { SealScope, withScope } from '../../protocol/he/seal-runtime.ts';
 import { Random } from '../../protocol/random.ts';
 import { cpuTimeIt as timeIt, type Cell } from '../harness.ts';
 
-export type Choices = { readonly rows: Record<string, Cell>[]; readonly galoisKeyBytes: number; readonly plaintextBytes: number };
+export type Choices = {
+  readonly rows: Record<string, Cell>[];
+  readonly galoisKeyBytes: number;
+  readonly plaintextBytes: number;
+};
 
 export async function measureChoices(reps: number): Promise<Choices> {
   const suite = await CkksSuite.create(DEFAULT_CKKS_PARAMS);
@@ -27,9 +31,15 @@ export async function measureChoices(reps: number): Promise<Choices> {
   const { seal, evaluator } = suite;
   try {
     const random = new Random('bench|choices');
-    const vector = (amplitude = 1): Float64Array => Float64Array.from({ length: suite.slots }, () => (random.nextFloat() * 2 - 1) * amplitude);
+    const vector = (amplitude = 1): Float64Array =>
+      Float64Array.from({ length: suite.slots }, () => (random.nextFloat() * 2 - 1) * amplitude);
     const basis = Array.from({ length: 6 }, () => enc.encrypt(vector()));
-    const residualBytes = suite.combine(basis, Array.from({ length: 6 }, () => vector(0.3)), vector(0.5), enc);
+    const residualBytes = suite.combine(
+      basis,
+      Array.from({ length: 6 }, () => vector(0.3)),
+      vector(0.5),
+      enc,
+    );
     const residual = suite.loadCiphertext(scope, residualBytes, 'residual');
     const column = vector(2);
     const preEncoded = suite.encode(scope, column, suite.scale, residual);
@@ -51,26 +61,69 @@ export async function measureChoices(reps: number): Promise<Choices> {
     const add = (group: string, what: string, t: { medianMs: number }, note = ''): void => {
       rows.push({ group, what, ms: t.medianMs, note });
     };
-    add('feature column', 'encode the column (on the fly)', timeIt(() => withScope((s) => suite.encode(s, column, suite.scale, residual)), reps));
-    add('feature column', 'multiply by a pre-encoded column + rescale', timeIt(() => withScope(product), reps));
-    add('feature column', 'whole masked weighted sum (encode, multiply, rescale, mask, save)', timeIt(() => suite.maskedWeightedSums([residualBytes], 1, () => column, enc), reps));
+    add(
+      'feature column',
+      'encode the column (on the fly)',
+      timeIt(() => withScope((s) => suite.encode(s, column, suite.scale, residual)), reps),
+    );
+    add(
+      'feature column',
+      'multiply by a pre-encoded column + rescale',
+      timeIt(() => withScope(product), reps),
+    );
+    add(
+      'feature column',
+      'whole masked weighted sum (encode, multiply, rescale, mask, save)',
+      timeIt(() => suite.maskedWeightedSums([residualBytes], 1, () => column, enc), reps),
+    );
     const masked = suite.maskedWeightedSums([residualBytes], 1, () => column, enc)[0]!;
-    add('inner sum', 'masked decryption: key holder decrypts, sums NTT residues', timeIt(() => keys.maskedConstant(masked.ciphertext), reps), 'no extra keys');
-    add('inner sum', `rotations: ${steps.length} rotate + add`, timeIt(() => withScope((s) => {
-      const acc = product(s);
-      const rotated = s.track(new seal.Ciphertext());
-      for (const step of steps) {
-        evaluator.rotateVector(acc, step, galois, rotated);
-        evaluator.addInplace(acc, rotated);
-      }
-    }), Math.max(2, Math.floor(reps / 3)), 3, 1), `+ Galois keys of ${(galoisKeyBytes / 1e6).toFixed(1)} MB per party`);
+    add(
+      'inner sum',
+      'masked decryption: key holder decrypts, sums NTT residues',
+      timeIt(() => keys.maskedConstant(masked.ciphertext), reps),
+      'no extra keys',
+    );
+    add(
+      'inner sum',
+      `rotations: ${steps.length} rotate + add`,
+      timeIt(
+        () =>
+          withScope((s) => {
+            const acc = product(s);
+            const rotated = s.track(new seal.Ciphertext());
+            for (const step of steps) {
+              evaluator.rotateVector(acc, step, galois, rotated);
+              evaluator.addInplace(acc, rotated);
+            }
+          }),
+        Math.max(2, Math.floor(reps / 3)),
+        3,
+        1,
+      ),
+      `+ Galois keys of ${(galoisKeyBytes / 1e6).toFixed(1)} MB per party`,
+    );
 
     const fresh = suite.loadCiphertext(scope, basis[0]!, 'fresh');
-    for (const [name, mode] of [['none', seal.ComprModeType.none], ['zlib', seal.ComprModeType.zlib], ['zstd', seal.ComprModeType.zstd]] as const) {
+    for (const [name, mode] of [
+      ['none', seal.ComprModeType.none],
+      ['zlib', seal.ComprModeType.zlib],
+      ['zstd', seal.ComprModeType.zstd],
+    ] as const) {
       const bytes = (fresh.saveToArray(mode) as Uint8Array).byteLength;
-      add('compression', `save a fresh ciphertext, ${name}`, timeIt(() => { fresh.saveToArray(mode); }, reps), `${bytes.toLocaleString('en-US')} bytes`);
+      add(
+        'compression',
+        `save a fresh ciphertext, ${name}`,
+        timeIt(() => {
+          fresh.saveToArray(mode);
+        }, reps),
+        `${bytes.toLocaleString('en-US')} bytes`,
+      );
       const saved = fresh.saveToArray(mode) as Uint8Array;
-      add('compression', `load it, ${name}`, timeIt(() => withScope((s) => s.track(new seal.Ciphertext()).loadFromArray(suite.context, saved)), reps));
+      add(
+        'compression',
+        `load it, ${name}`,
+        timeIt(() => withScope((s) => s.track(new seal.Ciphertext()).loadFromArray(suite.context, saved)), reps),
+      );
     }
     return { rows, galoisKeyBytes, plaintextBytes };
   } finally {

@@ -66,13 +66,18 @@ class CsvOut {
   }
 }
 
-export async function writeSynthetic(shape: SyntheticShape, guestFile: string, hostFile: string, onProgress: (rows: number, total: number) => void): Promise<SyntheticData> {
+export async function writeSynthetic(
+  shape: SyntheticShape,
+  guestFile: string,
+  hostFile: string,
+  onProgress: (rows: number, total: number) => void,
+): Promise<SyntheticData> {
   const { ids, guestFeatures: gf, hostFeatures: hf } = shape;
   const shared = Math.round(ids * shape.overlap);
   const universe = 2 * ids - shared;
   const hostFrom = ids - shared;
   const weights = new Random(seedFrom(shape.seed, 'weights'));
-  const w = Float64Array.from({ length: gf + hf }, () => weights.nextGaussian() / Math.sqrt(gf + hf) * 2);
+  const w = Float64Array.from({ length: gf + hf }, () => (weights.nextGaussian() / Math.sqrt(gf + hf)) * 2);
   const random = new Random(seedFrom(shape.seed, 'rows'));
   const guest = new CsvOut(guestFile);
   const host = new CsvOut(hostFile);
@@ -103,5 +108,13 @@ export async function writeSynthetic(shape: SyntheticShape, guestFile: string, h
   }
   await guest.close();
   await host.close();
-  return { guestFile, hostFile, shared, guest: { X: G, columns: gf }, host: { X: H, columns: hf }, labels, bytes: { guest: guest.bytes, host: host.bytes } };
+  return {
+    guestFile,
+    hostFile,
+    shared,
+    guest: { X: G, columns: gf },
+    host: { X: H, columns: hf },
+    labels,
+    bytes: { guest: guest.bytes, host: host.bytes },
+  };
 }

@@ -38,13 +38,24 @@ const X_SCALE = 2 ** 24;
 /** Public offset that keeps every dᵢ positive (|0.25·z + 0.5 − y| is far below it for these data). */
 const D_OFFSET = 64;
 
-export type StepInputs = { readonly guest: PartyMatrix; readonly host: PartyMatrix; readonly labels: Float64Array; readonly batchRows: number };
+export type StepInputs = {
+  readonly guest: PartyMatrix;
+  readonly host: PartyMatrix;
+  readonly labels: Float64Array;
+  readonly batchRows: number;
+};
 
 export type PaillierStep = {
   readonly keyBits: number;
   readonly sampleRows: number;
   /** Seconds per row: encryption, residual, guest and host weighted sums. */
-  readonly perRow: { readonly encrypt: number; readonly residual: number; readonly guestSums: number; readonly hostSums: number; readonly total: number };
+  readonly perRow: {
+    readonly encrypt: number;
+    readonly residual: number;
+    readonly guestSums: number;
+    readonly hostSums: number;
+    readonly total: number;
+  };
   /** Seconds per decryption (the key holder decrypts 2 per feature per mini-batch). */
   readonly decrypt: number;
   /** Largest |decrypted − plaintext| of the sample's gradient sums. */
@@ -82,7 +93,10 @@ function taylorParts(inputs: StepInputs, rows: number): { hostQuarter: Float64Ar
   const wh = Float64Array.from({ length: inputs.host.columns }, (_, j) => ((j % 7) - 3) / 30);
   const a = partialLogits(inputs.guest.X, inputs.guest.columns, index, wg, 0.1);
   const u = partialLogits(inputs.host.X, inputs.host.columns, index, wh);
-  return { hostQuarter: u.map((v) => 0.25 * v), guestPart: Float64Array.from(a, (v, i) => 0.25 * v + 0.5 - (inputs.labels[i] ?? 0)) };
+  return {
+    hostQuarter: u.map((v) => 0.25 * v),
+    guestPart: Float64Array.from(a, (v, i) => 0.25 * v + 0.5 - (inputs.labels[i] ?? 0)),
+  };
 }
 
 export async function paillierStep(inputs: StepInputs, sampleRows: number): Promise<PaillierStep> {
@@ -141,11 +155,21 @@ export async function paillierStep(inputs: StepInputs, sampleRows: number): Prom
   check(inputs.guest, guestSums, false);
   check(inputs.host, hostSums, true);
   if (!(maxError < 1e-3)) throw new Error(`Paillier gradient sums differ from plaintext by ${maxError}`);
-  const perRow = { encrypt: encrypt / n, residual: residualSeconds / n, guestSums: guestSeconds / n, hostSums: hostSeconds / n, total: (encrypt + residualSeconds + guestSeconds + hostSeconds) / n };
+  const perRow = {
+    encrypt: encrypt / n,
+    residual: residualSeconds / n,
+    guestSums: guestSeconds / n,
+    hostSums: hostSeconds / n,
+    total: (encrypt + residualSeconds + guestSeconds + hostSeconds) / n,
+  };
   const decrypt = median(decryptTimes);
   const features = inputs.guest.columns + inputs.host.columns;
   return {
-    keyBits: 2048, sampleRows: n, perRow, decrypt, maxError,
+    keyBits: 2048,
+    sampleRows: n,
+    perRow,
+    decrypt,
+    maxError,
     passSeconds: (rows) => perRow.total * rows + Math.ceil(rows / inputs.batchRows) * 2 * features * decrypt,
   };
 }
@@ -160,13 +184,18 @@ export async function ckksStep(inputs: StepInputs, reps: number): Promise<CkksSt
   const wg = Float64Array.from({ length: inputs.guest.columns }, (_, j) => ((j % 5) - 2) / 10);
   const wh = Float64Array.from({ length: inputs.host.columns }, (_, j) => ((j % 7) - 3) / 30);
   const y = inputs.labels.subarray(0, rows);
-  const column = (party: PartyMatrix) => (_c: number, j: number): Float64Array => columnSlice(party.X, party.columns, index, j, 0, rows);
+  const column =
+    (party: PartyMatrix) =>
+    (_c: number, j: number): Float64Array =>
+      columnSlice(party.X, party.columns, index, j, 0, rows);
   const samples = { host: [] as number[], guest: [] as number[], coordinator: [] as number[] };
   let maxError = 0;
   try {
     for (let rep = 0; rep < reps + 1; rep++) {
       let t0 = now();
-      const basis = hostBasis(link, partialLogits(inputs.host.X, inputs.host.columns, index, wh)).map((v) => enc.encrypt(v));
+      const basis = hostBasis(link, partialLogits(inputs.host.X, inputs.host.columns, index, wh)).map((v) =>
+        enc.encrypt(v),
+      );
       let host = seconds(t0);
       t0 = now();
       const a = partialLogits(inputs.guest.X, inputs.guest.columns, index, wg, 0.1);
@@ -186,7 +215,10 @@ export async function ckksStep(inputs: StepInputs, reps: number): Promise<CkksSt
       if (rep === 0) {
         // Warm-up repetition: check the host's sums against plaintext instead of timing it.
         const basisPlain = hostBasis(link, partialLogits(inputs.host.X, inputs.host.columns, index, wh));
-        const d = Float64Array.from(r.constant, (c, i) => c + r.coefficients.reduce((s, coef, k) => s + (coef[i] ?? 0) * (basisPlain[k]?.[i] ?? 0), 0));
+        const d = Float64Array.from(
+          r.constant,
+          (c, i) => c + r.coefficients.reduce((s, coef, k) => s + (coef[i] ?? 0) * (basisPlain[k]?.[i] ?? 0), 0),
+        );
         hostMasked.forEach((m, j) => {
           const got = suite.unmask(answers[guestMasked.length + j] ?? 0n, m);
           const expected = column(inputs.host)(0, j).reduce((s, x, i) => s + x * (d[i] ?? 0), 0);

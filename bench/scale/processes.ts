@@ -49,11 +49,13 @@ export class UsageSampler {
   }
 
   async sample(): Promise<void> {
-    await Promise.all(this.#roles.map(async (r) => {
-      const at = Date.now();
-      const usage = await r.usage().catch(() => undefined);
-      if (usage !== undefined) this.#samples.get(r.name)?.push({ at, cpuSeconds: usage.cpuSeconds });
-    }));
+    await Promise.all(
+      this.#roles.map(async (r) => {
+        const at = Date.now();
+        const usage = await r.usage().catch(() => undefined);
+        if (usage !== undefined) this.#samples.get(r.name)?.push({ at, cpuSeconds: usage.cpuSeconds });
+      }),
+    );
   }
 
   /** CPU seconds `role` spent from the last sample at or before `from` to the first at or after `to` (slightly more, never less). */
@@ -90,7 +92,11 @@ export type ProcessFederation = {
   close(): Promise<void>;
 };
 
-export type ProcessParty = { readonly name: string; readonly datasets: Record<string, unknown>; readonly node?: Record<string, unknown> | undefined };
+export type ProcessParty = {
+  readonly name: string;
+  readonly datasets: Record<string, unknown>;
+  readonly node?: Record<string, unknown> | undefined;
+};
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -115,7 +121,8 @@ async function usageOf(pid: number): Promise<RoleUsage> {
 function startRole(name: string, args: readonly string[], logFile: string, ready: string): Promise<RoleProcess> {
   // TANDEM_SCALE_CPU_PROF=<dir>: V8 CPU profiles of every role (and its worker threads), written when it stops.
   const profileDir = process.env['TANDEM_SCALE_CPU_PROF'];
-  const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)];
+  const profile =
+    profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)];
   const child = spawn(process.execPath, [...profile, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // If the benchmark dies (Ctrl-C, a crash), its nodes go with it.
   const orphanGuard = (): void => void child.kill('SIGTERM');
@@ -124,7 +131,13 @@ function startRole(name: string, args: readonly string[], logFile: string, ready
   const log = createWriteStream(logFile);
   return new Promise((resolve, reject) => {
     let seen = '';
-    const role: RoleProcess = { name, child, log: logFile, usage: () => usageOf(child.pid ?? 0), phases: () => phasesOf(logFile) };
+    const role: RoleProcess = {
+      name,
+      child,
+      log: logFile,
+      usage: () => usageOf(child.pid ?? 0),
+      phases: () => phasesOf(logFile),
+    };
     // The logger writes JSON lines to stderr; stdout is kept too.
     child.stdout?.pipe(log);
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -137,7 +150,9 @@ function startRole(name: string, args: readonly string[], logFile: string, ready
         }
       }
     });
-    child.once('exit', (code) => reject(new Error(`${name} exited with code ${code} before it was ready; see ${logFile}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited with code ${code} before it was ready; see ${logFile}`)),
+    );
   });
 }
 
@@ -146,7 +161,11 @@ export async function startProcessFederation(parties: readonly ProcessParty[]): 
   const dir = await mkdtemp(join(tmpdir(), 'tandem-scale-'));
   const certs = join(dir, 'certs');
   await initCertificates({ outDir: certs, parties: parties.map((p) => p.name), extraNames: ['admin'] });
-  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
+  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({
+    ca: join(certs, 'ca.crt'),
+    cert: join(certs, `${n}.crt`),
+    key: join(certs, `${n}.key`),
+  });
   const write = async (name: string, value: unknown): Promise<string> => {
     const file = join(dir, name);
     await writeFile(file, stringify(value));
@@ -166,15 +185,44 @@ export async function startProcessFederation(parties: readonly ProcessParty[]): 
   };
   try {
     const coordinatorFile = await write('coordinator.yaml', {
-      coordinator: { listen: address, dataDir: join(dir, 'coordinator'), certs: certsOf('coordinator'), admins: ['admin'], parties: parties.map((p) => p.name), heartbeatIntervalMs: 1000 },
+      coordinator: {
+        listen: address,
+        dataDir: join(dir, 'coordinator'),
+        certs: certsOf('coordinator'),
+        admins: ['admin'],
+        parties: parties.map((p) => p.name),
+        heartbeatIntervalMs: 1000,
+      },
     });
-    roles.push(await startRole('coordinator', ['coordinator', 'start', '--config', coordinatorFile, '--log-level', 'info'], join(dir, 'coordinator.log'), 'listening'));
+    roles.push(
+      await startRole(
+        'coordinator',
+        ['coordinator', 'start', '--config', coordinatorFile, '--log-level', 'info'],
+        join(dir, 'coordinator.log'),
+        'listening',
+      ),
+    );
     for (const p of parties) {
       const file = await write(`${p.name}.yaml`, {
-        node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 1000, ...p.node },
+        node: {
+          name: p.name,
+          coordinator: address,
+          coordinatorName: 'coordinator',
+          dataDir: join(dir, p.name),
+          certs: certsOf(p.name),
+          heartbeatIntervalMs: 1000,
+          ...p.node,
+        },
         datasets: p.datasets,
       });
-      roles.push(await startRole(p.name, ['party', 'start', '--config', file, '--log-level', 'info'], join(dir, `${p.name}.log`), 'connected to the coordinator'));
+      roles.push(
+        await startRole(
+          p.name,
+          ['party', 'start', '--config', file, '--log-level', 'info'],
+          join(dir, `${p.name}.log`),
+          'connected to the coordinator',
+        ),
+      );
     }
   } catch (error) {
     await close();

@@ -79,13 +79,28 @@ export function scaleTable(results: readonly SizeResult[]): Table {
       { key: 'status', label: 'job' },
     ],
     rows: results.map((r) => ({
-      ids: r.ids, shared: r.shared, load: r.loadSeconds, psi: r.psiSeconds, psiCores: r.psiCoreSeconds, psiMB: r.bytes === null ? null : r.bytes.byGroup.psi / MB,
-      train: r.trainRows, pass: r.secondsPerPass, passCores: r.coreSecondsPerPass,
-      guestMB: perPass(r.bytes, 'guest', r.passes), hostMB: perPass(r.bytes, 'host', r.passes), coordMB: perPass(r.bytes, 'coordinator', r.passes),
-      rssCoord: r.peakRssMiB.coordinator, rssGuest: r.peakRssMiB[GUEST], rssHost: r.peakRssMiB[HOST],
+      ids: r.ids,
+      shared: r.shared,
+      load: r.loadSeconds,
+      psi: r.psiSeconds,
+      psiCores: r.psiCoreSeconds,
+      psiMB: r.bytes === null ? null : r.bytes.byGroup.psi / MB,
+      train: r.trainRows,
+      pass: r.secondsPerPass,
+      passCores: r.coreSecondsPerPass,
+      guestMB: perPass(r.bytes, 'guest', r.passes),
+      hostMB: perPass(r.bytes, 'host', r.passes),
+      coordMB: perPass(r.bytes, 'coordinator', r.passes),
+      rssCoord: r.peakRssMiB.coordinator,
+      rssGuest: r.peakRssMiB[GUEST],
+      rssHost: r.peakRssMiB[HOST],
       plain: r.plainSecondsPerPass,
-      ratio: r.secondsPerPass !== null && r.plainSecondsPerPass !== null ? r.secondsPerPass / r.plainSecondsPerPass : null,
-      converge: r.secondsPerPass !== null && r.plainEpochsToConverge !== null ? r.secondsPerPass * r.plainEpochsToConverge : null,
+      ratio:
+        r.secondsPerPass !== null && r.plainSecondsPerPass !== null ? r.secondsPerPass / r.plainSecondsPerPass : null,
+      converge:
+        r.secondsPerPass !== null && r.plainEpochsToConverge !== null
+          ? r.secondsPerPass * r.plainEpochsToConverge
+          : null,
       status: r.stage === 'completed' ? `completed, ${r.passes} passes` : `${r.stage}: ${r.message}`,
     })),
   };
@@ -94,14 +109,20 @@ export function scaleTable(results: readonly SizeResult[]): Table {
 export function cpuTable(results: readonly SizeResult[]): Table {
   return {
     title: 'CPU seconds per pass by role',
-    description: 'From /proc/<pid>/stat (user + system, all threads) of each process between the start and the end of the training phase, divided by the passes.',
+    description:
+      'From /proc/<pid>/stat (user + system, all threads) of each process between the start and the end of the training phase, divided by the passes.',
     columns: [
       { key: 'ids', label: 'ids' },
       { key: 'coordinator', label: 'coordinator core-s', digits: 1 },
       { key: 'guest', label: 'guest core-s', digits: 1 },
       { key: 'host', label: 'host core-s', digits: 1 },
     ],
-    rows: results.map((r) => ({ ids: r.ids, coordinator: r.cpuByRole?.coordinator ?? null, guest: r.cpuByRole?.[GUEST] ?? null, host: r.cpuByRole?.[HOST] ?? null })),
+    rows: results.map((r) => ({
+      ids: r.ids,
+      coordinator: r.cpuByRole?.coordinator ?? null,
+      guest: r.cpuByRole?.[GUEST] ?? null,
+      host: r.cpuByRole?.[HOST] ?? null,
+    })),
   };
 }
 
@@ -110,7 +131,16 @@ export function paillierTable(results: readonly SizeResult[], paillier: Paillier
     if (r.trainRows === null) return [];
     const p = paillier.passSeconds(r.trainRows);
     const c = ckks.passSeconds(r.trainRows);
-    return [{ rows: r.trainRows, paillier: p, ckks: c, ratio: p / c, federated: r.secondsPerPass, ratioFederated: r.secondsPerPass === null ? null : p / r.secondsPerPass }];
+    return [
+      {
+        rows: r.trainRows,
+        paillier: p,
+        ckks: c,
+        ratio: p / c,
+        federated: r.secondsPerPass,
+        ratioFederated: r.secondsPerPass === null ? null : p / r.secondsPerPass,
+      },
+    ];
   });
   return {
     title: 'One pass of gradient steps: per-value Paillier (FATE) vs batched CKKS (Tandem)',
@@ -144,12 +174,37 @@ export function stepTable(paillier: PaillierStep, ckks: CkksStep): Table {
     rows: [
       { scheme: 'Paillier', what: 'host encrypts 0.25·u', ms: perRow(paillier.perRow.encrypt), per: 'row' },
       { scheme: 'Paillier', what: 'guest adds its part of d', ms: perRow(paillier.perRow.residual), per: 'row' },
-      { scheme: 'Paillier', what: `guest Σ d·x, ${GUEST_FEATURES} features`, ms: perRow(paillier.perRow.guestSums), per: 'row' },
-      { scheme: 'Paillier', what: `host Σ d·x, ${HOST_FEATURES} features`, ms: perRow(paillier.perRow.hostSums), per: 'row' },
+      {
+        scheme: 'Paillier',
+        what: `guest Σ d·x, ${GUEST_FEATURES} features`,
+        ms: perRow(paillier.perRow.guestSums),
+        per: 'row',
+      },
+      {
+        scheme: 'Paillier',
+        what: `host Σ d·x, ${HOST_FEATURES} features`,
+        ms: perRow(paillier.perRow.hostSums),
+        per: 'row',
+      },
       { scheme: 'Paillier', what: 'decrypt one sum', ms: perRow(paillier.decrypt), per: 'feature × 2 per batch' },
-      { scheme: 'CKKS', what: 'host: encrypt basis + Σ d·x', ms: perRow(ckks.host), per: `${ckks.batchRows}-row batch` },
-      { scheme: 'CKKS', what: 'guest: residual, loss, Σ d·x', ms: perRow(ckks.guest), per: `${ckks.batchRows}-row batch` },
-      { scheme: 'CKKS', what: 'coordinator: masked decryptions', ms: perRow(ckks.coordinator), per: `${ckks.batchRows}-row batch` },
+      {
+        scheme: 'CKKS',
+        what: 'host: encrypt basis + Σ d·x',
+        ms: perRow(ckks.host),
+        per: `${ckks.batchRows}-row batch`,
+      },
+      {
+        scheme: 'CKKS',
+        what: 'guest: residual, loss, Σ d·x',
+        ms: perRow(ckks.guest),
+        per: `${ckks.batchRows}-row batch`,
+      },
+      {
+        scheme: 'CKKS',
+        what: 'coordinator: masked decryptions',
+        ms: perRow(ckks.coordinator),
+        per: `${ckks.batchRows}-row batch`,
+      },
       { scheme: 'CKKS', what: 'whole step', ms: perRow(ckks.total) / ckks.batchRows, per: 'row' },
       { scheme: 'Paillier', what: 'whole step (without decryptions)', ms: perRow(paillier.perRow.total), per: 'row' },
     ],
@@ -157,7 +212,10 @@ export function stepTable(paillier: PaillierStep, ckks: CkksStep): Table {
 }
 
 export function choicesTable(choices: Choices, results: readonly SizeResult[]): Table {
-  const largest = results.reduce<SizeResult | undefined>((a, r) => (a === undefined || (r.trainRows ?? 0) > (a.trainRows ?? 0) ? r : a), undefined);
+  const largest = results.reduce<SizeResult | undefined>(
+    (a, r) => (a === undefined || (r.trainRows ?? 0) > (a.trainRows ?? 0) ? r : a),
+    undefined,
+  );
   const rows = largest?.trainRows ?? 0;
   const preEncodedGiB = (Math.ceil(rows / 4096) * HOST_FEATURES * choices.plaintextBytes) / 2 ** 30;
   return {
@@ -180,15 +238,21 @@ export function choicesTable(choices: Choices, results: readonly SizeResult[]): 
 export function batchTable(byBatch: ReadonlyArray<{ batch: number; step: CkksStep }>): Table {
   return {
     title: 'Mini-batch size: CKKS step cost per row (one thread, no wire)',
-    description: 'Every mini-batch pays whole ciphertexts (4,096 slots) and one masked decryption per feature, so below 4,096 rows a batch costs almost as much as a full one.',
+    description:
+      'Every mini-batch pays whole ciphertexts (4,096 slots) and one masked decryption per feature, so below 4,096 rows a batch costs almost as much as a full one.',
     columns: [
       { key: 'batch', label: 'batch rows' },
       { key: 'perBatch', label: 'ms per batch', digits: 0 },
       { key: 'perRow', label: 'µs per row', digits: 0 },
       { key: 'passPerMillion', label: 's per pass per 10⁶ rows', digits: 0 },
     ],
-    rows: [...byBatch].sort((a, b) => a.batch - b.batch).map(({ batch, step }) => ({
-      batch, perBatch: step.total * 1e3, perRow: (step.total / step.batchRows) * 1e6, passPerMillion: step.passSeconds(1e6),
-    })),
+    rows: [...byBatch]
+      .sort((a, b) => a.batch - b.batch)
+      .map(({ batch, step }) => ({
+        batch,
+        perBatch: step.total * 1e3,
+        perRow: (step.total / step.batchRows) * 1e6,
+        passPerMillion: step.passSeconds(1e6),
+      })),
   };
 }

@@ -11,4 +11,6 @@ const started = performance.now();
 const cpu = process.cpuUsage();
 const data = await loadDataset(config);
 const used = process.cpuUsage(cpu);
-process.stdout.write(`${JSON.stringify({ rows: data.rowCount, columns: data.columns.length, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ rows: data.rowCount, columns: data.columns.length, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

@@ -12,7 +12,16 @@ import { Random } from '../../protocol/random.ts';
 import { binRows, fitEdges, layoutOf } from '../../models/trees/core/binning.ts';
 import { splitBits } from '../../models/trees/core/local-party.ts';
 import type { NodeVectors } from '../../models/trees/core/booster.ts';
-import { combineShares, dealShares, guestShares, hostShares, maskedBins, maskLabels, maskVectors, type HostTables } from '../../models/trees/secure-histogram.ts';
+import {
+  combineShares,
+  dealShares,
+  guestShares,
+  hostShares,
+  maskedBins,
+  maskLabels,
+  maskVectors,
+  type HostTables,
+} from '../../models/trees/secure-histogram.ts';
 import { prfWords } from '../../models/trees/prf.ts';
 import { cpuTimeIt, threadCpuMs, type Cell, type Progress, type Table } from '../harness.ts';
 
@@ -72,9 +81,15 @@ export function secureHistogramTimings(sizes: readonly number[], progress: Progr
     const V = v.value;
     const masked = cpuMs(() => maskedBins(t, V, 0, rows));
     out.push({
-      rows, level: 'setup (once per job)', nodes: null, width,
-      guestMs: null, hostMs: v.ms + masked.ms, dealerMs: v.ms,
-      megabytes: (rows * width * 4) / MB, memoryMB: (rows * width * 4) / MB,
+      rows,
+      level: 'setup (once per job)',
+      nodes: null,
+      width,
+      guestMs: null,
+      hostMs: v.ms + masked.ms,
+      dealerMs: v.ms,
+      megabytes: (rows * width * 4) / MB,
+      memoryMB: (rows * width * 4) / MB,
     });
 
     const total = { guestMs: 0, hostMs: 0, dealerMs: 0, megabytes: 0 };
@@ -93,18 +108,39 @@ export function secureHistogramTimings(sizes: readonly number[], progress: Progr
       const dealt = cpuMs(() => dealShares(guestSeed, 'host', hostSeed, V, rows, width, first, xs.length));
       const combined = cpuMs(() => combineShares(own.value, dealt.value, host.value, width));
       // The splits of the level's 2^level nodes, if they are all on the host's columns: one bit per aligned row each.
-      const splits = cpuMs(() => Array.from({ length: 2 ** level }, (_, j) => splitBits(t.codes, rows, HOST_COLUMNS, t.layout, { record: j, column: j % HOST_COLUMNS, bin: 10, missingLeft: false })));
+      const splits = cpuMs(() =>
+        Array.from({ length: 2 ** level }, (_, j) =>
+          splitBits(t.codes, rows, HOST_COLUMNS, t.layout, {
+            record: j,
+            column: j % HOST_COLUMNS,
+            bin: 10,
+            missingLeft: false,
+          }),
+        ),
+      );
       const guestMs = sent.ms + own.ms + combined.ms;
       const hostMs = host.ms + splits.ms;
       const bytes = xs.length * rows * 4 + 2 * xs.length * width * 4 + 2 ** level * Math.ceil(rows / 8);
-      out.push({ rows, level: String(level), nodes: nodes.length, width, guestMs, hostMs, dealerMs: dealt.ms, megabytes: bytes / MB, memoryMB: null });
+      out.push({
+        rows,
+        level: String(level),
+        nodes: nodes.length,
+        width,
+        guestMs,
+        hostMs,
+        dealerMs: dealt.ms,
+        megabytes: bytes / MB,
+        memoryMB: null,
+      });
       total.guestMs += guestMs;
       total.hostMs += hostMs;
       total.dealerMs += dealt.ms;
       total.megabytes += bytes / MB;
     }
     out.push({ rows, level: `one tree (depth ${DEPTH})`, nodes: 2 ** (DEPTH - 1), width, ...total, memoryMB: null });
-    progress.done(`one tree: guest ${total.guestMs.toFixed(0)} ms, host ${total.hostMs.toFixed(0)} ms, dealer ${total.dealerMs.toFixed(0)} ms CPU, ${total.megabytes.toFixed(1)} MB`);
+    progress.done(
+      `one tree: guest ${total.guestMs.toFixed(0)} ms, host ${total.hostMs.toFixed(0)} ms, dealer ${total.dealerMs.toFixed(0)} ms CPU, ${total.megabytes.toFixed(1)} MB`,
+    );
   }
   return out;
 }
@@ -116,7 +152,7 @@ export function histogramTable(rows: readonly HistogramRow[]): Table {
       'The arithmetic of models/trees/secure-histogram.ts for each role in this thread, no transport (CPU ms of this thread: one call when it takes 200 ms or more, else the median of three blocks of at least 200 ms).',
       '*setup*: once per job, the host draws V (rows × bins words) and sends B − V; the dealer draws the same V; *memory MB* is one such matrix (the host, the guest and the dealer each hold one).',
       'Levels of a depth-4 tree: *nodes* histogrammed directly (the root, then the smaller child of each pair; the larger is parent − sibling), each with its g and h vector;',
-      '*guest ms*: masking the vectors (x − u), its share over the nodes\' rows, and adding the three shares; *host ms*: Vᵀ(x − u) + z over every training row, and the split bits of the level\'s 2^level nodes;',
+      "*guest ms*: masking the vectors (x − u), its share over the nodes' rows, and adding the three shares; *host ms*: Vᵀ(x − u) + z over every training row, and the split bits of the level's 2^level nodes;",
       '*dealer ms*: Vᵀu − z. *MB* per level: masked vectors (4 bytes × rows each), the two shares back, and one bit per row per split. *one tree* is the sum of the levels.',
     ].join(' '),
     columns: [

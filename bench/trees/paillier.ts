@@ -23,7 +23,13 @@ function perOp(n: number, fn: (k: number) => unknown): number {
 }
 
 /** Times 2048-bit Paillier's operations, then costs one depth-4 tree for each row count and histogram width. */
-export async function paillierTimings(sizes: readonly number[], columns: number, width: number, quick: boolean, progress: Progress): Promise<PaillierRow[]> {
+export async function paillierTimings(
+  sizes: readonly number[],
+  columns: number,
+  width: number,
+  quick: boolean,
+  progress: Progress,
+): Promise<PaillierRow[]> {
   progress.step('Paillier 2048-bit: key generation and operations');
   const { publicKey, privateKey } = await paillier.generateRandomKeys(2048);
   const n = quick ? 5 : 40;
@@ -34,22 +40,36 @@ export async function paillierTimings(sizes: readonly number[], columns: number,
   let acc = ciphers[0] ?? 1n;
   const addMs = perOp(adds, (k) => (acc = publicKey.addition(acc, ciphers[k % n] ?? 1n)));
   const decryptMs = perOp(n, (k) => privateKey.decrypt(ciphers[k] ?? 1n));
-  progress.done(`encrypt ${encryptMs.toFixed(2)} ms, add ${(addMs * 1000).toFixed(1)} µs, decrypt ${decryptMs.toFixed(2)} ms`);
+  progress.done(
+    `encrypt ${encryptMs.toFixed(2)} ms, add ${(addMs * 1000).toFixed(1)} µs, decrypt ${decryptMs.toFixed(2)} ms`,
+  );
   // Rows the host touches per tree: the root (all rows), then the smaller child of each pair (about half the rows per level).
   const touched = (rows: number): number => rows + (DEPTH - 1) * (rows / 2);
   const directNodes = 1 + (2 ** (DEPTH - 1) - 1);
-  return sizes.flatMap((rows) => [false, true].map((packed) => {
-    const vectors = packed ? 1 : 2;
-    const guestMs = rows * vectors * encryptMs + directNodes * width * vectors * decryptMs;
-    const hostMs = touched(rows) * columns * vectors * addMs;
-    return { rows, scheme: packed ? 'Paillier, g and h packed (SecureBoost+)' : 'Paillier, g and h apart (SecureBoost)', encryptMs, addUs: addMs * 1000, decryptMs, guestMs, hostMs, megabytes: (rows * vectors * 512 + directNodes * width * vectors * 512) / 1e6 };
-  }));
+  return sizes.flatMap((rows) =>
+    [false, true].map((packed) => {
+      const vectors = packed ? 1 : 2;
+      const guestMs = rows * vectors * encryptMs + directNodes * width * vectors * decryptMs;
+      const hostMs = touched(rows) * columns * vectors * addMs;
+      return {
+        rows,
+        scheme: packed ? 'Paillier, g and h packed (SecureBoost+)' : 'Paillier, g and h apart (SecureBoost)',
+        encryptMs,
+        addUs: addMs * 1000,
+        decryptMs,
+        guestMs,
+        hostMs,
+        megabytes: (rows * vectors * 512 + directNodes * width * vectors * 512) / 1e6,
+      };
+    }),
+  );
 }
 
 export function paillierTable(rows: readonly PaillierRow[], columns: number, width: number): Table {
   return {
     title: `Paillier (2048-bit) for the same histograms: one depth-${DEPTH} tree, one host with ${columns} columns (${width} bins), costed from timed operations`,
-    description: 'Operations timed in this thread (CPU ms); per tree the guest encrypts every training row\'s g and h (or both packed) and decrypts every bin sum of the directly histogrammed nodes, the host adds every touched row\'s ciphertext into one bin per column. Ciphertexts are 512 bytes. Compare the "one tree" rows of the secure-histogram table.',
+    description:
+      'Operations timed in this thread (CPU ms); per tree the guest encrypts every training row\'s g and h (or both packed) and decrypts every bin sum of the directly histogrammed nodes, the host adds every touched row\'s ciphertext into one bin per column. Ciphertexts are 512 bytes. Compare the "one tree" rows of the secure-histogram table.',
     columns: [
       { key: 'rows', label: 'training rows' },
       { key: 'scheme', label: 'scheme' },

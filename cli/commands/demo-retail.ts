@@ -14,7 +14,12 @@ import { TandemError } from '../../protocol/errors.ts';
 import type { RetailManifest } from '../../examples/retail/generate.ts';
 
 /** The generated data's size and seed. */
-export type RetailDemoSize = { readonly poolSize: number; readonly members: number; readonly partnerFeatures: number; readonly seed: number };
+export type RetailDemoSize = {
+  readonly poolSize: number;
+  readonly members: number;
+  readonly partnerFeatures: number;
+  readonly seed: number;
+};
 
 export type RetailJobsOptions = {
   readonly dir: string;
@@ -30,7 +35,10 @@ export type RetailJobsOptions = {
 const JOB_SEED = 42;
 const POOLED = 'pooled (demo only)';
 
-type LookalikeSummary = { seeds: { inPool: number; heldOut: number }; metrics: { recallAtK: { fraction: number; value: number }[] } };
+type LookalikeSummary = {
+  seeds: { inPool: number; heldOut: number };
+  metrics: { recallAtK: { fraction: number; value: number }[] };
+};
 
 /** Runs the lookalike job, then the cold-start job, printing each one's comparison and report. */
 export async function runRetailJobs(o: RetailJobsOptions): Promise<void> {
@@ -47,25 +55,52 @@ async function lookalike(o: RetailJobsOptions): Promise<void> {
   const part = (dataDir: string): string => join(dataDir, 'jobs', final.jobId, 'model-part.json');
   const fractions = summary.metrics.recallAtK.map((r) => r.fraction);
   const pooled = await o.retail.reference.lookalikeReference({
-    guestPart: part(brand.node.dataDir), hostPart: part(partner.node.dataDir),
-    pool: partner.datasets['pool'] ?? missing('pool'), fractions, l2: compileJobSpec(jobSpecSchema.parse(spec)).training.optimizer.l2,
+    guestPart: part(brand.node.dataDir),
+    hostPart: part(partner.node.dataDir),
+    pool: partner.datasets['pool'] ?? missing('pool'),
+    fractions,
+    l2: compileJobSpec(jobSpecSchema.parse(spec)).training.optimizer.l2,
   });
   o.print(`\nLookalike — recall of the ${summary.seeds.heldOut} held-out seeds in the top of the partner's pool:`);
-  o.print(table(['top of pool', 'brand data alone*', 'federated', POOLED], summary.metrics.recallAtK.map((r, k) => [`${percent(r.fraction)}`, r.fraction.toFixed(4), r.value.toFixed(4), (pooled[k]?.value ?? 0).toFixed(4)])));
-  o.print("* the brand has no data on the partner's users, so without federation its best audience is a random one: recall = share of the pool.");
+  o.print(
+    table(
+      ['top of pool', 'brand data alone*', 'federated', POOLED],
+      summary.metrics.recallAtK.map((r, k) => [
+        `${percent(r.fraction)}`,
+        r.fraction.toFixed(4),
+        r.value.toFixed(4),
+        (pooled[k]?.value ?? 0).toFixed(4),
+      ]),
+    ),
+  );
+  o.print(
+    "* the brand has no data on the partner's users, so without federation its best audience is a random one: recall = share of the pool.",
+  );
   await report(o, final.jobId);
 }
 
 type MulticlassFigures = { accuracy?: number; macroF1?: number };
-type ColdStartSummary = { metrics: MulticlassFigures; guestOnly?: { metrics?: MulticlassFigures; model?: string }; classes: string[] };
+type ColdStartSummary = {
+  metrics: MulticlassFigures;
+  guestOnly?: { metrics?: MulticlassFigures; model?: string };
+  classes: string[];
+};
 
 async function coldStart(o: RetailJobsOptions): Promise<void> {
   const spec = o.retail.federation.coldStartJob(JOB_SEED);
   const final = await o.submit('cold-start.yaml', spec);
   const summary = guestSummary<ColdStartSummary>(final);
-  const files = new Map([['brand', o.configs.brand], ['partner', o.configs.partner]]);
+  const files = new Map([
+    ['brand', o.configs.brand],
+    ['partner', o.configs.partner],
+  ]);
   const splitSeed = await o.retail.pooled.guestSplitSeed(o.configs.brand, final.jobId);
-  const pooled = await o.retail.pooled.pooledColdStartReference(join(o.dir, 'cold-start.yaml'), files, splitSeed, summary.classes.length);
+  const pooled = await o.retail.pooled.pooledColdStartReference(
+    join(o.dir, 'cold-start.yaml'),
+    files,
+    splitSeed,
+    summary.classes.length,
+  );
   await report(o, final.jobId);
 
   // The same job with trees, and trees on the pooled data (the plaintext twin: what the federated trees must equal).
@@ -73,20 +108,62 @@ async function coldStart(o: RetailJobsOptions): Promise<void> {
   const treesFinal = await o.submit('cold-start-trees.yaml', treesSpec);
   const trees = guestSummary<ColdStartSummary>(treesFinal);
   const treesFile = join(o.dir, 'cold-start-trees.yaml');
-  const data = await o.retail.pooled.pooledData(treesFile, files, await o.retail.pooled.guestSplitSeed(o.configs.brand, treesFinal.jobId));
+  const data = await o.retail.pooled.pooledData(
+    treesFile,
+    files,
+    await o.retail.pooled.guestSplitSeed(o.configs.brand, treesFinal.jobId),
+  );
   const K = trees.classes.length;
-  const twin = await o.retail.trees.trainTwin({ parties: [data.guest, ...data.hosts], train: data.train, labels: data.labels, objective: 'softmax', outputs: K, params: o.retail.treesSpec.treesOptions(data.spec.model), seed: String(data.spec.seed) });
-  const pooledTrees = o.retail.ownBest.validationMetrics('softmax', twin.scores, K, data.labels, data.test, trees.classes) as MulticlassFigures;
+  const twin = await o.retail.trees.trainTwin({
+    parties: [data.guest, ...data.hosts],
+    train: data.train,
+    labels: data.labels,
+    objective: 'softmax',
+    outputs: K,
+    params: o.retail.treesSpec.treesOptions(data.spec.model),
+    seed: String(data.spec.seed),
+  });
+  const pooledTrees = o.retail.ownBest.validationMetrics(
+    'softmax',
+    twin.scores,
+    K,
+    data.labels,
+    data.test,
+    trees.classes,
+  ) as MulticlassFigures;
 
   const f = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(4));
   const alone = summary.guestOnly?.metrics;
-  o.print(`\nCold start — which category (${summary.classes.join(' / ')}) a member buys, on ${pooled.validationRows} held-out members:`);
-  o.print(table(['metric', 'brand data alone', 'federated LR', 'federated trees', `${POOLED} LR`, `${POOLED} trees`], [
-    ['accuracy', f(alone?.accuracy), f(summary.metrics.accuracy), f(trees.metrics.accuracy), f(pooled.centralised.accuracy), f(pooledTrees.accuracy)],
-    ['macro-F1', f(alone?.macroF1), f(summary.metrics.macroF1), f(trees.metrics.macroF1), f(pooled.centralised.macroF1), f(pooledTrees.macroF1)],
-  ]));
+  o.print(
+    `\nCold start — which category (${summary.classes.join(' / ')}) a member buys, on ${pooled.validationRows} held-out members:`,
+  );
+  o.print(
+    table(
+      ['metric', 'brand data alone', 'federated LR', 'federated trees', `${POOLED} LR`, `${POOLED} trees`],
+      [
+        [
+          'accuracy',
+          f(alone?.accuracy),
+          f(summary.metrics.accuracy),
+          f(trees.metrics.accuracy),
+          f(pooled.centralised.accuracy),
+          f(pooledTrees.accuracy),
+        ],
+        [
+          'macro-F1',
+          f(alone?.macroF1),
+          f(summary.metrics.macroF1),
+          f(trees.metrics.macroF1),
+          f(pooled.centralised.macroF1),
+          f(pooledTrees.macroF1),
+        ],
+      ],
+    ),
+  );
   const own = summary.guestOnly?.model === 'trees' ? 'trees' : 'multinomial LR';
-  o.print(`brand data alone: the better of exact multinomial LR and trees on its CRM columns (here ${own}); pooled: the same models on both parties' columns.`);
+  o.print(
+    `brand data alone: the better of exact multinomial LR and trees on its CRM columns (here ${own}); pooled: the same models on both parties' columns.`,
+  );
   await report(o, treesFinal.jobId);
 }
 
@@ -115,12 +192,21 @@ function missing(name: string): never {
 export async function loadRetailExample() {
   try {
     const [generate, federation, reference, pooled, trees, treesSpec, ownBest] = await Promise.all([
-      import('../../examples/retail/generate.ts'), import('../../examples/retail/federation.ts'), import('../../examples/retail/reference.ts'), import('../../examples/pooled-reference.ts'),
-      import('../../models/trees/core/twin.ts'), import('../../models/trees/spec.ts'), import('../../models/own-best.ts'),
+      import('../../examples/retail/generate.ts'),
+      import('../../examples/retail/federation.ts'),
+      import('../../examples/retail/reference.ts'),
+      import('../../examples/pooled-reference.ts'),
+      import('../../models/trees/core/twin.ts'),
+      import('../../models/trees/spec.ts'),
+      import('../../models/own-best.ts'),
     ]);
     return { generate, federation, reference, pooled, trees, treesSpec, ownBest };
   } catch (error) {
-    throw new TandemError('ARGUMENT_INVALID', `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`, { cause: error });
+    throw new TandemError(
+      'ARGUMENT_INVALID',
+      `tandem demo needs the examples/ folder of a source checkout (${(error as Error).message}). Fix: run it from a clone of the repository`,
+      { cause: error },
+    );
   }
 }
 

@@ -27,7 +27,11 @@ function reachable(host: string, port: number, timeoutMs: number): Promise<void>
       resolve();
     });
     // The coordinator asks for a client certificate and may close the handshake: still alive.
-    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'EHOSTUNREACH' ? fail(error.code) : resolve()));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'EHOSTUNREACH'
+        ? fail(error.code)
+        : resolve(),
+    );
     socket.once('timeout', () => fail(`no answer within ${timeoutMs} ms`));
   });
 }
@@ -38,7 +42,11 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
   builder: (y) =>
     y
       .option('config', { type: 'string', describe: "the node's YAML config file (coordinator or party)" })
-      .option('url', { type: 'string', describe: 'instead: an HTTP endpoint that must answer 200, e.g. http://127.0.0.1:8080/healthz of a scoring endpoint' })
+      .option('url', {
+        type: 'string',
+        describe:
+          'instead: an HTTP endpoint that must answer 200, e.g. http://127.0.0.1:8080/healthz of a scoring endpoint',
+      })
       .option('timeout', { type: 'number', default: 3000, describe: 'milliseconds to wait' })
       .check((a) => (a.config === undefined) !== (a.url === undefined) || 'give --config or --url, not both'),
   handler: async (args) => {

@@ -12,4 +12,17 @@ import { dataCommand } from './data.ts';
 import { consoleCommand } from './console.ts';
 
 /** Every top-level command. Each module decodes flags, calls one domain function, prints. */
-export const commands: readonly CommandModule[] = [coordinatorCommand as CommandModule, partyCommand as CommandModule, jobCommand, certsCommand, demoCommand as CommandModule, auditCommand, partyCheckCommand as CommandModule, healthCommand as CommandModule, modelCommand, serveCommand as CommandModule, dataCommand, consoleCommand as CommandModule];
+export const commands: readonly CommandModule[] = [
+  coordinatorCommand as CommandModule,
+  partyCommand as CommandModule,
+  jobCommand,
+  certsCommand,
+  demoCommand as CommandModule,
+  auditCommand,
+  partyCheckCommand as CommandModule,
+  healthCommand as CommandModule,
+  modelCommand,
+  serveCommand as CommandModule,
+  dataCommand,
+  consoleCommand as CommandModule,
+];

@@ -61,13 +61,22 @@ async function followWithLines(client: AdminClient, jobId: string): Promise<JobS
 
 async function followWithBar(client: AdminClient, jobId: string): Promise<JobStatus> {
   const bar = new cliProgress.SingleBar(
-    { format: ' {phase} |{bar}| {unit} {value}/{total} {message}', barsize: 30, hideCursor: true, clearOnComplete: false },
+    {
+      format: ' {phase} |{bar}| {unit} {value}/{total} {message}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   let phase = '';
   const final = await client.watch(jobId, (s) => {
-    const payload = { phase: s.phase.padEnd(10), unit: s.maxEpochs > 0 ? (s.unit === '' ? 'epochs' : s.unit) : '', message: s.message.slice(0, 60) };
+    const payload = {
+      phase: s.phase.padEnd(10),
+      unit: s.maxEpochs > 0 ? (s.unit === '' ? 'epochs' : s.unit) : '',
+      message: s.message.slice(0, 60),
+    };
     if (!started || s.phase !== phase) {
       if (started) bar.stop();
       bar.start(Math.max(1, s.maxEpochs), s.epoch, payload);
@@ -86,7 +95,10 @@ async function followWithBar(client: AdminClient, jobId: string): Promise<JobSta
 /** How a job ended, in the same counts as its progress: "completed: epochs 21/30 (stopped early)". */
 function finalLine(job: JobStatus): string {
   const counted = progressText(job);
-  const early = job.stage === 'completed' && job.maxEpochs > 0 && job.epoch < job.maxEpochs ? ' (stopped early: the loss stopped improving)' : '';
+  const early =
+    job.stage === 'completed' && job.maxEpochs > 0 && job.epoch < job.maxEpochs
+      ? ' (stopped early: the loss stopped improving)'
+      : '';
   return `${job.stage}${counted === '' ? '' : `: ${counted}${early}`}${job.stage === 'completed' ? '' : ` — ${job.message}`}`;
 }
 
@@ -104,8 +116,12 @@ export async function failureDetail(job: JobStatus, configFile: string | undefin
     const config = await loadPartyConfig(configFile).catch(() => undefined);
     if (config?.node.name === party) {
       const file = failureFile(config.node.dataDir, job.jobId);
-      const saved = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { code?: string; message?: string }, () => undefined);
-      if (saved?.message !== undefined) return `${party} (this node) failed with ${saved.code ?? '?'}: ${saved.message}\n(from ${file})`;
+      const saved = await readFile(file, 'utf8').then(
+        (t) => JSON.parse(t) as { code?: string; message?: string },
+        () => undefined,
+      );
+      if (saved?.message !== undefined)
+        return `${party} (this node) failed with ${saved.code ?? '?'}: ${saved.message}\n(from ${file})`;
     }
   }
   return `The detail is in ${party}'s node log and in ${party}'s <dataDir>/jobs/${job.jobId}/failure.json: run \`tandem job status ${job.jobId} --config <${party}'s node config>\` there.`;
@@ -119,7 +135,14 @@ export const jobCommand: CommandModule<object, object> = {
       .command<Common & { spec: string; wait: boolean }>({
         command: 'submit <spec>',
         describe: 'Submit a job spec (YAML); with --wait, follow it to the end',
-        builder: (b) => connection(b).positional('spec', { type: 'string', demandOption: true, describe: 'job spec YAML' }).option('wait', { type: 'boolean', default: false, describe: 'follow progress and print the summary' }).example('$0 job submit examples/default-credit/job.yaml --config examples/default-credit/brand.yaml --wait', ''),
+        builder: (b) =>
+          connection(b)
+            .positional('spec', { type: 'string', demandOption: true, describe: 'job spec YAML' })
+            .option('wait', { type: 'boolean', default: false, describe: 'follow progress and print the summary' })
+            .example(
+              '$0 job submit examples/default-credit/job.yaml --config examples/default-credit/brand.yaml --wait',
+              '',
+            ),
         handler: (args) =>
           withClient(args, async (client) => {
             const job = await client.submit(args.spec);
@@ -132,19 +155,29 @@ export const jobCommand: CommandModule<object, object> = {
             process.stdout.write(args.json ? `${JSON.stringify(final)}\n` : `${jobSummary(final)}\n`);
             if (final.stage !== 'completed') {
               const detail = await failureDetail(final, args.config);
-              throw new JobError('JOB_FAILED', `job ${final.jobId} ${final.stage}: ${final.message}${detail === undefined ? '' : `\n${detail}`}`);
+              throw new JobError(
+                'JOB_FAILED',
+                `job ${final.jobId} ${final.stage}: ${final.message}${detail === undefined ? '' : `\n${detail}`}`,
+              );
             }
           }),
       })
       .command<Common & { id: string; watch: boolean }>({
         command: 'status <id>',
         describe: 'Show a job (with --watch, follow it)',
-        builder: (b) => connection(b).positional('id', { type: 'string', demandOption: true }).option('watch', { type: 'boolean', default: false }),
+        builder: (b) =>
+          connection(b)
+            .positional('id', { type: 'string', demandOption: true })
+            .option('watch', { type: 'boolean', default: false }),
         handler: (args) =>
           withClient(args, async (client) => {
             const job = args.watch ? await followJob(client, args.id, process.stderr.isTTY) : await client.get(args.id);
             const detail = await failureDetail(job, args.config);
-            process.stdout.write(args.json ? `${JSON.stringify(job)}\n` : `${table(JOB_HEADERS, [jobLine(job)])}\n\n${jobSummary(job)}\n${detail === undefined ? '' : `\n${detail}\n`}`);
+            process.stdout.write(
+              args.json
+                ? `${JSON.stringify(job)}\n`
+                : `${table(JOB_HEADERS, [jobLine(job)])}\n\n${jobSummary(job)}\n${detail === undefined ? '' : `\n${detail}\n`}`,
+            );
           }),
       })
       .command<Common & { limit: number }>({
@@ -154,7 +187,11 @@ export const jobCommand: CommandModule<object, object> = {
         handler: (args) =>
           withClient(args, async (client) => {
             const jobs = await client.list(args.limit);
-            process.stdout.write(args.json ? `${JSON.stringify(jobs)}\n` : `${jobs.length === 0 ? 'no jobs yet' : table(JOB_HEADERS, jobs.map(jobLine))}\n`);
+            process.stdout.write(
+              args.json
+                ? `${JSON.stringify(jobs)}\n`
+                : `${jobs.length === 0 ? 'no jobs yet' : table(JOB_HEADERS, jobs.map(jobLine))}\n`,
+            );
           }),
       })
       .command<Common & { id: string }>({

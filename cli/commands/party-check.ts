@@ -40,7 +40,12 @@ export type DatasetReport = {
 };
 
 /** This node's part in a job spec. */
-export type JobPart = { readonly jobName: string; readonly kind: JobSpecInput['kind']; readonly file: string; readonly party: PartySpec };
+export type JobPart = {
+  readonly jobName: string;
+  readonly kind: JobSpecInput['kind'];
+  readonly file: string;
+  readonly party: PartySpec;
+};
 
 export type PartyCheckResult = {
   readonly config: PartyConfig;
@@ -69,15 +74,25 @@ export async function checkParty(options: PartyCheckOptions): Promise<PartyCheck
   const defined = Object.keys(config.datasets);
   if (defined.length === 0) {
     throw new ConfigError('CONFIG_INVALID', {
-      file: options.config, field: 'datasets', problem: 'defines no datasets, so there is nothing to check',
+      file: options.config,
+      field: 'datasets',
+      problem: 'defines no datasets, so there is nothing to check',
       fix: 'add one under datasets: with file, id and features (see examples/default-credit/brand.yaml)',
     });
   }
   const job = options.job === undefined ? undefined : await jobPart(options.job, config, options.config);
-  const names = job !== undefined ? [job.party.dataset] : options.datasets !== undefined && options.datasets.length > 0 ? [...new Set(options.datasets)] : defined;
+  const names =
+    job !== undefined
+      ? [job.party.dataset]
+      : options.datasets !== undefined && options.datasets.length > 0
+        ? [...new Set(options.datasets)]
+        : defined;
   for (const name of names) {
     if (config.datasets[name] === undefined) {
-      throw new TandemError('ARGUMENT_INVALID', `--dataset ${JSON.stringify(name)}: ${options.config} has no such dataset. Fix: use one of: ${defined.join(', ')}`);
+      throw new TandemError(
+        'ARGUMENT_INVALID',
+        `--dataset ${JSON.stringify(name)}: ${options.config} has no such dataset. Fix: use one of: ${defined.join(', ')}`,
+      );
     }
   }
   const reports: DatasetReport[] = [];
@@ -88,7 +103,13 @@ export async function checkParty(options: PartyCheckOptions): Promise<PartyCheck
       const data = await loadDataset(dataset);
       // Only what the job itself refuses: the label's classes, once the rows are read.
       const misfit = job === undefined ? undefined : dataProblem(job.kind, job.party.role, dataset, data);
-      if (misfit !== undefined) throw new DataError('DATA_LABEL_INVALID', { file: dataset.file, column: dataset.label?.column ?? '', problem: `${misfit.field} ${misfit.problem}`, fix: misfit.fix });
+      if (misfit !== undefined)
+        throw new DataError('DATA_LABEL_INVALID', {
+          file: dataset.file,
+          column: dataset.label?.column ?? '',
+          problem: `${misfit.field} ${misfit.problem}`,
+          fix: misfit.fix,
+        });
       reports.push(describeDataset(dataset, data));
     } catch (error) {
       failures.push({ name, error: asTandemError(error) });
@@ -104,10 +125,16 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
     text = await readFile(file, 'utf8');
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError('CONFIG_NOT_FOUND', {
-      file, field: '', problem: errno === 'ENOENT' ? 'does not exist' : `cannot be read (${errno ?? String(error)})`,
-      fix: `check the --job path (relative paths start from ${process.cwd()})`,
-    }, { cause: error });
+    throw new ConfigError(
+      'CONFIG_NOT_FOUND',
+      {
+        file,
+        field: '',
+        problem: errno === 'ENOENT' ? 'does not exist' : `cannot be read (${errno ?? String(error)})`,
+        fix: `check the --job path (relative paths start from ${process.cwd()})`,
+      },
+      { cause: error },
+    );
   }
   // As the coordinator validates it at submission, the model family's own block included.
   const input = validateJobSpecText(text, file);
@@ -116,20 +143,30 @@ async function jobPart(file: string, config: PartyConfig, configFile: string): P
   const party = input.parties[index];
   if (party === undefined) {
     throw new ConfigError('JOB_SPEC_INVALID', {
-      file, field: 'parties', problem: `does not name this node "${node}" (it names ${input.parties.map((p) => p.name).join(', ')})`,
+      file,
+      field: 'parties',
+      problem: `does not name this node "${node}" (it names ${input.parties.map((p) => p.name).join(', ')})`,
       fix: `pass the config of one of those nodes with --config, or add { name: ${node}, role: host, dataset: <name> } to parties`,
     });
   }
   const dataset = config.datasets[party.dataset];
   if (dataset === undefined) {
     throw new ConfigError('JOB_SPEC_INVALID', {
-      file, field: `parties[${index}].dataset`, problem: `"${party.dataset}" is not a dataset of ${node} (${configFile} defines ${Object.keys(config.datasets).join(', ')})`,
+      file,
+      field: `parties[${index}].dataset`,
+      problem: `"${party.dataset}" is not a dataset of ${node} (${configFile} defines ${Object.keys(config.datasets).join(', ')})`,
       fix: `name one of ${node}'s datasets, or add datasets.${party.dataset} to ${configFile}`,
     });
   }
   // The same table the job reads (data/job-fit.ts): a lookalike seed list needs no label, cold start takes classes.
   const misfit = configProblem({ kind: input.kind, dp: input.privacy?.dp !== undefined }, party.role, node, dataset);
-  if (misfit !== undefined) throw new ConfigError('CONFIG_INVALID', { file: configFile, field: misfit.field, problem: misfit.problem, fix: misfit.fix });
+  if (misfit !== undefined)
+    throw new ConfigError('CONFIG_INVALID', {
+      file: configFile,
+      field: misfit.field,
+      problem: misfit.problem,
+      fix: misfit.fix,
+    });
   return { jobName: input.name, kind: input.kind, file, party };
 }
 
@@ -181,24 +218,55 @@ export function renderPartyCheck(result: PartyCheckResult): string {
     shortPath(r.file),
     String(r.rows),
     r.droppedDuplicates > 0 ? `${r.ids}, ${r.droppedDuplicates} duplicate(s) dropped` : r.ids,
-    [r.numericColumns > 0 ? `${r.numericColumns} numeric` : '', r.categoricalColumns > 0 ? `${r.categoricalColumns} categorical` : ''].filter((s) => s !== '').join(', '),
-    r.missingCells === 0 ? '0' : `${r.missingCells} (${percent(r.missingCells, r.rows * (r.numericColumns + r.categoricalColumns))})`,
-    r.target !== undefined ? `continuous: ${r.target.min} to ${r.target.max}, mean ${r.target.mean.toPrecision(4)}` : r.labels === undefined ? '—' : r.labels.map((l) => `${l.value}: ${l.rows} (${percent(l.rows, r.rows)})`).join(', '),
+    [
+      r.numericColumns > 0 ? `${r.numericColumns} numeric` : '',
+      r.categoricalColumns > 0 ? `${r.categoricalColumns} categorical` : '',
+    ]
+      .filter((s) => s !== '')
+      .join(', '),
+    r.missingCells === 0
+      ? '0'
+      : `${r.missingCells} (${percent(r.missingCells, r.rows * (r.numericColumns + r.categoricalColumns))})`,
+    r.target !== undefined
+      ? `continuous: ${r.target.min} to ${r.target.max}, mean ${r.target.mean.toPrecision(4)}`
+      : r.labels === undefined
+        ? '—'
+        : r.labels.map((l) => `${l.value}: ${l.rows} (${percent(l.rows, r.rows)})`).join(', '),
     'ok',
   ]);
-  const failed = result.failures.map((f) => [f.name, shortPath(result.config.datasets[f.name]?.file ?? ''), '', '', '', '', '', `FAILED (${f.error.code})`]);
+  const failed = result.failures.map((f) => [
+    f.name,
+    shortPath(result.config.datasets[f.name]?.file ?? ''),
+    '',
+    '',
+    '',
+    '',
+    '',
+    `FAILED (${f.error.code})`,
+  ]);
   // In config order, whether they loaded or not.
   const order = Object.keys(result.config.datasets);
   const rows = [...ok, ...failed].sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
-  const lines = [`${result.config.node.name} (${shortPath(result.config.file)}):`, '', table(['dataset', 'file', 'rows', 'ids', 'features', 'missing cells', 'labels', 'status'], rows)];
-  for (const r of result.reports) if (r.inferred !== undefined) lines.push('', `${r.name}: ${describeInference(r.inferred)}`);
+  const lines = [
+    `${result.config.node.name} (${shortPath(result.config.file)}):`,
+    '',
+    table(['dataset', 'file', 'rows', 'ids', 'features', 'missing cells', 'labels', 'status'], rows),
+  ];
+  for (const r of result.reports)
+    if (r.inferred !== undefined) lines.push('', `${r.name}: ${describeInference(r.inferred)}`);
   const job = result.job;
   if (job !== undefined && result.failures.length === 0) {
-    lines.push('', `${result.config.node.name} is a ${job.party.role} of job "${job.jobName}" (${shortPath(job.file)}) with dataset "${job.party.dataset}": ready.`);
+    lines.push(
+      '',
+      `${result.config.node.name} is a ${job.party.role} of job "${job.jobName}" (${shortPath(job.file)}) with dataset "${job.party.dataset}": ready.`,
+    );
   } else if (result.failures.length === 0) {
     lines.push('', `${result.reports.length} dataset(s) load cleanly.`);
   } else {
-    lines.push('', `${result.failures.length} of ${result.failures.length + result.reports.length} dataset(s) failed; the errors follow on stderr.`);
+    lines.push(
+      '',
+      `${result.failures.length} of ${result.failures.length + result.reports.length} dataset(s) failed; the errors follow on stderr.`,
+    );
   }
   return lines.join('\n');
 }
@@ -207,10 +275,16 @@ type PartyCheckArgs = { config: string; dataset: string[] | undefined; job: stri
 
 /** Runs the check and prints it; failing datasets set the exit code of the first failure. */
 export async function runPartyCheck(args: PartyCheckArgs): Promise<void> {
-  const result = await checkParty({ config: args.config, ...(args.dataset === undefined ? {} : { datasets: args.dataset }), ...(args.job === undefined ? {} : { job: args.job }) });
+  const result = await checkParty({
+    config: args.config,
+    ...(args.dataset === undefined ? {} : { datasets: args.dataset }),
+    ...(args.job === undefined ? {} : { job: args.job }),
+  });
   if (args.json) {
     const failures = result.failures.map((f) => ({ dataset: f.name, code: f.error.code, message: f.error.message }));
-    process.stdout.write(`${JSON.stringify({ node: result.config.node.name, job: result.job, datasets: result.reports, failures })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ node: result.config.node.name, job: result.job, datasets: result.reports, failures })}\n`,
+    );
   } else {
     process.stdout.write(`${renderPartyCheck(result)}\n`);
   }
@@ -226,11 +300,21 @@ export const partyCheckCommand: CommandModule<object, PartyCheckArgs> = {
   builder: (y) =>
     y
       .option('config', { type: 'string', demandOption: true, describe: "the party node's YAML config" })
-      .option('dataset', { type: 'string', array: true, describe: 'check only this dataset (repeatable); default: every dataset in the config' })
+      .option('dataset', {
+        type: 'string',
+        array: true,
+        describe: 'check only this dataset (repeatable); default: every dataset in the config',
+      })
       .option('job', { type: 'string', describe: "a job spec: validate it and check only this node's dataset for it" })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON for machines' })
       .conflicts('job', 'dataset')
-      .example('$0 party-check --config examples/default-credit/brand.yaml', 'load every dataset of the brand and print rows, ids, features and label balance')
-      .example('$0 party-check --config examples/default-credit/brand.yaml --job examples/default-credit/job.yaml', "check the brand's part in a job before submitting it"),
+      .example(
+        '$0 party-check --config examples/default-credit/brand.yaml',
+        'load every dataset of the brand and print rows, ids, features and label balance',
+      )
+      .example(
+        '$0 party-check --config examples/default-credit/brand.yaml --job examples/default-credit/job.yaml',
+        "check the brand's part in a job before submitting it",
+      ),
   handler: (args) => runPartyCheck(args),
 };

@@ -19,8 +19,13 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 }
 
 const startOptions = {
-  config: { type: 'string', demandOption: true, describe: 'the node\'s YAML config file' },
-  'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'log verbosity' },
+  config: { type: 'string', demandOption: true, describe: "the node's YAML config file" },
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    choices: ['debug', 'info', 'warn', 'error'],
+    describe: 'log verbosity',
+  },
   'log-format': logFormatOption,
 } as const;
 
@@ -33,7 +38,12 @@ export const coordinatorCommand: CommandModule<object, StartArgs> = {
       .options(startOptions)
       .example('$0 coordinator start --config examples/default-credit/coordinator.yaml', 'start a coordinator'),
   handler: async (args) => {
-    const log = createLogger({ role: 'coordinator', node: 'coordinator', level: args['log-level'], format: args['log-format'] });
+    const log = createLogger({
+      role: 'coordinator',
+      node: 'coordinator',
+      level: args['log-level'],
+      format: args['log-format'],
+    });
     const node = await startCoordinator(args.config, log);
     await untilSignal(() => node.close());
   },
@@ -46,7 +56,7 @@ export const partyCommand: CommandModule<object, StartArgs> = {
     y
       .positional('action', { choices: ['start'] as const, describe: 'what to do' })
       .options(startOptions)
-      .example('$0 party start --config examples/default-credit/brand.yaml', 'start the brand\'s party node'),
+      .example('$0 party start --config examples/default-credit/brand.yaml', "start the brand's party node"),
   handler: async (args) => {
     const log = createLogger({ role: 'party', level: args['log-level'], format: args['log-format'] });
     const node = await startPartyNode(args.config, { log });

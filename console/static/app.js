@@ -9,8 +9,17 @@ import { datasetsView, datasetView, jobsView, jobView, modelsView, submitView } 
 import { federationView } from './views-coordinator.js';
 import { auditView, auditJobView } from './views-audit.js';
 
-const PARTY_PAGES = [['datasets', 'Datasets'], ['jobs', 'Jobs'], ['models', 'Models'], ['submit', 'New job'], ['audit', 'Audit']];
-const COORDINATOR_PAGES = [['federation', 'Federation'], ['audit', 'Audit']];
+const PARTY_PAGES = [
+  ['datasets', 'Datasets'],
+  ['jobs', 'Jobs'],
+  ['models', 'Models'],
+  ['submit', 'New job'],
+  ['audit', 'Audit'],
+];
+const COORDINATOR_PAGES = [
+  ['federation', 'Federation'],
+  ['audit', 'Audit'],
+];
 
 const ROUTES = {
   datasets: (arg) => (arg ? datasetView(arg) : datasetsView()),
@@ -48,8 +57,15 @@ async function start() {
     show(errorBanner(error, 'The console did not answer'));
     return;
   }
-  fill(document.getElementById('who'), h('b', null, whoami.node), whoami.kind === 'party' ? ' · party node' : ' · coordinator');
-  fill(document.getElementById('nav'), pages().map(([page, label]) => h('a', { href: `#/${page}`, data: { page } }, label)));
+  fill(
+    document.getElementById('who'),
+    h('b', null, whoami.node),
+    whoami.kind === 'party' ? ' · party node' : ' · coordinator',
+  );
+  fill(
+    document.getElementById('nav'),
+    pages().map(([page, label]) => h('a', { href: `#/${page}`, data: { page } }, label)),
+  );
   document.getElementById('logout').addEventListener('click', async () => {
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();

@@ -10,7 +10,10 @@
  * @param {...unknown} children strings, numbers, nodes, arrays of them; null and false are skipped
  */
 export function h(tag, props, ...children) {
-  const el = tag === 'svg' || props?.svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
+  const el =
+    tag === 'svg' || props?.svg
+      ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+      : document.createElement(tag);
   for (const [k, v] of Object.entries(props ?? {})) {
     if (v === undefined || v === null || v === false || k === 'svg') continue;
     if (k === 'on') for (const [event, fn] of Object.entries(v)) el.addEventListener(event, fn);
@@ -53,9 +56,15 @@ export class ApiError extends Error {
 
 /** GET (or POST with a JSON body) to the console's API; POSTs carry the header the server's CSRF check wants. */
 export async function api(path, body) {
-  const init = body === undefined ? { credentials: 'same-origin' } : {
-    method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-tandem-console': '1' }, body: JSON.stringify(body),
-  };
+  const init =
+    body === undefined
+      ? { credentials: 'same-origin' }
+      : {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json', 'x-tandem-console': '1' },
+          body: JSON.stringify(body),
+        };
   const response = await fetch(path, init);
   const json = await response.json().catch(() => undefined);
   if (response.status === 401) location.reload();
@@ -65,8 +74,13 @@ export async function api(path, body) {
 
 /** A banner for a failure: the catalog code, the message, and the field and fix when the server named them. */
 export function errorBanner(error, title = 'Failed') {
-  const e = error instanceof ApiError ? error : new ApiError(0, { error: { code: 'INTERNAL', message: String(error?.message ?? error) } });
-  return h('div', { class: 'banner bad', role: 'alert', data: { code: e.code } },
+  const e =
+    error instanceof ApiError
+      ? error
+      : new ApiError(0, { error: { code: 'INTERNAL', message: String(error?.message ?? error) } });
+  return h(
+    'div',
+    { class: 'banner bad', role: 'alert', data: { code: e.code } },
     h('b', null, title, ' — ', h('span', { class: 'error-code' }, e.code)),
     h('div', null, e.message),
     e.field ? h('div', { class: 'small' }, 'Field: ', h('code', null, e.field)) : null,
@@ -78,7 +92,9 @@ export const chip = (text, kind = text) => h('span', { class: `chip ${kind}` }, 
 export function fmtNumber(x, digits = 4) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
   if (Number.isInteger(x)) return x.toLocaleString('en');
-  return Math.abs(x) >= 1000 ? x.toLocaleString('en', { maximumFractionDigits: 1 }) : x.toPrecision(digits).replace(/\.?0+$/, '');
+  return Math.abs(x) >= 1000
+    ? x.toLocaleString('en', { maximumFractionDigits: 1 })
+    : x.toPrecision(digits).replace(/\.?0+$/, '');
 }
 
 export function fmtBytes(n) {
@@ -101,9 +117,29 @@ export function fmtTime(msOrIso) {
 
 /** A table from column headers and rows of cells; `numeric` names the right-aligned columns. */
 export function table(headers, rows, { numeric = [], rowProps } = {}) {
-  return h('table', null,
-    h('thead', null, h('tr', null, headers.map((t) => h('th', { class: numeric.includes(t) ? 'n' : null }, t)))),
-    h('tbody', null, rows.map((cells, i) => h('tr', rowProps?.(i) ?? null, cells.map((c, j) => h('td', { class: numeric.includes(headers[j]) ? 'n' : null }, c))))),
+  return h(
+    'table',
+    null,
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headers.map((t) => h('th', { class: numeric.includes(t) ? 'n' : null }, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.map((cells, i) =>
+        h(
+          'tr',
+          rowProps?.(i) ?? null,
+          cells.map((c, j) => h('td', { class: numeric.includes(headers[j]) ? 'n' : null }, c)),
+        ),
+      ),
+    ),
   );
 }
 
@@ -112,16 +148,31 @@ export function sparkline(points) {
   const w = 340;
   const ht = 100;
   const pad = 22;
-  const svg = h('svg', { class: 'spark', viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': 'training loss per epoch', data: { points: points.length } });
+  const svg = h('svg', {
+    class: 'spark',
+    viewBox: `0 0 ${w} ${ht}`,
+    role: 'img',
+    'aria-label': 'training loss per epoch',
+    data: { points: points.length },
+  });
   if (points.length === 0) return svg;
   const ys = points.map((p) => p.loss);
   const lo = Math.min(...ys);
   const hi = Math.max(...ys);
   const x = (i) => pad + (points.length === 1 ? 0 : (i * (w - 2 * pad)) / (points.length - 1));
   const y = (v) => (hi === lo ? ht / 2 : 8 + ((hi - v) * (ht - 30)) / (hi - lo));
-  svg.append(h('polyline', { svg: true, points: points.map((p, i) => `${x(i).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' ') }));
-  for (const [i, p] of points.entries()) svg.append(h('circle', { svg: true, cx: x(i).toFixed(1), cy: y(p.loss).toFixed(1), r: 2.5 }));
+  svg.append(
+    h('polyline', { svg: true, points: points.map((p, i) => `${x(i).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' ') }),
+  );
+  for (const [i, p] of points.entries())
+    svg.append(h('circle', { svg: true, cx: x(i).toFixed(1), cy: y(p.loss).toFixed(1), r: 2.5 }));
   svg.append(h('text', { svg: true, x: pad, y: ht - 4 }, `epoch ${points[0].epoch}`));
-  svg.append(h('text', { svg: true, x: w - pad, y: ht - 4, 'text-anchor': 'end' }, `epoch ${points.at(-1).epoch} · loss ${fmtNumber(points.at(-1).loss)}`));
+  svg.append(
+    h(
+      'text',
+      { svg: true, x: w - pad, y: ht - 4, 'text-anchor': 'end' },
+      `epoch ${points.at(-1).epoch} · loss ${fmtNumber(points.at(-1).loss)}`,
+    ),
+  );
   return svg;
 }

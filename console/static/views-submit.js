@@ -6,9 +6,9 @@
 import { api, errorBanner, fill, h, show } from './ui.js';
 
 const KINDS = [
-  ['hetero-lr', 'hetero-lr — a binary model on both parties\' features'],
+  ['hetero-lr', "hetero-lr — a binary model on both parties' features"],
   ['cold-start', 'cold-start — which class (segment) a member falls in'],
-  ['lookalike', 'lookalike — expand a seed list into the host\'s pool'],
+  ['lookalike', "lookalike — expand a seed list into the host's pool"],
   ['reach', 'reach — only the size of the overlap'],
 ];
 
@@ -31,22 +31,65 @@ export function specYaml(f) {
 export async function submitView() {
   const info = await api('/api/submit');
   if (!info.allowed) {
-    show(h('h1', null, 'New job'), h('div', { class: 'banner warn', id: 'not-admin' }, h('b', null, 'This node cannot submit jobs'), info.reason),
-      h('p', { class: 'muted' }, 'Jobs are submitted by the names listed in the coordinator config\'s ', h('code', null, 'admins'), '. This console still follows every job this node is a party to.'));
+    show(
+      h('h1', null, 'New job'),
+      h('div', { class: 'banner warn', id: 'not-admin' }, h('b', null, 'This node cannot submit jobs'), info.reason),
+      h(
+        'p',
+        { class: 'muted' },
+        "Jobs are submitted by the names listed in the coordinator config's ",
+        h('code', null, 'admins'),
+        '. This console still follows every job this node is a party to.',
+      ),
+    );
     return;
   }
   const field = (label, control) => h('label', null, label, control);
   const input = (name, value, extra = {}) => h('input', { name, value, ...extra });
-  const select = (name, options, value) => h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
-  const form = h('form', { class: 'spec', id: 'spec-form' },
+  const select = (name, options, value) =>
+    h(
+      'select',
+      { name },
+      options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
+    );
+  const form = h(
+    'form',
+    { class: 'spec', id: 'spec-form' },
     field('Job name', input('name', `${info.node}-job`, { required: true, maxlength: 100 })),
     field('Kind', select('kind', KINDS, 'hetero-lr')),
-    field(`${info.node}'s role`, select('role', [['guest', 'guest (holds the labels)'], ['host', 'host']], 'guest')),
-    field(`${info.node}'s dataset`, select('dataset', info.datasets.map((d) => [d, d]), info.datasets[0])),
+    field(
+      `${info.node}'s role`,
+      select(
+        'role',
+        [
+          ['guest', 'guest (holds the labels)'],
+          ['host', 'host'],
+        ],
+        'guest',
+      ),
+    ),
+    field(
+      `${info.node}'s dataset`,
+      select(
+        'dataset',
+        info.datasets.map((d) => [d, d]),
+        info.datasets[0],
+      ),
+    ),
     field('Partner node', input('partner', 'partner', { pattern: '[a-z][a-z0-9-]{0,62}' })),
     field("Partner's dataset", input('partnerDataset', info.datasets[0] ?? '')),
     field('Max epochs', input('maxEpochs', '20', { type: 'number', min: 1, max: 10000 })),
-    field('Id matching (PSI)', select('psi', [['ecdh', 'ECDH between the parties'], ['coordinator', 'through the coordinator (faster)']], 'ecdh')),
+    field(
+      'Id matching (PSI)',
+      select(
+        'psi',
+        [
+          ['ecdh', 'ECDH between the parties'],
+          ['coordinator', 'through the coordinator (faster)'],
+        ],
+        'ecdh',
+      ),
+    ),
   );
   const yaml = h('textarea', { class: 'yaml', name: 'spec', spellcheck: 'false', 'aria-label': 'job spec (YAML)' });
   const result = h('div', { id: 'result' });
@@ -68,18 +111,38 @@ export async function submitView() {
       fill(result, errorBanner(error, 'The spec was refused'));
     }
   };
-  const check = () => run('/api/jobs/check', ({ spec }) => fill(result, h('div', { class: 'banner ok', id: 'spec-ok' },
-    h('b', null, 'Valid'), `${spec.name} (${spec.kind}): ${spec.parties.map((p) => `${p.name} as ${p.role} with "${p.dataset}"`).join(', ')}. The coordinator checks that the parties are registered when it is submitted.`)));
-  const submit = () => run('/api/jobs', (job) => {
-    location.hash = `#/jobs/${job.jobId}`;
-  });
+  const check = () =>
+    run('/api/jobs/check', ({ spec }) =>
+      fill(
+        result,
+        h(
+          'div',
+          { class: 'banner ok', id: 'spec-ok' },
+          h('b', null, 'Valid'),
+          `${spec.name} (${spec.kind}): ${spec.parties.map((p) => `${p.name} as ${p.role} with "${p.dataset}"`).join(', ')}. The coordinator checks that the parties are registered when it is submitted.`,
+        ),
+      ),
+    );
+  const submit = () =>
+    run('/api/jobs', (job) => {
+      location.hash = `#/jobs/${job.jobId}`;
+    });
 
   show(
     h('h1', null, 'New job'),
-    h('p', { class: 'sub' }, `${info.reason}. The spec below is what is sent; editing a field above rewrites it, and you may edit it by hand (every option of the job spec is allowed).`),
+    h(
+      'p',
+      { class: 'sub' },
+      `${info.reason}. The spec below is what is sent; editing a field above rewrites it, and you may edit it by hand (every option of the job spec is allowed).`,
+    ),
     form,
     yaml,
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', id: 'check', on: { click: check } }, 'Check'), h('button', { type: 'button', id: 'submit', on: { click: submit } }, 'Submit to the coordinator')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', id: 'check', on: { click: check } }, 'Check'),
+      h('button', { type: 'button', id: 'submit', on: { click: submit } }, 'Submit to the coordinator'),
+    ),
     result,
   );
   regenerate();

@@ -25,7 +25,9 @@ import { openCsv } from '../../data/csv-reader.ts';
  */
 function sharedDataDir(): string {
   const sibling = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data');
-  const candidates = [process.env['TANDEM_SHARED_DATA'], sibling, '/work/shared/data'].filter((d): d is string => d !== undefined && d !== '');
+  const candidates = [process.env['TANDEM_SHARED_DATA'], sibling, '/work/shared/data'].filter(
+    (d): d is string => d !== undefined && d !== '',
+  );
   return candidates.find((d) => existsSync(d)) ?? sibling;
 }
 
@@ -33,7 +35,16 @@ function sharedDataDir(): string {
 export const HILLSTROM_CSV = join(sharedDataDir(), 'retail', 'hillstrom.csv');
 
 /** The brand's CRM: what it knows from its own sales and campaign, and the outcomes (labels). */
-export const BRAND_COLUMNS = ['recency', 'history_segment', 'history', 'newbie', 'segment', 'visit', 'conversion', 'spend'] as const;
+export const BRAND_COLUMNS = [
+  'recency',
+  'history_segment',
+  'history',
+  'newbie',
+  'segment',
+  'visit',
+  'conversion',
+  'spend',
+] as const;
 /** The partner platform: where and how the customer shops, and which departments they buy from. */
 export const PARTNER_COLUMNS = ['mens', 'womens', 'zip_code', 'channel'] as const;
 
@@ -54,7 +65,9 @@ export type HillstromSplitOptions = {
 };
 
 /** Writes `brand.csv` and `partner.csv`; returns their paths and the row count. */
-export async function splitHillstrom(o: HillstromSplitOptions): Promise<{ readonly brand: string; readonly partner: string; readonly rows: number }> {
+export async function splitHillstrom(
+  o: HillstromSplitOptions,
+): Promise<{ readonly brand: string; readonly partner: string; readonly rows: number }> {
   const source = o.source ?? HILLSTROM_CSV;
   const csv = await openCsv(source);
   const header = csv.header;
@@ -66,7 +79,10 @@ export async function splitHillstrom(o: HillstromSplitOptions): Promise<{ readon
   }
   const at = (name: string): number => {
     const k = header.indexOf(name);
-    if (k < 0) throw new RangeError(`${source} has no column ${name}; expected the Hillstrom header ${[...BRAND_COLUMNS, ...PARTNER_COLUMNS].join(',')}`);
+    if (k < 0)
+      throw new RangeError(
+        `${source} has no column ${name}; expected the Hillstrom header ${[...BRAND_COLUMNS, ...PARTNER_COLUMNS].join(',')}`,
+      );
     return k;
   };
   const brandAt = BRAND_COLUMNS.map(at);
@@ -74,10 +90,16 @@ export async function splitHillstrom(o: HillstromSplitOptions): Promise<{ readon
   // Data row r (1-based) is rows[r − 1].
   let kept = Uint32Array.from(rows, (_, k) => k + 1);
   if (o.sample !== undefined) {
-    if (!Number.isInteger(o.sample) || o.sample < 1 || o.sample > rows.length) throw new RangeError(`--sample must be an integer from 1 to ${rows.length}, got ${o.sample}`);
-    kept = new Random(seedFrom('tandem/examples/hillstrom', String(o.seed ?? 7))).permutation(rows.length).subarray(0, o.sample).map((k) => k + 1).sort();
+    if (!Number.isInteger(o.sample) || o.sample < 1 || o.sample > rows.length)
+      throw new RangeError(`--sample must be an integer from 1 to ${rows.length}, got ${o.sample}`);
+    kept = new Random(seedFrom('tandem/examples/hillstrom', String(o.seed ?? 7)))
+      .permutation(rows.length)
+      .subarray(0, o.sample)
+      .map((k) => k + 1)
+      .sort();
   }
-  const cells = (row: number, columns: readonly number[]): string => [hillstromId(row), ...columns.map((k) => quote(rows[row - 1]?.[k] ?? ''))].join(',');
+  const cells = (row: number, columns: readonly number[]): string =>
+    [hillstromId(row), ...columns.map((k) => quote(rows[row - 1]?.[k] ?? ''))].join(',');
   const brandLines = Array.from(kept, (row) => cells(row, brandAt));
   const partnerLines = Array.from(kept, (row) => cells(row, partnerAt)).sort();
   await mkdir(o.outDir, { recursive: true });
@@ -94,11 +116,25 @@ function quote(field: string): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'tmp/hillstrom' }, source: { type: 'string' }, sample: { type: 'string' }, seed: { type: 'string' } } });
-  splitHillstrom({ outDir: values.out, source: values.source, sample: values.sample === undefined ? undefined : Number(values.sample), seed: values.seed })
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: 'tmp/hillstrom' },
+      source: { type: 'string' },
+      sample: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  splitHillstrom({
+    outDir: values.out,
+    source: values.source,
+    sample: values.sample === undefined ? undefined : Number(values.sample),
+    seed: values.seed,
+  })
     .then((r) => void process.stdout.write(`wrote ${r.rows} rows: ${r.brand} and ${r.partner}\n`))
     .catch((error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nUsage: node examples/hillstrom/split.ts [--out tmp/hillstrom] [--source hillstrom.csv] [--sample N --seed S]\n`);
+      process.stderr.write(
+        `error: ${error instanceof Error ? error.message : String(error)}\nUsage: node examples/hillstrom/split.ts [--out tmp/hillstrom] [--source hillstrom.csv] [--sample N --seed S]\n`,
+      );
       process.exitCode = 2;
     });
 }

@@ -12,7 +12,12 @@ import { generateRetail, type RetailManifest } from './generate.ts';
 import { CATEGORIES } from './world.ts';
 import { loadJobDataset, buildMatrix } from '../../jobs/common/features.ts';
 import { joinColumns } from '../pooled-reference.ts';
-import { DEFAULT_MISSING_TOKENS, type DatasetConfig, type FeatureConfig, type LabelConfig } from '../../party/config.ts';
+import {
+  DEFAULT_MISSING_TOKENS,
+  type DatasetConfig,
+  type FeatureConfig,
+  type LabelConfig,
+} from '../../party/config.ts';
 import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
 import { auc, multiclassReport } from '../../protocol/evaluation/metrics.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
@@ -22,13 +27,33 @@ const SMALL = { poolSize: 3000, members: 2000, overlap: 0.75, partnerFeatures: 4
 const SIGNAL = { poolSize: 10_000, members: 8000, overlap: 0.75, partnerFeatures: 40, seed: 7 } as const;
 
 function dataset(file: string, features: readonly FeatureConfig[] | 'none', label?: LabelConfig): DatasetConfig {
-  return { name: 'd', file, delimiter: ',', id: { kind: 'column', column: 'id' }, label, features, missing: { policy: 'mean', tokens: DEFAULT_MISSING_TOKENS }, duplicateIds: 'error' };
+  return {
+    name: 'd',
+    file,
+    delimiter: ',',
+    id: { kind: 'column', column: 'id' },
+    label,
+    features,
+    missing: { policy: 'mean', tokens: DEFAULT_MISSING_TOKENS },
+    duplicateIds: 'error',
+  };
 }
 
 /** Held-out accuracy of exact multinomial LR. */
-function multinomialAccuracy(X: Float64Array, columns: number, labels: Int32Array, train: Uint32Array, test: Uint32Array, classes: number): number {
+function multinomialAccuracy(
+  X: Float64Array,
+  columns: number,
+  labels: Int32Array,
+  train: Uint32Array,
+  test: Uint32Array,
+  classes: number,
+): number {
   const model = fitMultinomialNewton(X, columns, labels, classes, train, { l2: 1e-3 });
-  return multiclassReport(multinomialProbabilities(model, X, columns, test), Int32Array.from(test, (row) => labels[row] ?? 0), classes).accuracy;
+  return multiclassReport(
+    multinomialProbabilities(model, X, columns, test),
+    Int32Array.from(test, (row) => labels[row] ?? 0),
+    classes,
+  ).accuracy;
 }
 
 describe('retail example generator', () => {
@@ -53,7 +78,12 @@ describe('retail example generator', () => {
   });
 
   it('uses opaque ids that link the files exactly as the manifest says', async () => {
-    const ids = async (file: string) => (await readFile(join(dir, 'a', file), 'utf8')).trim().split('\n').slice(1).map((line) => line.split(',')[0] ?? '');
+    const ids = async (file: string) =>
+      (await readFile(join(dir, 'a', file), 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[0] ?? '');
     const pool = await ids('partner.csv');
     const members = await ids('brand.csv');
     const seeds = await ids('seeds.csv');
@@ -77,7 +107,11 @@ describe('retail example generator', () => {
     const signal = await generateRetail({ ...SIGNAL, outDir: join(dir, 'signal') });
     const partnerConfig = dataset(join(dir, 'signal', 'partner.csv'), signal.columns.partner);
     const partner = await loadJobDataset(partnerConfig);
-    const brandConfig = dataset(join(dir, 'signal', 'brand.csv'), signal.columns.brand, { column: 'category', type: 'multiclass', classes: undefined });
+    const brandConfig = dataset(join(dir, 'signal', 'brand.csv'), signal.columns.brand, {
+      column: 'category',
+      type: 'multiclass',
+      classes: undefined,
+    });
     const brand = await loadJobDataset(brandConfig);
     expect(brand.labelClasses).toEqual([...CATEGORIES]);
 
@@ -97,9 +131,20 @@ describe('retail example generator', () => {
     const pooled = multinomialAccuracy(both.joined, both.columns, category, train, test, 3);
 
     // The campaign outcome on the same rows: exact LR, brand alone against brand + partner.
-    const purchased = await loadJobDataset(dataset(brandConfig.file, signal.columns.brand, { column: 'purchased', type: 'binary', positive: '1', negative: '0' }));
+    const purchased = await loadJobDataset(
+      dataset(brandConfig.file, signal.columns.brand, {
+        column: 'purchased',
+        type: 'binary',
+        positive: '1',
+        negative: '0',
+      }),
+    );
     const bought = Float64Array.from(brandRows, (row) => purchased.labels?.[row] ?? 0);
-    const purchaseAuc = (X: Float64Array, columns: number): number => auc(logits(fitLogisticNewton(X, columns, bought, train, { l2: 1e-3 }), X, columns, test), Float64Array.from(test, (k) => bought[k] ?? 0));
+    const purchaseAuc = (X: Float64Array, columns: number): number =>
+      auc(
+        logits(fitLogisticNewton(X, columns, bought, train, { l2: 1e-3 }), X, columns, test),
+        Float64Array.from(test, (k) => bought[k] ?? 0),
+      );
     const purchaseBrand = purchaseAuc(b.X, b.columns);
     const purchasePooled = purchaseAuc(both.joined, both.columns);
 
@@ -111,8 +156,13 @@ describe('retail example generator', () => {
     const pm = buildMatrix(partner, partnerConfig, all, all.subarray(0, half));
     const model = fitLogisticNewton(pm.X, pm.columns, isSeed, all.subarray(0, half), { l2: 1e-3 });
     const heldOut = all.subarray(half);
-    const seedAuc = auc(logits(model, pm.X, pm.columns, heldOut), Float64Array.from(heldOut, (row) => isSeed[row] ?? 0));
-    console.log(`retail (pool ${SIGNAL.poolSize}, members ${SIGNAL.members}): cold-start accuracy brand alone ${brandOnly.toFixed(3)}, pooled ${pooled.toFixed(3)}; purchase AUC brand alone ${purchaseBrand.toFixed(3)}, pooled ${purchasePooled.toFixed(3)}; seed AUC in pool ${seedAuc.toFixed(3)}`);
+    const seedAuc = auc(
+      logits(model, pm.X, pm.columns, heldOut),
+      Float64Array.from(heldOut, (row) => isSeed[row] ?? 0),
+    );
+    console.log(
+      `retail (pool ${SIGNAL.poolSize}, members ${SIGNAL.members}): cold-start accuracy brand alone ${brandOnly.toFixed(3)}, pooled ${pooled.toFixed(3)}; purchase AUC brand alone ${purchaseBrand.toFixed(3)}, pooled ${purchasePooled.toFixed(3)}; seed AUC in pool ${seedAuc.toFixed(3)}`,
+    );
     expect(brandOnly).toBeGreaterThan(0.4); // the brand's own data says something…
     expect(pooled).toBeGreaterThan(brandOnly + 0.1); // …the partner says much more
     expect(purchasePooled).toBeGreaterThan(purchaseBrand + 0.02);

@@ -13,7 +13,20 @@ import { once } from 'node:events';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Random, seedFrom } from '../../protocol/random.ts';
-import { BRAND_COLUMNS, BRAND_FEATURES, MEMBERSHIP_TILT, OFF_PLATFORM_BRAND_SHIFT, TRAIT_COUNT, TRAITS, brandRow, drawTraits, isSeed, partnerCells, partnerColumns, type Category } from './world.ts';
+import {
+  BRAND_COLUMNS,
+  BRAND_FEATURES,
+  MEMBERSHIP_TILT,
+  OFF_PLATFORM_BRAND_SHIFT,
+  TRAIT_COUNT,
+  TRAITS,
+  brandRow,
+  drawTraits,
+  isSeed,
+  partnerCells,
+  partnerColumns,
+  type Category,
+} from './world.ts';
 
 export type RetailOptions = {
   /** Directory for partner.csv, brand.csv, seeds.csv and manifest.json (created if missing). */
@@ -35,7 +48,13 @@ export type RetailOptions = {
 /** What was written: parameters, files, counts and the column lists a party config needs. */
 export type RetailManifest = {
   readonly format: 'tandem-retail-example/1';
-  readonly parameters: { readonly poolSize: number; readonly members: number; readonly overlap: number; readonly partnerFeatures: number; readonly seed: string };
+  readonly parameters: {
+    readonly poolSize: number;
+    readonly members: number;
+    readonly overlap: number;
+    readonly partnerFeatures: number;
+    readonly seed: string;
+  };
   /** File names, relative to the output directory. */
   readonly files: { readonly partner: string; readonly brand: string; readonly seeds: string };
   readonly counts: {
@@ -54,7 +73,13 @@ export type RetailManifest = {
   };
 };
 
-export const RETAIL_DEFAULTS = { poolSize: 1_000_000, members: 200_000, overlap: 0.6, partnerFeatures: 100, seed: 7 } as const;
+export const RETAIL_DEFAULTS = {
+  poolSize: 1_000_000,
+  members: 200_000,
+  overlap: 0.6,
+  partnerFeatures: 100,
+  seed: 7,
+} as const;
 
 /** Rows per write: large enough to amortise the stream, small enough to keep memory flat. */
 const ROWS_PER_CHUNK = 500;
@@ -67,10 +92,15 @@ export async function generateRetail(options: RetailOptions): Promise<RetailMani
   const overlap = options.overlap ?? RETAIL_DEFAULTS.overlap;
   const seed = String(options.seed ?? RETAIL_DEFAULTS.seed);
   const membersInPool = Math.round(members * overlap);
-  if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError(`the pool size must be a positive integer, got ${poolSize}`);
-  if (!Number.isInteger(members) || members < 1) throw new RangeError(`the member count must be a positive integer, got ${members}`);
+  if (!Number.isInteger(poolSize) || poolSize < 1)
+    throw new RangeError(`the pool size must be a positive integer, got ${poolSize}`);
+  if (!Number.isInteger(members) || members < 1)
+    throw new RangeError(`the member count must be a positive integer, got ${members}`);
   if (!(overlap >= 0 && overlap <= 1)) throw new RangeError(`the overlap must be between 0 and 1, got ${overlap}`);
-  if (membersInPool > poolSize) throw new RangeError(`${membersInPool} members in the pool (members × overlap) do not fit in a pool of ${poolSize}`);
+  if (membersInPool > poolSize)
+    throw new RangeError(
+      `${membersInPool} members in the pool (members × overlap) do not fit in a pool of ${poolSize}`,
+    );
   const stream = (purpose: string): Random => new Random(seedFrom('tandem/examples/retail', seed, purpose));
   const columns = partnerColumns(options.partnerFeatures ?? RETAIL_DEFAULTS.partnerFeatures, stream('columns'));
 
@@ -78,7 +108,8 @@ export async function generateRetail(options: RetailOptions): Promise<RetailMani
   const people = poolSize + members - membersInPool;
   const traits = new Float32Array(people * TRAIT_COUNT);
   const traitStream = stream('traits');
-  for (let p = 0; p < people; p++) drawTraits(traitStream, traits, p * TRAIT_COUNT, p < poolSize ? 0 : OFF_PLATFORM_BRAND_SHIFT);
+  for (let p = 0; p < people; p++)
+    drawTraits(traitStream, traits, p * TRAIT_COUNT, p < poolSize ? 0 : OFF_PLATFORM_BRAND_SHIFT);
   const ids = opaqueIds(people, stream('ids'));
   const idOf = (p: number): string => `u${hex8(ids[2 * p] ?? 0)}${hex8(ids[2 * p + 1] ?? 0)}`;
 
@@ -86,8 +117,12 @@ export async function generateRetail(options: RetailOptions): Promise<RetailMani
   const memberStream = stream('membership');
   const keys = new Float64Array(poolSize);
   const brand = TRAITS.indexOf('brandAffinity');
-  for (let p = 0; p < poolSize; p++) keys[p] = Math.log(1 - memberStream.nextFloat()) / Math.exp(MEMBERSHIP_TILT * (traits[p * TRAIT_COUNT + brand] ?? 0));
-  const byKey = Uint32Array.from({ length: poolSize }, (_, p) => p).sort((a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b);
+  for (let p = 0; p < poolSize; p++)
+    keys[p] =
+      Math.log(1 - memberStream.nextFloat()) / Math.exp(MEMBERSHIP_TILT * (traits[p * TRAIT_COUNT + brand] ?? 0));
+  const byKey = Uint32Array.from({ length: poolSize }, (_, p) => p).sort(
+    (a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b,
+  );
   const memberList = new Uint32Array(members);
   memberList.set(byKey.subarray(0, membersInPool));
   for (let k = membersInPool; k < members; k++) memberList[k] = poolSize + k - membersInPool;
@@ -95,32 +130,59 @@ export async function generateRetail(options: RetailOptions): Promise<RetailMani
 
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
-  const files = { partner: join(outDir, 'partner.csv'), brand: join(outDir, 'brand.csv'), seeds: join(outDir, 'seeds.csv') };
+  const files = {
+    partner: join(outDir, 'partner.csv'),
+    brand: join(outDir, 'brand.csv'),
+    seeds: join(outDir, 'seeds.csv'),
+  };
   const progress = options.onProgress ?? (() => undefined);
 
   const partnerStream = stream('partner');
-  await writeRows(files.partner, ['id', ...columns.map((c) => c.name)], poolSize, (p) => [idOf(p), ...partnerCells(columns, traits, p * TRAIT_COUNT, partnerStream)], progress);
+  await writeRows(
+    files.partner,
+    ['id', ...columns.map((c) => c.name)],
+    poolSize,
+    (p) => [idOf(p), ...partnerCells(columns, traits, p * TRAIT_COUNT, partnerStream)],
+    progress,
+  );
 
   const brandStream = stream('brand');
   const seeds: number[] = [];
   const categories: Record<Category, number> = { candy: 0, coffee: 0, 'milk-powder': 0 };
   let purchased = 0;
-  await writeRows(files.brand, ['id', ...BRAND_COLUMNS], members, (k) => {
-    const p = memberList[k] ?? 0;
-    const row = brandRow(traits, p * TRAIT_COUNT, brandStream);
-    categories[row.category]++;
-    if (row.purchased) purchased++;
-    if (isSeed(row)) seeds.push(p);
-    return [idOf(p), ...row.cells];
-  }, progress);
+  await writeRows(
+    files.brand,
+    ['id', ...BRAND_COLUMNS],
+    members,
+    (k) => {
+      const p = memberList[k] ?? 0;
+      const row = brandRow(traits, p * TRAIT_COUNT, brandStream);
+      categories[row.category]++;
+      if (row.purchased) purchased++;
+      if (isSeed(row)) seeds.push(p);
+      return [idOf(p), ...row.cells];
+    },
+    progress,
+  );
   await writeRows(files.seeds, ['id'], seeds.length, (k) => [idOf(seeds[k] ?? 0)], progress);
 
   const manifest: RetailManifest = {
     format: 'tandem-retail-example/1',
     parameters: { poolSize, members, overlap, partnerFeatures: columns.length, seed },
     files: { partner: 'partner.csv', brand: 'brand.csv', seeds: 'seeds.csv' },
-    counts: { pool: poolSize, members, membersInPool, seeds: seeds.length, seedsInPool: seeds.filter((p) => p < poolSize).length, purchased, categories },
-    columns: { partner: columns.map((c) => ({ name: c.name, type: c.type })), brand: BRAND_FEATURES.map((f) => ({ ...f })) },
+    counts: {
+      pool: poolSize,
+      members,
+      membersInPool,
+      seeds: seeds.length,
+      seedsInPool: seeds.filter((p) => p < poolSize).length,
+      purchased,
+      categories,
+    },
+    columns: {
+      partner: columns.map((c) => ({ name: c.name, type: c.type })),
+      brand: BRAND_FEATURES.map((f) => ({ ...f })),
+    },
   };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -136,7 +198,13 @@ function opaqueIds(count: number, random: Random): Uint32Array {
 const hex8 = (word: number): string => word.toString(16).padStart(8, '0');
 
 /** Streams `total` CSV rows to `file`, waiting whenever the stream's buffer is full. */
-async function writeRows(file: string, header: readonly string[], total: number, row: (k: number) => readonly string[], progress: (file: string, rows: number, total: number) => void): Promise<void> {
+async function writeRows(
+  file: string,
+  header: readonly string[],
+  total: number,
+  row: (k: number) => readonly string[],
+  progress: (file: string, rows: number, total: number) => void,
+): Promise<void> {
   const out: WriteStream = createWriteStream(file);
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   const write = async (text: string): Promise<void> => {
@@ -172,7 +240,15 @@ Writes partner.csv, brand.csv, seeds.csv and manifest.json (see examples/retail/
 async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { out: { type: 'string' }, pool: { type: 'string' }, members: { type: 'string' }, overlap: { type: 'string' }, features: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      out: { type: 'string' },
+      pool: { type: 'string' },
+      members: { type: 'string' },
+      overlap: { type: 'string' },
+      features: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
     strict: true,
   });
   if (values.help === true) {
@@ -194,11 +270,16 @@ async function main(argv: readonly string[]): Promise<void> {
     overlap: number('overlap', values.overlap),
     partnerFeatures: number('features', values.features),
     seed: values.seed,
-    onProgress: (file, rows, total) => void process.stderr.write(`${basename(file)}: ${rows}/${total} rows (${((100 * rows) / total).toFixed(0)} %), ${((Date.now() - started) / 1000).toFixed(1)} s\n`),
+    onProgress: (file, rows, total) =>
+      void process.stderr.write(
+        `${basename(file)}: ${rows}/${total} rows (${((100 * rows) / total).toFixed(0)} %), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      ),
   });
   const c = manifest.counts;
   process.stdout.write(`${JSON.stringify({ dir: resolve(values.out), files: manifest.files, counts: c })}\n`);
-  process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${c.pool} pool users, ${c.members} members (${c.membersInPool} in the pool), ${c.seeds} seeds (${c.seedsInPool} in the pool)\n`);
+  process.stderr.write(
+    `done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${c.pool} pool users, ${c.members} members (${c.membersInPool} in the pool), ${c.seeds} seeds (${c.seedsInPool} in the pool)\n`,
+  );
 }
 
 if (import.meta.main) {

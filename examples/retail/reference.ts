@@ -17,7 +17,13 @@ export type RecallAt = { readonly fraction: number; readonly value: number };
  * trained on the lookalike job's own training rows (its selection, labels
  * and split, read from both model parts) with the host's preprocessing.
  */
-export async function lookalikeReference(o: { readonly guestPart: string; readonly hostPart: string; readonly pool: DatasetConfig; readonly fractions: readonly number[]; readonly l2: number }): Promise<RecallAt[]> {
+export async function lookalikeReference(o: {
+  readonly guestPart: string;
+  readonly hostPart: string;
+  readonly pool: DatasetConfig;
+  readonly fractions: readonly number[];
+  readonly l2: number;
+}): Promise<RecallAt[]> {
   const guest = JSON.parse(await readFile(o.guestPart, 'utf8')) as { labels: number[]; validation: number[] };
   const host = JSON.parse(await readFile(o.hostPart, 'utf8')) as { selectedRows: number[]; preprocess: PreprocessSpec };
   const pool = await loadJobDataset(o.pool);
@@ -32,6 +38,8 @@ export async function lookalikeReference(o: { readonly guestPart: string; readon
   const percentile = new Float64Array(pool.rowCount);
   ranked.forEach((row, rank) => (percentile[row] = rank / pool.rowCount));
   const heldOutSeeds = host.selectedRows.filter((_, k) => validation.has(k) && guest.labels[k] === 1);
-  return o.fractions.map((fraction) => ({ fraction, value: heldOutSeeds.filter((row) => (percentile[row] ?? 1) < fraction).length / Math.max(1, heldOutSeeds.length) }));
+  return o.fractions.map((fraction) => ({
+    fraction,
+    value: heldOutSeeds.filter((row) => (percentile[row] ?? 1) < fraction).length / Math.max(1, heldOutSeeds.length),
+  }));
 }
-

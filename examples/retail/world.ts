@@ -26,25 +26,62 @@ export type Category = (typeof CATEGORIES)[number];
 type NumericKind = 'count' | 'rate' | 'minutes' | 'money';
 
 export type PartnerColumn =
-  | { readonly name: string; readonly type: 'numeric'; readonly kind: NumericKind; readonly trait: number | undefined; readonly loading: number; readonly missingRate: number }
+  | {
+      readonly name: string;
+      readonly type: 'numeric';
+      readonly kind: NumericKind;
+      readonly trait: number | undefined;
+      readonly loading: number;
+      readonly missingRate: number;
+    }
   | { readonly name: string; readonly type: 'categorical'; readonly values: readonly string[] };
 
 /** Interest topics the partner tracks, and the trait each reflects (undefined: pure noise, as many real columns are). */
 const TOPICS: readonly (readonly [string, number | undefined])[] = [
-  ['coffee', COFFEE], ['tea', COFFEE], ['cafe', COFFEE], ['office', COFFEE],
-  ['baby', PARENTING], ['dairy', PARENTING], ['toys', PARENTING], ['education', PARENTING],
-  ['snacks', SWEETS], ['sweets', SWEETS], ['bakery', SWEETS], ['gaming', SWEETS],
-  ['brand_page', BRAND], ['brand_live', BRAND], ['coupons', ENGAGEMENT], ['shortvideo', ENGAGEMENT],
-  ['luxury', SPENDING], ['travel', SPENDING], ['finance', SPENDING], ['beauty', SPENDING],
-  ['sports', undefined], ['pets', undefined], ['auto', undefined], ['music', undefined], ['news', undefined], ['home', undefined],
+  ['coffee', COFFEE],
+  ['tea', COFFEE],
+  ['cafe', COFFEE],
+  ['office', COFFEE],
+  ['baby', PARENTING],
+  ['dairy', PARENTING],
+  ['toys', PARENTING],
+  ['education', PARENTING],
+  ['snacks', SWEETS],
+  ['sweets', SWEETS],
+  ['bakery', SWEETS],
+  ['gaming', SWEETS],
+  ['brand_page', BRAND],
+  ['brand_live', BRAND],
+  ['coupons', ENGAGEMENT],
+  ['shortvideo', ENGAGEMENT],
+  ['luxury', SPENDING],
+  ['travel', SPENDING],
+  ['finance', SPENDING],
+  ['beauty', SPENDING],
+  ['sports', undefined],
+  ['pets', undefined],
+  ['auto', undefined],
+  ['music', undefined],
+  ['news', undefined],
+  ['home', undefined],
 ];
-const TOPIC_KINDS: readonly (readonly [string, NumericKind])[] = [['views_30d', 'count'], ['clicks_30d', 'count'], ['ctr', 'rate'], ['minutes_7d', 'minutes']];
+const TOPIC_KINDS: readonly (readonly [string, NumericKind])[] = [
+  ['views_30d', 'count'],
+  ['clicks_30d', 'count'],
+  ['ctr', 'rate'],
+  ['minutes_7d', 'minutes'],
+];
 
 /** Always present behaviour columns, before the topic columns. */
 const GENERIC: readonly (readonly [string, NumericKind, number])[] = [
-  ['sessions_7d', 'count', ENGAGEMENT], ['days_active_30d', 'count', ENGAGEMENT], ['orders_90d', 'count', SPENDING],
-  ['gmv_90d', 'money', SPENDING], ['coupon_use_rate', 'rate', ENGAGEMENT], ['night_share', 'rate', SWEETS],
-  ['followed_brands', 'count', BRAND], ['avg_order_value', 'money', SPENDING],
+  ['sessions_7d', 'count', ENGAGEMENT],
+  ['days_active_30d', 'count', ENGAGEMENT],
+  ['orders_90d', 'count', SPENDING],
+  ['gmv_90d', 'money', SPENDING],
+  ['coupon_use_rate', 'rate', ENGAGEMENT],
+  ['night_share', 'rate', SWEETS],
+  ['followed_brands', 'count', BRAND],
+  ['avg_order_value', 'money', SPENDING],
 ];
 
 /** The categorical partner columns, always the last four. */
@@ -68,17 +105,34 @@ export function partnerColumns(featureCount: number, random: Random): PartnerCol
   const numeric = featureCount - CATEGORICAL_COUNT;
   const topicColumns = TOPICS.length * TOPIC_KINDS.length;
   if (!Number.isInteger(featureCount) || numeric < GENERIC.length || numeric > GENERIC.length + topicColumns) {
-    throw new RangeError(`the partner feature count must be an integer from ${MIN_PARTNER_FEATURES} to ${GENERIC.length + topicColumns + CATEGORICAL_COUNT}, got ${featureCount}`);
+    throw new RangeError(
+      `the partner feature count must be an integer from ${MIN_PARTNER_FEATURES} to ${GENERIC.length + topicColumns + CATEGORICAL_COUNT}, got ${featureCount}`,
+    );
   }
-  const columns: PartnerColumn[] = GENERIC.map(([name, kind, trait]) => ({ name, type: 'numeric', kind, trait, loading: 0.5, missingRate: 0 }));
+  const columns: PartnerColumn[] = GENERIC.map(([name, kind, trait]) => ({
+    name,
+    type: 'numeric',
+    kind,
+    trait,
+    loading: 0.5,
+    missingRate: 0,
+  }));
   // Topic-major order, so a smaller table keeps every kind of a topic together and drops whole topics last-first.
   for (let k = 0; columns.length < numeric; k++) {
     const [topic, trait] = TOPICS[Math.floor(k / TOPIC_KINDS.length)] as (typeof TOPICS)[number];
     const [suffix, kind] = TOPIC_KINDS[k % TOPIC_KINDS.length] as (typeof TOPIC_KINDS)[number];
     // A click-through rate is undefined for someone shown nothing in the topic: 2 % missing.
-    columns.push({ name: `${topic}_${suffix}`, type: 'numeric', kind, trait, loading: 0.25 + 0.4 * random.nextFloat(), missingRate: kind === 'rate' ? 0.02 : 0 });
+    columns.push({
+      name: `${topic}_${suffix}`,
+      type: 'numeric',
+      kind,
+      trait,
+      loading: 0.25 + 0.4 * random.nextFloat(),
+      missingRate: kind === 'rate' ? 0.02 : 0,
+    });
   }
-  for (const [name, values] of Object.entries(PARTNER_CATEGORICALS)) columns.push({ name, type: 'categorical', values });
+  for (const [name, values] of Object.entries(PARTNER_CATEGORICALS))
+    columns.push({ name, type: 'categorical', values });
   return columns;
 }
 
@@ -96,7 +150,12 @@ export const OFF_PLATFORM_BRAND_SHIFT = MEMBERSHIP_TILT;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** One partner row's cells (without the id), from the person's traits. */
-export function partnerCells(columns: readonly PartnerColumn[], traits: Float32Array, offset: number, random: Random): string[] {
+export function partnerCells(
+  columns: readonly PartnerColumn[],
+  traits: Float32Array,
+  offset: number,
+  random: Random,
+): string[] {
   const trait = (t: number): number => traits[offset + t] ?? 0;
   return columns.map((c) => {
     if (c.type === 'categorical') return categoricalCell(c.name, trait, random);
@@ -105,10 +164,14 @@ export function partnerCells(columns: readonly PartnerColumn[], traits: Float32A
     const s = c.trait === undefined ? noise : c.loading * trait(c.trait) + Math.sqrt(1 - c.loading * c.loading) * noise;
     if (missing) return '';
     switch (c.kind) {
-      case 'count': return String(Math.round(Math.exp(1.2 + 0.7 * s)));
-      case 'rate': return sigmoid(-1.5 + 0.8 * s).toFixed(4);
-      case 'minutes': return Math.exp(2 + 0.5 * s).toFixed(1);
-      case 'money': return Math.exp(4 + 0.8 * s).toFixed(2);
+      case 'count':
+        return String(Math.round(Math.exp(1.2 + 0.7 * s)));
+      case 'rate':
+        return sigmoid(-1.5 + 0.8 * s).toFixed(4);
+      case 'minutes':
+        return Math.exp(2 + 0.5 * s).toFixed(1);
+      case 'money':
+        return Math.exp(4 + 0.8 * s).toFixed(2);
     }
   });
 }
@@ -128,10 +191,24 @@ function pick(logits: readonly number[], random: Random): number {
 function categoricalCell(name: string, trait: (t: number) => number, random: Random): string {
   const values = PARTNER_CATEGORICALS[name as keyof typeof PARTNER_CATEGORICALS];
   switch (name) {
-    case 'city_tier': return values[pick([0.6 * trait(SPENDING), 0.3 * trait(SPENDING) + 0.2, 0.3, 0.1, -0.3 * trait(SPENDING)], random)] ?? '';
-    case 'device': return values[pick([0.7 * trait(SPENDING), 0.5, 0, -1], random)] ?? '';
-    case 'age_band': return values[pick([-0.8 * trait(PARENTING) + 0.3 * trait(SWEETS), 0.6 * trait(PARENTING) + 0.3, 0.6 * trait(PARENTING), -0.2], random)] ?? '';
-    default: return values[pick([0.3 * trait(PARENTING), 0, -1.5], random)] ?? '';
+    case 'city_tier':
+      return (
+        values[pick([0.6 * trait(SPENDING), 0.3 * trait(SPENDING) + 0.2, 0.3, 0.1, -0.3 * trait(SPENDING)], random)] ??
+        ''
+      );
+    case 'device':
+      return values[pick([0.7 * trait(SPENDING), 0.5, 0, -1], random)] ?? '';
+    case 'age_band':
+      return (
+        values[
+          pick(
+            [-0.8 * trait(PARENTING) + 0.3 * trait(SWEETS), 0.6 * trait(PARENTING) + 0.3, 0.6 * trait(PARENTING), -0.2],
+            random,
+          )
+        ] ?? ''
+      );
+    default:
+      return values[pick([0.3 * trait(PARENTING), 0, -1.5], random)] ?? '';
   }
 }
 
@@ -143,7 +220,16 @@ export type BrandRow = {
 };
 
 /** Brand columns after the id, in file order; `category` and `purchased` are labels. */
-export const BRAND_COLUMNS = ['recency_days', 'frequency_12m', 'monetary_12m', 'tenure_days', 'channel', 'member_tier', 'category', 'purchased'] as const;
+export const BRAND_COLUMNS = [
+  'recency_days',
+  'frequency_12m',
+  'monetary_12m',
+  'tenure_days',
+  'channel',
+  'member_tier',
+  'category',
+  'purchased',
+] as const;
 export const BRAND_FEATURES = [
   { name: 'recency_days', type: 'numeric' },
   { name: 'frequency_12m', type: 'numeric' },
@@ -177,7 +263,9 @@ function poisson(mean: number, random: Random): number {
  */
 export function brandRow(traits: Float32Array, offset: number, random: Random): BrandRow {
   const trait = (t: number): number => traits[offset + t] ?? 0;
-  const category = CATEGORIES[pick([1.6 * trait(SWEETS), 1.6 * trait(COFFEE), 1.6 * trait(PARENTING)], random)] as Category;
+  const category = CATEGORIES[
+    pick([1.6 * trait(SWEETS), 1.6 * trait(COFFEE), 1.6 * trait(PARENTING)], random)
+  ] as Category;
   // Milk powder is a large, regular basket; candy small and frequent; coffee in between.
   const basketShift = { candy: -0.35, coffee: 0, 'milk-powder': 0.45 }[category];
   const frequencyShift = { candy: 0.25, coffee: 0.1, 'milk-powder': 0 }[category];
@@ -188,10 +276,23 @@ export function brandRow(traits: Float32Array, offset: number, random: Random): 
   const recency = Math.max(1, Math.round(365 * sigmoid(recencyScore - 0.8)));
   const tenure = 30 + Math.floor(random.nextFloat() * 1800 * sigmoid(0.5 * trait(BRAND) + 0.5));
   const channelShift = category === 'milk-powder' ? 0.6 : 0;
-  const channel = CHANNELS[pick([0.3, 0.2 * trait(SPENDING), 0, 0.4 * trait(ENGAGEMENT) + channelShift], random)] as string;
+  const channel = CHANNELS[
+    pick([0.3, 0.2 * trait(SPENDING), 0, 0.4 * trait(ENGAGEMENT) + channelShift], random)
+  ] as string;
   const tier = monetary > 400 ? 'gold' : monetary > 150 ? 'silver' : 'bronze';
-  const purchased = random.nextFloat() < sigmoid(-1.2 + 0.5 * trait(BRAND) + 0.9 * trait(ENGAGEMENT) + 0.6 * trait(COFFEE) - 0.003 * (recency - 60));
-  const cells = [String(recency), String(frequency), monetary.toFixed(2), String(tenure), channel, tier, category, purchased ? '1' : '0'];
+  const purchased =
+    random.nextFloat() <
+    sigmoid(-1.2 + 0.5 * trait(BRAND) + 0.9 * trait(ENGAGEMENT) + 0.6 * trait(COFFEE) - 0.003 * (recency - 60));
+  const cells = [
+    String(recency),
+    String(frequency),
+    monetary.toFixed(2),
+    String(tenure),
+    channel,
+    tier,
+    category,
+    purchased ? '1' : '0',
+  ];
   return { cells, category, purchased };
 }
 

@@ -20,7 +20,12 @@ import { DIGEST_CHUNK, IdDigester } from '../../protocol/psi/oprf/digest.ts';
 import type { OprfMessage } from '../../protocol/psi/oprf/messages.ts';
 import { DIGEST_BYTES } from '../../protocol/psi/oprf/params.ts';
 import type { ReceiverBucketResult } from '../../protocol/psi/oprf/receiver-bucket.ts';
-import { receiverResult, senderPositionRows, type OprfMode, type OprfReceiverResult } from '../../protocol/psi/oprf/results.ts';
+import {
+  receiverResult,
+  senderPositionRows,
+  type OprfMode,
+  type OprfReceiverResult,
+} from '../../protocol/psi/oprf/results.ts';
 import type { SenderBucketResult } from '../../protocol/psi/oprf/sender-bucket.ts';
 import type { OprfParams } from '../../protocol/psi/oprf/session.ts';
 import { PSI_OPRF_CORRECTION, PSI_OPRF_HELLO, PSI_OPRF_SETUP, PSI_OPRF_VALUES } from '../../protocol/messages.ts';
@@ -44,12 +49,19 @@ export type OprfSteps = (message: string, done: number, total: number) => void;
 
 /** The pair's domain key (it keys the id digests and the base OTs); `purpose` keeps modes apart. */
 export function oprfDomainKey(purpose: OprfMode, jobId: string, guest: string, host: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', `tandem/v1/psi-oprf-${purpose}`).update(`${jobId}|${guest}|${host}`).digest());
+  return new Uint8Array(
+    createHmac('sha256', `tandem/v1/psi-oprf-${purpose}`).update(`${jobId}|${guest}|${host}`).digest(),
+  );
 }
 
 async function secretFor(peer: string, seedFor: OprfSeed): Promise<Uint8Array> {
   if (seedFor === undefined) return new Uint8Array(randomBytes(32));
-  return new Uint8Array(createHash('sha256').update('tandem/v1/psi-oprf-secret|').update(await seedFor(peer)).digest());
+  return new Uint8Array(
+    createHash('sha256')
+      .update('tandem/v1/psi-oprf-secret|')
+      .update(await seedFor(peer))
+      .digest(),
+  );
 }
 
 /** OPRF-PSI's messages to and from `peer` over the job's channel: round = bucket, seq = chunk. */
@@ -58,19 +70,42 @@ export function channelLink(channel: JobChannel, peer: string): OprfLink {
     send: async (message: OprfMessage): Promise<void> => {
       switch (message.step) {
         case 'psi-oprf-hello':
-          channel.post(peer, PSI_OPRF_HELLO, 0, { points: message.points, codeSeed: message.codeSeed, count: message.count });
+          channel.post(peer, PSI_OPRF_HELLO, 0, {
+            points: message.points,
+            codeSeed: message.codeSeed,
+            count: message.count,
+          });
           break;
         case 'psi-oprf-setup':
-          channel.post(peer, PSI_OPRF_SETUP, 0, { reply: message.reply, cuckooSeed: message.cuckooSeed, count: message.count, buckets: message.buckets });
+          channel.post(peer, PSI_OPRF_SETUP, 0, {
+            reply: message.reply,
+            cuckooSeed: message.cuckooSeed,
+            count: message.count,
+            buckets: message.buckets,
+          });
           break;
         case 'psi-oprf-correction':
-          channel.post(peer, PSI_OPRF_CORRECTION, message.bucket, { bucket: message.bucket, chunk: message.chunk, rows: message.rows }, message.chunk);
+          channel.post(
+            peer,
+            PSI_OPRF_CORRECTION,
+            message.bucket,
+            { bucket: message.bucket, chunk: message.chunk, rows: message.rows },
+            message.chunk,
+          );
           break;
         case 'psi-oprf-values':
-          channel.post(peer, PSI_OPRF_VALUES, message.bucket, { bucket: message.bucket, chunk: message.chunk, values: message.values }, message.chunk);
+          channel.post(
+            peer,
+            PSI_OPRF_VALUES,
+            message.bucket,
+            { bucket: message.bucket, chunk: message.chunk, values: message.values },
+            message.chunk,
+          );
           break;
         case 'psi-result':
-          throw new RangeError('psi-result is posted by the alignment (jobs/common/alignment.ts), in the job\'s common order');
+          throw new RangeError(
+            "psi-result is posted by the alignment (jobs/common/alignment.ts), in the job's common order",
+          );
       }
       await channel.drained();
     },
@@ -104,7 +139,11 @@ export function channelLink(channel: JobChannel, peer: string): OprfLink {
  * the event loop between chunks (10M ids take seconds; heartbeats, acks and
  * other hosts' messages keep flowing meanwhile).
  */
-async function digestIntoBuckets(domainKey: Uint8Array, ids: readonly string[], buckets: number): Promise<BucketItems[]> {
+async function digestIntoBuckets(
+  domainKey: Uint8Array,
+  ids: readonly string[],
+  buckets: number,
+): Promise<BucketItems[]> {
   const digests = new Uint8Array(ids.length * DIGEST_BYTES);
   const digester = new IdDigester(domainKey);
   for (let from = 0; from < ids.length; from += DIGEST_CHUNK) {
@@ -139,13 +178,20 @@ export type OprfGuestRun<M extends OprfMode> = {
  * done and each host's result, out of their total once every session is
  * open (the bucket count follows from both sizes).
  */
-export async function oprfAsGuest<M extends OprfMode>(run: OprfGuestRun<M>): Promise<Array<Extract<OprfReceiverResult, { mode: M }>>> {
+export async function oprfAsGuest<M extends OprfMode>(
+  run: OprfGuestRun<M>,
+): Promise<Array<Extract<OprfReceiverResult, { mode: M }>>> {
   const { channel, ids, hosts, mode } = run;
   const pairs = await Promise.all(
     hosts.map(async (host) => {
       const link = channelLink(channel, host);
       const domainKey = oprfDomainKey(mode, channel.jobId, channel.me, host);
-      const setup = { domainKey, secret: await secretFor(host, run.seedFor), count: ids.length, ...(run.options.buckets === undefined ? {} : { minBuckets: run.options.buckets }) };
+      const setup = {
+        domainKey,
+        secret: await secretFor(host, run.seedFor),
+        count: ids.length,
+        ...(run.options.buckets === undefined ? {} : { minBuckets: run.options.buckets }),
+      };
       return { host, link, domainKey, session: await openReceiver(link, setup) };
     }),
   );
@@ -154,17 +200,26 @@ export async function oprfAsGuest<M extends OprfMode>(run: OprfGuestRun<M>): Pro
   const step = (message: string): void => run.onStep(message, ++done, total);
   for (const { host, session } of pairs) {
     const { buckets, senderCount } = session.params;
-    step(`PSI with ${host}: OPRF session open (${host} has ${senderCount} ids; ${buckets} bucket${buckets === 1 ? '' : 's'})`);
+    step(
+      `PSI with ${host}: OPRF session open (${host} has ${senderCount} ids; ${buckets} bucket${buckets === 1 ? '' : 's'})`,
+    );
   }
   return Promise.all(
     pairs.map(async ({ host, link, domainKey, session }) => {
       const items = await digestIntoBuckets(domainKey, ids, session.params.buckets);
-      const results = await runBuckets({
-        session: { role: 'receiver', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b),
-        onBucket: (_, finished, of) => step(`PSI with ${host}: bucket ${finished} of ${of} done`),
-      }, run.options.workers ?? 1);
+      const results = await runBuckets(
+        {
+          session: { role: 'receiver', session },
+          buckets: allBuckets(session.params),
+          link,
+          itemsOf: (b) => takeItems(items, b),
+          onBucket: (_, finished, of) => step(`PSI with ${host}: bucket ${finished} of ${of} done`),
+        },
+        run.options.workers ?? 1,
+      );
       const result: OprfReceiverResult = receiverResult(mode, session.params, results as ReceiverBucketResult[]);
-      const shared = result.mode === 'intersection' ? result.receiverRows.length : result.isMember.reduce((n, v) => n + v, 0);
+      const shared =
+        result.mode === 'intersection' ? result.receiverRows.length : result.isMember.reduce((n, v) => n + v, 0);
       step(`PSI with ${host}: ${shared} shared of ${ids.length} (host has ${session.params.senderCount})`);
       return result as Extract<OprfReceiverResult, { mode: M }>;
     }),
@@ -175,14 +230,34 @@ export async function oprfAsGuest<M extends OprfMode>(run: OprfGuestRun<M>): Pro
 export type OprfHostOutcome = { readonly params: OprfParams; readonly positionRows: Int32Array };
 
 /** A host: the sender's side of one session with the guest; its shared rows come later, as positions (psi-result or a selection). */
-export async function oprfAsHost(channel: JobChannel, ids: readonly string[], guest: string, mode: OprfMode, seedFor: OprfSeed, options: OprfOptions, progress: (message: string) => void): Promise<OprfHostOutcome> {
+export async function oprfAsHost(
+  channel: JobChannel,
+  ids: readonly string[],
+  guest: string,
+  mode: OprfMode,
+  seedFor: OprfSeed,
+  options: OprfOptions,
+  progress: (message: string) => void,
+): Promise<OprfHostOutcome> {
   const link = channelLink(channel, guest);
   const domainKey = oprfDomainKey(mode, channel.jobId, guest, channel.me);
   const session = await openSender(link, { domainKey, secret: await secretFor(guest, seedFor), count: ids.length });
   const { buckets, receiverCount } = session.params;
-  progress(`PSI with ${guest}: OPRF session open (${guest} has ${receiverCount} ids; ${buckets} bucket${buckets === 1 ? '' : 's'})`);
+  progress(
+    `PSI with ${guest}: OPRF session open (${guest} has ${receiverCount} ids; ${buckets} bucket${buckets === 1 ? '' : 's'})`,
+  );
   const items = await digestIntoBuckets(domainKey, ids, buckets);
-  const results = await runBuckets({ session: { role: 'sender', session }, buckets: allBuckets(session.params), link, itemsOf: (b) => takeItems(items, b) }, options.workers ?? 1);
-  progress(`PSI with ${guest}: sent the OPRF values of ${ids.length} ids in ${buckets} bucket${buckets === 1 ? '' : 's'}`);
+  const results = await runBuckets(
+    {
+      session: { role: 'sender', session },
+      buckets: allBuckets(session.params),
+      link,
+      itemsOf: (b) => takeItems(items, b),
+    },
+    options.workers ?? 1,
+  );
+  progress(
+    `PSI with ${guest}: sent the OPRF values of ${ids.length} ids in ${buckets} bucket${buckets === 1 ? '' : 's'}`,
+  );
   return { params: session.params, positionRows: senderPositionRows(session.params, results as SenderBucketResult[]) };
 }

@@ -15,7 +15,8 @@ import type { JobContext } from '../context.ts';
 export async function agreeScoringKey(ctx: JobContext, spec: JobSpec, role: 'guest' | 'host'): Promise<Uint8Array> {
   if (role === 'host') {
     const { key } = await ctx.channel.take(spec.guest.name, SCORING_KEY, 0);
-    if (key.byteLength !== 32) throw new JobError('JOB_STATE_CONFLICT', `the guest sent a ${key.byteLength}-byte scoring key, expected 32`);
+    if (key.byteLength !== 32)
+      throw new JobError('JOB_STATE_CONFLICT', `the guest sent a ${key.byteLength}-byte scoring key, expected 32`);
     return key;
   }
   // Kept: hosts that already stored it must get the same key from a restarted guest.

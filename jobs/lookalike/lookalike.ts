@@ -65,19 +65,42 @@ function domainKey(jobId: string, guest: string, host: string): Uint8Array {
   return createHmac('sha256', 'tandem/v1/psi-membership').update(`${jobId}|${guest}|${host}`).digest();
 }
 
-export async function runLookalike(ctx: JobContext, spec: JobSpec, me: PartySpec, datasetConfig: DatasetConfig): Promise<JobOutcome> {
+export async function runLookalike(
+  ctx: JobContext,
+  spec: JobSpec,
+  me: PartySpec,
+  datasetConfig: DatasetConfig,
+): Promise<JobOutcome> {
   const log = ctx.log.child({ job: ctx.channel.jobId });
   const progress = progressReporter(ctx, log);
   progress('setup', `loading dataset "${me.dataset}"`);
-  const dataset = await loadJobDataset(datasetConfig, { spec, role: me.role, node: ctx.channel.me, configFile: ctx.config.file, log: ctx.log.child({ job: ctx.channel.jobId }) });
-  await durableSealingKeys(undefined, ctx.channel, ctx.identity, spec.parties.map((p) => p.name));
+  const dataset = await loadJobDataset(datasetConfig, {
+    spec,
+    role: me.role,
+    node: ctx.channel.me,
+    configFile: ctx.config.file,
+    log: ctx.log.child({ job: ctx.channel.jobId }),
+  });
+  await durableSealingKeys(
+    undefined,
+    ctx.channel,
+    ctx.identity,
+    spec.parties.map((p) => p.name),
+  );
   const inputs: Inputs = { ctx, spec, dataset, datasetConfig, family: modelFamily(spec.family), log, progress };
   return me.role === 'guest' ? asGuest(inputs) : asHost(inputs);
 }
 
 function epochEvent(inputs: Inputs, r: EpochReport): void {
   inputs.log.info({ epoch: r.epoch, loss: r.loss }, 'epoch done');
-  inputs.ctx.channel.event({ phase: 'training', epoch: r.epoch, maxEpochs: r.maxEpochs, unit: r.unit ?? 'epochs', loss: r.loss ?? 0, message: r.loss === undefined ? `epoch ${r.epoch}` : `epoch ${r.epoch}: loss ${r.loss.toFixed(5)}` });
+  inputs.ctx.channel.event({
+    phase: 'training',
+    epoch: r.epoch,
+    maxEpochs: r.maxEpochs,
+    unit: r.unit ?? 'epochs',
+    loss: r.loss ?? 0,
+    message: r.loss === undefined ? `epoch ${r.epoch}` : `epoch ${r.epoch}: loss ${r.loss.toFixed(5)}`,
+  });
 }
 
 async function asGuest(inputs: Inputs): Promise<JobOutcome> {
@@ -88,17 +111,28 @@ async function asGuest(inputs: Inputs): Promise<JobOutcome> {
   // 1. Which pool positions are seeds.
   progress('psi', `matching ${dataset.ids.length} seeds against ${host}'s pool (membership PSI)`);
   const permutation = new Random(newScalar()).permutation(dataset.ids.length);
-  const { isMember, hostCount } = spec.alignmentPsi === 'coordinator'
-    ? await membershipViaCoordinator(ctx, dataset.ids, host)
-    : spec.alignmentPsi === 'oprf'
-      ? await membershipOprf(inputs, host)
-      : await runGuestPsi(ctx.channel, ctx.crypto, host, { mode: 'membership', ids: dataset.ids, domainKey: domainKey(jobId, ctx.channel.me, host), scalar: newScalar(), permutation });
+  const { isMember, hostCount } =
+    spec.alignmentPsi === 'coordinator'
+      ? await membershipViaCoordinator(ctx, dataset.ids, host)
+      : spec.alignmentPsi === 'oprf'
+        ? await membershipOprf(inputs, host)
+        : await runGuestPsi(ctx.channel, ctx.crypto, host, {
+            mode: 'membership',
+            ids: dataset.ids,
+            domainKey: domainKey(jobId, ctx.channel.me, host),
+            scalar: newScalar(),
+            permutation,
+          });
   const seeds: number[] = [];
   isMember.forEach((member, position) => {
     if (member === 1) seeds.push(position);
   });
   if (seeds.length < 10) {
-    throw new DataError('PSI_EMPTY_INTERSECTION', { file: datasetConfig.file, problem: `only ${seeds.length} of the ${dataset.ids.length} seeds are in ${host}'s pool of ${hostCount}`, fix: 'check that both sides use the same id column and format; a lookalike model needs at least 10 matched seeds' });
+    throw new DataError('PSI_EMPTY_INTERSECTION', {
+      file: datasetConfig.file,
+      problem: `only ${seeds.length} of the ${dataset.ids.length} seeds are in ${host}'s pool of ${hostCount}`,
+      fix: 'check that both sides use the same id column and format; a lookalike model needs at least 10 matched seeds',
+    });
   }
   progress('psi', `${seeds.length} of ${dataset.ids.length} seeds are in the pool of ${hostCount}`);
 
@@ -111,42 +145,85 @@ async function asGuest(inputs: Inputs): Promise<JobOutcome> {
   const order = secret.permutation(candidates.length);
   const selected = Uint32Array.from(order, (k) => candidates[k]?.[0] ?? 0);
   const labels = Float64Array.from(order, (k) => candidates[k]?.[1] ?? 0);
-  ctx.channel.post(host, LOOKALIKE_SELECTION, 0, { indices: writeIndices(selected), count: selected.length, purpose: 'lookalike' });
+  ctx.channel.post(host, LOOKALIKE_SELECTION, 0, {
+    indices: writeIndices(selected),
+    count: selected.length,
+    purpose: 'lookalike',
+  });
 
   // 3. A secret stratified split; the host learns which selected rows are held out, not their labels.
-  const { train, test } = stratifiedSplit(Int32Array.from(labels), spec.validationFraction, await nodeSecretSeed(ctx.config.node.dataDir, 'split', spec.seed));
+  const { train, test } = stratifiedSplit(
+    Int32Array.from(labels),
+    spec.validationFraction,
+    await nodeSecretSeed(ctx.config.node.dataDir, 'split', spec.seed),
+  );
   ctx.channel.post(host, SPLIT, 0, { indices: writeIndices(test), count: test.length, purpose: 'validation' });
-  progress('training', `training on ${train.length} rows (${seeds.length} seeds, ${decoyCount} decoys; ${test.length} held out)`);
-  const trained = await inputs.family.lookalike({ job: ctx, spec, role: 'guest', log: inputs.log, dataset: undefined, datasetConfig: undefined, rows: selected, train, labels, onEpoch: (r) => epochEvent(inputs, r) });
+  progress(
+    'training',
+    `training on ${train.length} rows (${seeds.length} seeds, ${decoyCount} decoys; ${test.length} held out)`,
+  );
+  const trained = await inputs.family.lookalike({
+    job: ctx,
+    spec,
+    role: 'guest',
+    log: inputs.log,
+    dataset: undefined,
+    datasetConfig: undefined,
+    rows: selected,
+    train,
+    labels,
+    onEpoch: (r) => epochEvent(inputs, r),
+  });
 
   // 4. Pool percentiles of the held-out rows: recall and lift on held-out seeds.
   progress('evaluation', `evaluating on ${test.length} held-out rows`);
   const body = await ctx.channel.take(host, POOL_PERCENTILES, 0);
-  const percentiles = new Float64Array(body.values.buffer.slice(body.values.byteOffset, body.values.byteOffset + body.values.byteLength));
-  if (percentiles.length !== test.length) throw new JobError('JOB_STATE_CONFLICT', `${host} sent ${percentiles.length} percentiles for ${test.length} rows`);
-  const heldOutSeeds = Array.from(test, (p, k) => ((labels[p] ?? 0) === 1 ? (percentiles[k] ?? 1) : -1)).filter((v) => v >= 0);
-  const recallAt = (fraction: number): number => heldOutSeeds.filter((q) => q < fraction).length / Math.max(1, heldOutSeeds.length);
+  const percentiles = new Float64Array(
+    body.values.buffer.slice(body.values.byteOffset, body.values.byteOffset + body.values.byteLength),
+  );
+  if (percentiles.length !== test.length)
+    throw new JobError('JOB_STATE_CONFLICT', `${host} sent ${percentiles.length} percentiles for ${test.length} rows`);
+  const heldOutSeeds = Array.from(test, (p, k) => ((labels[p] ?? 0) === 1 ? (percentiles[k] ?? 1) : -1)).filter(
+    (v) => v >= 0,
+  );
+  const recallAt = (fraction: number): number =>
+    heldOutSeeds.filter((q) => q < fraction).length / Math.max(1, heldOutSeeds.length);
   const recallAtK = LOOKALIKE_FRACTIONS.map((fraction) => ({ fraction, value: recallAt(fraction) }));
   const liftAtK = recallAtK.map(({ fraction, value }) => ({ fraction, value: value / fraction }));
   const recallCurve = Array.from({ length: 101 }, (_, k) => ({ fraction: k / 100, recall: recallAt(k / 100) }));
   const audiencePercent = spec.lookalike.audiencePercent;
   const audienceRecall = recallAt(audiencePercent / 100);
   const summary: Record<string, unknown> = {
-    role: 'guest', kind: 'lookalike',
+    role: 'guest',
+    kind: 'lookalike',
     seeds: { listed: dataset.ids.length, inPool: seeds.length, heldOut: heldOutSeeds.length },
-    pool: hostCount, decoys: decoyCount,
+    pool: hostCount,
+    decoys: decoyCount,
     rows: { aligned: selected.length, train: train.length, validation: test.length },
     ...trained.summary,
     metrics: { recallAtK, liftAtK, recallCurve },
-    audience: { percent: audiencePercent, size: Math.ceil((hostCount * audiencePercent) / 100), expectedRecall: audienceRecall, expectedLift: audienceRecall / (audiencePercent / 100) },
+    audience: {
+      percent: audiencePercent,
+      size: Math.ceil((hostCount * audiencePercent) / 100),
+      expectedRecall: audienceRecall,
+      expectedLift: audienceRecall / (audiencePercent / 100),
+    },
   };
-  const modelFile = await writeModelPart(ctx, spec, 'guest', { family: inputs.family.name, model: { ...trained.model, labels: [...labels], validation: [...test] }, summary });
+  const modelFile = await writeModelPart(ctx, spec, 'guest', {
+    family: inputs.family.name,
+    model: { ...trained.model, labels: [...labels], validation: [...test] },
+    summary,
+  });
   reportDone(ctx, { ...summary, metrics: { recallAtK, liftAtK } });
   return { modelFile, summary };
 }
 
 /** Guest, coordinator-aided: which of the host's (shuffled) pool positions hold one of its seeds. */
-async function membershipViaCoordinator(ctx: JobContext, ids: readonly string[], host: string): Promise<{ isMember: Uint8Array; hostCount: number }> {
+async function membershipViaCoordinator(
+  ctx: JobContext,
+  ids: readonly string[],
+  host: string,
+): Promise<{ isMember: Uint8Array; hostCount: number }> {
   const [answer] = await matchViaCoordinator(ctx.channel, ids, [host], () => undefined, undefined);
   const isMember = new Uint8Array(answer?.hostCount ?? 0);
   for (const m of answer?.matches ?? []) isMember[m.hostPosition] = 1;
@@ -157,7 +234,12 @@ async function membershipViaCoordinator(ctx: JobContext, ids: readonly string[],
 async function membershipOprf(inputs: Inputs, host: string): Promise<{ isMember: Uint8Array; hostCount: number }> {
   const { ctx, dataset, spec } = inputs;
   const [result] = await oprfAsGuest({
-    channel: ctx.channel, ids: dataset.ids, hosts: [host], mode: 'membership', seedFor: undefined, options: spec.alignmentOprf,
+    channel: ctx.channel,
+    ids: dataset.ids,
+    hosts: [host],
+    mode: 'membership',
+    seedFor: undefined,
+    options: spec.alignmentOprf,
     onStep: (message, done, total) => {
       inputs.log.info({ phase: 'psi' }, message);
       ctx.channel.event({ phase: 'psi', message, epoch: done, maxEpochs: total, unit: 'PSI steps' });
@@ -168,7 +250,11 @@ async function membershipOprf(inputs: Inputs, host: string): Promise<{ isMember:
   const padding = await ctx.channel.take(host, LOOKALIKE_PADDING, 0);
   const isMember = result.isMember;
   for (const p of readIndices(padding.indices, padding.count)) {
-    if (p >= isMember.length || isMember[p] === 1) throw new JobError('JOB_STATE_CONFLICT', `${host} named pool position ${p} as padding, which ${p >= isMember.length ? 'does not exist' : 'matched a seed'}`);
+    if (p >= isMember.length || isMember[p] === 1)
+      throw new JobError(
+        'JOB_STATE_CONFLICT',
+        `${host} named pool position ${p} as padding, which ${p >= isMember.length ? 'does not exist' : 'matched a seed'}`,
+      );
     isMember[p] = 2;
   }
   return { isMember, hostCount: result.senderCount };
@@ -202,27 +288,56 @@ function drawDecoys(isMember: Uint8Array, count: number, random: Random): number
 function selectedRows(rowAt: Int32Array | Uint32Array, positions: Uint32Array): Uint32Array {
   return Uint32Array.from(positions, (p) => {
     const row = p < rowAt.length ? (rowAt[p] ?? -1) : -1;
-    if (row < 0) throw new JobError('JOB_STATE_CONFLICT', `the guest selected pool position ${p}, which ${p < rowAt.length ? 'is padding' : `is outside the ${rowAt.length} positions`}`);
+    if (row < 0)
+      throw new JobError(
+        'JOB_STATE_CONFLICT',
+        `the guest selected pool position ${p}, which ${p < rowAt.length ? 'is padding' : `is outside the ${rowAt.length} positions`}`,
+      );
     return row;
   });
 }
 
 /** Host, OPRF: offers its pool in membership mode, then names the padding positions (no row) so the guest draws no decoy there. */
-async function offerPoolOprf(ctx: JobContext, ids: readonly string[], guest: string, spec: JobSpec, progress: (message: string) => void): Promise<Int32Array> {
-  const { positionRows } = await oprfAsHost(ctx.channel, ids, guest, 'membership', undefined, spec.alignmentOprf, progress);
+async function offerPoolOprf(
+  ctx: JobContext,
+  ids: readonly string[],
+  guest: string,
+  spec: JobSpec,
+  progress: (message: string) => void,
+): Promise<Int32Array> {
+  const { positionRows } = await oprfAsHost(
+    ctx.channel,
+    ids,
+    guest,
+    'membership',
+    undefined,
+    spec.alignmentOprf,
+    progress,
+  );
   const padding = Uint32Array.from(positionRows.keys()).filter((p) => (positionRows[p] ?? -1) < 0);
-  ctx.channel.post(guest, LOOKALIKE_PADDING, 0, { indices: writeIndices(padding), count: padding.length, purpose: 'padding' });
+  ctx.channel.post(guest, LOOKALIKE_PADDING, 0, {
+    indices: writeIndices(padding),
+    count: padding.length,
+    purpose: 'padding',
+  });
   return positionRows;
 }
 
 /** Host, ECDH: offers its pool in membership mode; returns its secret order of the pool. */
 async function offerPoolEcdh(ctx: JobContext, ids: readonly string[], guest: string): Promise<Uint32Array> {
   const permutation = new Random(newScalar()).permutation(ids.length);
-  let t = startHost({ mode: 'membership', ids, domainKey: domainKey(ctx.channel.jobId, guest, ctx.channel.me), scalar: newScalar(), permutation });
+  let t = startHost({
+    mode: 'membership',
+    ids,
+    domainKey: domainKey(ctx.channel.jobId, guest, ctx.channel.me),
+    scalar: newScalar(),
+    permutation,
+  });
   for (const m of t.outbound) postPsi(ctx.channel, guest, m);
   t = hostReceive(t.state, await receivePsi(ctx.channel, guest, PSI_GUEST_SET));
   for (const m of t.outbound) postPsi(ctx.channel, guest, m);
-  if (t.state.stage !== 'done' || t.state.result.mode !== 'membership') throw new RangeError('membership PSI did not finish');
+  if (t.state.stage !== 'done' || t.state.result.mode !== 'membership')
+    throw new RangeError('membership PSI did not finish');
   return permutation;
 }
 
@@ -233,11 +348,12 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
 
   progress('psi', `offering a pool of ${dataset.ids.length} to ${guest} (membership PSI)`);
   // Position → row: the host's secret order of its pool (OPRF: -1 at padding positions).
-  const rowAt = spec.alignmentPsi === 'coordinator'
-    ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined)
-    : spec.alignmentPsi === 'oprf'
-      ? await offerPoolOprf(ctx, dataset.ids, guest, spec, (m) => progress('psi', m))
-      : await offerPoolEcdh(ctx, dataset.ids, guest);
+  const rowAt =
+    spec.alignmentPsi === 'coordinator'
+      ? await offerViaCoordinator(ctx.channel, dataset.ids, guest, undefined)
+      : spec.alignmentPsi === 'oprf'
+        ? await offerPoolOprf(ctx, dataset.ids, guest, spec, (m) => progress('psi', m))
+        : await offerPoolEcdh(ctx, dataset.ids, guest);
 
   const selection = await ctx.channel.take(guest, LOOKALIKE_SELECTION, 0);
   const rows = selectedRows(rowAt, readIndices(selection.indices, selection.count));
@@ -247,7 +363,18 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
   for (const p of test) held[p] = 1;
   const train = Uint32Array.from({ length: rows.length }, (_, i) => i).filter((i) => held[i] === 0);
   progress('training', `training on ${train.length} selected rows`);
-  const trained = await inputs.family.lookalike({ job: ctx, spec, role: 'host', log: inputs.log, dataset, datasetConfig, rows, train, labels: undefined, onEpoch: (r) => epochEvent(inputs, r) });
+  const trained = await inputs.family.lookalike({
+    job: ctx,
+    spec,
+    role: 'host',
+    log: inputs.log,
+    dataset,
+    datasetConfig,
+    rows,
+    train,
+    labels: undefined,
+    onEpoch: (r) => epochEvent(inputs, r),
+  });
   const scores = trained.poolScores;
   if (scores === undefined) throw new RangeError(`model family ${inputs.family.name} did not score the pool`);
 
@@ -258,19 +385,44 @@ async function asHost(inputs: Inputs): Promise<JobOutcome> {
   const percentileOf = new Float64Array(dataset.rowCount);
   ranked.forEach((row, rank) => (percentileOf[row] = rank / dataset.rowCount));
   const percentiles = Float64Array.from(test, (p) => percentileOf[rows[p] ?? 0] ?? 1);
-  ctx.channel.post(guest, POOL_PERCENTILES, 0, { values: new Uint8Array(percentiles.buffer), rows: percentiles.length, outputs: 1 });
+  ctx.channel.post(guest, POOL_PERCENTILES, 0, {
+    values: new Uint8Array(percentiles.buffer),
+    rows: percentiles.length,
+    outputs: 1,
+  });
 
   const size = Math.ceil((dataset.rowCount * spec.lookalike.audiencePercent) / 100);
   const dir = join(ctx.config.node.dataDir, 'jobs', jobId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const audienceFile = join(dir, 'audience.csv');
   // The format and order `tandem model score-pool` writes, so a re-scored pool can be compared line by line.
-  const lines = ['rank,id,score', ...Array.from(ranked.subarray(0, size), (row, rank) => `${rank + 1},${csvField(dataset.ids[row] ?? '')},${scores[row] ?? 0}`)];
+  const lines = [
+    'rank,id,score',
+    ...Array.from(
+      ranked.subarray(0, size),
+      (row, rank) => `${rank + 1},${csvField(dataset.ids[row] ?? '')},${scores[row] ?? 0}`,
+    ),
+  ];
   await writeFile(audienceFile, `${lines.join('\n')}\n`, { mode: 0o600 });
-  const summary: Record<string, unknown> = { role: 'host', kind: 'lookalike', ...trained.summary, pool: dataset.rowCount, audience: { percent: spec.lookalike.audiencePercent, size, file: audienceFile } };
+  const summary: Record<string, unknown> = {
+    role: 'host',
+    kind: 'lookalike',
+    ...trained.summary,
+    pool: dataset.rowCount,
+    audience: { percent: spec.lookalike.audiencePercent, size, file: audienceFile },
+  };
   // No scoring key: the audience is scored at the host alone, so nobody may look its users up by pseudonym.
-  const modelFile = await writeModelPart(ctx, spec, 'host', { family: inputs.family.name, model: { ...trained.model, selectedRows: [...rows] }, summary });
-  reportDone(ctx, { role: 'host', kind: 'lookalike', ...trained.summary, audience: { percent: spec.lookalike.audiencePercent, size } });
+  const modelFile = await writeModelPart(ctx, spec, 'host', {
+    family: inputs.family.name,
+    model: { ...trained.model, selectedRows: [...rows] },
+    summary,
+  });
+  reportDone(ctx, {
+    role: 'host',
+    kind: 'lookalike',
+    ...trained.summary,
+    audience: { percent: spec.lookalike.audiencePercent, size },
+  });
   return { modelFile, summary };
 }
 

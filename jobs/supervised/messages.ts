@@ -3,7 +3,11 @@ import { tandem } from '../../protocol/generated/tandem.js';
 import { message, type Message } from '../../protocol/messages.ts';
 
 export const CLASSES = message({
-  step: 'classes', kind: 'control', from: ['guest'], to: ['host'], body: tandem.v1.Control,
+  step: 'classes',
+  kind: 'control',
+  from: ['guest'],
+  to: ['host'],
+  body: tandem.v1.Control,
   meaning: 'how many outputs the model has: the number of classes of a cold-start label (not their names)',
 });
 

@@ -22,7 +22,9 @@ describe('the class-size guard of multi-class jobs', () => {
     }
     expect(error).toBeInstanceOf(DataError);
     expect((error as DataError).code).toBe('DATA_LABEL_INVALID');
-    expect((error as DataError).message).toContain(`2 of the label's 4 classes have fewer than ${MIN_CLASS_TRAINING_ROWS} training rows`);
+    expect((error as DataError).message).toContain(
+      `2 of the label's 4 classes have fewer than ${MIN_CLASS_TRAINING_ROWS} training rows`,
+    );
     expect((error as DataError).message).toContain('"saab": 3, "van": 1');
     expect((error as DataError).message).toMatch(/^brand\.csv, column "y": .* Fix: merge rare classes/);
   });
@@ -32,14 +34,33 @@ describe('the class-size guard of multi-class jobs', () => {
   });
 });
 
-describe('the guest\'s check that its label varies', () => {
+describe("the guest's check that its label varies", () => {
   const aligned = Uint32Array.from({ length: 10 }, (_, i) => i);
   const train = Uint32Array.from({ length: 8 }, (_, i) => i);
   it('refuses a label of one value on the training rows, naming the value, file and column', () => {
-    expect(() => checkLabelVaries(new Int32Array(10).fill(1), train, aligned, (v) => JSON.stringify(['no', 'yes'][v]), 'brand.csv', 'churned'))
-      .toThrow(/^brand\.csv, column "churned": every one of the 8 training rows among the shared rows has the label "yes", so there is nothing to learn/);
+    expect(() =>
+      checkLabelVaries(
+        new Int32Array(10).fill(1),
+        train,
+        aligned,
+        (v) => JSON.stringify(['no', 'yes'][v]),
+        'brand.csv',
+        'churned',
+      ),
+    ).toThrow(
+      /^brand\.csv, column "churned": every one of the 8 training rows among the shared rows has the label "yes", so there is nothing to learn/,
+    );
   });
   it('lets a varying label through', () => {
-    expect(() => checkLabelVaries(Int32Array.from(aligned, (i) => i % 2), train, aligned, String, 'brand.csv', 'y')).not.toThrow();
+    expect(() =>
+      checkLabelVaries(
+        Int32Array.from(aligned, (i) => i % 2),
+        train,
+        aligned,
+        String,
+        'brand.csv',
+        'y',
+      ),
+    ).not.toThrow();
   });
 });

@@ -11,8 +11,21 @@ import { sigmoid } from '../../protocol/training/chebyshev-link.ts';
 
 export type GuestOnly = { readonly metrics: BinaryReport; readonly features: number };
 
-export function guestOnlyBaseline(X: Float64Array, columns: number, labels: Float64Array, train: Uint32Array, validation: Uint32Array, l2: number): GuestOnly {
+export function guestOnlyBaseline(
+  X: Float64Array,
+  columns: number,
+  labels: Float64Array,
+  train: Uint32Array,
+  validation: Uint32Array,
+  l2: number,
+): GuestOnly {
   const model = fitLogisticNewton(X, columns, labels, train, { l2 });
   const probabilities = Float64Array.from(logits(model, X, columns, validation), sigmoid);
-  return { metrics: binaryReport(probabilities, Int32Array.from(validation, (p) => labels[p] ?? 0)), features: columns };
+  return {
+    metrics: binaryReport(
+      probabilities,
+      Int32Array.from(validation, (p) => labels[p] ?? 0),
+    ),
+    features: columns,
+  };
 }

@@ -20,11 +20,21 @@ describe('masked decryption with noise flooding', () => {
     suite.dispose();
   });
 
-  const service = (noiseBits: number, key = 7) => new DecryptService({ keys, q0: suite.q0, noiseBits, noiseKey: new Uint8Array(32).fill(key), polyModulusDegree: suite.params.polyModulusDegree });
+  const service = (noiseBits: number, key = 7) =>
+    new DecryptService({
+      keys,
+      q0: suite.q0,
+      noiseBits,
+      noiseKey: new Uint8Array(32).fill(key),
+      polyModulusDegree: suite.params.polyModulusDegree,
+    });
 
   it('returns the raw decryption plus Gaussian noise of the configured size, the same for a retried request', () => {
     const values = Float64Array.from({ length: 4096 }, (_, k) => Math.sin(k) * 0.5);
-    const masked = suite.maskedSum([suite.combine([enc.encrypt(values)], [new Float64Array(4096).fill(1)], new Float64Array(4096), enc)], 'residual');
+    const masked = suite.maskedSum(
+      [suite.combine([enc.encrypt(values)], [new Float64Array(4096).fill(1)], new Float64Array(4096), enc)],
+      'residual',
+    );
     const raw = readDecryptValues(service(0).decrypt('req-0', [masked.ciphertext]), 1)[0]!;
     const differences: number[] = [];
     for (let r = 0; r < 400; r++) {
@@ -38,9 +48,13 @@ describe('masked decryption with noise flooding', () => {
     expect(std / 2 ** 20).toBeLessThan(1.15);
     expect(Math.abs(mean) / 2 ** 20).toBeLessThan(0.2);
     // A resent request gets the same answer, so resending cannot average the noise away.
-    expect(service(20).decrypt('req-3', [masked.ciphertext])).toEqual(service(20).decrypt('req-3', [masked.ciphertext]));
+    expect(service(20).decrypt('req-3', [masked.ciphertext])).toEqual(
+      service(20).decrypt('req-3', [masked.ciphertext]),
+    );
     // And another coordinator secret gives other noise.
-    expect(service(20, 8).decrypt('req-3', [masked.ciphertext])).not.toEqual(service(20).decrypt('req-3', [masked.ciphertext]));
+    expect(service(20, 8).decrypt('req-3', [masked.ciphertext])).not.toEqual(
+      service(20).decrypt('req-3', [masked.ciphertext]),
+    );
     // The party still recovers the sum; the flooding costs about 2^20 · N/(2Δ) ≈ 4e-3 absolute.
     const recovered = suite.unmask(readDecryptValues(service(20).decrypt('req-9', [masked.ciphertext]), 1)[0]!, masked);
     const exact = values.reduce((a, b) => a + b, 0);

@@ -51,7 +51,11 @@ export class DecryptService {
         let noise = this.noise(requestId, index);
         if (dpSigma > 0) {
           // slot sum = coefficient · N / (2·scale), so σ value units = σ·2·scale/N coefficient units.
-          noise += BigInt(Math.round(this.#gaussian(`dp|${requestId}#${index}`) * dpSigma * ((2 * scale) / this.#o.polyModulusDegree)));
+          noise += BigInt(
+            Math.round(
+              this.#gaussian(`dp|${requestId}#${index}`) * dpSigma * ((2 * scale) / this.#o.polyModulusDegree),
+            ),
+          );
         }
         return (((value + noise) % this.#o.q0) + this.#o.q0) % this.#o.q0;
       }),
@@ -68,5 +72,4 @@ export class DecryptService {
   #gaussian(label: string): number {
     return gaussianFromBytes(createHmac('sha256', this.#o.noiseKey).update(label).digest());
   }
-
 }

@@ -18,11 +18,22 @@ import type { KeyHolder } from '../family.ts';
 import { DecryptService } from './decrypt-service.ts';
 import { DECRYPT, DECRYPT_RESULT, DP_PLAN } from './messages.ts';
 
-export async function lrKeyHolder(jobId: string, spec: JobSpec, log: Logger, saved?: KeyHolder['secrets']): Promise<KeyHolder> {
+export async function lrKeyHolder(
+  jobId: string,
+  spec: JobSpec,
+  log: Logger,
+  saved?: KeyHolder['secrets'],
+): Promise<KeyHolder> {
   const suite = await CkksSuite.create(spec.ckks);
   const keys = new CkksKeyHolder(suite, saved?.secretKey);
   const noiseKey = saved?.noiseKey ?? new Uint8Array(randomBytes(32));
-  const decrypt = new DecryptService({ keys, q0: suite.q0, noiseBits: spec.noiseFloodingBits, noiseKey, polyModulusDegree: spec.ckks.polyModulusDegree });
+  const decrypt = new DecryptService({
+    keys,
+    q0: suite.q0,
+    noiseBits: spec.noiseFloodingBits,
+    noiseKey,
+    polyModulusDegree: spec.ckks.polyModulusDegree,
+  });
   let dp: DpPlan | undefined;
   let dpTrainRows: number | undefined;
 
@@ -30,7 +41,10 @@ export async function lrKeyHolder(jobId: string, spec: JobSpec, log: Logger, sav
     const t = spec.training;
     dp = planDp(spec.dp as NonNullable<JobSpec['dp']>, trainRows, t.batchSize, t.maxEpochs, spec.parties.length);
     dpTrainRows = trainRows;
-    log.info({ job: jobId, noiseMultiplier: dp.noiseMultiplier, epsilon: dp.epsilonSpent }, 'differential privacy planned');
+    log.info(
+      { job: jobId, noiseMultiplier: dp.noiseMultiplier, epsilon: dp.epsilonSpent },
+      'differential privacy planned',
+    );
   };
 
   return {
@@ -40,17 +54,24 @@ export async function lrKeyHolder(jobId: string, spec: JobSpec, log: Logger, sav
       if (envelope.step === DP_PLAN.step) {
         const { trainRows } = decodeMessage(DP_PLAN, envelope.body);
         // The same plan again (a guest resuming after a restart) is no conflict.
-        if (spec.dp === undefined || from !== spec.guest.name || (dp !== undefined && dpTrainRows !== trainRows)) throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${jobId}`);
-        if (!Number.isInteger(trainRows) || trainRows < 1) throw new JobError('JOB_STATE_CONFLICT', `dp-plan from ${from} names ${trainRows} training rows`);
+        if (spec.dp === undefined || from !== spec.guest.name || (dp !== undefined && dpTrainRows !== trainRows))
+          throw new JobError('JOB_STATE_CONFLICT', `unexpected dp-plan from ${from} in job ${jobId}`);
+        if (!Number.isInteger(trainRows) || trainRows < 1)
+          throw new JobError('JOB_STATE_CONFLICT', `dp-plan from ${from} names ${trainRows} training rows`);
         planPrivacy(trainRows);
         return;
       }
-      if (envelope.step !== DECRYPT.step) throw new JobError('JOB_STATE_CONFLICT', `the LR key holder does not handle step "${envelope.step}"`);
+      if (envelope.step !== DECRYPT.step)
+        throw new JobError('JOB_STATE_CONFLICT', `the LR key holder does not handle step "${envelope.step}"`);
       const request = decodeMessage(DECRYPT, envelope.body);
       let dpSigma = 0;
       if (spec.dp !== undefined) {
         // Under DP only gradient sums (seq 0) are decrypted, and only with the planned noise.
-        if (dp === undefined || envelope.seq !== 0) throw new JobError('JOB_STATE_CONFLICT', `job ${jobId} is differentially private: only noised gradient sums may be decrypted, after the guest's dp-plan`);
+        if (dp === undefined || envelope.seq !== 0)
+          throw new JobError(
+            'JOB_STATE_CONFLICT',
+            `job ${jobId} is differentially private: only noised gradient sums may be decrypted, after the guest's dp-plan`,
+          );
         dpSigma = dp.gradientSigma;
       }
       reply(DECRYPT_RESULT, { values: decrypt.decrypt(envelope.id, request.ciphertexts, dpSigma) });

@@ -16,7 +16,13 @@ describe('one-vs-rest helpers', () => {
   });
 
   it('stores class weights class-major', () => {
-    const part = (w: number[]) => ({ weights: Float64Array.from(w), intercept: 0, losses: [], epochs: 1, lastRound: 1 });
+    const part = (w: number[]) => ({
+      weights: Float64Array.from(w),
+      intercept: 0,
+      losses: [],
+      epochs: 1,
+      lastRound: 1,
+    });
     expect([...classMajorWeights([part([1, 2]), part([3, 4]), part([5, 6])])]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

@@ -36,14 +36,29 @@ import { VALIDATION_SCORES } from './messages.ts';
  * has weights on the standardised columns.
  * @param labels the guest's class index per aligned row (undefined at a host)
  */
-export async function trainOutputs(ctx: TrainContext, role: 'guest' | 'host', outputs: number, decorrelate: boolean, labels: Float64Array | undefined): Promise<TrainedPart[]> {
+export async function trainOutputs(
+  ctx: TrainContext,
+  role: 'guest' | 'host',
+  outputs: number,
+  decorrelate: boolean,
+  labels: Float64Array | undefined,
+): Promise<TrainedPart[]> {
   const d = decorrelate ? fitDecorrelation(ctx.X, ctx.columns, ctx.train) : undefined;
   const X = d === undefined ? ctx.X : decorrelateRows(d, ctx.X);
   const parts: TrainedPart[] = [];
   let roundsBefore = ctx.roundsBefore ?? 0;
   for (let c = 0; c < outputs; c++) {
-    const at = { ...ctx, X, roundsBefore, onEpoch: outputs === 1 ? ctx.onEpoch : (epoch: number, loss: number | undefined) => ctx.onEpoch(epoch, loss, { index: c, of: outputs }) };
-    const y = labels === undefined ? undefined : outputs === 1 ? labels : Float64Array.from(labels, (v) => (v === c ? 1 : 0));
+    const at = {
+      ...ctx,
+      X,
+      roundsBefore,
+      onEpoch:
+        outputs === 1
+          ? ctx.onEpoch
+          : (epoch: number, loss: number | undefined) => ctx.onEpoch(epoch, loss, { index: c, of: outputs }),
+    };
+    const y =
+      labels === undefined ? undefined : outputs === 1 ? labels : Float64Array.from(labels, (v) => (v === c ? 1 : 0));
     const part = role === 'guest' ? await trainGuest(at, y as Float64Array) : await trainHost(at);
     roundsBefore = part.lastRound;
     parts.push(d === undefined ? part : { ...part, weights: correlatedWeights(d, part.weights) });
@@ -71,7 +86,12 @@ export function oneVsRestProbabilities(z: Float64Array, classes: number): Float6
 }
 
 /** This party's per-class partial logits of the given rows, row-major rows × K. */
-function classLogits(matrix: PartyMatrix, parts: readonly TrainedPart[], rows: Uint32Array, withIntercept: boolean): Float64Array {
+function classLogits(
+  matrix: PartyMatrix,
+  parts: readonly TrainedPart[],
+  rows: Uint32Array,
+  withIntercept: boolean,
+): Float64Array {
   const K = parts.length;
   const z = new Float64Array(rows.length * K);
   parts.forEach((p, c) => {
@@ -83,7 +103,15 @@ function classLogits(matrix: PartyMatrix, parts: readonly TrainedPart[], rows: U
 
 function report(p: Float64Array, y: Int32Array, classes: readonly string[]): Record<string, unknown> {
   const r = multiclassReport(p, y, classes.length);
-  return { rows: r.rows, accuracy: r.accuracy, macroF1: r.macroF1, logLoss: multiclassLogLoss(p, y, classes.length), perClass: r.perClass, confusion: r.confusion, classes: [...classes] };
+  return {
+    rows: r.rows,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    logLoss: multiclassLogLoss(p, y, classes.length),
+    perClass: r.perClass,
+    confusion: r.confusion,
+    classes: [...classes],
+  };
 }
 
 export type MulticlassEvaluation = {
@@ -98,35 +126,85 @@ export type MulticlassEvaluation = {
  * rows (its own partials plus the hosts'), and what it could do alone — an
  * exact multinomial fit on its own columns, same rows and L2.
  */
-export async function evaluateMulticlassAsGuest(channel: JobChannel, spec: JobSpec, e: MulticlassEvaluation, labels: Float64Array, classes: readonly string[]): Promise<Record<string, unknown>> {
+export async function evaluateMulticlassAsGuest(
+  channel: JobChannel,
+  spec: JobSpec,
+  e: MulticlassEvaluation,
+  labels: Float64Array,
+  classes: readonly string[],
+): Promise<Record<string, unknown>> {
   const K = e.parts.length;
   const z = classLogits(e.matrix, e.parts, e.validation, true);
   if (spec.shareValidationScores) await addHostValidationScores(channel, spec, z, K);
   const y = Int32Array.from(e.validation, (p) => labels[p] ?? 0);
   const metrics = report(oneVsRestProbabilities(z, K), y, classes);
-  const alone = fitMultinomialNewton(e.matrix.X, e.matrix.columns, labels, K, e.train, { l2: spec.training.optimizer.l2 });
-  const lr = { features: e.matrix.columns, metrics: report(multinomialProbabilities(alone, e.matrix.X, e.matrix.columns, e.validation), y, classes) };
-  const trees = e.matrix.columns === 0 ? {} : await ownTreesMetrics(e.matrix.X, e.matrix.columns, labels, e.train, e.validation, 'softmax', K, String(spec.seed), undefined, classes);
+  const alone = fitMultinomialNewton(e.matrix.X, e.matrix.columns, labels, K, e.train, {
+    l2: spec.training.optimizer.l2,
+  });
+  const lr = {
+    features: e.matrix.columns,
+    metrics: report(multinomialProbabilities(alone, e.matrix.X, e.matrix.columns, e.validation), y, classes),
+  };
+  const trees =
+    e.matrix.columns === 0
+      ? {}
+      : await ownTreesMetrics(
+          e.matrix.X,
+          e.matrix.columns,
+          labels,
+          e.train,
+          e.validation,
+          'softmax',
+          K,
+          String(spec.seed),
+          undefined,
+          classes,
+        );
   const guestOnly = bestOwn('softmax', lr, { features: e.matrix.columns, metrics: trees });
   const epochs = e.parts.map((p) => p.epochs);
   return {
-    role: 'guest', rows: { aligned: labels.length, train: e.train.length, validation: e.validation.length },
-    model: 'one-vs-rest', classes: [...classes], epochs: epochs.reduce((a, b) => a + b, 0), epochsByClass: epochs,
-    losses: meanLosses(e.parts), lossesByClass: e.parts.map((p) => p.losses), metrics, guestOnly, validationScoresShared: spec.shareValidationScores,
+    role: 'guest',
+    rows: { aligned: labels.length, train: e.train.length, validation: e.validation.length },
+    model: 'one-vs-rest',
+    classes: [...classes],
+    epochs: epochs.reduce((a, b) => a + b, 0),
+    epochsByClass: epochs,
+    losses: meanLosses(e.parts),
+    lossesByClass: e.parts.map((p) => p.losses),
+    metrics,
+    guestOnly,
+    validationScoresShared: spec.shareValidationScores,
   };
 }
 
 /** The mean one-vs-rest training loss per epoch (a class that stopped early counts with its last loss). */
 function meanLosses(parts: readonly TrainedPart[]): number[] {
   const epochs = Math.max(0, ...parts.map((p) => p.losses.length));
-  return Array.from({ length: epochs }, (_, t) => parts.reduce((s, p) => s + (p.losses[Math.min(t, p.losses.length - 1)] ?? 0), 0) / parts.length);
+  return Array.from(
+    { length: epochs },
+    (_, t) => parts.reduce((s, p) => s + (p.losses[Math.min(t, p.losses.length - 1)] ?? 0), 0) / parts.length,
+  );
 }
 
 /** A host sends its K partial logits per validation row to the guest, and reports only aggregates. */
-export function evaluateMulticlassAsHost(channel: JobChannel, spec: JobSpec, e: MulticlassEvaluation): Record<string, unknown> {
+export function evaluateMulticlassAsHost(
+  channel: JobChannel,
+  spec: JobSpec,
+  e: MulticlassEvaluation,
+): Record<string, unknown> {
   if (spec.shareValidationScores) {
     const u = classLogits(e.matrix, e.parts, e.validation, false);
-    channel.post(spec.guest.name, VALIDATION_SCORES, 0, { values: new Uint8Array(u.buffer), rows: e.validation.length, outputs: e.parts.length });
+    channel.post(spec.guest.name, VALIDATION_SCORES, 0, {
+      values: new Uint8Array(u.buffer),
+      rows: e.validation.length,
+      outputs: e.parts.length,
+    });
   }
-  return { role: 'host', model: 'one-vs-rest', outputs: e.parts.length, epochs: e.parts.reduce((s, p) => s + p.epochs, 0), features: e.matrix.columns };
+  return {
+    role: 'host',
+    model: 'one-vs-rest',
+    outputs: e.parts.length,
+    epochs: e.parts.reduce((s, p) => s + p.epochs, 0),
+    features: e.matrix.columns,
+  };
 }

@@ -11,8 +11,20 @@ import { modelPartHeaderShape, readModelPartFile } from '../model-part.ts';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
-const numericColumn = z.strictObject({ name: z.string(), kind: z.literal('numeric'), mean: finite, std: finite.refine((s) => s > 0, 'must be positive'), indicator: z.boolean(), edges: z.array(finite).optional() });
-const categoricalColumn = z.strictObject({ name: z.string(), kind: z.literal('categorical'), categories: z.array(z.string()), indicator: z.boolean() });
+const numericColumn = z.strictObject({
+  name: z.string(),
+  kind: z.literal('numeric'),
+  mean: finite,
+  std: finite.refine((s) => s > 0, 'must be positive'),
+  indicator: z.boolean(),
+  edges: z.array(finite).optional(),
+});
+const categoricalColumn = z.strictObject({
+  name: z.string(),
+  kind: z.literal('categorical'),
+  categories: z.array(z.string()),
+  indicator: z.boolean(),
+});
 
 /** The fitted preprocessing, as JSON: checked field by field so a hand-edited spec cannot score silently wrong. */
 export const preprocessSchema = z.strictObject({
@@ -62,13 +74,20 @@ export function interceptsOf(part: Pick<ModelPart, 'outputs' | 'intercept' | 'in
 }
 
 /** Why a part's shapes disagree (weights, intercepts, classes against columns and outputs), or undefined when they agree. */
-export function shapeProblem(part: Pick<ModelPart, 'outputs' | 'intercept' | 'intercepts' | 'classes' | 'weights' | 'featureNames' | 'role'> & { readonly preprocess: Pick<PreprocessSpec, 'outputColumns'> }): [field: string, problem: string] | undefined {
+export function shapeProblem(
+  part: Pick<ModelPart, 'outputs' | 'intercept' | 'intercepts' | 'classes' | 'weights' | 'featureNames' | 'role'> & {
+    readonly preprocess: Pick<PreprocessSpec, 'outputColumns'>;
+  },
+): [field: string, problem: string] | undefined {
   const k = outputsOf(part);
   const columns = part.preprocess.outputColumns.length;
-  if (part.weights.length !== k * columns || part.featureNames.length !== columns) return ['weights', `${part.weights.length} weights for ${k} output(s) × ${columns} preprocessed columns`];
+  if (part.weights.length !== k * columns || part.featureNames.length !== columns)
+    return ['weights', `${part.weights.length} weights for ${k} output(s) × ${columns} preprocessed columns`];
   if (k === 1 && part.intercept === undefined) return ['intercept', 'a binary model part needs an intercept'];
-  if (k > 1 && part.intercepts?.length !== k) return ['intercepts', `${part.intercepts?.length ?? 0} intercepts for ${k} classes`];
-  if (k > 1 && part.role === 'guest' && part.classes?.length !== k) return ['classes', `${part.classes?.length ?? 0} class labels for ${k} classes`];
+  if (k > 1 && part.intercepts?.length !== k)
+    return ['intercepts', `${part.intercepts?.length ?? 0} intercepts for ${k} classes`];
+  if (k > 1 && part.role === 'guest' && part.classes?.length !== k)
+    return ['classes', `${part.classes?.length ?? 0} class labels for ${k} classes`];
   return undefined;
 }
 
@@ -77,10 +96,21 @@ export async function readModelPart(dataDir: string, jobId: string): Promise<Mod
   const parsed = modelPartSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError('CONFIG_INVALID', { file, field: issue?.path.join('.') ?? '', problem: issue?.message ?? 'is not an LR model part', fix: 'the job writes this file; run the job again with this version of tandem' });
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: issue?.path.join('.') ?? '',
+      problem: issue?.message ?? 'is not an LR model part',
+      fix: 'the job writes this file; run the job again with this version of tandem',
+    });
   }
   const part = parsed.data as ModelPart;
   const problem = shapeProblem(part);
-  if (problem !== undefined) throw new ConfigError('CONFIG_INVALID', { file, field: problem[0], problem: problem[1], fix: 'the job writes this file; run the job again' });
+  if (problem !== undefined)
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: problem[0],
+      problem: problem[1],
+      fix: 'the job writes this file; run the job again',
+    });
   return part;
 }

@@ -9,7 +9,13 @@
  * guest decrypts the epoch's loss the same masked way and tells the hosts
  * whether to go on. The arithmetic is exactly that of protocol/training/hetero-lr-plain.ts.
  */
-import { hostBasis, lossTerms, residualTerms, type LinkTerms, type Objective } from '../../protocol/training/chebyshev-link.ts';
+import {
+  hostBasis,
+  lossTerms,
+  residualTerms,
+  type LinkTerms,
+  type Objective,
+} from '../../protocol/training/chebyshev-link.ts';
 import { applyUpdate, initialState } from '../../protocol/training/optimizer.ts';
 import { columnSlice, converged, epochBatches, partialLogits } from '../../protocol/training/plan.ts';
 import type { CkksEncryptor, CkksSuite, MaskedSum } from '../../protocol/he/ckks.ts';
@@ -35,7 +41,11 @@ export type TrainContext = {
   /** Training rows: indices into the aligned rows. */
   readonly train: Uint32Array;
   /** After each epoch; `model` says which of several one-vs-rest models (cold start) it was. */
-  readonly onEpoch: (epoch: number, loss: number | undefined, model?: { readonly index: number; readonly of: number }) => void;
+  readonly onEpoch: (
+    epoch: number,
+    loss: number | undefined,
+    model?: { readonly index: number; readonly of: number },
+  ) => void;
   /** Guest only: what the model fits (a continuous label: `squared`). @default 'logistic' */
   readonly objective?: Objective | undefined;
   /** Differential privacy: no loss is decrypted, so every planned epoch runs. */
@@ -76,12 +86,21 @@ async function decryptSums(ctx: TrainContext, round: number, masked: readonly Ma
 }
 
 /** Without a checkpoint, a round's results are just computed. */
-async function prepare<T>(durable: TrainingCheckpoint | undefined, key: string, compute: () => T | Promise<T>): Promise<T> {
+async function prepare<T>(
+  durable: TrainingCheckpoint | undefined,
+  key: string,
+  compute: () => T | Promise<T>,
+): Promise<T> {
   return durable === undefined ? compute() : durable.prepare(key, compute);
 }
 
 /** Restores weights and optimizer state saved before a restart; returns the saved progress. */
-function resume(durable: TrainingCheckpoint | undefined, w: Float64Array, state: TrainingState['optimizer'], losses: number[]): TrainingState | undefined {
+function resume(
+  durable: TrainingCheckpoint | undefined,
+  w: Float64Array,
+  state: TrainingState['optimizer'],
+  losses: number[],
+): TrainingState | undefined {
   const saved = durable?.resumed;
   if (saved === undefined) return undefined;
   w.set(saved.weights);
@@ -97,17 +116,33 @@ function resume(durable: TrainingCheckpoint | undefined, w: Float64Array, state:
  * known in advance (the weights are not, so the basis cannot be). A failure
  * here is left for the round that uses it to report.
  */
-function encodeAhead(crypto: CryptoPool, suite: CkksSuite, encryptor: CkksEncryptor, rows: Uint32Array, columns: number, column: (c: number, j: number) => Float64Array): Promise<Uint8Array[][]> {
+function encodeAhead(
+  crypto: CryptoPool,
+  suite: CkksSuite,
+  encryptor: CkksEncryptor,
+  rows: Uint32Array,
+  columns: number,
+  column: (c: number, j: number) => Float64Array,
+): Promise<Uint8Array[][]> {
   const work = crypto.encodeColumnsAll(suite, encryptor, Math.ceil(rows.length / suite.slots), columns, column);
   work.catch(() => undefined); // awaited by the next round; not an unhandled rejection meanwhile
   return work;
 }
 
-function batch(ciphertexts: readonly Uint8Array[], rows: number, perChunk: number): { ciphertexts: Uint8Array[]; rows: number; perChunk: number } {
+function batch(
+  ciphertexts: readonly Uint8Array[],
+  rows: number,
+  perChunk: number,
+): { ciphertexts: Uint8Array[]; rows: number; perChunk: number } {
   return { ciphertexts: [...ciphertexts], rows, perChunk };
 }
 
-function slice(terms: LinkTerms, from: number, to: number, hosts: number): { coefficients: Float64Array[]; constant: Float64Array } {
+function slice(
+  terms: LinkTerms,
+  from: number,
+  to: number,
+  hosts: number,
+): { coefficients: Float64Array[]; constant: Float64Array } {
   const own = terms.coefficients.map((c) => c.subarray(from, to));
   return { coefficients: Array.from({ length: hosts }, () => own).flat(), constant: terms.constant.subarray(from, to) };
 }
@@ -155,28 +190,46 @@ export async function trainGuest(ctx: TrainContext, labels: Float64Array): Promi
       // The hosts start on the residual while this party computes its own (fewer) masked sums.
       for (const h of hosts) channel.post(h, RESIDUAL, round, batch(prepared.residuals, rows.length, 1));
       const masked = await prepare(durable, `guest masked ${round}`, async () => {
-        const sums = await ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)));
+        const sums = await ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, prepared.residuals, columns, (c, j) =>
+          columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots)),
+        );
         sums.push(suite.maskedSum(prepared.residuals, 'residual'));
         return sums;
       });
       const sums = await decryptSums(ctx, round, masked);
-      applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+      applyUpdate(
+        plan.optimizer,
+        state,
+        w,
+        Float64Array.from(sums, (s) => s / rows.length),
+        penalised,
+        epoch,
+      );
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses, lossCt });
     }
     if (epoch < epochs) continue; // this epoch's end was done before a restart
     if (ctx.dp === undefined) {
-      const masked = await prepare(durable, `guest loss ${round}`, () => [suite.maskedSum([lossCt as Uint8Array], 'residual')]);
+      const masked = await prepare(durable, `guest loss ${round}`, () => [
+        suite.maskedSum([lossCt as Uint8Array], 'residual'),
+      ]);
       const [lossSum] = await decryptSums(ctx, round, masked, 1);
       losses.push((lossSum ?? 0) / ctx.train.length);
     }
     epochs = epoch + 1;
-    const stop = (ctx.dp === undefined && converged(losses, plan.tolerance, plan.patience)) || epochs === plan.maxEpochs;
+    const stop =
+      (ctx.dp === undefined && converged(losses, plan.tolerance, plan.patience)) || epochs === plan.maxEpochs;
     ctx.onEpoch(epochs, losses.at(-1));
     for (const h of hosts) channel.post(h, EPOCH_CONTROL, round, { action: stop ? 'stop' : 'continue', epoch: epochs });
     await durable?.completed({ round, epochs, stopped: stop, weights: w, optimizer: state, losses });
     if (stop) break;
   }
-  return { weights: w.slice(0, columns), intercept: w[columns] ?? 0, losses, epochs, lastRound: Math.max(round, resumed?.round ?? 0) };
+  return {
+    weights: w.slice(0, columns),
+    intercept: w[columns] ?? 0,
+    losses,
+    epochs,
+    lastRound: Math.max(round, resumed?.round ?? 0),
+  };
 }
 
 export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
@@ -191,9 +244,14 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
   const durable = ctx.checkpoint?.(round);
   const resumed = resume(durable, w, state, []);
   let epochs = resumed?.epochs ?? 0;
-  const columnOf = (rows: Uint32Array) => (c: number, j: number): Float64Array => columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots));
+  const columnOf =
+    (rows: Uint32Array) =>
+    (c: number, j: number): Float64Array =>
+      columnSlice(X, columns, rows, j, c * suite.slots, Math.min(rows.length, (c + 1) * suite.slots));
   for (let epoch = 0; epoch < plan.maxEpochs && resumed?.stopped !== true; epoch++) {
-    const batches = [...epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)].map((positions) => Uint32Array.from(positions, (p) => ctx.train[p] ?? 0));
+    const batches = [...epochBatches(ctx.train.length, plan.batchSize, spec.seed, epoch)].map((positions) =>
+      Uint32Array.from(positions, (p) => ctx.train[p] ?? 0),
+    );
     // The next mini-batch's columns, encoded on the workers while this one waits on its peers (see encodeAhead).
     let ahead: Promise<Uint8Array[][]> | undefined;
     for (const [b, rows] of batches.entries()) {
@@ -203,23 +261,48 @@ export async function trainHost(ctx: TrainContext): Promise<TrainedPart> {
       ahead = undefined;
       const basis = hostBasis(plan.link, partialLogits(X, columns, rows, w));
       // Saved before it is sent: a re-run after a crash must send the guest the same bytes (encryption is randomised).
-      const cts = await prepare(durable, `host basis ${round}`, () => ctx.crypto.encryptAll(suite, encryptor, chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to)))));
+      const cts = await prepare(durable, `host basis ${round}`, () =>
+        ctx.crypto.encryptAll(
+          suite,
+          encryptor,
+          chunks(rows.length, suite.slots).flatMap(([from, to]) => basis.map((values) => values.subarray(from, to))),
+        ),
+      );
       channel.post(guest, BASIS, round, batch(cts, rows.length, plan.link.degree));
       const residuals = (await channel.take(guest, RESIDUAL, round)).ciphertexts;
       const plaintexts = await encoded;
-      const column = plaintexts === undefined ? columnOf(rows) : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
-      const masked = await prepare(durable, `host round ${round}`, () => ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column));
+      const column =
+        plaintexts === undefined
+          ? columnOf(rows)
+          : (c: number, j: number): Uint8Array => plaintexts[j]?.[c] as Uint8Array;
+      const masked = await prepare(durable, `host round ${round}`, () =>
+        ctx.crypto.maskedWeightedSumsAll(suite, ctx.encryptor, residuals, columns, column),
+      );
       const next = batches[b + 1];
       if (next !== undefined) ahead = encodeAhead(ctx.crypto, suite, encryptor, next, columns, columnOf(next));
       const sums = await decryptSums(ctx, round, masked);
-      applyUpdate(plan.optimizer, state, w, Float64Array.from(sums, (s) => s / rows.length), penalised, epoch);
+      applyUpdate(
+        plan.optimizer,
+        state,
+        w,
+        Float64Array.from(sums, (s) => s / rows.length),
+        penalised,
+        epoch,
+      );
       await durable?.completed({ round, epochs, stopped: false, weights: w, optimizer: state, losses: [] });
     }
     if (epoch < epochs) continue; // this epoch's end was done before a restart
     const control = await channel.take(guest, EPOCH_CONTROL, round);
     epochs = epoch + 1;
     ctx.onEpoch(epochs, undefined);
-    await durable?.completed({ round, epochs, stopped: control.action === 'stop', weights: w, optimizer: state, losses: [] });
+    await durable?.completed({
+      round,
+      epochs,
+      stopped: control.action === 'stop',
+      weights: w,
+      optimizer: state,
+      losses: [],
+    });
     if (control.action === 'stop') break;
   }
   return { weights: w, intercept: 0, losses: [], epochs, lastRound: Math.max(round, resumed?.round ?? 0) };

@@ -33,7 +33,8 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
     return true;
   };
   const drain = (): void => {
-    for (let k = waiting.length - 1; k >= 0; k--) if (answer(waiting[k] as (typeof waiting)[number])) waiting.splice(k, 1);
+    for (let k = waiting.length - 1; k >= 0; k--)
+      if (answer(waiting[k] as (typeof waiting)[number])) waiting.splice(k, 1);
   };
 
   return Promise.resolve({
@@ -43,20 +44,33 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
     handle(envelope: Envelope, from: string, reply: Reply) {
       if (envelope.step === TREE_SEED.step) {
         const m = decodeMessage(TREE_SEED, envelope.body);
-        if (m.seed.byteLength !== 32) throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from} has ${m.seed.byteLength} bytes, not 32`);
+        if (m.seed.byteLength !== 32)
+          throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from} has ${m.seed.byteLength} bytes, not 32`);
         if (from === spec.guest.name) guestSeed = m.seed;
         else if (hostNames.has(from)) {
-          if (m.rows < 1 || m.bins < 1 || m.rows * m.bins > 2 ** 28) throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from}: ${m.rows} rows × ${m.bins} bins is outside what the dealer can hold`);
-          hosts.set(from, { seed: m.seed, rows: m.rows, bins: m.bins, V: prfWords(m.seed, maskLabels.v, m.rows * m.bins) });
+          if (m.rows < 1 || m.bins < 1 || m.rows * m.bins > 2 ** 28)
+            throw new JobError(
+              'JOB_STATE_CONFLICT',
+              `tree-seed from ${from}: ${m.rows} rows × ${m.bins} bins is outside what the dealer can hold`,
+            );
+          hosts.set(from, {
+            seed: m.seed,
+            rows: m.rows,
+            bins: m.bins,
+            V: prfWords(m.seed, maskLabels.v, m.rows * m.bins),
+          });
           log.info({ job: jobId, host: from, rows: m.rows, bins: m.bins }, 'tree dealer ready for host');
         } else throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from}, who is not in job ${jobId}`);
         drain();
         return;
       }
-      if (envelope.step !== TREE_DEAL.step) throw new JobError('JOB_STATE_CONFLICT', `the trees dealer does not handle step "${envelope.step}"`);
-      if (from !== spec.guest.name) throw new JobError('JOB_STATE_CONFLICT', `tree-deal from ${from}: only the guest asks for shares`);
+      if (envelope.step !== TREE_DEAL.step)
+        throw new JobError('JOB_STATE_CONFLICT', `the trees dealer does not handle step "${envelope.step}"`);
+      if (from !== spec.guest.name)
+        throw new JobError('JOB_STATE_CONFLICT', `tree-deal from ${from}: only the guest asks for shares`);
       const m = decodeMessage(TREE_DEAL, envelope.body);
-      if (!hostNames.has(m.host) || m.count < 1 || m.count > 4096) throw new JobError('JOB_STATE_CONFLICT', `tree-deal for ${m.count} vectors of "${m.host}"`);
+      if (!hostNames.has(m.host) || m.count < 1 || m.count > 4096)
+        throw new JobError('JOB_STATE_CONFLICT', `tree-deal for ${m.count} vectors of "${m.host}"`);
       const w = { host: m.host, first: m.first, count: m.count, reply };
       if (!answer(w)) waiting.push(w);
     },

@@ -29,8 +29,21 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
     let boosted;
     try {
       boosted = await boost({
-        parties: [{ layout: { edges: [], offsets: new Uint32Array(0), counts: new Uint32Array(0), total: 0 }, histograms: (nodes) => Promise.resolve(nodes.map(() => new Float64Array(0))), split: () => Promise.resolve([]) }, remote],
-        rows: run.rows.length, train: run.train, labels: run.labels ?? new Float64Array(run.rows.length), objective: 'logistic', outputs: 1, params: options, seed: String(spec.seed),
+        parties: [
+          {
+            layout: { edges: [], offsets: new Uint32Array(0), counts: new Uint32Array(0), total: 0 },
+            histograms: (nodes) => Promise.resolve(nodes.map(() => new Float64Array(0))),
+            split: () => Promise.resolve([]),
+          },
+          remote,
+        ],
+        rows: run.rows.length,
+        train: run.train,
+        labels: run.labels ?? new Float64Array(run.rows.length),
+        objective: 'logistic',
+        outputs: 1,
+        params: options,
+        seed: String(spec.seed),
         onRound: (round, rounds, loss) => run.onEpoch({ epoch: round, maxEpochs: rounds, loss, unit: 'trees' }),
       });
     } finally {
@@ -38,26 +51,74 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
     }
     const shared: SharedTrees = { base: [...boosted.base], trees: boosted.trees.map((r) => [...r]) };
     job.channel.post(host, TREE_MODEL, 0, { json: JSON.stringify(shared) });
-    return { summary: { model: 'trees', epochs: boosted.trees.length, losses: boosted.losses }, model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: [], treeParties: ['(guest)', host], ...shared, records: [] } };
+    return {
+      summary: { model: 'trees', epochs: boosted.trees.length, losses: boosted.losses },
+      model: {
+        family: 'trees',
+        objective: 'logistic',
+        outputs: 1,
+        featureNames: [],
+        treeParties: ['(guest)', host],
+        ...shared,
+        records: [],
+      },
+    };
   }
   const dataset = run.dataset;
   const config = run.datasetConfig;
   if (dataset === undefined || config === undefined) throw new RangeError('a lookalike host needs its pool');
-  const matrix = buildMatrix(dataset, config, run.rows, Uint32Array.from(run.train, (p) => run.rows[p] ?? 0));
+  const matrix = buildMatrix(
+    dataset,
+    config,
+    run.rows,
+    Uint32Array.from(run.train, (p) => run.rows[p] ?? 0),
+  );
   const edges = fitEdges(matrix.X, matrix.columns, run.train, options.maxBins);
-  const records = await serveTreeHost(job.channel, spec.guest.name, { codes: binRows(matrix.X, matrix.columns, edges), layout: layoutOf(edges), train: run.train, rows: run.rows.length }, await maskSeed(job));
+  const records = await serveTreeHost(
+    job.channel,
+    spec.guest.name,
+    {
+      codes: binRows(matrix.X, matrix.columns, edges),
+      layout: layoutOf(edges),
+      train: run.train,
+      rows: run.rows.length,
+    },
+    await maskSeed(job),
+  );
   const model = JSON.parse((await job.channel.take(spec.guest.name, TREE_MODEL, 0)).json) as SharedTrees;
-  if (!Array.isArray(model.trees) || !Array.isArray(model.base)) throw new JobError('JOB_STATE_CONFLICT', 'tree-model is not a tree model');
-  const saved: SavedRecord[] = records.map((r) => ({ record: r.record, feature: matrix.columnNames[r.column] ?? '', threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin), missingLeft: r.missingLeft }));
+  if (!Array.isArray(model.trees) || !Array.isArray(model.base))
+    throw new JobError('JOB_STATE_CONFLICT', 'tree-model is not a tree model');
+  const saved: SavedRecord[] = records.map((r) => ({
+    record: r.record,
+    feature: matrix.columnNames[r.column] ?? '',
+    threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin),
+    missingLeft: r.missingLeft,
+  }));
   // Score the whole pool here: every split is this host's (party 1); the guest has none.
   const all = Uint32Array.from({ length: dataset.rowCount }, (_, k) => k);
   const pool = transformRows(matrix.spec, dataset, all);
   const c = pool.columns.length;
   const none = new Uint8Array(0);
-  const poolScores = Float64Array.from(all, (r) => rawScores(model.trees, model.base, [none, recordBits(saved, pool.columns, pool.matrix.subarray(r * c, (r + 1) * c))])[0] ?? 0);
+  const poolScores = Float64Array.from(
+    all,
+    (r) =>
+      rawScores(model.trees, model.base, [
+        none,
+        recordBits(saved, pool.columns, pool.matrix.subarray(r * c, (r + 1) * c)),
+      ])[0] ?? 0,
+  );
   return {
     summary: { model: 'trees', epochs: model.trees.length, features: matrix.columns, splits: records.length },
-    model: { family: 'trees', objective: 'logistic', outputs: 1, featureNames: matrix.columnNames, preprocess: matrix.spec, treeParties: ['(guest)', '(this host)'], ...model, records: saved },
+    model: {
+      family: 'trees',
+      objective: 'logistic',
+      outputs: 1,
+      featureNames: matrix.columnNames,
+      preprocess: matrix.spec,
+      treeParties: ['(guest)', '(this host)'],
+      ...model,
+      records: saved,
+    },
     poolScores,
   };
 }

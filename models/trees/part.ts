@@ -29,7 +29,12 @@ const nodeSchema = z.union([
 ]);
 
 /** A split record: x ≤ threshold goes left (null: +∞, as JSON writes it), a missing value goes `missingLeft`. */
-export const savedRecordSchema = z.strictObject({ record: index, feature: z.string(), threshold: z.number().nullable(), missingLeft: z.boolean() });
+export const savedRecordSchema = z.strictObject({
+  record: index,
+  feature: z.string(),
+  threshold: z.number().nullable(),
+  missingLeft: z.boolean(),
+});
 
 /** The scoring fields of a trees part, as a bundle carries them (`trees.json`, serving/trees-bundle.ts). */
 export const treesScoringSchema = z.strictObject({
@@ -49,12 +54,21 @@ export const treesScoringSchema = z.strictObject({
   classes: z.array(z.string()).optional(),
 });
 
-const partSchema = z.object({ ...modelPartHeaderShape, ...treesScoringSchema.shape, family: z.literal('trees'), preprocess: preprocessSchema });
+const partSchema = z.object({
+  ...modelPartHeaderShape,
+  ...treesScoringSchema.shape,
+  family: z.literal('trees'),
+  preprocess: preprocessSchema,
+});
 
-export type TreesScoring = Omit<z.infer<typeof treesScoringSchema>, 'trees' | 'records'> & { readonly trees?: readonly (readonly Tree[])[] | undefined; readonly records: readonly SavedRecord[] };
+export type TreesScoring = Omit<z.infer<typeof treesScoringSchema>, 'trees' | 'records'> & {
+  readonly trees?: readonly (readonly Tree[])[] | undefined;
+  readonly records: readonly SavedRecord[];
+};
 
 /** One party's trained part of a tree model, as the job saved it. */
-export type TreesPart = Omit<z.infer<typeof partSchema>, 'preprocess' | keyof TreesScoring> & TreesScoring & { readonly preprocess: PreprocessSpec };
+export type TreesPart = Omit<z.infer<typeof partSchema>, 'preprocess' | keyof TreesScoring> &
+  TreesScoring & { readonly preprocess: PreprocessSpec };
 
 /** The fields of a part that score (the rest is the header). */
 export function treesScoring(part: TreesScoring): TreesScoring {
@@ -67,23 +81,36 @@ export function treesScoring(part: TreesScoring): TreesScoring {
  * outputs and parties, base and classes against outputs), or undefined.
  * `holdsTrees`: a guest's or a lookalike host's part must have the trees.
  */
-export function treesShapeProblem(part: TreesScoring, columns: readonly string[], holdsTrees: boolean): [field: string, problem: string] | undefined {
-  if (part.featureNames.join('\n') !== columns.join('\n')) return ['featureNames', `${part.featureNames.length} feature names for ${columns.length} preprocessed columns`];
+export function treesShapeProblem(
+  part: TreesScoring,
+  columns: readonly string[],
+  holdsTrees: boolean,
+): [field: string, problem: string] | undefined {
+  if (part.featureNames.join('\n') !== columns.join('\n'))
+    return ['featureNames', `${part.featureNames.length} feature names for ${columns.length} preprocessed columns`];
   const unknown = part.records.find((r) => !part.featureNames.includes(r.feature));
-  if (unknown !== undefined) return ['records', `record ${unknown.record} splits on "${unknown.feature}", which is not one of this party's columns`];
+  if (unknown !== undefined)
+    return [
+      'records',
+      `record ${unknown.record} splits on "${unknown.feature}", which is not one of this party's columns`,
+    ];
   if (!holdsTrees) return part.trees === undefined ? undefined : ['trees', 'a host of a supervised job holds no trees'];
   const outputs = part.outputs ?? 1;
-  if (part.trees === undefined || part.base === undefined || part.objective === undefined) return ['trees', 'the part has no trees, base scores or objective'];
+  if (part.trees === undefined || part.base === undefined || part.objective === undefined)
+    return ['trees', 'the part has no trees, base scores or objective'];
   if (part.base.length !== outputs) return ['base', `${part.base.length} base scores for ${outputs} output(s)`];
   // A binary model's labels are its two classes; a K-class model's, one per output.
-  if (part.classes !== undefined && part.classes.length !== Math.max(outputs, 2)) return ['classes', `${part.classes.length} class labels for ${outputs} output(s)`];
+  if (part.classes !== undefined && part.classes.length !== Math.max(outputs, 2))
+    return ['classes', `${part.classes.length} class labels for ${outputs} output(s)`];
   const parties = part.treeParties?.length ?? 2;
   for (const [r, round] of part.trees.entries()) {
-    if (round.length !== outputs) return [`trees.${r}`, `${round.length} trees in a round of a ${outputs}-output model`];
+    if (round.length !== outputs)
+      return [`trees.${r}`, `${round.length} trees in a round of a ${outputs}-output model`];
     for (const tree of round) {
       for (const node of tree) {
         if ('leaf' in node) continue;
-        if (node.party >= parties || node.left >= tree.length || node.right >= tree.length) return [`trees.${r}`, 'a split names a party or a child node that does not exist'];
+        if (node.party >= parties || node.left >= tree.length || node.right >= tree.length)
+          return [`trees.${r}`, 'a split names a party or a child node that does not exist'];
       }
     }
   }
@@ -99,11 +126,22 @@ export async function readTreesPart(dataDir: string, jobId: string): Promise<Tre
   const parsed = partSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError('CONFIG_INVALID', { file, field: issue?.path.join('.') ?? '', problem: issue?.message ?? 'is not a trees model part', fix: 'the job writes this file; run the job again with this version of tandem' });
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: issue?.path.join('.') ?? '',
+      problem: issue?.message ?? 'is not a trees model part',
+      fix: 'the job writes this file; run the job again with this version of tandem',
+    });
   }
   const part = parsed.data as TreesPart;
   const holdsTrees = part.role === 'guest' || part.kind === 'lookalike';
   const problem = treesShapeProblem(part, part.preprocess.outputColumns, holdsTrees);
-  if (problem !== undefined) throw new ConfigError('CONFIG_INVALID', { file, field: problem[0], problem: problem[1], fix: 'the job writes this file; run the job again' });
+  if (problem !== undefined)
+    throw new ConfigError('CONFIG_INVALID', {
+      file,
+      field: problem[0],
+      problem: problem[1],
+      fix: 'the job writes this file; run the job again',
+    });
   return part;
 }

@@ -16,15 +16,27 @@ import type { Tree } from './core/booster.ts';
 import { predictionsOf, type Objective } from './core/objective.ts';
 
 /** A split record as saved in a model part. */
-export type SavedRecord = { readonly record: number; readonly feature: string; readonly threshold: number | null; readonly missingLeft: boolean };
+export type SavedRecord = {
+  readonly record: number;
+  readonly feature: string;
+  readonly threshold: number | null;
+  readonly missingLeft: boolean;
+};
 
 /** One party's answers for one row: per record number, 1 if the row goes left. */
-export function recordBits(records: readonly SavedRecord[], featureNames: readonly string[], row: ArrayLike<number>): Uint8Array {
+export function recordBits(
+  records: readonly SavedRecord[],
+  featureNames: readonly string[],
+  row: ArrayLike<number>,
+): Uint8Array {
   return recordReader(records, featureNames)(row);
 }
 
 /** `recordBits` with the column lookups done once, for scoring many rows. */
-export function recordReader(records: readonly SavedRecord[], featureNames: readonly string[]): (row: ArrayLike<number>) => Uint8Array {
+export function recordReader(
+  records: readonly SavedRecord[],
+  featureNames: readonly string[],
+): (row: ArrayLike<number>) => Uint8Array {
   const index = new Map(featureNames.map((f, k) => [f, k]));
   const at = Int32Array.from(records, (r) => index.get(r.feature) ?? -1);
   // JSON keeps Infinity as null: such a threshold sends every value left.
@@ -46,7 +58,11 @@ export function recordReader(records: readonly SavedRecord[], featureNames: read
  * The raw scores (outputs values) of a row, from every party's answers
  * (party 0: the guest); an `undefined` party's splits follow the larger cover.
  */
-export function rawScores(trees: readonly (readonly Tree[])[], base: readonly number[], bits: readonly (Uint8Array | undefined)[]): Float64Array {
+export function rawScores(
+  trees: readonly (readonly Tree[])[],
+  base: readonly number[],
+  bits: readonly (Uint8Array | undefined)[],
+): Float64Array {
   const out = Float64Array.from(base);
   for (const round of trees) {
     round.forEach((tree, k) => {
@@ -61,7 +77,8 @@ function leafOf(tree: Tree, bits: readonly (Uint8Array | undefined)[]): number {
   let node = tree[0];
   while (node !== undefined && !('leaf' in node)) {
     const known = bits[node.party];
-    const left = known === undefined ? (tree[node.left]?.cover ?? 0) >= (tree[node.right]?.cover ?? 0) : known[node.record] === 1;
+    const left =
+      known === undefined ? (tree[node.left]?.cover ?? 0) >= (tree[node.right]?.cover ?? 0) : known[node.record] === 1;
     node = tree[left ? node.left : node.right];
   }
   return node !== undefined && 'leaf' in node ? node.leaf : 0;

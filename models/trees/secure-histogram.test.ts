@@ -5,13 +5,38 @@ import { boost, type BoostParams, type NodeVectors, type TreeParty } from './cor
 import { histogramOf } from './core/histogram.ts';
 import { localParty, splitBits } from './core/local-party.ts';
 import { trainTwin } from './core/twin.ts';
-import { combineShares, dealShares, guestShares, hostShares, maskedBins, maskLabels, maskVectors, type HostTables } from './secure-histogram.ts';
+import {
+  combineShares,
+  dealShares,
+  guestShares,
+  hostShares,
+  maskedBins,
+  maskLabels,
+  maskVectors,
+  type HostTables,
+} from './secure-histogram.ts';
 import { prfWords } from './prf.ts';
 
-const PARAMS: BoostParams & { maxBins: number } = { rounds: 15, maxDepth: 3, learningRate: 0.3, minChildWeight: 1, lambda: 1, gamma: 0, subsample: 0.8, earlyStoppingRounds: 5, validationFraction: 0.1, maxBins: 8 };
+const PARAMS: BoostParams & { maxBins: number } = {
+  rounds: 15,
+  maxDepth: 3,
+  learningRate: 0.3,
+  minChildWeight: 1,
+  lambda: 1,
+  gamma: 0,
+  subsample: 0.8,
+  earlyStoppingRounds: 5,
+  validationFraction: 0.1,
+  maxBins: 8,
+};
 
 /** A host's columns through the three roles' arithmetic (guest, host, dealer), in one process. */
-function sharedHost(t: HostTables, guestSeed: Uint8Array, hostSeed: Uint8Array, seen: { masked: Uint32Array[]; vectors: Uint32Array[] }): TreeParty {
+function sharedHost(
+  t: HostTables,
+  guestSeed: Uint8Array,
+  hostSeed: Uint8Array,
+  seen: { masked: Uint32Array[]; vectors: Uint32Array[] },
+): TreeParty {
   const width = t.layout.total;
   const V = prfWords(hostSeed, maskLabels.v, t.train.length * width);
   const masked = maskedBins(t, V, 0, t.train.length);
@@ -30,7 +55,8 @@ function sharedHost(t: HostTables, guestSeed: Uint8Array, hostSeed: Uint8Array, 
       const dealt = dealShares(guestSeed, 'host', hostSeed, V, t.train.length, width, first, xs.length);
       return Promise.resolve(combineShares(guestShares(masked, width, nodes), dealt, host, width));
     },
-    split: (requests) => Promise.resolve(requests.map((r) => splitBits(t.codes, t.rows, t.layout.offsets.length, t.layout, r))),
+    split: (requests) =>
+      Promise.resolve(requests.map((r) => splitBits(t.codes, t.rows, t.layout.offsets.length, t.layout, r))),
   };
 }
 
@@ -49,10 +75,20 @@ describe('secret-shared histograms', () => {
     const h = Int32Array.from({ length: train.length }, () => r.nextInt(250_000));
     const positions = Uint32Array.from({ length: 200 }, (_, k) => k * 2);
     const inNode = new Set(positions);
-    const node: NodeVectors = { positions, g: g.map((v, p) => (inNode.has(p) ? v : 0)), h: h.map((v, p) => (inNode.has(p) ? v : 0)) };
+    const node: NodeVectors = {
+      positions,
+      g: g.map((v, p) => (inNode.has(p) ? v : 0)),
+      h: h.map((v, p) => (inNode.has(p) ? v : 0)),
+    };
     const seen = { masked: [], vectors: [] };
     const [got] = await sharedHost(t, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), seen).histograms([node]);
-    const trainCodes = binRows(Float64Array.from(Array.from(train).flatMap((row) => [b[3 * row] ?? 0, b[3 * row + 1] ?? 0, b[3 * row + 2] ?? 0])), 3, edges);
+    const trainCodes = binRows(
+      Float64Array.from(
+        Array.from(train).flatMap((row) => [b[3 * row] ?? 0, b[3 * row + 1] ?? 0, b[3 * row + 2] ?? 0]),
+      ),
+      3,
+      edges,
+    );
     expect(got).toEqual(histogramOf(trainCodes, t.layout, positions, node.g, node.h));
   });
 
@@ -62,10 +98,30 @@ describe('secret-shared histograms', () => {
     const t: HostTables = { codes: binRows(b, 3, hEdges), layout: layoutOf(hEdges), train, rows: n };
     const seen = { masked: [] as Uint32Array[], vectors: [] as Uint32Array[] };
     const federated = await boost({
-      parties: [localParty(binRows(a, 2, gEdges), layoutOf(gEdges), train), sharedHost(t, new Uint8Array(32).fill(7), new Uint8Array(32).fill(9), seen)],
-      rows: n, train, labels: y, objective: 'logistic', outputs: 1, params: PARAMS, seed: 'same',
+      parties: [
+        localParty(binRows(a, 2, gEdges), layoutOf(gEdges), train),
+        sharedHost(t, new Uint8Array(32).fill(7), new Uint8Array(32).fill(9), seen),
+      ],
+      rows: n,
+      train,
+      labels: y,
+      objective: 'logistic',
+      outputs: 1,
+      params: PARAMS,
+      seed: 'same',
     });
-    const twin = await trainTwin({ parties: [{ X: a, columns: 2 }, { X: b, columns: 3 }], train, labels: y, objective: 'logistic', outputs: 1, params: PARAMS, seed: 'same' });
+    const twin = await trainTwin({
+      parties: [
+        { X: a, columns: 2 },
+        { X: b, columns: 3 },
+      ],
+      train,
+      labels: y,
+      objective: 'logistic',
+      outputs: 1,
+      params: PARAMS,
+      seed: 'same',
+    });
     expect(federated.trees).toEqual(twin.trees);
     expect(federated.scores).toEqual(twin.scores);
     expect(federated.records[1]?.length).toBeGreaterThan(0);

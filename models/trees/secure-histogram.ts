@@ -30,14 +30,26 @@ import { addWords, matrixTransposeTimes } from './core/ring.ts';
 import { prfWords } from './prf.ts';
 import { nodeSecretSeed } from '../../party/node-secret.ts';
 import type { JobContext } from '../../jobs/context.ts';
-import { TREE_DEAL, TREE_DEALT, TREE_HOST_SHARES, TREE_LAYOUT, TREE_MASKED_BINS, TREE_SEED, TREE_SPLIT_BITS, TREE_SPLITS, TREE_STEP, TREE_VECTORS } from './messages.ts';
+import {
+  TREE_DEAL,
+  TREE_DEALT,
+  TREE_HOST_SHARES,
+  TREE_LAYOUT,
+  TREE_MASKED_BINS,
+  TREE_SEED,
+  TREE_SPLIT_BITS,
+  TREE_SPLITS,
+  TREE_STEP,
+  TREE_VECTORS,
+} from './messages.ts';
 
 /** Rows of masked bins per message: about 4 MiB. */
 const chunkRows = (width: number): number => Math.max(1, Math.floor((4 << 20) / (4 * Math.max(1, width))));
 
 const words = (a: Uint32Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 function readWords(bytes: Uint8Array, count: number, what: string): Uint32Array {
-  if (bytes.byteLength !== count * 4) throw new JobError('JOB_STATE_CONFLICT', `${what}: expected ${count} words, got ${bytes.byteLength} bytes`);
+  if (bytes.byteLength !== count * 4)
+    throw new JobError('JOB_STATE_CONFLICT', `${what}: expected ${count} words, got ${bytes.byteLength} bytes`);
   const out = new Uint32Array(count);
   new Uint8Array(out.buffer).set(bytes);
   return out;
@@ -50,7 +62,11 @@ function oneHot(codes: Uint16Array, columns: number, layout: BinLayout, row: num
 }
 
 /** Labels of the masks: the guest's u per host and vector, the host's z per vector. */
-export const maskLabels = { u: (host: string, vector: number): string => `u|${host}|${vector}`, z: (vector: number): string => `z|${vector}`, v: 'V' };
+export const maskLabels = {
+  u: (host: string, vector: number): string => `u|${host}|${vector}`,
+  z: (vector: number): string => `z|${vector}`,
+  v: 'V',
+};
 
 // ——— The arithmetic of each role (pure; the functions below only add messages) ———
 
@@ -68,9 +84,17 @@ export function maskedBins(t: HostTables, V: Uint32Array, first: number, count: 
 }
 
 /** The host's share of each masked vector's histogram: Vᵀ(x − u) + z, vector after vector. */
-export function hostShares(V: Uint32Array, width: number, hostSeed: Uint8Array, masked: readonly Int32Array[], first: number): Int32Array {
+export function hostShares(
+  V: Uint32Array,
+  width: number,
+  hostSeed: Uint8Array,
+  masked: readonly Int32Array[],
+  first: number,
+): Int32Array {
   const out = new Int32Array(masked.length * width);
-  matrixTransposeTimes(V, width, masked).forEach((s, v) => out.set(addWords(s, prfWords(hostSeed, maskLabels.z(first + v), width)), v * width));
+  matrixTransposeTimes(V, width, masked).forEach((s, v) =>
+    out.set(addWords(s, prfWords(hostSeed, maskLabels.z(first + v), width)), v * width),
+  );
   return out;
 }
 
@@ -80,7 +104,13 @@ export function guestShares(masked: Uint32Array, width: number, nodes: readonly 
 }
 
 /** x − u for each vector: what the guest sends the host. */
-export function maskVectors(guestSeed: Uint8Array, host: string, xs: readonly Int32Array[], first: number, trainRows: number): Uint32Array {
+export function maskVectors(
+  guestSeed: Uint8Array,
+  host: string,
+  xs: readonly Int32Array[],
+  first: number,
+  trainRows: number,
+): Uint32Array {
   const out = new Uint32Array(xs.length * trainRows);
   xs.forEach((x, v) => {
     const u = prfWords(guestSeed, maskLabels.u(host, first + v), trainRows);
@@ -90,12 +120,24 @@ export function maskVectors(guestSeed: Uint8Array, host: string, xs: readonly In
 }
 
 /** Per node, its histogram: the three shares added (exact: true sums are below 2^31). */
-export function combineShares(own: readonly Int32Array[], dealt: Uint32Array | Int32Array, host: Uint32Array | Int32Array, width: number): Histogram[] {
+export function combineShares(
+  own: readonly Int32Array[],
+  dealt: Uint32Array | Int32Array,
+  host: Uint32Array | Int32Array,
+  width: number,
+): Histogram[] {
   return Array.from({ length: own.length / 2 }, (_, j) => {
     const hist = new Float64Array(2 * width);
     for (const half of [0, 1]) {
       const v = 2 * j + half;
-      hist.set(addWords(own[v] as Int32Array, dealt.subarray(v * width, (v + 1) * width), host.subarray(v * width, (v + 1) * width)), half * width);
+      hist.set(
+        addWords(
+          own[v] as Int32Array,
+          dealt.subarray(v * width, (v + 1) * width),
+          host.subarray(v * width, (v + 1) * width),
+        ),
+        half * width,
+      );
     }
     return hist;
   });
@@ -107,19 +149,31 @@ export function combineShares(own: readonly Int32Array[], dealt: Uint32Array | I
  * coordinator already holds stay consistent with what the party does next.
  */
 export async function maskSeed(job: JobContext): Promise<Uint8Array> {
-  return new Uint8Array(Buffer.from(await nodeSecretSeed(job.config.node.dataDir, 'tree-masks', job.channel.jobId), 'hex'));
+  return new Uint8Array(
+    Buffer.from(await nodeSecretSeed(job.config.node.dataDir, 'tree-masks', job.channel.jobId), 'hex'),
+  );
 }
 
 // ——— The host ———
 
-export type HostTables = { readonly codes: Uint16Array; readonly layout: BinLayout; readonly train: Uint32Array; readonly rows: number };
+export type HostTables = {
+  readonly codes: Uint16Array;
+  readonly layout: BinLayout;
+  readonly train: Uint32Array;
+  readonly rows: number;
+};
 
 /**
  * The host's side for a whole job: gives the dealer its seed, sends the
  * masked bins, then answers the guest's steps until it says stop. Returns
  * the splits the guest chose on its columns, by record.
  */
-export async function serveTreeHost(channel: JobChannel, guest: string, t: HostTables, seed: Uint8Array = new Uint8Array(randomBytes(32))): Promise<SplitRequest[]> {
+export async function serveTreeHost(
+  channel: JobChannel,
+  guest: string,
+  t: HostTables,
+  seed: Uint8Array = new Uint8Array(randomBytes(32)),
+): Promise<SplitRequest[]> {
   const columns = t.layout.offsets.length;
   const width = t.layout.total;
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: t.train.length, bins: width });
@@ -138,7 +192,11 @@ export async function serveTreeHost(channel: JobChannel, guest: string, t: HostT
     if (action === 'stop') return records;
     if (action === 'histograms') {
       const m = await channel.take(guest, TREE_VECTORS, 0, op);
-      if (m.width !== t.train.length) throw new JobError('JOB_STATE_CONFLICT', `tree-vectors of ${m.width} rows, but the host trains on ${t.train.length}`);
+      if (m.width !== t.train.length)
+        throw new JobError(
+          'JOB_STATE_CONFLICT',
+          `tree-vectors of ${m.width} rows, but the host trains on ${t.train.length}`,
+        );
       const all = readWords(m.words, m.count * m.width, 'tree-vectors');
       const xs = Array.from({ length: m.count }, (_, v) => new Int32Array(all.buffer, v * m.width * 4, m.width));
       const out = hostShares(V, width, seed, xs, m.first);
@@ -146,9 +204,18 @@ export async function serveTreeHost(channel: JobChannel, guest: string, t: HostT
     } else if (action === 'splits') {
       const s = await channel.take(guest, TREE_SPLITS, 0, op);
       const w = readWords(s.splits, s.count * 4, 'tree-splits');
-      const requests = Array.from({ length: s.count }, (_, j) => ({ record: w[4 * j] ?? 0, column: w[4 * j + 1] ?? 0, bin: w[4 * j + 2] ?? 0, missingLeft: w[4 * j + 3] === 1 }));
+      const requests = Array.from({ length: s.count }, (_, j) => ({
+        record: w[4 * j] ?? 0,
+        column: w[4 * j + 1] ?? 0,
+        bin: w[4 * j + 2] ?? 0,
+        missingLeft: w[4 * j + 3] === 1,
+      }));
       for (const r of requests) {
-        if (r.column >= columns || r.bin >= (t.layout.counts[r.column] ?? 0) - 2 || r.record !== records.length) throw new JobError('JOB_STATE_CONFLICT', `the guest asked for split ${JSON.stringify(r)}, which is not a split of this host's ${columns} columns`);
+        if (r.column >= columns || r.bin >= (t.layout.counts[r.column] ?? 0) - 2 || r.record !== records.length)
+          throw new JobError(
+            'JOB_STATE_CONFLICT',
+            `the guest asked for split ${JSON.stringify(r)}, which is not a split of this host's ${columns} columns`,
+          );
         records.push(r);
       }
       const bits = requests.map((r) => packBits(splitBits(t.codes, t.rows, columns, t.layout, r)));
@@ -189,7 +256,14 @@ export function sendGuestSeed(channel: JobChannel, seed: Uint8Array = new Uint8A
 export type RemoteHost = TreeParty & { stop(): void };
 
 /** Receives a host's layout and masked bins; then histograms and splits go through the protocol above. */
-export async function remoteHost(channel: JobChannel, host: string, hostIndex: number, seed: Uint8Array, trainRows: number, rows: number): Promise<RemoteHost> {
+export async function remoteHost(
+  channel: JobChannel,
+  host: string,
+  hostIndex: number,
+  seed: Uint8Array,
+  trainRows: number,
+  rows: number,
+): Promise<RemoteHost> {
   const layoutMsg = await channel.take(host, TREE_LAYOUT, 0);
   const counts = readWords(layoutMsg.words, layoutMsg.width, 'tree-layout');
   const offsets = new Uint32Array(counts.length);
@@ -199,11 +273,20 @@ export async function remoteHost(channel: JobChannel, host: string, hostIndex: n
     total += c;
   });
   // The guest never sees the host's edges: only how many bins each column has.
-  const layout: BinLayout = { edges: Array.from(counts, (c) => new Float64Array(Math.max(0, c - 2))), offsets, counts, total };
+  const layout: BinLayout = {
+    edges: Array.from(counts, (c) => new Float64Array(Math.max(0, c - 2))),
+    offsets,
+    counts,
+    total,
+  };
   const masked = new Uint32Array(trainRows * total);
   for (let received = 0, chunk = 0; received < trainRows; chunk++) {
     const m = await channel.take(host, TREE_MASKED_BINS, 0, chunk);
-    if (m.width !== total || m.first !== received || m.first + m.count > trainRows) throw new JobError('JOB_STATE_CONFLICT', `${host} sent masked bins for rows ${m.first}…${m.first + m.count} of width ${m.width}; expected from row ${received} of ${trainRows}, width ${total}`);
+    if (m.width !== total || m.first !== received || m.first + m.count > trainRows)
+      throw new JobError(
+        'JOB_STATE_CONFLICT',
+        `${host} sent masked bins for rows ${m.first}…${m.first + m.count} of width ${m.width}; expected from row ${received} of ${trainRows}, width ${total}`,
+      );
     masked.set(readWords(m.words, m.count * total, 'tree-masked-bins'), m.first * total);
     received += m.count;
   }
@@ -222,9 +305,19 @@ export async function remoteHost(channel: JobChannel, host: string, hostIndex: n
       channel.post(COORDINATOR, TREE_DEAL, hostIndex, { host, first, count: xs.length }, at);
       // The guest's own share while the others compute: only the node's rows are non-zero.
       const own = guestShares(masked, total, nodes);
-      const [dealt, shares] = await Promise.all([channel.take(COORDINATOR, TREE_DEALT, hostIndex, at), channel.take(host, TREE_HOST_SHARES, 0, at)]);
-      for (const [what, m] of [['tree-dealt', dealt], ['tree-host-shares', shares]] as const) {
-        if (m.first !== first || m.count !== xs.length || m.width !== total) throw new JobError('JOB_STATE_CONFLICT', `${what} for vectors ${m.first}+${m.count} of width ${m.width}; expected ${first}+${xs.length} of width ${total}`);
+      const [dealt, shares] = await Promise.all([
+        channel.take(COORDINATOR, TREE_DEALT, hostIndex, at),
+        channel.take(host, TREE_HOST_SHARES, 0, at),
+      ]);
+      for (const [what, m] of [
+        ['tree-dealt', dealt],
+        ['tree-host-shares', shares],
+      ] as const) {
+        if (m.first !== first || m.count !== xs.length || m.width !== total)
+          throw new JobError(
+            'JOB_STATE_CONFLICT',
+            `${what} for vectors ${m.first}+${m.count} of width ${m.width}; expected ${first}+${xs.length} of width ${total}`,
+          );
       }
       const d = readWords(dealt.words, xs.length * total, 'tree-dealt');
       const s = readWords(shares.words, xs.length * total, 'tree-host-shares');
@@ -238,7 +331,11 @@ export async function remoteHost(channel: JobChannel, host: string, hostIndex: n
       channel.post(host, TREE_SPLITS, 0, { splits: words(w), count: requests.length }, at);
       const m = await channel.take(host, TREE_SPLIT_BITS, 0, at);
       const bytes = Math.ceil(rows / 8);
-      if (m.rows !== rows || m.count !== requests.length || m.bits.byteLength !== bytes * requests.length) throw new JobError('JOB_STATE_CONFLICT', `${host} answered ${m.count} splits over ${m.rows} rows; expected ${requests.length} over ${rows}`);
+      if (m.rows !== rows || m.count !== requests.length || m.bits.byteLength !== bytes * requests.length)
+        throw new JobError(
+          'JOB_STATE_CONFLICT',
+          `${host} answered ${m.count} splits over ${m.rows} rows; expected ${requests.length} over ${rows}`,
+        );
       return requests.map((_, j) => unpackBits(m.bits.subarray(j * bytes, (j + 1) * bytes), rows));
     },
     stop(): void {
@@ -250,7 +347,16 @@ export async function remoteHost(channel: JobChannel, host: string, hostIndex: n
 // ——— The dealer (the coordinator) ———
 
 /** The coordinator's share of each requested vector's histogram: Vᵀu − z. */
-export function dealShares(guestSeed: Uint8Array, host: string, hostSeed: Uint8Array, V: Uint32Array, rows: number, width: number, first: number, count: number): Int32Array {
+export function dealShares(
+  guestSeed: Uint8Array,
+  host: string,
+  hostSeed: Uint8Array,
+  V: Uint32Array,
+  rows: number,
+  width: number,
+  first: number,
+  count: number,
+): Int32Array {
   const out = new Int32Array(count * width);
   for (let v = 0; v < count; v++) {
     const u = new Int32Array(prfWords(guestSeed, maskLabels.u(host, first + v), rows).buffer);

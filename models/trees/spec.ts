@@ -31,21 +31,43 @@ export const treesModelSchema = z.strictObject({
 });
 
 export type TreesOptions = {
-  readonly rounds: number; readonly maxDepth: number; readonly learningRate: number; readonly maxBins: number; readonly minChildWeight: number;
-  readonly lambda: number; readonly gamma: number; readonly subsample: number; readonly earlyStoppingRounds: number; readonly validationFraction: number;
+  readonly rounds: number;
+  readonly maxDepth: number;
+  readonly learningRate: number;
+  readonly maxBins: number;
+  readonly minChildWeight: number;
+  readonly lambda: number;
+  readonly gamma: number;
+  readonly subsample: number;
+  readonly earlyStoppingRounds: number;
+  readonly validationFraction: number;
 };
 
 export function treesOptions(model: unknown): TreesOptions {
   const m = treesModelSchema.partial().parse(model ?? {});
   return {
-    rounds: m.rounds ?? 100, maxDepth: m.maxDepth ?? 4, learningRate: m.learningRate ?? 0.1, maxBins: m.maxBins ?? 32, minChildWeight: m.minChildWeight ?? 1,
-    lambda: m.lambda ?? 1, gamma: m.gamma ?? 0, subsample: m.subsample ?? 1, earlyStoppingRounds: m.earlyStoppingRounds ?? 10, validationFraction: m.validationFraction ?? 0.1,
+    rounds: m.rounds ?? 100,
+    maxDepth: m.maxDepth ?? 4,
+    learningRate: m.learningRate ?? 0.1,
+    maxBins: m.maxBins ?? 32,
+    minChildWeight: m.minChildWeight ?? 1,
+    lambda: m.lambda ?? 1,
+    gamma: m.gamma ?? 0,
+    subsample: m.subsample ?? 1,
+    earlyStoppingRounds: m.earlyStoppingRounds ?? 10,
+    validationFraction: m.validationFraction ?? 0.1,
   };
 }
 
 /** Cross-field rules: what a tree job cannot be combined with (field, problem, fix). */
 export function treesSpecProblem(input: JobSpecInput): readonly [string, string, string] | undefined {
-  if (input.privacy?.dp !== undefined) return ['privacy.dp', 'is set, but trees are not trained under differential privacy in this version', 'remove privacy.dp, or use model: { family: lr } for a differentially private model'];
-  if (input.training?.warmStart !== undefined) return ['training.warmStart', 'is set, but a tree model does not warm-start', 'remove training.warmStart'];
+  if (input.privacy?.dp !== undefined)
+    return [
+      'privacy.dp',
+      'is set, but trees are not trained under differential privacy in this version',
+      'remove privacy.dp, or use model: { family: lr } for a differentially private model',
+    ];
+  if (input.training?.warmStart !== undefined)
+    return ['training.warmStart', 'is set, but a tree model does not warm-start', 'remove training.warmStart'];
   return undefined;
 }

@@ -32,23 +32,48 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   const layout = layoutOf(edges);
   const rows = run.aligned.length;
   if (role === 'host') {
-    run.progress('training', `binned ${matrix.columns} columns into ${layout.total} bins; answering the guest's histograms and splits`);
-    const records = await serveTreeHost(job.channel, spec.guest.name, { codes, layout, train: run.train, rows }, await maskSeed(job));
+    run.progress(
+      'training',
+      `binned ${matrix.columns} columns into ${layout.total} bins; answering the guest's histograms and splits`,
+    );
+    const records = await serveTreeHost(
+      job.channel,
+      spec.guest.name,
+      { codes, layout, train: run.train, rows },
+      await maskSeed(job),
+    );
     // The host knows which of its columns were split on (not the gains, which stay with the guest).
     const splitsByFeature: Record<string, number> = {};
-    for (const r of records) splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] = (splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] ?? 0) + 1;
-    return { summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length, splitsByFeature }, model: hostModel(matrix, records, edges) };
+    for (const r of records)
+      splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] =
+        (splitsByFeature[matrix.columnNames[r.column] ?? String(r.column)] ?? 0) + 1;
+    return {
+      summary: { role: 'host', model: 'trees', features: matrix.columns, splits: records.length, splitsByFeature },
+      model: hostModel(matrix, records, edges),
+    };
   }
   const objective: Objective = run.labelType === 'continuous' ? 'squared' : run.outputs > 1 ? 'softmax' : 'logistic';
   const labels = run.labels ?? new Float64Array(rows);
   const seed = sendGuestSeed(job.channel, await maskSeed(job));
-  run.progress('training', `training trees on ${run.train.length} rows: ${matrix.columns} own columns and ${spec.hosts.length} host${spec.hosts.length === 1 ? '' : 's'}' (${run.validation.length} held out)`);
-  const hosts = await Promise.all(spec.hosts.map((h, k) => remoteHost(job.channel, h.name, k, seed, run.train.length, rows)));
+  run.progress(
+    'training',
+    `training trees on ${run.train.length} rows: ${matrix.columns} own columns and ${spec.hosts.length} host${spec.hosts.length === 1 ? '' : 's'}' (${run.validation.length} held out)`,
+  );
+  const hosts = await Promise.all(
+    spec.hosts.map((h, k) => remoteHost(job.channel, h.name, k, seed, run.train.length, rows)),
+  );
   const parties: TreeParty[] = [localParty(codes, layout, run.train), ...hosts];
   let boosted: Boosted;
   try {
     boosted = await boost({
-      parties, rows, train: run.train, labels, objective, outputs: run.outputs, params: options, seed: String(spec.seed),
+      parties,
+      rows,
+      train: run.train,
+      labels,
+      objective,
+      outputs: run.outputs,
+      params: options,
+      seed: String(spec.seed),
       onRound: (round, rounds, loss) => run.onEpoch({ epoch: round, maxEpochs: rounds, loss, unit: 'trees' }),
     });
   } finally {
@@ -58,27 +83,66 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   const metrics = validationMetrics(objective, boosted.scores, run.outputs, labels, run.validation, run.classes ?? []);
   const own = await ownBest(matrix, labels, run, objective, options, String(spec.seed), spec.training.optimizer.l2);
   const summary = {
-    role: 'guest', model: 'trees', objective, importance: importance(boosted, matrix.columnNames, spec.hosts.map((h) => h.name)), rows: { aligned: rows, train: run.train.length, validation: run.validation.length },
-    epochs: boosted.trees.length, losses: boosted.losses, stoppedEarly: boosted.stoppedEarly, metrics, guestOnly: own,
+    role: 'guest',
+    model: 'trees',
+    objective,
+    importance: importance(
+      boosted,
+      matrix.columnNames,
+      spec.hosts.map((h) => h.name),
+    ),
+    rows: { aligned: rows, train: run.train.length, validation: run.validation.length },
+    epochs: boosted.trees.length,
+    losses: boosted.losses,
+    stoppedEarly: boosted.stoppedEarly,
+    metrics,
+    guestOnly: own,
     ...(run.classes === undefined ? {} : { classes: [...run.classes] }),
   };
-  return { summary, model: guestModel(matrix, boosted, edges, objective, run.outputs, run.classes, spec.hosts.map((h) => h.name)) };
+  return {
+    summary,
+    model: guestModel(
+      matrix,
+      boosted,
+      edges,
+      objective,
+      run.outputs,
+      run.classes,
+      spec.hosts.map((h) => h.name),
+    ),
+  };
 }
 
-async function ownBest(matrix: PartyMatrix, labels: Float64Array, run: SupervisedRun, objective: Objective, options: TreesOptions, seed: string, l2: number): Promise<ReturnType<typeof bestOwn>> {
+async function ownBest(
+  matrix: PartyMatrix,
+  labels: Float64Array,
+  run: SupervisedRun,
+  objective: Objective,
+  options: TreesOptions,
+  seed: string,
+  l2: number,
+): Promise<ReturnType<typeof bestOwn>> {
   const { X, columns } = matrix;
   const classes = run.classes ?? [];
   let lr: Record<string, unknown>;
   if (columns === 0) lr = {};
   else if (objective === 'logistic') {
-    lr = validationMetrics('logistic', logitsAt(X, columns, labels, run.train, l2, run.aligned.length), 1, labels, run.validation, classes);
+    lr = validationMetrics(
+      'logistic',
+      logitsAt(X, columns, labels, run.train, l2, run.aligned.length),
+      1,
+      labels,
+      run.validation,
+      classes,
+    );
   } else if (objective === 'softmax') {
     const model = fitMultinomialNewton(X, columns, labels, run.outputs, run.train, { l2 });
     const p = multinomialProbabilities(model, X, columns, run.validation);
     // Scores as log-probabilities, so the same metrics code reads them.
     const scores = new Float64Array(run.aligned.length * run.outputs);
     run.validation.forEach((r, j) => {
-      for (let k = 0; k < run.outputs; k++) scores[r * run.outputs + k] = Math.log(Math.max(p[j * run.outputs + k] ?? 0, 1e-300));
+      for (let k = 0; k < run.outputs; k++)
+        scores[r * run.outputs + k] = Math.log(Math.max(p[j * run.outputs + k] ?? 0, 1e-300));
     });
     lr = validationMetrics('softmax', scores, run.outputs, labels, run.validation, classes);
   } else {
@@ -86,31 +150,86 @@ async function ownBest(matrix: PartyMatrix, labels: Float64Array, run: Supervise
     const all = Uint32Array.from({ length: run.aligned.length }, (_, r) => r);
     lr = validationMetrics('squared', logits(model, X, columns, all), 1, labels, run.validation, classes);
   }
-  const trees = columns === 0 ? {} : await ownTreesMetrics(X, columns, labels, run.train, run.validation, objective, run.outputs, seed, options, classes);
+  const trees =
+    columns === 0
+      ? {}
+      : await ownTreesMetrics(
+          X,
+          columns,
+          labels,
+          run.train,
+          run.validation,
+          objective,
+          run.outputs,
+          seed,
+          options,
+          classes,
+        );
   return bestOwn(objective, { features: columns, metrics: lr }, { features: columns, metrics: trees });
 }
 
-function logitsAt(X: Float64Array, columns: number, labels: Float64Array, train: Uint32Array, l2: number, rows: number): Float64Array {
+function logitsAt(
+  X: Float64Array,
+  columns: number,
+  labels: Float64Array,
+  train: Uint32Array,
+  l2: number,
+  rows: number,
+): Float64Array {
   const model = fitLogisticNewton(X, columns, labels, train, { l2 });
-  return logits(model, X, columns, Uint32Array.from({ length: rows }, (_, r) => r));
+  return logits(
+    model,
+    X,
+    columns,
+    Uint32Array.from({ length: rows }, (_, r) => r),
+  );
 }
 
 /** A split record as a party keeps it: its column by name, the threshold (x ≤ threshold goes left) and missing values' side. */
 function recordOf(matrix: PartyMatrix, edges: readonly Float64Array[], r: SplitRequest): Record<string, unknown> {
   const column = matrix.columnNames[r.column];
-  if (column === undefined) throw new JobError('JOB_STATE_CONFLICT', `split record ${r.record} names column ${r.column} of ${matrix.columns}`);
-  return { record: r.record, feature: column, threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin), missingLeft: r.missingLeft };
-}
-
-function hostModel(matrix: PartyMatrix, records: readonly SplitRequest[], edges: readonly Float64Array[]): Record<string, unknown> {
-  return { family: 'trees', featureNames: matrix.columnNames, preprocess: matrix.spec, records: records.map((r) => recordOf(matrix, edges, r)) };
-}
-
-function guestModel(matrix: PartyMatrix, b: Boosted, edges: readonly Float64Array[], objective: Objective, outputs: number, classes: readonly string[] | undefined, hosts: readonly string[]): Record<string, unknown> {
+  if (column === undefined)
+    throw new JobError('JOB_STATE_CONFLICT', `split record ${r.record} names column ${r.column} of ${matrix.columns}`);
   return {
-    family: 'trees', objective, outputs, featureNames: matrix.columnNames, preprocess: matrix.spec,
+    record: r.record,
+    feature: column,
+    threshold: thresholdOf(edges[r.column] ?? new Float64Array(0), r.bin),
+    missingLeft: r.missingLeft,
+  };
+}
+
+function hostModel(
+  matrix: PartyMatrix,
+  records: readonly SplitRequest[],
+  edges: readonly Float64Array[],
+): Record<string, unknown> {
+  return {
+    family: 'trees',
+    featureNames: matrix.columnNames,
+    preprocess: matrix.spec,
+    records: records.map((r) => recordOf(matrix, edges, r)),
+  };
+}
+
+function guestModel(
+  matrix: PartyMatrix,
+  b: Boosted,
+  edges: readonly Float64Array[],
+  objective: Objective,
+  outputs: number,
+  classes: readonly string[] | undefined,
+  hosts: readonly string[],
+): Record<string, unknown> {
+  return {
+    family: 'trees',
+    objective,
+    outputs,
+    featureNames: matrix.columnNames,
+    preprocess: matrix.spec,
     // Party 0 is this guest; party k ≥ 1 is hosts[k − 1], which keeps its records' thresholds.
-    treeParties: ['(guest)', ...hosts], base: [...b.base], trees: b.trees,
+    treeParties: ['(guest)', ...hosts],
+    base: [...b.base],
+    trees: b.trees,
     records: (b.records[0] ?? []).map((r) => recordOf(matrix, edges, r)),
     ...(classes === undefined ? {} : { classes: [...classes] }),
   };
@@ -121,7 +240,11 @@ function guestModel(matrix: PartyMatrix, b: Boosted, edges: readonly Float64Arra
  * name, and per host only in aggregate (the guest knows which host column
  * a split used by number, but reports hosts' columns summed per host).
  */
-function importance(b: Boosted, ownNames: readonly string[], hosts: readonly string[]): { readonly own: Record<string, number>; readonly hosts: Record<string, number> } {
+function importance(
+  b: Boosted,
+  ownNames: readonly string[],
+  hosts: readonly string[],
+): { readonly own: Record<string, number>; readonly hosts: Record<string, number> } {
   const own: Record<string, number> = {};
   const byHost: Record<string, number> = {};
   const guestRecords = b.records[0] ?? [];

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { directionalKey, exportSealingPrivateKey, generateSealingKeyPair, importSealingKeyPair, open, seal } from './sealing.ts';
+import {
+  directionalKey,
+  exportSealingPrivateKey,
+  generateSealingKeyPair,
+  importSealingKeyPair,
+  open,
+  seal,
+} from './sealing.ts';
 import { ProtocolError } from '../errors.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -28,7 +35,9 @@ describe('sealing', () => {
     const key = directionalKey(brand, partner.publicKey, 'job', 'brand', 'partner');
     const sealed = seal(key, enc('round 1'), enc('x'));
     expect(() => open(key, enc('round 2'), sealed, 'residual')).toThrow(ProtocolError);
-    expect(() => open(key, enc('round 2'), sealed, 'residual')).toThrow(/residual: sealed payload failed authentication/);
+    expect(() => open(key, enc('round 2'), sealed, 'residual')).toThrow(
+      /residual: sealed payload failed authentication/,
+    );
     const flipped = Uint8Array.from(sealed);
     flipped[14] = (flipped[14] ?? 0) ^ 1;
     expect(() => open(key, enc('round 1'), flipped, 'residual')).toThrow(/failed authentication/);

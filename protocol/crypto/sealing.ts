@@ -9,7 +9,17 @@
  * with both names and the direction in `info`. The envelope header is the
  * AAD, so a body cannot be replayed at another step or for another party.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { ProtocolError } from '../errors.ts';
 
 const NONCE_BYTES = 12;
@@ -36,7 +46,13 @@ export function exportSealingPrivateKey(pair: SealingKeyPair): Uint8Array {
 }
 
 /** The key for messages from `sender` to `recipient` in `jobId`. */
-export function directionalKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, sender: string, recipient: string): Uint8Array {
+export function directionalKey(
+  own: SealingKeyPair,
+  peerPublicKey: Uint8Array,
+  jobId: string,
+  sender: string,
+  recipient: string,
+): Uint8Array {
   return derivedKey(own, peerPublicKey, jobId, `tandem/v1/seal|${sender}>${recipient}`);
 }
 
@@ -45,15 +61,31 @@ export function directionalKey(own: SealingKeyPair, peerPublicKey: Uint8Array, j
  * both ends: the names are sorted). Used where the two parties need a shared
  * secret the coordinator must not hold, such as coordinator-aided PSI's PRF key.
  */
-export function pairKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, purpose: string, a: string, b: string): Uint8Array {
+export function pairKey(
+  own: SealingKeyPair,
+  peerPublicKey: Uint8Array,
+  jobId: string,
+  purpose: string,
+  a: string,
+  b: string,
+): Uint8Array {
   return derivedKey(own, peerPublicKey, jobId, `tandem/v1/pair|${purpose}|${[a, b].sort().join('&')}`);
 }
 
 function derivedKey(own: SealingKeyPair, peerPublicKey: Uint8Array, jobId: string, info: string): Uint8Array {
-  if (peerPublicKey.byteLength !== 32) throw new ProtocolError('MESSAGE_CORRUPT', `a sealing public key must be 32 bytes, got ${peerPublicKey.byteLength}`);
-  const peer = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]), format: 'der', type: 'spki' });
+  if (peerPublicKey.byteLength !== 32)
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `a sealing public key must be 32 bytes, got ${peerPublicKey.byteLength}`,
+    );
+  const peer = createPublicKey({
+    key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]),
+    format: 'der',
+    type: 'spki',
+  });
   const shared = diffieHellman({ privateKey: own.privateKey, publicKey: peer });
-  if (shared.every((b) => b === 0)) throw new ProtocolError('MESSAGE_CORRUPT', 'the peer sealing key is of small order');
+  if (shared.every((b) => b === 0))
+    throw new ProtocolError('MESSAGE_CORRUPT', 'the peer sealing key is of small order');
   return new Uint8Array(hkdfSync('sha256', shared, Buffer.from(jobId), Buffer.from(info), 32));
 }
 
@@ -67,16 +99,23 @@ export function seal(key: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): U
 }
 
 export function open(key: Uint8Array, aad: Uint8Array, sealed: Uint8Array, what: string): Uint8Array {
-  if (sealed.byteLength < NONCE_BYTES + TAG_BYTES) throw new ProtocolError('SEAL_OPEN_FAILED', `${what}: sealed payload is too short`);
+  if (sealed.byteLength < NONCE_BYTES + TAG_BYTES)
+    throw new ProtocolError('SEAL_OPEN_FAILED', `${what}: sealed payload is too short`);
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.byteLength - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   try {
-    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.byteLength - TAG_BYTES)), decipher.final()]));
+    return new Uint8Array(
+      Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.byteLength - TAG_BYTES)), decipher.final()]),
+    );
   } catch (error) {
-    throw new ProtocolError('SEAL_OPEN_FAILED', `${what}: sealed payload failed authentication (tampered, or sealed for another party or step)`, { cause: error });
+    throw new ProtocolError(
+      'SEAL_OPEN_FAILED',
+      `${what}: sealed payload failed authentication (tampered, or sealed for another party or step)`,
+      { cause: error },
+    );
   }
 }
 

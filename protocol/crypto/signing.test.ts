@@ -58,18 +58,29 @@ describe('signing', () => {
     const error = failure(() => sign(ed.privateKey, statement));
 
     expect(error).toBeInstanceOf(TandemError);
-    expect(error).toMatchObject({ code: 'INTERNAL', message: 'signing needs an ECDSA P-256 private key, got a private ed25519 key' });
+    expect(error).toMatchObject({
+      code: 'INTERNAL',
+      message: 'signing needs an ECDSA P-256 private key, got a private ed25519 key',
+    });
   });
 
   it('rejects a signer that is not a P-256 key or cannot be parsed', () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
 
     const wrongCurve = failure(() => verify(p384.publicKey, statement, new Uint8Array(64)));
-    const garbage = failure(() => verify('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', statement, new Uint8Array(64)));
+    const garbage = failure(() =>
+      verify('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', statement, new Uint8Array(64)),
+    );
 
     expect(wrongCurve).toBeInstanceOf(AuthError);
-    expect(wrongCurve).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED', message: "the signer's key is ec/secp384r1, but Tandem signatures are ECDSA P-256" });
+    expect(wrongCurve).toMatchObject({
+      code: 'AUTH_CERTIFICATE_REJECTED',
+      message: "the signer's key is ec/secp384r1, but Tandem signatures are ECDSA P-256",
+    });
     expect(garbage).toBeInstanceOf(AuthError);
-    expect(garbage).toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED', message: 'the signer is neither a PEM certificate nor a PEM public key' });
+    expect(garbage).toMatchObject({
+      code: 'AUTH_CERTIFICATE_REJECTED',
+      message: 'the signer is neither a PEM certificate nor a PEM public key',
+    });
   });
 });

@@ -23,7 +23,10 @@ const CURVE = 'prime256v1';
  */
 export function sign(privateKey: KeyObject, bytes: Uint8Array): Uint8Array {
   if (privateKey.type !== 'private' || !isP256(privateKey)) {
-    throw new TandemError('INTERNAL', `signing needs an ECDSA P-256 private key, got a ${privateKey.type} ${keyKind(privateKey)} key`);
+    throw new TandemError(
+      'INTERNAL',
+      `signing needs an ECDSA P-256 private key, got a ${privateKey.type} ${keyKind(privateKey)} key`,
+    );
   }
   return new Uint8Array(nodeSign(HASH, bytes, { key: privateKey, dsaEncoding: 'der' }));
 }
@@ -52,10 +55,15 @@ function signerKey(signer: KeyObject | string): KeyObject {
     else if (signer.includes('-----BEGIN CERTIFICATE-----')) key = new X509Certificate(signer).publicKey;
     else key = createPublicKey(signer);
   } catch (error) {
-    throw new AuthError('AUTH_CERTIFICATE_REJECTED', 'the signer is neither a PEM certificate nor a PEM public key', { cause: error });
+    throw new AuthError('AUTH_CERTIFICATE_REJECTED', 'the signer is neither a PEM certificate nor a PEM public key', {
+      cause: error,
+    });
   }
   if (!isP256(key)) {
-    throw new AuthError('AUTH_CERTIFICATE_REJECTED', `the signer's key is ${keyKind(key)}, but Tandem signatures are ECDSA P-256`);
+    throw new AuthError(
+      'AUTH_CERTIFICATE_REJECTED',
+      `the signer's key is ${keyKind(key)}, but Tandem signatures are ECDSA P-256`,
+    );
   }
   return key;
 }

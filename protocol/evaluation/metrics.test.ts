@@ -62,7 +62,10 @@ describe('auc', () => {
     const { scores, labels } = tiedData(300, 'order');
     const order = new Random('shuffle').permutation(300);
 
-    const shuffled = auc(Float64Array.from(order, (i) => scores[i]!), Int32Array.from(order, (i) => labels[i]!));
+    const shuffled = auc(
+      Float64Array.from(order, (i) => scores[i]!),
+      Int32Array.from(order, (i) => labels[i]!),
+    );
 
     expect(shuffled).toBe(auc(scores, labels));
   });
@@ -136,7 +139,10 @@ describe('lift, recall and gain at the top k', () => {
   it('uses at least one row and keeps the order of the fractions asked for', () => {
     const recall = recallAtK(scores, labels, [0.5, 0.01]);
 
-    expect(recall.map((r) => [r.fraction, r.rows])).toEqual([[0.5, 5], [0.01, 1]]);
+    expect(recall.map((r) => [r.fraction, r.rows])).toEqual([
+      [0.5, 5],
+      [0.01, 1],
+    ]);
     expect(() => recallAtK(scores, labels, [0])).toThrow(new RangeError('a top-k fraction must be in (0, 1], got 0'));
   });
 
@@ -147,7 +153,9 @@ describe('lift, recall and gain at the top k', () => {
 
     const recall = recallAtK(data.scores, data.labels, fractions);
 
-    recall.forEach((r) => expect(r.value).toBeCloseTo(expectedCaptured(data.scores, data.labels, r.rows) / positives, 12));
+    recall.forEach((r) =>
+      expect(r.value).toBeCloseTo(expectedCaptured(data.scores, data.labels, r.rows) / positives, 12),
+    );
   });
 
   it('gain runs from 0 to 1, never falls, and agrees with recall@k', () => {
@@ -172,7 +180,8 @@ describe('rocCurve', () => {
 
     const roc = rocCurve(scores, labels, 10_000);
     let area = 0;
-    for (let i = 1; i < roc.fpr.length; i++) area += ((roc.fpr[i]! - roc.fpr[i - 1]!) * (roc.tpr[i]! + roc.tpr[i - 1]!)) / 2;
+    for (let i = 1; i < roc.fpr.length; i++)
+      area += ((roc.fpr[i]! - roc.fpr[i - 1]!) * (roc.tpr[i]! + roc.tpr[i - 1]!)) / 2;
 
     expect(roc.fpr).toHaveLength(distinct + 1);
     expect([roc.fpr[0], roc.tpr[0], roc.thresholds[0]]).toEqual([0, 0, Infinity]);

@@ -74,7 +74,11 @@ function rankTable(scores: Values, labels: Values): RankTable {
   }
   pos.sort();
   neg.sort();
-  const out = { scores: new Float64Array(labels.length), positives: new Uint32Array(labels.length), negatives: new Uint32Array(labels.length) };
+  const out = {
+    scores: new Float64Array(labels.length),
+    positives: new Uint32Array(labels.length),
+    negatives: new Uint32Array(labels.length),
+  };
   let groups = 0;
   // Merge from the top; === treats −0 and +0 as one score, as the metrics should.
   for (let i = pos.length - 1, j = neg.length - 1; i >= 0 || j >= 0; groups++) {
@@ -149,10 +153,17 @@ function topK(t: RankTable, fractions: readonly number[], value: (captured: numb
   const n = t.totalPositives + t.totalNegatives;
   const rows = fractions.map((f) => topRows(f, n));
   const order = rows.map((_, i) => i).sort((a, b) => (rows[a] ?? 0) - (rows[b] ?? 0));
-  const captured = capturedAt(t, order.map((i) => rows[i] ?? 0));
+  const captured = capturedAt(
+    t,
+    order.map((i) => rows[i] ?? 0),
+  );
   const byInput = new Array<number>(rows.length);
   order.forEach((i, r) => (byInput[i] = captured[r] ?? 0));
-  return fractions.map((fraction, i) => ({ fraction, rows: rows[i] ?? 0, value: value(byInput[i] ?? 0, rows[i] ?? 0) }));
+  return fractions.map((fraction, i) => ({
+    fraction,
+    rows: rows[i] ?? 0,
+    value: value(byInput[i] ?? 0, rows[i] ?? 0),
+  }));
 }
 
 function liftOf(t: RankTable, fractions: readonly number[]): TopK[] {
@@ -165,18 +176,26 @@ function recallOf(t: RankTable, fractions: readonly number[]): TopK[] {
 }
 
 function gainOf(t: RankTable, points: number): GainCurve {
-  if (!Number.isInteger(points) || points < 1) throw new RangeError(`gain curve points must be a positive integer, got ${points}`);
+  if (!Number.isInteger(points) || points < 1)
+    throw new RangeError(`gain curve points must be a positive integer, got ${points}`);
   const n = t.totalPositives + t.totalNegatives;
   const population = Array.from({ length: points + 1 }, (_, i) => i / points);
-  const captured = capturedAt(t, population.map((x) => Math.round(x * n))).map((c) => c / t.totalPositives);
+  const captured = capturedAt(
+    t,
+    population.map((x) => Math.round(x * n)),
+  ).map((c) => c / t.totalPositives);
   return { population, captured };
 }
 
 function rocOf(t: RankTable, maxPoints: number): RocCurve {
-  if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new RangeError(`ROC maxPoints must be an integer of at least 2, got ${maxPoints}`);
+  if (!Number.isInteger(maxPoints) || maxPoints < 2)
+    throw new RangeError(`ROC maxPoints must be an integer of at least 2, got ${maxPoints}`);
   const count = t.scores.length + 1;
   // Evenly spaced groups, always keeping (0, 0) and (1, 1); with distinct scores a group is one row.
-  const keep = count <= maxPoints ? Array.from({ length: count }, (_, i) => i) : Array.from({ length: maxPoints }, (_, j) => Math.round((j * (count - 1)) / (maxPoints - 1)));
+  const keep =
+    count <= maxPoints
+      ? Array.from({ length: count }, (_, i) => i)
+      : Array.from({ length: maxPoints }, (_, j) => Math.round((j * (count - 1)) / (maxPoints - 1)));
   const roc = { fpr: [] as number[], tpr: [] as number[], thresholds: [] as number[] };
   let tp = 0;
   let fp = 0;
@@ -219,7 +238,8 @@ export function logLoss(probabilities: Values, labels: Values): number {
 export function accuracy(probabilities: Values, labels: Values, threshold = 0.5): number {
   checkLengths(probabilities, labels);
   let correct = 0;
-  for (let i = 0; i < labels.length; i++) if ((scoreAt(probabilities, i) >= threshold ? 1 : 0) === labelAt(labels, i)) correct++;
+  for (let i = 0; i < labels.length; i++)
+    if ((scoreAt(probabilities, i) >= threshold ? 1 : 0) === labelAt(labels, i)) correct++;
   return correct / labels.length;
 }
 
@@ -293,4 +313,11 @@ export function binaryReport(probabilities: Values, labels: Values, options: Bin
   };
 }
 
-export { confusionMatrix, multiclassReport, predictClasses, type ClassMetrics, type MulticlassReport, type ScoreMatrix } from './multiclass-metrics.ts';
+export {
+  confusionMatrix,
+  multiclassReport,
+  predictClasses,
+  type ClassMetrics,
+  type MulticlassReport,
+  type ScoreMatrix,
+} from './multiclass-metrics.ts';

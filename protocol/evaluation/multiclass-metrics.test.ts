@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { confusionMatrix, multiclassReport, predictClasses } from './multiclass-metrics.ts';
 
 /** One-hot score rows for the given predicted classes. */
-const oneHot = (predicted: number[], k: number): number[][] => predicted.map((p) => Array.from({ length: k }, (_, c) => (c === p ? 1 : 0)));
+const oneHot = (predicted: number[], k: number): number[][] =>
+  predicted.map((p) => Array.from({ length: k }, (_, c) => (c === p ? 1 : 0)));
 
 describe('multi-class metrics (checked against scikit-learn on the same inputs)', () => {
   // y_true and y_pred as in sklearn.metrics: accuracy_score 0.75, f1_score(average='macro') 7/9,
@@ -17,13 +18,26 @@ describe('multi-class metrics (checked against scikit-learn on the same inputs)'
     expect(r.perClass.map((c) => c.precision)).toEqual([1, 2 / 3, 2 / 3]);
     expect(r.perClass.map((c) => c.recall)).toEqual([1, 2 / 3, 2 / 3]);
     expect(r.perClass.map((c) => c.support)).toEqual([2, 3, 3]);
-    expect(r.confusion).toEqual([[2, 0, 0], [0, 2, 1], [0, 1, 2]]);
+    expect(r.confusion).toEqual([
+      [2, 0, 0],
+      [0, 2, 1],
+      [0, 1, 2],
+    ]);
   });
 
   it('reads flat row-major scores the same as rows, and breaks ties towards the lower class', () => {
     const flat = [0.2, 0.5, 0.3, 0.4, 0.4, 0.2];
     expect([...predictClasses(flat, 2, 3)]).toEqual([1, 0]);
-    expect([...predictClasses([[0.2, 0.5, 0.3], [0.4, 0.4, 0.2]], 2, 3)]).toEqual([1, 0]);
+    expect([
+      ...predictClasses(
+        [
+          [0.2, 0.5, 0.3],
+          [0.4, 0.4, 0.2],
+        ],
+        2,
+        3,
+      ),
+    ]).toEqual([1, 0]);
   });
 
   it('counts a class that never occurs and is never predicted as F1 0 in the macro average (zero_division=0)', () => {

@@ -37,12 +37,16 @@ function isRows(scores: ScoreMatrix): scores is readonly ArrayLike<number>[] {
  */
 export function predictClasses(scores: ScoreMatrix, rows: number, k: number): Int32Array {
   const byRow = isRows(scores);
-  if (!byRow && scores.length !== rows * k) throw new RangeError(`a flat score matrix for ${rows} rows and ${k} classes needs ${rows * k} values, got ${scores.length}`);
+  if (!byRow && scores.length !== rows * k)
+    throw new RangeError(
+      `a flat score matrix for ${rows} rows and ${k} classes needs ${rows * k} values, got ${scores.length}`,
+    );
   if (byRow && scores.length !== rows) throw new RangeError(`got ${scores.length} score rows for ${rows} labels`);
   const predicted = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const row = byRow ? scores[i] : undefined;
-    if (row !== undefined && row.length !== k) throw new RangeError(`score row ${i} has ${row.length} values; expected ${k}`);
+    if (row !== undefined && row.length !== k)
+      throw new RangeError(`score row ${i} has ${row.length} values; expected ${k}`);
     let best = 0;
     let bestScore = -Infinity;
     for (let c = 0; c < k; c++) {
@@ -60,11 +64,13 @@ export function predictClasses(scores: ScoreMatrix, rows: number, k: number): In
 
 /** Confusion matrix from true and predicted class indices in [0, k). */
 export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, k: number): number[][] {
-  if (labels.length !== predicted.length) throw new RangeError(`got ${predicted.length} predictions for ${labels.length} labels`);
+  if (labels.length !== predicted.length)
+    throw new RangeError(`got ${predicted.length} predictions for ${labels.length} labels`);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < labels.length; i++) {
     const t = labels[i];
-    if (t === undefined || !Number.isInteger(t) || t < 0 || t >= k) throw new RangeError(`labels[${i}] is ${t}; expected a class index in [0, ${k})`);
+    if (t === undefined || !Number.isInteger(t) || t < 0 || t >= k)
+      throw new RangeError(`labels[${i}] is ${t}; expected a class index in [0, ${k})`);
     const row = confusion[t] as number[];
     const p = predicted[i] ?? 0;
     row[p] = (row[p] ?? 0) + 1;

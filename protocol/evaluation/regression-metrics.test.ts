@@ -17,7 +17,10 @@ describe('regression metrics and least squares', () => {
     const random = new Random('ls');
     const n = 500;
     const X = Float64Array.from({ length: n * 2 }, () => random.nextGaussian());
-    const y = Float64Array.from({ length: n }, (_, i) => 2 * X[i * 2]! - 0.5 * X[i * 2 + 1]! + 3 + 0.01 * random.nextGaussian());
+    const y = Float64Array.from(
+      { length: n },
+      (_, i) => 2 * X[i * 2]! - 0.5 * X[i * 2 + 1]! + 3 + 0.01 * random.nextGaussian(),
+    );
     const rows = Uint32Array.from({ length: n }, (_, i) => i);
     const m = fitLeastSquares(X, 2, y, rows, 0);
     expect(m.weights[0]).toBeCloseTo(2, 2);

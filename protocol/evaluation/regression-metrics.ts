@@ -25,7 +25,11 @@ export function regressionReport(predictions: ArrayLike<number>, targets: ArrayL
     sst += ((targets[i] ?? 0) - mean) ** 2;
   }
   return {
-    rows: n, rmse: Math.sqrt(sse / n), mae: sae / n, r2: sst > 0 ? 1 - sse / sst : Number.NaN,
-    targetMean: mean, targetStd: Math.sqrt(sst / n),
+    rows: n,
+    rmse: Math.sqrt(sse / n),
+    mae: sae / n,
+    r2: sst > 0 ? 1 - sse / sst : Number.NaN,
+    targetMean: mean,
+    targetStd: Math.sqrt(sst / n),
   };
 }

@@ -79,7 +79,14 @@ describe('CKKS suite', () => {
         expected += d * x[i]!;
         expectedBias += d;
       }
-      residuals.push(suite.combine(basis.map((b) => enc.encrypt(b)), coeffs, constant, enc));
+      residuals.push(
+        suite.combine(
+          basis.map((b) => enc.encrypt(b)),
+          coeffs,
+          constant,
+          enc,
+        ),
+      );
       features.push(x);
     }
 
@@ -99,10 +106,18 @@ describe('CKKS suite', () => {
     const residual = suite.combine([enc.encrypt(vector(64, random))], [vector(64, random)], vector(64, random), enc);
     const [good] = suite.encodeColumns([vector(64, random)]);
     // A fresh-level encoding (one prime more), as encrypt would use.
-    const wrongLevel = withScope((scope) => suite.encode(scope, vector(64, random), suite.scale).saveToArray(suite.seal.ComprModeType.none) as Uint8Array);
+    const wrongLevel = withScope(
+      (scope) =>
+        suite.encode(scope, vector(64, random), suite.scale).saveToArray(suite.seal.ComprModeType.none) as Uint8Array,
+    );
     expect(suite.maskedWeightedSums([residual], 1, () => good!, enc)).toHaveLength(1);
     for (const bad of [wrongLevel, good!.slice(0, 100)]) {
-      expect(() => suite.maskedWeightedSums([residual], 1, () => bad, enc)).toThrow(expect.objectContaining({ code: 'CIPHERTEXT_INVALID', message: expect.stringMatching(/encoded feature column is not valid/) }));
+      expect(() => suite.maskedWeightedSums([residual], 1, () => bad, enc)).toThrow(
+        expect.objectContaining({
+          code: 'CIPHERTEXT_INVALID',
+          message: expect.stringMatching(/encoded feature column is not valid/),
+        }),
+      );
     }
   });
 
@@ -126,11 +141,16 @@ describe('CKKS suite', () => {
     let high = 0;
     for (const m of masks) {
       expect(Buffer.compare(Buffer.from(m.ciphertext.subarray(0, s0At)), Buffer.from(first.subarray(0, s0At)))).toBe(0);
-      expect(Buffer.compare(Buffer.from(m.ciphertext.subarray(s0At + 8)), Buffer.from(first.subarray(s0At + 8)))).toBe(0);
+      expect(Buffer.compare(Buffer.from(m.ciphertext.subarray(s0At + 8)), Buffer.from(first.subarray(s0At + 8)))).toBe(
+        0,
+      );
       const s0 = new DataView(m.ciphertext.buffer, m.ciphertext.byteOffset + s0At, 8).getBigUint64(0, true);
       expect(s0 < suite.q0).toBe(true);
       if (s0 > suite.q0 / 2n) high += 1;
-      expect(decryptSum(m)).toBeCloseTo(values.reduce((a, b) => a + b, 0), 3);
+      expect(decryptSum(m)).toBeCloseTo(
+        values.reduce((a, b) => a + b, 0),
+        3,
+      );
     }
     expect(high / masks.length).toBeGreaterThan(0.38);
     expect(high / masks.length).toBeLessThan(0.62);
@@ -142,7 +162,12 @@ describe('CKKS suite', () => {
     // (a product taken without a rescale), c1-bar / c1 would be p itself, and decoding it would give the column.
     const random = seeded(7);
     const n = suite.params.polyModulusDegree;
-    const residual = suite.combine([enc.encrypt(vector(suite.slots, random))], [vector(suite.slots, random)], vector(suite.slots, random), enc);
+    const residual = suite.combine(
+      [enc.encrypt(vector(suite.slots, random))],
+      [vector(suite.slots, random)],
+      vector(suite.slots, random),
+      enc,
+    );
     const x = vector(suite.slots, random, 2);
     const [column] = suite.maskedWeightedSums([residual], 1, () => x, enc);
     const bias = suite.maskedSum([residual], 'residual');
@@ -155,7 +180,12 @@ describe('CKKS suite', () => {
     const ratio = batchInverse(secondPolynomial(bias.ciphertext), q).map((inv, i) => (product[i]! * inv) % q);
     // Decode the ratio as the coordinator would: a plaintext at q₀ in NTT form, at the scale the two sums' scales imply.
     const decoded = withScope((scope) => {
-      const template = suite.encode(scope, new Float64Array(suite.slots), 1, suite.loadCiphertext(scope, inflateMasked(bias.ciphertext, n, q), 'last'));
+      const template = suite.encode(
+        scope,
+        new Float64Array(suite.slots),
+        1,
+        suite.loadCiphertext(scope, inflateMasked(bias.ciphertext, n, q), 'last'),
+      );
       const bytes = (template.saveToArray(suite.seal.ComprModeType.none) as Uint8Array).slice();
       const view = new DataView(bytes.buffer);
       view.setFloat64(SCALE_OFFSET, column!.scale / bias.scale, true);
@@ -198,14 +228,21 @@ describe('CKKS suite', () => {
     const overQ = masked.slice();
     new DataView(overQ.buffer).setBigUint64(masked.byteLength - n * 8 - 8, suite.q0, true);
     for (const bad of [masked.slice(0, masked.byteLength - 8), overQ]) {
-      expect(() => keys.maskedConstant(bad)).toThrow(expect.objectContaining({ code: 'CIPHERTEXT_INVALID', message: expect.stringMatching(/masked ciphertext is not valid/) }));
+      expect(() => keys.maskedConstant(bad)).toThrow(
+        expect.objectContaining({
+          code: 'CIPHERTEXT_INVALID',
+          message: expect.stringMatching(/masked ciphertext is not valid/),
+        }),
+      );
     }
   });
 
   it('rejects corrupt ciphertext bytes with CIPHERTEXT_INVALID instead of crashing', () => {
     const bytes = enc.encrypt(new Float64Array([1]));
     const corrupt = bytes.slice(0, 200);
-    expect(() => suite.combine([corrupt], [new Float64Array([1])], new Float64Array([0]), enc)).toThrow(/basis ciphertext is not valid/);
+    expect(() => suite.combine([corrupt], [new Float64Array([1])], new Float64Array([0]), enc)).toThrow(
+      /basis ciphertext is not valid/,
+    );
   });
 
   it('deletes every SEAL object it creates', () => {

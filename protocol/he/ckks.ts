@@ -48,9 +48,12 @@ export class CkksSuite {
     this.#scale = 2 ** params.scaleBits;
     const parms = this.#scope.track(new seal.EncryptionParameters(seal.SchemeType.ckks));
     parms.setPolyModulusDegree(params.polyModulusDegree);
-    parms.setCoeffModulus(this.#scope.track(seal.CoeffModulus.Create(params.polyModulusDegree, Int32Array.from(params.coeffModulusBits))));
+    parms.setCoeffModulus(
+      this.#scope.track(seal.CoeffModulus.Create(params.polyModulusDegree, Int32Array.from(params.coeffModulusBits))),
+    );
     this.context = this.#scope.track(new seal.SEALContext(parms, true, seal.SecLevelType.tc128));
-    if (!this.context.parametersSet()) throw new RangeError(`SEAL rejected the CKKS parameters: ${JSON.stringify(params)}`);
+    if (!this.context.parametersSet())
+      throw new RangeError(`SEAL rejected the CKKS parameters: ${JSON.stringify(params)}`);
     this.encoder = this.#scope.track(new seal.CKKSEncoder(this.context));
     this.evaluator = this.#scope.track(new seal.Evaluator(this.context));
     const lastModuli = seal.jsArrayFromVecModulus(this.context.lastContextData().parms().coeffModulus()) as bigint[];
@@ -79,7 +82,13 @@ export class CkksSuite {
       throw translateSealError(this.seal, what, error);
     }
     if (ct.size() !== 2 || ct.coeffModulusSize() !== Level[level]) {
-      throw translateSealError(this.seal, what, new Error(`expected a ${level} ciphertext (${Level[level]} primes, size 2), got ${ct.coeffModulusSize()} primes, size ${ct.size()}`));
+      throw translateSealError(
+        this.seal,
+        what,
+        new Error(
+          `expected a ${level} ciphertext (${Level[level]} primes, size 2), got ${ct.coeffModulusSize()} primes, size ${ct.size()}`,
+        ),
+      );
     }
     return ct;
   }
@@ -106,8 +115,14 @@ export class CkksSuite {
    * every one is zero the sum starts from a fresh encryption of zero by
    * `zeros`, so the result is always a proper ciphertext.
    */
-  combine(basis: readonly Uint8Array[], coefficients: readonly Float64Array[], constant: Float64Array, zeros: CkksEncryptor): Uint8Array {
-    if (basis.length !== coefficients.length || basis.length === 0) throw new RangeError('combine needs one coefficient vector per basis ciphertext');
+  combine(
+    basis: readonly Uint8Array[],
+    coefficients: readonly Float64Array[],
+    constant: Float64Array,
+    zeros: CkksEncryptor,
+  ): Uint8Array {
+    if (basis.length !== coefficients.length || basis.length === 0)
+      throw new RangeError('combine needs one coefficient vector per basis ciphertext');
     return withScope((scope) => {
       let acc: Ciphertext | undefined;
       let like: Ciphertext | undefined;
@@ -146,12 +161,14 @@ export class CkksSuite {
    * column). Encoding is deterministic, so nothing about the protocol changes.
    */
   encodeColumns(columns: readonly Float64Array[]): Uint8Array[] {
-    return withScope((scope) => columns.map((values) => {
-      const pt = scope.track(new this.seal.Plaintext());
-      this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), this.#scale, pt);
-      this.evaluator.plainModSwitchToNextInplace(pt); // fresh → residual level
-      return pt.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
-    }));
+    return withScope((scope) =>
+      columns.map((values) => {
+        const pt = scope.track(new this.seal.Plaintext());
+        this.encoder.encode(values.length === this.slots ? values : padded(values, this.slots), this.#scale, pt);
+        this.evaluator.plainModSwitchToNextInplace(pt); // fresh → residual level
+        return pt.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+      }),
+    );
   }
 
   /** A column for the gradient step: encoded now, or loaded as {@link encodeColumns} saved it. */
@@ -163,7 +180,12 @@ export class CkksSuite {
     } catch (error) {
       throw translateSealError(this.seal, 'encoded feature column', error);
     }
-    if (!equalParms(scope.track(pt.parmsId()), scope.track(like.parmsId())) || pt.scale() !== this.#scale) throw translateSealError(this.seal, 'encoded feature column', new Error('not encoded at the residual level and scale'));
+    if (!equalParms(scope.track(pt.parmsId()), scope.track(like.parmsId())) || pt.scale() !== this.#scale)
+      throw translateSealError(
+        this.seal,
+        'encoded feature column',
+        new Error('not encoded at the residual level and scale'),
+      );
     return pt;
   }
 
@@ -173,7 +195,12 @@ export class CkksSuite {
    * feature a party holds, for one mini-batch. A column is its values, or
    * their encoding from {@link encodeColumns}.
    */
-  maskedWeightedSums(residuals: readonly Uint8Array[], columns: number, column: (chunk: number, j: number) => Float64Array | Uint8Array, zeros: CkksEncryptor): MaskedSum[] {
+  maskedWeightedSums(
+    residuals: readonly Uint8Array[],
+    columns: number,
+    column: (chunk: number, j: number) => Float64Array | Uint8Array,
+    zeros: CkksEncryptor,
+  ): MaskedSum[] {
     return withScope((scope) => {
       const cts = residuals.map((bytes) => this.loadCiphertext(scope, bytes, 'residual', 'residual ciphertext'));
       const out: MaskedSum[] = [];
@@ -216,13 +243,23 @@ export class CkksSuite {
   /** Brings a sum to the last level and masks it in compact form (compact-masked.ts): the key holder gets ĉ1 and one uniform residue. */
   #mask(ct: Ciphertext): MaskedSum {
     while (ct.coeffModulusSize() > Level.last) this.evaluator.cipherModSwitchToNextInplace(ct);
-    const { payload, maskConstant } = compactMasked(this.save(ct), this.params.polyModulusDegree, this.q0, this.nInverse, randomBytes);
+    const { payload, maskConstant } = compactMasked(
+      this.save(ct),
+      this.params.polyModulusDegree,
+      this.q0,
+      this.nInverse,
+      randomBytes,
+    );
     return { ciphertext: payload, maskConstant, scale: ct.scale() };
   }
 
   /** Recovers the slot sum from the key holder's answer. */
   unmask(answer: bigint, masked: Pick<MaskedSum, 'maskConstant' | 'scale'>): number {
-    return slotSumFromConstant(centre(answer - masked.maskConstant, this.q0), this.params.polyModulusDegree, masked.scale);
+    return slotSumFromConstant(
+      centre(answer - masked.maskConstant, this.q0),
+      this.params.polyModulusDegree,
+      masked.scale,
+    );
   }
 }
 
@@ -344,7 +381,15 @@ export class CkksKeyHolder {
       const pt = scope.track(new this.#suite.seal.Plaintext());
       this.#decryptor.decrypt(ct, pt);
       const bytes = pt.saveToArray(this.#suite.seal.ComprModeType.none) as Uint8Array;
-      return { value: constantCoefficient(viewPlaintext(bytes), this.#suite.params.polyModulusDegree, this.#suite.q0, this.#suite.nInverse), scale: ct.scale() };
+      return {
+        value: constantCoefficient(
+          viewPlaintext(bytes),
+          this.#suite.params.polyModulusDegree,
+          this.#suite.q0,
+          this.#suite.nInverse,
+        ),
+        scale: ct.scale(),
+      };
     });
   }
 

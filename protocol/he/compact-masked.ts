@@ -47,7 +47,12 @@ export function compactMasked(
 ): { readonly payload: Uint8Array; readonly maskConstant: bigint } {
   const headerBytes = ciphertext.byteLength - 2 * n * 8;
   checkHeader(ciphertext, headerBytes, ciphertext.byteLength);
-  const sum = sumResidues(new DataView(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength), headerBytes, n, q0);
+  const sum = sumResidues(
+    new DataView(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength),
+    headerBytes,
+    n,
+    q0,
+  );
   const r = uniformBelow(q0, randomBytes);
   const payload = new Uint8Array(MAGIC_BYTES + headerBytes + 8 + n * 8);
   payload.set(MAGIC, 0);
@@ -75,11 +80,15 @@ export function inflateMasked(payload: Uint8Array, n: number, q0: bigint): Uint8
 
 /** The SEAL header must be uncompressed and declare the full ciphertext's size. */
 function checkHeader(bytes: Uint8Array, headerBytes: number, fullBytes: number): void {
-  if (headerBytes < SEAL_HEADER_BYTES) throw new RangeError(`masked sum of ${bytes.byteLength} bytes is too short for N residues`);
+  if (headerBytes < SEAL_HEADER_BYTES)
+    throw new RangeError(`masked sum of ${bytes.byteLength} bytes is too short for N residues`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   if (view.getUint8(SEAL_COMPRESSION_OFFSET) !== 0) throw new RangeError('masked sum must be saved uncompressed');
   const declared = view.getBigUint64(SEAL_SIZE_OFFSET, true);
-  if (declared !== BigInt(fullBytes)) throw new RangeError(`masked sum declares ${declared} bytes, expected ${fullBytes} (one prime, N residues per polynomial)`);
+  if (declared !== BigInt(fullBytes))
+    throw new RangeError(
+      `masked sum declares ${declared} bytes, expected ${fullBytes} (one prime, N residues per polynomial)`,
+    );
 }
 
 /** A uniform value in [0, q) by rejection sampling on q's bit length. */

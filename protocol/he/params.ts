@@ -43,13 +43,17 @@ export function checkCkksParams(n: number, bits: readonly number[], scaleBits: n
   const maxBits = MAX_BITS_128[n];
   if (maxBits === undefined) return `polyModulusDegree must be one of ${Object.keys(MAX_BITS_128).join(', ')}`;
   const total = bits.reduce((sum, b) => sum + b, 0);
-  if (total > maxBits) return `coefficient modulus of ${total} bits exceeds the 128-bit-security limit of ${maxBits} for N=${n}`;
+  if (total > maxBits)
+    return `coefficient modulus of ${total} bits exceeds the 128-bit-security limit of ${maxBits} for N=${n}`;
   // One special prime for key switching plus the decryption prime plus one per level.
-  if (bits.length < REQUIRED_LEVELS + 2) return `need at least ${REQUIRED_LEVELS + 2} primes (decryption prime, ${REQUIRED_LEVELS} rescaling primes, special prime)`;
+  if (bits.length < REQUIRED_LEVELS + 2)
+    return `need at least ${REQUIRED_LEVELS + 2} primes (decryption prime, ${REQUIRED_LEVELS} rescaling primes, special prime)`;
   const first = bits[0] ?? 0;
-  if (first < scaleBits + 16) return `the first prime (${first} bits) must exceed the scale (${scaleBits} bits) by at least 16 bits of headroom`;
+  if (first < scaleBits + 16)
+    return `the first prime (${first} bits) must exceed the scale (${scaleBits} bits) by at least 16 bits of headroom`;
   for (const b of bits.slice(1, -1)) {
-    if (Math.abs(b - scaleBits) > 0) return `rescaling primes must equal the scale (${scaleBits} bits) so scales stay aligned; got ${b}`;
+    if (Math.abs(b - scaleBits) > 0)
+      return `rescaling primes must equal the scale (${scaleBits} bits) so scales stay aligned; got ${b}`;
   }
   return undefined;
 }

@@ -17,7 +17,14 @@ function seededBytes(seed: string): (count: number) => Uint8Array {
   let block = 0;
   return (count) => {
     const out = new Uint8Array(count);
-    for (let at = 0; at < count; at += 32) out.set(createHash('sha256').update(`${seed}|${block++}`).digest().subarray(0, Math.min(32, count - at)), at);
+    for (let at = 0; at < count; at += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}|${block++}`)
+          .digest()
+          .subarray(0, Math.min(32, count - at)),
+        at,
+      );
     return out;
   };
 }

@@ -37,7 +37,8 @@ export function viewPlaintext(bytes: Uint8Array): PlaintextView {
   const coeffCount = Number(view.getBigUint64(COEFF_COUNT_OFFSET, true));
   const scale = view.getFloat64(SCALE_OFFSET, true);
   const expected = DATA_OFFSET + coeffCount * 8;
-  if (bytes.byteLength !== expected) throw new RangeError(`serialized plaintext has ${bytes.byteLength} bytes, expected ${expected}`);
+  if (bytes.byteLength !== expected)
+    throw new RangeError(`serialized plaintext has ${bytes.byteLength} bytes, expected ${expected}`);
   return { coeffCount, scale, data: new DataView(bytes.buffer, bytes.byteOffset + DATA_OFFSET, coeffCount * 8) };
 }
 

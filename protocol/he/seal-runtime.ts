@@ -76,10 +76,13 @@ export function withScope<T>(fn: (scope: SealScope) => T): T {
  */
 export function translateSealError(seal: Seal, what: string, error: unknown): ProtocolError {
   let detail = error instanceof Error ? error.message : 'unknown SEAL error';
-  const wasmException = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => unknown } }).WebAssembly?.Exception;
+  const wasmException = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => unknown } }).WebAssembly
+    ?.Exception;
   if (wasmException !== undefined && error instanceof wasmException) {
     try {
-      const [, message] = (seal as unknown as { getExceptionMessage(e: unknown): [string, string] }).getExceptionMessage(error);
+      const [, message] = (
+        seal as unknown as { getExceptionMessage(e: unknown): [string, string] }
+      ).getExceptionMessage(error);
       detail = message;
     } catch {
       // keep the generic text

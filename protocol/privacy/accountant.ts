@@ -11,7 +11,15 @@
  */
 
 /** Orders α at which RDP is evaluated; ε is minimised over them. */
-export const ORDERS: readonly number[] = Object.freeze([...Array.from({ length: 63 }, (_, k) => k + 2), 80, 96, 128, 160, 192, 256]);
+export const ORDERS: readonly number[] = Object.freeze([
+  ...Array.from({ length: 63 }, (_, k) => k + 2),
+  80,
+  96,
+  128,
+  160,
+  192,
+  256,
+]);
 
 function logAdd(a: number, b: number): number {
   if (a === -Infinity) return b;
@@ -41,10 +49,17 @@ export function subsampledGaussianRdp(q: number, z: number, alpha: number): numb
 }
 
 /** (ε, δ) after `steps` steps and, optionally, extra RDP curves (e.g. one release of evaluation scores). */
-export function epsilonFor(options: { readonly q: number; readonly noiseMultiplier: number; readonly steps: number; readonly delta: number; readonly extra?: ((alpha: number) => number) | undefined }): { epsilon: number; order: number } {
+export function epsilonFor(options: {
+  readonly q: number;
+  readonly noiseMultiplier: number;
+  readonly steps: number;
+  readonly delta: number;
+  readonly extra?: ((alpha: number) => number) | undefined;
+}): { epsilon: number; order: number } {
   let best = { epsilon: Infinity, order: 0 };
   for (const alpha of ORDERS) {
-    const rdp = options.steps * subsampledGaussianRdp(options.q, options.noiseMultiplier, alpha) + (options.extra?.(alpha) ?? 0);
+    const rdp =
+      options.steps * subsampledGaussianRdp(options.q, options.noiseMultiplier, alpha) + (options.extra?.(alpha) ?? 0);
     const epsilon = rdp + Math.log((alpha - 1) / alpha) - (Math.log(options.delta) + Math.log(alpha)) / (alpha - 1);
     if (epsilon < best.epsilon) best = { epsilon: Math.max(0, epsilon), order: alpha };
   }
@@ -60,8 +75,21 @@ export function gaussianRdp(z: number): (alpha: number) => number {
  * The smallest noise multiplier (to 0.1 %) that keeps ε ≤ `epsilon` after
  * `steps` steps. Returns undefined when even z = 1000 cannot.
  */
-export function calibrateNoise(options: { readonly epsilon: number; readonly delta: number; readonly q: number; readonly steps: number; readonly extra?: (z: number) => (alpha: number) => number }): number | undefined {
-  const eps = (z: number): number => epsilonFor({ q: options.q, noiseMultiplier: z, steps: options.steps, delta: options.delta, extra: options.extra?.(z) }).epsilon;
+export function calibrateNoise(options: {
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly q: number;
+  readonly steps: number;
+  readonly extra?: (z: number) => (alpha: number) => number;
+}): number | undefined {
+  const eps = (z: number): number =>
+    epsilonFor({
+      q: options.q,
+      noiseMultiplier: z,
+      steps: options.steps,
+      delta: options.delta,
+      extra: options.extra?.(z),
+    }).epsilon;
   let high = 1;
   while (eps(high) > options.epsilon) {
     high *= 2;

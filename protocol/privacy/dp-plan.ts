@@ -41,18 +41,30 @@ export type DpPlan = DpOptions & {
 
 export class DpBudgetError extends Error {}
 
-export function planDp(dp: DpOptions, trainRows: number, batchSize: number, maxEpochs: number, parties: number): DpPlan {
+export function planDp(
+  dp: DpOptions,
+  trainRows: number,
+  batchSize: number,
+  maxEpochs: number,
+  parties: number,
+): DpPlan {
   const batches = Math.ceil(trainRows / batchSize);
   const q = Math.min(1, batchSize / trainRows);
   const steps = batches * maxEpochs;
   const z = calibrateNoise({ epsilon: dp.epsilon, delta: dp.delta, q, steps });
   const zEval = calibrateNoise({ epsilon: dp.epsilon, delta: dp.delta, q: 1, steps: 1 });
   if (z === undefined || zEval === undefined) {
-    throw new DpBudgetError(`ε = ${dp.epsilon} (δ = ${dp.delta}) cannot be met in ${steps} steps of ${batchSize} of ${trainRows} rows even with noise 1000× the sensitivity; raise epsilon, or lower maxEpochs`);
+    throw new DpBudgetError(
+      `ε = ${dp.epsilon} (δ = ${dp.delta}) cannot be met in ${steps} steps of ${batchSize} of ${trainRows} rows even with noise 1000× the sensitivity; raise epsilon, or lower maxEpochs`,
+    );
   }
   const sensitivity = RESIDUAL_BOUND * Math.sqrt(dp.clip * dp.clip + 1);
   return {
-    ...dp, q, steps, noiseMultiplier: z, evaluationNoiseMultiplier: zEval,
+    ...dp,
+    q,
+    steps,
+    noiseMultiplier: z,
+    evaluationNoiseMultiplier: zEval,
     partyClip: dp.clip / Math.sqrt(parties),
     gradientSigma: z * sensitivity,
     epsilonSpent: epsilonFor({ q, noiseMultiplier: z, steps, delta: dp.delta }).epsilon,

@@ -6,7 +6,8 @@ import { newScalar } from './group.ts';
 import { Random } from '../random.ts';
 import { compileJobSpec, jobSpecProblem, jobSpecSchema } from '../job-spec.ts';
 
-const ids = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+const ids = (prefix: string, from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 const names = { guest: 'brand', host: 'partner' };
 const fixedKey = (label: string): Uint8Array => createHash('sha256').update(label).digest();
 
@@ -66,7 +67,11 @@ describe('coordinator-aided PSI', () => {
 
   it('answers in guest-position order with the host positions alongside', () => {
     const key = fixedKey('k5');
-    const m = matchPrfSets(prfSet(key, ['x', 'y', 'z'], Uint32Array.of(0, 1, 2)), prfSet(key, ['z', 'q', 'x'], Uint32Array.of(0, 1, 2)), names);
+    const m = matchPrfSets(
+      prfSet(key, ['x', 'y', 'z'], Uint32Array.of(0, 1, 2)),
+      prfSet(key, ['z', 'q', 'x'], Uint32Array.of(0, 1, 2)),
+      names,
+    );
     expect([...m.guestPositions]).toEqual([0, 2]);
     expect([...m.hostPositions]).toEqual([2, 0]);
   });
@@ -86,16 +91,29 @@ describe('coordinator-aided PSI', () => {
     expect(() => readPositions(uint32Bytes(Uint32Array.of(4, 0)), 3, 8, 'test')).toThrow(refused('PSI_INPUT_INVALID'));
     expect(() => readPositions(uint32Bytes(Uint32Array.of(4, 8)), 2, 8, 'test')).toThrow(refused('PSI_INPUT_INVALID'));
     expect(() => readPositions(uint32Bytes(Uint32Array.of(4, 4)), 2, 8, 'test')).toThrow(refused('PSI_INPUT_INVALID'));
-    expect(() => readPositions(uint32Bytes(Uint32Array.of(9)), 1, 8, 'psi-result')).toThrow('psi-result: position 9 is out of range (the list has 8)');
+    expect(() => readPositions(uint32Bytes(Uint32Array.of(9)), 1, 8, 'psi-result')).toThrow(
+      'psi-result: position 9 is out of range (the list has 8)',
+    );
   });
 
   it('is chosen in the job spec for every job kind, ECDH by default', () => {
     for (const kind of ['hetero-lr', 'cold-start', 'lookalike', 'reach']) {
-      const spec = { name: 'x', kind, parties: [{ name: 'a', role: 'guest', dataset: 'd' }, { name: 'b', role: 'host', dataset: 'd' }] };
+      const spec = {
+        name: 'x',
+        kind,
+        parties: [
+          { name: 'a', role: 'guest', dataset: 'd' },
+          { name: 'b', role: 'host', dataset: 'd' },
+        ],
+      };
       expect(jobSpecProblem(jobSpecSchema.parse({ ...spec, alignment: { psi: 'coordinator' } }))).toBeUndefined();
-      expect(compileJobSpec(jobSpecSchema.parse({ ...spec, alignment: { psi: 'coordinator' } })).alignmentPsi).toBe('coordinator');
+      expect(compileJobSpec(jobSpecSchema.parse({ ...spec, alignment: { psi: 'coordinator' } })).alignmentPsi).toBe(
+        'coordinator',
+      );
       expect(compileJobSpec(jobSpecSchema.parse(spec)).alignmentPsi).toBe('ecdh');
     }
-    expect(() => jobSpecSchema.parse({ name: 'x', kind: 'reach', parties: [], alignment: { psi: 'server' } })).toThrow(/psi/);
+    expect(() => jobSpecSchema.parse({ name: 'x', kind: 'reach', parties: [], alignment: { psi: 'server' } })).toThrow(
+      /psi/,
+    );
   });
 });

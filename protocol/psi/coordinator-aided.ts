@@ -43,7 +43,11 @@ const PRF_SLICE = 16_384;
  * million HMACs take about 10 s of CPU, and a party whose thread is held that
  * long misses its gRPC keepalives.
  */
-export async function prfSetAsync(key: Uint8Array, ids: readonly string[], permutation: Uint32Array): Promise<Uint8Array> {
+export async function prfSetAsync(
+  key: Uint8Array,
+  ids: readonly string[],
+  permutation: Uint32Array,
+): Promise<Uint8Array> {
   const secret = createSecretKey(key);
   const out = Buffer.alloc(permutation.length * PRF_BYTES);
   for (let from = 0; from < permutation.length; from += PRF_SLICE) {
@@ -53,23 +57,37 @@ export async function prfSetAsync(key: Uint8Array, ids: readonly string[], permu
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-function prfInto(secret: KeyObject, ids: readonly string[], permutation: Uint32Array, out: Buffer, from: number, to: number): void {
+function prfInto(
+  secret: KeyObject,
+  ids: readonly string[],
+  permutation: Uint32Array,
+  out: Buffer,
+  from: number,
+  to: number,
+): void {
   for (let k = from; k < to; k++) {
-    createHmac('sha256', secret).update(ids[permutation[k] ?? 0] ?? '').digest().copy(out, k * PRF_BYTES, 0, PRF_BYTES);
+    createHmac('sha256', secret)
+      .update(ids[permutation[k] ?? 0] ?? '')
+      .digest()
+      .copy(out, k * PRF_BYTES, 0, PRF_BYTES);
   }
 }
 
 /** A PSI_INPUT_INVALID error; `problem` is safe to show the peer (counts and positions only). */
 export function psiInputError(problem: string): ProtocolError {
-  return new ProtocolError('PSI_INPUT_INVALID', `coordinator-aided PSI: ${problem}`, { publicMessage: `coordinator-aided PSI: ${problem}` });
+  return new ProtocolError('PSI_INPUT_INVALID', `coordinator-aided PSI: ${problem}`, {
+    publicMessage: `coordinator-aided PSI: ${problem}`,
+  });
 }
 
 /** Checks a PRF set's length against its count; `who` names it in the error. */
 export function checkPrfSet(values: Uint8Array, count: number, who: string): void {
-  if (values.byteLength !== count * PRF_BYTES) throw psiInputError(`${who} sent ${values.byteLength} bytes for ${count} PRF values of ${PRF_BYTES} bytes`);
+  if (values.byteLength !== count * PRF_BYTES)
+    throw psiInputError(`${who} sent ${values.byteLength} bytes for ${count} PRF values of ${PRF_BYTES} bytes`);
 }
 
-const keyAt = (values: Uint8Array, k: number): string => Buffer.from(values.buffer, values.byteOffset + k * PRF_BYTES, PRF_BYTES).toString('latin1');
+const keyAt = (values: Uint8Array, k: number): string =>
+  Buffer.from(values.buffer, values.byteOffset + k * PRF_BYTES, PRF_BYTES).toString('latin1');
 
 /** Positions of the values both lists hold, in guest-position order. */
 export type PrfMatches = { readonly guestPositions: Uint32Array; readonly hostPositions: Uint32Array };
@@ -79,7 +97,11 @@ export type PrfMatches = { readonly guestPositions: Uint32Array; readonly hostPo
  * repeated within one list is refused: ids are unique per dataset, so a
  * repeat is a bug or a probe.
  */
-export function matchPrfSets(guest: Uint8Array, host: Uint8Array, names: { readonly guest: string; readonly host: string }): PrfMatches {
+export function matchPrfSets(
+  guest: Uint8Array,
+  host: Uint8Array,
+  names: { readonly guest: string; readonly host: string },
+): PrfMatches {
   const guestCount = guest.byteLength / PRF_BYTES;
   const hostCount = host.byteLength / PRF_BYTES;
   checkPrfSet(guest, Math.floor(guestCount), names.guest);

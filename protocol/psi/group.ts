@@ -48,7 +48,11 @@ const HASH_SLICE = 16_384;
  * holds its event loop that long on a loaded machine misses gRPC keepalives
  * (the coordinator then drops the party).
  */
-export async function hashIdsAsync(domainKey: Uint8Array, ids: readonly string[], order: Uint32Array): Promise<Uint8Array> {
+export async function hashIdsAsync(
+  domainKey: Uint8Array,
+  ids: readonly string[],
+  order: Uint32Array,
+): Promise<Uint8Array> {
   const out = Buffer.alloc(order.length * ELEMENT_BYTES);
   const key = Buffer.from(domainKey);
   for (let from = 0; from < order.length; from += HASH_SLICE) {
@@ -79,7 +83,10 @@ export const blind: Blinder = (scalar, elements, onProgress) => {
 /** The number of packed elements, or MESSAGE_CORRUPT when the bytes are not whole elements. */
 export function checkedCount(elements: Uint8Array): number {
   if (elements.byteLength % ELEMENT_BYTES !== 0) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `PSI elements must be a multiple of ${ELEMENT_BYTES} bytes, got ${elements.byteLength}`);
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `PSI elements must be a multiple of ${ELEMENT_BYTES} bytes, got ${elements.byteLength}`,
+    );
   }
   return elements.byteLength / ELEMENT_BYTES;
 }
@@ -94,7 +101,13 @@ export function lowOrderError(index: number, cause?: unknown): ProtocolError {
  * the first element in the whole set, for error messages when `elements` is
  * one worker's share.
  */
-export function blindInto(scalar: Uint8Array, elements: Uint8Array, out: Uint8Array, onProgress?: (done: number) => void, firstIndex = 0): void {
+export function blindInto(
+  scalar: Uint8Array,
+  elements: Uint8Array,
+  out: Uint8Array,
+  onProgress?: (done: number) => void,
+  firstIndex = 0,
+): void {
   const count = checkedCount(elements);
   if (out.byteLength !== elements.byteLength) throw new RangeError('blindInto needs an output as long as its input');
   const input = Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength);
@@ -103,7 +116,11 @@ export function blindInto(scalar: Uint8Array, elements: Uint8Array, out: Uint8Ar
   for (let i = 0; i < count; i++) {
     const from = i * ELEMENT_BYTES;
     try {
-      sodium.crypto_scalarmult(output.subarray(from, from + ELEMENT_BYTES), n, input.subarray(from, from + ELEMENT_BYTES));
+      sodium.crypto_scalarmult(
+        output.subarray(from, from + ELEMENT_BYTES),
+        n,
+        input.subarray(from, from + ELEMENT_BYTES),
+      );
     } catch (error) {
       throw lowOrderError(firstIndex + i, error);
     }

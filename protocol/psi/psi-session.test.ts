@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { guestReceive, guestReceiveAsync, hostReceive, hostReceiveAsync, startGuest, startGuestAsync, startHost, startHostAsync, type GuestPsiState, type HostPsiState, type PsiMessage, type PsiMode } from './psi-session.ts';
+import {
+  guestReceive,
+  guestReceiveAsync,
+  hostReceive,
+  hostReceiveAsync,
+  startGuest,
+  startGuestAsync,
+  startHost,
+  startHostAsync,
+  type GuestPsiState,
+  type HostPsiState,
+  type PsiMessage,
+  type PsiMode,
+} from './psi-session.ts';
 import { blind, newScalar } from './group.ts';
 import { ProtocolStageError } from '../errors.ts';
 
@@ -17,8 +30,21 @@ function run(mode: PsiMode, guestIds: string[], hostIds: string[]) {
   const domainKey = randomBytes(32);
   const stages: string[] = [];
   const wire: PsiMessage[] = [];
-  const g = startGuest({ mode, ids: guestIds, domainKey, scalar: newScalar(), permutation: permutation(guestIds.length) });
-  const h = startHost({ mode, ids: hostIds, domainKey, scalar: newScalar(), permutation: permutation(hostIds.length), resultShuffle: permutation(guestIds.length) });
+  const g = startGuest({
+    mode,
+    ids: guestIds,
+    domainKey,
+    scalar: newScalar(),
+    permutation: permutation(guestIds.length),
+  });
+  const h = startHost({
+    mode,
+    ids: hostIds,
+    domainKey,
+    scalar: newScalar(),
+    permutation: permutation(hostIds.length),
+    resultShuffle: permutation(guestIds.length),
+  });
   let guest: GuestPsiState = g.state;
   let host: HostPsiState = h.state;
   const toHost = [...g.outbound];
@@ -43,7 +69,8 @@ function run(mode: PsiMode, guestIds: string[], hostIds: string[]) {
   return { guest, host, stages, wire };
 }
 
-const ids = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+const ids = (prefix: string, from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
 describe('PSI', () => {
   it('in intersection mode gives both sides the same shared rows in the same order', () => {
@@ -59,7 +86,11 @@ describe('PSI', () => {
     expect(new Set(guestSide)).toEqual(new Set(ids('user-', 200, 300)));
 
     // The guest tells the host its positions in the shared order.
-    const t = hostReceive(host, { step: 'psi-result', positions: Uint32Array.from(matches.map((m) => m.hostPosition)), count: matches.length });
+    const t = hostReceive(host, {
+      step: 'psi-result',
+      positions: Uint32Array.from(matches.map((m) => m.hostPosition)),
+      count: matches.length,
+    });
     if (t.state.stage !== 'done' || t.state.result.mode !== 'intersection') throw new Error('host not done');
     expect(Array.from(t.state.result.rows, (r) => hostIds[r])).toEqual(guestSide);
   });
@@ -78,7 +109,9 @@ describe('PSI', () => {
     const { guest, host } = run('membership', seeds, pool);
     if (guest.stage !== 'done' || guest.result.mode !== 'membership') throw new Error('guest not done');
     if (host.stage !== 'done' || host.result.mode !== 'membership') throw new Error('host not done');
-    const flagged = Array.from(guest.result.isMember).flatMap((bit, position) => (bit === 1 ? [pool[host.result.mode === 'membership' ? host.result.permutation[position]! : 0]] : []));
+    const flagged = Array.from(guest.result.isMember).flatMap((bit, position) =>
+      bit === 1 ? [pool[host.result.mode === 'membership' ? host.result.permutation[position]! : 0]] : [],
+    );
     expect(new Set(flagged)).toEqual(new Set(ids('u', 20, 40)));
     // The host's result holds only its own shuffle: no seed information.
     expect(Object.keys(host.result)).toEqual(['mode', 'permutation']);
@@ -92,18 +125,38 @@ describe('PSI', () => {
   });
 
   it('names the expected and received stage when a message arrives out of order', () => {
-    const h = startHost({ mode: 'intersection', ids: ['a'], domainKey: randomBytes(32), scalar: newScalar(), permutation: Uint32Array.of(0) });
+    const h = startHost({
+      mode: 'intersection',
+      ids: ['a'],
+      domainKey: randomBytes(32),
+      scalar: newScalar(),
+      permutation: Uint32Array.of(0),
+    });
     const early: PsiMessage = { step: 'psi-result', positions: new Uint32Array(0), count: 0 };
     expect(() => hostReceive(h.state, early)).toThrow(ProtocolStageError);
-    expect(() => hostReceive(h.state, early)).toThrow('psi-host: expected stage "psi-guest-set" but received "psi-result"');
+    expect(() => hostReceive(h.state, early)).toThrow(
+      'psi-host: expected stage "psi-guest-set" but received "psi-result"',
+    );
   });
 
   it('gives the same result through the async transitions and an async blinder', async () => {
     const guestIds = ids('user-', 0, 300);
     const hostIds = ids('user-', 200, 600);
     const domainKey = randomBytes(32);
-    const guestSetup = { mode: 'intersection' as const, ids: guestIds, domainKey, scalar: newScalar(), permutation: permutation(guestIds.length) };
-    const hostSetup = { mode: 'intersection' as const, ids: hostIds, domainKey, scalar: newScalar(), permutation: permutation(hostIds.length) };
+    const guestSetup = {
+      mode: 'intersection' as const,
+      ids: guestIds,
+      domainKey,
+      scalar: newScalar(),
+      permutation: permutation(guestIds.length),
+    };
+    const hostSetup = {
+      mode: 'intersection' as const,
+      ids: hostIds,
+      domainKey,
+      scalar: newScalar(),
+      permutation: permutation(hostIds.length),
+    };
     let blinded = 0;
     const blinder = async (scalar: Uint8Array, elements: Uint8Array): Promise<Uint8Array> => {
       blinded += elements.byteLength / 32;
@@ -112,9 +165,12 @@ describe('PSI', () => {
     const drive = async (async: boolean) => {
       const g = async ? await startGuestAsync(guestSetup, blinder) : startGuest(guestSetup);
       const h = async ? await startHostAsync(hostSetup, blinder) : startHost(hostSetup);
-      const toGuest = async ? await hostReceiveAsync(h.state, g.outbound[0]!, blinder) : hostReceive(h.state, g.outbound[0]!);
+      const toGuest = async
+        ? await hostReceiveAsync(h.state, g.outbound[0]!, blinder)
+        : hostReceive(h.state, g.outbound[0]!);
       let guest = g.state;
-      for (const m of [h.outbound[0]!, toGuest.outbound[0]!]) guest = (async ? await guestReceiveAsync(guest, m, blinder) : guestReceive(guest, m)).state;
+      for (const m of [h.outbound[0]!, toGuest.outbound[0]!])
+        guest = (async ? await guestReceiveAsync(guest, m, blinder) : guestReceive(guest, m)).state;
       if (guest.stage !== 'done' || guest.result.mode !== 'intersection') throw new Error('guest not done');
       return guest.result.matches.map((m) => [m.guestRow, m.hostPosition]);
     };
@@ -126,7 +182,8 @@ describe('PSI', () => {
 
   it('compares packed values exactly as a map of their bytes would: matches, shared order, repeats and near-equal prefixes', async () => {
     // Values chosen so that some agree on their first 8 bytes (the sort's numeric prefix) and differ later, and some repeat.
-    const element = (k: number, tail: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, b) => (b < 8 ? (k * 37 + b) % 7 : (tail * 131 + b) % 251));
+    const element = (k: number, tail: number): Uint8Array =>
+      Uint8Array.from({ length: 32 }, (_, b) => (b < 8 ? (k * 37 + b) % 7 : (tail * 131 + b) % 251));
     const pack = (values: Uint8Array[]): Uint8Array => {
       const out = new Uint8Array(values.length * 32);
       values.forEach((v, k) => out.set(v, k * 32));
@@ -137,8 +194,15 @@ describe('PSI', () => {
     const reblinded = pack(guestValues);
     const hostSet = pack(hostValues);
     const perm = Uint32Array.from({ length: 400 }, (_, k) => (k * 7) % 400);
-    const setup = (mode: PsiMode) => ({ mode, ids: [], domainKey: new Uint8Array(32), scalar: new Uint8Array(32), permutation: perm });
-    const identity = async (_scalar: Uint8Array, elements: Uint8Array): Promise<Uint8Array> => Promise.resolve(elements);
+    const setup = (mode: PsiMode) => ({
+      mode,
+      ids: [],
+      domainKey: new Uint8Array(32),
+      scalar: new Uint8Array(32),
+      permutation: perm,
+    });
+    const identity = async (_scalar: Uint8Array, elements: Uint8Array): Promise<Uint8Array> =>
+      Promise.resolve(elements);
     const compare = async (mode: PsiMode) => {
       let state: GuestPsiState = { stage: 'awaiting-host', setup: setup(mode), reblinded };
       state = (await guestReceiveAsync(state, { step: 'psi-host-set', elements: hostSet }, identity)).state;
@@ -148,19 +212,25 @@ describe('PSI', () => {
 
     // The reference: what the comparison did before, base64 keys in a Map (a repeated value keeps its last position) and Buffer.compare.
     const byKey = new Map(guestValues.map((v, k) => [Buffer.from(v).toString('base64'), k]));
-    const expected = hostValues.flatMap((v, j) => {
-      const k = byKey.get(Buffer.from(v).toString('base64'));
-      return k === undefined ? [] : [{ guestRow: perm[k], hostPosition: j, key: v }];
-    }).sort((x, y) => Buffer.compare(x.key, y.key));
+    const expected = hostValues
+      .flatMap((v, j) => {
+        const k = byKey.get(Buffer.from(v).toString('base64'));
+        return k === undefined ? [] : [{ guestRow: perm[k], hostPosition: j, key: v }];
+      })
+      .sort((x, y) => Buffer.compare(x.key, y.key));
     expect(expected.length).toBeGreaterThan(20);
     expect(expected.length).toBeLessThan(300);
 
     const intersection = await compare('intersection');
     if (intersection.mode !== 'intersection') throw new Error('wrong mode');
-    expect(intersection.matches.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')])).toEqual(expected.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')]));
+    expect(intersection.matches.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')])).toEqual(
+      expected.map((m) => [m.guestRow, m.hostPosition, Buffer.from(m.key).toString('hex')]),
+    );
     const membership = await compare('membership');
     if (membership.mode !== 'membership') throw new Error('wrong mode');
-    expect([...membership.isMember]).toEqual(hostValues.map((v) => (byKey.has(Buffer.from(v).toString('base64')) ? 1 : 0)));
+    expect([...membership.isMember]).toEqual(
+      hostValues.map((v) => (byKey.has(Buffer.from(v).toString('base64')) ? 1 : 0)),
+    );
     expect(await compare('size')).toEqual({ mode: 'size', size: expected.length, hostCount: 300 });
   });
 });

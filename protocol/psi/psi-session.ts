@@ -45,7 +45,12 @@ export type GuestPsiResult =
   | { readonly mode: 'size'; readonly size: number; readonly hostCount: number };
 
 export type GuestPsiState =
-  | { readonly stage: 'awaiting-host'; readonly setup: PsiSetup; readonly hostSet?: Uint8Array; readonly reblinded?: Uint8Array }
+  | {
+      readonly stage: 'awaiting-host';
+      readonly setup: PsiSetup;
+      readonly hostSet?: Uint8Array;
+      readonly reblinded?: Uint8Array;
+    }
   | { readonly stage: 'done'; readonly result: GuestPsiResult };
 
 export type HostPsiResult =
@@ -66,11 +71,18 @@ export type Transition<S> = { readonly state: S; readonly outbound: readonly Psi
  * bytes as `blind`. The `*Async` transitions take one; the plain ones blind
  * on the calling thread.
  */
-export type AsyncBlinder = (scalar: Uint8Array, elements: Uint8Array, onProgress?: (done: number) => void) => Promise<Uint8Array>;
+export type AsyncBlinder = (
+  scalar: Uint8Array,
+  elements: Uint8Array,
+  onProgress?: (done: number) => void,
+) => Promise<Uint8Array>;
 
 /** What a party blinds first: H(id) of its rows in its secret order. */
 function ownElements(setup: PsiSetup): Uint8Array {
-  return hashIds(setup.domainKey, Array.from(setup.permutation, (row) => setup.ids[row] ?? ''));
+  return hashIds(
+    setup.domainKey,
+    Array.from(setup.permutation, (row) => setup.ids[row] ?? ''),
+  );
 }
 
 /** {@link ownElements}, hashing in slices that let the event loop run (1M ids take seconds). */
@@ -116,9 +128,15 @@ type GuestCollecting = Extract<GuestPsiState, { stage: 'awaiting-host' }>;
 /** Stores a host message; once both are in, the host set still needs blinding with our scalar. */
 function guestCollect(state: GuestPsiState, message: PsiMessage): GuestCollecting {
   if (state.stage !== 'awaiting-host' || (message.step !== 'psi-host-set' && message.step !== 'psi-guest-reblinded')) {
-    throw new ProtocolStageError('psi-guest', state.stage === 'awaiting-host' ? 'psi-host-set | psi-guest-reblinded' : state.stage, message.step);
+    throw new ProtocolStageError(
+      'psi-guest',
+      state.stage === 'awaiting-host' ? 'psi-host-set | psi-guest-reblinded' : state.stage,
+      message.step,
+    );
   }
-  return message.step === 'psi-host-set' ? { ...state, hostSet: message.elements } : { ...state, reblinded: message.elements };
+  return message.step === 'psi-host-set'
+    ? { ...state, hostSet: message.elements }
+    : { ...state, reblinded: message.elements };
 }
 
 export function guestReceive(state: GuestPsiState, message: PsiMessage): Transition<GuestPsiState> {
@@ -128,11 +146,18 @@ export function guestReceive(state: GuestPsiState, message: PsiMessage): Transit
   return { state: { stage: 'done', result: compareAtGuest(next.setup, doubleHost, next.reblinded) }, outbound: [] };
 }
 
-export async function guestReceiveAsync(state: GuestPsiState, message: PsiMessage, blinder: AsyncBlinder): Promise<Transition<GuestPsiState>> {
+export async function guestReceiveAsync(
+  state: GuestPsiState,
+  message: PsiMessage,
+  blinder: AsyncBlinder,
+): Promise<Transition<GuestPsiState>> {
   const next = guestCollect(state, message);
   if (next.hostSet === undefined || next.reblinded === undefined) return { state: next, outbound: [] };
   const doubleHost = await blinder(next.setup.scalar, next.hostSet, hostSetProgress(next.setup, next.hostSet));
-  return { state: { stage: 'done', result: await compareAtGuestAsync(next.setup, doubleHost, next.reblinded) }, outbound: [] };
+  return {
+    state: { stage: 'done', result: await compareAtGuestAsync(next.setup, doubleHost, next.reblinded) },
+    outbound: [],
+  };
 }
 
 /** Elements compared per slice before the async comparison yields to the event loop. */
@@ -148,7 +173,11 @@ function compareAtGuest(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint
 }
 
 /** {@link compareAtGuest} letting the event loop run between slices (1M ids take about a second of CPU). */
-async function compareAtGuestAsync(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Array): Promise<GuestPsiResult> {
+async function compareAtGuestAsync(
+  setup: PsiSetup,
+  doubleHost: Uint8Array,
+  reblinded: Uint8Array,
+): Promise<GuestPsiResult> {
   const steps = comparing(setup, doubleHost, reblinded);
   for (;;) {
     const step = steps.next();
@@ -175,7 +204,8 @@ function* comparing(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Arr
     if (j % COMPARE_SLICE === COMPARE_SLICE - 1) yield;
   }
   if (setup.mode === 'size') return { mode: 'size', size: found.reduce((n, k) => (k >= 0 ? n + 1 : n), 0), hostCount };
-  if (setup.mode === 'membership') return { mode: 'membership', isMember: Uint8Array.from(found, (k) => (k >= 0 ? 1 : 0)), hostCount };
+  if (setup.mode === 'membership')
+    return { mode: 'membership', isMember: Uint8Array.from(found, (k) => (k >= 0 ? 1 : 0)), hostCount };
   const hostPositions: number[] = [];
   found.forEach((k, j) => {
     if (k >= 0) hostPositions.push(j);
@@ -186,7 +216,11 @@ function* comparing(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Arr
   yield;
   const matches = Array.from(order, (m): PsiMatch => {
     const j = hostPositions[m] ?? 0;
-    return { guestRow: setup.permutation[found[j] ?? 0] ?? 0, hostPosition: j, key: doubleHost.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES) };
+    return {
+      guestRow: setup.permutation[found[j] ?? 0] ?? 0,
+      hostPosition: j,
+      key: doubleHost.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES),
+    };
   });
   return { mode: 'intersection', matches, hostCount };
 }
@@ -194,7 +228,13 @@ function* comparing(setup: PsiSetup, doubleHost: Uint8Array, reblinded: Uint8Arr
 /** Big-endian 32-bit word `w` of packed element k: comparing words in order compares bytes lexicographically. */
 function wordAt(elements: Uint8Array, k: number, w: number): number {
   const o = k * ELEMENT_BYTES + w * 4;
-  return (((elements[o] ?? 0) << 24) | ((elements[o + 1] ?? 0) << 16) | ((elements[o + 2] ?? 0) << 8) | (elements[o + 3] ?? 0)) >>> 0;
+  return (
+    (((elements[o] ?? 0) << 24) |
+      ((elements[o + 1] ?? 0) << 16) |
+      ((elements[o + 2] ?? 0) << 8) |
+      (elements[o + 3] ?? 0)) >>>
+    0
+  );
 }
 
 function sameElement(a: Uint8Array, i: number, b: Uint8Array, j: number): boolean {
@@ -212,7 +252,12 @@ function sortedByElement(elements: Uint8Array, positions: readonly number[]): Ui
     if (byPrefix !== 0) return byPrefix;
     const i = positions[x] ?? 0;
     const j = positions[y] ?? 0;
-    return Buffer.compare(bytes.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), bytes.subarray(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES)) || i - j;
+    return (
+      Buffer.compare(
+        bytes.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES),
+        bytes.subarray(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES),
+      ) || i - j
+    );
   });
 }
 
@@ -257,12 +302,18 @@ class ElementIndex {
 }
 
 export function hostReceive(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
-  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') return hostReblinded(state.setup, blind(state.setup.scalar, message.elements));
+  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set')
+    return hostReblinded(state.setup, blind(state.setup.scalar, message.elements));
   return hostOther(state, message);
 }
 
-export async function hostReceiveAsync(state: HostPsiState, message: PsiMessage, blinder: AsyncBlinder): Promise<Transition<HostPsiState>> {
-  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set') return hostReblinded(state.setup, await blinder(state.setup.scalar, message.elements));
+export async function hostReceiveAsync(
+  state: HostPsiState,
+  message: PsiMessage,
+  blinder: AsyncBlinder,
+): Promise<Transition<HostPsiState>> {
+  if (state.stage === 'awaiting-guest-set' && message.step === 'psi-guest-set')
+    return hostReblinded(state.setup, await blinder(state.setup.scalar, message.elements));
   return hostOther(state, message);
 }
 
@@ -270,28 +321,40 @@ export async function hostReceiveAsync(state: HostPsiState, message: PsiMessage,
 function hostReblinded(setup: PsiSetup, blinded: Uint8Array): Transition<HostPsiState> {
   const reblinded = setup.mode === 'size' ? permuteElements(blinded, setup.resultShuffle) : blinded;
   const outbound: PsiMessage[] = [{ step: 'psi-guest-reblinded', elements: reblinded }];
-  if (setup.mode === 'membership') return { state: { stage: 'done', result: { mode: 'membership', permutation: setup.permutation } }, outbound };
+  if (setup.mode === 'membership')
+    return { state: { stage: 'done', result: { mode: 'membership', permutation: setup.permutation } }, outbound };
   return { state: { stage: 'awaiting-result', setup }, outbound };
 }
 
 function hostOther(state: HostPsiState, message: PsiMessage): Transition<HostPsiState> {
   if (state.stage === 'awaiting-result' && message.step === 'psi-result') {
-    if (state.setup.mode === 'size') return { state: { stage: 'done', result: { mode: 'size', size: message.count } }, outbound: [] };
+    if (state.setup.mode === 'size')
+      return { state: { stage: 'done', result: { mode: 'size', size: message.count } }, outbound: [] };
     const rows = new Uint32Array(message.positions.length);
     for (let k = 0; k < rows.length; k++) {
       const position = message.positions[k] ?? 0;
-      if (position >= state.setup.permutation.length) throw new ProtocolStageError('psi-host', `psi-result positions below ${state.setup.permutation.length}`, `position ${position}`);
+      if (position >= state.setup.permutation.length)
+        throw new ProtocolStageError(
+          'psi-host',
+          `psi-result positions below ${state.setup.permutation.length}`,
+          `position ${position}`,
+        );
       rows[k] = state.setup.permutation[position] ?? 0;
     }
     return { state: { stage: 'done', result: { mode: 'intersection', rows } }, outbound: [] };
   }
-  const expected = state.stage === 'awaiting-guest-set' ? 'psi-guest-set' : state.stage === 'awaiting-result' ? 'psi-result' : 'done';
+  const expected =
+    state.stage === 'awaiting-guest-set' ? 'psi-guest-set' : state.stage === 'awaiting-result' ? 'psi-result' : 'done';
   throw new ProtocolStageError('psi-host', expected, message.step);
 }
 
 function permuteElements(elements: Uint8Array, shuffle: Uint32Array | undefined): Uint8Array {
   if (shuffle === undefined) throw new RangeError('size mode needs a resultShuffle');
   const out = new Uint8Array(elements.byteLength);
-  for (let k = 0; k < shuffle.length; k++) out.set(elements.subarray((shuffle[k] ?? 0) * ELEMENT_BYTES, ((shuffle[k] ?? 0) + 1) * ELEMENT_BYTES), k * ELEMENT_BYTES);
+  for (let k = 0; k < shuffle.length; k++)
+    out.set(
+      elements.subarray((shuffle[k] ?? 0) * ELEMENT_BYTES, ((shuffle[k] ?? 0) + 1) * ELEMENT_BYTES),
+      k * ELEMENT_BYTES,
+    );
   return out;
 }

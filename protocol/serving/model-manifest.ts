@@ -47,7 +47,10 @@ const signatureSchema = z.strictObject({ algorithm: z.literal(SIGNATURE_ALGORITH
 export const coordinatorSignatureSchema = signatureSchema.extend({ name: z.string().min(1), certificate: z.string() });
 
 /** `coordinatorSignature` is optional here so that a loader can say exactly what is missing. */
-export const manifestSchema = manifestBodySchema.extend({ signature: signatureSchema, coordinatorSignature: coordinatorSignatureSchema.optional() });
+export const manifestSchema = manifestBodySchema.extend({
+  signature: signatureSchema,
+  coordinatorSignature: coordinatorSignatureSchema.optional(),
+});
 
 export type ManifestBody = z.infer<typeof manifestBodySchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -57,7 +60,9 @@ export type CoordinatorSignature = z.infer<typeof coordinatorSignatureSchema>;
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
   });
 }
 

@@ -32,7 +32,14 @@ export function softmaxInPlace(z: Float64Array): Float64Array {
  * Fits on the given rows of a row-major matrix.
  * @param labels class index 0..classes-1 per row of X
  */
-export function fitMultinomialNewton(X: Float64Array, columns: number, labels: ArrayLike<number>, classes: number, rows: ArrayLike<number>, options: NewtonOptions = {}): MultinomialModel {
+export function fitMultinomialNewton(
+  X: Float64Array,
+  columns: number,
+  labels: ArrayLike<number>,
+  classes: number,
+  rows: ArrayLike<number>,
+  options: NewtonOptions = {},
+): MultinomialModel {
   const l2 = options.l2 ?? 1e-4;
   const maxIterations = options.maxIterations ?? 50;
   const tolerance = options.tolerance ?? 1e-10;
@@ -121,7 +128,12 @@ export function fitMultinomialNewton(X: Float64Array, columns: number, labels: A
 }
 
 /** Class probabilities of the given rows, row-major `rows × classes`. */
-export function multinomialProbabilities(model: MultinomialModel, X: Float64Array, columns: number, rows: ArrayLike<number>): Float64Array {
+export function multinomialProbabilities(
+  model: MultinomialModel,
+  X: Float64Array,
+  columns: number,
+  rows: ArrayLike<number>,
+): Float64Array {
   const out = new Float64Array(rows.length * model.classes);
   const z = new Float64Array(model.classes);
   for (let r = 0; r < rows.length; r++) {

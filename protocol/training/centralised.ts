@@ -14,14 +14,24 @@ export type NewtonOptions = {
   readonly tolerance?: number | undefined;
 };
 
-export type CentralisedModel = { readonly weights: Float64Array; readonly intercept: number; readonly iterations: number };
+export type CentralisedModel = {
+  readonly weights: Float64Array;
+  readonly intercept: number;
+  readonly iterations: number;
+};
 
 /**
  * Fits on the given rows of a row-major matrix.
  * @param X row-major, `columns` per row
  * @param labels 0/1 per row of X
  */
-export function fitLogisticNewton(X: Float64Array, columns: number, labels: ArrayLike<number>, rows: ArrayLike<number>, options: NewtonOptions = {}): CentralisedModel {
+export function fitLogisticNewton(
+  X: Float64Array,
+  columns: number,
+  labels: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  options: NewtonOptions = {},
+): CentralisedModel {
   const l2 = options.l2 ?? 1e-4;
   const maxIterations = options.maxIterations ?? 50;
   const tolerance = options.tolerance ?? 1e-10;
@@ -89,7 +99,12 @@ export function fitLogisticNewton(X: Float64Array, columns: number, labels: Arra
  * step overshoots and the undamped fit diverged (log-loss 33).
  * Returns the largest change of a parameter.
  */
-export function dampedStep(beta: Float64Array, step: Float64Array, gradient: Float64Array, objective: (b: Float64Array) => number): number {
+export function dampedStep(
+  beta: Float64Array,
+  step: Float64Array,
+  gradient: Float64Array,
+  objective: (b: Float64Array) => number,
+): number {
   const before = objective(beta);
   let slope = 0;
   for (let j = 0; j < beta.length; j++) slope += (gradient[j] ?? 0) * (step[j] ?? 0);
@@ -109,7 +124,12 @@ export function dampedStep(beta: Float64Array, step: Float64Array, gradient: Flo
 }
 
 /** Logits of a centralised model for the given rows. */
-export function logits(model: CentralisedModel, X: Float64Array, columns: number, rows: ArrayLike<number>): Float64Array {
+export function logits(
+  model: CentralisedModel,
+  X: Float64Array,
+  columns: number,
+  rows: ArrayLike<number>,
+): Float64Array {
   const out = new Float64Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] ?? 0;

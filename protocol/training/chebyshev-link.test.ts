@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { compileLink, evaluateTerms, hostBasis, logLossAt, lossTerms, residualTerms, rowCoefficients, sigmoid } from './chebyshev-link.ts';
+import {
+  compileLink,
+  evaluateTerms,
+  hostBasis,
+  logLossAt,
+  lossTerms,
+  residualTerms,
+  rowCoefficients,
+  sigmoid,
+} from './chebyshev-link.ts';
 
 describe('Chebyshev link', () => {
   it('approximates σ(a + u) within 0.04 at the default (m = 6, c = 6) and within 0.003 at m = 12', () => {
@@ -19,18 +28,21 @@ describe('Chebyshev link', () => {
     expect(worstError(12)).toBeLessThan(0.003);
   });
 
-
   it('is exact for the guest part: error does not grow with the guest logit', () => {
     // First-order Taylor around 0 (what Paillier systems use) is off by 0.49 at a = 8; this expansion is not.
     const link = compileLink({ degree: 6, clip: 2 });
     const a = Float64Array.of(-30, -8, 8, 30);
-    const approx = evaluateTerms(residualTerms(link, a, new Float64Array(4), 1), [hostBasis(link, new Float64Array(4).fill(0.3))]);
+    const approx = evaluateTerms(residualTerms(link, a, new Float64Array(4), 1), [
+      hostBasis(link, new Float64Array(4).fill(0.3)),
+    ]);
     a.forEach((ai, i) => expect(Math.abs(approx[i]! - sigmoid(ai + 0.3))).toBeLessThan(1e-6));
   });
 
   it('clips host partials beyond the range instead of diverging', () => {
     const link = compileLink({ degree: 12, clip: 6 });
-    const approx = evaluateTerms(residualTerms(link, Float64Array.of(0, 0), new Float64Array(2), 1), [hostBasis(link, Float64Array.of(50, -50))]);
+    const approx = evaluateTerms(residualTerms(link, Float64Array.of(0, 0), new Float64Array(2), 1), [
+      hostBasis(link, Float64Array.of(50, -50)),
+    ]);
     expect(Math.abs(approx[0]! - sigmoid(6))).toBeLessThan(3e-3);
     expect(Math.abs(approx[1]! - sigmoid(-6))).toBeLessThan(3e-3);
   });
@@ -52,7 +64,10 @@ describe('Chebyshev link', () => {
   it('with two hosts is exact when one host contributes nothing', () => {
     const link = compileLink({ degree: 12, clip: 4 });
     const a = Float64Array.of(0.2, -1.5);
-    const d = evaluateTerms(residualTerms(link, a, new Float64Array(2), 2), [hostBasis(link, Float64Array.of(1.7, -0.4)), hostBasis(link, new Float64Array(2))]);
+    const d = evaluateTerms(residualTerms(link, a, new Float64Array(2), 2), [
+      hostBasis(link, Float64Array.of(1.7, -0.4)),
+      hostBasis(link, new Float64Array(2)),
+    ]);
     expect(d[0]!).toBeCloseTo(sigmoid(1.9), 3);
     expect(d[1]!).toBeCloseTo(sigmoid(-1.9), 3);
   });

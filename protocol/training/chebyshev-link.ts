@@ -34,7 +34,8 @@ export type Link = { readonly degree: number; readonly clip: number };
 export function compileLink(options: LinkOptions = {}): Link {
   const degree = options.degree ?? 6;
   const clip = options.clip ?? 6;
-  if (!Number.isInteger(degree) || degree < 1 || degree > 16) throw new RangeError(`link degree must be an integer in 1..16, got ${degree}`);
+  if (!Number.isInteger(degree) || degree < 1 || degree > 16)
+    throw new RangeError(`link degree must be an integer in 1..16, got ${degree}`);
   if (!(clip > 0 && clip <= 64)) throw new RangeError(`link clip must be in (0, 64], got ${clip}`);
   return Object.freeze({ degree, clip });
 }
@@ -123,7 +124,13 @@ export type LinkTerms = {
   readonly coefficients: readonly Float64Array[];
 };
 
-function terms(link: Link, a: Float64Array, hosts: number, f: (z: number, row: number) => number, subtract?: Float64Array): LinkTerms {
+function terms(
+  link: Link,
+  a: Float64Array,
+  hosts: number,
+  f: (z: number, row: number) => number,
+  subtract?: Float64Array,
+): LinkTerms {
   const beta = rowCoefficients(link, a, f);
   const constant = new Float64Array(a.length);
   const b0 = beta[0] as Float64Array;
@@ -145,13 +152,30 @@ export type Objective = 'logistic' | 'squared';
 const identity = (z: number): number => z;
 
 /** Residual d = σ̂(z) − y (logistic) or z − y (squared), as terms over the hosts' basis. */
-export function residualTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number, objective: Objective = 'logistic'): LinkTerms {
+export function residualTerms(
+  link: Link,
+  a: Float64Array,
+  labels: Float64Array,
+  hosts: number,
+  objective: Objective = 'logistic',
+): LinkTerms {
   return terms(link, a, hosts, objective === 'logistic' ? sigmoid : identity, labels);
 }
 
 /** Per-row loss, log-loss or ½(z − y)², as terms over the hosts' basis. */
-export function lossTerms(link: Link, a: Float64Array, labels: Float64Array, hosts: number, objective: Objective = 'logistic'): LinkTerms {
-  return terms(link, a, hosts, objective === 'logistic' ? (z, i) => logLossAt(z, labels[i] ?? 0) : (z, i) => ((z - (labels[i] ?? 0)) ** 2) / 2);
+export function lossTerms(
+  link: Link,
+  a: Float64Array,
+  labels: Float64Array,
+  hosts: number,
+  objective: Objective = 'logistic',
+): LinkTerms {
+  return terms(
+    link,
+    a,
+    hosts,
+    objective === 'logistic' ? (z, i) => logLossAt(z, labels[i] ?? 0) : (z, i) => (z - (labels[i] ?? 0)) ** 2 / 2,
+  );
 }
 
 /** Evaluates terms in plaintext: constant + Σₕ Σⱼ coefficientⱼ ⊙ basisₕⱼ (the reference for the encrypted path). */

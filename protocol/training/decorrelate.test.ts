@@ -20,7 +20,10 @@ describe('decorrelation', () => {
     const { values, vectors } = symmetricEigen(A, 3);
     for (let k = 0; k < 3; k++) {
       for (let i = 0; i < 3; i++) {
-        const av = (A[i * 3] ?? 0) * (vectors[k] ?? 0) + (A[i * 3 + 1] ?? 0) * (vectors[3 + k] ?? 0) + (A[i * 3 + 2] ?? 0) * (vectors[6 + k] ?? 0);
+        const av =
+          (A[i * 3] ?? 0) * (vectors[k] ?? 0) +
+          (A[i * 3 + 1] ?? 0) * (vectors[3 + k] ?? 0) +
+          (A[i * 3 + 2] ?? 0) * (vectors[6 + k] ?? 0);
         expect(av).toBeCloseTo((values[k] ?? 0) * (vectors[i * 3 + k] ?? 0), 10);
       }
     }
@@ -43,7 +46,11 @@ describe('decorrelation', () => {
 
   it('maps weights back so every row keeps its score: (x·W)·v = x·(W·v)', () => {
     const X = correlated(50);
-    const d = fitDecorrelation(X, 3, Uint32Array.from({ length: 50 }, (_, i) => i));
+    const d = fitDecorrelation(
+      X,
+      3,
+      Uint32Array.from({ length: 50 }, (_, i) => i),
+    );
     const Z = decorrelateRows(d, X);
     const v = [0.7, -1.3, 2.1];
     const w = correlatedWeights(d, v);
@@ -57,7 +64,12 @@ describe('decorrelation', () => {
   it('uses at most maxRows evenly spaced rows, and stays finite for a constant column', () => {
     const X = new Float64Array(30).fill(0);
     for (let r = 0; r < 10; r++) X[r * 3] = r - 4.5;
-    const d = fitDecorrelation(X, 3, Uint32Array.from({ length: 10 }, (_, i) => i), { maxRows: 5 });
+    const d = fitDecorrelation(
+      X,
+      3,
+      Uint32Array.from({ length: 10 }, (_, i) => i),
+      { maxRows: 5 },
+    );
     expect([...d.W].every(Number.isFinite)).toBe(true);
   });
 });

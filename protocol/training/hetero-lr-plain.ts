@@ -45,23 +45,46 @@ export function trainHeteroLrPlain(inputs: PlainInputs): LinearModel {
       const rows = Uint32Array.from(batch, (p) => train[p] ?? 0);
       const y = Float64Array.from(rows, (r) => labels[r] ?? 0);
       const a = partialLogits(guest.X, guest.columns, rows, wg, wg[guest.columns]);
-      const bases = hosts.map((h, k) => hostBasis(plan.link, partialLogits(h.X, h.columns, rows, wh[k] as Float64Array)));
+      const bases = hosts.map((h, k) =>
+        hostBasis(plan.link, partialLogits(h.X, h.columns, rows, wh[k] as Float64Array)),
+      );
       const d = evaluateTerms(residualTerms(plan.link, a, y, hosts.length, inputs.objective), bases);
       const loss = evaluateTerms(lossTerms(plan.link, a, y, hosts.length, inputs.objective), bases);
       for (const l of loss) lossSum += l;
       const n = rows.length;
       applyUpdate(plan.optimizer, stateG, wg, gradient(guest, rows, d, n, true), penalGuest, epoch);
-      hosts.forEach((h, k) => applyUpdate(plan.optimizer, stateH[k]!, wh[k]!, gradient(h, rows, d, n, false), new Uint8Array(h.columns).fill(1), epoch));
+      hosts.forEach((h, k) =>
+        applyUpdate(
+          plan.optimizer,
+          stateH[k]!,
+          wh[k]!,
+          gradient(h, rows, d, n, false),
+          new Uint8Array(h.columns).fill(1),
+          epoch,
+        ),
+      );
     }
     losses.push(lossSum / train.length);
     epochs = epoch + 1;
     if (converged(losses, plan.tolerance, plan.patience)) break;
   }
-  return { guestWeights: wg.slice(0, guest.columns), intercept: wg[guest.columns] ?? 0, hostWeights: wh, losses, epochs };
+  return {
+    guestWeights: wg.slice(0, guest.columns),
+    intercept: wg[guest.columns] ?? 0,
+    hostWeights: wh,
+    losses,
+    epochs,
+  };
 }
 
 /** Mean gradient Xᵀd / n over the batch rows (with the intercept's Σd/n appended for the guest). */
-function gradient(party: PartyMatrix, rows: Uint32Array, d: Float64Array, n: number, withIntercept: boolean): Float64Array {
+function gradient(
+  party: PartyMatrix,
+  rows: Uint32Array,
+  d: Float64Array,
+  n: number,
+  withIntercept: boolean,
+): Float64Array {
   const g = new Float64Array(party.columns + (withIntercept ? 1 : 0));
   for (let r = 0; r < rows.length; r++) {
     const base = (rows[r] ?? 0) * party.columns;
@@ -74,7 +97,12 @@ function gradient(party: PartyMatrix, rows: Uint32Array, d: Float64Array, n: num
 }
 
 /** Logits of a linear model on aligned rows. */
-export function scoreLinear(model: LinearModel, guest: PartyMatrix, hosts: readonly PartyMatrix[], rows: ArrayLike<number>): Float64Array {
+export function scoreLinear(
+  model: LinearModel,
+  guest: PartyMatrix,
+  hosts: readonly PartyMatrix[],
+  rows: ArrayLike<number>,
+): Float64Array {
   const z = partialLogits(guest.X, guest.columns, rows, model.guestWeights, model.intercept);
   hosts.forEach((h, k) => {
     const u = partialLogits(h.X, h.columns, rows, model.hostWeights[k] as Float64Array);

@@ -7,7 +7,13 @@
 import { choleskySolve } from './centralised.ts';
 import type { CentralisedModel } from './centralised.ts';
 
-export function fitLeastSquares(X: Float64Array, columns: number, targets: ArrayLike<number>, rows: ArrayLike<number>, l2 = 1e-4): CentralisedModel {
+export function fitLeastSquares(
+  X: Float64Array,
+  columns: number,
+  targets: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  l2 = 1e-4,
+): CentralisedModel {
   const p = columns + 1;
   const A = new Float64Array(p * p);
   const b = new Float64Array(p);

@@ -63,7 +63,14 @@ export function learningRateAt(opt: Optimizer, step: number, epoch: number): num
  * One update of `params` in place from the mean loss gradient `gradient`
  * (without the penalty). `penalised[k]` says whether L2 applies to params[k].
  */
-export function applyUpdate(opt: Optimizer, state: OptimizerState, params: Float64Array, gradient: Float64Array, penalised: Uint8Array, epoch: number): void {
+export function applyUpdate(
+  opt: Optimizer,
+  state: OptimizerState,
+  params: Float64Array,
+  gradient: Float64Array,
+  penalised: Uint8Array,
+  epoch: number,
+): void {
   state.step += 1;
   const lr = learningRateAt(opt, state.step, epoch);
   const c1 = 1 - opt.beta1 ** state.step;

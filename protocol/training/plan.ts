@@ -37,8 +37,10 @@ export function compileTraining(options: TrainingOptions = {}): TrainingPlan {
     tolerance: options.tolerance ?? 1e-4,
     patience: options.patience ?? 2,
   };
-  if (!Number.isInteger(plan.maxEpochs) || plan.maxEpochs < 1) throw new RangeError('maxEpochs must be a positive integer');
-  if (!Number.isInteger(plan.batchSize) || plan.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+  if (!Number.isInteger(plan.maxEpochs) || plan.maxEpochs < 1)
+    throw new RangeError('maxEpochs must be a positive integer');
+  if (!Number.isInteger(plan.batchSize) || plan.batchSize < 1)
+    throw new RangeError('batchSize must be a positive integer');
   return Object.freeze(plan);
 }
 
@@ -49,7 +51,8 @@ export function compileTraining(options: TrainingOptions = {}): TrainingPlan {
 export function epochBatches(trainCount: number, batchSize: number, seed: string, epoch: number): Uint32Array[] {
   const order = new Random(seedFrom(seed, 'batches', String(epoch))).permutation(trainCount);
   const batches: Uint32Array[] = [];
-  for (let start = 0; start < trainCount; start += batchSize) batches.push(order.slice(start, Math.min(trainCount, start + batchSize)));
+  for (let start = 0; start < trainCount; start += batchSize)
+    batches.push(order.slice(start, Math.min(trainCount, start + batchSize)));
   return batches;
 }
 
@@ -65,7 +68,13 @@ export function converged(losses: readonly number[], tolerance: number, patience
 }
 
 /** Row-major dot products: out[r] = X[rows[r]] · w (+ bias). */
-export function partialLogits(X: Float64Array, columns: number, rows: ArrayLike<number>, w: Float64Array, bias = 0): Float64Array {
+export function partialLogits(
+  X: Float64Array,
+  columns: number,
+  rows: ArrayLike<number>,
+  w: Float64Array,
+  bias = 0,
+): Float64Array {
   const out = new Float64Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const base = (rows[r] ?? 0) * columns;
@@ -77,7 +86,14 @@ export function partialLogits(X: Float64Array, columns: number, rows: ArrayLike<
 }
 
 /** Column j of X restricted to `rows[from..to)`. */
-export function columnSlice(X: Float64Array, columns: number, rows: ArrayLike<number>, j: number, from: number, to: number): Float64Array {
+export function columnSlice(
+  X: Float64Array,
+  columns: number,
+  rows: ArrayLike<number>,
+  j: number,
+  from: number,
+  to: number,
+): Float64Array {
   const out = new Float64Array(to - from);
   for (let r = from; r < to; r++) out[r - from] = X[(rows[r] ?? 0) * columns + j] ?? 0;
   return out;

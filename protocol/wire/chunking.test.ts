@@ -39,7 +39,11 @@ describe('chunking', () => {
 
   it('rejects a message announced larger than the limit before buffering it', () => {
     const [first] = splitMessage('big', bytes(20_000), 1024);
-    expectError(() => new Reassembler(limits).add(first!), 'MESSAGE_TOO_LARGE', /20000 bytes exceeds the 10000-byte limit/);
+    expectError(
+      () => new Reassembler(limits).add(first!),
+      'MESSAGE_TOO_LARGE',
+      /20000 bytes exceeds the 10000-byte limit/,
+    );
   });
 
   it('rejects an oversized chunk', () => {
@@ -67,13 +71,19 @@ describe('chunking', () => {
     const r = new Reassembler(limits);
     r.add(splitMessage('a', bytes(2000), 1024)[0]!);
     r.add(splitMessage('b', bytes(2000), 1024)[0]!);
-    expectError(() => r.add(splitMessage('c', bytes(2000), 1024)[0]!), 'MESSAGE_TOO_LARGE', /more than 2 messages are partially received/);
+    expectError(
+      () => r.add(splitMessage('c', bytes(2000), 1024)[0]!),
+      'MESSAGE_TOO_LARGE',
+      /more than 2 messages are partially received/,
+    );
   });
 });
 
 describe('configured limits', () => {
   it('refuse a chunk limit below the size every node sends', () => {
-    expect(() => compileWireLimits({ maxChunkBytes: SEND_CHUNK_BYTES - 1 })).toThrow(/below the 1048576-byte chunks every node sends/);
+    expect(() => compileWireLimits({ maxChunkBytes: SEND_CHUNK_BYTES - 1 })).toThrow(
+      /below the 1048576-byte chunks every node sends/,
+    );
     expect(compileWireLimits({ maxChunkBytes: SEND_CHUNK_BYTES }).maxChunkBytes).toBe(SEND_CHUNK_BYTES);
   });
 });

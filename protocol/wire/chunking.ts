@@ -26,7 +26,10 @@ export const SEND_CHUNK_BYTES = 1024 * 1024;
 
 export function compileWireLimits(options: WireLimitsOptions = {}): WireLimits {
   if (options.maxChunkBytes !== undefined && options.maxChunkBytes < SEND_CHUNK_BYTES) {
-    throw new ProtocolError('MESSAGE_TOO_LARGE', `maxChunkBytes ${options.maxChunkBytes} is below the ${SEND_CHUNK_BYTES}-byte chunks every node sends`);
+    throw new ProtocolError(
+      'MESSAGE_TOO_LARGE',
+      `maxChunkBytes ${options.maxChunkBytes} is below the ${SEND_CHUNK_BYTES}-byte chunks every node sends`,
+    );
   }
   return Object.freeze({
     maxChunkBytes: options.maxChunkBytes ?? 4 * 1024 * 1024,
@@ -61,7 +64,14 @@ export function splitMessage(messageId: string, bytes: Uint8Array, maxChunkBytes
   return chunks;
 }
 
-type Pending = { count: number; totalBytes: number; sha256: Uint8Array; next: number; buffer: Uint8Array; filled: number };
+type Pending = {
+  count: number;
+  totalBytes: number;
+  sha256: Uint8Array;
+  next: number;
+  buffer: Uint8Array;
+  filled: number;
+};
 
 /** Reassembles chunks arriving in order on one stream. */
 export class Reassembler {
@@ -77,17 +87,27 @@ export class Reassembler {
     const { messageId, index, count, totalBytes, data } = chunk;
     if (messageId === '') throw corrupt('a chunk has no message id');
     if (data.byteLength > this.#limits.maxChunkBytes) {
-      throw new ProtocolError('MESSAGE_TOO_LARGE', `chunk of ${data.byteLength} bytes exceeds the ${this.#limits.maxChunkBytes}-byte chunk limit`);
+      throw new ProtocolError(
+        'MESSAGE_TOO_LARGE',
+        `chunk of ${data.byteLength} bytes exceeds the ${this.#limits.maxChunkBytes}-byte chunk limit`,
+      );
     }
     if (totalBytes > this.#limits.maxMessageBytes) {
-      throw new ProtocolError('MESSAGE_TOO_LARGE', `message ${messageId} of ${totalBytes} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`);
+      throw new ProtocolError(
+        'MESSAGE_TOO_LARGE',
+        `message ${messageId} of ${totalBytes} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`,
+      );
     }
     let pending = this.#pending.get(messageId);
     if (pending === undefined) {
       if (index !== 0) throw corrupt(`message ${messageId} started at chunk ${index}, not 0`);
-      if (count < 1 || count > Math.max(1, totalBytes)) throw corrupt(`message ${messageId} claims ${count} chunks for ${totalBytes} bytes`);
+      if (count < 1 || count > Math.max(1, totalBytes))
+        throw corrupt(`message ${messageId} claims ${count} chunks for ${totalBytes} bytes`);
       if (this.#pending.size >= this.#limits.maxPendingMessages) {
-        throw new ProtocolError('MESSAGE_TOO_LARGE', `more than ${this.#limits.maxPendingMessages} messages are partially received on this stream`);
+        throw new ProtocolError(
+          'MESSAGE_TOO_LARGE',
+          `more than ${this.#limits.maxPendingMessages} messages are partially received on this stream`,
+        );
       }
       pending = { count, totalBytes, sha256: chunk.sha256, next: 0, buffer: new Uint8Array(totalBytes), filled: 0 };
       this.#pending.set(messageId, pending);
@@ -105,8 +125,10 @@ export class Reassembler {
     pending.next += 1;
     if (pending.next < pending.count) return undefined;
     this.#pending.delete(messageId);
-    if (pending.filled !== pending.totalBytes) throw corrupt(`message ${messageId}: received ${pending.filled} of ${pending.totalBytes} bytes`);
-    if (!equalBytes(sha256(pending.buffer), pending.sha256)) throw corrupt(`message ${messageId}: SHA-256 of the reassembled message does not match`);
+    if (pending.filled !== pending.totalBytes)
+      throw corrupt(`message ${messageId}: received ${pending.filled} of ${pending.totalBytes} bytes`);
+    if (!equalBytes(sha256(pending.buffer), pending.sha256))
+      throw corrupt(`message ${messageId}: SHA-256 of the reassembled message does not match`);
     return pending.buffer;
   }
 

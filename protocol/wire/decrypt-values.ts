@@ -9,7 +9,8 @@ export function writeDecryptValues(values: readonly bigint[]): Uint8Array {
 }
 
 export function readDecryptValues(bytes: Uint8Array, count: number): bigint[] {
-  if (bytes.byteLength !== count * 8) throw new ProtocolError('MESSAGE_CORRUPT', `decrypt response has ${bytes.byteLength} bytes for ${count} values`);
+  if (bytes.byteLength !== count * 8)
+    throw new ProtocolError('MESSAGE_CORRUPT', `decrypt response has ${bytes.byteLength} bytes for ${count} values`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: count }, (_, k) => view.getBigUint64(k * 8, true));
 }

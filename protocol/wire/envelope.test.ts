@@ -3,12 +3,22 @@ import { decodeEnvelope, encodeEnvelope, envelopeId, makeEnvelope, type Envelope
 import { tandem } from '../generated/tandem.js';
 import { ProtocolError } from '../errors.ts';
 
-const header: EnvelopeHeader = { jobId: 'job-1', round: 7, step: 'residual', sender: 'brand', recipient: 'partner', seq: 0, kind: 'ciphertext' };
+const header: EnvelopeHeader = {
+  jobId: 'job-1',
+  round: 7,
+  step: 'residual',
+  sender: 'brand',
+  recipient: 'partner',
+  seq: 0,
+  kind: 'ciphertext',
+};
 
 describe('envelopes', () => {
   it('derive the same id for the same logical message, so a retry is recognised', () => {
     expect(envelopeId(header)).toBe('job-1/7/residual/brand>partner/0');
-    expect(makeEnvelope(header, new Uint8Array([1]), true, 1).id).toBe(makeEnvelope(header, new Uint8Array([2]), true, 2).id);
+    expect(makeEnvelope(header, new Uint8Array([1]), true, 1).id).toBe(
+      makeEnvelope(header, new Uint8Array([2]), true, 2).id,
+    );
   });
 
   it('round-trip through protobuf', () => {
@@ -23,9 +33,15 @@ describe('envelopes', () => {
   });
 
   it('reject an unknown kind and an id that does not match the header', () => {
-    const unknownKind = tandem.v1.Envelope.encode({ ...makeEnvelope(header, new Uint8Array(), false, 0), kind: 'secrets' }).finish();
+    const unknownKind = tandem.v1.Envelope.encode({
+      ...makeEnvelope(header, new Uint8Array(), false, 0),
+      kind: 'secrets',
+    }).finish();
     expect(() => decodeEnvelope(unknownKind)).toThrow(/unknown kind "secrets"/);
-    const forged = tandem.v1.Envelope.encode({ ...makeEnvelope(header, new Uint8Array(), false, 0), round: 8 }).finish();
+    const forged = tandem.v1.Envelope.encode({
+      ...makeEnvelope(header, new Uint8Array(), false, 0),
+      round: 8,
+    }).finish();
     expect(() => decodeEnvelope(forged)).toThrow(/does not match its header/);
   });
 });

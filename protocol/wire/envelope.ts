@@ -6,7 +6,21 @@ import { tandem } from '../generated/tandem.js';
 import { ProtocolError } from '../errors.ts';
 
 /** What an audit record calls the payload. */
-export const MESSAGE_KINDS = ['control', 'key', 'psi-blinded', 'ciphertext', 'masked', 'aggregate', 'partial-score', 'model', 'psi-prf', 'psi-oprf', 'secret-share', 'dealer', 'split-bits'] as const;
+export const MESSAGE_KINDS = [
+  'control',
+  'key',
+  'psi-blinded',
+  'ciphertext',
+  'masked',
+  'aggregate',
+  'partial-score',
+  'model',
+  'psi-prf',
+  'psi-oprf',
+  'secret-share',
+  'dealer',
+  'split-bits',
+] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export type EnvelopeHeader = {
@@ -50,7 +64,9 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
     raw = tandem.v1.Envelope.decode(bytes);
   } catch (error) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `envelope is not valid protobuf: ${(error as Error).message}`, { cause: error });
+    throw new ProtocolError('MESSAGE_CORRUPT', `envelope is not valid protobuf: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!(MESSAGE_KINDS as readonly string[]).includes(raw.kind)) {
     throw new ProtocolError('MESSAGE_CORRUPT', `envelope ${raw.id} has unknown kind "${raw.kind}"`);
@@ -72,7 +88,10 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     if (envelope[field] === '') throw new ProtocolError('MESSAGE_CORRUPT', `envelope ${raw.id} has an empty ${field}`);
   }
   if (envelope.id !== envelopeId(envelope)) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `envelope id "${envelope.id}" does not match its header (${envelopeId(envelope)})`);
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `envelope id "${envelope.id}" does not match its header (${envelopeId(envelope)})`,
+    );
   }
   return envelope;
 }
@@ -82,6 +101,8 @@ export function decodeBody<T>(type: { decode(bytes: Uint8Array): T }, bytes: Uin
   try {
     return type.decode(bytes);
   } catch (error) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `${what}: body is not valid protobuf: ${(error as Error).message}`, { cause: error });
+    throw new ProtocolError('MESSAGE_CORRUPT', `${what}: body is not valid protobuf: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

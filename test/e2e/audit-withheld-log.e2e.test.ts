@@ -23,7 +23,8 @@ describe('audit verify of a real job', () => {
     jobId = result.jobId;
     // The auditor works on copies; the nodes' own logs are never edited.
     copies = await mkdtemp(join(tmpdir(), 'tandem-audit-copies-'));
-    for (const node of ['coordinator', 'brand', 'partner']) await copyFile(join(fed.dir, node, 'audit', `${node}.audit.jsonl`), join(copies, `${node}.audit.jsonl`));
+    for (const node of ['coordinator', 'brand', 'partner'])
+      await copyFile(join(fed.dir, node, 'audit', `${node}.audit.jsonl`), join(copies, `${node}.audit.jsonl`));
   }, 120_000);
   afterAll(async () => {
     await fed.close();
@@ -32,27 +33,37 @@ describe('audit verify of a real job', () => {
 
   const verify = (...args: string[]): { status: number | null; out: string } => {
     const certs = join(fed.dir, 'certs');
-    const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...args], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'audit', 'verify', '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...args],
+      { encoding: 'utf8' },
+    );
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   };
   const log = (node: string): string => join(copies, `${node}.audit.jsonl`);
 
-  it('fails when a party\'s log is emptied or left out, naming the party and the file; passes the whole set, and a subset with --partial', { timeout: 60_000 }, async () => {
-    const whole = verify(log('coordinator'), log('brand'), log('partner'));
-    expect(whole.status, whole.out).toBe(0);
-    expect(whole.out).toMatch(/^OK: 3 logs/);
+  it(
+    "fails when a party's log is emptied or left out, naming the party and the file; passes the whole set, and a subset with --partial",
+    { timeout: 60_000 },
+    async () => {
+      const whole = verify(log('coordinator'), log('brand'), log('partner'));
+      expect(whole.status, whole.out).toBe(0);
+      expect(whole.out).toMatch(/^OK: 3 logs/);
 
-    const withheld = verify(log('coordinator'), log('brand'));
-    expect(withheld.status, withheld.out).toBe(1);
-    expect(withheld.out).toContain(`[missing-log] job ${jobId} names partner`);
-    expect(withheld.out).toContain('but no log of partner was given');
-    const partial = verify('--partial', log('coordinator'), log('brand'));
-    expect(partial.status, partial.out).toBe(0);
+      const withheld = verify(log('coordinator'), log('brand'));
+      expect(withheld.status, withheld.out).toBe(1);
+      expect(withheld.out).toContain(`[missing-log] job ${jobId} names partner`);
+      expect(withheld.out).toContain('but no log of partner was given');
+      const partial = verify('--partial', log('coordinator'), log('brand'));
+      expect(partial.status, partial.out).toBe(0);
 
-    await writeFile(log('partner'), '');
-    const emptied = verify(log('coordinator'), log('brand'), log('partner'));
-    expect(emptied.status, emptied.out).toBe(1);
-    expect(emptied.out).toContain(`${log('partner')}: [missing-log] ${log('partner')} is empty, but job ${jobId} names partner`);
-    expect(emptied.out).not.toMatch(/^OK/m);
-  });
+      await writeFile(log('partner'), '');
+      const emptied = verify(log('coordinator'), log('brand'), log('partner'));
+      expect(emptied.status, emptied.out).toBe(1);
+      expect(emptied.out).toContain(
+        `${log('partner')}: [missing-log] ${log('partner')} is empty, but job ${jobId} names partner`,
+      );
+      expect(emptied.out).not.toMatch(/^OK/m);
+    },
+  );
 });

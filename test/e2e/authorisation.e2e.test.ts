@@ -22,11 +22,22 @@ import { compileWireLimits } from '../../protocol/wire/chunking.ts';
 import { makeEnvelope, type Envelope } from '../../protocol/wire/envelope.ts';
 import type { TandemError } from '../../protocol/errors.ts';
 
-async function session(fed: Federation, name: string, certs = fed.certs(name)): Promise<{ session: PartySession; inbox: Envelope[] }> {
+async function session(
+  fed: Federation,
+  name: string,
+  certs = fed.certs(name),
+): Promise<{ session: PartySession; inbox: Envelope[] }> {
   const inbox: Envelope[] = [];
   const s = new PartySession({
-    name, address: fed.address, identity: await loadNodeIdentity(certs), limits: compileWireLimits(), log: silentLogger(),
-    audit: { record: () => undefined }, heartbeatIntervalMs: 500, serverName: 'coordinator', onEnvelope: (e) => inbox.push(e),
+    name,
+    address: fed.address,
+    identity: await loadNodeIdentity(certs),
+    limits: compileWireLimits(),
+    log: silentLogger(),
+    audit: { record: () => undefined },
+    heartbeatIntervalMs: 500,
+    serverName: 'coordinator',
+    onEnvelope: (e) => inbox.push(e),
   });
   return { session: s, inbox };
 }
@@ -52,7 +63,8 @@ describe('authorisation', () => {
     await initCertificates({ outDir: foreign, parties: ['brand'], extraNames: ['admin'] });
     // A long job so it is still running while the intruder tries its luck.
     const admin = await fed.admin();
-    jobId = (await admin.submit(await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 200, tolerance: 0 } })))).jobId;
+    jobId = (await admin.submit(await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 200, tolerance: 0 } }))))
+      .jobId;
     admin.close();
   });
 
@@ -67,8 +79,14 @@ describe('authorisation', () => {
   it('refuses a client whose certificate comes from another CA', async () => {
     // The client trusts the federation CA (so it would accept the server) but
     // presents a certificate from another CA: only the server can refuse it.
-    const credentials = grpc.credentials.createSsl(await readFile(fed.certs('admin').ca), await readFile(join(foreign, 'admin.key')), await readFile(join(foreign, 'admin.crt')));
-    const raw = new CoordinatorClient(fed.address, credentials, { 'grpc.ssl_target_name_override': 'coordinator' }) as unknown as grpc.Client & { listJobs(req: object, cb: (e: grpc.ServiceError | null) => void): void };
+    const credentials = grpc.credentials.createSsl(
+      await readFile(fed.certs('admin').ca),
+      await readFile(join(foreign, 'admin.key')),
+      await readFile(join(foreign, 'admin.crt')),
+    );
+    const raw = new CoordinatorClient(fed.address, credentials, {
+      'grpc.ssl_target_name_override': 'coordinator',
+    }) as unknown as grpc.Client & { listJobs(req: object, cb: (e: grpc.ServiceError | null) => void): void };
     const error = await new Promise<grpc.ServiceError | null>((resolve) => raw.listJobs({ limit: 5 }, resolve));
     raw.close();
     expect(error?.code).toBe(grpc.status.UNAVAILABLE);
@@ -77,9 +95,22 @@ describe('authorisation', () => {
     await expect(admin.list(5)).resolves.toBeInstanceOf(Array);
     admin.close();
     // The CLI's own client refuses to even load a foreign certificate, naming the file and the fix.
-    await expect(AdminClient.connect({ coordinator: fed.address, ca: fed.certs('admin').ca, cert: join(foreign, 'admin.crt'), key: join(foreign, 'admin.key') })).rejects.toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
+    await expect(
+      AdminClient.connect({
+        coordinator: fed.address,
+        ca: fed.certs('admin').ca,
+        cert: join(foreign, 'admin.crt'),
+        key: join(foreign, 'admin.key'),
+      }),
+    ).rejects.toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
     // A party node likewise refuses to start with one.
-    await expect(session(fed, 'brand', { ca: fed.certs('brand').ca, cert: join(foreign, 'brand.crt'), key: join(foreign, 'brand.key') })).rejects.toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
+    await expect(
+      session(fed, 'brand', {
+        ca: fed.certs('brand').ca,
+        cert: join(foreign, 'brand.crt'),
+        key: join(foreign, 'brand.key'),
+      }),
+    ).rejects.toMatchObject({ code: 'AUTH_CERTIFICATE_REJECTED' });
   });
 
   it('turns away a certificate the CA signed for a name the federation does not register', async () => {
@@ -93,7 +124,9 @@ describe('authorisation', () => {
 
   it('lets only admins submit, and only named parties read a job', async () => {
     const asBrand = await fed.admin('brand');
-    await expect(asBrand.submit(await fed.write('job2.yaml', lrSpec()))).rejects.toMatchObject({ code: 'AUTH_NOT_ALLOWED' });
+    await expect(asBrand.submit(await fed.write('job2.yaml', lrSpec()))).rejects.toMatchObject({
+      code: 'AUTH_NOT_ALLOWED',
+    });
     await expect(asBrand.get(jobId)).resolves.toMatchObject({ jobId });
     asBrand.close();
     const asIntruder = await fed.admin('intruder');
@@ -105,7 +138,15 @@ describe('authorisation', () => {
     const { session: s, inbox } = await session(fed, 'intruder');
     s.start();
     await once(s, 'connected');
-    const header = { jobId, round: 1, step: 'residual', sender: 'intruder', recipient: 'partner', seq: 0, kind: 'ciphertext' as const };
+    const header = {
+      jobId,
+      round: 1,
+      step: 'residual',
+      sender: 'intruder',
+      recipient: 'partner',
+      seq: 0,
+      kind: 'ciphertext' as const,
+    };
     s.send(makeEnvelope(header, new Uint8Array(64), true, Date.now()));
     const refusal = await until('a refusal', () => inbox.find((e) => e.step === 'refused'));
     s.close();
@@ -120,7 +161,15 @@ describe('authorisation', () => {
     const { session: s, inbox } = await session(fed, 'partner');
     s.start();
     await once(s, 'connected');
-    const header = { jobId, round: 9999, step: 'basis', sender: 'partner', recipient: 'brand', seq: 0, kind: 'ciphertext' as const };
+    const header = {
+      jobId,
+      round: 9999,
+      step: 'basis',
+      sender: 'partner',
+      recipient: 'brand',
+      seq: 0,
+      kind: 'ciphertext' as const,
+    };
     s.send(makeEnvelope(header, new Uint8Array(64), false, Date.now()));
     const refusal = await until('a refusal', () => inbox.find((e) => e.step === 'refused'));
     s.close();

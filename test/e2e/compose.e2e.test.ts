@@ -54,8 +54,12 @@ describe('docker-compose.yml as local processes', () => {
   /** Rewrites container addresses for running `self` on loopback: own ports and other services' ports become local ports. */
   function local(self: string, text: string): string {
     return text
-      .replace(/\b(0\.0\.0\.0|127\.0\.0\.1|localhost):(\d+)\b/g, (m, _h: string, port: string) => (ports.has(`${self}:${port}`) ? `127.0.0.1:${ports.get(`${self}:${port}`)}` : m))
-      .replace(/\b([a-z][\w-]*):(\d+)\b/g, (m, host: string, port: string) => (host in services && ports.has(`${host}:${port}`) ? `127.0.0.1:${ports.get(`${host}:${port}`)}` : m));
+      .replace(/\b(0\.0\.0\.0|127\.0\.0\.1|localhost):(\d+)\b/g, (m, _h: string, port: string) =>
+        ports.has(`${self}:${port}`) ? `127.0.0.1:${ports.get(`${self}:${port}`)}` : m,
+      )
+      .replace(/\b([a-z][\w-]*):(\d+)\b/g, (m, host: string, port: string) =>
+        host in services && ports.has(`${host}:${port}`) ? `127.0.0.1:${ports.get(`${host}:${port}`)}` : m,
+      );
   }
 
   function environment(name: string): NodeJS.ProcessEnv {
@@ -96,25 +100,37 @@ describe('docker-compose.yml as local processes', () => {
     const map = await mount(name);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const run = spawnSync(process.execPath, argv(name, test.slice(3), map), { env: environment(name), encoding: 'utf8' });
+      const run = spawnSync(process.execPath, argv(name, test.slice(3), map), {
+        env: environment(name),
+        encoding: 'utf8',
+      });
       if (run.status === 0) return;
-      if (Date.now() > deadline) throw new Error(`${name} never became healthy: ${run.stdout}${run.stderr}\n${logs.get(name)?.join('') ?? ''}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} never became healthy: ${run.stdout}${run.stderr}\n${logs.get(name)?.join('') ?? ''}`);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-compose-'));
-    const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+    const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, Service>;
+    };
     services = compose.services;
     // The bind-mounted sources, as a fresh checkout has them (certs are made by the setup service).
     await mkdir(join(dir, 'repo', 'examples', 'deploy'), { recursive: true });
     for (const file of ['coordinator.yaml', 'brand.yaml', 'partner.yaml', 'job.yaml']) {
-      await writeFile(join(dir, 'repo', 'examples', 'deploy', file), await readFile(join(ROOT, 'examples', 'deploy', file)));
+      await writeFile(
+        join(dir, 'repo', 'examples', 'deploy', file),
+        await readFile(join(ROOT, 'examples', 'deploy', file)),
+      );
     }
     await symlink(join(ROOT, 'examples', 'data'), join(dir, 'repo', 'examples', 'data'));
     for (const [name, service] of Object.entries(services)) {
-      for (const container of [...(service.ports ?? []).map((m) => m.split(':').at(-1) ?? ''), ...(service.expose ?? [])]) {
+      for (const container of [
+        ...(service.ports ?? []).map((m) => m.split(':').at(-1) ?? ''),
+        ...(service.expose ?? []),
+      ]) {
         ports.set(`${name}:${container}`, await freePort());
       }
     }
@@ -122,17 +138,21 @@ describe('docker-compose.yml as local processes', () => {
 
   afterAll(async () => {
     for (const child of running) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(running.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
+    await Promise.all(
+      running.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
+    );
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('publishes only the scoring endpoints\' public ports, and only to the host\'s loopback', () => {
+  it("publishes only the scoring endpoints' public ports, and only to the host's loopback", () => {
     const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
     expect(published.sort()).toEqual(['brand-score 127.0.0.1:8080:8080', 'partner-score 127.0.0.1:8081:8081']);
     // The partner's peer port is for brand-score, on the Docker network; the coordinator's for the parties.
     expect(services['partner-score']?.expose).toEqual(['8443']);
     expect(services['coordinator']?.expose).toEqual(['7443']);
-    expect(services['partner-score']?.command).toEqual(expect.arrayContaining(['--peer-listen', '0.0.0.0', '--peer-port', '8443']));
+    expect(services['partner-score']?.command).toEqual(
+      expect.arrayContaining(['--peer-listen', '0.0.0.0', '--peer-port', '8443']),
+    );
   });
 
   it('starts every service from its compose definition and trains through them', { timeout: 240_000 }, async () => {
@@ -157,17 +177,43 @@ describe('docker-compose.yml as local processes', () => {
     const map = await mount('brand');
     const spec = parse(await readFile(join(ROOT, 'examples', 'deploy', 'job.yaml'), 'utf8')) as Record<string, unknown>;
     const small = join(dir, 'containers', 'brand', 'srv', 'tandem', 'small-job.yaml');
-    await writeFile(small, stringify({ ...spec, name: 'compose-test', training: { ...(spec['training'] as object), maxEpochs: 2 } }));
-    const submit = spawnSync(process.execPath, argv('brand', ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'], map), { env: environment('brand'), encoding: 'utf8', timeout: 200_000 });
-    expect(submit.status, `${submit.stdout}\n${submit.stderr}\n${[...logs.entries()].map(([n, l]) => `--- ${n}\n${l.join('').slice(-3000)}`).join('\n')}`).toBe(0);
+    await writeFile(
+      small,
+      stringify({ ...spec, name: 'compose-test', training: { ...(spec['training'] as object), maxEpochs: 2 } }),
+    );
+    const submit = spawnSync(
+      process.execPath,
+      argv(
+        'brand',
+        ['job', 'submit', '/srv/tandem/small-job.yaml', '--config', '/srv/tandem/config/brand.yaml', '--wait'],
+        map,
+      ),
+      { env: environment('brand'), encoding: 'utf8', timeout: 200_000 },
+    );
+    expect(
+      submit.status,
+      `${submit.stdout}\n${submit.stderr}\n${[...logs.entries()].map(([n, l]) => `--- ${n}\n${l.join('').slice(-3000)}`).join('\n')}`,
+    ).toBe(0);
     expect(submit.stdout).toMatch(/compose-test\): completed/);
     expect(Number(/AUC\s+[0-9.]+\s+([0-9.]+)/.exec(submit.stdout)?.[1])).toBeGreaterThan(0.68);
 
     // Each party exports its part into its data volume, as the compose header says…
     const jobId = /job (job-[0-9a-f]+) \(compose-test\)/.exec(submit.stdout)?.[1] ?? '';
     for (const party of ['brand', 'partner']) {
-      const exportArgs = ['model', 'export', '--config', `/srv/tandem/config/${party}.yaml`, '--job', jobId, '--out', '/srv/tandem/data/model'];
-      const exported = spawnSync(process.execPath, argv(party, exportArgs, await mount(party)), { env: environment(party), encoding: 'utf8' });
+      const exportArgs = [
+        'model',
+        'export',
+        '--config',
+        `/srv/tandem/config/${party}.yaml`,
+        '--job',
+        jobId,
+        '--out',
+        '/srv/tandem/data/model',
+      ];
+      const exported = spawnSync(process.execPath, argv(party, exportArgs, await mount(party)), {
+        env: environment(party),
+        encoding: 'utf8',
+      });
       expect(exported.status, exported.stderr).toBe(0);
     }
     // …then the scoring services start (in dependency order) and the brand's endpoint scores a user.
@@ -176,16 +222,28 @@ describe('docker-compose.yml as local processes', () => {
       await start(name);
       await healthy(name);
     }
-    const [header = '', row = ''] = gunzipSync(await readFile(join(ROOT, 'examples', 'data', 'default_credit_guest.csv.gz'))).toString('utf8').split('\n');
+    const [header = '', row = ''] = gunzipSync(
+      await readFile(join(ROOT, 'examples', 'data', 'default_credit_guest.csv.gz')),
+    )
+      .toString('utf8')
+      .split('\n');
     const columns = header.split(',');
     const cells = row.split(',');
-    const features = Object.fromEntries(columns.flatMap((c, k) => (c === 'id' || c === 'y' ? [] : [[c, cells[k] ?? '']])));
+    const features = Object.fromEntries(
+      columns.flatMap((c, k) => (c === 'id' || c === 'y' ? [] : [[c, cells[k] ?? '']])),
+    );
     // As the brand's web stack would: with a token from the endpoint's token file (in the brand's data volume), and refused without one.
     const url = `http://127.0.0.1:${ports.get('brand-score:8080')}/v1/score`;
     const body = JSON.stringify({ id: cells[0], features });
-    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(
+      401,
+    );
     const token = await bearerToken(join(dir, 'volumes', 'brand-data', 'serving', 'tokens'));
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
     const scored = (await response.json()) as { probability: number; complete: boolean; hosts: Record<string, string> };
     expect(response.status, JSON.stringify(scored)).toBe(200);
     expect(scored.complete).toBe(true);

@@ -9,7 +9,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exampleParties, lrSpec, runJob, startFederation, type Federation, type JobResult } from '../support/federation.ts';
+import {
+  exampleParties,
+  lrSpec,
+  runJob,
+  startFederation,
+  type Federation,
+  type JobResult,
+} from '../support/federation.ts';
 import { startConsoleProcess, type ConsoleProcess } from '../support/console.ts';
 import { openConsoleBrowser, type ConsoleBrowser } from '../support/browser.ts';
 import { ERROR_CATALOG } from '../../protocol/errors.ts';
@@ -23,15 +30,42 @@ describe('tandem console at the coordinator', () => {
   let completed: JobResult;
   let failed: JobResult;
 
-  const connected = (party: string): Promise<string | null> => browser.page.getAttribute(`tr[data-party="${party}"][data-connected]`, 'data-connected');
+  const connected = (party: string): Promise<string | null> =>
+    browser.page.getAttribute(`tr[data-party="${party}"][data-connected]`, 'data-connected');
 
   beforeAll(async () => {
-    fed = await startFederation({ parties: exampleParties('breast'), idle: ['ghost'], coordinator: { portFile: 'coordinator.port' } });
+    fed = await startFederation({
+      parties: exampleParties('breast'),
+      idle: ['ghost'],
+      coordinator: { portFile: 'coordinator.port' },
+    });
     shots = process.env['TANDEM_CONSOLE_SCREENSHOTS'] ?? join(fed.dir, 'screenshots');
     await mkdir(shots, { recursive: true });
-    completed = await runJob(fed, { name: 'overlap', kind: 'reach', parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'd' }] });
-    failed = await runJob(fed, lrSpec({ name: 'wrong-dataset', parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'nope' }] }), 'wrong.yaml');
-    consoleProcess = await startConsoleProcess(['--config', join(fed.dir, 'coordinator.yaml'), '--audit-logs', join(fed.dir, 'coordinator', 'audit')]);
+    completed = await runJob(fed, {
+      name: 'overlap',
+      kind: 'reach',
+      parties: [
+        { name: 'brand', role: 'guest', dataset: 'd' },
+        { name: 'partner', role: 'host', dataset: 'd' },
+      ],
+    });
+    failed = await runJob(
+      fed,
+      lrSpec({
+        name: 'wrong-dataset',
+        parties: [
+          { name: 'brand', role: 'guest', dataset: 'd' },
+          { name: 'partner', role: 'host', dataset: 'nope' },
+        ],
+      }),
+      'wrong.yaml',
+    );
+    consoleProcess = await startConsoleProcess([
+      '--config',
+      join(fed.dir, 'coordinator.yaml'),
+      '--audit-logs',
+      join(fed.dir, 'coordinator', 'audit'),
+    ]);
     browser = await openConsoleBrowser({ caFile: fed.certs('coordinator').ca, hosts: ['coordinator'] });
   }, 180_000);
 
@@ -47,12 +81,23 @@ describe('tandem console at the coordinator', () => {
     expect(failed.message).toMatch(/^partner failed at setup: .*nope.* \(error [A-Z_]+\)$/);
   });
 
-  it('tells a party\'s or an admin\'s certificate only who it is, not the parties or the jobs', async () => {
-    for (const [name, isAdmin] of [['brand', false], ['admin', true]] as const) {
+  it("tells a party's or an admin's certificate only who it is, not the parties or the jobs", async () => {
+    for (const [name, isAdmin] of [
+      ['brand', false],
+      ['admin', true],
+    ] as const) {
       const client = await AdminClient.connect({ coordinator: fed.address, ...fed.certs(name) });
       try {
         const view = await client.describeFederation();
-        expect(view).toMatchObject({ coordinator: 'coordinator', caller: name, callerIsAdmin: isAdmin, full: false, parties: [], jobs: [], failures: [] });
+        expect(view).toMatchObject({
+          coordinator: 'coordinator',
+          caller: name,
+          callerIsAdmin: isAdmin,
+          full: false,
+          parties: [],
+          jobs: [],
+          failures: [],
+        });
       } finally {
         client.close();
       }
@@ -90,7 +135,7 @@ describe('tandem console at the coordinator', () => {
     expect(paths.filter((p) => p === '/api/federation')).toEqual([]);
   });
 
-  it('lists the coordinator\'s audit log on the auditor\'s page', async () => {
+  it("lists the coordinator's audit log on the auditor's page", async () => {
     await browser.page.goto(`${new URL(consoleProcess.link).origin}/#/audit`);
     await browser.page.waitForSelector(`tr[data-job="${completed.jobId}"]`);
     expect(await browser.page.locator(`tr[data-job="${failed.jobId}"]`).count()).toBe(1);

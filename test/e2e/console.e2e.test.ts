@@ -52,21 +52,31 @@ describe('tandem console at a party node', () => {
     await fed?.close();
   });
 
-  it('prints a login link for the node by name, and signs in with it over TLS with the node\'s certificate', async () => {
+  it("prints a login link for the node by name, and signs in with it over TLS with the node's certificate", async () => {
     expect(consoleProcess.link).toMatch(/^https:\/\/brand:\d+\/login\?token=[\w-]{43}$/);
     expect(consoleProcess.stdout()).toContain('Tandem console for brand (party node)');
     const response = await browser.page.goto(consoleProcess.link);
     expect(response?.status()).toBe(200);
     expect(browser.page.url()).toBe(`${origin}/`); // the token is gone from the address bar
-    expect(await response?.securityDetails()).toMatchObject({ subjectName: 'brand', issuer: expect.stringMatching(/^Tandem dev CA/) as unknown });
+    expect(await response?.securityDetails()).toMatchObject({
+      subjectName: 'brand',
+      issuer: expect.stringMatching(/^Tandem dev CA/) as unknown,
+    });
     await browser.page.waitForSelector('#nav a[data-page="jobs"]');
     expect(await text('#who')).toBe('brand · party node');
     // The link worked once: another browser (here, a plain client) cannot use it again.
-    const again = await consoleRequest(consoleProcess.port, 'brand', fed.certs('brand').ca, new URL(consoleProcess.link).pathname + new URL(consoleProcess.link).search);
+    const again = await consoleRequest(
+      consoleProcess.port,
+      'brand',
+      fed.certs('brand').ca,
+      new URL(consoleProcess.link).pathname + new URL(consoleProcess.link).search,
+    );
     expect(again.status).toBe(401);
     // SIGHUP prints a fresh link, which works once too.
     consoleProcess.child.kill('SIGHUP');
-    await expect.poll(() => /New login link: (\S+)/.exec(consoleProcess.stdout())?.[1], { timeout: 10_000 }).toMatch(/^https:\/\/brand:\d+\/login\?token=/);
+    await expect
+      .poll(() => /New login link: (\S+)/.exec(consoleProcess.stdout())?.[1], { timeout: 10_000 })
+      .toMatch(/^https:\/\/brand:\d+\/login\?token=/);
     const fresh = new URL(/New login link: (\S+)/.exec(consoleProcess.stdout())?.[1] ?? '');
     expect(fresh.search).not.toBe(new URL(consoleProcess.link).search);
     const ok = await consoleRequest(consoleProcess.port, 'brand', fed.certs('brand').ca, fresh.pathname + fresh.search);
@@ -102,23 +112,33 @@ describe('tandem console at a party node', () => {
     expect(await browser.page.getAttribute('#result .banner.bad', 'data-code')).toBe('JOB_SPEC_INVALID');
     expect(await text('#result')).toMatch(/training\.maxEpochs: must be at least 1.*Fix:/s);
 
-    await browser.page.fill('textarea.yaml', good.replace('training: { maxEpochs: 6 }', 'training: { maxEpochs: 6, tolerance: 0 }'));
+    await browser.page.fill(
+      'textarea.yaml',
+      good.replace('training: { maxEpochs: 6 }', 'training: { maxEpochs: 6, tolerance: 0 }'),
+    );
     await browser.page.click('#submit');
     await browser.page.waitForURL(/#\/jobs\/job-[0-9a-f]{10}$/);
     jobId = /job-[0-9a-f]{10}/.exec(browser.page.url())?.[0] ?? '';
     expect(jobId).not.toBe('');
   });
 
-  it('shows the job\'s progress move as the coordinator pushes it, over one event stream and no polling', async () => {
+  it("shows the job's progress move as the coordinator pushes it, over one event stream and no polling", async () => {
     const before = browser.requests.length;
     const seen: { phase: string; epoch: number; of: number; events: number }[] = [];
     const deadline = Date.now() + 180_000;
     let stage = '';
     let shotTaken = false;
     while (Date.now() < deadline) {
-      const p = await browser.page.locator('#progress').evaluate((el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
+      const p = await browser.page
+        .locator('#progress')
+        .evaluate((el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
       stage = p['stage'] ?? '';
-      const state = { phase: p['phase'] ?? '', epoch: Number(p['epoch']), of: Number(p['maxEpochs']), events: Number(p['events']) };
+      const state = {
+        phase: p['phase'] ?? '',
+        epoch: Number(p['epoch']),
+        of: Number(p['maxEpochs']),
+        events: Number(p['events']),
+      };
       if (seen.at(-1)?.phase !== state.phase || seen.at(-1)?.epoch !== state.epoch) seen.push(state);
       if (!shotTaken && state.phase === 'training' && state.of === 6 && state.epoch >= 3) {
         await shot('job-progress');
@@ -141,7 +161,7 @@ describe('tandem console at a party node', () => {
     expect(paths.slice(before).filter((p) => p.startsWith('/api/') && !p.startsWith(`/api/jobs/${jobId}`))).toEqual([]);
   }, 240_000);
 
-  it('shows the job\'s report inside the console', async () => {
+  it("shows the job's report inside the console", async () => {
     const frame = browser.page.frameLocator('iframe.report');
     await frame.locator('h1').waitFor();
     const body = await frame.locator('body').innerText();
@@ -169,7 +189,7 @@ describe('tandem console at a party node', () => {
     await shot('models');
   });
 
-  it('verifies the three nodes\' audit logs from the auditor\'s page, and browses records by step with their meaning', async () => {
+  it("verifies the three nodes' audit logs from the auditor's page, and browses records by step with their meaning", async () => {
     await browser.page.goto(`${origin}/#/audit`);
     await browser.page.click(`tr[data-job="${jobId}"] a`);
     await browser.page.waitForSelector('tr[data-step]');
@@ -185,7 +205,9 @@ describe('tandem console at a party node', () => {
     await shot('audit');
     await browser.page.click(`tr[data-step="${step}"]`);
     await browser.page.waitForSelector('#records tr[data-seq]');
-    const nodes = await browser.page.locator('#records tr[data-seq]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { node: string } }).dataset.node));
+    const nodes = await browser.page
+      .locator('#records tr[data-seq]')
+      .evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { node: string } }).dataset.node));
     expect(new Set(nodes)).toEqual(new Set(['brand', 'coordinator', 'partner'])); // sent by the guest, relayed, received by the host
   });
 
@@ -193,14 +215,23 @@ describe('tandem console at a party node', () => {
     let partner: ConsoleServer | undefined;
     try {
       partner = await startConsole({ config: partyConfigFile(fed, 'partner'), log: silentLogger() });
-      const r = await consoleRequest(partner.port, 'partner', fed.certs('partner').ca, '/api/submit', fed.certs('partner'));
-      expect(r.json).toMatchObject({ allowed: false, reason: expect.stringMatching(/^partner is not an admin at coordinator/) as unknown });
+      const r = await consoleRequest(
+        partner.port,
+        'partner',
+        fed.certs('partner').ca,
+        '/api/submit',
+        fed.certs('partner'),
+      );
+      expect(r.json).toMatchObject({
+        allowed: false,
+        reason: expect.stringMatching(/^partner is not an admin at coordinator/) as unknown,
+      });
     } finally {
       await partner?.close();
     }
   });
 
-  it('logged nothing the page\'s policy refused, and asked nothing of anyone but the console', () => {
+  it("logged nothing the page's policy refused, and asked nothing of anyone but the console", () => {
     expect(browser.messages.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
     expect(browser.requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
   });

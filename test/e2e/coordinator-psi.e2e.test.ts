@@ -19,11 +19,22 @@ import { buildAuditReport } from '../../audit/report.ts';
 import { parseAuditSource } from '../../audit/verify.ts';
 import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
-import { lrSpec, runJob, startFederation, type Federation, type JobResult, type PartySetup } from '../support/federation.ts';
+import {
+  lrSpec,
+  runJob,
+  startFederation,
+  type Federation,
+  type JobResult,
+  type PartySetup,
+} from '../support/federation.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
 type ModelPart = { weights: number[]; intercept: number };
-type GuestSummary = { rows: { aligned: number; train: number; validation: number }; metrics: { auc: number; accuracy: number }; epochs: number };
+type GuestSummary = {
+  rows: { aligned: number; train: number; validation: number };
+  metrics: { auc: number; accuracy: number };
+  epochs: number;
+};
 
 describe('coordinator-aided PSI: a full job', () => {
   let fed: Federation;
@@ -33,16 +44,31 @@ describe('coordinator-aided PSI: a full job', () => {
   const link: Buffer[] = [];
   const body: Buffer[] = [];
   const kinds = new Map<string, number>();
-  const spec = (extra: Record<string, unknown> = {}): Record<string, unknown> => lrSpec({ training: { maxEpochs: 5 }, ...extra });
+  const spec = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
+    lrSpec({ training: { maxEpochs: 5 }, ...extra });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-cpsi-'));
     const parties = await longIdBreastParties(dir);
     // Seeds for lookalike and reach: the guest's positive rows (357 of 569), ids only.
     const rows = (await readFile(join(dir, 'guest.csv'), 'utf8')).trim().split('\n').slice(1);
-    await writeFile(join(dir, 'seeds.csv'), `id\n${rows.filter((l) => l.split(',')[1] === '1').map((l) => l.split(',')[0]).join('\n')}\n`);
+    await writeFile(
+      join(dir, 'seeds.csv'),
+      `id\n${rows
+        .filter((l) => l.split(',')[1] === '1')
+        .map((l) => l.split(',')[0])
+        .join('\n')}\n`,
+    );
     const [guest, host] = parties as [PartySetup, PartySetup];
-    fed = await startFederation({ parties: [{ ...guest, datasets: { ...guest.datasets, seeds: { file: join(dir, 'seeds.csv'), id: 'id', features: 'none' } } }, host] });
+    fed = await startFederation({
+      parties: [
+        {
+          ...guest,
+          datasets: { ...guest.datasets, seeds: { file: join(dir, 'seeds.csv'), id: 'id', features: 'none' } },
+        },
+        host,
+      ],
+    });
     ecdh = await runJob(fed, spec(), 'ecdh.yaml');
     const remove = addWireTap((e: WireEvent) => {
       if (e.layer === 'link' && e.direction === 'out') link.push(Buffer.from(e.bytes));
@@ -63,7 +89,8 @@ describe('coordinator-aided PSI: a full job', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const modelPart = async (party: string, jobId: string): Promise<ModelPart> => JSON.parse(await readFile(join(fed.dir, party, 'jobs', jobId, 'model-part.json'), 'utf8')) as ModelPart;
+  const modelPart = async (party: string, jobId: string): Promise<ModelPart> =>
+    JSON.parse(await readFile(join(fed.dir, party, 'jobs', jobId, 'model-part.json'), 'utf8')) as ModelPart;
 
   it('trains on the same rows to the same model and accuracy as ECDH-PSI', async () => {
     expect(ecdh.stage, ecdh.message).toBe('completed');
@@ -80,7 +107,10 @@ describe('coordinator-aided PSI: a full job', () => {
     // another order would put other rows in the validation split.
     for (const party of ['brand', 'partner']) {
       const [x, y] = [await modelPart(party, ecdh.jobId), await modelPart(party, viaCoordinator.jobId)];
-      const gap = Math.max(...x.weights.map((w, k) => Math.abs(w - (y.weights[k] ?? Infinity))), Math.abs(x.intercept - y.intercept));
+      const gap = Math.max(
+        ...x.weights.map((w, k) => Math.abs(w - (y.weights[k] ?? Infinity))),
+        Math.abs(x.intercept - y.intercept),
+      );
       expect(gap, party).toBeLessThan(2e-3);
     }
   });
@@ -104,40 +134,78 @@ describe('coordinator-aided PSI: a full job', () => {
   });
 
   it('audit-logs every PRF list and the answer at the coordinator and at each party', () => {
-    const at = (node: string) => readAuditLog(join(fed.dir, node, 'audit', `${node}.audit.jsonl`)).filter((r) => r.job === viaCoordinator.jobId && r.kind === 'psi-prf');
-    const seen = (node: string) => at(node).map((r) => `${r.direction} ${r.peer} ${r.step}`).sort();
-    expect(seen('coordinator')).toEqual(['received brand psi-prf', 'received partner psi-prf', 'sent brand psi-matches']);
+    const at = (node: string) =>
+      readAuditLog(join(fed.dir, node, 'audit', `${node}.audit.jsonl`)).filter(
+        (r) => r.job === viaCoordinator.jobId && r.kind === 'psi-prf',
+      );
+    const seen = (node: string) =>
+      at(node)
+        .map((r) => `${r.direction} ${r.peer} ${r.step}`)
+        .sort();
+    expect(seen('coordinator')).toEqual([
+      'received brand psi-prf',
+      'received partner psi-prf',
+      'sent brand psi-matches',
+    ]);
     expect(seen('brand')).toEqual(['received coordinator psi-matches', 'sent coordinator psi-prf']);
     expect(seen('partner')).toEqual(['sent coordinator psi-prf']);
     // 569 values of 16 bytes each, not sealed (the coordinator must read them).
-    expect(at('coordinator').filter((r) => r.step === 'psi-prf').every((r) => r.bytes > 569 * 16 && !r.sealed)).toBe(true);
+    expect(
+      at('coordinator')
+        .filter((r) => r.step === 'psi-prf')
+        .every((r) => r.bytes > 569 * 16 && !r.sealed),
+    ).toBe(true);
   });
 
   const seedJob = (kind: 'lookalike' | 'reach', psi: string): Record<string, unknown> => ({
-    name: `${kind}-${psi}`, kind, seed: 42, alignment: { psi }, ...(kind === 'lookalike' ? { training: { maxEpochs: 3 } } : {}),
-    parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'd' }],
+    name: `${kind}-${psi}`,
+    kind,
+    seed: 42,
+    alignment: { psi },
+    ...(kind === 'lookalike' ? { training: { maxEpochs: 3 } } : {}),
+    parties: [
+      { name: 'brand', role: 'guest', dataset: 'seeds' },
+      { name: 'partner', role: 'host', dataset: 'd' },
+    ],
   });
 
   it('counts the same reach as ECDH size-only PSI, and the coordinator tells the guest no positions', async () => {
-    const [a, b] = [await runJob(fed, seedJob('reach', 'ecdh'), 'reach-ecdh.yaml'), await runJob(fed, seedJob('reach', 'coordinator'), 'reach-coordinator.yaml')];
+    const [a, b] = [
+      await runJob(fed, seedJob('reach', 'ecdh'), 'reach-ecdh.yaml'),
+      await runJob(fed, seedJob('reach', 'coordinator'), 'reach-coordinator.yaml'),
+    ];
     expect([a.stage, b.stage]).toEqual(['completed', 'completed']);
     expect(a.summaries['brand']).toMatchObject({ overlap: 357, guestIds: 357, hostIds: 569 });
     expect(b.summaries['brand']).toEqual(a.summaries['brand']);
     expect(b.summaries['partner']).toEqual(a.summaries['partner']);
     // The whole answer envelope (header, peer, count, two sizes) is smaller than 357 positions would be.
-    const answers = readAuditLog(join(fed.dir, 'coordinator', 'audit', 'coordinator.audit.jsonl')).filter((r) => r.job === b.jobId && r.step === 'psi-matches');
+    const answers = readAuditLog(join(fed.dir, 'coordinator', 'audit', 'coordinator.audit.jsonl')).filter(
+      (r) => r.job === b.jobId && r.step === 'psi-matches',
+    );
     expect(answers.map((r) => [r.direction, r.peer])).toEqual([['sent', 'brand']]);
     expect(answers[0]!.bytes).toBeLessThan(357 * 4);
     // The audit report tells the roles apart although the host sent nothing but its PRF list.
     const logs = ['coordinator', 'brand', 'partner'].map((n) => join(fed.dir, n, 'audit', `${n}.audit.jsonl`));
-    const report = buildAuditReport(logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })), { job: b.jobId });
-    expect(Object.fromEntries(report.parties.map((p) => [p.party, p.role]))).toEqual({ brand: 'guest', partner: 'host' });
+    const report = buildAuditReport(
+      logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })),
+      { job: b.jobId },
+    );
+    expect(Object.fromEntries(report.parties.map((p) => [p.party, p.role]))).toEqual({
+      brand: 'guest',
+      partner: 'host',
+    });
   }, 120_000);
 
   it('finds the same seeds in the pool for lookalike as ECDH membership PSI', async () => {
-    const [a, b] = [await runJob(fed, seedJob('lookalike', 'ecdh'), 'look-ecdh.yaml'), await runJob(fed, seedJob('lookalike', 'coordinator'), 'look-coordinator.yaml')];
+    const [a, b] = [
+      await runJob(fed, seedJob('lookalike', 'ecdh'), 'look-ecdh.yaml'),
+      await runJob(fed, seedJob('lookalike', 'coordinator'), 'look-coordinator.yaml'),
+    ];
     expect([a.stage, b.stage], `${a.message} / ${b.message}`).toEqual(['completed', 'completed']);
-    const [x, y] = [a.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown }, b.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown }];
+    const [x, y] = [
+      a.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown },
+      b.summaries['brand'] as { seeds: unknown; pool: number; rows: unknown },
+    ];
     expect(y.seeds).toEqual(x.seeds);
     expect(y.seeds).toMatchObject({ listed: 357, inPool: 357 });
     expect([y.pool, y.rows]).toEqual([x.pool, x.rows]);

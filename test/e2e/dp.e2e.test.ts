@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleParties, lrSpec, runJob, startFederation, type Federation } from '../support/federation.ts';
 
-type GuestSummary = { metrics: { auc: number }; losses: number[]; epochs: number; dp?: { epsilon: number; budget: number; noiseMultiplier: number; steps: number } };
+type GuestSummary = {
+  metrics: { auc: number };
+  losses: number[];
+  epochs: number;
+  dp?: { epsilon: number; budget: number; noiseMultiplier: number; steps: number };
+};
 
 describe('differential privacy', () => {
   let fed: Federation;
@@ -32,7 +37,11 @@ describe('differential privacy', () => {
   });
 
   it('refuses a budget no amount of noise can meet', { timeout: 60_000 }, async () => {
-    const result = await runJob(fed, lrSpec({ training: { maxEpochs: 500 }, privacy: { dp: { epsilon: 0.0001 } } }), 'tiny.yaml');
+    const result = await runJob(
+      fed,
+      lrSpec({ training: { maxEpochs: 500 }, privacy: { dp: { epsilon: 0.0001 } } }),
+      'tiny.yaml',
+    );
     expect(result.stage).toBe('failed');
     expect(result.message).toMatch(/ε = 0.0001 .*cannot be met in 500 steps.*raise epsilon, or lower maxEpochs/);
   });

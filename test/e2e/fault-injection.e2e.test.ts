@@ -73,13 +73,16 @@ describe('durable jobs survive kill -9 of any node', () => {
   }
 
   /** Submits the spec and polls until the job ends; `onStatus` sees every status. */
-  async function runJob(onStatus: (phase: string, epoch: number) => void = () => undefined): Promise<{ jobId: string; stage: string; message: string }> {
+  async function runJob(
+    onStatus: (phase: string, epoch: number) => void = () => undefined,
+  ): Promise<{ jobId: string; stage: string; message: string }> {
     const file = await fed.write('job.yaml', SPEC);
     const { jobId } = await withAdmin((admin) => admin.submit(file));
     const deadline = Date.now() + 150_000;
     while (Date.now() < deadline) {
       const status = await withAdmin((admin) => admin.get(jobId));
-      if (['completed', 'failed', 'cancelled'].includes(status.stage)) return { jobId, stage: status.stage, message: status.message };
+      if (['completed', 'failed', 'cancelled'].includes(status.stage))
+        return { jobId, stage: status.stage, message: status.message };
       onStatus(status.phase, status.epoch);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -89,7 +92,11 @@ describe('durable jobs survive kill -9 of any node', () => {
   async function models(jobId: string): Promise<Record<string, Model>> {
     const out: Record<string, Model> = {};
     for (const party of PARTIES) {
-      const part = JSON.parse(await readFile(join(fed.dir, party, 'jobs', jobId, 'model-part.json'), 'utf8')) as { weights: number[]; intercept: number; summary: { losses?: number[] } };
+      const part = JSON.parse(await readFile(join(fed.dir, party, 'jobs', jobId, 'model-part.json'), 'utf8')) as {
+        weights: number[];
+        intercept: number;
+        summary: { losses?: number[] };
+      };
       out[party] = { weights: part.weights, intercept: part.intercept, losses: part.summary.losses ?? [] };
     }
     return out;
@@ -101,7 +108,11 @@ describe('durable jobs survive kill -9 of any node', () => {
       const [x, y] = [a[party] as Model, b[party] as Model];
       expect(y.weights.length).toBe(x.weights.length);
       expect(y.losses.length).toBe(x.losses.length);
-      const pairs = [...x.weights.map((w, k) => [w, y.weights[k] ?? NaN]), [x.intercept, y.intercept], ...x.losses.map((l, k) => [l, y.losses[k] ?? NaN])];
+      const pairs = [
+        ...x.weights.map((w, k) => [w, y.weights[k] ?? NaN]),
+        [x.intercept, y.intercept],
+        ...x.losses.map((l, k) => [l, y.losses[k] ?? NaN]),
+      ];
       for (const [u = NaN, v = NaN] of pairs) max = Math.max(max, Math.abs(u - v));
     }
     return max;
@@ -128,23 +139,31 @@ describe('durable jobs survive kill -9 of any node', () => {
     await fed.close();
   });
 
-  it('kills the guest, the host and the coordinator during PSI and in the middle of a training round', { timeout: 150_000 }, async () => {
-    kills.clear();
-    // The guest dies as the host's blinded set arrives, then in epoch 3 as a gradient answer arrives (residual sent).
-    await startWithFaults('brand', ['psi-host-set', 'decrypt-result@5']);
-    // The host dies as the alignment arrives, then in epoch 3 as the guest's residual arrives (basis sent).
-    await startWithFaults('partner', ['psi-result', 'residual@6']);
-    // The coordinator dies relaying the host's PSI answer, then in epoch 4 as a gradient request arrives.
-    await startWithFaults('coordinator', ['psi-guest-reblinded', 'decrypt@8']);
-    const run = await runJob();
-    expect(Object.fromEntries(kills)).toEqual({ brand: 2, partner: 2, coordinator: 2 });
-    expect(run.stage, run.message).toBe('completed');
-    expect(maxDifference(reference, await models(run.jobId))).toBeLessThan(TOLERANCE);
-  });
+  it(
+    'kills the guest, the host and the coordinator during PSI and in the middle of a training round',
+    { timeout: 150_000 },
+    async () => {
+      kills.clear();
+      // The guest dies as the host's blinded set arrives, then in epoch 3 as a gradient answer arrives (residual sent).
+      await startWithFaults('brand', ['psi-host-set', 'decrypt-result@5']);
+      // The host dies as the alignment arrives, then in epoch 3 as the guest's residual arrives (basis sent).
+      await startWithFaults('partner', ['psi-result', 'residual@6']);
+      // The coordinator dies relaying the host's PSI answer, then in epoch 4 as a gradient request arrives.
+      await startWithFaults('coordinator', ['psi-guest-reblinded', 'decrypt@8']);
+      const run = await runJob();
+      expect(Object.fromEntries(kills)).toEqual({ brand: 2, partner: 2, coordinator: 2 });
+      expect(run.stage, run.message).toBe('completed');
+      expect(maxDifference(reference, await models(run.jobId))).toBeLessThan(TOLERANCE);
+    },
+  );
 
   it('kills each node from outside at whatever point training has reached', { timeout: 150_000 }, async () => {
     kills.clear();
-    const plan: Array<[number, string]> = [[1, 'brand'], [2, 'partner'], [3, 'coordinator']];
+    const plan: Array<[number, string]> = [
+      [1, 'brand'],
+      [2, 'partner'],
+      [3, 'coordinator'],
+    ];
     const run = await runJob((phase, epoch) => {
       const next = plan[0];
       if (phase === 'training' && next !== undefined && epoch >= next[0]) {
@@ -161,7 +180,20 @@ describe('durable jobs survive kill -9 of any node', () => {
   it('leaves audit logs whose chains, signatures and cross-matches still verify', { timeout: 60_000 }, () => {
     const logs = ['coordinator', ...PARTIES].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
     const certs = join(fed.dir, 'certs');
-    const verify = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs'), 'audit', 'verify', '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...logs], { encoding: 'utf8' });
+    const verify = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs'),
+        'audit',
+        'verify',
+        '--ca',
+        join(certs, 'ca.crt'),
+        '--certs-dir',
+        certs,
+        ...logs,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^OK: 3 logs/);
   });

@@ -22,14 +22,21 @@ let dir: string;
 
 function tandem(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: dir, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') reject(new Error(`tandem ${args.join(' ')} did not exit by itself: ${stderr}`, { cause: error }));
-      else resolve({ exitCode: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: dir, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number')
+          reject(new Error(`tandem ${args.join(' ')} did not exit by itself: ${stderr}`, { cause: error }));
+        else resolve({ exitCode: error === null ? 0 : (error.code as number), stdout, stderr });
+      },
+    );
   });
 }
 
-const NODE = 'node:\n  name: brand\n  coordinator: 127.0.0.1:7443\n  dataDir: ./state\n  certs: { ca: certs/ca.crt, cert: certs/brand.crt, key: certs/brand.key }\n';
+const NODE =
+  'node:\n  name: brand\n  coordinator: 127.0.0.1:7443\n  dataDir: ./state\n  certs: { ca: certs/ca.crt, cert: certs/brand.crt, key: certs/brand.key }\n';
 const TEXT_COLUMNS = ['job', 'marital', 'education', 'default', 'housing', 'contact'];
 
 /** 600 seeded rows shaped like a bank's campaign export: 11 columns, 6 of them text, and a yes/no outcome. */
@@ -39,12 +46,22 @@ function marketingCsv(): string {
   const lines = ['customer,age,job,marital,education,default,balance,housing,contact,duration,campaign,y'];
   for (let i = 0; i < 600; i++) {
     const duration = Math.floor(random.nextFloat() * 900);
-    lines.push([
-      `c${(100_000 + i * 7).toString(36)}`, 20 + Math.floor(random.nextFloat() * 50), pick(['admin.', 'blue-collar', 'technician', 'services', 'management']),
-      pick(['married', 'single', 'divorced']), pick(['primary', 'secondary', 'tertiary', 'unknown']), pick(['no', 'no', 'no', 'yes']),
-      Math.round((random.nextFloat() - 0.2) * 5000), pick(['yes', 'no']), pick(['cellular', 'telephone', '']), duration, 1 + Math.floor(random.nextFloat() * 5),
-      duration > 600 && random.nextFloat() < 0.7 ? 'yes' : 'no',
-    ].join(','));
+    lines.push(
+      [
+        `c${(100_000 + i * 7).toString(36)}`,
+        20 + Math.floor(random.nextFloat() * 50),
+        pick(['admin.', 'blue-collar', 'technician', 'services', 'management']),
+        pick(['married', 'single', 'divorced']),
+        pick(['primary', 'secondary', 'tertiary', 'unknown']),
+        pick(['no', 'no', 'no', 'yes']),
+        Math.round((random.nextFloat() - 0.2) * 5000),
+        pick(['yes', 'no']),
+        pick(['cellular', 'telephone', '']),
+        duration,
+        1 + Math.floor(random.nextFloat() * 5),
+        duration > 600 && random.nextFloat() < 0.7 ? 'yes' : 'no',
+      ].join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -69,7 +86,9 @@ describe('a new table, through the CLI', () => {
     expect(inspect.stdout).toMatch(/^marital\s+categorical\s+0\s+3\s+/m);
     expect(inspect.stdout).toMatch(/^contact\s+categorical\s+\d+ \(\d+\.\d %\)\s+2\s+/m);
     expect(inspect.stdout).toMatch(/^default\s+boolean\s+/m);
-    expect(block).toContain('    id: customer\n    label: { column: "y", positive: "yes", negative: "no" }\n    features:  # features: all gives the same types\n');
+    expect(block).toContain(
+      '    id: customer\n    label: { column: "y", positive: "yes", negative: "no" }\n    features:  # features: all gives the same types\n',
+    );
     expect(block).toContain('      - { name: job, type: categorical }  # 5 levels\n');
     expect(check.exitCode, check.stderr).toBe(0);
     expect(check.stdout).toMatch(/^campaign\s+brand\.csv\s+600\s+column "customer"\s+4 numeric, 6 categorical\s/m);
@@ -80,30 +99,47 @@ describe('a new table, through the CLI', () => {
 
     const parsed = JSON.parse(run.stdout) as { rows: number; columns: { name: string; kind: string }[]; yaml: string };
     expect(parsed.rows).toBe(600);
-    expect(parsed.columns.filter((c) => c.kind === 'categorical' || c.kind === 'boolean').map((c) => c.name)).toEqual([...TEXT_COLUMNS, 'y']);
+    expect(parsed.columns.filter((c) => c.kind === 'categorical' || c.kind === 'boolean').map((c) => c.name)).toEqual([
+      ...TEXT_COLUMNS,
+      'y',
+    ]);
     expect(parsed.yaml).toMatch(/^datasets:\n {2}brand:\n/);
   });
 
   it('features: all loads the text columns as categories and says so; declaring them numeric fails once, naming all six', async () => {
-    await writeFile(join(dir, 'all.yaml'), `${NODE}datasets:\n  campaign:\n    file: brand.csv\n    id: customer\n    label: { column: y, positive: "yes", negative: "no" }\n`);
+    await writeFile(
+      join(dir, 'all.yaml'),
+      `${NODE}datasets:\n  campaign:\n    file: brand.csv\n    id: customer\n    label: { column: y, positive: "yes", negative: "no" }\n`,
+    );
     const numeric = ['age', ...TEXT_COLUMNS, 'balance'].map((c) => `      - { name: ${c}, type: numeric }\n`).join('');
-    await writeFile(join(dir, 'numeric.yaml'), `${NODE}datasets:\n  campaign:\n    file: brand.csv\n    id: customer\n    label: { column: y, positive: "yes", negative: "no" }\n    features:\n${numeric}`);
+    await writeFile(
+      join(dir, 'numeric.yaml'),
+      `${NODE}datasets:\n  campaign:\n    file: brand.csv\n    id: customer\n    label: { column: y, positive: "yes", negative: "no" }\n    features:\n${numeric}`,
+    );
 
     const all = await tandem('party-check', '--config', 'all.yaml');
     const declared = await tandem('party-check', '--config', 'numeric.yaml');
 
     expect(all.exitCode, all.stderr).toBe(0);
-    expect(all.stdout).toContain(`campaign: features: all read ${TEXT_COLUMNS.join(', ')} as categorical, the rest as numeric.`);
+    expect(all.stdout).toContain(
+      `campaign: features: all read ${TEXT_COLUMNS.join(', ')} as categorical, the rest as numeric.`,
+    );
     expect(declared.exitCode).toBe(65);
-    expect(declared.stderr).toMatch(/^tandem: error DATA_VALUE_INVALID: \S+brand\.csv, line 2, column "job": "[^"]+" is not a number; 5 more columns declared numeric hold text too: "marital" \("[^"]+" on line 2\), "education"/m);
-    expect(declared.stderr).toContain(`declare them ${TEXT_COLUMNS.map((c) => `{ name: ${c}, type: categorical }`).join(', ')}`);
+    expect(declared.stderr).toMatch(
+      /^tandem: error DATA_VALUE_INVALID: \S+brand\.csv, line 2, column "job": "[^"]+" is not a number; 5 more columns declared numeric hold text too: "marital" \("[^"]+" on line 2\), "education"/m,
+    );
+    expect(declared.stderr).toContain(
+      `declare them ${TEXT_COLUMNS.map((c) => `{ name: ${c}, type: categorical }`).join(', ')}`,
+    );
   });
 
   it('says what is wrong with a file it cannot read', async () => {
     const run = await tandem('data', 'inspect', 'nowhere.csv');
 
     expect(run.exitCode).toBe(66);
-    expect(run.stderr).toBe(`tandem: error DATA_FILE_NOT_FOUND: nowhere.csv: does not exist. Fix: check the path in the FILE argument (relative paths start from the current directory)\n`);
+    expect(run.stderr).toBe(
+      `tandem: error DATA_FILE_NOT_FOUND: nowhere.csv: does not exist. Fix: check the path in the FILE argument (relative paths start from the current directory)\n`,
+    );
   });
 });
 
@@ -118,8 +154,12 @@ describe('one more identity for an existing federation', () => {
     const after = await Promise.all(files.map((f) => readFile(join(dir, 'certs', f), 'utf8')));
 
     expect(again.exitCode).toBe(73);
-    expect(again.stderr).toContain('Fix: to add an identity signed by this CA, run `tandem certs add <name> --out certs`');
-    expect(again.stderr).toContain('--force replaces the CA, after which every certificate it signed and every model exported under it no longer verifies');
+    expect(again.stderr).toContain(
+      'Fix: to add an identity signed by this CA, run `tandem certs add <name> --out certs`',
+    );
+    expect(again.stderr).toContain(
+      '--force replaces the CA, after which every certificate it signed and every model exported under it no longer verifies',
+    );
     expect(add.exitCode, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/^operator\s+certs\/operator\.key\s+private key\s+0600$/m);
     expect(after).toEqual(before);

@@ -28,10 +28,17 @@ describe('lookalike export: the partner re-scores its pool', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-lookalike-export-'));
     // The first POOL_ROWS users of the partner; the brand's seeds are the defaulters among them (and others the PSI will not match).
-    const host = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_host.csv.gz'))).toString('utf8').trim().split('\n');
+    const host = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_host.csv.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     pool = join(dir, 'pool.csv');
     await writeFile(pool, `${host.slice(0, POOL_ROWS + 1).join('\n')}\n`);
-    const guest = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_guest.csv.gz'))).toString('utf8').trim().split('\n').slice(1);
+    const guest = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_guest.csv.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const seeds = guest.filter((l) => l.split(',')[1] === '1').map((l) => l.split(',')[0]);
     await writeFile(join(dir, 'seeds.csv'), `id\n${seeds.join('\n')}\n`);
     fed = await startFederation({
@@ -42,8 +49,13 @@ describe('lookalike export: the partner re-scores its pool', () => {
     });
     cli = await writeServingCli(fed);
     const result = await runJob(fed, {
-      name: 'lookalike-export', kind: 'lookalike', seed: 7,
-      parties: [{ name: 'brand', role: 'guest', dataset: 'seeds' }, { name: 'partner', role: 'host', dataset: 'pool' }],
+      name: 'lookalike-export',
+      kind: 'lookalike',
+      seed: 7,
+      parties: [
+        { name: 'brand', role: 'guest', dataset: 'seeds' },
+        { name: 'partner', role: 'host', dataset: 'pool' },
+      ],
       lookalike: { decoyRatio: 1, audiencePercent: 10 },
       training: { maxEpochs: 3 },
     });
@@ -56,54 +68,140 @@ describe('lookalike export: the partner re-scores its pool', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const audienceLines = async (file: string): Promise<string[][]> => (await readFile(file, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+  const audienceLines = async (file: string): Promise<string[][]> =>
+    (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
 
-  it('exports the partner\'s part without a scoring key, and score-pool ranks the pool into the job\'s audience', { timeout: 120_000 }, async () => {
-    const model = join(dir, 'partner-model');
-    const exported = await runCli(cli, ['model', 'export', '--config', partyConfigFile(fed, 'partner'), '--job', jobId, '--out', model]);
-    expect(exported.status, exported.stderr).toBe(0);
-    expect(exported.stdout).toMatch(new RegExp(`exported host part of ${jobId} to .* \\(co-signed by coordinator\\)`));
-    expect((await readdir(model)).sort()).toEqual(['manifest.json', 'model.json', 'preprocess.json', 'scoring.json', 'weights.bin']);
+  it(
+    "exports the partner's part without a scoring key, and score-pool ranks the pool into the job's audience",
+    { timeout: 120_000 },
+    async () => {
+      const model = join(dir, 'partner-model');
+      const exported = await runCli(cli, [
+        'model',
+        'export',
+        '--config',
+        partyConfigFile(fed, 'partner'),
+        '--job',
+        jobId,
+        '--out',
+        model,
+      ]);
+      expect(exported.status, exported.stderr).toBe(0);
+      expect(exported.stdout).toMatch(
+        new RegExp(`exported host part of ${jobId} to .* \\(co-signed by coordinator\\)`),
+      );
+      expect((await readdir(model)).sort()).toEqual([
+        'manifest.json',
+        'model.json',
+        'preprocess.json',
+        'scoring.json',
+        'weights.bin',
+      ]);
 
-    const job = await audienceLines(join(fed.dir, 'partner', 'jobs', jobId, 'audience.csv'));
-    expect(job.length).toBe(Math.ceil(POOL_ROWS * 0.1));
-    const out = join(dir, 'rescored.csv');
-    const scored = await runCli(cli, ['model', 'score-pool', '--config', partyConfigFile(fed, 'partner'), '--model', model, '--pool', pool, '--out', out, '--top', String(job.length)]);
-    expect(scored.status, scored.stderr).toBe(0);
-    const rescored = await audienceLines(out);
-    expect(rescored.map((r) => r[1])).toEqual(job.map((r) => r[1]));
-    expect(rescored.map((r) => r[0])).toEqual(job.map((r) => r[0]));
-    const worst = rescored.reduce((w, r, k) => Math.max(w, Math.abs(Number(r[2]) - Number(job[k]?.[2]))), 0);
-    console.log(`lookalike re-scoring: top ${job.length} of ${POOL_ROWS} ids equal in order; worst |Δscore| = ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThan(1e-6);
+      const job = await audienceLines(join(fed.dir, 'partner', 'jobs', jobId, 'audience.csv'));
+      expect(job.length).toBe(Math.ceil(POOL_ROWS * 0.1));
+      const out = join(dir, 'rescored.csv');
+      const scored = await runCli(cli, [
+        'model',
+        'score-pool',
+        '--config',
+        partyConfigFile(fed, 'partner'),
+        '--model',
+        model,
+        '--pool',
+        pool,
+        '--out',
+        out,
+        '--top',
+        String(job.length),
+      ]);
+      expect(scored.status, scored.stderr).toBe(0);
+      const rescored = await audienceLines(out);
+      expect(rescored.map((r) => r[1])).toEqual(job.map((r) => r[1]));
+      expect(rescored.map((r) => r[0])).toEqual(job.map((r) => r[0]));
+      const worst = rescored.reduce((w, r, k) => Math.max(w, Math.abs(Number(r[2]) - Number(job[k]?.[2]))), 0);
+      console.log(
+        `lookalike re-scoring: top ${job.length} of ${POOL_ROWS} ids equal in order; worst |Δscore| = ${worst.toExponential(2)}`,
+      );
+      expect(worst).toBeLessThan(1e-6);
 
-    // The same part as SQL, run by DuckDB over the same pool file: the same scores for every row.
-    const sql = await runCli(cli, ['model', 'export', '--config', partyConfigFile(fed, 'partner'), '--job', jobId, '--format', 'sql', '--table', `read_csv('${pool}', all_varchar = true)`]);
-    expect(sql.status, sql.stderr).toBe(0);
-    expect(sql.stdout).toContain('lookalike model: rank the pool by partial_logit');
-    const db = await DuckDBInstance.create(':memory:');
-    const c = await db.connect();
-    const rows = (await c.runAndReadAll(`SELECT id, partial_logit FROM (${sql.stdout.trim().replace(/;$/, '')}) ORDER BY partial_logit DESC LIMIT ${job.length}`)).getRowsJson() as unknown[][];
-    c.closeSync();
-    db.closeSync();
-    const viaSql = rows.reduce((w, [, score], k) => Math.max(w, Math.abs(Number(score) - Number(rescored[k]?.[2]))), 0);
-    expect(new Set(rows.map((r) => String(r[0])))).toEqual(new Set(job.map((r) => r[1])));
-    expect(viaSql).toBeLessThan(1e-9);
-  });
+      // The same part as SQL, run by DuckDB over the same pool file: the same scores for every row.
+      const sql = await runCli(cli, [
+        'model',
+        'export',
+        '--config',
+        partyConfigFile(fed, 'partner'),
+        '--job',
+        jobId,
+        '--format',
+        'sql',
+        '--table',
+        `read_csv('${pool}', all_varchar = true)`,
+      ]);
+      expect(sql.status, sql.stderr).toBe(0);
+      expect(sql.stdout).toContain('lookalike model: rank the pool by partial_logit');
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const rows = (
+        await c.runAndReadAll(
+          `SELECT id, partial_logit FROM (${sql.stdout.trim().replace(/;$/, '')}) ORDER BY partial_logit DESC LIMIT ${job.length}`,
+        )
+      ).getRowsJson() as unknown[][];
+      c.closeSync();
+      db.closeSync();
+      const viaSql = rows.reduce(
+        (w, [, score], k) => Math.max(w, Math.abs(Number(score) - Number(rescored[k]?.[2]))),
+        0,
+      );
+      expect(new Set(rows.map((r) => String(r[0])))).toEqual(new Set(job.map((r) => r[1])));
+      expect(viaSql).toBeLessThan(1e-9);
+    },
+  );
 
-  it('tells the brand it holds no features and the partner exports and scores its pool', { timeout: 60_000 }, async () => {
-    for (const format of ['bundle', 'sql']) {
-      const run = await runCli(cli, ['model', 'export', '--config', partyConfigFile(fed, 'brand'), '--job', jobId, '--format', format]);
-      expect(run.status).toBe(64);
-      expect(run.stderr).toContain(`error ARGUMENT_INVALID: job ${jobId} is a lookalike job and brand is its brand (guest): the brand holds no features in a lookalike model`);
-      expect(run.stderr).toContain('Fix: the partner (partner) exports its part');
-    }
-  });
+  it(
+    'tells the brand it holds no features and the partner exports and scores its pool',
+    { timeout: 60_000 },
+    async () => {
+      for (const format of ['bundle', 'sql']) {
+        const run = await runCli(cli, [
+          'model',
+          'export',
+          '--config',
+          partyConfigFile(fed, 'brand'),
+          '--job',
+          jobId,
+          '--format',
+          format,
+        ]);
+        expect(run.status).toBe(64);
+        expect(run.stderr).toContain(
+          `error ARGUMENT_INVALID: job ${jobId} is a lookalike job and brand is its brand (guest): the brand holds no features in a lookalike model`,
+        );
+        expect(run.stderr).toContain('Fix: the partner (partner) exports its part');
+      }
+    },
+  );
 
   it('refuses to serve the keyless lookalike part online, and says how to score it', { timeout: 60_000 }, async () => {
     const model = join(dir, 'partner-model');
-    const run = await runCli(cli, ['serve', '--model', model, '--config', partyConfigFile(fed, 'partner'), '--port', '0', '--peer-port', '0']);
+    const run = await runCli(cli, [
+      'serve',
+      '--model',
+      model,
+      '--config',
+      partyConfigFile(fed, 'partner'),
+      '--port',
+      '0',
+      '--peer-port',
+      '0',
+    ]);
     expect(run.status).toBe(64);
-    expect(run.stderr).toContain(`a lookalike model without a pseudonym key: its users cannot be looked up online, by design. Fix: rank the pool at partner with \`tandem model score-pool --model ${model}\``);
+    expect(run.stderr).toContain(
+      `a lookalike model without a pseudonym key: its users cannot be looked up online, by design. Fix: rank the pool at partner with \`tandem model score-pool --model ${model}\``,
+    );
   });
 });

@@ -22,7 +22,10 @@ type Run = { code: number | null; out: string };
 /** Runs `tandem …` until it exits, or stops it with SIGTERM once `until` matches its output. */
 function tandem(args: readonly string[], until?: RegExp, timeoutMs = 30_000): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -60,43 +63,80 @@ describe('starting a node', () => {
     await fed.close();
   });
 
-  it('on a data directory a running node holds is refused, naming its pid and the lock file, and the running nodes still train a model', { timeout: 120_000 }, async () => {
-    for (const [name, command] of [['brand', 'party'], ['coordinator', 'coordinator']] as const) {
-      const pid = fed.nodes.get(name)?.child.pid;
-      const second = await tandem([command, 'start', '--config', join(fed.dir, `${name}.yaml`)]);
-      expect(second.code, second.out).toBe(75);
-      expect(second.out).toContain('tandem: error NODE_ALREADY_RUNNING:');
-      expect(second.out).toContain(`(pid ${pid}, since `);
-      expect(second.out).toContain(`lock file ${join(fed.dir, name, 'node.lock')}`);
-      expect(second.out).not.toContain('please report');
-    }
-    const admin = await fed.admin();
-    try {
-      const { jobId } = await admin.submit(await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 2, tolerance: 0 } })));
-      const final = await admin.watch(jobId, () => undefined);
-      expect(final.stage, final.message).toBe('completed');
-    } finally {
-      admin.close();
-    }
-  });
+  it(
+    'on a data directory a running node holds is refused, naming its pid and the lock file, and the running nodes still train a model',
+    { timeout: 120_000 },
+    async () => {
+      for (const [name, command] of [
+        ['brand', 'party'],
+        ['coordinator', 'coordinator'],
+      ] as const) {
+        const pid = fed.nodes.get(name)?.child.pid;
+        const second = await tandem([command, 'start', '--config', join(fed.dir, `${name}.yaml`)]);
+        expect(second.code, second.out).toBe(75);
+        expect(second.out).toContain('tandem: error NODE_ALREADY_RUNNING:');
+        expect(second.out).toContain(`(pid ${pid}, since `);
+        expect(second.out).toContain(`lock file ${join(fed.dir, name, 'node.lock')}`);
+        expect(second.out).not.toContain('please report');
+      }
+      const admin = await fed.admin();
+      try {
+        const { jobId } = await admin.submit(
+          await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 2, tolerance: 0 } })),
+        );
+        const final = await admin.watch(jobId, () => undefined);
+        expect(final.stage, final.message).toBe('completed');
+      } finally {
+        admin.close();
+      }
+    },
+  );
 
-  it('on a damaged job store is refused with the file and the fix, no stack trace; an empty store starts, with a warning', { timeout: 60_000 }, async () => {
-    const config = async (name: string, store: string | Uint8Array): Promise<string> => {
-      const dataDir = join(fed.dir, name);
-      await mkdir(dataDir, { recursive: true });
-      await writeFile(join(dataDir, 'jobs.sqlite'), store);
-      const certs = join(fed.dir, 'certs');
-      return fed.write(`${name}.yaml`, stringify({ coordinator: { listen: '127.0.0.1:0', dataDir, certs: { ca: join(certs, 'ca.crt'), cert: join(certs, 'coordinator.crt'), key: join(certs, 'coordinator.key') }, admins: ['admin'] } }));
-    };
-    const damaged = await tandem(['coordinator', 'start', '--config', await config('damaged', 'SQLite format 3\0'.padEnd(8192, 'x'))]);
-    expect(damaged.code, damaged.out).toBe(74);
-    expect(damaged.out).toContain(`tandem: error STORE_CORRUPT: ${join(fed.dir, 'damaged', 'jobs.sqlite')} is not a readable job store (SQLite: `);
-    expect(damaged.out).toContain('Fix: restore it from a backup of the data directory, or move it away');
-    expect(damaged.out).not.toContain('please report');
-    expect(damaged.out).not.toMatch(/\n\s+at /);
+  it(
+    'on a damaged job store is refused with the file and the fix, no stack trace; an empty store starts, with a warning',
+    { timeout: 60_000 },
+    async () => {
+      const config = async (name: string, store: string | Uint8Array): Promise<string> => {
+        const dataDir = join(fed.dir, name);
+        await mkdir(dataDir, { recursive: true });
+        await writeFile(join(dataDir, 'jobs.sqlite'), store);
+        const certs = join(fed.dir, 'certs');
+        return fed.write(
+          `${name}.yaml`,
+          stringify({
+            coordinator: {
+              listen: '127.0.0.1:0',
+              dataDir,
+              certs: {
+                ca: join(certs, 'ca.crt'),
+                cert: join(certs, 'coordinator.crt'),
+                key: join(certs, 'coordinator.key'),
+              },
+              admins: ['admin'],
+            },
+          }),
+        );
+      };
+      const damaged = await tandem([
+        'coordinator',
+        'start',
+        '--config',
+        await config('damaged', 'SQLite format 3\0'.padEnd(8192, 'x')),
+      ]);
+      expect(damaged.code, damaged.out).toBe(74);
+      expect(damaged.out).toContain(
+        `tandem: error STORE_CORRUPT: ${join(fed.dir, 'damaged', 'jobs.sqlite')} is not a readable job store (SQLite: `,
+      );
+      expect(damaged.out).toContain('Fix: restore it from a backup of the data directory, or move it away');
+      expect(damaged.out).not.toContain('please report');
+      expect(damaged.out).not.toMatch(/\n\s+at /);
 
-    const empty = await tandem(['coordinator', 'start', '--config', await config('empty', '')], /coordinator listening/);
-    expect(empty.out).toContain('the job store is an empty file: starting with no jobs');
-    expect(empty.out).toContain('coordinator listening');
-  });
+      const empty = await tandem(
+        ['coordinator', 'start', '--config', await config('empty', '')],
+        /coordinator listening/,
+      );
+      expect(empty.out).toContain('the job store is an empty file: starting with no jobs');
+      expect(empty.out).toContain('coordinator listening');
+    },
+  );
 });

@@ -17,7 +17,9 @@ describe('a peer that vanishes mid-round', () => {
 
   it('fails the job within the grace period, naming the party and phase', { timeout: 120_000 }, async () => {
     const admin = await fed.admin();
-    const { jobId } = await admin.submit(await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 500, tolerance: 0 } })));
+    const { jobId } = await admin.submit(
+      await fed.write('job.yaml', lrSpec({ training: { maxEpochs: 500, tolerance: 0 } })),
+    );
     let killedAt = 0;
     const final = await admin.watch(jobId, (s) => {
       if (killedAt === 0 && s.phase === 'training' && s.epoch >= 2) {

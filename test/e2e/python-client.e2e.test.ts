@@ -33,7 +33,8 @@ function missingToolchain(): string | undefined {
   try {
     const version = execFileSync(PROTOC, ['--version'], { encoding: 'utf8' });
     const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-    if (major < 3 || (major === 3 && minor < 15)) return `${PROTOC} is ${version.trim()}; proto3 optional needs 3.15 or newer`;
+    if (major < 3 || (major === 3 && minor < 15))
+      return `${PROTOC} is ${version.trim()}; proto3 optional needs 3.15 or newer`;
   } catch {
     return `${PROTOC} is missing (Debian: apt-get install protobuf-compiler)`;
   }
@@ -65,58 +66,87 @@ except grpc.RpcError as e:
 print(json.dumps(out))
 `;
 
-describe.skipIf(missing !== undefined)('a Python client generated from tandem.proto with Debian\'s protoc and python3-grpc-tools', () => {
-  let fed: Federation;
-  let out: string;
+describe.skipIf(missing !== undefined)(
+  "a Python client generated from tandem.proto with Debian's protoc and python3-grpc-tools",
+  () => {
+    let fed: Federation;
+    let out: string;
 
-  beforeAll(async () => {
-    fed = await startFederation({ parties: [], idle: ['brand', 'partner'] });
-    out = join(fed.dir, 'python');
-    await mkdir(out);
-    // Messages and a descriptor set from protoc 3.21; stubs from grpc_tools, reading the descriptor set (its own protoc is 3.5).
-    execFileSync(PROTOC, [`-I${PROTO_DIR}`, `--python_out=${out}`, '--include_imports', `--descriptor_set_out=${join(out, 'tandem.pb')}`, join(PROTO_DIR, 'tandem.proto')]);
-    execFileSync(PYTHON, ['-c', `import sys; from grpc_tools import protoc; sys.exit(protoc.main(['protoc', '--descriptor_set_in=${join(out, 'tandem.pb')}', '--grpc_python_out=${out}', 'tandem.proto']))`]);
-    await writeFile(join(out, 'client.py'), CLIENT);
-  });
-  afterAll(async () => {
-    await fed.close();
-  });
-
-  function python(as: string, action: 'submit' | 'list', stdin = ''): Promise<Record<string, unknown>> {
-    const c = fed.certs(as);
-    return new Promise((resolve, reject) => {
-      const child = execFile(PYTHON, [join(out, 'client.py'), fed.address, c.ca, c.cert, c.key, action], { cwd: out, timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error !== null) reject(new Error(`client.py failed: ${stderr}`, { cause: error }));
-        else resolve(JSON.parse(stdout) as Record<string, unknown>);
-      });
-      child.stdin?.end(stdin);
+    beforeAll(async () => {
+      fed = await startFederation({ parties: [], idle: ['brand', 'partner'] });
+      out = join(fed.dir, 'python');
+      await mkdir(out);
+      // Messages and a descriptor set from protoc 3.21; stubs from grpc_tools, reading the descriptor set (its own protoc is 3.5).
+      execFileSync(PROTOC, [
+        `-I${PROTO_DIR}`,
+        `--python_out=${out}`,
+        '--include_imports',
+        `--descriptor_set_out=${join(out, 'tandem.pb')}`,
+        join(PROTO_DIR, 'tandem.proto'),
+      ]);
+      execFileSync(PYTHON, [
+        '-c',
+        `import sys; from grpc_tools import protoc; sys.exit(protoc.main(['protoc', '--descriptor_set_in=${join(out, 'tandem.pb')}', '--grpc_python_out=${out}', 'tandem.proto']))`,
+      ]);
+      await writeFile(join(out, 'client.py'), CLIENT);
     });
-  }
+    afterAll(async () => {
+      await fed.close();
+    });
 
-  it('generated the message and service modules', () => {
-    const listing = execFileSync('ls', [out], { encoding: 'utf8' }).split('\n');
+    function python(as: string, action: 'submit' | 'list', stdin = ''): Promise<Record<string, unknown>> {
+      const c = fed.certs(as);
+      return new Promise((resolve, reject) => {
+        const child = execFile(
+          PYTHON,
+          [join(out, 'client.py'), fed.address, c.ca, c.cert, c.key, action],
+          { cwd: out, timeout: 30_000 },
+          (error, stdout, stderr) => {
+            if (error !== null) reject(new Error(`client.py failed: ${stderr}`, { cause: error }));
+            else resolve(JSON.parse(stdout) as Record<string, unknown>);
+          },
+        );
+        child.stdin?.end(stdin);
+      });
+    }
 
-    expect(listing).toEqual(expect.arrayContaining(['tandem_pb2.py', 'tandem_pb2_grpc.py']));
-  });
+    it('generated the message and service modules', () => {
+      const listing = execFileSync('ls', [out], { encoding: 'utf8' }).split('\n');
 
-  it('submits a job over mTLS with the admin certificate, and lists it as the Tandem CLI\'s client sees it', async () => {
-    const spec = 'name: reach-from-python\nkind: reach\nseed: 1\nparties:\n  - { name: brand, role: guest, dataset: ids }\n  - { name: partner, role: host, dataset: ids }\n';
+      expect(listing).toEqual(expect.arrayContaining(['tandem_pb2.py', 'tandem_pb2_grpc.py']));
+    });
 
-    const submitted = await python('admin', 'submit', spec);
-    const listed = await python('admin', 'list');
-    const admin = await fed.admin();
-    const seen = await admin.get(String(submitted['job_id'])).finally(() => admin.close());
+    it("submits a job over mTLS with the admin certificate, and lists it as the Tandem CLI's client sees it", async () => {
+      const spec =
+        'name: reach-from-python\nkind: reach\nseed: 1\nparties:\n  - { name: brand, role: guest, dataset: ids }\n  - { name: partner, role: host, dataset: ids }\n';
 
-    expect(submitted).toMatchObject({ name: 'reach-from-python', kind: 'reach', parties: ['brand', 'partner'] });
-    expect(submitted['job_id']).toMatch(/\S/);
-    expect(listed['jobs']).toEqual([expect.objectContaining({ job_id: submitted['job_id'], name: 'reach-from-python', kind: 'reach', stage: seen.stage })]);
-  });
+      const submitted = await python('admin', 'submit', spec);
+      const listed = await python('admin', 'list');
+      const admin = await fed.admin();
+      const seen = await admin.get(String(submitted['job_id'])).finally(() => admin.close());
 
-  it('may list but not submit with a party\'s certificate, and gets the catalogued code in the trailers', async () => {
-    const listed = await python('brand', 'list');
-    const refused = await python('brand', 'submit', 'name: x\nkind: reach\nparties:\n  - { name: brand, role: guest, dataset: ids }\n  - { name: partner, role: host, dataset: ids }\n');
+      expect(submitted).toMatchObject({ name: 'reach-from-python', kind: 'reach', parties: ['brand', 'partner'] });
+      expect(submitted['job_id']).toMatch(/\S/);
+      expect(listed['jobs']).toEqual([
+        expect.objectContaining({
+          job_id: submitted['job_id'],
+          name: 'reach-from-python',
+          kind: 'reach',
+          stage: seen.stage,
+        }),
+      ]);
+    });
 
-    expect(listed['jobs']).toHaveLength(1);
-    expect(refused).toEqual({ error: 'PERMISSION_DENIED', tandem_error_code: 'AUTH_NOT_ALLOWED' });
-  });
-});
+    it("may list but not submit with a party's certificate, and gets the catalogued code in the trailers", async () => {
+      const listed = await python('brand', 'list');
+      const refused = await python(
+        'brand',
+        'submit',
+        'name: x\nkind: reach\nparties:\n  - { name: brand, role: guest, dataset: ids }\n  - { name: partner, role: host, dataset: ids }\n',
+      );
+
+      expect(listed['jobs']).toHaveLength(1);
+      expect(refused).toEqual({ error: 'PERMISSION_DENIED', tandem_error_code: 'AUTH_NOT_ALLOWED' });
+    });
+  },
+);

@@ -14,14 +14,24 @@ import { guestSplitSeed, pooledRegressionReference } from '../../examples/pooled
 const DATA = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'fate');
 
 type Metrics = { r2: number; rmse: number; mae: number };
-type GuestSummary = { objective: string; metrics: Metrics; guestOnly: { metrics: Metrics; byModel: { lr: Metrics; trees: Metrics } }; rows: { validation: number } };
+type GuestSummary = {
+  objective: string;
+  metrics: Metrics;
+  guestOnly: { metrics: Metrics; byModel: { lr: Metrics; trees: Metrics } };
+  rows: { validation: number };
+};
 
 describe('federated linear regression on student grades', () => {
   let fed: Federation;
   beforeAll(async () => {
     fed = await startFederation({
       parties: [
-        { name: 'brand', datasets: { d: { file: join(DATA, 'student_hetero_guest.csv'), id: 'id', label: { column: 'y', type: 'continuous' } } } },
+        {
+          name: 'brand',
+          datasets: {
+            d: { file: join(DATA, 'student_hetero_guest.csv'), id: 'id', label: { column: 'y', type: 'continuous' } },
+          },
+        },
         { name: 'partner', datasets: { d: { file: join(DATA, 'student_hetero_host.csv'), id: 'id' } } },
       ],
     });
@@ -36,9 +46,18 @@ describe('federated linear regression on student grades', () => {
     expect(result.stage, result.message).toBe('completed');
     const guest = result.summaries['brand'] as GuestSummary;
     expect(guest.objective).toBe('squared');
-    const files = new Map([['brand', partyConfigFile(fed, 'brand')], ['partner', partyConfigFile(fed, 'partner')]]);
-    const reference = await pooledRegressionReference(await fed.write('reference.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
-    console.log(`student: federated R² ${guest.metrics.r2.toFixed(4)} (RMSE ${guest.metrics.rmse.toFixed(3)}), plaintext twin ${reference.plainR2.toFixed(4)}, least squares ${reference.leastSquaresR2.toFixed(4)}, guest alone ${guest.guestOnly.metrics.r2.toFixed(4)}`);
+    const files = new Map([
+      ['brand', partyConfigFile(fed, 'brand')],
+      ['partner', partyConfigFile(fed, 'partner')],
+    ]);
+    const reference = await pooledRegressionReference(
+      await fed.write('reference.yaml', spec),
+      files,
+      await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId),
+    );
+    console.log(
+      `student: federated R² ${guest.metrics.r2.toFixed(4)} (RMSE ${guest.metrics.rmse.toFixed(3)}), plaintext twin ${reference.plainR2.toFixed(4)}, least squares ${reference.leastSquaresR2.toFixed(4)}, guest alone ${guest.guestOnly.metrics.r2.toFixed(4)}`,
+    );
     expect(guest.rows.validation).toBe(reference.validationRows);
     // CKKS and flooding noise move the gradients by ~1e-5 a step; R² on 79 rows is more sensitive to that than AUC.
     expect(Math.abs(guest.metrics.r2 - reference.plainR2)).toBeLessThan(0.005);

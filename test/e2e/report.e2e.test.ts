@@ -16,7 +16,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
-import { exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import {
+  exampleParties,
+  lrSpec,
+  partyConfigFile,
+  runJob,
+  startFederation,
+  type Federation,
+} from '../support/federation.ts';
 import { guestSplitSeed, pooledReference } from '../../examples/pooled-reference.ts';
 import type { JobReport } from '../../report/job-report.ts';
 
@@ -42,7 +49,9 @@ type Run = { code: number | null; stdout: string; stderr: string };
 /** Runs the CLI without blocking: the coordinator it asks lives in this process. */
 function cli(file: string, args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -52,7 +61,13 @@ function cli(file: string, args: readonly string[]): Promise<Run> {
   });
 }
 
-type ChartInfo = { id: string; width: number; height: number; paths: { series: string; length: number; vertices: number; dashed: boolean }[]; bars: number[] };
+type ChartInfo = {
+  id: string;
+  width: number;
+  height: number;
+  paths: { series: string; length: number; vertices: number; dashed: boolean }[];
+  bars: number[];
+};
 
 /** What the browser drew, measured in the page (a string, so this file needs no DOM types). */
 const MEASURE_CHARTS = `[...document.querySelectorAll('svg.chart')].map((svg) => ({
@@ -64,7 +79,10 @@ const MEASURE_CHARTS = `[...document.querySelectorAll('svg.chart')].map((svg) =>
 }))`;
 
 /** Opens a file with every other request refused; returns what the page asked for and what it logged. */
-async function open(browser: Browser, file: string): Promise<{ page: Page; requests: string[]; blocked: string[]; console: string[] }> {
+async function open(
+  browser: Browser,
+  file: string,
+): Promise<{ page: Page; requests: string[]; blocked: string[]; console: string[] }> {
   const url = pathToFileURL(file).href;
   const page = await browser.newPage();
   const requests: string[] = [];
@@ -87,14 +105,21 @@ describe('tandem job report', () => {
   let cliFile: string;
   let jobId: string;
   let brand: string;
-  let guestSummary: { rows: { aligned: number; train: number; validation: number }; metrics: { auc: number; recallAtK: { value: number }[] }; guestOnly: { metrics: { auc: number } } };
+  let guestSummary: {
+    rows: { aligned: number; train: number; validation: number };
+    metrics: { auc: number; recallAtK: { value: number }[] };
+    guestOnly: { metrics: { auc: number } };
+  };
   let centralisedAuc: number;
   let out: string;
   let report: JobReport;
   let stdout: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does this when it runs as root`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does this when it runs as root`,
+      );
     browser = await chromium.launch({ executablePath: CHROMIUM });
     fed = await startFederation({ parties: exampleParties('breast') });
     cliFile = await fed.write('report-cli.mjs', CLI_SOURCE);
@@ -105,11 +130,26 @@ describe('tandem job report', () => {
     brand = partyConfigFile(fed, 'brand');
     guestSummary = result.summaries['brand'] as typeof guestSummary;
     // The centralised reference: exact LR on the pooled data, which only a test may compute.
-    const files = new Map([['brand', brand], ['partner', partyConfigFile(fed, 'partner')]]);
-    centralisedAuc = (await pooledReference(await fed.write('reference.yaml', spec), files, await guestSplitSeed(brand, jobId))).newtonAuc;
+    const files = new Map([
+      ['brand', brand],
+      ['partner', partyConfigFile(fed, 'partner')],
+    ]);
+    centralisedAuc = (
+      await pooledReference(await fed.write('reference.yaml', spec), files, await guestSplitSeed(brand, jobId))
+    ).newtonAuc;
 
     out = join(fed.dir, 'reports');
-    const run = await cli(cliFile, ['job', 'report', jobId, '--config', brand, '--out', out, '--centralised-auc', String(centralisedAuc)]);
+    const run = await cli(cliFile, [
+      'job',
+      'report',
+      jobId,
+      '--config',
+      brand,
+      '--out',
+      out,
+      '--centralised-auc',
+      String(centralisedAuc),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     stdout = run.stdout;
     report = JSON.parse(await readFile(join(out, `${jobId}.report.json`), 'utf8')) as JobReport;
@@ -127,7 +167,7 @@ describe('tandem job report', () => {
     expect(stdout).toMatch(/AUC/);
   });
 
-  it('reports the job as the guest saw it, with the coordinator\'s view and the given centralised AUC', () => {
+  it("reports the job as the guest saw it, with the coordinator's view and the given centralised AUC", () => {
     expect(report.format).toBe('tandem-job-report/1');
     expect(report.job).toMatchObject({ id: jobId, name: 'test-lr', guest: 'brand' });
     expect(report.data).toMatchObject(guestSummary.rows);
@@ -177,8 +217,10 @@ describe('tandem job report', () => {
       expect(await page.evaluate<string>('getComputedStyle(document.body).maxWidth')).toBe('992px');
 
       const text = await page.evaluate<string>('document.body.innerText');
-      for (const n of [guestSummary.metrics.auc, guestSummary.guestOnly.metrics.auc, centralisedAuc]) expect(text).toContain(n.toFixed(3));
-      for (const n of [guestSummary.rows.aligned, guestSummary.rows.train, guestSummary.rows.validation]) expect(text).toContain(String(n));
+      for (const n of [guestSummary.metrics.auc, guestSummary.guestOnly.metrics.auc, centralisedAuc])
+        expect(text).toContain(n.toFixed(3));
+      for (const n of [guestSummary.rows.aligned, guestSummary.rows.train, guestSummary.rows.validation])
+        expect(text).toContain(String(n));
       expect(text).toContain(`${(100 * (guestSummary.metrics.recallAtK[3]?.value ?? Number.NaN)).toFixed(1)}%`);
       expect(text).toContain('all data pooled (reference)');
       expect(text).toContain('Differential privacy: not enabled');
@@ -207,7 +249,17 @@ describe('tandem job report', () => {
   });
 
   it('works without the coordinator: --offline, and an unreachable one', async () => {
-    const offline = await cli(cliFile, ['job', 'report', jobId, '--config', brand, '--out', join(fed.dir, 'offline'), '--offline', '--json']);
+    const offline = await cli(cliFile, [
+      'job',
+      'report',
+      jobId,
+      '--config',
+      brand,
+      '--out',
+      join(fed.dir, 'offline'),
+      '--offline',
+      '--json',
+    ]);
     expect(offline.code, offline.stderr).toBe(0);
     const o = JSON.parse(offline.stdout) as { html: string; report: JobReport };
     expect(o.report.coordinator).toEqual({ reached: false, reason: 'not asked (--offline)' });
@@ -215,9 +267,22 @@ describe('tandem job report', () => {
     expect(existsSync(o.html)).toBe(true);
 
     const config = parse(await readFile(brand, 'utf8')) as { node: Record<string, unknown> };
-    const away = await fed.write('brand-away.yaml', stringify({ ...config, node: { ...config.node, coordinator: '127.0.0.1:1' } }));
+    const away = await fed.write(
+      'brand-away.yaml',
+      stringify({ ...config, node: { ...config.node, coordinator: '127.0.0.1:1' } }),
+    );
     await mkdir(join(fed.dir, 'away'), { recursive: true });
-    const unreachable = await cli(cliFile, ['job', 'report', jobId, '--config', away, '--out', join(fed.dir, 'away'), '--coordinator-timeout', '3000']);
+    const unreachable = await cli(cliFile, [
+      'job',
+      'report',
+      jobId,
+      '--config',
+      away,
+      '--out',
+      join(fed.dir, 'away'),
+      '--coordinator-timeout',
+      '3000',
+    ]);
     expect(unreachable.code, unreachable.stderr).toBe(0);
     expect(unreachable.stderr).toContain('the coordinator did not answer');
     const written = JSON.parse(await readFile(join(fed.dir, 'away', `${jobId}.report.json`), 'utf8')) as JobReport;

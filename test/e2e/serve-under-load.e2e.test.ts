@@ -14,7 +14,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { EXAMPLE_DATA, exampleParties, lrSpec, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import {
+  EXAMPLE_DATA,
+  exampleParties,
+  lrSpec,
+  partyConfigFile,
+  runJob,
+  startFederation,
+  type Federation,
+} from '../support/federation.ts';
 import { bearerToken, runCli } from '../support/serving.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
@@ -24,7 +32,11 @@ const SAMPLE_MS = 5000;
 type Endpoint = { child: ChildProcess; port: number; peerPort: number; tokenFile: string };
 
 async function serve(args: string[]): Promise<Endpoint> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--peer-port', '0', '--log-level', 'warn', ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -57,13 +69,34 @@ describe('scoring endpoints under load while a job trains', () => {
     for (const name of ['brand', 'partner']) {
       models[name] = join(fed.dir, `${name}-model`);
       // Not spawnSync: export asks the coordinator, which runs in this process, to co-sign.
-      const run = await runCli(BIN, ['model', 'export', '--config', partyConfigFile(fed, name), '--job', first.jobId, '--out', models[name] ?? '']);
+      const run = await runCli(BIN, [
+        'model',
+        'export',
+        '--config',
+        partyConfigFile(fed, name),
+        '--job',
+        first.jobId,
+        '--out',
+        models[name] ?? '',
+      ]);
       expect(run.status, run.stderr).toBe(0);
     }
     host = await serve(['--model', models['partner'] ?? '', '--config', partyConfigFile(fed, 'partner')]);
-    guest = await serve(['--model', models['brand'] ?? '', '--config', partyConfigFile(fed, 'brand'), '--host-endpoint', `partner=https://127.0.0.1:${host.peerPort}`, '--host-timeout-ms', '10000']);
+    guest = await serve([
+      '--model',
+      models['brand'] ?? '',
+      '--config',
+      partyConfigFile(fed, 'brand'),
+      '--host-endpoint',
+      `partner=https://127.0.0.1:${host.peerPort}`,
+      '--host-timeout-ms',
+      '10000',
+    ]);
     token = await bearerToken(guest.tokenFile);
-    const [header = '', ...lines] = gunzipSync(await readFile(join(EXAMPLE_DATA, 'breast_guest.csv.gz'))).toString('utf8').trim().split('\n');
+    const [header = '', ...lines] = gunzipSync(await readFile(join(EXAMPLE_DATA, 'breast_guest.csv.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     const columns = header.split(',');
     rows = lines.map((line) => {
       const cells = Object.fromEntries(columns.map((c, k) => [c, line.split(',')[k] ?? '']));
@@ -86,9 +119,14 @@ describe('scoring endpoints under load while a job trains', () => {
       for (let i = k; Date.now() < end; i += 4) {
         const row = rows[i % rows.length] as (typeof rows)[number];
         try {
-          const res = await fetch(`http://127.0.0.1:${guest.port}/v1/score`, { method: 'POST', body: JSON.stringify(row), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+          const res = await fetch(`http://127.0.0.1:${guest.port}/v1/score`, {
+            method: 'POST',
+            body: JSON.stringify(row),
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          });
           const body = (await res.json()) as { complete?: boolean; hosts?: Record<string, string> };
-          if (res.status !== 200 || body.complete !== true || body.hosts?.['partner'] !== 'ok') failures.push(`${res.status} ${JSON.stringify(body)}`);
+          if (res.status !== 200 || body.complete !== true || body.hosts?.['partner'] !== 'ok')
+            failures.push(`${res.status} ${JSON.stringify(body)}`);
         } catch (error) {
           failures.push(String(error));
         }
@@ -99,18 +137,23 @@ describe('scoring endpoints under load while a job trains', () => {
     const samples: Array<{ atMs: number; guest: number; host: number }> = [];
     const started = Date.now();
     const sampler = setInterval(() => {
-      void Promise.all([rssMiB(guest.child.pid ?? 0), rssMiB(host.child.pid ?? 0)]).then(([g, h]) => samples.push({ atMs: Date.now() - started, guest: g, host: h }));
+      void Promise.all([rssMiB(guest.child.pid ?? 0), rssMiB(host.child.pid ?? 0)]).then(([g, h]) =>
+        samples.push({ atMs: Date.now() - started, guest: g, host: h }),
+      );
     }, SAMPLE_MS);
     // Jobs back to back for as long as the load lasts.
     const jobs: string[] = [];
     const training = (async () => {
-      while (Date.now() < end) jobs.push((await runJob(fed, lrSpec({ training: { maxEpochs: 20, tolerance: 0 } }), 'load-job.yaml')).stage);
+      while (Date.now() < end)
+        jobs.push((await runJob(fed, lrSpec({ training: { maxEpochs: 20, tolerance: 0 } }), 'load-job.yaml')).stage);
     })();
     await Promise.all([0, 1, 2, 3].map(client));
     clearInterval(sampler);
     await training;
 
-    console.log(`load: ${answered} requests in ${LOAD_MS / 1000} s, ${failures.length} failed; ${jobs.length} jobs (${jobs.join(', ')}); RSS MiB (guest/host) ${samples.map((s) => `${Math.round(s.atMs / 1000)}s ${s.guest.toFixed(0)}/${s.host.toFixed(0)}`).join(', ')}`);
+    console.log(
+      `load: ${answered} requests in ${LOAD_MS / 1000} s, ${failures.length} failed; ${jobs.length} jobs (${jobs.join(', ')}); RSS MiB (guest/host) ${samples.map((s) => `${Math.round(s.atMs / 1000)}s ${s.guest.toFixed(0)}/${s.host.toFixed(0)}`).join(', ')}`,
+    );
     expect(failures.slice(0, 5)).toEqual([]);
     expect(answered).toBeGreaterThan(500);
     expect(jobs.length).toBeGreaterThan(0);

@@ -26,17 +26,22 @@ describe('stopping nodes', () => {
     await fed.close();
   });
 
-  it('stops an idle party node and the coordinator on SIGTERM within 2 s, each with a log line', { timeout: 60_000 }, async () => {
-    const log = (name: string): Promise<string> => readFile(join(fed.dir, 'logs', `${name}.log`), 'utf8').catch(() => '');
-    await until('the brand to connect', async () => (await log('brand')).includes('connected to the coordinator'));
-    for (const name of ['brand', 'coordinator']) {
-      const node = fed.nodes.get(name)!;
-      const gone = node.exited();
-      const sent = Date.now();
-      node.child.kill('SIGTERM');
-      await gone;
-      expect(Date.now() - sent, `${name} took too long to stop`).toBeLessThan(2000);
-      expect(await log(name)).toMatch(/stopped/);
-    }
-  });
+  it(
+    'stops an idle party node and the coordinator on SIGTERM within 2 s, each with a log line',
+    { timeout: 60_000 },
+    async () => {
+      const log = (name: string): Promise<string> =>
+        readFile(join(fed.dir, 'logs', `${name}.log`), 'utf8').catch(() => '');
+      await until('the brand to connect', async () => (await log('brand')).includes('connected to the coordinator'));
+      for (const name of ['brand', 'coordinator']) {
+        const node = fed.nodes.get(name)!;
+        const gone = node.exited();
+        const sent = Date.now();
+        node.child.kill('SIGTERM');
+        await gone;
+        expect(Date.now() - sent, `${name} took too long to stop`).toBeLessThan(2000);
+        expect(await log(name)).toMatch(/stopped/);
+      }
+    },
+  );
 });

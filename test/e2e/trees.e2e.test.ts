@@ -28,15 +28,43 @@ import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
 import type { Tree } from '../../models/trees/core/booster.ts';
 import { predictions, rawScores, recordBits, type SavedRecord } from '../../models/trees/score.ts';
-import { lrSpec, partyConfigFile, runJob, startFederation, type Federation, type JobResult } from '../support/federation.ts';
+import {
+  lrSpec,
+  partyConfigFile,
+  runJob,
+  startFederation,
+  type Federation,
+  type JobResult,
+} from '../support/federation.ts';
 import { guestSplitSeed, pooledData } from '../../examples/pooled-reference.ts';
 import { trainTwin } from '../../models/trees/core/twin.ts';
 import { treesOptions } from '../../models/trees/spec.ts';
 import { hexRuns, leakedIds, longIdBreastParties } from '../support/long-ids.ts';
 
-type GuestPart = { family: string; objective: 'logistic'; trees: Tree[][]; base: number[]; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; treeParties: string[]; parties: { name: string }[] };
-type HostPart = { family: string; records: SavedRecord[]; featureNames: string[]; preprocess: PreprocessSpec; trees?: unknown };
-type Summary = { model: string; epochs: number; metrics: { auc: number }; guestOnly: { model: string; metrics: { auc: number }; byModel: { lr: { auc: number }; trees: { auc: number } } } };
+type GuestPart = {
+  family: string;
+  objective: 'logistic';
+  trees: Tree[][];
+  base: number[];
+  records: SavedRecord[];
+  featureNames: string[];
+  preprocess: PreprocessSpec;
+  treeParties: string[];
+  parties: { name: string }[];
+};
+type HostPart = {
+  family: string;
+  records: SavedRecord[];
+  featureNames: string[];
+  preprocess: PreprocessSpec;
+  trees?: unknown;
+};
+type Summary = {
+  model: string;
+  epochs: number;
+  metrics: { auc: number };
+  guestOnly: { model: string; metrics: { auc: number }; byModel: { lr: { auc: number }; trees: { auc: number } } };
+};
 
 describe('federated trees: a full job', () => {
   let fed: Federation;
@@ -57,7 +85,11 @@ describe('federated trees: a full job', () => {
       }
     });
     try {
-      result = await runJob(fed, lrSpec({ name: 'test-trees', model: { family: 'trees', rounds: 30, maxDepth: 3 } }), 'trees.yaml');
+      result = await runJob(
+        fed,
+        lrSpec({ name: 'test-trees', model: { family: 'trees', rounds: 30, maxDepth: 3 } }),
+        'trees.yaml',
+      );
     } finally {
       remove();
     }
@@ -68,8 +100,10 @@ describe('federated trees: a full job', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const part = async <T>(party: string): Promise<T> => JSON.parse(await readFile(join(fed.dir, party, 'jobs', result.jobId, 'model-part.json'), 'utf8')) as T;
-  const dataset = async (party: string) => loadJobDataset((await loadPartyConfig(join(fed.dir, `${party}.yaml`))).datasets['d']!);
+  const part = async <T>(party: string): Promise<T> =>
+    JSON.parse(await readFile(join(fed.dir, party, 'jobs', result.jobId, 'model-part.json'), 'utf8')) as T;
+  const dataset = async (party: string) =>
+    loadJobDataset((await loadPartyConfig(join(fed.dir, `${party}.yaml`))).datasets['d']!);
 
   it('trains trees that rank as well as trees can on these columns', () => {
     expect(result.stage, result.message).toBe('completed');
@@ -85,12 +119,16 @@ describe('federated trees: a full job', () => {
   });
 
   it('reports importance by gain: own features by name, the host only in aggregate, in the summary and the HTML report', async () => {
-    const s = result.summaries['brand'] as Summary & { importance: { own: Record<string, number>; hosts: Record<string, number> } };
+    const s = result.summaries['brand'] as Summary & {
+      importance: { own: Record<string, number>; hosts: Record<string, number> };
+    };
     const guest = await part<GuestPart>('brand');
     for (const name of Object.keys(s.importance.own)) expect(guest.featureNames).toContain(name);
     expect(Object.keys(s.importance.hosts)).toEqual(['partner']);
     expect(s.importance.hosts['partner']).toBeGreaterThan(0);
-    const report = buildJobReport(await readReportSource(join(fed.dir, 'brand'), result.jobId), { coordinator: { reached: false, reason: 'not asked in this test' } });
+    const report = buildJobReport(await readReportSource(join(fed.dir, 'brand'), result.jobId), {
+      coordinator: { reached: false, reason: 'not asked in this test' },
+    });
     expect(report.importance?.reduce((t, i) => t + i.share, 0)).toBeCloseTo(1, 9);
     expect(renderJobReportHtml(report)).toMatch(/partner(&apos;|&#39;|')s columns \(together\)/);
   });
@@ -98,10 +136,25 @@ describe('federated trees: a full job', () => {
   it('grows exactly the trees of the plaintext twin on the pooled data (same alignment, split and seed)', async () => {
     const spec = lrSpec({ name: 'test-trees', model: { family: 'trees', rounds: 30, maxDepth: 3 } });
     const files = new Map(['brand', 'partner'].map((p) => [p, partyConfigFile(fed, p)]));
-    const pooled = await pooledData(await fed.write('twin.yaml', spec), files, await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId));
-    const twin = await trainTwin({ parties: [pooled.guest, ...pooled.hosts], train: pooled.train, labels: pooled.labels, objective: 'logistic', outputs: 1, params: treesOptions(pooled.spec.model), seed: String(pooled.spec.seed) });
+    const pooled = await pooledData(
+      await fed.write('twin.yaml', spec),
+      files,
+      await guestSplitSeed(partyConfigFile(fed, 'brand'), result.jobId),
+    );
+    const twin = await trainTwin({
+      parties: [pooled.guest, ...pooled.hosts],
+      train: pooled.train,
+      labels: pooled.labels,
+      objective: 'logistic',
+      outputs: 1,
+      params: treesOptions(pooled.spec.model),
+      seed: String(pooled.spec.seed),
+    });
     expect((await part<GuestPart>('brand')).trees).toEqual(twin.trees);
-    const twinAuc = auc(Float64Array.from(pooled.test, (r) => twin.scores[r] ?? 0), pooled.yTest);
+    const twinAuc = auc(
+      Float64Array.from(pooled.test, (r) => twin.scores[r] ?? 0),
+      pooled.yTest,
+    );
     expect((result.summaries['brand'] as Summary).metrics.auc).toBeCloseTo(twinAuc, 12);
   });
 
@@ -131,7 +184,10 @@ describe('federated trees: a full job', () => {
     const hc = host.featureNames.length;
     const scores = g.ids.map((id, k) => {
       const j = hostRow.get(id) ?? -1;
-      const bits = [recordBits(guest.records, guest.featureNames, gm.subarray(k * gc, (k + 1) * gc)), recordBits(host.records, host.featureNames, hm.subarray(j * hc, (j + 1) * hc))];
+      const bits = [
+        recordBits(guest.records, guest.featureNames, gm.subarray(k * gc, (k + 1) * gc)),
+        recordBits(host.records, host.featureNames, hm.subarray(j * hc, (j + 1) * hc)),
+      ];
       return predictions('logistic', rawScores(guest.trees, guest.base, bits))[0] ?? 0;
     });
     expect(auc(scores, Int32Array.from(g.labels ?? []))).toBeGreaterThan(0.97);
@@ -164,20 +220,51 @@ describe('federated trees: a full job', () => {
   });
 
   it('audit-logs every tree message at both parties; the coordinator gets only seeds and share requests', () => {
-    const at = (node: string) => readAuditLog(join(fed.dir, node, 'audit', `${node}.audit.jsonl`)).filter((r) => r.job === result.jobId && r.step.startsWith('tree-'));
-    const steps = (node: string, direction: string) => new Set(at(node).filter((r) => r.direction === direction).map((r) => r.step));
-    expect([...steps('brand', 'sent')].sort()).toEqual(['tree-deal', 'tree-seed', 'tree-splits', 'tree-step', 'tree-vectors']);
-    expect([...steps('partner', 'sent')].sort()).toEqual(['tree-host-shares', 'tree-layout', 'tree-masked-bins', 'tree-seed', 'tree-split-bits']);
+    const at = (node: string) =>
+      readAuditLog(join(fed.dir, node, 'audit', `${node}.audit.jsonl`)).filter(
+        (r) => r.job === result.jobId && r.step.startsWith('tree-'),
+      );
+    const steps = (node: string, direction: string) =>
+      new Set(
+        at(node)
+          .filter((r) => r.direction === direction)
+          .map((r) => r.step),
+      );
+    expect([...steps('brand', 'sent')].sort()).toEqual([
+      'tree-deal',
+      'tree-seed',
+      'tree-splits',
+      'tree-step',
+      'tree-vectors',
+    ]);
+    expect([...steps('partner', 'sent')].sort()).toEqual([
+      'tree-host-shares',
+      'tree-layout',
+      'tree-masked-bins',
+      'tree-seed',
+      'tree-split-bits',
+    ]);
     // The coordinator reads only the dealer's messages; everything else it relayed sealed, bytes it cannot open.
     const coordinator = at('coordinator').filter((r) => r.direction === 'received');
-    expect(new Set(coordinator.filter((r) => !r.sealed).map((r) => r.step))).toEqual(new Set(['tree-deal', 'tree-seed']));
-    expect(coordinator.filter((r) => r.kind === 'secret-share' || r.kind === 'split-bits').every((r) => r.sealed)).toBe(true);
-    expect(at('brand').filter((r) => r.peer === 'partner').every((r) => r.sealed)).toBe(true);
+    expect(new Set(coordinator.filter((r) => !r.sealed).map((r) => r.step))).toEqual(
+      new Set(['tree-deal', 'tree-seed']),
+    );
+    expect(coordinator.filter((r) => r.kind === 'secret-share' || r.kind === 'split-bits').every((r) => r.sealed)).toBe(
+      true,
+    );
+    expect(
+      at('brand')
+        .filter((r) => r.peer === 'partner')
+        .every((r) => r.sealed),
+    ).toBe(true);
   });
 
   it("audit report: no row-level plaintext left either party, and the host's split sides are named as what left it", () => {
     const logs = ['coordinator', 'brand', 'partner'].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
-    const report = buildAuditReport(logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })), { job: result.jobId });
+    const report = buildAuditReport(
+      logs.map((file) => parseAuditSource({ file, text: readFileSync(file, 'utf8') })),
+      { job: result.jobId },
+    );
     const party = (name: string) => report.parties.find((p) => p.party === name);
     expect(party('brand')?.role).toBe('guest');
     expect(party('brand')?.verdict.noRowLevelPlaintext).toBe(true);

@@ -20,7 +20,11 @@ describe('warm start', () => {
     const first = await runJob(fed, lrSpec({ training: { maxEpochs: 4, tolerance: 0 } }), 'first.yaml');
     expect(first.stage, first.message).toBe('completed');
     const a = first.summaries['brand'] as GuestSummary;
-    const second = await runJob(fed, lrSpec({ training: { maxEpochs: 4, tolerance: 0, warmStart: { job: first.jobId } } }), 'second.yaml');
+    const second = await runJob(
+      fed,
+      lrSpec({ training: { maxEpochs: 4, tolerance: 0, warmStart: { job: first.jobId } } }),
+      'second.yaml',
+    );
     expect(second.stage, second.message).toBe('completed');
     const b = second.summaries['brand'] as GuestSummary;
     expect(b.warmStartFrom).toBe(first.jobId);

@@ -153,18 +153,36 @@ describe('wire capture: a full job', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function party(name: string): Promise<{ ids: readonly string[]; raw: Float64Array; standardised: Float64Array; weights: number[]; labels: Int32Array | undefined }> {
+  async function party(name: string): Promise<{
+    ids: readonly string[];
+    raw: Float64Array;
+    standardised: Float64Array;
+    weights: number[];
+    labels: Int32Array | undefined;
+  }> {
     const config = await loadPartyConfig(join(fed.dir, `${name}.yaml`));
     const dataset = await loadJobDataset(config.datasets['d']!);
-    const model = JSON.parse(await readFile(join(fed.dir, name, 'jobs', jobId, 'model-part.json'), 'utf8')) as { weights: number[]; intercept: number; preprocess: PreprocessSpec };
+    const model = JSON.parse(await readFile(join(fed.dir, name, 'jobs', jobId, 'model-part.json'), 'utf8')) as {
+      weights: number[];
+      intercept: number;
+      preprocess: PreprocessSpec;
+    };
     const all = Uint32Array.from({ length: dataset.rowCount }, (_, k) => k);
     const { matrix } = transformRows(model.preprocess, dataset, all);
-    return { ids: dataset.ids, raw: dataset.features, standardised: matrix, weights: [...model.weights, model.intercept], labels: dataset.labels };
+    return {
+      ids: dataset.ids,
+      raw: dataset.features,
+      standardised: matrix,
+      weights: [...model.weights, model.intercept],
+      labels: dataset.labels,
+    };
   }
 
   it('captured a real job: megabytes of traffic, every message kind', () => {
     expect(capture.link.length).toBeGreaterThan(5_000_000);
-    expect([...capture.bodyKinds.keys()].sort()).toEqual(expect.arrayContaining(['ciphertext', 'control', 'masked', 'psi-blinded']));
+    expect([...capture.bodyKinds.keys()].sort()).toEqual(
+      expect.arrayContaining(['ciphertext', 'control', 'masked', 'psi-blinded']),
+    );
   });
 
   it('carries no id, in any envelope or opened body', async () => {
@@ -181,7 +199,9 @@ describe('wire capture: a full job', () => {
     expect(capture.body.includes('cust-')).toBe(false);
     // The search works: an id planted in a copy of the capture is found.
     const { ids } = await party('brand');
-    expect(leakedIds([ids[7]!], hexRuns(Buffer.concat([capture.body.subarray(0, 5000), Buffer.from(ids[7]!)])))).toEqual([ids[7]]);
+    expect(
+      leakedIds([ids[7]!], hexRuns(Buffer.concat([capture.body.subarray(0, 5000), Buffer.from(ids[7]!)]))),
+    ).toEqual([ids[7]]);
   });
 
   it('carries no feature value (raw or standardised) and no weight as float64', async () => {
@@ -192,7 +212,10 @@ describe('wire capture: a full job', () => {
       expect(countFloat64(capture.link, keys)).toBe(0);
       expect(countFloat64(capture.body, keys)).toBe(0);
       // Control: the same scan finds values that are there.
-      const planted = Buffer.concat([capture.body.subarray(0, 1000), Buffer.from(new Float64Array([p.raw[3]!, p.weights[0]!]).buffer)]);
+      const planted = Buffer.concat([
+        capture.body.subarray(0, 1000),
+        Buffer.from(new Float64Array([p.raw[3]!, p.weights[0]!]).buffer),
+      ]);
       expect(countFloat64(planted, keys)).toBeGreaterThanOrEqual(2);
     }
   });
@@ -205,7 +228,9 @@ describe('wire capture: a full job', () => {
       const decoySet = decoysLike(real, random);
       const realHits = countFloat32(capture.link, real) + countFloat32(capture.body, real);
       const decoyHits = countFloat32(capture.link, decoySet) + countFloat32(capture.body, decoySet);
-      console.log(`${name}: float32 hits real ${realHits}, decoy ${decoyHits} (${real.size} values, ${capture.link.length + capture.body.length} bytes)`);
+      console.log(
+        `${name}: float32 hits real ${realHits}, decoy ${decoyHits} (${real.size} values, ${capture.link.length + capture.body.length} bytes)`,
+      );
       // A float32 copy of the data would add at least one hit per value.
       expect(realHits).toBeLessThan(decoyHits * 1.5 + 30);
       expect(realHits).toBeLessThan(real.size / 4);

@@ -34,8 +34,12 @@ export function spkiHash(certPem: string): string {
   return createHash('sha256').update(der).digest('base64');
 }
 
-export async function openConsoleBrowser(options: { readonly caFile: string; readonly hosts: readonly string[] }): Promise<ConsoleBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+export async function openConsoleBrowser(options: {
+  readonly caFile: string;
+  readonly hosts: readonly string[];
+}): Promise<ConsoleBrowser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   const profile = await mkdtemp(join(tmpdir(), 'tandem-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -43,7 +47,12 @@ export async function openConsoleBrowser(options: { readonly caFile: string; rea
     viewport: { width: 1180, height: 760 },
     deviceScaleFactor: 1,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
       `--host-resolver-rules=${options.hosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}, EXCLUDE localhost`,
       `--ignore-certificate-errors-spki-list=${spkiHash(await readFile(options.caFile, 'utf8'))}`,
     ],
@@ -54,7 +63,10 @@ export async function openConsoleBrowser(options: { readonly caFile: string; rea
   context.on('console', (m) => messages.push(`${m.type()}: ${m.text()}`));
   const page = context.pages()[0] ?? (await context.newPage());
   return {
-    context, page, requests, messages,
+    context,
+    page,
+    requests,
+    messages,
     screenshot: async (file) => {
       await page.screenshot({ path: file, fullPage: false });
       return (await stat(file)).size;

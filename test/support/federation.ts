@@ -51,14 +51,26 @@ export async function startFederation(options: {
   const names = [...options.parties.map((p) => p.name), ...(options.idle ?? [])];
   const certs = join(dir, 'certs');
   await initCertificates({ outDir: certs, parties: names, extraNames: ['admin', ...(options.unregistered ?? [])] });
-  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
+  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({
+    ca: join(certs, 'ca.crt'),
+    cert: join(certs, `${n}.crt`),
+    key: join(certs, `${n}.key`),
+  });
   const write = async (name: string, value: unknown): Promise<string> => {
     const file = join(dir, name);
     await writeFile(file, typeof value === 'string' ? value : stringify(value));
     return file;
   };
   const coordinatorFile = await write('coordinator.yaml', {
-    coordinator: { listen: '127.0.0.1:0', dataDir: join(dir, 'coordinator'), certs: certsOf('coordinator'), admins: ['admin'], parties: names, heartbeatIntervalMs: 500, ...options.coordinator },
+    coordinator: {
+      listen: '127.0.0.1:0',
+      dataDir: join(dir, 'coordinator'),
+      certs: certsOf('coordinator'),
+      admins: ['admin'],
+      parties: names,
+      heartbeatIntervalMs: 500,
+      ...options.coordinator,
+    },
   });
   const coordinator = await startCoordinator(coordinatorFile, log);
   const address = `127.0.0.1:${coordinator.port}`;
@@ -66,13 +78,31 @@ export async function startFederation(options: {
   for (const p of options.parties) {
     await writeTestNodeSecret(join(dir, p.name), p.name);
     const file = await write(`${p.name}.yaml`, {
-      node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500, ...p.node },
+      node: {
+        name: p.name,
+        coordinator: address,
+        coordinatorName: 'coordinator',
+        dataDir: join(dir, p.name),
+        certs: certsOf(p.name),
+        heartbeatIntervalMs: 500,
+        ...p.node,
+      },
       datasets: p.datasets,
     });
-    parties.set(p.name, await startPartyNode(file, { log, ...(options.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: options.stepTimeoutMs }) }));
+    parties.set(
+      p.name,
+      await startPartyNode(file, {
+        log,
+        ...(options.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: options.stepTimeoutMs }),
+      }),
+    );
   }
   return {
-    dir, coordinator, parties, address, write,
+    dir,
+    coordinator,
+    parties,
+    address,
+    write,
     certs: certsOf,
     admin: (name = 'admin') => AdminClient.connect({ coordinator: address, ...certsOf(name) }),
     close: async () => {
@@ -86,10 +116,19 @@ export async function startFederation(options: {
 /** A fixed node secret in `dataDir`: the guest's (secret) validation split is then the same on every run. */
 export async function writeTestNodeSecret(dataDir: string, name: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dataDir, 'node-secret'), createHash('sha256').update(`tandem-test-node-secret|${name}`).digest(), { mode: 0o600 });
+  await writeFile(
+    join(dataDir, 'node-secret'),
+    createHash('sha256').update(`tandem-test-node-secret|${name}`).digest(),
+    { mode: 0o600 },
+  );
 }
 
-export type JobResult = { readonly stage: string; readonly message: string; readonly summaries: Record<string, Record<string, unknown>>; readonly jobId: string };
+export type JobResult = {
+  readonly stage: string;
+  readonly message: string;
+  readonly summaries: Record<string, Record<string, unknown>>;
+  readonly jobId: string;
+};
 
 /** Submits a job spec (an object, written as YAML) as admin and waits for it to end. */
 export async function runJob(fed: Federation, spec: unknown, name = 'job.yaml'): Promise<JobResult> {
@@ -98,7 +137,15 @@ export async function runJob(fed: Federation, spec: unknown, name = 'job.yaml'):
   try {
     const submitted = await admin.submit(file);
     const final = await admin.watch(submitted.jobId, () => undefined);
-    return { stage: final.stage, message: final.message, jobId: final.jobId, summaries: JSON.parse(final.summaryJson === '' ? '{}' : final.summaryJson) as Record<string, Record<string, unknown>> };
+    return {
+      stage: final.stage,
+      message: final.message,
+      jobId: final.jobId,
+      summaries: JSON.parse(final.summaryJson === '' ? '{}' : final.summaryJson) as Record<
+        string,
+        Record<string, unknown>
+      >,
+    };
   } finally {
     admin.close();
   }
@@ -111,7 +158,16 @@ export function partyConfigFile(fed: Federation, name: string): string {
 
 /** A two-party hetero-LR job spec over dataset `d` at brand (guest) and partner (host). */
 export function lrSpec(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: 'test-lr', kind: 'hetero-lr', parties: [{ name: 'brand', role: 'guest', dataset: 'd' }, { name: 'partner', role: 'host', dataset: 'd' }], seed: 42, ...extra };
+  return {
+    name: 'test-lr',
+    kind: 'hetero-lr',
+    parties: [
+      { name: 'brand', role: 'guest', dataset: 'd' },
+      { name: 'partner', role: 'host', dataset: 'd' },
+    ],
+    seed: 42,
+    ...extra,
+  };
 }
 
 export const EXAMPLE_DATA = join(import.meta.dirname, '..', '..', 'examples', 'data');
@@ -120,7 +176,13 @@ export const EXAMPLE_DATA = join(import.meta.dirname, '..', '..', 'examples', 'd
 export function exampleParties(dataset: 'breast' | 'default_credit' | 'vehicle'): PartySetup[] {
   const label = dataset === 'vehicle' ? { column: 'y', type: 'multiclass' } : { column: 'y' };
   return [
-    { name: 'brand', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_guest.csv.gz`), id: 'id', label, features: 'all' } } },
-    { name: 'partner', datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_host.csv.gz`), id: 'id', features: 'all' } } },
+    {
+      name: 'brand',
+      datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_guest.csv.gz`), id: 'id', label, features: 'all' } },
+    },
+    {
+      name: 'partner',
+      datasets: { d: { file: join(EXAMPLE_DATA, `${dataset}_host.csv.gz`), id: 'id', features: 'all' } },
+    },
   ];
 }

@@ -10,7 +10,10 @@ import { EXAMPLE_DATA, type PartySetup } from './federation.ts';
 
 /** Rewrites a gzipped example CSV with long synthetic ids. */
 export async function withLongIds(source: string, target: string): Promise<void> {
-  const lines = gunzipSync(await readFile(source)).toString('utf8').trimEnd().split('\n');
+  const lines = gunzipSync(await readFile(source))
+    .toString('utf8')
+    .trimEnd()
+    .split('\n');
   const out = lines.map((line, k) => {
     if (k === 0) return line;
     const comma = line.indexOf(',');

@@ -63,7 +63,10 @@ function nodeProcess(dir: string, name: string, args: readonly string[]): NodePr
     start: async (env = {}) => {
       const log = await open(join(dir, 'logs', `${name}.log`), 'a');
       starts += 1;
-      const started = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', log.fd, log.fd], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+      const started = spawn(process.execPath, [BIN, ...args], {
+        stdio: ['ignore', log.fd, log.fd],
+        env: { ...process.env, FORCE_COLOR: '0', ...env },
+      });
       started.once('exit', () => void log.close());
       child = started;
     },
@@ -90,7 +93,11 @@ export async function startProcessFederation(parties: readonly PartySetup[]): Pr
   const names = parties.map((p) => p.name);
   const certs = join(dir, 'certs');
   await initCertificates({ outDir: certs, parties: names, extraNames: ['admin'] });
-  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({ ca: join(certs, 'ca.crt'), cert: join(certs, `${n}.crt`), key: join(certs, `${n}.key`) });
+  const certsOf = (n: string): { ca: string; cert: string; key: string } => ({
+    ca: join(certs, 'ca.crt'),
+    cert: join(certs, `${n}.crt`),
+    key: join(certs, `${n}.key`),
+  });
   const write = async (name: string, value: unknown): Promise<string> => {
     const file = join(dir, name);
     await writeFile(file, typeof value === 'string' ? value : stringify(value));
@@ -99,21 +106,38 @@ export async function startProcessFederation(parties: readonly PartySetup[]): Pr
   // A fixed port: a restarted coordinator must be where the parties look for it.
   const address = `127.0.0.1:${await freePort()}`;
   const coordinatorFile = await write('coordinator.yaml', {
-    coordinator: { listen: address, dataDir: join(dir, 'coordinator'), certs: certsOf('coordinator'), admins: ['admin'], parties: names, heartbeatIntervalMs: 500 },
+    coordinator: {
+      listen: address,
+      dataDir: join(dir, 'coordinator'),
+      certs: certsOf('coordinator'),
+      admins: ['admin'],
+      parties: names,
+      heartbeatIntervalMs: 500,
+    },
   });
   const nodes = new Map<string, NodeProcess>();
   nodes.set('coordinator', nodeProcess(dir, 'coordinator', ['coordinator', 'start', '--config', coordinatorFile]));
   for (const p of parties) {
     await writeTestNodeSecret(join(dir, p.name), p.name);
     const file = await write(`${p.name}.yaml`, {
-      node: { name: p.name, coordinator: address, coordinatorName: 'coordinator', dataDir: join(dir, p.name), certs: certsOf(p.name), heartbeatIntervalMs: 500 },
+      node: {
+        name: p.name,
+        coordinator: address,
+        coordinatorName: 'coordinator',
+        dataDir: join(dir, p.name),
+        certs: certsOf(p.name),
+        heartbeatIntervalMs: 500,
+      },
       datasets: p.datasets,
     });
     nodes.set(p.name, nodeProcess(dir, p.name, ['party', 'start', '--config', file]));
   }
   for (const node of nodes.values()) await node.start();
   return {
-    dir, address, nodes, write,
+    dir,
+    address,
+    nodes,
+    write,
     admin: () => AdminClient.connect({ coordinator: address, ...certsOf('admin') }),
     close: async () => {
       for (const node of nodes.values()) await node.kill();

@@ -34,17 +34,38 @@ export function jobRecordOf(parts: readonly ModelPart[], stage: JobRecord['stage
   const first = parts[0];
   if (first === undefined) throw new RangeError('jobRecordOf needs at least one model part');
   return {
-    jobId: first.jobId, name: first.jobName, kind: 'hetero-lr', stage, phase: 'done', parties: first.parties.map((p) => p.name),
-    epoch: 0, maxEpochs: 0, unit: '', loss: 0, message: stage, summaryJson: JSON.stringify(Object.fromEntries(parts.map((p) => [p.party, p.summary]))),
-    specYaml: '', specJson: JSON.stringify({ name: first.jobName, parties: first.parties }), createdAtMs: 0, updatedAtMs: 0,
+    jobId: first.jobId,
+    name: first.jobName,
+    kind: 'hetero-lr',
+    stage,
+    phase: 'done',
+    parties: first.parties.map((p) => p.name),
+    epoch: 0,
+    maxEpochs: 0,
+    unit: '',
+    loss: 0,
+    message: stage,
+    summaryJson: JSON.stringify(Object.fromEntries(parts.map((p) => [p.party, p.summary]))),
+    specYaml: '',
+    specJson: JSON.stringify({ name: first.jobName, parties: first.parties }),
+    createdAtMs: 0,
+    updatedAtMs: 0,
   };
 }
 
 /** Co-signs as `coordinator` would, for the jobs given. `caller` is the exporting node (the mTLS peer at a real coordinator). */
 export function testCoSigner(coordinator: NodeIdentity, caller: string, jobs: readonly JobRecord[]): CoSigner {
   return (manifest) => {
-    const signed = signExport(caller, JSON.stringify(manifest), { identity: coordinator, job: (id) => jobs.find((j) => j.jobId === id) });
-    return Promise.resolve({ name: signed.coordinator, certificate: signed.certificate, algorithm: SIGNATURE_ALGORITHM, value: Buffer.from(signed.signature).toString('base64') });
+    const signed = signExport(caller, JSON.stringify(manifest), {
+      identity: coordinator,
+      job: (id) => jobs.find((j) => j.jobId === id),
+    });
+    return Promise.resolve({
+      name: signed.coordinator,
+      certificate: signed.certificate,
+      algorithm: SIGNATURE_ALGORITHM,
+      value: Buffer.from(signed.signature).toString('base64'),
+    });
   };
 }
 
@@ -54,14 +75,34 @@ export function testCoSigner(coordinator: NodeIdentity, caller: string, jobs: re
  * `brand-model` and `partner-model`, writes each party's data (`<name>.csv`)
  * and node config (`<name>.yaml`, dataset `d`, the guest's with `label`).
  */
-export async function writeServingFixture(dir: string, parts: { readonly guest: ModelPart; readonly host: ModelPart }, data: { readonly brand: string; readonly partner: string }, label = ''): Promise<void> {
-  const id = (n: string): Promise<NodeIdentity> => loadNodeIdentity({ ca: join(dir, 'certs', 'ca.crt'), cert: join(dir, 'certs', `${n}.crt`), key: join(dir, 'certs', `${n}.key`) });
+export async function writeServingFixture(
+  dir: string,
+  parts: { readonly guest: ModelPart; readonly host: ModelPart },
+  data: { readonly brand: string; readonly partner: string },
+  label = '',
+): Promise<void> {
+  const id = (n: string): Promise<NodeIdentity> =>
+    loadNodeIdentity({
+      ca: join(dir, 'certs', 'ca.crt'),
+      cert: join(dir, 'certs', `${n}.crt`),
+      key: join(dir, 'certs', `${n}.key`),
+    });
   const coordinator = await id('coordinator');
   const job = jobRecordOf([parts.guest, parts.host]);
-  for (const [name, part] of [['brand', parts.guest], ['partner', parts.host]] as const) {
-    await exportModel({ part, identity: await id(name), outDir: join(dir, `${name}-model`), coSign: testCoSigner(coordinator, name, [job]) });
+  for (const [name, part] of [
+    ['brand', parts.guest],
+    ['partner', parts.host],
+  ] as const) {
+    await exportModel({
+      part,
+      identity: await id(name),
+      outDir: join(dir, `${name}-model`),
+      coSign: testCoSigner(coordinator, name, [job]),
+    });
     await writeFile(join(dir, `${name}.csv`), data[name]);
-    await writeFile(join(dir, `${name}.yaml`), `node:
+    await writeFile(
+      join(dir, `${name}.yaml`),
+      `node:
   name: ${name}
   coordinator: 127.0.0.1:7443
   dataDir: ./${name}-data
@@ -71,7 +112,8 @@ datasets:
     file: ${name}.csv
     id: id${name === 'brand' && label !== '' ? `\n    label: ${label}` : ''}
     features: all
-`);
+`,
+    );
   }
 }
 
@@ -87,28 +129,89 @@ export const SYNTHETIC_GUEST_COLUMNS = Array.from({ length: 13 }, (_, j) => `x${
  * the first `shared` of them plus `guestOnly` users `g0…`. Continuous
  * features, so distinct users have distinct partial logits.
  */
-export function syntheticServing(options: { readonly hosts: number; readonly shared: number; readonly guestOnly: number; readonly seed?: string }): { parts: { guest: ModelPart; host: ModelPart }; data: { brand: string; partner: string } } {
+export function syntheticServing(options: {
+  readonly hosts: number;
+  readonly shared: number;
+  readonly guestOnly: number;
+  readonly seed?: string;
+}): { parts: { guest: ModelPart; host: ModelPart }; data: { brand: string; partner: string } } {
   const random = new Random(options.seed ?? 'synthetic-serving');
-  const parties = [{ name: 'brand', role: 'guest' as const, dataset: 'd' }, { name: 'partner', role: 'host' as const, dataset: 'd' }];
-  const common = { format: 'tandem-model-part/1' as const, jobId: 'job-synthetic', jobName: 'synthetic', parties, link: { degree: 6, clip: 6 }, rowClip: null, scoringKey: '5e'.repeat(32), summary: { metrics: { auc: 0.8 } } };
-  const numeric = (name: string, k: number) => ({ name, kind: 'numeric' as const, mean: 10 * k - 20, std: 1 + k / 4, indicator: false });
+  const parties = [
+    { name: 'brand', role: 'guest' as const, dataset: 'd' },
+    { name: 'partner', role: 'host' as const, dataset: 'd' },
+  ];
+  const common = {
+    format: 'tandem-model-part/1' as const,
+    jobId: 'job-synthetic',
+    jobName: 'synthetic',
+    parties,
+    link: { degree: 6, clip: 6 },
+    rowClip: null,
+    scoringKey: '5e'.repeat(32),
+    summary: { metrics: { auc: 0.8 } },
+  };
+  const numeric = (name: string, k: number) => ({
+    name,
+    kind: 'numeric' as const,
+    mean: 10 * k - 20,
+    std: 1 + k / 4,
+    indicator: false,
+  });
   const channels = ['web', 'app', 'store'];
-  const guestColumns = [...SYNTHETIC_GUEST_COLUMNS.map((n, j) => numeric(n, j)), { name: 'channel', kind: 'categorical' as const, categories: channels, indicator: false }];
+  const guestColumns = [
+    ...SYNTHETIC_GUEST_COLUMNS.map((n, j) => numeric(n, j)),
+    { name: 'channel', kind: 'categorical' as const, categories: channels, indicator: false },
+  ];
   const guestOutputs = [...SYNTHETIC_GUEST_COLUMNS, ...channels.map((c) => `channel=${c}`)];
   const hostColumns = ['z0', 'z1', 'z2', 'z3'].map((n, j) => numeric(n, j));
   const weight = (): number => Math.round((random.nextFloat() * 4 - 2) * 1e6) / 1e6;
   const guest: ModelPart = {
-    ...common, party: 'brand', role: 'guest', featureNames: guestOutputs, weights: guestOutputs.map(weight), intercept: -0.4375, splitSeed: 's',
-    preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: options.shared + options.guestOnly, columns: guestColumns, outputColumns: guestOutputs },
+    ...common,
+    party: 'brand',
+    role: 'guest',
+    featureNames: guestOutputs,
+    weights: guestOutputs.map(weight),
+    intercept: -0.4375,
+    splitSeed: 's',
+    preprocess: {
+      format: 'tandem-preprocess/1',
+      missingPolicy: 'mean',
+      missingTokens: ['', 'NA'],
+      fittedRows: options.shared + options.guestOnly,
+      columns: guestColumns,
+      outputColumns: guestOutputs,
+    },
   };
   const host: ModelPart = {
-    ...common, party: 'partner', role: 'host', featureNames: hostColumns.map((c) => c.name), weights: hostColumns.map(weight), intercept: 0,
-    preprocess: { format: 'tandem-preprocess/1', missingPolicy: 'mean', missingTokens: ['', 'NA'], fittedRows: options.hosts, columns: hostColumns, outputColumns: hostColumns.map((c) => c.name) },
+    ...common,
+    party: 'partner',
+    role: 'host',
+    featureNames: hostColumns.map((c) => c.name),
+    weights: hostColumns.map(weight),
+    intercept: 0,
+    preprocess: {
+      format: 'tandem-preprocess/1',
+      missingPolicy: 'mean',
+      missingTokens: ['', 'NA'],
+      fittedRows: options.hosts,
+      columns: hostColumns,
+      outputColumns: hostColumns.map((c) => c.name),
+    },
   };
   const cell = (c: { mean: number; std: number }): string => (c.mean + c.std * random.nextGaussian()).toFixed(6);
   const partnerRows = Array.from({ length: options.hosts }, (_, i) => [`h${i}`, ...hostColumns.map(cell)].join(','));
-  const guestIds = [...Array.from({ length: options.shared }, (_, i) => `h${i}`), ...Array.from({ length: options.guestOnly }, (_, i) => `g${i}`)];
-  const brandRows = guestIds.map((id, i) => [id, ...guestColumns.slice(0, -1).map((c) => cell(c as { mean: number; std: number })), channels[i % 3], i % 2].join(','));
+  const guestIds = [
+    ...Array.from({ length: options.shared }, (_, i) => `h${i}`),
+    ...Array.from({ length: options.guestOnly }, (_, i) => `g${i}`),
+  ];
+  const brandRows = guestIds.map((id, i) =>
+    [
+      id,
+      ...guestColumns.slice(0, -1).map((c) => cell(c as { mean: number; std: number })),
+      channels[i % 3],
+      i % 2,
+    ].join(','),
+  );
   return {
     parts: { guest, host },
     data: {
@@ -145,7 +248,11 @@ export function writeServingCli(fed: Pick<Federation, 'write'>): Promise<string>
 export type Reference = { ids: string[]; outputs: number; guest: Float64Array; host: Float64Array; labels: Int32Array };
 
 /** Evaluation-time scores of the validation rows, recomputed from the datasets, the job's alignment and split, and the model parts. */
-export async function evaluationScores(fed: Federation, specFile: string, parts: { guest: ModelPart; host: ModelPart }): Promise<Reference> {
+export async function evaluationScores(
+  fed: Federation,
+  specFile: string,
+  parts: { guest: ModelPart; host: ModelPart },
+): Promise<Reference> {
   const spec = compileJobSpec(jobSpecSchema.parse((await import('yaml')).parse(await readFile(specFile, 'utf8'))));
   const data = async (name: string): Promise<Dataset> => {
     const config = await loadPartyConfig(partyConfigFile(fed, name));
@@ -154,9 +261,13 @@ export async function evaluationScores(fed: Federation, specFile: string, parts:
   const g = await data('brand');
   const h = await data('partner');
   const hostRow = new Map(h.ids.map((id, row) => [id, row]));
-  const aligned = alignmentOrder(g.ids, g.ids.flatMap((id, row) => (hostRow.has(id) ? [row] : [])), spec.seed);
+  const aligned = alignmentOrder(
+    g.ids,
+    g.ids.flatMap((id, row) => (hostRow.has(id) ? [row] : [])),
+    spec.seed,
+  );
   const labels = Int32Array.from(aligned, (row) => g.labels?.[row] ?? 0);
-  const { test } = stratifiedSplit(labels, spec.validationFraction, parts.guest.splitSeed ?? "");
+  const { test } = stratifiedSplit(labels, spec.validationFraction, parts.guest.splitSeed ?? '');
   const guestRows = Uint32Array.from(test, (p) => aligned[p] ?? 0);
   const ids = Array.from(guestRows, (row) => g.ids[row] ?? '');
   const hostRows = Uint32Array.from(ids, (id) => hostRow.get(id) ?? 0);
@@ -167,23 +278,42 @@ export async function evaluationScores(fed: Federation, specFile: string, parts:
     const intercepts = interceptsOf(part);
     for (let c = 0; c < k; c++) {
       const w = Float64Array.from(part.weights.slice(c * columns.length, (c + 1) * columns.length));
-      partialLogits(matrix, columns.length, Uint32Array.from(rows, (_, i) => i), w, withIntercept ? (intercepts[c] ?? 0) : 0).forEach((v, i) => (z[i * k + c] = v));
+      partialLogits(
+        matrix,
+        columns.length,
+        Uint32Array.from(rows, (_, i) => i),
+        w,
+        withIntercept ? (intercepts[c] ?? 0) : 0,
+      ).forEach((v, i) => (z[i * k + c] = v));
     }
     return z;
   };
-  return { ids, outputs: k, guest: score(parts.guest, g, guestRows, true), host: score(parts.host, h, hostRows, false), labels: Int32Array.from(test, (p) => labels[p] ?? 0) };
+  return {
+    ids,
+    outputs: k,
+    guest: score(parts.guest, g, guestRows, true),
+    host: score(parts.host, h, hostRows, false),
+    labels: Int32Array.from(test, (p) => labels[p] ?? 0),
+  };
 }
 
 export async function rawRows(file: string): Promise<Map<string, Record<string, string>>> {
   const csv = await openCsv(file);
   const out = new Map<string, Record<string, string>>();
-  for await (const row of csv) out.set(row.fields[csv.header.indexOf('id')] ?? '', Object.fromEntries(csv.header.map((h, i) => [h, row.fields[i] ?? ''])));
+  for await (const row of csv)
+    out.set(
+      row.fields[csv.header.indexOf('id')] ?? '',
+      Object.fromEntries(csv.header.map((h, i) => [h, row.fields[i] ?? ''])),
+    );
   await csv.close();
   return out;
 }
 
 /** Runs the test CLI to completion without blocking this process (which hosts the federation). */
-export async function runCli(cli: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  cli: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -193,10 +323,23 @@ export async function runCli(cli: string, args: string[]): Promise<{ status: num
   return { status, stdout, stderr };
 }
 
-export type Served = { child: ChildProcess; port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string; exited: Promise<number | null>; stderr: () => string };
+export type Served = {
+  child: ChildProcess;
+  port: number;
+  peerPort?: number;
+  grpcPort?: number;
+  tokenFile?: string;
+  auditLog?: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+};
 
 export async function serve(cli: string, args: string[], logLevel = 'warn'): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', logLevel, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--port', '0', '--peer-port', '0', '--log-level', logLevel, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -208,13 +351,22 @@ export async function serve(cli: string, args: string[], logLevel = 'warn'): Pro
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
-  const ports = JSON.parse(line) as { port: number; peerPort?: number; grpcPort?: number; tokenFile?: string; auditLog?: string };
+  const ports = JSON.parse(line) as {
+    port: number;
+    peerPort?: number;
+    grpcPort?: number;
+    tokenFile?: string;
+    auditLog?: string;
+  };
   return { child, exited, stderr: () => stderr, ...ports };
 }
 
 /** The first token of a `tandem serve` bearer token file (what an operator's service would send). */
 export async function bearerToken(file: string): Promise<string> {
-  const token = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  const token = (await readFile(file, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('#'));
   if (token === undefined) throw new Error(`${file} holds no token`);
   return token;
 }
@@ -223,9 +375,22 @@ export async function bearerToken(file: string): Promise<string> {
  * One HTTP request to a serving endpoint on loopback, as an operator when
  * `token` is given (`Authorization: Bearer`), anonymously otherwise.
  */
-export async function http(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  const headers: Record<string, string> = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+export async function http(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const headers: Record<string, string> = {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+  };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {

@@ -86,7 +86,8 @@ export function binRows(X: Float64Array, columns: number, edges: readonly Float6
   const rows = columns === 0 ? 0 : X.length / columns;
   const codes = new Uint16Array(rows * columns);
   for (let i = 0; i < rows; i++) {
-    for (let c = 0; c < columns; c++) codes[i * columns + c] = binOf(X[i * columns + c] ?? Number.NaN, edges[c] ?? new Float64Array(0));
+    for (let c = 0; c < columns; c++)
+      codes[i * columns + c] = binOf(X[i * columns + c] ?? Number.NaN, edges[c] ?? new Float64Array(0));
   }
   return codes;
 }

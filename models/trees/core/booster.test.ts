@@ -9,7 +9,18 @@ import { trainTwin } from './twin.ts';
 import { boost, type BoostParams } from './booster.ts';
 import { localParty } from './local-party.ts';
 
-const PARAMS: BoostParams & { maxBins: number } = { rounds: 40, maxDepth: 3, learningRate: 0.2, minChildWeight: 1, lambda: 1, gamma: 0, subsample: 1, earlyStoppingRounds: 0, validationFraction: 0, maxBins: 16 };
+const PARAMS: BoostParams & { maxBins: number } = {
+  rounds: 40,
+  maxDepth: 3,
+  learningRate: 0.2,
+  minChildWeight: 1,
+  lambda: 1,
+  gamma: 0,
+  subsample: 1,
+  earlyStoppingRounds: 0,
+  validationFraction: 0,
+  maxBins: 16,
+};
 
 /** y depends on an interaction no linear model can fit: x0 > 0 xor x1 > 0 (party 0 holds x0, party 1 holds x1). */
 function xorData(n: number, seed: string): { a: Float64Array; b: Float64Array; y: Float64Array } {
@@ -21,7 +32,7 @@ function xorData(n: number, seed: string): { a: Float64Array; b: Float64Array; y
     a[2 * i] = r.nextGaussian();
     a[2 * i + 1] = r.nextGaussian();
     b[i] = r.nextGaussian();
-    y[i] = ((a[2 * i] ?? 0) > 0) !== ((b[i] ?? 0) > 0) ? 1 : 0;
+    y[i] = (a[2 * i] ?? 0) > 0 !== (b[i] ?? 0) > 0 ? 1 : 0;
     if (r.nextFloat() < 0.05) y[i] = 1 - (y[i] ?? 0);
   }
   return { a, b, y };
@@ -60,13 +71,26 @@ describe('tree core', () => {
     // Missing values behave like large ones: the split must send them right.
     const X = Float64Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? Number.NaN : i < 100 ? -1 : 1));
     const y = Float64Array.from({ length: 200 }, (_, i) => (i % 10 === 0 || i >= 100 ? 1 : 0));
-    const edges = fitEdges(X, 1, Uint32Array.from({ length: 200 }, (_, i) => i), 8);
+    const edges = fitEdges(
+      X,
+      1,
+      Uint32Array.from({ length: 200 }, (_, i) => i),
+      8,
+    );
     const codes = binRows(X, 1, edges);
     const layout = layoutOf(edges);
     const rows = Uint32Array.from({ length: 200 }, (_, i) => i);
     const gq = Int32Array.from(y, (v) => (v === 1 ? -1000 : 1000));
     const hq = new Int32Array(200).fill(250);
-    const s = bestSplit(histogramOf(codes, layout, rows, gq, hq), layout, gq.reduce((a, b) => a + b, 0), 250 * 200, 1000, 1000, { lambda: 1, gamma: 0, minChildWeight: 0 });
+    const s = bestSplit(
+      histogramOf(codes, layout, rows, gq, hq),
+      layout,
+      gq.reduce((a, b) => a + b, 0),
+      250 * 200,
+      1000,
+      1000,
+      { lambda: 1, gamma: 0, minChildWeight: 0 },
+    );
     expect(s).toMatchObject({ column: 0, bin: 0, missingLeft: false });
   });
 
@@ -74,9 +98,32 @@ describe('tree core', () => {
     const { a, b, y } = xorData(2000, 'xor');
     const train = Uint32Array.from({ length: 1600 }, (_, i) => i);
     const test = Uint32Array.from({ length: 400 }, (_, i) => 1600 + i);
-    const both = await trainTwin({ parties: [{ X: a, columns: 2 }, { X: b, columns: 1 }], train, labels: y, objective: 'logistic', outputs: 1, params: PARAMS, seed: 't' });
-    const alone = await trainTwin({ parties: [{ X: a, columns: 2 }], train, labels: y, objective: 'logistic', outputs: 1, params: PARAMS, seed: 't' });
-    const score = (m: { scores: Float64Array }) => auc(Float64Array.from(test, (r) => m.scores[r] ?? 0), Int32Array.from(test, (r) => y[r] ?? 0));
+    const both = await trainTwin({
+      parties: [
+        { X: a, columns: 2 },
+        { X: b, columns: 1 },
+      ],
+      train,
+      labels: y,
+      objective: 'logistic',
+      outputs: 1,
+      params: PARAMS,
+      seed: 't',
+    });
+    const alone = await trainTwin({
+      parties: [{ X: a, columns: 2 }],
+      train,
+      labels: y,
+      objective: 'logistic',
+      outputs: 1,
+      params: PARAMS,
+      seed: 't',
+    });
+    const score = (m: { scores: Float64Array }) =>
+      auc(
+        Float64Array.from(test, (r) => m.scores[r] ?? 0),
+        Int32Array.from(test, (r) => y[r] ?? 0),
+      );
     expect(score(both)).toBeGreaterThan(0.9);
     expect(score(alone)).toBeLessThan(0.65);
   });
@@ -84,7 +131,15 @@ describe('tree core', () => {
   it('stops early on the set-aside rows and keeps the best round', async () => {
     const { a, y } = xorData(1000, 'noise');
     const train = Uint32Array.from({ length: 1000 }, (_, i) => i);
-    const m = await trainTwin({ parties: [{ X: a, columns: 2 }], train, labels: y, objective: 'logistic', outputs: 1, params: { ...PARAMS, rounds: 200, earlyStoppingRounds: 5, validationFraction: 0.2 }, seed: 'e' });
+    const m = await trainTwin({
+      parties: [{ X: a, columns: 2 }],
+      train,
+      labels: y,
+      objective: 'logistic',
+      outputs: 1,
+      params: { ...PARAMS, rounds: 200, earlyStoppingRounds: 5, validationFraction: 0.2 },
+      seed: 'e',
+    });
     expect(m.stoppedEarly).toBe(true);
     expect(m.trees.length).toBeLessThan(m.losses.length);
     expect(Math.min(...m.losses)).toBe(m.losses[m.trees.length - 1]);
@@ -94,8 +149,19 @@ describe('tree core', () => {
     const { a, b } = xorData(900, 'mc');
     const cls = Float64Array.from({ length: 900 }, (_, i) => ((a[2 * i] ?? 0) > 0.5 ? 2 : (b[i] ?? 0) > 0 ? 1 : 0));
     const train = Uint32Array.from({ length: 900 }, (_, i) => i);
-    const parties = [{ X: a, columns: 2 }, { X: b, columns: 1 }];
-    const mc = await trainTwin({ parties, train, labels: cls, objective: 'softmax', outputs: 3, params: PARAMS, seed: 'm' });
+    const parties = [
+      { X: a, columns: 2 },
+      { X: b, columns: 1 },
+    ];
+    const mc = await trainTwin({
+      parties,
+      train,
+      labels: cls,
+      objective: 'softmax',
+      outputs: 3,
+      params: PARAMS,
+      seed: 'm',
+    });
     expect(mc.trees[0]?.length).toBe(3);
     const right = Array.from(train).filter((r) => {
       const s = [0, 1, 2].map((k) => mc.scores[r * 3 + k] ?? 0);
@@ -103,7 +169,15 @@ describe('tree core', () => {
     }).length;
     expect(right / 900).toBeGreaterThan(0.95);
     const value = Float64Array.from({ length: 900 }, (_, i) => 3 * (a[2 * i] ?? 0) + ((b[i] ?? 0) > 0 ? 2 : -2));
-    const reg = await trainTwin({ parties, train, labels: value, objective: 'squared', outputs: 1, params: PARAMS, seed: 'r' });
+    const reg = await trainTwin({
+      parties,
+      train,
+      labels: value,
+      objective: 'squared',
+      outputs: 1,
+      params: PARAMS,
+      seed: 'r',
+    });
     let sse = 0;
     let sst = 0;
     const mean = value.reduce((s, v) => s + v, 0) / 900;
@@ -117,7 +191,20 @@ describe('tree core', () => {
   it('is deterministic for a seed (what lets a federated run equal its twin)', async () => {
     const { a, b, y } = xorData(500, 'det');
     const train = Uint32Array.from({ length: 500 }, (_, i) => i);
-    const run = () => boost({ parties: [localParty(binRows(a, 2, fitEdges(a, 2, train, 16)), layoutOf(fitEdges(a, 2, train, 16)), train), localParty(binRows(b, 1, fitEdges(b, 1, train, 16)), layoutOf(fitEdges(b, 1, train, 16)), train)], rows: 500, train, labels: y, objective: 'logistic', outputs: 1, params: { ...PARAMS, subsample: 0.7 }, seed: 's' });
+    const run = () =>
+      boost({
+        parties: [
+          localParty(binRows(a, 2, fitEdges(a, 2, train, 16)), layoutOf(fitEdges(a, 2, train, 16)), train),
+          localParty(binRows(b, 1, fitEdges(b, 1, train, 16)), layoutOf(fitEdges(b, 1, train, 16)), train),
+        ],
+        rows: 500,
+        train,
+        labels: y,
+        objective: 'logistic',
+        outputs: 1,
+        params: { ...PARAMS, subsample: 0.7 },
+        seed: 's',
+      });
     expect((await run()).scores).toEqual((await run()).scores);
   });
 });

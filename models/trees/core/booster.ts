@@ -18,7 +18,12 @@ import { baseScores, gradients, meanLoss, type Objective } from './objective.ts'
 import { quantise } from './quantise.ts';
 
 /** A split a party is asked to apply: its column and bin, and where missing values go; `record` names it in the party's table. */
-export type SplitRequest = { readonly record: number; readonly column: number; readonly bin: number; readonly missingLeft: boolean };
+export type SplitRequest = {
+  readonly record: number;
+  readonly column: number;
+  readonly bin: number;
+  readonly missingLeft: boolean;
+};
 
 /** A node to histogram: its training positions (indices into the training rows) and their quantised gradients (zero elsewhere). */
 export type NodeVectors = { readonly positions: Uint32Array; readonly g: Int32Array; readonly h: Int32Array };
@@ -45,7 +50,14 @@ export type BoostParams = SplitRule & {
 
 /** A node: a split (owned by party `party`, its record `record`) or a leaf. */
 export type TreeNode =
-  | { readonly party: number; readonly record: number; readonly left: number; readonly right: number; readonly gain: number; readonly cover: number }
+  | {
+      readonly party: number;
+      readonly record: number;
+      readonly left: number;
+      readonly right: number;
+      readonly gain: number;
+      readonly cover: number;
+    }
   | { readonly leaf: number; readonly cover: number };
 
 export type Tree = readonly TreeNode[];
@@ -111,18 +123,34 @@ export async function boost(input: BoostInput): Promise<Boosted> {
     losses.push(loss);
     input.onRound?.(round + 1, params.rounds, loss);
     if (loss < best.loss - 1e-12) best = { loss, round: round + 1, scores: F.slice() };
-    else if (params.earlyStoppingRounds > 0 && stopping.length > 0 && round + 1 - best.round >= params.earlyStoppingRounds) {
+    else if (
+      params.earlyStoppingRounds > 0 &&
+      stopping.length > 0 &&
+      round + 1 - best.round >= params.earlyStoppingRounds
+    ) {
       stoppedEarly = true;
       break;
     }
   }
   const keep = stopping.length > 0 ? best.round : trees.length;
-  return { base, trees: trees.slice(0, keep), scores: stopping.length > 0 ? best.scores : F, records, losses, stoppedEarly };
+  return {
+    base,
+    trees: trees.slice(0, keep),
+    scores: stopping.length > 0 ? best.scores : F,
+    records,
+    losses,
+    stoppedEarly,
+  };
 }
 
 /** The training rows split into rows that fit trees and rows that only judge them (early stopping). */
-function setAside(train: Uint32Array, params: BoostParams, random: Random): { fit: Uint32Array; stopping: Uint32Array } {
-  if (params.earlyStoppingRounds <= 0 || params.validationFraction <= 0 || train.length < 20) return { fit: train, stopping: new Uint32Array(0) };
+function setAside(
+  train: Uint32Array,
+  params: BoostParams,
+  random: Random,
+): { fit: Uint32Array; stopping: Uint32Array } {
+  if (params.earlyStoppingRounds <= 0 || params.validationFraction <= 0 || train.length < 20)
+    return { fit: train, stopping: new Uint32Array(0) };
   const order = random.permutation(train.length);
   const held = Math.max(1, Math.round(train.length * params.validationFraction));
   const stopping = Uint32Array.from(order.subarray(0, held), (k) => train[k] ?? 0).sort();
@@ -144,7 +172,13 @@ type Growing = {
 
 type Grown = { nodes: TreeNode[]; at: Int32Array };
 
-async function growTree(input: BoostInput & { records: SplitRequest[][] }, active: Uint32Array, g: Float64Array, h: Float64Array, random: Random): Promise<Grown> {
+async function growTree(
+  input: BoostInput & { records: SplitRequest[][] },
+  active: Uint32Array,
+  g: Float64Array,
+  h: Float64Array,
+  random: Random,
+): Promise<Grown> {
   const { params, parties, train } = input;
   const gq = quantise(g, active, random);
   const hq = quantise(h, active, random);
@@ -162,7 +196,9 @@ async function growTree(input: BoostInput & { records: SplitRequest[][] }, activ
     }
     return { G, H };
   };
-  let level: Growing[] = [{ id: 0, depth: 0, rows: active, ...totals(active), hist: undefined, parent: undefined, sibling: undefined }];
+  let level: Growing[] = [
+    { id: 0, depth: 0, rows: active, ...totals(active), hist: undefined, parent: undefined, sibling: undefined },
+  ];
   const leaf = (node: Growing): void => {
     let sg = 0;
     let sh = 0;
@@ -170,19 +206,29 @@ async function growTree(input: BoostInput & { records: SplitRequest[][] }, activ
       sg += g[r] ?? 0;
       sh += h[r] ?? 0;
     }
-    nodes[node.id] = { leaf: node.rows.length === 0 ? 0 : (-params.learningRate * sg) / (sh + params.lambda), cover: node.rows.length };
+    nodes[node.id] = {
+      leaf: node.rows.length === 0 ? 0 : (-params.learningRate * sg) / (sh + params.lambda),
+      cover: node.rows.length,
+    };
   };
   while (level.length > 0) {
-    const open = level.filter((n) => n.depth < params.maxDepth && n.rows.length >= 2 && n.H / hq.scale >= 2 * params.minChildWeight);
+    const open = level.filter(
+      (n) => n.depth < params.maxDepth && n.rows.length >= 2 && n.H / hq.scale >= 2 * params.minChildWeight,
+    );
     for (const n of level) if (!open.includes(n)) leaf(n);
     if (open.length === 0) break;
     // Histograms: a node directly, unless its sibling is open and smaller (then parent − sibling).
-    const derived = (n: Growing): boolean => n.parent?.hist !== undefined && n.sibling !== undefined && open.includes(n.sibling) && (n.sibling.rows.length < n.rows.length || (n.sibling.rows.length === n.rows.length && n.sibling.id < n.id));
+    const derived = (n: Growing): boolean =>
+      n.parent?.hist !== undefined &&
+      n.sibling !== undefined &&
+      open.includes(n.sibling) &&
+      (n.sibling.rows.length < n.rows.length || (n.sibling.rows.length === n.rows.length && n.sibling.id < n.id));
     const direct = open.filter((n) => !derived(n));
     const vectors = direct.map((n) => nodeVectors(n.rows, positionOf, train.length, gq.values, hq.values));
     const perParty = await Promise.all(parties.map((p) => p.histograms(vectors)));
     direct.forEach((n, j) => (n.hist = perParty.map((hists) => hists[j] as Histogram)));
-    for (const n of open) if (derived(n)) n.hist = (n.parent?.hist ?? []).map((ph, p) => subtract(ph, n.sibling?.hist?.[p] ?? ph));
+    for (const n of open)
+      if (derived(n)) n.hist = (n.parent?.hist ?? []).map((ph, p) => subtract(ph, n.sibling?.hist?.[p] ?? ph));
     // The best split of each node over every party's columns (ties: the first party, column, bin).
     const chosen: { node: Growing; party: number; request: SplitRequest; gain: number }[] = [];
     const requests: SplitRequest[][] = parties.map(() => []);
@@ -197,13 +243,20 @@ async function growTree(input: BoostInput & { records: SplitRequest[][] }, activ
         continue;
       }
       const b: { party: number; column: number; bin: number; missingLeft: boolean; gain: number } = best;
-      const request = { record: input.records[b.party]?.length ?? 0, column: b.column, bin: b.bin, missingLeft: b.missingLeft };
+      const request = {
+        record: input.records[b.party]?.length ?? 0,
+        column: b.column,
+        bin: b.bin,
+        missingLeft: b.missingLeft,
+      };
       input.records[b.party]?.push(request);
       requests[b.party]?.push(request);
       chosen.push({ node: n, party: b.party, request, gain: b.gain });
     }
     if (chosen.length === 0) break;
-    const bits = await Promise.all(parties.map((p, k) => ((requests[k]?.length ?? 0) > 0 ? p.split(requests[k] ?? []) : Promise.resolve([]))));
+    const bits = await Promise.all(
+      parties.map((p, k) => ((requests[k]?.length ?? 0) > 0 ? p.split(requests[k] ?? []) : Promise.resolve([]))),
+    );
     const next: Growing[] = [];
     for (const c of chosen) {
       const left = bits[c.party]?.[requests[c.party]?.indexOf(c.request) ?? -1];
@@ -211,12 +264,35 @@ async function growTree(input: BoostInput & { records: SplitRequest[][] }, activ
       const leftId = nodes.length;
       const rightId = leftId + 1;
       nodes.push(undefined, undefined);
-      nodes[c.node.id] = { party: c.party, record: c.request.record, left: leftId, right: rightId, gain: c.gain, cover: c.node.rows.length };
+      nodes[c.node.id] = {
+        party: c.party,
+        record: c.request.record,
+        left: leftId,
+        right: rightId,
+        gain: c.gain,
+        cover: c.node.rows.length,
+      };
       for (let r = 0; r < at.length; r++) if (at[r] === c.node.id) at[r] = left[r] === 1 ? leftId : rightId;
       const rowsLeft = c.node.rows.filter((r) => left[r] === 1);
       const rowsRight = c.node.rows.filter((r) => left[r] !== 1);
-      const l: Growing = { id: leftId, depth: c.node.depth + 1, rows: rowsLeft, ...totals(rowsLeft), hist: undefined, parent: c.node, sibling: undefined };
-      const r: Growing = { id: rightId, depth: c.node.depth + 1, rows: rowsRight, ...totals(rowsRight), hist: undefined, parent: c.node, sibling: l };
+      const l: Growing = {
+        id: leftId,
+        depth: c.node.depth + 1,
+        rows: rowsLeft,
+        ...totals(rowsLeft),
+        hist: undefined,
+        parent: c.node,
+        sibling: undefined,
+      };
+      const r: Growing = {
+        id: rightId,
+        depth: c.node.depth + 1,
+        rows: rowsRight,
+        ...totals(rowsRight),
+        hist: undefined,
+        parent: c.node,
+        sibling: l,
+      };
       l.sibling = r;
       next.push(l, r);
     }
@@ -228,7 +304,13 @@ async function growTree(input: BoostInput & { records: SplitRequest[][] }, activ
 }
 
 /** A node's rows as dense vectors over the training positions. */
-function nodeVectors(rows: Uint32Array, positionOf: Int32Array, trainRows: number, gq: Int32Array, hq: Int32Array): NodeVectors {
+function nodeVectors(
+  rows: Uint32Array,
+  positionOf: Int32Array,
+  trainRows: number,
+  gq: Int32Array,
+  hq: Int32Array,
+): NodeVectors {
   const positions = new Uint32Array(rows.length);
   const g = new Int32Array(trainRows);
   const h = new Int32Array(trainRows);
@@ -244,6 +326,7 @@ function nodeVectors(rows: Uint32Array, positionOf: Int32Array, trainRows: numbe
 /** The leaf a row reaches in a tree, given each party's answers for that row's splits. */
 export function leafOf(tree: Tree, goesLeft: (party: number, record: number) => boolean): number {
   let node = tree[0];
-  while (node !== undefined && !('leaf' in node)) node = tree[goesLeft(node.party, node.record) ? node.left : node.right];
+  while (node !== undefined && !('leaf' in node))
+    node = tree[goesLeft(node.party, node.record) ? node.left : node.right];
   return node !== undefined && 'leaf' in node ? node.leaf : 0;
 }

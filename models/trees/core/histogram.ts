@@ -15,7 +15,13 @@ export type Histogram = Float64Array;
  * Sums of gq and hq over `rows` (indices into the codes' rows and into gq/hq).
  * `codes` is row-major rows × columns of column-local bins.
  */
-export function histogramOf(codes: Uint16Array, layout: BinLayout, rows: Uint32Array, gq: Int32Array, hq: Int32Array): Histogram {
+export function histogramOf(
+  codes: Uint16Array,
+  layout: BinLayout,
+  rows: Uint32Array,
+  gq: Int32Array,
+  hq: Int32Array,
+): Histogram {
   const columns = layout.offsets.length;
   const total = layout.total;
   const out = new Float64Array(2 * total);

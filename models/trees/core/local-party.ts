@@ -17,13 +17,21 @@ export function localParty(codes: Uint16Array, layout: BinLayout, train: Uint32A
   train.forEach((row, p) => trainCodes.set(codes.subarray(row * columns, (row + 1) * columns), p * columns));
   return {
     layout,
-    histograms: (nodes: readonly NodeVectors[]) => Promise.resolve(nodes.map((n) => histogramOf(trainCodes, layout, n.positions, n.g, n.h))),
-    split: (requests: readonly SplitRequest[]) => Promise.resolve(requests.map((s) => splitBits(codes, rows, columns, layout, s))),
+    histograms: (nodes: readonly NodeVectors[]) =>
+      Promise.resolve(nodes.map((n) => histogramOf(trainCodes, layout, n.positions, n.g, n.h))),
+    split: (requests: readonly SplitRequest[]) =>
+      Promise.resolve(requests.map((s) => splitBits(codes, rows, columns, layout, s))),
   };
 }
 
 /** 1 for every row that goes left under the split. */
-export function splitBits(codes: Uint16Array, rows: number, columns: number, layout: BinLayout, s: SplitRequest): Uint8Array {
+export function splitBits(
+  codes: Uint16Array,
+  rows: number,
+  columns: number,
+  layout: BinLayout,
+  s: SplitRequest,
+): Uint8Array {
   const bits = new Uint8Array(rows);
   const missing = (layout.counts[s.column] ?? 0) - 1;
   for (let r = 0; r < rows; r++) bits[r] = goesLeft(codes[r * columns + s.column] ?? 0, s, missing) ? 1 : 0;

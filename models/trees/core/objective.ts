@@ -9,7 +9,12 @@ export type Objective = 'logistic' | 'softmax' | 'squared';
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** The score every row starts from: the log-odds, log class priors or mean of the training labels. */
-export function baseScores(objective: Objective, labels: Float64Array, rows: Uint32Array, outputs: number): Float64Array {
+export function baseScores(
+  objective: Objective,
+  labels: Float64Array,
+  rows: Uint32Array,
+  outputs: number,
+): Float64Array {
   const base = new Float64Array(outputs);
   if (rows.length === 0) return base;
   if (objective === 'squared') {
@@ -30,7 +35,16 @@ export function baseScores(objective: Objective, labels: Float64Array, rows: Uin
  * g and h of output k at each of `rows` (row indices into F, which is
  * rows × outputs), written at the same indices of g and h.
  */
-export function gradients(objective: Objective, F: Float64Array, outputs: number, k: number, labels: Float64Array, rows: Uint32Array, g: Float64Array, h: Float64Array): void {
+export function gradients(
+  objective: Objective,
+  F: Float64Array,
+  outputs: number,
+  k: number,
+  labels: Float64Array,
+  rows: Uint32Array,
+  g: Float64Array,
+  h: Float64Array,
+): void {
   for (const r of rows) {
     const y = labels[r] ?? 0;
     if (objective === 'squared') {
@@ -57,7 +71,13 @@ function softmaxAt(F: Float64Array, r: number, outputs: number, k: number): numb
 }
 
 /** Mean loss over `rows`: log-loss, cross-entropy or squared error. */
-export function meanLoss(objective: Objective, F: Float64Array, outputs: number, labels: Float64Array, rows: Uint32Array): number {
+export function meanLoss(
+  objective: Objective,
+  F: Float64Array,
+  outputs: number,
+  labels: Float64Array,
+  rows: Uint32Array,
+): number {
   if (rows.length === 0) return 0;
   let sum = 0;
   for (const r of rows) {

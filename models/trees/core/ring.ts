@@ -11,7 +11,12 @@
  * `width` sums Σ_r M[r·width + k]·x[r] mod 2^32. Rows where every x is zero
  * are skipped (a caller that knows they are zero saves the work).
  */
-export function matrixTransposeTimes(M: Uint32Array, width: number, xs: readonly Int32Array[], rowsOf?: Uint32Array): Int32Array[] {
+export function matrixTransposeTimes(
+  M: Uint32Array,
+  width: number,
+  xs: readonly Int32Array[],
+  rowsOf?: Uint32Array,
+): Int32Array[] {
   const rows = width === 0 ? 0 : M.length / width;
   const out = xs.map(() => new Int32Array(width));
   const visit = (r: number): void => {
@@ -20,7 +25,7 @@ export function matrixTransposeTimes(M: Uint32Array, width: number, xs: readonly
       const x = (xs[v] as Int32Array)[r] ?? 0;
       if (x === 0) continue;
       const acc = out[v] as Int32Array;
-      for (let k = 0; k < width; k++) acc[k] = (acc[k] ?? 0) + Math.imul(M[base + k] ?? 0, x) | 0;
+      for (let k = 0; k < width; k++) acc[k] = ((acc[k] ?? 0) + Math.imul(M[base + k] ?? 0, x)) | 0;
     }
   };
   if (rowsOf === undefined) for (let r = 0; r < rows; r++) visit(r);

@@ -19,13 +19,26 @@ export type SplitRule = {
 };
 
 /** A candidate: rows with the column's bin ≤ `bin` go left, missing values as `missingLeft` says. */
-export type SplitChoice = { readonly gain: number; readonly column: number; readonly bin: number; readonly missingLeft: boolean };
+export type SplitChoice = {
+  readonly gain: number;
+  readonly column: number;
+  readonly bin: number;
+  readonly missingLeft: boolean;
+};
 
 /**
  * `scaleG`/`scaleH` turn quantised sums back into gradient units; `G`/`H` are
  * the node's quantised totals.
  */
-export function bestSplit(hist: Histogram, layout: BinLayout, G: number, H: number, scaleG: number, scaleH: number, rule: SplitRule): SplitChoice | undefined {
+export function bestSplit(
+  hist: Histogram,
+  layout: BinLayout,
+  G: number,
+  H: number,
+  scaleG: number,
+  scaleH: number,
+  rule: SplitRule,
+): SplitChoice | undefined {
   const total = layout.total;
   const g = G / scaleG;
   const h = H / scaleH;
@@ -59,6 +72,10 @@ export function bestSplit(hist: Histogram, layout: BinLayout, G: number, H: numb
 }
 
 /** Whether a row with this column-local bin goes left under a split. */
-export function goesLeft(bin: number, split: { readonly bin: number; readonly missingLeft: boolean }, missingBin: number): boolean {
+export function goesLeft(
+  bin: number,
+  split: { readonly bin: number; readonly missingLeft: boolean },
+  missingBin: number,
+): boolean {
   return bin === missingBin ? split.missingLeft : bin <= split.bin;
 }

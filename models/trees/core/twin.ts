@@ -29,5 +29,14 @@ export async function trainTwin(input: TwinInput): Promise<Boosted> {
     const edges = fitEdges(p.X, p.columns, input.train, input.params.maxBins);
     return localParty(binRows(p.X, p.columns, edges), layoutOf(edges), input.train);
   });
-  return boost({ parties, rows, train: input.train, labels: input.labels, objective: input.objective, outputs: input.outputs, params: input.params, seed: input.seed });
+  return boost({
+    parties,
+    rows,
+    train: input.train,
+    labels: input.labels,
+    objective: input.objective,
+    outputs: input.outputs,
+    params: input.params,
+    seed: input.seed,
+  });
 }

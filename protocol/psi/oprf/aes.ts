@@ -113,11 +113,22 @@ export class RowHasher {
     const words = count * ROW_WORDS;
     if (this.#scratch.length < words) this.#scratch = new Int32Array(words);
     const enc = this.#scratch;
-    this.#pi.encrypt(new Uint8Array(rows.buffer, rows.byteOffset, words * 4), new Uint8Array(enc.buffer, enc.byteOffset, words * 4));
+    this.#pi.encrypt(
+      new Uint8Array(rows.buffer, rows.byteOffset, words * 4),
+      new Uint8Array(enc.buffer, enc.byteOffset, words * 4),
+    );
     for (let j = 0; j < count; j++) {
       const r = ROW_WORDS * j;
       for (let w = 0; w < 4; w++) {
-        out[4 * j + w] = rows[r + w]! ^ enc[r + w]! ^ rows[r + 4 + w]! ^ enc[r + 4 + w]! ^ rows[r + 8 + w]! ^ enc[r + 8 + w]! ^ rows[r + 12 + w]! ^ enc[r + 12 + w]!;
+        out[4 * j + w] =
+          rows[r + w]! ^
+          enc[r + w]! ^
+          rows[r + 4 + w]! ^
+          enc[r + 4 + w]! ^
+          rows[r + 8 + w]! ^
+          enc[r + 8 + w]! ^
+          rows[r + 12 + w]! ^
+          enc[r + 12 + w]!;
       }
     }
   }

@@ -16,7 +16,8 @@ describe('base OTs (Bellare–Micali over ed25519)', () => {
     let other = 0;
     for (let i = 0; i < 512; i++) {
       const bit = (choices[i >>> 3]! >>> (i & 7)) & 1;
-      const seed = (s: Uint8Array): string => Buffer.from(s.subarray(i * SEED_BYTES, (i + 1) * SEED_BYTES)).toString('hex');
+      const seed = (s: Uint8Array): string =>
+        Buffer.from(s.subarray(i * SEED_BYTES, (i + 1) * SEED_BYTES)).toString('hex');
       if (seed(chosen) === seed(bit === 0 ? seeds.zero : seeds.one)) same++;
       if (seed(chosen) === seed(bit === 0 ? seeds.one : seeds.zero)) other++;
     }
@@ -28,6 +29,8 @@ describe('base OTs (Bellare–Micali over ed25519)', () => {
     const bad = new Uint8Array(points);
     bad.fill(0, 0, 32); // the encoding of a small-order point
     expect(() => senderSeeds(context, bad, randomBytes(SCALAR_SOURCE_BYTES))).toThrow(ProtocolError);
-    expect(() => senderSeeds(context, bad, randomBytes(SCALAR_SOURCE_BYTES))).toThrow('OPRF-PSI base OT: point 0 is not a point of the prime-order group');
+    expect(() => senderSeeds(context, bad, randomBytes(SCALAR_SOURCE_BYTES))).toThrow(
+      'OPRF-PSI base OT: point 0 is not a point of the prime-order group',
+    );
   });
 });

@@ -53,16 +53,29 @@ function commonPoint(context: Uint8Array): Buffer {
 
 function scalarFrom(source: Uint8Array, i: number): Buffer {
   const scalar = Buffer.alloc(32);
-  ed.crypto_core_ed25519_scalar_reduce(scalar, Buffer.from(source.buffer, source.byteOffset + i * SCALAR_SOURCE_BYTES, SCALAR_SOURCE_BYTES));
+  ed.crypto_core_ed25519_scalar_reduce(
+    scalar,
+    Buffer.from(source.buffer, source.byteOffset + i * SCALAR_SOURCE_BYTES, SCALAR_SOURCE_BYTES),
+  );
   return scalar;
 }
 
-function seedOf(context: Uint8Array, i: number, bit: number, reply: Uint8Array, shared: Uint8Array, out: Uint8Array): void {
+function seedOf(
+  context: Uint8Array,
+  i: number,
+  bit: number,
+  reply: Uint8Array,
+  shared: Uint8Array,
+  out: Uint8Array,
+): void {
   const label = Buffer.alloc(5);
   label.writeUInt32BE(i, 0);
   label[4] = bit;
   const seed = Buffer.alloc(SEED_BYTES);
-  ed.crypto_generichash(seed, Buffer.concat([Buffer.from('tandem/v1/psi-oprf/base-ot/seed|'), context, label, reply, shared]));
+  ed.crypto_generichash(
+    seed,
+    Buffer.concat([Buffer.from('tandem/v1/psi-oprf/base-ot/seed|'), context, label, reply, shared]),
+  );
   out.set(seed, i * SEED_BYTES);
 }
 
@@ -96,8 +109,16 @@ export function chooserPoints(context: Uint8Array, choices: Uint8Array, scalarSo
 }
 
 /** The sender's reply R = r·B and both seeds of every OT. */
-export function senderSeeds(context: Uint8Array, points: Uint8Array, scalarSource: Uint8Array): { readonly reply: Uint8Array; readonly seeds: BaseOtSenderSeeds } {
-  if (points.byteLength !== CODE_BITS * POINT_BYTES) throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI base OT: expected ${CODE_BITS} points, got ${points.byteLength} bytes`);
+export function senderSeeds(
+  context: Uint8Array,
+  points: Uint8Array,
+  scalarSource: Uint8Array,
+): { readonly reply: Uint8Array; readonly seeds: BaseOtSenderSeeds } {
+  if (points.byteLength !== CODE_BITS * POINT_BYTES)
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `OPRF-PSI base OT: expected ${CODE_BITS} points, got ${points.byteLength} bytes`,
+    );
   const c = commonPoint(context);
   const r = scalarFrom(scalarSource, 0);
   const reply = Buffer.alloc(POINT_BYTES);
@@ -118,7 +139,12 @@ export function senderSeeds(context: Uint8Array, points: Uint8Array, scalarSourc
 }
 
 /** The chooser's seeds kᵢ^sᵢ from the sender's reply. */
-export function chosenSeeds(context: Uint8Array, choices: Uint8Array, scalarSource: Uint8Array, reply: Uint8Array): Uint8Array {
+export function chosenSeeds(
+  context: Uint8Array,
+  choices: Uint8Array,
+  scalarSource: Uint8Array,
+  reply: Uint8Array,
+): Uint8Array {
   const r = checkedPoint(reply, 'the reply');
   const out = new Uint8Array(CODE_BITS * SEED_BYTES);
   const shared = Buffer.alloc(POINT_BYTES);

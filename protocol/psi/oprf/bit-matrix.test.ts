@@ -13,13 +13,16 @@ describe('columnsToRows', () => {
         const out = new Int32Array(rows * 16);
         columnsToRows(col, rows, out, stride);
         let mismatches = 0;
-        for (let i = 0; i < 512; i++) for (let j = 0; j < rows; j++) if (bit(col, i * 32 * stride + j) !== bit(out, j * 512 + i)) mismatches++;
+        for (let i = 0; i < 512; i++)
+          for (let j = 0; j < rows; j++) if (bit(col, i * 32 * stride + j) !== bit(out, j * 512 + i)) mismatches++;
         expect(mismatches).toBe(0);
       }
     }
   });
 
   it('refuses a row count that is not a multiple of 32', () => {
-    expect(() => columnsToRows(new Int32Array(512), 16, new Int32Array(256))).toThrow('columnsToRows needs a multiple of 32 rows, got 16');
+    expect(() => columnsToRows(new Int32Array(512), 16, new Int32Array(256))).toThrow(
+      'columnsToRows needs a multiple of 32 rows, got 16',
+    );
   });
 });

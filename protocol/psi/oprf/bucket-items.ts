@@ -34,7 +34,10 @@ export function partition(digests: Uint8Array, buckets: number, rows?: Uint32Arr
     bucket[k] = b;
     sizes[b] = sizes[b]! + 1;
   }
-  const out = Array.from(sizes, (size) => ({ digests: new Uint8Array(size * DIGEST_BYTES), rows: new Uint32Array(size) }));
+  const out = Array.from(sizes, (size) => ({
+    digests: new Uint8Array(size * DIGEST_BYTES),
+    rows: new Uint32Array(size),
+  }));
   const filled = new Uint32Array(buckets);
   for (let k = 0; k < count; k++) {
     const b = bucket[k]!;
@@ -67,7 +70,12 @@ export function dedupe(items: BucketItems): BucketItems {
         break;
       }
       const first = keep[j]!;
-      if (words[4 * first]! === words[4 * k]! && words[4 * first + 1]! === words[4 * k + 1]! && words[4 * first + 2]! === words[4 * k + 2]! && words[4 * first + 3]! === words[4 * k + 3]!) {
+      if (
+        words[4 * first]! === words[4 * k]! &&
+        words[4 * first + 1]! === words[4 * k + 1]! &&
+        words[4 * first + 2]! === words[4 * k + 2]! &&
+        words[4 * first + 3]! === words[4 * k + 3]!
+      ) {
         keep[j] = k; // a repeat: the later row wins, the position stays the first one's
         break;
       }

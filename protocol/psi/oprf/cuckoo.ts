@@ -88,7 +88,14 @@ function augment(binsOf: Uint32Array, item: Int32Array, hash: Uint8Array, k: num
 }
 
 /** Moves each occupant along the found path into the next bin, and k into the first. */
-function shift(binsOf: Uint32Array, item: Int32Array, hash: Uint8Array, cameFrom: Int32Array, free: number, k: number): void {
+function shift(
+  binsOf: Uint32Array,
+  item: Int32Array,
+  hash: Uint8Array,
+  cameFrom: Int32Array,
+  free: number,
+  k: number,
+): void {
   let to = free;
   for (;;) {
     const from = cameFrom[to]!;

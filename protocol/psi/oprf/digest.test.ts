@@ -17,11 +17,27 @@ function reference(id: string): string {
 }
 
 describe('id digests', () => {
-  const ids = ['', 'a', 'ß', 'ss', '😀', '\ud800', 'x'.repeat(11), 'x'.repeat(12), 'x'.repeat(13), 'y'.repeat(10_000), 'user-42@example.com', '0042', '42'];
+  const ids = [
+    '',
+    'a',
+    'ß',
+    'ss',
+    '😀',
+    '\ud800',
+    'x'.repeat(11),
+    'x'.repeat(12),
+    'x'.repeat(13),
+    'y'.repeat(10_000),
+    'user-42@example.com',
+    '0042',
+    '42',
+  ];
 
   it('are the CBC-MAC of the length-prefixed UTF-8 bytes, computed a chunk at a time', () => {
     const batch = digestIds(domainKey, ids);
-    expect(ids.map((_, k) => Buffer.from(batch.subarray(16 * k, 16 * k + 16)).toString('hex'))).toEqual(ids.map(reference));
+    expect(ids.map((_, k) => Buffer.from(batch.subarray(16 * k, 16 * k + 16)).toString('hex'))).toEqual(
+      ids.map(reference),
+    );
   });
 
   it('do not depend on which chunk an id falls in or on what came before it', () => {
@@ -38,8 +54,12 @@ describe('id digests', () => {
   it('differ for every distinct id and change with the domain key', () => {
     const all = Array.from({ length: 50_000 }, (_, k) => `id-${k}`);
     const digests = digestIds(domainKey, all);
-    const seen = new Set(Array.from({ length: all.length }, (_, k) => Buffer.from(digests.subarray(16 * k, 16 * k + 16)).toString('hex')));
+    const seen = new Set(
+      Array.from({ length: all.length }, (_, k) => Buffer.from(digests.subarray(16 * k, 16 * k + 16)).toString('hex')),
+    );
     expect(seen.size).toBe(all.length);
-    expect(Buffer.from(digestIds(seedFrom('digest-test', 'other'), ['a'])).equals(Buffer.from(digestIds(domainKey, ['a'])))).toBe(false);
+    expect(
+      Buffer.from(digestIds(seedFrom('digest-test', 'other'), ['a'])).equals(Buffer.from(digestIds(domainKey, ['a']))),
+    ).toBe(false);
   });
 });

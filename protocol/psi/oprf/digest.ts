@@ -25,11 +25,21 @@ const TWO_POW_32 = 4_294_967_296;
 
 /** The AES key of the id digests for a domain key. */
 export function digestKey(domainKey: Uint8Array): Uint8Array {
-  if (domainKey.byteLength < 16) throw new RangeError(`a domain key has at least 16 bytes, got ${domainKey.byteLength}`);
-  return new Uint8Array(createHash('sha256').update('tandem/v1/psi-oprf/digest|').update(domainKey).digest().subarray(0, 16));
+  if (domainKey.byteLength < 16)
+    throw new RangeError(`a domain key has at least 16 bytes, got ${domainKey.byteLength}`);
+  return new Uint8Array(
+    createHash('sha256').update('tandem/v1/psi-oprf/digest|').update(domainKey).digest().subarray(0, 16),
+  );
 }
 
-type Work = { readonly first: Uint32Array; readonly state: Int32Array; readonly input: Int32Array; readonly output: Uint8Array; readonly outWords: Int32Array; readonly active: Uint32Array };
+type Work = {
+  readonly first: Uint32Array;
+  readonly state: Int32Array;
+  readonly input: Int32Array;
+  readonly output: Uint8Array;
+  readonly outWords: Int32Array;
+  readonly active: Uint32Array;
+};
 
 /** Digests ids chunk by chunk into a caller's buffer (a stream of ids needs no array of them all). */
 export class IdDigester {
@@ -93,7 +103,14 @@ export class IdDigester {
   #work(count: number): Work {
     if (this.#buffers === undefined || this.#buffers.state.length < 4 * count) {
       const output = new Uint8Array(16 * count);
-      this.#buffers = { first: new Uint32Array(count + 1), state: new Int32Array(4 * count), input: new Int32Array(4 * count), output, outWords: new Int32Array(output.buffer), active: new Uint32Array(count) };
+      this.#buffers = {
+        first: new Uint32Array(count + 1),
+        state: new Int32Array(4 * count),
+        input: new Int32Array(4 * count),
+        output,
+        outWords: new Int32Array(output.buffer),
+        active: new Uint32Array(count),
+      };
     }
     return this.#buffers;
   }
@@ -113,7 +130,8 @@ export class IdDigester {
 export function digestIds(domainKey: Uint8Array, ids: readonly string[]): Uint8Array {
   const out = new Uint8Array(ids.length * DIGEST_BYTES);
   const digester = new IdDigester(domainKey);
-  for (let from = 0; from < ids.length; from += DIGEST_CHUNK) digester.digestMany(ids.slice(from, from + DIGEST_CHUNK), out, from);
+  for (let from = 0; from < ids.length; from += DIGEST_CHUNK)
+    digester.digestMany(ids.slice(from, from + DIGEST_CHUNK), out, from);
   return out;
 }
 
@@ -134,7 +152,13 @@ function mix(x: number): number {
 }
 
 /** The three cuckoo bins of each digest, `out[3k + i]` for hash function i, in [0, bins). */
-export function cuckooBinsOf(words: Int32Array, count: number, seed: Uint32Array, bins: number, out: Uint32Array): void {
+export function cuckooBinsOf(
+  words: Int32Array,
+  count: number,
+  seed: Uint32Array,
+  bins: number,
+  out: Uint32Array,
+): void {
   if (seed.length < HASHES) throw new RangeError('a cuckoo seed has one word per hash function');
   const s0 = seed[0]!;
   const s1 = seed[1]!;

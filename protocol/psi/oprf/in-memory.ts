@@ -8,10 +8,28 @@
 import { partition } from './bucket-items.ts';
 import { digestIds } from './digest.ts';
 import type { OprfMessage } from './messages.ts';
-import { receiverBucketNext, receiverBucketReceive, startReceiverBucket, type ReceiverBucketResult, type ReceiverBucketState } from './receiver-bucket.ts';
+import {
+  receiverBucketNext,
+  receiverBucketReceive,
+  startReceiverBucket,
+  type ReceiverBucketResult,
+  type ReceiverBucketState,
+} from './receiver-bucket.ts';
 import { receiverResult, senderPositionRows, senderRowsAt, type OprfMode, type OprfReceiverResult } from './results.ts';
-import { senderBucketNext, senderBucketReceive, startSenderBucket, type SenderBucketResult, type SenderBucketState } from './sender-bucket.ts';
-import { receiverSessionReceive, senderSessionReceive, startReceiverSession, startSenderSession, type OprfParams } from './session.ts';
+import {
+  senderBucketNext,
+  senderBucketReceive,
+  startSenderBucket,
+  type SenderBucketResult,
+  type SenderBucketState,
+} from './sender-bucket.ts';
+import {
+  receiverSessionReceive,
+  senderSessionReceive,
+  startReceiverSession,
+  startSenderSession,
+  type OprfParams,
+} from './session.ts';
 
 export type InMemoryParty = {
   readonly ids: readonly string[];
@@ -43,14 +61,25 @@ export type InMemoryOutcome = {
 
 export function runInMemory(run: InMemoryRun): InMemoryOutcome {
   const seen = run.onMessage ?? (() => undefined);
-  const sender = startSenderSession({ domainKey: run.domainKey, secret: run.sender.secret, count: run.sender.ids.length });
-  const receiver = startReceiverSession({ domainKey: run.domainKey, secret: run.receiver.secret, count: run.receiver.ids.length, minBuckets: run.minBuckets ?? 1, ...(run.bucketIds === undefined ? {} : { bucketIds: run.bucketIds }) });
+  const sender = startSenderSession({
+    domainKey: run.domainKey,
+    secret: run.sender.secret,
+    count: run.sender.ids.length,
+  });
+  const receiver = startReceiverSession({
+    domainKey: run.domainKey,
+    secret: run.receiver.secret,
+    count: run.receiver.ids.length,
+    minBuckets: run.minBuckets ?? 1,
+    ...(run.bucketIds === undefined ? {} : { bucketIds: run.bucketIds }),
+  });
   const hello = sender.outbound[0];
   if (hello === undefined) throw new RangeError('the sender opened with no hello');
   seen('sender', hello);
   const opened = receiverSessionReceive(receiver.state, hello);
   const setup = opened.outbound[0];
-  if (setup === undefined || opened.state.stage !== 'ready') throw new RangeError('the receiver did not answer the hello');
+  if (setup === undefined || opened.state.stage !== 'ready')
+    throw new RangeError('the receiver did not answer the hello');
   seen('receiver', setup);
   const ready = senderSessionReceive(sender.state, setup);
   if (ready.state.stage !== 'ready') throw new RangeError('the sender session is not ready');
@@ -63,8 +92,16 @@ export function runInMemory(run: InMemoryRun): InMemoryOutcome {
   const receiverResults: ReceiverBucketResult[] = [];
   const senderResults: SenderBucketResult[] = [];
   for (let bucket = 0; bucket < params.buckets; bucket++) {
-    let r: ReceiverBucketState = startReceiverBucket(receiverSession, bucket, receiverItems[bucket] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) });
-    let s: SenderBucketState = startSenderBucket(senderSession, bucket, senderItems[bucket] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) });
+    let r: ReceiverBucketState = startReceiverBucket(
+      receiverSession,
+      bucket,
+      receiverItems[bucket] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) },
+    );
+    let s: SenderBucketState = startSenderBucket(
+      senderSession,
+      bucket,
+      senderItems[bucket] ?? { digests: new Uint8Array(0), rows: new Uint32Array(0) },
+    );
     while (r.stage === 'correcting') {
       const t = receiverBucketNext(r);
       r = t.state;
@@ -81,7 +118,8 @@ export function runInMemory(run: InMemoryRun): InMemoryOutcome {
         r = receiverBucketReceive(r, m).state;
       }
     }
-    if (r.stage !== 'done' || s.stage !== 'done') throw new RangeError(`bucket ${bucket} did not finish (receiver ${r.stage}, sender ${s.stage})`);
+    if (r.stage !== 'done' || s.stage !== 'done')
+      throw new RangeError(`bucket ${bucket} did not finish (receiver ${r.stage}, sender ${s.stage})`);
     receiverResults.push(r.result);
     senderResults.push(s.result);
   }

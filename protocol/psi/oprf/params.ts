@@ -81,7 +81,12 @@ export function valueBytes(receiverTotal: number, senderTotal: number): number {
 }
 
 /** The bucket count for two announced sizes: a power of two, at least `requested`. */
-export function bucketCount(receiverIds: number, senderIds: number, requested = 1, bucketIds = DEFAULT_BUCKET_IDS): number {
+export function bucketCount(
+  receiverIds: number,
+  senderIds: number,
+  requested = 1,
+  bucketIds = DEFAULT_BUCKET_IDS,
+): number {
   const wanted = Math.max(requested, Math.ceil(Math.max(receiverIds, senderIds) / bucketIds));
   let k = 1;
   while (k < wanted && k < MAX_BUCKETS) k *= 2;

@@ -52,7 +52,14 @@ type Extension = {
 /** Matches so far, in typed arrays that double when full (an object per match costs more in GC than the match itself). */
 type Matches = { count: number; rows: Uint32Array; positions: Uint32Array; keys: Uint8Array };
 
-function addMatch(matches: Matches, row: number, position: number, values: Uint8Array, at: number, length: number): void {
+function addMatch(
+  matches: Matches,
+  row: number,
+  position: number,
+  values: Uint8Array,
+  at: number,
+  length: number,
+): void {
   if (matches.count === matches.rows.length) {
     const grow = <T extends Uint32Array | Uint8Array>(old: T, size: number): T => {
       const bigger = new (old.constructor as new (n: number) => T)(size);
@@ -71,30 +78,63 @@ function addMatch(matches: Matches, row: number, position: number, values: Uint8
 }
 
 export type ReceiverBucketState =
-  | { readonly stage: 'correcting'; readonly params: OprfParams; readonly bucket: number; readonly chunk: number; readonly ext: Extension }
-  | { readonly stage: 'awaiting-values'; readonly params: OprfParams; readonly bucket: number; readonly chunk: number; readonly items: BucketItems; readonly table: ValueTable; readonly matches: Matches }
+  | {
+      readonly stage: 'correcting';
+      readonly params: OprfParams;
+      readonly bucket: number;
+      readonly chunk: number;
+      readonly ext: Extension;
+    }
+  | {
+      readonly stage: 'awaiting-values';
+      readonly params: OprfParams;
+      readonly bucket: number;
+      readonly chunk: number;
+      readonly items: BucketItems;
+      readonly table: ValueTable;
+      readonly matches: Matches;
+    }
   | { readonly stage: 'done'; readonly result: ReceiverBucketResult };
 
-export type ReceiverBucketTransition = { readonly state: ReceiverBucketState; readonly outbound: readonly OprfMessage[] };
+export type ReceiverBucketTransition = {
+  readonly state: ReceiverBucketState;
+  readonly outbound: readonly OprfMessage[];
+};
 
 /** Starts bucket `bucket` with this party's ids of that bucket; nothing is sent until {@link receiverBucketNext}. */
-export function startReceiverBucket(session: ReceiverSession, bucket: number, bucketItems: BucketItems): ReceiverBucketState {
+export function startReceiverBucket(
+  session: ReceiverSession,
+  bucket: number,
+  bucketItems: BucketItems,
+): ReceiverBucketState {
   const { params } = session;
   const items = dedupe(bucketItems);
   const count = items.rows.length;
   if (count > params.receiverCapacity) {
-    throw new ProtocolError('PSI_INPUT_INVALID', `OPRF-PSI bucket ${bucket} holds ${count} ids, above its padded size ${params.receiverCapacity} (probability below 2^-40: rerun the job)`);
+    throw new ProtocolError(
+      'PSI_INPUT_INVALID',
+      `OPRF-PSI bucket ${bucket} holds ${count} ids, above its padded size ${params.receiverCapacity} (probability below 2^-40: rerun the job)`,
+    );
   }
   const words = digestWords(items.digests);
   const binsOf = new Uint32Array(HASHES * count);
   cuckooBinsOf(words, count, params.cuckooSeed, params.bins, binsOf);
   const table = placeCuckoo(binsOf, count, params.bins);
-  if (table === undefined) throw new ProtocolError('PSI_INPUT_INVALID', `OPRF-PSI bucket ${bucket}: cuckoo hashing found no placement (probability below 2^-40: rerun the job)`);
+  if (table === undefined)
+    throw new ProtocolError(
+      'PSI_INPUT_INVALID',
+      `OPRF-PSI bucket ${bucket}: cuckoo hashing found no placement (probability below 2^-40: rerun the job)`,
+    );
   const ext: Extension = {
-    items, words, table,
-    zero: new ColumnStreams(session.seeds.zero, bucket), one: new ColumnStreams(session.seeds.one, bucket),
-    code: new CodeCipher(params.codeKeys), hasher: new RowHasher(params.hashKey),
-    own: new Uint8Array(count * params.valueBytes), scratch: new Scratch(),
+    items,
+    words,
+    table,
+    zero: new ColumnStreams(session.seeds.zero, bucket),
+    one: new ColumnStreams(session.seeds.one, bucket),
+    code: new CodeCipher(params.codeKeys),
+    hasher: new RowHasher(params.hashKey),
+    own: new Uint8Array(count * params.valueBytes),
+    scratch: new Scratch(),
   };
   if (params.correctionChunks === 0) return awaitValues(params, bucket, ext);
   return { stage: 'correcting', params, bucket, chunk: 0, ext };
@@ -150,15 +190,32 @@ export function receiverBucketNext(state: ReceiverBucketState): ReceiverBucketTr
 
 function awaitValues(params: OprfParams, bucket: number, ext: Extension): ReceiverBucketState {
   const table = new ValueTable(ext.own, ext.items.rows.length, params.valueBytes);
-  const matches: Matches = { count: 0, rows: new Uint32Array(0), positions: new Uint32Array(0), keys: new Uint8Array(0) };
-  const state: ReceiverBucketState = { stage: 'awaiting-values', params, bucket, chunk: 0, items: ext.items, table, matches };
+  const matches: Matches = {
+    count: 0,
+    rows: new Uint32Array(0),
+    positions: new Uint32Array(0),
+    keys: new Uint8Array(0),
+  };
+  const state: ReceiverBucketState = {
+    stage: 'awaiting-values',
+    params,
+    bucket,
+    chunk: 0,
+    items: ext.items,
+    table,
+    matches,
+  };
   return params.valueChunks === 0 ? finish(state) : state;
 }
 
 /** Takes the next chunk of the sender's values and looks each up among the receiver's own. */
 export function receiverBucketReceive(state: ReceiverBucketState, message: OprfMessage): ReceiverBucketTransition {
   if (state.stage !== 'awaiting-values' || message.step !== 'psi-oprf-values') {
-    throw new ProtocolStageError('psi-oprf-receiver', state.stage === 'awaiting-values' ? 'psi-oprf-values' : state.stage, message.step);
+    throw new ProtocolStageError(
+      'psi-oprf-receiver',
+      state.stage === 'awaiting-values' ? 'psi-oprf-values' : state.stage,
+      message.step,
+    );
   }
   checkChunk(state, message);
   const { params, chunk, table, matches } = state;
@@ -176,16 +233,31 @@ export function receiverBucketReceive(state: ReceiverBucketState, message: OprfM
 function checkChunk(state: Extract<ReceiverBucketState, { stage: 'awaiting-values' }>, message: OprfValues): void {
   const { params, bucket, chunk } = state;
   if (message.bucket !== bucket || message.chunk !== chunk) {
-    throw new ProtocolStageError('psi-oprf-receiver', `psi-oprf-values bucket ${bucket} chunk ${chunk}`, `psi-oprf-values bucket ${message.bucket} chunk ${message.chunk}`);
+    throw new ProtocolStageError(
+      'psi-oprf-receiver',
+      `psi-oprf-values bucket ${bucket} chunk ${chunk}`,
+      `psi-oprf-values bucket ${message.bucket} chunk ${message.chunk}`,
+    );
   }
   const positions = Math.min(VALUE_CHUNK_POSITIONS, params.senderCapacity - chunk * VALUE_CHUNK_POSITIONS);
   if (message.values.byteLength !== positions * HASHES * params.valueBytes) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI values chunk ${chunk} of bucket ${bucket}: expected ${positions * HASHES * params.valueBytes} bytes, got ${message.values.byteLength}`);
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `OPRF-PSI values chunk ${chunk} of bucket ${bucket}: expected ${positions * HASHES * params.valueBytes} bytes, got ${message.values.byteLength}`,
+    );
   }
 }
 
 function finish(state: Extract<ReceiverBucketState, { stage: 'awaiting-values' }>): ReceiverBucketState {
   const { matches, params } = state;
   const n = matches.count;
-  return { stage: 'done', result: { bucket: state.bucket, rows: matches.rows.slice(0, n), positions: matches.positions.slice(0, n), keys: matches.keys.slice(0, n * params.valueBytes) } };
+  return {
+    stage: 'done',
+    result: {
+      bucket: state.bucket,
+      rows: matches.rows.slice(0, n),
+      positions: matches.positions.slice(0, n),
+      keys: matches.keys.slice(0, n * params.valueBytes),
+    },
+  };
 }

@@ -32,18 +32,31 @@ export type OprfMode = 'intersection' | 'membership';
  * `receiverRows[m]`, the sender's global position `senderPositions[m]`, and
  * the OPRF value both know, bytes [m·ℓ, (m+1)·ℓ) of `keys`.
  */
-export type OprfMatches = { readonly receiverRows: Uint32Array; readonly senderPositions: Uint32Array; readonly keys: Uint8Array; readonly keyBytes: number };
+export type OprfMatches = {
+  readonly receiverRows: Uint32Array;
+  readonly senderPositions: Uint32Array;
+  readonly keys: Uint8Array;
+  readonly keyBytes: number;
+};
 
 export type OprfReceiverResult =
   | ({ readonly mode: 'intersection'; readonly senderCount: number } & OprfMatches)
   | { readonly mode: 'membership'; readonly isMember: Uint8Array; readonly senderCount: number };
 
 /** The receiver's result once every bucket is done (any order). */
-export function receiverResult(mode: OprfMode, params: OprfParams, buckets: readonly ReceiverBucketResult[]): OprfReceiverResult {
-  checkComplete(params, buckets.map((b) => b.bucket));
+export function receiverResult(
+  mode: OprfMode,
+  params: OprfParams,
+  buckets: readonly ReceiverBucketResult[],
+): OprfReceiverResult {
+  checkComplete(
+    params,
+    buckets.map((b) => b.bucket),
+  );
   if (mode === 'membership') {
     const isMember = new Uint8Array(params.buckets * params.senderCapacity);
-    for (const b of buckets) for (const position of b.positions) isMember[b.bucket * params.senderCapacity + position] = 1;
+    for (const b of buckets)
+      for (const position of b.positions) isMember[b.bucket * params.senderCapacity + position] = 1;
     return { mode, isMember, senderCount: params.senderCount };
   }
   const total = buckets.reduce((n, b) => n + b.rows.length, 0);
@@ -64,7 +77,10 @@ export function receiverResult(mode: OprfMode, params: OprfParams, buckets: read
 
 /** The sender's position → row map over all buckets (-1 at padding positions). */
 export function senderPositionRows(params: OprfParams, buckets: readonly SenderBucketResult[]): Int32Array {
-  checkComplete(params, buckets.map((b) => b.bucket));
+  checkComplete(
+    params,
+    buckets.map((b) => b.bucket),
+  );
   const out = new Int32Array(params.buckets * params.senderCapacity);
   for (const b of buckets) out.set(b.rows, b.bucket * params.senderCapacity);
   return out;
@@ -74,7 +90,11 @@ export function senderPositionRows(params: OprfParams, buckets: readonly SenderB
 export function senderRowsAt(positionRows: Int32Array, positions: Uint32Array): Uint32Array {
   return Uint32Array.from(positions, (position) => {
     const row = positionRows[position] ?? -1;
-    if (row < 0) throw new ProtocolError('MESSAGE_CORRUPT', `psi-result names position ${position}, which holds no id of this party`);
+    if (row < 0)
+      throw new ProtocolError(
+        'MESSAGE_CORRUPT',
+        `psi-result names position ${position}, which holds no id of this party`,
+      );
     return row;
   });
 }

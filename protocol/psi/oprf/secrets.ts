@@ -13,7 +13,8 @@ import { Random } from '../../random.ts';
 
 /** A 32-byte key for one purpose: SHA-256 of the label and the secret. */
 export function derive(secret: Uint8Array, label: string): Uint8Array {
-  if (secret.byteLength < 16) throw new RangeError(`an OPRF-PSI secret needs at least 16 bytes, got ${secret.byteLength}`);
+  if (secret.byteLength < 16)
+    throw new RangeError(`an OPRF-PSI secret needs at least 16 bytes, got ${secret.byteLength}`);
   return new Uint8Array(createHash('sha256').update(`tandem/v1/psi-oprf|${label}|`).update(secret).digest());
 }
 

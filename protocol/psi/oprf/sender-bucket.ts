@@ -52,8 +52,20 @@ type Evaluation = {
 };
 
 export type SenderBucketState =
-  | { readonly stage: 'awaiting-corrections'; readonly params: OprfParams; readonly bucket: number; readonly chunk: number; readonly ev: Evaluation }
-  | { readonly stage: 'sending-values'; readonly params: OprfParams; readonly bucket: number; readonly chunk: number; readonly ev: Evaluation }
+  | {
+      readonly stage: 'awaiting-corrections';
+      readonly params: OprfParams;
+      readonly bucket: number;
+      readonly chunk: number;
+      readonly ev: Evaluation;
+    }
+  | {
+      readonly stage: 'sending-values';
+      readonly params: OprfParams;
+      readonly bucket: number;
+      readonly chunk: number;
+      readonly ev: Evaluation;
+    }
   | { readonly stage: 'done'; readonly result: SenderBucketResult };
 
 export type SenderBucketTransition = { readonly state: SenderBucketState; readonly outbound: readonly OprfMessage[] };
@@ -64,7 +76,10 @@ export function startSenderBucket(session: SenderSession, bucket: number, bucket
   const items = dedupe(bucketItems);
   const count = items.rows.length;
   if (count > params.senderCapacity) {
-    throw new ProtocolError('PSI_INPUT_INVALID', `OPRF-PSI bucket ${bucket} holds ${count} ids, above its padded size ${params.senderCapacity} (probability below 2^-40: rerun the job)`);
+    throw new ProtocolError(
+      'PSI_INPUT_INVALID',
+      `OPRF-PSI bucket ${bucket} holds ${count} ids, above its padded size ${params.senderCapacity} (probability below 2^-40: rerun the job)`,
+    );
   }
   const words = digestWords(items.digests);
   const binsOf = new Uint32Array(HASHES * count);
@@ -73,36 +88,57 @@ export function startSenderBucket(session: SenderSession, bucket: number, bucket
   const slots = new Int32Array(order.buffer, order.byteOffset, order.length);
   for (let p = 0; p < slots.length; p++) if (slots[p]! >= count) slots[p] = -1;
   const ev: Evaluation = {
-    items, words, binsOf, slots,
+    items,
+    words,
+    binsOf,
+    slots,
     choices: new Int32Array(new Uint8Array(session.choices).buffer),
     streams: new ColumnStreams(session.seeds, bucket),
-    code: new CodeCipher(params.codeKeys), hasher: new RowHasher(params.hashKey),
-    q: new Int32Array(params.bins * ROW_WORDS), secret: session.secret, scratch: new Scratch(),
+    code: new CodeCipher(params.codeKeys),
+    hasher: new RowHasher(params.hashKey),
+    q: new Int32Array(params.bins * ROW_WORDS),
+    secret: session.secret,
+    scratch: new Scratch(),
   };
   const state: SenderBucketState = { stage: 'awaiting-corrections', params, bucket, chunk: 0, ev };
   return params.correctionChunks === 0 ? sendValues(state) : state;
 }
 
 function sendValues(state: Extract<SenderBucketState, { stage: 'awaiting-corrections' }>): SenderBucketState {
-  if (state.params.valueChunks === 0) return { stage: 'done', result: { bucket: state.bucket, rows: rowsOf(state.ev) } };
+  if (state.params.valueChunks === 0)
+    return { stage: 'done', result: { bucket: state.bucket, rows: rowsOf(state.ev) } };
   return { stage: 'sending-values', params: state.params, bucket: state.bucket, chunk: 0, ev: state.ev };
 }
 
 /** Takes the next chunk of corrections: q = g ⊕ (u ∧ s) for its bins. */
 export function senderBucketReceive(state: SenderBucketState, message: OprfMessage): SenderBucketTransition {
   if (state.stage !== 'awaiting-corrections' || message.step !== 'psi-oprf-correction') {
-    throw new ProtocolStageError('psi-oprf-sender', state.stage === 'awaiting-corrections' ? 'psi-oprf-correction' : state.stage, message.step);
+    throw new ProtocolStageError(
+      'psi-oprf-sender',
+      state.stage === 'awaiting-corrections' ? 'psi-oprf-correction' : state.stage,
+      message.step,
+    );
   }
   const { params, bucket, chunk, ev } = state;
   if (message.bucket !== bucket || message.chunk !== chunk) {
-    throw new ProtocolStageError('psi-oprf-sender', `psi-oprf-correction bucket ${bucket} chunk ${chunk}`, `psi-oprf-correction bucket ${message.bucket} chunk ${message.chunk}`);
+    throw new ProtocolStageError(
+      'psi-oprf-sender',
+      `psi-oprf-correction bucket ${bucket} chunk ${chunk}`,
+      `psi-oprf-correction bucket ${message.bucket} chunk ${message.chunk}`,
+    );
   }
   const first = chunk * CHUNK_ROWS;
   const rows = Math.min(CHUNK_ROWS, params.bins - first);
   if (message.rows.byteLength !== rows * ROW_WORDS * 4) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI corrections chunk ${chunk} of bucket ${bucket}: expected ${rows * ROW_WORDS * 4} bytes, got ${message.rows.byteLength}`);
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `OPRF-PSI corrections chunk ${chunk} of bucket ${bucket}: expected ${rows * ROW_WORDS * 4} bytes, got ${message.rows.byteLength}`,
+    );
   }
-  const u = message.rows.byteOffset % 4 === 0 ? new Int32Array(message.rows.buffer, message.rows.byteOffset, rows * ROW_WORDS) : new Int32Array(new Uint8Array(message.rows).buffer); // protobuf hands out Buffer views at any offset
+  const u =
+    message.rows.byteOffset % 4 === 0
+      ? new Int32Array(message.rows.buffer, message.rows.byteOffset, rows * ROW_WORDS)
+      : new Int32Array(new Uint8Array(message.rows).buffer); // protobuf hands out Buffer views at any offset
   const stride = columnStride(rows);
   const g = ev.scratch.words('g', CODE_BITS * stride);
   ev.streams.next(rows, g, stride);
@@ -150,13 +186,26 @@ export function senderBucketNext(state: SenderBucketState): SenderBucketTransiti
   }
   const hashed = ev.scratch.words('hashed', count * 4);
   ev.hasher.hash(rows, count, hashed);
-  const message: OprfValues = { step: 'psi-oprf-values', bucket, chunk, values: packValues(state, hashed, first, positions) };
-  const next = chunk + 1 < params.valueChunks ? { ...state, chunk: chunk + 1 } : ({ stage: 'done', result: { bucket, rows: rowsOf(ev) } } as const);
+  const message: OprfValues = {
+    step: 'psi-oprf-values',
+    bucket,
+    chunk,
+    values: packValues(state, hashed, first, positions),
+  };
+  const next =
+    chunk + 1 < params.valueChunks
+      ? { ...state, chunk: chunk + 1 }
+      : ({ stage: 'done', result: { bucket, rows: rowsOf(ev) } } as const);
   return { state: next, outbound: [message] };
 }
 
 /** The first ℓ bytes of each hashed row; padding positions get random bytes from the secret. */
-function packValues(state: Extract<SenderBucketState, { stage: 'sending-values' }>, hashed: Int32Array, first: number, positions: number): Uint8Array {
+function packValues(
+  state: Extract<SenderBucketState, { stage: 'sending-values' }>,
+  hashed: Int32Array,
+  first: number,
+  positions: number,
+): Uint8Array {
   const { params, bucket, chunk, ev } = state;
   const l = params.valueBytes;
   const bytes = new Uint8Array(hashed.buffer, hashed.byteOffset, hashed.byteLength);

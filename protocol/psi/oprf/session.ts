@@ -38,8 +38,17 @@ export type OprfParams = {
   readonly cuckooSeed: Uint32Array;
 };
 
-export type ReceiverSession = { readonly params: OprfParams; readonly secret: Uint8Array; readonly seeds: BaseOtSenderSeeds };
-export type SenderSession = { readonly params: OprfParams; readonly secret: Uint8Array; readonly choices: Uint8Array; readonly seeds: Uint8Array };
+export type ReceiverSession = {
+  readonly params: OprfParams;
+  readonly secret: Uint8Array;
+  readonly seeds: BaseOtSenderSeeds;
+};
+export type SenderSession = {
+  readonly params: OprfParams;
+  readonly secret: Uint8Array;
+  readonly choices: Uint8Array;
+  readonly seeds: Uint8Array;
+};
 
 export type OprfSenderSetup = {
   /** Per job and pair; both sides derive the same (it keys the id digests and the base OTs). */
@@ -68,12 +77,14 @@ export type ReceiverSessionState =
 export type SessionTransition<S> = { readonly state: S; readonly outbound: readonly OprfMessage[] };
 
 function checkCount(count: number, who: string): number {
-  if (!Number.isInteger(count) || count < 0 || count >= 2 ** 32) throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI: ${who} announced ${count} ids`);
+  if (!Number.isInteger(count) || count < 0 || count >= 2 ** 32)
+    throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI: ${who} announced ${count} ids`);
   return count;
 }
 
 function checkBytes(bytes: Uint8Array, length: number, what: string): Uint8Array {
-  if (bytes.byteLength !== length) throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI: ${what} must be ${length} bytes, got ${bytes.byteLength}`);
+  if (bytes.byteLength !== length)
+    throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI: ${what} must be ${length} bytes, got ${bytes.byteLength}`);
   return bytes;
 }
 
@@ -83,7 +94,10 @@ export function oprfParams(domainKey: Uint8Array, hello: OprfHello, setup: OprfS
   const senderCount = checkCount(hello.count, 'the sender');
   const buckets = setup.buckets;
   if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS || (buckets & (buckets - 1)) !== 0) {
-    throw new ProtocolError('MESSAGE_CORRUPT', `OPRF-PSI: ${buckets} buckets is not a power of two up to ${MAX_BUCKETS}`);
+    throw new ProtocolError(
+      'MESSAGE_CORRUPT',
+      `OPRF-PSI: ${buckets} buckets is not a power of two up to ${MAX_BUCKETS}`,
+    );
   }
   const receiverCapacity = bucketCapacity(receiverCount, buckets);
   const senderCapacity = bucketCapacity(senderCount, buckets);
@@ -92,11 +106,18 @@ export function oprfParams(domainKey: Uint8Array, hello: OprfHello, setup: OprfS
   // With no ids on one side the intersection is empty: buckets exchange nothing.
   const empty = receiverCount === 0 || senderCount === 0;
   return Object.freeze({
-    domainKey, receiverCount, senderCount, buckets, receiverCapacity, senderCapacity, bins,
+    domainKey,
+    receiverCount,
+    senderCount,
+    buckets,
+    receiverCapacity,
+    senderCapacity,
+    bins,
     correctionChunks: empty ? 0 : Math.ceil(bins / CHUNK_ROWS),
     valueChunks: empty ? 0 : Math.ceil(senderCapacity / VALUE_CHUNK_POSITIONS),
     valueBytes: valueBytes(receiverCapacity * buckets, senderCapacity * buckets),
-    codeKeys: keys.code, hashKey: keys.hash,
+    codeKeys: keys.code,
+    hashKey: keys.hash,
     cuckooSeed: seedWords(checkBytes(setup.cuckooSeed, 16, 'the cuckoo seed')),
   });
 }
@@ -104,18 +125,40 @@ export function oprfParams(domainKey: Uint8Array, hello: OprfHello, setup: OprfS
 /** The sender opens: base-OT points for its secret choice bits, and the code seed. */
 export function startSenderSession(setup: OprfSenderSetup): SessionTransition<SenderSessionState> {
   const codeSeed = expand(setup.secret, 'code-seed', 16);
-  const points = chooserPoints(setup.domainKey, expand(setup.secret, 'choices', CODE_BITS / 8), expand(setup.secret, 'chooser-scalars', CODE_BITS * SCALAR_SOURCE_BYTES));
+  const points = chooserPoints(
+    setup.domainKey,
+    expand(setup.secret, 'choices', CODE_BITS / 8),
+    expand(setup.secret, 'chooser-scalars', CODE_BITS * SCALAR_SOURCE_BYTES),
+  );
   const hello: OprfHello = { step: 'psi-oprf-hello', points, codeSeed, count: checkCount(setup.count, 'this party') };
   return { state: { stage: 'awaiting-setup', setup, codeSeed }, outbound: [hello] };
 }
 
 /** The sender takes the setup: its chosen seeds, and the session is ready. */
-export function senderSessionReceive(state: SenderSessionState, message: OprfMessage): SessionTransition<SenderSessionState> {
-  if (state.stage !== 'awaiting-setup' || message.step !== 'psi-oprf-setup') throw new ProtocolStageError('psi-oprf-sender', state.stage === 'awaiting-setup' ? 'psi-oprf-setup' : 'done', message.step);
+export function senderSessionReceive(
+  state: SenderSessionState,
+  message: OprfMessage,
+): SessionTransition<SenderSessionState> {
+  if (state.stage !== 'awaiting-setup' || message.step !== 'psi-oprf-setup')
+    throw new ProtocolStageError(
+      'psi-oprf-sender',
+      state.stage === 'awaiting-setup' ? 'psi-oprf-setup' : 'done',
+      message.step,
+    );
   const { setup } = state;
   const choices = expand(setup.secret, 'choices', CODE_BITS / 8);
-  const seeds = chosenSeeds(setup.domainKey, choices, expand(setup.secret, 'chooser-scalars', CODE_BITS * SCALAR_SOURCE_BYTES), message.reply);
-  const hello: OprfHello = { step: 'psi-oprf-hello', points: new Uint8Array(0), codeSeed: state.codeSeed, count: setup.count };
+  const seeds = chosenSeeds(
+    setup.domainKey,
+    choices,
+    expand(setup.secret, 'chooser-scalars', CODE_BITS * SCALAR_SOURCE_BYTES),
+    message.reply,
+  );
+  const hello: OprfHello = {
+    step: 'psi-oprf-hello',
+    points: new Uint8Array(0),
+    codeSeed: state.codeSeed,
+    count: setup.count,
+  };
   const params = oprfParams(setup.domainKey, hello, message);
   return { state: { stage: 'ready', session: { params, secret: setup.secret, choices, seeds } }, outbound: [] };
 }
@@ -127,13 +170,31 @@ export function startReceiverSession(setup: OprfReceiverSetup): SessionTransitio
 }
 
 /** The receiver answers the hello: the base-OT reply, the cuckoo seed and the bucket count. */
-export function receiverSessionReceive(state: ReceiverSessionState, message: OprfMessage): SessionTransition<ReceiverSessionState> {
-  if (state.stage !== 'awaiting-hello' || message.step !== 'psi-oprf-hello') throw new ProtocolStageError('psi-oprf-receiver', state.stage === 'awaiting-hello' ? 'psi-oprf-hello' : 'done', message.step);
+export function receiverSessionReceive(
+  state: ReceiverSessionState,
+  message: OprfMessage,
+): SessionTransition<ReceiverSessionState> {
+  if (state.stage !== 'awaiting-hello' || message.step !== 'psi-oprf-hello')
+    throw new ProtocolStageError(
+      'psi-oprf-receiver',
+      state.stage === 'awaiting-hello' ? 'psi-oprf-hello' : 'done',
+      message.step,
+    );
   const { setup } = state;
   const senderCount = checkCount(message.count, 'the sender');
-  const { reply, seeds } = senderSeeds(setup.domainKey, message.points, expand(setup.secret, 'reply-scalar', SCALAR_SOURCE_BYTES));
+  const { reply, seeds } = senderSeeds(
+    setup.domainKey,
+    message.points,
+    expand(setup.secret, 'reply-scalar', SCALAR_SOURCE_BYTES),
+  );
   const buckets = bucketCount(setup.count, senderCount, setup.minBuckets ?? 1, setup.bucketIds);
-  const answer: OprfSetup = { step: 'psi-oprf-setup', reply, cuckooSeed: expand(setup.secret, 'cuckoo-seed', 16), count: setup.count, buckets };
+  const answer: OprfSetup = {
+    step: 'psi-oprf-setup',
+    reply,
+    cuckooSeed: expand(setup.secret, 'cuckoo-seed', 16),
+    count: setup.count,
+    buckets,
+  };
   const params = oprfParams(setup.domainKey, message, answer);
   return { state: { stage: 'ready', session: { params, secret: setup.secret, seeds } }, outbound: [answer] };
 }

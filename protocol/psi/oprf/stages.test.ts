@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { partition } from './bucket-items.ts';
 import { digestIds } from './digest.ts';
 import type { OprfMessage } from './messages.ts';
-import { receiverBucketNext, receiverBucketReceive, startReceiverBucket, type ReceiverBucketState } from './receiver-bucket.ts';
+import {
+  receiverBucketNext,
+  receiverBucketReceive,
+  startReceiverBucket,
+  type ReceiverBucketState,
+} from './receiver-bucket.ts';
 import { senderBucketNext, senderBucketReceive, startSenderBucket, type SenderBucketState } from './sender-bucket.ts';
 import { receiverSessionReceive, senderSessionReceive, startReceiverSession, startSenderSession } from './session.ts';
 import { ProtocolStageError } from '../../errors.ts';
@@ -12,7 +17,10 @@ const domainKey = seedFrom('oprf-stages', 'domain');
 
 function sessions(receiverCount: number, senderCount: number) {
   const s = startSenderSession({ domainKey, secret: seedFrom('stages', 's'), count: senderCount });
-  const r = receiverSessionReceive(startReceiverSession({ domainKey, secret: seedFrom('stages', 'r'), count: receiverCount }).state, s.outbound[0]!);
+  const r = receiverSessionReceive(
+    startReceiverSession({ domainKey, secret: seedFrom('stages', 'r'), count: receiverCount }).state,
+    s.outbound[0]!,
+  );
   const ready = senderSessionReceive(s.state, r.outbound[0]!);
   if (r.state.stage !== 'ready' || ready.state.stage !== 'ready') throw new Error('not ready');
   return { receiver: r.state.session, sender: ready.state.session, senderStart: s };
@@ -50,11 +58,23 @@ describe('OPRF-PSI stages', () => {
       }
     }
     expect(stages).toEqual([
-      'r:correcting', 's:awaiting-corrections',
-      'r:correcting', 's:awaiting-corrections', 'r:awaiting-values', 's:sending-values',
-      's:sending-values', 'r:awaiting-values', 's:done', 'r:done',
+      'r:correcting',
+      's:awaiting-corrections',
+      'r:correcting',
+      's:awaiting-corrections',
+      'r:awaiting-values',
+      's:sending-values',
+      's:sending-values',
+      'r:awaiting-values',
+      's:done',
+      'r:done',
     ]);
-    expect(wire.map((m) => ('chunk' in m ? `${m.step}#${m.chunk}` : m.step))).toEqual(['psi-oprf-correction#0', 'psi-oprf-correction#1', 'psi-oprf-values#0', 'psi-oprf-values#1']);
+    expect(wire.map((m) => ('chunk' in m ? `${m.step}#${m.chunk}` : m.step))).toEqual([
+      'psi-oprf-correction#0',
+      'psi-oprf-correction#1',
+      'psi-oprf-values#0',
+      'psi-oprf-values#1',
+    ]);
     if (r.stage !== 'done') throw new Error('receiver not done');
     expect(r.result.rows).toHaveLength(50_000);
   });
@@ -63,12 +83,20 @@ describe('OPRF-PSI stages', () => {
     const { receiver, sender, senderStart } = sessions(10, 10);
     const values: OprfMessage = { step: 'psi-oprf-values', bucket: 0, chunk: 0, values: new Uint8Array(0) };
     expect(() => senderSessionReceive(senderStart.state, values)).toThrow(ProtocolStageError);
-    expect(() => senderSessionReceive(senderStart.state, values)).toThrow('psi-oprf-sender: expected stage "psi-oprf-setup" but received "psi-oprf-values"');
+    expect(() => senderSessionReceive(senderStart.state, values)).toThrow(
+      'psi-oprf-sender: expected stage "psi-oprf-setup" but received "psi-oprf-values"',
+    );
     const r = startReceiverBucket(receiver, 0, { digests: digestIds(domainKey, ['a']), rows: Uint32Array.of(0) });
-    expect(() => receiverBucketReceive(r, values)).toThrow('psi-oprf-receiver: expected stage "correcting" but received "psi-oprf-values"');
+    expect(() => receiverBucketReceive(r, values)).toThrow(
+      'psi-oprf-receiver: expected stage "correcting" but received "psi-oprf-values"',
+    );
     const s = startSenderBucket(sender, 0, { digests: digestIds(domainKey, ['a']), rows: Uint32Array.of(0) });
-    expect(() => senderBucketNext(s)).toThrow('psi-oprf-sender: expected stage "sending-values" but received "awaiting-corrections"');
+    expect(() => senderBucketNext(s)).toThrow(
+      'psi-oprf-sender: expected stage "sending-values" but received "awaiting-corrections"',
+    );
     const late: OprfMessage = { step: 'psi-oprf-correction', bucket: 0, chunk: 3, rows: new Uint8Array(0) };
-    expect(() => senderBucketReceive(s, late)).toThrow('psi-oprf-sender: expected stage "psi-oprf-correction bucket 0 chunk 0" but received "psi-oprf-correction bucket 0 chunk 3"');
+    expect(() => senderBucketReceive(s, late)).toThrow(
+      'psi-oprf-sender: expected stage "psi-oprf-correction bucket 0 chunk 0" but received "psi-oprf-correction bucket 0 chunk 3"',
+    );
   });
 });

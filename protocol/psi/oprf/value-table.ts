@@ -29,7 +29,8 @@ export class ValueTable {
     if (length < 4 || length > 16) throw new RangeError(`values are 4 to 16 bytes, got ${length}`);
     this.#length = length;
     this.#values = new Int32Array(count * 4);
-    for (let k = 0; k < count; k++) for (let w = 0; w < 4; w++) this.#values[4 * k + w] = wordOf(packed, k * length, length, w);
+    for (let k = 0; k < count; k++)
+      for (let w = 0; w < 4; w++) this.#values[4 * k + w] = wordOf(packed, k * length, length, w);
     let size = 16;
     while (size < count * 2) size *= 2;
     this.#slots = new Int32Array(2 * size);
@@ -44,7 +45,7 @@ export class ValueTable {
 
   /** The index of the value at byte `at` of `bytes` among the indexed ones, or -1. */
   find(bytes: Uint8Array, at: number): number {
-    const first = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24));
+    const first = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
     let slot = first & this.#mask;
     for (;;) {
       const k = this.#slots[2 * slot + 1]! - 1;

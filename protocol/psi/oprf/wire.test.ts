@@ -16,15 +16,27 @@ const domainKey = seedFrom('oprf-wire-test', 'domain');
 
 /** Long unique ids ("cust-" + 24 hex digits), so a hit cannot be chance. */
 const longIds = (prefix: string, from: number, to: number): string[] =>
-  Array.from({ length: to - from }, (_, k) => `cust-${createHash('sha256').update(`${prefix}|${from + k}`).digest('hex').slice(0, 24)}`);
+  Array.from(
+    { length: to - from },
+    (_, k) =>
+      `cust-${createHash('sha256')
+        .update(`${prefix}|${from + k}`)
+        .digest('hex')
+        .slice(0, 24)}`,
+  );
 
 function bytesOf(m: OprfMessage): Uint8Array[] {
   switch (m.step) {
-    case 'psi-oprf-hello': return [m.points, m.codeSeed];
-    case 'psi-oprf-setup': return [m.reply, m.cuckooSeed];
-    case 'psi-oprf-correction': return [m.rows];
-    case 'psi-oprf-values': return [m.values];
-    case 'psi-result': return [new Uint8Array(m.positions.buffer, m.positions.byteOffset, m.positions.byteLength)];
+    case 'psi-oprf-hello':
+      return [m.points, m.codeSeed];
+    case 'psi-oprf-setup':
+      return [m.reply, m.cuckooSeed];
+    case 'psi-oprf-correction':
+      return [m.rows];
+    case 'psi-oprf-values':
+      return [m.values];
+    case 'psi-result':
+      return [new Uint8Array(m.positions.buffer, m.positions.byteOffset, m.positions.byteLength)];
   }
 }
 
@@ -33,7 +45,7 @@ function byteChiSquare(bytes: Uint8Array): number {
   const counts = new Float64Array(256);
   for (const b of bytes) counts[b]!++;
   const expected = bytes.byteLength / 256;
-  return counts.reduce((sum, c) => sum + ((c - expected) ** 2) / expected, 0);
+  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
 }
 
 /** The largest deviation, in standard deviations, of any bit position's share of ones across `width`-byte records. */
@@ -57,12 +69,17 @@ describe('OPRF-PSI on the wire', () => {
   const senderIds = longIds('r', 3000, 12_000); // half of the receiver's ids are shared
   const messages: { from: string; message: OprfMessage }[] = [];
   const outcome = runInMemory({
-    mode: 'intersection', domainKey, minBuckets: 2, receiver: { ids: receiverIds, secret: seedFrom('wire', 'r') }, sender: { ids: senderIds, secret: seedFrom('wire', 's') },
+    mode: 'intersection',
+    domainKey,
+    minBuckets: 2,
+    receiver: { ids: receiverIds, secret: seedFrom('wire', 'r') },
+    sender: { ids: senderIds, secret: seedFrom('wire', 's') },
     onMessage: (from, message) => messages.push({ from, message }),
   });
-  const concat = (step: OprfMessage['step']): Uint8Array => Buffer.concat(messages.filter((m) => m.message.step === step).flatMap((m) => bytesOf(m.message)));
+  const concat = (step: OprfMessage['step']): Uint8Array =>
+    Buffer.concat(messages.filter((m) => m.message.step === step).flatMap((m) => bytesOf(m.message)));
 
-  it('the receiver\'s corrections and the sender\'s values look uniformly random: byte frequencies and every bit position', () => {
+  it("the receiver's corrections and the sender's values look uniformly random: byte frequencies and every bit position", () => {
     const corrections = concat('psi-oprf-correction');
     const values = concat('psi-oprf-values');
     expect(corrections.byteLength).toBeGreaterThan(500_000);
@@ -84,13 +101,18 @@ describe('OPRF-PSI on the wire', () => {
     const ids = [...new Set([...receiverIds, ...senderIds])];
     const byHex = new Map(ids.map((id) => [id.slice(5, 21), id]));
     const runs = capture.toString('latin1').match(/[0-9a-f]{16,}/g) ?? [];
-    const asText = runs.flatMap((run) => Array.from({ length: run.length - 15 }, (_, at) => byHex.get(run.slice(at, at + 16)) ?? []).flat());
+    const asText = runs.flatMap((run) =>
+      Array.from({ length: run.length - 15 }, (_, at) => byHex.get(run.slice(at, at + 16)) ?? []).flat(),
+    );
     const digests = Buffer.from(digestIds(domainKey, ids));
     const byFirstWord = new Map<number, number[]>();
-    ids.forEach((_, k) => byFirstWord.set(digests.readUInt32LE(16 * k), [...(byFirstWord.get(digests.readUInt32LE(16 * k)) ?? []), k]));
+    ids.forEach((_, k) =>
+      byFirstWord.set(digests.readUInt32LE(16 * k), [...(byFirstWord.get(digests.readUInt32LE(16 * k)) ?? []), k]),
+    );
     const asDigest: string[] = [];
     for (let at = 0; at + 8 <= capture.byteLength; at++) {
-      for (const k of byFirstWord.get(capture.readUInt32LE(at)) ?? []) if (capture.readUInt32LE(at + 4) === digests.readUInt32LE(16 * k + 4)) asDigest.push(ids[k]!);
+      for (const k of byFirstWord.get(capture.readUInt32LE(at)) ?? [])
+        if (capture.readUInt32LE(at + 4) === digests.readUInt32LE(16 * k + 4)) asDigest.push(ids[k]!);
     }
     return [...asText, ...asDigest];
   }
@@ -99,7 +121,11 @@ describe('OPRF-PSI on the wire', () => {
     const all = Buffer.concat(messages.flatMap((m) => bytesOf(m.message)));
     expect(leaks(all)).toEqual([]);
     const planted = senderIds[7]!;
-    expect(leaks(Buffer.concat([all.subarray(0, 1001), Buffer.from(planted, 'utf8'), all.subarray(1001)]))).toEqual([planted]);
-    expect(leaks(Buffer.concat([all.subarray(0, 999), digestIds(domainKey, [planted]), all.subarray(999)]))).toEqual([planted]);
+    expect(leaks(Buffer.concat([all.subarray(0, 1001), Buffer.from(planted, 'utf8'), all.subarray(1001)]))).toEqual([
+      planted,
+    ]);
+    expect(leaks(Buffer.concat([all.subarray(0, 999), digestIds(domainKey, [planted]), all.subarray(999)]))).toEqual([
+      planted,
+    ]);
   });
 });
