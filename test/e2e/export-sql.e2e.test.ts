@@ -216,8 +216,10 @@ describe('tandem model export --format sql', () => {
         'sql',
       ]);
       expect(tree.status).toBe(64);
-      expect(tree.stderr).toContain(`job ${trees}'s model is of family "trees", which has no SQL form`);
-      expect(tree.stderr).toContain('(supported families: lr)');
+      expect(tree.stderr).toContain(
+        `job ${trees} trained trees; \`tandem model export --format sql\` supports lr models only`,
+      );
+      expect(tree.stderr).toContain('Fix: export it as a bundle');
     },
   );
 });
