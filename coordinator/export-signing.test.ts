@@ -148,6 +148,7 @@ describe('the coordinator co-signing an exported model', () => {
     ],
     [{ protocolVersion: PROTOCOL_VERSION + 1 }, /manifest\.protocolVersion: is/],
     [{ metrics: { auc: 0.99 } }, /manifest\.metrics\.auc: is 0\.99, brand reported 0\.91 for job job-1/],
+    [{ family: 'trees' }, /manifest\.family: is trees, job job-1 trained lr/],
   ])('refuses a manifest that disagrees with the job store (%o)', (changes, message) => {
     expect(() => cosign('brand', manifest('brand', changes))).toThrow(TandemError);
     expect(() => cosign('brand', manifest('brand', changes))).toThrow(message);

@@ -44,6 +44,7 @@ export type ExportSignature = {
 /** What the job store says a manifest must repeat. */
 type JobFacts = {
   readonly parties: readonly { readonly name: string; readonly role: string; readonly dataset: string }[];
+  readonly model?: { readonly family?: string } | undefined;
 };
 
 const refuse = (message: string): TandemError =>
@@ -127,6 +128,9 @@ function disagreement(body: ManifestBody, job: JobRecord): string | undefined {
     return `parties: are ${canonicalJson(body.parties)}, job ${job.jobId} has ${canonicalJson(parties)}`;
   const role = parties.find((p) => p.name === body.party)?.role;
   if (body.role !== role) return `role: is ${body.role}, ${body.party} is the ${role ?? '?'} of job ${job.jobId}`;
+  // A bundle says which family scores it; it must be the family the job trained.
+  const family = spec.model?.family ?? 'lr';
+  if ((body.family ?? 'lr') !== family) return `family: is ${body.family ?? 'lr'}, job ${job.jobId} trained ${family}`;
   const summaries = JSON.parse(job.summaryJson === '' ? '{}' : job.summaryJson) as Record<
     string,
     { metrics?: Record<string, unknown> } | undefined
