@@ -13,7 +13,7 @@ import type { Envelope } from '../../protocol/wire/envelope.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { KeyHolder } from '../family.ts';
 import { TREE_DEAL, TREE_DEALT, TREE_SEED } from './messages.ts';
-import { dealShares, maskLabels } from './secure-histogram.ts';
+import { dealShares, maskLabels, MAX_SHARE_WORDS } from './secure-histogram.ts';
 import { prfWords } from './prf.ts';
 
 type HostSeed = { seed: Uint8Array; rows: number; bins: number; V: Uint32Array };
@@ -48,7 +48,7 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
           throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from} has ${m.seed.byteLength} bytes, not 32`);
         if (from === spec.guest.name) guestSeed = m.seed;
         else if (hostNames.has(from)) {
-          if (m.rows < 1 || m.bins < 1 || m.rows * m.bins > 2 ** 28)
+          if (m.rows < 1 || m.bins < 1 || m.rows * m.bins > MAX_SHARE_WORDS)
             throw new JobError(
               'JOB_STATE_CONFLICT',
               `tree-seed from ${from}: ${m.rows} rows × ${m.bins} bins is outside what the dealer can hold`,

@@ -43,6 +43,9 @@ import {
   TREE_VECTORS,
 } from './messages.ts';
 
+/** The largest rows × bins matrix a role holds (the host's V, the guest's B − V, the dealer's V): 1 GiB. */
+export const MAX_SHARE_WORDS = 2 ** 28;
+
 /** Rows of masked bins per message: about 4 MiB. */
 const chunkRows = (width: number): number => Math.max(1, Math.floor((4 << 20) / (4 * Math.max(1, width))));
 
@@ -176,6 +179,12 @@ export async function serveTreeHost(
 ): Promise<SplitRequest[]> {
   const columns = t.layout.offsets.length;
   const width = t.layout.total;
+  if (t.train.length * width > MAX_SHARE_WORDS) {
+    const why = `${t.train.length} training rows × ${width} bins over ${columns} columns is more than the ${MAX_SHARE_WORDS} words each role holds (${(MAX_SHARE_WORDS * 4) / 2 ** 30} GiB)`;
+    throw new JobError('JOB_STATE_CONFLICT', `${channel.me}: ${why}`, {
+      publicMessage: `${channel.me}'s tree histogram is too wide: ${why}. Fix: lower model.maxBins, use fewer of ${channel.me}'s columns, or train on fewer rows`,
+    });
+  }
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: t.train.length, bins: width });
   channel.post(guest, TREE_LAYOUT, 0, { words: words(t.layout.counts), count: 1, first: 0, width: columns });
   const V = prfWords(seed, maskLabels.v, t.train.length * width);
