@@ -26,6 +26,7 @@ import { loadPartyConfig } from '../../party/config.ts';
 import { loadJobDataset } from '../../jobs/common/features.ts';
 import { transformRows, type PreprocessSpec } from '../../data/preprocess.ts';
 import { auc } from '../../protocol/evaluation/metrics.ts';
+import { alignmentOrder } from '../../jobs/common/alignment.ts';
 import type { Tree } from '../../models/trees/core/booster.ts';
 import { predictions, rawScores, recordBits, type SavedRecord } from '../../models/trees/score.ts';
 import {
@@ -217,6 +218,32 @@ describe('federated trees: a full job', () => {
     let hits = 0;
     for (let i = 0; i + 8 <= hay.length; i++) if (values.has(hay.readBigUInt64LE(i))) hits++;
     expect(hits).toBe(0);
+  });
+
+  it('carries no run of labels, in file order or in the aligned order, as bytes, int32, float32 or float64', async () => {
+    const g = await dataset('brand');
+    const labels = Int32Array.from(g.labels ?? []);
+    const aligned = Int32Array.from(
+      alignmentOrder(
+        g.ids,
+        g.ids.map((_, row) => row),
+        '42',
+      ),
+      (row) => labels[row] ?? 0,
+    );
+    const hay = Buffer.concat([...link, ...body]);
+    for (const order of [labels, aligned]) {
+      for (let start = 0; start + 64 <= order.length; start += 97) {
+        const run = order.subarray(start, start + 64);
+        const patterns = [
+          Buffer.from(Uint8Array.from(run)),
+          Buffer.from(run.buffer, run.byteOffset, run.byteLength),
+          Buffer.from(Float32Array.from(run).buffer),
+          Buffer.from(Float64Array.from(run).buffer),
+        ];
+        for (const pattern of patterns) expect(hay.includes(pattern)).toBe(false);
+      }
+    }
   });
 
   it('audit-logs every tree message at both parties; the coordinator gets only seeds and share requests', () => {
