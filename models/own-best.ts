@@ -8,7 +8,7 @@
  * Local only: nothing here crosses a party boundary.
  */
 import { binaryReport } from '../protocol/evaluation/metrics.ts';
-import { multiclassReport, multiclassLogLoss } from '../protocol/evaluation/multiclass-metrics.ts';
+import { multiclassSummary } from '../protocol/evaluation/multiclass-metrics.ts';
 import { regressionReport } from '../protocol/evaluation/regression-metrics.ts';
 import { trainTwin } from './trees/core/twin.ts';
 import { predictionsOf, type Objective } from './trees/core/objective.ts';
@@ -68,16 +68,7 @@ export function validationMetrics(
   }
   const p = Float64Array.from(Array.from(validation).flatMap((r) => predictionsOf(objective, scores, outputs, r)));
   const y = Int32Array.from(validation, (r) => labels[r] ?? 0);
-  const rep = multiclassReport(p, y, outputs);
-  return {
-    rows: rep.rows,
-    accuracy: rep.accuracy,
-    macroF1: rep.macroF1,
-    logLoss: multiclassLogLoss(p, y, outputs),
-    perClass: rep.perClass,
-    confusion: rep.confusion,
-    classes: [...classes],
-  };
+  return multiclassSummary(p, y, outputs, classes);
 }
 
 /** Which own model is better on validation: AUC (binary), accuracy (classes), R² (continuous). */

@@ -22,7 +22,7 @@ import { partialLogits } from '../../protocol/training/plan.ts';
 import { correlatedWeights, decorrelateRows, fitDecorrelation } from '../../protocol/training/decorrelate.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
 import { bestOwn, ownTreesMetrics } from '../own-best.ts';
-import { multiclassLogLoss, multiclassReport } from '../../protocol/evaluation/multiclass-metrics.ts';
+import { multiclassSummary } from '../../protocol/evaluation/multiclass-metrics.ts';
 import type { JobSpec } from '../../protocol/job-spec.ts';
 import type { JobChannel } from '../../party/channel.ts';
 import type { PartyMatrix } from '../../jobs/common/features.ts';
@@ -102,16 +102,7 @@ function classLogits(
 }
 
 function report(p: Float64Array, y: Int32Array, classes: readonly string[]): Record<string, unknown> {
-  const r = multiclassReport(p, y, classes.length);
-  return {
-    rows: r.rows,
-    accuracy: r.accuracy,
-    macroF1: r.macroF1,
-    logLoss: multiclassLogLoss(p, y, classes.length),
-    perClass: r.perClass,
-    confusion: r.confusion,
-    classes: [...classes],
-  };
+  return multiclassSummary(p, y, classes.length, classes);
 }
 
 export type MulticlassEvaluation = {

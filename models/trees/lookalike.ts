@@ -11,6 +11,7 @@ import { buildMatrix } from '../../jobs/common/features.ts';
 import { transformRows } from '../../data/preprocess.ts';
 import type { LookalikeModel, LookalikeRun } from '../family.ts';
 import { binRows, fitEdges, layoutOf, thresholdOf } from './core/binning.ts';
+import { localParty } from './core/local-party.ts';
 import { boost, type Tree } from './core/booster.ts';
 import { TREE_MODEL } from './messages.ts';
 import { rawScores, recordBits, type SavedRecord } from './score.ts';
@@ -30,11 +31,8 @@ export async function trainLookalikeTrees(run: LookalikeRun): Promise<LookalikeM
     try {
       boosted = await boost({
         parties: [
-          {
-            layout: { edges: [], offsets: new Uint32Array(0), counts: new Uint32Array(0), total: 0 },
-            histograms: (nodes) => Promise.resolve(nodes.map(() => new Float64Array(0))),
-            split: () => Promise.resolve([]),
-          },
+          // The guest has no columns: a party with none, so every split is the host's (party 1).
+          localParty(new Uint16Array(0), layoutOf([]), run.train),
           remote,
         ],
         rows: run.rows.length,

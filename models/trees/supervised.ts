@@ -9,7 +9,9 @@
  * the better one.
  */
 import { JobError } from '../../protocol/errors.ts';
-import { fitLogisticNewton, logits } from '../../protocol/training/centralised.ts';
+import { logits } from '../../protocol/training/centralised.ts';
+import { multiclassSummary } from '../../protocol/evaluation/multiclass-metrics.ts';
+import { guestOnlyBaseline } from '../lr/baseline.ts';
 import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/training/centralised-multinomial.ts';
 import { fitLeastSquares } from '../../protocol/training/least-squares.ts';
 import { buildMatrixAsync, type PartyMatrix } from '../../jobs/common/features.ts';
@@ -127,24 +129,11 @@ async function ownBest(
   let lr: Record<string, unknown>;
   if (columns === 0) lr = {};
   else if (objective === 'logistic') {
-    lr = validationMetrics(
-      'logistic',
-      logitsAt(X, columns, labels, run.train, l2, run.aligned.length),
-      1,
-      labels,
-      run.validation,
-      classes,
-    );
+    lr = { ...guestOnlyBaseline(X, columns, labels, run.train, run.validation, l2).metrics };
   } else if (objective === 'softmax') {
     const model = fitMultinomialNewton(X, columns, labels, run.outputs, run.train, { l2 });
-    const p = multinomialProbabilities(model, X, columns, run.validation);
-    // Scores as log-probabilities, so the same metrics code reads them.
-    const scores = new Float64Array(run.aligned.length * run.outputs);
-    run.validation.forEach((r, j) => {
-      for (let k = 0; k < run.outputs; k++)
-        scores[r * run.outputs + k] = Math.log(Math.max(p[j * run.outputs + k] ?? 0, 1e-300));
-    });
-    lr = validationMetrics('softmax', scores, run.outputs, labels, run.validation, classes);
+    const y = Int32Array.from(run.validation, (r) => labels[r] ?? 0);
+    lr = multiclassSummary(multinomialProbabilities(model, X, columns, run.validation), y, run.outputs, classes);
   } else {
     const model = fitLeastSquares(X, columns, labels, run.train, l2);
     const all = Uint32Array.from({ length: run.aligned.length }, (_, r) => r);
@@ -166,23 +155,6 @@ async function ownBest(
           classes,
         );
   return bestOwn(objective, { features: columns, metrics: lr }, { features: columns, metrics: trees });
-}
-
-function logitsAt(
-  X: Float64Array,
-  columns: number,
-  labels: Float64Array,
-  train: Uint32Array,
-  l2: number,
-  rows: number,
-): Float64Array {
-  const model = fitLogisticNewton(X, columns, labels, train, { l2 });
-  return logits(
-    model,
-    X,
-    columns,
-    Uint32Array.from({ length: rows }, (_, r) => r),
-  );
 }
 
 /** A split record as a party keeps it: its column by name, the threshold (x ≤ threshold goes left) and missing values' side. */

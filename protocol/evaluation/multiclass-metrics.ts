@@ -118,3 +118,22 @@ export function multiclassLogLoss(p: Float64Array, y: Int32Array, classes: numbe
   for (let i = 0; i < y.length; i++) sum -= Math.log(Math.max(p[i * classes + (y[i] ?? 0)] ?? 0, 1e-15));
   return y.length === 0 ? Number.NaN : sum / y.length;
 }
+
+/** A multi-class job's validation figures as every family reports them: the report, log-loss and class names. */
+export function multiclassSummary(
+  p: Float64Array,
+  y: Int32Array,
+  k: number,
+  classes: readonly string[],
+): Record<string, unknown> {
+  const r = multiclassReport(p, y, k);
+  return {
+    rows: r.rows,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    logLoss: multiclassLogLoss(p, y, k),
+    perClass: r.perClass,
+    confusion: r.confusion,
+    classes: [...classes],
+  };
+}
