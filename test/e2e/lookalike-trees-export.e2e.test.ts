@@ -8,12 +8,12 @@
  * serve` refuses the keyless part as it does an LR lookalike part.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLE_DATA, partyConfigFile, runJob, startFederation, type Federation } from '../support/federation.ts';
+import { partyConfigFile, runJob, type Federation } from '../support/federation.ts';
 import { runCli, writeServingCli } from '../support/serving.ts';
+import { lookalikeFederation } from '../support/lookalike.ts';
 
 const POOL_ROWS = 6000;
 
@@ -26,25 +26,7 @@ describe('lookalike trees export: the partner re-scores its pool', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-lookalike-trees-export-'));
-    const host = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_host.csv.gz')))
-      .toString('utf8')
-      .trim()
-      .split('\n');
-    pool = join(dir, 'pool.csv');
-    await writeFile(pool, `${host.slice(0, POOL_ROWS + 1).join('\n')}\n`);
-    const guest = gunzipSync(await readFile(join(EXAMPLE_DATA, 'default_credit_guest.csv.gz')))
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    const seeds = guest.filter((l) => l.split(',')[1] === '1').map((l) => l.split(',')[0]);
-    await writeFile(join(dir, 'seeds.csv'), `id\n${seeds.join('\n')}\n`);
-    fed = await startFederation({
-      parties: [
-        { name: 'brand', datasets: { seeds: { file: join(dir, 'seeds.csv'), id: 'id', features: 'none' } } },
-        { name: 'partner', datasets: { pool: { file: pool, id: 'id', features: 'all' } } },
-      ],
-    });
+    ({ fed, pool } = await lookalikeFederation(dir, POOL_ROWS));
     cli = await writeServingCli(fed);
     const result = await runJob(
       fed,
