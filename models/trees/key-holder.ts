@@ -14,9 +14,9 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { KeyHolder } from '../family.ts';
 import { TREE_DEAL, TREE_DEALT, TREE_SEED } from './messages.ts';
 import { dealShares, maskLabels, MAX_SHARE_WORDS } from './secure-histogram.ts';
-import { prfWords } from './prf.ts';
+import { seededMatrix, type ShareMatrix } from './share-matrix.ts';
 
-type HostSeed = { seed: Uint8Array; rows: number; bins: number; V: Uint32Array };
+type HostSeed = { seed: Uint8Array; rows: number; bins: number; V: ShareMatrix };
 type Reply = <M extends Message>(m: M, body: PropsOf<M>) => void;
 
 export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promise<KeyHolder> {
@@ -28,7 +28,7 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
   const answer = (w: (typeof waiting)[number]): boolean => {
     const h = hosts.get(w.host);
     if (guestSeed === undefined || h === undefined) return false;
-    const shares = dealShares(guestSeed, w.host, h.seed, h.V, h.rows, h.bins, w.first, w.count);
+    const shares = dealShares(guestSeed, w.host, h.seed, h.V, w.first, w.count);
     w.reply(TREE_DEALT, { words: new Uint8Array(shares.buffer), count: w.count, first: w.first, width: h.bins });
     return true;
   };
@@ -57,7 +57,7 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
             seed: m.seed,
             rows: m.rows,
             bins: m.bins,
-            V: prfWords(m.seed, maskLabels.v, m.rows * m.bins),
+            V: seededMatrix(m.seed, maskLabels.v, m.rows, m.bins),
           });
           log.info({ job: jobId, host: from, rows: m.rows, bins: m.bins }, 'tree dealer ready for host');
         } else throw new JobError('JOB_STATE_CONFLICT', `tree-seed from ${from}, who is not in job ${jobId}`);

@@ -15,7 +15,7 @@ import {
   maskVectors,
   type HostTables,
 } from './secure-histogram.ts';
-import { prfWords } from './prf.ts';
+import { heldMatrix, seededMatrix } from './share-matrix.ts';
 
 const PARAMS: BoostParams & { maxBins: number } = {
   rounds: 15,
@@ -30,17 +30,24 @@ const PARAMS: BoostParams & { maxBins: number } = {
   maxBins: 8,
 };
 
-/** A host's columns through the three roles' arithmetic (guest, host, dealer), in one process. */
+/**
+ * A host's columns through the three roles' arithmetic (guest, host, dealer),
+ * in one process; `blocks` sets V's rows per block and whether it is held
+ * (as for a narrow host) or redrawn from its seed on each use (a wide one).
+ */
 function sharedHost(
   t: HostTables,
   guestSeed: Uint8Array,
   hostSeed: Uint8Array,
   seen: { masked: Uint32Array[]; vectors: Uint32Array[] },
+  blocks?: { per: number; held: boolean },
 ): TreeParty {
   const width = t.layout.total;
-  const V = prfWords(hostSeed, maskLabels.v, t.train.length * width);
-  const masked = maskedBins(t, V, 0, t.train.length);
-  seen.masked.push(masked);
+  const rows = t.train.length;
+  const V = seededMatrix(hostSeed, maskLabels.v, rows, width, blocks?.held === false ? 0 : undefined, blocks?.per);
+  const sent = Array.from({ length: Math.ceil(rows / V.rowsPerBlock) }, (_, k) => maskedBins(t, V, k));
+  const masked = heldMatrix(rows, width, sent, V.rowsPerBlock);
+  seen.masked.push(...sent);
   let vector = 0;
   return {
     layout: t.layout,
@@ -51,9 +58,9 @@ function sharedHost(
       const sent = maskVectors(guestSeed, 'host', xs, first, t.train.length);
       seen.vectors.push(sent);
       const asVectors = xs.map((_, v) => new Int32Array(sent.buffer, v * t.train.length * 4, t.train.length));
-      const host = hostShares(V, width, hostSeed, asVectors, first);
-      const dealt = dealShares(guestSeed, 'host', hostSeed, V, t.train.length, width, first, xs.length);
-      return Promise.resolve(combineShares(guestShares(masked, width, nodes), dealt, host, width));
+      const host = hostShares(V, hostSeed, asVectors, first);
+      const dealt = dealShares(guestSeed, 'host', hostSeed, V, first, xs.length);
+      return Promise.resolve(combineShares(guestShares(masked, nodes), dealt, host, width));
     },
     split: (requests) =>
       Promise.resolve(requests.map((r) => splitBits(t.codes, t.rows, t.layout.offsets.length, t.layout, r))),
@@ -68,7 +75,11 @@ describe('secret-shared histograms', () => {
   const y = Float64Array.from({ length: n }, (_, i) => ((a[2 * i] ?? 0) + (b[3 * i + 1] ?? 0) > 0 ? 1 : 0));
   const train = Uint32Array.from({ length: 480 }, (_, i) => i);
 
-  it('add up, over the three roles, to exactly the plaintext histogram', async () => {
+  it.each([
+    ['in one block', undefined],
+    ['in blocks of 7 rows, V held', { per: 7, held: true }],
+    ['in blocks of 7 rows, V redrawn from its seed on each use', { per: 7, held: false }],
+  ])('add up, over the three roles, to exactly the plaintext histogram (%s)', async (_, blocks) => {
     const edges = fitEdges(b, 3, train, 8);
     const t: HostTables = { codes: binRows(b, 3, edges), layout: layoutOf(edges), train, rows: n };
     const g = Int32Array.from({ length: train.length }, () => r.nextInt(2_000_001) - 1_000_000);
@@ -81,7 +92,9 @@ describe('secret-shared histograms', () => {
       h: h.map((v, p) => (inNode.has(p) ? v : 0)),
     };
     const seen = { masked: [], vectors: [] };
-    const [got] = await sharedHost(t, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), seen).histograms([node]);
+    const [got] = await sharedHost(t, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), seen, blocks).histograms([
+      node,
+    ]);
     const trainCodes = binRows(
       Float64Array.from(
         Array.from(train).flatMap((row) => [b[3 * row] ?? 0, b[3 * row + 1] ?? 0, b[3 * row + 2] ?? 0]),

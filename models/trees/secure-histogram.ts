@@ -26,8 +26,16 @@ import type { BinLayout } from './core/binning.ts';
 import type { NodeVectors, SplitRequest, TreeParty } from './core/booster.ts';
 import type { Histogram } from './core/histogram.ts';
 import { splitBits } from './core/local-party.ts';
-import { addWords, matrixTransposeTimes } from './core/ring.ts';
+import { addWords } from './core/ring.ts';
 import { prfWords } from './prf.ts';
+import {
+  blockCount,
+  heldMatrix,
+  rowsPerBlock,
+  seededMatrix,
+  transposeTimes,
+  type ShareMatrix,
+} from './share-matrix.ts';
 import { nodeSecretSeed } from '../../party/node-secret.ts';
 import type { JobContext } from '../../jobs/context.ts';
 import {
@@ -43,11 +51,12 @@ import {
   TREE_VECTORS,
 } from './messages.ts';
 
-/** The largest rows × bins matrix a role holds (the host's V, the guest's B − V, the dealer's V): 1 GiB. */
-export const MAX_SHARE_WORDS = 2 ** 28;
-
-/** Rows of masked bins per message: about 4 MiB. */
-const chunkRows = (width: number): number => Math.max(1, Math.floor((4 << 20) / (4 * Math.max(1, width))));
+/**
+ * The largest rows × bins matrix a job may need: the guest holds B − V in
+ * memory (4 GiB; the host and the dealer redraw V from its seed instead
+ * once it passes share-matrix.ts's HELD_MASK_WORDS).
+ */
+export const MAX_SHARE_WORDS = 2 ** 30;
 
 const words = (a: Uint32Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 function readWords(bytes: Uint8Array, count: number, what: string): Uint32Array {
@@ -73,37 +82,40 @@ export const maskLabels = {
 
 // ——— The arithmetic of each role (pure; the functions below only add messages) ———
 
-/** The host's rows first … first+count−1 of B − V (row-major, width words a row). */
-export function maskedBins(t: HostTables, V: Uint32Array, first: number, count: number): Uint32Array {
+/** Block `index` of B − V: the host's training rows of V's block `index` (row-major, width words a row). */
+export function maskedBins(t: HostTables, V: ShareMatrix, index: number): Uint32Array {
   const columns = t.layout.offsets.length;
   const width = t.layout.total;
+  const first = index * V.rowsPerBlock;
+  const count = Math.min(V.rowsPerBlock, V.rows - first);
+  const v = V.block(index);
   const row = new Uint32Array(width);
   const masked = new Uint32Array(count * width);
   for (let p = 0; p < count; p++) {
     oneHot(t.codes, columns, t.layout, t.train[first + p] ?? 0, row);
-    for (let k = 0; k < width; k++) masked[p * width + k] = ((row[k] ?? 0) - (V[(first + p) * width + k] ?? 0)) >>> 0;
+    for (let k = 0; k < width; k++) masked[p * width + k] = ((row[k] ?? 0) - (v[p * width + k] ?? 0)) >>> 0;
   }
   return masked;
 }
 
 /** The host's share of each masked vector's histogram: Vᵀ(x − u) + z, vector after vector. */
 export function hostShares(
-  V: Uint32Array,
-  width: number,
+  V: ShareMatrix,
   hostSeed: Uint8Array,
   masked: readonly Int32Array[],
   first: number,
 ): Int32Array {
+  const width = V.width;
   const out = new Int32Array(masked.length * width);
-  matrixTransposeTimes(V, width, masked).forEach((s, v) =>
+  transposeTimes(V, masked).forEach((s, v) =>
     out.set(addWords(s, prfWords(hostSeed, maskLabels.z(first + v), width)), v * width),
   );
   return out;
 }
 
 /** The guest's share of each node's g and h histograms: (B − V)ᵀx over the node's rows only. */
-export function guestShares(masked: Uint32Array, width: number, nodes: readonly NodeVectors[]): Int32Array[] {
-  return nodes.flatMap((n) => matrixTransposeTimes(masked, width, [n.g, n.h], n.positions));
+export function guestShares(masked: ShareMatrix, nodes: readonly NodeVectors[]): Int32Array[] {
+  return nodes.flatMap((n) => transposeTimes(masked, [n.g, n.h], n.positions));
 }
 
 /** x − u for each vector: what the guest sends the host. */
@@ -187,12 +199,17 @@ export async function serveTreeHost(
   }
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: t.train.length, bins: width });
   channel.post(guest, TREE_LAYOUT, 0, { words: words(t.layout.counts), count: 1, first: 0, width: columns });
-  const V = prfWords(seed, maskLabels.v, t.train.length * width);
-  const per = chunkRows(width);
-  for (let first = 0, chunk = 0; first < t.train.length; first += per, chunk++) {
-    const count = Math.min(per, t.train.length - first);
-    const masked = maskedBins(t, V, first, count);
-    channel.post(guest, TREE_MASKED_BINS, 0, { words: words(masked), count, first, width }, chunk);
+  const V = seededMatrix(seed, maskLabels.v, t.train.length, width);
+  for (let chunk = 0; chunk < blockCount(V); chunk++) {
+    const masked = maskedBins(t, V, chunk);
+    const first = chunk * V.rowsPerBlock;
+    channel.post(
+      guest,
+      TREE_MASKED_BINS,
+      0,
+      { words: words(masked), count: masked.length / width, first, width },
+      chunk,
+    );
     await channel.drained();
   }
   const records: SplitRequest[] = [];
@@ -208,7 +225,7 @@ export async function serveTreeHost(
         );
       const all = readWords(m.words, m.count * m.width, 'tree-vectors');
       const xs = Array.from({ length: m.count }, (_, v) => new Int32Array(all.buffer, v * m.width * 4, m.width));
-      const out = hostShares(V, width, seed, xs, m.first);
+      const out = hostShares(V, seed, xs, m.first);
       channel.post(guest, TREE_HOST_SHARES, 0, { words: words(out), count: m.count, first: m.first, width }, op);
     } else if (action === 'splits') {
       const s = await channel.take(guest, TREE_SPLITS, 0, op);
@@ -288,17 +305,25 @@ export async function remoteHost(
     counts,
     total,
   };
-  const masked = new Uint32Array(trainRows * total);
+  if (trainRows * total > MAX_SHARE_WORDS)
+    throw new JobError(
+      'JOB_STATE_CONFLICT',
+      `${host}'s ${trainRows} rows × ${total} bins is past ${MAX_SHARE_WORDS} words`,
+    );
+  const per = rowsPerBlock(total);
+  const blocks: Uint32Array[] = [];
   for (let received = 0, chunk = 0; received < trainRows; chunk++) {
     const m = await channel.take(host, TREE_MASKED_BINS, 0, chunk);
-    if (m.width !== total || m.first !== received || m.first + m.count > trainRows)
+    const count = Math.min(per, trainRows - received);
+    if (m.width !== total || m.first !== received || m.count !== count)
       throw new JobError(
         'JOB_STATE_CONFLICT',
-        `${host} sent masked bins for rows ${m.first}…${m.first + m.count} of width ${m.width}; expected from row ${received} of ${trainRows}, width ${total}`,
+        `${host} sent masked bins for rows ${m.first}…${m.first + m.count} of width ${m.width}; expected rows ${received}…${received + count} of ${trainRows}, width ${total}`,
       );
-    masked.set(readWords(m.words, m.count * total, 'tree-masked-bins'), m.first * total);
+    blocks.push(readWords(m.words, m.count * total, 'tree-masked-bins'));
     received += m.count;
   }
+  const masked = heldMatrix(trainRows, total, blocks);
   let op = 0;
   let vector = 0;
   return {
@@ -313,7 +338,7 @@ export async function remoteHost(
       channel.post(host, TREE_VECTORS, 0, { words: words(out), count: xs.length, first, width: trainRows }, at);
       channel.post(COORDINATOR, TREE_DEAL, hostIndex, { host, first, count: xs.length }, at);
       // The guest's own share while the others compute: only the node's rows are non-zero.
-      const own = guestShares(masked, total, nodes);
+      const own = guestShares(masked, nodes);
       const [dealt, shares] = await Promise.all([
         channel.take(COORDINATOR, TREE_DEALT, hostIndex, at),
         channel.take(host, TREE_HOST_SHARES, 0, at),
@@ -360,18 +385,20 @@ export function dealShares(
   guestSeed: Uint8Array,
   host: string,
   hostSeed: Uint8Array,
-  V: Uint32Array,
-  rows: number,
-  width: number,
+  V: ShareMatrix,
   first: number,
   count: number,
 ): Int32Array {
+  const width = V.width;
+  const us = Array.from(
+    { length: count },
+    (_, v) => new Int32Array(prfWords(guestSeed, maskLabels.u(host, first + v), V.rows).buffer),
+  );
+  // One pass over V for every vector: a V drawn block by block is drawn once per request.
   const out = new Int32Array(count * width);
-  for (let v = 0; v < count; v++) {
-    const u = new Int32Array(prfWords(guestSeed, maskLabels.u(host, first + v), rows).buffer);
-    const [vu] = matrixTransposeTimes(V, width, [u]);
+  transposeTimes(V, us).forEach((vu, v) => {
     const z = prfWords(hostSeed, maskLabels.z(first + v), width);
-    for (let k = 0; k < width; k++) out[v * width + k] = ((vu?.[k] ?? 0) - (z[k] ?? 0)) | 0;
-  }
+    for (let k = 0; k < width; k++) out[v * width + k] = ((vu[k] ?? 0) - (z[k] ?? 0)) | 0;
+  });
   return out;
 }
