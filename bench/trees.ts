@@ -17,8 +17,9 @@ import { guestSplitSeed } from '../examples/pooled-reference.ts';
 import { treesOptions } from '../models/trees/spec.ts';
 import type { Benchmark, BenchContext, BenchOutput, Cell, Table } from './harness.ts';
 import { parseSize } from './scale.ts';
-import { HOST_COLUMNS, MAX_BINS, histogramTable, secureHistogramTimings } from './trees/histogram.ts';
+import { histogramTable, secureHistogramTimings, type Shape } from './trees/histogram.ts';
 import { paillierTable, paillierTimings } from './trees/paillier.ts';
+import { writeWideSet } from './trees/generated.ts';
 import { metricIn, metricOf, runMeasuredJob, sklearnScores, twinOf, type JobRun, type Task } from './trees/jobs.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -42,6 +43,12 @@ type Case = {
   readonly kind: 'hetero-lr' | 'cold-start';
   readonly task: Task;
   readonly outputs: number;
+  /** Written into the scratch folder at the start of the run (guest and host are then file names there). */
+  readonly generated?: (dir: string) => Promise<{ guest: string; host: string }>;
+  /** Merged over the run's model block for this case. */
+  readonly model?: Record<string, unknown>;
+  /** Whether to run the federated LR job too. @default true */
+  readonly lr?: boolean;
 };
 
 const CASES: readonly Case[] = [
@@ -81,8 +88,23 @@ const CASES: readonly Case[] = [
     task: 'binary',
     outputs: 1,
   },
+  {
+    // The issue's 100k rows × (10 + 100) columns; 10 rounds keep it to minutes (every round costs the same).
+    name: 'wide',
+    guest: 'wide_guest.csv',
+    host: 'wide_host.csv',
+    label: { column: 'y' },
+    kind: 'hetero-lr',
+    task: 'binary',
+    outputs: 1,
+    generated: (dir) => writeWideSet(dir),
+    model: { rounds: 10 },
+    lr: false,
+  },
 ];
 const QUICK_CASES = ['breast', 'vehicle', 'student'];
+/** Run unless named in --datasets: minutes of CPU, not seconds. */
+const OPT_IN = new Set(['wide']);
 
 /** The issue's bars: federated trees against scikit-learn on all columns, and against the guest's own best. */
 const BARS: readonly {
@@ -99,7 +121,7 @@ const BARS: readonly {
 type Result = {
   readonly c: Case;
   readonly trees: JobRun;
-  readonly lr: JobRun;
+  readonly lr: JobRun | null;
   readonly fed: number | null;
   readonly twin: number | null;
   readonly identical: boolean | null;
@@ -135,7 +157,7 @@ async function runCase(
   const admin = await fed.admin();
   try {
     progress.step(`${c.name}: federated trees`);
-    const treesSpec = spec(c, `bench-trees-${c.name}`, { model });
+    const treesSpec = spec(c, `bench-trees-${c.name}`, { model: { ...model, ...c.model } });
     const trees = await runMeasuredJob(fed, admin, treesSpec, `trees-${c.name}.yaml`, progress);
     const key = metricOf(c.task);
     const fedMetric = metricIn(trees.guest, key);
@@ -158,26 +180,34 @@ async function runCase(
         c.task,
         c.outputs,
       );
-      sk = await sklearnScores(twin.data, c.task, treesOptions(model), join(scratch, `${c.name}.csv`));
+      sk = await sklearnScores(
+        twin.data,
+        c.task,
+        treesOptions({ ...model, ...c.model }),
+        join(scratch, `${c.name}.csv`),
+      );
       progress.done(
         `twin ${twin.metric.toFixed(4)} (${twin.identical ? 'same trees' : 'DIFFERENT trees'}), sklearn ${sk.allMatched.toFixed(4)}, guest-only sklearn ${sk.guestMatched.toFixed(4)}`,
       );
     }
 
-    progress.step(`${c.name}: federated LR`);
-    const lrSpec = spec(c, `bench-trees-lr-${c.name}`, quick ? { training: { maxEpochs: 2 } } : {});
-    const lr = await runMeasuredJob(fed, admin, lrSpec, `lr-${c.name}.yaml`, progress);
-    const lrMetric = metricIn(lr.guest, key);
-    progress.done(
-      lr.stage === 'completed'
-        ? `${key} ${lrMetric?.toFixed(4)}, ${lr.wallSeconds.toFixed(1)} s`
-        : `${lr.stage}: ${lr.message}`,
-    );
+    let lr: JobRun | null = null;
+    if (c.lr !== false) {
+      progress.step(`${c.name}: federated LR`);
+      const lrSpec = spec(c, `bench-trees-lr-${c.name}`, quick ? { training: { maxEpochs: 2 } } : {});
+      lr = await runMeasuredJob(fed, admin, lrSpec, `lr-${c.name}.yaml`, progress);
+      progress.done(
+        lr.stage === 'completed'
+          ? `${key} ${metricIn(lr.guest, key)?.toFixed(4)}, ${lr.wallSeconds.toFixed(1)} s`
+          : `${lr.stage}: ${lr.message}`,
+      );
+    }
+    const lrMetric = lr === null ? null : metricIn(lr.guest, key);
 
     // Same seed, same guest: the LR job aligns and splits exactly as the trees job; checked (the guest's split seeds), not assumed.
     const guestFile = join(fed.dir, `${GUEST}.yaml`);
     const sameSplit =
-      trees.stage === 'completed' && lr.stage === 'completed'
+      trees.stage === 'completed' && lr?.stage === 'completed'
         ? (await guestSplitSeed(guestFile, trees.jobId)) === (await guestSplitSeed(guestFile, lr.jobId))
         : null;
     const guestOnly = trees.guest?.['guestOnly'] as { model?: string } | undefined;
@@ -237,7 +267,7 @@ function accuracyTable(results: readonly Result[]): Table {
       skGuest: r.sk?.guestMatched ?? null,
       skDefAll: r.sk?.allDefaults ?? null,
       skDefGuest: r.sk?.guestDefaults ?? null,
-      lr: r.lr.stage === 'completed' ? r.lrMetric : `${r.lr.stage}: ${r.lr.message}`,
+      lr: r.lr === null ? 'not run' : r.lr.stage === 'completed' ? r.lrMetric : `${r.lr.stage}: ${r.lr.message}`,
       guestBest: r.guestOnly,
       guestModel: r.guestOnlyModel,
     })),
@@ -255,6 +285,7 @@ function costTable(results: readonly Result[]): Table {
       stage: run.stage,
       wall: run.wallSeconds,
       rounds: typeof run.guest?.['epochs'] === 'number' ? run.guest['epochs'] : null,
+      perRound: typeof run.guest?.['epochs'] === 'number' ? run.wallSeconds / run.guest['epochs'] : null,
       total: run.bytes === null ? null : run.bytes.total / MB,
       psi: run.bytes === null ? null : psi / MB,
       tree: run.bytes === null ? null : tree / MB,
@@ -276,6 +307,7 @@ function costTable(results: readonly Result[]): Table {
       { key: 'stage', label: 'stage' },
       { key: 'wall', label: 'wall s', digits: 1 },
       { key: 'rounds', label: 'rounds' },
+      { key: 'perRound', label: 'wall s per round', digits: 2 },
       { key: 'total', label: 'MB', digits: 2 },
       { key: 'psi', label: 'PSI MB', digits: 2 },
       { key: 'tree', label: 'tree MB', digits: 2 },
@@ -283,7 +315,7 @@ function costTable(results: readonly Result[]): Table {
       { key: 'vectors', label: 'vectors MB', digits: 2 },
       { key: 'rss', label: 'peak RSS MiB', digits: 0 },
     ],
-    rows: results.flatMap((r) => [row(r, 'trees', r.trees), row(r, 'LR', r.lr)]),
+    rows: results.flatMap((r) => [row(r, 'trees', r.trees), ...(r.lr === null ? [] : [row(r, 'LR', r.lr)])]),
   };
 }
 
@@ -325,25 +357,44 @@ function barsTable(results: readonly Result[]): Table {
   };
 }
 
+/** "100kx100": 100,000 training rows × 100 host columns. */
+function parseShape(text: string): Shape {
+  const [rows, columns] = text.split('x');
+  const c = Number(columns);
+  if (rows === undefined || !Number.isInteger(c) || c < 1)
+    throw new RangeError(`--hist-shapes: "${text}" is not rows x columns, e.g. 100kx100`);
+  return { rows: parseSize(rows), columns: c };
+}
+
 async function run(ctx: BenchContext): Promise<BenchOutput> {
   const { quick, options } = ctx;
-  const names = (options.get('datasets') ?? (quick ? QUICK_CASES.join(',') : CASES.map((c) => c.name).join(','))).split(
-    ',',
-  );
+  const names = (
+    options.get('datasets') ?? (quick ? QUICK_CASES : CASES.map((c) => c.name).filter((n) => !OPT_IN.has(n))).join(',')
+  ).split(',');
   const unknown = names.filter((n) => !CASES.some((c) => c.name === n));
   if (unknown.length > 0)
     throw new RangeError(
       `--datasets: unknown ${unknown.join(', ')}; available: ${CASES.map((c) => c.name).join(', ')}`,
     );
-  const cases = CASES.filter((c) => names.includes(c.name));
+  const scratch = await mkdtemp(join(tmpdir(), 'tandem-bench-trees-'));
+  const cases: Case[] = [];
+  for (const c of CASES.filter((k) => names.includes(k.name))) {
+    if (c.generated === undefined) cases.push(c);
+    else {
+      ctx.progress.step(`${c.name}: writing the generated data`);
+      cases.push({ ...c, ...(await c.generated(scratch)) });
+      ctx.progress.done('written');
+    }
+  }
   const model = {
     family: 'trees',
     ...(quick ? { rounds: 5 } : {}),
     ...(JSON.parse(options.get('model') ?? '{}') as Record<string, unknown>),
   };
-  const histRows = (options.get('hist-rows') ?? (quick ? '2k,10k' : '10k,100k,300k')).split(',').map(parseSize);
+  const shapes = (options.get('hist-shapes') ?? (quick ? '2kx10,10kx10,10kx100' : '10kx10,100kx10,300kx10,100kx100'))
+    .split(',')
+    .map(parseShape);
 
-  const scratch = await mkdtemp(join(tmpdir(), 'tandem-bench-trees-'));
   const datasets = (party: 'guest' | 'host'): Record<string, unknown> =>
     Object.fromEntries(
       cases.map((c) => [
@@ -366,11 +417,12 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     await fed.close();
     await rm(scratch, { recursive: true, force: true });
   }
-  const histogram = secureHistogramTimings(histRows, ctx.progress);
-  const width = Number(
-    histogram.find((r) => typeof r['width'] === 'number')?.['width'] ?? HOST_COLUMNS * (MAX_BINS + 2),
-  );
-  const paillierRows = await paillierTimings(histRows, HOST_COLUMNS, width, ctx.quick, ctx.progress);
+  const histogram = secureHistogramTimings(shapes, ctx.progress);
+  const widths = shapes.map((sh) => ({
+    ...sh,
+    width: Number(histogram.find((r) => r['rows'] === sh.rows && r['columns'] === sh.columns)?.['width'] ?? 0),
+  }));
+  const paillierRows = await paillierTimings(widths, ctx.quick, ctx.progress);
 
   const notes: string[] = [];
   for (const r of results) {
@@ -390,14 +442,14 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       model,
       treesOptions: treesOptions(model),
       seed: 42,
-      histogramRows: histRows,
+      histogramShapes: shapes,
     },
     tables: [
       accuracyTable(results),
       barsTable(results),
       costTable(results),
       histogramTable(histogram),
-      paillierTable(paillierRows, HOST_COLUMNS, width),
+      paillierTable(paillierRows),
     ],
     notes,
   };
@@ -408,11 +460,11 @@ export const treesBenchmark: Benchmark = {
   description:
     "Federated gradient-boosted trees: accuracy against the plaintext twin, scikit-learn (all columns, guest only), federated LR and the guest's own best on breast, vehicle, student and default-credit; cost per job; the secure histogram alone by rows.",
   options: {
-    datasets: `comma-separated, of ${CASES.map((c) => c.name).join(', ')}; default all (${QUICK_CASES.join(', ')} with --quick)`,
+    datasets: `comma-separated, of ${CASES.map((c) => c.name).join(', ')}; default all but ${[...OPT_IN].join(', ')} (${QUICK_CASES.join(', ')} with --quick); wide is the generated 100k rows × (10 + 100) columns`,
     model:
       'JSON merged into the trees job\'s model block, e.g. \'{"maxDepth":6,"rounds":300}\'; default the family defaults (rounds 5 with --quick)',
-    'hist-rows':
-      'training rows for the secure-histogram timing, comma-separated; default 10k,100k,300k (2k,10k with --quick)',
+    'hist-shapes':
+      'training rows x host columns for the secure-histogram timing, comma-separated; default 10kx10,100kx10,300kx10,100kx100 (2kx10,10kx10,10kx100 with --quick)',
   },
   run,
 };

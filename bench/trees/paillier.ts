@@ -22,11 +22,9 @@ function perOp(n: number, fn: (k: number) => unknown): number {
   return (threadCpuMs() - t0) / n;
 }
 
-/** Times 2048-bit Paillier's operations, then costs one depth-4 tree for each row count and histogram width. */
+/** Times 2048-bit Paillier's operations, then costs one depth-4 tree for each shape (rows × host columns, `width` bins in all). */
 export async function paillierTimings(
-  sizes: readonly number[],
-  columns: number,
-  width: number,
+  shapes: readonly { rows: number; columns: number; width: number }[],
   quick: boolean,
   progress: Progress,
 ): Promise<PaillierRow[]> {
@@ -46,13 +44,15 @@ export async function paillierTimings(
   // Rows the host touches per tree: the root (all rows), then the smaller child of each pair (about half the rows per level).
   const touched = (rows: number): number => rows + (DEPTH - 1) * (rows / 2);
   const directNodes = 1 + (2 ** (DEPTH - 1) - 1);
-  return sizes.flatMap((rows) =>
+  return shapes.flatMap(({ rows, columns, width }) =>
     [false, true].map((packed) => {
       const vectors = packed ? 1 : 2;
       const guestMs = rows * vectors * encryptMs + directNodes * width * vectors * decryptMs;
       const hostMs = touched(rows) * columns * vectors * addMs;
       return {
         rows,
+        columns,
+        width,
         scheme: packed ? 'Paillier, g and h packed (SecureBoost+)' : 'Paillier, g and h apart (SecureBoost)',
         encryptMs,
         addUs: addMs * 1000,
@@ -65,13 +65,15 @@ export async function paillierTimings(
   );
 }
 
-export function paillierTable(rows: readonly PaillierRow[], columns: number, width: number): Table {
+export function paillierTable(rows: readonly PaillierRow[]): Table {
   return {
-    title: `Paillier (2048-bit) for the same histograms: one depth-${DEPTH} tree, one host with ${columns} columns (${width} bins), costed from timed operations`,
+    title: `Paillier (2048-bit) for the same histograms: one depth-${DEPTH} tree, one host, costed from timed operations`,
     description:
       'Operations timed in this thread (CPU ms); per tree the guest encrypts every training row\'s g and h (or both packed) and decrypts every bin sum of the directly histogrammed nodes, the host adds every touched row\'s ciphertext into one bin per column. Ciphertexts are 512 bytes. Compare the "one tree" rows of the secure-histogram table.',
     columns: [
       { key: 'rows', label: 'training rows' },
+      { key: 'columns', label: 'host columns' },
+      { key: 'width', label: 'bins' },
       { key: 'scheme', label: 'scheme' },
       { key: 'encryptMs', label: 'encrypt ms', digits: 2 },
       { key: 'addUs', label: 'add µs', digits: 1 },
