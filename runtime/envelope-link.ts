@@ -21,6 +21,7 @@ export type FrameDuplex = {
   on(event: 'end' | 'close' | 'drain', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
+  removeListener(event: 'drain', listener: () => void): unknown;
 };
 
 export type LinkHandlers = {
@@ -80,11 +81,20 @@ export class EnvelopeLink extends EventEmitter {
     const run = this.#sendLock.then(async () => {
       for (const chunk of splitMessage(messageId, bytes, SEND_CHUNK_BYTES)) {
         if (this.#closed) throw new TandemError('PEER_UNAVAILABLE', 'the session closed while sending');
-        if (!this.#duplex.write({ chunk }))
+        if (!this.#duplex.write({ chunk })) {
+          // Whichever comes first; the other's listener is removed (a long send waits thousands of times).
+          const done = new AbortController();
+          let onDrain = (): void => undefined;
           await Promise.race([
-            once(this as EventEmitter, 'closed'),
-            new Promise<void>((resolve) => this.#duplex.once('drain', resolve)),
+            once(this as EventEmitter, 'closed', { signal: done.signal }).catch(() => undefined),
+            new Promise<void>((resolve) => {
+              onDrain = resolve;
+              this.#duplex.once('drain', onDrain);
+            }),
           ]);
+          done.abort();
+          this.#duplex.removeListener('drain', onDrain);
+        }
       }
     });
     this.#sendLock = run.catch(() => undefined);
