@@ -13,6 +13,7 @@ import {
   maskedBins,
   maskLabels,
   maskVectors,
+  refuseTooWide,
   type HostTables,
 } from './secure-histogram.ts';
 import { heldMatrix, seededMatrix } from './share-matrix.ts';
@@ -145,5 +146,18 @@ describe('secret-shared histograms', () => {
       for (const w of words) for (let bit = 0; bit < 32; bit++) ones[bit] = (ones[bit] ?? 0) + ((w >>> bit) & 1);
       for (const count of ones) expect(Math.abs(count / words.length - 0.5)).toBeLessThan(6 / Math.sqrt(words.length));
     }
+  });
+
+  it('refuse, before anything is sent, a host too wide for the guest to hold, naming the host, the size and the fix', () => {
+    expect(() => refuseTooWide('partner', 100_000, 3_300, 100)).not.toThrow();
+    let error: unknown;
+    try {
+      refuseTooWide('partner', 400_000, 3_300, 100);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { publicMessage?: string }).publicMessage).toMatch(
+      /^partner's tree histogram is too wide: 400000 training rows × 3300 bins over 100 columns is 4\.9 GiB of masked bins, more than the 4 GiB the guest holds\. Fix: lower model\.maxBins/,
+    );
   });
 });

@@ -58,6 +58,15 @@ import {
  */
 export const MAX_SHARE_WORDS = 2 ** 30;
 
+/** Fails the job at once, before anything is sent, when a host's masked bins would not fit at the guest. */
+export function refuseTooWide(host: string, rows: number, width: number, columns: number): void {
+  if (rows * width <= MAX_SHARE_WORDS) return;
+  const why = `${rows} training rows × ${width} bins over ${columns} columns is ${((rows * width * 4) / 2 ** 30).toFixed(1)} GiB of masked bins, more than the ${(MAX_SHARE_WORDS * 4) / 2 ** 30} GiB the guest holds`;
+  throw new JobError('JOB_STATE_CONFLICT', `${host}: ${why}`, {
+    publicMessage: `${host}'s tree histogram is too wide: ${why}. Fix: lower model.maxBins, use fewer of ${host}'s columns, or train on fewer rows`,
+  });
+}
+
 const words = (a: Uint32Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 function readWords(bytes: Uint8Array, count: number, what: string): Uint32Array {
   if (bytes.byteLength !== count * 4)
@@ -191,12 +200,7 @@ export async function serveTreeHost(
 ): Promise<SplitRequest[]> {
   const columns = t.layout.offsets.length;
   const width = t.layout.total;
-  if (t.train.length * width > MAX_SHARE_WORDS) {
-    const why = `${t.train.length} training rows × ${width} bins over ${columns} columns is more than the ${MAX_SHARE_WORDS} words each role holds (${(MAX_SHARE_WORDS * 4) / 2 ** 30} GiB)`;
-    throw new JobError('JOB_STATE_CONFLICT', `${channel.me}: ${why}`, {
-      publicMessage: `${channel.me}'s tree histogram is too wide: ${why}. Fix: lower model.maxBins, use fewer of ${channel.me}'s columns, or train on fewer rows`,
-    });
-  }
+  refuseTooWide(channel.me, t.train.length, width, columns);
   channel.post(COORDINATOR, TREE_SEED, 0, { seed, rows: t.train.length, bins: width });
   channel.post(guest, TREE_LAYOUT, 0, { words: words(t.layout.counts), count: 1, first: 0, width: columns });
   const V = seededMatrix(seed, maskLabels.v, t.train.length, width);
