@@ -20,6 +20,7 @@ import { parseSize } from './scale.ts';
 import { histogramTable, secureHistogramTimings, type Shape } from './trees/histogram.ts';
 import { paillierTable, paillierTimings } from './trees/paillier.ts';
 import { writeWideSet } from './trees/generated.ts';
+import { processesBench } from './trees/processes.ts';
 import { metricIn, metricOf, runMeasuredJob, sklearnScores, twinOf, type JobRun, type Task } from './trees/jobs.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -368,6 +369,15 @@ function parseShape(text: string): Shape {
 
 async function run(ctx: BenchContext): Promise<BenchOutput> {
   const { quick, options } = ctx;
+  const roles = options.get('roles') ?? 'in-process';
+  if (roles !== 'in-process' && roles !== 'processes')
+    throw new RangeError(`--roles: "${roles}" is neither in-process nor processes`);
+  if (roles === 'processes')
+    return processesBench(ctx, {
+      family: 'trees',
+      ...(quick ? { rounds: 5 } : {}),
+      ...(JSON.parse(options.get('model') ?? '{}') as Record<string, unknown>),
+    });
   const names = (
     options.get('datasets') ?? (quick ? QUICK_CASES : CASES.map((c) => c.name).filter((n) => !OPT_IN.has(n))).join(',')
   ).split(',');
@@ -463,6 +473,9 @@ export const treesBenchmark: Benchmark = {
     datasets: `comma-separated, of ${CASES.map((c) => c.name).join(', ')}; default all but ${[...OPT_IN].join(', ')} (${QUICK_CASES.join(', ')} with --quick); wide is the generated 100k rows × (10 + 100) columns`,
     model:
       'JSON merged into the trees job\'s model block, e.g. \'{"maxDepth":6,"rounds":300}\'; default the family defaults (rounds 5 with --quick)',
+    roles:
+      "in-process (default: every role in the benchmark's process, all datasets) or processes: default-credit only, with `tandem certs init`, `coordinator start`, `party start` and `job submit --wait` as separate processes (CPU, peak RSS per process; the same job in-process afterwards must grow the same trees)",
+    runs: 'with --roles processes: how many runs, each with a fresh federation; default 1',
     'hist-shapes':
       'training rows x host columns for the secure-histogram timing, comma-separated; default 10kx10,100kx10,300kx10,100kx100 (2kx10,10kx10,10kx100 with --quick)',
   },

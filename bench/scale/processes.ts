@@ -117,10 +117,18 @@ async function usageOf(pid: number): Promise<RoleUsage> {
   return { cpuSeconds, rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
 }
 
-/** Starts `tandem <args>` and resolves once its log shows `ready` (or rejects if it exits first). */
-function startRole(name: string, args: readonly string[], logFile: string, ready: string): Promise<RoleProcess> {
-  // TANDEM_SCALE_CPU_PROF=<dir>: V8 CPU profiles of every role (and its worker threads), written when it stops.
-  const profileDir = process.env['TANDEM_SCALE_CPU_PROF'];
+/**
+ * Starts `tandem <args>` and resolves once its log shows `ready` (or rejects if it exits first).
+ * @param profileDir where to write V8 CPU profiles of the role (and its worker threads) when it stops;
+ *   '' for none. @default TANDEM_SCALE_CPU_PROF
+ */
+export function startRole(
+  name: string,
+  args: readonly string[],
+  logFile: string,
+  ready: string,
+  profileDir = process.env['TANDEM_SCALE_CPU_PROF'],
+): Promise<RoleProcess> {
   const profile =
     profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)];
   const child = spawn(process.execPath, [...profile, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
