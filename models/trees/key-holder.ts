@@ -74,8 +74,24 @@ export function treesKeyHolder(jobId: string, spec: JobSpec, log: Logger): Promi
       const w = { host: m.host, first: m.first, count: m.count, reply };
       if (!answer(w)) waiting.push(w);
     },
-    state: () => ({}),
-    restore: () => undefined,
+    // The seeds, so that a restarted coordinator deals the same shares: kept in its job store while the job runs, like a CKKS job's key.
+    state: () => ({
+      ...(guestSeed === undefined ? {} : { guestSeed: Buffer.from(guestSeed).toString('base64') }),
+      hosts: Object.fromEntries(
+        [...hosts].map(([name, h]) => [
+          name,
+          { seed: Buffer.from(h.seed).toString('base64'), rows: h.rows, bins: h.bins },
+        ]),
+      ),
+    }),
+    restore(saved) {
+      const s = saved as { guestSeed?: string; hosts?: Record<string, { seed: string; rows: number; bins: number }> };
+      if (s.guestSeed !== undefined) guestSeed = new Uint8Array(Buffer.from(s.guestSeed, 'base64'));
+      for (const [name, h] of Object.entries(s.hosts ?? {})) {
+        const seed = new Uint8Array(Buffer.from(h.seed, 'base64'));
+        hosts.set(name, { ...h, seed, V: seededMatrix(seed, maskLabels.v, h.rows, h.bins) });
+      }
+    },
     dispose() {
       hosts.clear();
       guestSeed = undefined;

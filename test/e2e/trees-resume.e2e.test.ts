@@ -1,13 +1,15 @@
 /**
  * A trees job is durable like an LR job (docs/trees.md, docs/durability.md):
  * the coordinator, the guest and the host run as separate processes over
- * gRPC with mTLS; the host, then in a second job the guest, is SIGKILLed in
- * the middle of boosting and started again with the same command. The job
- * must complete with the model an uninterrupted run of the same spec grows:
- * the same trees at the guest, the same split records at the host, the same
- * AUC. Tree messages are never committed out of the inbox while the job
- * runs and every mask comes from the node secret, so a restarted party
- * replays the job's tree steps from its inbox and resends identical bytes.
+ * gRPC with mTLS; the host, then in a second job the guest, then in a third
+ * the coordinator is SIGKILLed in the middle of boosting and started again
+ * with the same command. Each job must complete with the model an
+ * uninterrupted run of the same spec grows: the same trees at the guest, the
+ * same split records at the host, the same AUC. A restarted party replays
+ * the job's tree steps from its inbox on disk (tree messages stay there until
+ * the job ends) with masks redrawn from its node secret, so it resends
+ * identical bytes; a restarted coordinator deals from the seeds kept in its
+ * job store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +25,7 @@ const KILL_AT_ROUND = 4;
 
 type Parts = { guest: Record<string, unknown>; host: Record<string, unknown>; auc: number; epochs: number };
 
-describe('a trees job resumes after a party restarts', () => {
+describe('a trees job resumes after a node restarts', () => {
   let fed: ProcessFederation;
   let reference: Parts;
 
@@ -89,7 +91,9 @@ describe('a trees job resumes after a party restarts', () => {
     expect(run.stage, run.message).toBe('completed');
     expect(victim.starts).toBe(startsBefore + 1);
     const log = await readFile(join(fed.dir, 'logs', `${victim.name}.log`), 'utf8');
-    expect(log).toContain('resuming the job from its checkpoint');
+    expect(log).toContain(
+      victim.name === 'coordinator' ? 'resumed a running job after a restart' : 'resuming the job from its checkpoint',
+    );
     return { parts: await parts(run.jobId), killedAt };
   }
 
@@ -119,6 +123,16 @@ describe('a trees job resumes after a party restarts', () => {
     const { parts: resumed, killedAt } = await killMidBoosting(
       'trees-guest-killed',
       fed.nodes.get('brand') as NodeProcess,
+    );
+    expect(killedAt).toBeLessThan(12);
+    expect(model(resumed)).toEqual(model(reference));
+    expect(Math.abs(resumed.auc - reference.auc)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('grows the same trees when the coordinator is killed in the middle of boosting', { timeout: 90_000 }, async () => {
+    const { parts: resumed, killedAt } = await killMidBoosting(
+      'trees-coordinator-killed',
+      fed.nodes.get('coordinator') as NodeProcess,
     );
     expect(killedAt).toBeLessThan(12);
     expect(model(resumed)).toEqual(model(reference));
