@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { DataError, TandemError } from '../protocol/errors.ts';
-import { openCsv } from '../data/csv-reader.ts';
+import { openCsv, type CsvRow } from '../data/csv-reader.ts';
 import type { PreprocessSpec } from '../data/preprocess.ts';
 import type { ServingModel } from './model-bundle.ts';
 import { rankDescending } from './rank.ts';
@@ -86,16 +86,21 @@ export async function scorePool(options: PoolScoringOptions): Promise<PoolScorin
         fix: 'score a file with the columns the model was trained on',
       });
     const score = scorer.rowScorer(csv.header, csv.file);
-    for await (const row of csv) {
+    // A chunk's rows at a time: a promise per row would cost about as much as scoring it.
+    for await (const batch of csv.batches()) {
       const n = ids.length;
-      if (n === scores.length) {
-        const grown = new Float64Array(2 * n);
+      if (n + batch.length > scores.length) {
+        const grown = new Float64Array(Math.max(2 * scores.length, n + batch.length));
         grown.set(scores);
         scores = grown;
       }
-      scores[n] = score(row.fields, row.line);
-      ids.push(row.fields[idAt] ?? '');
-      if ((n + 1) % 100_000 === 0) options.onProgress?.(n + 1);
+      for (let i = 0; i < batch.length; i++) {
+        const row = batch[i] as CsvRow;
+        scores[n + i] = score(row.fields, row.line);
+        ids.push(row.fields[idAt] ?? '');
+      }
+      if (options.onProgress !== undefined && Math.floor((n + batch.length) / 100_000) > Math.floor(n / 100_000))
+        options.onProgress(Math.floor((n + batch.length) / 100_000) * 100_000);
     }
   } finally {
     await csv.close();
