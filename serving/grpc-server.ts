@@ -193,8 +193,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       const started = performance.now();
       const route = `grpc.${rpc}`;
       const done = (status: number): void => {
-        metrics.requests.inc({ route, status: call.cancelled ? 'CANCELLED' : (grpc.status[status] ?? String(status)) });
-        metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+        metrics.requests(route, call.cancelled ? 'CANCELLED' : (grpc.status[status] ?? String(status))).add();
+        metrics.latency(route).observe((performance.now() - started) / 1000);
       };
       void (async () => {
         try {
@@ -206,7 +206,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
           done(grpc.status.OK);
         } catch (error) {
           const e = asTandemError(error);
-          metrics.errors.inc({ code: e.code, route });
+          metrics.errors(route, e.code).add();
           if (httpStatus(e) >= 500) log.warn({ err: e, code: e.code }, 'gRPC call failed');
           callback(toServiceError(e), null);
           done(e.grpcStatus);

@@ -43,6 +43,7 @@ export function guestEndpoint(options: GuestEndpointOptions): Endpoint & { close
   const hosts: HostClient[] = model.hosts.map((name) => {
     const url = options.hostEndpoints[name];
     if (url === undefined) return absentHost(name);
+    const latency = metrics.hostLatency(name);
     const client = peerClient({
       name,
       url,
@@ -50,21 +51,26 @@ export function guestEndpoint(options: GuestEndpointOptions): Endpoint & { close
       jobId: model.manifest.jobId,
       timeoutMs: options.hostTimeoutMs,
       observe: (outcome, seconds) => {
-        metrics.hostCalls.inc({ host: name, outcome });
-        metrics.hostLatency.observe({ host: name }, seconds);
+        metrics.hostCalls(name, outcome).add();
+        latency.observe(seconds);
       },
       onSent: (pseudonyms) => audit.lookups({ caller: self, callee: name, route: 'partial-scores', pseudonyms }),
     });
     clients.push(client);
     return coalescing(client);
   });
+  const completeRows = metrics.rowsScored(true);
+  const fallbackRows = metrics.rowsScored(false);
   const score = async (rows: readonly z.infer<typeof scoreRow>[], where: (k: number) => string) => {
     const requests = rows.map((r) => ({ id: r.id, features: r.features ?? {} }));
     const segment = { threshold: options.threshold, where };
     const results = isTrees(model)
       ? await scoreTreesOnline(model, hosts, requests, segment)
       : await scoreOnline(model, hosts, requests, segment);
-    for (const r of results) metrics.rowsScored.inc({ complete: String(r.complete) });
+    let complete = 0;
+    for (const r of results) if (r.complete) complete++;
+    if (complete > 0) completeRows.add(complete);
+    if (complete < results.length) fallbackRows.add(results.length - complete);
     return results;
   };
   const scoreOne: Route['handle'] = async (req) => ({ json: (await score([req.body(scoreRow)], () => 'features'))[0] });

@@ -65,10 +65,10 @@ export async function hostEndpoint(options: HostEndpointOptions): Promise<Endpoi
     try {
       limit.take(caller, pseudonyms.length);
     } catch (error) {
-      metrics.lookups.inc({ caller, outcome: 'rate-limited' }, pseudonyms.length);
+      metrics.lookups(caller, 'rate-limited').add(pseudonyms.length);
       throw error;
     }
-    metrics.lookups.inc({ caller, outcome: 'answered' }, pseudonyms.length);
+    metrics.lookups(caller, 'answered').add(pseudonyms.length);
     audit.lookups({ caller, callee: self, route, pseudonyms });
   };
   const score: Route['handle'] = (req) => {

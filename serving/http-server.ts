@@ -23,7 +23,7 @@ import { asTandemError, GrpcStatus, TandemError } from '../protocol/errors.ts';
 import { verifyPeerCertificate, type NodeIdentity } from '../runtime/certs.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { callerName, type Action, type Caller } from './access.ts';
-import { CLIENT_CLOSED_STATUS, type ServeMetrics } from './metrics.ts';
+import { CLIENT_CLOSED_STATUS, type CounterSeries, type HistogramSeries, type ServeMetrics } from './metrics.ts';
 
 export type RouteRequest = {
   /** Path parameters by name (`/v1/audience/:id` → `id`). */
@@ -217,22 +217,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
   app.addContentTypeParser('*', { parseAs: 'string' }, json);
 
-  /** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
-  const track = (reply: FastifyReply, route: string): void => {
-    const started = performance.now();
-    reply.raw.once('close', () => {
-      metrics.requests.inc({
-        route,
-        status: reply.raw.writableFinished ? String(reply.raw.statusCode) : CLIENT_CLOSED_STATUS,
-      });
-      metrics.latency.observe({ route }, (performance.now() - started) / 1000);
-    });
+  const statsOf = new Map<string, RouteStats>();
+  const stats = (route: string): RouteStats => {
+    let st = statsOf.get(route);
+    if (st === undefined) {
+      st = routeStats(metrics, route);
+      statsOf.set(route, st);
+    }
+    return st;
   };
   /** The route's first hook: counting, then authentication and authorisation, before a byte of the body is read. */
-  const guard =
-    (config: RouteConfig) =>
-    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
-      track(reply, config.name);
+  const guard = (config: RouteConfig) => {
+    const counted = stats(config.name);
+    return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+      track(reply.raw, counted);
       try {
         const caller = options.authenticate(request.raw);
         options.authorize(caller, config.action, config.name);
@@ -242,6 +240,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         done(error as Error);
       }
     };
+  };
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const route = (request.routeOptions.config as Partial<RouteConfig>).name ?? 'unknown';
@@ -251,7 +250,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const e = catalogued(error, maxBodyBytes);
     const status = httpStatus(e);
-    metrics.errors.inc({ code: e.code, route });
+    metrics.errors(route, e.code).add();
     const who = request.tandemCaller === undefined ? undefined : callerName(request.tandemCaller);
     if (status >= 500) log.warn({ err: e, code: e.code, status, peer: who }, `${route} failed`);
     else log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
@@ -266,7 +265,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   app.setNotFoundHandler((request, reply) => {
-    track(reply, 'unknown');
+    track(reply.raw, stats('unknown'));
     const path = request.url.split('?')[0] ?? '/';
     throw new TandemError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, {
       publicMessage: `no such endpoint: ${request.method} ${path}`,
@@ -280,25 +279,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       url: route.path,
       config,
       onRequest: guard(config),
-      // Not async: a host's routes answer synchronously, and a promise per request would cost microtasks for nothing.
+      // Not async, and returns nothing: a host's routes answer synchronously, and a promise per request (or Fastify
+      // watching the reply as a thenable) would cost microtasks and listeners for nothing.
       handler: (request, reply) => {
-        const send = (answer: Reply): void => {
-          // A request in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
-          if (draining) void reply.header('connection', 'close');
-          void reply.code(answer.status ?? 200);
-          if (answer.text !== undefined)
-            void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
-          else void reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
-        };
-        const answer = route.handle({
-          params: request.params as Record<string, string>,
-          caller: request.tandemCaller ?? { kind: 'anonymous' },
-          body: (schema) => validate(schema, request.body),
-        });
+        const answer = route.handle(new RouteCall(request));
         if (answer instanceof Promise)
-          answer.then(send, (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)));
-        else send(answer);
-        return reply;
+          answer.then(
+            (a) => send(reply, a, draining),
+            (error: unknown) => void reply.send(error instanceof Error ? error : asTandemError(error)),
+          );
+        else send(reply, answer, draining);
       },
     });
   }
@@ -320,6 +310,70 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       await closed;
     },
   };
+}
+
+/** A request as a route sees it; the body is validated when the route asks, with the route's schema. */
+class RouteCall implements RouteRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly caller: Caller;
+  readonly #body: unknown;
+  constructor(request: FastifyRequest) {
+    this.params = request.params as Record<string, string>;
+    this.caller = request.tandemCaller ?? ANONYMOUS;
+    this.#body = request.body;
+  }
+  body<T>(schema: ZodType<T>): T {
+    return validate(schema, this.#body);
+  }
+}
+
+const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous' });
+
+function send(reply: FastifyReply, answer: Reply, draining: boolean): void {
+  // A request in flight when draining began gets its answer, then its connection closes (it would idle until the grace ends).
+  if (draining) void reply.header('connection', 'close');
+  void reply.code(answer.status ?? 200);
+  if (answer.text !== undefined) void reply.type(answer.contentType ?? 'text/plain; charset=utf-8').send(answer.text);
+  else void reply.type(answer.contentType ?? 'application/json').send(`${JSON.stringify(answer.json ?? {})}\n`);
+}
+
+/** A route's metric series, looked up once: its latency, and its request count by status. */
+type RouteStats = {
+  readonly latency: HistogramSeries;
+  status(code: number): CounterSeries;
+  readonly clientClosed: CounterSeries;
+};
+
+function routeStats(metrics: ServeMetrics, route: string): RouteStats {
+  const byStatus = new Map<number, CounterSeries>();
+  return {
+    latency: metrics.latency(route),
+    clientClosed: metrics.requests(route, CLIENT_CLOSED_STATUS),
+    status: (code) => {
+      let c = byStatus.get(code);
+      if (c === undefined) {
+        c = metrics.requests(route, String(code));
+        byStatus.set(code, c);
+      }
+      return c;
+    },
+  };
+}
+
+const TRACKED = Symbol('tandem.tracked');
+type Tracked = ServerResponse & { [TRACKED]?: { readonly stats: RouteStats; readonly startedMs: number } };
+
+/** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
+function track(res: ServerResponse, stats: RouteStats): void {
+  (res as Tracked)[TRACKED] = { stats, startedMs: performance.now() };
+  res.on('close', counted);
+}
+
+function counted(this: ServerResponse): void {
+  const t = (this as Tracked)[TRACKED];
+  if (t === undefined) return;
+  (this.writableFinished ? t.stats.status(this.statusCode) : t.stats.clientClosed).add();
+  t.stats.latency.observe((performance.now() - t.startedMs) / 1000);
 }
 
 const peers = new WeakMap<object, { readonly name: string; readonly checkedAtMs: number }>();

@@ -52,6 +52,8 @@ function compiled(spec: PreprocessSpec): Compiled {
   return c;
 }
 
+const shown = (raw: unknown): string => (raw === undefined ? '' : JSON.stringify(raw));
+
 const invalid = (field: string, problem: string, quoted: string): TandemError =>
   new TandemError('DATA_VALUE_INVALID', `${field}: ${problem}`, {
     publicMessage: `${field}: ${quoted === '' ? '' : `${quoted} `}${problem}`,
@@ -79,17 +81,16 @@ export function checkFeatures(spec: PreprocessSpec, features: RawRow, where: str
   const warnings: string[] = [];
   for (const col of spec.columns) {
     const raw = features[col.name];
-    const field = `${where}.${col.name}`;
-    const shown = raw === undefined ? '' : JSON.stringify(raw);
+    // Named only when refused or warned about: building the strings for every accepted value would cost more than checking it.
     if (col.kind === 'numeric') {
       let x: number | undefined;
       if (raw === null || raw === undefined) x = NaN;
       else if (typeof raw === 'number') {
         if (!Number.isFinite(raw))
           throw invalid(
-            field,
+            `${where}.${col.name}`,
             'is not a finite number; send null, or leave the feature out, for a missing value',
-            shown,
+            shown(raw),
           );
         x = raw;
       } else {
@@ -97,21 +98,21 @@ export function checkFeatures(spec: PreprocessSpec, features: RawRow, where: str
         x = c.parse(text);
         if (x === undefined)
           throw invalid(
-            field,
+            `${where}.${col.name}`,
             Number.isNaN(Number(text)) || text.trim() === '' ? 'is not a number' : 'is not a finite number',
-            shown,
+            shown(raw),
           );
       }
       if (Number.isNaN(x)) {
         if (spec.missingPolicy === 'error')
-          throw invalid(field, "is missing, and the model's missing-value policy is error", '');
+          throw invalid(`${where}.${col.name}`, "is missing, and the model's missing-value policy is error", '');
         continue;
       }
       if (Math.abs(x - col.mean) / col.std > MAX_STANDARD_DEVIATIONS) {
         throw invalid(
-          field,
+          `${where}.${col.name}`,
           `is more than ${MAX_STANDARD_DEVIATIONS.toLocaleString('en')} standard deviations from the mean the model was trained on; so far out, it is refused`,
-          shown,
+          shown(raw),
         );
       }
       continue;
@@ -119,12 +120,12 @@ export function checkFeatures(spec: PreprocessSpec, features: RawRow, where: str
     const category = raw === null || raw === undefined ? undefined : categoricalCell(String(raw), c.tokens);
     if (category === undefined) {
       if (spec.missingPolicy === 'error')
-        throw invalid(field, "is missing, and the model's missing-value policy is error", '');
+        throw invalid(`${where}.${col.name}`, "is missing, and the model's missing-value policy is error", '');
       continue;
     }
     if (c.categories.get(col.name)?.has(category) !== true) {
       warnings.push(
-        `${field}: ${JSON.stringify(category)} is not a category the model was trained on; scored as none of its categories`,
+        `${where}.${col.name}: ${JSON.stringify(category)} is not a category the model was trained on; scored as none of its categories`,
       );
     }
   }

@@ -23,6 +23,9 @@ import { dirname } from 'node:path';
 import { TandemError } from '../protocol/errors.ts';
 import { AuditLog } from '../audit/log.ts';
 
+/** Pseudonyms a window holds unhashed before it hashes them (bounds its memory at a few MiB). */
+const MAX_PENDING_PSEUDONYMS = 65_536;
+
 /** The claim type of a lookup statement. */
 export const LOOKUP_CLAIM = 'serving-lookups';
 
@@ -75,6 +78,14 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
     calls: number;
     count: number;
     readonly hash: Hash;
+    /** Calls' pseudonyms not hashed yet: hashed together, one update for many calls instead of one per call. */
+    pending: (readonly string[])[];
+    pendingCount: number;
+  };
+  const digestPending = (w: Window): void => {
+    if (w.pendingCount > 0) w.hash.update(`${w.pending.flat().join('\n')}\n`);
+    w.pending = [];
+    w.pendingCount = 0;
   };
   let windows = new Map<string, Window>();
   let timer: NodeJS.Timeout | undefined;
@@ -83,6 +94,7 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
     const done = windows;
     windows = new Map();
     for (const w of done.values()) {
+      digestPending(w);
       log.state({
         type: LOOKUP_CLAIM,
         job: options.jobId,
@@ -110,12 +122,18 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
           calls: 0,
           count: 0,
           hash: createHash('sha256'),
+          pending: [],
+          pendingCount: 0,
         };
         windows.set(key, w);
       }
       w.calls += 1;
       w.count += call.pseudonyms.length;
-      if (call.pseudonyms.length > 0) w.hash.update(`${call.pseudonyms.join('\n')}\n`);
+      if (call.pseudonyms.length > 0) {
+        w.pending.push(call.pseudonyms);
+        w.pendingCount += call.pseudonyms.length;
+        if (w.pendingCount >= MAX_PENDING_PSEUDONYMS) digestPending(w);
+      }
       // Signing waits for the window's end, and never holds the process open.
       timer ??= setTimeout(flush, options.windowMs ?? 1000).unref();
     },
