@@ -11,13 +11,27 @@ import { binaryReport } from '../protocol/evaluation/metrics.ts';
 import { multiclassSummary } from '../protocol/evaluation/multiclass-metrics.ts';
 import { regressionReport } from '../protocol/evaluation/regression-metrics.ts';
 import { trainTwin } from './trees/core/twin.ts';
+import { fitEdges } from './trees/core/binning.ts';
+import type { Boosted } from './trees/core/booster.ts';
 import { predictionsOf, type Objective } from './trees/core/objective.ts';
 import { treesOptions, type TreesOptions } from './trees/spec.ts';
 
 export type OwnModel = { readonly features: number; readonly metrics: Record<string, unknown> };
 
+/** Trees on the guest's columns alone: the model (and the bin edges its split records refer to) and its validation metrics. */
+export type OwnTrees = {
+  readonly metrics: Record<string, unknown>;
+  readonly model: Boosted;
+  readonly edges: readonly Float64Array[];
+};
+
 /** The validation metrics of trees on the guest's columns alone. */
-export async function ownTreesMetrics(
+export async function ownTreesMetrics(...args: Parameters<typeof ownTrees>): Promise<Record<string, unknown>> {
+  return (await ownTrees(...args)).metrics;
+}
+
+/** Trains trees on the guest's columns alone (the twin on one party, seed `<seed>|own`). */
+export async function ownTrees(
   X: Float64Array,
   columns: number,
   labels: Float64Array,
@@ -28,7 +42,7 @@ export async function ownTreesMetrics(
   seed: string,
   options: TreesOptions = treesOptions({ family: 'trees' }),
   classes: readonly string[] = [],
-): Promise<Record<string, unknown>> {
+): Promise<OwnTrees> {
   const m = await trainTwin({
     parties: [{ X, columns }],
     train,
@@ -38,7 +52,12 @@ export async function ownTreesMetrics(
     params: options,
     seed: `${seed}|own`,
   });
-  return validationMetrics(objective, m.scores, outputs, labels, validation, classes);
+  return {
+    metrics: validationMetrics(objective, m.scores, outputs, labels, validation, classes),
+    model: m,
+    // The twin's own binning, redone: the same fit on the same rows.
+    edges: fitEdges(X, columns, train, options.maxBins),
+  };
 }
 
 /** Metrics of raw scores on the validation rows, as every family reports them. */

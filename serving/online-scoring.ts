@@ -58,6 +58,8 @@ export type ScoreResult = {
   /** True when every host's part is in the logit; false means a guest-only (or partial) fallback. */
   readonly complete: boolean;
   readonly hosts: Readonly<Record<string, HostStatus>>;
+  /** Trees only: which model answered instead of the federated one when a host could not (`own-trees`: the guest's own columns alone). */
+  readonly fallback?: 'own-trees';
   /** Present when something was scored in a way the caller may not expect (a category the model was not trained on). */
   readonly warnings?: readonly string[];
 };

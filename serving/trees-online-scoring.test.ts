@@ -95,6 +95,42 @@ describe('trees online scoring at the guest', () => {
     ]);
   });
 
+  it("answers with the guest's own-columns trees when a host cannot, and says so; with every host, the federated trees", async () => {
+    // Own trees: a ≤ 1 → −0.4, else 0.9 (its own record 0), base 0.1.
+    const ownTrees = {
+      base: [0.1],
+      trees: [
+        [
+          [
+            { party: 0, record: 0, left: 1, right: 2, gain: 1, cover: 50 },
+            { leaf: -0.4, cover: 20 },
+            { leaf: 0.9, cover: 30 },
+          ] as Tree,
+        ],
+      ],
+      records: [{ record: 0, feature: 'a', threshold: 1, missingLeft: false }],
+    };
+    const withOwn = { ...model, scoring: { ...model.scoring, ownTrees } };
+    const requests = [
+      { id: 'u1', features: { a: -1 } },
+      { id: 'u2', features: { a: 3 } },
+    ];
+    const down = await scoreTreesOnline(withOwn, [host(() => ({ ok: false, failure: 'unavailable' }))], requests);
+    expect(down.map((r) => [r.logit, r.complete, r.hosts['partner'], r.fallback])).toEqual([
+      [0.1 - 0.4, false, 'unavailable', 'own-trees'],
+      [0.1 + 0.9, false, 'unavailable', 'own-trees'],
+    ]);
+    const up = await scoreTreesOnline(
+      withOwn,
+      [host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits())) }))],
+      requests,
+    );
+    expect(up.map((r) => [r.logit, r.complete, r.fallback])).toEqual([
+      [2.25, true, undefined],
+      [-0.75, true, undefined],
+    ]);
+  });
+
   it("answers a regression's prediction and a multi-class model's softmax probabilities by class", async () => {
     const requests = [{ id: 'u1', features: { a: -1 } }];
     const answer = host((n) => ({ ok: true, scores: Array.from({ length: n }, () => packSplitBits(bits(2))) }));

@@ -7,10 +7,12 @@
  * for a multi-class one, the value for a regression.
  *
  * A host that fails, times out, does not hold the user or answers in
- * another shape is data, as for LR (online-scoring.ts): its splits are
- * walked by the larger cover (models/trees/score.ts) and the answer says
- * `complete: false` with the host's status. Pure apart from the injected
- * host clients.
+ * another shape is data, as for LR (online-scoring.ts): the answer says
+ * `complete: false` with the host's status and comes from the guest's own
+ * model, the trees the job grew on its columns alone (`fallback:
+ * "own-trees"`); a part saved without them walks the missing host's splits
+ * by the larger cover (models/trees/score.ts). Pure apart from the
+ * injected host clients.
  */
 import { predictions, rawScores } from '../models/trees/score.ts';
 import type {
@@ -26,7 +28,7 @@ import { checkFeatures } from './request-features.ts';
 import { argmax } from './scorer.ts';
 import { unpackSplitBits } from './split-bits.ts';
 import type { TreesServingModel } from './trees-bundle.ts';
-import { splitBitsOf } from './trees-scoring.ts';
+import { ownTreesBitsOf, splitBitsOf } from './trees-scoring.ts';
 
 /** A regression's answer: the predicted value instead of a probability and a segment. */
 export type PredictionResult = Omit<ScoreResult, 'probability' | 'segment'> & { readonly prediction: number };
@@ -53,6 +55,7 @@ export async function scoreTreesOnline(
   const warnings = requests.map((r, k) => checkFeatures(model.preprocess, r.features, where(k)));
   const bitsOf = splitBitsOf(model);
   const own = requests.map((r, k) => bitsOf(r.features, where(k)));
+  const ownTreesBits = ownTreesBitsOf(model);
   // Party k ≥ 1 of the trees is the host named treeParties[k] (the job's hosts in order when the part names none).
   const treeParties = model.scoring.treeParties ?? ['(guest)', ...model.hosts];
   const partyOf = hosts.map((h) => treeParties.indexOf(h.name));
@@ -86,11 +89,16 @@ export async function scoreTreesOnline(
       if (unpacked === undefined) complete = false;
       else bits[party] = unpacked;
     });
-    const raw = rawScores(trees, base, bits);
+    const alone = complete || ownTreesBits === undefined ? undefined : model.scoring.ownTrees;
+    const raw =
+      alone === undefined
+        ? rawScores(trees, base, bits)
+        : rawScores(alone.trees, alone.base, [ownTreesBits?.(r.features, where(k))]);
+    const fallback = alone === undefined ? {} : { fallback: 'own-trees' as const };
     const p = predictions(objective, raw);
     const extra = (warnings[k] ?? []).length === 0 ? {} : { warnings: warnings[k] ?? [] };
     if (objective === 'squared')
-      return { id: r.id, prediction: p[0] ?? 0, logit: raw[0] ?? 0, complete, hosts: status, ...extra };
+      return { id: r.id, prediction: p[0] ?? 0, logit: raw[0] ?? 0, complete, hosts: status, ...fallback, ...extra };
     if (objective === 'logistic') {
       const probability = p[0] ?? 0;
       return {
@@ -100,6 +108,7 @@ export async function scoreTreesOnline(
         segment: probability >= threshold ? 'positive' : 'negative',
         complete,
         hosts: status,
+        ...fallback,
         ...extra,
       };
     }
@@ -112,6 +121,7 @@ export async function scoreTreesOnline(
       segment: labels[best] ?? '',
       complete,
       hosts: status,
+      ...fallback,
       probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c] ?? 0])),
       logits: Object.fromEntries(labels.map((l, c) => [l, raw[c] ?? 0])),
       ...extra,

@@ -18,6 +18,16 @@ export function splitBitsOf(
   return (row, source) => read(transformRow(model.preprocess, row, source));
 }
 
+/** The guest's answers for its own-columns trees (the fallback), or undefined for a part saved without them. */
+export function ownTreesBitsOf(
+  model: Pick<TreesModel, 'preprocess' | 'scoring'>,
+): ((row: RawRow, source?: string) => Uint8Array) | undefined {
+  const own = model.scoring.ownTrees;
+  if (own === undefined) return undefined;
+  const read = recordReader(own.records, model.scoring.featureNames);
+  return (row, source) => read(transformRow(model.preprocess, row, source));
+}
+
 /** A lookalike host's pool scorer (checked by `poolTreesModel`): the raw score, as the job ranked its audience by. */
 export function treesPoolScorer(model: TreesModel): PoolScorer {
   const bitsOf = splitBitsOf(model);

@@ -52,6 +52,14 @@ export const treesScoringSchema = z.strictObject({
   treeParties: z.array(z.string()).optional(),
   /** Guest of a classifier: the class labels (two for a binary model; else in output order). */
   classes: z.array(z.string()).optional(),
+  /** Guest only: trees on its own columns alone (every split party 0, its own records), served when a host cannot answer. */
+  ownTrees: z
+    .strictObject({
+      base: z.array(finite),
+      trees: z.array(z.array(z.array(nodeSchema))),
+      records: z.array(savedRecordSchema),
+    })
+    .optional(),
 });
 
 const partSchema = z.object({
@@ -61,9 +69,17 @@ const partSchema = z.object({
   preprocess: preprocessSchema,
 });
 
-export type TreesScoring = Omit<z.infer<typeof treesScoringSchema>, 'trees' | 'records'> & {
+/** Trees on the guest's columns alone. */
+export type OwnTreesModel = {
+  readonly base: readonly number[];
+  readonly trees: readonly (readonly Tree[])[];
+  readonly records: readonly SavedRecord[];
+};
+
+export type TreesScoring = Omit<z.infer<typeof treesScoringSchema>, 'trees' | 'records' | 'ownTrees'> & {
   readonly trees?: readonly (readonly Tree[])[] | undefined;
   readonly records: readonly SavedRecord[];
+  readonly ownTrees?: OwnTreesModel | undefined;
 };
 
 /** One party's trained part of a tree model, as the job saved it. */
@@ -72,8 +88,8 @@ export type TreesPart = Omit<z.infer<typeof partSchema>, 'preprocess' | keyof Tr
 
 /** The fields of a part that score (the rest is the header). */
 export function treesScoring(part: TreesScoring): TreesScoring {
-  const { featureNames, records, objective, outputs, base, trees, treeParties, classes } = part;
-  return { featureNames, records, ...{ objective, outputs, base, trees, treeParties, classes } };
+  const { featureNames, records, objective, outputs, base, trees, treeParties, classes, ownTrees } = part;
+  return { featureNames, records, ...{ objective, outputs, base, trees, treeParties, classes, ownTrees } };
 }
 
 /**
@@ -94,8 +110,37 @@ export function treesShapeProblem(
       'records',
       `record ${unknown.record} splits on "${unknown.feature}", which is not one of this party's columns`,
     ];
-  if (!holdsTrees) return part.trees === undefined ? undefined : ['trees', 'a host of a supervised job holds no trees'];
+  if (!holdsTrees)
+    return part.trees === undefined && part.ownTrees === undefined
+      ? undefined
+      : ['trees', 'a host of a supervised job holds no trees'];
   const outputs = part.outputs ?? 1;
+  const own = part.ownTrees;
+  if (own !== undefined) {
+    const stray = own.records.find((r) => !part.featureNames.includes(r.feature));
+    if (stray !== undefined) return ['ownTrees.records', `record ${stray.record} splits on unknown "${stray.feature}"`];
+    if (own.base.length !== outputs)
+      return ['ownTrees.base', `${own.base.length} base scores for ${outputs} output(s)`];
+    const bad = own.trees.some(
+      (round) =>
+        round.length !== outputs ||
+        round.some((tree) =>
+          tree.some(
+            (n) =>
+              !('leaf' in n) &&
+              (n.party !== 0 ||
+                n.left >= tree.length ||
+                n.right >= tree.length ||
+                !own.records.some((r) => r.record === n.record)),
+          ),
+        ),
+    );
+    if (bad)
+      return [
+        'ownTrees.trees',
+        'a tree has the wrong number of outputs, or a split on a record the guest does not hold',
+      ];
+  }
   if (part.trees === undefined || part.base === undefined || part.objective === undefined)
     return ['trees', 'the part has no trees, base scores or objective'];
   if (part.base.length !== outputs) return ['base', `${part.base.length} base scores for ${outputs} output(s)`];

@@ -16,7 +16,7 @@ import { fitMultinomialNewton, multinomialProbabilities } from '../../protocol/t
 import { fitLeastSquares } from '../../protocol/training/least-squares.ts';
 import { buildMatrixAsync, type PartyMatrix } from '../../jobs/common/features.ts';
 import type { SupervisedRun, TrainedModel } from '../family.ts';
-import { bestOwn, ownTreesMetrics, validationMetrics } from '../own-best.ts';
+import { bestOwn, ownTrees, validationMetrics, type OwnTrees } from '../own-best.ts';
 import { binRows, fitEdges, layoutOf, thresholdOf } from './core/binning.ts';
 import { boost, type Boosted, type SplitRequest, type TreeParty } from './core/booster.ts';
 import { localParty } from './core/local-party.ts';
@@ -83,7 +83,15 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
   }
   run.progress('evaluation', `evaluating ${boosted.trees.length} rounds on ${run.validation.length} held-out rows`);
   const metrics = validationMetrics(objective, boosted.scores, run.outputs, labels, run.validation, run.classes ?? []);
-  const own = await ownBest(matrix, labels, run, objective, options, String(spec.seed), spec.training.optimizer.l2);
+  const { best: own, trees: ownModel } = await ownBest(
+    matrix,
+    labels,
+    run,
+    objective,
+    options,
+    String(spec.seed),
+    spec.training.optimizer.l2,
+  );
   const summary = {
     role: 'guest',
     model: 'trees',
@@ -111,6 +119,7 @@ export async function trainSupervisedTrees(run: SupervisedRun): Promise<TrainedM
       run.outputs,
       run.classes,
       spec.hosts.map((h) => h.name),
+      ownModel,
     ),
   };
 }
@@ -123,7 +132,7 @@ async function ownBest(
   options: TreesOptions,
   seed: string,
   l2: number,
-): Promise<ReturnType<typeof bestOwn>> {
+): Promise<{ best: ReturnType<typeof bestOwn>; trees: OwnTrees | undefined }> {
   const { X, columns } = matrix;
   const classes = run.classes ?? [];
   let lr: Record<string, unknown>;
@@ -141,20 +150,12 @@ async function ownBest(
   }
   const trees =
     columns === 0
-      ? {}
-      : await ownTreesMetrics(
-          X,
-          columns,
-          labels,
-          run.train,
-          run.validation,
-          objective,
-          run.outputs,
-          seed,
-          options,
-          classes,
-        );
-  return bestOwn(objective, { features: columns, metrics: lr }, { features: columns, metrics: trees });
+      ? undefined
+      : await ownTrees(X, columns, labels, run.train, run.validation, objective, run.outputs, seed, options, classes);
+  return {
+    best: bestOwn(objective, { features: columns, metrics: lr }, { features: columns, metrics: trees?.metrics ?? {} }),
+    trees,
+  };
 }
 
 /** A split record as a party keeps it: its column by name, the threshold (x ≤ threshold goes left) and missing values' side. */
@@ -191,6 +192,7 @@ function guestModel(
   outputs: number,
   classes: readonly string[] | undefined,
   hosts: readonly string[],
+  own: OwnTrees | undefined,
 ): Record<string, unknown> {
   return {
     family: 'trees',
@@ -204,6 +206,16 @@ function guestModel(
     trees: b.trees,
     records: (b.records[0] ?? []).map((r) => recordOf(matrix, edges, r)),
     ...(classes === undefined ? {} : { classes: [...classes] }),
+    // Trees on the guest's columns alone, which serving answers with when a host cannot (never leaves the guest).
+    ...(own === undefined
+      ? {}
+      : {
+          ownTrees: {
+            base: [...own.model.base],
+            trees: own.model.trees,
+            records: (own.model.records[0] ?? []).map((r) => recordOf(matrix, own.edges, r)),
+          },
+        }),
   };
 }
 

@@ -7,8 +7,9 @@
  * pseudonym only, with the bits of its split records for that user (the
  * threat model's serving row): a decoy row's bits for a pseudonym it does
  * not hold, as LR answers a decoy partial, and nothing for a feature
- * vector. When the host is gone, the guest walks the host's splits by the
- * larger cover and says `complete: false`. What cannot score a trees part
+ * vector. When the host is gone, the guest answers with its own model (the
+ * trees the job grew on its columns alone, saved in its part) and says
+ * `complete: false, fallback: "own-trees"`. What cannot score a trees part
  * (SQL, score-pool with a supervised part) refuses by name with a fix.
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -355,13 +356,39 @@ describe('serving a trees model', () => {
       expect((await peer('brand', { jobId, pseudonyms: [], features: features(one) })).status).toBe(400);
       expect((await peer('admin', { jobId, pseudonyms: [pseudonym(key, one)] })).status).toBe(403);
 
-      // The host goes away: the guest walks the host's splits by the larger cover, and says the answer is incomplete.
+      // The host goes away: the guest answers with its own-columns trees, and says so.
       host.child.kill('SIGTERM');
       expect(await host.exited).toBe(0);
-      const fallback = await http(guest.port, 'POST', '/v1/score', { id: one, features: features(one) }, token.guest);
-      expect(fallback.json).toMatchObject({ id: one, complete: false, hosts: { partner: 'unavailable' } });
-      expect(fallback.json['probability']).toBe(reference(guestBits.get(one), undefined).probability);
-      expect(fallback.json['probability']).not.toBe(undefined);
+      const alone = parts.guest.ownTrees;
+      expect(alone?.trees.length).toBeGreaterThan(0);
+      const ownBits = (id: string): Uint8Array => {
+        const { matrix, columns } = transformRows(
+          parts.guest.preprocess,
+          data.guest,
+          Uint32Array.of(data.guest.ids.indexOf(id)),
+        );
+        return recordBits(alone?.records ?? [], parts.guest.featureNames, matrix.subarray(0, columns.length));
+      };
+      const sample = ids.slice(0, 60);
+      const down = await http(
+        guest.port,
+        'POST',
+        '/v1/score-batch',
+        { rows: sample.map((id) => ({ id, features: features(id) })) },
+        token.guest,
+      );
+      expect(down.status, down.text).toBe(200);
+      const served = down.json['results'] as (Result & { fallback?: string })[];
+      served.forEach((r, k) => {
+        const id = sample[k] ?? '';
+        expect(r).toMatchObject({ id, complete: false, hosts: { partner: 'unavailable' }, fallback: 'own-trees' });
+        const raw = rawScores(alone?.trees ?? [], alone?.base ?? [], [ownBits(id)]);
+        expect(Math.abs(r.probability - (predictions('logistic', raw)[0] ?? NaN))).toBeLessThan(1e-12);
+      });
+      // Not the federated walk with the host's splits guessed: a different model.
+      expect(
+        served.some((r, k) => r.probability !== reference(guestBits.get(sample[k] ?? ''), undefined).probability),
+      ).toBe(true);
 
       guest.child.kill('SIGTERM');
       expect(await guest.exited, guest.stderr()).toBe(0);
