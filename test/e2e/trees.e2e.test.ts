@@ -157,6 +157,26 @@ describe('federated trees: a full job', () => {
       pooled.yTest,
     );
     expect((result.summaries['brand'] as Summary).metrics.auc).toBeCloseTo(twinAuc, 12);
+
+    // The guest's own-columns trees (what serving falls back to) are the twin's on its columns alone, and score as reported.
+    const alone = await trainTwin({
+      parties: [pooled.guest],
+      train: pooled.train,
+      labels: pooled.labels,
+      objective: 'logistic',
+      outputs: 1,
+      params: treesOptions(pooled.spec.model),
+      seed: `${pooled.spec.seed}|own`,
+    });
+    const saved = (await part<GuestPart & { ownTrees?: { trees: Tree[][]; base: number[] } }>('brand')).ownTrees;
+    expect(saved?.trees).toEqual(alone.trees);
+    expect(saved?.base).toEqual([...alone.base]);
+    const aloneAuc = auc(
+      Float64Array.from(pooled.test, (r) => alone.scores[r] ?? 0),
+      pooled.yTest,
+    );
+    const byModel = (result.summaries['brand'] as { guestOnly: { byModel: { trees: { auc: number } } } }).guestOnly;
+    expect(byModel.byModel.trees.auc).toBeCloseTo(aloneAuc, 12);
   });
 
   it('keeps thresholds with their owner: the guest part has its trees and its own records, the host part its records only', async () => {
