@@ -14,12 +14,16 @@
  * without faults; what remains between runs is CKKS encryption noise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminClient } from '../../runtime/admin-client.ts';
 import { exampleParties, lrSpec } from '../support/federation.ts';
-import { startProcessFederation, type NodeProcess, type ProcessFederation } from '../support/processes.ts';
+import {
+  startProcessFederation,
+  verifyNodeLogs,
+  type NodeProcess,
+  type ProcessFederation,
+} from '../support/processes.ts';
 
 /** Two rounds per epoch (455 training rows), every epoch run, a loss decrypted per epoch: rounds 1–10. */
 const SPEC = lrSpec({ training: { maxEpochs: 5, batchSize: 228, tolerance: 0 }, privacy: { noiseFloodingBits: 0 } });
@@ -178,22 +182,7 @@ describe('durable jobs survive kill -9 of any node', () => {
   });
 
   it('leaves audit logs whose chains, signatures and cross-matches still verify', { timeout: 60_000 }, () => {
-    const logs = ['coordinator', ...PARTIES].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
-    const certs = join(fed.dir, 'certs');
-    const verify = spawnSync(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs'),
-        'audit',
-        'verify',
-        '--ca',
-        join(certs, 'ca.crt'),
-        '--certs-dir',
-        certs,
-        ...logs,
-      ],
-      { encoding: 'utf8' },
-    );
+    const verify = verifyNodeLogs(fed.dir, ['coordinator', ...PARTIES]);
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^OK: 3 logs/);
   });

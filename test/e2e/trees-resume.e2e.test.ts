@@ -12,12 +12,16 @@
  * job store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminClient } from '../../runtime/admin-client.ts';
 import { exampleParties, lrSpec } from '../support/federation.ts';
-import { startProcessFederation, type NodeProcess, type ProcessFederation } from '../support/processes.ts';
+import {
+  startProcessFederation,
+  verifyNodeLogs,
+  type NodeProcess,
+  type ProcessFederation,
+} from '../support/processes.ts';
 
 /** No early stopping: every run grows all 12 rounds, so a kill at round 4 is mid-boosting. */
 const SPEC = lrSpec({ model: { family: 'trees', rounds: 12, earlyStoppingRounds: 0 } });
@@ -109,53 +113,26 @@ describe('a trees job resumes after a node restarts', () => {
     await fed.close();
   });
 
-  it('grows the same trees when the host is killed in the middle of boosting', { timeout: 90_000 }, async () => {
-    const { parts: resumed, killedAt } = await killMidBoosting(
-      'trees-host-killed',
-      fed.nodes.get('partner') as NodeProcess,
-    );
-    expect(killedAt).toBeLessThan(12);
-    expect(model(resumed)).toEqual(model(reference));
-    expect(Math.abs(resumed.auc - reference.auc)).toBeLessThanOrEqual(1e-12);
-  });
-
-  it('grows the same trees when the guest is killed in the middle of boosting', { timeout: 90_000 }, async () => {
-    const { parts: resumed, killedAt } = await killMidBoosting(
-      'trees-guest-killed',
-      fed.nodes.get('brand') as NodeProcess,
-    );
-    expect(killedAt).toBeLessThan(12);
-    expect(model(resumed)).toEqual(model(reference));
-    expect(Math.abs(resumed.auc - reference.auc)).toBeLessThanOrEqual(1e-12);
-  });
-
-  it('grows the same trees when the coordinator is killed in the middle of boosting', { timeout: 90_000 }, async () => {
-    const { parts: resumed, killedAt } = await killMidBoosting(
-      'trees-coordinator-killed',
-      fed.nodes.get('coordinator') as NodeProcess,
-    );
-    expect(killedAt).toBeLessThan(12);
-    expect(model(resumed)).toEqual(model(reference));
-    expect(Math.abs(resumed.auc - reference.auc)).toBeLessThanOrEqual(1e-12);
-  });
+  it.each([
+    ['host', 'partner'],
+    ['guest', 'brand'],
+    ['coordinator', 'coordinator'],
+  ])(
+    'grows the same trees when the %s is killed in the middle of boosting',
+    { timeout: 90_000 },
+    async (role, node) => {
+      const { parts: resumed, killedAt } = await killMidBoosting(
+        `trees-${role}-killed`,
+        fed.nodes.get(node) as NodeProcess,
+      );
+      expect(killedAt).toBeLessThan(12);
+      expect(model(resumed)).toEqual(model(reference));
+      expect(Math.abs(resumed.auc - reference.auc)).toBeLessThanOrEqual(1e-12);
+    },
+  );
 
   it('leaves audit logs whose chains, signatures and cross-matches still verify', { timeout: 60_000 }, () => {
-    const logs = ['coordinator', 'brand', 'partner'].map((node) => join(fed.dir, node, 'audit', `${node}.audit.jsonl`));
-    const certs = join(fed.dir, 'certs');
-    const verify = spawnSync(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs'),
-        'audit',
-        'verify',
-        '--ca',
-        join(certs, 'ca.crt'),
-        '--certs-dir',
-        certs,
-        ...logs,
-      ],
-      { encoding: 'utf8' },
-    );
+    const verify = verifyNodeLogs(fed.dir, ['coordinator', 'brand', 'partner']);
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^OK: 3 logs/);
   });

@@ -3,7 +3,7 @@
  * nodes, each `node bin/tandem.mjs … start --config <file>` with its log in
  * <dir>/logs, that a test can SIGKILL and start again with the same command.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,17 @@ import { AdminClient } from '../../runtime/admin-client.ts';
 import { writeTestNodeSecret, type PartySetup } from './federation.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');
+
+/** `tandem audit verify` on the nodes' own audit logs under `dir`, trusting the federation's CA and certificates. */
+export function verifyNodeLogs(dir: string, nodes: readonly string[]): SpawnSyncReturns<string> {
+  const logs = nodes.map((node) => join(dir, node, 'audit', `${node}.audit.jsonl`));
+  const certs = join(dir, 'certs');
+  return spawnSync(
+    process.execPath,
+    [BIN, 'audit', 'verify', '--ca', join(certs, 'ca.crt'), '--certs-dir', certs, ...logs],
+    { encoding: 'utf8' },
+  );
+}
 
 export type NodeProcess = {
   readonly name: string;
