@@ -309,11 +309,8 @@ export async function remoteHost(
     counts,
     total,
   };
-  if (trainRows * total > MAX_SHARE_WORDS)
-    throw new JobError(
-      'JOB_STATE_CONFLICT',
-      `${host}'s ${trainRows} rows × ${total} bins is past ${MAX_SHARE_WORDS} words`,
-    );
+  // The host refuses first; a layout that still comes through too wide fails here the same way, before any block is held.
+  refuseTooWide(host, trainRows, total, counts.length);
   const per = rowsPerBlock(total);
   const blocks: Uint32Array[] = [];
   for (let received = 0, chunk = 0; received < trainRows; chunk++) {
