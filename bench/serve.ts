@@ -99,7 +99,9 @@ async function endpoint(
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+      // The first JSON line: node flags such as --trace-gc print to stdout too.
+      const line = out.split('\n').find((l, i, all) => l.startsWith('{') && i < all.length - 1);
+      if (line !== undefined) resolve(line);
     });
     child.on('exit', (code) => reject(new Error(`endpoint exited with ${code}`)));
   });

@@ -14,14 +14,13 @@
  * repeating a question and averaging tells nothing. The PRF runs for every
  * pseudonym, held or not, so the two answers also take the same work.
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { DatasetConfig } from '../party/config.ts';
 import { loadDataset } from '../data/dataset.ts';
 import { transformRows } from '../data/preprocess.ts';
 import { clipRows } from '../protocol/privacy/dp-plan.ts';
 import { partialLogits } from '../protocol/training/plan.ts';
 import type { ServingModel } from './model-bundle.ts';
-import { pseudonymIndex } from './pseudonym.ts';
+import { keyedHash, pseudonymIndex } from './pseudonym.ts';
 
 /** A row's partial logit (binary), or its K partial logits (a K-class model). */
 export type PartialLogits = number | readonly number[];
@@ -88,10 +87,7 @@ export function answerStore<T>(
   const byId = new Map(ids.map((id, row) => [id, row]));
   const rowCount = ids.length;
   const answerAt = (row: number | undefined): T | undefined => (row === undefined ? undefined : at(row));
-  const decoy =
-    options.decoyKey === undefined || rowCount === 0
-      ? undefined
-      : decoyRow(createSecretKey(options.decoyKey), rowCount);
+  const decoy = options.decoyKey === undefined || rowCount === 0 ? undefined : decoyRow(options.decoyKey, rowCount);
   return {
     rows: rowCount,
     byPseudonym: (p) => answerAt(byPseudonym.get(p)),
@@ -106,6 +102,7 @@ export function answerStore<T>(
 }
 
 /** The PRF that picks a decoy row: the first 48 bits of HMAC-SHA256(key, pseudonym), modulo the row count (bias below 2⁻²⁸ for a billion rows). */
-export function decoyRow(key: KeyObject, rows: number): (pseudonym: string) => number {
-  return (p) => createHmac('sha256', key).update(p, 'utf8').digest().readUIntBE(0, 6) % rows;
+export function decoyRow(key: Uint8Array, rows: number): (pseudonym: string) => number {
+  const prf = keyedHash(key);
+  return (p) => prf.uint48(p) % rows;
 }
