@@ -127,17 +127,21 @@ describe('a scoring endpoint, hardened', () => {
   });
 
   it('answers a body over 1 MiB with 413 and a JSON error, counted once, and an unknown path with 404', async () => {
-    const big = await http(
+    // The server answers 413 from the declared length and closes without
+    // reading the body, so the client sends the headers and only the start
+    // of the body: a client writing all 2 MiB would race that close (EPIPE).
+    const declared = 2 * 1_048_576;
+    const big = await raw(
       guest.port,
-      'POST',
-      '/v1/score',
-      { id: 'g1', features: { x0: 'y'.repeat(2 * 1_048_576) } },
-      token,
+      `POST /v1/score HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${declared}\r\n\r\n{"id":"g1","features":{"x0":"yyyy`,
+      5_000,
     );
-    expect(big).toMatchObject({
-      status: 413,
-      json: { error: { code: 'MESSAGE_TOO_LARGE', message: 'the request body exceeds 1048576 bytes' } },
+    expect(big.response).toMatch(/^HTTP\/1\.1 413 /);
+    expect(JSON.parse(big.response.slice(big.response.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'MESSAGE_TOO_LARGE', message: 'the request body exceeds 1048576 bytes' },
     });
+    expect(big.closedAfterMs).toBeLessThan(5_000);
     expect(await metric(/tandem_serve_requests_total\{route="score",status="413"\} (\d+)/)).toBe(1);
     expect(await metric(/tandem_serve_errors_total\{code="MESSAGE_TOO_LARGE",route="score"\} (\d+)/)).toBe(1);
     expect(await http(guest.port, 'GET', '/v1/nothing-here', undefined, token)).toMatchObject({
