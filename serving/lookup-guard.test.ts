@@ -139,6 +139,39 @@ describe('the serving audit log', () => {
     }
   });
 
+  it('digests a busy window in call order, however its calls are grouped for hashing', async () => {
+    const dir = await tempDir();
+    try {
+      const file = join(dir, 'partner.audit.jsonl');
+      const audit = openServingAudit({
+        file,
+        node: 'partner',
+        signingKey: privateKey,
+        jobId: 'job-1',
+        windowMs: 60_000,
+      });
+      // 1,000 calls of 0 to 3 pseudonyms each: many more than one hash update groups.
+      const calls = Array.from({ length: 1000 }, (_, k) => Array.from({ length: k % 4 }, (_, j) => `p-${k}-${j}`));
+      for (const pseudonyms of calls)
+        audit.lookups({ caller: 'brand', callee: 'partner', route: 'partial-scores', pseudonyms });
+      audit.close();
+      expect(readAuditLog(file).map((r) => r.claim)).toEqual([
+        {
+          type: 'serving-lookups',
+          job: 'job-1',
+          caller: 'brand',
+          callee: 'partner',
+          route: 'partial-scores',
+          calls: 1000,
+          count: 1500,
+          digest: lookupDigest(calls.flat()),
+        },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a second writer of the same log while the first runs, naming its pid', async () => {
     const dir = await tempDir();
     try {

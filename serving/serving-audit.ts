@@ -25,6 +25,13 @@ import { AuditLog } from '../audit/log.ts';
 
 /** Pseudonyms a window holds unhashed before it hashes them (bounds its memory at a few MiB). */
 const MAX_PENDING_PSEUDONYMS = 65_536;
+/**
+ * Calls a window holds unhashed: a few, so one hash update covers many calls,
+ * but not a window's worth. Held for the whole second, every call's
+ * pseudonyms outlived V8's young generation: each scavenge copied them and
+ * the next promoted them, which lengthened the pauses online scoring waits on.
+ */
+const MAX_PENDING_CALLS = 16;
 
 /** The claim type of a lookup statement. */
 export const LOOKUP_CLAIM = 'serving-lookups';
@@ -132,7 +139,7 @@ export function openServingAudit(options: ServingAuditOptions): ServingAudit {
       if (call.pseudonyms.length > 0) {
         w.pending.push(call.pseudonyms);
         w.pendingCount += call.pseudonyms.length;
-        if (w.pendingCount >= MAX_PENDING_PSEUDONYMS) digestPending(w);
+        if (w.pendingCount >= MAX_PENDING_PSEUDONYMS || w.pending.length >= MAX_PENDING_CALLS) digestPending(w);
       }
       // Signing waits for the window's end, and never holds the process open.
       timer ??= setTimeout(flush, options.windowMs ?? 1000).unref();
