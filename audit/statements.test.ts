@@ -29,7 +29,7 @@ import {
   resign,
   all,
   find,
-} from './test-fixture.ts';
+} from '../test/support/audit-logs.ts';
 
 useAuditFixture();
 

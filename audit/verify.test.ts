@@ -21,7 +21,7 @@ import {
   resign,
   all,
   find,
-} from './test-fixture.ts';
+} from '../test/support/audit-logs.ts';
 
 useAuditFixture();
 

@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
-import { AuditLog, digest, hashRecord, type AuditEntry as LogEntry, type AuditRecord } from './log.ts';
-import { type AuditFinding, type AuditLogSource, type AuditTrust } from './verify.ts';
-import { encodeEnvelope, makeEnvelope, type MessageKind } from '../protocol/wire/envelope.ts';
-import { COORDINATOR } from '../protocol/version.ts';
+import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../../runtime/certs.ts';
+import { AuditLog, digest, hashRecord, type AuditEntry as LogEntry, type AuditRecord } from '../../audit/log.ts';
+import { type AuditFinding, type AuditLogSource, type AuditTrust } from '../../audit/verify.ts';
+import { encodeEnvelope, makeEnvelope, type MessageKind } from '../../protocol/wire/envelope.ts';
+import { COORDINATOR } from '../../protocol/version.ts';
 
 export const NODES = ['coordinator', 'brand', 'partner'] as const;
 export type NodeName = (typeof NODES)[number];
