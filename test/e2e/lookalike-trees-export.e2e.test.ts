@@ -99,7 +99,11 @@ describe('lookalike trees export: the partner re-scores its pool', () => {
       expect(scored.status, scored.stderr).toBe(0);
       const rescored = (await readFile(out, 'utf8')).trim().split('\n');
       // Trees give many equal scores: the same ranks, ids and scores line for line means ties broke the same way too.
-      expect(new Set(rescored.slice(1).map((l) => l.split(',')[2])).size).toBeGreaterThan(5);
+      // How many distinct scores the audience holds depends on the rows the guest's node secret drew (a CI run once got 4):
+      // more than one, so ranks matter, and fewer than the rows, so ties do.
+      const scores = rescored.slice(1).map((l) => l.split(',')[2]);
+      expect(new Set(scores).size).toBeGreaterThan(1);
+      expect(new Set(scores).size).toBeLessThan(scores.length);
       expect(rescored).toEqual(job);
     },
   );
