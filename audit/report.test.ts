@@ -1,55 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
-import { AuditLog, digest, type DpClaim } from './log.ts';
-import { parseAuditSource, verifyAuditLogs, type AuditTrust, type ParsedAuditLog } from './verify.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuditLog, type DpClaim } from './log.ts';
+import { parseAuditSource, verifyAuditLogs, type ParsedAuditLog } from './verify.ts';
 import { buildAuditReport, formatEpsilon, renderAuditReportHtml, writeAuditReport } from './report.ts';
-import { encodeEnvelope, makeEnvelope, type MessageKind } from '../protocol/wire/envelope.ts';
-import { COORDINATOR } from '../protocol/version.ts';
 import { JobError } from '../protocol/errors.ts';
 import { auditCommand } from '../cli/commands/audit.ts';
+import {
+  useAuditFixture,
+  exchange,
+  NODES,
+  root,
+  certs,
+  ids,
+  trust,
+  type Logs,
+  type Message,
+  type NodeName,
+} from '../test/support/audit-logs.ts';
 
-const NODES = ['coordinator', 'brand', 'partner'] as const;
-type NodeName = (typeof NODES)[number];
 const JOB_ID = 'job-0123456789';
 
-let root: string;
-let certs: string;
-let ids: Record<NodeName, NodeIdentity>;
-let trust: AuditTrust;
-
-beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'tandem-audit-report-'));
-  certs = join(root, 'certs');
-  await initCertificates({ outDir: certs, parties: ['brand', 'partner'] });
-  const load = (name: NodeName): Promise<NodeIdentity> =>
-    loadNodeIdentity({ ca: join(certs, 'ca.crt'), cert: join(certs, `${name}.crt`), key: join(certs, `${name}.key`) });
-  ids = { coordinator: await load('coordinator'), brand: await load('brand'), partner: await load('partner') };
-  trust = {
-    caSource: join(certs, 'ca.crt'),
-    caPem: ids.brand.caPem,
-    certificates: NODES.map((n) => ({ source: join(certs, `${n}.crt`), pem: ids[n].certPem })),
-  };
-});
-
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-type Message = {
-  readonly from: NodeName;
-  readonly to: NodeName;
-  readonly step: string;
-  readonly kind: MessageKind;
-  readonly bodyBytes: number;
-  readonly seq?: number;
-  readonly sealed?: boolean;
-};
+useAuditFixture();
 
 /** A hetero-LR job between brand (guest) and partner (host), with the hosts' validation scores shared. */
-const JOB: readonly Message[] = [
+const JOB: readonly (Message & { readonly bodyBytes: number })[] = [
   { from: 'coordinator', to: 'brand', step: 'assignment', kind: 'key', bodyBytes: 300 },
   { from: 'coordinator', to: 'partner', step: 'assignment', kind: 'key', bodyBytes: 300 },
   { from: 'brand', to: 'coordinator', step: 'party-key', kind: 'key', bodyBytes: 90 },
@@ -75,40 +51,9 @@ const logFile = (dir: string, node: NodeName): string => join(dir, `${node}.audi
 
 /** Writes the three logs with the real AuditLog and keys; returns each message's envelope size by step and sender. */
 function writeJob(dir: string, messages: readonly Message[] = JOB): Map<string, number> {
-  const logs = Object.fromEntries(NODES.map((n) => [n, new AuditLog(logFile(dir, n), n, ids[n].privateKey)])) as Record<
-    NodeName,
-    AuditLog
-  >;
+  const logs = Object.fromEntries(NODES.map((n) => [n, new AuditLog(logFile(dir, n), n, ids[n].privateKey)])) as Logs;
   const sizes = new Map<string, number>();
-  for (const m of messages) {
-    const sealed = m.sealed ?? (m.from !== COORDINATOR && m.to !== COORDINATOR);
-    const envelope = makeEnvelope(
-      { jobId: JOB_ID, round: 0, step: m.step, sender: m.from, recipient: m.to, seq: m.seq ?? 0, kind: m.kind },
-      randomBytes(m.bodyBytes),
-      sealed,
-      Date.now(),
-    );
-    const bytes = encodeEnvelope(envelope);
-    sizes.set(`${m.from}/${m.step}`, bytes.byteLength);
-    const entry = (direction: 'sent' | 'received', peer: string) => ({
-      job: JOB_ID,
-      round: 0,
-      step: m.step,
-      direction,
-      peer,
-      kind: m.kind,
-      messageId: envelope.id,
-      bytes: bytes.byteLength,
-      sha256: digest(bytes),
-      sealed,
-    });
-    logs[m.from].record(entry('sent', m.to));
-    if (m.from !== COORDINATOR && m.to !== COORDINATOR) {
-      logs.coordinator.record(entry('received', m.from));
-      logs.coordinator.record(entry('sent', m.to));
-    }
-    logs[m.to].record(entry('received', m.from));
-  }
+  for (const m of messages) sizes.set(`${m.from}/${m.step}`, exchange(logs, JOB_ID, m));
   for (const n of NODES) logs[n].close();
   return sizes;
 }

@@ -24,7 +24,7 @@ export let trust: AuditTrust;
 /** Certificates for the three nodes in a temporary root, made before the calling file's tests and removed after. */
 export function useAuditFixture(): void {
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'tandem-audit-verify-'));
+    root = mkdtempSync(join(tmpdir(), 'tandem-audit-'));
     certs = join(root, 'certs');
     await initCertificates({ outDir: certs, parties: ['brand', 'partner'] });
     const load = (name: NodeName): Promise<NodeIdentity> =>
@@ -52,19 +52,24 @@ export type Message = {
   readonly kind: MessageKind;
   readonly round?: number;
   readonly seq?: number;
+  /** Random body bytes. @default 48 */
+  readonly bodyBytes?: number;
+  /** @default sealed between parties, plain to and from the coordinator */
+  readonly sealed?: boolean;
 };
 
 /**
  * Records one message the way the nodes do: a party's "sent" names the final
  * recipient, the coordinator records each hop (received from the sender,
  * sent on to the recipient, same bytes), the recipient's "received" names the sender.
+ * Returns the envelope's size.
  */
-export function exchange(logs: Logs, jobId: string, m: Message): void {
+export function exchange(logs: Logs, jobId: string, m: Message): number {
   const round = m.round ?? 0;
-  const sealed = m.from !== COORDINATOR && m.to !== COORDINATOR;
+  const sealed = m.sealed ?? (m.from !== COORDINATOR && m.to !== COORDINATOR);
   const envelope = makeEnvelope(
     { jobId, round, step: m.step, sender: m.from, recipient: m.to, seq: m.seq ?? 0, kind: m.kind },
-    randomBytes(48),
+    randomBytes(m.bodyBytes ?? 48),
     sealed,
     Date.now(),
   );
@@ -87,6 +92,7 @@ export function exchange(logs: Logs, jobId: string, m: Message): void {
     logs.coordinator.record(entry('sent', m.to));
   }
   logs[m.to].record(entry('received', m.from));
+  return bytes.byteLength;
 }
 
 /** The messages of a short two-party hetero-LR job, in protocol order. */
