@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { initCertificates } from '../runtime/certs.ts';
+import { initCertificates } from '../runtime/certificate-authority.ts';
 import { AuditLog, digest, type AuditRecord } from './log.ts';
 import { verifyAuditLogs, type AuditTrust } from './verify.ts';
 import {

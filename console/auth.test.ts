@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../protocol/errors.ts';
-import { createCertificateAuthority, initCertificates, issueCertificate } from '../runtime/certs.ts';
+import { createCertificateAuthority, initCertificates, issueCertificate } from '../runtime/certificate-authority.ts';
 import { ConsoleAuth, crossSiteProblem, readCookie, SESSION_COOKIE, sessionCookie, type RequestFacts } from './auth.ts';
 
 let dir: string;

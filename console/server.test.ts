@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { initCertificates } from '../runtime/certs.ts';
+import { initCertificates } from '../runtime/certificate-authority.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { startConsole, type ConsoleServer } from './server.ts';
 import { consoleRequest, sessionCookieOf, type ConsoleRequest, type ConsoleResponse } from '../test/support/console.ts';

@@ -14,7 +14,8 @@ import {
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { AuditLog, readAuditLog } from '../audit/log.ts';
 import { readAuditSources, verifyAuditLogs } from '../audit/verify.ts';
-import { initCertificates, loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
+import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
+import { initCertificates } from '../runtime/certificate-authority.ts';
 import { signExport } from './export-signing.ts';
 import type { JobRecord } from './job-store.ts';
 

@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, TandemError } from '../protocol/errors.ts';
-import {
-  addCertificate,
-  createCertificateAuthority,
-  initCertificates,
-  loadNodeIdentity,
-  verifyPeerCertificate,
-} from './certs.ts';
+import { loadNodeIdentity, verifyPeerCertificate } from './certs.ts';
+import { addCertificate, createCertificateAuthority, initCertificates } from './certificate-authority.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2030-06-01T12:00:00Z');

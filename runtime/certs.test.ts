@@ -6,13 +6,8 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, ConfigError, TandemError } from '../protocol/errors.ts';
 import { sign, verify } from '../protocol/crypto/signing.ts';
-import {
-  createCertificateAuthority,
-  initCertificates,
-  issueCertificate,
-  loadNodeIdentity,
-  verifyPeerCertificate,
-} from './certs.ts';
+import { loadNodeIdentity, verifyPeerCertificate } from './certs.ts';
+import { createCertificateAuthority, initCertificates, issueCertificate } from './certificate-authority.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2030-06-01T12:00:00Z');

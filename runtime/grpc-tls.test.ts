@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../protocol/errors.ts';
+import { loadNodeIdentity, type NodeIdentity } from './certs.ts';
 import {
   createCertificateAuthority,
   initCertificates,
   issueCertificate,
-  loadNodeIdentity,
   type IssuedCertificate,
-  type NodeIdentity,
-} from './certs.ts';
+} from './certificate-authority.ts';
 import { channelCredentials, peerName, serverCredentials } from './grpc-tls.ts';
 
 const HOUR_MS = 3_600_000;

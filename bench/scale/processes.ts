@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tandem.mjs');

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { TandemError } from '../../protocol/errors.ts';
-import { addCertificate, initCertificates, type WrittenFile } from '../../runtime/certs.ts';
+import { addCertificate, initCertificates, type WrittenFile } from '../../runtime/certificate-authority.ts';
 import { table } from '../render.ts';
 
 type AddArgs = { name: string; out: string; hosts: string[]; days: number; force: boolean };

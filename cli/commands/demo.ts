@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { stringify } from 'yaml';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
 import { followJob } from './job.ts';
 import { jobSummary } from '../render.ts';

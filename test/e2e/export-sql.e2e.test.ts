@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import nodeSqlParser from 'node-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import { Random } from '../../protocol/random.ts';
 import type { ModelPart } from '../../models/lr/part.ts';
 import {

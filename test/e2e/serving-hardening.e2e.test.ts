@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import {
   bearerToken,
   http,

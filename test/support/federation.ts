@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { startCoordinator, type CoordinatorNode } from '../../coordinator/node.ts';
 import { startPartyNode, type PartyNode } from '../../party/node.ts';

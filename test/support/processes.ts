@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { initCertificates } from '../../runtime/certs.ts';
+import { initCertificates } from '../../runtime/certificate-authority.ts';
 import { AdminClient } from '../../runtime/admin-client.ts';
 import { writeTestNodeSecret, type PartySetup } from './federation.ts';
 
