@@ -26,7 +26,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { initCertificates, loadNodeIdentity } from '../runtime/certs.ts';
+import { loadNodeIdentity } from '../runtime/certs.ts';
+import { initCertificates } from '../runtime/certificate-authority.ts';
 import { exportModel, loadModel } from '../serving/model-bundle.ts';
 import type { ModelPart } from '../models/lr/part.ts';
 import { scorePool } from '../serving/batch-scoring.ts';
@@ -92,12 +93,21 @@ async function endpoint(
     const s = await startServing(${JSON.stringify(options)});
     process.stdout.write(JSON.stringify({ port: s.port, peerPort: s.peerPort, tokenFile: s.tokens?.file }) + '\\n');
     process.on('SIGTERM', () => void s.close());`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+  // SERVE_NODE_FLAGS: node flags for the endpoints, e.g. --cpu-prof (NODE_OPTIONS refuses some of them).
+  const flags = (process.env['SERVE_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', source], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
+    // SERVE_CHILD_LOG=prefix: each endpoint's stdout (where --trace-gc prints) to prefix-guest.log and prefix-host.log.
+    const logTo = process.env['SERVE_CHILD_LOG'];
+    const log =
+      logTo === undefined
+        ? undefined
+        : createWriteStream(`${logTo}-${options['peerPort'] === undefined ? 'guest' : 'host'}.log`);
     child.stdout?.on('data', (c: Buffer) => {
+      log?.write(c);
       out += c.toString();
       // The first JSON line: node flags such as --trace-gc print to stdout too.
       const line = out.split('\n').find((l, i, all) => l.startsWith('{') && i < all.length - 1);
