@@ -71,7 +71,7 @@ describe('module graph', () => {
 
   it('reads value and type imports (so an empty cycle list means something)', () => {
     const self = importsOf(join(ROOT, 'test', 'support', 'federation.ts')).map((f) => relative(ROOT, f));
-    expect(self).toContain('runtime/certs.ts');
+    expect(self).toContain('runtime/certificate-authority.ts');
     expect(importsOf(join(ROOT, 'models', 'family.ts')).map((f) => relative(ROOT, f))).toContain('jobs/context.ts');
   });
 });
