@@ -237,6 +237,21 @@ export async function initCertificates(options: InitCertificatesOptions): Promis
   return files.map(({ path, node, kind, mode }) => ({ path, node, kind, mode }));
 }
 
+/** @throws the error `bad` makes for the first host that is neither an IP address nor a DNS name; the fix lists the names and addresses `reachedAt` */
+function checkHosts(
+  hosts: readonly string[],
+  bad: (field: string, problem: string, fix: string) => ConfigError,
+  reachedAt: string,
+): void {
+  const wrong = hosts.find((host) => isIP(host) === 0 && !DNS_NAME.test(host));
+  if (wrong !== undefined)
+    throw bad(
+      '--hosts',
+      `"${wrong}" is neither an IP address nor a DNS name`,
+      `list the names and addresses ${reachedAt}`,
+    );
+}
+
 function checkInitOptions(
   coordinator: string,
   parties: readonly string[],
@@ -263,14 +278,7 @@ function checkInitOptions(
     if (seen.has(name)) throw bad(field, `"${name}" appears twice`, 'give every node a distinct name');
     seen.add(name);
   }
-  for (const host of hosts) {
-    if (isIP(host) === 0 && !DNS_NAME.test(host))
-      throw bad(
-        '--hosts',
-        `"${host}" is neither an IP address nor a DNS name`,
-        'list the names and addresses the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com',
-      );
-  }
+  checkHosts(hosts, bad, 'the coordinator is reached at, e.g. --hosts localhost,127.0.0.1,coord.example.com');
   if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS)
     throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
 }
@@ -330,14 +338,7 @@ export async function addCertificate(
       '`certs add` never replaces the CA; to start a new federation, run `tandem certs init` in another --out directory',
     );
   const hosts = options.hosts ?? [];
-  for (const host of hosts) {
-    if (isIP(host) === 0 && !DNS_NAME.test(host))
-      throw bad(
-        '--hosts',
-        `"${host}" is neither an IP address nor a DNS name`,
-        'list the names and addresses it is reached at, e.g. --hosts coord.example.com,10.0.0.5',
-      );
-  }
+  checkHosts(hosts, bad, 'it is reached at, e.g. --hosts coord.example.com,10.0.0.5');
   const days = options.validityDays ?? 365;
   if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS)
     throw bad('--days', `is ${days}`, `use a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
