@@ -118,6 +118,18 @@ async function endpoint(
   return { child, ...(JSON.parse(line) as { port: number; peerPort?: number; tokenFile?: string }) };
 }
 
+/** A process's CPU time so far (user + system), in ms, from /proc (Linux); NaN elsewhere. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 const percentile = (sorted: Float64Array, p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
@@ -289,7 +301,10 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       await onlineLoad(guest.port, token, rates[0] ?? 500, warmUpSeconds, features, users);
       for (const rate of rates) {
         ctx.progress.step(`online scoring at ${rate} req/s for ${seconds} s`);
+        const cpuBefore = await Promise.all([cpuMs(guest.child.pid), cpuMs(host.child.pid)]);
         const r = await onlineLoad(guest.port, token, rate, seconds, features, users, windowSeconds);
+        const cpuAfter = await Promise.all([cpuMs(guest.child.pid), cpuMs(host.child.pid)]);
+        const perRequestUs = (i: 0 | 1): number => ((cpuAfter[i] - cpuBefore[i]) * 1000) / Math.max(1, r.sent);
         online.push({
           rate,
           seconds,
@@ -301,6 +316,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
           p99: r.p99,
           windowP99: r.windowP99,
           max: r.max,
+          guestCpuUs: perRequestUs(0),
+          hostCpuUs: perRequestUs(1),
         });
       }
     } finally {
@@ -345,7 +362,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
         {
           title: 'Federated online scoring (POST /v1/score at the guest, one host)',
           description:
-            'Open-loop load at a fixed rate. Latency is end to end at the client, including the guest→host mTLS call.',
+            "Open-loop load at a fixed rate. Latency is end to end at the client, including the guest→host mTLS call. CPU per request is each endpoint process's user + system time over the run (kernel socket work included), from /proc.",
           columns: [
             { key: 'rate', label: 'target req/s', digits: 0 },
             { key: 'seconds', label: 's', digits: 0 },
@@ -357,6 +374,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
             { key: 'p99', label: 'p99 ms', digits: 2 },
             { key: 'windowP99', label: `median p99 of ${windowSeconds} s windows, ms`, digits: 2 },
             { key: 'max', label: 'max ms', digits: 1 },
+            { key: 'guestCpuUs', label: 'guest CPU µs/req', digits: 0 },
+            { key: 'hostCpuUs', label: 'host CPU µs/req', digits: 0 },
           ],
           rows: online,
         },
