@@ -23,12 +23,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadNodeIdentity } from '../runtime/certs.ts';
-import { loadModel } from '../serving/model-bundle.ts';
-import { scorePool } from '../serving/batch-scoring.ts';
 import { median, type Benchmark, type BenchContext, type BenchOutput } from './harness.ts';
 import { compare } from './serve/compare.ts';
-import { COLUMNS, startFederation, writePool, type Federation } from './serve/endpoints.ts';
+import { batchScorer, COLUMNS, startFederation, writePool, type Federation } from './serve/endpoints.ts';
 import { onlineLoad } from './serve/load.ts';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -77,20 +74,11 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     ctx.progress.step(`batch scoring: writing a ${poolRows}-row pool`);
     const pool = join(dir, 'pool.csv');
     await writePool(pool, poolRows, 'h');
-    const model = await loadModel(federation.hostModelDir, {
-      caPem: (await loadNodeIdentity(federation.certsOf('partner'))).caPem,
-    });
+    const score = await batchScorer(ROOT, federation);
     const runs = [];
     for (let k = 0; k < batchRuns; k++) {
       ctx.progress.step(`batch scoring ${poolRows} rows (${k + 1} of ${batchRuns})`);
-      runs.push(
-        await scorePool({
-          model,
-          poolFile: pool,
-          outFile: join(dir, 'audience.csv'),
-          onProgress: (n) => ctx.progress.detail(`${n} rows`),
-        }),
-      );
+      runs.push(await score(pool, join(dir, 'audience.csv'), (n) => ctx.progress.detail(`${n} rows`)));
     }
     const rowsPerSecond = median(runs.map((r) => r.rowsPerSecond));
     return {

@@ -74,7 +74,7 @@ export async function compare(ctx: BenchContext, here: string, against: string):
       federations.push(await startFederation(side.root, dir, USERS));
     }
     for (const [i, f] of federations.entries()) {
-      for (const other of federations) signal(other, other === f ? 'SIGCONT' : 'SIGSTOP');
+      only(f, federations);
       ctx.progress.step(`warm-up of ${labels[i]} at ${rates[0] ?? 500} req/s for ${warmUpSeconds} s`);
       await onlineLoad(f, rates[0] ?? 500, warmUpSeconds, USERS);
     }
@@ -82,12 +82,11 @@ export async function compare(ctx: BenchContext, here: string, against: string):
     for (const rate of rates) {
       const loads: Load[][] = [[], []];
       for (let w = 0; w < pairs; w++) {
-        for (const i of w % 2 === 0 ? [0, 1] : [1, 0]) {
+        for (const i of inTurn(w)) {
           ctx.progress.step(`${rate} req/s, pair ${w + 1} of ${pairs}: ${labels[i]} for ${windowSeconds} s`);
           const f = federations[i];
           if (f === undefined) continue;
-          for (const other of federations) if (other !== f) signal(other, 'SIGSTOP');
-          signal(f, 'SIGCONT');
+          only(f, federations);
           loads[i]?.push(await onlineLoad(f, rate, windowSeconds, USERS));
         }
       }
@@ -140,7 +139,7 @@ export async function compare(ctx: BenchContext, here: string, against: string):
     );
     const rowsPerSecond: number[][] = [[], []];
     for (let k = 0; k < batchPairs; k++) {
-      for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
+      for (const i of inTurn(k)) {
         ctx.progress.step(`batch scoring ${batchRows} rows, pair ${k + 1} of ${batchPairs}: ${labels[i]}`);
         const score = scorers[i];
         if (score !== undefined)
@@ -171,6 +170,8 @@ export async function compare(ctx: BenchContext, here: string, against: string):
         warmUpSeconds,
         rates,
         hostUsers: USERS,
+        batchRows,
+        batchPairs,
       },
       tables: [
         {
@@ -211,6 +212,14 @@ export async function compare(ctx: BenchContext, here: string, against: string):
     await Promise.all(federations.map((f) => f.stop()));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
+}
+
+/** The sides in pair `k`'s order: A B, then B A, so neither always goes first. */
+const inTurn = (k: number): readonly (0 | 1)[] => (k % 2 === 0 ? [0, 1] : [1, 0]);
+
+/** Resumes `f`'s endpoints and stops every other federation's. */
+function only(f: Federation, all: readonly Federation[]): void {
+  for (const other of all) signal(other, other === f ? 'SIGCONT' : 'SIGSTOP');
 }
 
 /** Stops or resumes both of a federation's endpoint processes. */

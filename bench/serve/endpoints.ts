@@ -16,9 +16,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { ModelPart } from '../../models/lr/part.ts';
+import type { PoolScoringResult } from '../../serving/batch-scoring.ts';
 
 export const COLUMNS = 10;
 const KEY = 'cd'.repeat(32);
+
+/** Scores a pool file into a ranked audience file; `onProgress` gets the rows done so far. */
+export type BatchScorer = (
+  poolFile: string,
+  outFile: string,
+  onProgress?: (rows: number) => void,
+) => Promise<PoolScoringResult>;
 
 export type Federation = {
   /** The guest's public port (`POST /v1/score`). */
@@ -178,16 +186,14 @@ export async function startFederation(root: string, dir: string, users: number):
 }
 
 /** The host's batch scoring (`scorePool`) with the code at `root`, over its federation's exported model. */
-export async function batchScorer(
-  root: string,
-  federation: Federation,
-): Promise<(poolFile: string, outFile: string) => Promise<{ rowsPerSecond: number }>> {
+export async function batchScorer(root: string, federation: Federation): Promise<BatchScorer> {
   const loadNodeIdentity = fn(await load(root, 'runtime/certs.ts'), 'loadNodeIdentity');
   const bundles = await load(root, 'serving/model-bundle.ts');
   const scorePool = fn(await load(root, 'serving/batch-scoring.ts'), 'scorePool');
   const identity = (await loadNodeIdentity(federation.certsOf('partner'))) as { caPem: string };
   const model = await fn(bundles, 'loadModel')(federation.hostModelDir, { caPem: identity.caPem });
-  return async (poolFile, outFile) => (await scorePool({ model, poolFile, outFile })) as { rowsPerSecond: number };
+  return async (poolFile, outFile, onProgress) =>
+    (await scorePool({ model, poolFile, outFile, onProgress })) as PoolScoringResult;
 }
 
 /** One endpoint in its own process (as in production); resolves with its ports and its token file once listening. */
