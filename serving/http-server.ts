@@ -125,19 +125,15 @@ declare module 'fastify' {
 }
 
 /** Whether a failure is the client going away, not the server failing. */
-function clientWentAway(error: unknown, request: FastifyRequest): boolean {
+export function clientWentAway(error: unknown, request: IncomingMessage): boolean {
   const code = (error as { code?: unknown }).code;
   return (
-    request.raw.aborted ||
-    request.raw.socket.destroyed ||
-    code === 'ECONNRESET' ||
-    code === 'ECONNABORTED' ||
-    code === 'EPIPE'
+    request.aborted || request.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE'
   );
 }
 
-/** A Fastify failure (body parsing, limits) as the catalogued error it stands for. */
-function catalogued(error: FastifyError | Error, maxBodyBytes: number): TandemError {
+/** A Fastify failure (body parsing, limits), or a body parser's, as the catalogued error it stands for. */
+export function catalogued(error: FastifyError | Error, maxBodyBytes: number): TandemError {
   if (error instanceof TandemError) return error;
   const code = (error as FastifyError).code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -164,40 +160,76 @@ function catalogued(error: FastifyError | Error, maxBodyBytes: number): TandemEr
   return asTandemError(error);
 }
 
+/**
+ * The node server under an HTTP adapter: its limits and timeouts, and TLS
+ * (a client certificate from the federation CA required, or asked for).
+ */
+export function nodeServer(
+  options: Pick<
+    HttpServerOptions,
+    'tls' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'
+  >,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  const requestTimeout = options.requestTimeoutMs ?? 15_000;
+  const timeouts = {
+    // The whole request includes its headers.
+    headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout),
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    // Node enforces the two timeouts above only when it checks, every 30 s by default: a stalled body would live that much longer.
+    connectionsCheckingInterval: 1000,
+  };
+  const tls = options.tls;
+  const server =
+    tls === undefined
+      ? createHttpServer(timeouts, handler)
+      : createHttpsServer(
+          {
+            ...timeouts,
+            key: tls.identity.keyPem,
+            cert: tls.identity.certPem,
+            ca: tls.identity.caPem,
+            requestCert: true,
+            rejectUnauthorized: tls.clientCertificates === 'required',
+            handshakeTimeout: options.headersTimeoutMs ?? 10_000,
+          },
+          handler,
+        );
+  server.maxConnections = options.maxConnections ?? 512;
+  return server;
+}
+
+/**
+ * How an adapter answers a refused or failed request: counted by route and
+ * code, logged (a warning for the server's own failures), the public
+ * message only, when to retry, and the connection closed while draining.
+ */
+export function refusal(
+  e: TandemError,
+  route: string,
+  caller: Caller | undefined,
+  context: { readonly metrics: ServeMetrics; readonly log: Logger; readonly draining: boolean },
+): { readonly status: number; readonly headers: Record<string, string>; readonly body: string } {
+  const status = httpStatus(e);
+  context.metrics.errors(route, e.code).add();
+  const who = caller === undefined ? undefined : callerName(caller);
+  if (status >= 500) context.log.warn({ err: e, code: e.code, status, peer: who }, `${route} failed`);
+  else context.log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (context.draining) headers['connection'] = 'close';
+  const retryAfterMs = e.details['retryAfterMs'];
+  if (typeof retryAfterMs === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return { status, headers, body: `${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n` };
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { metrics, log } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   let draining = false;
   let raw: Server | undefined;
-  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-    const requestTimeout = options.requestTimeoutMs ?? 15_000;
-    const timeouts = {
-      // The whole request includes its headers.
-      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout),
-      requestTimeout,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-      // Node enforces the two timeouts above only when it checks, every 30 s by default: a stalled body would live that much longer.
-      connectionsCheckingInterval: 1000,
-    };
-    const tls = options.tls;
-    raw =
-      tls === undefined
-        ? createHttpServer(timeouts, handler)
-        : createHttpsServer(
-            {
-              ...timeouts,
-              key: tls.identity.keyPem,
-              cert: tls.identity.certPem,
-              ca: tls.identity.caPem,
-              requestCert: true,
-              rejectUnauthorized: tls.clientCertificates === 'required',
-              handshakeTimeout: options.headersTimeoutMs ?? 10_000,
-            },
-            handler,
-          );
-    raw.maxConnections = options.maxConnections ?? 512;
-    return raw;
-  };
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
+    (raw = nodeServer(options, handler));
   const app = Fastify({
     serverFactory,
     logger: false,
@@ -244,24 +276,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const route = (request.routeOptions.config as Partial<RouteConfig>).name ?? 'unknown';
-    if (clientWentAway(error, request)) {
+    if (clientWentAway(error, request.raw)) {
       log.debug({ code: 'CLIENT_CLOSED' }, `${route}: the client went away before its answer`);
       return reply.send();
     }
-    const e = catalogued(error, maxBodyBytes);
-    const status = httpStatus(e);
-    metrics.errors(route, e.code).add();
-    const who = request.tandemCaller === undefined ? undefined : callerName(request.tandemCaller);
-    if (status >= 500) log.warn({ err: e, code: e.code, status, peer: who }, `${route} failed`);
-    else log.info({ code: e.code, status, peer: who }, `${route} refused: ${e.message}`);
-    if (draining) void reply.header('connection', 'close');
-    const retryAfterMs = e.details['retryAfterMs'];
-    if (typeof retryAfterMs === 'number')
-      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-    return reply
-      .code(status)
-      .type('application/json')
-      .send(`${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n`);
+    const r = refusal(catalogued(error, maxBodyBytes), route, request.tandemCaller, { metrics, log, draining });
+    return reply.code(r.status).headers(r.headers).send(r.body);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -338,13 +358,13 @@ function send(reply: FastifyReply, answer: Reply, draining: boolean): void {
 }
 
 /** A route's metric series, looked up once: its latency, and its request count by status. */
-type RouteStats = {
+export type RouteStats = {
   readonly latency: HistogramSeries;
   status(code: number): CounterSeries;
   readonly clientClosed: CounterSeries;
 };
 
-function routeStats(metrics: ServeMetrics, route: string): RouteStats {
+export function routeStats(metrics: ServeMetrics, route: string): RouteStats {
   const byStatus = new Map<number, CounterSeries>();
   return {
     latency: metrics.latency(route),
@@ -364,7 +384,7 @@ const TRACKED = Symbol('tandem.tracked');
 type Tracked = ServerResponse & { [TRACKED]?: { readonly stats: RouteStats; readonly startedMs: number } };
 
 /** Counts a request once, when the connection is done with its response: finished, or abandoned by the client. */
-function track(res: ServerResponse, stats: RouteStats): void {
+export function track(res: ServerResponse, stats: RouteStats): void {
   (res as Tracked)[TRACKED] = { stats, startedMs: performance.now() };
   res.on('close', counted);
 }

@@ -34,6 +34,7 @@ import { coordinatorName } from './model-bundle.ts';
 import { isTrees, loadServable, type ServableModel } from './trees-bundle.ts';
 import { MAX_PSEUDONYMS_PER_CALL } from './host-batcher.ts';
 import { openServingAudit, type ServingAudit } from './serving-audit.ts';
+import { startPeerServer } from './peer-server.ts';
 import { openTokenFile, type TokenFile } from './token-file.ts';
 
 export type ServeOptions = {
@@ -344,7 +345,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       }),
     );
     if (endpoint.peerRoutes !== undefined) {
-      peer = await startHttpServer({
+      peer = await startPeerServer({
         routes: [
           { method: 'GET', path: '/healthz', name: 'peer-health', action: 'health', handle: health },
           ...endpoint.peerRoutes,
@@ -355,7 +356,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         port: config.peerPort,
         ...limits,
         maxBodyBytes: 4 * 1_048_576,
-        tls: { identity, clientCertificates: 'required' },
+        identity,
         authenticate: (request) => {
           const name = certificateName(request, identity);
           return name === undefined ? { kind: 'anonymous' } : { kind: 'certificate', name };
