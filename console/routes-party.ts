@@ -3,7 +3,8 @@
  * its jobs as the coordinator shows them to this node's certificate, live
  * progress pushed from the coordinator's WatchJob stream to the page as
  * server-sent events, each job's report (built from the guest's model part
- * exactly as `tandem job report` builds it), its exported models, and the
+ * exactly as `tandem job report` builds it), its exported models and its
+ * running scoring endpoints with their metrics (serving/running.ts), and the
  * job form — offered only when this node is an admin at the coordinator.
  *
  * The form's spec is checked here by the function `tandem job submit` meets
@@ -25,6 +26,7 @@ import { coordinatorViewOf, readReportSource } from '../report/files.ts';
 import { modelPartFile } from '../models/model-part.ts';
 import { renderJobReportHtml, REPORT_CSP } from '../report/html.ts';
 import { coordinatorName } from '../serving/model-bundle.ts';
+import { runningEndpoints, scrapeEndpoint } from '../serving/running.ts';
 import { FINAL, type JobStatus } from '../runtime/admin-client.ts';
 import { inspectDataset, type DatasetSchema } from './dataset-schema.ts';
 import { findExportedModels } from './models.ts';
@@ -208,6 +210,21 @@ export function partyRoutes(ctx: RouteContext, config: PartyConfig): ConsoleRout
           party: me,
           coordinator: coordinatorName(config),
         }),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/endpoints',
+      handler: async () => ({
+        endpoints: await Promise.all(
+          (await runningEndpoints(dataDir)).map(async (e) => {
+            try {
+              return { ...e, metrics: await scrapeEndpoint(e, ctx.node.identity), error: null };
+            } catch (error) {
+              return { ...e, metrics: null, error: (error as Error).message };
+            }
+          }),
+        ),
       }),
     },
     {

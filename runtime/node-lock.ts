@@ -31,7 +31,8 @@ function readHolder(file: string): Holder {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -55,7 +56,7 @@ export function processStartTicks(pid: number): string | undefined {
 function running(holder: Holder, file: string): holder is Holder & { pid: number } {
   if (typeof holder.pid !== 'number') return false;
   if (holder.pid === process.pid) return held.has(file);
-  if (!alive(holder.pid)) return false;
+  if (!processAlive(holder.pid)) return false;
   if (typeof holder.started !== 'string') return true;
   const now = processStartTicks(holder.pid);
   return now === undefined || now === holder.started;

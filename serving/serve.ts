@@ -16,11 +16,12 @@
  * Who may call what is decided in one place (access.ts) for every edge.
  * Options go raw → defaults → checked → frozen (`compileServeOptions`).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadPartyConfig } from '../party/config.ts';
 import { nodeSecretSeed } from '../party/node-secret.ts';
 import { ConfigError, TandemError } from '../protocol/errors.ts';
 import { loadNodeIdentity, NODE_NAME } from '../runtime/certs.ts';
+import { processStartTicks } from '../runtime/node-lock.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { accessPolicy, authorize, type Caller, type Edge } from './access.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -35,6 +36,7 @@ import { isTrees, loadServable, type ServableModel } from './trees-bundle.ts';
 import { MAX_PSEUDONYMS_PER_CALL } from './host-batcher.ts';
 import { openServingAudit, type ServingAudit } from './serving-audit.ts';
 import { startPeerServer } from './peer-server.ts';
+import { announceEndpoint } from './running.ts';
 import { openTokenFile, type TokenFile } from './token-file.ts';
 
 export type ServeOptions = {
@@ -384,6 +386,23 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     throw error;
   }
   log.info({ job: manifest.jobId, role: manifest.role, port: servers[0]?.port, grpcPort: grpcServer?.port }, 'serving');
+  // For the node's console: which endpoints run, and where to read their metrics.
+  const unannounce = announceEndpoint(node.node.dataDir, {
+    pid: process.pid,
+    startTicks: processStartTicks(process.pid) ?? null,
+    jobId: manifest.jobId,
+    jobName: manifest.jobName,
+    role: manifest.role,
+    party: manifest.party,
+    modelDir: resolve(config.modelDir),
+    listen: config.listen,
+    port: servers[0]?.port ?? 0,
+    peerPort: peer?.port ?? null,
+    grpcPort: grpcServer?.port ?? null,
+    auth: tokens === undefined ? 'mtls' : 'token',
+    tokenFile: tokens?.file ?? null,
+    startedAt: new Date().toISOString(),
+  });
   return {
     model,
     port: servers[0]?.port ?? 0,
@@ -393,6 +412,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     tokens: tokens === undefined ? undefined : { file: tokens.file, created: tokens.created },
     close: async () => {
       closing = true;
+      unannounce();
       await Promise.all([
         ...servers.map((s) => s.close(config.shutdownGraceTimeMs)),
         grpcServer?.close(config.shutdownGraceTimeMs),

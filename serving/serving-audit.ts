@@ -22,6 +22,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname } from 'node:path';
 import { TandemError } from '../protocol/errors.ts';
 import { AuditLog } from '../audit/log.ts';
+import { processAlive } from '../runtime/node-lock.ts';
 
 /** Pseudonyms a window holds unhashed before it hashes them (bounds its memory at a few MiB). */
 const MAX_PENDING_PSEUDONYMS = 65_536;
@@ -166,7 +167,7 @@ function takeLock(lock: string, file: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
+    if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
       throw new TandemError(
         'ARGUMENT_INVALID',
         `${file} is written by another tandem serve (pid ${pid}, lock ${lock}); two writers would break its chain. Fix: stop that process, or give this endpoint its own --audit-log`,
@@ -179,13 +180,4 @@ function takeLock(lock: string, file: string): void {
     'ARGUMENT_INVALID',
     `could not lock ${file} (${lock}). Fix: remove ${lock} if no tandem serve is running`,
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,7 +1,8 @@
 /* global EventSource, document */
 // The party node's pages: datasets and their schemas, jobs (a job's progress
 // arrives as server-sent events from the coordinator's watch stream), the
-// job's report, exported models. The job form lives in views-submit.js.
+// job's report, exported models and running scoring endpoints with their
+// metrics. The job form lives in views-submit.js.
 import {
   api,
   ApiError,
@@ -309,7 +310,7 @@ export async function jobView(id) {
 }
 
 export async function modelsView() {
-  const { dataDir, models } = await api('/api/models');
+  const [{ dataDir, models }, { endpoints }] = await Promise.all([api('/api/models'), api('/api/endpoints')]);
   show(
     h('h1', null, 'Models'),
     h(
@@ -358,5 +359,65 @@ export async function modelsView() {
             rowProps: (i) => ({ data: { model: models[i].dir, verified: models[i].verified.ok } }),
           },
         ),
+    h('h2', null, 'Running scoring endpoints'),
+    endpointsSection(endpoints),
+  );
+}
+
+/** The node's running `tandem serve` endpoints, each with what its /metrics says. */
+function endpointsSection(endpoints) {
+  if (endpoints.length === 0)
+    return h(
+      'div',
+      { class: 'banner info' },
+      'No scoring endpoint of this node is running. Start one with ',
+      h('code', null, 'tandem serve --model <dir>'),
+      '.',
+    );
+  return table(
+    [
+      'job',
+      'role',
+      'ports',
+      'since',
+      'requests',
+      'failed',
+      'latency',
+      'rows scored',
+      'host calls',
+      'lookups',
+      'memory',
+    ],
+    endpoints.map((e) => {
+      const m = e.metrics;
+      const ports = [`public ${e.listen}:${e.port} (${e.auth})`]
+        .concat(e.peerPort === null ? [] : [`peer ${e.peerPort}`])
+        .concat(e.grpcPort === null ? [] : [`gRPC ${e.grpcPort}`]);
+      const job = h('div', null, e.jobName || e.jobId, h('div', { class: 'small muted mono' }, e.jobId));
+      const head = [job, e.role, ports.map((p) => h('div', { class: 'small mono' }, p)), fmtTime(e.startedAt)];
+      if (m === null)
+        return [
+          ...head,
+          h('div', null, chip('unreachable', 'bad'), h('div', { class: 'small' }, e.error)),
+          ...Array.from({ length: 6 }, () => '—'),
+        ];
+      return [
+        ...head,
+        Object.entries(m.requests).map(([route, n]) => h('div', { class: 'small' }, `${route} ${fmtNumber(n)}`)),
+        m.failed === 0 ? '0' : chip(fmtNumber(m.failed), 'bad'),
+        m.latency === null ? '—' : `${m.latency.route}: p50 ≤ ${m.latency.p50Ms} ms, p99 ≤ ${m.latency.p99Ms} ms`,
+        e.role === 'guest'
+          ? `${fmtNumber(m.rowsScored.complete)} (${fmtNumber(m.rowsScored.fallback)} fallbacks)`
+          : '—',
+        e.role === 'guest' && Object.keys(m.hostCalls).length > 0
+          ? Object.entries(m.hostCalls).map(([o, n]) => h('div', { class: 'small' }, `${o} ${fmtNumber(n)}`))
+          : '—',
+        e.role === 'guest'
+          ? '—'
+          : `${fmtNumber(m.lookups.answered)} answered, ${fmtNumber(m.lookups.rateLimited)} rate-limited`,
+        m.residentBytes === null ? '—' : fmtBytes(m.residentBytes),
+      ];
+    }),
+    { rowProps: (i) => ({ data: { endpoint: `${endpoints[i].pid}-${endpoints[i].port}`, role: endpoints[i].role } }) },
   );
 }

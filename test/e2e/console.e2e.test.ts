@@ -3,7 +3,8 @@
  * mTLS and CKKS), the brand's console run as its own process, and Debian's
  * Chromium signing in with the printed link, checking the dataset, submitting
  * a job from the form, watching its progress arrive as server-sent events,
- * reading the report inside the console, listing the exported model, and
+ * reading the report inside the console, listing the exported model and a
+ * running scoring endpoint with its metrics, and
  * verifying the three nodes' audit logs from the auditor's page.
  *
  * Screenshots of each page go to $TANDEM_CONSOLE_SCREENSHOTS when it is set
@@ -19,6 +20,8 @@ import { runModelExport } from '../../cli/commands/model.ts';
 import { MESSAGE_CATALOG } from '../../jobs/catalog.ts';
 import { startConsole, type ConsoleServer } from '../../console/server.ts';
 import { silentLogger } from '../../runtime/logger.ts';
+import { startServing } from '../../serving/serve.ts';
+import { bearerToken } from '../support/serving.ts';
 
 const SHOT_LIMIT_BYTES = 200 * 1024;
 
@@ -186,7 +189,30 @@ describe('tandem console at a party node', () => {
     expect(await browser.page.getAttribute(`tr[data-model="jobs/${jobId}/export"]`, 'data-verified')).toBe('true');
     expect(await browser.page.getAttribute('tr[data-model="tampered"]', 'data-verified')).toBe('false');
     expect(await text('tr[data-model="tampered"]')).toMatch(/CONFIG_INVALID[\s\S]*changed after export/);
-    await shot('models');
+    expect(await text('main')).toContain('No scoring endpoint of this node is running');
+    // A running endpoint of the exported model, and one request it refused: the console finds it and reads its metrics.
+    const serving = await startServing({ modelDir: exported.dir, configFile: partyConfigFile(fed, 'brand'), port: 0 });
+    try {
+      const token = await bearerToken(serving.tokens?.file ?? '');
+      const refused = await fetch(`http://127.0.0.1:${serving.port}/v1/score`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: '{"features":{"no such column":1}}',
+      });
+      expect(refused.status).toBe(400);
+      await browser.page.reload();
+      const row = `tr[data-endpoint="${process.pid}-${serving.port}"]`;
+      await browser.page.waitForSelector(row);
+      expect(await browser.page.getAttribute(row, 'data-role')).toBe('guest');
+      expect(await text(row)).toMatch(new RegExp(`public 127\\.0\\.0\\.1:${serving.port} \\(token\\)[\\s\\S]*score 1`));
+      expect(await text(`${row} .chip.bad`)).toBe('1');
+      await shot('models');
+    } finally {
+      await serving.close();
+    }
+    await browser.page.reload();
+    await browser.page.waitForSelector('tr[data-model]');
+    expect(await text('main')).toContain('No scoring endpoint of this node is running');
   });
 
   it("verifies the three nodes' audit logs from the auditor's page, and browses records by step with their meaning", async () => {
