@@ -12,6 +12,10 @@
  * (a body stalled midway is cut) and idle keep-alive connections. Every
  * request is counted once in the metrics, a client that went away as 499;
  * `close()` drains in-flight requests before it drops connections.
+ *
+ * This is the public port. A host's peer port (peer-server.ts) serves its
+ * one route without Fastify, through the pieces exported here: the node
+ * server's limits (`nodeServer`), `refusal`, `catalogued` and `track`.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
