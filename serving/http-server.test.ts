@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { z } from 'zod';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { silentLogger } from '../runtime/logger.ts';
 import { DataError, TandemError } from '../protocol/errors.ts';
 import type { Action, Caller } from './access.ts';
 import { startHttpServer, type HttpServerOptions, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
-
-/** A logger whose lines the test can read. */
-function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
+import { capturingLogger, series } from '../test/support/serving.ts';
 
 const echo: Route = {
   method: 'POST',
@@ -41,19 +28,6 @@ async function withServer(
   } finally {
     await server.close(0);
   }
-}
-
-/** The value of one series in the Prometheus text, or 0 when it is absent. */
-async function series(metrics: ServeMetrics, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await metrics.render();
-  const want = Object.entries(labels);
-  for (const line of text.split('\n')) {
-    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
-    if (m?.[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (want.every(([k, v]) => have.get(k) === v) && have.size === want.length) return Number(m[3]);
-  }
-  return 0;
 }
 
 /** A raw TCP client: writes `text`, resolves with everything the server sends until it closes the connection. */

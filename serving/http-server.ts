@@ -227,6 +227,20 @@ export function refusal(
   return { status, headers, body: `${JSON.stringify({ error: { code: e.code, message: e.publicMessage } })}\n` };
 }
 
+/** Waits up to `graceMs` for in-flight requests (`idle`), then drops every connection and waits for the server to close. */
+export async function drain(
+  server: Server,
+  idle: Promise<unknown>,
+  closed: Promise<unknown>,
+  graceMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([idle, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  server.closeAllConnections();
+  await closed;
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { metrics, log } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
@@ -327,11 +341,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close: async (graceMs) => {
       draining = true;
       const closed = app.close();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
+      await drain(server, closed, closed, graceMs);
     },
   };
 }

@@ -3,18 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect } from 'node:tls';
-import pino from 'pino';
 import { z } from 'zod';
 import { DataError, TandemError } from '../protocol/errors.ts';
 import { initCertificates } from '../runtime/certificate-authority.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../runtime/certs.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { silentLogger } from '../runtime/logger.ts';
 import type { Action, Caller } from './access.ts';
-import { certificateName, type Route } from './http-server.ts';
+import { certificateName, type HttpServer, type Route } from './http-server.ts';
 import { ServeMetrics } from './metrics.ts';
 import { startPeerServer, type PeerServerOptions } from './peer-server.ts';
+import { capturingLogger, series } from '../test/support/serving.ts';
 
 let dir: string;
 let host: NodeIdentity;
@@ -41,20 +40,9 @@ const echo: Route = {
   handle: (req) => ({ json: { caller: req.caller, ...req.body(z.strictObject({ n: z.number() })) } }),
 };
 
-function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
-
 async function withPeer(
   options: Partial<PeerServerOptions> & { routes: readonly Route[] },
-  run: (port: number, metrics: ServeMetrics) => Promise<void>,
+  run: (port: number, metrics: ServeMetrics, server: HttpServer) => Promise<void>,
 ): Promise<void> {
   const metrics = new ServeMetrics({ processMetrics: false });
   const server = await startPeerServer({
@@ -70,7 +58,7 @@ async function withPeer(
     ...options,
   });
   try {
-    await run(server.port, metrics);
+    await run(server.port, metrics, server);
   } finally {
     await server.close(0);
   }
@@ -132,17 +120,6 @@ function rawExchange(
     socket.on('close', () => resolve({ response, closedAfterMs: Date.now() - started }));
     setTimeout(() => socket.destroy(), keepOpenMs).unref();
   });
-}
-
-async function series(metrics: ServeMetrics, name: string, labels: Record<string, string>): Promise<number> {
-  const want = Object.entries(labels);
-  for (const line of (await metrics.render()).split('\n')) {
-    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
-    if (m?.[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (want.every(([k, v]) => have.get(k) === v) && have.size === want.length) return Number(m[3]);
-  }
-  return 0;
 }
 
 describe('the peer port', () => {
@@ -292,25 +269,17 @@ describe('the peer port', () => {
       action: 'health',
       handle: () => new Promise((resolve) => (release = () => resolve({ json: { done: true } }))),
     };
-    const metrics = new ServeMetrics({ processMetrics: false });
-    const server = await startPeerServer({
-      metrics,
-      log: silentLogger(),
-      port: 0,
-      identity: host,
-      authenticate: (): Caller => ({ kind: 'certificate', name: 'brand' }),
-      authorize: () => undefined,
-      routes: [slow],
+    await withPeer({ routes: [slow] }, async (port, _metrics, server) => {
+      const inFlight = call(port, guest, 'GET', '/slow');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closed = server.close(5_000);
+      expect(server.draining).toBe(true);
+      setTimeout(() => release(), 50);
+      const res = await inFlight;
+      expect(JSON.parse(res.body)).toEqual({ done: true });
+      expect(res.headers['connection']).toBe('close');
+      await closed;
+      await expect(call(port, guest, 'GET', '/slow')).rejects.toThrow();
     });
-    const inFlight = call(server.port, guest, 'GET', '/slow');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const closed = server.close(5_000);
-    expect(server.draining).toBe(true);
-    setTimeout(() => release(), 50);
-    const res = await inFlight;
-    expect(JSON.parse(res.body)).toEqual({ done: true });
-    expect(res.headers['connection']).toBe('close');
-    await closed;
-    await expect(call(server.port, guest, 'GET', '/slow')).rejects.toThrow();
   });
 });

@@ -27,6 +27,7 @@ import type { Caller } from './access.ts';
 import {
   catalogued,
   clientWentAway,
+  drain,
   nodeServer,
   refusal,
   routeStats,
@@ -195,17 +196,11 @@ export async function startPeerServer(options: PeerServerOptions): Promise<HttpS
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          if (inFlight === 0) resolve();
-          else idle = resolve;
-        }),
-        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
-      ]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
+      const finished = new Promise<void>((resolve) => {
+        if (inFlight === 0) resolve();
+        else idle = resolve;
+      });
+      await drain(server, finished, closed, graceMs);
     },
   };
 }

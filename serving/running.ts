@@ -16,6 +16,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeIdentity } from '../runtime/certs.ts';
+import { firstToken } from './token-file.ts';
 import { processAlive, processStartTicks } from '../runtime/node-lock.ts';
 
 export type RunningEndpoint = {
@@ -192,11 +193,6 @@ function parseExposition(text: string): Sample[] {
     samples.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
   }
   return samples;
-}
-
-async function firstToken(file: string): Promise<string> {
-  const lines = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim());
-  return lines.find((l) => l !== '' && !l.startsWith('#')) ?? '';
 }
 
 /** Whether the stated process still runs: alive, and started when it said (where /proc tells). */

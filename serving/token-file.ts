@@ -38,6 +38,12 @@ export function tokenName(token: string): string {
   return `token-${digest(token).slice(0, 12)}`;
 }
 
+/** The first token in a token file ('' when it holds none): what a client of this node's own endpoint presents. */
+export async function firstToken(file: string): Promise<string> {
+  const lines = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim());
+  return lines.find((l) => l !== '' && !l.startsWith('#')) ?? '';
+}
+
 /**
  * Reads the token file, creating it with one random token when it does not exist.
  * @throws ConfigError CONFIG_INVALID when the file is readable by others, holds no token, or a token too short to be secret

@@ -8,6 +8,8 @@
  * evaluation-time scores that served scores must equal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,6 +25,9 @@ import { interceptsOf, outputsOf } from '../../models/lr/part.ts';
 import { partyConfigFile, type Federation } from './federation.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../runtime/certs.ts';
 import { exportModel } from '../../serving/model-bundle.ts';
+import { firstToken } from '../../serving/token-file.ts';
+import type { ServeMetrics } from '../../serving/metrics.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import { signExport } from '../../coordinator/export-signing.ts';
 import type { JobRecord } from '../../coordinator/job-store.ts';
 import { SIGNATURE_ALGORITHM } from '../../protocol/serving/model-manifest.ts';
@@ -363,11 +368,8 @@ export async function serve(cli: string, args: string[], logLevel = 'warn'): Pro
 
 /** The first token of a `tandem serve` bearer token file (what an operator's service would send). */
 export async function bearerToken(file: string): Promise<string> {
-  const token = (await readFile(file, 'utf8'))
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l !== '' && !l.startsWith('#'));
-  if (token === undefined) throw new Error(`${file} holds no token`);
+  const token = await firstToken(file);
+  if (token === '') throw new Error(`${file} holds no token`);
   return token;
 }
 
@@ -399,4 +401,28 @@ export async function http(
     // metrics are text
   }
   return { status: res.status, json, text };
+}
+
+/** A logger whose lines the test can read. */
+export function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+/** The value of one series in the Prometheus text, or 0 when it is absent. */
+export async function series(metrics: ServeMetrics, name: string, labels: Record<string, string>): Promise<number> {
+  const want = Object.entries(labels);
+  for (const line of (await metrics.render()).split('\n')) {
+    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (want.every(([k, v]) => have.get(k) === v) && have.size === want.length) return Number(m[3]);
+  }
+  return 0;
 }
